@@ -1,0 +1,111 @@
+//! The database handle: one pool on SQLite (WAL, `synchronous=FULL`) or
+//! PostgreSQL, and the write transactions every effect runs in.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, TransactionTrait,
+};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// Connections in the pool for file-backed SQLite: readers run in parallel
+/// under WAL; writers are serialised by [`Db::begin_write`].
+const SQLITE_POOL: u32 = 8;
+/// Connections in the pool for PostgreSQL.
+const POSTGRES_POOL: u32 = 16;
+
+/// A shared database handle.
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+    /// SQLite allows one writer at a time and answers a second with
+    /// `SQLITE_BUSY` when a read transaction tries to upgrade; taking this lock
+    /// before `BEGIN` makes writers queue instead of fail.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://…`).
+    pub async fn connect(url: &str) -> Result<Self, DbErr> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10));
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite {
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            // Each connection to an in-memory database would see its own empty one.
+            opts.max_connections(if in_memory { 1 } else { SQLITE_POOL })
+                .map_sqlx_sqlite_opts(|o| {
+                    o.journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Full)
+                        .busy_timeout(Duration::from_secs(10))
+                        .foreign_keys(true)
+                });
+        } else {
+            opts.max_connections(POSTGRES_POOL).min_connections(1);
+        }
+        let conn = Database::connect(opts).await?;
+        Ok(Self { conn, sqlite_writer: sqlite.then(|| Arc::new(Mutex::new(()))) })
+    }
+
+    /// The connection, for reads.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// The database kind.
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Starts a transaction that will write.
+    pub async fn begin_write(&self) -> Result<WriteTx, DbErr> {
+        let guard = match &self.sqlite_writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.conn.begin().await?;
+        Ok(WriteTx { tx, _guard: guard })
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+
+    /// Closes the pool.
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.conn.close().await
+    }
+
+    /// Runs a raw statement (migrations and maintenance only).
+    pub async fn execute_unprepared(&self, sql: &str) -> Result<(), DbErr> {
+        self.conn.execute_unprepared(sql).await.map(|_| ())
+    }
+}
+
+/// A write transaction. Dropping it without [`commit`](Self::commit) rolls back.
+pub struct WriteTx {
+    // Field order matters: the transaction is rolled back before the writer
+    // lock is released.
+    tx: DatabaseTransaction,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// Commits every write of the transaction at once.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+}

@@ -1,0 +1,26 @@
+//! One audit record: who changed what, why, and how it looked before and after.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "audit_records")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// The tenant whose data changed; `None` for platform-level changes.
+    pub partner_id: Option<String>,
+    pub actor_user_id: String,
+    pub actor_partner_id: Option<String>,
+    pub method: String,
+    pub resource_id: String,
+    pub request_id: Option<Uuid>,
+    pub reason: Option<String>,
+    pub before: Option<Json>,
+    pub after: Option<Json>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,21 @@
+//! The context of one mutating call: who, which method, which request id, when.
+//! Idempotency, audit and outbox writers all take it, so the three records of
+//! one effect always agree.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::principal::Principal;
+
+/// One mutating call.
+#[derive(Debug, Clone)]
+pub struct Mutation {
+    /// The caller.
+    pub principal: Principal,
+    /// The full gRPC method, e.g. `partner.accounts.v1.PartnerService/RegisterPartner`.
+    pub method: &'static str,
+    /// The caller's idempotency key.
+    pub request_id: Uuid,
+    /// The platform time of the call.
+    pub now: DateTime<Utc>,
+}

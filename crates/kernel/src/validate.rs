@@ -1,0 +1,175 @@
+//! Parsing request fields into domain values at the edge, collecting every
+//! problem so the client sees all its field violations in one answer.
+
+use uuid::Uuid;
+
+use crate::error::{FieldViolation, KernelError};
+
+/// Collects field violations while a request is parsed.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a violation of `field`.
+    pub fn add(&mut self, field: &str, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    /// Records a violation of `field` unless `ok`.
+    pub fn check(&mut self, ok: bool, field: &str, description: &str) {
+        if !ok {
+            self.add(field, description);
+        }
+    }
+
+    /// Keeps the value of a parse, or records its error against `field`.
+    pub fn take<T, E: std::fmt::Display>(&mut self, field: &str, parsed: Result<T, E>) -> Option<T> {
+        match parsed {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(field, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// `Ok` when nothing was recorded, else `INVALID_ARGUMENT` with every violation.
+    pub fn finish(self) -> Result<(), KernelError> {
+        if self.0.is_empty() { Ok(()) } else { Err(KernelError::Invalid(self.0)) }
+    }
+
+    /// Like [`finish`](Self::finish), handing back a value that was parsed when
+    /// there were no violations. `None` with no violations is a parser bug.
+    pub fn finish_with<T>(self, value: Option<T>) -> Result<T, KernelError> {
+        self.finish()?;
+        value.ok_or_else(|| KernelError::Corrupt("parsed value missing without a violation".into()))
+    }
+}
+
+/// Parses a request id: a UUID in its usual hyphenated form.
+pub fn request_id(raw: &str) -> Result<Uuid, &'static str> {
+    if raw.is_empty() {
+        return Err("required: a UUID chosen by the caller");
+    }
+    Uuid::try_parse(raw).map_err(|_| "must be a UUID")
+}
+
+/// Checks a free-text field: trimmed length within `min..=max` characters, no
+/// control characters. Returns the trimmed text.
+pub fn text(raw: &str, min: usize, max: usize) -> Result<String, String> {
+    let trimmed = raw.trim();
+    let len = trimmed.chars().count();
+    if len < min {
+        return Err(if min == 1 { "required".into() } else { format!("at least {min} characters") });
+    }
+    if len > max {
+        return Err(format!("at most {max} characters"));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Checks an email address: one `@`, a non-empty local part, a dotted domain,
+/// no spaces, at most 254 characters. Deliberately loose: the address is
+/// confirmed by mail, not by a regular expression.
+pub fn email(raw: &str) -> Result<String, &'static str> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err("required");
+    }
+    if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("not an email address");
+    }
+    match s.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.') =>
+        {
+            Ok(s.to_owned())
+        }
+        _ => Err("not an email address"),
+    }
+}
+
+/// Checks a login name: 3–64 of `[a-z0-9._-]`, starting with a letter.
+pub fn username(raw: &str) -> Result<String, &'static str> {
+    let ok_len = (3..=64).contains(&raw.len());
+    let starts = raw.bytes().next().is_some_and(|b| b.is_ascii_lowercase());
+    let chars = raw
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+    if ok_len && starts && chars {
+        Ok(raw.to_owned())
+    } else {
+        Err("3-64 of [a-z0-9._-], starting with a letter")
+    }
+}
+
+/// Checks a new password: 10–256 characters, not all whitespace.
+pub fn new_password(raw: &str) -> Result<(), &'static str> {
+    let len = raw.chars().count();
+    if !(10..=256).contains(&len) || raw.trim().is_empty() {
+        return Err("10-256 characters");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_rules() {
+        assert_eq!(text("  Acme  ", 1, 10), Ok("Acme".to_owned()));
+        assert!(text("", 1, 10).is_err());
+        assert!(text("   ", 1, 10).is_err());
+        assert!(text("abcdefghijk", 1, 10).is_err());
+        assert!(text("a\u{0}b", 1, 10).is_err());
+        assert_eq!(text("云计算伙伴", 1, 5), Ok("云计算伙伴".to_owned()));
+    }
+
+    #[test]
+    fn email_rules() {
+        assert!(email("ops@acme.example").is_ok());
+        for bad in ["", "a", "a@b", "@b.c", "a@@b.c", "a b@c.d", "a@.c", "a@c."] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn username_rules() {
+        assert!(username("acme.master").is_ok());
+        for bad in ["ab", "1abc", "Abc", "a b c", "abc!", &"a".repeat(65)] {
+            assert!(username(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn request_id_rules() {
+        assert!(request_id("6f1c6d2e-8a7b-4c1d-9e0f-123456789abc").is_ok());
+        assert!(request_id("").is_err());
+        assert!(request_id("not-a-uuid").is_err());
+    }
+
+    #[test]
+    fn violations_collect_all() {
+        let mut v = Violations::new();
+        v.check(false, "a", "bad");
+        v.check(true, "b", "fine");
+        let _ = v.take::<u8, _>("c", Err("worse"));
+        match v.finish() {
+            Err(KernelError::Invalid(list)) => assert_eq!(list.len(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+}
