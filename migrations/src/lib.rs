@@ -1,1 +1,33 @@
+//! Every table, index and constraint of the partner platform, up and down.
+//! The same migrations run on SQLite and PostgreSQL; one migration per file,
+//! named by date and sequence, never edited once released.
 
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_server_secrets;
+mod m20261125_000002_partners;
+mod m20261125_000003_users;
+mod m20261125_000004_signing_keys;
+mod m20261125_000005_sessions;
+mod m20261125_000006_idempotency_records;
+mod m20261125_000007_audit_records;
+mod m20261125_000008_outbox_events;
+
+/// Applies the migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_server_secrets::Migration),
+            Box::new(m20261125_000002_partners::Migration),
+            Box::new(m20261125_000003_users::Migration),
+            Box::new(m20261125_000004_signing_keys::Migration),
+            Box::new(m20261125_000005_sessions::Migration),
+            Box::new(m20261125_000006_idempotency_records::Migration),
+            Box::new(m20261125_000007_audit_records::Migration),
+            Box::new(m20261125_000008_outbox_events::Migration),
+        ]
+    }
+}

@@ -1,1 +1,18 @@
+//! Partners (the tenants) and their users: registration, profile, suspension,
+//! sub-users. Owns the `partners` and `users` tables and answers the
+//! authentication layer's "is this caller still allowed in?" question.
+//!
+//! Must not issue or verify tokens, nor know how passwords are hashed: the
+//! gateway does both and hands a [`PasswordHasher`] in.
 
+pub mod entity;
+pub mod error;
+pub mod grpc;
+pub mod model;
+pub mod password;
+pub mod service;
+pub mod store;
+
+pub use error::AccountsError;
+pub use password::PasswordHasher;
+pub use service::{AccountStatus, Accounts};

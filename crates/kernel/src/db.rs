@@ -44,6 +44,8 @@ impl Db {
                         .synchronous(SqliteSynchronous::Full)
                         .busy_timeout(Duration::from_secs(10))
                         .foreign_keys(true)
+                        // PostgreSQL's LIKE is case-sensitive; make SQLite's agree.
+                        .pragma("case_sensitive_like", "ON")
                 });
         } else {
             opts.max_connections(POSTGRES_POOL).min_connections(1);

@@ -1,0 +1,4 @@
+//! Tables owned by the accounts domain.
+
+pub mod partner;
+pub mod user;

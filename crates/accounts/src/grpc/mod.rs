@@ -1,0 +1,35 @@
+//! The tonic services of the accounts domain: translate the request, let the
+//! domain authorize and act, translate back.
+
+mod partner;
+mod user;
+
+use partner_kernel::clock::SharedClock;
+use partner_kernel::mutation::Mutation;
+use partner_kernel::principal::Principal;
+use partner_kernel::secrets::SecretKey;
+use uuid::Uuid;
+
+use crate::service::Accounts;
+
+/// Serves `PartnerService` and `UserService`.
+#[derive(Debug, Clone)]
+pub struct AccountsApi {
+    accounts: Accounts,
+    fingerprints: SecretKey,
+}
+
+impl AccountsApi {
+    /// The API over `accounts`; `fingerprints` keys request digests for idempotency.
+    pub fn new(accounts: Accounts, fingerprints: SecretKey) -> Self {
+        Self { accounts, fingerprints }
+    }
+
+    fn clock(&self) -> &SharedClock {
+        self.accounts.clock()
+    }
+
+    fn mutation(&self, principal: Principal, method: &'static str, request_id: Uuid) -> Mutation {
+        Mutation { principal, method, request_id, now: self.clock().now() }
+    }
+}

@@ -1,0 +1,170 @@
+//! `partner.accounts.v1.PartnerService`.
+
+use partner_api::accounts::v1::{self as pb, partner_service_server::PartnerService};
+use partner_kernel::error::KernelError;
+use partner_kernel::ids::PartnerId;
+use partner_kernel::idempotency::fingerprint;
+use partner_kernel::page::page_size;
+use partner_kernel::principal::Principal;
+use partner_kernel::validate::{self, Violations};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::AccountsApi;
+use crate::model::PartnerState;
+use crate::service::{NewPartner, PageRequest, PartnerPatch};
+
+const REGISTER: &str = "partner.accounts.v1.PartnerService/RegisterPartner";
+const UPDATE: &str = "partner.accounts.v1.PartnerService/UpdatePartner";
+const SUSPEND: &str = "partner.accounts.v1.PartnerService/SuspendPartner";
+const REINSTATE: &str = "partner.accounts.v1.PartnerService/ReinstatePartner";
+
+#[tonic::async_trait]
+impl PartnerService for AccountsApi {
+    async fn register_partner(
+        &self,
+        req: Request<pb::RegisterPartnerRequest>,
+    ) -> Result<Response<pb::RegisterPartnerResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let (request_id, cmd) = parse_register(req.into_inner())?;
+        let m = self.mutation(principal, REGISTER, request_id);
+        Ok(Response::new(self.accounts.register_partner(m, fp, cmd).await?))
+    }
+
+    async fn get_partner(
+        &self,
+        req: Request<pb::GetPartnerRequest>,
+    ) -> Result<Response<pb::GetPartnerResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let pb::GetPartnerRequest { partner_id } = req.into_inner();
+        let mut v = Violations::new();
+        let id = v.take("partner_id", PartnerId::parse(&partner_id));
+        let id = v.finish_with(id)?;
+        let partner = self.accounts.get_partner(&principal, id).await?;
+        Ok(Response::new(pb::GetPartnerResponse { partner: Some(partner.to_proto()) }))
+    }
+
+    async fn list_partners(
+        &self,
+        req: Request<pb::ListPartnersRequest>,
+    ) -> Result<Response<pb::ListPartnersResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let pb::ListPartnersRequest { page_size: size, page_token, state, display_name_prefix } = req.into_inner();
+        let mut v = Violations::new();
+        let size = v.take("page_size", page_size(size).map_err(|_| "must not be negative"));
+        let state = v.take("state", PartnerState::filter_from_proto(state));
+        v.check(display_name_prefix.chars().count() <= 128, "display_name_prefix", "at most 128 characters");
+        let (size, state) = v.finish_with(size.zip(state))?;
+        let prefix = Some(display_name_prefix).filter(|p| !p.is_empty());
+        let page = self
+            .accounts
+            .list_partners(&principal, state, prefix, PageRequest { size, token: page_token })
+            .await?;
+        Ok(Response::new(pb::ListPartnersResponse {
+            partners: page.items.iter().map(|p| p.to_proto()).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn update_partner(
+        &self,
+        req: Request<pb::UpdatePartnerRequest>,
+    ) -> Result<Response<pb::UpdatePartnerResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let (request_id, id, patch) = parse_update(req.into_inner())?;
+        let m = self.mutation(principal, UPDATE, request_id);
+        Ok(Response::new(self.accounts.update_partner(m, fp, id, patch).await?))
+    }
+
+    async fn suspend_partner(
+        &self,
+        req: Request<pb::SuspendPartnerRequest>,
+    ) -> Result<Response<pb::SuspendPartnerResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let pb::SuspendPartnerRequest { request_id, partner_id, reason } = req.into_inner();
+        let (request_id, id, reason) = parse_state_change(&request_id, &partner_id, &reason, 1)?;
+        let m = self.mutation(principal, SUSPEND, request_id);
+        let partner = self.accounts.set_partner_suspended(m, fp, id, true, reason).await?;
+        Ok(Response::new(pb::SuspendPartnerResponse { partner: Some(partner) }))
+    }
+
+    async fn reinstate_partner(
+        &self,
+        req: Request<pb::ReinstatePartnerRequest>,
+    ) -> Result<Response<pb::ReinstatePartnerResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let pb::ReinstatePartnerRequest { request_id, partner_id, reason } = req.into_inner();
+        let (request_id, id, reason) = parse_state_change(&request_id, &partner_id, &reason, 0)?;
+        let m = self.mutation(principal, REINSTATE, request_id);
+        let partner = self.accounts.set_partner_suspended(m, fp, id, false, reason).await?;
+        Ok(Response::new(pb::ReinstatePartnerResponse { partner: Some(partner) }))
+    }
+}
+
+fn parse_register(r: pb::RegisterPartnerRequest) -> Result<(Uuid, NewPartner), KernelError> {
+    let pb::RegisterPartnerRequest { request_id, display_name, master_username, master_password, contact_email } = r;
+    let mut v = Violations::new();
+    let request_id = v.take("request_id", validate::request_id(&request_id));
+    let display_name = v.take("display_name", validate::text(&display_name, 1, 128));
+    let master_username = v.take("master_username", validate::username(&master_username));
+    let password_ok = v.take("master_password", validate::new_password(&master_password));
+    let contact_email = v.take("contact_email", validate::email(&contact_email));
+    let parsed = (|| {
+        password_ok?;
+        Some((
+            request_id?,
+            NewPartner {
+                display_name: display_name?,
+                contact_email: contact_email?,
+                master_username: master_username?,
+                master_password,
+            },
+        ))
+    })();
+    v.finish_with(parsed)
+}
+
+fn parse_update(r: pb::UpdatePartnerRequest) -> Result<(Uuid, PartnerId, PartnerPatch), KernelError> {
+    let pb::UpdatePartnerRequest { request_id, partner, update_mask } = r;
+    let mut v = Violations::new();
+    let request_id = v.take("request_id", validate::request_id(&request_id));
+    let Some(partner) = partner else {
+        v.add("partner", "required");
+        return v.finish_with(None);
+    };
+    let id = v.take("partner.partner_id", PartnerId::parse(&partner.partner_id));
+    let paths = update_mask.map(|m| m.paths).unwrap_or_default();
+    v.check(!paths.is_empty(), "update_mask", "name at least one field");
+    let mut patch = PartnerPatch::default();
+    for path in paths {
+        match path.as_str() {
+            "display_name" => {
+                patch.display_name = v.take("partner.display_name", validate::text(&partner.display_name, 1, 128));
+            }
+            "contact_email" => {
+                patch.contact_email = v.take("partner.contact_email", validate::email(&partner.contact_email));
+            }
+            _ => v.add("update_mask", format!("`{path}` cannot be updated")),
+        }
+    }
+    let parsed = request_id.zip(id).map(|(r, i)| (r, i, patch));
+    v.finish_with(parsed)
+}
+
+fn parse_state_change(
+    request_id: &str,
+    partner_id: &str,
+    reason: &str,
+    min_reason: usize,
+) -> Result<(Uuid, PartnerId, String), KernelError> {
+    let mut v = Violations::new();
+    let request_id = v.take("request_id", validate::request_id(request_id));
+    let id = v.take("partner_id", PartnerId::parse(partner_id));
+    let reason = v.take("reason", validate::text(reason, min_reason, 512));
+    let parsed = (|| Some((request_id?, id?, reason?)))();
+    v.finish_with(parsed)
+}

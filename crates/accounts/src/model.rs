@@ -1,0 +1,241 @@
+//! Partners and users as the domain sees them, their states, and their wire form.
+
+use chrono::{DateTime, Utc};
+use partner_api::accounts::v1 as pb;
+use partner_kernel::clock::to_proto_timestamp;
+use partner_kernel::error::KernelError;
+use partner_kernel::ids::{PartnerId, UserId};
+use partner_kernel::principal::Actor;
+
+use crate::entity::{partner, user};
+
+/// Where a partner stands with the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnerState {
+    /// Registered, waiting for verification.
+    PendingVerification,
+    /// Trading normally.
+    Active,
+    /// Temporarily barred.
+    Suspended,
+    /// The relationship has ended.
+    Terminated,
+}
+
+impl PartnerState {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingVerification => "PENDING_VERIFICATION",
+            Self::Active => "ACTIVE",
+            Self::Suspended => "SUSPENDED",
+            Self::Terminated => "TERMINATED",
+        }
+    }
+
+    /// Reads the stored form.
+    pub fn parse(s: &str) -> Result<Self, KernelError> {
+        match s {
+            "PENDING_VERIFICATION" => Ok(Self::PendingVerification),
+            "ACTIVE" => Ok(Self::Active),
+            "SUSPENDED" => Ok(Self::Suspended),
+            "TERMINATED" => Ok(Self::Terminated),
+            other => Err(KernelError::Corrupt(format!("partner state {other:?}"))),
+        }
+    }
+
+    /// The wire form.
+    pub fn to_proto(self) -> pb::PartnerState {
+        match self {
+            Self::PendingVerification => pb::PartnerState::PendingVerification,
+            Self::Active => pb::PartnerState::Active,
+            Self::Suspended => pb::PartnerState::Suspended,
+            Self::Terminated => pb::PartnerState::Terminated,
+        }
+    }
+
+    /// A list filter from the wire: `None` for UNSPECIFIED (any state).
+    pub fn filter_from_proto(raw: i32) -> Result<Option<Self>, &'static str> {
+        match pb::PartnerState::try_from(raw) {
+            Ok(pb::PartnerState::Unspecified) => Ok(None),
+            Ok(pb::PartnerState::PendingVerification) => Ok(Some(Self::PendingVerification)),
+            Ok(pb::PartnerState::Active) => Ok(Some(Self::Active)),
+            Ok(pb::PartnerState::Suspended) => Ok(Some(Self::Suspended)),
+            Ok(pb::PartnerState::Terminated) => Ok(Some(Self::Terminated)),
+            Err(_) => Err("unknown partner state"),
+        }
+    }
+}
+
+/// Whether a user may sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserState {
+    /// May sign in.
+    Active,
+    /// May not sign in.
+    Disabled,
+}
+
+impl UserState {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Disabled => "DISABLED",
+        }
+    }
+
+    /// Reads the stored form.
+    pub fn parse(s: &str) -> Result<Self, KernelError> {
+        match s {
+            "ACTIVE" => Ok(Self::Active),
+            "DISABLED" => Ok(Self::Disabled),
+            other => Err(KernelError::Corrupt(format!("user state {other:?}"))),
+        }
+    }
+
+    /// The wire form.
+    pub fn to_proto(self) -> pb::UserState {
+        match self {
+            Self::Active => pb::UserState::Active,
+            Self::Disabled => pb::UserState::Disabled,
+        }
+    }
+
+    /// A list filter from the wire: `None` for UNSPECIFIED (any state).
+    pub fn filter_from_proto(raw: i32) -> Result<Option<Self>, &'static str> {
+        match pb::UserState::try_from(raw) {
+            Ok(pb::UserState::Unspecified) => Ok(None),
+            Ok(pb::UserState::Active) => Ok(Some(Self::Active)),
+            Ok(pb::UserState::Disabled) => Ok(Some(Self::Disabled)),
+            Err(_) => Err("unknown user state"),
+        }
+    }
+}
+
+/// A partner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partner {
+    pub id: PartnerId,
+    pub display_name: String,
+    pub contact_email: String,
+    pub state: PartnerState,
+    pub master_user_id: UserId,
+    pub suspend_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<partner::Model> for Partner {
+    type Error = KernelError;
+    fn try_from(m: partner::Model) -> Result<Self, KernelError> {
+        Ok(Self {
+            id: parse_stored(&m.partner_id, PartnerId::parse)?,
+            display_name: m.display_name,
+            contact_email: m.contact_email,
+            state: PartnerState::parse(&m.state)?,
+            master_user_id: parse_stored(&m.master_user_id, UserId::parse)?,
+            suspend_reason: m.suspend_reason,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+impl Partner {
+    /// The wire form.
+    pub fn to_proto(&self) -> pb::Partner {
+        pb::Partner {
+            partner_id: self.id.to_string(),
+            display_name: self.display_name.clone(),
+            contact_email: self.contact_email.clone(),
+            state: self.state.to_proto().into(),
+            master_user_id: self.master_user_id.to_string(),
+            suspend_reason: self.suspend_reason.clone().unwrap_or_default(),
+            create_time: Some(to_proto_timestamp(self.created_at)),
+            update_time: Some(to_proto_timestamp(self.updated_at)),
+        }
+    }
+
+    /// The summary kept in audit records.
+    pub fn audit_summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "display_name": self.display_name,
+            "contact_email": self.contact_email,
+            "state": self.state.as_str(),
+            "suspend_reason": self.suspend_reason,
+        })
+    }
+}
+
+/// A user, without its password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub partner_id: Option<PartnerId>,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub state: UserState,
+    pub is_master: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<user::Model> for User {
+    type Error = KernelError;
+    fn try_from(m: user::Model) -> Result<Self, KernelError> {
+        Ok(Self {
+            id: parse_stored(&m.id, UserId::parse)?,
+            partner_id: m.partner_id.as_deref().map(|p| parse_stored(p, PartnerId::parse)).transpose()?,
+            username: m.username,
+            display_name: m.display_name,
+            email: m.email,
+            state: UserState::parse(&m.state)?,
+            is_master: m.is_master,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+impl User {
+    /// What kind of principal this user is.
+    pub fn actor(&self) -> Actor {
+        match (self.partner_id, self.is_master) {
+            (None, _) => Actor::Operator,
+            (Some(p), true) => Actor::PartnerMaster(p),
+            (Some(p), false) => Actor::PartnerUser(p),
+        }
+    }
+
+    /// The wire form.
+    pub fn to_proto(&self) -> pb::User {
+        pb::User {
+            user_id: self.id.to_string(),
+            partner_id: self.partner_id.map(|p| p.to_string()).unwrap_or_default(),
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            email: self.email.clone(),
+            state: self.state.to_proto().into(),
+            master: self.is_master,
+            create_time: Some(to_proto_timestamp(self.created_at)),
+            update_time: Some(to_proto_timestamp(self.updated_at)),
+        }
+    }
+
+    /// The summary kept in audit records.
+    pub fn audit_summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "username": self.username,
+            "display_name": self.display_name,
+            "email": self.email,
+            "state": self.state.as_str(),
+            "master": self.is_master,
+        })
+    }
+}
+
+fn parse_stored<T, E: std::fmt::Display>(raw: &str, parse: impl Fn(&str) -> Result<T, E>) -> Result<T, KernelError> {
+    parse(raw).map_err(|e| KernelError::Corrupt(format!("stored id {raw:?}: {e}")))
+}
