@@ -1,1 +1,21 @@
+//! Identity: password hashing (Argon2id), signing keys and JWTs, login
+//! sessions with rotating refresh tokens, `AuthService`, and the tower layer
+//! that authenticates every RPC.
+//!
+//! The gateway decides *who* is calling; what they may do is the domains'
+//! business (`Principal::require`). It reads users through the accounts crate
+//! and never writes accounts tables.
 
+pub mod entity;
+pub mod error;
+pub mod grpc;
+pub mod keys;
+pub mod layer;
+pub mod password;
+pub mod service;
+pub mod sessions;
+pub mod tokens;
+
+pub use error::GatewayError;
+pub use layer::AuthLayer;
+pub use service::{Gateway, TokenLifetimes};

@@ -1,0 +1,87 @@
+//! Gateway errors and their one mapping to `Status`.
+
+use partner_accounts::AccountsError;
+use partner_kernel::error::{KernelError, Refusal};
+use tonic::{Code, Status};
+
+/// What can go wrong while signing in or checking a token.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// Unknown user or wrong password (never says which).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// No bearer token on a call that needs one.
+    #[error("authentication required")]
+    TokenMissing,
+    /// The token is malformed, forged, of the wrong kind or for another audience.
+    #[error("invalid access token")]
+    TokenInvalid,
+    /// The token's lifetime is over.
+    #[error("access token expired")]
+    TokenExpired,
+    /// The session was ended by logout or by refresh-token reuse.
+    #[error("session revoked")]
+    SessionRevoked,
+    /// The refresh token is unknown or expired.
+    #[error("invalid refresh token")]
+    RefreshTokenInvalid,
+    /// A spent refresh token was presented again; its session is now revoked.
+    #[error("refresh token reused")]
+    RefreshTokenReused,
+    /// The user is disabled.
+    #[error("user disabled")]
+    UserDisabled,
+    /// The user's partner is suspended.
+    #[error("partner suspended")]
+    PartnerSuspended,
+    /// The user's partner is terminated.
+    #[error("partner terminated")]
+    PartnerTerminated,
+    /// Key material could not be produced or read.
+    #[error("signing keys: {0}")]
+    Keys(String),
+    /// The accounts domain failed.
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+    /// A shared mechanism failed.
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+}
+
+impl From<sea_orm::DbErr> for GatewayError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Kernel(KernelError::Database(e))
+    }
+}
+
+fn unauthenticated(reason: &'static str, message: &str) -> Refusal {
+    Refusal::new(Code::Unauthenticated, reason, message)
+}
+
+impl From<GatewayError> for Status {
+    fn from(e: GatewayError) -> Status {
+        let refusal = match e {
+            GatewayError::InvalidCredentials => unauthenticated("INVALID_CREDENTIALS", "invalid username or password"),
+            GatewayError::TokenMissing => unauthenticated("AUTHENTICATION_REQUIRED", "a bearer access token is required"),
+            GatewayError::TokenInvalid => unauthenticated("TOKEN_INVALID", "invalid access token"),
+            GatewayError::TokenExpired => unauthenticated("TOKEN_EXPIRED", "access token expired; refresh it"),
+            GatewayError::SessionRevoked => unauthenticated("SESSION_REVOKED", "the session has ended; log in again"),
+            GatewayError::RefreshTokenInvalid => unauthenticated("REFRESH_TOKEN_INVALID", "invalid refresh token"),
+            GatewayError::RefreshTokenReused => unauthenticated(
+                "REFRESH_TOKEN_REUSED",
+                "refresh token already used; the session has been revoked",
+            ),
+            GatewayError::UserDisabled => unauthenticated("USER_DISABLED", "the user is disabled"),
+            GatewayError::PartnerSuspended => {
+                Refusal::new(Code::PermissionDenied, "PARTNER_SUSPENDED", "the partner is suspended")
+            }
+            GatewayError::PartnerTerminated => {
+                Refusal::new(Code::PermissionDenied, "PARTNER_TERMINATED", "the partner is terminated")
+            }
+            GatewayError::Keys(detail) => Refusal::internal(&detail),
+            GatewayError::Accounts(a) => return a.into(),
+            GatewayError::Kernel(k) => Refusal::from(k),
+        };
+        refusal.into()
+    }
+}

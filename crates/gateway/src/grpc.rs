@@ -1,0 +1,59 @@
+//! `partner.iam.v1.AuthService`.
+
+use partner_api::iam::v1::{self as pb, auth_service_server::AuthService};
+use partner_kernel::principal::Principal;
+use partner_kernel::validate::Violations;
+use tonic::{Request, Response, Status};
+
+use crate::service::Gateway;
+
+/// Serves `AuthService`.
+#[derive(Debug, Clone)]
+pub struct AuthApi {
+    gateway: Gateway,
+}
+
+impl AuthApi {
+    /// The API over `gateway`.
+    pub fn new(gateway: Gateway) -> Self {
+        Self { gateway }
+    }
+}
+
+#[tonic::async_trait]
+impl AuthService for AuthApi {
+    async fn login(&self, req: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
+        let pb::LoginRequest { username, password } = req.into_inner();
+        let mut v = Violations::new();
+        v.check((1..=64).contains(&username.len()), "username", "1-64 characters");
+        v.check((1..=256).contains(&password.len()), "password", "1-256 characters");
+        v.finish()?;
+        let tokens = self.gateway.login(&username, password).await?;
+        Ok(Response::new(pb::LoginResponse { tokens: Some(tokens) }))
+    }
+
+    async fn refresh_token(
+        &self,
+        req: Request<pb::RefreshTokenRequest>,
+    ) -> Result<Response<pb::RefreshTokenResponse>, Status> {
+        let pb::RefreshTokenRequest { refresh_token } = req.into_inner();
+        let mut v = Violations::new();
+        v.check((1..=256).contains(&refresh_token.len()), "refresh_token", "1-256 characters");
+        v.finish()?;
+        let tokens = self.gateway.refresh(&refresh_token).await?;
+        Ok(Response::new(pb::RefreshTokenResponse { tokens: Some(tokens) }))
+    }
+
+    async fn logout(&self, req: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let pb::LogoutRequest {} = req.into_inner();
+        self.gateway.logout(&principal).await?;
+        Ok(Response::new(pb::LogoutResponse {}))
+    }
+
+    async fn get_jwks(&self, req: Request<pb::GetJwksRequest>) -> Result<Response<pb::GetJwksResponse>, Status> {
+        let pb::GetJwksRequest {} = req.into_inner();
+        let keys = self.gateway.keys().ring().jwks().to_vec();
+        Ok(Response::new(pb::GetJwksResponse { keys }))
+    }
+}

@@ -1,0 +1,158 @@
+//! Token-signing keys: Ed25519 pairs generated on first start and kept in the
+//! database, so every replica and every restart signs and verifies alike.
+//! Tokens name their key in the `kid` header; verification looks the kid up
+//! in this ring only, never in anything the token itself carries.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{DecodingKey, EncodingKey};
+use partner_api::iam::v1 as pb;
+use partner_kernel::db::Db;
+use partner_kernel::ids::SigningKeyId;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use crate::entity::signing_key;
+use crate::error::GatewayError;
+
+/// PKCS#8 v1 prefix of an Ed25519 private key (RFC 8410): the 32-byte seed follows.
+const PKCS8_ED25519_PREFIX: [u8; 16] =
+    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+
+const ACTIVE: &str = "ACTIVE";
+const VERIFY_ONLY: &str = "VERIFY_ONLY";
+
+/// The key that signs new tokens.
+pub struct Signer {
+    /// Its key id.
+    pub kid: String,
+    /// The private key.
+    pub key: EncodingKey,
+}
+
+/// The keys in force at one moment.
+pub struct KeyRing {
+    /// Signs new tokens.
+    pub signer: Signer,
+    verifiers: HashMap<String, DecodingKey>,
+    jwks: Vec<pb::Jwk>,
+}
+
+impl KeyRing {
+    /// The verifying key for `kid`, if it is in force.
+    pub fn verifier(&self, kid: &str) -> Option<&DecodingKey> {
+        self.verifiers.get(kid)
+    }
+
+    /// The public keys as JWKs.
+    pub fn jwks(&self) -> &[pb::Jwk] {
+        &self.jwks
+    }
+
+    /// The JWKS document (`{"keys": […]}`).
+    pub fn jwks_json(&self) -> serde_json::Value {
+        let keys: Vec<_> = self
+            .jwks
+            .iter()
+            .map(|k| serde_json::json!({"kty": k.kty, "crv": k.crv, "x": k.x, "kid": k.kid, "alg": k.alg, "use": k.r#use}))
+            .collect();
+        serde_json::json!({ "keys": keys })
+    }
+}
+
+/// The live key ring, reloadable after a rotation.
+pub struct Keys {
+    db: Db,
+    ring: RwLock<Arc<KeyRing>>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(…)")
+    }
+}
+
+impl Keys {
+    /// Loads the keys, generating the first one on an empty database.
+    pub async fn load_or_create(db: Db, now: DateTime<Utc>) -> Result<Self, GatewayError> {
+        let active = signing_key::Entity::find()
+            .filter(signing_key::Column::State.eq(ACTIVE))
+            .one(db.conn())
+            .await?;
+        if active.is_none() {
+            generate(&db, now).await?;
+        }
+        let ring = load_ring(&db).await?;
+        Ok(Self { db, ring: RwLock::new(Arc::new(ring)) })
+    }
+
+    /// The ring in force.
+    pub fn ring(&self) -> Arc<KeyRing> {
+        self.ring.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Rereads the keys from the database.
+    pub async fn reload(&self) -> Result<(), GatewayError> {
+        let ring = Arc::new(load_ring(&self.db).await?);
+        *self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner) = ring;
+        Ok(())
+    }
+}
+
+/// Generates a new Ed25519 key and stores it as ACTIVE.
+async fn generate(db: &Db, now: DateTime<Utc>) -> Result<String, GatewayError> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| GatewayError::Keys(format!("no randomness: {e}")))?;
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+    let kid = SigningKeyId::generate().to_string();
+    signing_key::ActiveModel {
+        kid: Set(kid.clone()),
+        algorithm: Set("EdDSA".to_owned()),
+        private_key: Set(seed.to_vec()),
+        public_key: Set(public.to_vec()),
+        state: Set(ACTIVE.to_owned()),
+        created_at: Set(now),
+        retired_at: Set(None),
+    }
+    .insert(db.conn())
+    .await?;
+    Ok(kid)
+}
+
+async fn load_ring(db: &Db) -> Result<KeyRing, GatewayError> {
+    let rows = signing_key::Entity::find()
+        .filter(signing_key::Column::State.is_in([ACTIVE, VERIFY_ONLY]))
+        .order_by_desc(signing_key::Column::Kid)
+        .all(db.conn())
+        .await?;
+    let mut verifiers = HashMap::new();
+    let mut jwks = Vec::new();
+    let mut signer = None;
+    for row in rows {
+        let x = URL_SAFE_NO_PAD.encode(&row.public_key);
+        if row.public_key.len() != 32 || row.private_key.len() != 32 {
+            return Err(GatewayError::Keys(format!("key {} has the wrong length", row.kid)));
+        }
+        let decoding = DecodingKey::from_ed_components(&x).map_err(|e| GatewayError::Keys(e.to_string()))?;
+        verifiers.insert(row.kid.clone(), decoding);
+        jwks.push(pb::Jwk {
+            kty: "OKP".into(),
+            crv: "Ed25519".into(),
+            x,
+            kid: row.kid.clone(),
+            alg: "EdDSA".into(),
+            r#use: "sig".into(),
+        });
+        // Newest active key signs (ids are time-ordered, rows come newest first).
+        if signer.is_none() && row.state == ACTIVE {
+            let mut der = PKCS8_ED25519_PREFIX.to_vec();
+            der.extend_from_slice(&row.private_key);
+            signer = Some(Signer { kid: row.kid.clone(), key: EncodingKey::from_ed_der(&der) });
+        }
+    }
+    let signer = signer.ok_or_else(|| GatewayError::Keys("no active signing key".into()))?;
+    Ok(KeyRing { signer, verifiers, jwks })
+}

@@ -1,0 +1,140 @@
+//! The authentication layer: one tower layer in front of every service. It
+//! lets through only the calls that need no token (health, reflection, login,
+//! refresh, JWKS), and for everything else verifies the bearer token and puts
+//! the [`Principal`](partner_kernel::principal::Principal) into the request
+//! extensions. Deny by default: a new RPC is authenticated unless it is added
+//! to the public list here.
+
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+use http::HeaderMap;
+use tonic::Status;
+use tower::{Layer, Service};
+
+use crate::error::GatewayError;
+use crate::service::Gateway;
+
+/// Path prefixes open to everyone: health and server reflection.
+const PUBLIC_PREFIXES: &[&str] = &[
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1.ServerReflection/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+];
+
+/// Exact paths open to everyone: signing in and the public keys.
+const PUBLIC_PATHS: &[&str] = &[
+    "/partner.iam.v1.AuthService/Login",
+    "/partner.iam.v1.AuthService/RefreshToken",
+    "/partner.iam.v1.AuthService/GetJwks",
+    "/.well-known/jwks.json",
+];
+
+/// Whether `path` needs no token.
+pub fn is_public(path: &str) -> bool {
+    PUBLIC_PATHS.contains(&path) || PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// Adds [`Authenticate`] around a service.
+#[derive(Debug, Clone)]
+pub struct AuthLayer {
+    gateway: Gateway,
+}
+
+impl AuthLayer {
+    /// A layer that authenticates with `gateway`.
+    pub fn new(gateway: Gateway) -> Self {
+        Self { gateway }
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = Authenticate<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        Authenticate { inner, gateway: self.gateway.clone() }
+    }
+}
+
+/// Authenticates each request before `S` sees it.
+#[derive(Debug, Clone)]
+pub struct Authenticate<S> {
+    inner: S,
+    gateway: Gateway,
+}
+
+impl<S, B> Service<http::Request<B>> for Authenticate<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        // The clone that was driven to readiness serves this call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let gateway = self.gateway.clone();
+        Box::pin(async move {
+            if is_public(req.uri().path()) {
+                return inner.call(req).await;
+            }
+            let outcome = match bearer(req.headers()) {
+                None => Err(GatewayError::TokenMissing),
+                Some(token) => gateway.authenticate(token).await,
+            };
+            match outcome {
+                Ok(principal) => {
+                    let tenant = principal.partner_id().map_or_else(|| "platform".to_owned(), |p| p.to_string());
+                    tracing::Span::current().record("tenant", tenant.as_str());
+                    req.extensions_mut().insert(principal);
+                    inner.call(req).await
+                }
+                Err(e) => Ok(Status::from(e).into_http()),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_paths_are_exactly_the_listed_ones() {
+        assert!(is_public("/grpc.health.v1.Health/Check"));
+        assert!(is_public("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"));
+        assert!(is_public("/partner.iam.v1.AuthService/Login"));
+        assert!(!is_public("/partner.iam.v1.AuthService/Logout"));
+        assert!(!is_public("/partner.iam.v1.AuthService/LoginX"));
+        assert!(!is_public("/partner.accounts.v1.PartnerService/GetPartner"));
+        assert!(!is_public("/grpc.health.v1.HealthX/Check"));
+        assert!(!is_public(""));
+    }
+
+    #[test]
+    fn bearer_parsing() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("Bearer abc"));
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("bearer  abc "));
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&h), None);
+        h.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("Bearer "));
+        assert_eq!(bearer(&h), None);
+    }
+}

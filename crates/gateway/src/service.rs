@@ -1,0 +1,164 @@
+//! Signing in, refreshing, signing out, and turning a bearer token into a
+//! [`Principal`].
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use partner_accounts::Accounts;
+use partner_accounts::PasswordHasher as _;
+use partner_accounts::model::{PartnerState, UserState};
+use partner_api::iam::v1 as pb;
+use partner_kernel::clock::{SharedClock, to_proto_timestamp};
+use partner_kernel::ids::{SessionId, UserId};
+use partner_kernel::principal::Principal;
+
+use crate::error::GatewayError;
+use crate::keys::Keys;
+use crate::password::Argon2Hasher;
+use crate::sessions::{IssuedRefresh, Sessions};
+use crate::tokens;
+
+/// Lifetimes of the tokens the gateway issues.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenLifetimes {
+    /// Access token (JWT).
+    pub access: Duration,
+    /// Session, and with it every refresh token.
+    pub session: Duration,
+}
+
+impl Default for TokenLifetimes {
+    fn default() -> Self {
+        Self { access: Duration::hours(1), session: Duration::days(30) }
+    }
+}
+
+/// The gateway: passwords, sessions and tokens.
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    accounts: Accounts,
+    hasher: Arc<Argon2Hasher>,
+    keys: Arc<Keys>,
+    sessions: Arc<Sessions>,
+    clock: SharedClock,
+    lifetimes: TokenLifetimes,
+}
+
+/// Refuses users who may not act now, whatever their credentials.
+fn admit(user: UserState, partner: Option<PartnerState>) -> Result<(), GatewayError> {
+    match (user, partner) {
+        (UserState::Disabled, _) => Err(GatewayError::UserDisabled),
+        (UserState::Active, Some(PartnerState::Suspended)) => Err(GatewayError::PartnerSuspended),
+        (UserState::Active, Some(PartnerState::Terminated)) => Err(GatewayError::PartnerTerminated),
+        (UserState::Active, None | Some(PartnerState::Active | PartnerState::PendingVerification)) => Ok(()),
+    }
+}
+
+impl Gateway {
+    /// Wires the gateway.
+    pub fn new(
+        accounts: Accounts,
+        hasher: Arc<Argon2Hasher>,
+        keys: Arc<Keys>,
+        clock: SharedClock,
+        lifetimes: TokenLifetimes,
+        db: partner_kernel::db::Db,
+    ) -> Self {
+        let sessions = Arc::new(Sessions::new(db, lifetimes.session));
+        Self { accounts, hasher, keys, sessions, clock, lifetimes }
+    }
+
+    /// The signing keys.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Checks a username and password and opens a session.
+    pub async fn login(&self, username: &str, password: String) -> Result<pb::TokenPair, GatewayError> {
+        let candidate = self.accounts.find_login(username).await?;
+        let hasher = self.hasher.clone();
+        let hash = candidate.as_ref().map(|c| c.password_hash.clone());
+        // Unknown users cost the same time as wrong passwords.
+        let verified = tokio::task::spawn_blocking(move || match hash {
+            Some(hash) => hasher.verify(&password, &hash),
+            None => hasher.verify_decoy(&password),
+        })
+        .await
+        .map_err(|e| GatewayError::Keys(format!("password check aborted: {e}")))?;
+        let candidate = match candidate {
+            Some(c) if verified => c,
+            _ => return Err(GatewayError::InvalidCredentials),
+        };
+        admit(candidate.user.state, candidate.partner_state)?;
+        let now = self.clock.now();
+        let (session, refresh) = self.sessions.open(candidate.user.id, candidate.user.partner_id, now).await?;
+        self.token_pair(candidate.user.id, session, refresh)
+    }
+
+    /// Spends a refresh token and issues a new pair.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<pb::TokenPair, GatewayError> {
+        let now = self.clock.now();
+        let (session, refresh) = self.sessions.rotate(refresh_token, now).await?;
+        let status = self
+            .accounts
+            .principal_status(session.user_id)
+            .await?
+            .ok_or(GatewayError::RefreshTokenInvalid)?;
+        admit(status.user_state, status.partner_state)?;
+        self.token_pair(session.user_id, session.session_id, refresh)
+    }
+
+    /// Ends the caller's session.
+    pub async fn logout(&self, principal: &Principal) -> Result<(), GatewayError> {
+        self.sessions.revoke(principal.session_id, self.clock.now()).await
+    }
+
+    fn token_pair(&self, user: UserId, session: SessionId, refresh: IssuedRefresh) -> Result<pb::TokenPair, GatewayError> {
+        let (access, access_expires) =
+            tokens::issue(&self.keys.ring(), user, session, self.clock.now(), self.lifetimes.access)?;
+        Ok(pb::TokenPair {
+            access_token: access,
+            access_token_expire_time: Some(to_proto_timestamp(access_expires)),
+            refresh_token: refresh.token,
+            refresh_token_expire_time: Some(to_proto_timestamp(refresh.expires_at)),
+            token_type: "Bearer".into(),
+        })
+    }
+
+    /// The principal behind a bearer token, if the token, its session, its user
+    /// and its partner all still allow it.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, GatewayError> {
+        let now = self.clock.now();
+        let verified = tokens::verify(&self.keys.ring(), token, now)?;
+        if !self.sessions.is_active(verified.session_id, now).await? {
+            return Err(GatewayError::SessionRevoked);
+        }
+        let status = self
+            .accounts
+            .principal_status(verified.user_id)
+            .await?
+            .ok_or(GatewayError::TokenInvalid)?;
+        admit(status.user_state, status.partner_state)?;
+        Ok(Principal { user_id: verified.user_id, session_id: verified.session_id, actor: status.actor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admission_rules() {
+        assert!(admit(UserState::Active, None).is_ok());
+        assert!(admit(UserState::Active, Some(PartnerState::Active)).is_ok());
+        assert!(matches!(admit(UserState::Disabled, Some(PartnerState::Active)), Err(GatewayError::UserDisabled)));
+        assert!(matches!(
+            admit(UserState::Active, Some(PartnerState::Suspended)),
+            Err(GatewayError::PartnerSuspended)
+        ));
+        assert!(matches!(
+            admit(UserState::Active, Some(PartnerState::Terminated)),
+            Err(GatewayError::PartnerTerminated)
+        ));
+    }
+}

@@ -1,0 +1,180 @@
+//! Login sessions and their refresh tokens.
+//!
+//! A refresh token is 32 random bytes shown once; only its SHA-256 is stored.
+//! Each use spends it and issues the next; presenting a spent token again is
+//! taken as theft and revokes the whole session.
+
+use std::time::Duration as StdDuration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use partner_kernel::cache::TtlCache;
+use partner_kernel::db::Db;
+use partner_kernel::ids::{PartnerId, SessionId, UserId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+
+use crate::entity::{refresh_token, session};
+use crate::error::GatewayError;
+
+const ACTIVE: &str = "ACTIVE";
+const REVOKED: &str = "REVOKED";
+/// Refresh tokens start with this, so a leaked one is recognisable in logs and scanners.
+const REFRESH_PREFIX: &str = "prt_rt_";
+/// How long the authentication layer trusts a cached "session is active".
+const SESSION_TTL: StdDuration = StdDuration::from_secs(2);
+
+/// A new refresh token.
+#[derive(Debug)]
+pub struct IssuedRefresh {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The session that a refresh token belongs to.
+#[derive(Debug)]
+pub struct RefreshedSession {
+    pub session_id: SessionId,
+    pub user_id: UserId,
+}
+
+fn hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn new_refresh_value() -> Result<String, GatewayError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| GatewayError::Keys(format!("no randomness: {e}")))?;
+    Ok(format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+/// Sessions and refresh tokens.
+#[derive(Debug)]
+pub struct Sessions {
+    db: Db,
+    active: TtlCache<SessionId, bool>,
+    /// How long a session (and each refresh token) lives.
+    lifetime: Duration,
+}
+
+impl Sessions {
+    /// Sessions over `db`, each living `lifetime`.
+    pub fn new(db: Db, lifetime: Duration) -> Self {
+        Self { db, active: TtlCache::new(SESSION_TTL), lifetime }
+    }
+
+    /// Opens a session for `user` and returns its first refresh token.
+    pub async fn open(
+        &self,
+        user: UserId,
+        partner: Option<PartnerId>,
+        now: DateTime<Utc>,
+    ) -> Result<(SessionId, IssuedRefresh), GatewayError> {
+        let id = SessionId::generate();
+        let expires_at = now + self.lifetime;
+        let tx = self.db.begin_write().await?;
+        session::ActiveModel {
+            id: Set(id.to_string()),
+            partner_id: Set(partner.map(|p| p.to_string())),
+            user_id: Set(user.to_string()),
+            state: Set(ACTIVE.to_owned()),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            revoked_at: Set(None),
+        }
+        .insert(&*tx)
+        .await?;
+        let refresh = insert_refresh(&*tx, id, partner, now, expires_at).await?;
+        tx.commit().await?;
+        Ok((id, refresh))
+    }
+
+    /// Spends `presented` and issues its successor. Reuse of a spent token
+    /// revokes the session.
+    pub async fn rotate(&self, presented: &str, now: DateTime<Utc>) -> Result<(RefreshedSession, IssuedRefresh), GatewayError> {
+        let tx = self.db.begin_write().await?;
+        let row = refresh_token::Entity::find_by_id(hash(presented))
+            .one(&*tx)
+            .await?
+            .ok_or(GatewayError::RefreshTokenInvalid)?;
+        let session = session::Entity::find_by_id(row.session_id.clone())
+            .one(&*tx)
+            .await?
+            .ok_or(GatewayError::RefreshTokenInvalid)?;
+        if session.state != ACTIVE {
+            return Err(GatewayError::SessionRevoked);
+        }
+        // Spend it only if nobody did: a concurrent second use finds 0 rows.
+        let spent = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::SpentAt, Expr::value(now))
+            .filter(refresh_token::Column::TokenHash.eq(hash(presented)))
+            .filter(refresh_token::Column::SpentAt.is_null())
+            .exec(&*tx)
+            .await?
+            .rows_affected;
+        if spent == 0 {
+            drop(tx);
+            let session_id = SessionId::parse(&session.id).map_err(|_| GatewayError::RefreshTokenInvalid)?;
+            self.revoke(session_id, now).await?;
+            return Err(GatewayError::RefreshTokenReused);
+        }
+        if row.expires_at < now || session.expires_at < now {
+            return Err(GatewayError::RefreshTokenInvalid);
+        }
+        let session_id = SessionId::parse(&session.id).map_err(|_| GatewayError::RefreshTokenInvalid)?;
+        let user_id = UserId::parse(&session.user_id).map_err(|_| GatewayError::RefreshTokenInvalid)?;
+        let partner = session.partner_id.as_deref().and_then(|p| PartnerId::parse(p).ok());
+        let refresh = insert_refresh(&*tx, session_id, partner, now, session.expires_at).await?;
+        tx.commit().await?;
+        Ok((RefreshedSession { session_id, user_id }, refresh))
+    }
+
+    /// Ends a session; its access tokens are refused from the next call on.
+    pub async fn revoke(&self, id: SessionId, now: DateTime<Utc>) -> Result<(), GatewayError> {
+        let tx = self.db.begin_write().await?;
+        session::Entity::update_many()
+            .col_expr(session::Column::State, Expr::value(REVOKED))
+            .col_expr(session::Column::RevokedAt, Expr::value(now))
+            .filter(session::Column::Id.eq(id.to_string()))
+            .filter(session::Column::State.eq(ACTIVE))
+            .exec(&*tx)
+            .await?;
+        tx.commit().await?;
+        self.active.invalidate_all();
+        Ok(())
+    }
+
+    /// Whether a session is active now (cached for a moment).
+    pub async fn is_active(&self, id: SessionId, now: DateTime<Utc>) -> Result<bool, GatewayError> {
+        if let Some(hit) = self.active.get(&id) {
+            return Ok(hit);
+        }
+        let row = session::Entity::find_by_id(id.to_string()).one(self.db.conn()).await?;
+        let active = row.is_some_and(|s| s.state == ACTIVE && s.expires_at >= now);
+        self.active.put(id, active);
+        Ok(active)
+    }
+}
+
+async fn insert_refresh(
+    conn: &impl ConnectionTrait,
+    session: SessionId,
+    partner: Option<PartnerId>,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<IssuedRefresh, GatewayError> {
+    let token = new_refresh_value()?;
+    refresh_token::ActiveModel {
+        token_hash: Set(hash(&token)),
+        session_id: Set(session.to_string()),
+        partner_id: Set(partner.map(|p| p.to_string())),
+        expires_at: Set(expires_at),
+        spent_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(IssuedRefresh { token, expires_at })
+}

@@ -1,0 +1,118 @@
+//! Access tokens: EdDSA-signed JWTs with a `kid` header.
+//!
+//! Verification pins everything it can: the algorithm (EdDSA only, whatever
+//! the header says), the key (looked up by `kid` in our own ring; `jku`, `x5u`
+//! and `jwk` headers are never consulted), issuer, audience, token type, and
+//! the required claims `exp`, `nbf`, `iat`, `iss`, `aud`, `sub`, `sid` — all
+//! numeric where numbers are due. Times are checked against the platform
+//! clock with a small leeway.
+
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, Header, Validation};
+use partner_kernel::ids::{SessionId, UserId};
+use serde::{Deserialize, Serialize};
+
+use crate::error::GatewayError;
+use crate::keys::KeyRing;
+
+/// `iss` of every token this platform issues.
+pub const ISSUER: &str = "partner-platform";
+/// `aud` of access tokens for this platform's API.
+pub const AUDIENCE: &str = "partner-api";
+/// `typ` claim of access tokens; anything else (refresh, customer, …) is refused here.
+pub const ACCESS_TYPE: &str = "access";
+/// Clock skew tolerated on `exp` and `nbf`.
+pub const LEEWAY_SECONDS: i64 = 30;
+/// Tokens longer than this are refused unread.
+pub const MAX_TOKEN_BYTES: usize = 4096;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The user id.
+    pub sub: String,
+    /// The session id.
+    pub sid: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub typ: String,
+}
+
+/// A verified access token's subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+}
+
+/// Signs an access token for `user` in `session`, valid for `ttl` from `now`.
+pub fn issue(
+    ring: &KeyRing,
+    user: UserId,
+    session: SessionId,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> Result<(String, DateTime<Utc>), GatewayError> {
+    let expires = now + ttl;
+    let claims = AccessClaims {
+        iss: ISSUER.into(),
+        aud: AUDIENCE.into(),
+        sub: user.to_string(),
+        sid: session.to_string(),
+        iat: now.timestamp(),
+        nbf: now.timestamp(),
+        exp: expires.timestamp(),
+        jti: uuid_like(),
+        typ: ACCESS_TYPE.into(),
+    };
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some(ring.signer.kid.clone());
+    let token = jsonwebtoken::encode(&header, &claims, &ring.signer.key).map_err(|e| GatewayError::Keys(e.to_string()))?;
+    Ok((token, expires))
+}
+
+fn uuid_like() -> String {
+    partner_kernel::ids::EventId::generate().to_string().replacen("evt_", "", 1)
+}
+
+/// Verifies an access token; see the module docs for what is checked.
+pub fn verify(ring: &KeyRing, token: &str, now: DateTime<Utc>) -> Result<Verified, GatewayError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(GatewayError::TokenInvalid);
+    }
+    let header = jsonwebtoken::decode_header(token).map_err(|_| GatewayError::TokenInvalid)?;
+    if header.alg != Algorithm::EdDSA {
+        return Err(GatewayError::TokenInvalid);
+    }
+    let kid = header.kid.ok_or(GatewayError::TokenInvalid)?;
+    let key = ring.verifier(&kid).ok_or(GatewayError::TokenInvalid)?;
+
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.algorithms = vec![Algorithm::EdDSA];
+    validation.set_issuer(&[ISSUER]);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+    // Time is checked below against the platform clock, not the system clock.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    let data = jsonwebtoken::decode::<AccessClaims>(token, key, &validation).map_err(|_| GatewayError::TokenInvalid)?;
+    let claims = data.claims;
+
+    if claims.typ != ACCESS_TYPE {
+        return Err(GatewayError::TokenInvalid);
+    }
+    let now = now.timestamp();
+    if claims.nbf > now + LEEWAY_SECONDS {
+        return Err(GatewayError::TokenInvalid);
+    }
+    if claims.exp + LEEWAY_SECONDS < now {
+        return Err(GatewayError::TokenExpired);
+    }
+    let user_id = UserId::parse(&claims.sub).map_err(|_| GatewayError::TokenInvalid)?;
+    let session_id = SessionId::parse(&claims.sid).map_err(|_| GatewayError::TokenInvalid)?;
+    Ok(Verified { user_id, session_id })
+}
