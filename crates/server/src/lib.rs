@@ -1,1 +1,33 @@
+//! The `partner-server` binary's library half: configuration, wiring, the
+//! transport and its layer stack, graceful shutdown. Tests start the real
+//! server through [`run`].
+//!
+//! This crate wires the domains together; it holds no business rules.
 
+pub mod app;
+pub mod config;
+pub mod http_routes;
+pub mod request_id;
+pub mod transport;
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+pub use app::{App, StartError};
+pub use config::Config;
+
+/// Connects, migrates, bootstraps and serves on `listener` until `shutdown`.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    grace: Duration,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), StartError> {
+    let db = app::connect_and_migrate(&config).await?;
+    let app = app::build(&config, db).await?;
+    let timeout = Duration::from_secs(u64::from(config.request_timeout_secs));
+    tracing::info!(addr = %listener.local_addr()?, "serving gRPC, gRPC-Web and HTTP");
+    transport::serve(app, listener, timeout, grace, shutdown).await
+}

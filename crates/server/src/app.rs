@@ -1,0 +1,124 @@
+//! Wiring: the database, migrations, secrets, the domain services, and the
+//! first-start bootstrap of the operator and the signing key.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use partner_accounts::Accounts;
+use partner_accounts::grpc::AccountsApi;
+use partner_gateway::grpc::AuthApi;
+use partner_gateway::password::{Argon2Hasher, Argon2Params};
+use partner_gateway::keys::Keys;
+use partner_gateway::{Gateway, TokenLifetimes};
+use partner_kernel::clock::{SharedClock, SystemClock};
+use partner_kernel::db::Db;
+use partner_kernel::page::PageTokens;
+use partner_kernel::secrets;
+use partner_migration::{Migrator, MigratorTrait};
+
+use crate::config::Config;
+
+/// Login name of the operator created on first start.
+pub const BOOTSTRAP_OPERATOR: &str = "admin";
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("{0}")]
+    Setup(String),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Everything the transport serves.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub db: Db,
+    pub gateway: Gateway,
+    pub accounts_api: AccountsApi,
+    pub auth_api: AuthApi,
+}
+
+/// Connects to the database and runs the migrations.
+pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartError> {
+    let url = config.database_url();
+    create_sqlite_parent(&url)?;
+    let db = Db::connect(&url).await?;
+    Migrator::up(db.conn(), None).await?;
+    Ok(db)
+}
+
+/// For `sqlite://some/dir/file.db?…`, creates `some/dir`.
+fn create_sqlite_parent(url: &str) -> std::io::Result<()> {
+    let Some(rest) = url.strip_prefix("sqlite://") else { return Ok(()) };
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path.contains(":memory:") {
+        return Ok(());
+    }
+    match std::path::Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
+        _ => Ok(()),
+    }
+}
+
+/// Builds the application over a migrated database.
+pub async fn build(config: &Config, db: Db) -> Result<App, StartError> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let now = clock.now();
+    let setup = |e: &dyn std::fmt::Display| StartError::Setup(e.to_string());
+    let page_key = secrets::load_or_create(&db, "page_tokens", now).await.map_err(|e| setup(&e))?;
+    let fingerprint_key = secrets::load_or_create(&db, "request_fingerprints", now).await.map_err(|e| setup(&e))?;
+    let params = Argon2Params {
+        memory_kib: config.argon2_memory_kib,
+        iterations: config.argon2_iterations,
+        parallelism: 1,
+    };
+    let hasher = Arc::new(Argon2Hasher::new(params).map_err(|e| setup(&e))?);
+    let accounts = Accounts::new(db.clone(), clock.clone(), hasher.clone(), PageTokens::new(page_key));
+    bootstrap_operator(config, &accounts).await?;
+    let keys = Arc::new(Keys::load_or_create(db.clone(), now).await.map_err(|e| setup(&e))?);
+    let lifetimes = TokenLifetimes {
+        access: chrono::Duration::seconds(i64::from(config.access_token_ttl_secs)),
+        ..TokenLifetimes::default()
+    };
+    let gateway = Gateway::new(accounts.clone(), hasher, keys, clock, lifetimes, db.clone());
+    Ok(App {
+        db,
+        accounts_api: AccountsApi::new(accounts, fingerprint_key),
+        auth_api: AuthApi::new(gateway.clone()),
+        gateway,
+    })
+}
+
+/// On an empty database, creates the `admin` operator. Without a configured
+/// password a random one is generated and printed once to stderr.
+async fn bootstrap_operator(config: &Config, accounts: &Accounts) -> Result<(), StartError> {
+    let (password, generated) = match &config.bootstrap_password {
+        Some(secret) if !secret.0.is_empty() => (secret.0.clone(), false),
+        _ => (random_password()?, true),
+    };
+    let created = accounts
+        .ensure_operator(BOOTSTRAP_OPERATOR, password.clone())
+        .await
+        .map_err(|e| StartError::Setup(e.to_string()))?;
+    if created {
+        tracing::info!(username = BOOTSTRAP_OPERATOR, "created the platform operator");
+        if generated {
+            eprintln!(
+                "\n  Platform operator created: username `{BOOTSTRAP_OPERATOR}`, password `{password}`\n  \
+                 (shown once; set PARTNER_BOOTSTRAP_PASSWORD to choose it)\n"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn random_password() -> Result<String, StartError> {
+    let mut bytes = [0u8; 18];
+    getrandom::fill(&mut bytes).map_err(|e| StartError::Setup(format!("no randomness: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}

@@ -1,0 +1,107 @@
+//! Configuration: command-line flags and `PARTNER_*` environment variables.
+//! Every default is safe on a developer laptop.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// The partner sales platform server.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "partner-server", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// What to do.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run migrations, then serve gRPC, gRPC-Web and HTTP on one port (the default).
+    Serve,
+    /// Run migrations and exit.
+    Migrate,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable, coloured when on a terminal.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A secret that never appears in logs or `Debug` output.
+#[derive(Clone, Default)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// Server settings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "PARTNER_LISTEN", default_value = "127.0.0.1:50051", global = true)]
+    pub listen: SocketAddr,
+
+    /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
+    /// Default: an SQLite file under `./data`, created on first start.
+    #[arg(long, env = "PARTNER_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Log format.
+    #[arg(long, env = "PARTNER_LOG_FORMAT", value_enum, default_value = "pretty", global = true)]
+    pub log_format: LogFormat,
+
+    /// Password of the `admin` operator created on first start; when unset a
+    /// random one is generated and printed once to stderr.
+    #[arg(long, env = "PARTNER_BOOTSTRAP_PASSWORD", hide_env_values = true, global = true)]
+    pub bootstrap_password: Option<Secret>,
+
+    /// Argon2id memory cost in KiB (OWASP minimum: 19456).
+    #[arg(long, env = "PARTNER_ARGON2_MEMORY_KIB", default_value_t = 19_456, global = true)]
+    pub argon2_memory_kib: u32,
+
+    /// Argon2id passes (OWASP minimum with 19 MiB: 2).
+    #[arg(long, env = "PARTNER_ARGON2_ITERATIONS", default_value_t = 2, global = true)]
+    pub argon2_iterations: u32,
+
+    /// Access-token lifetime in seconds.
+    #[arg(long, env = "PARTNER_ACCESS_TOKEN_TTL_SECS", default_value_t = 3600, global = true)]
+    pub access_token_ttl_secs: u32,
+
+    /// Per-request deadline in seconds.
+    #[arg(long, env = "PARTNER_REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    pub request_timeout_secs: u32,
+
+    /// On SIGTERM, how long to keep answering NOT_SERVING before refusing new
+    /// connections (give load balancers time to notice), in milliseconds.
+    #[arg(long, env = "PARTNER_SHUTDOWN_GRACE_MS", default_value_t = 0, global = true)]
+    pub shutdown_grace_ms: u32,
+}
+
+impl Config {
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", default_sqlite_path().display()))
+    }
+}
+
+/// `./data/partner.db`.
+pub fn default_sqlite_path() -> PathBuf {
+    PathBuf::from("data").join("partner.db")
+}

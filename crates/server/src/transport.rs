@@ -1,0 +1,144 @@
+//! The transport: one port serving gRPC, gRPC-Web (HTTP/1.1 with CORS), server
+//! reflection (v1 and v1alpha), health, and plain HTTP routes (JWKS), behind
+//! explicit limits and the layer stack.
+
+use std::future::Future;
+use std::time::Duration;
+
+use http::header::HeaderName;
+use partner_api::accounts::v1::partner_service_server::PartnerServiceServer;
+use partner_api::accounts::v1::user_service_server::UserServiceServer;
+use partner_api::iam::v1::auth_service_server::AuthServiceServer;
+use partner_gateway::AuthLayer;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tonic_health::ServingStatus;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::app::{App, StartError};
+use crate::http_routes::HttpRoutesLayer;
+use crate::request_id::{REQUEST_ID_HEADER, RequestIdLayer};
+
+/// Largest request message a service decodes (RELIABILITY: ≤ 1 MiB).
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+/// Largest response message a service encodes.
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+/// Calls in flight per connection; beyond it the server sheds load at once
+/// (RESOURCE_EXHAUSTED) rather than queueing without bound.
+pub const CONCURRENCY_PER_CONNECTION: usize = 256;
+/// HTTP/2 streams per connection.
+pub const MAX_CONCURRENT_STREAMS: u32 = 256;
+/// Header list cap; it also caps the size of a bearer token.
+pub const MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
+/// Connections are recycled after this long so load rebalances across replicas.
+pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(30 * 60);
+/// HTTP/2 PING interval and the time to wait for its answer.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Every gRPC service name the health service reports on.
+pub const SERVICE_NAMES: &[&str] = &[
+    "partner.iam.v1.AuthService",
+    "partner.accounts.v1.PartnerService",
+    "partner.accounts.v1.UserService",
+];
+
+/// Serves `app` on `listener` until `shutdown` resolves, then reports
+/// NOT_SERVING, waits `grace` so load balancers notice, stops accepting, and
+/// lets in-flight calls finish.
+pub async fn serve(
+    app: App,
+    listener: TcpListener,
+    request_timeout: Duration,
+    grace: Duration,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), StartError> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    for name in SERVICE_NAMES {
+        reporter.set_service_status(*name, ServingStatus::Serving).await;
+    }
+    reporter.set_service_status("", ServingStatus::Serving).await;
+
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(partner_api::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| StartError::Setup(e.to_string()))?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(partner_api::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .map_err(|e| StartError::Setup(e.to_string()))?;
+
+    let mut builder = Routes::builder();
+    builder
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(
+            AuthServiceServer::new(app.auth_api.clone())
+                .max_decoding_message_size(MAX_REQUEST_BYTES)
+                .max_encoding_message_size(MAX_RESPONSE_BYTES),
+        )
+        .add_service(
+            PartnerServiceServer::new(app.accounts_api.clone())
+                .max_decoding_message_size(MAX_REQUEST_BYTES)
+                .max_encoding_message_size(MAX_RESPONSE_BYTES),
+        )
+        .add_service(
+            UserServiceServer::new(app.accounts_api.clone())
+                .max_decoding_message_size(MAX_REQUEST_BYTES)
+                .max_encoding_message_size(MAX_RESPONSE_BYTES),
+        );
+    let routes = builder.routes();
+    let mut server = Server::builder()
+        .accept_http1(true)
+        .timeout(request_timeout)
+        .concurrency_limit_per_connection(CONCURRENCY_PER_CONNECTION)
+        .load_shed(true)
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        .http2_max_header_list_size(MAX_HEADER_LIST_BYTES)
+        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+        .max_connection_age(MAX_CONNECTION_AGE)
+        // Outermost first. CORS answers browser preflights before anything else runs.
+        .layer(cors())
+        // Plain HTTP GETs (JWKS) are answered before gRPC-Web, which refuses them.
+        .layer(HttpRoutesLayer::new(app.gateway.clone()))
+        // gRPC-Web is translated to gRPC here, so every layer below sees plain gRPC.
+        .layer(tonic_web::GrpcWebLayer::new())
+        // Request id and the call's span wrap authentication, so refusals are traced too.
+        .layer(RequestIdLayer)
+        // Deny by default: nothing below runs without a verified principal.
+        .layer(AuthLayer::new(app.gateway.clone()));
+
+    let drain = async move {
+        shutdown.await;
+        tracing::info!("shutting down: reporting NOT_SERVING");
+        for name in SERVICE_NAMES {
+            reporter.set_service_status(*name, ServingStatus::NotServing).await;
+        }
+        reporter.set_service_status("", ServingStatus::NotServing).await;
+        tokio::time::sleep(grace).await;
+        tracing::info!("draining in-flight calls");
+    };
+    let result = server
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener), drain)
+        .await;
+    app.db.close().await?;
+    result.map_err(StartError::from)
+}
+
+fn cors() -> CorsLayer {
+    let expose = ["grpc-status", "grpc-message", "grpc-status-details-bin", REQUEST_ID_HEADER]
+        .map(HeaderName::from_static);
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([http::Method::POST, http::Method::GET, http::Method::OPTIONS])
+        .allow_headers(tower_http::cors::Any)
+        .expose_headers(expose)
+        .max_age(Duration::from_secs(24 * 60 * 60))
+}
