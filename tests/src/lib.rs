@@ -1,1 +1,395 @@
+//! The end-to-end harness: starts the real `partner-server` on `127.0.0.1:0`
+//! over a fresh database (a temporary SQLite file, or a new PostgreSQL
+//! database when `TEST_DATABASE_URL` is set) and hands out generated clients.
+//!
+//! Readiness is awaited on the health service, never with sleeps. Logs stay
+//! quiet unless `TEST_LOG=1`.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use partner_api::accounts::v1 as accounts;
+use partner_api::accounts::v1::partner_service_client::PartnerServiceClient;
+use partner_api::accounts::v1::user_service_client::UserServiceClient;
+use partner_api::iam::v1 as iam;
+use partner_api::iam::v1::auth_service_client::AuthServiceClient;
+use partner_server::config::{Config, LogFormat, Secret};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::metadata::MetadataValue;
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Request, Status};
+use tonic_types::StatusExt;
+
+/// Password of the bootstrap operator `admin` in every test server.
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+/// Password given to every partner master and user the helpers create.
+pub const USER_PASSWORD: &str = "user-password-1";
+
+/// A database for one test.
+#[derive(Debug, Clone)]
+pub struct TestDb {
+    /// URL the server connects to.
+    pub url: String,
+    dir: Option<PathBuf>,
+}
+
+impl TestDb {
+    /// A new, empty database.
+    pub async fn fresh() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(base) if base.starts_with("postgres") => Self::fresh_postgres(&base).await,
+            _ => Self::fresh_sqlite(),
+        }
+    }
+
+    fn fresh_sqlite() -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("partner-test-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let url = format!("sqlite://{}?mode=rwc", dir.join("partner.db").display());
+        Self {
+            url,
+            dir: Some(dir),
+        }
+    }
+
+    async fn fresh_postgres(base: &str) -> Self {
+        use sea_orm::ConnectionTrait;
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let admin = sea_orm::Database::connect(base)
+            .await
+            .unwrap_or_else(|e| panic!("connect {base}: {e}"));
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("create database: {e}"));
+        let _ = admin.close().await;
+        let (prefix, _) = base.rsplit_once('/').unwrap_or((base, ""));
+        Self {
+            url: format!("{prefix}/{name}"),
+            dir: None,
+        }
+    }
+
+    /// A direct connection, for tests that inspect or tamper with stored rows.
+    pub async fn connect(&self) -> sea_orm::DatabaseConnection {
+        sea_orm::Database::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("connect: {e}"))
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// The configuration tests run with: cheap Argon2 (thousands of registrations
+/// must stay fast; `bench` measures the production parameters) and a fixed
+/// operator password.
+pub fn test_config(db: &TestDb) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+        database_url: Some(db.url.clone()),
+        log_format: LogFormat::Pretty,
+        bootstrap_password: Some(Secret(ADMIN_PASSWORD.to_owned())),
+        argon2_memory_kib: 64,
+        argon2_iterations: 1,
+        access_token_ttl_secs: 3600,
+        request_timeout_secs: 30,
+        shutdown_grace_ms: 0,
+    }
+}
+
+fn init_logging() {
+    if std::env::var("TEST_LOG").is_ok_and(|v| v == "1") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info")
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+/// A running server.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its database.
+    pub db: TestDb,
+    /// A channel to it.
+    pub channel: Channel,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<Result<(), partner_server::StartError>>>,
+}
+
+impl TestServer {
+    /// A server over a fresh database.
+    pub async fn start() -> Self {
+        let db = TestDb::fresh().await;
+        Self::start_on(db.clone(), |_| {}).await
+    }
+
+    /// A server over `db`, with `tweak` applied to the test configuration.
+    pub async fn start_on(db: TestDb, tweak: impl FnOnce(&mut Config)) -> Self {
+        init_logging();
+        let mut config = test_config(&db);
+        tweak(&mut config);
+        let grace = Duration::from_millis(u64::from(config.shutdown_grace_ms));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("bind: {e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(partner_server::run(config, listener, grace, async {
+            let _ = rx.await;
+        }));
+        let channel = Endpoint::from_shared(format!("http://{addr}"))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .connect_lazy();
+        let server = Self {
+            addr,
+            db,
+            channel,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        };
+        server.wait_serving().await;
+        server
+    }
+
+    /// Waits until the health service answers SERVING.
+    pub async fn wait_serving(&self) {
+        use tonic_health::pb::health_check_response::ServingStatus;
+        use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+        let mut health = HealthClient::new(self.channel.clone());
+        for _ in 0..200 {
+            match health
+                .check(HealthCheckRequest {
+                    service: String::new(),
+                })
+                .await
+            {
+                Ok(r) if r.get_ref().status == ServingStatus::Serving as i32 => return,
+                Ok(_) | Err(_) => {
+                    if self.handle.as_ref().is_some_and(JoinHandle::is_finished) {
+                        panic!("server exited during start-up");
+                    }
+                    tokio::task::yield_now().await;
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+            }
+        }
+        panic!("server did not become SERVING");
+    }
+
+    /// Triggers graceful shutdown and waits for the server to finish.
+    pub async fn stop(mut self) -> Result<(), partner_server::StartError> {
+        self.begin_stop();
+        self.join().await
+    }
+
+    /// Triggers graceful shutdown without waiting.
+    pub fn begin_stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Waits for the server task to end.
+    pub async fn join(&mut self) -> Result<(), partner_server::StartError> {
+        match self.handle.take() {
+            Some(h) => h.await.unwrap_or_else(|e| panic!("server task: {e}")),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops this server and starts a new one on the same database.
+    pub async fn restart(self) -> Self {
+        let db = self.db.clone();
+        self.stop().await.unwrap_or_else(|e| panic!("stop: {e}"));
+        Self::start_on(db, |_| {}).await
+    }
+
+    /// An unauthenticated `AuthService` client.
+    pub fn auth(&self) -> AuthServiceClient<Channel> {
+        AuthServiceClient::new(self.channel.clone())
+    }
+
+    /// Logs in and returns the token pair.
+    pub async fn login_pair(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<iam::TokenPair, Status> {
+        let resp = self
+            .auth()
+            .login(iam::LoginRequest {
+                username: username.into(),
+                password: password.into(),
+            })
+            .await?;
+        resp.into_inner()
+            .tokens
+            .ok_or_else(|| Status::internal("no tokens"))
+    }
+
+    /// Logs in and returns the access token, panicking on failure.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        self.login_pair(username, password)
+            .await
+            .unwrap_or_else(|e| panic!("login {username}: {e:?}"))
+            .access_token
+    }
+
+    /// The operator's access token.
+    pub async fn admin_token(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// `PartnerService` as the holder of `token`.
+    pub fn partners(
+        &self,
+        token: &str,
+    ) -> PartnerServiceClient<InterceptedService<Channel, Bearer>> {
+        PartnerServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// `UserService` as the holder of `token`.
+    pub fn users(&self, token: &str) -> UserServiceClient<InterceptedService<Channel, Bearer>> {
+        UserServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// `AuthService` as the holder of `token`.
+    pub fn auth_as(&self, token: &str) -> AuthServiceClient<InterceptedService<Channel, Bearer>> {
+        AuthServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// Registers a partner (as the operator) with master `username` and
+    /// [`USER_PASSWORD`]; returns the partner and the master's token.
+    pub async fn register_partner(
+        &self,
+        admin: &str,
+        username: &str,
+    ) -> (accounts::Partner, String) {
+        let resp = self
+            .partners(admin)
+            .register_partner(register_request(username))
+            .await
+            .unwrap_or_else(|e| panic!("register {username}: {e:?}"))
+            .into_inner();
+        let partner = resp.partner.unwrap_or_else(|| panic!("no partner"));
+        let token = self.login(username, USER_PASSWORD).await;
+        (partner, token)
+    }
+
+    /// Creates a sub-user as the master holding `master_token`; returns it and its token.
+    pub async fn create_user(
+        &self,
+        master_token: &str,
+        username: &str,
+    ) -> (accounts::User, String) {
+        let user = self
+            .users(master_token)
+            .create_user(accounts::CreateUserRequest {
+                request_id: new_request_id(),
+                username: username.into(),
+                password: USER_PASSWORD.into(),
+                display_name: String::new(),
+                email: String::new(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("create user {username}: {e:?}"))
+            .into_inner()
+            .user
+            .unwrap_or_else(|| panic!("no user"));
+        let token = self.login(username, USER_PASSWORD).await;
+        (user, token)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.begin_stop();
+    }
+}
+
+/// A registration request for master `username`, with a fresh request id.
+pub fn register_request(username: &str) -> accounts::RegisterPartnerRequest {
+    accounts::RegisterPartnerRequest {
+        request_id: new_request_id(),
+        display_name: format!("Partner {username}"),
+        master_username: username.into(),
+        master_password: USER_PASSWORD.into(),
+        contact_email: format!("{username}@partners.example"),
+    }
+}
+
+/// A fresh idempotency key.
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Clone)]
+pub struct Bearer(MetadataValue<tonic::metadata::Ascii>);
+
+impl Bearer {
+    /// An interceptor for `token`.
+    pub fn new(token: &str) -> Self {
+        Self(
+            format!("Bearer {token}")
+                .parse()
+                .unwrap_or_else(|_| MetadataValue::from_static("Bearer invalid")),
+        )
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
+}
+
+/// Asserts `result` failed with `code` and ErrorInfo `reason`; returns the status.
+#[track_caller]
+pub fn assert_refused<T: std::fmt::Debug>(
+    result: Result<T, Status>,
+    code: Code,
+    reason: &str,
+) -> Status {
+    let status = match result {
+        Ok(v) => panic!("expected {code:?}/{reason}, got Ok({v:?})"),
+        Err(s) => s,
+    };
+    assert_eq!(status.code(), code, "{status:?}");
+    let info = status.get_error_details().error_info().cloned();
+    let got = info.map(|i| i.reason).unwrap_or_default();
+    assert_eq!(got, reason, "{status:?}");
+    status
+}
+
+/// The fields named in a status's BadRequest violations.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// Unwraps a response or panics with the status.
+#[track_caller]
+pub fn ok<T>(result: Result<tonic::Response<T>, Status>) -> T {
+    match result {
+        Ok(r) => r.into_inner(),
+        Err(s) => panic!("call failed: {s:?}"),
+    }
+}

@@ -50,10 +50,14 @@ impl From<AccountsError> for Status {
             AccountsError::PartnerNotFound => {
                 Refusal::new(Code::NotFound, "PARTNER_NOT_FOUND", "partner not found")
             }
-            AccountsError::UserNotFound => Refusal::new(Code::NotFound, "USER_NOT_FOUND", "user not found"),
-            AccountsError::UsernameTaken => {
-                Refusal::new(Code::AlreadyExists, "USERNAME_TAKEN", "the username is taken")
+            AccountsError::UserNotFound => {
+                Refusal::new(Code::NotFound, "USER_NOT_FOUND", "user not found")
             }
+            AccountsError::UsernameTaken => Refusal::new(
+                Code::AlreadyExists,
+                "USERNAME_TAKEN",
+                "the username is taken",
+            ),
             AccountsError::PartnerStateConflict { state } => Refusal::new(
                 Code::FailedPrecondition,
                 "PARTNER_STATE_CONFLICT",

@@ -187,7 +187,11 @@ impl TryFrom<user::Model> for User {
     fn try_from(m: user::Model) -> Result<Self, KernelError> {
         Ok(Self {
             id: parse_stored(&m.id, UserId::parse)?,
-            partner_id: m.partner_id.as_deref().map(|p| parse_stored(p, PartnerId::parse)).transpose()?,
+            partner_id: m
+                .partner_id
+                .as_deref()
+                .map(|p| parse_stored(p, PartnerId::parse))
+                .transpose()?,
             username: m.username,
             display_name: m.display_name,
             email: m.email,
@@ -236,6 +240,9 @@ impl User {
     }
 }
 
-fn parse_stored<T, E: std::fmt::Display>(raw: &str, parse: impl Fn(&str) -> Result<T, E>) -> Result<T, KernelError> {
+fn parse_stored<T, E: std::fmt::Display>(
+    raw: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<T, KernelError> {
     parse(raw).map_err(|e| KernelError::Corrupt(format!("stored id {raw:?}: {e}")))
 }

@@ -10,14 +10,14 @@ use partner_kernel::cache::TtlCache;
 use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
 use partner_kernel::error::KernelError;
-use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::idempotency;
+use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::{PageScope, PageTokens};
 use partner_kernel::permission::Permission;
 use partner_kernel::principal::{Actor, Principal};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, SqlErr, Set};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, Set, SqlErr};
 
 use crate::entity::{partner, user};
 use crate::error::AccountsError;
@@ -103,8 +103,19 @@ pub struct Accounts {
 
 impl Accounts {
     /// The service over `db`.
-    pub fn new(db: Db, clock: SharedClock, hasher: Arc<dyn PasswordHasher>, pages: PageTokens) -> Self {
-        Self { db, clock, hasher, pages, status: Arc::new(TtlCache::new(STATUS_TTL)) }
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        hasher: Arc<dyn PasswordHasher>,
+        pages: PageTokens,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            hasher,
+            pages,
+            status: Arc::new(TtlCache::new(STATUS_TTL)),
+        }
     }
 
     /// The platform clock.
@@ -123,7 +134,11 @@ impl Accounts {
 
     /// Creates the platform operator `username` unless an operator exists.
     /// Returns true when it created one.
-    pub async fn ensure_operator(&self, username: &str, password: String) -> Result<bool, AccountsError> {
+    pub async fn ensure_operator(
+        &self,
+        username: &str,
+        password: String,
+    ) -> Result<bool, AccountsError> {
         if store::operator_exists(self.db.conn()).await? {
             return Ok(false);
         }
@@ -133,7 +148,18 @@ impl Accounts {
             return Ok(false);
         }
         let now = self.clock.now();
-        insert_user(&tx, UserId::generate(), None, username, username, "", hash, true, now).await?;
+        insert_user(
+            &tx,
+            UserId::generate(),
+            None,
+            username,
+            username,
+            "",
+            hash,
+            true,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -199,8 +225,17 @@ impl Accounts {
     }
 
     /// Reads a partner: any for the operator, only its own for a partner user.
-    pub async fn get_partner(&self, p: &Principal, id: PartnerId) -> Result<Partner, AccountsError> {
-        self.authorize_partner(p, id, Permission::PlatformPartnersRead, Permission::PartnerProfileRead)?;
+    pub async fn get_partner(
+        &self,
+        p: &Principal,
+        id: PartnerId,
+    ) -> Result<Partner, AccountsError> {
+        self.authorize_partner(
+            p,
+            id,
+            Permission::PlatformPartnersRead,
+            Permission::PartnerProfileRead,
+        )?;
         load_partner(self.db.conn(), id).await
     }
 
@@ -263,8 +298,14 @@ impl Accounts {
             (true, Some(last)) => self.pages.encode(scope, &key(last), self.clock.now()),
             _ => String::new(),
         };
-        let items = rows.into_iter().map(T::try_from).collect::<Result<_, _>>()?;
-        Ok(Page { items, next_page_token })
+        let items = rows
+            .into_iter()
+            .map(T::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_page_token,
+        })
     }
 
     /// Updates a partner's profile.
@@ -275,7 +316,12 @@ impl Accounts {
         id: PartnerId,
         patch: PartnerPatch,
     ) -> Result<pb::UpdatePartnerResponse, AccountsError> {
-        self.authorize_partner(&m.principal, id, Permission::PlatformPartnersUpdate, Permission::PartnerProfileUpdate)?;
+        self.authorize_partner(
+            &m.principal,
+            id,
+            Permission::PlatformPartnersUpdate,
+            Permission::PartnerProfileUpdate,
+        )?;
         let mm = m.clone();
         idempotency::run(&self.db, &m, fingerprint, move |tx| {
             Box::pin(async move {
@@ -301,7 +347,9 @@ impl Accounts {
                 };
                 audit::record(tx, &mm, entry).await?;
                 outbox::append(tx, &mm, partner_event(&after, "partner.updated")).await?;
-                Ok(pb::UpdatePartnerResponse { partner: Some(after.to_proto()) })
+                Ok(pb::UpdatePartnerResponse {
+                    partner: Some(after.to_proto()),
+                })
             })
         })
         .await
@@ -318,16 +366,26 @@ impl Accounts {
     ) -> Result<pb::Partner, AccountsError> {
         m.principal.require(Permission::PlatformPartnersSuspend)?;
         let (from, to, event_type) = if suspend {
-            (PartnerState::Active, PartnerState::Suspended, "partner.suspended")
+            (
+                PartnerState::Active,
+                PartnerState::Suspended,
+                "partner.suspended",
+            )
         } else {
-            (PartnerState::Suspended, PartnerState::Active, "partner.reinstated")
+            (
+                PartnerState::Suspended,
+                PartnerState::Active,
+                "partner.reinstated",
+            )
         };
         let mm = m.clone();
         let response = idempotency::run(&self.db, &m, fingerprint, move |tx| {
             Box::pin(async move {
                 let before = load_partner(tx, id).await?;
                 if before.state != from {
-                    return Err(AccountsError::PartnerStateConflict { state: before.state.as_str() });
+                    return Err(AccountsError::PartnerStateConflict {
+                        state: before.state.as_str(),
+                    });
                 }
                 let after: Partner = partner::ActiveModel {
                     partner_id: Set(id.to_string()),
@@ -372,7 +430,11 @@ impl Accounts {
                 if store::username_taken(tx, &cmd.username).await? {
                     return Err(AccountsError::UsernameTaken);
                 }
-                let display = if cmd.display_name.is_empty() { cmd.username.clone() } else { cmd.display_name };
+                let display = if cmd.display_name.is_empty() {
+                    cmd.username.clone()
+                } else {
+                    cmd.display_name
+                };
                 let user = insert_user(
                     tx,
                     UserId::generate(),
@@ -393,7 +455,9 @@ impl Accounts {
                 };
                 audit::record(tx, &mm, entry).await?;
                 outbox::append(tx, &mm, user_event(&user, "user.created")).await?;
-                Ok(pb::CreateUserResponse { user: Some(user.to_proto()) })
+                Ok(pb::CreateUserResponse {
+                    user: Some(user.to_proto()),
+                })
             })
         })
         .await
@@ -416,7 +480,14 @@ impl Accounts {
         let scope = PageScope::new("ListUsers", &partner_id.to_string())
             .filter("state", state.map_or("", UserState::as_str));
         let after = self.pages.decode(&scope, &page.token, self.clock.now())?;
-        let rows = store::list_users(self.db.conn(), partner_id, state, after.as_deref(), page.size + 1).await?;
+        let rows = store::list_users(
+            self.db.conn(),
+            partner_id,
+            state,
+            after.as_deref(),
+            page.size + 1,
+        )
+        .await?;
         self.paginate(rows, page.size, &scope, |m| m.id.clone())
     }
 
@@ -437,7 +508,9 @@ impl Accounts {
                     return Err(AccountsError::MasterUserImmutable);
                 }
                 if before.state != UserState::Active {
-                    return Err(AccountsError::UserStateConflict { state: before.state.as_str() });
+                    return Err(AccountsError::UserStateConflict {
+                        state: before.state.as_str(),
+                    });
                 }
                 let after: User = user::ActiveModel {
                     id: Set(id.to_string()),
@@ -457,7 +530,9 @@ impl Accounts {
                 };
                 audit::record(tx, &mm, entry).await?;
                 outbox::append(tx, &mm, user_event(&after, "user.disabled")).await?;
-                Ok(pb::DisableUserResponse { user: Some(after.to_proto()) })
+                Ok(pb::DisableUserResponse {
+                    user: Some(after.to_proto()),
+                })
             })
         })
         .await;
@@ -466,14 +541,21 @@ impl Accounts {
     }
 
     /// The user signing in as `username`, if any.
-    pub async fn find_login(&self, username: &str) -> Result<Option<LoginCandidate>, AccountsError> {
+    pub async fn find_login(
+        &self,
+        username: &str,
+    ) -> Result<Option<LoginCandidate>, AccountsError> {
         let Some(row) = store::login_user_by_username(self.db.conn(), username).await? else {
             return Ok(None);
         };
         let password_hash = row.password_hash.clone();
         let user = User::try_from(row)?;
         let partner_state = self.partner_state_of(&user).await?;
-        Ok(Some(LoginCandidate { user, password_hash, partner_state }))
+        Ok(Some(LoginCandidate {
+            user,
+            password_hash,
+            partner_state,
+        }))
     }
 
     async fn partner_state_of(&self, user: &User) -> Result<Option<PartnerState>, AccountsError> {
@@ -485,7 +567,10 @@ impl Accounts {
 
     /// The current status of a caller, cached for a moment; `None` when the user
     /// no longer exists.
-    pub async fn principal_status(&self, id: UserId) -> Result<Option<AccountStatus>, AccountsError> {
+    pub async fn principal_status(
+        &self,
+        id: UserId,
+    ) -> Result<Option<AccountStatus>, AccountsError> {
         if let Some(hit) = self.status.get(&id) {
             return Ok(Some(hit));
         }
@@ -541,13 +626,24 @@ fn username_conflict(e: DbErr) -> AccountsError {
     }
 }
 
-async fn load_partner(conn: &impl sea_orm::ConnectionTrait, id: PartnerId) -> Result<Partner, AccountsError> {
-    let row = store::partner(conn, id).await?.ok_or(AccountsError::PartnerNotFound)?;
+async fn load_partner(
+    conn: &impl sea_orm::ConnectionTrait,
+    id: PartnerId,
+) -> Result<Partner, AccountsError> {
+    let row = store::partner(conn, id)
+        .await?
+        .ok_or(AccountsError::PartnerNotFound)?;
     Ok(row.try_into()?)
 }
 
-async fn load_user(conn: &impl sea_orm::ConnectionTrait, partner: PartnerId, id: UserId) -> Result<User, AccountsError> {
-    let row = store::user_in_partner(conn, partner, id).await?.ok_or(AccountsError::UserNotFound)?;
+async fn load_user(
+    conn: &impl sea_orm::ConnectionTrait,
+    partner: PartnerId,
+    id: UserId,
+) -> Result<User, AccountsError> {
+    let row = store::user_in_partner(conn, partner, id)
+        .await?
+        .ok_or(AccountsError::UserNotFound)?;
     Ok(row.try_into()?)
 }
 

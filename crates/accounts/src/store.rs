@@ -22,7 +22,10 @@ pub async fn user_in_partner(
     partner: PartnerId,
     id: UserId,
 ) -> Result<Option<user::Model>, DbErr> {
-    users_of(partner).filter(user::Column::Id.eq(id.to_string())).one(conn).await
+    users_of(partner)
+        .filter(user::Column::Id.eq(id.to_string()))
+        .one(conn)
+        .await
 }
 
 /// A page of one partner's users after `after`, oldest first.
@@ -40,7 +43,10 @@ pub async fn list_users(
     if let Some(after) = after {
         q = q.filter(user::Column::Id.gt(after));
     }
-    q.order_by_asc(user::Column::Id).limit(limit).all(conn).await
+    q.order_by_asc(user::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
 }
 
 /// The user signing in as `username`, whatever its partner (login namespace is global).
@@ -48,12 +54,18 @@ pub async fn login_user_by_username(
     conn: &impl ConnectionTrait,
     username: &str,
 ) -> Result<Option<user::Model>, DbErr> {
-    user::Entity::find().filter(user::Column::Username.eq(username)).one(conn).await
+    user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(conn)
+        .await
 }
 
 /// A user by id, whatever its partner: for the authentication layer, which
 /// learns the tenant from the row.
-pub async fn principal_user(conn: &impl ConnectionTrait, id: UserId) -> Result<Option<user::Model>, DbErr> {
+pub async fn principal_user(
+    conn: &impl ConnectionTrait,
+    id: UserId,
+) -> Result<Option<user::Model>, DbErr> {
     user::Entity::find_by_id(id.to_string()).one(conn).await
 }
 
@@ -64,11 +76,18 @@ pub async fn username_taken(conn: &impl ConnectionTrait, username: &str) -> Resu
 
 /// Whether any platform operator exists.
 pub async fn operator_exists(conn: &impl ConnectionTrait) -> Result<bool, DbErr> {
-    Ok(user::Entity::find().filter(user::Column::PartnerId.is_null()).one(conn).await?.is_some())
+    Ok(user::Entity::find()
+        .filter(user::Column::PartnerId.is_null())
+        .one(conn)
+        .await?
+        .is_some())
 }
 
 /// The partner row of a tenant.
-pub async fn partner(conn: &impl ConnectionTrait, id: PartnerId) -> Result<Option<partner::Model>, DbErr> {
+pub async fn partner(
+    conn: &impl ConnectionTrait,
+    id: PartnerId,
+) -> Result<Option<partner::Model>, DbErr> {
     partner::Entity::find_by_id(id.to_string()).one(conn).await
 }
 
@@ -85,12 +104,18 @@ pub async fn list_all_partners(
         q = q.filter(partner::Column::State.eq(state.as_str()));
     }
     if let Some(prefix) = name_prefix {
-        q = q.filter(partner::Column::DisplayName.like(LikeExpr::new(format!("{}%", escape_like(prefix))).escape('\\')));
+        q = q.filter(
+            partner::Column::DisplayName
+                .like(LikeExpr::new(format!("{}%", escape_like(prefix))).escape('\\')),
+        );
     }
     if let Some(after) = after {
         q = q.filter(partner::Column::PartnerId.gt(after));
     }
-    q.order_by_asc(partner::Column::PartnerId).limit(limit).all(conn).await
+    q.order_by_asc(partner::Column::PartnerId)
+        .limit(limit)
+        .all(conn)
+        .await
 }
 
 /// Escapes LIKE wildcards so a prefix filter matches them literally.

@@ -61,23 +61,38 @@ fn unauthenticated(reason: &'static str, message: &str) -> Refusal {
 impl From<GatewayError> for Status {
     fn from(e: GatewayError) -> Status {
         let refusal = match e {
-            GatewayError::InvalidCredentials => unauthenticated("INVALID_CREDENTIALS", "invalid username or password"),
-            GatewayError::TokenMissing => unauthenticated("AUTHENTICATION_REQUIRED", "a bearer access token is required"),
+            GatewayError::InvalidCredentials => {
+                unauthenticated("INVALID_CREDENTIALS", "invalid username or password")
+            }
+            GatewayError::TokenMissing => unauthenticated(
+                "AUTHENTICATION_REQUIRED",
+                "a bearer access token is required",
+            ),
             GatewayError::TokenInvalid => unauthenticated("TOKEN_INVALID", "invalid access token"),
-            GatewayError::TokenExpired => unauthenticated("TOKEN_EXPIRED", "access token expired; refresh it"),
-            GatewayError::SessionRevoked => unauthenticated("SESSION_REVOKED", "the session has ended; log in again"),
-            GatewayError::RefreshTokenInvalid => unauthenticated("REFRESH_TOKEN_INVALID", "invalid refresh token"),
+            GatewayError::TokenExpired => {
+                unauthenticated("TOKEN_EXPIRED", "access token expired; refresh it")
+            }
+            GatewayError::SessionRevoked => {
+                unauthenticated("SESSION_REVOKED", "the session has ended; log in again")
+            }
+            GatewayError::RefreshTokenInvalid => {
+                unauthenticated("REFRESH_TOKEN_INVALID", "invalid refresh token")
+            }
             GatewayError::RefreshTokenReused => unauthenticated(
                 "REFRESH_TOKEN_REUSED",
                 "refresh token already used; the session has been revoked",
             ),
             GatewayError::UserDisabled => unauthenticated("USER_DISABLED", "the user is disabled"),
-            GatewayError::PartnerSuspended => {
-                Refusal::new(Code::PermissionDenied, "PARTNER_SUSPENDED", "the partner is suspended")
-            }
-            GatewayError::PartnerTerminated => {
-                Refusal::new(Code::PermissionDenied, "PARTNER_TERMINATED", "the partner is terminated")
-            }
+            GatewayError::PartnerSuspended => Refusal::new(
+                Code::PermissionDenied,
+                "PARTNER_SUSPENDED",
+                "the partner is suspended",
+            ),
+            GatewayError::PartnerTerminated => Refusal::new(
+                Code::PermissionDenied,
+                "PARTNER_TERMINATED",
+                "the partner is terminated",
+            ),
             GatewayError::Keys(detail) => Refusal::internal(&detail),
             GatewayError::Accounts(a) => return a.into(),
             GatewayError::Kernel(k) => Refusal::from(k),

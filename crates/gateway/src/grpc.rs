@@ -22,14 +22,27 @@ impl AuthApi {
 
 #[tonic::async_trait]
 impl AuthService for AuthApi {
-    async fn login(&self, req: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
+    async fn login(
+        &self,
+        req: Request<pb::LoginRequest>,
+    ) -> Result<Response<pb::LoginResponse>, Status> {
         let pb::LoginRequest { username, password } = req.into_inner();
         let mut v = Violations::new();
-        v.check((1..=64).contains(&username.len()), "username", "1-64 characters");
-        v.check((1..=256).contains(&password.len()), "password", "1-256 characters");
+        v.check(
+            (1..=64).contains(&username.len()),
+            "username",
+            "1-64 characters",
+        );
+        v.check(
+            (1..=256).contains(&password.len()),
+            "password",
+            "1-256 characters",
+        );
         v.finish()?;
         let tokens = self.gateway.login(&username, password).await?;
-        Ok(Response::new(pb::LoginResponse { tokens: Some(tokens) }))
+        Ok(Response::new(pb::LoginResponse {
+            tokens: Some(tokens),
+        }))
     }
 
     async fn refresh_token(
@@ -38,20 +51,32 @@ impl AuthService for AuthApi {
     ) -> Result<Response<pb::RefreshTokenResponse>, Status> {
         let pb::RefreshTokenRequest { refresh_token } = req.into_inner();
         let mut v = Violations::new();
-        v.check((1..=256).contains(&refresh_token.len()), "refresh_token", "1-256 characters");
+        v.check(
+            (1..=256).contains(&refresh_token.len()),
+            "refresh_token",
+            "1-256 characters",
+        );
         v.finish()?;
         let tokens = self.gateway.refresh(&refresh_token).await?;
-        Ok(Response::new(pb::RefreshTokenResponse { tokens: Some(tokens) }))
+        Ok(Response::new(pb::RefreshTokenResponse {
+            tokens: Some(tokens),
+        }))
     }
 
-    async fn logout(&self, req: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
+    async fn logout(
+        &self,
+        req: Request<pb::LogoutRequest>,
+    ) -> Result<Response<pb::LogoutResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let pb::LogoutRequest {} = req.into_inner();
         self.gateway.logout(&principal).await?;
         Ok(Response::new(pb::LogoutResponse {}))
     }
 
-    async fn get_jwks(&self, req: Request<pb::GetJwksRequest>) -> Result<Response<pb::GetJwksResponse>, Status> {
+    async fn get_jwks(
+        &self,
+        req: Request<pb::GetJwksRequest>,
+    ) -> Result<Response<pb::GetJwksResponse>, Status> {
         let pb::GetJwksRequest {} = req.into_inner();
         let keys = self.gateway.keys().ring().jwks().to_vec();
         Ok(Response::new(pb::GetJwksResponse { keys }))

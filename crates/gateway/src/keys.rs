@@ -19,8 +19,9 @@ use crate::entity::signing_key;
 use crate::error::GatewayError;
 
 /// PKCS#8 v1 prefix of an Ed25519 private key (RFC 8410): the 32-byte seed follows.
-const PKCS8_ED25519_PREFIX: [u8; 16] =
-    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+const PKCS8_ED25519_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
 
 const ACTIVE: &str = "ACTIVE";
 const VERIFY_ONLY: &str = "VERIFY_ONLY";
@@ -86,18 +87,27 @@ impl Keys {
             generate(&db, now).await?;
         }
         let ring = load_ring(&db).await?;
-        Ok(Self { db, ring: RwLock::new(Arc::new(ring)) })
+        Ok(Self {
+            db,
+            ring: RwLock::new(Arc::new(ring)),
+        })
     }
 
     /// The ring in force.
     pub fn ring(&self) -> Arc<KeyRing> {
-        self.ring.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.ring
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Rereads the keys from the database.
     pub async fn reload(&self) -> Result<(), GatewayError> {
         let ring = Arc::new(load_ring(&self.db).await?);
-        *self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner) = ring;
+        *self
+            .ring
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = ring;
         Ok(())
     }
 }
@@ -106,7 +116,9 @@ impl Keys {
 async fn generate(db: &Db, now: DateTime<Utc>) -> Result<String, GatewayError> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| GatewayError::Keys(format!("no randomness: {e}")))?;
-    let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed)
+        .verifying_key()
+        .to_bytes();
     let kid = SigningKeyId::generate().to_string();
     signing_key::ActiveModel {
         kid: Set(kid.clone()),
@@ -134,9 +146,13 @@ async fn load_ring(db: &Db) -> Result<KeyRing, GatewayError> {
     for row in rows {
         let x = URL_SAFE_NO_PAD.encode(&row.public_key);
         if row.public_key.len() != 32 || row.private_key.len() != 32 {
-            return Err(GatewayError::Keys(format!("key {} has the wrong length", row.kid)));
+            return Err(GatewayError::Keys(format!(
+                "key {} has the wrong length",
+                row.kid
+            )));
         }
-        let decoding = DecodingKey::from_ed_components(&x).map_err(|e| GatewayError::Keys(e.to_string()))?;
+        let decoding =
+            DecodingKey::from_ed_components(&x).map_err(|e| GatewayError::Keys(e.to_string()))?;
         verifiers.insert(row.kid.clone(), decoding);
         jwks.push(pb::Jwk {
             kty: "OKP".into(),
@@ -150,9 +166,16 @@ async fn load_ring(db: &Db) -> Result<KeyRing, GatewayError> {
         if signer.is_none() && row.state == ACTIVE {
             let mut der = PKCS8_ED25519_PREFIX.to_vec();
             der.extend_from_slice(&row.private_key);
-            signer = Some(Signer { kid: row.kid.clone(), key: EncodingKey::from_ed_der(&der) });
+            signer = Some(Signer {
+                kid: row.kid.clone(),
+                key: EncodingKey::from_ed_der(&der),
+            });
         }
     }
     let signer = signer.ok_or_else(|| GatewayError::Keys("no active signing key".into()))?;
-    Ok(KeyRing { signer, verifiers, jwks })
+    Ok(KeyRing {
+        signer,
+        verifiers,
+        jwks,
+    })
 }

@@ -38,7 +38,10 @@ pub fn is_public(path: &str) -> bool {
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// Adds [`Authenticate`] around a service.
@@ -57,7 +60,10 @@ impl AuthLayer {
 impl<S> Layer<S> for AuthLayer {
     type Service = Authenticate<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        Authenticate { inner, gateway: self.gateway.clone() }
+        Authenticate {
+            inner,
+            gateway: self.gateway.clone(),
+        }
     }
 }
 
@@ -70,7 +76,10 @@ pub struct Authenticate<S> {
 
 impl<S, B> Service<http::Request<B>> for Authenticate<S>
 where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Clone + Send + 'static,
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
 {
@@ -97,7 +106,9 @@ where
             };
             match outcome {
                 Ok(principal) => {
-                    let tenant = principal.partner_id().map_or_else(|| "platform".to_owned(), |p| p.to_string());
+                    let tenant = principal
+                        .partner_id()
+                        .map_or_else(|| "platform".to_owned(), |p| p.to_string());
                     tracing::Span::current().record("tenant", tenant.as_str());
                     req.extensions_mut().insert(principal);
                     inner.call(req).await
@@ -115,7 +126,9 @@ mod tests {
     #[test]
     fn public_paths_are_exactly_the_listed_ones() {
         assert!(is_public("/grpc.health.v1.Health/Check"));
-        assert!(is_public("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"));
+        assert!(is_public(
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+        ));
         assert!(is_public("/partner.iam.v1.AuthService/Login"));
         assert!(!is_public("/partner.iam.v1.AuthService/Logout"));
         assert!(!is_public("/partner.iam.v1.AuthService/LoginX"));
@@ -128,13 +141,25 @@ mod tests {
     fn bearer_parsing() {
         let mut h = HeaderMap::new();
         assert_eq!(bearer(&h), None);
-        h.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("Bearer abc"));
+        h.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_static("Bearer abc"),
+        );
         assert_eq!(bearer(&h), Some("abc"));
-        h.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("bearer  abc "));
+        h.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_static("bearer  abc "),
+        );
         assert_eq!(bearer(&h), Some("abc"));
-        h.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("Basic abc"));
+        h.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_static("Basic abc"),
+        );
         assert_eq!(bearer(&h), None);
-        h.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("Bearer "));
+        h.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_static("Bearer "),
+        );
         assert_eq!(bearer(&h), None);
     }
 }

@@ -20,7 +20,11 @@ pub struct Argon2Params {
 
 impl Argon2Params {
     /// OWASP's recommended minimum for Argon2id: 19 MiB, 2 passes, 1 lane.
-    pub const OWASP: Self = Self { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 };
+    pub const OWASP: Self = Self {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+        parallelism: 1,
+    };
 }
 
 /// Hashes with Argon2id and verifies any Argon2 PHC string (so hashes made
@@ -36,10 +40,18 @@ pub struct Argon2Hasher {
 impl Argon2Hasher {
     /// A hasher with `params`.
     pub fn new(params: Argon2Params) -> Result<Self, String> {
-        let p = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
-            .map_err(|e| format!("argon2 parameters: {e}"))?;
+        let p = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| format!("argon2 parameters: {e}"))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
-        let mut hasher = Self { argon, decoy: String::new() };
+        let mut hasher = Self {
+            argon,
+            decoy: String::new(),
+        };
         hasher.decoy = hasher.hash("decoy password for unknown users")?;
         Ok(hasher)
     }
@@ -62,7 +74,11 @@ impl PasswordHasher for Argon2Hasher {
 
     fn verify(&self, password: &str, hash: &str) -> bool {
         PasswordHash::new(hash)
-            .map(|parsed| self.argon.verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                self.argon
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     }
 }
@@ -73,8 +89,12 @@ mod tests {
 
     #[test]
     fn hashes_verify_and_differ_by_salt() {
-        let h = Argon2Hasher::new(Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 })
-            .unwrap_or_else(|e| panic!("{e}"));
+        let h = Argon2Hasher::new(Argon2Params {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
         let a = h.hash("correct horse").unwrap_or_default();
         let b = h.hash("correct horse").unwrap_or_default();
         assert_ne!(a, b);

@@ -29,7 +29,10 @@ pub struct TokenLifetimes {
 
 impl Default for TokenLifetimes {
     fn default() -> Self {
-        Self { access: Duration::hours(1), session: Duration::days(30) }
+        Self {
+            access: Duration::hours(1),
+            session: Duration::days(30),
+        }
     }
 }
 
@@ -50,7 +53,10 @@ fn admit(user: UserState, partner: Option<PartnerState>) -> Result<(), GatewayEr
         (UserState::Disabled, _) => Err(GatewayError::UserDisabled),
         (UserState::Active, Some(PartnerState::Suspended)) => Err(GatewayError::PartnerSuspended),
         (UserState::Active, Some(PartnerState::Terminated)) => Err(GatewayError::PartnerTerminated),
-        (UserState::Active, None | Some(PartnerState::Active | PartnerState::PendingVerification)) => Ok(()),
+        (
+            UserState::Active,
+            None | Some(PartnerState::Active | PartnerState::PendingVerification),
+        ) => Ok(()),
     }
 }
 
@@ -65,7 +71,14 @@ impl Gateway {
         db: partner_kernel::db::Db,
     ) -> Self {
         let sessions = Arc::new(Sessions::new(db, lifetimes.session));
-        Self { accounts, hasher, keys, sessions, clock, lifetimes }
+        Self {
+            accounts,
+            hasher,
+            keys,
+            sessions,
+            clock,
+            lifetimes,
+        }
     }
 
     /// The signing keys.
@@ -74,7 +87,11 @@ impl Gateway {
     }
 
     /// Checks a username and password and opens a session.
-    pub async fn login(&self, username: &str, password: String) -> Result<pb::TokenPair, GatewayError> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: String,
+    ) -> Result<pb::TokenPair, GatewayError> {
         let candidate = self.accounts.find_login(username).await?;
         let hasher = self.hasher.clone();
         let hash = candidate.as_ref().map(|c| c.password_hash.clone());
@@ -91,7 +108,10 @@ impl Gateway {
         };
         admit(candidate.user.state, candidate.partner_state)?;
         let now = self.clock.now();
-        let (session, refresh) = self.sessions.open(candidate.user.id, candidate.user.partner_id, now).await?;
+        let (session, refresh) = self
+            .sessions
+            .open(candidate.user.id, candidate.user.partner_id, now)
+            .await?;
         self.token_pair(candidate.user.id, session, refresh)
     }
 
@@ -110,12 +130,24 @@ impl Gateway {
 
     /// Ends the caller's session.
     pub async fn logout(&self, principal: &Principal) -> Result<(), GatewayError> {
-        self.sessions.revoke(principal.session_id, self.clock.now()).await
+        self.sessions
+            .revoke(principal.session_id, self.clock.now())
+            .await
     }
 
-    fn token_pair(&self, user: UserId, session: SessionId, refresh: IssuedRefresh) -> Result<pb::TokenPair, GatewayError> {
-        let (access, access_expires) =
-            tokens::issue(&self.keys.ring(), user, session, self.clock.now(), self.lifetimes.access)?;
+    fn token_pair(
+        &self,
+        user: UserId,
+        session: SessionId,
+        refresh: IssuedRefresh,
+    ) -> Result<pb::TokenPair, GatewayError> {
+        let (access, access_expires) = tokens::issue(
+            &self.keys.ring(),
+            user,
+            session,
+            self.clock.now(),
+            self.lifetimes.access,
+        )?;
         Ok(pb::TokenPair {
             access_token: access,
             access_token_expire_time: Some(to_proto_timestamp(access_expires)),
@@ -139,7 +171,11 @@ impl Gateway {
             .await?
             .ok_or(GatewayError::TokenInvalid)?;
         admit(status.user_state, status.partner_state)?;
-        Ok(Principal { user_id: verified.user_id, session_id: verified.session_id, actor: status.actor })
+        Ok(Principal {
+            user_id: verified.user_id,
+            session_id: verified.session_id,
+            actor: status.actor,
+        })
     }
 }
 
@@ -151,7 +187,10 @@ mod tests {
     fn admission_rules() {
         assert!(admit(UserState::Active, None).is_ok());
         assert!(admit(UserState::Active, Some(PartnerState::Active)).is_ok());
-        assert!(matches!(admit(UserState::Disabled, Some(PartnerState::Active)), Err(GatewayError::UserDisabled)));
+        assert!(matches!(
+            admit(UserState::Disabled, Some(PartnerState::Active)),
+            Err(GatewayError::UserDisabled)
+        ));
         assert!(matches!(
             admit(UserState::Active, Some(PartnerState::Suspended)),
             Err(GatewayError::PartnerSuspended)

@@ -62,7 +62,11 @@ pub struct Sessions {
 impl Sessions {
     /// Sessions over `db`, each living `lifetime`.
     pub fn new(db: Db, lifetime: Duration) -> Self {
-        Self { db, active: TtlCache::new(SESSION_TTL), lifetime }
+        Self {
+            db,
+            active: TtlCache::new(SESSION_TTL),
+            lifetime,
+        }
     }
 
     /// Opens a session for `user` and returns its first refresh token.
@@ -93,7 +97,11 @@ impl Sessions {
 
     /// Spends `presented` and issues its successor. Reuse of a spent token
     /// revokes the session.
-    pub async fn rotate(&self, presented: &str, now: DateTime<Utc>) -> Result<(RefreshedSession, IssuedRefresh), GatewayError> {
+    pub async fn rotate(
+        &self,
+        presented: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(RefreshedSession, IssuedRefresh), GatewayError> {
         let tx = self.db.begin_write().await?;
         let row = refresh_token::Entity::find_by_id(hash(presented))
             .one(&*tx)
@@ -116,19 +124,31 @@ impl Sessions {
             .rows_affected;
         if spent == 0 {
             drop(tx);
-            let session_id = SessionId::parse(&session.id).map_err(|_| GatewayError::RefreshTokenInvalid)?;
+            let session_id =
+                SessionId::parse(&session.id).map_err(|_| GatewayError::RefreshTokenInvalid)?;
             self.revoke(session_id, now).await?;
             return Err(GatewayError::RefreshTokenReused);
         }
         if row.expires_at < now || session.expires_at < now {
             return Err(GatewayError::RefreshTokenInvalid);
         }
-        let session_id = SessionId::parse(&session.id).map_err(|_| GatewayError::RefreshTokenInvalid)?;
-        let user_id = UserId::parse(&session.user_id).map_err(|_| GatewayError::RefreshTokenInvalid)?;
-        let partner = session.partner_id.as_deref().and_then(|p| PartnerId::parse(p).ok());
+        let session_id =
+            SessionId::parse(&session.id).map_err(|_| GatewayError::RefreshTokenInvalid)?;
+        let user_id =
+            UserId::parse(&session.user_id).map_err(|_| GatewayError::RefreshTokenInvalid)?;
+        let partner = session
+            .partner_id
+            .as_deref()
+            .and_then(|p| PartnerId::parse(p).ok());
         let refresh = insert_refresh(&*tx, session_id, partner, now, session.expires_at).await?;
         tx.commit().await?;
-        Ok((RefreshedSession { session_id, user_id }, refresh))
+        Ok((
+            RefreshedSession {
+                session_id,
+                user_id,
+            },
+            refresh,
+        ))
     }
 
     /// Ends a session; its access tokens are refused from the next call on.
@@ -151,7 +171,9 @@ impl Sessions {
         if let Some(hit) = self.active.get(&id) {
             return Ok(hit);
         }
-        let row = session::Entity::find_by_id(id.to_string()).one(self.db.conn()).await?;
+        let row = session::Entity::find_by_id(id.to_string())
+            .one(self.db.conn())
+            .await?;
         let active = row.is_some_and(|s| s.state == ACTIVE && s.expires_at >= now);
         self.active.put(id, active);
         Ok(active)

@@ -71,12 +71,15 @@ pub fn issue(
     };
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(ring.signer.kid.clone());
-    let token = jsonwebtoken::encode(&header, &claims, &ring.signer.key).map_err(|e| GatewayError::Keys(e.to_string()))?;
+    let token = jsonwebtoken::encode(&header, &claims, &ring.signer.key)
+        .map_err(|e| GatewayError::Keys(e.to_string()))?;
     Ok((token, expires))
 }
 
 fn uuid_like() -> String {
-    partner_kernel::ids::EventId::generate().to_string().replacen("evt_", "", 1)
+    partner_kernel::ids::EventId::generate()
+        .to_string()
+        .replacen("evt_", "", 1)
 }
 
 /// Verifies an access token; see the module docs for what is checked.
@@ -99,7 +102,8 @@ pub fn verify(ring: &KeyRing, token: &str, now: DateTime<Utc>) -> Result<Verifie
     // Time is checked below against the platform clock, not the system clock.
     validation.validate_exp = false;
     validation.validate_nbf = false;
-    let data = jsonwebtoken::decode::<AccessClaims>(token, key, &validation).map_err(|_| GatewayError::TokenInvalid)?;
+    let data = jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
+        .map_err(|_| GatewayError::TokenInvalid)?;
     let claims = data.claims;
 
     if claims.typ != ACCESS_TYPE {
@@ -114,5 +118,8 @@ pub fn verify(ring: &KeyRing, token: &str, now: DateTime<Utc>) -> Result<Verifie
     }
     let user_id = UserId::parse(&claims.sub).map_err(|_| GatewayError::TokenInvalid)?;
     let session_id = SessionId::parse(&claims.sid).map_err(|_| GatewayError::TokenInvalid)?;
-    Ok(Verified { user_id, session_id })
+    Ok(Verified {
+        user_id,
+        session_id,
+    })
 }

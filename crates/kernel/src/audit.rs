@@ -23,7 +23,11 @@ pub struct AuditEntry {
 }
 
 /// Writes one audit record inside `tx`.
-pub async fn record(tx: &impl ConnectionTrait, m: &Mutation, entry: AuditEntry) -> Result<AuditId, KernelError> {
+pub async fn record(
+    tx: &impl ConnectionTrait,
+    m: &Mutation,
+    entry: AuditEntry,
+) -> Result<AuditId, KernelError> {
     let id = AuditId::generate();
     audit_record::ActiveModel {
         id: Set(id.to_string()),

@@ -51,7 +51,10 @@ impl Db {
             opts.max_connections(POSTGRES_POOL).min_connections(1);
         }
         let conn = Database::connect(opts).await?;
-        Ok(Self { conn, sqlite_writer: sqlite.then(|| Arc::new(Mutex::new(()))) })
+        Ok(Self {
+            conn,
+            sqlite_writer: sqlite.then(|| Arc::new(Mutex::new(()))),
+        })
     }
 
     /// The connection, for reads.

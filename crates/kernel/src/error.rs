@@ -26,7 +26,10 @@ pub struct FieldViolation {
 impl FieldViolation {
     /// A violation of `field`.
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self { field: field.into(), description: description.into() }
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
     }
 }
 
@@ -43,7 +46,13 @@ pub struct Refusal {
 impl Refusal {
     /// A refusal with gRPC `code`, ErrorInfo `reason` and a message for people.
     pub fn new(code: Code, reason: &'static str, message: impl Into<String>) -> Self {
-        Self { code, reason, message: message.into(), metadata: Vec::new(), violations: Vec::new() }
+        Self {
+            code,
+            reason,
+            message: message.into(),
+            metadata: Vec::new(),
+            violations: Vec::new(),
+        }
     }
 
     /// `INVALID_ARGUMENT`, reason `FIELD_VIOLATION`, with the violations listed.
@@ -52,7 +61,10 @@ impl Refusal {
             [one] => format!("invalid {}: {}", one.field, one.description),
             many => format!("{} invalid fields", many.len()),
         };
-        Self { violations, ..Self::new(Code::InvalidArgument, "FIELD_VIOLATION", message) }
+        Self {
+            violations,
+            ..Self::new(Code::InvalidArgument, "FIELD_VIOLATION", message)
+        }
     }
 
     /// An internal failure. The detail is logged here, once, inside the request's
@@ -65,7 +77,11 @@ impl Refusal {
     /// The database is unreachable or overloaded; the client may retry.
     pub fn unavailable(detail: &dyn std::fmt::Display) -> Self {
         tracing::warn!(error = %detail, "database unavailable");
-        Self::new(Code::Unavailable, "DATABASE_UNAVAILABLE", "service temporarily unavailable")
+        Self::new(
+            Code::Unavailable,
+            "DATABASE_UNAVAILABLE",
+            "service temporarily unavailable",
+        )
     }
 
     /// Adds an ErrorInfo metadata entry.
@@ -82,7 +98,8 @@ impl Refusal {
 
 impl From<Refusal> for Status {
     fn from(r: Refusal) -> Status {
-        let mut metadata: std::collections::HashMap<String, String> = r.metadata.into_iter().collect();
+        let mut metadata: std::collections::HashMap<String, String> =
+            r.metadata.into_iter().collect();
         if let Some(id) = current_request_id() {
             metadata.insert("request_id".to_owned(), id);
         }
@@ -169,7 +186,10 @@ mod tests {
 
     fn info(status: &Status) -> (String, std::collections::HashMap<String, String>) {
         let details = status.get_error_details();
-        let info = details.error_info().cloned().unwrap_or_else(|| panic!("no ErrorInfo"));
+        let info = details
+            .error_info()
+            .cloned()
+            .unwrap_or_else(|| panic!("no ErrorInfo"));
         assert_eq!(info.domain, ERROR_DOMAIN);
         (info.reason, info.metadata)
     }
@@ -177,13 +197,41 @@ mod tests {
     #[test]
     fn every_kernel_error_has_error_info() {
         let cases = [
-            (KernelError::Invalid(vec![FieldViolation::new("a", "b")]), Code::InvalidArgument, "FIELD_VIOLATION"),
-            (KernelError::PageTokenInvalid, Code::InvalidArgument, "FIELD_VIOLATION"),
-            (KernelError::IdempotencyKeyReused, Code::FailedPrecondition, "IDEMPOTENCY_KEY_REUSED"),
-            (KernelError::MissingPermission("x.y"), Code::PermissionDenied, "MISSING_PERMISSION"),
-            (KernelError::Conflict, Code::Aborted, "CONCURRENT_MODIFICATION"),
-            (KernelError::Corrupt("bad".into()), Code::Internal, "INTERNAL"),
-            (KernelError::Database(DbErr::Custom("boom".into())), Code::Internal, "INTERNAL"),
+            (
+                KernelError::Invalid(vec![FieldViolation::new("a", "b")]),
+                Code::InvalidArgument,
+                "FIELD_VIOLATION",
+            ),
+            (
+                KernelError::PageTokenInvalid,
+                Code::InvalidArgument,
+                "FIELD_VIOLATION",
+            ),
+            (
+                KernelError::IdempotencyKeyReused,
+                Code::FailedPrecondition,
+                "IDEMPOTENCY_KEY_REUSED",
+            ),
+            (
+                KernelError::MissingPermission("x.y"),
+                Code::PermissionDenied,
+                "MISSING_PERMISSION",
+            ),
+            (
+                KernelError::Conflict,
+                Code::Aborted,
+                "CONCURRENT_MODIFICATION",
+            ),
+            (
+                KernelError::Corrupt("bad".into()),
+                Code::Internal,
+                "INTERNAL",
+            ),
+            (
+                KernelError::Database(DbErr::Custom("boom".into())),
+                Code::Internal,
+                "INTERNAL",
+            ),
         ];
         for (err, code, reason) in cases {
             let status = Status::from(err);
@@ -203,7 +251,10 @@ mod tests {
             })
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(status.message(), "internal error");
-        assert_eq!(info(&status).1.get("request_id").map(String::as_str), Some("req-1"));
+        assert_eq!(
+            info(&status).1.get("request_id").map(String::as_str),
+            Some("req-1")
+        );
     }
 
     #[test]

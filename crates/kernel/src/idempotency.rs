@@ -72,15 +72,23 @@ async fn find(tx: &DatabaseTransaction, m: &Mutation) -> Result<Option<rec::Mode
         .await?)
 }
 
-fn replay<R: prost::Message + Default>(stored: rec::Model, fingerprint: &[u8; 32]) -> Result<R, KernelError> {
+fn replay<R: prost::Message + Default>(
+    stored: rec::Model,
+    fingerprint: &[u8; 32],
+) -> Result<R, KernelError> {
     if stored.fingerprint.as_slice() != fingerprint.as_slice() {
         return Err(KernelError::IdempotencyKeyReused);
     }
-    R::decode(stored.response.as_slice()).map_err(|e| KernelError::Corrupt(format!("stored response: {e}")))
+    R::decode(stored.response.as_slice())
+        .map_err(|e| KernelError::Corrupt(format!("stored response: {e}")))
 }
 
 /// Inserts the claim; false when another transaction holds the key.
-async fn claim(tx: &DatabaseTransaction, m: &Mutation, fingerprint: &[u8; 32]) -> Result<bool, KernelError> {
+async fn claim(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    fingerprint: &[u8; 32],
+) -> Result<bool, KernelError> {
     let row = rec::ActiveModel {
         caller_id: Set(m.principal.user_id.to_string()),
         method: Set(m.method.to_owned()),
@@ -92,9 +100,13 @@ async fn claim(tx: &DatabaseTransaction, m: &Mutation, fingerprint: &[u8; 32]) -
     };
     let inserted = rec::Entity::insert(row)
         .on_conflict(
-            OnConflict::columns([rec::Column::CallerId, rec::Column::Method, rec::Column::RequestId])
-                .do_nothing()
-                .to_owned(),
+            OnConflict::columns([
+                rec::Column::CallerId,
+                rec::Column::Method,
+                rec::Column::RequestId,
+            ])
+            .do_nothing()
+            .to_owned(),
         )
         .exec_without_returning(tx)
         .await?;

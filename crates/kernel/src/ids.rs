@@ -135,10 +135,16 @@ mod tests {
             PartnerId::parse(&user),
             Err(IdError::WrongPrefix { expected: "prt" })
         );
-        assert_eq!(PartnerId::parse(""), Err(IdError::WrongPrefix { expected: "prt" }));
+        assert_eq!(
+            PartnerId::parse(""),
+            Err(IdError::WrongPrefix { expected: "prt" })
+        );
         assert_eq!(PartnerId::parse("prt_"), Err(IdError::Malformed));
         assert_eq!(PartnerId::parse("prt_zz"), Err(IdError::Malformed));
-        let upper = PartnerId::generate().to_string().to_uppercase().replacen("PRT", "prt", 1);
+        let upper = PartnerId::generate()
+            .to_string()
+            .to_uppercase()
+            .replacen("PRT", "prt", 1);
         assert_eq!(PartnerId::parse(&upper), Err(IdError::Malformed));
         // A valid UUID of another version is not one of ours.
         let v4 = format!("prt_{}", Uuid::new_v4().simple());

@@ -124,14 +124,20 @@ impl Money {
     /// `self + other`, refusing mixed currencies and overflow.
     pub fn checked_add(self, other: Self) -> Result<Self, MoneyError> {
         self.same_currency(other)?;
-        let minor = self.minor.checked_add(other.minor).ok_or(MoneyError::Overflow)?;
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Self::from_minor(self.currency, minor))
     }
 
     /// `self - other`, refusing mixed currencies and overflow.
     pub fn checked_sub(self, other: Self) -> Result<Self, MoneyError> {
         self.same_currency(other)?;
-        let minor = self.minor.checked_sub(other.minor).ok_or(MoneyError::Overflow)?;
+        let minor = self
+            .minor
+            .checked_sub(other.minor)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Self::from_minor(self.currency, minor))
     }
 
@@ -225,7 +231,10 @@ mod tests {
     fn proto_round_trip_examples() {
         let m = cny(12_345);
         let p = m.to_proto();
-        assert_eq!((p.currency_code.as_str(), p.units, p.nanos), ("CNY", 123, 450_000_000));
+        assert_eq!(
+            (p.currency_code.as_str(), p.units, p.nanos),
+            ("CNY", 123, 450_000_000)
+        );
         assert_eq!(Money::from_proto(&p), Ok(m));
         let neg = cny(-5);
         let p = neg.to_proto();
@@ -238,7 +247,11 @@ mod tests {
     #[test]
     fn refuses_bad_wire_values() {
         let bad = |code: &str, units, nanos| {
-            Money::from_proto(&pb::Money { currency_code: code.into(), units, nanos })
+            Money::from_proto(&pb::Money {
+                currency_code: code.into(),
+                units,
+                nanos,
+            })
         };
         assert_eq!(bad("XXX", 1, 0), Err(MoneyError::UnknownCurrency));
         assert_eq!(bad("cny", 1, 0), Err(MoneyError::UnknownCurrency));

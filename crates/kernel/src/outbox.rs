@@ -22,7 +22,11 @@ pub struct Event {
 }
 
 /// Appends `event` inside `tx`.
-pub async fn append(tx: &impl ConnectionTrait, m: &Mutation, event: Event) -> Result<EventId, KernelError> {
+pub async fn append(
+    tx: &impl ConnectionTrait,
+    m: &Mutation,
+    event: Event,
+) -> Result<EventId, KernelError> {
     let id = EventId::generate();
     outbox_event::ActiveModel {
         id: Set(id.to_string()),

@@ -25,7 +25,10 @@ const MAX_TOKEN_LEN: usize = 1024;
 pub fn page_size(requested: i32) -> Result<u64, KernelError> {
     match requested {
         0 => Ok(DEFAULT_PAGE_SIZE),
-        n if n < 0 => Err(KernelError::Invalid(vec![FieldViolation::new("page_size", "must not be negative")])),
+        n if n < 0 => Err(KernelError::Invalid(vec![FieldViolation::new(
+            "page_size",
+            "must not be negative",
+        )])),
         n => Ok(u64::try_from(n).unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE)),
     }
 }
@@ -40,7 +43,9 @@ pub struct PageScope {
 impl PageScope {
     /// A scope for `method`, called by `tenant` (`"platform"` for the operator).
     pub fn new(method: &str, tenant: &str) -> Self {
-        Self { parts: vec![method.to_owned(), tenant.to_owned()] }
+        Self {
+            parts: vec![method.to_owned(), tenant.to_owned()],
+        }
     }
 
     /// Adds one filter value.
@@ -82,15 +87,27 @@ impl PageTokens {
 
     /// A token that continues `scope` after `last_key`.
     pub fn encode(&self, scope: &PageScope, last_key: &str, now: DateTime<Utc>) -> String {
-        let payload = Payload { k: last_key.to_owned(), x: (now + Duration::hours(TOKEN_LIFETIME_HOURS)).timestamp() };
+        let payload = Payload {
+            k: last_key.to_owned(),
+            x: (now + Duration::hours(TOKEN_LIFETIME_HOURS)).timestamp(),
+        };
         // Serialising two plain fields cannot fail.
         let json = serde_json::to_vec(&payload).unwrap_or_default();
         let mac = self.sign(scope, &json);
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(&json), URL_SAFE_NO_PAD.encode(mac))
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&json),
+            URL_SAFE_NO_PAD.encode(mac)
+        )
     }
 
     /// The last key carried by `token`, `None` for an empty token (first page).
-    pub fn decode(&self, scope: &PageScope, token: &str, now: DateTime<Utc>) -> Result<Option<String>, KernelError> {
+    pub fn decode(
+        &self,
+        scope: &PageScope,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, KernelError> {
         if token.is_empty() {
             return Ok(None);
         }
@@ -98,13 +115,18 @@ impl PageTokens {
             return Err(KernelError::PageTokenInvalid);
         }
         let (body, mac) = token.split_once('.').ok_or(KernelError::PageTokenInvalid)?;
-        let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| KernelError::PageTokenInvalid)?;
-        let mac = URL_SAFE_NO_PAD.decode(mac).map_err(|_| KernelError::PageTokenInvalid)?;
+        let json = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| KernelError::PageTokenInvalid)?;
+        let mac = URL_SAFE_NO_PAD
+            .decode(mac)
+            .map_err(|_| KernelError::PageTokenInvalid)?;
         // Constant-time, so timing does not reveal how much of a forged signature was right.
         if !bool::from(self.sign(scope, &json).as_slice().ct_eq(&mac)) {
             return Err(KernelError::PageTokenInvalid);
         }
-        let payload: Payload = serde_json::from_slice(&json).map_err(|_| KernelError::PageTokenInvalid)?;
+        let payload: Payload =
+            serde_json::from_slice(&json).map_err(|_| KernelError::PageTokenInvalid)?;
         if payload.x < now.timestamp() {
             return Err(KernelError::PageTokenInvalid);
         }
@@ -128,8 +150,18 @@ mod tests {
     fn round_trip() {
         let now = Utc::now();
         let t = tokens().encode(&scope("prt_a"), "usr_42", now);
-        assert_eq!(tokens().decode(&scope("prt_a"), &t, now).ok().flatten().as_deref(), Some("usr_42"));
-        assert!(matches!(tokens().decode(&scope("prt_a"), "", now), Ok(None)));
+        assert_eq!(
+            tokens()
+                .decode(&scope("prt_a"), &t, now)
+                .ok()
+                .flatten()
+                .as_deref(),
+            Some("usr_42")
+        );
+        assert!(matches!(
+            tokens().decode(&scope("prt_a"), "", now),
+            Ok(None)
+        ));
     }
 
     #[test]
@@ -137,20 +169,42 @@ mod tests {
         let now = Utc::now();
         let t = tokens().encode(&scope("prt_a"), "usr_42", now);
         let bad = |scope: &PageScope, token: &str, at| {
-            matches!(tokens().decode(scope, token, at), Err(KernelError::PageTokenInvalid))
+            matches!(
+                tokens().decode(scope, token, at),
+                Err(KernelError::PageTokenInvalid)
+            )
         };
         assert!(bad(&scope("prt_b"), &t, now), "another tenant");
-        assert!(bad(&PageScope::new("ListUsers", "prt_a").filter("state", 2), &t, now), "another query");
-        assert!(bad(&scope("prt_a"), &t, now + Duration::hours(25)), "expired");
+        assert!(
+            bad(
+                &PageScope::new("ListUsers", "prt_a").filter("state", 2),
+                &t,
+                now
+            ),
+            "another query"
+        );
+        assert!(
+            bad(&scope("prt_a"), &t, now + Duration::hours(25)),
+            "expired"
+        );
         let (body, mac) = t.split_once('.').unwrap_or_default();
         let forged = URL_SAFE_NO_PAD.encode(br#"{"k":"usr_1","x":99999999999}"#);
-        assert!(bad(&scope("prt_a"), &format!("{forged}.{mac}"), now), "tampered payload");
-        assert!(bad(&scope("prt_a"), &format!("{body}.AAAA"), now), "tampered mac");
+        assert!(
+            bad(&scope("prt_a"), &format!("{forged}.{mac}"), now),
+            "tampered payload"
+        );
+        assert!(
+            bad(&scope("prt_a"), &format!("{body}.AAAA"), now),
+            "tampered mac"
+        );
         assert!(bad(&scope("prt_a"), "garbage", now));
         assert!(bad(&scope("prt_a"), "!!.!!", now));
         assert!(bad(&scope("prt_a"), &"a".repeat(2000), now));
         let other_key = PageTokens::new(SecretKey::from_bytes([2; 32]));
-        assert!(matches!(other_key.decode(&scope("prt_a"), &t, now), Err(KernelError::PageTokenInvalid)));
+        assert!(matches!(
+            other_key.decode(&scope("prt_a"), &t, now),
+            Err(KernelError::PageTokenInvalid)
+        ));
     }
 
     #[test]

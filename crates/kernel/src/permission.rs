@@ -89,13 +89,21 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), Permission::ALL.len());
-        assert!(ids.iter().all(|id| id.contains('.') && id.chars().all(|c| c.is_ascii_lowercase() || c == '.')));
+        assert!(
+            ids.iter().all(
+                |id| id.contains('.') && id.chars().all(|c| c.is_ascii_lowercase() || c == '.')
+            )
+        );
     }
 
     #[test]
     fn platform_ids_say_so() {
         for p in Permission::ALL {
-            assert_eq!(p.id().starts_with("platform."), p.scope() == PermissionScope::Platform, "{p:?}");
+            assert_eq!(
+                p.id().starts_with("platform."),
+                p.scope() == PermissionScope::Platform,
+                "{p:?}"
+            );
         }
     }
 }

@@ -34,9 +34,10 @@ impl Principal {
     /// RPC it does not exempt; its absence is a wiring bug, answered as
     /// `UNAUTHENTICATED` rather than trusted.
     pub fn from_request<T>(req: &Request<T>) -> Result<Principal, tonic::Status> {
-        req.extensions().get::<Principal>().cloned().ok_or_else(|| {
-            tonic::Status::unauthenticated("authentication required")
-        })
+        req.extensions()
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| tonic::Status::unauthenticated("authentication required"))
     }
 
     /// The tenant, for partner users; `None` for the operator.
@@ -59,7 +60,9 @@ impl Principal {
             (Actor::PartnerMaster(_), PermissionScope::Partner) => true,
             (Actor::Operator, PermissionScope::Partner)
             | (Actor::PartnerMaster(_), PermissionScope::Platform)
-            | (Actor::PartnerUser(_), PermissionScope::Platform | PermissionScope::Partner) => false,
+            | (Actor::PartnerUser(_), PermissionScope::Platform | PermissionScope::Partner) => {
+                false
+            }
         }
     }
 
@@ -76,7 +79,8 @@ impl Principal {
     /// principals without it are refused.
     pub fn require_partner(&self, permission: Permission) -> Result<PartnerId, KernelError> {
         self.require(permission)?;
-        self.partner_id().ok_or(KernelError::MissingPermission(permission.id()))
+        self.partner_id()
+            .ok_or(KernelError::MissingPermission(permission.id()))
     }
 }
 
@@ -85,7 +89,11 @@ mod tests {
     use super::*;
 
     fn principal(actor: Actor) -> Principal {
-        Principal { user_id: UserId::generate(), session_id: SessionId::generate(), actor }
+        Principal {
+            user_id: UserId::generate(),
+            session_id: SessionId::generate(),
+            actor,
+        }
     }
 
     #[test]
@@ -110,7 +118,10 @@ mod tests {
         let user = principal(Actor::PartnerUser(PartnerId::generate()));
         for p in Permission::ALL {
             assert!(!user.holds(p));
-            assert!(matches!(user.require(p), Err(KernelError::MissingPermission(_))));
+            assert!(matches!(
+                user.require(p),
+                Err(KernelError::MissingPermission(_))
+            ));
         }
     }
 }

@@ -31,7 +31,8 @@ impl SecretKey {
     /// A fresh random key.
     pub fn random() -> Result<Self, KernelError> {
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|e| KernelError::Corrupt(format!("no randomness: {e}")))?;
+        getrandom::fill(&mut bytes)
+            .map_err(|e| KernelError::Corrupt(format!("no randomness: {e}")))?;
         Ok(Self(bytes))
     }
 
@@ -51,7 +52,11 @@ impl SecretKey {
 }
 
 /// The secret called `name`, created at random if no server made it yet.
-pub async fn load_or_create(db: &Db, name: &str, now: DateTime<Utc>) -> Result<SecretKey, KernelError> {
+pub async fn load_or_create(
+    db: &Db,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<SecretKey, KernelError> {
     let fresh = SecretKey::random()?;
     let row = server_secret::ActiveModel {
         name: Set(name.to_owned()),
@@ -60,7 +65,11 @@ pub async fn load_or_create(db: &Db, name: &str, now: DateTime<Utc>) -> Result<S
     };
     // Two replicas starting together: one insert wins, both read the winner.
     server_secret::Entity::insert(row)
-        .on_conflict(OnConflict::column(server_secret::Column::Name).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(server_secret::Column::Name)
+                .do_nothing()
+                .to_owned(),
+        )
         .exec_without_returning(db.conn())
         .await?;
     let stored = server_secret::Entity::find_by_id(name.to_owned())
@@ -83,6 +92,9 @@ mod tests {
         let key = SecretKey::from_bytes([7; 32]);
         assert_ne!(key.mac(&[b"ab", b"c"]), key.mac(&[b"a", b"bc"]));
         assert_eq!(key.mac(&[b"x"]), key.mac(&[b"x"]));
-        assert_ne!(key.mac(&[b"x"]), SecretKey::from_bytes([8; 32]).mac(&[b"x"]));
+        assert_ne!(
+            key.mac(&[b"x"]),
+            SecretKey::from_bytes([8; 32]).mac(&[b"x"])
+        );
     }
 }

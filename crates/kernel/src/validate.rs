@@ -28,7 +28,11 @@ impl Violations {
     }
 
     /// Keeps the value of a parse, or records its error against `field`.
-    pub fn take<T, E: std::fmt::Display>(&mut self, field: &str, parsed: Result<T, E>) -> Option<T> {
+    pub fn take<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        parsed: Result<T, E>,
+    ) -> Option<T> {
         match parsed {
             Ok(v) => Some(v),
             Err(e) => {
@@ -40,7 +44,11 @@ impl Violations {
 
     /// `Ok` when nothing was recorded, else `INVALID_ARGUMENT` with every violation.
     pub fn finish(self) -> Result<(), KernelError> {
-        if self.0.is_empty() { Ok(()) } else { Err(KernelError::Invalid(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(KernelError::Invalid(self.0))
+        }
     }
 
     /// Like [`finish`](Self::finish), handing back a value that was parsed when
@@ -65,7 +73,11 @@ pub fn text(raw: &str, min: usize, max: usize) -> Result<String, String> {
     let trimmed = raw.trim();
     let len = trimmed.chars().count();
     if len < min {
-        return Err(if min == 1 { "required".into() } else { format!("at least {min} characters") });
+        return Err(if min == 1 {
+            "required".into()
+        } else {
+            format!("at least {min} characters")
+        });
     }
     if len > max {
         return Err(format!("at most {max} characters"));

@@ -7,8 +7,8 @@ use base64::Engine;
 use partner_accounts::Accounts;
 use partner_accounts::grpc::AccountsApi;
 use partner_gateway::grpc::AuthApi;
-use partner_gateway::password::{Argon2Hasher, Argon2Params};
 use partner_gateway::keys::Keys;
+use partner_gateway::password::{Argon2Hasher, Argon2Params};
 use partner_gateway::{Gateway, TokenLifetimes};
 use partner_kernel::clock::{SharedClock, SystemClock};
 use partner_kernel::db::Db;
@@ -54,7 +54,9 @@ pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartError> {
 
 /// For `sqlite://some/dir/file.db?…`, creates `some/dir`.
 fn create_sqlite_parent(url: &str) -> std::io::Result<()> {
-    let Some(rest) = url.strip_prefix("sqlite://") else { return Ok(()) };
+    let Some(rest) = url.strip_prefix("sqlite://") else {
+        return Ok(());
+    };
     let path = rest.split('?').next().unwrap_or(rest);
     if path.is_empty() || path.contains(":memory:") {
         return Ok(());
@@ -70,17 +72,30 @@ pub async fn build(config: &Config, db: Db) -> Result<App, StartError> {
     let clock: SharedClock = Arc::new(SystemClock);
     let now = clock.now();
     let setup = |e: &dyn std::fmt::Display| StartError::Setup(e.to_string());
-    let page_key = secrets::load_or_create(&db, "page_tokens", now).await.map_err(|e| setup(&e))?;
-    let fingerprint_key = secrets::load_or_create(&db, "request_fingerprints", now).await.map_err(|e| setup(&e))?;
+    let page_key = secrets::load_or_create(&db, "page_tokens", now)
+        .await
+        .map_err(|e| setup(&e))?;
+    let fingerprint_key = secrets::load_or_create(&db, "request_fingerprints", now)
+        .await
+        .map_err(|e| setup(&e))?;
     let params = Argon2Params {
         memory_kib: config.argon2_memory_kib,
         iterations: config.argon2_iterations,
         parallelism: 1,
     };
     let hasher = Arc::new(Argon2Hasher::new(params).map_err(|e| setup(&e))?);
-    let accounts = Accounts::new(db.clone(), clock.clone(), hasher.clone(), PageTokens::new(page_key));
+    let accounts = Accounts::new(
+        db.clone(),
+        clock.clone(),
+        hasher.clone(),
+        PageTokens::new(page_key),
+    );
     bootstrap_operator(config, &accounts).await?;
-    let keys = Arc::new(Keys::load_or_create(db.clone(), now).await.map_err(|e| setup(&e))?);
+    let keys = Arc::new(
+        Keys::load_or_create(db.clone(), now)
+            .await
+            .map_err(|e| setup(&e))?,
+    );
     let lifetimes = TokenLifetimes {
         access: chrono::Duration::seconds(i64::from(config.access_token_ttl_secs)),
         ..TokenLifetimes::default()
@@ -106,7 +121,10 @@ async fn bootstrap_operator(config: &Config, accounts: &Accounts) -> Result<(), 
         .await
         .map_err(|e| StartError::Setup(e.to_string()))?;
     if created {
-        tracing::info!(username = BOOTSTRAP_OPERATOR, "created the platform operator");
+        tracing::info!(
+            username = BOOTSTRAP_OPERATOR,
+            "created the platform operator"
+        );
         if generated {
             eprintln!(
                 "\n  Platform operator created: username `{BOOTSTRAP_OPERATOR}`, password `{password}`\n  \

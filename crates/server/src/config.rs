@@ -55,7 +55,12 @@ impl std::str::FromStr for Secret {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on.
-    #[arg(long, env = "PARTNER_LISTEN", default_value = "127.0.0.1:50051", global = true)]
+    #[arg(
+        long,
+        env = "PARTNER_LISTEN",
+        default_value = "127.0.0.1:50051",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
@@ -64,40 +69,78 @@ pub struct Config {
     pub database_url: Option<String>,
 
     /// Log format.
-    #[arg(long, env = "PARTNER_LOG_FORMAT", value_enum, default_value = "pretty", global = true)]
+    #[arg(
+        long,
+        env = "PARTNER_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
     pub log_format: LogFormat,
 
     /// Password of the `admin` operator created on first start; when unset a
     /// random one is generated and printed once to stderr.
-    #[arg(long, env = "PARTNER_BOOTSTRAP_PASSWORD", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "PARTNER_BOOTSTRAP_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
     pub bootstrap_password: Option<Secret>,
 
     /// Argon2id memory cost in KiB (OWASP minimum: 19456).
-    #[arg(long, env = "PARTNER_ARGON2_MEMORY_KIB", default_value_t = 19_456, global = true)]
+    #[arg(
+        long,
+        env = "PARTNER_ARGON2_MEMORY_KIB",
+        default_value_t = 19_456,
+        global = true
+    )]
     pub argon2_memory_kib: u32,
 
     /// Argon2id passes (OWASP minimum with 19 MiB: 2).
-    #[arg(long, env = "PARTNER_ARGON2_ITERATIONS", default_value_t = 2, global = true)]
+    #[arg(
+        long,
+        env = "PARTNER_ARGON2_ITERATIONS",
+        default_value_t = 2,
+        global = true
+    )]
     pub argon2_iterations: u32,
 
     /// Access-token lifetime in seconds.
-    #[arg(long, env = "PARTNER_ACCESS_TOKEN_TTL_SECS", default_value_t = 3600, global = true)]
+    #[arg(
+        long,
+        env = "PARTNER_ACCESS_TOKEN_TTL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
     pub access_token_ttl_secs: u32,
 
     /// Per-request deadline in seconds.
-    #[arg(long, env = "PARTNER_REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "PARTNER_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
     pub request_timeout_secs: u32,
 
     /// On SIGTERM, how long to keep answering NOT_SERVING before refusing new
     /// connections (give load balancers time to notice), in milliseconds.
-    #[arg(long, env = "PARTNER_SHUTDOWN_GRACE_MS", default_value_t = 0, global = true)]
+    #[arg(
+        long,
+        env = "PARTNER_SHUTDOWN_GRACE_MS",
+        default_value_t = 0,
+        global = true
+    )]
     pub shutdown_grace_ms: u32,
 }
 
 impl Config {
     /// The database URL in force.
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", default_sqlite_path().display()))
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", default_sqlite_path().display()))
     }
 }
 

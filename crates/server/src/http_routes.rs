@@ -29,7 +29,10 @@ impl HttpRoutesLayer {
 impl<S> Layer<S> for HttpRoutesLayer {
     type Service = HttpRoutes<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        HttpRoutes { inner, gateway: self.gateway.clone() }
+        HttpRoutes {
+            inner,
+            gateway: self.gateway.clone(),
+        }
     }
 }
 

@@ -9,7 +9,9 @@ use tracing_subscriber::EnvFilter;
 
 fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_env("PARTNER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Pretty => builder.init(),
@@ -21,14 +23,15 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -43,9 +46,11 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.config.log_format);
     let outcome = match cli.command.unwrap_or(Command::Serve) {
-        Command::Migrate => partner_server::app::connect_and_migrate(&cli.config).await.map(|_| {
-            tracing::info!("migrations applied");
-        }),
+        Command::Migrate => partner_server::app::connect_and_migrate(&cli.config)
+            .await
+            .map(|_| {
+                tracing::info!("migrations applied");
+            }),
         Command::Serve => match tokio::net::TcpListener::bind(cli.config.listen).await {
             Ok(listener) => {
                 let grace = Duration::from_millis(u64::from(cli.config.shutdown_grace_ms));

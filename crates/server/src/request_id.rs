@@ -38,7 +38,11 @@ fn request_id_of(headers: &http::HeaderMap) -> String {
     headers
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= MAX_REQUEST_ID_LEN && v.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= MAX_REQUEST_ID_LEN
+                && v.bytes().all(|b| b.is_ascii_graphic())
+        })
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
 }
 
@@ -113,7 +117,10 @@ mod tests {
         h.insert(REQUEST_ID_HEADER, HeaderValue::from_static("has space"));
         assert_ne!(request_id_of(&h), "has space");
         let long = "a".repeat(200);
-        h.insert(REQUEST_ID_HEADER, HeaderValue::from_str(&long).unwrap_or(HeaderValue::from_static("x")));
+        h.insert(
+            REQUEST_ID_HEADER,
+            HeaderValue::from_str(&long).unwrap_or(HeaderValue::from_static("x")),
+        );
         assert_ne!(request_id_of(&h), long);
     }
 }

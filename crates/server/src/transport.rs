@@ -57,9 +57,13 @@ pub async fn serve(
 ) -> Result<(), StartError> {
     let (reporter, health) = tonic_health::server::health_reporter();
     for name in SERVICE_NAMES {
-        reporter.set_service_status(*name, ServingStatus::Serving).await;
+        reporter
+            .set_service_status(*name, ServingStatus::Serving)
+            .await;
     }
-    reporter.set_service_status("", ServingStatus::Serving).await;
+    reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(partner_api::FILE_DESCRIPTOR_SET)
@@ -118,9 +122,13 @@ pub async fn serve(
         shutdown.await;
         tracing::info!("shutting down: reporting NOT_SERVING");
         for name in SERVICE_NAMES {
-            reporter.set_service_status(*name, ServingStatus::NotServing).await;
+            reporter
+                .set_service_status(*name, ServingStatus::NotServing)
+                .await;
         }
-        reporter.set_service_status("", ServingStatus::NotServing).await;
+        reporter
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
         tokio::time::sleep(grace).await;
         tracing::info!("draining in-flight calls");
     };
@@ -133,8 +141,13 @@ pub async fn serve(
 }
 
 fn cors() -> CorsLayer {
-    let expose = ["grpc-status", "grpc-message", "grpc-status-details-bin", REQUEST_ID_HEADER]
-        .map(HeaderName::from_static);
+    let expose = [
+        "grpc-status",
+        "grpc-message",
+        "grpc-status-details-bin",
+        REQUEST_ID_HEADER,
+    ]
+    .map(HeaderName::from_static);
     CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
         .allow_methods([http::Method::POST, http::Method::GET, http::Method::OPTIONS])

@@ -22,7 +22,10 @@ pub struct AccountsApi {
 impl AccountsApi {
     /// The API over `accounts`; `fingerprints` keys request digests for idempotency.
     pub fn new(accounts: Accounts, fingerprints: SecretKey) -> Self {
-        Self { accounts, fingerprints }
+        Self {
+            accounts,
+            fingerprints,
+        }
     }
 
     fn clock(&self) -> &SharedClock {
@@ -30,6 +33,11 @@ impl AccountsApi {
     }
 
     fn mutation(&self, principal: Principal, method: &'static str, request_id: Uuid) -> Mutation {
-        Mutation { principal, method, request_id, now: self.clock().now() }
+        Mutation {
+            principal,
+            method,
+            request_id,
+            now: self.clock().now(),
+        }
     }
 }

@@ -2,8 +2,8 @@
 
 use partner_api::accounts::v1::{self as pb, partner_service_server::PartnerService};
 use partner_kernel::error::KernelError;
-use partner_kernel::ids::PartnerId;
 use partner_kernel::idempotency::fingerprint;
+use partner_kernel::ids::PartnerId;
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
@@ -29,7 +29,9 @@ impl PartnerService for AccountsApi {
         let fp = fingerprint(&self.fingerprints, req.get_ref());
         let (request_id, cmd) = parse_register(req.into_inner())?;
         let m = self.mutation(principal, REGISTER, request_id);
-        Ok(Response::new(self.accounts.register_partner(m, fp, cmd).await?))
+        Ok(Response::new(
+            self.accounts.register_partner(m, fp, cmd).await?,
+        ))
     }
 
     async fn get_partner(
@@ -42,7 +44,9 @@ impl PartnerService for AccountsApi {
         let id = v.take("partner_id", PartnerId::parse(&partner_id));
         let id = v.finish_with(id)?;
         let partner = self.accounts.get_partner(&principal, id).await?;
-        Ok(Response::new(pb::GetPartnerResponse { partner: Some(partner.to_proto()) }))
+        Ok(Response::new(pb::GetPartnerResponse {
+            partner: Some(partner.to_proto()),
+        }))
     }
 
     async fn list_partners(
@@ -50,16 +54,36 @@ impl PartnerService for AccountsApi {
         req: Request<pb::ListPartnersRequest>,
     ) -> Result<Response<pb::ListPartnersResponse>, Status> {
         let principal = Principal::from_request(&req)?;
-        let pb::ListPartnersRequest { page_size: size, page_token, state, display_name_prefix } = req.into_inner();
+        let pb::ListPartnersRequest {
+            page_size: size,
+            page_token,
+            state,
+            display_name_prefix,
+        } = req.into_inner();
         let mut v = Violations::new();
-        let size = v.take("page_size", page_size(size).map_err(|_| "must not be negative"));
+        let size = v.take(
+            "page_size",
+            page_size(size).map_err(|_| "must not be negative"),
+        );
         let state = v.take("state", PartnerState::filter_from_proto(state));
-        v.check(display_name_prefix.chars().count() <= 128, "display_name_prefix", "at most 128 characters");
+        v.check(
+            display_name_prefix.chars().count() <= 128,
+            "display_name_prefix",
+            "at most 128 characters",
+        );
         let (size, state) = v.finish_with(size.zip(state))?;
         let prefix = Some(display_name_prefix).filter(|p| !p.is_empty());
         let page = self
             .accounts
-            .list_partners(&principal, state, prefix, PageRequest { size, token: page_token })
+            .list_partners(
+                &principal,
+                state,
+                prefix,
+                PageRequest {
+                    size,
+                    token: page_token,
+                },
+            )
             .await?;
         Ok(Response::new(pb::ListPartnersResponse {
             partners: page.items.iter().map(|p| p.to_proto()).collect(),
@@ -75,7 +99,9 @@ impl PartnerService for AccountsApi {
         let fp = fingerprint(&self.fingerprints, req.get_ref());
         let (request_id, id, patch) = parse_update(req.into_inner())?;
         let m = self.mutation(principal, UPDATE, request_id);
-        Ok(Response::new(self.accounts.update_partner(m, fp, id, patch).await?))
+        Ok(Response::new(
+            self.accounts.update_partner(m, fp, id, patch).await?,
+        ))
     }
 
     async fn suspend_partner(
@@ -84,11 +110,20 @@ impl PartnerService for AccountsApi {
     ) -> Result<Response<pb::SuspendPartnerResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let fp = fingerprint(&self.fingerprints, req.get_ref());
-        let pb::SuspendPartnerRequest { request_id, partner_id, reason } = req.into_inner();
+        let pb::SuspendPartnerRequest {
+            request_id,
+            partner_id,
+            reason,
+        } = req.into_inner();
         let (request_id, id, reason) = parse_state_change(&request_id, &partner_id, &reason, 1)?;
         let m = self.mutation(principal, SUSPEND, request_id);
-        let partner = self.accounts.set_partner_suspended(m, fp, id, true, reason).await?;
-        Ok(Response::new(pb::SuspendPartnerResponse { partner: Some(partner) }))
+        let partner = self
+            .accounts
+            .set_partner_suspended(m, fp, id, true, reason)
+            .await?;
+        Ok(Response::new(pb::SuspendPartnerResponse {
+            partner: Some(partner),
+        }))
     }
 
     async fn reinstate_partner(
@@ -97,16 +132,31 @@ impl PartnerService for AccountsApi {
     ) -> Result<Response<pb::ReinstatePartnerResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let fp = fingerprint(&self.fingerprints, req.get_ref());
-        let pb::ReinstatePartnerRequest { request_id, partner_id, reason } = req.into_inner();
+        let pb::ReinstatePartnerRequest {
+            request_id,
+            partner_id,
+            reason,
+        } = req.into_inner();
         let (request_id, id, reason) = parse_state_change(&request_id, &partner_id, &reason, 0)?;
         let m = self.mutation(principal, REINSTATE, request_id);
-        let partner = self.accounts.set_partner_suspended(m, fp, id, false, reason).await?;
-        Ok(Response::new(pb::ReinstatePartnerResponse { partner: Some(partner) }))
+        let partner = self
+            .accounts
+            .set_partner_suspended(m, fp, id, false, reason)
+            .await?;
+        Ok(Response::new(pb::ReinstatePartnerResponse {
+            partner: Some(partner),
+        }))
     }
 }
 
 fn parse_register(r: pb::RegisterPartnerRequest) -> Result<(Uuid, NewPartner), KernelError> {
-    let pb::RegisterPartnerRequest { request_id, display_name, master_username, master_password, contact_email } = r;
+    let pb::RegisterPartnerRequest {
+        request_id,
+        display_name,
+        master_username,
+        master_password,
+        contact_email,
+    } = r;
     let mut v = Violations::new();
     let request_id = v.take("request_id", validate::request_id(&request_id));
     let display_name = v.take("display_name", validate::text(&display_name, 1, 128));
@@ -128,8 +178,14 @@ fn parse_register(r: pb::RegisterPartnerRequest) -> Result<(Uuid, NewPartner), K
     v.finish_with(parsed)
 }
 
-fn parse_update(r: pb::UpdatePartnerRequest) -> Result<(Uuid, PartnerId, PartnerPatch), KernelError> {
-    let pb::UpdatePartnerRequest { request_id, partner, update_mask } = r;
+fn parse_update(
+    r: pb::UpdatePartnerRequest,
+) -> Result<(Uuid, PartnerId, PartnerPatch), KernelError> {
+    let pb::UpdatePartnerRequest {
+        request_id,
+        partner,
+        update_mask,
+    } = r;
     let mut v = Violations::new();
     let request_id = v.take("request_id", validate::request_id(&request_id));
     let Some(partner) = partner else {
@@ -143,10 +199,16 @@ fn parse_update(r: pb::UpdatePartnerRequest) -> Result<(Uuid, PartnerId, Partner
     for path in paths {
         match path.as_str() {
             "display_name" => {
-                patch.display_name = v.take("partner.display_name", validate::text(&partner.display_name, 1, 128));
+                patch.display_name = v.take(
+                    "partner.display_name",
+                    validate::text(&partner.display_name, 1, 128),
+                );
             }
             "contact_email" => {
-                patch.contact_email = v.take("partner.contact_email", validate::email(&partner.contact_email));
+                patch.contact_email = v.take(
+                    "partner.contact_email",
+                    validate::email(&partner.contact_email),
+                );
             }
             _ => v.add("update_mask", format!("`{path}` cannot be updated")),
         }

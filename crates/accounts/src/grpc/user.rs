@@ -2,8 +2,8 @@
 
 use partner_api::accounts::v1::{self as pb, user_service_server::UserService};
 use partner_kernel::error::KernelError;
-use partner_kernel::ids::UserId;
 use partner_kernel::idempotency::fingerprint;
+use partner_kernel::ids::UserId;
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
@@ -30,14 +30,19 @@ impl UserService for AccountsApi {
         Ok(Response::new(self.accounts.create_user(m, fp, cmd).await?))
     }
 
-    async fn get_user(&self, req: Request<pb::GetUserRequest>) -> Result<Response<pb::GetUserResponse>, Status> {
+    async fn get_user(
+        &self,
+        req: Request<pb::GetUserRequest>,
+    ) -> Result<Response<pb::GetUserResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let pb::GetUserRequest { user_id } = req.into_inner();
         let mut v = Violations::new();
         let id = v.take("user_id", UserId::parse(&user_id));
         let id = v.finish_with(id)?;
         let user = self.accounts.get_user(&principal, id).await?;
-        Ok(Response::new(pb::GetUserResponse { user: Some(user.to_proto()) }))
+        Ok(Response::new(pb::GetUserResponse {
+            user: Some(user.to_proto()),
+        }))
     }
 
     async fn list_users(
@@ -45,12 +50,29 @@ impl UserService for AccountsApi {
         req: Request<pb::ListUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
         let principal = Principal::from_request(&req)?;
-        let pb::ListUsersRequest { page_size: size, page_token, state } = req.into_inner();
+        let pb::ListUsersRequest {
+            page_size: size,
+            page_token,
+            state,
+        } = req.into_inner();
         let mut v = Violations::new();
-        let size = v.take("page_size", page_size(size).map_err(|_| "must not be negative"));
+        let size = v.take(
+            "page_size",
+            page_size(size).map_err(|_| "must not be negative"),
+        );
         let state = v.take("state", UserState::filter_from_proto(state));
         let (size, state) = v.finish_with(size.zip(state))?;
-        let page = self.accounts.list_users(&principal, state, PageRequest { size, token: page_token }).await?;
+        let page = self
+            .accounts
+            .list_users(
+                &principal,
+                state,
+                PageRequest {
+                    size,
+                    token: page_token,
+                },
+            )
+            .await?;
         Ok(Response::new(pb::ListUsersResponse {
             users: page.items.iter().map(|u| u.to_proto()).collect(),
             next_page_token: page.next_page_token,
@@ -63,28 +85,52 @@ impl UserService for AccountsApi {
     ) -> Result<Response<pb::DisableUserResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let fp = fingerprint(&self.fingerprints, req.get_ref());
-        let pb::DisableUserRequest { request_id, user_id, reason } = req.into_inner();
+        let pb::DisableUserRequest {
+            request_id,
+            user_id,
+            reason,
+        } = req.into_inner();
         let mut v = Violations::new();
         let request_id = v.take("request_id", validate::request_id(&request_id));
         let id = v.take("user_id", UserId::parse(&user_id));
         let reason = v.take("reason", validate::text(&reason, 0, 512));
         let (request_id, id, reason) = v.finish_with((|| Some((request_id?, id?, reason?)))())?;
         let m = self.mutation(principal, DISABLE, request_id);
-        Ok(Response::new(self.accounts.disable_user(m, fp, id, reason).await?))
+        Ok(Response::new(
+            self.accounts.disable_user(m, fp, id, reason).await?,
+        ))
     }
 }
 
 fn parse_create(r: pb::CreateUserRequest) -> Result<(Uuid, NewUser), KernelError> {
-    let pb::CreateUserRequest { request_id, username, password, display_name, email } = r;
+    let pb::CreateUserRequest {
+        request_id,
+        username,
+        password,
+        display_name,
+        email,
+    } = r;
     let mut v = Violations::new();
     let request_id = v.take("request_id", validate::request_id(&request_id));
     let username = v.take("username", validate::username(&username));
     let password_ok = v.take("password", validate::new_password(&password));
     let display_name = v.take("display_name", validate::text(&display_name, 0, 128));
-    let email = if email.is_empty() { Some(String::new()) } else { v.take("email", validate::email(&email)) };
+    let email = if email.is_empty() {
+        Some(String::new())
+    } else {
+        v.take("email", validate::email(&email))
+    };
     let parsed = (|| {
         password_ok?;
-        Some((request_id?, NewUser { username: username?, password, display_name: display_name?, email: email? }))
+        Some((
+            request_id?,
+            NewUser {
+                username: username?,
+                password,
+                display_name: display_name?,
+                email: email?,
+            },
+        ))
     })();
     v.finish_with(parsed)
 }
