@@ -15,7 +15,7 @@ use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::app::{App, StartError};
 use crate::http_routes::HttpRoutesLayer;
@@ -151,7 +151,9 @@ fn cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
         .allow_methods([http::Method::POST, http::Method::GET, http::Method::OPTIONS])
-        .allow_headers(tower_http::cors::Any)
+        // Mirrored rather than `*`: browsers never let the wildcard cover
+        // `authorization`, so a `*` preflight blocks every authenticated call.
+        .allow_headers(AllowHeaders::mirror_request())
         .expose_headers(expose)
         .max_age(Duration::from_secs(24 * 60 * 60))
 }
