@@ -34,7 +34,18 @@ pub const USER_PASSWORD: &str = "user-password-1";
 pub struct TestDb {
     /// URL the server connects to.
     pub url: String,
-    dir: Option<PathBuf>,
+    /// Removes the SQLite directory when the last clone is dropped.
+    _dir: Option<std::sync::Arc<TempDir>>,
+}
+
+/// A directory removed on drop.
+#[derive(Debug)]
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl TestDb {
@@ -53,7 +64,7 @@ impl TestDb {
         let url = format!("sqlite://{}?mode=rwc", dir.join("partner.db").display());
         Self {
             url,
-            dir: Some(dir),
+            _dir: Some(std::sync::Arc::new(TempDir(dir))),
         }
     }
 
@@ -71,7 +82,7 @@ impl TestDb {
         let (prefix, _) = base.rsplit_once('/').unwrap_or((base, ""));
         Self {
             url: format!("{prefix}/{name}"),
-            dir: None,
+            _dir: None,
         }
     }
 
@@ -80,14 +91,6 @@ impl TestDb {
         sea_orm::Database::connect(&self.url)
             .await
             .unwrap_or_else(|e| panic!("connect: {e}"))
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
     }
 }
 
