@@ -568,16 +568,12 @@ async fn request_id_is_echoed_or_generated() {
 // ---------------------------------------------------------------------------
 // Limits
 
-/// Asserts the call was refused by tonic's 1 MiB decode limit. tonic reports
-/// that limit as OUT_OF_RANGE (not the RESOURCE_EXHAUSTED the gRPC status-code
-/// guide suggests); the message names the limit.
+/// Asserts the call was refused by the 1 MiB decode limit: RESOURCE_EXHAUSTED
+/// with ErrorInfo `REQUEST_TOO_LARGE` (tonic itself would say OUT_OF_RANGE
+/// without details); the message names the limit.
 #[track_caller]
 fn assert_too_large<T: std::fmt::Debug>(result: Result<T, tonic::Status>) {
-    let status = match result {
-        Ok(v) => panic!("oversized message accepted: {v:?}"),
-        Err(s) => s,
-    };
-    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    let status = assert_refused(result, Code::ResourceExhausted, "REQUEST_TOO_LARGE");
     assert!(
         status.message().contains("the limit is: 1048576 bytes"),
         "{status:?}"

@@ -18,6 +18,7 @@ use tonic_health::ServingStatus;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::app::{App, StartError};
+use crate::codec_errors::CodecErrorsLayer;
 use crate::http_routes::HttpRoutesLayer;
 use crate::request_id::{REQUEST_ID_HEADER, RequestIdLayer};
 
@@ -115,6 +116,8 @@ pub async fn serve(
         .layer(tonic_web::GrpcWebLayer::new())
         // Request id and the call's span wrap authentication, so refusals are traced too.
         .layer(RequestIdLayer)
+        // Malformed and oversized requests get the same error contract as any refusal.
+        .layer(CodecErrorsLayer)
         // Deny by default: nothing below runs without a verified principal.
         .layer(AuthLayer::new(app.gateway.clone()));
 
