@@ -13,10 +13,19 @@ async fn a_replay_returns_the_stored_response_and_changes_nothing() {
     let server = TestServer::start().await;
     let admin = server.admin_token().await;
     let request = register_request("acme");
-    let first = ok(server.partners(&admin).register_partner(request.clone()).await);
-    let again = ok(server.partners(&admin).register_partner(request.clone()).await);
+    let first = ok(server
+        .partners(&admin)
+        .register_partner(request.clone())
+        .await);
+    let again = ok(server
+        .partners(&admin)
+        .register_partner(request.clone())
+        .await);
     assert_eq!(first, again, "byte-for-byte the stored response");
-    let listed = ok(server.partners(&admin).list_partners(pb::ListPartnersRequest::default()).await);
+    let listed = ok(server
+        .partners(&admin)
+        .list_partners(pb::ListPartnersRequest::default())
+        .await);
     assert_eq!(listed.partners.len(), 1);
 
     // Same key, different content.
@@ -46,7 +55,10 @@ async fn a_replay_returns_the_stored_response_and_changes_nothing() {
             reason: "check".into(),
         })
         .await);
-    assert_eq!(replay.partner.map(|p| p.state), Some(pb::PartnerState::Suspended as i32));
+    assert_eq!(
+        replay.partner.map(|p| p.state),
+        Some(pb::PartnerState::Suspended as i32)
+    );
 }
 
 #[tokio::test]
@@ -61,7 +73,11 @@ async fn a_failed_request_can_be_retried_with_its_key() {
         password: USER_PASSWORD.into(),
         ..Default::default()
     };
-    assert_refused(server.users(&master).create_user(request.clone()).await, Code::AlreadyExists, "USERNAME_TAKEN");
+    assert_refused(
+        server.users(&master).create_user(request.clone()).await,
+        Code::AlreadyExists,
+        "USERNAME_TAKEN",
+    );
     // The refusal stored nothing under the key: the corrected request goes through.
     // (A corrected request is different content, so this proves the key was not claimed.)
     request.username = "free".into();
@@ -77,16 +93,26 @@ async fn twenty_concurrent_duplicates_make_one_partner() {
     let calls = (0..20).map(|_| {
         let mut client = server.partners(&admin);
         let request = request.clone();
-        tokio::spawn(async move { client.register_partner(request).await.map(tonic::Response::into_inner) })
+        tokio::spawn(async move {
+            client
+                .register_partner(request)
+                .await
+                .map(tonic::Response::into_inner)
+        })
     });
     let results = futures::future::join_all(calls).await;
     let mut ids = HashSet::new();
     for r in results {
-        let resp = r.unwrap_or_else(|e| panic!("task: {e}")).unwrap_or_else(|s| panic!("call: {s:?}"));
+        let resp = r
+            .unwrap_or_else(|e| panic!("task: {e}"))
+            .unwrap_or_else(|s| panic!("call: {s:?}"));
         ids.insert(resp.partner.map(|p| p.partner_id).unwrap_or_default());
     }
     assert_eq!(ids.len(), 1, "every duplicate sees the same partner");
-    let listed = ok(server.partners(&admin).list_partners(pb::ListPartnersRequest::default()).await);
+    let listed = ok(server
+        .partners(&admin)
+        .list_partners(pb::ListPartnersRequest::default())
+        .await);
     assert_eq!(listed.partners.len(), 1, "one effect");
     server.login("racer", USER_PASSWORD).await;
 }
@@ -98,7 +124,12 @@ async fn concurrent_different_requests_for_one_username_make_one_user() {
     let calls = (0..10).map(|_| {
         let mut client = server.partners(&admin);
         let request = register_request("contested");
-        tokio::spawn(async move { client.register_partner(request).await.map(tonic::Response::into_inner) })
+        tokio::spawn(async move {
+            client
+                .register_partner(request)
+                .await
+                .map(tonic::Response::into_inner)
+        })
     });
     let results = futures::future::join_all(calls).await;
     let mut won = 0;
@@ -111,6 +142,9 @@ async fn concurrent_different_requests_for_one_username_make_one_user() {
         }
     }
     assert_eq!(won, 1);
-    let listed = ok(server.partners(&admin).list_partners(pb::ListPartnersRequest::default()).await);
+    let listed = ok(server
+        .partners(&admin)
+        .list_partners(pb::ListPartnersRequest::default())
+        .await);
     assert_eq!(listed.partners.len(), 1, "no partner without its master");
 }

@@ -15,7 +15,12 @@ async fn partner_a_gets_not_found_for_everything_of_partner_b() {
     let (b_user, _) = server.create_user(&b_master, "beta.user").await;
 
     assert_refused(
-        server.partners(&a_master).get_partner(pb::GetPartnerRequest { partner_id: b.partner_id.clone() }).await,
+        server
+            .partners(&a_master)
+            .get_partner(pb::GetPartnerRequest {
+                partner_id: b.partner_id.clone(),
+            })
+            .await,
         Code::NotFound,
         "PARTNER_NOT_FOUND",
     );
@@ -29,7 +34,9 @@ async fn partner_a_gets_not_found_for_everything_of_partner_b() {
                     display_name: "pwned".into(),
                     ..Default::default()
                 }),
-                update_mask: Some(FieldMask { paths: vec!["display_name".into()] }),
+                update_mask: Some(FieldMask {
+                    paths: vec!["display_name".into()],
+                }),
             })
             .await,
         Code::NotFound,
@@ -37,25 +44,49 @@ async fn partner_a_gets_not_found_for_everything_of_partner_b() {
     );
     for user_id in [b_user.user_id.clone(), b.master_user_id.clone()] {
         assert_refused(
-            server.users(&a_master).get_user(pb::GetUserRequest { user_id: user_id.clone() }).await,
+            server
+                .users(&a_master)
+                .get_user(pb::GetUserRequest {
+                    user_id: user_id.clone(),
+                })
+                .await,
             Code::NotFound,
             "USER_NOT_FOUND",
         );
         assert_refused(
             server
                 .users(&a_master)
-                .disable_user(pb::DisableUserRequest { request_id: new_request_id(), user_id, reason: String::new() })
+                .disable_user(pb::DisableUserRequest {
+                    request_id: new_request_id(),
+                    user_id,
+                    reason: String::new(),
+                })
                 .await,
             Code::NotFound,
             "USER_NOT_FOUND",
         );
     }
     // A's listing holds only A's users.
-    let listed = ok(server.users(&a_master).list_users(pb::ListUsersRequest::default()).await);
-    assert_eq!(listed.users.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["alpha"]);
+    let listed = ok(server
+        .users(&a_master)
+        .list_users(pb::ListUsersRequest::default())
+        .await);
+    assert_eq!(
+        listed
+            .users
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect::<Vec<_>>(),
+        ["alpha"]
+    );
 
     // Nothing of B changed.
-    let b_now = ok(server.partners(&b_master).get_partner(pb::GetPartnerRequest { partner_id: b.partner_id.clone() }).await);
+    let b_now = ok(server
+        .partners(&b_master)
+        .get_partner(pb::GetPartnerRequest {
+            partner_id: b.partner_id.clone(),
+        })
+        .await);
     assert_eq!(b_now.partner.map(|p| p.display_name), Some(b.display_name));
     server.login("beta.user", USER_PASSWORD).await;
 }
@@ -67,13 +98,26 @@ async fn page_tokens_do_not_cross_tenants_or_queries() {
     let (_, a_master) = server.register_partner(&admin, "alpha").await;
     let (_, b_master) = server.register_partner(&admin, "beta").await;
     server.create_user(&a_master, "alpha.one").await;
-    let first = ok(server.users(&a_master).list_users(pb::ListUsersRequest { page_size: 1, ..Default::default() }).await);
+    let first = ok(server
+        .users(&a_master)
+        .list_users(pb::ListUsersRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await);
     assert!(!first.next_page_token.is_empty());
     let token = first.next_page_token;
 
     // Another tenant replaying A's token.
     assert_refused(
-        server.users(&b_master).list_users(pb::ListUsersRequest { page_size: 1, page_token: token.clone(), ..Default::default() }).await,
+        server
+            .users(&b_master)
+            .list_users(pb::ListUsersRequest {
+                page_size: 1,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await,
         Code::InvalidArgument,
         "FIELD_VIOLATION",
     );
@@ -95,18 +139,39 @@ async fn page_tokens_do_not_cross_tenants_or_queries() {
     tampered[3] ^= 0x01;
     let tampered = String::from_utf8(tampered).unwrap_or_default();
     let status = assert_refused(
-        server.users(&a_master).list_users(pb::ListUsersRequest { page_size: 1, page_token: tampered, ..Default::default() }).await,
+        server
+            .users(&a_master)
+            .list_users(pb::ListUsersRequest {
+                page_size: 1,
+                page_token: tampered,
+                ..Default::default()
+            })
+            .await,
         Code::InvalidArgument,
         "FIELD_VIOLATION",
     );
     assert_eq!(violated_fields(&status), ["page_token"]);
     // A token of another method.
     assert_refused(
-        server.partners(&admin).list_partners(pb::ListPartnersRequest { page_size: 1, page_token: token.clone(), ..Default::default() }).await,
+        server
+            .partners(&admin)
+            .list_partners(pb::ListPartnersRequest {
+                page_size: 1,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await,
         Code::InvalidArgument,
         "FIELD_VIOLATION",
     );
     // The genuine token still works.
-    let second = ok(server.users(&a_master).list_users(pb::ListUsersRequest { page_size: 1, page_token: token, ..Default::default() }).await);
+    let second = ok(server
+        .users(&a_master)
+        .list_users(pb::ListUsersRequest {
+            page_size: 1,
+            page_token: token,
+            ..Default::default()
+        })
+        .await);
     assert_eq!(second.users.len(), 1);
 }

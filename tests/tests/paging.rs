@@ -22,7 +22,10 @@ async fn paging_through_1050_partners_misses_and_repeats_none() {
                 if i % 10 == 0 {
                     request.display_name = format!("Zeta {i:04}");
                 }
-                ok(client.register_partner(request).await).partner.map(|p| p.partner_id).unwrap_or_default()
+                ok(client.register_partner(request).await)
+                    .partner
+                    .map(|p| p.partner_id)
+                    .unwrap_or_default()
             }
         })
         .buffer_unordered(8)
@@ -38,7 +41,11 @@ async fn paging_through_1050_partners_misses_and_repeats_none() {
             n => n as usize,
         };
         assert_eq!(pages[0], expected_page, "page size {page_size}");
-        assert_eq!(seen.len(), PARTNERS, "page size {page_size}: none missed, none repeated");
+        assert_eq!(
+            seen.len(),
+            PARTNERS,
+            "page size {page_size}: none missed, none repeated"
+        );
         assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), registered);
         let mut sorted = seen.clone();
         sorted.sort();
@@ -50,7 +57,12 @@ async fn paging_through_1050_partners_misses_and_repeats_none() {
 }
 
 /// Lists every page; returns the ids in order and each page's length.
-async fn walk(server: &TestServer, admin: &str, page_size: i32, prefix: &str) -> (Vec<String>, Vec<usize>) {
+async fn walk(
+    server: &TestServer,
+    admin: &str,
+    page_size: i32,
+    prefix: &str,
+) -> (Vec<String>, Vec<usize>) {
     let mut ids = Vec::new();
     let mut pages = Vec::new();
     let mut token = String::new();
@@ -78,7 +90,12 @@ async fn walk(server: &TestServer, admin: &str, page_size: i32, prefix: &str) ->
 async fn the_prefix_filter_is_literal_and_case_sensitive() {
     let server = TestServer::start().await;
     let admin = server.admin_token().await;
-    for (user, name) in [("aa1", "100% Cloud"), ("aa2", "100x Cloud"), ("aa3", "acme"), ("aa4", "Acme")] {
+    for (user, name) in [
+        ("aa1", "100% Cloud"),
+        ("aa2", "100x Cloud"),
+        ("aa3", "acme"),
+        ("aa4", "Acme"),
+    ] {
         let mut request = register_request(user);
         request.display_name = name.into();
         ok(server.partners(&admin).register_partner(request).await);
@@ -87,7 +104,10 @@ async fn the_prefix_filter_is_literal_and_case_sensitive() {
         let mut client = server.partners(&admin);
         async move {
             ok(client
-                .list_partners(pb::ListPartnersRequest { display_name_prefix: prefix.into(), ..Default::default() })
+                .list_partners(pb::ListPartnersRequest {
+                    display_name_prefix: prefix.into(),
+                    ..Default::default()
+                })
                 .await)
             .partners
             .into_iter()

@@ -47,9 +47,11 @@ fn translate(headers: &http::HeaderMap) -> Option<Status> {
         "13" if message.starts_with("failed to decode Protobuf message") => {
             Refusal::invalid(vec![FieldViolation::new("request", message.into_owned())])
         }
-        "11" if message.contains("message length too large") => {
-            Refusal::new(Code::ResourceExhausted, "REQUEST_TOO_LARGE", message.into_owned())
-        }
+        "11" if message.contains("message length too large") => Refusal::new(
+            Code::ResourceExhausted,
+            "REQUEST_TOO_LARGE",
+            message.into_owned(),
+        ),
         _ => return None,
     };
     Some(refusal.into())
@@ -95,16 +97,28 @@ mod tests {
 
     fn headers(code: &str, message: &str) -> http::HeaderMap {
         let mut h = http::HeaderMap::new();
-        h.insert(GRPC_STATUS, http::HeaderValue::from_str(code).unwrap_or(http::HeaderValue::from_static("0")));
-        h.insert(GRPC_MESSAGE, http::HeaderValue::from_str(message).unwrap_or(http::HeaderValue::from_static("")));
+        h.insert(
+            GRPC_STATUS,
+            http::HeaderValue::from_str(code).unwrap_or(http::HeaderValue::from_static("0")),
+        );
+        h.insert(
+            GRPC_MESSAGE,
+            http::HeaderValue::from_str(message).unwrap_or(http::HeaderValue::from_static("")),
+        );
         h
     }
 
     #[test]
     fn translates_only_codec_refusals() {
-        let decode = translate(&headers("13", "failed%20to%20decode%20Protobuf%20message%3A%20x"));
+        let decode = translate(&headers(
+            "13",
+            "failed%20to%20decode%20Protobuf%20message%3A%20x",
+        ));
         assert_eq!(decode.map(|s| s.code()), Some(Code::InvalidArgument));
-        let large = translate(&headers("11", "Error,%20decoded%20message%20length%20too%20large"));
+        let large = translate(&headers(
+            "11",
+            "Error,%20decoded%20message%20length%20too%20large",
+        ));
         assert_eq!(large.map(|s| s.code()), Some(Code::ResourceExhausted));
         assert!(translate(&headers("13", "internal%20error")).is_none());
         let mut ours = headers("13", "failed%20to%20decode%20Protobuf%20message");
