@@ -1,0 +1,175 @@
+//! Idempotency, audit and outbox against a real (in-memory SQLite) database
+//! with the real migrations.
+
+use chrono::Utc;
+use partner_kernel::audit::{self, AuditEntry};
+use partner_kernel::db::Db;
+use partner_kernel::entity::{audit_record, idempotency_record, outbox_event};
+use partner_kernel::error::KernelError;
+use partner_kernel::idempotency;
+use partner_kernel::ids::{PartnerId, SessionId, UserId};
+use partner_kernel::mutation::Mutation;
+use partner_kernel::outbox::{self, Event};
+use partner_kernel::principal::{Actor, Principal};
+use partner_kernel::secrets::{self, SecretKey};
+use partner_migration::{Migrator, MigratorTrait};
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+async fn db() -> Db {
+    let db = Db::connect("sqlite::memory:")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    Migrator::up(db.conn(), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    db
+}
+
+fn mutation(request_id: uuid::Uuid) -> Mutation {
+    Mutation {
+        principal: Principal {
+            user_id: UserId::generate(),
+            session_id: SessionId::generate(),
+            actor: Actor::PartnerMaster(PartnerId::generate()),
+        },
+        method: "test.v1.TestService/Do",
+        request_id,
+        now: Utc::now(),
+    }
+}
+
+/// The effect under test: an audit record and an event, answering with a
+/// message that tells the calls apart.
+async fn effect(
+    db: &Db,
+    m: &Mutation,
+    fingerprint: [u8; 32],
+    answer: &str,
+    fail: bool,
+) -> Result<String, KernelError> {
+    let mm = m.clone();
+    let answer = answer.to_owned();
+    idempotency::run(db, m, fingerprint, move |tx| {
+        Box::pin(async move {
+            audit::record(
+                tx,
+                &mm,
+                AuditEntry {
+                    resource_id: "res_1".into(),
+                    ..AuditEntry::default()
+                },
+            )
+            .await?;
+            let event = Event {
+                partner_id: mm.principal.partner_id(),
+                event_type: "test.done",
+                resource_id: "res_1".into(),
+                payload: serde_json::json!({}),
+            };
+            outbox::append(tx, &mm, event).await?;
+            if fail {
+                return Err(KernelError::Conflict);
+            }
+            Ok(answer)
+        })
+    })
+    .await
+}
+
+async fn counts(db: &Db) -> (u64, u64, u64) {
+    let conn = db.conn();
+    (
+        idempotency_record::Entity::find()
+            .count(conn)
+            .await
+            .unwrap_or(u64::MAX),
+        audit_record::Entity::find()
+            .count(conn)
+            .await
+            .unwrap_or(u64::MAX),
+        outbox_event::Entity::find()
+            .count(conn)
+            .await
+            .unwrap_or(u64::MAX),
+    )
+}
+
+#[tokio::test]
+async fn replay_returns_the_first_answer_without_a_second_effect() {
+    let db = db().await;
+    let m = mutation(uuid::Uuid::new_v4());
+    let first = effect(&db, &m, [1; 32], "first", false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let second = effect(&db, &m, [1; 32], "second", false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first, "first");
+    assert_eq!(second, "first", "the stored response, not a new one");
+    assert_eq!(counts(&db).await, (1, 1, 1));
+}
+
+#[tokio::test]
+async fn the_same_key_with_another_request_is_refused() {
+    let db = db().await;
+    let m = mutation(uuid::Uuid::new_v4());
+    effect(&db, &m, [1; 32], "first", false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let reused = effect(&db, &m, [2; 32], "other", false).await;
+    assert!(
+        matches!(reused, Err(KernelError::IdempotencyKeyReused)),
+        "{reused:?}"
+    );
+    assert_eq!(counts(&db).await, (1, 1, 1));
+}
+
+#[tokio::test]
+async fn a_failed_effect_leaves_nothing_behind() {
+    let db = db().await;
+    let m = mutation(uuid::Uuid::new_v4());
+    let failed = effect(&db, &m, [1; 32], "x", true).await;
+    assert!(matches!(failed, Err(KernelError::Conflict)));
+    assert_eq!(
+        counts(&db).await,
+        (0, 0, 0),
+        "claim, audit and event rolled back together"
+    );
+    // The key is free again.
+    let retried = effect(&db, &m, [1; 32], "retried", false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(retried, "retried");
+    assert_eq!(counts(&db).await, (1, 1, 1));
+}
+
+#[tokio::test]
+async fn keys_are_per_caller() {
+    let db = db().await;
+    let request_id = uuid::Uuid::new_v4();
+    let a = effect(&db, &mutation(request_id), [1; 32], "a", false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let b = effect(&db, &mutation(request_id), [1; 32], "b", false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((a.as_str(), b.as_str()), ("a", "b"));
+    assert_eq!(counts(&db).await, (2, 2, 2));
+}
+
+#[tokio::test]
+async fn a_server_secret_is_made_once_and_then_kept() {
+    let db = db().await;
+    let first = secrets::load_or_create(&db, "k", Utc::now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let again = secrets::load_or_create(&db, "k", Utc::now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first.mac(&[b"x"]), again.mac(&[b"x"]));
+    let other = secrets::load_or_create(&db, "other", Utc::now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(first.mac(&[b"x"]), other.mac(&[b"x"]));
+    let _: SecretKey = other;
+}
