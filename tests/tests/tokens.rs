@@ -785,3 +785,37 @@ async fn with_authorization(
         })
         .await
 }
+
+#[tokio::test]
+async fn a_session_of_another_user_is_refused() {
+    let (server, admin, forge) = setup().await;
+    let (_, master) = server.register_partner(&admin, "acme").await;
+    let their_session = segment(&master, 1).get("sid").cloned().unwrap_or_default();
+    let swapped = forge.token(|_, c| {
+        c.insert("sid".into(), their_session);
+    });
+    assert_invalid(call(&server, &swapped).await);
+}
+
+#[tokio::test]
+async fn extreme_times_do_not_overflow() {
+    let (server, _, forge) = setup().await;
+    let far_future = forge.token(|_, c| {
+        c.insert("exp".into(), json!(i64::MAX));
+    });
+    // Signed by our key, so valid by our rules; what matters is a clean answer.
+    ok(server
+        .partners(&far_future)
+        .list_partners(pb::ListPartnersRequest::default())
+        .await);
+    let ancient = forge.token(|_, c| {
+        c.insert("exp".into(), json!(i64::MIN));
+        c.insert("nbf".into(), json!(i64::MIN));
+    });
+    // Negative times are not NumericDates jsonwebtoken accepts: malformed, not expired.
+    assert_refused(
+        call(&server, &ancient).await,
+        Code::Unauthenticated,
+        "TOKEN_INVALID",
+    );
+}

@@ -54,7 +54,8 @@ fn new_refresh_value() -> Result<String, GatewayError> {
 #[derive(Debug)]
 pub struct Sessions {
     db: Db,
-    active: TtlCache<SessionId, bool>,
+    /// Active session → its user; `None` for revoked, expired or unknown sessions.
+    active: TtlCache<SessionId, Option<UserId>>,
     /// How long a session (and each refresh token) lives.
     lifetime: Duration,
 }
@@ -166,17 +167,24 @@ impl Sessions {
         Ok(())
     }
 
-    /// Whether a session is active now (cached for a moment).
-    pub async fn is_active(&self, id: SessionId, now: DateTime<Utc>) -> Result<bool, GatewayError> {
+    /// The user of a session that is active now (cached for a moment);
+    /// `None` when it is revoked, expired or unknown.
+    pub async fn active_user(
+        &self,
+        id: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, GatewayError> {
         if let Some(hit) = self.active.get(&id) {
             return Ok(hit);
         }
         let row = session::Entity::find_by_id(id.to_string())
             .one(self.db.conn())
             .await?;
-        let active = row.is_some_and(|s| s.state == ACTIVE && s.expires_at >= now);
-        self.active.put(id, active);
-        Ok(active)
+        let user = row
+            .filter(|s| s.state == ACTIVE && s.expires_at >= now)
+            .and_then(|s| UserId::parse(&s.user_id).ok());
+        self.active.put(id, user);
+        Ok(user)
     }
 }
 

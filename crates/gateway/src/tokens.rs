@@ -110,10 +110,10 @@ pub fn verify(ring: &KeyRing, token: &str, now: DateTime<Utc>) -> Result<Verifie
         return Err(GatewayError::TokenInvalid);
     }
     let now = now.timestamp();
-    if claims.nbf > now + LEEWAY_SECONDS {
+    if claims.nbf > now.saturating_add(LEEWAY_SECONDS) {
         return Err(GatewayError::TokenInvalid);
     }
-    if claims.exp + LEEWAY_SECONDS < now {
+    if claims.exp.saturating_add(LEEWAY_SECONDS) < now {
         return Err(GatewayError::TokenExpired);
     }
     let user_id = UserId::parse(&claims.sub).map_err(|_| GatewayError::TokenInvalid)?;
