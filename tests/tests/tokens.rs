@@ -10,39 +10,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use partner_api::accounts::v1 as pb;
 use partner_api::accounts::v1::partner_service_client::PartnerServiceClient;
+use partner_gateway::entity::signing_key;
 use partner_kernel::ids::SigningKeyId;
 use partner_tests::*;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Map, Value, json};
 use tonic::{Code, Request, Status};
-
-/// The server's `signing_keys` table, mirrored here to read and rotate keys.
-mod signing_key {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "signing_keys")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub kid: String,
-        pub algorithm: String,
-        pub private_key: Vec<u8>,
-        pub public_key: Vec<u8>,
-        pub state: String,
-        pub created_at: DateTimeUtc,
-        pub retired_at: Option<DateTimeUtc>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-/// PKCS#8 v1 prefix of an Ed25519 private key (RFC 8410); the 32-byte seed follows.
-const PKCS8_ED25519_PREFIX: [u8; 16] = [
-    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-];
 
 /// Mirrors `MAX_TOKEN_BYTES` in the gateway.
 const MAX_TOKEN_BYTES: usize = 4096;
@@ -58,9 +31,7 @@ fn b64_json(value: &Value) -> String {
 }
 
 fn ed_key(seed: &[u8]) -> EncodingKey {
-    let mut der = PKCS8_ED25519_PREFIX.to_vec();
-    der.extend_from_slice(seed);
-    EncodingKey::from_ed_der(&der)
+    partner_gateway::keys::ed25519_encoding_key(seed)
 }
 
 /// `header.payload` plus `alg`'s signature over it made with `key`.

@@ -23,6 +23,13 @@ const PKCS8_ED25519_PREFIX: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
 
+/// The signing key for a 32-byte Ed25519 seed, as jsonwebtoken wants it (PKCS#8 DER).
+pub fn ed25519_encoding_key(seed: &[u8]) -> EncodingKey {
+    let mut der = PKCS8_ED25519_PREFIX.to_vec();
+    der.extend_from_slice(seed);
+    EncodingKey::from_ed_der(&der)
+}
+
 const ACTIVE: &str = "ACTIVE";
 const VERIFY_ONLY: &str = "VERIFY_ONLY";
 
@@ -164,11 +171,9 @@ async fn load_ring(db: &Db) -> Result<KeyRing, GatewayError> {
         });
         // Newest active key signs (ids are time-ordered, rows come newest first).
         if signer.is_none() && row.state == ACTIVE {
-            let mut der = PKCS8_ED25519_PREFIX.to_vec();
-            der.extend_from_slice(&row.private_key);
             signer = Some(Signer {
                 kid: row.kid.clone(),
-                key: EncodingKey::from_ed_der(&der),
+                key: ed25519_encoding_key(&row.private_key),
             });
         }
     }
