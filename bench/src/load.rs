@@ -1,0 +1,300 @@
+//! Load generation: workers spread over HTTP/2 connections, each running one
+//! call at a time in a bounded loop, recording the latency of every call.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use partner_api::accounts::v1 as accounts;
+use partner_api::accounts::v1::partner_service_client::PartnerServiceClient;
+use partner_api::iam::v1 as iam;
+use partner_api::iam::v1::auth_service_client::AuthServiceClient;
+use tokio::sync::Barrier;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+use crate::BoxError;
+
+/// A per-call deadline, so a hung call fails the run instead of stalling it.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Opens `n` separate HTTP/2 connections to `uri`.
+pub async fn connect(uri: &str, n: usize) -> Result<Vec<Channel>, BoxError> {
+    let endpoint = Endpoint::from_shared(uri.to_owned())?
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(CALL_TIMEOUT);
+    let mut channels = Vec::with_capacity(n);
+    for _ in 0..n {
+        channels.push(endpoint.connect().await?);
+    }
+    Ok(channels)
+}
+
+/// One kind of call, with everything it needs.
+#[derive(Debug, Clone)]
+pub enum Call {
+    /// `grpc.health.v1.Health/Check` for the whole server; must answer SERVING.
+    Health,
+    /// `PartnerService/GetPartner` of an existing partner; must answer OK
+    /// with that partner.
+    GetPartner {
+        partner_id: String,
+        bearer: MetadataValue<Ascii>,
+    },
+    /// `PartnerService/GetPartner` with a malformed id; must answer
+    /// INVALID_ARGUMENT. It passes authentication but never reaches the
+    /// database, which separates the cost of the two.
+    GetPartnerMalformed { bearer: MetadataValue<Ascii> },
+    /// `AuthService/Login`; must answer OK with an access token.
+    Login { username: String, password: String },
+}
+
+/// The generated clients over one connection.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    health: HealthClient<Channel>,
+    partners: PartnerServiceClient<Channel>,
+    auth: AuthServiceClient<Channel>,
+}
+
+fn with_bearer<T>(message: T, bearer: &MetadataValue<Ascii>) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", bearer.clone());
+    request
+}
+
+fn failed(what: &str, status: &tonic::Status) -> String {
+    format!("{what} failed: {:?}: {}", status.code(), status.message())
+}
+
+impl Clients {
+    /// Clients over `channel`.
+    pub fn new(channel: Channel) -> Self {
+        Self {
+            health: HealthClient::new(channel.clone()),
+            partners: PartnerServiceClient::new(channel.clone()),
+            auth: AuthServiceClient::new(channel),
+        }
+    }
+
+    /// Makes one call; any answer but the expected one is an error.
+    pub async fn call(&mut self, call: &Call) -> Result<(), String> {
+        match call {
+            Call::Health => {
+                let reply = self
+                    .health
+                    .check(HealthCheckRequest {
+                        service: String::new(),
+                    })
+                    .await
+                    .map_err(|s| failed("Health/Check", &s))?;
+                if reply.get_ref().status != ServingStatus::Serving as i32 {
+                    return Err(format!(
+                        "Health/Check answered status {}",
+                        reply.get_ref().status
+                    ));
+                }
+            }
+            Call::GetPartner { partner_id, bearer } => {
+                let request = with_bearer(
+                    accounts::GetPartnerRequest {
+                        partner_id: partner_id.clone(),
+                    },
+                    bearer,
+                );
+                let reply = self
+                    .partners
+                    .get_partner(request)
+                    .await
+                    .map_err(|s| failed("GetPartner", &s))?;
+                let got = reply
+                    .get_ref()
+                    .partner
+                    .as_ref()
+                    .map(|p| p.partner_id.as_str());
+                if got != Some(partner_id.as_str()) {
+                    return Err(format!("GetPartner answered partner {got:?}"));
+                }
+            }
+            Call::GetPartnerMalformed { bearer } => {
+                let request = with_bearer(
+                    accounts::GetPartnerRequest {
+                        partner_id: "not-a-partner-id".into(),
+                    },
+                    bearer,
+                );
+                match self.partners.get_partner(request).await {
+                    Err(s) if s.code() == tonic::Code::InvalidArgument => {}
+                    Err(s) => return Err(failed("GetPartner (malformed id)", &s)),
+                    Ok(_) => return Err("GetPartner with a malformed id answered OK".into()),
+                }
+            }
+            Call::Login { username, password } => {
+                let token = self.login(username, password).await?;
+                if token.is_empty() {
+                    return Err("Login answered no access token".into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Logs in and returns the access token.
+    pub async fn login(&mut self, username: &str, password: &str) -> Result<String, String> {
+        let reply = self
+            .auth
+            .login(iam::LoginRequest {
+                username: username.to_owned(),
+                password: password.to_owned(),
+            })
+            .await
+            .map_err(|s| failed("Login", &s))?;
+        Ok(reply
+            .into_inner()
+            .tokens
+            .map(|t| t.access_token)
+            .unwrap_or_default())
+    }
+
+    /// Registers a partner as the operator and returns its id.
+    pub async fn register_partner(
+        &mut self,
+        bearer: &MetadataValue<Ascii>,
+        master_username: &str,
+    ) -> Result<String, String> {
+        let request = with_bearer(
+            accounts::RegisterPartnerRequest {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                display_name: "Benchmark Partner".into(),
+                master_username: master_username.to_owned(),
+                master_password: "benchmark-master-password".into(),
+                contact_email: "bench@example.com".into(),
+            },
+            bearer,
+        );
+        let reply = self
+            .partners
+            .register_partner(request)
+            .await
+            .map_err(|s| failed("RegisterPartner", &s))?;
+        reply
+            .into_inner()
+            .partner
+            .map(|p| p.partner_id)
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| "RegisterPartner answered no partner".to_owned())
+    }
+}
+
+/// How long a load phase runs: until `duration` has passed or every worker
+/// has made `max_calls_per_worker` calls, whichever comes first.
+#[derive(Debug, Clone, Copy)]
+pub struct Bound {
+    pub duration: Duration,
+    pub max_calls_per_worker: u64,
+}
+
+/// What one load phase measured.
+#[derive(Debug, Clone)]
+pub struct LoadResult {
+    /// Calls that got the expected answer (all of them: any other answer fails the phase).
+    pub ok: u64,
+    /// From the common start to the last worker's end.
+    pub elapsed: Duration,
+    /// Latency of every call in microseconds, ascending.
+    pub latencies_us: Vec<u64>,
+}
+
+impl LoadResult {
+    /// Calls per second.
+    pub fn rate(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The `p`-th percentile latency (nearest rank), in milliseconds.
+    pub fn percentile_ms(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0) * self.latencies_us.len() as f64).ceil() as usize;
+        let index = rank.clamp(1, self.latencies_us.len()) - 1;
+        self.latencies_us[index] as f64 / 1000.0
+    }
+}
+
+/// Runs `in_flight` workers on each channel, all making `call` in a loop
+/// within `bound`. The first unexpected answer stops every worker and fails
+/// the phase with that answer.
+pub async fn run(
+    channels: &[Channel],
+    in_flight: usize,
+    call: &Call,
+    bound: Bound,
+) -> Result<LoadResult, BoxError> {
+    let workers = channels.len() * in_flight;
+    if workers == 0 {
+        return Err("no workers: connections and in-flight calls must be at least 1".into());
+    }
+    let start_line = Arc::new(Barrier::new(workers + 1));
+    let failed = Arc::new(AtomicBool::new(false));
+    let mut handles = Vec::with_capacity(workers);
+    for channel in channels {
+        for _ in 0..in_flight {
+            let mut clients = Clients::new(channel.clone());
+            let call = call.clone();
+            let start_line = start_line.clone();
+            let failed = failed.clone();
+            let capacity = usize::try_from(bound.max_calls_per_worker.min(1 << 20)).unwrap_or(0);
+            handles.push(tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(capacity);
+                start_line.wait().await;
+                let deadline = Instant::now() + bound.duration;
+                let mut made = 0;
+                while made < bound.max_calls_per_worker
+                    && Instant::now() < deadline
+                    && !failed.load(Ordering::Relaxed)
+                {
+                    let began = Instant::now();
+                    if let Err(e) = clients.call(&call).await {
+                        failed.store(true, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                    latencies.push(u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX));
+                    made += 1;
+                }
+                Ok(latencies)
+            }));
+        }
+    }
+    start_line.wait().await;
+    let started = Instant::now();
+    let mut latencies_us = Vec::new();
+    let mut first_error = None;
+    for handle in handles {
+        match handle.await {
+            Ok(Ok(l)) => latencies_us.extend(l),
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(e) => {
+                first_error.get_or_insert(format!("worker panicked: {e}"));
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    if let Some(e) = first_error {
+        return Err(e.into());
+    }
+    latencies_us.sort_unstable();
+    Ok(LoadResult {
+        ok: latencies_us.len() as u64,
+        elapsed,
+        latencies_us,
+    })
+}
