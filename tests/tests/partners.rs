@@ -52,6 +52,17 @@ async fn register_get_update_suspend_reinstate() {
     .unwrap_or_default();
     assert_eq!(updated.display_name, "Acme Cloud Ltd");
     assert_eq!(updated.contact_email, partner.contact_email);
+    // Reads see the change at once (the partner cache is cleared by the update).
+    let reread = ok(server
+        .partners(&admin)
+        .get_partner(pb::GetPartnerRequest {
+            partner_id: partner.partner_id.clone(),
+        })
+        .await);
+    assert_eq!(
+        reread.partner.map(|p| p.display_name).as_deref(),
+        Some("Acme Cloud Ltd")
+    );
 
     // Suspension: login refused, the live token refused.
     let suspended = ok(server

@@ -22,7 +22,7 @@ use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, Set, SqlErr};
 use crate::entity::{partner, user};
 use crate::error::AccountsError;
 use crate::model::{Partner, PartnerState, User, UserState};
-use crate::password::PasswordHasher;
+use crate::password::Passwords;
 use crate::store;
 
 /// How long the authentication layer may trust a cached account status. Changes
@@ -96,26 +96,46 @@ pub struct PageRequest {
 pub struct Accounts {
     db: Db,
     clock: SharedClock,
-    hasher: Arc<dyn PasswordHasher>,
+    passwords: Passwords,
     pages: PageTokens,
     status: Arc<TtlCache<UserId, AccountStatus>>,
+    partners: Arc<TtlCache<PartnerId, Partner>>,
 }
 
 impl Accounts {
     /// The service over `db`.
-    pub fn new(
-        db: Db,
-        clock: SharedClock,
-        hasher: Arc<dyn PasswordHasher>,
-        pages: PageTokens,
-    ) -> Self {
+    pub fn new(db: Db, clock: SharedClock, passwords: Passwords, pages: PageTokens) -> Self {
         Self {
             db,
             clock,
-            hasher,
+            passwords,
             pages,
             status: Arc::new(TtlCache::new(STATUS_TTL)),
+            partners: Arc::new(TtlCache::new(STATUS_TTL)),
         }
+    }
+
+    /// Password hashing, shared with the gateway so that both draw on one bound.
+    pub fn passwords(&self) -> &Passwords {
+        &self.passwords
+    }
+
+    /// A partner, from the cache when it was read within [`STATUS_TTL`].
+    /// Partner rows change rarely and only through this service, which clears
+    /// the cache on every change; other replicas catch up within the TTL.
+    async fn cached_partner(&self, id: PartnerId) -> Result<Partner, AccountsError> {
+        if let Some(hit) = self.partners.get(&id) {
+            return Ok(hit);
+        }
+        let partner = load_partner(self.db.conn(), id).await?;
+        self.partners.put(id, partner.clone());
+        Ok(partner)
+    }
+
+    /// Forgets cached partners and statuses after a change.
+    fn invalidate(&self) {
+        self.partners.invalidate_all();
+        self.status.invalidate_all();
     }
 
     /// The platform clock.
@@ -125,10 +145,9 @@ impl Accounts {
 
     /// Hashes on the blocking pool: Argon2 takes tens of milliseconds of CPU.
     async fn hash_password(&self, password: String) -> Result<String, AccountsError> {
-        let hasher = self.hasher.clone();
-        tokio::task::spawn_blocking(move || hasher.hash(&password))
+        self.passwords
+            .hash(password)
             .await
-            .map_err(|e| AccountsError::Hashing(e.to_string()))?
             .map_err(AccountsError::Hashing)
     }
 
@@ -236,7 +255,7 @@ impl Accounts {
             Permission::PlatformPartnersRead,
             Permission::PartnerProfileRead,
         )?;
-        load_partner(self.db.conn(), id).await
+        self.cached_partner(id).await
     }
 
     /// Operator: the platform permission; partner users: the partner
@@ -323,7 +342,7 @@ impl Accounts {
             Permission::PartnerProfileUpdate,
         )?;
         let mm = m.clone();
-        idempotency::run(&self.db, &m, fingerprint, move |tx| {
+        let response = idempotency::run(&self.db, &m, fingerprint, move |tx| {
             Box::pin(async move {
                 let before = load_partner(tx, id).await?;
                 let mut row: partner::ActiveModel = partner::ActiveModel {
@@ -352,7 +371,9 @@ impl Accounts {
                 })
             })
         })
-        .await
+        .await;
+        self.invalidate();
+        response
     }
 
     /// Moves a partner between ACTIVE and SUSPENDED. Operator only.
@@ -411,7 +432,7 @@ impl Accounts {
         })
         .await;
         // Whatever the outcome, nobody may keep acting on a stale status.
-        self.status.invalidate_all();
+        self.invalidate();
         response
     }
 
@@ -536,7 +557,7 @@ impl Accounts {
             })
         })
         .await;
-        self.status.invalidate_all();
+        self.invalidate();
         response
     }
 
@@ -561,7 +582,7 @@ impl Accounts {
     async fn partner_state_of(&self, user: &User) -> Result<Option<PartnerState>, AccountsError> {
         match user.partner_id {
             None => Ok(None),
-            Some(pid) => Ok(Some(load_partner(self.db.conn(), pid).await?.state)),
+            Some(pid) => Ok(Some(self.cached_partner(pid).await?.state)),
         }
     }
 

@@ -37,6 +37,9 @@ pub enum GatewayError {
     /// The user's partner is terminated.
     #[error("partner terminated")]
     PartnerTerminated,
+    /// The password check could not run.
+    #[error("password check: {0}")]
+    PasswordCheck(String),
     /// Key material could not be produced or read.
     #[error("signing keys: {0}")]
     Keys(String),
@@ -93,7 +96,9 @@ impl From<GatewayError> for Status {
                 "PARTNER_TERMINATED",
                 "the partner is terminated",
             ),
-            GatewayError::Keys(detail) => Refusal::internal(&detail),
+            GatewayError::Keys(detail) | GatewayError::PasswordCheck(detail) => {
+                Refusal::internal(&detail)
+            }
             GatewayError::Accounts(a) => return a.into(),
             GatewayError::Kernel(k) => Refusal::from(k),
         };

@@ -5,18 +5,22 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use partner_api::iam::v1 as pb;
+use partner_kernel::cache::TtlCache;
 use partner_kernel::db::Db;
 use partner_kernel::ids::SigningKeyId;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sha2::{Digest, Sha256};
 
 use crate::entity::signing_key;
 use crate::error::GatewayError;
+use crate::tokens::{self, Verified};
 
 /// PKCS#8 v1 prefix of an Ed25519 private key (RFC 8410): the 32-byte seed follows.
 const PKCS8_ED25519_PREFIX: [u8; 16] = [
@@ -75,7 +79,15 @@ impl KeyRing {
 pub struct Keys {
     db: Db,
     ring: RwLock<Arc<KeyRing>>,
+    /// Tokens that passed [`tokens::verify`], by SHA-256 of the token. A token's
+    /// signature and claims never change, so a second check would only repeat
+    /// the first; expiry is still checked on every hit, and a reload (a key
+    /// retired) clears the cache so that the ring in force decides again.
+    verified: TtlCache<[u8; 32], Verified>,
 }
+
+/// How long a verified token is remembered (expiry is checked on every hit).
+const VERIFIED_TTL: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -97,6 +109,7 @@ impl Keys {
         Ok(Self {
             db,
             ring: RwLock::new(Arc::new(ring)),
+            verified: TtlCache::new(VERIFIED_TTL),
         })
     }
 
@@ -115,7 +128,28 @@ impl Keys {
             .ring
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = ring;
+        self.verified.invalidate_all();
         Ok(())
+    }
+
+    /// Verifies an access token against the ring in force (see [`tokens::verify`]).
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Verified, GatewayError> {
+        if token.len() > tokens::MAX_TOKEN_BYTES {
+            return Err(GatewayError::TokenInvalid);
+        }
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let verified = match self.verified.get(&digest) {
+            Some(hit) => hit,
+            None => {
+                let fresh = tokens::verify(&self.ring(), token, now)?;
+                self.verified.put(digest, fresh);
+                fresh
+            }
+        };
+        if verified.expired_at(now) {
+            return Err(GatewayError::TokenExpired);
+        }
+        Ok(verified)
     }
 }
 

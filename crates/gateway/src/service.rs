@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use partner_accounts::Accounts;
-use partner_accounts::PasswordHasher as _;
 use partner_accounts::model::{PartnerState, UserState};
 use partner_api::iam::v1 as pb;
 use partner_kernel::clock::{SharedClock, to_proto_timestamp};
@@ -14,7 +13,6 @@ use partner_kernel::principal::Principal;
 
 use crate::error::GatewayError;
 use crate::keys::Keys;
-use crate::password::Argon2Hasher;
 use crate::sessions::{IssuedRefresh, Sessions};
 use crate::tokens;
 
@@ -40,7 +38,6 @@ impl Default for TokenLifetimes {
 #[derive(Debug, Clone)]
 pub struct Gateway {
     accounts: Accounts,
-    hasher: Arc<Argon2Hasher>,
     keys: Arc<Keys>,
     sessions: Arc<Sessions>,
     clock: SharedClock,
@@ -64,7 +61,6 @@ impl Gateway {
     /// Wires the gateway.
     pub fn new(
         accounts: Accounts,
-        hasher: Arc<Argon2Hasher>,
         keys: Arc<Keys>,
         clock: SharedClock,
         lifetimes: TokenLifetimes,
@@ -73,7 +69,6 @@ impl Gateway {
         let sessions = Arc::new(Sessions::new(db, lifetimes.session));
         Self {
             accounts,
-            hasher,
             keys,
             sessions,
             clock,
@@ -93,15 +88,14 @@ impl Gateway {
         password: String,
     ) -> Result<pb::TokenPair, GatewayError> {
         let candidate = self.accounts.find_login(username).await?;
-        let hasher = self.hasher.clone();
         let hash = candidate.as_ref().map(|c| c.password_hash.clone());
         // Unknown users cost the same time as wrong passwords.
-        let verified = tokio::task::spawn_blocking(move || match hash {
-            Some(hash) => hasher.verify(&password, &hash),
-            None => hasher.verify_decoy(&password),
-        })
-        .await
-        .map_err(|e| GatewayError::Keys(format!("password check aborted: {e}")))?;
+        let verified = self
+            .accounts
+            .passwords()
+            .verify(password, hash)
+            .await
+            .map_err(GatewayError::PasswordCheck)?;
         let candidate = match candidate {
             Some(c) if verified => c,
             _ => return Err(GatewayError::InvalidCredentials),
@@ -161,7 +155,7 @@ impl Gateway {
     /// and its partner all still allow it.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, GatewayError> {
         let now = self.clock.now();
-        let verified = tokens::verify(&self.keys.ring(), token, now)?;
+        let verified = self.keys.verify(token, now)?;
         match self.sessions.active_user(verified.session_id, now).await? {
             Some(owner) if owner == verified.user_id => {}
             // A session of someone else: only a holder of our signing key could say so.

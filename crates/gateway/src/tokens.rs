@@ -47,6 +47,15 @@ pub struct AccessClaims {
 pub struct Verified {
     pub user_id: UserId,
     pub session_id: SessionId,
+    /// `exp`, unix seconds.
+    pub expires_at: i64,
+}
+
+impl Verified {
+    /// Whether the token is past its expiry (beyond the leeway) at `now`.
+    pub fn expired_at(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.saturating_add(LEEWAY_SECONDS) < now.timestamp()
+    }
 }
 
 /// Signs an access token for `user` in `session`, valid for `ttl` from `now`.
@@ -121,5 +130,6 @@ pub fn verify(ring: &KeyRing, token: &str, now: DateTime<Utc>) -> Result<Verifie
     Ok(Verified {
         user_id,
         session_id,
+        expires_at: claims.exp,
     })
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use base64::Engine;
 use partner_accounts::Accounts;
 use partner_accounts::grpc::AccountsApi;
+use partner_accounts::password::Passwords;
 use partner_gateway::grpc::AuthApi;
 use partner_gateway::keys::Keys;
 use partner_gateway::password::{Argon2Hasher, Argon2Params};
@@ -84,10 +85,13 @@ pub async fn build(config: &Config, db: Db) -> Result<App, StartError> {
         parallelism: 1,
     };
     let hasher = Arc::new(Argon2Hasher::new(params).map_err(|e| setup(&e))?);
+    // One password check per core at a time: each holds 19 MiB and a core for tens of ms.
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let passwords = Passwords::new(hasher, cores);
     let accounts = Accounts::new(
         db.clone(),
         clock.clone(),
-        hasher.clone(),
+        passwords,
         PageTokens::new(page_key),
     );
     bootstrap_operator(config, &accounts).await?;
@@ -100,7 +104,7 @@ pub async fn build(config: &Config, db: Db) -> Result<App, StartError> {
         access: chrono::Duration::seconds(i64::from(config.access_token_ttl_secs)),
         ..TokenLifetimes::default()
     };
-    let gateway = Gateway::new(accounts.clone(), hasher, keys, clock, lifetimes, db.clone());
+    let gateway = Gateway::new(accounts.clone(), keys, clock, lifetimes, db.clone());
     Ok(App {
         db,
         accounts_api: AccountsApi::new(accounts, fingerprint_key),

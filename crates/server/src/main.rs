@@ -7,6 +7,12 @@ use clap::Parser;
 use partner_server::config::{Cli, Command, LogFormat};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc hands freed memory back to the system; glibc's allocator keeps the
+/// 19 MiB blocks of every Argon2 hash, and the server's idle memory would grow
+/// with each burst of logins (see docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_env("PARTNER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

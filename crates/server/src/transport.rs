@@ -137,7 +137,7 @@ pub async fn serve(
     };
     let result = server
         .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), drain)
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), drain)
         .await;
     app.db.close().await?;
     result.map_err(StartError::from)
