@@ -1,0 +1,286 @@
+//! One cross-tenant probe for every RPC of the platform, enumerated from the
+//! service descriptors: a new RPC without a probe here fails this suite.
+//! Partner A's master calls each RPC with partner B's ids and must get
+//! `NOT_FOUND` (or, for operator-only RPCs, `PERMISSION_DENIED`), and B must be
+//! unchanged afterwards.
+
+use partner_api::accounts::v1 as pb;
+use partner_api::iam::v1 as iam;
+use partner_tests::*;
+use prost::Message;
+use prost_types::{FieldMask, FileDescriptorSet};
+use tonic::{Code, Status};
+
+/// What the probe of one RPC showed.
+enum Probe {
+    /// Refused with this code and reason, touching nothing of B.
+    Refused(Result<(), Status>, Code, &'static str),
+    /// Served, but only with A's data (checked inside the probe).
+    ScopedToCaller,
+    /// Takes no resource id of a tenant (credentials or public keys only).
+    NoTenantInput(&'static str),
+}
+
+struct World {
+    server: TestServer,
+    a_master: String,
+    a_partner: pb::Partner,
+    b_partner: pb::Partner,
+    b_user: pb::User,
+}
+
+fn every_rpc() -> Vec<String> {
+    let set = FileDescriptorSet::decode(partner_api::FILE_DESCRIPTOR_SET)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut out = Vec::new();
+    for file in set.file {
+        let package = file.package().to_owned();
+        if !package.starts_with("partner.") {
+            continue;
+        }
+        for service in &file.service {
+            for method in &service.method {
+                out.push(format!("{package}.{}/{}", service.name(), method.name()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+async fn probe(method: &str, w: &World) -> Option<Probe> {
+    let a = &w.a_master;
+    let b_id = w.b_partner.partner_id.clone();
+    let b_user = w.b_user.user_id.clone();
+    Some(match method {
+        "partner.accounts.v1.PartnerService/GetPartner" => Probe::Refused(
+            unit(
+                w.server
+                    .partners(a)
+                    .get_partner(pb::GetPartnerRequest { partner_id: b_id })
+                    .await,
+            ),
+            Code::NotFound,
+            "PARTNER_NOT_FOUND",
+        ),
+        "partner.accounts.v1.PartnerService/UpdatePartner" => Probe::Refused(
+            unit(
+                w.server
+                    .partners(a)
+                    .update_partner(pb::UpdatePartnerRequest {
+                        request_id: new_request_id(),
+                        partner: Some(pb::Partner {
+                            partner_id: b_id,
+                            display_name: "taken over".into(),
+                            ..Default::default()
+                        }),
+                        update_mask: Some(FieldMask {
+                            paths: vec!["display_name".into()],
+                        }),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "PARTNER_NOT_FOUND",
+        ),
+        "partner.accounts.v1.PartnerService/SuspendPartner" => Probe::Refused(
+            unit(
+                w.server
+                    .partners(a)
+                    .suspend_partner(pb::SuspendPartnerRequest {
+                        request_id: new_request_id(),
+                        partner_id: b_id,
+                        reason: "x".into(),
+                    })
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
+        "partner.accounts.v1.PartnerService/ReinstatePartner" => Probe::Refused(
+            unit(
+                w.server
+                    .partners(a)
+                    .reinstate_partner(pb::ReinstatePartnerRequest {
+                        request_id: new_request_id(),
+                        partner_id: b_id,
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
+        "partner.accounts.v1.PartnerService/RegisterPartner" => Probe::Refused(
+            unit(
+                w.server
+                    .partners(a)
+                    .register_partner(register_request("intruder"))
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
+        "partner.accounts.v1.PartnerService/ListPartners" => Probe::Refused(
+            unit(
+                w.server
+                    .partners(a)
+                    .list_partners(pb::ListPartnersRequest::default())
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
+        "partner.accounts.v1.UserService/GetUser" => Probe::Refused(
+            unit(
+                w.server
+                    .users(a)
+                    .get_user(pb::GetUserRequest { user_id: b_user })
+                    .await,
+            ),
+            Code::NotFound,
+            "USER_NOT_FOUND",
+        ),
+        "partner.accounts.v1.UserService/DisableUser" => Probe::Refused(
+            unit(
+                w.server
+                    .users(a)
+                    .disable_user(pb::DisableUserRequest {
+                        request_id: new_request_id(),
+                        user_id: b_user,
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "USER_NOT_FOUND",
+        ),
+        "partner.accounts.v1.UserService/CreateUser" => {
+            let created = ok(w
+                .server
+                .users(a)
+                .create_user(pb::CreateUserRequest {
+                    request_id: new_request_id(),
+                    username: "probe.user".into(),
+                    password: USER_PASSWORD.into(),
+                    ..Default::default()
+                })
+                .await);
+            assert_eq!(
+                created.user.map(|u| u.partner_id),
+                Some(w.a_partner.partner_id.clone()),
+                "tenant from the token"
+            );
+            Probe::ScopedToCaller
+        }
+        "partner.accounts.v1.UserService/ListUsers" => {
+            let listed = ok(w
+                .server
+                .users(a)
+                .list_users(pb::ListUsersRequest::default())
+                .await);
+            assert!(
+                listed
+                    .users
+                    .iter()
+                    .all(|u| u.partner_id == w.a_partner.partner_id),
+                "{listed:?}"
+            );
+            Probe::ScopedToCaller
+        }
+        "partner.iam.v1.AuthService/Login" => {
+            Probe::NoTenantInput("credentials only; wrong ones are INVALID_CREDENTIALS")
+        }
+        "partner.iam.v1.AuthService/RefreshToken" => {
+            Probe::NoTenantInput("a refresh token is a credential, not an id")
+        }
+        "partner.iam.v1.AuthService/Logout" => {
+            // Ends only the caller's own session: B still works afterwards (checked below).
+            let own = w.server.login("alpha", USER_PASSWORD).await;
+            ok(w.server.auth_as(&own).logout(iam::LogoutRequest {}).await);
+            Probe::ScopedToCaller
+        }
+        "partner.iam.v1.AuthService/GetJwks" => Probe::NoTenantInput("public keys"),
+        _ => return None,
+    })
+}
+
+#[tokio::test]
+async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (a_partner, a_master) = server.register_partner(&admin, "alpha").await;
+    let (b_partner, b_master) = server.register_partner(&admin, "beta").await;
+    let (b_user, _) = server.create_user(&b_master, "beta.user").await;
+    let world = World {
+        server,
+        a_master,
+        a_partner,
+        b_partner,
+        b_user,
+    };
+
+    let mut missing = Vec::new();
+    for method in every_rpc() {
+        match probe(&method, &world).await {
+            None => missing.push(method),
+            Some(Probe::Refused(result, code, reason)) => {
+                let status = result
+                    .err()
+                    .unwrap_or_else(|| panic!("{method}: served another tenant's data"));
+                assert_eq!(
+                    (status.code(), reason_of(&status)),
+                    (code, reason.to_owned()),
+                    "{method}: {status:?}"
+                );
+            }
+            Some(Probe::NoTenantInput(why)) => assert!(!why.is_empty(), "{method}: say why"),
+            Some(Probe::ScopedToCaller) => {}
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "RPCs without a cross-tenant probe: {missing:?}"
+    );
+
+    // B is exactly as it was.
+    let b_master = world.server.login("beta", USER_PASSWORD).await;
+    let b_now = ok(world
+        .server
+        .partners(&b_master)
+        .get_partner(pb::GetPartnerRequest {
+            partner_id: world.b_partner.partner_id.clone(),
+        })
+        .await);
+    assert_eq!(b_now.partner.as_ref(), Some(&world.b_partner));
+    let b_user_now = ok(world
+        .server
+        .users(&b_master)
+        .get_user(pb::GetUserRequest {
+            user_id: world.b_user.user_id.clone(),
+        })
+        .await);
+    assert_eq!(b_user_now.user.as_ref(), Some(&world.b_user));
+}
+
+/// Forgets the answer, keeps the outcome.
+fn unit<T>(r: Result<tonic::Response<T>, Status>) -> Result<(), Status> {
+    r.map(|_| ())
+}
+
+fn reason_of(status: &Status) -> String {
+    use tonic_types::StatusExt;
+    status
+        .get_error_details()
+        .error_info()
+        .map(|i| i.reason.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_descriptor_enumeration_finds_the_known_services() {
+    let rpcs = every_rpc();
+    assert!(rpcs.contains(&"partner.accounts.v1.PartnerService/GetPartner".to_owned()));
+    assert!(rpcs.contains(&"partner.iam.v1.AuthService/Login".to_owned()));
+    assert!(rpcs.len() >= 14, "{rpcs:?}");
+}
