@@ -75,7 +75,7 @@ pub fn issue(
         iat: now.timestamp(),
         nbf: now.timestamp(),
         exp: expires.timestamp(),
-        jti: uuid_like(),
+        jti: uuid::Uuid::now_v7().simple().to_string(),
         typ: ACCESS_TYPE.into(),
     };
     let mut header = Header::new(Algorithm::EdDSA);
@@ -83,12 +83,6 @@ pub fn issue(
     let token = jsonwebtoken::encode(&header, &claims, &ring.signer.key)
         .map_err(|e| GatewayError::Keys(e.to_string()))?;
     Ok((token, expires))
-}
-
-fn uuid_like() -> String {
-    partner_kernel::ids::EventId::generate()
-        .to_string()
-        .replacen("evt_", "", 1)
 }
 
 /// Verifies an access token; see the module docs for what is checked.
