@@ -34,17 +34,50 @@ pub const USER_PASSWORD: &str = "user-password-1";
 pub struct TestDb {
     /// URL the server connects to.
     pub url: String,
-    /// Removes the SQLite directory when the last clone is dropped.
-    _dir: Option<std::sync::Arc<TempDir>>,
+    /// Removes the database when the last clone is dropped.
+    _cleanup: std::sync::Arc<Cleanup>,
 }
 
-/// A directory removed on drop.
+/// What to remove when a test's database is no longer used.
 #[derive(Debug)]
-struct TempDir(PathBuf);
+enum Cleanup {
+    /// The directory of an SQLite file.
+    Dir(PathBuf),
+    /// A PostgreSQL database, dropped through the server at `base`.
+    Postgres { base: String, name: String },
+}
 
-impl Drop for TempDir {
+impl Drop for Cleanup {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        match self {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres { base, name } => {
+                // Drop cannot await; a thread with its own runtime can. FORCE ends
+                // the connections a stopped test server may still hold.
+                let (base, sql) = (
+                    base.clone(),
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                );
+                let dropped = std::thread::spawn(move || {
+                    use sea_orm::ConnectionTrait;
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
+                        return;
+                    };
+                    rt.block_on(async {
+                        if let Ok(admin) = sea_orm::Database::connect(&base).await {
+                            let _ = admin.execute_unprepared(&sql).await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                });
+                let _ = dropped.join();
+            }
+        }
     }
 }
 
@@ -64,7 +97,7 @@ impl TestDb {
         let url = format!("sqlite://{}?mode=rwc", dir.join("partner.db").display());
         Self {
             url,
-            _dir: Some(std::sync::Arc::new(TempDir(dir))),
+            _cleanup: std::sync::Arc::new(Cleanup::Dir(dir)),
         }
     }
 
@@ -82,7 +115,10 @@ impl TestDb {
         let (prefix, _) = base.rsplit_once('/').unwrap_or((base, ""));
         Self {
             url: format!("{prefix}/{name}"),
-            _dir: None,
+            _cleanup: std::sync::Arc::new(Cleanup::Postgres {
+                base: base.to_owned(),
+                name,
+            }),
         }
     }
 
