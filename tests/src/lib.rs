@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use partner_api::accounts::v1 as accounts;
+use partner_api::accounts::v1::audit_service_client::AuditServiceClient;
 use partner_api::accounts::v1::partner_service_client::PartnerServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
 use partner_api::iam::v1 as iam;
@@ -303,6 +304,11 @@ impl TestServer {
     /// `UserService` as the holder of `token`.
     pub fn users(&self, token: &str) -> UserServiceClient<InterceptedService<Channel, Bearer>> {
         UserServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// `AuditService` as the holder of `token`.
+    pub fn audit(&self, token: &str) -> AuditServiceClient<InterceptedService<Channel, Bearer>> {
+        AuditServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     /// `AuthService` as the holder of `token`.

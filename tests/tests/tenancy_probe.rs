@@ -188,6 +188,30 @@ async fn probe(method: &str, w: &World) -> Option<Probe> {
             );
             Probe::ScopedToCaller
         }
+        "partner.accounts.v1.AuditService/ListAuditRecords" => {
+            let mut audit = w.server.audit(a);
+            let mine = ok(audit
+                .list_audit_records(pb::ListAuditRecordsRequest::default())
+                .await);
+            assert!(
+                mine.audit_records
+                    .iter()
+                    .all(|r| r.partner_id == w.a_partner.partner_id),
+                "{mine:?}"
+            );
+            Probe::Refused(
+                unit(
+                    audit
+                        .list_audit_records(pb::ListAuditRecordsRequest {
+                            partner_id: b_id,
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+                Code::NotFound,
+                "PARTNER_NOT_FOUND",
+            )
+        }
         "partner.iam.v1.AuthService/Login" => {
             Probe::NoTenantInput("credentials only; wrong ones are INVALID_CREDENTIALS")
         }

@@ -5,6 +5,7 @@
 //! Must not issue or verify tokens, nor know how passwords are hashed: the
 //! gateway does both and hands a [`PasswordHasher`] in.
 
+pub mod audit_log;
 pub mod entity;
 pub mod error;
 pub mod grpc;

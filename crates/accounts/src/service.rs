@@ -138,6 +138,16 @@ impl Accounts {
         self.status.invalidate_all();
     }
 
+    /// The database.
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The page-token signer.
+    pub(crate) fn pages(&self) -> &PageTokens {
+        &self.pages
+    }
+
     /// The platform clock.
     pub fn clock(&self) -> &SharedClock {
         &self.clock
@@ -301,7 +311,7 @@ impl Accounts {
     }
 
     /// Cuts one page from `size + 1` rows and signs the token of the next.
-    fn paginate<M, T>(
+    pub(crate) fn paginate<M, T>(
         &self,
         mut rows: Vec<M>,
         size: u64,

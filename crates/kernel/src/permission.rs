@@ -22,6 +22,8 @@ pub enum Permission {
     PlatformPartnersUpdate,
     /// Suspend and reinstate partners.
     PlatformPartnersSuspend,
+    /// Read every partner's audit records.
+    PlatformAuditRead,
     /// Read the caller's own partner.
     PartnerProfileRead,
     /// Update the caller's own partner.
@@ -32,20 +34,24 @@ pub enum Permission {
     UsersRead,
     /// Disable sub-users.
     UsersDisable,
+    /// Read the partner's own audit records.
+    AuditRead,
 }
 
 impl Permission {
     /// Every permission, for catalogs and tests.
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 11] = [
         Self::PlatformPartnersRegister,
         Self::PlatformPartnersRead,
         Self::PlatformPartnersUpdate,
         Self::PlatformPartnersSuspend,
+        Self::PlatformAuditRead,
         Self::PartnerProfileRead,
         Self::PartnerProfileUpdate,
         Self::UsersCreate,
         Self::UsersRead,
         Self::UsersDisable,
+        Self::AuditRead,
     ];
 
     /// The stable id, as shown to people and stored in roles.
@@ -55,11 +61,13 @@ impl Permission {
             Self::PlatformPartnersRead => "platform.partners.read",
             Self::PlatformPartnersUpdate => "platform.partners.update",
             Self::PlatformPartnersSuspend => "platform.partners.suspend",
+            Self::PlatformAuditRead => "platform.audit.read",
             Self::PartnerProfileRead => "partner.profile.read",
             Self::PartnerProfileUpdate => "partner.profile.update",
             Self::UsersCreate => "users.create",
             Self::UsersRead => "users.read",
             Self::UsersDisable => "users.disable",
+            Self::AuditRead => "audit.read",
         }
     }
 
@@ -69,12 +77,14 @@ impl Permission {
             Self::PlatformPartnersRegister
             | Self::PlatformPartnersRead
             | Self::PlatformPartnersUpdate
-            | Self::PlatformPartnersSuspend => PermissionScope::Platform,
+            | Self::PlatformPartnersSuspend
+            | Self::PlatformAuditRead => PermissionScope::Platform,
             Self::PartnerProfileRead
             | Self::PartnerProfileUpdate
             | Self::UsersCreate
             | Self::UsersRead
-            | Self::UsersDisable => PermissionScope::Partner,
+            | Self::UsersDisable
+            | Self::AuditRead => PermissionScope::Partner,
         }
     }
 }

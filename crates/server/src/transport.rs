@@ -6,6 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use http::header::HeaderName;
+use partner_api::accounts::v1::audit_service_server::AuditServiceServer;
 use partner_api::accounts::v1::partner_service_server::PartnerServiceServer;
 use partner_api::accounts::v1::user_service_server::UserServiceServer;
 use partner_api::iam::v1::auth_service_server::AuthServiceServer;
@@ -39,11 +40,22 @@ pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(30 * 60);
 pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Applies the message-size caps to a generated service (each generated
+/// server type has the methods, but no trait shares them).
+macro_rules! limited {
+    ($server:expr) => {
+        $server
+            .max_decoding_message_size(MAX_REQUEST_BYTES)
+            .max_encoding_message_size(MAX_RESPONSE_BYTES)
+    };
+}
+
 /// Every gRPC service name the health service reports on.
 pub const SERVICE_NAMES: &[&str] = &[
     "partner.iam.v1.AuthService",
     "partner.accounts.v1.PartnerService",
     "partner.accounts.v1.UserService",
+    "partner.accounts.v1.AuditService",
 ];
 
 /// Serves `app` on `listener` until `shutdown` resolves, then reports
@@ -82,21 +94,12 @@ pub async fn serve(
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(
-            AuthServiceServer::new(app.auth_api.clone())
-                .max_decoding_message_size(MAX_REQUEST_BYTES)
-                .max_encoding_message_size(MAX_RESPONSE_BYTES),
-        )
-        .add_service(
-            PartnerServiceServer::new(app.accounts_api.clone())
-                .max_decoding_message_size(MAX_REQUEST_BYTES)
-                .max_encoding_message_size(MAX_RESPONSE_BYTES),
-        )
-        .add_service(
-            UserServiceServer::new(app.accounts_api.clone())
-                .max_decoding_message_size(MAX_REQUEST_BYTES)
-                .max_encoding_message_size(MAX_RESPONSE_BYTES),
-        );
+        .add_service(limited!(AuthServiceServer::new(app.auth_api.clone())))
+        .add_service(limited!(PartnerServiceServer::new(
+            app.accounts_api.clone()
+        )))
+        .add_service(limited!(UserServiceServer::new(app.accounts_api.clone())))
+        .add_service(limited!(AuditServiceServer::new(app.accounts_api.clone())));
     let routes = builder.routes();
     let mut server = Server::builder()
         .accept_http1(true)

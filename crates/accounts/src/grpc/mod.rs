@@ -1,6 +1,7 @@
 //! The tonic services of the accounts domain: translate the request, let the
 //! domain authorize and act, translate back.
 
+mod audit;
 mod partner;
 mod user;
 
