@@ -15,6 +15,7 @@ use partner_api::accounts::v1::partner_service_client::PartnerServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
 use partner_api::iam::v1 as iam;
 use partner_api::iam::v1::auth_service_client::AuthServiceClient;
+use partner_api::iam::v1::signing_key_service_client::SigningKeyServiceClient;
 use partner_server::config::{Config, LogFormat, Secret};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -309,6 +310,14 @@ impl TestServer {
     /// `AuditService` as the holder of `token`.
     pub fn audit(&self, token: &str) -> AuditServiceClient<InterceptedService<Channel, Bearer>> {
         AuditServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// `SigningKeyService` as the holder of `token`.
+    pub fn signing_keys(
+        &self,
+        token: &str,
+    ) -> SigningKeyServiceClient<InterceptedService<Channel, Bearer>> {
+        SigningKeyServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     /// `AuthService` as the holder of `token`.

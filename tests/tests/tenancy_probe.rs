@@ -212,6 +212,43 @@ async fn probe(method: &str, w: &World) -> Option<Probe> {
                 "PARTNER_NOT_FOUND",
             )
         }
+        "partner.iam.v1.SigningKeyService/ListSigningKeys" => Probe::Refused(
+            unit(
+                w.server
+                    .signing_keys(a)
+                    .list_signing_keys(iam::ListSigningKeysRequest {})
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
+        "partner.iam.v1.SigningKeyService/RotateSigningKey" => Probe::Refused(
+            unit(
+                w.server
+                    .signing_keys(a)
+                    .rotate_signing_key(iam::RotateSigningKeyRequest {
+                        request_id: new_request_id(),
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
+        "partner.iam.v1.SigningKeyService/RetireSigningKey" => Probe::Refused(
+            unit(
+                w.server
+                    .signing_keys(a)
+                    .retire_signing_key(iam::RetireSigningKeyRequest {
+                        request_id: new_request_id(),
+                        kid: "key_0".into(),
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
         "partner.iam.v1.AuthService/Login" => {
             Probe::NoTenantInput("credentials only; wrong ones are INVALID_CREDENTIALS")
         }

@@ -37,6 +37,15 @@ pub enum GatewayError {
     /// The user's partner is terminated.
     #[error("partner terminated")]
     PartnerTerminated,
+    /// No signing key has that kid.
+    #[error("signing key not found")]
+    SigningKeyNotFound,
+    /// The key is not in a state the verb applies to.
+    #[error("signing key is {state}")]
+    SigningKeyStateConflict {
+        /// The key's current state.
+        state: &'static str,
+    },
     /// The password check could not run.
     #[error("password check: {0}")]
     PasswordCheck(String),
@@ -96,6 +105,19 @@ impl From<GatewayError> for Status {
                 "PARTNER_TERMINATED",
                 "the partner is terminated",
             ),
+            GatewayError::SigningKeyNotFound => Refusal::new(
+                Code::NotFound,
+                "SIGNING_KEY_NOT_FOUND",
+                "signing key not found",
+            ),
+            GatewayError::SigningKeyStateConflict { state } => Refusal::new(
+                Code::FailedPrecondition,
+                "SIGNING_KEY_STATE_CONFLICT",
+                format!(
+                    "not allowed while the key is {state}; only a VERIFY_ONLY key can be retired"
+                ),
+            )
+            .with("state", state),
             GatewayError::Keys(detail) | GatewayError::PasswordCheck(detail) => {
                 Refusal::internal(&detail)
             }

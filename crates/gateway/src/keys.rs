@@ -15,7 +15,9 @@ use partner_api::iam::v1 as pb;
 use partner_kernel::cache::TtlCache;
 use partner_kernel::db::Db;
 use partner_kernel::ids::SigningKeyId;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use sha2::{Digest, Sha256};
 
 use crate::entity::signing_key;
@@ -34,8 +36,10 @@ pub fn ed25519_encoding_key(seed: &[u8]) -> EncodingKey {
     EncodingKey::from_ed_der(&der)
 }
 
-const ACTIVE: &str = "ACTIVE";
-const VERIFY_ONLY: &str = "VERIFY_ONLY";
+/// Stored key states.
+pub(crate) const ACTIVE: &str = "ACTIVE";
+pub(crate) const VERIFY_ONLY: &str = "VERIFY_ONLY";
+pub(crate) const RETIRED: &str = "RETIRED";
 
 /// The key that signs new tokens.
 pub struct Signer {
@@ -103,7 +107,7 @@ impl Keys {
             .one(db.conn())
             .await?;
         if active.is_none() {
-            generate(&db, now).await?;
+            generate(db.conn(), now).await?;
         }
         let ring = load_ring(&db).await?;
         Ok(Self {
@@ -154,15 +158,17 @@ impl Keys {
 }
 
 /// Generates a new Ed25519 key and stores it as ACTIVE.
-async fn generate(db: &Db, now: DateTime<Utc>) -> Result<String, GatewayError> {
+pub(crate) async fn generate(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<signing_key::Model, GatewayError> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| GatewayError::Keys(format!("no randomness: {e}")))?;
     let public = ed25519_dalek::SigningKey::from_bytes(&seed)
         .verifying_key()
         .to_bytes();
-    let kid = SigningKeyId::generate().to_string();
     signing_key::ActiveModel {
-        kid: Set(kid.clone()),
+        kid: Set(SigningKeyId::generate().to_string()),
         algorithm: Set("EdDSA".to_owned()),
         private_key: Set(seed.to_vec()),
         public_key: Set(public.to_vec()),
@@ -170,9 +176,9 @@ async fn generate(db: &Db, now: DateTime<Utc>) -> Result<String, GatewayError> {
         created_at: Set(now),
         retired_at: Set(None),
     }
-    .insert(db.conn())
-    .await?;
-    Ok(kid)
+    .insert(conn)
+    .await
+    .map_err(GatewayError::from)
 }
 
 async fn load_ring(db: &Db) -> Result<KeyRing, GatewayError> {

@@ -12,8 +12,10 @@ pub mod grpc;
 pub mod keys;
 pub mod layer;
 pub mod password;
+pub mod rotation;
 pub mod service;
 pub mod sessions;
+pub mod signing_keys_api;
 pub mod tokens;
 
 pub use error::GatewayError;

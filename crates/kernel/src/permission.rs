@@ -24,6 +24,8 @@ pub enum Permission {
     PlatformPartnersSuspend,
     /// Read every partner's audit records.
     PlatformAuditRead,
+    /// List, rotate and retire token-signing keys.
+    PlatformSigningKeysManage,
     /// Read the caller's own partner.
     PartnerProfileRead,
     /// Update the caller's own partner.
@@ -40,12 +42,13 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission, for catalogs and tests.
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Self::PlatformPartnersRegister,
         Self::PlatformPartnersRead,
         Self::PlatformPartnersUpdate,
         Self::PlatformPartnersSuspend,
         Self::PlatformAuditRead,
+        Self::PlatformSigningKeysManage,
         Self::PartnerProfileRead,
         Self::PartnerProfileUpdate,
         Self::UsersCreate,
@@ -62,6 +65,7 @@ impl Permission {
             Self::PlatformPartnersUpdate => "platform.partners.update",
             Self::PlatformPartnersSuspend => "platform.partners.suspend",
             Self::PlatformAuditRead => "platform.audit.read",
+            Self::PlatformSigningKeysManage => "platform.signing_keys.manage",
             Self::PartnerProfileRead => "partner.profile.read",
             Self::PartnerProfileUpdate => "partner.profile.update",
             Self::UsersCreate => "users.create",
@@ -78,7 +82,8 @@ impl Permission {
             | Self::PlatformPartnersRead
             | Self::PlatformPartnersUpdate
             | Self::PlatformPartnersSuspend
-            | Self::PlatformAuditRead => PermissionScope::Platform,
+            | Self::PlatformAuditRead
+            | Self::PlatformSigningKeysManage => PermissionScope::Platform,
             Self::PartnerProfileRead
             | Self::PartnerProfileUpdate
             | Self::UsersCreate
@@ -99,11 +104,12 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), Permission::ALL.len());
-        assert!(
-            ids.iter().all(
-                |id| id.contains('.') && id.chars().all(|c| c.is_ascii_lowercase() || c == '.')
-            )
-        );
+        assert!(ids.iter().all(|id| {
+            id.contains('.')
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+        }));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use partner_accounts::password::Passwords;
 use partner_gateway::grpc::AuthApi;
 use partner_gateway::keys::Keys;
 use partner_gateway::password::{Argon2Hasher, Argon2Params};
+use partner_gateway::signing_keys_api::SigningKeysApi;
 use partner_gateway::{Gateway, TokenLifetimes};
 use partner_kernel::clock::{SharedClock, SystemClock};
 use partner_kernel::db::Db;
@@ -42,6 +43,7 @@ pub struct App {
     pub gateway: Gateway,
     pub accounts_api: AccountsApi,
     pub auth_api: AuthApi,
+    pub signing_keys_api: SigningKeysApi,
 }
 
 /// Connects to the database and runs the migrations.
@@ -104,9 +106,16 @@ pub async fn build(config: &Config, db: Db) -> Result<App, StartError> {
         access: chrono::Duration::seconds(i64::from(config.access_token_ttl_secs)),
         ..TokenLifetimes::default()
     };
+    let signing_keys_api = SigningKeysApi::new(
+        db.clone(),
+        keys.clone(),
+        clock.clone(),
+        fingerprint_key.clone(),
+    );
     let gateway = Gateway::new(accounts.clone(), keys, clock, lifetimes, db.clone());
     Ok(App {
         db,
+        signing_keys_api,
         accounts_api: AccountsApi::new(accounts, fingerprint_key),
         auth_api: AuthApi::new(gateway.clone()),
         gateway,

@@ -23,6 +23,25 @@ pub enum Command {
     Serve,
     /// Run migrations and exit.
     Migrate,
+    /// Manage the token-signing keys (running servers pick changes up within 30 s).
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+/// What to do with the signing keys.
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysAction {
+    /// List every key, newest first.
+    List,
+    /// Add a new signing key; the active one becomes verify-only.
+    Rotate,
+    /// Retire a verify-only key: tokens it signed are refused.
+    Retire {
+        /// The key id (`key_…`).
+        kid: String,
+    },
 }
 
 /// Log output format.

@@ -10,6 +10,7 @@ use partner_api::accounts::v1::audit_service_server::AuditServiceServer;
 use partner_api::accounts::v1::partner_service_server::PartnerServiceServer;
 use partner_api::accounts::v1::user_service_server::UserServiceServer;
 use partner_api::iam::v1::auth_service_server::AuthServiceServer;
+use partner_api::iam::v1::signing_key_service_server::SigningKeyServiceServer;
 use partner_gateway::AuthLayer;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
@@ -56,7 +57,12 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.accounts.v1.PartnerService",
     "partner.accounts.v1.UserService",
     "partner.accounts.v1.AuditService",
+    "partner.iam.v1.SigningKeyService",
 ];
+
+/// How often each process rereads the signing keys, so a rotation or
+/// retirement made through another replica takes effect here too.
+pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then reports
 /// NOT_SERVING, waits `grace` so load balancers notice, stops accepting, and
@@ -99,7 +105,10 @@ pub async fn serve(
             app.accounts_api.clone()
         )))
         .add_service(limited!(UserServiceServer::new(app.accounts_api.clone())))
-        .add_service(limited!(AuditServiceServer::new(app.accounts_api.clone())));
+        .add_service(limited!(AuditServiceServer::new(app.accounts_api.clone())))
+        .add_service(limited!(SigningKeyServiceServer::new(
+            app.signing_keys_api.clone()
+        )));
     let routes = builder.routes();
     let mut server = Server::builder()
         .accept_http1(true)
@@ -138,10 +147,22 @@ pub async fn serve(
         tokio::time::sleep(grace).await;
         tracing::info!("draining in-flight calls");
     };
+    let gateway = app.gateway.clone();
+    let key_reloader = tokio::spawn(async move {
+        let mut every = tokio::time::interval(KEY_RELOAD_INTERVAL);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            if let Err(e) = gateway.keys().reload().await {
+                tracing::warn!(error = %e, "could not reload signing keys; keeping the ring in force");
+            }
+        }
+    });
     let result = server
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), drain)
         .await;
+    key_reloader.abort();
     app.db.close().await?;
     result.map_err(StartError::from)
 }

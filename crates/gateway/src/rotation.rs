@@ -1,0 +1,102 @@
+//! Changing which keys sign and verify: rotate (a new ACTIVE key; the old one
+//! verifies only) and retire (a VERIFY_ONLY key stops verifying). The same
+//! functions serve `SigningKeyService` and `partner-server keys …`; callers run
+//! them in a write transaction and then reload the ring.
+
+use chrono::{DateTime, Utc};
+use partner_api::iam::v1 as pb;
+use partner_kernel::clock::to_proto_timestamp;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::entity::signing_key;
+use crate::error::GatewayError;
+use crate::keys::{ACTIVE, RETIRED, VERIFY_ONLY, generate};
+
+/// Every key, newest first.
+pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<signing_key::Model>, GatewayError> {
+    Ok(signing_key::Entity::find()
+        .order_by_desc(signing_key::Column::Kid)
+        .all(conn)
+        .await?)
+}
+
+/// Demotes the active key(s) to VERIFY_ONLY and adds a new ACTIVE key.
+pub async fn rotate(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<signing_key::Model, GatewayError> {
+    signing_key::Entity::update_many()
+        .col_expr(signing_key::Column::State, Expr::value(VERIFY_ONLY))
+        .filter(signing_key::Column::State.eq(ACTIVE))
+        .exec(conn)
+        .await?;
+    generate(conn, now).await
+}
+
+/// Retires a VERIFY_ONLY key. The active key cannot be retired (rotate first),
+/// nor a retired one again.
+pub async fn retire(
+    conn: &impl ConnectionTrait,
+    kid: &str,
+    now: DateTime<Utc>,
+) -> Result<(signing_key::Model, signing_key::Model), GatewayError> {
+    let before = signing_key::Entity::find_by_id(kid.to_owned())
+        .one(conn)
+        .await?
+        .ok_or(GatewayError::SigningKeyNotFound)?;
+    if before.state != VERIFY_ONLY {
+        return Err(GatewayError::SigningKeyStateConflict {
+            state: state_name(&before.state),
+        });
+    }
+    // Conditional, so two concurrent retirements cannot both succeed.
+    let changed = signing_key::Entity::update_many()
+        .col_expr(signing_key::Column::State, Expr::value(RETIRED))
+        .col_expr(signing_key::Column::RetiredAt, Expr::value(now))
+        .filter(signing_key::Column::Kid.eq(kid))
+        .filter(signing_key::Column::State.eq(VERIFY_ONLY))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        return Err(GatewayError::SigningKeyStateConflict { state: "RETIRED" });
+    }
+    let after = signing_key::Model {
+        state: RETIRED.to_owned(),
+        retired_at: Some(now),
+        ..before.clone()
+    };
+    Ok((before, after))
+}
+
+fn state_name(stored: &str) -> &'static str {
+    match stored {
+        ACTIVE => "ACTIVE",
+        VERIFY_ONLY => "VERIFY_ONLY",
+        RETIRED => "RETIRED",
+        _ => "UNKNOWN",
+    }
+}
+
+/// The public wire form.
+pub fn to_proto(m: &signing_key::Model) -> pb::SigningKey {
+    let state = match m.state.as_str() {
+        ACTIVE => pb::SigningKeyState::Active,
+        VERIFY_ONLY => pb::SigningKeyState::VerifyOnly,
+        RETIRED => pb::SigningKeyState::Retired,
+        _ => pb::SigningKeyState::Unspecified,
+    };
+    pb::SigningKey {
+        kid: m.kid.clone(),
+        algorithm: m.algorithm.clone(),
+        state: state.into(),
+        create_time: Some(to_proto_timestamp(m.created_at)),
+        retire_time: m.retired_at.map(to_proto_timestamp),
+    }
+}
+
+/// The summary kept in audit records (never the private key).
+pub fn audit_summary(m: &signing_key::Model) -> serde_json::Value {
+    serde_json::json!({ "kid": m.kid, "state": m.state })
+}
