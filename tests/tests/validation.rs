@@ -43,221 +43,177 @@ async fn register_partner_reports_every_bad_field() {
     assert!(listed.partners.is_empty(), "nothing written");
 }
 
+/// The outcome of a call, without its answer.
+type Outcome = Result<(), tonic::Status>;
+
+async fn get_partner(server: &TestServer, token: &str, partner_id: &str) -> Outcome {
+    let req = pb::GetPartnerRequest {
+        partner_id: partner_id.into(),
+    };
+    server.partners(token).get_partner(req).await.map(drop)
+}
+
+async fn list_partners(server: &TestServer, token: &str, req: pb::ListPartnersRequest) -> Outcome {
+    server.partners(token).list_partners(req).await.map(drop)
+}
+
+/// `UpdatePartner` with `partner` and, when given, a mask of one path.
+async fn update_partner(
+    server: &TestServer,
+    token: &str,
+    partner: Option<pb::Partner>,
+    path: Option<&str>,
+) -> Outcome {
+    let req = pb::UpdatePartnerRequest {
+        request_id: new_request_id(),
+        partner,
+        update_mask: path.map(|p| FieldMask {
+            paths: vec![p.into()],
+        }),
+    };
+    server.partners(token).update_partner(req).await.map(drop)
+}
+
+async fn suspend_partner(
+    server: &TestServer,
+    token: &str,
+    request_id: String,
+    partner_id: &str,
+    reason: &str,
+) -> Outcome {
+    let req = pb::SuspendPartnerRequest {
+        request_id,
+        partner_id: partner_id.into(),
+        reason: reason.into(),
+    };
+    server.partners(token).suspend_partner(req).await.map(drop)
+}
+
+async fn create_user(server: &TestServer, token: &str, username: &str, email: &str) -> Outcome {
+    let req = pb::CreateUserRequest {
+        request_id: new_request_id(),
+        username: username.into(),
+        password: USER_PASSWORD.into(),
+        email: email.into(),
+        ..Default::default()
+    };
+    server.users(token).create_user(req).await.map(drop)
+}
+
 #[tokio::test]
 async fn malformed_values_of_every_kind_are_invalid_argument() {
     let server = TestServer::start().await;
     let admin = server.admin_token().await;
     let (partner, master) = server.register_partner(&admin, "acme").await;
+    let (s, id) = (&server, partner.partner_id.as_str());
     let long = "x".repeat(10_000);
-    let cases: Vec<(&str, Result<(), tonic::Status>)> = vec![
+    let with = |p: pb::Partner| {
+        Some(pb::Partner {
+            partner_id: id.into(),
+            ..p
+        })
+    };
+    let cases: Vec<(&str, Outcome)> = vec![
+        ("partner_id", get_partner(s, &admin, "").await),
+        ("partner_id", get_partner(s, &admin, "usr_0").await),
         (
             "partner_id",
-            server
-                .partners(&admin)
-                .get_partner(pb::GetPartnerRequest {
-                    partner_id: String::new(),
-                })
-                .await
-                .map(drop),
+            get_partner(s, &admin, &partner.master_user_id).await,
         ),
-        (
-            "partner_id",
-            server
-                .partners(&admin)
-                .get_partner(pb::GetPartnerRequest {
-                    partner_id: "usr_0".into(),
-                })
-                .await
-                .map(drop),
-        ),
-        (
-            "partner_id",
-            server
-                .partners(&admin)
-                .get_partner(pb::GetPartnerRequest {
-                    partner_id: partner.master_user_id.clone(),
-                })
-                .await
-                .map(drop),
-        ),
-        (
-            "partner_id",
-            server
-                .partners(&admin)
-                .get_partner(pb::GetPartnerRequest {
-                    partner_id: long.clone(),
-                })
-                .await
-                .map(drop),
-        ),
+        ("partner_id", get_partner(s, &admin, &long).await),
         (
             "page_size",
-            server
-                .partners(&admin)
-                .list_partners(pb::ListPartnersRequest {
+            list_partners(
+                s,
+                &admin,
+                pb::ListPartnersRequest {
                     page_size: -1,
                     ..Default::default()
-                })
-                .await
-                .map(drop),
+                },
+            )
+            .await,
         ),
         (
             "state",
-            server
-                .partners(&admin)
-                .list_partners(pb::ListPartnersRequest {
+            list_partners(
+                s,
+                &admin,
+                pb::ListPartnersRequest {
                     state: 99,
                     ..Default::default()
-                })
-                .await
-                .map(drop),
+                },
+            )
+            .await,
         ),
         (
             "page_token",
-            server
-                .partners(&admin)
-                .list_partners(pb::ListPartnersRequest {
+            list_partners(
+                s,
+                &admin,
+                pb::ListPartnersRequest {
                     page_token: "garbage".into(),
                     ..Default::default()
-                })
-                .await
-                .map(drop),
+                },
+            )
+            .await,
         ),
         (
             "display_name_prefix",
-            server
-                .partners(&admin)
-                .list_partners(pb::ListPartnersRequest {
+            list_partners(
+                s,
+                &admin,
+                pb::ListPartnersRequest {
                     display_name_prefix: long.clone(),
                     ..Default::default()
-                })
-                .await
-                .map(drop),
+                },
+            )
+            .await,
         ),
         (
             "update_mask",
-            server
-                .partners(&master)
-                .update_partner(pb::UpdatePartnerRequest {
-                    request_id: new_request_id(),
-                    partner: Some(pb::Partner {
-                        partner_id: partner.partner_id.clone(),
-                        ..Default::default()
-                    }),
-                    update_mask: Some(FieldMask {
-                        paths: vec!["state".into()],
-                    }),
-                })
-                .await
-                .map(drop),
+            update_partner(s, &master, with(pb::Partner::default()), Some("state")).await,
         ),
         (
             "update_mask",
-            server
-                .partners(&master)
-                .update_partner(pb::UpdatePartnerRequest {
-                    request_id: new_request_id(),
-                    partner: Some(pb::Partner {
-                        partner_id: partner.partner_id.clone(),
-                        ..Default::default()
-                    }),
-                    update_mask: None,
-                })
-                .await
-                .map(drop),
+            update_partner(s, &master, with(pb::Partner::default()), None).await,
         ),
         (
             "partner",
-            server
-                .partners(&master)
-                .update_partner(pb::UpdatePartnerRequest {
-                    request_id: new_request_id(),
-                    partner: None,
-                    update_mask: Some(FieldMask {
-                        paths: vec!["display_name".into()],
-                    }),
-                })
-                .await
-                .map(drop),
+            update_partner(s, &master, None, Some("display_name")).await,
         ),
         (
             "partner.display_name",
-            server
-                .partners(&master)
-                .update_partner(pb::UpdatePartnerRequest {
-                    request_id: new_request_id(),
-                    partner: Some(pb::Partner {
-                        partner_id: partner.partner_id.clone(),
-                        display_name: "a\u{7}b".into(),
-                        ..Default::default()
-                    }),
-                    update_mask: Some(FieldMask {
-                        paths: vec!["display_name".into()],
-                    }),
-                })
-                .await
-                .map(drop),
+            update_partner(
+                s,
+                &master,
+                with(pb::Partner {
+                    display_name: "a\u{7}b".into(),
+                    ..Default::default()
+                }),
+                Some("display_name"),
+            )
+            .await,
         ),
         (
             "reason",
-            server
-                .partners(&admin)
-                .suspend_partner(pb::SuspendPartnerRequest {
-                    request_id: new_request_id(),
-                    partner_id: partner.partner_id.clone(),
-                    reason: String::new(),
-                })
-                .await
-                .map(drop),
+            suspend_partner(s, &admin, new_request_id(), id, "").await,
         ),
         (
             "request_id",
-            server
-                .partners(&admin)
-                .suspend_partner(pb::SuspendPartnerRequest {
-                    request_id: String::new(),
-                    partner_id: partner.partner_id.clone(),
-                    reason: "why".into(),
-                })
-                .await
-                .map(drop),
+            suspend_partner(s, &admin, String::new(), id, "why").await,
         ),
         (
             "user_id",
             server
                 .users(&master)
-                .get_user(pb::GetUserRequest {
-                    user_id: partner.partner_id.clone(),
-                })
+                .get_user(pb::GetUserRequest { user_id: id.into() })
                 .await
                 .map(drop),
         ),
-        (
-            "username",
-            server
-                .users(&master)
-                .create_user(pb::CreateUserRequest {
-                    request_id: new_request_id(),
-                    username: "UPPER".into(),
-                    password: USER_PASSWORD.into(),
-                    ..Default::default()
-                })
-                .await
-                .map(drop),
-        ),
+        ("username", create_user(s, &master, "UPPER", "").await),
         (
             "email",
-            server
-                .users(&master)
-                .create_user(pb::CreateUserRequest {
-                    request_id: new_request_id(),
-                    username: "valid.name".into(),
-                    password: USER_PASSWORD.into(),
-                    email: "not an email".into(),
-                    ..Default::default()
-                })
-                .await
-                .map(drop),
+            create_user(s, &master, "valid.name", "not an email").await,
         ),
         (
             "state",
@@ -282,7 +238,7 @@ async fn malformed_values_of_every_kind_are_invalid_argument() {
     let now = ok(server
         .partners(&admin)
         .get_partner(pb::GetPartnerRequest {
-            partner_id: partner.partner_id.clone(),
+            partner_id: id.into(),
         })
         .await);
     assert_eq!(now.partner, Some(partner));

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use partner_kernel::entity::audit_record;
-use partner_kernel::error::KernelError;
 use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::page::PageScope;
 use partner_kernel::permission::Permission;
@@ -25,17 +24,6 @@ pub struct AuditFilter {
     pub end_time: Option<DateTime<Utc>>,
 }
 
-/// One audit record as stored.
-#[derive(Debug, Clone)]
-pub struct AuditRecord(pub audit_record::Model);
-
-impl TryFrom<audit_record::Model> for AuditRecord {
-    type Error = KernelError;
-    fn try_from(m: audit_record::Model) -> Result<Self, KernelError> {
-        Ok(Self(m))
-    }
-}
-
 impl Accounts {
     /// Lists audit records: the operator any partner's (or all), a partner
     /// only its own; another partner's id is NOT_FOUND.
@@ -44,7 +32,7 @@ impl Accounts {
         p: &Principal,
         mut filter: AuditFilter,
         page: PageRequest,
-    ) -> Result<Page<AuditRecord>, AccountsError> {
+    ) -> Result<Page<audit_record::Model>, AccountsError> {
         let tenant = if p.is_operator() {
             p.require(Permission::PlatformAuditRead)?;
             "platform".to_owned()
@@ -105,6 +93,6 @@ impl Accounts {
             .limit(page.size + 1)
             .all(self.db().conn())
             .await?;
-        self.paginate(rows, page.size, &scope, |m| m.id.clone())
+        Ok(self.paginate(rows, page.size, &scope, |m| m.id.clone()))
     }
 }

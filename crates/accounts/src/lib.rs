@@ -10,9 +10,11 @@ pub mod entity;
 pub mod error;
 pub mod grpc;
 pub mod model;
+pub mod partners;
 pub mod password;
 pub mod service;
 pub mod store;
+pub mod users;
 
 pub use error::AccountsError;
 pub use password::PasswordHasher;

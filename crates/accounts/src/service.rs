@@ -1,25 +1,22 @@
-//! The accounts domain: partner lifecycle and sub-users. Every mutation runs in
-//! one transaction with its idempotency record, audit record and outbox event.
+//! The accounts service: its state (database, caches, password hashing, page
+//! tokens), the reads the authentication layer needs, and the helpers the
+//! partner and user verbs share. The verbs themselves live in `partners.rs`
+//! and `users.rs`; every mutation runs in one transaction with its idempotency
+//! record, audit record and outbox event.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use partner_api::accounts::v1 as pb;
-use partner_kernel::audit::{self, AuditEntry};
 use partner_kernel::cache::TtlCache;
 use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
 use partner_kernel::error::KernelError;
-use partner_kernel::idempotency;
 use partner_kernel::ids::{PartnerId, UserId};
-use partner_kernel::mutation::Mutation;
-use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::{PageScope, PageTokens};
-use partner_kernel::permission::Permission;
-use partner_kernel::principal::{Actor, Principal};
+use partner_kernel::principal::Actor;
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, Set, SqlErr};
 
-use crate::entity::{partner, user};
+use crate::entity::user;
 use crate::error::AccountsError;
 use crate::model::{Partner, PartnerState, User, UserState};
 use crate::password::Passwords;
@@ -52,36 +49,29 @@ pub struct LoginCandidate {
     pub partner_state: Option<PartnerState>,
 }
 
-/// A partner to register.
-#[derive(Debug)]
-pub struct NewPartner {
-    pub display_name: String,
-    pub contact_email: String,
-    pub master_username: String,
-    pub master_password: String,
-}
-
-/// Changes to a partner's profile; `None` leaves a field as it is.
-#[derive(Debug, Default)]
-pub struct PartnerPatch {
-    pub display_name: Option<String>,
-    pub contact_email: Option<String>,
-}
-
-/// A sub-user to create.
-#[derive(Debug)]
-pub struct NewUser {
-    pub username: String,
-    pub password: String,
-    pub display_name: String,
-    pub email: String,
-}
-
 /// A page of results.
 #[derive(Debug)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_page_token: String,
+}
+
+impl<M> Page<M> {
+    /// Converts every item, keeping the token.
+    pub fn try_map<T>(
+        self,
+        convert: impl Fn(M) -> Result<T, KernelError>,
+    ) -> Result<Page<T>, KernelError> {
+        let items = self
+            .items
+            .into_iter()
+            .map(convert)
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_page_token: self.next_page_token,
+        })
+    }
 }
 
 /// A list request after parsing.
@@ -123,7 +113,7 @@ impl Accounts {
     /// A partner, from the cache when it was read within [`STATUS_TTL`].
     /// Partner rows change rarely and only through this service, which clears
     /// the cache on every change; other replicas catch up within the TTL.
-    async fn cached_partner(&self, id: PartnerId) -> Result<Partner, AccountsError> {
+    pub(crate) async fn cached_partner(&self, id: PartnerId) -> Result<Partner, AccountsError> {
         if let Some(hit) = self.partners.get(&id) {
             return Ok(hit);
         }
@@ -133,7 +123,7 @@ impl Accounts {
     }
 
     /// Forgets cached partners and statuses after a change.
-    fn invalidate(&self) {
+    pub(crate) fn invalidate(&self) {
         self.partners.invalidate_all();
         self.status.invalidate_all();
     }
@@ -154,7 +144,7 @@ impl Accounts {
     }
 
     /// Hashes on the blocking pool: Argon2 takes tens of milliseconds of CPU.
-    async fn hash_password(&self, password: String) -> Result<String, AccountsError> {
+    pub(crate) async fn hash_password(&self, password: String) -> Result<String, AccountsError> {
         self.passwords
             .hash(password)
             .await
@@ -193,382 +183,24 @@ impl Accounts {
         Ok(true)
     }
 
-    /// Registers a partner and its master user. Operator only.
-    pub async fn register_partner(
-        &self,
-        m: Mutation,
-        fingerprint: [u8; 32],
-        cmd: NewPartner,
-    ) -> Result<pb::RegisterPartnerResponse, AccountsError> {
-        m.principal.require(Permission::PlatformPartnersRegister)?;
-        let hash = self.hash_password(cmd.master_password).await?;
-        let mm = m.clone();
-        idempotency::run(&self.db, &m, fingerprint, move |tx| {
-            Box::pin(async move {
-                if store::username_taken(tx, &cmd.master_username).await? {
-                    return Err(AccountsError::UsernameTaken);
-                }
-                let partner_id = PartnerId::generate();
-                let master_id = UserId::generate();
-                let partner: Partner = partner::ActiveModel {
-                    partner_id: Set(partner_id.to_string()),
-                    display_name: Set(cmd.display_name),
-                    contact_email: Set(cmd.contact_email.clone()),
-                    state: Set(PartnerState::Active.as_str().to_owned()),
-                    master_user_id: Set(master_id.to_string()),
-                    suspend_reason: Set(None),
-                    created_at: Set(mm.now),
-                    updated_at: Set(mm.now),
-                }
-                .insert(tx)
-                .await?
-                .try_into()?;
-                let master = insert_user(
-                    tx,
-                    master_id,
-                    Some(partner_id),
-                    &cmd.master_username,
-                    &cmd.master_username,
-                    &cmd.contact_email,
-                    hash,
-                    true,
-                    mm.now,
-                )
-                .await?;
-                let entry = AuditEntry {
-                    partner_id: Some(partner_id),
-                    resource_id: partner_id.to_string(),
-                    after: Some(partner.audit_summary()),
-                    ..AuditEntry::default()
-                };
-                audit::record(tx, &mm, entry).await?;
-                let event = partner_event(&partner, "partner.registered");
-                outbox::append(tx, &mm, event).await?;
-                Ok(pb::RegisterPartnerResponse {
-                    partner: Some(partner.to_proto()),
-                    master_user: Some(master.to_proto()),
-                })
-            })
-        })
-        .await
-    }
-
-    /// Reads a partner: any for the operator, only its own for a partner user.
-    pub async fn get_partner(
-        &self,
-        p: &Principal,
-        id: PartnerId,
-    ) -> Result<Partner, AccountsError> {
-        self.authorize_partner(
-            p,
-            id,
-            Permission::PlatformPartnersRead,
-            Permission::PartnerProfileRead,
-        )?;
-        self.cached_partner(id).await
-    }
-
-    /// Operator: the platform permission; partner users: the partner
-    /// permission and only their own partner (others are NOT_FOUND).
-    fn authorize_partner(
-        &self,
-        p: &Principal,
-        id: PartnerId,
-        platform: Permission,
-        own: Permission,
-    ) -> Result<(), AccountsError> {
-        if p.is_operator() {
-            p.require(platform)?;
-        } else if p.require_partner(own)? != id {
-            return Err(AccountsError::PartnerNotFound);
-        }
-        Ok(())
-    }
-
-    /// Lists partners. Operator only.
-    pub async fn list_partners(
-        &self,
-        p: &Principal,
-        state: Option<PartnerState>,
-        name_prefix: Option<String>,
-        page: PageRequest,
-    ) -> Result<Page<Partner>, AccountsError> {
-        p.require(Permission::PlatformPartnersRead)?;
-        let scope = PageScope::new("ListPartners", "platform")
-            .filter("state", state.map_or("", PartnerState::as_str))
-            .filter("prefix", name_prefix.as_deref().unwrap_or(""));
-        let now = self.clock.now();
-        let after = self.pages.decode(&scope, &page.token, now)?;
-        let rows = store::list_all_partners(
-            self.db.conn(),
-            state,
-            name_prefix.as_deref(),
-            after.as_deref(),
-            page.size + 1,
-        )
-        .await?;
-        self.paginate(rows, page.size, &scope, |m| m.partner_id.clone())
-    }
-
     /// Cuts one page from `size + 1` rows and signs the token of the next.
-    pub(crate) fn paginate<M, T>(
+    pub(crate) fn paginate<M>(
         &self,
         mut rows: Vec<M>,
         size: u64,
         scope: &PageScope,
         key: impl Fn(&M) -> String,
-    ) -> Result<Page<T>, AccountsError>
-    where
-        T: TryFrom<M, Error = KernelError>,
-    {
+    ) -> Page<M> {
         let more = rows.len() as u64 > size;
         rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
         let next_page_token = match (more, rows.last()) {
             (true, Some(last)) => self.pages.encode(scope, &key(last), self.clock.now()),
             _ => String::new(),
         };
-        let items = rows
-            .into_iter()
-            .map(T::try_from)
-            .collect::<Result<_, _>>()?;
-        Ok(Page {
-            items,
+        Page {
+            items: rows,
             next_page_token,
-        })
-    }
-
-    /// Updates a partner's profile.
-    pub async fn update_partner(
-        &self,
-        m: Mutation,
-        fingerprint: [u8; 32],
-        id: PartnerId,
-        patch: PartnerPatch,
-    ) -> Result<pb::UpdatePartnerResponse, AccountsError> {
-        self.authorize_partner(
-            &m.principal,
-            id,
-            Permission::PlatformPartnersUpdate,
-            Permission::PartnerProfileUpdate,
-        )?;
-        let mm = m.clone();
-        let response = idempotency::run(&self.db, &m, fingerprint, move |tx| {
-            Box::pin(async move {
-                let before = load_partner(tx, id).await?;
-                let mut row: partner::ActiveModel = partner::ActiveModel {
-                    partner_id: Set(id.to_string()),
-                    updated_at: Set(mm.now),
-                    ..Default::default()
-                };
-                if let Some(name) = patch.display_name {
-                    row.display_name = Set(name);
-                }
-                if let Some(email) = patch.contact_email {
-                    row.contact_email = Set(email);
-                }
-                let after: Partner = row.update(tx).await?.try_into()?;
-                let entry = AuditEntry {
-                    partner_id: Some(id),
-                    resource_id: id.to_string(),
-                    before: Some(before.audit_summary()),
-                    after: Some(after.audit_summary()),
-                    ..AuditEntry::default()
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, partner_event(&after, "partner.updated")).await?;
-                Ok(pb::UpdatePartnerResponse {
-                    partner: Some(after.to_proto()),
-                })
-            })
-        })
-        .await;
-        self.invalidate();
-        response
-    }
-
-    /// Moves a partner between ACTIVE and SUSPENDED. Operator only.
-    pub async fn set_partner_suspended(
-        &self,
-        m: Mutation,
-        fingerprint: [u8; 32],
-        id: PartnerId,
-        suspend: bool,
-        reason: String,
-    ) -> Result<pb::Partner, AccountsError> {
-        m.principal.require(Permission::PlatformPartnersSuspend)?;
-        let (from, to, event_type) = if suspend {
-            (
-                PartnerState::Active,
-                PartnerState::Suspended,
-                "partner.suspended",
-            )
-        } else {
-            (
-                PartnerState::Suspended,
-                PartnerState::Active,
-                "partner.reinstated",
-            )
-        };
-        let mm = m.clone();
-        let response = idempotency::run(&self.db, &m, fingerprint, move |tx| {
-            Box::pin(async move {
-                let before = load_partner(tx, id).await?;
-                if before.state != from {
-                    return Err(AccountsError::PartnerStateConflict {
-                        state: before.state.as_str(),
-                    });
-                }
-                let after: Partner = partner::ActiveModel {
-                    partner_id: Set(id.to_string()),
-                    state: Set(to.as_str().to_owned()),
-                    suspend_reason: Set(suspend.then(|| reason.clone())),
-                    updated_at: Set(mm.now),
-                    ..Default::default()
-                }
-                .update(tx)
-                .await?
-                .try_into()?;
-                let entry = AuditEntry {
-                    partner_id: Some(id),
-                    resource_id: id.to_string(),
-                    reason: Some(reason),
-                    before: Some(before.audit_summary()),
-                    after: Some(after.audit_summary()),
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, partner_event(&after, event_type)).await?;
-                Ok(after.to_proto())
-            })
-        })
-        .await;
-        // Whatever the outcome, nobody may keep acting on a stale status.
-        self.invalidate();
-        response
-    }
-
-    /// Creates a sub-user of the caller's partner.
-    pub async fn create_user(
-        &self,
-        m: Mutation,
-        fingerprint: [u8; 32],
-        cmd: NewUser,
-    ) -> Result<pb::CreateUserResponse, AccountsError> {
-        let partner_id = m.principal.require_partner(Permission::UsersCreate)?;
-        let hash = self.hash_password(cmd.password).await?;
-        let mm = m.clone();
-        idempotency::run(&self.db, &m, fingerprint, move |tx| {
-            Box::pin(async move {
-                if store::username_taken(tx, &cmd.username).await? {
-                    return Err(AccountsError::UsernameTaken);
-                }
-                let display = if cmd.display_name.is_empty() {
-                    cmd.username.clone()
-                } else {
-                    cmd.display_name
-                };
-                let user = insert_user(
-                    tx,
-                    UserId::generate(),
-                    Some(partner_id),
-                    &cmd.username,
-                    &display,
-                    &cmd.email,
-                    hash,
-                    false,
-                    mm.now,
-                )
-                .await?;
-                let entry = AuditEntry {
-                    partner_id: Some(partner_id),
-                    resource_id: user.id.to_string(),
-                    after: Some(user.audit_summary()),
-                    ..AuditEntry::default()
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, user_event(&user, "user.created")).await?;
-                Ok(pb::CreateUserResponse {
-                    user: Some(user.to_proto()),
-                })
-            })
-        })
-        .await
-    }
-
-    /// Reads a user of the caller's partner.
-    pub async fn get_user(&self, p: &Principal, id: UserId) -> Result<User, AccountsError> {
-        let partner_id = p.require_partner(Permission::UsersRead)?;
-        load_user(self.db.conn(), partner_id, id).await
-    }
-
-    /// Lists the users of the caller's partner.
-    pub async fn list_users(
-        &self,
-        p: &Principal,
-        state: Option<UserState>,
-        page: PageRequest,
-    ) -> Result<Page<User>, AccountsError> {
-        let partner_id = p.require_partner(Permission::UsersRead)?;
-        let scope = PageScope::new("ListUsers", &partner_id.to_string())
-            .filter("state", state.map_or("", UserState::as_str));
-        let after = self.pages.decode(&scope, &page.token, self.clock.now())?;
-        let rows = store::list_users(
-            self.db.conn(),
-            partner_id,
-            state,
-            after.as_deref(),
-            page.size + 1,
-        )
-        .await?;
-        self.paginate(rows, page.size, &scope, |m| m.id.clone())
-    }
-
-    /// Disables a sub-user of the caller's partner.
-    pub async fn disable_user(
-        &self,
-        m: Mutation,
-        fingerprint: [u8; 32],
-        id: UserId,
-        reason: String,
-    ) -> Result<pb::DisableUserResponse, AccountsError> {
-        let partner_id = m.principal.require_partner(Permission::UsersDisable)?;
-        let mm = m.clone();
-        let response = idempotency::run(&self.db, &m, fingerprint, move |tx| {
-            Box::pin(async move {
-                let before = load_user(tx, partner_id, id).await?;
-                if before.is_master {
-                    return Err(AccountsError::MasterUserImmutable);
-                }
-                if before.state != UserState::Active {
-                    return Err(AccountsError::UserStateConflict {
-                        state: before.state.as_str(),
-                    });
-                }
-                let after: User = user::ActiveModel {
-                    id: Set(id.to_string()),
-                    state: Set(UserState::Disabled.as_str().to_owned()),
-                    updated_at: Set(mm.now),
-                    ..Default::default()
-                }
-                .update(tx)
-                .await?
-                .try_into()?;
-                let entry = AuditEntry {
-                    partner_id: Some(partner_id),
-                    resource_id: id.to_string(),
-                    reason: Some(reason),
-                    before: Some(before.audit_summary()),
-                    after: Some(after.audit_summary()),
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, user_event(&after, "user.disabled")).await?;
-                Ok(pb::DisableUserResponse {
-                    user: Some(after.to_proto()),
-                })
-            })
-        })
-        .await;
-        self.invalidate();
-        response
+        }
     }
 
     /// The user signing in as `username`, if any.
@@ -620,7 +252,7 @@ impl Accounts {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_user(
+pub(crate) async fn insert_user(
     tx: &DatabaseTransaction,
     id: UserId,
     partner_id: Option<PartnerId>,
@@ -650,14 +282,14 @@ async fn insert_user(
 }
 
 /// A concurrent registration of the same username loses on the unique index.
-fn username_conflict(e: DbErr) -> AccountsError {
+pub(crate) fn username_conflict(e: DbErr) -> AccountsError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => AccountsError::UsernameTaken,
         _ => AccountsError::from(e),
     }
 }
 
-async fn load_partner(
+pub(crate) async fn load_partner(
     conn: &impl sea_orm::ConnectionTrait,
     id: PartnerId,
 ) -> Result<Partner, AccountsError> {
@@ -667,7 +299,7 @@ async fn load_partner(
     Ok(row.try_into()?)
 }
 
-async fn load_user(
+pub(crate) async fn load_user(
     conn: &impl sea_orm::ConnectionTrait,
     partner: PartnerId,
     id: UserId,
@@ -676,22 +308,4 @@ async fn load_user(
         .await?
         .ok_or(AccountsError::UserNotFound)?;
     Ok(row.try_into()?)
-}
-
-fn partner_event(p: &Partner, event_type: &'static str) -> Event {
-    Event {
-        partner_id: Some(p.id),
-        event_type,
-        resource_id: p.id.to_string(),
-        payload: serde_json::json!({ "partner_id": p.id.to_string(), "state": p.state.as_str() }),
-    }
-}
-
-fn user_event(u: &User, event_type: &'static str) -> Event {
-    Event {
-        partner_id: u.partner_id,
-        event_type,
-        resource_id: u.id.to_string(),
-        payload: serde_json::json!({ "user_id": u.id.to_string(), "state": u.state.as_str() }),
-    }
 }

@@ -22,12 +22,12 @@ const PUBLIC_PREFIXES: &[&str] = &[
     "/grpc.reflection.v1alpha.ServerReflection/",
 ];
 
-/// Exact paths open to everyone: signing in and the public keys.
+/// Exact paths open to everyone: signing in and the public keys. (The HTTP
+/// JWKS document is answered before this layer, by the server's HTTP routes.)
 const PUBLIC_PATHS: &[&str] = &[
     "/partner.iam.v1.AuthService/Login",
     "/partner.iam.v1.AuthService/RefreshToken",
     "/partner.iam.v1.AuthService/GetJwks",
-    "/.well-known/jwks.json",
 ];
 
 /// Whether `path` needs no token.

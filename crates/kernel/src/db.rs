@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -62,11 +62,6 @@ impl Db {
         &self.conn
     }
 
-    /// The database kind.
-    pub fn backend(&self) -> DatabaseBackend {
-        self.conn.get_database_backend()
-    }
-
     /// Starts a transaction that will write.
     pub async fn begin_write(&self) -> Result<WriteTx, DbErr> {
         let guard = match &self.sqlite_writer {
@@ -85,19 +80,9 @@ impl Db {
         Ok(WriteTx { tx, _guard: guard })
     }
 
-    /// Checks the database answers.
-    pub async fn ping(&self) -> Result<(), DbErr> {
-        self.conn.ping().await
-    }
-
     /// Closes the pool.
     pub async fn close(self) -> Result<(), DbErr> {
         self.conn.close().await
-    }
-
-    /// Runs a raw statement (migrations and maintenance only).
-    pub async fn execute_unprepared(&self, sql: &str) -> Result<(), DbErr> {
-        self.conn.execute_unprepared(sql).await.map(|_| ())
     }
 }
 

@@ -89,11 +89,6 @@ impl Refusal {
         self.metadata.push((key.to_owned(), value.into()));
         self
     }
-
-    /// The ErrorInfo reason.
-    pub fn reason(&self) -> &'static str {
-        self.reason
-    }
 }
 
 impl From<Refusal> for Status {

@@ -10,8 +10,9 @@ use prost_types::value::Kind;
 use tonic::{Request, Response, Status};
 
 use super::AccountsApi;
-use crate::audit_log::{AuditFilter, AuditRecord};
+use crate::audit_log::AuditFilter;
 use crate::service::PageRequest;
+use partner_kernel::entity::audit_record;
 
 #[tonic::async_trait]
 impl AuditService for AccountsApi {
@@ -80,7 +81,7 @@ fn from_timestamp(
         .ok_or("not a valid timestamp")
 }
 
-fn to_proto(AuditRecord(m): AuditRecord) -> pb::AuditRecord {
+fn to_proto(m: audit_record::Model) -> pb::AuditRecord {
     pb::AuditRecord {
         audit_record_id: m.id,
         partner_id: m.partner_id.unwrap_or_default(),

@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use super::AccountsApi;
 use crate::model::PartnerState;
-use crate::service::{NewPartner, PageRequest, PartnerPatch};
+use crate::partners::{NewPartner, PartnerPatch};
+use crate::service::PageRequest;
 
 const REGISTER: &str = "partner.accounts.v1.PartnerService/RegisterPartner";
 const UPDATE: &str = "partner.accounts.v1.PartnerService/UpdatePartner";

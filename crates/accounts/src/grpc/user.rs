@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use super::AccountsApi;
 use crate::model::UserState;
-use crate::service::{NewUser, PageRequest};
+use crate::service::PageRequest;
+use crate::users::NewUser;
 
 const CREATE: &str = "partner.accounts.v1.UserService/CreateUser";
 const DISABLE: &str = "partner.accounts.v1.UserService/DisableUser";

@@ -1,0 +1,273 @@
+//! The partner lifecycle: register, read, list, update, suspend, reinstate.
+
+use partner_api::accounts::v1 as pb;
+use partner_kernel::audit::{self, AuditEntry};
+use partner_kernel::idempotency;
+use partner_kernel::ids::{PartnerId, UserId};
+use partner_kernel::mutation::Mutation;
+use partner_kernel::outbox::{self, Event};
+use partner_kernel::page::PageScope;
+use partner_kernel::permission::Permission;
+use partner_kernel::principal::Principal;
+use sea_orm::{ActiveModelTrait, Set};
+
+use crate::entity::partner;
+use crate::error::AccountsError;
+use crate::model::{Partner, PartnerState};
+use crate::service::{Accounts, Page, PageRequest, insert_user, load_partner};
+use crate::store;
+
+/// A partner to register.
+#[derive(Debug)]
+pub struct NewPartner {
+    pub display_name: String,
+    pub contact_email: String,
+    pub master_username: String,
+    pub master_password: String,
+}
+
+/// Changes to a partner's profile; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct PartnerPatch {
+    pub display_name: Option<String>,
+    pub contact_email: Option<String>,
+}
+
+impl Accounts {
+    /// Registers a partner and its master user. Operator only.
+    pub async fn register_partner(
+        &self,
+        m: Mutation,
+        fingerprint: [u8; 32],
+        cmd: NewPartner,
+    ) -> Result<pb::RegisterPartnerResponse, AccountsError> {
+        m.principal.require(Permission::PlatformPartnersRegister)?;
+        let hash = self.hash_password(cmd.master_password).await?;
+        let mm = m.clone();
+        idempotency::run(self.db(), &m, fingerprint, move |tx| {
+            Box::pin(async move {
+                if store::username_taken(tx, &cmd.master_username).await? {
+                    return Err(AccountsError::UsernameTaken);
+                }
+                let partner_id = PartnerId::generate();
+                let master_id = UserId::generate();
+                let partner: Partner = partner::ActiveModel {
+                    partner_id: Set(partner_id.to_string()),
+                    display_name: Set(cmd.display_name),
+                    contact_email: Set(cmd.contact_email.clone()),
+                    state: Set(PartnerState::Active.as_str().to_owned()),
+                    master_user_id: Set(master_id.to_string()),
+                    suspend_reason: Set(None),
+                    created_at: Set(mm.now),
+                    updated_at: Set(mm.now),
+                }
+                .insert(tx)
+                .await?
+                .try_into()?;
+                let master = insert_user(
+                    tx,
+                    master_id,
+                    Some(partner_id),
+                    &cmd.master_username,
+                    &cmd.master_username,
+                    &cmd.contact_email,
+                    hash,
+                    true,
+                    mm.now,
+                )
+                .await?;
+                let entry = AuditEntry {
+                    partner_id: Some(partner_id),
+                    resource_id: partner_id.to_string(),
+                    after: Some(partner.audit_summary()),
+                    ..AuditEntry::default()
+                };
+                audit::record(tx, &mm, entry).await?;
+                let event = partner_event(&partner, "partner.registered");
+                outbox::append(tx, &mm, event).await?;
+                Ok(pb::RegisterPartnerResponse {
+                    partner: Some(partner.to_proto()),
+                    master_user: Some(master.to_proto()),
+                })
+            })
+        })
+        .await
+    }
+
+    /// Reads a partner: any for the operator, only its own for a partner user.
+    pub async fn get_partner(
+        &self,
+        p: &Principal,
+        id: PartnerId,
+    ) -> Result<Partner, AccountsError> {
+        self.authorize_partner(
+            p,
+            id,
+            Permission::PlatformPartnersRead,
+            Permission::PartnerProfileRead,
+        )?;
+        self.cached_partner(id).await
+    }
+
+    /// Operator: the platform permission; partner users: the partner
+    /// permission and only their own partner (others are NOT_FOUND).
+    fn authorize_partner(
+        &self,
+        p: &Principal,
+        id: PartnerId,
+        platform: Permission,
+        own: Permission,
+    ) -> Result<(), AccountsError> {
+        if p.is_operator() {
+            p.require(platform)?;
+        } else if p.require_partner(own)? != id {
+            return Err(AccountsError::PartnerNotFound);
+        }
+        Ok(())
+    }
+
+    /// Lists partners. Operator only.
+    pub async fn list_partners(
+        &self,
+        p: &Principal,
+        state: Option<PartnerState>,
+        name_prefix: Option<String>,
+        page: PageRequest,
+    ) -> Result<Page<Partner>, AccountsError> {
+        p.require(Permission::PlatformPartnersRead)?;
+        let scope = PageScope::new("ListPartners", "platform")
+            .filter("state", state.map_or("", PartnerState::as_str))
+            .filter("prefix", name_prefix.as_deref().unwrap_or(""));
+        let now = self.clock().now();
+        let after = self.pages().decode(&scope, &page.token, now)?;
+        let rows = store::list_all_partners(
+            self.db().conn(),
+            state,
+            name_prefix.as_deref(),
+            after.as_deref(),
+            page.size + 1,
+        )
+        .await?;
+        self.paginate(rows, page.size, &scope, |m| m.partner_id.clone())
+            .try_map(Partner::try_from)
+            .map_err(AccountsError::from)
+    }
+
+    /// Updates a partner's profile.
+    pub async fn update_partner(
+        &self,
+        m: Mutation,
+        fingerprint: [u8; 32],
+        id: PartnerId,
+        patch: PartnerPatch,
+    ) -> Result<pb::UpdatePartnerResponse, AccountsError> {
+        self.authorize_partner(
+            &m.principal,
+            id,
+            Permission::PlatformPartnersUpdate,
+            Permission::PartnerProfileUpdate,
+        )?;
+        let mm = m.clone();
+        let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+            Box::pin(async move {
+                let before = load_partner(tx, id).await?;
+                let mut row: partner::ActiveModel = partner::ActiveModel {
+                    partner_id: Set(id.to_string()),
+                    updated_at: Set(mm.now),
+                    ..Default::default()
+                };
+                if let Some(name) = patch.display_name {
+                    row.display_name = Set(name);
+                }
+                if let Some(email) = patch.contact_email {
+                    row.contact_email = Set(email);
+                }
+                let after: Partner = row.update(tx).await?.try_into()?;
+                let entry = AuditEntry {
+                    partner_id: Some(id),
+                    resource_id: id.to_string(),
+                    before: Some(before.audit_summary()),
+                    after: Some(after.audit_summary()),
+                    ..AuditEntry::default()
+                };
+                audit::record(tx, &mm, entry).await?;
+                outbox::append(tx, &mm, partner_event(&after, "partner.updated")).await?;
+                Ok(pb::UpdatePartnerResponse {
+                    partner: Some(after.to_proto()),
+                })
+            })
+        })
+        .await;
+        self.invalidate();
+        response
+    }
+
+    /// Moves a partner between ACTIVE and SUSPENDED. Operator only.
+    pub async fn set_partner_suspended(
+        &self,
+        m: Mutation,
+        fingerprint: [u8; 32],
+        id: PartnerId,
+        suspend: bool,
+        reason: String,
+    ) -> Result<pb::Partner, AccountsError> {
+        m.principal.require(Permission::PlatformPartnersSuspend)?;
+        let (from, to, event_type) = if suspend {
+            (
+                PartnerState::Active,
+                PartnerState::Suspended,
+                "partner.suspended",
+            )
+        } else {
+            (
+                PartnerState::Suspended,
+                PartnerState::Active,
+                "partner.reinstated",
+            )
+        };
+        let mm = m.clone();
+        let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+            Box::pin(async move {
+                let before = load_partner(tx, id).await?;
+                if before.state != from {
+                    return Err(AccountsError::PartnerStateConflict {
+                        state: before.state.as_str(),
+                    });
+                }
+                let after: Partner = partner::ActiveModel {
+                    partner_id: Set(id.to_string()),
+                    state: Set(to.as_str().to_owned()),
+                    suspend_reason: Set(suspend.then(|| reason.clone())),
+                    updated_at: Set(mm.now),
+                    ..Default::default()
+                }
+                .update(tx)
+                .await?
+                .try_into()?;
+                let entry = AuditEntry {
+                    partner_id: Some(id),
+                    resource_id: id.to_string(),
+                    reason: Some(reason),
+                    before: Some(before.audit_summary()),
+                    after: Some(after.audit_summary()),
+                };
+                audit::record(tx, &mm, entry).await?;
+                outbox::append(tx, &mm, partner_event(&after, event_type)).await?;
+                Ok(after.to_proto())
+            })
+        })
+        .await;
+        // Whatever the outcome, nobody may keep acting on a stale status.
+        self.invalidate();
+        response
+    }
+}
+
+fn partner_event(p: &Partner, event_type: &'static str) -> Event {
+    Event {
+        partner_id: Some(p.id),
+        event_type,
+        resource_id: p.id.to_string(),
+        payload: serde_json::json!({ "partner_id": p.id.to_string(), "state": p.state.as_str() }),
+    }
+}
