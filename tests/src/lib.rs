@@ -12,6 +12,7 @@ use std::time::Duration;
 use partner_api::accounts::v1 as accounts;
 use partner_api::accounts::v1::audit_service_client::AuditServiceClient;
 use partner_api::accounts::v1::partner_service_client::PartnerServiceClient;
+use partner_api::accounts::v1::role_service_client::RoleServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
 use partner_api::iam::v1 as iam;
 use partner_api::iam::v1::auth_service_client::AuthServiceClient;
@@ -312,6 +313,51 @@ impl TestServer {
         AuditServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
+    /// `RoleService` as the holder of `token`.
+    pub fn roles(&self, token: &str) -> RoleServiceClient<InterceptedService<Channel, Bearer>> {
+        RoleServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// Calls `method` (`package.Service/Method`) as the holder of `token` with
+    /// an empty request message, whatever the method's request type: enough to
+    /// see what the access layer, which runs before decoding, decides.
+    pub async fn call_empty(&self, method: &str, token: &str) -> Result<(), Status> {
+        let path: http::uri::PathAndQuery = format!("/{method}")
+            .parse()
+            .map_err(|e| Status::internal(format!("bad method {method}: {e}")))?;
+        let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+        grpc.ready()
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        let mut req = Request::new(());
+        let bearer = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| Status::internal("token is not ASCII"))?;
+        req.metadata_mut().insert("authorization", bearer);
+        let codec = tonic_prost::ProstCodec::<(), ()>::default();
+        grpc.unary(req, path, codec).await.map(|_| ())
+    }
+
+    /// A sub-user of the master holding `master_token`, holding `role_id`;
+    /// returns it and its token.
+    pub async fn user_with_role(
+        &self,
+        master_token: &str,
+        username: &str,
+        role_id: &str,
+    ) -> (accounts::User, String) {
+        let (user, token) = self.create_user(master_token, username).await;
+        ok(self
+            .roles(master_token)
+            .assign_role(accounts::AssignRoleRequest {
+                request_id: new_request_id(),
+                role_id: role_id.into(),
+                user_id: user.user_id.clone(),
+            })
+            .await);
+        (user, token)
+    }
+
     /// `SigningKeyService` as the holder of `token`.
     pub fn signing_keys(
         &self,
@@ -436,6 +482,37 @@ pub fn violated_fields(status: &Status) -> Vec<String> {
         .get_error_details()
         .bad_request()
         .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// Every RPC of the platform (`package.Service/Method`), from the service
+/// descriptors compiled into the API crate, sorted.
+pub fn every_rpc() -> Vec<String> {
+    use prost::Message;
+    let set = prost_types::FileDescriptorSet::decode(partner_api::FILE_DESCRIPTOR_SET)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut out = Vec::new();
+    for file in set.file {
+        let package = file.package().to_owned();
+        if !package.starts_with("partner.") {
+            continue;
+        }
+        for service in &file.service {
+            for method in &service.method {
+                out.push(format!("{package}.{}/{}", service.name(), method.name()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The ErrorInfo reason of a status; empty without one.
+pub fn reason_of(status: &Status) -> String {
+    status
+        .get_error_details()
+        .error_info()
+        .map(|i| i.reason.clone())
         .unwrap_or_default()
 }
 

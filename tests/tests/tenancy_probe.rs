@@ -7,8 +7,7 @@
 use partner_api::accounts::v1 as pb;
 use partner_api::iam::v1 as iam;
 use partner_tests::*;
-use prost::Message;
-use prost_types::{FieldMask, FileDescriptorSet};
+use prost_types::FieldMask;
 use tonic::{Code, Status};
 
 /// What the probe of one RPC showed.
@@ -27,25 +26,7 @@ struct World {
     a_partner: pb::Partner,
     b_partner: pb::Partner,
     b_user: pb::User,
-}
-
-fn every_rpc() -> Vec<String> {
-    let set = FileDescriptorSet::decode(partner_api::FILE_DESCRIPTOR_SET)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut out = Vec::new();
-    for file in set.file {
-        let package = file.package().to_owned();
-        if !package.starts_with("partner.") {
-            continue;
-        }
-        for service in &file.service {
-            for method in &service.method {
-                out.push(format!("{package}.{}/{}", service.name(), method.name()));
-            }
-        }
-    }
-    out.sort();
-    out
+    b_role: pb::Role,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -262,6 +243,114 @@ async fn probe(method: &str, w: &World) -> Option<Probe> {
             Probe::ScopedToCaller
         }
         "partner.iam.v1.AuthService/GetJwks" => Probe::NoTenantInput("public keys"),
+        "partner.accounts.v1.RoleService/ListPermissions" => {
+            Probe::NoTenantInput("the platform-wide permission catalog")
+        }
+        "partner.accounts.v1.RoleService/ListRoles" => {
+            let mine = ok(w
+                .server
+                .roles(a)
+                .list_roles(pb::ListRolesRequest {
+                    page_size: 500,
+                    ..Default::default()
+                })
+                .await);
+            assert!(
+                mine.roles.iter().all(|r| r.role_id != w.b_role.role_id),
+                "{mine:?}"
+            );
+            Probe::ScopedToCaller
+        }
+        "partner.accounts.v1.RoleService/GetRole" => Probe::Refused(
+            unit(
+                w.server
+                    .roles(a)
+                    .get_role(pb::GetRoleRequest {
+                        role_id: w.b_role.role_id.clone(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "ROLE_NOT_FOUND",
+        ),
+        "partner.accounts.v1.RoleService/ListRoleMembers" => Probe::Refused(
+            unit(
+                w.server
+                    .roles(a)
+                    .list_role_members(pb::ListRoleMembersRequest {
+                        role_id: w.b_role.role_id.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "ROLE_NOT_FOUND",
+        ),
+        "partner.accounts.v1.RoleService/CreateRole" => {
+            Probe::NoTenantInput("creates in the caller's own partner")
+        }
+        "partner.accounts.v1.RoleService/UpdateRole" => Probe::Refused(
+            unit(
+                w.server
+                    .roles(a)
+                    .update_role(pb::UpdateRoleRequest {
+                        request_id: new_request_id(),
+                        role: Some(pb::Role {
+                            role_id: w.b_role.role_id.clone(),
+                            display_name: "taken over".into(),
+                            ..Default::default()
+                        }),
+                        update_mask: Some(FieldMask {
+                            paths: vec!["display_name".into()],
+                        }),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "ROLE_NOT_FOUND",
+        ),
+        "partner.accounts.v1.RoleService/DeleteRole" => Probe::Refused(
+            unit(
+                w.server
+                    .roles(a)
+                    .delete_role(pb::DeleteRoleRequest {
+                        request_id: new_request_id(),
+                        role_id: w.b_role.role_id.clone(),
+                        force: true,
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "ROLE_NOT_FOUND",
+        ),
+        "partner.accounts.v1.RoleService/AssignRole" => Probe::Refused(
+            unit(
+                w.server
+                    .roles(a)
+                    .assign_role(pb::AssignRoleRequest {
+                        request_id: new_request_id(),
+                        role_id: "ADMIN".into(),
+                        user_id: b_user,
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "USER_NOT_FOUND",
+        ),
+        "partner.accounts.v1.RoleService/UnassignRole" => Probe::Refused(
+            unit(
+                w.server
+                    .roles(a)
+                    .unassign_role(pb::UnassignRoleRequest {
+                        request_id: new_request_id(),
+                        role_id: w.b_role.role_id.clone(),
+                        user_id: b_user,
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "ROLE_NOT_FOUND",
+        ),
         _ => return None,
     })
 }
@@ -273,12 +362,42 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
     let (a_partner, a_master) = server.register_partner(&admin, "alpha").await;
     let (b_partner, b_master) = server.register_partner(&admin, "beta").await;
     let (b_user, _) = server.create_user(&b_master, "beta.user").await;
+    let b_role = ok(server
+        .roles(&b_master)
+        .create_role(pb::CreateRoleRequest {
+            request_id: new_request_id(),
+            role: Some(pb::Role {
+                display_name: "Beta auditors".into(),
+                permission_ids: vec!["audit.read".into()],
+                ..Default::default()
+            }),
+        })
+        .await)
+    .role
+    .unwrap_or_else(|| panic!("no role"));
+    ok(server
+        .roles(&b_master)
+        .assign_role(pb::AssignRoleRequest {
+            request_id: new_request_id(),
+            role_id: b_role.role_id.clone(),
+            user_id: b_user.user_id.clone(),
+        })
+        .await);
+    let b_role = ok(server
+        .roles(&b_master)
+        .get_role(pb::GetRoleRequest {
+            role_id: b_role.role_id.clone(),
+        })
+        .await)
+    .role
+    .unwrap_or_else(|| panic!("no role"));
     let world = World {
         server,
         a_master,
         a_partner,
         b_partner,
         b_user,
+        b_role,
     };
 
     let mut missing = Vec::new();
@@ -322,20 +441,19 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         })
         .await);
     assert_eq!(b_user_now.user.as_ref(), Some(&world.b_user));
+    let b_role_now = ok(world
+        .server
+        .roles(&b_master)
+        .get_role(pb::GetRoleRequest {
+            role_id: world.b_role.role_id.clone(),
+        })
+        .await);
+    assert_eq!(b_role_now.role.as_ref(), Some(&world.b_role));
 }
 
 /// Forgets the answer, keeps the outcome.
 fn unit<T>(r: Result<tonic::Response<T>, Status>) -> Result<(), Status> {
     r.map(|_| ())
-}
-
-fn reason_of(status: &Status) -> String {
-    use tonic_types::StatusExt;
-    status
-        .get_error_details()
-        .error_info()
-        .map(|i| i.reason.clone())
-        .unwrap_or_default()
 }
 
 #[test]

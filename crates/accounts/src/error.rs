@@ -21,7 +21,7 @@ pub enum AccountsError {
         /// The partner's current state.
         state: &'static str,
     },
-    /// The master user cannot be disabled.
+    /// The master user cannot be disabled, nor given roles (it holds every permission).
     #[error("the master user cannot be changed this way")]
     MasterUserImmutable,
     /// The user is not in a state the verb applies to.
@@ -29,6 +29,27 @@ pub enum AccountsError {
     UserStateConflict {
         /// The user's current state.
         state: &'static str,
+    },
+    /// No such role, or not one of the caller's partner.
+    #[error("role not found")]
+    RoleNotFound,
+    /// Another custom role of the partner has this name.
+    #[error("role name taken")]
+    RoleNameTaken,
+    /// Built-in roles cannot be changed or deleted.
+    #[error("built-in roles are read-only")]
+    SystemRoleReadOnly,
+    /// The role still has members and deletion was not forced.
+    #[error("role has {members} members")]
+    RoleHasMembers {
+        /// How many users hold the role.
+        members: u64,
+    },
+    /// A per-partner or per-user cap on roles was reached.
+    #[error("at most {limit} allowed")]
+    RoleLimitReached {
+        /// The cap.
+        limit: u64,
     },
     /// Hashing the password failed.
     #[error("password hashing: {0}")]
@@ -67,8 +88,33 @@ impl From<AccountsError> for Status {
             AccountsError::MasterUserImmutable => Refusal::new(
                 Code::FailedPrecondition,
                 "MASTER_USER_IMMUTABLE",
-                "the master user cannot be disabled",
+                "the master user cannot be disabled and holds every permission already",
             ),
+            AccountsError::RoleNotFound => {
+                Refusal::new(Code::NotFound, "ROLE_NOT_FOUND", "role not found")
+            }
+            AccountsError::RoleNameTaken => Refusal::new(
+                Code::AlreadyExists,
+                "ROLE_NAME_TAKEN",
+                "another role of the partner has this name",
+            ),
+            AccountsError::SystemRoleReadOnly => Refusal::new(
+                Code::FailedPrecondition,
+                "SYSTEM_ROLE_READ_ONLY",
+                "built-in roles cannot be changed or deleted",
+            ),
+            AccountsError::RoleHasMembers { members } => Refusal::new(
+                Code::FailedPrecondition,
+                "ROLE_HAS_MEMBERS",
+                format!("the role has {members} members; unassign them or delete with force"),
+            )
+            .with("members", members.to_string()),
+            AccountsError::RoleLimitReached { limit } => Refusal::new(
+                Code::FailedPrecondition,
+                "ROLE_LIMIT_REACHED",
+                format!("at most {limit} allowed"),
+            )
+            .with("limit", limit.to_string()),
             AccountsError::UserStateConflict { state } => Refusal::new(
                 Code::FailedPrecondition,
                 "USER_STATE_CONFLICT",

@@ -12,6 +12,7 @@ pub mod grpc;
 pub mod model;
 pub mod partners;
 pub mod password;
+pub mod roles;
 pub mod service;
 pub mod store;
 pub mod users;

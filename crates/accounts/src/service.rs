@@ -13,6 +13,7 @@ use partner_kernel::db::Db;
 use partner_kernel::error::KernelError;
 use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::page::{PageScope, PageTokens};
+use partner_kernel::permission::PermissionSet;
 use partner_kernel::principal::Actor;
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, Set, SqlErr};
 
@@ -20,6 +21,7 @@ use crate::entity::user;
 use crate::error::AccountsError;
 use crate::model::{Partner, PartnerState, User, UserState};
 use crate::password::Passwords;
+use crate::roles;
 use crate::store;
 
 /// How long the authentication layer may trust a cached account status. Changes
@@ -36,6 +38,8 @@ pub struct AccountStatus {
     pub user_state: UserState,
     /// The partner's state; `None` for the operator.
     pub partner_state: Option<PartnerState>,
+    /// What the caller may do now; see [`Actor::fixed_permissions`].
+    pub permissions: PermissionSet,
 }
 
 /// A user found by login name, with what login needs to decide.
@@ -241,10 +245,19 @@ impl Accounts {
             return Ok(None);
         };
         let user = User::try_from(row)?;
+        let actor = user.actor();
+        let permissions = match (actor.fixed_permissions(), actor) {
+            (Some(fixed), _) => fixed,
+            (None, Actor::PartnerUser(partner)) => {
+                roles::sub_user_permissions(self.db.conn(), partner, id).await?
+            }
+            (None, Actor::Operator | Actor::PartnerMaster(_)) => PermissionSet::EMPTY,
+        };
         let status = AccountStatus {
-            actor: user.actor(),
+            actor,
             user_state: user.state,
             partner_state: self.partner_state_of(&user).await?,
+            permissions,
         };
         self.status.put(id, status);
         Ok(Some(status))

@@ -10,6 +10,9 @@ pub enum GatewayError {
     /// Unknown user or wrong password (never says which).
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// The method is not in the access table, so no one may call it.
+    #[error("unknown method")]
+    UnknownMethod,
     /// No bearer token on a call that needs one.
     #[error("authentication required")]
     TokenMissing,
@@ -122,6 +125,9 @@ impl From<GatewayError> for Status {
                 Refusal::internal(&detail)
             }
             GatewayError::Accounts(a) => return a.into(),
+            GatewayError::UnknownMethod => {
+                Refusal::new(Code::Unimplemented, "METHOD_NOT_FOUND", "no such method")
+            }
             GatewayError::Kernel(k) => Refusal::from(k),
         };
         refusal.into()

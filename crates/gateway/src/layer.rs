@@ -1,9 +1,10 @@
-//! The authentication layer: one tower layer in front of every service. It
-//! lets through only the calls that need no token (health, reflection, login,
-//! refresh, JWKS), and for everything else verifies the bearer token and puts
-//! the [`Principal`](partner_kernel::principal::Principal) into the request
-//! extensions. Deny by default: a new RPC is authenticated unless it is added
-//! to the public list here.
+//! The authentication and authorization layer: one tower layer in front of
+//! every service. It lets through only the calls that need no token (health,
+//! reflection, and the RPCs the access table marks public), and for everything
+//! else verifies the bearer token, checks the caller against the RPC's entry in
+//! [`partner_kernel::access::RULES`], and puts the
+//! [`Principal`](partner_kernel::principal::Principal) into the request
+//! extensions. Deny by default: an RPC missing from the table is refused.
 
 use std::task::{Context, Poll};
 
@@ -11,6 +12,10 @@ use futures::future::BoxFuture;
 use http::HeaderMap;
 use tonic::Status;
 use tower::{Layer, Service};
+
+use partner_kernel::access::{Access, rule_for};
+use partner_kernel::error::KernelError;
+use partner_kernel::principal::Principal;
 
 use crate::error::GatewayError;
 use crate::service::Gateway;
@@ -22,17 +27,22 @@ const PUBLIC_PREFIXES: &[&str] = &[
     "/grpc.reflection.v1alpha.ServerReflection/",
 ];
 
-/// Exact paths open to everyone: signing in and the public keys. (The HTTP
-/// JWKS document is answered before this layer, by the server's HTTP routes.)
-const PUBLIC_PATHS: &[&str] = &[
-    "/partner.iam.v1.AuthService/Login",
-    "/partner.iam.v1.AuthService/RefreshToken",
-    "/partner.iam.v1.AuthService/GetJwks",
-];
-
-/// Whether `path` needs no token.
+/// Whether `path` needs no token: the infrastructure prefixes, and the RPCs
+/// the access table marks public (signing in, public keys). The HTTP JWKS
+/// document is answered before this layer, by the server's HTTP routes.
 pub fn is_public(path: &str) -> bool {
-    PUBLIC_PATHS.contains(&path) || PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p))
+    PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p))
+        || rule_for(path).is_some_and(|r| r.access == Access::Public)
+}
+
+/// The table's verdict on an authenticated caller.
+fn gate(path: &str, principal: &Principal) -> Result<(), GatewayError> {
+    let rule = rule_for(path).ok_or(GatewayError::UnknownMethod)?;
+    if rule.admits(principal) {
+        return Ok(());
+    }
+    let missing = rule.missing_permission().map_or("", |p| p.id());
+    Err(KernelError::MissingPermission(missing).into())
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -100,10 +110,12 @@ where
             if is_public(req.uri().path()) {
                 return inner.call(req).await;
             }
+            let path = req.uri().path().to_owned();
             let outcome = match bearer(req.headers()) {
                 None => Err(GatewayError::TokenMissing),
                 Some(token) => gateway.authenticate(token).await,
-            };
+            }
+            .and_then(|principal| gate(&path, &principal).map(|()| principal));
             match outcome {
                 Ok(principal) => {
                     let tenant = principal

@@ -172,6 +172,7 @@ impl Gateway {
             user_id: verified.user_id,
             session_id: verified.session_id,
             actor: status.actor,
+            permissions: status.permissions,
         })
     }
 }

@@ -114,6 +114,11 @@ define_id!(
     EventId,
     "evt"
 );
+define_id!(
+    /// A partner's custom role.
+    RoleId,
+    "rol"
+);
 
 #[cfg(test)]
 mod tests {

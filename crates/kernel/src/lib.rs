@@ -7,6 +7,7 @@
 //! The kernel knows no domain: it must not depend on `accounts`, `gateway` or
 //! any other domain crate, and it holds no business rules of its own.
 
+pub mod access;
 pub mod audit;
 pub mod cache;
 pub mod clock;

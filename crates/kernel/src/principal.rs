@@ -5,7 +5,7 @@ use tonic::Request;
 
 use crate::error::KernelError;
 use crate::ids::{PartnerId, SessionId, UserId};
-use crate::permission::{Permission, PermissionScope};
+use crate::permission::{Permission, PermissionScope, PermissionSet};
 
 /// What kind of account is calling, and for which partner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,7 +14,7 @@ pub enum Actor {
     Operator,
     /// A partner's master account: every permission of its partner.
     PartnerMaster(PartnerId),
-    /// A partner's sub-user: only what its roles grant (none yet).
+    /// A partner's sub-user: only what its roles grant.
     PartnerUser(PartnerId),
 }
 
@@ -27,6 +27,22 @@ pub struct Principal {
     pub session_id: SessionId,
     /// Its kind and tenant.
     pub actor: Actor,
+    /// What it may do: fixed for the operator and masters, the union of its
+    /// roles for sub-users, computed when the request was authenticated.
+    pub permissions: PermissionSet,
+}
+
+impl Actor {
+    /// The permissions this kind of actor always has: every platform permission
+    /// for the operator, every partner permission for a master; `None` for
+    /// sub-users, whose permissions come from their roles.
+    pub fn fixed_permissions(self) -> Option<PermissionSet> {
+        match self {
+            Actor::Operator => Some(PermissionSet::of_scope(PermissionScope::Platform)),
+            Actor::PartnerMaster(_) => Some(PermissionSet::of_scope(PermissionScope::Partner)),
+            Actor::PartnerUser(_) => None,
+        }
+    }
 }
 
 impl Principal {
@@ -55,15 +71,7 @@ impl Principal {
 
     /// Whether the principal holds `permission`.
     pub fn holds(&self, permission: Permission) -> bool {
-        match (self.actor, permission.scope()) {
-            (Actor::Operator, PermissionScope::Platform) => true,
-            (Actor::PartnerMaster(_), PermissionScope::Partner) => true,
-            (Actor::Operator, PermissionScope::Partner)
-            | (Actor::PartnerMaster(_), PermissionScope::Platform)
-            | (Actor::PartnerUser(_), PermissionScope::Platform | PermissionScope::Partner) => {
-                false
-            }
-        }
+        self.permissions.contains(permission)
     }
 
     /// `Ok` when the principal holds `permission`, else `MISSING_PERMISSION`.
@@ -93,6 +101,7 @@ mod tests {
             user_id: UserId::generate(),
             session_id: SessionId::generate(),
             actor,
+            permissions: actor.fixed_permissions().unwrap_or_default(),
         }
     }
 
@@ -100,7 +109,7 @@ mod tests {
     fn operator_holds_platform_permissions_only() {
         let op = principal(Actor::Operator);
         for p in Permission::ALL {
-            assert_eq!(op.holds(p), p.scope() == PermissionScope::Platform);
+            assert_eq!(op.holds(*p), p.scope() == PermissionScope::Platform);
         }
     }
 
@@ -108,18 +117,30 @@ mod tests {
     fn master_holds_every_partner_permission() {
         let master = principal(Actor::PartnerMaster(PartnerId::generate()));
         for p in Permission::ALL {
-            assert_eq!(master.holds(p), p.scope() == PermissionScope::Partner);
+            assert_eq!(master.holds(*p), p.scope() == PermissionScope::Partner);
         }
         assert!(master.require_partner(Permission::UsersCreate).is_ok());
     }
 
     #[test]
-    fn sub_user_holds_nothing_yet() {
-        let user = principal(Actor::PartnerUser(PartnerId::generate()));
+    fn sub_user_holds_only_what_it_was_given() {
+        let mut user = principal(Actor::PartnerUser(PartnerId::generate()));
         for p in Permission::ALL {
-            assert!(!user.holds(p));
+            assert!(!user.holds(*p));
             assert!(matches!(
-                user.require(p),
+                user.require(*p),
+                Err(KernelError::MissingPermission(_))
+            ));
+        }
+        user.permissions = [Permission::UsersRead].into_iter().collect();
+        assert!(user.require_partner(Permission::UsersRead).is_ok());
+        for p in Permission::ALL
+            .iter()
+            .filter(|p| **p != Permission::UsersRead)
+        {
+            assert!(!user.holds(*p));
+            assert!(matches!(
+                user.require(*p),
                 Err(KernelError::MissingPermission(_))
             ));
         }

@@ -31,6 +31,7 @@ fn mutation(request_id: uuid::Uuid) -> Mutation {
             user_id: UserId::generate(),
             session_id: SessionId::generate(),
             actor: Actor::PartnerMaster(PartnerId::generate()),
+            permissions: partner_kernel::permission::PermissionSet::EMPTY,
         },
         method: "test.v1.TestService/Do",
         request_id,

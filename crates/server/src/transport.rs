@@ -8,6 +8,7 @@ use std::time::Duration;
 use http::header::HeaderName;
 use partner_api::accounts::v1::audit_service_server::AuditServiceServer;
 use partner_api::accounts::v1::partner_service_server::PartnerServiceServer;
+use partner_api::accounts::v1::role_service_server::RoleServiceServer;
 use partner_api::accounts::v1::user_service_server::UserServiceServer;
 use partner_api::iam::v1::auth_service_server::AuthServiceServer;
 use partner_api::iam::v1::signing_key_service_server::SigningKeyServiceServer;
@@ -57,6 +58,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.accounts.v1.PartnerService",
     "partner.accounts.v1.UserService",
     "partner.accounts.v1.AuditService",
+    "partner.accounts.v1.RoleService",
     "partner.iam.v1.SigningKeyService",
 ];
 
@@ -106,6 +108,7 @@ pub async fn serve(
         )))
         .add_service(limited!(UserServiceServer::new(app.accounts_api.clone())))
         .add_service(limited!(AuditServiceServer::new(app.accounts_api.clone())))
+        .add_service(limited!(RoleServiceServer::new(app.accounts_api.clone())))
         .add_service(limited!(SigningKeyServiceServer::new(
             app.signing_keys_api.clone()
         )));

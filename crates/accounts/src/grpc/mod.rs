@@ -3,6 +3,7 @@
 
 mod audit;
 mod partner;
+mod role;
 mod user;
 
 use partner_kernel::clock::SharedClock;
@@ -13,7 +14,7 @@ use uuid::Uuid;
 
 use crate::service::Accounts;
 
-/// Serves `PartnerService` and `UserService`.
+/// Serves `PartnerService`, `UserService`, `RoleService` and `AuditService`.
 #[derive(Debug, Clone)]
 pub struct AccountsApi {
     accounts: Accounts,

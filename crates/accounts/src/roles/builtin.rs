@@ -1,0 +1,124 @@
+//! The built-in roles every partner has. They live in code, not in the
+//! database: every partner sees the same ones, partners cannot change them, and
+//! a release that adds permissions extends them for everyone at once.
+
+use partner_kernel::permission::{Permission, PermissionScope, PermissionSet};
+
+/// A built-in role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SystemRole {
+    /// Everything a partner can do, like the master user.
+    Admin,
+    /// Sells: reads the partner, its users and (later) customers and prices.
+    Sales,
+    /// Handles money: reads the partner and its audit trail (later billing).
+    Finance,
+    /// Runs the account: users, roles' membership view, audit.
+    Operations,
+    /// Reads everything, changes nothing.
+    ReadOnly,
+}
+
+impl SystemRole {
+    /// Every built-in role, sorted by id (the order lists use).
+    pub const ALL: [SystemRole; 5] = [
+        Self::Admin,
+        Self::Finance,
+        Self::Operations,
+        Self::ReadOnly,
+        Self::Sales,
+    ];
+
+    /// The id: upper case, so it can never collide with a `rol_…` id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Admin => "ADMIN",
+            Self::Sales => "SALES",
+            Self::Finance => "FINANCE",
+            Self::Operations => "OPERATIONS",
+            Self::ReadOnly => "READ_ONLY",
+        }
+    }
+
+    /// The role with this id.
+    pub fn from_id(id: &str) -> Option<SystemRole> {
+        Self::ALL.into_iter().find(|r| r.id() == id)
+    }
+
+    /// Name shown in consoles.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Admin => "Administrator",
+            Self::Sales => "Sales",
+            Self::Finance => "Finance",
+            Self::Operations => "Operations",
+            Self::ReadOnly => "Read only",
+        }
+    }
+
+    /// What the role is for.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Admin => "Every permission of the partner.",
+            Self::Sales => "Reads the partner profile and its users.",
+            Self::Finance => "Reads the partner profile and its audit trail.",
+            Self::Operations => "Manages users and access keys; reads roles and the audit trail.",
+            Self::ReadOnly => "Reads everything the partner can see; changes nothing.",
+        }
+    }
+
+    /// Its permissions. `ADMIN` and `READ_ONLY` are defined by rule, so new
+    /// permissions join them without anyone remembering to.
+    pub fn permissions(self) -> PermissionSet {
+        use Permission as P;
+        let partner = Permission::ALL
+            .iter()
+            .copied()
+            .filter(|p| p.scope() == PermissionScope::Partner);
+        match self {
+            Self::Admin => partner.collect(),
+            Self::ReadOnly => partner.filter(|p| p.is_read()).collect(),
+            Self::Sales => [P::PartnerProfileRead, P::UsersRead].into_iter().collect(),
+            Self::Finance => [P::PartnerProfileRead, P::AuditRead].into_iter().collect(),
+            Self::Operations => [
+                P::PartnerProfileRead,
+                P::UsersCreate,
+                P::UsersRead,
+                P::UsersDisable,
+                P::RolesRead,
+                P::AuditRead,
+            ]
+            .into_iter()
+            .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_sorted_unique_and_round_trip() {
+        let ids: Vec<_> = SystemRole::ALL.iter().map(|r| r.id()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted);
+        for r in SystemRole::ALL {
+            assert_eq!(SystemRole::from_id(r.id()), Some(r));
+        }
+    }
+
+    #[test]
+    fn admin_is_every_partner_permission_and_read_only_only_reads() {
+        let admin = SystemRole::Admin.permissions();
+        assert_eq!(admin, PermissionSet::of_scope(PermissionScope::Partner));
+        for r in SystemRole::ALL {
+            assert!(r.permissions().is_subset(admin), "{r:?}");
+        }
+        let read_only = SystemRole::ReadOnly.permissions();
+        assert!(read_only.iter().all(Permission::is_read));
+        assert!(read_only.contains(Permission::UsersRead));
+    }
+}

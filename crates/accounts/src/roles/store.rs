@@ -1,0 +1,185 @@
+//! Queries on `roles` and `role_members`. Every query is scoped to one partner,
+//! except the per-user read, which is keyed by the (globally unique) user id.
+
+use std::collections::HashMap;
+
+use partner_kernel::ids::{PartnerId, RoleId, UserId};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::entity::{role, role_member};
+
+/// One custom role of one partner.
+pub async fn custom_role(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: RoleId,
+) -> Result<Option<role::Model>, DbErr> {
+    role::Entity::find_by_id(id.to_string())
+        .filter(role::Column::PartnerId.eq(partner.to_string()))
+        .one(conn)
+        .await
+}
+
+/// A page of one partner's custom roles after `after`, oldest first.
+pub async fn list_custom_roles(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<role::Model>, DbErr> {
+    let mut q = role::Entity::find().filter(role::Column::PartnerId.eq(partner.to_string()));
+    if let Some(after) = after {
+        q = q.filter(role::Column::Id.gt(after));
+    }
+    q.order_by_asc(role::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// How many custom roles a partner has.
+pub async fn count_custom_roles(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    role::Entity::find()
+        .filter(role::Column::PartnerId.eq(partner.to_string()))
+        .count(conn)
+        .await
+}
+
+/// Whether another custom role of the partner already has this name.
+pub async fn name_taken(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    display_name: &str,
+    except: Option<RoleId>,
+) -> Result<bool, DbErr> {
+    let mut q = role::Entity::find()
+        .filter(role::Column::PartnerId.eq(partner.to_string()))
+        .filter(role::Column::DisplayName.eq(display_name));
+    if let Some(id) = except {
+        q = q.filter(role::Column::Id.ne(id.to_string()));
+    }
+    Ok(q.one(conn).await?.is_some())
+}
+
+/// Member count of every role of the partner that has members.
+pub async fn member_counts(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+) -> Result<HashMap<String, u64>, DbErr> {
+    let rows: Vec<(String, i64)> = role_member::Entity::find()
+        .select_only()
+        .column(role_member::Column::RoleId)
+        .column_as(Expr::col(role_member::Column::UserId).count(), "members")
+        .filter(role_member::Column::PartnerId.eq(partner.to_string()))
+        .group_by(role_member::Column::RoleId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(role, n)| (role, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
+/// Member count of one role of the partner.
+pub async fn member_count(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    role_id: &str,
+) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    role_member::Entity::find()
+        .filter(role_member::Column::PartnerId.eq(partner.to_string()))
+        .filter(role_member::Column::RoleId.eq(role_id))
+        .count(conn)
+        .await
+}
+
+/// A page of a role's member ids after `after`, by user id.
+pub async fn member_ids(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    role_id: &str,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<String>, DbErr> {
+    let mut q = role_member::Entity::find()
+        .select_only()
+        .column(role_member::Column::UserId)
+        .filter(role_member::Column::PartnerId.eq(partner.to_string()))
+        .filter(role_member::Column::RoleId.eq(role_id));
+    if let Some(after) = after {
+        q = q.filter(role_member::Column::UserId.gt(after));
+    }
+    q.order_by_asc(role_member::Column::UserId)
+        .limit(limit)
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
+/// The ids of the roles a user holds, sorted.
+pub async fn role_ids_of(conn: &impl ConnectionTrait, user: UserId) -> Result<Vec<String>, DbErr> {
+    role_member::Entity::find()
+        .select_only()
+        .column(role_member::Column::RoleId)
+        .filter(role_member::Column::UserId.eq(user.to_string()))
+        .order_by_asc(role_member::Column::RoleId)
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
+/// The stored permission lists of some custom roles of one partner.
+pub async fn custom_role_permissions(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    ids: Vec<String>,
+) -> Result<Vec<String>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    role::Entity::find()
+        .select_only()
+        .column(role::Column::Permissions)
+        .filter(role::Column::PartnerId.eq(partner.to_string()))
+        .filter(role::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
+/// Removes every membership of a role; returns how many there were.
+pub async fn delete_members(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    role_id: &str,
+) -> Result<u64, DbErr> {
+    let res = role_member::Entity::delete_many()
+        .filter(role_member::Column::PartnerId.eq(partner.to_string()))
+        .filter(role_member::Column::RoleId.eq(role_id))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Removes one membership; returns whether it existed.
+pub async fn delete_member(
+    conn: &impl ConnectionTrait,
+    role_id: &str,
+    user: UserId,
+) -> Result<bool, DbErr> {
+    let res = role_member::Entity::delete_many()
+        .filter(role_member::Column::RoleId.eq(role_id))
+        .filter(role_member::Column::UserId.eq(user.to_string()))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected > 0)
+}

@@ -1,0 +1,420 @@
+//! The role verbs, and the permissions a sub-user ends up with. Every change
+//! clears the status cache, so the affected users' next calls see it.
+
+use partner_api::accounts::v1 as pb;
+use partner_kernel::audit::{self, AuditEntry};
+use partner_kernel::error::KernelError;
+use partner_kernel::idempotency;
+use partner_kernel::ids::{PartnerId, RoleId, UserId};
+use partner_kernel::mutation::Mutation;
+use partner_kernel::outbox::{self, Event};
+use partner_kernel::page::PageScope;
+use partner_kernel::permission::{Permission, PermissionSet};
+use partner_kernel::principal::Principal;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set, SqlErr};
+
+use super::{Role, RoleRef, SystemRole, parse_stored_permissions, store, store_permissions};
+use crate::entity::{role, role_member};
+use crate::error::AccountsError;
+use crate::model::User;
+use crate::service::{Accounts, Page, PageRequest, load_user};
+
+/// Custom roles one partner may define.
+pub const MAX_CUSTOM_ROLES: u64 = 100;
+/// Roles one user may hold.
+pub const MAX_ROLES_PER_USER: usize = 20;
+
+/// A custom role to create.
+#[derive(Debug)]
+pub struct NewRole {
+    pub display_name: String,
+    pub description: String,
+    pub permissions: PermissionSet,
+}
+
+/// The fields of a custom role to change; `None` keeps the current value.
+#[derive(Debug, Default)]
+pub struct RoleChanges {
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub permissions: Option<PermissionSet>,
+}
+
+/// The permissions a sub-user holds: the union of its roles'.
+pub async fn sub_user_permissions(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    user: UserId,
+) -> Result<PermissionSet, DbErr> {
+    let mut set = PermissionSet::EMPTY;
+    let mut custom = Vec::new();
+    for id in store::role_ids_of(conn, user).await? {
+        match SystemRole::from_id(&id) {
+            Some(system) => set = set.union(system.permissions()),
+            None => custom.push(id),
+        }
+    }
+    for stored in store::custom_role_permissions(conn, partner, custom).await? {
+        set = set.union(parse_stored_permissions(&stored));
+    }
+    Ok(set)
+}
+
+/// A caller may only handle roles within its own reach: otherwise a holder of
+/// `roles.assign` could hand itself `ADMIN`. Masters hold every partner
+/// permission and so pass always.
+fn within_reach(p: &Principal, permissions: PermissionSet) -> Result<(), AccountsError> {
+    match permissions.iter().find(|perm| !p.holds(*perm)) {
+        None => Ok(()),
+        Some(missing) => Err(KernelError::MissingPermission(missing.id()).into()),
+    }
+}
+
+async fn load_role(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    r: RoleRef,
+) -> Result<Role, AccountsError> {
+    match r {
+        RoleRef::System(s) => Ok(Role::system(s)),
+        RoleRef::Custom(id) => Ok(store::custom_role(conn, partner, id)
+            .await?
+            .ok_or(AccountsError::RoleNotFound)?
+            .try_into()?),
+    }
+}
+
+fn custom_id(r: RoleRef) -> Result<RoleId, AccountsError> {
+    match r {
+        RoleRef::Custom(id) => Ok(id),
+        RoleRef::System(_) => Err(AccountsError::SystemRoleReadOnly),
+    }
+}
+
+fn name_conflict(e: DbErr) -> AccountsError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => AccountsError::RoleNameTaken,
+        _ => AccountsError::from(e),
+    }
+}
+
+fn role_event(partner: PartnerId, role: &Role, event_type: &'static str) -> Event {
+    Event {
+        partner_id: Some(partner),
+        event_type,
+        resource_id: role.role.id(),
+        payload: serde_json::json!({ "role_id": role.role.id() }),
+    }
+}
+
+impl Accounts {
+    /// The roles of the caller's partner with member counts: built-in roles
+    /// first (their upper-case ids sort before `rol_…`), then custom roles.
+    pub async fn list_roles(
+        &self,
+        p: &Principal,
+        page: PageRequest,
+    ) -> Result<Page<(Role, u64)>, AccountsError> {
+        let partner = p.require_partner(Permission::RolesRead)?;
+        let scope = PageScope::new("ListRoles", &partner.to_string());
+        let after = self
+            .pages()
+            .decode(&scope, &page.token, self.clock().now())?;
+        // The boundary is decided here, not by the database's collation.
+        let after_custom = after.as_deref().and_then(|a| RoleId::parse(a).ok());
+        let mut roles: Vec<Role> = match (&after, after_custom) {
+            (_, Some(_)) => Vec::new(),
+            (None, None) => SystemRole::ALL.into_iter().map(Role::system).collect(),
+            (Some(a), None) => SystemRole::ALL
+                .into_iter()
+                .filter(|s| s.id() > a.as_str())
+                .map(Role::system)
+                .collect(),
+        };
+        let want = (page.size + 1).saturating_sub(roles.len() as u64);
+        let after_row = after_custom.map(|id| id.to_string());
+        let conn = self.db().conn();
+        for row in store::list_custom_roles(conn, partner, after_row.as_deref(), want).await? {
+            roles.push(row.try_into()?);
+        }
+        let counts = store::member_counts(conn, partner).await?;
+        Ok(self
+            .paginate(roles, page.size, &scope, |r| r.role.id())
+            .try_map(|r| {
+                let n = counts.get(&r.role.id()).copied().unwrap_or(0);
+                Ok((r, n))
+            })?)
+    }
+
+    /// One role of the caller's partner with its member count.
+    pub async fn get_role(&self, p: &Principal, r: RoleRef) -> Result<(Role, u64), AccountsError> {
+        let partner = p.require_partner(Permission::RolesRead)?;
+        let conn = self.db().conn();
+        let role = load_role(conn, partner, r).await?;
+        let n = store::member_count(conn, partner, &r.id()).await?;
+        Ok((role, n))
+    }
+
+    /// The users holding a role, by user id.
+    pub async fn list_role_members(
+        &self,
+        p: &Principal,
+        r: RoleRef,
+        page: PageRequest,
+    ) -> Result<Page<User>, AccountsError> {
+        let partner = p.require_partner(Permission::RolesRead)?;
+        let conn = self.db().conn();
+        load_role(conn, partner, r).await?;
+        let scope = PageScope::new("ListRoleMembers", &partner.to_string()).filter("role", &r.id());
+        let after = self
+            .pages()
+            .decode(&scope, &page.token, self.clock().now())?;
+        let ids =
+            store::member_ids(conn, partner, &r.id(), after.as_deref(), page.size + 1).await?;
+        let mut users = Vec::with_capacity(ids.len());
+        for id in ids {
+            let id = UserId::parse(&id)
+                .map_err(|e| KernelError::Corrupt(format!("stored user id {id:?}: {e}")))?;
+            users.push(load_user(conn, partner, id).await?);
+        }
+        Ok(self.paginate(users, page.size, &scope, |u| u.id.to_string()))
+    }
+
+    /// Creates a custom role.
+    pub async fn create_role(
+        &self,
+        m: Mutation,
+        fingerprint: [u8; 32],
+        cmd: NewRole,
+    ) -> Result<pb::CreateRoleResponse, AccountsError> {
+        let partner = m.principal.require_partner(Permission::RolesManage)?;
+        within_reach(&m.principal, cmd.permissions)?;
+        let mm = m.clone();
+        idempotency::run(self.db(), &m, fingerprint, move |tx| {
+            Box::pin(async move {
+                if store::count_custom_roles(tx, partner).await? >= MAX_CUSTOM_ROLES {
+                    return Err(AccountsError::RoleLimitReached {
+                        limit: MAX_CUSTOM_ROLES,
+                    });
+                }
+                if store::name_taken(tx, partner, &cmd.display_name, None).await? {
+                    return Err(AccountsError::RoleNameTaken);
+                }
+                let role: Role = role::ActiveModel {
+                    id: Set(RoleId::generate().to_string()),
+                    partner_id: Set(partner.to_string()),
+                    display_name: Set(cmd.display_name),
+                    description: Set(cmd.description),
+                    permissions: Set(store_permissions(cmd.permissions)),
+                    created_at: Set(mm.now),
+                    updated_at: Set(mm.now),
+                }
+                .insert(tx)
+                .await
+                .map_err(name_conflict)?
+                .try_into()?;
+                let entry = AuditEntry {
+                    partner_id: Some(partner),
+                    resource_id: role.role.id(),
+                    after: Some(role.audit_summary()),
+                    ..AuditEntry::default()
+                };
+                audit::record(tx, &mm, entry).await?;
+                outbox::append(tx, &mm, role_event(partner, &role, "role.created")).await?;
+                Ok(pb::CreateRoleResponse {
+                    role: Some(role.to_proto(0)),
+                })
+            })
+        })
+        .await
+    }
+
+    /// Changes a custom role; its holders' next calls see the new permissions.
+    pub async fn update_role(
+        &self,
+        m: Mutation,
+        fingerprint: [u8; 32],
+        r: RoleRef,
+        changes: RoleChanges,
+    ) -> Result<pb::UpdateRoleResponse, AccountsError> {
+        let partner = m.principal.require_partner(Permission::RolesManage)?;
+        let id = custom_id(r)?;
+        if let Some(new) = changes.permissions {
+            within_reach(&m.principal, new)?;
+        }
+        let mm = m.clone();
+        let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+            Box::pin(async move {
+                let before = load_role(tx, partner, r).await?;
+                within_reach(&mm.principal, before.permissions)?;
+                if let Some(name) = &changes.display_name
+                    && store::name_taken(tx, partner, name, Some(id)).await?
+                {
+                    return Err(AccountsError::RoleNameTaken);
+                }
+                let mut row = role::ActiveModel {
+                    id: Set(id.to_string()),
+                    updated_at: Set(mm.now),
+                    ..Default::default()
+                };
+                if let Some(name) = changes.display_name {
+                    row.display_name = Set(name);
+                }
+                if let Some(description) = changes.description {
+                    row.description = Set(description);
+                }
+                if let Some(permissions) = changes.permissions {
+                    row.permissions = Set(store_permissions(permissions));
+                }
+                let after: Role = row.update(tx).await.map_err(name_conflict)?.try_into()?;
+                let entry = AuditEntry {
+                    partner_id: Some(partner),
+                    resource_id: after.role.id(),
+                    before: Some(before.audit_summary()),
+                    after: Some(after.audit_summary()),
+                    ..AuditEntry::default()
+                };
+                audit::record(tx, &mm, entry).await?;
+                outbox::append(tx, &mm, role_event(partner, &after, "role.updated")).await?;
+                let n = store::member_count(tx, partner, &after.role.id()).await?;
+                Ok(pb::UpdateRoleResponse {
+                    role: Some(after.to_proto(n)),
+                })
+            })
+        })
+        .await;
+        self.invalidate();
+        response
+    }
+
+    /// Deletes a custom role; with `force`, unassigns its members first.
+    pub async fn delete_role(
+        &self,
+        m: Mutation,
+        fingerprint: [u8; 32],
+        r: RoleRef,
+        force: bool,
+    ) -> Result<pb::DeleteRoleResponse, AccountsError> {
+        let partner = m.principal.require_partner(Permission::RolesManage)?;
+        let id = custom_id(r)?;
+        let mm = m.clone();
+        let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+            Box::pin(async move {
+                let before = load_role(tx, partner, r).await?;
+                within_reach(&mm.principal, before.permissions)?;
+                let members = store::member_count(tx, partner, &r.id()).await?;
+                if members > 0 && !force {
+                    return Err(AccountsError::RoleHasMembers { members });
+                }
+                let unassigned = store::delete_members(tx, partner, &r.id()).await?;
+                role::ActiveModel {
+                    id: Set(id.to_string()),
+                    ..Default::default()
+                }
+                .delete(tx)
+                .await?;
+                let entry = AuditEntry {
+                    partner_id: Some(partner),
+                    resource_id: r.id(),
+                    before: Some(before.audit_summary()),
+                    after: Some(serde_json::json!({ "deleted": true, "unassigned": unassigned })),
+                    ..AuditEntry::default()
+                };
+                audit::record(tx, &mm, entry).await?;
+                outbox::append(tx, &mm, role_event(partner, &before, "role.deleted")).await?;
+                Ok(pb::DeleteRoleResponse {
+                    unassigned_count: i32::try_from(unassigned).unwrap_or(i32::MAX),
+                })
+            })
+        })
+        .await;
+        self.invalidate();
+        response
+    }
+
+    /// Gives a sub-user a role.
+    pub async fn assign_role(
+        &self,
+        m: Mutation,
+        fingerprint: [u8; 32],
+        r: RoleRef,
+        user: UserId,
+    ) -> Result<pb::AssignRoleResponse, AccountsError> {
+        self.change_membership(m, fingerprint, r, user, true).await
+    }
+
+    /// Takes a role from a user.
+    pub async fn unassign_role(
+        &self,
+        m: Mutation,
+        fingerprint: [u8; 32],
+        r: RoleRef,
+        user: UserId,
+    ) -> Result<pb::UnassignRoleResponse, AccountsError> {
+        let pb::AssignRoleResponse { role_ids } = self
+            .change_membership(m, fingerprint, r, user, false)
+            .await?;
+        Ok(pb::UnassignRoleResponse { role_ids })
+    }
+
+    async fn change_membership(
+        &self,
+        m: Mutation,
+        fingerprint: [u8; 32],
+        r: RoleRef,
+        user_id: UserId,
+        assign: bool,
+    ) -> Result<pb::AssignRoleResponse, AccountsError> {
+        let partner = m.principal.require_partner(Permission::RolesAssign)?;
+        let mm = m.clone();
+        let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+            Box::pin(async move {
+                let role = load_role(tx, partner, r).await?;
+                within_reach(&mm.principal, role.permissions)?;
+                let user = load_user(tx, partner, user_id).await?;
+                if user.is_master && assign {
+                    return Err(AccountsError::MasterUserImmutable);
+                }
+                let before = store::role_ids_of(tx, user_id).await?;
+                let held = before.contains(&r.id());
+                if assign && !held {
+                    if before.len() >= MAX_ROLES_PER_USER {
+                        return Err(AccountsError::RoleLimitReached {
+                            limit: MAX_ROLES_PER_USER as u64,
+                        });
+                    }
+                    role_member::ActiveModel {
+                        role_id: Set(r.id()),
+                        user_id: Set(user_id.to_string()),
+                        partner_id: Set(partner.to_string()),
+                        created_at: Set(mm.now),
+                    }
+                    .insert(tx)
+                    .await?;
+                } else if !assign && held {
+                    store::delete_member(tx, &r.id(), user_id).await?;
+                }
+                let after = store::role_ids_of(tx, user_id).await?;
+                let entry = AuditEntry {
+                    partner_id: Some(partner),
+                    resource_id: user_id.to_string(),
+                    before: Some(serde_json::json!({ "role_ids": before })),
+                    after: Some(serde_json::json!({ "role_ids": after })),
+                    ..AuditEntry::default()
+                };
+                audit::record(tx, &mm, entry).await?;
+                let event = Event {
+                    partner_id: Some(partner),
+                    event_type: "user.roles_changed",
+                    resource_id: user_id.to_string(),
+                    payload: serde_json::json!({ "user_id": user_id.to_string(), "role_ids": after }),
+                };
+                outbox::append(tx, &mm, event).await?;
+                Ok(pb::AssignRoleResponse { role_ids: after })
+            })
+        })
+        .await;
+        self.invalidate();
+        response
+    }
+}
