@@ -56,7 +56,7 @@ impl SigningKeyService for SigningKeysApi {
     ) -> Result<Response<pb::ListSigningKeysResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let pb::ListSigningKeysRequest {} = req.into_inner();
-        principal.require(Permission::PlatformSigningKeysManage)?;
+        principal.require(Permission::PlatformSigningKeysRead)?;
         let keys = rotation::list(self.db.conn()).await?;
         Ok(Response::new(pb::ListSigningKeysResponse {
             signing_keys: keys.iter().map(rotation::to_proto).collect(),

@@ -89,7 +89,7 @@ pub const RULES: &[Rule] = &[
     // partner.iam.v1.SigningKeyService
     rule(
         "partner.iam.v1.SigningKeyService/ListSigningKeys",
-        AnyOf(&[P::PlatformSigningKeysManage]),
+        AnyOf(&[P::PlatformSigningKeysRead]),
         Read,
     ),
     rule(
