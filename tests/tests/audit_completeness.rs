@@ -1,0 +1,248 @@
+//! Audit completeness, generated from the access table: every RPC the table
+//! calls a write is performed once, successfully, through the real server, and
+//! the operator must then find exactly one audit record of that method with
+//! that request id. A write without a scenario here fails the suite.
+
+use partner_api::accounts::v1 as pb;
+use partner_api::iam::v1 as iam;
+use partner_kernel::access::{Effect, RULES};
+use partner_tests::*;
+use prost_types::FieldMask;
+
+/// Performs `method` once, successfully, and returns its request id; `None`
+/// when no scenario exists for it.
+async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> {
+    let admin = server.admin_token().await;
+    let rid = new_request_id();
+    let name = format!("audited{n}");
+    match method {
+        "partner.iam.v1.SigningKeyService/RotateSigningKey" => {
+            ok(server
+                .signing_keys(&admin)
+                .rotate_signing_key(iam::RotateSigningKeyRequest {
+                    request_id: rid.clone(),
+                    reason: "scheduled".into(),
+                })
+                .await);
+        }
+        "partner.iam.v1.SigningKeyService/RetireSigningKey" => {
+            let old = ok(server
+                .signing_keys(&admin)
+                .list_signing_keys(iam::ListSigningKeysRequest {})
+                .await)
+            .signing_keys
+            .into_iter()
+            .find(|k| k.state == iam::SigningKeyState::Active as i32)
+            .unwrap_or_else(|| panic!("no active key"));
+            ok(server
+                .signing_keys(&admin)
+                .rotate_signing_key(iam::RotateSigningKeyRequest {
+                    request_id: new_request_id(),
+                    reason: String::new(),
+                })
+                .await);
+            ok(server
+                .signing_keys(&admin)
+                .retire_signing_key(iam::RetireSigningKeyRequest {
+                    request_id: rid.clone(),
+                    kid: old.kid,
+                    reason: "compromised".into(),
+                })
+                .await);
+        }
+        "partner.accounts.v1.PartnerService/RegisterPartner" => {
+            let mut req = register_request(&name);
+            req.request_id = rid.clone();
+            ok(server.partners(&admin).register_partner(req).await);
+        }
+        "partner.accounts.v1.PartnerService/UpdatePartner" => {
+            let (partner, master) = server.register_partner(&admin, &name).await;
+            ok(server
+                .partners(&master)
+                .update_partner(pb::UpdatePartnerRequest {
+                    request_id: rid.clone(),
+                    partner: Some(pb::Partner {
+                        partner_id: partner.partner_id,
+                        display_name: "Renamed".into(),
+                        ..Default::default()
+                    }),
+                    update_mask: Some(FieldMask {
+                        paths: vec!["display_name".into()],
+                    }),
+                })
+                .await);
+        }
+        "partner.accounts.v1.PartnerService/SuspendPartner"
+        | "partner.accounts.v1.PartnerService/ReinstatePartner" => {
+            let (partner, _) = server.register_partner(&admin, &name).await;
+            let reinstate = method.ends_with("ReinstatePartner");
+            let suspend_id = if reinstate {
+                new_request_id()
+            } else {
+                rid.clone()
+            };
+            ok(server
+                .partners(&admin)
+                .suspend_partner(pb::SuspendPartnerRequest {
+                    request_id: suspend_id,
+                    partner_id: partner.partner_id.clone(),
+                    reason: "overdue".into(),
+                })
+                .await);
+            if reinstate {
+                ok(server
+                    .partners(&admin)
+                    .reinstate_partner(pb::ReinstatePartnerRequest {
+                        request_id: rid.clone(),
+                        partner_id: partner.partner_id,
+                        reason: "paid".into(),
+                    })
+                    .await);
+            }
+        }
+        "partner.accounts.v1.UserService/CreateUser" => {
+            let (_, master) = server.register_partner(&admin, &name).await;
+            ok(server
+                .users(&master)
+                .create_user(pb::CreateUserRequest {
+                    request_id: rid.clone(),
+                    username: format!("{name}.sub"),
+                    password: USER_PASSWORD.into(),
+                    ..Default::default()
+                })
+                .await);
+        }
+        "partner.accounts.v1.UserService/DisableUser" => {
+            let (_, master) = server.register_partner(&admin, &name).await;
+            let (user, _) = server.create_user(&master, &format!("{name}.sub")).await;
+            ok(server
+                .users(&master)
+                .disable_user(pb::DisableUserRequest {
+                    request_id: rid.clone(),
+                    user_id: user.user_id,
+                    reason: "left".into(),
+                })
+                .await);
+        }
+        "partner.accounts.v1.RoleService/CreateRole"
+        | "partner.accounts.v1.RoleService/UpdateRole"
+        | "partner.accounts.v1.RoleService/DeleteRole" => {
+            let (_, master) = server.register_partner(&admin, &name).await;
+            let create_id = if method.ends_with("CreateRole") {
+                rid.clone()
+            } else {
+                new_request_id()
+            };
+            let role = ok(server
+                .roles(&master)
+                .create_role(pb::CreateRoleRequest {
+                    request_id: create_id,
+                    role: Some(pb::Role {
+                        display_name: "Support".into(),
+                        permission_ids: vec!["users.read".into()],
+                        ..Default::default()
+                    }),
+                })
+                .await)
+            .role
+            .unwrap_or_default();
+            if method.ends_with("UpdateRole") {
+                ok(server
+                    .roles(&master)
+                    .update_role(pb::UpdateRoleRequest {
+                        request_id: rid.clone(),
+                        role: Some(pb::Role {
+                            role_id: role.role_id,
+                            description: "Answers tickets".into(),
+                            ..Default::default()
+                        }),
+                        update_mask: Some(FieldMask {
+                            paths: vec!["description".into()],
+                        }),
+                    })
+                    .await);
+            } else if method.ends_with("DeleteRole") {
+                ok(server
+                    .roles(&master)
+                    .delete_role(pb::DeleteRoleRequest {
+                        request_id: rid.clone(),
+                        role_id: role.role_id,
+                        force: false,
+                    })
+                    .await);
+            }
+        }
+        "partner.accounts.v1.RoleService/AssignRole"
+        | "partner.accounts.v1.RoleService/UnassignRole" => {
+            let (_, master) = server.register_partner(&admin, &name).await;
+            let (user, _) = server.create_user(&master, &format!("{name}.sub")).await;
+            let unassign = method.ends_with("UnassignRole");
+            ok(server
+                .roles(&master)
+                .assign_role(pb::AssignRoleRequest {
+                    request_id: if unassign {
+                        new_request_id()
+                    } else {
+                        rid.clone()
+                    },
+                    role_id: "SALES".into(),
+                    user_id: user.user_id.clone(),
+                })
+                .await);
+            if unassign {
+                ok(server
+                    .roles(&master)
+                    .unassign_role(pb::UnassignRoleRequest {
+                        request_id: rid.clone(),
+                        role_id: "SALES".into(),
+                        user_id: user.user_id,
+                    })
+                    .await);
+            }
+        }
+        _ => return None,
+    }
+    Some(rid)
+}
+
+#[tokio::test]
+async fn every_write_leaves_exactly_one_audit_record() {
+    let server = TestServer::start().await;
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for (n, rule) in RULES
+        .iter()
+        .filter(|r| r.effect == Effect::Write)
+        .enumerate()
+    {
+        let Some(request_id) = perform(&server, rule.method, n).await else {
+            missing.push(rule.method);
+            continue;
+        };
+        let admin = server.admin_token().await;
+        let records = ok(server
+            .audit(&admin)
+            .list_audit_records(pb::ListAuditRecordsRequest {
+                method: rule.method.into(),
+                page_size: 500,
+                ..Default::default()
+            })
+            .await)
+        .audit_records;
+        let mine: Vec<_> = records
+            .iter()
+            .filter(|r| r.request_id == request_id)
+            .collect();
+        assert_eq!(mine.len(), 1, "{}: {records:?}", rule.method);
+        let r = mine[0];
+        assert!(!r.actor_user_id.is_empty(), "{}: {r:?}", rule.method);
+        assert!(!r.resource_id.is_empty(), "{}: {r:?}", rule.method);
+        assert!(r.after.is_some(), "{}: {r:?}", rule.method);
+        checked += 1;
+    }
+    assert!(
+        missing.is_empty(),
+        "writes without an audit scenario: {missing:?}"
+    );
+    assert!(checked >= 13, "only {checked} writes checked");
+}
