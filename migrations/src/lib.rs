@@ -12,6 +12,11 @@ mod m20261125_000005_sessions;
 mod m20261125_000006_idempotency_records;
 mod m20261125_000007_audit_records;
 mod m20261125_000008_outbox_events;
+mod m20261125_000013_partner_account_facts;
+mod m20261125_000014_program_enrolments;
+mod m20261125_000015_invitations;
+mod m20261125_000016_reseller_links;
+mod m20261125_000017_audit_acting_for;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -28,6 +33,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_idempotency_records::Migration),
             Box::new(m20261125_000007_audit_records::Migration),
             Box::new(m20261125_000008_outbox_events::Migration),
+            Box::new(m20261125_000013_partner_account_facts::Migration),
+            Box::new(m20261125_000014_program_enrolments::Migration),
+            Box::new(m20261125_000015_invitations::Migration),
+            Box::new(m20261125_000016_reseller_links::Migration),
+            Box::new(m20261125_000017_audit_acting_for::Migration),
         ]
     }
 }

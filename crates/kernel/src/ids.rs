@@ -114,6 +114,11 @@ define_id!(
     EventId,
     "evt"
 );
+define_id!(
+    /// An invitation to join a partner program.
+    InvitationId,
+    "inv"
+);
 
 #[cfg(test)]
 mod tests {

@@ -38,11 +38,35 @@ pub enum Permission {
     UsersDisable,
     /// Read the partner's own audit records.
     AuditRead,
+    /// Read the program catalog (operator).
+    PlatformProgramsRead,
+    /// Invite partners to any program but RESELLER.
+    PlatformInvitationsCreate,
+    /// List every invitation.
+    PlatformInvitationsRead,
+    /// Revoke any invitation.
+    PlatformInvitationsRevoke,
+    /// List any distributor's resellers.
+    PlatformResellersRead,
+    /// Read the program catalog.
+    ProgramsRead,
+    /// Accept an invitation for the caller's partner.
+    ProgramsJoin,
+    /// Invite resellers (distributors only).
+    InvitationsCreate,
+    /// List the invitations the partner sent.
+    InvitationsRead,
+    /// Revoke invitations the partner sent.
+    InvitationsRevoke,
+    /// List the partner's resellers.
+    ResellersRead,
+    /// Suspend and restore reseller links.
+    ResellersManage,
 }
 
 impl Permission {
     /// Every permission, for catalogs and tests.
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 24] = [
         Self::PlatformPartnersRegister,
         Self::PlatformPartnersRead,
         Self::PlatformPartnersUpdate,
@@ -55,6 +79,18 @@ impl Permission {
         Self::UsersRead,
         Self::UsersDisable,
         Self::AuditRead,
+        Self::PlatformProgramsRead,
+        Self::PlatformInvitationsCreate,
+        Self::PlatformInvitationsRead,
+        Self::PlatformInvitationsRevoke,
+        Self::PlatformResellersRead,
+        Self::ProgramsRead,
+        Self::ProgramsJoin,
+        Self::InvitationsCreate,
+        Self::InvitationsRead,
+        Self::InvitationsRevoke,
+        Self::ResellersRead,
+        Self::ResellersManage,
     ];
 
     /// The stable id, as shown to people and stored in roles.
@@ -72,6 +108,18 @@ impl Permission {
             Self::UsersRead => "users.read",
             Self::UsersDisable => "users.disable",
             Self::AuditRead => "audit.read",
+            Self::PlatformProgramsRead => "platform.programs.read",
+            Self::PlatformInvitationsCreate => "platform.invitations.create",
+            Self::PlatformInvitationsRead => "platform.invitations.read",
+            Self::PlatformInvitationsRevoke => "platform.invitations.revoke",
+            Self::PlatformResellersRead => "platform.resellers.read",
+            Self::ProgramsRead => "programs.read",
+            Self::ProgramsJoin => "programs.join",
+            Self::InvitationsCreate => "invitations.create",
+            Self::InvitationsRead => "invitations.read",
+            Self::InvitationsRevoke => "invitations.revoke",
+            Self::ResellersRead => "resellers.read",
+            Self::ResellersManage => "resellers.manage",
         }
     }
 
@@ -83,13 +131,25 @@ impl Permission {
             | Self::PlatformPartnersUpdate
             | Self::PlatformPartnersSuspend
             | Self::PlatformAuditRead
-            | Self::PlatformSigningKeysManage => PermissionScope::Platform,
+            | Self::PlatformSigningKeysManage
+            | Self::PlatformProgramsRead
+            | Self::PlatformInvitationsCreate
+            | Self::PlatformInvitationsRead
+            | Self::PlatformInvitationsRevoke
+            | Self::PlatformResellersRead => PermissionScope::Platform,
             Self::PartnerProfileRead
             | Self::PartnerProfileUpdate
             | Self::UsersCreate
             | Self::UsersRead
             | Self::UsersDisable
-            | Self::AuditRead => PermissionScope::Partner,
+            | Self::AuditRead
+            | Self::ProgramsRead
+            | Self::ProgramsJoin
+            | Self::InvitationsCreate
+            | Self::InvitationsRead
+            | Self::InvitationsRevoke
+            | Self::ResellersRead
+            | Self::ResellersManage => PermissionScope::Partner,
         }
     }
 }

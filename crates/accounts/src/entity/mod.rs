@@ -1,4 +1,7 @@
 //! Tables owned by the accounts domain.
 
+pub mod invitation;
 pub mod partner;
+pub mod program_enrolment;
+pub mod reseller_link;
 pub mod user;

@@ -3,6 +3,8 @@
 
 mod audit;
 mod partner;
+mod program;
+mod reseller;
 mod user;
 
 use partner_kernel::clock::SharedClock;
@@ -13,7 +15,8 @@ use uuid::Uuid;
 
 use crate::service::Accounts;
 
-/// Serves `PartnerService` and `UserService`.
+/// Serves `PartnerService`, `UserService`, `AuditService`, `ProgramService`
+/// and `ResellerService`.
 #[derive(Debug, Clone)]
 pub struct AccountsApi {
     accounts: Accounts,
@@ -39,6 +42,7 @@ impl AccountsApi {
             method,
             request_id,
             now: self.clock().now(),
+            acting_for: None,
         }
     }
 }
