@@ -480,6 +480,25 @@ impl TestServer {
     }
 }
 
+/// Moves an invitation's expiry into the past by writing its row: the server
+/// runs on the system clock, and waiting out a minute is no test.
+pub async fn expire_invitation(db: &TestDb, invitation_id: &str) {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let past = chrono::Utc::now() - chrono::Duration::hours(1);
+    let update = Query::update()
+        .table(Alias::new("invitations"))
+        .value(Alias::new("expire_at"), past)
+        .and_where(Expr::col(Alias::new("id")).eq(invitation_id))
+        .to_owned();
+    let conn = db.connect().await;
+    let done = conn
+        .execute(&update)
+        .await
+        .unwrap_or_else(|e| panic!("expire invitation: {e}"));
+    assert_eq!(done.rows_affected(), 1, "no invitation {invitation_id}");
+}
+
 /// An acceptance of `token` with valid business information and the agreement accepted.
 pub fn accept_request(token: &str) -> accounts::AcceptInvitationRequest {
     accounts::AcceptInvitationRequest {
