@@ -278,6 +278,7 @@ async fn join(
         partner_id: Set(partner.id.to_string()),
         program: Set(program.as_str().to_owned()),
         invitation_id: Set(invitation.id.to_string()),
+        // Five plain strings always serialise.
         business_info: Set(serde_json::to_value(business).unwrap_or_default()),
         agreement_accepted_at: Set(m.now),
         created_at: Set(m.now),
