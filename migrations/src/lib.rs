@@ -14,6 +14,11 @@ mod m20261125_000007_audit_records;
 mod m20261125_000008_outbox_events;
 mod m20261125_000009_roles;
 mod m20261125_000010_role_members;
+mod m20261125_000013_partner_account_facts;
+mod m20261125_000014_program_enrolments;
+mod m20261125_000015_invitations;
+mod m20261125_000016_reseller_links;
+mod m20261125_000017_audit_acting_for;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -32,6 +37,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_outbox_events::Migration),
             Box::new(m20261125_000009_roles::Migration),
             Box::new(m20261125_000010_role_members::Migration),
+            Box::new(m20261125_000013_partner_account_facts::Migration),
+            Box::new(m20261125_000014_program_enrolments::Migration),
+            Box::new(m20261125_000015_invitations::Migration),
+            Box::new(m20261125_000016_reseller_links::Migration),
+            Box::new(m20261125_000017_audit_acting_for::Migration),
         ]
     }
 }

@@ -12,6 +12,8 @@ use std::time::Duration;
 use partner_api::accounts::v1 as accounts;
 use partner_api::accounts::v1::audit_service_client::AuditServiceClient;
 use partner_api::accounts::v1::partner_service_client::PartnerServiceClient;
+use partner_api::accounts::v1::program_service_client::ProgramServiceClient;
+use partner_api::accounts::v1::reseller_service_client::ResellerServiceClient;
 use partner_api::accounts::v1::role_service_client::RoleServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
 use partner_api::iam::v1 as iam;
@@ -358,6 +360,27 @@ impl TestServer {
         (user, token)
     }
 
+    /// `ProgramService` as the holder of `token`.
+    pub fn programs(
+        &self,
+        token: &str,
+    ) -> ProgramServiceClient<InterceptedService<Channel, Bearer>> {
+        ProgramServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// `ProgramService` without a token (for the public sign-up).
+    pub fn programs_public(&self) -> ProgramServiceClient<Channel> {
+        ProgramServiceClient::new(self.channel.clone())
+    }
+
+    /// `ResellerService` as the holder of `token`.
+    pub fn resellers(
+        &self,
+        token: &str,
+    ) -> ResellerServiceClient<InterceptedService<Channel, Bearer>> {
+        ResellerServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
     /// `SigningKeyService` as the holder of `token`.
     pub fn signing_keys(
         &self,
@@ -403,6 +426,7 @@ impl TestServer {
                 password: USER_PASSWORD.into(),
                 display_name: String::new(),
                 email: String::new(),
+                reseller_id: String::new(),
             })
             .await
             .unwrap_or_else(|e| panic!("create user {username}: {e:?}"))
@@ -411,6 +435,134 @@ impl TestServer {
             .unwrap_or_else(|| panic!("no user"));
         let token = self.login(username, USER_PASSWORD).await;
         (user, token)
+    }
+}
+
+/// Inviting and enrolling, for the programs and resellers suites.
+impl TestServer {
+    /// Invites to `program` as the holder of `token` (`partner_id` empty for
+    /// a new partner); returns the invitation and its token.
+    pub async fn invite(
+        &self,
+        token: &str,
+        program: accounts::Program,
+        partner_id: &str,
+    ) -> Result<(accounts::Invitation, String), Status> {
+        let resp = self
+            .programs(token)
+            .create_invitation(accounts::CreateInvitationRequest {
+                request_id: new_request_id(),
+                email: "invitee@partners.example".into(),
+                program: program as i32,
+                expire_time: None,
+                ttl: None,
+                partner_id: partner_id.into(),
+            })
+            .await?
+            .into_inner();
+        let invitation = resp
+            .invitation
+            .ok_or_else(|| Status::internal("no invitation"))?;
+        Ok((invitation, resp.token))
+    }
+
+    /// Accepts `invitation_token` as the holder of `token`.
+    pub async fn accept(
+        &self,
+        token: &str,
+        invitation_token: &str,
+    ) -> Result<accounts::AcceptInvitationResponse, Status> {
+        self.programs(token)
+            .accept_invitation(accept_request(invitation_token))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Registers partner `username` and enrols it in `program` through an
+    /// operator invitation; returns the partner (with the program) and the
+    /// master's token.
+    pub async fn enrolled_partner(
+        &self,
+        admin: &str,
+        username: &str,
+        program: accounts::Program,
+    ) -> (accounts::Partner, String) {
+        let (partner, master) = self.register_partner(admin, username).await;
+        let (_, invitation) = self
+            .invite(admin, program, &partner.partner_id)
+            .await
+            .unwrap_or_else(|e| panic!("invite {username}: {e:?}"));
+        let accepted = self
+            .accept(&master, &invitation)
+            .await
+            .unwrap_or_else(|e| panic!("accept {username}: {e:?}"));
+        let partner = accepted.partner.unwrap_or_else(|| panic!("no partner"));
+        (partner, master)
+    }
+
+    /// Makes `reseller` (registered here) a reseller of the distributor whose
+    /// master holds `distributor`; returns the reseller and its master's token.
+    pub async fn linked_reseller(
+        &self,
+        admin: &str,
+        distributor: &str,
+        username: &str,
+    ) -> (accounts::Partner, String) {
+        let (partner, master) = self.register_partner(admin, username).await;
+        let (_, invitation) = self
+            .invite(
+                distributor,
+                accounts::Program::Reseller,
+                &partner.partner_id,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("invite reseller {username}: {e:?}"));
+        let accepted = self
+            .accept(&master, &invitation)
+            .await
+            .unwrap_or_else(|e| panic!("accept reseller {username}: {e:?}"));
+        let partner = accepted.partner.unwrap_or_else(|| panic!("no partner"));
+        (partner, master)
+    }
+}
+
+/// Moves an invitation's expiry into the past by writing its row: the server
+/// runs on the system clock, and waiting out a minute is no test.
+pub async fn expire_invitation(db: &TestDb, invitation_id: &str) {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let past = chrono::Utc::now() - chrono::Duration::hours(1);
+    let update = Query::update()
+        .table(Alias::new("invitations"))
+        .value(Alias::new("expire_at"), past)
+        .and_where(Expr::col(Alias::new("id")).eq(invitation_id))
+        .to_owned();
+    let conn = db.connect().await;
+    let done = conn
+        .execute(&update)
+        .await
+        .unwrap_or_else(|e| panic!("expire invitation: {e}"));
+    assert_eq!(done.rows_affected(), 1, "no invitation {invitation_id}");
+}
+
+/// An acceptance of `token` with valid business information and the agreement accepted.
+pub fn accept_request(token: &str) -> accounts::AcceptInvitationRequest {
+    accounts::AcceptInvitationRequest {
+        request_id: new_request_id(),
+        token: token.into(),
+        business_info: Some(business_info()),
+        agreement_accepted: true,
+    }
+}
+
+/// Valid business information.
+pub fn business_info() -> accounts::BusinessInfo {
+    accounts::BusinessInfo {
+        company_name: "Example Cloud Co., Ltd.".into(),
+        registration_number: "91310000MA1FL0000X".into(),
+        address: "1 Example Road".into(),
+        contact_name: "Li Lei".into(),
+        contact_phone: "+86 21 5555 0000".into(),
     }
 }
 

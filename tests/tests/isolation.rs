@@ -129,6 +129,7 @@ async fn page_tokens_do_not_cross_tenants_or_queries() {
                 page_size: 1,
                 page_token: token.clone(),
                 state: pb::UserState::Disabled as i32,
+                reseller_id: String::new(),
             })
             .await,
         Code::InvalidArgument,

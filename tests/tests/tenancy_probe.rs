@@ -27,6 +27,9 @@ struct World {
     b_partner: pb::Partner,
     b_user: pb::User,
     b_role: pb::Role,
+    /// An operator invitation addressed to B, and its token.
+    b_invitation: pb::Invitation,
+    b_invitation_token: String,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -152,7 +155,23 @@ async fn probe(method: &str, w: &World) -> Option<Probe> {
                 Some(w.a_partner.partner_id.clone()),
                 "tenant from the token"
             );
-            Probe::ScopedToCaller
+            // Naming B as a reseller does not reach into B.
+            Probe::Refused(
+                unit(
+                    w.server
+                        .users(a)
+                        .create_user(pb::CreateUserRequest {
+                            request_id: new_request_id(),
+                            username: "probe.intruder".into(),
+                            password: USER_PASSWORD.into(),
+                            reseller_id: b_id,
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+                Code::NotFound,
+                "RESELLER_NOT_FOUND",
+            )
         }
         "partner.accounts.v1.UserService/ListUsers" => {
             let listed = ok(w
@@ -167,8 +186,142 @@ async fn probe(method: &str, w: &World) -> Option<Probe> {
                     .all(|u| u.partner_id == w.a_partner.partner_id),
                 "{listed:?}"
             );
+            Probe::Refused(
+                unit(
+                    w.server
+                        .users(a)
+                        .list_users(pb::ListUsersRequest {
+                            reseller_id: b_id,
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+                Code::NotFound,
+                "RESELLER_NOT_FOUND",
+            )
+        }
+        "partner.accounts.v1.ProgramService/ListPrograms" => {
+            Probe::NoTenantInput("the fixed program catalog")
+        }
+        "partner.accounts.v1.ProgramService/CreateInvitation" => Probe::Refused(
+            w.server
+                .invite(a, pb::Program::Reseller, &b_id)
+                .await
+                .map(|_| ()),
+            Code::PermissionDenied,
+            "INVITATION_NOT_ALLOWED",
+        ),
+        "partner.accounts.v1.ProgramService/ListInvitations" => {
+            let listed = ok(w
+                .server
+                .programs(a)
+                .list_invitations(pb::ListInvitationsRequest::default())
+                .await);
+            assert!(
+                listed
+                    .invitations
+                    .iter()
+                    .all(|i| i.inviter_partner_id == w.a_partner.partner_id),
+                "{listed:?}"
+            );
             Probe::ScopedToCaller
         }
+        "partner.accounts.v1.ProgramService/RevokeInvitation" => Probe::Refused(
+            unit(
+                w.server
+                    .programs(a)
+                    .revoke_invitation(pb::RevokeInvitationRequest {
+                        request_id: new_request_id(),
+                        invitation_id: w.b_invitation.invitation_id.clone(),
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "INVITATION_NOT_FOUND",
+        ),
+        "partner.accounts.v1.ProgramService/AcceptInvitation" => Probe::Refused(
+            unit(
+                w.server
+                    .programs(a)
+                    .accept_invitation(accept_request(&w.b_invitation_token))
+                    .await,
+            ),
+            Code::NotFound,
+            "INVITATION_NOT_FOUND",
+        ),
+        "partner.accounts.v1.ProgramService/SignUpWithInvitation" => Probe::Refused(
+            unit(
+                w.server
+                    .programs_public()
+                    .sign_up_with_invitation(pb::SignUpWithInvitationRequest {
+                        request_id: new_request_id(),
+                        token: w.b_invitation_token.clone(),
+                        business_info: Some(business_info()),
+                        agreement_accepted: true,
+                        master_username: "probe.signup".into(),
+                        master_password: USER_PASSWORD.into(),
+                        contact_email: "probe@partners.example".into(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "INVITATION_NOT_FOUND",
+        ),
+        "partner.accounts.v1.ResellerService/ListResellers" => {
+            let mine = ok(w
+                .server
+                .resellers(a)
+                .list_resellers(pb::ListResellersRequest::default())
+                .await);
+            assert!(
+                mine.resellers
+                    .iter()
+                    .all(|r| r.distributor_id == w.a_partner.partner_id),
+                "{mine:?}"
+            );
+            Probe::Refused(
+                unit(
+                    w.server
+                        .resellers(a)
+                        .list_resellers(pb::ListResellersRequest {
+                            distributor_id: b_id,
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+                Code::NotFound,
+                "PARTNER_NOT_FOUND",
+            )
+        }
+        "partner.accounts.v1.ResellerService/SuspendReseller" => Probe::Refused(
+            unit(
+                w.server
+                    .resellers(a)
+                    .suspend_reseller(pb::SuspendResellerRequest {
+                        request_id: new_request_id(),
+                        reseller_id: b_id,
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESELLER_NOT_FOUND",
+        ),
+        "partner.accounts.v1.ResellerService/RestoreReseller" => Probe::Refused(
+            unit(
+                w.server
+                    .resellers(a)
+                    .restore_reseller(pb::RestoreResellerRequest {
+                        request_id: new_request_id(),
+                        reseller_id: b_id,
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESELLER_NOT_FOUND",
+        ),
         "partner.accounts.v1.AuditService/ListAuditRecords" => {
             let mut audit = w.server.audit(a);
             let mine = ok(audit
@@ -391,6 +544,10 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .role
     .unwrap_or_else(|| panic!("no role"));
+    let (b_invitation, b_invitation_token) = server
+        .invite(&admin, pb::Program::SolutionProvider, &b_partner.partner_id)
+        .await
+        .unwrap_or_else(|e| panic!("invite beta: {e:?}"));
     let world = World {
         server,
         a_master,
@@ -398,6 +555,8 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         b_partner,
         b_user,
         b_role,
+        b_invitation,
+        b_invitation_token,
     };
 
     let mut missing = Vec::new();
@@ -449,6 +608,17 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         })
         .await);
     assert_eq!(b_role_now.role.as_ref(), Some(&world.b_role));
+    // B's invitation is still open: B can accept it.
+    let accepted = world
+        .server
+        .accept(&b_master, &world.b_invitation_token)
+        .await
+        .unwrap_or_else(|e| panic!("B accepts its invitation: {e:?}"));
+    assert_eq!(
+        accepted.partner.map(|p| p.programs.len()),
+        Some(1),
+        "B joined exactly its program"
+    );
 }
 
 /// Forgets the answer, keeps the outcome.

@@ -51,12 +51,83 @@ pub enum AccountsError {
         /// The cap.
         limit: u64,
     },
+    /// No such invitation token, or one addressed to another partner: the two
+    /// look the same so that a token cannot be probed.
+    #[error("invitation not found")]
+    InvitationNotFound,
+    /// The invitation's expiry has passed.
+    #[error("invitation expired")]
+    InvitationExpired,
+    /// The invitation was accepted before.
+    #[error("invitation already used")]
+    InvitationAlreadyUsed,
+    /// The invitation was revoked.
+    #[error("invitation revoked")]
+    InvitationRevoked,
+    /// The caller may not invite to this program.
+    #[error("may not invite to {program}")]
+    InvitationNotAllowed {
+        /// The program asked for.
+        program: &'static str,
+    },
+    /// The partner is in the program already.
+    #[error("program {program} already joined")]
+    ProgramAlreadyJoined {
+        /// The program.
+        program: &'static str,
+    },
+    /// The partner's account may not join programs.
+    #[error("not eligible: {0:?}")]
+    Ineligible(Ineligibility),
+    /// No ACTIVE link from the caller to that reseller (or no link at all, or
+    /// another distributor's reseller: all look the same).
+    #[error("reseller not found")]
+    ResellerNotFound,
+    /// The link is not in a state the verb applies to.
+    #[error("reseller link is {state}")]
+    ResellerStateConflict {
+        /// The link's current state.
+        state: &'static str,
+    },
     /// Hashing the password failed.
     #[error("password hashing: {0}")]
     Hashing(String),
     /// A shared mechanism failed.
     #[error(transparent)]
     Kernel(#[from] KernelError),
+}
+
+/// Why a partner's account may not join a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ineligibility {
+    /// It owes the vendor money.
+    InArrears,
+    /// It is an enterprise master or sub account.
+    EnterpriseMember,
+    /// It holds a credit account.
+    HoldsCreditAccount,
+    /// It is already linked to a different distributor (RESELLER only).
+    LinkedToAnotherDistributor,
+}
+
+impl Ineligibility {
+    fn refusal(self) -> Refusal {
+        let (reason, message) = match self {
+            Self::InArrears => ("ACCOUNT_IN_ARREARS", "the account is in arrears"),
+            Self::EnterpriseMember => (
+                "ENTERPRISE_ACCOUNT_MEMBER",
+                "the account is an enterprise master or sub account",
+            ),
+            Self::HoldsCreditAccount => {
+                ("HOLDS_CREDIT_ACCOUNT", "the account has a credit account")
+            }
+            Self::LinkedToAnotherDistributor => (
+                "LINKED_TO_ANOTHER_DISTRIBUTOR",
+                "the partner already belongs to another distributor",
+            ),
+        };
+        Refusal::new(Code::FailedPrecondition, reason, message)
+    }
 }
 
 impl From<sea_orm::DbErr> for AccountsError {
@@ -119,6 +190,48 @@ impl From<AccountsError> for Status {
                 Code::FailedPrecondition,
                 "USER_STATE_CONFLICT",
                 format!("not allowed while the user is {state}"),
+            )
+            .with("state", state),
+            AccountsError::InvitationNotFound => Refusal::new(
+                Code::NotFound,
+                "INVITATION_NOT_FOUND",
+                "no invitation with this token for the caller",
+            ),
+            AccountsError::InvitationExpired => Refusal::new(
+                Code::FailedPrecondition,
+                "INVITATION_EXPIRED",
+                "the invitation has expired",
+            ),
+            AccountsError::InvitationAlreadyUsed => Refusal::new(
+                Code::FailedPrecondition,
+                "INVITATION_ALREADY_USED",
+                "the invitation was already accepted",
+            ),
+            AccountsError::InvitationRevoked => Refusal::new(
+                Code::FailedPrecondition,
+                "INVITATION_REVOKED",
+                "the invitation was revoked",
+            ),
+            AccountsError::InvitationNotAllowed { program } => Refusal::new(
+                Code::PermissionDenied,
+                "INVITATION_NOT_ALLOWED",
+                format!("the caller may not invite to {program}"),
+            )
+            .with("program", program),
+            AccountsError::ProgramAlreadyJoined { program } => Refusal::new(
+                Code::AlreadyExists,
+                "PROGRAM_ALREADY_JOINED",
+                format!("the partner is already in {program}"),
+            )
+            .with("program", program),
+            AccountsError::Ineligible(why) => why.refusal(),
+            AccountsError::ResellerNotFound => {
+                Refusal::new(Code::NotFound, "RESELLER_NOT_FOUND", "reseller not found")
+            }
+            AccountsError::ResellerStateConflict { state } => Refusal::new(
+                Code::FailedPrecondition,
+                "RESELLER_STATE_CONFLICT",
+                format!("not allowed while the reseller link is {state}"),
             )
             .with("state", state),
             AccountsError::Hashing(detail) => Refusal::internal(&detail),

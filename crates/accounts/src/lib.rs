@@ -1,22 +1,31 @@
 //! Partners (the tenants) and their users: registration, profile, suspension,
-//! sub-users. Owns the `partners` and `users` tables and answers the
-//! authentication layer's "is this caller still allowed in?" question.
+//! sub-users, programs and invitations, distributor ↔ reseller links and
+//! acting for a reseller. Owns the `partners`, `users`, `program_enrolments`,
+//! `invitations` and `reseller_links` tables and answers the authentication
+//! layer's "is this caller still allowed in?" question.
 //!
 //! Must not issue or verify tokens, nor know how passwords are hashed: the
 //! gateway does both and hands a [`PasswordHasher`] in.
 
 pub mod audit_log;
+pub mod enrol;
 pub mod entity;
 pub mod error;
 pub mod grpc;
+pub mod invitations;
 pub mod model;
 pub mod partners;
 pub mod password;
+pub mod program;
+pub mod program_store;
+pub mod resellers;
 pub mod roles;
 pub mod service;
 pub mod store;
+pub mod tenant;
 pub mod users;
 
 pub use error::AccountsError;
 pub use password::PasswordHasher;
 pub use service::{AccountStatus, Accounts};
+pub use tenant::Tenant;

@@ -8,6 +8,7 @@ use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::principal::Actor;
 
 use crate::entity::{partner, user};
+use crate::program::Enrolment;
 
 /// Where a partner stands with the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +114,59 @@ impl UserState {
     }
 }
 
+/// Whether a partner's cloud account belongs to an enterprise account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnterpriseMembership {
+    /// Not part of one.
+    None,
+    /// The enterprise's master account.
+    Master,
+    /// A sub account of an enterprise.
+    Sub,
+}
+
+impl EnterpriseMembership {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "NONE",
+            Self::Master => "MASTER",
+            Self::Sub => "SUB",
+        }
+    }
+
+    /// Reads the stored form.
+    pub fn parse(s: &str) -> Result<Self, KernelError> {
+        match s {
+            "NONE" => Ok(Self::None),
+            "MASTER" => Ok(Self::Master),
+            "SUB" => Ok(Self::Sub),
+            other => Err(KernelError::Corrupt(format!(
+                "enterprise membership {other:?}"
+            ))),
+        }
+    }
+
+    /// The wire form.
+    pub fn to_proto(self) -> pb::EnterpriseMembership {
+        match self {
+            Self::None => pb::EnterpriseMembership::None,
+            Self::Master => pb::EnterpriseMembership::Master,
+            Self::Sub => pb::EnterpriseMembership::Sub,
+        }
+    }
+
+    /// Reads the wire form; UNSPECIFIED is not a value.
+    pub fn from_proto(raw: i32) -> Result<Self, &'static str> {
+        match pb::EnterpriseMembership::try_from(raw) {
+            Ok(pb::EnterpriseMembership::None) => Ok(Self::None),
+            Ok(pb::EnterpriseMembership::Master) => Ok(Self::Master),
+            Ok(pb::EnterpriseMembership::Sub) => Ok(Self::Sub),
+            Ok(pb::EnterpriseMembership::Unspecified) | Err(_) => Err("one of NONE, MASTER, SUB"),
+        }
+    }
+}
+
 /// A partner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Partner {
@@ -124,6 +178,15 @@ pub struct Partner {
     pub suspend_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Owes the vendor money (set by the operator until billing owns it).
+    pub in_arrears: bool,
+    /// Enterprise membership of the account (set by the operator).
+    pub enterprise_membership: EnterpriseMembership,
+    /// Holds a credit account (set by the operator).
+    pub has_credit_account: bool,
+    /// Programs joined, oldest first. Filled by the loaders in `service.rs`;
+    /// a bare row converts with none.
+    pub programs: Vec<Enrolment>,
 }
 
 impl TryFrom<partner::Model> for Partner {
@@ -138,6 +201,10 @@ impl TryFrom<partner::Model> for Partner {
             suspend_reason: m.suspend_reason,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            in_arrears: m.in_arrears,
+            enterprise_membership: EnterpriseMembership::parse(&m.enterprise_membership)?,
+            has_credit_account: m.has_credit_account,
+            programs: Vec::new(),
         })
     }
 }
@@ -154,6 +221,10 @@ impl Partner {
             suspend_reason: self.suspend_reason.clone().unwrap_or_default(),
             create_time: Some(to_proto_timestamp(self.created_at)),
             update_time: Some(to_proto_timestamp(self.updated_at)),
+            in_arrears: self.in_arrears,
+            enterprise_membership: self.enterprise_membership.to_proto().into(),
+            has_credit_account: self.has_credit_account,
+            programs: self.programs.iter().map(Enrolment::to_proto).collect(),
         }
     }
 
@@ -164,6 +235,10 @@ impl Partner {
             "contact_email": self.contact_email,
             "state": self.state.as_str(),
             "suspend_reason": self.suspend_reason,
+            "in_arrears": self.in_arrears,
+            "enterprise_membership": self.enterprise_membership.as_str(),
+            "has_credit_account": self.has_credit_account,
+            "programs": self.programs.iter().map(|e| e.program.as_str()).collect::<Vec<_>>(),
         })
     }
 }
@@ -240,7 +315,7 @@ impl User {
     }
 }
 
-fn parse_stored<T, E: std::fmt::Display>(
+pub(crate) fn parse_stored<T, E: std::fmt::Display>(
     raw: &str,
     parse: impl Fn(&str) -> Result<T, E>,
 ) -> Result<T, KernelError> {

@@ -13,8 +13,8 @@ use sea_orm::{ActiveModelTrait, Set};
 
 use crate::entity::partner;
 use crate::error::AccountsError;
-use crate::model::{Partner, PartnerState};
-use crate::service::{Accounts, Page, PageRequest, insert_user, load_partner};
+use crate::model::{EnterpriseMembership, Partner, PartnerState};
+use crate::service::{Accounts, Page, PageRequest, insert_user, load_partner, with_programs};
 use crate::store;
 
 /// A partner to register.
@@ -31,6 +31,19 @@ pub struct NewPartner {
 pub struct PartnerPatch {
     pub display_name: Option<String>,
     pub contact_email: Option<String>,
+    /// Account facts the eligibility rules read; operator only.
+    pub in_arrears: Option<bool>,
+    pub enterprise_membership: Option<EnterpriseMembership>,
+    pub has_credit_account: Option<bool>,
+}
+
+impl PartnerPatch {
+    /// Whether the patch touches the account facts only the operator may set.
+    fn sets_account_facts(&self) -> bool {
+        self.in_arrears.is_some()
+            || self.enterprise_membership.is_some()
+            || self.has_credit_account.is_some()
+    }
 }
 
 impl Accounts {
@@ -60,6 +73,9 @@ impl Accounts {
                     suspend_reason: Set(None),
                     created_at: Set(mm.now),
                     updated_at: Set(mm.now),
+                    in_arrears: Set(false),
+                    enterprise_membership: Set(EnterpriseMembership::None.as_str().to_owned()),
+                    has_credit_account: Set(false),
                 }
                 .insert(tx)
                 .await?
@@ -148,9 +164,11 @@ impl Accounts {
             page.size + 1,
         )
         .await?;
-        self.paginate(rows, page.size, &scope, |m| m.partner_id.clone())
-            .try_map(Partner::try_from)
-            .map_err(AccountsError::from)
+        let page = self.paginate(rows, page.size, &scope, |m| m.partner_id.clone());
+        Ok(Page {
+            items: with_programs(self.db().conn(), page.items).await?,
+            next_page_token: page.next_page_token,
+        })
     }
 
     /// Updates a partner's profile.
@@ -167,6 +185,10 @@ impl Accounts {
             Permission::PlatformPartnersUpdate,
             Permission::PartnerProfileUpdate,
         )?;
+        if patch.sets_account_facts() {
+            // Until billing owns them, these facts are the operator's word.
+            m.principal.require(Permission::PlatformPartnersUpdate)?;
+        }
         let mm = m.clone();
         let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
             Box::pin(async move {
@@ -182,7 +204,17 @@ impl Accounts {
                 if let Some(email) = patch.contact_email {
                     row.contact_email = Set(email);
                 }
-                let after: Partner = row.update(tx).await?.try_into()?;
+                if let Some(v) = patch.in_arrears {
+                    row.in_arrears = Set(v);
+                }
+                if let Some(v) = patch.enterprise_membership {
+                    row.enterprise_membership = Set(v.as_str().to_owned());
+                }
+                if let Some(v) = patch.has_credit_account {
+                    row.has_credit_account = Set(v);
+                }
+                let mut after: Partner = row.update(tx).await?.try_into()?;
+                after.programs = before.programs.clone();
                 let entry = AuditEntry {
                     partner_id: Some(id),
                     resource_id: id.to_string(),
@@ -234,7 +266,7 @@ impl Accounts {
                         state: before.state.as_str(),
                     });
                 }
-                let after: Partner = partner::ActiveModel {
+                let mut after: Partner = partner::ActiveModel {
                     partner_id: Set(id.to_string()),
                     state: Set(to.as_str().to_owned()),
                     suspend_reason: Set(suspend.then(|| reason.clone())),
@@ -244,6 +276,7 @@ impl Accounts {
                 .update(tx)
                 .await?
                 .try_into()?;
+                after.programs = before.programs.clone();
                 let entry = AuditEntry {
                     partner_id: Some(id),
                     resource_id: id.to_string(),

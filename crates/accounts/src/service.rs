@@ -21,8 +21,9 @@ use crate::entity::user;
 use crate::error::AccountsError;
 use crate::model::{Partner, PartnerState, User, UserState};
 use crate::password::Passwords;
+use crate::program::Enrolment;
 use crate::roles;
-use crate::store;
+use crate::{program_store, store};
 
 /// How long the authentication layer may trust a cached account status. Changes
 /// made by this process invalidate the cache at once; other replicas catch up
@@ -302,6 +303,7 @@ pub(crate) fn username_conflict(e: DbErr) -> AccountsError {
     }
 }
 
+/// A partner with its programs.
 pub(crate) async fn load_partner(
     conn: &impl sea_orm::ConnectionTrait,
     id: PartnerId,
@@ -309,7 +311,28 @@ pub(crate) async fn load_partner(
     let row = store::partner(conn, id)
         .await?
         .ok_or(AccountsError::PartnerNotFound)?;
-    Ok(row.try_into()?)
+    let mut partners = with_programs(conn, vec![row]).await?;
+    partners.pop().ok_or(AccountsError::PartnerNotFound)
+}
+
+/// Converts partner rows and attaches their programs, with one query for all.
+pub(crate) async fn with_programs(
+    conn: &impl sea_orm::ConnectionTrait,
+    rows: Vec<crate::entity::partner::Model>,
+) -> Result<Vec<Partner>, AccountsError> {
+    let ids = rows.iter().map(|r| r.partner_id.clone()).collect();
+    let enrolments = program_store::enrolments_of_many(conn, ids).await?;
+    let mut partners = rows
+        .into_iter()
+        .map(Partner::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    for e in enrolments {
+        let owner = e.partner_id.clone();
+        if let Some(p) = partners.iter_mut().find(|p| p.id.to_string() == owner) {
+            p.programs.push(Enrolment::try_from(e)?);
+        }
+    }
+    Ok(partners)
 }
 
 pub(crate) async fn load_user(

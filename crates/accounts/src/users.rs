@@ -3,7 +3,7 @@
 use partner_api::accounts::v1 as pb;
 use partner_kernel::audit::{self, AuditEntry};
 use partner_kernel::idempotency;
-use partner_kernel::ids::UserId;
+use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::PageScope;
@@ -16,6 +16,7 @@ use crate::error::AccountsError;
 use crate::model::{User, UserState};
 use crate::service::{Accounts, Page, PageRequest, insert_user, load_user};
 use crate::store;
+use crate::tenant::resolve_in;
 
 /// A sub-user to create.
 #[derive(Debug)]
@@ -24,21 +25,32 @@ pub struct NewUser {
     pub password: String,
     pub display_name: String,
     pub email: String,
+    /// The reseller to create it in, when a distributor acts for one.
+    pub reseller_id: Option<PartnerId>,
 }
 
 impl Accounts {
-    /// Creates a sub-user of the caller's partner.
+    /// Creates a sub-user of the caller's partner, or of a reseller the
+    /// caller's partner distributes for (`reseller_id`, ACTIVE link).
     pub async fn create_user(
         &self,
-        m: Mutation,
+        mut m: Mutation,
         fingerprint: [u8; 32],
         cmd: NewUser,
     ) -> Result<pb::CreateUserResponse, AccountsError> {
-        let partner_id = m.principal.require_partner(Permission::UsersCreate)?;
+        let tenant = self
+            .resolve_tenant(&m.principal, Permission::UsersCreate, cmd.reseller_id)
+            .await?;
+        let (own, partner_id) = (m.principal.partner_id(), tenant.partner_id);
+        m.acting_for = tenant.acting_for();
         let hash = self.hash_password(cmd.password).await?;
         let mm = m.clone();
         idempotency::run(self.db(), &m, fingerprint, move |tx| {
             Box::pin(async move {
+                if let Some(own) = own {
+                    // A link suspended since the check above stops the write.
+                    resolve_in(tx, own, cmd.reseller_id).await?;
+                }
                 if store::username_taken(tx, &cmd.username).await? {
                     return Err(AccountsError::UsernameTaken);
                 }
@@ -81,15 +93,22 @@ impl Accounts {
         load_user(self.db().conn(), partner_id, id).await
     }
 
-    /// Lists the users of the caller's partner.
+    /// Lists the users of the caller's partner, or of a reseller the caller's
+    /// partner distributes for (`reseller`, ACTIVE link).
     pub async fn list_users(
         &self,
         p: &Principal,
+        reseller: Option<PartnerId>,
         state: Option<UserState>,
         page: PageRequest,
     ) -> Result<Page<User>, AccountsError> {
-        let partner_id = p.require_partner(Permission::UsersRead)?;
-        let scope = PageScope::new("ListUsers", &partner_id.to_string())
+        let tenant = self
+            .resolve_tenant(p, Permission::UsersRead, reseller)
+            .await?;
+        let partner_id = tenant.partner_id;
+        let caller = tenant.distributor_id.unwrap_or(partner_id);
+        let scope = PageScope::new("ListUsers", &caller.to_string())
+            .filter("for", partner_id)
             .filter("state", state.map_or("", UserState::as_str));
         let after = self
             .pages()

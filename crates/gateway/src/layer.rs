@@ -142,6 +142,12 @@ mod tests {
             "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
         ));
         assert!(is_public("/partner.iam.v1.AuthService/Login"));
+        assert!(is_public(
+            "/partner.accounts.v1.ProgramService/SignUpWithInvitation"
+        ));
+        assert!(!is_public(
+            "/partner.accounts.v1.ProgramService/AcceptInvitation"
+        ));
         assert!(!is_public("/partner.iam.v1.AuthService/Logout"));
         assert!(!is_public("/partner.iam.v1.AuthService/LoginX"));
         assert!(!is_public("/partner.accounts.v1.PartnerService/GetPartner"));

@@ -80,6 +80,7 @@ impl SigningKeyService for SigningKeysApi {
             method: ROTATE,
             request_id,
             now: self.clock.now(),
+            acting_for: None,
         };
         let mm = m.clone();
         let response = idempotency::run(&self.db, &m, fp, move |tx| {
@@ -124,6 +125,7 @@ impl SigningKeyService for SigningKeysApi {
             method: RETIRE,
             request_id,
             now: self.clock.now(),
+            acting_for: None,
         };
         let mm = m.clone();
         let response = idempotency::run(&self.db, &m, fp, move |tx| {

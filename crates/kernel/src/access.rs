@@ -206,6 +206,54 @@ pub const RULES: &[Rule] = &[
         AnyOf(&[P::RolesAssign]),
         Write,
     ),
+    // partner.accounts.v1.ProgramService
+    rule(
+        "partner.accounts.v1.ProgramService/ListPrograms",
+        AnyOf(&[P::PlatformProgramsRead, P::ProgramsRead]),
+        Read,
+    ),
+    rule(
+        "partner.accounts.v1.ProgramService/CreateInvitation",
+        AnyOf(&[P::PlatformInvitationsCreate, P::InvitationsCreate]),
+        Write,
+    ),
+    rule(
+        "partner.accounts.v1.ProgramService/ListInvitations",
+        AnyOf(&[P::PlatformInvitationsRead, P::InvitationsRead]),
+        Read,
+    ),
+    rule(
+        "partner.accounts.v1.ProgramService/RevokeInvitation",
+        AnyOf(&[P::PlatformInvitationsRevoke, P::InvitationsRevoke]),
+        Write,
+    ),
+    rule(
+        "partner.accounts.v1.ProgramService/AcceptInvitation",
+        AnyOf(&[P::ProgramsJoin]),
+        Write,
+    ),
+    // The invitation token is the credential; the new partner has no account yet.
+    rule(
+        "partner.accounts.v1.ProgramService/SignUpWithInvitation",
+        Public,
+        Write,
+    ),
+    // partner.accounts.v1.ResellerService
+    rule(
+        "partner.accounts.v1.ResellerService/ListResellers",
+        AnyOf(&[P::PlatformResellersRead, P::ResellersRead]),
+        Read,
+    ),
+    rule(
+        "partner.accounts.v1.ResellerService/SuspendReseller",
+        AnyOf(&[P::ResellersManage]),
+        Write,
+    ),
+    rule(
+        "partner.accounts.v1.ResellerService/RestoreReseller",
+        AnyOf(&[P::ResellersManage]),
+        Write,
+    ),
 ];
 
 /// The rule of a request path (`/package.Service/Method`) or full method name.

@@ -34,6 +34,7 @@ pub async fn record(
         partner_id: Set(entry.partner_id.map(|p| p.to_string())),
         actor_user_id: Set(m.principal.user_id.to_string()),
         actor_partner_id: Set(m.principal.partner_id().map(|p| p.to_string())),
+        acting_for_partner_id: Set(m.acting_for.map(|p| p.to_string())),
         method: Set(m.method.to_owned()),
         resource_id: Set(entry.resource_id),
         request_id: Set(Some(m.request_id)),

@@ -34,13 +34,32 @@ where
     E: From<KernelError>,
     F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<R, E>>,
 {
+    run_as(db, &m.principal.user_id.to_string(), m, fingerprint, effect).await
+}
+
+/// Like [`run`], keyed by `caller` instead of the principal's user. For public
+/// calls whose caller has no account yet (signing up with an invitation): the
+/// key is then something only that caller holds, such as the invitation its
+/// secret token resolved to. `caller` is at most 40 characters.
+pub async fn run_as<R, E, F>(
+    db: &Db,
+    caller: &str,
+    m: &Mutation,
+    fingerprint: [u8; 32],
+    effect: F,
+) -> Result<R, E>
+where
+    R: prost::Message + Default,
+    E: From<KernelError>,
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<R, E>>,
+{
     let mut effect = Some(effect);
     for _ in 0..CLAIM_ATTEMPTS {
         let tx = db.begin_write().await.map_err(KernelError::from)?;
-        if let Some(stored) = find(&tx, m).await? {
+        if let Some(stored) = find(&tx, caller, m).await? {
             return replay(stored, &fingerprint).map_err(E::from);
         }
-        if !claim(&tx, m, &fingerprint).await? {
+        if !claim(&tx, caller, m, &fingerprint).await? {
             // A concurrent duplicate committed first: roll back and read its answer.
             drop(tx);
             continue;
@@ -48,7 +67,7 @@ where
         let Some(effect) = effect.take() else { break };
         let response = effect(&tx).await?;
         rec::ActiveModel {
-            caller_id: Set(m.principal.user_id.to_string()),
+            caller_id: Set(caller.to_owned()),
             method: Set(m.method.to_owned()),
             request_id: Set(m.request_id),
             response: Set(response.encode_to_vec()),
@@ -63,9 +82,13 @@ where
     Err(E::from(KernelError::Conflict))
 }
 
-async fn find(tx: &DatabaseTransaction, m: &Mutation) -> Result<Option<rec::Model>, KernelError> {
+async fn find(
+    tx: &DatabaseTransaction,
+    caller: &str,
+    m: &Mutation,
+) -> Result<Option<rec::Model>, KernelError> {
     Ok(rec::Entity::find()
-        .filter(rec::Column::CallerId.eq(m.principal.user_id.to_string()))
+        .filter(rec::Column::CallerId.eq(caller))
         .filter(rec::Column::Method.eq(m.method))
         .filter(rec::Column::RequestId.eq(m.request_id))
         .one(tx)
@@ -86,11 +109,12 @@ fn replay<R: prost::Message + Default>(
 /// Inserts the claim; false when another transaction holds the key.
 async fn claim(
     tx: &DatabaseTransaction,
+    caller: &str,
     m: &Mutation,
     fingerprint: &[u8; 32],
 ) -> Result<bool, KernelError> {
     let row = rec::ActiveModel {
-        caller_id: Set(m.principal.user_id.to_string()),
+        caller_id: Set(caller.to_owned()),
         method: Set(m.method.to_owned()),
         request_id: Set(m.request_id),
         partner_id: Set(m.principal.partner_id().map(|p| p.to_string())),

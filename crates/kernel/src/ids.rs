@@ -119,6 +119,11 @@ define_id!(
     RoleId,
     "rol"
 );
+define_id!(
+    /// An invitation to join a partner program.
+    InvitationId,
+    "inv"
+);
 
 #[cfg(test)]
 mod tests {

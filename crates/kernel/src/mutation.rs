@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::ids::PartnerId;
 use crate::principal::Principal;
 
 /// One mutating call.
@@ -18,4 +19,8 @@ pub struct Mutation {
     pub request_id: Uuid,
     /// The platform time of the call.
     pub now: DateTime<Utc>,
+    /// The reseller a distributor's user acts for, when it does. The audit
+    /// record then belongs to that reseller (so it sees the change in its own
+    /// trail) while naming the distributor's user as the actor.
+    pub acting_for: Option<PartnerId>,
 }

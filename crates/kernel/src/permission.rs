@@ -70,6 +70,18 @@ permissions! {
     RolesRead => ("roles.read", Partner, "accounts", "Read roles, their permissions and their members."),
     RolesManage => ("roles.manage", Partner, "accounts", "Create, update and delete custom roles."),
     RolesAssign => ("roles.assign", Partner, "accounts", "Assign roles to users and take them away."),
+    PlatformProgramsRead => ("platform.programs.read", Platform, "accounts", "Read the program catalog (operator)."),
+    PlatformInvitationsCreate => ("platform.invitations.create", Platform, "accounts", "Invite partners to any program but RESELLER."),
+    PlatformInvitationsRead => ("platform.invitations.read", Platform, "accounts", "List every invitation."),
+    PlatformInvitationsRevoke => ("platform.invitations.revoke", Platform, "accounts", "Revoke any invitation."),
+    PlatformResellersRead => ("platform.resellers.read", Platform, "accounts", "List any distributor's resellers."),
+    ProgramsRead => ("programs.read", Partner, "accounts", "Read the program catalog."),
+    ProgramsJoin => ("programs.join", Partner, "accounts", "Accept an invitation for the caller's partner."),
+    InvitationsCreate => ("invitations.create", Partner, "accounts", "Invite resellers (distributors only)."),
+    InvitationsRead => ("invitations.read", Partner, "accounts", "List the invitations the partner sent."),
+    InvitationsRevoke => ("invitations.revoke", Partner, "accounts", "Revoke invitations the partner sent."),
+    ResellersRead => ("resellers.read", Partner, "accounts", "List the partner's resellers."),
+    ResellersManage => ("resellers.manage", Partner, "accounts", "Suspend and restore reseller links."),
 }
 
 impl Permission {

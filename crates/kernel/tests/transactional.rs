@@ -36,6 +36,7 @@ fn mutation(request_id: uuid::Uuid) -> Mutation {
         method: "test.v1.TestService/Do",
         request_id,
         now: Utc::now(),
+        acting_for: None,
     }
 }
 

@@ -8,6 +8,8 @@ use std::time::Duration;
 use http::header::HeaderName;
 use partner_api::accounts::v1::audit_service_server::AuditServiceServer;
 use partner_api::accounts::v1::partner_service_server::PartnerServiceServer;
+use partner_api::accounts::v1::program_service_server::ProgramServiceServer;
+use partner_api::accounts::v1::reseller_service_server::ResellerServiceServer;
 use partner_api::accounts::v1::role_service_server::RoleServiceServer;
 use partner_api::accounts::v1::user_service_server::UserServiceServer;
 use partner_api::iam::v1::auth_service_server::AuthServiceServer;
@@ -59,6 +61,8 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.accounts.v1.UserService",
     "partner.accounts.v1.AuditService",
     "partner.accounts.v1.RoleService",
+    "partner.accounts.v1.ProgramService",
+    "partner.accounts.v1.ResellerService",
     "partner.iam.v1.SigningKeyService",
 ];
 
@@ -109,6 +113,12 @@ pub async fn serve(
         .add_service(limited!(UserServiceServer::new(app.accounts_api.clone())))
         .add_service(limited!(AuditServiceServer::new(app.accounts_api.clone())))
         .add_service(limited!(RoleServiceServer::new(app.accounts_api.clone())))
+        .add_service(limited!(ProgramServiceServer::new(
+            app.accounts_api.clone()
+        )))
+        .add_service(limited!(ResellerServiceServer::new(
+            app.accounts_api.clone()
+        )))
         .add_service(limited!(SigningKeyServiceServer::new(
             app.signing_keys_api.clone()
         )));

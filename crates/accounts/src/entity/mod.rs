@@ -1,6 +1,9 @@
 //! Tables owned by the accounts domain.
 
+pub mod invitation;
 pub mod partner;
+pub mod program_enrolment;
+pub mod reseller_link;
 pub mod role;
 pub mod role_member;
 pub mod user;

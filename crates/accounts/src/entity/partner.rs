@@ -14,6 +14,9 @@ pub struct Model {
     pub suspend_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub in_arrears: bool,
+    pub enterprise_membership: String,
+    pub has_credit_account: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -72,7 +72,7 @@ impl AuditService for AccountsApi {
     }
 }
 
-fn from_timestamp(
+pub(super) fn from_timestamp(
     t: prost_types::Timestamp,
 ) -> Result<chrono::DateTime<chrono::Utc>, &'static str> {
     u32::try_from(t.nanos)
@@ -94,6 +94,7 @@ fn to_proto(m: audit_record::Model) -> pb::AuditRecord {
         before: m.before.and_then(to_struct),
         after: m.after.and_then(to_struct),
         create_time: Some(to_proto_timestamp(m.created_at)),
+        acting_for_partner_id: m.acting_for_partner_id.unwrap_or_default(),
     }
 }
 

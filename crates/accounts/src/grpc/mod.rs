@@ -3,6 +3,8 @@
 
 mod audit;
 mod partner;
+mod program;
+mod reseller;
 mod role;
 mod user;
 
@@ -14,7 +16,8 @@ use uuid::Uuid;
 
 use crate::service::Accounts;
 
-/// Serves `PartnerService`, `UserService`, `RoleService` and `AuditService`.
+/// Serves `PartnerService`, `UserService`, `RoleService`, `AuditService`,
+/// `ProgramService` and `ResellerService`.
 #[derive(Debug, Clone)]
 pub struct AccountsApi {
     accounts: Accounts,
@@ -40,6 +43,7 @@ impl AccountsApi {
             method,
             request_id,
             now: self.clock().now(),
+            acting_for: None,
         }
     }
 }

@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::AccountsApi;
-use crate::model::PartnerState;
+use crate::model::{EnterpriseMembership, PartnerState};
 use crate::partners::{NewPartner, PartnerPatch};
 use crate::service::PageRequest;
 
@@ -209,6 +209,14 @@ fn parse_update(
                 patch.contact_email = v.take(
                     "partner.contact_email",
                     validate::email(&partner.contact_email),
+                );
+            }
+            "in_arrears" => patch.in_arrears = Some(partner.in_arrears),
+            "has_credit_account" => patch.has_credit_account = Some(partner.has_credit_account),
+            "enterprise_membership" => {
+                patch.enterprise_membership = v.take(
+                    "partner.enterprise_membership",
+                    EnterpriseMembership::from_proto(partner.enterprise_membership),
                 );
             }
             _ => v.add("update_mask", format!("`{path}` cannot be updated")),

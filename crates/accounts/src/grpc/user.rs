@@ -3,7 +3,7 @@
 use partner_api::accounts::v1::{self as pb, user_service_server::UserService};
 use partner_kernel::error::KernelError;
 use partner_kernel::idempotency::fingerprint;
-use partner_kernel::ids::UserId;
+use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
@@ -55,6 +55,7 @@ impl UserService for AccountsApi {
             page_size: size,
             page_token,
             state,
+            reseller_id,
         } = req.into_inner();
         let mut v = Violations::new();
         let size = v.take(
@@ -62,11 +63,13 @@ impl UserService for AccountsApi {
             page_size(size).map_err(|_| "must not be negative"),
         );
         let state = v.take("state", UserState::filter_from_proto(state));
-        let (size, state) = v.finish_with(size.zip(state))?;
+        let reseller = v.take("reseller_id", optional_partner(&reseller_id));
+        let (size, state, reseller) = v.finish_with((|| Some((size?, state?, reseller?)))())?;
         let page = self
             .accounts
             .list_users(
                 &principal,
+                reseller,
                 state,
                 PageRequest {
                     size,
@@ -110,6 +113,7 @@ fn parse_create(r: pb::CreateUserRequest) -> Result<(Uuid, NewUser), KernelError
         password,
         display_name,
         email,
+        reseller_id,
     } = r;
     let mut v = Violations::new();
     let request_id = v.take("request_id", validate::request_id(&request_id));
@@ -121,6 +125,7 @@ fn parse_create(r: pb::CreateUserRequest) -> Result<(Uuid, NewUser), KernelError
     } else {
         v.take("email", validate::email(&email))
     };
+    let reseller_id = v.take("reseller_id", optional_partner(&reseller_id));
     let parsed = (|| {
         password_ok?;
         Some((
@@ -130,8 +135,20 @@ fn parse_create(r: pb::CreateUserRequest) -> Result<(Uuid, NewUser), KernelError
                 password,
                 display_name: display_name?,
                 email: email?,
+                reseller_id: reseller_id?,
             },
         ))
     })();
     v.finish_with(parsed)
+}
+
+/// An optional `prt_…` id: empty means none.
+pub(super) fn optional_partner(
+    raw: &str,
+) -> Result<Option<PartnerId>, partner_kernel::ids::IdError> {
+    if raw.is_empty() {
+        Ok(None)
+    } else {
+        PartnerId::parse(raw).map(Some)
+    }
 }

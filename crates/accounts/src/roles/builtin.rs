@@ -60,9 +60,11 @@ impl SystemRole {
     pub fn description(self) -> &'static str {
         match self {
             Self::Admin => "Every permission of the partner.",
-            Self::Sales => "Reads the partner profile and its users.",
-            Self::Finance => "Reads the partner profile and its audit trail.",
-            Self::Operations => "Manages users and access keys; reads roles and the audit trail.",
+            Self::Sales => "Reads the partner profile, its users, programs and resellers.",
+            Self::Finance => "Reads the partner profile, programs and the audit trail.",
+            Self::Operations => {
+                "Manages users and reseller links; reads roles, invitations and the audit trail."
+            }
             Self::ReadOnly => "Reads everything the partner can see; changes nothing.",
         }
     }
@@ -78,8 +80,17 @@ impl SystemRole {
         match self {
             Self::Admin => partner.collect(),
             Self::ReadOnly => partner.filter(|p| p.is_read()).collect(),
-            Self::Sales => [P::PartnerProfileRead, P::UsersRead].into_iter().collect(),
-            Self::Finance => [P::PartnerProfileRead, P::AuditRead].into_iter().collect(),
+            Self::Sales => [
+                P::PartnerProfileRead,
+                P::UsersRead,
+                P::ProgramsRead,
+                P::ResellersRead,
+            ]
+            .into_iter()
+            .collect(),
+            Self::Finance => [P::PartnerProfileRead, P::AuditRead, P::ProgramsRead]
+                .into_iter()
+                .collect(),
             Self::Operations => [
                 P::PartnerProfileRead,
                 P::UsersCreate,
@@ -87,6 +98,10 @@ impl SystemRole {
                 P::UsersDisable,
                 P::RolesRead,
                 P::AuditRead,
+                P::ProgramsRead,
+                P::InvitationsRead,
+                P::ResellersRead,
+                P::ResellersManage,
             ]
             .into_iter()
             .collect(),

@@ -11,6 +11,8 @@ pub struct Model {
     pub partner_id: Option<String>,
     pub actor_user_id: String,
     pub actor_partner_id: Option<String>,
+    /// The reseller a distributor's user acted for; `None` when acting for itself.
+    pub acting_for_partner_id: Option<String>,
     pub method: String,
     pub resource_id: String,
     pub request_id: Option<Uuid>,

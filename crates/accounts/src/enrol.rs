@@ -1,0 +1,344 @@
+//! Joining a program with an invitation: an existing partner accepts it, or a
+//! new partner signs up with it. Either way one transaction checks the token,
+//! the eligibility rules and the enrolment, spends the invitation (a
+//! conditional UPDATE, so of two concurrent acceptances exactly one wins),
+//! records the enrolment and, for RESELLER, links the reseller to its
+//! distributor.
+
+use chrono::{DateTime, Utc};
+use partner_api::accounts::v1 as pb;
+use partner_kernel::audit::{self, AuditEntry};
+use partner_kernel::error::KernelError;
+use partner_kernel::idempotency;
+use partner_kernel::ids::{PartnerId, SessionId, UserId};
+use partner_kernel::mutation::Mutation;
+use partner_kernel::outbox::{self, Event};
+use partner_kernel::permission::Permission;
+use partner_kernel::principal::{Actor, Principal};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbErr, Set, SqlErr};
+use uuid::Uuid;
+
+use crate::entity::{partner, program_enrolment, reseller_link};
+use crate::error::{AccountsError, Ineligibility};
+use crate::invitations::{refuse_settled, token_hash};
+use crate::model::{EnterpriseMembership, Partner, PartnerState};
+use crate::program::{BusinessInfo, Enrolment, Invitation, InvitationState, Program};
+use crate::resellers::LinkState;
+use crate::service::{Accounts, insert_user, load_partner};
+use crate::{program_store, store};
+
+/// Full name of the public sign-up method (for its idempotency key and audit).
+pub const SIGN_UP: &str = "partner.accounts.v1.ProgramService/SignUpWithInvitation";
+
+/// What an existing partner sends to accept an invitation.
+#[derive(Debug)]
+pub struct Acceptance {
+    pub token: String,
+    pub business: BusinessInfo,
+}
+
+/// What a new partner sends to sign up with an invitation.
+#[derive(Debug)]
+pub struct SignUp {
+    pub token: String,
+    pub business: BusinessInfo,
+    pub master_username: String,
+    pub master_password: String,
+    pub contact_email: String,
+}
+
+impl Accounts {
+    /// Accepts an invitation addressed to the caller's partner.
+    pub async fn accept_invitation(
+        &self,
+        m: Mutation,
+        fingerprint: [u8; 32],
+        cmd: Acceptance,
+    ) -> Result<pb::AcceptInvitationResponse, AccountsError> {
+        let partner_id = m.principal.require_partner(Permission::ProgramsJoin)?;
+        let hash = token_hash(&cmd.token);
+        let mm = m.clone();
+        let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+            Box::pin(async move {
+                let invitation = open_invitation(tx, &hash, Some(partner_id), mm.now).await?;
+                let partner = load_partner(tx, partner_id).await?;
+                let enrolment = join(tx, &mm, &invitation, &partner, &cmd.business).await?;
+                Ok(pb::AcceptInvitationResponse {
+                    partner: Some(load_partner(tx, partner_id).await?.to_proto()),
+                    enrolment: Some(enrolment.to_proto()),
+                })
+            })
+        })
+        .await;
+        // The cached partner no longer lists all its programs.
+        self.invalidate();
+        response
+    }
+
+    /// Signs a new partner and its master user up with an invitation that
+    /// names no partner. Public: the token is the credential. The idempotency
+    /// key is bound to the invitation, so only the token's holder can replay.
+    pub async fn sign_up_with_invitation(
+        &self,
+        request_id: Uuid,
+        fingerprint: [u8; 32],
+        cmd: SignUp,
+    ) -> Result<pb::SignUpWithInvitationResponse, AccountsError> {
+        let now = self.clock().now();
+        let hash = token_hash(&cmd.token);
+        // Refuse unknown and dead tokens before spending a password hash on
+        // them. An accepted invitation goes on: the call may be a replay.
+        let found = open_invitation(self.db().conn(), &hash, None, now).await;
+        let invitation_id = match found {
+            Ok(i) => i.id,
+            Err(AccountsError::InvitationAlreadyUsed) => {
+                program_store::invitation_by_token_hash(self.db().conn(), &hash)
+                    .await?
+                    .map(Invitation::try_from)
+                    .transpose()?
+                    .ok_or(AccountsError::InvitationNotFound)?
+                    .id
+            }
+            Err(e) => return Err(e),
+        };
+        let password_hash = self.hash_password(cmd.master_password).await?;
+        let partner_id = PartnerId::generate();
+        let master_id = UserId::generate();
+        // The new master is the actor of its own sign-up.
+        let m = Mutation {
+            principal: Principal {
+                user_id: master_id,
+                session_id: SessionId::generate(),
+                actor: Actor::PartnerMaster(partner_id),
+                permissions: Actor::PartnerMaster(partner_id)
+                    .fixed_permissions()
+                    .unwrap_or_default(),
+            },
+            method: SIGN_UP,
+            request_id,
+            now,
+            acting_for: None,
+        };
+        let mm = m.clone();
+        let caller = invitation_id.to_string();
+        let response = idempotency::run_as(self.db(), &caller, &m, fingerprint, move |tx| {
+            Box::pin(async move {
+                let invitation = open_invitation(tx, &hash, None, mm.now).await?;
+                if store::username_taken(tx, &cmd.master_username).await? {
+                    return Err(AccountsError::UsernameTaken);
+                }
+                let partner: Partner = partner::ActiveModel {
+                    partner_id: Set(partner_id.to_string()),
+                    display_name: Set(cmd.business.company_name.clone()),
+                    contact_email: Set(cmd.contact_email.clone()),
+                    state: Set(PartnerState::Active.as_str().to_owned()),
+                    master_user_id: Set(master_id.to_string()),
+                    suspend_reason: Set(None),
+                    created_at: Set(mm.now),
+                    updated_at: Set(mm.now),
+                    in_arrears: Set(false),
+                    enterprise_membership: Set(EnterpriseMembership::None.as_str().to_owned()),
+                    has_credit_account: Set(false),
+                }
+                .insert(tx)
+                .await?
+                .try_into()?;
+                let master = insert_user(
+                    tx,
+                    master_id,
+                    Some(partner_id),
+                    &cmd.master_username,
+                    &cmd.master_username,
+                    &cmd.contact_email,
+                    password_hash,
+                    true,
+                    mm.now,
+                )
+                .await?;
+                let entry = AuditEntry {
+                    partner_id: Some(partner_id),
+                    resource_id: partner_id.to_string(),
+                    after: Some(partner.audit_summary()),
+                    ..AuditEntry::default()
+                };
+                audit::record(tx, &mm, entry).await?;
+                let event = Event {
+                    partner_id: Some(partner_id),
+                    event_type: "partner.registered",
+                    resource_id: partner_id.to_string(),
+                    payload: serde_json::json!({
+                        "partner_id": partner_id.to_string(),
+                        "state": partner.state.as_str(),
+                    }),
+                };
+                outbox::append(tx, &mm, event).await?;
+                join(tx, &mm, &invitation, &partner, &cmd.business).await?;
+                Ok(pb::SignUpWithInvitationResponse {
+                    partner: Some(load_partner(tx, partner_id).await?.to_proto()),
+                    master_user: Some(master.to_proto()),
+                })
+            })
+        })
+        .await;
+        self.invalidate();
+        response
+    }
+}
+
+/// The live invitation `token_hash` names for `addressee` (`None`: a new
+/// partner). An unknown token and one addressed to someone else are the same
+/// INVITATION_NOT_FOUND; then a spent, revoked or expired one says which.
+async fn open_invitation(
+    conn: &impl ConnectionTrait,
+    token_hash: &str,
+    addressee: Option<PartnerId>,
+    now: DateTime<Utc>,
+) -> Result<Invitation, AccountsError> {
+    let invitation: Invitation = program_store::invitation_by_token_hash(conn, token_hash)
+        .await?
+        .ok_or(AccountsError::InvitationNotFound)?
+        .try_into()?;
+    if invitation.partner_id != addressee {
+        return Err(AccountsError::InvitationNotFound);
+    }
+    refuse_settled(invitation.state)?;
+    if invitation.expire_at <= now {
+        return Err(AccountsError::InvitationExpired);
+    }
+    Ok(invitation)
+}
+
+/// Why `partner` may not join `invitation`'s program, if it may not. The
+/// account rules apply to every program; the distributor rule to RESELLER.
+async fn check_eligible(
+    conn: &impl ConnectionTrait,
+    invitation: &Invitation,
+    partner: &Partner,
+) -> Result<(), AccountsError> {
+    let refuse = |why| Err(AccountsError::Ineligible(why));
+    if partner.in_arrears {
+        return refuse(Ineligibility::InArrears);
+    }
+    if partner.enterprise_membership != EnterpriseMembership::None {
+        return refuse(Ineligibility::EnterpriseMember);
+    }
+    if partner.has_credit_account {
+        return refuse(Ineligibility::HoldsCreditAccount);
+    }
+    if invitation.program == Program::Reseller
+        && let Some(link) = program_store::link_of_reseller(conn, partner.id).await?
+        && Some(link.distributor_id.as_str())
+            != invitation
+                .inviter_partner_id
+                .map(|p| p.to_string())
+                .as_deref()
+    {
+        return refuse(Ineligibility::LinkedToAnotherDistributor);
+    }
+    if partner
+        .programs
+        .iter()
+        .any(|e| e.program == invitation.program)
+    {
+        return Err(AccountsError::ProgramAlreadyJoined {
+            program: invitation.program.as_str(),
+        });
+    }
+    Ok(())
+}
+
+/// Enrols `partner` in the invitation's program and spends the invitation.
+async fn join(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    invitation: &Invitation,
+    partner: &Partner,
+    business: &BusinessInfo,
+) -> Result<Enrolment, AccountsError> {
+    check_eligible(tx, invitation, partner).await?;
+    let accepted = program_store::settle_invitation(
+        tx,
+        invitation.id,
+        InvitationState::Accepted,
+        Some(partner.id),
+        m.now,
+    )
+    .await?;
+    if !accepted {
+        // A concurrent acceptance (or revocation) committed first.
+        let now: Invitation = program_store::invitation(tx, None, invitation.id)
+            .await?
+            .ok_or(AccountsError::InvitationNotFound)?
+            .try_into()?;
+        refuse_settled(now.state)?;
+        return Err(KernelError::Conflict.into());
+    }
+    let program = invitation.program;
+    let already = AccountsError::ProgramAlreadyJoined {
+        program: program.as_str(),
+    };
+    let enrolment: Enrolment = program_enrolment::ActiveModel {
+        partner_id: Set(partner.id.to_string()),
+        program: Set(program.as_str().to_owned()),
+        invitation_id: Set(invitation.id.to_string()),
+        // Five plain strings always serialise.
+        business_info: Set(serde_json::to_value(business).unwrap_or_default()),
+        agreement_accepted_at: Set(m.now),
+        created_at: Set(m.now),
+    }
+    .insert(tx)
+    .await
+    .map_err(|e| on_unique(e, already))?
+    .try_into()?;
+    if program == Program::Reseller
+        && let Some(distributor) = invitation.inviter_partner_id
+    {
+        reseller_link::ActiveModel {
+            distributor_id: Set(distributor.to_string()),
+            reseller_id: Set(partner.id.to_string()),
+            state: Set(LinkState::Active.as_str().to_owned()),
+            created_at: Set(m.now),
+            updated_at: Set(m.now),
+        }
+        .insert(tx)
+        .await
+        .map_err(|e| {
+            on_unique(
+                e,
+                AccountsError::Ineligible(Ineligibility::LinkedToAnotherDistributor),
+            )
+        })?;
+    }
+    let entry = AuditEntry {
+        partner_id: Some(partner.id),
+        resource_id: invitation.id.to_string(),
+        after: Some(serde_json::json!({
+            "program": program.as_str(),
+            "invitation_id": invitation.id.to_string(),
+            "distributor_id": invitation.inviter_partner_id.map(|p| p.to_string()),
+            "business_info": business,
+        })),
+        ..AuditEntry::default()
+    };
+    audit::record(tx, m, entry).await?;
+    let event = Event {
+        partner_id: Some(partner.id),
+        event_type: "program.joined",
+        resource_id: partner.id.to_string(),
+        payload: serde_json::json!({
+            "partner_id": partner.id.to_string(),
+            "program": program.as_str(),
+            "invitation_id": invitation.id.to_string(),
+        }),
+    };
+    outbox::append(tx, m, event).await?;
+    Ok(enrolment)
+}
+
+/// A unique-index violation means a concurrent writer got there first.
+fn on_unique(e: DbErr, conflict: AccountsError) -> AccountsError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => conflict,
+        _ => AccountsError::from(e),
+    }
+}
