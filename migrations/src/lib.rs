@@ -12,6 +12,8 @@ mod m20261125_000005_sessions;
 mod m20261125_000006_idempotency_records;
 mod m20261125_000007_audit_records;
 mod m20261125_000008_outbox_events;
+mod m20261125_000011_access_keys;
+mod m20261125_000012_auth_throttles;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_idempotency_records::Migration),
             Box::new(m20261125_000007_audit_records::Migration),
             Box::new(m20261125_000008_outbox_events::Migration),
+            Box::new(m20261125_000011_access_keys::Migration),
+            Box::new(m20261125_000012_auth_throttles::Migration),
         ]
     }
 }

@@ -27,6 +27,7 @@ struct World {
     a_partner: pb::Partner,
     b_partner: pb::Partner,
     b_user: pb::User,
+    b_key: iam::AccessKey,
 }
 
 fn every_rpc() -> Vec<String> {
@@ -262,6 +263,74 @@ async fn probe(method: &str, w: &World) -> Option<Probe> {
             Probe::ScopedToCaller
         }
         "partner.iam.v1.AuthService/GetJwks" => Probe::NoTenantInput("public keys"),
+        "partner.iam.v1.AuthService/ExchangeAccessKey" => Probe::NoTenantInput(
+            "a key id with its secret is a credential; wrong ones are ACCESS_KEY_INVALID",
+        ),
+        "partner.iam.v1.AccessKeyService/CreateAccessKey" => Probe::Refused(
+            unit(
+                w.server
+                    .access_keys(a)
+                    .create_access_key(iam::CreateAccessKeyRequest {
+                        request_id: new_request_id(),
+                        user_id: b_user,
+                        description: "intruder".into(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "USER_NOT_FOUND",
+        ),
+        "partner.iam.v1.AccessKeyService/ListAccessKeys" => {
+            let mut keys = w.server.access_keys(a);
+            let mine = ok(keys
+                .list_access_keys(iam::ListAccessKeysRequest::default())
+                .await);
+            assert!(
+                mine.access_keys
+                    .iter()
+                    .all(|k| k.partner_id == w.a_partner.partner_id),
+                "{mine:?}"
+            );
+            Probe::Refused(
+                unit(
+                    keys.list_access_keys(iam::ListAccessKeysRequest {
+                        user_id: b_user,
+                        ..Default::default()
+                    })
+                    .await,
+                ),
+                Code::NotFound,
+                "USER_NOT_FOUND",
+            )
+        }
+        "partner.iam.v1.AccessKeyService/DisableAccessKey" => Probe::Refused(
+            unit(
+                w.server
+                    .access_keys(a)
+                    .disable_access_key(iam::DisableAccessKeyRequest {
+                        request_id: new_request_id(),
+                        access_key_id: w.b_key.access_key_id.clone(),
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "ACCESS_KEY_NOT_FOUND",
+        ),
+        "partner.iam.v1.AccessKeyService/DeleteAccessKey" => Probe::Refused(
+            unit(
+                w.server
+                    .access_keys(a)
+                    .delete_access_key(iam::DeleteAccessKeyRequest {
+                        request_id: new_request_id(),
+                        access_key_id: w.b_key.access_key_id.clone(),
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "ACCESS_KEY_NOT_FOUND",
+        ),
         _ => return None,
     })
 }
@@ -273,12 +342,23 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
     let (a_partner, a_master) = server.register_partner(&admin, "alpha").await;
     let (b_partner, b_master) = server.register_partner(&admin, "beta").await;
     let (b_user, _) = server.create_user(&b_master, "beta.user").await;
+    let b_key = ok(server
+        .access_keys(&b_master)
+        .create_access_key(iam::CreateAccessKeyRequest {
+            request_id: new_request_id(),
+            user_id: b_user.user_id.clone(),
+            description: "beta's system".into(),
+        })
+        .await)
+    .access_key
+    .unwrap_or_else(|| panic!("no key"));
     let world = World {
         server,
         a_master,
         a_partner,
         b_partner,
         b_user,
+        b_key,
     };
 
     let mut missing = Vec::new();
@@ -322,6 +402,12 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         })
         .await);
     assert_eq!(b_user_now.user.as_ref(), Some(&world.b_user));
+    let b_keys = ok(world
+        .server
+        .access_keys(&b_master)
+        .list_access_keys(iam::ListAccessKeysRequest::default())
+        .await);
+    assert_eq!(b_keys.access_keys, [world.b_key.clone()]);
 }
 
 /// Forgets the answer, keeps the outcome.

@@ -1,6 +1,6 @@
 //! The authentication layer: one tower layer in front of every service. It
 //! lets through only the calls that need no token (health, reflection, login,
-//! refresh, JWKS), and for everything else verifies the bearer token and puts
+//! refresh, access-key exchange, JWKS), and for everything else verifies the bearer token and puts
 //! the [`Principal`](partner_kernel::principal::Principal) into the request
 //! extensions. Deny by default: a new RPC is authenticated unless it is added
 //! to the public list here.
@@ -22,11 +22,13 @@ const PUBLIC_PREFIXES: &[&str] = &[
     "/grpc.reflection.v1alpha.ServerReflection/",
 ];
 
-/// Exact paths open to everyone: signing in and the public keys. (The HTTP
+/// Exact paths open to everyone: signing in (password, refresh token or
+/// access key) and the public keys. (The HTTP
 /// JWKS document is answered before this layer, by the server's HTTP routes.)
 const PUBLIC_PATHS: &[&str] = &[
     "/partner.iam.v1.AuthService/Login",
     "/partner.iam.v1.AuthService/RefreshToken",
+    "/partner.iam.v1.AuthService/ExchangeAccessKey",
     "/partner.iam.v1.AuthService/GetJwks",
 ];
 
@@ -130,6 +132,7 @@ mod tests {
             "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
         ));
         assert!(is_public("/partner.iam.v1.AuthService/Login"));
+        assert!(is_public("/partner.iam.v1.AuthService/ExchangeAccessKey"));
         assert!(!is_public("/partner.iam.v1.AuthService/Logout"));
         assert!(!is_public("/partner.iam.v1.AuthService/LoginX"));
         assert!(!is_public("/partner.accounts.v1.PartnerService/GetPartner"));

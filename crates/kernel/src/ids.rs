@@ -114,6 +114,11 @@ define_id!(
     EventId,
     "evt"
 );
+define_id!(
+    /// An access key of a partner's system (the id half of an AK/SK pair).
+    AccessKeyId,
+    "ak"
+);
 
 #[cfg(test)]
 mod tests {

@@ -38,11 +38,19 @@ pub enum Permission {
     UsersDisable,
     /// Read the partner's own audit records.
     AuditRead,
+    /// Create access keys for the partner's users.
+    AccessKeysCreate,
+    /// List the partner's access keys (never their secrets).
+    AccessKeysRead,
+    /// Disable access keys.
+    AccessKeysDisable,
+    /// Delete access keys.
+    AccessKeysDelete,
 }
 
 impl Permission {
     /// Every permission, for catalogs and tests.
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 16] = [
         Self::PlatformPartnersRegister,
         Self::PlatformPartnersRead,
         Self::PlatformPartnersUpdate,
@@ -55,6 +63,10 @@ impl Permission {
         Self::UsersRead,
         Self::UsersDisable,
         Self::AuditRead,
+        Self::AccessKeysCreate,
+        Self::AccessKeysRead,
+        Self::AccessKeysDisable,
+        Self::AccessKeysDelete,
     ];
 
     /// The stable id, as shown to people and stored in roles.
@@ -72,6 +84,10 @@ impl Permission {
             Self::UsersRead => "users.read",
             Self::UsersDisable => "users.disable",
             Self::AuditRead => "audit.read",
+            Self::AccessKeysCreate => "access_keys.create",
+            Self::AccessKeysRead => "access_keys.read",
+            Self::AccessKeysDisable => "access_keys.disable",
+            Self::AccessKeysDelete => "access_keys.delete",
         }
     }
 
@@ -89,7 +105,11 @@ impl Permission {
             | Self::UsersCreate
             | Self::UsersRead
             | Self::UsersDisable
-            | Self::AuditRead => PermissionScope::Partner,
+            | Self::AuditRead
+            | Self::AccessKeysCreate
+            | Self::AccessKeysRead
+            | Self::AccessKeysDisable
+            | Self::AccessKeysDelete => PermissionScope::Partner,
         }
     }
 }

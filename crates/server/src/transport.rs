@@ -9,6 +9,7 @@ use http::header::HeaderName;
 use partner_api::accounts::v1::audit_service_server::AuditServiceServer;
 use partner_api::accounts::v1::partner_service_server::PartnerServiceServer;
 use partner_api::accounts::v1::user_service_server::UserServiceServer;
+use partner_api::iam::v1::access_key_service_server::AccessKeyServiceServer;
 use partner_api::iam::v1::auth_service_server::AuthServiceServer;
 use partner_api::iam::v1::signing_key_service_server::SigningKeyServiceServer;
 use partner_gateway::AuthLayer;
@@ -58,6 +59,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.accounts.v1.UserService",
     "partner.accounts.v1.AuditService",
     "partner.iam.v1.SigningKeyService",
+    "partner.iam.v1.AccessKeyService",
 ];
 
 /// How often each process rereads the signing keys, so a rotation or
@@ -108,6 +110,9 @@ pub async fn serve(
         .add_service(limited!(AuditServiceServer::new(app.accounts_api.clone())))
         .add_service(limited!(SigningKeyServiceServer::new(
             app.signing_keys_api.clone()
+        )))
+        .add_service(limited!(AccessKeyServiceServer::new(
+            app.access_keys_api.clone()
         )));
     let routes = builder.routes();
     let mut server = Server::builder()
