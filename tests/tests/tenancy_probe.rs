@@ -407,7 +407,7 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .access_keys(&b_master)
         .list_access_keys(iam::ListAccessKeysRequest::default())
         .await);
-    assert_eq!(b_keys.access_keys, [world.b_key.clone()]);
+    assert_eq!(b_keys.access_keys, std::slice::from_ref(&world.b_key));
 }
 
 /// Forgets the answer, keeps the outcome.
