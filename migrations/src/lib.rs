@@ -14,6 +14,8 @@ mod m20261125_000007_audit_records;
 mod m20261125_000008_outbox_events;
 mod m20261125_000009_roles;
 mod m20261125_000010_role_members;
+mod m20261125_000011_access_keys;
+mod m20261125_000012_auth_throttles;
 mod m20261125_000013_partner_account_facts;
 mod m20261125_000014_program_enrolments;
 mod m20261125_000015_invitations;
@@ -37,6 +39,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_outbox_events::Migration),
             Box::new(m20261125_000009_roles::Migration),
             Box::new(m20261125_000010_role_members::Migration),
+            Box::new(m20261125_000011_access_keys::Migration),
+            Box::new(m20261125_000012_auth_throttles::Migration),
             Box::new(m20261125_000013_partner_account_facts::Migration),
             Box::new(m20261125_000014_program_enrolments::Migration),
             Box::new(m20261125_000015_invitations::Migration),

@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use partner_api::accounts::v1 as accounts;
@@ -17,8 +18,10 @@ use partner_api::accounts::v1::reseller_service_client::ResellerServiceClient;
 use partner_api::accounts::v1::role_service_client::RoleServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
 use partner_api::iam::v1 as iam;
+use partner_api::iam::v1::access_key_service_client::AccessKeyServiceClient;
 use partner_api::iam::v1::auth_service_client::AuthServiceClient;
 use partner_api::iam::v1::signing_key_service_client::SigningKeyServiceClient;
+use partner_kernel::clock::{SharedClock, SystemClock, TestClock};
 use partner_server::config::{Config, LogFormat, Secret};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -180,8 +183,23 @@ impl TestServer {
         Self::start_on(db.clone(), |_| {}).await
     }
 
+    /// A server over a fresh database whose time is `clock`: a test moves it
+    /// forward instead of sleeping (lockouts, expiry).
+    pub async fn start_with_clock(clock: Arc<TestClock>) -> Self {
+        let db = TestDb::fresh().await;
+        Self::start_clocked(db, |_| {}, clock).await
+    }
+
     /// A server over `db`, with `tweak` applied to the test configuration.
     pub async fn start_on(db: TestDb, tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start_clocked(db, tweak, Arc::new(SystemClock)).await
+    }
+
+    async fn start_clocked(
+        db: TestDb,
+        tweak: impl FnOnce(&mut Config),
+        clock: SharedClock,
+    ) -> Self {
         init_logging();
         let mut config = test_config(&db);
         tweak(&mut config);
@@ -191,9 +209,15 @@ impl TestServer {
             .unwrap_or_else(|e| panic!("bind: {e}"));
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
         let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(partner_server::run(config, listener, grace, async {
-            let _ = rx.await;
-        }));
+        let handle = tokio::spawn(partner_server::run_with_clock(
+            config,
+            clock,
+            listener,
+            grace,
+            async {
+                let _ = rx.await;
+            },
+        ));
         let channel = Endpoint::from_shared(format!("http://{addr}"))
             .unwrap_or_else(|e| panic!("{e}"))
             .connect_lazy();
@@ -387,6 +411,14 @@ impl TestServer {
         token: &str,
     ) -> SigningKeyServiceClient<InterceptedService<Channel, Bearer>> {
         SigningKeyServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// `AccessKeyService` as the holder of `token`.
+    pub fn access_keys(
+        &self,
+        token: &str,
+    ) -> AccessKeyServiceClient<InterceptedService<Channel, Bearer>> {
+        AccessKeyServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     /// `AuthService` as the holder of `token`.

@@ -30,6 +30,7 @@ struct World {
     /// An operator invitation addressed to B, and its token.
     b_invitation: pb::Invitation,
     b_invitation_token: String,
+    b_key: iam::AccessKey,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -504,6 +505,74 @@ async fn probe(method: &str, w: &World) -> Option<Probe> {
             Code::NotFound,
             "ROLE_NOT_FOUND",
         ),
+        "partner.iam.v1.AuthService/ExchangeAccessKey" => Probe::NoTenantInput(
+            "a key id with its secret is a credential; wrong ones are ACCESS_KEY_INVALID",
+        ),
+        "partner.iam.v1.AccessKeyService/CreateAccessKey" => Probe::Refused(
+            unit(
+                w.server
+                    .access_keys(a)
+                    .create_access_key(iam::CreateAccessKeyRequest {
+                        request_id: new_request_id(),
+                        user_id: b_user,
+                        description: "intruder".into(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "USER_NOT_FOUND",
+        ),
+        "partner.iam.v1.AccessKeyService/ListAccessKeys" => {
+            let mut keys = w.server.access_keys(a);
+            let mine = ok(keys
+                .list_access_keys(iam::ListAccessKeysRequest::default())
+                .await);
+            assert!(
+                mine.access_keys
+                    .iter()
+                    .all(|k| k.partner_id == w.a_partner.partner_id),
+                "{mine:?}"
+            );
+            Probe::Refused(
+                unit(
+                    keys.list_access_keys(iam::ListAccessKeysRequest {
+                        user_id: b_user,
+                        ..Default::default()
+                    })
+                    .await,
+                ),
+                Code::NotFound,
+                "USER_NOT_FOUND",
+            )
+        }
+        "partner.iam.v1.AccessKeyService/DisableAccessKey" => Probe::Refused(
+            unit(
+                w.server
+                    .access_keys(a)
+                    .disable_access_key(iam::DisableAccessKeyRequest {
+                        request_id: new_request_id(),
+                        access_key_id: w.b_key.access_key_id.clone(),
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "ACCESS_KEY_NOT_FOUND",
+        ),
+        "partner.iam.v1.AccessKeyService/DeleteAccessKey" => Probe::Refused(
+            unit(
+                w.server
+                    .access_keys(a)
+                    .delete_access_key(iam::DeleteAccessKeyRequest {
+                        request_id: new_request_id(),
+                        access_key_id: w.b_key.access_key_id.clone(),
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "ACCESS_KEY_NOT_FOUND",
+        ),
         _ => return None,
     })
 }
@@ -548,6 +617,16 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .invite(&admin, pb::Program::SolutionProvider, &b_partner.partner_id)
         .await
         .unwrap_or_else(|e| panic!("invite beta: {e:?}"));
+    let b_key = ok(server
+        .access_keys(&b_master)
+        .create_access_key(iam::CreateAccessKeyRequest {
+            request_id: new_request_id(),
+            user_id: b_user.user_id.clone(),
+            description: "beta's system".into(),
+        })
+        .await)
+    .access_key
+    .unwrap_or_else(|| panic!("no key"));
     let world = World {
         server,
         a_master,
@@ -557,6 +636,7 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         b_role,
         b_invitation,
         b_invitation_token,
+        b_key,
     };
 
     let mut missing = Vec::new();
@@ -619,6 +699,12 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         Some(1),
         "B joined exactly its program"
     );
+    let b_keys = ok(world
+        .server
+        .access_keys(&b_master)
+        .list_access_keys(iam::ListAccessKeysRequest::default())
+        .await);
+    assert_eq!(b_keys.access_keys, std::slice::from_ref(&world.b_key));
 }
 
 /// Forgets the answer, keeps the outcome.

@@ -233,6 +233,25 @@ impl Accounts {
         }
     }
 
+    /// A user of `partner`, read through `conn` (another domain's transaction);
+    /// another partner's user is `UserNotFound`. With `lock`, the row stays
+    /// locked until that transaction ends, so the caller's rules about what
+    /// the user owns (such as a cap on its access keys) cannot be raced.
+    pub async fn user_in_partner(
+        &self,
+        conn: &impl sea_orm::ConnectionTrait,
+        partner: PartnerId,
+        id: UserId,
+        lock: bool,
+    ) -> Result<User, AccountsError> {
+        let row = if lock {
+            store::user_in_partner_for_update(conn, partner, id).await?
+        } else {
+            store::user_in_partner(conn, partner, id).await?
+        };
+        Ok(row.ok_or(AccountsError::UserNotFound)?.try_into()?)
+    }
+
     /// The current status of a caller, cached for a moment; `None` when the user
     /// no longer exists.
     pub async fn principal_status(

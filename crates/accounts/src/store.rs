@@ -28,6 +28,21 @@ pub async fn user_in_partner(
         .await
 }
 
+/// One user of one partner, locked until the transaction ends (PostgreSQL;
+/// SQLite's single writer already serialises), so that rules counting things
+/// the user owns cannot be raced past.
+pub async fn user_in_partner_for_update(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: UserId,
+) -> Result<Option<user::Model>, DbErr> {
+    users_of(partner)
+        .filter(user::Column::Id.eq(id.to_string()))
+        .lock_exclusive()
+        .one(conn)
+        .await
+}
+
 /// A page of one partner's users after `after`, oldest first.
 pub async fn list_users(
     conn: &impl ConnectionTrait,

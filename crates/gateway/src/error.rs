@@ -49,6 +49,33 @@ pub enum GatewayError {
         /// The key's current state.
         state: &'static str,
     },
+    /// No such access key, or another partner's.
+    #[error("access key not found")]
+    AccessKeyNotFound,
+    /// An exchange named an unknown key or gave the wrong secret (never says which).
+    #[error("invalid access key")]
+    AccessKeyInvalid,
+    /// An exchange gave the right secret of a disabled key.
+    #[error("access key disabled")]
+    AccessKeyDisabled,
+    /// The key is not in a state the verb applies to.
+    #[error("access key is {state}")]
+    AccessKeyStateConflict {
+        /// The key's current state.
+        state: &'static str,
+    },
+    /// The user already holds the most keys allowed.
+    #[error("user holds {limit} access keys")]
+    AccessKeyLimitReached {
+        /// The cap.
+        limit: u64,
+    },
+    /// Too many failed attempts on this username or key; refused unchecked.
+    #[error("too many failed attempts")]
+    TooManyFailedAttempts {
+        /// How long until the next attempt is checked.
+        retry_after: std::time::Duration,
+    },
     /// The password check could not run.
     #[error("password check: {0}")]
     PasswordCheck(String),
@@ -121,6 +148,36 @@ impl From<GatewayError> for Status {
                 ),
             )
             .with("state", state),
+            GatewayError::AccessKeyNotFound => Refusal::new(
+                Code::NotFound,
+                "ACCESS_KEY_NOT_FOUND",
+                "access key not found",
+            ),
+            GatewayError::AccessKeyInvalid => {
+                unauthenticated("ACCESS_KEY_INVALID", "invalid access key id or secret")
+            }
+            GatewayError::AccessKeyDisabled => {
+                unauthenticated("ACCESS_KEY_DISABLED", "the access key is disabled")
+            }
+            GatewayError::AccessKeyStateConflict { state } => Refusal::new(
+                Code::FailedPrecondition,
+                "ACCESS_KEY_STATE_CONFLICT",
+                format!("not allowed while the key is {state}"),
+            )
+            .with("state", state),
+            GatewayError::AccessKeyLimitReached { limit } => Refusal::new(
+                Code::FailedPrecondition,
+                "ACCESS_KEY_LIMIT_REACHED",
+                format!("the user already holds {limit} access keys; delete one first"),
+            )
+            .with("limit", limit.to_string()),
+            GatewayError::TooManyFailedAttempts { retry_after } => Refusal::new(
+                Code::ResourceExhausted,
+                "TOO_MANY_FAILED_ATTEMPTS",
+                "too many failed attempts; try again later",
+            )
+            .with("retry_after_seconds", retry_after.as_secs().to_string())
+            .retry_after(retry_after),
             GatewayError::Keys(detail) | GatewayError::PasswordCheck(detail) => {
                 Refusal::internal(&detail)
             }

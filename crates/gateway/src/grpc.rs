@@ -1,6 +1,7 @@
 //! `partner.iam.v1.AuthService`.
 
 use partner_api::iam::v1::{self as pb, auth_service_server::AuthService};
+use partner_kernel::ids::AccessKeyId;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::Violations;
 use tonic::{Request, Response, Status};
@@ -71,6 +72,26 @@ impl AuthService for AuthApi {
         let pb::LogoutRequest {} = req.into_inner();
         self.gateway.logout(&principal).await?;
         Ok(Response::new(pb::LogoutResponse {}))
+    }
+
+    async fn exchange_access_key(
+        &self,
+        req: Request<pb::ExchangeAccessKeyRequest>,
+    ) -> Result<Response<pb::ExchangeAccessKeyResponse>, Status> {
+        let pb::ExchangeAccessKeyRequest {
+            access_key_id,
+            secret,
+        } = req.into_inner();
+        let mut v = Violations::new();
+        let id = v.take("access_key_id", AccessKeyId::parse(&access_key_id));
+        v.check(
+            (1..=256).contains(&secret.len()),
+            "secret",
+            "1-256 characters",
+        );
+        let id = v.finish_with(id)?;
+        let answer = self.gateway.exchange_access_key(id, &secret).await?;
+        Ok(Response::new(answer))
     }
 
     async fn get_jwks(

@@ -148,6 +148,7 @@ mod tests {
         assert!(!is_public(
             "/partner.accounts.v1.ProgramService/AcceptInvitation"
         ));
+        assert!(is_public("/partner.iam.v1.AuthService/ExchangeAccessKey"));
         assert!(!is_public("/partner.iam.v1.AuthService/Logout"));
         assert!(!is_public("/partner.iam.v1.AuthService/LoginX"));
         assert!(!is_public("/partner.accounts.v1.PartnerService/GetPartner"));

@@ -1,11 +1,14 @@
 //! Identity: password hashing (Argon2id), signing keys and JWTs, login
-//! sessions with rotating refresh tokens, `AuthService`, and the tower layer
-//! that authenticates every RPC.
+//! sessions with rotating refresh tokens, access keys of partners' systems,
+//! brute-force throttling of credential checks, `AuthService`, and the tower
+//! layer that authenticates every RPC.
 //!
 //! The gateway decides *who* is calling; what they may do is the domains'
 //! business (`Principal::require`). It reads users through the accounts crate
 //! and never writes accounts tables.
 
+pub mod access_keys;
+pub mod access_keys_api;
 pub mod entity;
 pub mod error;
 pub mod grpc;
@@ -16,6 +19,7 @@ pub mod rotation;
 pub mod service;
 pub mod sessions;
 pub mod signing_keys_api;
+pub mod throttle;
 pub mod tokens;
 
 pub use error::GatewayError;

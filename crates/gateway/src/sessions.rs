@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use partner_kernel::cache::TtlCache;
 use partner_kernel::db::Db;
-use partner_kernel::ids::{PartnerId, SessionId, UserId};
+use partner_kernel::ids::{AccessKeyId, PartnerId, SessionId, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
@@ -77,20 +77,9 @@ impl Sessions {
         partner: Option<PartnerId>,
         now: DateTime<Utc>,
     ) -> Result<(SessionId, IssuedRefresh), GatewayError> {
-        let id = SessionId::generate();
         let expires_at = now + self.lifetime;
         let tx = self.db.begin_write().await?;
-        session::ActiveModel {
-            id: Set(id.to_string()),
-            partner_id: Set(partner.map(|p| p.to_string())),
-            user_id: Set(user.to_string()),
-            state: Set(ACTIVE.to_owned()),
-            created_at: Set(now),
-            expires_at: Set(expires_at),
-            revoked_at: Set(None),
-        }
-        .insert(&*tx)
-        .await?;
+        let id = insert_session(&*tx, user, partner, None, now, expires_at).await?;
         let refresh = insert_refresh(&*tx, id, partner, now, expires_at).await?;
         tx.commit().await?;
         Ok((id, refresh))
@@ -167,6 +156,12 @@ impl Sessions {
         Ok(())
     }
 
+    /// Forgets every cached answer, after a change made outside
+    /// [`Sessions::revoke`] (revoking an access key's sessions).
+    pub fn forget_cached(&self) {
+        self.active.invalidate_all();
+    }
+
     /// The user of a session that is active now (cached for a moment);
     /// `None` when it is revoked, expired or unknown.
     pub async fn active_user(
@@ -186,6 +181,50 @@ impl Sessions {
         self.active.put(id, user);
         Ok(user)
     }
+}
+
+/// Inserts an active session of `user`, tied to `access_key` when it was
+/// opened by exchanging one.
+pub(crate) async fn insert_session(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    partner: Option<PartnerId>,
+    access_key: Option<AccessKeyId>,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<SessionId, GatewayError> {
+    let id = SessionId::generate();
+    session::ActiveModel {
+        id: Set(id.to_string()),
+        partner_id: Set(partner.map(|p| p.to_string())),
+        user_id: Set(user.to_string()),
+        state: Set(ACTIVE.to_owned()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        access_key_id: Set(access_key.map(|k| k.to_string())),
+    }
+    .insert(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Revokes every active session opened with `access_key`, inside the caller's
+/// transaction. The caller clears the cache ([`Sessions::forget_cached`])
+/// after committing.
+pub(crate) async fn revoke_for_access_key(
+    conn: &impl ConnectionTrait,
+    access_key: AccessKeyId,
+    now: DateTime<Utc>,
+) -> Result<u64, GatewayError> {
+    Ok(session::Entity::update_many()
+        .col_expr(session::Column::State, Expr::value(REVOKED))
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::AccessKeyId.eq(access_key.to_string()))
+        .filter(session::Column::State.eq(ACTIVE))
+        .exec(conn)
+        .await?
+        .rows_affected)
 }
 
 async fn insert_refresh(

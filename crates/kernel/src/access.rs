@@ -86,6 +86,32 @@ pub const RULES: &[Rule] = &[
     rule("partner.iam.v1.AuthService/RefreshToken", Public, SignIn),
     rule("partner.iam.v1.AuthService/Logout", Authenticated, SignIn),
     rule("partner.iam.v1.AuthService/GetJwks", Public, Read),
+    rule(
+        "partner.iam.v1.AuthService/ExchangeAccessKey",
+        Public,
+        SignIn,
+    ),
+    // partner.iam.v1.AccessKeyService
+    rule(
+        "partner.iam.v1.AccessKeyService/CreateAccessKey",
+        AnyOf(&[P::AccessKeysCreate]),
+        Write,
+    ),
+    rule(
+        "partner.iam.v1.AccessKeyService/ListAccessKeys",
+        AnyOf(&[P::AccessKeysRead]),
+        Read,
+    ),
+    rule(
+        "partner.iam.v1.AccessKeyService/DisableAccessKey",
+        AnyOf(&[P::AccessKeysDisable]),
+        Write,
+    ),
+    rule(
+        "partner.iam.v1.AccessKeyService/DeleteAccessKey",
+        AnyOf(&[P::AccessKeysDelete]),
+        Write,
+    ),
     // partner.iam.v1.SigningKeyService
     rule(
         "partner.iam.v1.SigningKeyService/ListSigningKeys",

@@ -41,6 +41,7 @@ pub struct Refusal {
     message: String,
     metadata: Vec<(String, String)>,
     violations: Vec<FieldViolation>,
+    retry_after: Option<std::time::Duration>,
 }
 
 impl Refusal {
@@ -52,6 +53,7 @@ impl Refusal {
             message: message.into(),
             metadata: Vec::new(),
             violations: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -84,6 +86,12 @@ impl Refusal {
         )
     }
 
+    /// Adds a `google.rpc.RetryInfo` saying when trying again may succeed.
+    pub fn retry_after(mut self, delay: std::time::Duration) -> Self {
+        self.retry_after = Some(delay);
+        self
+    }
+
     /// Adds an ErrorInfo metadata entry.
     pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
         self.metadata.push((key.to_owned(), value.into()));
@@ -101,6 +109,9 @@ impl From<Refusal> for Status {
         let mut details = ErrorDetails::with_error_info(r.reason, ERROR_DOMAIN, metadata);
         for v in r.violations {
             details.add_bad_request_violation(v.field, v.description);
+        }
+        if let Some(delay) = r.retry_after {
+            details.set_retry_info(Some(delay));
         }
         Status::with_error_details(r.code, r.message, details)
     }

@@ -124,6 +124,11 @@ define_id!(
     InvitationId,
     "inv"
 );
+define_id!(
+    /// An access key of a partner's system (the id half of an AK/SK pair).
+    AccessKeyId,
+    "ak"
+);
 
 #[cfg(test)]
 mod tests {

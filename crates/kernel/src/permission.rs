@@ -82,6 +82,10 @@ permissions! {
     InvitationsRevoke => ("invitations.revoke", Partner, "accounts", "Revoke invitations the partner sent."),
     ResellersRead => ("resellers.read", Partner, "accounts", "List the partner's resellers."),
     ResellersManage => ("resellers.manage", Partner, "accounts", "Suspend and restore reseller links."),
+    AccessKeysCreate => ("access_keys.create", Partner, "iam", "Create access keys for the partner's users."),
+    AccessKeysRead => ("access_keys.read", Partner, "iam", "List the partner's access keys (never their secrets)."),
+    AccessKeysDisable => ("access_keys.disable", Partner, "iam", "Disable access keys."),
+    AccessKeysDelete => ("access_keys.delete", Partner, "iam", "Delete access keys."),
 }
 
 impl Permission {

@@ -7,6 +7,7 @@ use base64::Engine;
 use partner_accounts::Accounts;
 use partner_accounts::grpc::AccountsApi;
 use partner_accounts::password::Passwords;
+use partner_gateway::access_keys_api::AccessKeysApi;
 use partner_gateway::grpc::AuthApi;
 use partner_gateway::keys::Keys;
 use partner_gateway::password::{Argon2Hasher, Argon2Params};
@@ -44,6 +45,7 @@ pub struct App {
     pub accounts_api: AccountsApi,
     pub auth_api: AuthApi,
     pub signing_keys_api: SigningKeysApi,
+    pub access_keys_api: AccessKeysApi,
 }
 
 /// Connects to the database and runs the migrations.
@@ -70,9 +72,18 @@ fn create_sqlite_parent(url: &str) -> std::io::Result<()> {
     }
 }
 
-/// Builds the application over a migrated database.
+/// Builds the application over a migrated database, on the system clock.
 pub async fn build(config: &Config, db: Db) -> Result<App, StartError> {
-    let clock: SharedClock = Arc::new(SystemClock);
+    build_with_clock(config, db, Arc::new(SystemClock)).await
+}
+
+/// Builds the application on `clock`: tests pass a `TestClock` to move time
+/// (token expiry, sign-in lockouts) without waiting.
+pub async fn build_with_clock(
+    config: &Config,
+    db: Db,
+    clock: SharedClock,
+) -> Result<App, StartError> {
     let now = clock.now();
     let setup = |e: &dyn std::fmt::Display| StartError::Setup(e.to_string());
     let page_key = secrets::load_or_create(&db, "page_tokens", now)
@@ -94,7 +105,7 @@ pub async fn build(config: &Config, db: Db) -> Result<App, StartError> {
         db.clone(),
         clock.clone(),
         passwords,
-        PageTokens::new(page_key),
+        PageTokens::new(page_key.clone()),
     );
     bootstrap_operator(config, &accounts).await?;
     let keys = Arc::new(
@@ -113,9 +124,14 @@ pub async fn build(config: &Config, db: Db) -> Result<App, StartError> {
         fingerprint_key.clone(),
     );
     let gateway = Gateway::new(accounts.clone(), keys, clock, lifetimes, db.clone());
+    let access_keys_api = AccessKeysApi::new(
+        gateway.access_keys(PageTokens::new(page_key)),
+        fingerprint_key.clone(),
+    );
     Ok(App {
         db,
         signing_keys_api,
+        access_keys_api,
         accounts_api: AccountsApi::new(accounts, fingerprint_key),
         auth_api: AuthApi::new(gateway.clone()),
         gateway,

@@ -13,8 +13,10 @@ pub mod request_id;
 pub mod transport;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
+use partner_kernel::clock::{SharedClock, SystemClock};
 use tokio::net::TcpListener;
 
 pub use app::{App, StartError};
@@ -27,8 +29,20 @@ pub async fn run(
     grace: Duration,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), StartError> {
+    run_with_clock(config, Arc::new(SystemClock), listener, grace, shutdown).await
+}
+
+/// [`run`] on `clock` instead of the system clock (tests move time with a
+/// `TestClock`).
+pub async fn run_with_clock(
+    config: Config,
+    clock: SharedClock,
+    listener: TcpListener,
+    grace: Duration,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), StartError> {
     let db = app::connect_and_migrate(&config).await?;
-    let app = app::build(&config, db).await?;
+    let app = app::build_with_clock(&config, db, clock).await?;
     let timeout = Duration::from_secs(u64::from(config.request_timeout_secs));
     tracing::info!(addr = %listener.local_addr()?, "serving gRPC, gRPC-Web and HTTP");
     transport::serve(app, listener, timeout, grace, shutdown).await

@@ -12,6 +12,7 @@ use partner_api::accounts::v1::program_service_server::ProgramServiceServer;
 use partner_api::accounts::v1::reseller_service_server::ResellerServiceServer;
 use partner_api::accounts::v1::role_service_server::RoleServiceServer;
 use partner_api::accounts::v1::user_service_server::UserServiceServer;
+use partner_api::iam::v1::access_key_service_server::AccessKeyServiceServer;
 use partner_api::iam::v1::auth_service_server::AuthServiceServer;
 use partner_api::iam::v1::signing_key_service_server::SigningKeyServiceServer;
 use partner_gateway::AuthLayer;
@@ -64,6 +65,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.accounts.v1.ProgramService",
     "partner.accounts.v1.ResellerService",
     "partner.iam.v1.SigningKeyService",
+    "partner.iam.v1.AccessKeyService",
 ];
 
 /// How often each process rereads the signing keys, so a rotation or
@@ -121,6 +123,9 @@ pub async fn serve(
         )))
         .add_service(limited!(SigningKeyServiceServer::new(
             app.signing_keys_api.clone()
+        )))
+        .add_service(limited!(AccessKeyServiceServer::new(
+            app.access_keys_api.clone()
         )));
     let routes = builder.routes();
     let mut server = Server::builder()

@@ -63,7 +63,7 @@ impl SystemRole {
             Self::Sales => "Reads the partner profile, its users, programs and resellers.",
             Self::Finance => "Reads the partner profile, programs and the audit trail.",
             Self::Operations => {
-                "Manages users and reseller links; reads roles, invitations and the audit trail."
+                "Manages users, access keys and reseller links; reads roles, invitations and the audit trail."
             }
             Self::ReadOnly => "Reads everything the partner can see; changes nothing.",
         }
@@ -102,6 +102,10 @@ impl SystemRole {
                 P::InvitationsRead,
                 P::ResellersRead,
                 P::ResellersManage,
+                P::AccessKeysCreate,
+                P::AccessKeysRead,
+                P::AccessKeysDisable,
+                P::AccessKeysDelete,
             ]
             .into_iter()
             .collect(),
