@@ -436,3 +436,49 @@ async fn keys_stay_in_their_tenant_and_are_capped() {
     // Alpha sees none of them.
     assert!(list(&server, &a_master).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_key_token_holds_its_users_permissions_as_they_change() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (_, master) = server.register_partner(&admin, "keyroles").await;
+    let (user, _) = server.user_with_role(&master, "key.sales", "SALES").await;
+    let (key, secret) = create_key(&server, &master, &user.user_id).await;
+    let token = exchange(&server, &key.access_key_id, &secret)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+
+    // SALES reads users but creates none.
+    ok(server
+        .users(&token)
+        .list_users(accounts::ListUsersRequest::default())
+        .await);
+    let create = server
+        .users(&token)
+        .create_user(accounts::CreateUserRequest {
+            request_id: new_request_id(),
+            username: "made.by.key".into(),
+            password: USER_PASSWORD.into(),
+            ..Default::default()
+        })
+        .await;
+    assert_refused(create, Code::PermissionDenied, "MISSING_PERMISSION");
+
+    // Taking the role away applies to the key's live token on its next call.
+    ok(server
+        .roles(&master)
+        .unassign_role(accounts::UnassignRoleRequest {
+            request_id: new_request_id(),
+            role_id: "SALES".into(),
+            user_id: user.user_id.clone(),
+        })
+        .await);
+    assert_refused(
+        server
+            .users(&token)
+            .list_users(accounts::ListUsersRequest::default())
+            .await,
+        Code::PermissionDenied,
+        "MISSING_PERMISSION",
+    );
+}

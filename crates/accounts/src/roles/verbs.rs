@@ -165,7 +165,7 @@ impl Accounts {
         let partner = p.require_partner(Permission::RolesRead)?;
         let conn = self.db().conn();
         load_role(conn, partner, r).await?;
-        let scope = PageScope::new("ListRoleMembers", &partner.to_string()).filter("role", &r.id());
+        let scope = PageScope::new("ListRoleMembers", &partner.to_string()).filter("role", r.id());
         let after = self
             .pages()
             .decode(&scope, &page.token, self.clock().now())?;
