@@ -18,14 +18,15 @@ use partner_kernel::principal::{Actor, Principal};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbErr, Set, SqlErr};
 use uuid::Uuid;
 
-use crate::entity::{partner, program_enrolment, reseller_link};
+use crate::entity::{program_enrolment, reseller_link};
 use crate::error::{AccountsError, Ineligibility};
 use crate::invitations::{refuse_settled, token_hash};
-use crate::model::{EnterpriseMembership, Partner, PartnerState};
+use crate::model::{EnterpriseMembership, Partner};
+use crate::partners::{PartnerRows, create_partner_with_master};
 use crate::program::{BusinessInfo, Enrolment, Invitation, InvitationState, Program};
+use crate::program_store;
 use crate::resellers::LinkState;
-use crate::service::{Accounts, insert_user, load_partner};
-use crate::{program_store, store};
+use crate::service::{Accounts, load_partner};
 
 /// Full name of the public sign-up method (for its idempotency key and audit).
 pub const SIGN_UP: &str = "partner.accounts.v1.ProgramService/SignUpWithInvitation";
@@ -124,54 +125,15 @@ impl Accounts {
         let response = idempotency::run_as(self.db(), &caller, &m, fingerprint, move |tx| {
             Box::pin(async move {
                 let invitation = open_invitation(tx, &hash, None, mm.now).await?;
-                if store::username_taken(tx, &cmd.master_username).await? {
-                    return Err(AccountsError::UsernameTaken);
-                }
-                let partner: Partner = partner::ActiveModel {
-                    partner_id: Set(partner_id.to_string()),
-                    display_name: Set(cmd.business.company_name.clone()),
-                    contact_email: Set(cmd.contact_email.clone()),
-                    state: Set(PartnerState::Active.as_str().to_owned()),
-                    master_user_id: Set(master_id.to_string()),
-                    suspend_reason: Set(None),
-                    created_at: Set(mm.now),
-                    updated_at: Set(mm.now),
-                    in_arrears: Set(false),
-                    enterprise_membership: Set(EnterpriseMembership::None.as_str().to_owned()),
-                    has_credit_account: Set(false),
-                }
-                .insert(tx)
-                .await?
-                .try_into()?;
-                let master = insert_user(
-                    tx,
+                let rows = PartnerRows {
+                    partner_id,
                     master_id,
-                    Some(partner_id),
-                    &cmd.master_username,
-                    &cmd.master_username,
-                    &cmd.contact_email,
+                    display_name: cmd.business.company_name.clone(),
+                    contact_email: cmd.contact_email.clone(),
+                    master_username: cmd.master_username.clone(),
                     password_hash,
-                    true,
-                    mm.now,
-                )
-                .await?;
-                let entry = AuditEntry {
-                    partner_id: Some(partner_id),
-                    resource_id: partner_id.to_string(),
-                    after: Some(partner.audit_summary()),
-                    ..AuditEntry::default()
                 };
-                audit::record(tx, &mm, entry).await?;
-                let event = Event {
-                    partner_id: Some(partner_id),
-                    event_type: "partner.registered",
-                    resource_id: partner_id.to_string(),
-                    payload: serde_json::json!({
-                        "partner_id": partner_id.to_string(),
-                        "state": partner.state.as_str(),
-                    }),
-                };
-                outbox::append(tx, &mm, event).await?;
+                let (partner, master) = create_partner_with_master(tx, &mm, rows).await?;
                 join(tx, &mm, &invitation, &partner, &cmd.business).await?;
                 Ok(pb::SignUpWithInvitationResponse {
                     partner: Some(load_partner(tx, partner_id).await?.to_proto()),

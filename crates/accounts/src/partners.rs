@@ -9,11 +9,11 @@ use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::PageScope;
 use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
 
 use crate::entity::partner;
 use crate::error::AccountsError;
-use crate::model::{EnterpriseMembership, Partner, PartnerState};
+use crate::model::{EnterpriseMembership, Partner, PartnerState, User};
 use crate::service::{Accounts, Page, PageRequest, insert_user, load_partner, with_programs};
 use crate::store;
 
@@ -59,48 +59,19 @@ impl Accounts {
         let mm = m.clone();
         idempotency::run(self.db(), &m, fingerprint, move |tx| {
             Box::pin(async move {
-                if store::username_taken(tx, &cmd.master_username).await? {
-                    return Err(AccountsError::UsernameTaken);
-                }
-                let partner_id = PartnerId::generate();
-                let master_id = UserId::generate();
-                let partner: Partner = partner::ActiveModel {
-                    partner_id: Set(partner_id.to_string()),
-                    display_name: Set(cmd.display_name),
-                    contact_email: Set(cmd.contact_email.clone()),
-                    state: Set(PartnerState::Active.as_str().to_owned()),
-                    master_user_id: Set(master_id.to_string()),
-                    suspend_reason: Set(None),
-                    created_at: Set(mm.now),
-                    updated_at: Set(mm.now),
-                    in_arrears: Set(false),
-                    enterprise_membership: Set(EnterpriseMembership::None.as_str().to_owned()),
-                    has_credit_account: Set(false),
-                }
-                .insert(tx)
-                .await?
-                .try_into()?;
-                let master = insert_user(
+                let (partner, master) = create_partner_with_master(
                     tx,
-                    master_id,
-                    Some(partner_id),
-                    &cmd.master_username,
-                    &cmd.master_username,
-                    &cmd.contact_email,
-                    hash,
-                    true,
-                    mm.now,
+                    &mm,
+                    PartnerRows {
+                        partner_id: PartnerId::generate(),
+                        master_id: UserId::generate(),
+                        display_name: cmd.display_name,
+                        contact_email: cmd.contact_email,
+                        master_username: cmd.master_username,
+                        password_hash: hash,
+                    },
                 )
                 .await?;
-                let entry = AuditEntry {
-                    partner_id: Some(partner_id),
-                    resource_id: partner_id.to_string(),
-                    after: Some(partner.audit_summary()),
-                    ..AuditEntry::default()
-                };
-                audit::record(tx, &mm, entry).await?;
-                let event = partner_event(&partner, "partner.registered");
-                outbox::append(tx, &mm, event).await?;
                 Ok(pb::RegisterPartnerResponse {
                     partner: Some(partner.to_proto()),
                     master_user: Some(master.to_proto()),
@@ -294,6 +265,66 @@ impl Accounts {
         self.invalidate();
         response
     }
+}
+
+/// What a new partner and its master user are made of.
+pub(crate) struct PartnerRows {
+    pub partner_id: PartnerId,
+    pub master_id: UserId,
+    pub display_name: String,
+    pub contact_email: String,
+    pub master_username: String,
+    pub password_hash: String,
+}
+
+/// Creates an ACTIVE partner and its master user inside `tx`, with the audit
+/// record and the `partner.registered` event: registration by the operator
+/// and sign-up by invitation both start here.
+pub(crate) async fn create_partner_with_master(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    rows: PartnerRows,
+) -> Result<(Partner, User), AccountsError> {
+    if store::username_taken(tx, &rows.master_username).await? {
+        return Err(AccountsError::UsernameTaken);
+    }
+    let partner: Partner = partner::ActiveModel {
+        partner_id: Set(rows.partner_id.to_string()),
+        display_name: Set(rows.display_name),
+        contact_email: Set(rows.contact_email.clone()),
+        state: Set(PartnerState::Active.as_str().to_owned()),
+        master_user_id: Set(rows.master_id.to_string()),
+        suspend_reason: Set(None),
+        created_at: Set(m.now),
+        updated_at: Set(m.now),
+        in_arrears: Set(false),
+        enterprise_membership: Set(EnterpriseMembership::None.as_str().to_owned()),
+        has_credit_account: Set(false),
+    }
+    .insert(tx)
+    .await?
+    .try_into()?;
+    let master = insert_user(
+        tx,
+        rows.master_id,
+        Some(rows.partner_id),
+        &rows.master_username,
+        &rows.master_username,
+        &rows.contact_email,
+        rows.password_hash,
+        true,
+        m.now,
+    )
+    .await?;
+    let entry = AuditEntry {
+        partner_id: Some(rows.partner_id),
+        resource_id: rows.partner_id.to_string(),
+        after: Some(partner.audit_summary()),
+        ..AuditEntry::default()
+    };
+    audit::record(tx, m, entry).await?;
+    outbox::append(tx, m, partner_event(&partner, "partner.registered")).await?;
+    Ok((partner, master))
 }
 
 fn partner_event(p: &Partner, event_type: &'static str) -> Event {
