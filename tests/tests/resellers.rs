@@ -266,19 +266,41 @@ async fn a_distributor_acts_for_its_active_reseller_and_the_audit_says_so() {
     assert_eq!(record.actor_user_id, dist.master_user_id);
     // A change for itself names no one acted for.
     let (_, _) = server.create_user(&dist_master, "dist.staff").await;
+    let creations = |partner_id: &str| pb::ListAuditRecordsRequest {
+        method: "partner.accounts.v1.UserService/CreateUser".into(),
+        partner_id: partner_id.into(),
+        ..Default::default()
+    };
+    // The distributor's trail holds both: its own change, and the one it made
+    // for its reseller (which it can see there, though it belongs to the reseller).
     let mine = ok(server
         .audit(&dist_master)
-        .list_audit_records(pb::ListAuditRecordsRequest {
-            method: "partner.accounts.v1.UserService/CreateUser".into(),
-            ..Default::default()
-        })
-        .await);
+        .list_audit_records(creations(""))
+        .await)
+    .audit_records;
+    let acted_for: Vec<_> = mine
+        .iter()
+        .map(|r| r.acting_for_partner_id.as_str())
+        .collect();
+    assert_eq!(acted_for, ["", shop.partner_id.as_str()], "{mine:?}");
+    // Naming its own id leaves the acting-for record out.
+    let own_only = ok(server
+        .audit(&dist_master)
+        .list_audit_records(creations(&dist.partner_id))
+        .await)
+    .audit_records;
+    assert_eq!(own_only.len(), 1, "{own_only:?}");
+    assert!(own_only[0].acting_for_partner_id.is_empty());
+    // The reseller's trail does not show the distributor's own changes.
+    let theirs = ok(server
+        .audit(&shop_master)
+        .list_audit_records(creations(""))
+        .await)
+    .audit_records;
     assert!(
-        mine.audit_records
-            .iter()
-            .all(|r| r.acting_for_partner_id.is_empty())
+        theirs.iter().all(|r| r.partner_id == shop.partner_id),
+        "{theirs:?}"
     );
-    assert_eq!(mine.audit_records.len(), 1);
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! Reading the audit trail. Records are written by every domain through
 //! `partner_kernel::audit`; this module lists them, newest first, scoped to
-//! the caller's partner unless the caller is the operator.
+//! the caller's partner unless the caller is the operator. A partner's trail
+//! also holds what its own users did while acting for one of its resellers:
+//! those records belong to the reseller, but the distributor made them.
 
 use chrono::{DateTime, Utc};
 use partner_kernel::entity::audit_record;
@@ -8,7 +10,7 @@ use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::page::PageScope;
 use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::error::AccountsError;
 use crate::service::{Accounts, Page, PageRequest};
@@ -26,22 +28,27 @@ pub struct AuditFilter {
 
 impl Accounts {
     /// Lists audit records: the operator any partner's (or all), a partner
-    /// only its own; another partner's id is NOT_FOUND.
+    /// its own plus those its users made acting for its resellers (or, when
+    /// it names its own id, only its own); another partner's id is NOT_FOUND.
     pub async fn list_audit_records(
         &self,
         p: &Principal,
-        mut filter: AuditFilter,
+        filter: AuditFilter,
         page: PageRequest,
     ) -> Result<Page<audit_record::Model>, AccountsError> {
+        // For a partner listing without a partner filter: its own records
+        // and its acting-for records.
+        let mut own_and_acted_for = None;
         let tenant = if p.is_operator() {
             p.require(Permission::PlatformAuditRead)?;
             "platform".to_owned()
         } else {
             let own = p.require_partner(Permission::AuditRead)?;
-            if filter.partner_id.is_some_and(|asked| asked != own) {
-                return Err(AccountsError::PartnerNotFound);
+            match filter.partner_id {
+                Some(asked) if asked != own => return Err(AccountsError::PartnerNotFound),
+                Some(_) => {}
+                None => own_and_acted_for = Some(own),
             }
-            filter.partner_id = Some(own);
             own.to_string()
         };
         let text = |o: &Option<String>| o.clone().unwrap_or_default();
@@ -67,6 +74,18 @@ impl Accounts {
             .decode(&scope, &page.token, self.clock().now())?;
 
         let mut q = audit_record::Entity::find();
+        if let Some(own) = own_and_acted_for {
+            let own = own.to_string();
+            q = q.filter(
+                Condition::any()
+                    .add(audit_record::Column::PartnerId.eq(own.clone()))
+                    .add(
+                        Condition::all()
+                            .add(audit_record::Column::ActorPartnerId.eq(own))
+                            .add(audit_record::Column::ActingForPartnerId.is_not_null()),
+                    ),
+            );
+        }
         if let Some(partner) = filter.partner_id {
             q = q.filter(audit_record::Column::PartnerId.eq(partner.to_string()));
         }
