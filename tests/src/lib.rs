@@ -669,24 +669,41 @@ pub fn violated_fields(status: &Status) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Every RPC of the platform (`package.Service/Method`), from the service
-/// descriptors compiled into the API crate, sorted.
-pub fn every_rpc() -> Vec<String> {
+/// Every service of the platform (`package.Service`) with its method names,
+/// from the descriptors compiled into the API crate, sorted by service.
+fn partner_services() -> Vec<(String, Vec<String>)> {
     use prost::Message;
     let set = prost_types::FileDescriptorSet::decode(partner_api::FILE_DESCRIPTOR_SET)
         .unwrap_or_else(|e| panic!("{e}"));
     let mut out = Vec::new();
-    for file in set.file {
-        let package = file.package().to_owned();
-        if !package.starts_with("partner.") {
-            continue;
-        }
+    for file in set
+        .file
+        .iter()
+        .filter(|f| f.package().starts_with("partner."))
+    {
         for service in &file.service {
-            for method in &service.method {
-                out.push(format!("{package}.{}/{}", service.name(), method.name()));
-            }
+            let methods = service.method.iter().map(|m| m.name().to_owned());
+            out.push((
+                format!("{}.{}", file.package(), service.name()),
+                methods.collect(),
+            ));
         }
     }
+    out.sort();
+    out
+}
+
+/// Every service of the platform (`package.Service`), sorted.
+pub fn every_service() -> Vec<String> {
+    partner_services().into_iter().map(|(s, _)| s).collect()
+}
+
+/// Every RPC of the platform (`package.Service/Method`), sorted.
+pub fn every_rpc() -> Vec<String> {
+    let mut out: Vec<String> = partner_services()
+        .into_iter()
+        .flat_map(|(service, methods)| methods.into_iter().map(move |m| format!("{service}/{m}")))
+        .collect();
     out.sort();
     out
 }
