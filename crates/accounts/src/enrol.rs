@@ -106,20 +106,14 @@ impl Accounts {
         let partner_id = PartnerId::generate();
         let master_id = UserId::generate();
         // The new master is the actor of its own sign-up.
-        let m = Mutation {
-            principal: Principal {
-                user_id: master_id,
-                session_id: SessionId::generate(),
-                actor: Actor::PartnerMaster(partner_id),
-                permissions: Actor::PartnerMaster(partner_id)
-                    .fixed_permissions()
-                    .unwrap_or_default(),
-            },
-            method: SIGN_UP,
-            request_id,
-            now,
-            acting_for: None,
+        let actor = Actor::PartnerMaster(partner_id);
+        let principal = Principal {
+            user_id: master_id,
+            session_id: SessionId::generate(),
+            actor,
+            permissions: actor.fixed_permissions().unwrap_or_default(),
         };
+        let m = Mutation::new(principal, SIGN_UP, request_id, now);
         let mm = m.clone();
         let caller = invitation_id.to_string();
         let response = idempotency::run_as(self.db(), &caller, &m, fingerprint, move |tx| {

@@ -10,7 +10,6 @@ use std::time::Duration;
 use partner_kernel::cache::TtlCache;
 use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
-use partner_kernel::error::KernelError;
 use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::page::{PageScope, PageTokens};
 use partner_kernel::permission::PermissionSet;
@@ -54,30 +53,7 @@ pub struct LoginCandidate {
     pub partner_state: Option<PartnerState>,
 }
 
-/// A page of results.
-#[derive(Debug)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_page_token: String,
-}
-
-impl<M> Page<M> {
-    /// Converts every item, keeping the token.
-    pub fn try_map<T>(
-        self,
-        convert: impl Fn(M) -> Result<T, KernelError>,
-    ) -> Result<Page<T>, KernelError> {
-        let items = self
-            .items
-            .into_iter()
-            .map(convert)
-            .collect::<Result<_, _>>()?;
-        Ok(Page {
-            items,
-            next_page_token: self.next_page_token,
-        })
-    }
-}
+pub use partner_kernel::page::Page;
 
 /// A list request after parsing.
 #[derive(Debug)]
@@ -191,21 +167,12 @@ impl Accounts {
     /// Cuts one page from `size + 1` rows and signs the token of the next.
     pub(crate) fn paginate<M>(
         &self,
-        mut rows: Vec<M>,
+        rows: Vec<M>,
         size: u64,
         scope: &PageScope,
         key: impl Fn(&M) -> String,
     ) -> Page<M> {
-        let more = rows.len() as u64 > size;
-        rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
-        let next_page_token = match (more, rows.last()) {
-            (true, Some(last)) => self.pages.encode(scope, &key(last), self.clock.now()),
-            _ => String::new(),
-        };
-        Page {
-            items: rows,
-            next_page_token,
-        }
+        self.pages.cut(rows, size, scope, self.clock.now(), key)
     }
 
     /// The user signing in as `username`, if any.
@@ -345,10 +312,14 @@ pub(crate) async fn with_programs(
         .into_iter()
         .map(Partner::try_from)
         .collect::<Result<Vec<_>, _>>()?;
+    let position: std::collections::HashMap<String, usize> = partners
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.to_string(), i))
+        .collect();
     for e in enrolments {
-        let owner = e.partner_id.clone();
-        if let Some(p) = partners.iter_mut().find(|p| p.id.to_string() == owner) {
-            p.programs.push(Enrolment::try_from(e)?);
+        if let Some(&i) = position.get(&e.partner_id) {
+            partners[i].programs.push(Enrolment::try_from(e)?);
         }
     }
     Ok(partners)

@@ -32,13 +32,7 @@ impl AccessKeysApi {
     }
 
     fn mutation(&self, principal: Principal, method: &'static str, request_id: Uuid) -> Mutation {
-        Mutation {
-            principal,
-            method,
-            request_id,
-            now: self.keys.clock().now(),
-            acting_for: None,
-        }
+        Mutation::new(principal, method, request_id, self.keys.clock().now())
     }
 }
 
@@ -104,10 +98,7 @@ impl AccessKeyService for AccessKeysApi {
             user_id,
         } = req.into_inner();
         let mut v = Violations::new();
-        let size = v.take(
-            "page_size",
-            page_size(size).map_err(|_| "must not be negative"),
-        );
+        let size = v.take("page_size", page_size(size));
         let user_id = v.take("user_id", optional_user(&user_id));
         let (size, user_id) = v.finish_with(size.zip(user_id))?;
         let page = self
@@ -115,7 +106,7 @@ impl AccessKeyService for AccessKeysApi {
             .list(&principal, user_id, size, &page_token)
             .await?;
         Ok(Response::new(pb::ListAccessKeysResponse {
-            access_keys: page.keys.iter().map(access_keys::to_proto).collect(),
+            access_keys: page.items.iter().map(access_keys::to_proto).collect(),
             next_page_token: page.next_page_token,
         }))
     }

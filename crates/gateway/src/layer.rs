@@ -13,7 +13,7 @@ use http::HeaderMap;
 use tonic::Status;
 use tower::{Layer, Service};
 
-use partner_kernel::access::{Access, rule_for};
+use partner_kernel::access::{Access, Rule, rule_for};
 use partner_kernel::error::KernelError;
 use partner_kernel::principal::Principal;
 
@@ -31,13 +31,17 @@ const PUBLIC_PREFIXES: &[&str] = &[
 /// the access table marks public (signing in, public keys). The HTTP JWKS
 /// document is answered before this layer, by the server's HTTP routes.
 pub fn is_public(path: &str) -> bool {
-    PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p))
-        || rule_for(path).is_some_and(|r| r.access == Access::Public)
+    open_without_token(path, rule_for(path))
 }
 
-/// The table's verdict on an authenticated caller.
-fn gate(path: &str, principal: &Principal) -> Result<(), GatewayError> {
-    let rule = rule_for(path).ok_or(GatewayError::UnknownMethod)?;
+fn open_without_token(path: &str, rule: Option<&Rule>) -> bool {
+    PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p))
+        || rule.is_some_and(|r| r.access == Access::Public)
+}
+
+/// The table's verdict on an authenticated caller of the RPC `rule` declares.
+fn gate(rule: Option<&Rule>, principal: &Principal) -> Result<(), GatewayError> {
+    let rule = rule.ok_or(GatewayError::UnknownMethod)?;
     if rule.admits(principal) {
         return Ok(());
     }
@@ -107,15 +111,17 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let gateway = self.gateway.clone();
         Box::pin(async move {
-            if is_public(req.uri().path()) {
+            // Looked up once per call: it decides both whether a token is
+            // needed and, after authentication, whether the caller may pass.
+            let rule = rule_for(req.uri().path());
+            if open_without_token(req.uri().path(), rule) {
                 return inner.call(req).await;
             }
-            let path = req.uri().path().to_owned();
             let outcome = match bearer(req.headers()) {
                 None => Err(GatewayError::TokenMissing),
                 Some(token) => gateway.authenticate(token).await,
             }
-            .and_then(|principal| gate(&path, &principal).map(|()| principal));
+            .and_then(|principal| gate(rule, &principal).map(|()| principal));
             match outcome {
                 Ok(principal) => {
                     let tenant = principal

@@ -75,13 +75,7 @@ impl SigningKeyService for SigningKeysApi {
         let reason = v.take("reason", validate::text(&reason, 0, 512));
         let (request_id, reason) = v.finish_with(request_id.zip(reason))?;
         principal.require(Permission::PlatformSigningKeysManage)?;
-        let m = Mutation {
-            principal,
-            method: ROTATE,
-            request_id,
-            now: self.clock.now(),
-            acting_for: None,
-        };
+        let m = Mutation::new(principal, ROTATE, request_id, self.clock.now());
         let mm = m.clone();
         let response = idempotency::run(&self.db, &m, fp, move |tx| {
             Box::pin(async move {
@@ -120,13 +114,7 @@ impl SigningKeyService for SigningKeysApi {
         let reason = v.take("reason", validate::text(&reason, 0, 512));
         let (request_id, reason) = v.finish_with(request_id.zip(reason))?;
         principal.require(Permission::PlatformSigningKeysManage)?;
-        let m = Mutation {
-            principal,
-            method: RETIRE,
-            request_id,
-            now: self.clock.now(),
-            acting_for: None,
-        };
+        let m = Mutation::new(principal, RETIRE, request_id, self.clock.now());
         let mm = m.clone();
         let response = idempotency::run(&self.db, &m, fp, move |tx| {
             Box::pin(async move {

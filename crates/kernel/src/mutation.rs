@@ -24,3 +24,22 @@ pub struct Mutation {
     /// trail) while naming the distributor's user as the actor.
     pub acting_for: Option<PartnerId>,
 }
+
+impl Mutation {
+    /// A call of `method` by `principal` for its own partner; a caller acting
+    /// for a reseller sets [`Mutation::acting_for`] afterwards.
+    pub fn new(
+        principal: Principal,
+        method: &'static str,
+        request_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            principal,
+            method,
+            request_id,
+            now,
+            acting_for: None,
+        }
+    }
+}

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use crate::error::{FieldViolation, KernelError};
+use crate::error::KernelError;
 use crate::secrets::SecretKey;
 
 /// Page size when the request says 0.
@@ -21,15 +21,39 @@ const TOKEN_LIFETIME_HOURS: i64 = 24;
 /// Tokens longer than this are refused before decoding.
 const MAX_TOKEN_LEN: usize = 1024;
 
-/// The page size a request asked for, defaulted and capped.
-pub fn page_size(requested: i32) -> Result<u64, KernelError> {
+/// The page size a request asked for, defaulted and capped; a negative size
+/// is the violation's description, for [`crate::validate::Violations::take`].
+pub fn page_size(requested: i32) -> Result<u64, &'static str> {
     match requested {
         0 => Ok(DEFAULT_PAGE_SIZE),
-        n if n < 0 => Err(KernelError::Invalid(vec![FieldViolation::new(
-            "page_size",
-            "must not be negative",
-        )])),
+        n if n < 0 => Err("must not be negative"),
         n => Ok(u64::try_from(n).unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE)),
+    }
+}
+
+/// One page of a listing and the token of the next.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Empty on the last page.
+    pub next_page_token: String,
+}
+
+impl<M> Page<M> {
+    /// Converts every item, keeping the token.
+    pub fn try_map<T>(
+        self,
+        convert: impl Fn(M) -> Result<T, KernelError>,
+    ) -> Result<Page<T>, KernelError> {
+        let items = self
+            .items
+            .into_iter()
+            .map(convert)
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_page_token: self.next_page_token,
+        })
     }
 }
 
@@ -99,6 +123,29 @@ impl PageTokens {
             URL_SAFE_NO_PAD.encode(&json),
             URL_SAFE_NO_PAD.encode(mac)
         )
+    }
+
+    /// Cuts one page of `size` from `rows` (queried with a limit of
+    /// `size + 1`, so one extra row says whether a next page exists) and signs
+    /// the token that continues after the page's last key.
+    pub fn cut<M>(
+        &self,
+        mut rows: Vec<M>,
+        size: u64,
+        scope: &PageScope,
+        now: DateTime<Utc>,
+        key: impl Fn(&M) -> String,
+    ) -> Page<M> {
+        let more = rows.len() as u64 > size;
+        rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+        let next_page_token = match (more, rows.last()) {
+            (true, Some(last)) => self.encode(scope, &key(last), now),
+            _ => String::new(),
+        };
+        Page {
+            items: rows,
+            next_page_token,
+        }
     }
 
     /// The last key carried by `token`, `None` for an empty token (first page).
@@ -212,6 +259,23 @@ mod tests {
         assert_eq!(page_size(0).ok(), Some(DEFAULT_PAGE_SIZE));
         assert_eq!(page_size(7).ok(), Some(7));
         assert_eq!(page_size(100_000).ok(), Some(MAX_PAGE_SIZE));
-        assert!(page_size(-1).is_err());
+        assert_eq!(page_size(-1), Err("must not be negative"));
+    }
+
+    #[test]
+    fn cut_keeps_size_rows_and_continues_after_the_last() {
+        let t = tokens();
+        let now = Utc::now();
+        let page = t.cut(vec!["a", "b", "c"], 2, &scope("p1"), now, |r| {
+            (*r).to_owned()
+        });
+        assert_eq!(page.items, ["a", "b"]);
+        assert_eq!(
+            t.decode(&scope("p1"), &page.next_page_token, now).ok(),
+            Some(Some("b".to_owned()))
+        );
+        let last = t.cut(vec!["a", "b"], 2, &scope("p1"), now, |r| (*r).to_owned());
+        assert_eq!(last.items, ["a", "b"]);
+        assert!(last.next_page_token.is_empty());
     }
 }

@@ -26,18 +26,13 @@ async fn db() -> Db {
 }
 
 fn mutation(request_id: uuid::Uuid) -> Mutation {
-    Mutation {
-        principal: Principal {
-            user_id: UserId::generate(),
-            session_id: SessionId::generate(),
-            actor: Actor::PartnerMaster(PartnerId::generate()),
-            permissions: partner_kernel::permission::PermissionSet::EMPTY,
-        },
-        method: "test.v1.TestService/Do",
-        request_id,
-        now: Utc::now(),
-        acting_for: None,
-    }
+    let principal = Principal {
+        user_id: UserId::generate(),
+        session_id: SessionId::generate(),
+        actor: Actor::PartnerMaster(PartnerId::generate()),
+        permissions: partner_kernel::permission::PermissionSet::EMPTY,
+    };
+    Mutation::new(principal, "test.v1.TestService/Do", request_id, Utc::now())
 }
 
 /// The effect under test: an audit record and an event, answering with a

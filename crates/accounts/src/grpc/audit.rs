@@ -32,10 +32,7 @@ impl AuditService for AccountsApi {
             partner_id,
         } = req.into_inner();
         let mut v = Violations::new();
-        let size = v.take(
-            "page_size",
-            page_size(size).map_err(|_| "must not be negative"),
-        );
+        let size = v.take("page_size", page_size(size));
         let mut filter = AuditFilter::default();
         if !partner_id.is_empty() {
             filter.partner_id = v.take("partner_id", PartnerId::parse(&partner_id));

@@ -38,12 +38,6 @@ impl AccountsApi {
     }
 
     fn mutation(&self, principal: Principal, method: &'static str, request_id: Uuid) -> Mutation {
-        Mutation {
-            principal,
-            method,
-            request_id,
-            now: self.clock().now(),
-            acting_for: None,
-        }
+        Mutation::new(principal, method, request_id, self.clock().now())
     }
 }

@@ -62,10 +62,7 @@ impl PartnerService for AccountsApi {
             display_name_prefix,
         } = req.into_inner();
         let mut v = Violations::new();
-        let size = v.take(
-            "page_size",
-            page_size(size).map_err(|_| "must not be negative"),
-        );
+        let size = v.take("page_size", page_size(size));
         let state = v.take("state", PartnerState::filter_from_proto(state));
         v.check(
             display_name_prefix.chars().count() <= 128,

@@ -98,10 +98,7 @@ impl ProgramService for AccountsApi {
             page_token,
         } = req.into_inner();
         let mut v = Violations::new();
-        let size = v.take(
-            "page_size",
-            page_size(size).map_err(|_| "must not be negative"),
-        );
+        let size = v.take("page_size", page_size(size));
         let size = v.finish_with(size)?;
         let page = self
             .accounts

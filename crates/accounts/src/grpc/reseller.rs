@@ -30,10 +30,7 @@ impl ResellerService for AccountsApi {
             distributor_id,
         } = req.into_inner();
         let mut v = Violations::new();
-        let size = v.take(
-            "page_size",
-            page_size(size).map_err(|_| "must not be negative"),
-        );
+        let size = v.take("page_size", page_size(size));
         let distributor = v.take("distributor_id", optional_partner(&distributor_id));
         let (size, distributor) = v.finish_with(size.zip(distributor))?;
         let page = self

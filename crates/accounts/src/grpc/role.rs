@@ -134,10 +134,7 @@ impl RoleService for AccountsApi {
         } = req.into_inner();
         let mut v = Violations::new();
         let role = v.take("role_id", RoleRef::parse(&role_id));
-        let size = v.take(
-            "page_size",
-            page_size(size).map_err(|_| "must not be negative"),
-        );
+        let size = v.take("page_size", page_size(size));
         let (role, size) = v.finish_with(role.zip(size))?;
         let page = PageRequest {
             size,
@@ -192,10 +189,7 @@ impl RoleService for AccountsApi {
 
 fn parse_page(size: i32, token: String) -> Result<PageRequest, KernelError> {
     let mut v = Violations::new();
-    let size = v.take(
-        "page_size",
-        page_size(size).map_err(|_| "must not be negative"),
-    );
+    let size = v.take("page_size", page_size(size));
     let size = v.finish_with(size)?;
     Ok(PageRequest { size, token })
 }

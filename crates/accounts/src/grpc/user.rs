@@ -58,10 +58,7 @@ impl UserService for AccountsApi {
             reseller_id,
         } = req.into_inner();
         let mut v = Violations::new();
-        let size = v.take(
-            "page_size",
-            page_size(size).map_err(|_| "must not be negative"),
-        );
+        let size = v.take("page_size", page_size(size));
         let state = v.take("state", UserState::filter_from_proto(state));
         let reseller = v.take("reseller_id", optional_partner(&reseller_id));
         let (size, state, reseller) = v.finish_with((|| Some((size?, state?, reseller?)))())?;

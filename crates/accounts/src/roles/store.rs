@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 
 use partner_kernel::ids::{PartnerId, RoleId, UserId};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::entity::{role, role_member};
+use crate::entity::{role, role_member, user};
 
 /// One custom role of one partner.
 pub async fn custom_role(
@@ -102,25 +102,26 @@ pub async fn member_count(
         .await
 }
 
-/// A page of a role's member ids after `after`, by user id.
-pub async fn member_ids(
+/// A page of a role's members after `after`, by user id, in one query.
+pub async fn members(
     conn: &impl ConnectionTrait,
     partner: PartnerId,
     role_id: &str,
     after: Option<&str>,
     limit: u64,
-) -> Result<Vec<String>, DbErr> {
-    let mut q = role_member::Entity::find()
-        .select_only()
+) -> Result<Vec<user::Model>, DbErr> {
+    let holders = Query::select()
         .column(role_member::Column::UserId)
-        .filter(role_member::Column::PartnerId.eq(partner.to_string()))
-        .filter(role_member::Column::RoleId.eq(role_id));
+        .from(role_member::Entity)
+        .and_where(role_member::Column::PartnerId.eq(partner.to_string()))
+        .and_where(role_member::Column::RoleId.eq(role_id))
+        .to_owned();
+    let mut q = crate::store::users_of(partner).filter(user::Column::Id.in_subquery(holders));
     if let Some(after) = after {
-        q = q.filter(role_member::Column::UserId.gt(after));
+        q = q.filter(user::Column::Id.gt(after));
     }
-    q.order_by_asc(role_member::Column::UserId)
+    q.order_by_asc(user::Column::Id)
         .limit(limit)
-        .into_tuple()
         .all(conn)
         .await
 }

@@ -169,15 +169,10 @@ impl Accounts {
         let after = self
             .pages()
             .decode(&scope, &page.token, self.clock().now())?;
-        let ids =
-            store::member_ids(conn, partner, &r.id(), after.as_deref(), page.size + 1).await?;
-        let mut users = Vec::with_capacity(ids.len());
-        for id in ids {
-            let id = UserId::parse(&id)
-                .map_err(|e| KernelError::Corrupt(format!("stored user id {id:?}: {e}")))?;
-            users.push(load_user(conn, partner, id).await?);
-        }
-        Ok(self.paginate(users, page.size, &scope, |u| u.id.to_string()))
+        let rows = store::members(conn, partner, &r.id(), after.as_deref(), page.size + 1).await?;
+        Ok(self
+            .paginate(rows, page.size, &scope, |u| u.id.clone())
+            .try_map(User::try_from)?)
     }
 
     /// Creates a custom role.

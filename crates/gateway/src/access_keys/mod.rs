@@ -19,7 +19,7 @@ use partner_kernel::idempotency;
 use partner_kernel::ids::{AccessKeyId, PartnerId, UserId};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::outbox::{self, Event};
-use partner_kernel::page::{PageScope, PageTokens};
+use partner_kernel::page::{Page, PageScope, PageTokens};
 use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
 use sea_orm::sea_query::Expr;
@@ -105,13 +105,6 @@ pub struct NewAccessKey {
     /// The key's user; `None` for the caller.
     pub user_id: Option<UserId>,
     pub description: String,
-}
-
-/// A page of keys.
-#[derive(Debug)]
-pub struct KeyPage {
-    pub keys: Vec<access_key::Model>,
-    pub next_page_token: String,
 }
 
 /// The access-key verbs.
@@ -227,7 +220,7 @@ impl AccessKeys {
         user: Option<UserId>,
         size: u64,
         token: &str,
-    ) -> Result<KeyPage, GatewayError> {
+    ) -> Result<Page<access_key::Model>, GatewayError> {
         let partner_id = p.require_partner(Permission::AccessKeysRead)?;
         if let Some(user) = user {
             // Another partner's user is NOT_FOUND, not an empty list.
@@ -239,18 +232,9 @@ impl AccessKeys {
             .filter("user", user.map(|u| u.to_string()).unwrap_or_default());
         let now = self.clock.now();
         let after = self.pages.decode(&scope, token, now)?;
-        let mut keys =
+        let keys =
             store::list(self.db.conn(), partner_id, user, after.as_deref(), size + 1).await?;
-        let more = keys.len() as u64 > size;
-        keys.truncate(usize::try_from(size).unwrap_or(usize::MAX));
-        let next_page_token = match (more, keys.last()) {
-            (true, Some(last)) => self.pages.encode(&scope, &last.id, now),
-            _ => String::new(),
-        };
-        Ok(KeyPage {
-            keys,
-            next_page_token,
-        })
+        Ok(self.pages.cut(keys, size, &scope, now, |k| k.id.clone()))
     }
 
     /// Disables an active key and revokes its sessions, in one transaction.
