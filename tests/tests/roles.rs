@@ -509,3 +509,39 @@ async fn role_changes_are_audited_with_before_and_after() {
     assert!(!roles_in(&r.before).contains("FINANCE"), "{r:?}");
     assert!(roles_in(&r.after).contains("FINANCE"), "{r:?}");
 }
+
+#[tokio::test]
+async fn role_members_page_by_user_id_and_hold_only_members() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (_, master) = server.register_partner(&admin, "members").await;
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        let (user, _) = server
+            .user_with_role(&master, &format!("member.{i}"), "FINANCE")
+            .await;
+        expected.push(user.user_id);
+    }
+    // A user without the role stays out of the list.
+    server.user_with_role(&master, "outsider", "SALES").await;
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = ok(server
+            .roles(&master)
+            .list_role_members(pb::ListRoleMembersRequest {
+                role_id: "FINANCE".into(),
+                page_size: 2,
+                page_token: token,
+            })
+            .await);
+        assert!(page.users.len() <= 2, "{page:?}");
+        seen.extend(page.users.into_iter().map(|u| u.user_id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    expected.sort();
+    assert_eq!(seen, expected);
+}
