@@ -90,19 +90,23 @@ impl Drop for Cleanup {
 }
 
 impl TestDb {
-    /// A new, empty database.
+    /// A new database holding the current schema and no rows, copied from a
+    /// migrated template (see [`template`]) rather than migrated anew.
     pub async fn fresh() -> Self {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(base) if base.starts_with("postgres") => Self::fresh_postgres(&base).await,
-            _ => Self::fresh_sqlite(),
+            _ => Self::fresh_sqlite().await,
         }
     }
 
-    fn fresh_sqlite() -> Self {
+    async fn fresh_sqlite() -> Self {
         let dir =
             std::env::temp_dir().join(format!("partner-test-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("temp dir: {e}"));
-        let url = format!("sqlite://{}?mode=rwc", dir.join("partner.db").display());
+        let file = dir.join("partner.db");
+        std::fs::copy(template::sqlite().await, &file)
+            .unwrap_or_else(|e| panic!("copy the template database: {e}"));
+        let url = format!("sqlite://{}?mode=rwc", file.display());
         Self {
             url,
             _cleanup: std::sync::Arc::new(Cleanup::Dir(dir)),
@@ -111,18 +115,18 @@ impl TestDb {
 
     async fn fresh_postgres(base: &str) -> Self {
         use sea_orm::ConnectionTrait;
+        let template = template::postgres(base).await;
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         let admin = sea_orm::Database::connect(base)
             .await
             .unwrap_or_else(|e| panic!("connect {base}: {e}"));
         admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .await
             .unwrap_or_else(|e| panic!("create database: {e}"));
         let _ = admin.close().await;
-        let (prefix, _) = base.rsplit_once('/').unwrap_or((base, ""));
         Self {
-            url: format!("{prefix}/{name}"),
+            url: template::database_url(base, &name),
             _cleanup: std::sync::Arc::new(Cleanup::Postgres {
                 base: base.to_owned(),
                 name,
@@ -135,6 +139,127 @@ impl TestDb {
         sea_orm::Database::connect(&self.url)
             .await
             .unwrap_or_else(|e| panic!("connect: {e}"))
+    }
+}
+
+/// Migrated template databases, one per schema (the migrations' sources are
+/// fingerprinted at build time). Copying one costs milliseconds; migrating a
+/// database costs a second on PostgreSQL, for every test.
+mod template {
+    use partner_migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+    use tokio::sync::OnceCell;
+
+    const FINGERPRINT: &str = env!("PARTNER_SCHEMA_FINGERPRINT");
+
+    /// A migrated SQLite file, built once per schema and shared by every
+    /// test process (it is only ever read).
+    pub async fn sqlite() -> &'static std::path::Path {
+        static TEMPLATE: OnceCell<std::path::PathBuf> = OnceCell::const_new();
+        TEMPLATE
+            .get_or_init(|| async {
+                let dir = std::env::temp_dir().join("partner-test-templates");
+                std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("template dir: {e}"));
+                let path = dir.join(format!("schema-{FINGERPRINT}.db"));
+                if !path.exists() {
+                    // Built aside and renamed into place, so a concurrent test
+                    // process never copies a half-migrated file.
+                    let scratch = dir.join(format!("build-{}.db", uuid::Uuid::new_v4().simple()));
+                    let url = format!("sqlite://{}?mode=rwc", scratch.display());
+                    let conn = sea_orm::Database::connect(&url)
+                        .await
+                        .unwrap_or_else(|e| panic!("template: {e}"));
+                    Migrator::up(&conn, None)
+                        .await
+                        .unwrap_or_else(|e| panic!("migrate the template: {e}"));
+                    // One self-contained file: no write-ahead log beside it.
+                    conn.execute_unprepared("PRAGMA journal_mode=DELETE")
+                        .await
+                        .unwrap_or_else(|e| panic!("template journal: {e}"));
+                    let _ = conn.close().await;
+                    std::fs::rename(&scratch, &path)
+                        .unwrap_or_else(|e| panic!("publish the template: {e}"));
+                }
+                path
+            })
+            .await
+    }
+
+    /// The name of a migrated PostgreSQL template database on the server of
+    /// `base`, created once per schema under an advisory lock (test processes
+    /// may run side by side). Templates of other schemas, and scratch copies a
+    /// killed process left, are dropped then.
+    pub async fn postgres(base: &str) -> &'static str {
+        static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+        TEMPLATE
+            .get_or_init(|| async { create_postgres(base).await })
+            .await
+    }
+
+    /// `base` with its database name replaced by `name`.
+    pub fn database_url(base: &str, name: &str) -> String {
+        let (prefix, _) = base.rsplit_once('/').unwrap_or((base, ""));
+        format!("{prefix}/{name}")
+    }
+
+    async fn create_postgres(base: &str) -> String {
+        use sea_orm::sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, Row, raw_sql};
+        let name = format!("t_template_{FINGERPRINT}");
+        // One connection, not a pool: the advisory lock belongs to a session.
+        let mut admin = PgConnection::connect(base)
+            .await
+            .unwrap_or_else(|e| panic!("connect {base}: {e}"));
+        admin
+            .execute("SELECT pg_advisory_lock(7260151)")
+            .await
+            .unwrap_or_else(|e| panic!("lock: {e}"));
+        let existing = admin
+            .fetch_all(
+                "SELECT datname FROM pg_database \
+                 WHERE datname LIKE 't\\_template\\_%' OR datname LIKE 't\\_build\\_%'",
+            )
+            .await
+            .unwrap_or_else(|e| panic!("list templates: {e}"));
+        let mut found = false;
+        for row in existing {
+            let other: String = row.get(0);
+            if other == name {
+                found = true;
+            } else {
+                let _ = admin
+                    .execute(raw_sql(AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {other} WITH (FORCE)"
+                    ))))
+                    .await;
+            }
+        }
+        if !found {
+            let scratch = format!("t_build_{}", uuid::Uuid::new_v4().simple());
+            admin
+                .execute(raw_sql(AssertSqlSafe(format!("CREATE DATABASE {scratch}"))))
+                .await
+                .unwrap_or_else(|e| panic!("create the template: {e}"));
+            let conn = sea_orm::Database::connect(&database_url(base, &scratch))
+                .await
+                .unwrap_or_else(|e| panic!("connect the template: {e}"));
+            Migrator::up(&conn, None)
+                .await
+                .unwrap_or_else(|e| panic!("migrate the template: {e}"));
+            let _ = conn.close().await;
+            // Renamed only once complete, so nobody copies a half-migrated one.
+            admin
+                .execute(raw_sql(AssertSqlSafe(format!(
+                    "ALTER DATABASE {scratch} RENAME TO {name}"
+                ))))
+                .await
+                .unwrap_or_else(|e| panic!("publish the template: {e}"));
+        }
+        admin
+            .execute("SELECT pg_advisory_unlock(7260151)")
+            .await
+            .unwrap_or_else(|e| panic!("unlock: {e}"));
+        let _ = admin.close().await;
+        name
     }
 }
 
