@@ -21,6 +21,7 @@ mod m20261125_000014_program_enrolments;
 mod m20261125_000015_invitations;
 mod m20261125_000016_reseller_links;
 mod m20261125_000017_audit_acting_for;
+mod m20261203_000018_collapsed_refusals;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000015_invitations::Migration),
             Box::new(m20261125_000016_reseller_links::Migration),
             Box::new(m20261125_000017_audit_acting_for::Migration),
+            Box::new(m20261203_000018_collapsed_refusals::Migration),
         ]
     }
 }

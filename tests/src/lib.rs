@@ -274,6 +274,8 @@ pub fn test_config(db: &TestDb) -> Config {
         bootstrap_password: Some(Secret(ADMIN_PASSWORD.to_owned())),
         argon2_memory_kib: 64,
         argon2_iterations: 1,
+        hashing_slots: 0,
+        hashing_queue: 64,
         access_token_ttl_secs: 3600,
         request_timeout_secs: 30,
         shutdown_grace_ms: 0,

@@ -3,6 +3,8 @@
 use partner_kernel::error::{KernelError, Refusal};
 use tonic::{Code, Status};
 
+use crate::password::HashingError;
+
 /// What can go wrong in the accounts domain.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountsError {
@@ -89,9 +91,9 @@ pub enum AccountsError {
         /// The link's current state.
         state: &'static str,
     },
-    /// Hashing the password failed.
-    #[error("password hashing: {0}")]
-    Hashing(String),
+    /// Hashing the password failed, or its queue is full.
+    #[error(transparent)]
+    Hashing(#[from] crate::password::HashingError),
     /// A shared mechanism failed.
     #[error(transparent)]
     Kernel(#[from] KernelError),
@@ -234,7 +236,13 @@ impl From<AccountsError> for Status {
                 format!("not allowed while the reseller link is {state}"),
             )
             .with("state", state),
-            AccountsError::Hashing(detail) => Refusal::internal(&detail),
+            AccountsError::Hashing(HashingError::Busy { retry_after }) => Refusal::new(
+                Code::ResourceExhausted,
+                "HASHING_BUSY",
+                "too many sign-ins and password changes at once; try again shortly",
+            )
+            .retry_after(retry_after),
+            AccountsError::Hashing(HashingError::Failed(detail)) => Refusal::internal(&detail),
             AccountsError::Kernel(k) => Refusal::from(k),
         };
         refusal.into()

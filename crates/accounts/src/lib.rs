@@ -26,6 +26,6 @@ pub mod tenant;
 pub mod users;
 
 pub use error::AccountsError;
-pub use password::PasswordHasher;
+pub use password::{HashingError, HashingLimits, PasswordHasher};
 pub use service::{AccountStatus, Accounts};
 pub use tenant::Tenant;

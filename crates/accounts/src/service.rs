@@ -126,10 +126,7 @@ impl Accounts {
 
     /// Hashes on the blocking pool: Argon2 takes tens of milliseconds of CPU.
     pub(crate) async fn hash_password(&self, password: String) -> Result<String, AccountsError> {
-        self.passwords
-            .hash(password)
-            .await
-            .map_err(AccountsError::Hashing)
+        Ok(self.passwords.hash(password).await?)
     }
 
     /// Creates the platform operator `username` unless an operator exists.

@@ -76,9 +76,6 @@ pub enum GatewayError {
         /// How long until the next attempt is checked.
         retry_after: std::time::Duration,
     },
-    /// The password check could not run.
-    #[error("password check: {0}")]
-    PasswordCheck(String),
     /// Key material could not be produced or read.
     #[error("signing keys: {0}")]
     Keys(String),
@@ -178,9 +175,7 @@ impl From<GatewayError> for Status {
             )
             .with("retry_after_seconds", retry_after.as_secs().to_string())
             .retry_after(retry_after),
-            GatewayError::Keys(detail) | GatewayError::PasswordCheck(detail) => {
-                Refusal::internal(&detail)
-            }
+            GatewayError::Keys(detail) => Refusal::internal(&detail),
             GatewayError::Accounts(a) => return a.into(),
             GatewayError::UnknownMethod => {
                 Refusal::new(Code::Unimplemented, "METHOD_NOT_FOUND", "no such method")

@@ -18,8 +18,8 @@ pub mod password;
 pub mod rotation;
 pub mod service;
 pub mod sessions;
+pub mod signin;
 pub mod signing_keys_api;
-pub mod throttle;
 pub mod tokens;
 
 pub use error::GatewayError;

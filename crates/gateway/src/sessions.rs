@@ -70,17 +70,20 @@ impl Sessions {
         }
     }
 
-    /// Opens a session for `user` and returns its first refresh token.
+    /// Opens a session for `user` and returns its first refresh token; in
+    /// the same transaction clears the sign-in counter of `throttle_subject`.
     pub async fn open(
         &self,
         user: UserId,
         partner: Option<PartnerId>,
+        throttle_subject: &str,
         now: DateTime<Utc>,
     ) -> Result<(SessionId, IssuedRefresh), GatewayError> {
         let expires_at = now + self.lifetime;
         let tx = self.db.begin_write().await?;
         let id = insert_session(&*tx, user, partner, None, now, expires_at).await?;
         let refresh = insert_refresh(&*tx, id, partner, now, expires_at).await?;
+        crate::signin::store::reset(&*tx, throttle_subject).await?;
         tx.commit().await?;
         Ok((id, refresh))
     }

@@ -1,7 +1,9 @@
 //! Audit records, written in the same transaction as the change they describe.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 
 use crate::entity::audit_record;
 use crate::error::KernelError;
@@ -43,6 +45,8 @@ pub async fn record(
         before: Set(entry.before),
         after: Set(entry.after),
         created_at: Set(m.now),
+        occurrences: Set(1),
+        last_time: Set(None),
     }
     .insert(tx)
     .await?;
@@ -54,11 +58,13 @@ pub async fn record(
 /// (those carry the `usr_` prefix).
 pub const ANONYMOUS_ACTOR: &str = "anonymous";
 
-/// A refused credential check (a wrong password, an unknown access key, a
-/// locked-out subject). There is no authenticated principal to record, so this
-/// is written without a [`Mutation`] rather than with a made-up one.
+/// Refused credential checks (wrong passwords, unknown access keys, attempts
+/// on a locked subject) on one subject. There is no authenticated principal
+/// to record, so this is written without a [`Mutation`]. A subject's refusals
+/// in one throttle window collapse into one record that counts them, so that
+/// nobody can grow the audit trail by failing to sign in.
 #[derive(Debug, Clone)]
-pub struct FailedCredential {
+pub struct Refusals {
     /// The full gRPC method, e.g. `partner.iam.v1.AuthService/Login`.
     pub method: &'static str,
     /// What was presented: the username or the access key id.
@@ -68,40 +74,98 @@ pub struct FailedCredential {
     pub target_user_id: Option<UserId>,
     /// The target's partner, when the target exists and belongs to one.
     pub partner_id: Option<PartnerId>,
-    /// The refusal's ErrorInfo reason, e.g. `INVALID_CREDENTIALS`.
-    pub reason: &'static str,
-    /// The platform time of the attempt.
+    /// How many times each ErrorInfo reason was answered, e.g.
+    /// `INVALID_CREDENTIALS` 5, `TOO_MANY_FAILED_ATTEMPTS` 55.
+    pub counts: BTreeMap<&'static str, u32>,
+    /// Anything else worth keeping (an aggregate of unknown subjects lists
+    /// a sample of the names presented).
+    pub detail: Option<serde_json::Value>,
+    /// The platform time of the last of them.
     pub now: DateTime<Utc>,
 }
 
-/// Writes the audit record of a refused credential check inside `conn`.
-/// The actor is the target user when known, else [`ANONYMOUS_ACTOR`]; there
-/// is no request id (the attempt is not a mutation of the caller's).
-pub async fn record_failed_credential(
+impl Refusals {
+    fn total(&self) -> i32 {
+        let sum: u64 = self.counts.values().map(|n| u64::from(*n)).sum();
+        i32::try_from(sum).unwrap_or(i32::MAX)
+    }
+}
+
+/// Counts `r` into the open record `open` of its window when there is one,
+/// else writes a new record; returns the record's id. The reason of a record
+/// is the first refusal's; `after.refusals` counts every reason.
+pub async fn record_refusals(
     conn: &impl ConnectionTrait,
-    f: FailedCredential,
+    open: Option<AuditId>,
+    r: Refusals,
 ) -> Result<AuditId, KernelError> {
+    let total = r.total();
+    if total == 0 {
+        return Err(KernelError::Corrupt("no refusal to record".into()));
+    }
+    let existing = match open {
+        Some(id) => audit_record::Entity::find_by_id(id.to_string())
+            .one(conn)
+            .await?
+            .map(|row| (id, row)),
+        None => None,
+    };
+    if let Some((id, row)) = existing {
+        let mut counts = refusal_counts(row.after.as_ref());
+        for (reason, n) in &r.counts {
+            *counts.entry((*reason).to_owned()).or_default() += u64::from(*n);
+        }
+        let mut after = row.after.clone().unwrap_or_else(|| serde_json::json!({}));
+        after["refusals"] = serde_json::json!(counts);
+        audit_record::ActiveModel {
+            id: Set(row.id.clone()),
+            after: Set(Some(after)),
+            occurrences: Set(row.occurrences.saturating_add(total)),
+            last_time: Set(Some(r.now)),
+            ..Default::default()
+        }
+        .update(conn)
+        .await?;
+        return Ok(id);
+    }
     let id = AuditId::generate();
-    let actor = f
+    let actor = r
         .target_user_id
         .map_or_else(|| ANONYMOUS_ACTOR.to_owned(), |u| u.to_string());
     // Resource ids are capped at 64 in the table; usernames and key ids fit.
-    let resource: String = f.resource_id.chars().take(64).collect();
+    let resource: String = r.resource_id.chars().take(64).collect();
+    let mut after = r.detail.clone().unwrap_or_else(|| serde_json::json!({}));
+    after["refusals"] = serde_json::json!(r.counts);
     audit_record::ActiveModel {
         id: Set(id.to_string()),
-        partner_id: Set(f.partner_id.map(|p| p.to_string())),
+        partner_id: Set(r.partner_id.map(|p| p.to_string())),
         actor_user_id: Set(actor),
-        actor_partner_id: Set(f.partner_id.map(|p| p.to_string())),
+        actor_partner_id: Set(r.partner_id.map(|p| p.to_string())),
         acting_for_partner_id: Set(None),
-        method: Set(f.method.to_owned()),
+        method: Set(r.method.to_owned()),
         resource_id: Set(resource),
         request_id: Set(None),
-        reason: Set(Some(f.reason.to_owned())),
+        reason: Set(r.counts.keys().next().map(|k| (*k).to_owned())),
         before: Set(None),
-        after: Set(None),
-        created_at: Set(f.now),
+        after: Set(Some(after)),
+        created_at: Set(r.now),
+        occurrences: Set(total),
+        last_time: Set(Some(r.now)),
     }
     .insert(conn)
     .await?;
     Ok(id)
+}
+
+/// The per-reason counts kept in a collapsed record.
+fn refusal_counts(after: Option<&serde_json::Value>) -> BTreeMap<String, u64> {
+    after
+        .and_then(|a| a.get("refusals"))
+        .and_then(|r| r.as_object())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default()
 }

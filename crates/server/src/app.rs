@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use base64::Engine;
-use partner_accounts::Accounts;
 use partner_accounts::grpc::AccountsApi;
 use partner_accounts::password::Passwords;
+use partner_accounts::{Accounts, HashingLimits};
 use partner_gateway::access_keys_api::AccessKeysApi;
 use partner_gateway::grpc::AuthApi;
 use partner_gateway::keys::Keys;
@@ -98,9 +98,17 @@ pub async fn build_with_clock(
         parallelism: 1,
     };
     let hasher = Arc::new(Argon2Hasher::new(params).map_err(|e| setup(&e))?);
-    // One password check per core at a time: each holds 19 MiB and a core for tens of ms.
+    // One password check per core at a time by default: each holds 19 MiB
+    // and a core for tens of ms.
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let passwords = Passwords::new(hasher, cores);
+    let limits = HashingLimits {
+        slots: match config.hashing_slots {
+            0 => cores,
+            n => n as usize,
+        },
+        queue: config.hashing_queue as usize,
+    };
+    let passwords = Passwords::new(hasher, limits);
     let accounts = Accounts::new(
         db.clone(),
         clock.clone(),

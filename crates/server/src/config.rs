@@ -125,6 +125,26 @@ pub struct Config {
     )]
     pub argon2_iterations: u32,
 
+    /// Password hashes (Argon2id) running at once; 0 means one per core.
+    /// Each holds a core and `argon2_memory_kib` of memory while it runs.
+    #[arg(
+        long,
+        env = "PARTNER_HASHING_SLOTS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub hashing_slots: u32,
+
+    /// Sign-ins and password changes waiting for a hashing slot; the next one
+    /// is refused at once (RESOURCE_EXHAUSTED `HASHING_BUSY`, with RetryInfo).
+    #[arg(
+        long,
+        env = "PARTNER_HASHING_QUEUE",
+        default_value_t = 64,
+        global = true
+    )]
+    pub hashing_queue: u32,
+
     /// Access-token lifetime in seconds.
     #[arg(
         long,

@@ -8,6 +8,7 @@ pub mod app;
 pub mod codec_errors;
 pub mod config;
 pub mod http_routes;
+pub mod jobs;
 pub mod keys_cli;
 pub mod request_id;
 pub mod transport;

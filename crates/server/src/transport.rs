@@ -26,6 +26,7 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use crate::app::{App, StartError};
 use crate::codec_errors::CodecErrorsLayer;
 use crate::http_routes::HttpRoutesLayer;
+use crate::jobs::Jobs;
 use crate::request_id::{REQUEST_ID_HEADER, RequestIdLayer};
 
 /// Largest request message a service decodes (RELIABILITY: ≤ 1 MiB).
@@ -67,10 +68,6 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.iam.v1.SigningKeyService",
     "partner.iam.v1.AccessKeyService",
 ];
-
-/// How often each process rereads the signing keys, so a rotation or
-/// retirement made through another replica takes effect here too.
-pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then reports
 /// NOT_SERVING, waits `grace` so load balancers notice, stops accepting, and
@@ -165,22 +162,12 @@ pub async fn serve(
         tokio::time::sleep(grace).await;
         tracing::info!("draining in-flight calls");
     };
-    let gateway = app.gateway.clone();
-    let key_reloader = tokio::spawn(async move {
-        let mut every = tokio::time::interval(KEY_RELOAD_INTERVAL);
-        every.tick().await;
-        loop {
-            every.tick().await;
-            if let Err(e) = gateway.keys().reload().await {
-                tracing::warn!(error = %e, "could not reload signing keys; keeping the ring in force");
-            }
-        }
-    });
+    let jobs = Jobs::start(&app.gateway);
     let result = server
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), drain)
         .await;
-    key_reloader.abort();
+    jobs.stop().await;
     app.db.close().await?;
     result.map_err(StartError::from)
 }

@@ -92,6 +92,8 @@ fn to_proto(m: audit_record::Model) -> pb::AuditRecord {
         after: m.after.and_then(to_struct),
         create_time: Some(to_proto_timestamp(m.created_at)),
         acting_for_partner_id: m.acting_for_partner_id.unwrap_or_default(),
+        occurrences: m.occurrences,
+        last_occurrence_time: m.last_time.map(to_proto_timestamp),
     }
 }
 

@@ -8,12 +8,15 @@ pub struct Model {
     /// `login:<username>` or `access_key:<id>`.
     #[sea_orm(primary_key, auto_increment = false)]
     pub subject: String,
-    /// Failures since `window_start`.
+    /// Attempts charged since `window_start` (charged before they are checked).
     pub failures: i32,
     pub window_start: DateTimeUtc,
     /// Attempts are refused unchecked until then.
     pub locked_until: Option<DateTimeUtc>,
+    /// The last charged attempt; the count starts again after a quiet window.
     pub updated_at: DateTimeUtc,
+    /// The audit record this window's refusals are counted in.
+    pub audit_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,11 @@ pub struct Model {
     pub before: Option<Json>,
     pub after: Option<Json>,
     pub created_at: DateTimeUtc,
+    /// How many events the record stands for: 1 for a change; refused
+    /// sign-ins on one subject collapse into one record per window.
+    pub occurrences: i32,
+    /// When the last of them happened, for a collapsed record.
+    pub last_time: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,317 @@
+//! Signing in with a password (`Login`) or an access key
+//! (`ExchangeAccessKey`), throttled per username and per key id.
+//!
+//! An attempt goes: cheap checks (the hashing queue has room, the subject is
+//! not locked) → the attempt is charged to its subject, atomically with the
+//! decision to check it ([`policy`]) → the credential is checked → a success
+//! opens the session and clears the counter in one transaction; a refusal is
+//! counted in the subject's audit record for the run. Known subjects keep
+//! their counters in the database (every replica counts the same attempts);
+//! unknown ones in memory ([`pending`]), so they write nothing per attempt.
+
+pub mod pending;
+pub mod policy;
+pub mod store;
+
+use chrono::{DateTime, Utc};
+use partner_api::iam::v1 as pb;
+use partner_kernel::audit::{self, Refusals};
+use partner_kernel::clock::to_proto_timestamp;
+use partner_kernel::ids::{AccessKeyId, AuditId, PartnerId, UserId};
+
+use self::pending::Refused;
+use self::policy::Verdict;
+use crate::access_keys;
+use crate::error::GatewayError;
+use crate::service::{Gateway, admit};
+use crate::sessions::insert_session;
+use crate::tokens;
+
+pub(crate) const LOGIN: &str = "partner.iam.v1.AuthService/Login";
+pub(crate) const EXCHANGE: &str = "partner.iam.v1.AuthService/ExchangeAccessKey";
+
+/// How long the aggregate audit record of unknown subjects keeps counting
+/// before a new one is opened.
+const UNKNOWN_RECORD_SPAN: chrono::Duration = chrono::Duration::hours(1);
+
+/// The ErrorInfo reason of a refused sign-in, as audited.
+fn refusal_reason(e: &GatewayError) -> &'static str {
+    match e {
+        GatewayError::UserDisabled => "USER_DISABLED",
+        GatewayError::PartnerSuspended => "PARTNER_SUSPENDED",
+        GatewayError::PartnerTerminated => "PARTNER_TERMINATED",
+        GatewayError::AccessKeyDisabled => "ACCESS_KEY_DISABLED",
+        GatewayError::AccessKeyInvalid => "ACCESS_KEY_INVALID",
+        GatewayError::InvalidCredentials => "INVALID_CREDENTIALS",
+        GatewayError::TooManyFailedAttempts { .. } => "TOO_MANY_FAILED_ATTEMPTS",
+        GatewayError::UnknownMethod
+        | GatewayError::TokenMissing
+        | GatewayError::TokenInvalid
+        | GatewayError::TokenExpired
+        | GatewayError::SessionRevoked
+        | GatewayError::RefreshTokenInvalid
+        | GatewayError::RefreshTokenReused
+        | GatewayError::SigningKeyNotFound
+        | GatewayError::SigningKeyStateConflict { .. }
+        | GatewayError::AccessKeyNotFound
+        | GatewayError::AccessKeyStateConflict { .. }
+        | GatewayError::AccessKeyLimitReached { .. }
+        | GatewayError::Keys(_)
+        | GatewayError::Accounts(_)
+        | GatewayError::Kernel(_) => "REFUSED",
+    }
+}
+
+impl Gateway {
+    /// Checks a username and password and opens a session.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: String,
+    ) -> Result<pb::TokenPair, GatewayError> {
+        let now = self.clock.now();
+        // A full hashing queue refuses before anything is charged or written.
+        let hashing = self
+            .accounts
+            .passwords()
+            .reserve()
+            .map_err(partner_accounts::AccountsError::from)?;
+        let candidate = self.accounts.find_login(username).await?;
+        let who = Refused {
+            method: LOGIN,
+            subject: format!("login:{username}"),
+            presented: username.to_owned(),
+            target: candidate.as_ref().map(|c| (c.user.id, c.user.partner_id)),
+        };
+        self.charge(&who, now).await?;
+        let hash = candidate.as_ref().map(|c| c.password_hash.clone());
+        // Unknown users cost the same time as wrong passwords.
+        let verified = hashing
+            .verify(password, hash)
+            .await
+            .map_err(partner_accounts::AccountsError::from)?;
+        let candidate = match candidate {
+            Some(c) if verified => c,
+            _ => {
+                return Err(self
+                    .refuse(&who, GatewayError::InvalidCredentials, now)
+                    .await);
+            }
+        };
+        if let Err(e) = admit(candidate.user.state, candidate.partner_state) {
+            return Err(self.refuse(&who, e, now).await);
+        }
+        let (session, refresh) = self
+            .sessions
+            .open(
+                candidate.user.id,
+                candidate.user.partner_id,
+                &who.subject,
+                now,
+            )
+            .await?;
+        self.token_pair(candidate.user.id, session, refresh)
+    }
+
+    /// Checks an access key id and secret and issues an access token for the
+    /// key's user, on a new session tied to the key.
+    pub async fn exchange_access_key(
+        &self,
+        id: AccessKeyId,
+        secret: &str,
+    ) -> Result<pb::ExchangeAccessKeyResponse, GatewayError> {
+        let now = self.clock.now();
+        let key = access_keys::store::key_for_exchange(self.db.conn(), id).await?;
+        let owner = key.as_ref().and_then(|k| {
+            let user = UserId::parse(&k.user_id).ok()?;
+            Some((user, PartnerId::parse(&k.partner_id).ok()))
+        });
+        let who = Refused {
+            method: EXCHANGE,
+            subject: format!("access_key:{id}"),
+            presented: id.to_string(),
+            target: owner,
+        };
+        self.charge(&who, now).await?;
+        let (key, (user_id, partner_id)) = match (key, owner) {
+            (Some(k), Some(o)) if access_keys::secret_matches(&k.secret_hash, secret) => (k, o),
+            _ => return Err(self.refuse(&who, GatewayError::AccessKeyInvalid, now).await),
+        };
+        // Only a holder of the secret learns that the key is disabled.
+        if key.state != access_keys::ACTIVE {
+            return Err(self
+                .refuse(&who, GatewayError::AccessKeyDisabled, now)
+                .await);
+        }
+        let status = self
+            .accounts
+            .principal_status(user_id)
+            .await?
+            .ok_or(GatewayError::AccessKeyInvalid)?;
+        if let Err(e) = admit(status.user_state, status.partner_state) {
+            return Err(self.refuse(&who, e, now).await);
+        }
+        let expires_at = now + self.lifetimes.access;
+        let tx = self.db.begin_write().await?;
+        // Marks the use and locks the key: a concurrent disable or delete
+        // either finds this session and revokes it, or wins and we stop here.
+        if access_keys::store::mark_used(&*tx, id, now).await? != 1 {
+            return Err(GatewayError::AccessKeyDisabled);
+        }
+        let session = insert_session(&*tx, user_id, partner_id, Some(id), now, expires_at).await?;
+        store::reset(&*tx, &who.subject).await?;
+        tx.commit().await?;
+        let (access, access_expires) = tokens::issue(
+            &self.keys.ring(),
+            user_id,
+            session,
+            now,
+            self.lifetimes.access,
+        )?;
+        Ok(pb::ExchangeAccessKeyResponse {
+            access_token: access,
+            access_token_expire_time: Some(to_proto_timestamp(access_expires)),
+            token_type: "Bearer".into(),
+        })
+    }
+
+    /// Charges an attempt to its subject, or refuses it unchecked while the
+    /// subject is locked. A locked known subject costs one read and no write:
+    /// its refusal is counted in memory and written with the next flush.
+    async fn charge(&self, who: &Refused, now: DateTime<Utc>) -> Result<(), GatewayError> {
+        let (verdict, run_record) = if who.target.is_none() {
+            (self.unknown_throttle.charge(&who.subject, now), None)
+        } else {
+            let stored = store::counter(self.db.conn(), &who.subject).await?;
+            match stored.map(|(counter, record)| (policy::charge(Some(counter), now), record)) {
+                Some((locked @ Verdict::Locked(_), record)) => (locked, record),
+                Some((Verdict::Check { .. }, _)) | None => {
+                    let tx = self.db.begin_write().await?;
+                    let decided = store::charge(&*tx, &who.subject, now).await?;
+                    tx.commit().await?;
+                    decided
+                }
+            }
+        };
+        match verdict {
+            Verdict::Check { .. } => Ok(()),
+            Verdict::Locked(retry_after) => {
+                let refusal = GatewayError::TooManyFailedAttempts { retry_after };
+                self.pending
+                    .count(who, run_record, refusal_reason(&refusal), now);
+                Err(refusal)
+            }
+        }
+    }
+
+    /// Counts a checked attempt's refusal: in the subject's audit record for
+    /// its run when the subject is known, in memory otherwise. Returns the
+    /// error to answer with: `refusal`, unless the bookkeeping failed.
+    async fn refuse(
+        &self,
+        who: &Refused,
+        refusal: GatewayError,
+        now: DateTime<Utc>,
+    ) -> GatewayError {
+        let reason = refusal_reason(&refusal);
+        if who.target.is_none() {
+            self.pending.count(who, None, reason, now);
+            return refusal;
+        }
+        let counts = std::collections::BTreeMap::from([(reason, 1)]);
+        match self.write_known(who, None, counts, now).await {
+            Ok(()) => refusal,
+            Err(e) => e,
+        }
+    }
+
+    /// Writes refusals of a known subject: into `run_record` when given, else
+    /// into the record of the subject's current run (a new one if it has none).
+    async fn write_known(
+        &self,
+        who: &Refused,
+        run_record: Option<AuditId>,
+        counts: std::collections::BTreeMap<&'static str, u32>,
+        now: DateTime<Utc>,
+    ) -> Result<(), GatewayError> {
+        let refusals = Refusals {
+            method: who.method,
+            resource_id: who.presented.clone(),
+            target_user_id: who.target.map(|(u, _)| u),
+            partner_id: who.target.and_then(|(_, p)| p),
+            counts,
+            detail: None,
+            now,
+        };
+        let tx = self.db.begin_write().await?;
+        match run_record {
+            Some(record) => {
+                audit::record_refusals(&*tx, Some(record), refusals).await?;
+            }
+            None => store::note_refusals(&*tx, &who.subject, refusals).await?,
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes the refusals counted in memory: each known subject's into its
+    /// run's audit record, unknown subjects' into one aggregate record per
+    /// method (reused for an hour). Then sweeps the counters that no longer
+    /// matter. Run every few seconds and at shutdown.
+    pub async fn flush_refusals(&self) -> Result<(), GatewayError> {
+        let now = self.clock.now();
+        let mut drained = self.pending.drain();
+        while let Some(known) = drained.known.pop() {
+            let written = self
+                .write_known(
+                    &known.who,
+                    known.run_record,
+                    known.counts.clone(),
+                    known.last,
+                )
+                .await;
+            if let Err(e) = written {
+                // Kept for the next flush, with everything not written yet.
+                drained.known.push(known);
+                self.pending.restore(drained);
+                return Err(e);
+            }
+        }
+        while let Some((method, unknown)) = drained.unknown.pop() {
+            if let Err(e) = self.write_unknown(method, &unknown, now).await {
+                drained.unknown.push((method, unknown));
+                self.pending.restore(drained);
+                return Err(e);
+            }
+        }
+        store::sweep(self.db.conn(), now).await?;
+        Ok(())
+    }
+
+    /// Writes the refusals of unknown subjects of `method` into its aggregate
+    /// record (a new one each [`UNKNOWN_RECORD_SPAN`]).
+    async fn write_unknown(
+        &self,
+        method: &'static str,
+        unknown: &pending::UnknownPending,
+        now: DateTime<Utc>,
+    ) -> Result<(), GatewayError> {
+        let open = self
+            .pending
+            .unknown_record(method, now - UNKNOWN_RECORD_SPAN);
+        let refusals = Refusals {
+            method,
+            resource_id: "(unknown)".into(),
+            target_user_id: None,
+            partner_id: None,
+            counts: unknown.counts.clone(),
+            detail: Some(serde_json::json!({ "samples": unknown.samples })),
+            now: unknown.last.unwrap_or(now),
+        };
+        let tx = self.db.begin_write().await?;
+        let id = audit::record_refusals(&*tx, open, refusals).await?;
+        tx.commit().await?;
+        self.pending.set_unknown_record(method, id, now);
+        Ok(())
+    }
+}

@@ -1,0 +1,72 @@
+//! Background work of one server process: rereading the signing keys (so a
+//! rotation made through another replica takes effect here too) and writing
+//! the sign-in refusals counted in memory (`Gateway::flush_refusals`).
+
+use std::time::Duration;
+
+use partner_gateway::Gateway;
+use tokio::task::JoinHandle;
+
+/// How often each process rereads the signing keys.
+pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
+/// How often refusals counted in memory are written, and spent sign-in
+/// counters swept.
+pub const REFUSAL_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The running jobs; [`Jobs::stop`] ends them and writes what is pending.
+pub struct Jobs {
+    gateway: Gateway,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Jobs {
+    /// Starts every job.
+    pub fn start(gateway: &Gateway) -> Self {
+        let keys = gateway.clone();
+        let reload = tokio::spawn(every(KEY_RELOAD_INTERVAL, move || {
+            let gateway = keys.clone();
+            async move {
+                if let Err(e) = gateway.keys().reload().await {
+                    tracing::warn!(error = %e, "could not reload signing keys; keeping the ring in force");
+                }
+            }
+        }));
+        let refusals = gateway.clone();
+        let flush = tokio::spawn(every(REFUSAL_FLUSH_INTERVAL, move || {
+            let gateway = refusals.clone();
+            async move { flush(&gateway).await }
+        }));
+        Self {
+            gateway: gateway.clone(),
+            handles: vec![reload, flush],
+        }
+    }
+
+    /// Ends the jobs, then writes the refusals still pending.
+    pub async fn stop(self) {
+        for handle in &self.handles {
+            handle.abort();
+        }
+        flush(&self.gateway).await;
+    }
+}
+
+async fn flush(gateway: &Gateway) {
+    if let Err(e) = gateway.flush_refusals().await {
+        tracing::warn!(error = %e, "could not write pending sign-in refusals; will retry");
+    }
+}
+
+/// Runs `job` every `period`, the first time one period from now.
+async fn every<F, Fut>(period: Duration, job: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut ticks = tokio::time::interval(period);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        job().await;
+    }
+}
