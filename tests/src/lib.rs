@@ -835,6 +835,11 @@ pub fn every_rpc() -> Vec<String> {
     out
 }
 
+/// The platform's access table, as the server assembles it.
+pub fn access_table() -> partner_kernel::access::AccessTable {
+    partner_server::access_table().unwrap_or_else(|e| panic!("access table: {e}"))
+}
+
 /// The ErrorInfo reason of a status; empty without one.
 pub fn reason_of(status: &Status) -> String {
     status

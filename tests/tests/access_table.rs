@@ -1,8 +1,8 @@
-//! The access table (`partner_kernel::access::RULES`) against the served API:
+//! The access table (every domain's rules, assembled by the server) against the served API:
 //! every RPC is declared exactly once, nothing is declared that is not served,
 //! and what the table calls a write is what the API shape says is one.
 
-use partner_kernel::access::{Effect, RULES, rule_for};
+use partner_kernel::access::Effect;
 use partner_tests::*;
 use prost::Message;
 use prost_types::FileDescriptorSet;
@@ -10,18 +10,23 @@ use prost_types::FileDescriptorSet;
 #[test]
 fn every_rpc_is_declared_exactly_once_and_nothing_else_is() {
     let served = every_rpc();
-    let undeclared: Vec<_> = served.iter().filter(|m| rule_for(m).is_none()).collect();
+    let table = access_table();
+    let undeclared: Vec<_> = served
+        .iter()
+        .filter(|m| table.rule_for(m).is_none())
+        .collect();
     assert!(
         undeclared.is_empty(),
         "RPCs without an access rule: {undeclared:?}"
     );
-    let phantom: Vec<_> = RULES
+    let phantom: Vec<_> = table
+        .rules()
         .iter()
         .filter(|r| !served.iter().any(|m| m == r.method))
         .map(|r| r.method)
         .collect();
     assert!(phantom.is_empty(), "rules for RPCs not served: {phantom:?}");
-    assert_eq!(served.len(), RULES.len());
+    assert_eq!(served.len(), table.rules().len());
 }
 
 /// `package.Service/Method` → whether its request message has `request_id`.
@@ -53,8 +58,11 @@ fn takes_request_id() -> Vec<(String, bool)> {
 
 #[test]
 fn writes_are_exactly_the_rpcs_that_take_a_request_id() {
+    let table = access_table();
     for (method, has_request_id) in takes_request_id() {
-        let rule = rule_for(&method).unwrap_or_else(|| panic!("{method}: no rule"));
+        let rule = table
+            .rule_for(&method)
+            .unwrap_or_else(|| panic!("{method}: no rule"));
         assert_eq!(
             rule.effect == Effect::Write,
             has_request_id,

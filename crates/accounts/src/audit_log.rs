@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 use partner_kernel::entity::audit_record;
 use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::page::PageScope;
-use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use crate::access as perm;
 use crate::error::AccountsError;
 use crate::service::{Accounts, Page, PageRequest};
 
@@ -40,10 +40,10 @@ impl Accounts {
         // and its acting-for records.
         let mut own_and_acted_for = None;
         let tenant = if p.is_operator() {
-            p.require(Permission::PlatformAuditRead)?;
+            p.require(perm::PLATFORM_AUDIT_READ)?;
             "platform".to_owned()
         } else {
-            let own = p.require_partner(Permission::AuditRead)?;
+            let own = p.require_partner(perm::AUDIT_READ)?;
             match filter.partner_id {
                 Some(asked) if asked != own => return Err(AccountsError::PartnerNotFound),
                 Some(_) => {}

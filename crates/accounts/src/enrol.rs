@@ -13,11 +13,11 @@ use partner_kernel::idempotency;
 use partner_kernel::ids::{PartnerId, SessionId, UserId};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::outbox::{self, Event};
-use partner_kernel::permission::Permission;
 use partner_kernel::principal::{Actor, Principal};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbErr, Set, SqlErr};
 use uuid::Uuid;
 
+use crate::access as perm;
 use crate::entity::{program_enrolment, reseller_link};
 use crate::error::{AccountsError, Ineligibility};
 use crate::invitations::{refuse_settled, token_hash};
@@ -56,7 +56,7 @@ impl Accounts {
         fingerprint: [u8; 32],
         cmd: Acceptance,
     ) -> Result<pb::AcceptInvitationResponse, AccountsError> {
-        let partner_id = m.principal.require_partner(Permission::ProgramsJoin)?;
+        let partner_id = m.principal.require_partner(perm::PROGRAMS_JOIN)?;
         let hash = token_hash(&cmd.token);
         let mm = m.clone();
         let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
@@ -111,7 +111,7 @@ impl Accounts {
             user_id: master_id,
             session_id: SessionId::generate(),
             actor,
-            permissions: actor.fixed_permissions().unwrap_or_default(),
+            permissions: self.catalog().fixed_permissions(actor).unwrap_or_default(),
         };
         let m = Mutation::new(principal, SIGN_UP, request_id, now);
         let mm = m.clone();

@@ -19,6 +19,7 @@ use partner_kernel::principal::Principal;
 use sea_orm::{ActiveModelTrait, Set};
 use sha2::{Digest, Sha256};
 
+use crate::access as perm;
 use crate::entity::invitation;
 use crate::error::AccountsError;
 use crate::program::{Invitation, InvitationState, Inviter, Program};
@@ -99,13 +100,13 @@ impl Accounts {
             program: program.as_str(),
         };
         if p.is_operator() {
-            p.require(Permission::PlatformInvitationsCreate)?;
+            p.require(perm::PLATFORM_INVITATIONS_CREATE)?;
             return match program.inviter() {
                 Inviter::Operator => Ok(None),
                 Inviter::Distributor => Err(not_allowed),
             };
         }
-        let own = p.require_partner(Permission::InvitationsCreate)?;
+        let own = p.require_partner(perm::INVITATIONS_CREATE)?;
         let distributor =
             program_store::is_enrolled(self.db().conn(), own, Program::Distributor).await?;
         match program.inviter() {
@@ -190,11 +191,8 @@ impl Accounts {
         p: &Principal,
         page: PageRequest,
     ) -> Result<Page<pb::Invitation>, AccountsError> {
-        let inviter = self.invitation_scope(
-            p,
-            Permission::PlatformInvitationsRead,
-            Permission::InvitationsRead,
-        )?;
+        let inviter =
+            self.invitation_scope(p, perm::PLATFORM_INVITATIONS_READ, perm::INVITATIONS_READ)?;
         let tenant = inviter.map_or_else(|| "platform".to_owned(), |p| p.to_string());
         let scope = PageScope::new("ListInvitations", &tenant);
         let now = self.clock().now();
@@ -236,8 +234,8 @@ impl Accounts {
     ) -> Result<pb::RevokeInvitationResponse, AccountsError> {
         let inviter = self.invitation_scope(
             &m.principal,
-            Permission::PlatformInvitationsRevoke,
-            Permission::InvitationsRevoke,
+            perm::PLATFORM_INVITATIONS_REVOKE,
+            perm::INVITATIONS_REVOKE,
         )?;
         let mm = m.clone();
         idempotency::run(self.db(), &m, fingerprint, move |tx| {

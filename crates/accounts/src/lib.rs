@@ -7,6 +7,7 @@
 //! Must not issue or verify tokens, nor know how passwords are hashed: the
 //! gateway does both and hands a [`PasswordHasher`] in.
 
+pub mod access;
 pub mod audit_log;
 pub mod enrol;
 pub mod entity;

@@ -11,6 +11,7 @@ use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
 
+use crate::access as perm;
 use crate::entity::partner;
 use crate::error::AccountsError;
 use crate::model::{EnterpriseMembership, Partner, PartnerState, User};
@@ -54,7 +55,7 @@ impl Accounts {
         fingerprint: [u8; 32],
         cmd: NewPartner,
     ) -> Result<pb::RegisterPartnerResponse, AccountsError> {
-        m.principal.require(Permission::PlatformPartnersRegister)?;
+        m.principal.require(perm::PLATFORM_PARTNERS_REGISTER)?;
         let hash = self.hash_password(cmd.master_password).await?;
         let mm = m.clone();
         idempotency::run(self.db(), &m, fingerprint, move |tx| {
@@ -90,8 +91,8 @@ impl Accounts {
         self.authorize_partner(
             p,
             id,
-            Permission::PlatformPartnersRead,
-            Permission::PartnerProfileRead,
+            perm::PLATFORM_PARTNERS_READ,
+            perm::PARTNER_PROFILE_READ,
         )?;
         self.cached_partner(id).await
     }
@@ -121,7 +122,7 @@ impl Accounts {
         name_prefix: Option<String>,
         page: PageRequest,
     ) -> Result<Page<Partner>, AccountsError> {
-        p.require(Permission::PlatformPartnersRead)?;
+        p.require(perm::PLATFORM_PARTNERS_READ)?;
         let scope = PageScope::new("ListPartners", "platform")
             .filter("state", state.map_or("", PartnerState::as_str))
             .filter("prefix", name_prefix.as_deref().unwrap_or(""));
@@ -153,12 +154,12 @@ impl Accounts {
         self.authorize_partner(
             &m.principal,
             id,
-            Permission::PlatformPartnersUpdate,
-            Permission::PartnerProfileUpdate,
+            perm::PLATFORM_PARTNERS_UPDATE,
+            perm::PARTNER_PROFILE_UPDATE,
         )?;
         if patch.sets_account_facts() {
             // Until billing owns them, these facts are the operator's word.
-            m.principal.require(Permission::PlatformPartnersUpdate)?;
+            m.principal.require(perm::PLATFORM_PARTNERS_UPDATE)?;
         }
         let mm = m.clone();
         let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
@@ -214,7 +215,7 @@ impl Accounts {
         suspend: bool,
         reason: String,
     ) -> Result<pb::Partner, AccountsError> {
-        m.principal.require(Permission::PlatformPartnersSuspend)?;
+        m.principal.require(perm::PLATFORM_PARTNERS_SUSPEND)?;
         let (from, to, event_type) = if suspend {
             (
                 PartnerState::Active,

@@ -12,10 +12,10 @@ use partner_kernel::ids::PartnerId;
 use partner_kernel::mutation::Mutation;
 use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::PageScope;
-use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
 use sea_orm::{ActiveModelTrait, Set};
 
+use crate::access as perm;
 use crate::entity::reseller_link;
 use crate::error::AccountsError;
 use crate::model::parse_stored;
@@ -111,7 +111,7 @@ impl Accounts {
         page: PageRequest,
     ) -> Result<Page<pb::Reseller>, AccountsError> {
         let (distributor, tenant) = if p.is_operator() {
-            p.require(Permission::PlatformResellersRead)?;
+            p.require(perm::PLATFORM_RESELLERS_READ)?;
             let named = distributor.ok_or_else(|| {
                 KernelError::Invalid(vec![FieldViolation::new(
                     "distributor_id",
@@ -120,7 +120,7 @@ impl Accounts {
             })?;
             (named, "platform".to_owned())
         } else {
-            let own = p.require_partner(Permission::ResellersRead)?;
+            let own = p.require_partner(perm::RESELLERS_READ)?;
             if distributor.is_some_and(|asked| asked != own) {
                 return Err(AccountsError::PartnerNotFound);
             }
@@ -156,7 +156,7 @@ impl Accounts {
         suspend: bool,
         reason: String,
     ) -> Result<pb::Reseller, AccountsError> {
-        let distributor = m.principal.require_partner(Permission::ResellersManage)?;
+        let distributor = m.principal.require_partner(perm::RESELLERS_MANAGE)?;
         let (from, to, event_type) = if suspend {
             (
                 LinkState::Active,

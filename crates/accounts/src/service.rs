@@ -12,7 +12,7 @@ use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
 use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::page::{PageScope, PageTokens};
-use partner_kernel::permission::PermissionSet;
+use partner_kernel::permission::{Catalog, PermissionSet};
 use partner_kernel::principal::Actor;
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, Set, SqlErr};
 
@@ -30,7 +30,7 @@ use crate::{program_store, store};
 const STATUS_TTL: Duration = Duration::from_secs(2);
 
 /// What the authentication layer needs to know about a caller on every request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountStatus {
     /// Kind and tenant, from the stored user.
     pub actor: Actor,
@@ -38,7 +38,7 @@ pub struct AccountStatus {
     pub user_state: UserState,
     /// The partner's state; `None` for the operator.
     pub partner_state: Option<PartnerState>,
-    /// What the caller may do now; see [`Actor::fixed_permissions`].
+    /// What the caller may do now; see [`Catalog::fixed_permissions`].
     pub permissions: PermissionSet,
 }
 
@@ -69,21 +69,34 @@ pub struct Accounts {
     clock: SharedClock,
     passwords: Passwords,
     pages: PageTokens,
+    catalog: Catalog,
     status: Arc<TtlCache<UserId, AccountStatus>>,
     partners: Arc<TtlCache<PartnerId, Partner>>,
 }
 
 impl Accounts {
-    /// The service over `db`.
-    pub fn new(db: Db, clock: SharedClock, passwords: Passwords, pages: PageTokens) -> Self {
+    /// The service over `db`; `catalog` holds every permission of the platform.
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        passwords: Passwords,
+        pages: PageTokens,
+        catalog: Catalog,
+    ) -> Self {
         Self {
             db,
+            catalog,
             clock,
             passwords,
             pages,
             status: Arc::new(TtlCache::new(STATUS_TTL)),
             partners: Arc::new(TtlCache::new(STATUS_TTL)),
         }
+    }
+
+    /// Every permission of the platform.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 
     /// Password hashing, shared with the gateway so that both draw on one bound.
@@ -230,12 +243,12 @@ impl Accounts {
         };
         let user = User::try_from(row)?;
         let actor = user.actor();
-        let permissions = match (actor.fixed_permissions(), actor) {
+        let permissions = match (self.catalog.fixed_permissions(actor), actor) {
             (Some(fixed), _) => fixed,
             (None, Actor::PartnerUser(partner)) => {
-                roles::sub_user_permissions(self.db.conn(), partner, id).await?
+                roles::sub_user_permissions(self.db.conn(), &self.catalog, partner, id).await?
             }
-            (None, Actor::Operator | Actor::PartnerMaster(_)) => PermissionSet::EMPTY,
+            (None, Actor::Operator | Actor::PartnerMaster(_)) => PermissionSet::empty(),
         };
         let status = AccountStatus {
             actor,
@@ -243,7 +256,7 @@ impl Accounts {
             partner_state: self.partner_state_of(&user).await?,
             permissions,
         };
-        self.status.put(id, status);
+        self.status.put(id, status.clone());
         Ok(Some(status))
     }
 }

@@ -7,10 +7,10 @@ use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::PageScope;
-use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
 use sea_orm::{ActiveModelTrait, Set};
 
+use crate::access as perm;
 use crate::entity::user;
 use crate::error::AccountsError;
 use crate::model::{User, UserState};
@@ -39,7 +39,7 @@ impl Accounts {
         cmd: NewUser,
     ) -> Result<pb::CreateUserResponse, AccountsError> {
         let tenant = self
-            .resolve_tenant(&m.principal, Permission::UsersCreate, cmd.reseller_id)
+            .resolve_tenant(&m.principal, perm::USERS_CREATE, cmd.reseller_id)
             .await?;
         let (own, partner_id) = (m.principal.partner_id(), tenant.partner_id);
         m.acting_for = tenant.acting_for();
@@ -89,7 +89,7 @@ impl Accounts {
 
     /// Reads a user of the caller's partner.
     pub async fn get_user(&self, p: &Principal, id: UserId) -> Result<User, AccountsError> {
-        let partner_id = p.require_partner(Permission::UsersRead)?;
+        let partner_id = p.require_partner(perm::USERS_READ)?;
         load_user(self.db().conn(), partner_id, id).await
     }
 
@@ -102,9 +102,7 @@ impl Accounts {
         state: Option<UserState>,
         page: PageRequest,
     ) -> Result<Page<User>, AccountsError> {
-        let tenant = self
-            .resolve_tenant(p, Permission::UsersRead, reseller)
-            .await?;
+        let tenant = self.resolve_tenant(p, perm::USERS_READ, reseller).await?;
         let partner_id = tenant.partner_id;
         let caller = tenant.distributor_id.unwrap_or(partner_id);
         let scope = PageScope::new("ListUsers", &caller.to_string())
@@ -134,7 +132,7 @@ impl Accounts {
         id: UserId,
         reason: String,
     ) -> Result<pb::DisableUserResponse, AccountsError> {
-        let partner_id = m.principal.require_partner(Permission::UsersDisable)?;
+        let partner_id = m.principal.require_partner(perm::USERS_DISABLE)?;
         let mm = m.clone();
         let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
             Box::pin(async move {

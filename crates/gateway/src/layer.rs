@@ -1,11 +1,12 @@
 //! The authentication and authorization layer: one tower layer in front of
 //! every service. It lets through only the calls that need no token (health,
 //! reflection, and the RPCs the access table marks public), and for everything
-//! else verifies the bearer token, checks the caller against the RPC's entry in
-//! [`partner_kernel::access::RULES`], and puts the
+//! else verifies the bearer token, checks the caller against the RPC's rule in
+//! the platform's [`AccessTable`], and puts the
 //! [`Principal`](partner_kernel::principal::Principal) into the request
 //! extensions. Deny by default: an RPC missing from the table is refused.
 
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
@@ -13,7 +14,7 @@ use http::HeaderMap;
 use tonic::Status;
 use tower::{Layer, Service};
 
-use partner_kernel::access::{Access, Rule, rule_for};
+use partner_kernel::access::{Access, AccessTable, Rule};
 use partner_kernel::error::KernelError;
 use partner_kernel::principal::Principal;
 
@@ -30,10 +31,6 @@ const PUBLIC_PREFIXES: &[&str] = &[
 /// Whether `path` needs no token: the infrastructure prefixes, and the RPCs
 /// the access table marks public (signing in, public keys). The HTTP JWKS
 /// document is answered before this layer, by the server's HTTP routes.
-pub fn is_public(path: &str) -> bool {
-    open_without_token(path, rule_for(path))
-}
-
 fn open_without_token(path: &str, rule: Option<&Rule>) -> bool {
     PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p))
         || rule.is_some_and(|r| r.access == Access::Public)
@@ -62,12 +59,14 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 #[derive(Debug, Clone)]
 pub struct AuthLayer {
     gateway: Gateway,
+    table: Arc<AccessTable>,
 }
 
 impl AuthLayer {
-    /// A layer that authenticates with `gateway`.
-    pub fn new(gateway: Gateway) -> Self {
-        Self { gateway }
+    /// A layer that authenticates with `gateway` and lets callers through as
+    /// `table` says.
+    pub fn new(gateway: Gateway, table: Arc<AccessTable>) -> Self {
+        Self { gateway, table }
     }
 }
 
@@ -77,6 +76,7 @@ impl<S> Layer<S> for AuthLayer {
         Authenticate {
             inner,
             gateway: self.gateway.clone(),
+            table: self.table.clone(),
         }
     }
 }
@@ -86,6 +86,7 @@ impl<S> Layer<S> for AuthLayer {
 pub struct Authenticate<S> {
     inner: S,
     gateway: Gateway,
+    table: Arc<AccessTable>,
 }
 
 impl<S, B> Service<http::Request<B>> for Authenticate<S>
@@ -110,10 +111,11 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let gateway = self.gateway.clone();
+        let table = self.table.clone();
         Box::pin(async move {
             // Looked up once per call: it decides both whether a token is
             // needed and, after authentication, whether the caller may pass.
-            let rule = rule_for(req.uri().path());
+            let rule = table.rule_for(req.uri().path());
             if open_without_token(req.uri().path(), rule) {
                 return inner.call(req).await;
             }
@@ -140,6 +142,13 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn is_public(path: &str) -> bool {
+        let table =
+            AccessTable::assemble(&[crate::access::ACCESS, partner_accounts::access::ACCESS])
+                .unwrap_or_else(|e| panic!("{e}"));
+        open_without_token(path, table.rule_for(path))
+    }
 
     #[test]
     fn public_paths_are_exactly_the_listed_ones() {

@@ -7,6 +7,7 @@
 //! business (`Principal::require`). It reads users through the accounts crate
 //! and never writes accounts tables.
 
+pub mod access;
 pub mod access_keys;
 pub mod access_keys_api;
 pub mod entity;

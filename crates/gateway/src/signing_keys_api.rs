@@ -9,12 +9,12 @@ use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
 use partner_kernel::idempotency::{self, fingerprint};
 use partner_kernel::mutation::Mutation;
-use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
 use partner_kernel::secrets::SecretKey;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
+use crate::access as perm;
 use crate::error::GatewayError;
 use crate::keys::Keys;
 use crate::rotation;
@@ -56,7 +56,7 @@ impl SigningKeyService for SigningKeysApi {
     ) -> Result<Response<pb::ListSigningKeysResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let pb::ListSigningKeysRequest {} = req.into_inner();
-        principal.require(Permission::PlatformSigningKeysRead)?;
+        principal.require(perm::PLATFORM_SIGNING_KEYS_READ)?;
         let keys = rotation::list(self.db.conn()).await?;
         Ok(Response::new(pb::ListSigningKeysResponse {
             signing_keys: keys.iter().map(rotation::to_proto).collect(),
@@ -74,7 +74,7 @@ impl SigningKeyService for SigningKeysApi {
         let request_id = v.take("request_id", validate::request_id(&request_id));
         let reason = v.take("reason", validate::text(&reason, 0, 512));
         let (request_id, reason) = v.finish_with(request_id.zip(reason))?;
-        principal.require(Permission::PlatformSigningKeysManage)?;
+        principal.require(perm::PLATFORM_SIGNING_KEYS_MANAGE)?;
         let m = Mutation::new(principal, ROTATE, request_id, self.clock.now());
         let mm = m.clone();
         let response = idempotency::run(&self.db, &m, fp, move |tx| {
@@ -113,7 +113,7 @@ impl SigningKeyService for SigningKeysApi {
         v.check(!kid.is_empty() && kid.len() <= 64, "kid", "1-64 characters");
         let reason = v.take("reason", validate::text(&reason, 0, 512));
         let (request_id, reason) = v.finish_with(request_id.zip(reason))?;
-        principal.require(Permission::PlatformSigningKeysManage)?;
+        principal.require(perm::PLATFORM_SIGNING_KEYS_MANAGE)?;
         let m = Mutation::new(principal, RETIRE, request_id, self.clock.now());
         let mm = m.clone();
         let response = idempotency::run(&self.db, &m, fp, move |tx| {

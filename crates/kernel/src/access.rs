@@ -1,15 +1,19 @@
-//! The one place where every RPC of the platform declares who may call it and
-//! whether it changes anything. The authentication layer checks it before any
-//! handler runs (a method missing here is refused), the tests enumerate it
-//! against the service descriptors (a method missing here, or listed here but
-//! not served, fails the suite), and the `READ_ONLY` and audit-completeness
-//! tests are generated from it.
+//! Access rules as types. Every RPC declares who may call it and whether it
+//! changes anything; each domain crate declares the rules of its own RPCs and
+//! the permissions they name ([`DomainAccess`]), and the server assembles one
+//! [`AccessTable`] from all of them at start.
 //!
-//! Handlers still decide tenancy (which partner's data a caller may touch) and
-//! pick between the platform and the partner permission of a shared RPC; this
-//! table is the gate in front of them.
+//! The authentication layer checks the table before any handler runs (a
+//! method missing from it is refused), the tests enumerate it against the
+//! service descriptors (a method missing here, or listed here but not served,
+//! fails the suite), and the `READ_ONLY` and audit-completeness tests are
+//! generated from it. Handlers still decide tenancy (which partner's data a
+//! caller may touch) and pick between the platform and the partner permission
+//! of a shared RPC; the table is the gate in front of them.
 
-use crate::permission::Permission;
+use std::collections::HashMap;
+
+use crate::permission::{Catalog, Permission};
 use crate::principal::Principal;
 
 /// Who may call an RPC.
@@ -49,12 +53,21 @@ pub struct Rule {
     pub effect: Effect,
 }
 
+/// A rule, for the `const` tables of the domains.
+pub const fn rule(method: &'static str, access: Access, effect: Effect) -> Rule {
+    Rule {
+        method,
+        access,
+        effect,
+    }
+}
+
 impl Rule {
     /// Whether `principal` passes this gate. Public rules admit everyone.
     pub fn admits(&self, principal: &Principal) -> bool {
         match self.access {
             Access::Public | Access::Authenticated => true,
-            Access::AnyOf(permissions) => permissions.iter().any(|p| principal.holds(*p)),
+            Access::AnyOf(permissions) => permissions.iter().any(|p| principal.holds(p)),
         }
     }
 
@@ -65,273 +78,183 @@ impl Rule {
             Access::Public | Access::Authenticated => None,
         }
     }
-}
 
-use Access::{AnyOf, Authenticated, Public};
-use Effect::{Read, SignIn, Write};
-use Permission as P;
-
-const fn rule(method: &'static str, access: Access, effect: Effect) -> Rule {
-    Rule {
-        method,
-        access,
-        effect,
+    /// The permissions the rule names.
+    fn permissions(&self) -> &'static [Permission] {
+        match self.access {
+            Access::AnyOf(permissions) => permissions,
+            Access::Public | Access::Authenticated => &[],
+        }
     }
 }
 
-/// Every RPC of the platform.
-pub const RULES: &[Rule] = &[
-    // partner.iam.v1.AuthService
-    rule("partner.iam.v1.AuthService/Login", Public, SignIn),
-    rule("partner.iam.v1.AuthService/RefreshToken", Public, SignIn),
-    rule("partner.iam.v1.AuthService/Logout", Authenticated, SignIn),
-    rule("partner.iam.v1.AuthService/GetJwks", Public, Read),
-    rule(
-        "partner.iam.v1.AuthService/ExchangeAccessKey",
-        Public,
-        SignIn,
-    ),
-    // partner.iam.v1.AccessKeyService
-    rule(
-        "partner.iam.v1.AccessKeyService/CreateAccessKey",
-        AnyOf(&[P::AccessKeysCreate]),
-        Write,
-    ),
-    rule(
-        "partner.iam.v1.AccessKeyService/ListAccessKeys",
-        AnyOf(&[P::AccessKeysRead]),
-        Read,
-    ),
-    rule(
-        "partner.iam.v1.AccessKeyService/DisableAccessKey",
-        AnyOf(&[P::AccessKeysDisable]),
-        Write,
-    ),
-    rule(
-        "partner.iam.v1.AccessKeyService/DeleteAccessKey",
-        AnyOf(&[P::AccessKeysDelete]),
-        Write,
-    ),
-    // partner.iam.v1.SigningKeyService
-    rule(
-        "partner.iam.v1.SigningKeyService/ListSigningKeys",
-        AnyOf(&[P::PlatformSigningKeysRead]),
-        Read,
-    ),
-    rule(
-        "partner.iam.v1.SigningKeyService/RotateSigningKey",
-        AnyOf(&[P::PlatformSigningKeysManage]),
-        Write,
-    ),
-    rule(
-        "partner.iam.v1.SigningKeyService/RetireSigningKey",
-        AnyOf(&[P::PlatformSigningKeysManage]),
-        Write,
-    ),
-    // partner.accounts.v1.PartnerService
-    rule(
-        "partner.accounts.v1.PartnerService/RegisterPartner",
-        AnyOf(&[P::PlatformPartnersRegister]),
-        Write,
-    ),
-    rule(
-        "partner.accounts.v1.PartnerService/GetPartner",
-        AnyOf(&[P::PlatformPartnersRead, P::PartnerProfileRead]),
-        Read,
-    ),
-    rule(
-        "partner.accounts.v1.PartnerService/ListPartners",
-        AnyOf(&[P::PlatformPartnersRead]),
-        Read,
-    ),
-    rule(
-        "partner.accounts.v1.PartnerService/UpdatePartner",
-        AnyOf(&[P::PlatformPartnersUpdate, P::PartnerProfileUpdate]),
-        Write,
-    ),
-    rule(
-        "partner.accounts.v1.PartnerService/SuspendPartner",
-        AnyOf(&[P::PlatformPartnersSuspend]),
-        Write,
-    ),
-    rule(
-        "partner.accounts.v1.PartnerService/ReinstatePartner",
-        AnyOf(&[P::PlatformPartnersSuspend]),
-        Write,
-    ),
-    // partner.accounts.v1.UserService
-    rule(
-        "partner.accounts.v1.UserService/CreateUser",
-        AnyOf(&[P::UsersCreate]),
-        Write,
-    ),
-    rule(
-        "partner.accounts.v1.UserService/GetUser",
-        AnyOf(&[P::UsersRead]),
-        Read,
-    ),
-    rule(
-        "partner.accounts.v1.UserService/ListUsers",
-        AnyOf(&[P::UsersRead]),
-        Read,
-    ),
-    rule(
-        "partner.accounts.v1.UserService/DisableUser",
-        AnyOf(&[P::UsersDisable]),
-        Write,
-    ),
-    // partner.accounts.v1.AuditService
-    rule(
-        "partner.accounts.v1.AuditService/ListAuditRecords",
-        AnyOf(&[P::PlatformAuditRead, P::AuditRead]),
-        Read,
-    ),
-    // partner.accounts.v1.RoleService
-    rule(
-        "partner.accounts.v1.RoleService/ListPermissions",
-        Authenticated,
-        Read,
-    ),
-    rule(
-        "partner.accounts.v1.RoleService/ListRoles",
-        AnyOf(&[P::RolesRead]),
-        Read,
-    ),
-    rule(
-        "partner.accounts.v1.RoleService/GetRole",
-        AnyOf(&[P::RolesRead]),
-        Read,
-    ),
-    rule(
-        "partner.accounts.v1.RoleService/ListRoleMembers",
-        AnyOf(&[P::RolesRead]),
-        Read,
-    ),
-    rule(
-        "partner.accounts.v1.RoleService/CreateRole",
-        AnyOf(&[P::RolesManage]),
-        Write,
-    ),
-    rule(
-        "partner.accounts.v1.RoleService/UpdateRole",
-        AnyOf(&[P::RolesManage]),
-        Write,
-    ),
-    rule(
-        "partner.accounts.v1.RoleService/DeleteRole",
-        AnyOf(&[P::RolesManage]),
-        Write,
-    ),
-    rule(
-        "partner.accounts.v1.RoleService/AssignRole",
-        AnyOf(&[P::RolesAssign]),
-        Write,
-    ),
-    rule(
-        "partner.accounts.v1.RoleService/UnassignRole",
-        AnyOf(&[P::RolesAssign]),
-        Write,
-    ),
-    // partner.accounts.v1.ProgramService
-    rule(
-        "partner.accounts.v1.ProgramService/ListPrograms",
-        AnyOf(&[P::PlatformProgramsRead, P::ProgramsRead]),
-        Read,
-    ),
-    rule(
-        "partner.accounts.v1.ProgramService/CreateInvitation",
-        AnyOf(&[P::PlatformInvitationsCreate, P::InvitationsCreate]),
-        Write,
-    ),
-    rule(
-        "partner.accounts.v1.ProgramService/ListInvitations",
-        AnyOf(&[P::PlatformInvitationsRead, P::InvitationsRead]),
-        Read,
-    ),
-    rule(
-        "partner.accounts.v1.ProgramService/RevokeInvitation",
-        AnyOf(&[P::PlatformInvitationsRevoke, P::InvitationsRevoke]),
-        Write,
-    ),
-    rule(
-        "partner.accounts.v1.ProgramService/AcceptInvitation",
-        AnyOf(&[P::ProgramsJoin]),
-        Write,
-    ),
-    // The invitation token is the credential; the new partner has no account yet.
-    rule(
-        "partner.accounts.v1.ProgramService/SignUpWithInvitation",
-        Public,
-        Write,
-    ),
-    // partner.accounts.v1.ResellerService
-    rule(
-        "partner.accounts.v1.ResellerService/ListResellers",
-        AnyOf(&[P::PlatformResellersRead, P::ResellersRead]),
-        Read,
-    ),
-    rule(
-        "partner.accounts.v1.ResellerService/SuspendReseller",
-        AnyOf(&[P::ResellersManage]),
-        Write,
-    ),
-    rule(
-        "partner.accounts.v1.ResellerService/RestoreReseller",
-        AnyOf(&[P::ResellersManage]),
-        Write,
-    ),
-];
+/// What one domain crate declares: its permissions and the rules of its RPCs.
+#[derive(Debug, Clone, Copy)]
+pub struct DomainAccess {
+    /// The domain, e.g. `accounts`.
+    pub domain: &'static str,
+    /// Every permission it declares.
+    pub permissions: &'static [Permission],
+    /// One rule per RPC it serves.
+    pub rules: &'static [Rule],
+}
 
-/// The rule of a request path (`/package.Service/Method`) or full method name.
-pub fn rule_for(path: &str) -> Option<&'static Rule> {
-    let method = path.strip_prefix('/').unwrap_or(path);
-    RULES.iter().find(|r| r.method == method)
+/// Every rule and permission of the platform, assembled at start.
+#[derive(Debug, Clone)]
+pub struct AccessTable {
+    rules: Vec<Rule>,
+    by_method: HashMap<&'static str, usize>,
+    catalog: Catalog,
+}
+
+impl AccessTable {
+    /// Assembles the domains' declarations, refusing a table that could not
+    /// be enforced: a method declared twice, a permission declared twice or
+    /// malformed, a rule naming a permission nobody declared, a permission
+    /// guarding nothing, a read gated by a permission that writes (or a write
+    /// by a `.read` one — `READ_ONLY` must never pass a write's gate), or a
+    /// domain naming another domain's permission in its declarations.
+    pub fn assemble(domains: &[DomainAccess]) -> Result<AccessTable, String> {
+        let mut permissions = Vec::new();
+        for d in domains {
+            for p in d.permissions {
+                if p.domain() != d.domain {
+                    return Err(format!(
+                        "{} declares {:?} of domain {}",
+                        d.domain,
+                        p.id(),
+                        p.domain()
+                    ));
+                }
+                permissions.push(*p);
+            }
+        }
+        let catalog = Catalog::new(permissions)?;
+        let mut rules = Vec::new();
+        let mut by_method = HashMap::new();
+        for r in domains.iter().flat_map(|d| d.rules.iter()) {
+            if by_method.insert(r.method, rules.len()).is_some() {
+                return Err(format!("{} is declared twice", r.method));
+            }
+            if matches!(r.access, Access::AnyOf([])) {
+                return Err(format!("{} names no permission", r.method));
+            }
+            for p in r.permissions() {
+                if catalog.get(p.id()) != Some(*p) {
+                    return Err(format!("{} names undeclared {:?}", r.method, p.id()));
+                }
+                if p.is_read() != (r.effect == Effect::Read) {
+                    return Err(format!(
+                        "{} ({:?}) is gated by {:?}",
+                        r.method,
+                        r.effect,
+                        p.id()
+                    ));
+                }
+            }
+            rules.push(*r);
+        }
+        if let Some(idle) = catalog
+            .all()
+            .iter()
+            .find(|p| !rules.iter().any(|r| r.permissions().contains(p)))
+        {
+            return Err(format!("{:?} guards no RPC", idle.id()));
+        }
+        Ok(AccessTable {
+            rules,
+            by_method,
+            catalog,
+        })
+    }
+
+    /// The rule of a request path (`/package.Service/Method`) or full method name.
+    pub fn rule_for(&self, path: &str) -> Option<&Rule> {
+        let method = path.strip_prefix('/').unwrap_or(path);
+        self.by_method.get(method).map(|i| &self.rules[*i])
+    }
+
+    /// Every rule, domain by domain in declaration order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Every permission.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::permission::JobRole;
+    use Access::{AnyOf, Public};
+    use Effect::{Read, Write};
 
-    #[test]
-    fn methods_are_unique() {
-        let mut methods: Vec<_> = RULES.iter().map(|r| r.method).collect();
-        methods.sort_unstable();
-        methods.dedup();
-        assert_eq!(methods.len(), RULES.len());
-    }
+    const READ: Permission =
+        Permission::partner("things.read", "things", "Read.", &[JobRole::Sales]);
+    const MAKE: Permission = Permission::partner("things.create", "things", "Make.", &[]);
+    const PERMISSIONS: &[Permission] = &[READ, MAKE];
+    const RULES: &[Rule] = &[
+        rule("t.v1.ThingService/GetThing", AnyOf(&[READ]), Read),
+        rule("t.v1.ThingService/CreateThing", AnyOf(&[MAKE]), Write),
+        rule("t.v1.ThingService/Hello", Public, Read),
+    ];
+    const THINGS: DomainAccess = DomainAccess {
+        domain: "things",
+        permissions: PERMISSIONS,
+        rules: RULES,
+    };
 
-    #[test]
-    fn writes_need_write_permissions_and_reads_read_permissions() {
-        // The READ_ONLY role holds exactly the `.read` permissions; this keeps
-        // it from ever passing the gate of a write.
-        for r in RULES {
-            if let Access::AnyOf(ps) = r.access {
-                assert!(!ps.is_empty(), "{}", r.method);
-                for p in ps {
-                    assert_eq!(p.is_read(), r.effect == Effect::Read, "{} {p:?}", r.method);
-                }
-            }
+    fn refused(domains: &[DomainAccess]) -> String {
+        match AccessTable::assemble(domains) {
+            Ok(_) => panic!("assembled"),
+            Err(e) => e,
         }
     }
 
     #[test]
-    fn every_permission_guards_some_rpc() {
-        for p in Permission::ALL {
-            assert!(
-                RULES
-                    .iter()
-                    .any(|r| matches!(r.access, Access::AnyOf(ps) if ps.contains(p))),
-                "{p:?} guards nothing"
-            );
-        }
+    fn a_sound_table_assembles_and_answers_by_path_or_name() {
+        let table = AccessTable::assemble(&[THINGS]).unwrap_or_else(|e| panic!("{e}"));
+        let r = table.rule_for("/t.v1.ThingService/Hello");
+        assert_eq!(r.map(|r| r.access), Some(Public));
+        assert!(table.rule_for("t.v1.ThingService/GetThing").is_some());
+        assert!(table.rule_for("/t.v1.ThingService/GetThingX").is_none());
+        assert!(table.rule_for("").is_none());
+        assert_eq!(table.rules().len(), 3);
+        assert_eq!(table.catalog().all().len(), 2);
     }
 
     #[test]
-    fn lookup_takes_paths_and_names() {
-        let r = rule_for("/partner.iam.v1.AuthService/Login");
-        assert_eq!(r.map(|r| r.access), Some(Access::Public));
-        assert!(rule_for("partner.iam.v1.AuthService/Login").is_some());
-        assert!(rule_for("/partner.iam.v1.AuthService/LoginX").is_none());
-        assert!(rule_for("").is_none());
+    fn unsound_tables_are_refused() {
+        // The same domain twice: every method and permission twice.
+        assert!(refused(&[THINGS, THINGS]).contains("twice"));
+        const WRITE_BY_READ: &[Rule] = &[rule("t.v1.S/Del", AnyOf(&[READ]), Write)];
+        let e = refused(&[DomainAccess {
+            domain: "things",
+            permissions: &[READ],
+            rules: WRITE_BY_READ,
+        }]);
+        assert!(e.contains("gated"), "{e}");
+        const UNDECLARED: &[Rule] = &[rule("t.v1.S/Make", AnyOf(&[MAKE]), Write)];
+        let e = refused(&[DomainAccess {
+            domain: "things",
+            permissions: &[],
+            rules: UNDECLARED,
+        }]);
+        assert!(e.contains("undeclared"), "{e}");
+        let e = refused(&[DomainAccess {
+            domain: "things",
+            permissions: PERMISSIONS,
+            rules: &[],
+        }]);
+        assert!(e.contains("guards no RPC"), "{e}");
+        let e = refused(&[DomainAccess {
+            domain: "other",
+            permissions: PERMISSIONS,
+            rules: RULES,
+        }]);
+        assert!(e.contains("of domain"), "{e}");
     }
 }

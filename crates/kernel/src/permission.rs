@@ -1,13 +1,19 @@
-//! The permission catalog. Every RPC names the permission it needs (see
-//! [`crate::access`]); the platform operator holds the platform permissions, a
-//! partner's master user holds every permission of its own partner, and a
-//! sub-user holds the union of its roles' permissions.
+//! Permissions as types: what one permission declares, the catalog of every
+//! declared permission, and permission sets.
 //!
-//! Each permission is declared once, in the `permissions!` list below, with its
-//! stable id, scope, domain and description; everything else is derived.
+//! The kernel names no permission. Each domain crate declares its own
+//! (`const USERS_CREATE: Permission = Permission::partner(…)`) beside the
+//! access rules that use them, and the server assembles the catalog at start
+//! ([`crate::access::AccessTable::assemble`]). The platform operator holds
+//! every platform permission, a partner's master every partner permission,
+//! and a sub-user the union of its roles' permissions.
+
+use std::sync::Arc;
+
+use crate::principal::Actor;
 
 /// Whose permissions these are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PermissionScope {
     /// Back-office permissions of the platform operator.
     Platform,
@@ -15,210 +21,318 @@ pub enum PermissionScope {
     Partner,
 }
 
-macro_rules! permissions {
-    ($( $variant:ident => ($id:literal, $scope:ident, $domain:literal, $description:literal), )*) => {
-        /// One fine-grained permission.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Permission {
-            $(
-                #[doc = $description]
-                $variant,
-            )*
-        }
-
-        impl Permission {
-            /// Every permission, in catalog order.
-            pub const ALL: &'static [Permission] = &[$(Self::$variant,)*];
-
-            /// The stable id, as shown to people and stored in roles.
-            pub fn id(self) -> &'static str {
-                match self { $(Self::$variant => $id,)* }
-            }
-
-            /// Who can hold it.
-            pub fn scope(self) -> PermissionScope {
-                match self { $(Self::$variant => PermissionScope::$scope,)* }
-            }
-
-            /// The product domain it belongs to, e.g. `accounts`.
-            pub fn domain(self) -> &'static str {
-                match self { $(Self::$variant => $domain,)* }
-            }
-
-            /// What it allows, in one sentence.
-            pub fn description(self) -> &'static str {
-                match self { $(Self::$variant => $description,)* }
-            }
-        }
-    };
+/// A built-in job role of every partner. A partner permission names the job
+/// roles it belongs to; the built-in `ADMIN` role holds every partner
+/// permission and `READ_ONLY` every `.read` one without being named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobRole {
+    /// Sells: reads the partner, its users, customers and prices.
+    Sales,
+    /// Handles money: funds, bills and the audit trail.
+    Finance,
+    /// Runs the account: users, access keys, reseller links.
+    Operations,
 }
 
-permissions! {
-    PlatformPartnersRegister => ("platform.partners.register", Platform, "accounts", "Register new partners."),
-    PlatformPartnersRead => ("platform.partners.read", Platform, "accounts", "List and read every partner."),
-    PlatformPartnersUpdate => ("platform.partners.update", Platform, "accounts", "Update any partner's profile."),
-    PlatformPartnersSuspend => ("platform.partners.suspend", Platform, "accounts", "Suspend and reinstate partners."),
-    PlatformAuditRead => ("platform.audit.read", Platform, "accounts", "Read every partner's audit records."),
-    PlatformSigningKeysRead => ("platform.signing_keys.read", Platform, "iam", "List token-signing keys."),
-    PlatformSigningKeysManage => ("platform.signing_keys.manage", Platform, "iam", "Rotate and retire token-signing keys."),
-    PartnerProfileRead => ("partner.profile.read", Partner, "accounts", "Read the caller's own partner."),
-    PartnerProfileUpdate => ("partner.profile.update", Partner, "accounts", "Update the caller's own partner."),
-    UsersCreate => ("users.create", Partner, "accounts", "Create sub-users."),
-    UsersRead => ("users.read", Partner, "accounts", "Read and list users."),
-    UsersDisable => ("users.disable", Partner, "accounts", "Disable sub-users."),
-    AuditRead => ("audit.read", Partner, "accounts", "Read the partner's own audit records."),
-    RolesRead => ("roles.read", Partner, "accounts", "Read roles, their permissions and their members."),
-    RolesManage => ("roles.manage", Partner, "accounts", "Create, update and delete custom roles."),
-    RolesAssign => ("roles.assign", Partner, "accounts", "Assign roles to users and take them away."),
-    PlatformProgramsRead => ("platform.programs.read", Platform, "accounts", "Read the program catalog (operator)."),
-    PlatformInvitationsCreate => ("platform.invitations.create", Platform, "accounts", "Invite partners to any program but RESELLER."),
-    PlatformInvitationsRead => ("platform.invitations.read", Platform, "accounts", "List every invitation."),
-    PlatformInvitationsRevoke => ("platform.invitations.revoke", Platform, "accounts", "Revoke any invitation."),
-    PlatformResellersRead => ("platform.resellers.read", Platform, "accounts", "List any distributor's resellers."),
-    ProgramsRead => ("programs.read", Partner, "accounts", "Read the program catalog."),
-    ProgramsJoin => ("programs.join", Partner, "accounts", "Accept an invitation for the caller's partner."),
-    InvitationsCreate => ("invitations.create", Partner, "accounts", "Invite resellers (distributors only)."),
-    InvitationsRead => ("invitations.read", Partner, "accounts", "List the invitations the partner sent."),
-    InvitationsRevoke => ("invitations.revoke", Partner, "accounts", "Revoke invitations the partner sent."),
-    ResellersRead => ("resellers.read", Partner, "accounts", "List the partner's resellers."),
-    ResellersManage => ("resellers.manage", Partner, "accounts", "Suspend and restore reseller links."),
-    AccessKeysCreate => ("access_keys.create", Partner, "iam", "Create access keys for the partner's users."),
-    AccessKeysRead => ("access_keys.read", Partner, "iam", "List the partner's access keys (never their secrets)."),
-    AccessKeysDisable => ("access_keys.disable", Partner, "iam", "Disable access keys."),
-    AccessKeysDelete => ("access_keys.delete", Partner, "iam", "Delete access keys."),
+/// One fine-grained permission, declared once by the domain that checks it.
+/// Equality, order and hashing go by id.
+#[derive(Debug, Clone, Copy)]
+pub struct Permission {
+    id: &'static str,
+    scope: PermissionScope,
+    domain: &'static str,
+    description: &'static str,
+    roles: &'static [JobRole],
 }
 
 impl Permission {
-    /// The permission with this id.
-    pub fn from_id(id: &str) -> Option<Permission> {
-        Self::ALL.iter().copied().find(|p| p.id() == id)
+    /// A back-office permission of the operator; its id starts `platform.`.
+    pub const fn platform(
+        id: &'static str,
+        domain: &'static str,
+        description: &'static str,
+    ) -> Self {
+        Self {
+            id,
+            scope: PermissionScope::Platform,
+            domain,
+            description,
+            roles: &[],
+        }
+    }
+
+    /// A permission inside a partner's tenant, held by the job roles named.
+    pub const fn partner(
+        id: &'static str,
+        domain: &'static str,
+        description: &'static str,
+        roles: &'static [JobRole],
+    ) -> Self {
+        Self {
+            id,
+            scope: PermissionScope::Partner,
+            domain,
+            description,
+            roles,
+        }
+    }
+
+    /// The stable id, as shown to people and stored in roles.
+    pub fn id(&self) -> &'static str {
+        self.id
+    }
+
+    /// Who can hold it.
+    pub fn scope(&self) -> PermissionScope {
+        self.scope
+    }
+
+    /// The product domain that declares it, e.g. `accounts`.
+    pub fn domain(&self) -> &'static str {
+        self.domain
+    }
+
+    /// What it allows, in one sentence.
+    pub fn description(&self) -> &'static str {
+        self.description
+    }
+
+    /// The built-in job roles that hold it.
+    pub fn job_roles(&self) -> &'static [JobRole] {
+        self.roles
     }
 
     /// True for permissions that only let their holder read. By convention
-    /// (checked by a test) exactly their ids end in `.read`; the `READ_ONLY`
-    /// role is made of them.
-    pub fn is_read(self) -> bool {
-        self.id().ends_with(".read")
+    /// (checked when the access table is assembled) exactly their ids end in
+    /// `.read`; the `READ_ONLY` role is made of them.
+    pub fn is_read(&self) -> bool {
+        self.id.ends_with(".read")
     }
 
-    /// Its bit in a [`PermissionSet`]: the declaration index, which is below
-    /// 128 (asserted at compile time).
-    fn bit(self) -> u128 {
-        1u128 << (self as u32)
+    /// Why this declaration is malformed, if it is: ids are dotted lower case,
+    /// and start with `platform.` exactly when the scope is the platform.
+    fn malformed(&self) -> Option<String> {
+        let well_formed = self.id.contains('.')
+            && self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
+        if !well_formed {
+            return Some(format!(
+                "permission id {:?} is not dotted lower case",
+                self.id
+            ));
+        }
+        if self.id.starts_with("platform.") != (self.scope == PermissionScope::Platform) {
+            return Some(format!(
+                "permission {:?}: `platform.` ids and platform scope go together",
+                self.id
+            ));
+        }
+        if self.scope == PermissionScope::Platform && !self.roles.is_empty() {
+            return Some(format!("platform permission {:?} names job roles", self.id));
+        }
+        None
     }
 }
 
-// A set is one machine word pair; widen the representation before this fails.
-const _: () = assert!(Permission::ALL.len() <= 128);
+impl PartialEq for Permission {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
 
-/// A set of permissions, as a bit set: principals carry one on every request,
-/// so membership must cost nothing.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct PermissionSet(u128);
+impl Eq for Permission {}
+
+impl std::hash::Hash for Permission {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
+}
+
+impl PartialOrd for Permission {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Permission {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.id.cmp(other.id)
+    }
+}
+
+/// A set of permissions, sorted by id and shared: principals carry one on
+/// every request, so cloning costs a reference count and membership a binary
+/// search.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct PermissionSet(Arc<[Permission]>);
 
 impl PermissionSet {
     /// No permission.
-    pub const EMPTY: PermissionSet = PermissionSet(0);
-
-    /// Every permission of `scope`.
-    pub fn of_scope(scope: PermissionScope) -> PermissionSet {
-        Self::from_iter(
-            Permission::ALL
-                .iter()
-                .copied()
-                .filter(|p| p.scope() == scope),
-        )
+    pub fn empty() -> PermissionSet {
+        PermissionSet::default()
     }
 
     /// Whether `p` is in the set.
-    pub fn contains(self, p: Permission) -> bool {
-        self.0 & p.bit() != 0
-    }
-
-    /// Adds `p`.
-    pub fn insert(&mut self, p: Permission) {
-        self.0 |= p.bit();
+    pub fn contains(&self, p: &Permission) -> bool {
+        self.0.binary_search(p).is_ok()
     }
 
     /// Everything in either set.
-    pub fn union(self, other: PermissionSet) -> PermissionSet {
-        PermissionSet(self.0 | other.0)
+    pub fn union(&self, other: &PermissionSet) -> PermissionSet {
+        self.iter().chain(other.iter()).collect()
     }
 
     /// Whether every permission of `self` is also in `other`.
-    pub fn is_subset(self, other: PermissionSet) -> bool {
-        self.0 & !other.0 == 0
+    pub fn is_subset(&self, other: &PermissionSet) -> bool {
+        self.iter().all(|p| other.contains(&p))
     }
 
-    /// The permissions, in catalog order.
-    pub fn iter(self) -> impl Iterator<Item = Permission> {
-        Permission::ALL
-            .iter()
-            .copied()
-            .filter(move |p| self.contains(*p))
+    /// The first permission of `self` that `other` lacks, by id.
+    pub fn first_missing_from(&self, other: &PermissionSet) -> Option<Permission> {
+        self.iter().find(|p| !other.contains(p))
+    }
+
+    /// The permissions, by id.
+    pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
 impl FromIterator<Permission> for PermissionSet {
     fn from_iter<I: IntoIterator<Item = Permission>>(iter: I) -> Self {
-        let mut set = PermissionSet::EMPTY;
-        for p in iter {
-            set.insert(p);
+        let mut all: Vec<Permission> = iter.into_iter().collect();
+        all.sort_unstable();
+        all.dedup();
+        PermissionSet(all.into())
+    }
+}
+
+/// Every permission the assembled platform declares, in declaration order.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    all: Arc<[Permission]>,
+    platform: PermissionSet,
+    partner: PermissionSet,
+}
+
+impl Catalog {
+    /// The catalog of `permissions`; refuses duplicate or malformed ids.
+    pub fn new(permissions: Vec<Permission>) -> Result<Catalog, String> {
+        let mut seen = std::collections::HashSet::new();
+        for p in &permissions {
+            if let Some(why) = p.malformed() {
+                return Err(why);
+            }
+            if !seen.insert(p.id) {
+                return Err(format!("permission {:?} is declared twice", p.id));
+            }
         }
-        set
+        let of = |scope| {
+            permissions
+                .iter()
+                .copied()
+                .filter(|p| p.scope == scope)
+                .collect()
+        };
+        Ok(Catalog {
+            platform: of(PermissionScope::Platform),
+            partner: of(PermissionScope::Partner),
+            all: permissions.into(),
+        })
+    }
+
+    /// Every permission, in declaration order.
+    pub fn all(&self) -> &[Permission] {
+        &self.all
+    }
+
+    /// The permission with this id.
+    pub fn get(&self, id: &str) -> Option<Permission> {
+        self.all.iter().copied().find(|p| p.id == id)
+    }
+
+    /// Every permission of `scope`.
+    pub fn of_scope(&self, scope: PermissionScope) -> &PermissionSet {
+        match scope {
+            PermissionScope::Platform => &self.platform,
+            PermissionScope::Partner => &self.partner,
+        }
+    }
+
+    /// The permissions this kind of actor always has: every platform
+    /// permission for the operator, every partner permission for a master;
+    /// `None` for sub-users, whose permissions come from their roles.
+    pub fn fixed_permissions(&self, actor: Actor) -> Option<PermissionSet> {
+        match actor {
+            Actor::Operator => Some(self.platform.clone()),
+            Actor::PartnerMaster(_) => Some(self.partner.clone()),
+            Actor::PartnerUser(_) => None,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::PartnerId;
 
-    #[test]
-    fn ids_are_unique_and_dotted() {
-        let mut ids: Vec<_> = Permission::ALL.iter().map(|p| p.id()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(ids.len(), Permission::ALL.len());
-        assert!(ids.iter().all(|id| {
-            id.contains('.')
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
-        }));
-    }
-
-    #[test]
-    fn platform_ids_say_so() {
-        for p in Permission::ALL {
-            assert_eq!(
-                p.id().starts_with("platform."),
-                p.scope() == PermissionScope::Platform,
-                "{p:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn ids_round_trip() {
-        for p in Permission::ALL {
-            assert_eq!(Permission::from_id(p.id()), Some(*p));
-        }
-        assert_eq!(Permission::from_id("users"), None);
-        assert_eq!(Permission::from_id(""), None);
-    }
+    const A_READ: Permission = Permission::partner("a.read", "t", "Read a.", &[JobRole::Sales]);
+    const A_WRITE: Permission = Permission::partner("a.write", "t", "Write a.", &[]);
+    const P_READ: Permission = Permission::platform("platform.a.read", "t", "Read every a.");
 
     #[test]
     fn sets_hold_exactly_what_was_put_in() {
-        let mut set = PermissionSet::EMPTY;
-        for p in Permission::ALL.iter().step_by(2) {
-            set.insert(*p);
-        }
-        for (i, p) in Permission::ALL.iter().enumerate() {
-            assert_eq!(set.contains(*p), i % 2 == 0, "{p:?}");
-        }
-        assert_eq!(set.iter().count(), Permission::ALL.len().div_ceil(2));
-        assert!(set.is_subset(set.union(PermissionSet::of_scope(PermissionScope::Partner))));
-        assert!(!PermissionSet::of_scope(PermissionScope::Partner).is_subset(set));
-        assert!(PermissionSet::EMPTY.is_subset(set));
+        let set: PermissionSet = [A_WRITE, A_READ, A_WRITE].into_iter().collect();
+        assert_eq!(set.len(), 2);
+        assert!(set.contains(&A_READ) && set.contains(&A_WRITE));
+        assert!(!set.contains(&P_READ));
+        let reads: PermissionSet = [A_READ].into_iter().collect();
+        assert!(reads.is_subset(&set));
+        assert!(!set.is_subset(&reads));
+        assert_eq!(set.first_missing_from(&reads), Some(A_WRITE));
+        assert!(PermissionSet::empty().is_subset(&reads));
+        assert_eq!(reads.union(&set), set);
+    }
+
+    #[test]
+    fn the_catalog_refuses_duplicates_and_malformed_ids() {
+        assert!(Catalog::new(vec![A_READ, A_READ]).is_err());
+        assert!(Catalog::new(vec![Permission::partner("Bad", "t", "", &[])]).is_err());
+        assert!(Catalog::new(vec![Permission::partner("platform.x", "t", "", &[])]).is_err());
+        assert!(Catalog::new(vec![Permission::platform("x.y", "t", "")]).is_err());
+        let catalog = Catalog::new(vec![A_READ, A_WRITE, P_READ]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(catalog.get("a.write"), Some(A_WRITE));
+        assert_eq!(catalog.get("a"), None);
+        assert_eq!(catalog.of_scope(PermissionScope::Partner).len(), 2);
+    }
+
+    #[test]
+    fn operators_and_masters_hold_their_whole_scope() {
+        let catalog = Catalog::new(vec![A_READ, A_WRITE, P_READ]).unwrap_or_else(|e| panic!("{e}"));
+        let op = catalog
+            .fixed_permissions(Actor::Operator)
+            .unwrap_or_default();
+        assert_eq!(op.iter().collect::<Vec<_>>(), [P_READ]);
+        let master = catalog
+            .fixed_permissions(Actor::PartnerMaster(PartnerId::generate()))
+            .unwrap_or_default();
+        assert_eq!(master.len(), 2);
+        assert!(
+            catalog
+                .fixed_permissions(Actor::PartnerUser(PartnerId::generate()))
+                .is_none()
+        );
     }
 }

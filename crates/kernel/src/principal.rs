@@ -5,7 +5,7 @@ use tonic::Request;
 
 use crate::error::KernelError;
 use crate::ids::{PartnerId, SessionId, UserId};
-use crate::permission::{Permission, PermissionScope, PermissionSet};
+use crate::permission::{Permission, PermissionSet};
 
 /// What kind of account is calling, and for which partner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,22 +27,10 @@ pub struct Principal {
     pub session_id: SessionId,
     /// Its kind and tenant.
     pub actor: Actor,
-    /// What it may do: fixed for the operator and masters, the union of its
+    /// What it may do: fixed for the operator and masters (see
+    /// [`crate::permission::Catalog::fixed_permissions`]), the union of its
     /// roles for sub-users, computed when the request was authenticated.
     pub permissions: PermissionSet,
-}
-
-impl Actor {
-    /// The permissions this kind of actor always has: every platform permission
-    /// for the operator, every partner permission for a master; `None` for
-    /// sub-users, whose permissions come from their roles.
-    pub fn fixed_permissions(self) -> Option<PermissionSet> {
-        match self {
-            Actor::Operator => Some(PermissionSet::of_scope(PermissionScope::Platform)),
-            Actor::PartnerMaster(_) => Some(PermissionSet::of_scope(PermissionScope::Partner)),
-            Actor::PartnerUser(_) => None,
-        }
-    }
 }
 
 impl Principal {
@@ -70,13 +58,13 @@ impl Principal {
     }
 
     /// Whether the principal holds `permission`.
-    pub fn holds(&self, permission: Permission) -> bool {
+    pub fn holds(&self, permission: &Permission) -> bool {
         self.permissions.contains(permission)
     }
 
     /// `Ok` when the principal holds `permission`, else `MISSING_PERMISSION`.
     pub fn require(&self, permission: Permission) -> Result<(), KernelError> {
-        if self.holds(permission) {
+        if self.holds(&permission) {
             Ok(())
         } else {
             Err(KernelError::MissingPermission(permission.id()))
@@ -96,53 +84,37 @@ impl Principal {
 mod tests {
     use super::*;
 
-    fn principal(actor: Actor) -> Principal {
+    const READ: Permission = Permission::partner("users.read", "t", "Read.", &[]);
+    const MAKE: Permission = Permission::partner("users.create", "t", "Make.", &[]);
+
+    fn principal(actor: Actor, permissions: &[Permission]) -> Principal {
         Principal {
             user_id: UserId::generate(),
             session_id: SessionId::generate(),
             actor,
-            permissions: actor.fixed_permissions().unwrap_or_default(),
+            permissions: permissions.iter().copied().collect(),
         }
     }
 
     #[test]
-    fn operator_holds_platform_permissions_only() {
-        let op = principal(Actor::Operator);
-        for p in Permission::ALL {
-            assert_eq!(op.holds(*p), p.scope() == PermissionScope::Platform);
-        }
+    fn require_answers_by_the_set() {
+        let user = principal(Actor::PartnerUser(PartnerId::generate()), &[READ]);
+        assert!(user.holds(&READ));
+        assert!(user.require_partner(READ).is_ok());
+        assert!(matches!(
+            user.require(MAKE),
+            Err(KernelError::MissingPermission("users.create"))
+        ));
     }
 
     #[test]
-    fn master_holds_every_partner_permission() {
-        let master = principal(Actor::PartnerMaster(PartnerId::generate()));
-        for p in Permission::ALL {
-            assert_eq!(master.holds(*p), p.scope() == PermissionScope::Partner);
-        }
-        assert!(master.require_partner(Permission::UsersCreate).is_ok());
-    }
-
-    #[test]
-    fn sub_user_holds_only_what_it_was_given() {
-        let mut user = principal(Actor::PartnerUser(PartnerId::generate()));
-        for p in Permission::ALL {
-            assert!(!user.holds(*p));
-            assert!(matches!(
-                user.require(*p),
-                Err(KernelError::MissingPermission(_))
-            ));
-        }
-        user.permissions = [Permission::UsersRead].into_iter().collect();
-        assert!(user.require_partner(Permission::UsersRead).is_ok());
-        for p in Permission::ALL
-            .iter()
-            .filter(|p| **p != Permission::UsersRead)
-        {
-            assert!(!user.holds(*p));
-            assert!(matches!(
-                user.require(*p),
-                Err(KernelError::MissingPermission(_))
-            ));
-        }
+    fn the_operator_is_no_partner() {
+        let op = principal(Actor::Operator, &[READ]);
+        assert!(op.require(READ).is_ok());
+        assert!(op.partner_id().is_none());
+        assert!(matches!(
+            op.require_partner(READ),
+            Err(KernelError::MissingPermission(_))
+        ));
     }
 }

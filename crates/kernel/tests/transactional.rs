@@ -30,7 +30,7 @@ fn mutation(request_id: uuid::Uuid) -> Mutation {
         user_id: UserId::generate(),
         session_id: SessionId::generate(),
         actor: Actor::PartnerMaster(PartnerId::generate()),
-        permissions: partner_kernel::permission::PermissionSet::EMPTY,
+        permissions: partner_kernel::permission::PermissionSet::empty(),
     };
     Mutation::new(principal, "test.v1.TestService/Do", request_id, Utc::now())
 }

@@ -13,6 +13,7 @@ use partner_gateway::keys::Keys;
 use partner_gateway::password::{Argon2Hasher, Argon2Params};
 use partner_gateway::signing_keys_api::SigningKeysApi;
 use partner_gateway::{Gateway, TokenLifetimes};
+use partner_kernel::access::AccessTable;
 use partner_kernel::clock::{SharedClock, SystemClock};
 use partner_kernel::db::Db;
 use partner_kernel::page::PageTokens;
@@ -37,10 +38,20 @@ pub enum StartError {
     Transport(#[from] tonic::transport::Error),
 }
 
+/// The platform's access table: every domain's rules and permissions.
+/// Adding a domain crate adds its declaration here.
+pub fn access_table() -> Result<AccessTable, String> {
+    AccessTable::assemble(&[
+        partner_gateway::access::ACCESS,
+        partner_accounts::access::ACCESS,
+    ])
+}
+
 /// Everything the transport serves.
 #[derive(Debug, Clone)]
 pub struct App {
     pub db: Db,
+    pub access: Arc<AccessTable>,
     pub gateway: Gateway,
     pub accounts_api: AccountsApi,
     pub auth_api: AuthApi,
@@ -86,6 +97,7 @@ pub async fn build_with_clock(
 ) -> Result<App, StartError> {
     let now = clock.now();
     let setup = |e: &dyn std::fmt::Display| StartError::Setup(e.to_string());
+    let access = Arc::new(access_table().map_err(|e| setup(&e))?);
     let page_key = secrets::load_or_create(&db, "page_tokens", now)
         .await
         .map_err(|e| setup(&e))?;
@@ -114,6 +126,7 @@ pub async fn build_with_clock(
         clock.clone(),
         passwords,
         PageTokens::new(page_key.clone()),
+        access.catalog().clone(),
     );
     bootstrap_operator(config, &accounts).await?;
     let keys = Arc::new(
@@ -138,6 +151,7 @@ pub async fn build_with_clock(
     );
     Ok(App {
         db,
+        access,
         signing_keys_api,
         access_keys_api,
         accounts_api: AccountsApi::new(accounts, fingerprint_key),

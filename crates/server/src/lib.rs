@@ -20,7 +20,7 @@ use std::time::Duration;
 use partner_kernel::clock::{SharedClock, SystemClock};
 use tokio::net::TcpListener;
 
-pub use app::{App, StartError};
+pub use app::{App, StartError, access_table};
 pub use config::Config;
 
 /// Connects, migrates, bootstraps and serves on `listener` until `shutdown`.

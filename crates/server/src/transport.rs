@@ -146,7 +146,7 @@ pub async fn serve(
         // Malformed and oversized requests get the same error contract as any refusal.
         .layer(CodecErrorsLayer)
         // Deny by default: nothing below runs without a verified principal.
-        .layer(AuthLayer::new(app.gateway.clone()));
+        .layer(AuthLayer::new(app.gateway.clone(), app.access.clone()));
 
     let drain = async move {
         shutdown.await;

@@ -5,13 +5,13 @@ use partner_kernel::error::KernelError;
 use partner_kernel::idempotency::fingerprint;
 use partner_kernel::ids::InvitationId;
 use partner_kernel::page::page_size;
-use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
 use super::AccountsApi;
 use super::user::optional_partner;
+use crate::access as perm;
 use crate::enrol::{Acceptance, SignUp};
 use crate::invitations::{Expiry, NewInvitation};
 use crate::program::{BusinessInfo, Program};
@@ -32,9 +32,9 @@ impl ProgramService for AccountsApi {
         let principal = Principal::from_request(&req)?;
         let pb::ListProgramsRequest {} = req.into_inner();
         if principal.is_operator() {
-            principal.require(Permission::PlatformProgramsRead)?;
+            principal.require(perm::PLATFORM_PROGRAMS_READ)?;
         } else {
-            principal.require_partner(Permission::ProgramsRead)?;
+            principal.require_partner(perm::PROGRAMS_READ)?;
         }
         Ok(Response::new(pb::ListProgramsResponse {
             programs: Program::ALL.into_iter().map(Program::info).collect(),

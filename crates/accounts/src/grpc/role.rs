@@ -5,7 +5,7 @@ use partner_kernel::error::KernelError;
 use partner_kernel::idempotency::fingerprint;
 use partner_kernel::ids::UserId;
 use partner_kernel::page::page_size;
-use partner_kernel::permission::{Permission, PermissionScope, PermissionSet};
+use partner_kernel::permission::{Catalog, PermissionScope, PermissionSet};
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
@@ -34,7 +34,10 @@ impl RoleService for AccountsApi {
         &self,
         _req: Request<pb::ListPermissionsRequest>,
     ) -> Result<Response<pb::ListPermissionsResponse>, Status> {
-        let permissions = Permission::ALL
+        let permissions = self
+            .accounts
+            .catalog()
+            .all()
             .iter()
             .map(|p| pb::Permission {
                 permission_id: p.id().to_owned(),
@@ -83,7 +86,7 @@ impl RoleService for AccountsApi {
     ) -> Result<Response<pb::CreateRoleResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let fp = fingerprint(&self.fingerprints, req.get_ref());
-        let (request_id, cmd) = parse_create(req.into_inner())?;
+        let (request_id, cmd) = parse_create(self.accounts.catalog(), req.into_inner())?;
         let m = self.mutation(principal, CREATE, request_id);
         Ok(Response::new(self.accounts.create_role(m, fp, cmd).await?))
     }
@@ -94,7 +97,7 @@ impl RoleService for AccountsApi {
     ) -> Result<Response<pb::UpdateRoleResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let fp = fingerprint(&self.fingerprints, req.get_ref());
-        let (request_id, role, changes) = parse_update(req.into_inner())?;
+        let (request_id, role, changes) = parse_update(self.accounts.catalog(), req.into_inner())?;
         let m = self.mutation(principal, UPDATE, request_id);
         Ok(Response::new(
             self.accounts.update_role(m, fp, role, changes).await?,
@@ -208,12 +211,17 @@ fn parse_membership(
 }
 
 /// Partner permissions named by id; unknown and platform ids are violations.
-fn parse_permissions(v: &mut Violations, field: &str, ids: &[String]) -> Option<PermissionSet> {
-    let mut set = PermissionSet::EMPTY;
+fn parse_permissions(
+    catalog: &Catalog,
+    v: &mut Violations,
+    field: &str,
+    ids: &[String],
+) -> Option<PermissionSet> {
+    let mut set = Vec::new();
     let mut ok = true;
     for id in ids {
-        match Permission::from_id(id) {
-            Some(p) if p.scope() == PermissionScope::Partner => set.insert(p),
+        match catalog.get(id) {
+            Some(p) if p.scope() == PermissionScope::Partner => set.push(p),
             Some(_) => {
                 v.add(field, format!("`{id}` is a platform permission"));
                 ok = false;
@@ -224,10 +232,13 @@ fn parse_permissions(v: &mut Violations, field: &str, ids: &[String]) -> Option<
             }
         }
     }
-    ok.then_some(set)
+    ok.then(|| set.into_iter().collect())
 }
 
-fn parse_create(r: pb::CreateRoleRequest) -> Result<(Uuid, NewRole), KernelError> {
+fn parse_create(
+    catalog: &Catalog,
+    r: pb::CreateRoleRequest,
+) -> Result<(Uuid, NewRole), KernelError> {
     let pb::CreateRoleRequest { request_id, role } = r;
     let mut v = Violations::new();
     let request_id = v.take("request_id", validate::request_id(&request_id));
@@ -243,7 +254,8 @@ fn parse_create(r: pb::CreateRoleRequest) -> Result<(Uuid, NewRole), KernelError
         "role.description",
         validate::text(&role.description, 0, 512),
     );
-    let permissions = parse_permissions(&mut v, "role.permission_ids", &role.permission_ids);
+    let permissions =
+        parse_permissions(catalog, &mut v, "role.permission_ids", &role.permission_ids);
     let parsed = (|| {
         Some((
             request_id?,
@@ -257,7 +269,10 @@ fn parse_create(r: pb::CreateRoleRequest) -> Result<(Uuid, NewRole), KernelError
     v.finish_with(parsed)
 }
 
-fn parse_update(r: pb::UpdateRoleRequest) -> Result<(Uuid, RoleRef, RoleChanges), KernelError> {
+fn parse_update(
+    catalog: &Catalog,
+    r: pb::UpdateRoleRequest,
+) -> Result<(Uuid, RoleRef, RoleChanges), KernelError> {
     let pb::UpdateRoleRequest {
         request_id,
         role,
@@ -289,7 +304,7 @@ fn parse_update(r: pb::UpdateRoleRequest) -> Result<(Uuid, RoleRef, RoleChanges)
             }
             "permission_ids" => {
                 changes.permissions =
-                    parse_permissions(&mut v, "role.permission_ids", &role.permission_ids);
+                    parse_permissions(catalog, &mut v, "role.permission_ids", &role.permission_ids);
             }
             _ => v.add("update_mask", format!("`{path}` cannot be updated")),
         }

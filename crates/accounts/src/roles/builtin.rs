@@ -2,7 +2,7 @@
 //! database: every partner sees the same ones, partners cannot change them, and
 //! a release that adds permissions extends them for everyone at once.
 
-use partner_kernel::permission::{Permission, PermissionScope, PermissionSet};
+use partner_kernel::permission::{Catalog, JobRole, Permission, PermissionScope, PermissionSet};
 
 /// A built-in role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,47 +69,20 @@ impl SystemRole {
         }
     }
 
-    /// Its permissions. `ADMIN` and `READ_ONLY` are defined by rule, so new
-    /// permissions join them without anyone remembering to.
-    pub fn permissions(self) -> PermissionSet {
-        use Permission as P;
-        let partner = Permission::ALL
-            .iter()
-            .copied()
-            .filter(|p| p.scope() == PermissionScope::Partner);
-        match self {
-            Self::Admin => partner.collect(),
-            Self::ReadOnly => partner.filter(|p| p.is_read()).collect(),
-            Self::Sales => [
-                P::PartnerProfileRead,
-                P::UsersRead,
-                P::ProgramsRead,
-                P::ResellersRead,
-            ]
-            .into_iter()
-            .collect(),
-            Self::Finance => [P::PartnerProfileRead, P::AuditRead, P::ProgramsRead]
-                .into_iter()
-                .collect(),
-            Self::Operations => [
-                P::PartnerProfileRead,
-                P::UsersCreate,
-                P::UsersRead,
-                P::UsersDisable,
-                P::RolesRead,
-                P::AuditRead,
-                P::ProgramsRead,
-                P::InvitationsRead,
-                P::ResellersRead,
-                P::ResellersManage,
-                P::AccessKeysCreate,
-                P::AccessKeysRead,
-                P::AccessKeysDisable,
-                P::AccessKeysDelete,
-            ]
-            .into_iter()
-            .collect(),
-        }
+    /// Its permissions among the platform's `catalog`. `ADMIN` and
+    /// `READ_ONLY` are defined by rule, and the job roles by what each
+    /// permission's declaration names, so a domain's new permissions join
+    /// them without anyone editing a list here.
+    pub fn permissions(self, catalog: &Catalog) -> PermissionSet {
+        let partner = catalog.of_scope(PermissionScope::Partner).iter();
+        let job = match self {
+            Self::Admin => return partner.collect(),
+            Self::ReadOnly => return partner.filter(Permission::is_read).collect(),
+            Self::Sales => JobRole::Sales,
+            Self::Finance => JobRole::Finance,
+            Self::Operations => JobRole::Operations,
+        };
+        partner.filter(|p| p.job_roles().contains(&job)).collect()
     }
 }
 
@@ -131,13 +104,17 @@ mod tests {
 
     #[test]
     fn admin_is_every_partner_permission_and_read_only_only_reads() {
-        let admin = SystemRole::Admin.permissions();
-        assert_eq!(admin, PermissionSet::of_scope(PermissionScope::Partner));
+        let catalog = crate::access::catalog();
+        let admin = SystemRole::Admin.permissions(&catalog);
+        assert_eq!(&admin, catalog.of_scope(PermissionScope::Partner));
         for r in SystemRole::ALL {
-            assert!(r.permissions().is_subset(admin), "{r:?}");
+            assert!(r.permissions(&catalog).is_subset(&admin), "{r:?}");
         }
-        let read_only = SystemRole::ReadOnly.permissions();
-        assert!(read_only.iter().all(Permission::is_read));
-        assert!(read_only.contains(Permission::UsersRead));
+        let read_only = SystemRole::ReadOnly.permissions(&catalog);
+        assert!(read_only.iter().all(|p| p.is_read()));
+        assert!(read_only.contains(&crate::access::USERS_READ));
+        let operations = SystemRole::Operations.permissions(&catalog);
+        assert!(operations.contains(&crate::access::USERS_CREATE));
+        assert!(!operations.contains(&crate::access::ROLES_ASSIGN));
     }
 }

@@ -13,7 +13,7 @@ use partner_api::accounts::v1 as pb;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::error::KernelError;
 use partner_kernel::ids::RoleId;
-use partner_kernel::permission::{Permission, PermissionScope, PermissionSet};
+use partner_kernel::permission::{Catalog, PermissionScope, PermissionSet};
 
 use crate::entity::role;
 
@@ -59,13 +59,13 @@ pub struct Role {
 }
 
 impl Role {
-    /// The built-in role `s`.
-    pub fn system(s: SystemRole) -> Role {
+    /// The built-in role `s`, over the platform's `catalog`.
+    pub fn system(s: SystemRole, catalog: &Catalog) -> Role {
         Role {
             role: RoleRef::System(s),
             display_name: s.display_name().to_owned(),
             description: s.description().to_owned(),
-            permissions: s.permissions(),
+            permissions: s.permissions(catalog),
             created_at: None,
             updated_at: None,
         }
@@ -90,21 +90,21 @@ impl Role {
         serde_json::json!({
             "display_name": self.display_name,
             "description": self.description,
-            "permission_ids": self.permissions.iter().map(Permission::id).collect::<Vec<_>>(),
+            "permission_ids": self.permissions.iter().map(|p| p.id()).collect::<Vec<_>>(),
         })
     }
 }
 
-impl TryFrom<role::Model> for Role {
-    type Error = KernelError;
-    fn try_from(m: role::Model) -> Result<Self, KernelError> {
+impl Role {
+    /// A custom role as stored; its permission ids are read against `catalog`.
+    pub(crate) fn from_row(m: role::Model, catalog: &Catalog) -> Result<Self, KernelError> {
         let id = RoleId::parse(&m.id)
             .map_err(|e| KernelError::Corrupt(format!("stored role id {:?}: {e}", m.id)))?;
         Ok(Role {
             role: RoleRef::Custom(id),
             display_name: m.display_name,
             description: m.description,
-            permissions: parse_stored_permissions(&m.permissions),
+            permissions: parse_stored_permissions(catalog, &m.permissions),
             created_at: Some(m.created_at),
             updated_at: Some(m.updated_at),
         })
@@ -113,22 +113,23 @@ impl TryFrom<role::Model> for Role {
 
 /// Stored permission ids → set. An id this release no longer knows grants
 /// nothing (it is dropped, never widened to something else).
-pub(crate) fn parse_stored_permissions(stored: &str) -> PermissionSet {
+pub(crate) fn parse_stored_permissions(catalog: &Catalog, stored: &str) -> PermissionSet {
     stored
         .split_ascii_whitespace()
-        .filter_map(Permission::from_id)
+        .filter_map(|id| catalog.get(id))
         .filter(|p| p.scope() == PermissionScope::Partner)
         .collect()
 }
 
 /// Set → stored permission ids, in catalog order.
-pub(crate) fn store_permissions(set: PermissionSet) -> String {
-    set.iter().map(Permission::id).collect::<Vec<_>>().join(" ")
+pub(crate) fn store_permissions(set: &PermissionSet) -> String {
+    set.iter().map(|p| p.id()).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access as perm;
 
     #[test]
     fn role_refs_parse() {
@@ -145,13 +146,15 @@ mod tests {
 
     #[test]
     fn stored_permissions_round_trip_and_drop_what_is_unknown_or_platform() {
-        let set: PermissionSet = [Permission::UsersRead, Permission::RolesAssign]
-            .into_iter()
-            .collect();
-        assert_eq!(parse_stored_permissions(&store_permissions(set)), set);
+        let catalog = crate::access::catalog();
+        let set: PermissionSet = [perm::USERS_READ, perm::ROLES_ASSIGN].into_iter().collect();
         assert_eq!(
-            parse_stored_permissions("users.read gone.away platform.partners.register"),
-            [Permission::UsersRead].into_iter().collect()
+            parse_stored_permissions(&catalog, &store_permissions(&set)),
+            set
+        );
+        assert_eq!(
+            parse_stored_permissions(&catalog, "users.read gone.away platform.partners.register"),
+            [perm::USERS_READ].into_iter().collect()
         );
     }
 }

@@ -9,11 +9,12 @@ use partner_kernel::ids::{PartnerId, RoleId, UserId};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::PageScope;
-use partner_kernel::permission::{Permission, PermissionSet};
+use partner_kernel::permission::{Catalog, PermissionSet};
 use partner_kernel::principal::Principal;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set, SqlErr};
 
 use super::{Role, RoleRef, SystemRole, parse_stored_permissions, store, store_permissions};
+use crate::access as perm;
 use crate::entity::{role, role_member};
 use crate::error::AccountsError;
 use crate::model::User;
@@ -43,19 +44,20 @@ pub struct RoleChanges {
 /// The permissions a sub-user holds: the union of its roles'.
 pub async fn sub_user_permissions(
     conn: &impl ConnectionTrait,
+    catalog: &Catalog,
     partner: PartnerId,
     user: UserId,
 ) -> Result<PermissionSet, DbErr> {
-    let mut set = PermissionSet::EMPTY;
+    let mut set = PermissionSet::empty();
     let mut custom = Vec::new();
     for id in store::role_ids_of(conn, user).await? {
         match SystemRole::from_id(&id) {
-            Some(system) => set = set.union(system.permissions()),
+            Some(system) => set = set.union(&system.permissions(catalog)),
             None => custom.push(id),
         }
     }
     for stored in store::custom_role_permissions(conn, partner, custom).await? {
-        set = set.union(parse_stored_permissions(&stored));
+        set = set.union(&parse_stored_permissions(catalog, &stored));
     }
     Ok(set)
 }
@@ -63,8 +65,8 @@ pub async fn sub_user_permissions(
 /// A caller may only handle roles within its own reach: otherwise a holder of
 /// `roles.assign` could hand itself `ADMIN`. Masters hold every partner
 /// permission and so pass always.
-fn within_reach(p: &Principal, permissions: PermissionSet) -> Result<(), AccountsError> {
-    match permissions.iter().find(|perm| !p.holds(*perm)) {
+fn within_reach(p: &Principal, permissions: &PermissionSet) -> Result<(), AccountsError> {
+    match permissions.first_missing_from(&p.permissions) {
         None => Ok(()),
         Some(missing) => Err(KernelError::MissingPermission(missing.id()).into()),
     }
@@ -72,15 +74,18 @@ fn within_reach(p: &Principal, permissions: PermissionSet) -> Result<(), Account
 
 async fn load_role(
     conn: &impl ConnectionTrait,
+    catalog: &Catalog,
     partner: PartnerId,
     r: RoleRef,
 ) -> Result<Role, AccountsError> {
     match r {
-        RoleRef::System(s) => Ok(Role::system(s)),
-        RoleRef::Custom(id) => Ok(store::custom_role(conn, partner, id)
-            .await?
-            .ok_or(AccountsError::RoleNotFound)?
-            .try_into()?),
+        RoleRef::System(s) => Ok(Role::system(s, catalog)),
+        RoleRef::Custom(id) => {
+            let row = store::custom_role(conn, partner, id)
+                .await?
+                .ok_or(AccountsError::RoleNotFound)?;
+            Ok(Role::from_row(row, catalog)?)
+        }
     }
 }
 
@@ -115,7 +120,7 @@ impl Accounts {
         p: &Principal,
         page: PageRequest,
     ) -> Result<Page<(Role, u64)>, AccountsError> {
-        let partner = p.require_partner(Permission::RolesRead)?;
+        let partner = p.require_partner(perm::ROLES_READ)?;
         let scope = PageScope::new("ListRoles", &partner.to_string());
         let after = self
             .pages()
@@ -124,18 +129,21 @@ impl Accounts {
         let after_custom = after.as_deref().and_then(|a| RoleId::parse(a).ok());
         let mut roles: Vec<Role> = match (&after, after_custom) {
             (_, Some(_)) => Vec::new(),
-            (None, None) => SystemRole::ALL.into_iter().map(Role::system).collect(),
+            (None, None) => SystemRole::ALL
+                .into_iter()
+                .map(|s| Role::system(s, self.catalog()))
+                .collect(),
             (Some(a), None) => SystemRole::ALL
                 .into_iter()
                 .filter(|s| s.id() > a.as_str())
-                .map(Role::system)
+                .map(|s| Role::system(s, self.catalog()))
                 .collect(),
         };
         let want = (page.size + 1).saturating_sub(roles.len() as u64);
         let after_row = after_custom.map(|id| id.to_string());
         let conn = self.db().conn();
         for row in store::list_custom_roles(conn, partner, after_row.as_deref(), want).await? {
-            roles.push(row.try_into()?);
+            roles.push(Role::from_row(row, self.catalog())?);
         }
         let counts = store::member_counts(conn, partner).await?;
         Ok(self
@@ -148,9 +156,9 @@ impl Accounts {
 
     /// One role of the caller's partner with its member count.
     pub async fn get_role(&self, p: &Principal, r: RoleRef) -> Result<(Role, u64), AccountsError> {
-        let partner = p.require_partner(Permission::RolesRead)?;
+        let partner = p.require_partner(perm::ROLES_READ)?;
         let conn = self.db().conn();
-        let role = load_role(conn, partner, r).await?;
+        let role = load_role(conn, self.catalog(), partner, r).await?;
         let n = store::member_count(conn, partner, &r.id()).await?;
         Ok((role, n))
     }
@@ -162,9 +170,9 @@ impl Accounts {
         r: RoleRef,
         page: PageRequest,
     ) -> Result<Page<User>, AccountsError> {
-        let partner = p.require_partner(Permission::RolesRead)?;
+        let partner = p.require_partner(perm::ROLES_READ)?;
         let conn = self.db().conn();
-        load_role(conn, partner, r).await?;
+        load_role(conn, self.catalog(), partner, r).await?;
         let scope = PageScope::new("ListRoleMembers", &partner.to_string()).filter("role", r.id());
         let after = self
             .pages()
@@ -182,9 +190,9 @@ impl Accounts {
         fingerprint: [u8; 32],
         cmd: NewRole,
     ) -> Result<pb::CreateRoleResponse, AccountsError> {
-        let partner = m.principal.require_partner(Permission::RolesManage)?;
-        within_reach(&m.principal, cmd.permissions)?;
-        let mm = m.clone();
+        let partner = m.principal.require_partner(perm::ROLES_MANAGE)?;
+        within_reach(&m.principal, &cmd.permissions)?;
+        let (mm, catalog) = (m.clone(), self.catalog().clone());
         idempotency::run(self.db(), &m, fingerprint, move |tx| {
             Box::pin(async move {
                 if store::count_custom_roles(tx, partner).await? >= MAX_CUSTOM_ROLES {
@@ -195,19 +203,19 @@ impl Accounts {
                 if store::name_taken(tx, partner, &cmd.display_name, None).await? {
                     return Err(AccountsError::RoleNameTaken);
                 }
-                let role: Role = role::ActiveModel {
+                let role = role::ActiveModel {
                     id: Set(RoleId::generate().to_string()),
                     partner_id: Set(partner.to_string()),
                     display_name: Set(cmd.display_name),
                     description: Set(cmd.description),
-                    permissions: Set(store_permissions(cmd.permissions)),
+                    permissions: Set(store_permissions(&cmd.permissions)),
                     created_at: Set(mm.now),
                     updated_at: Set(mm.now),
                 }
                 .insert(tx)
                 .await
-                .map_err(name_conflict)?
-                .try_into()?;
+                .map_err(name_conflict)?;
+                let role = Role::from_row(role, &catalog)?;
                 let entry = AuditEntry {
                     partner_id: Some(partner),
                     resource_id: role.role.id(),
@@ -232,16 +240,16 @@ impl Accounts {
         r: RoleRef,
         changes: RoleChanges,
     ) -> Result<pb::UpdateRoleResponse, AccountsError> {
-        let partner = m.principal.require_partner(Permission::RolesManage)?;
+        let partner = m.principal.require_partner(perm::ROLES_MANAGE)?;
         let id = custom_id(r)?;
-        if let Some(new) = changes.permissions {
+        if let Some(new) = &changes.permissions {
             within_reach(&m.principal, new)?;
         }
-        let mm = m.clone();
+        let (mm, catalog) = (m.clone(), self.catalog().clone());
         let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
             Box::pin(async move {
-                let before = load_role(tx, partner, r).await?;
-                within_reach(&mm.principal, before.permissions)?;
+                let before = load_role(tx, &catalog, partner, r).await?;
+                within_reach(&mm.principal, &before.permissions)?;
                 if let Some(name) = &changes.display_name
                     && store::name_taken(tx, partner, name, Some(id)).await?
                 {
@@ -259,9 +267,9 @@ impl Accounts {
                     row.description = Set(description);
                 }
                 if let Some(permissions) = changes.permissions {
-                    row.permissions = Set(store_permissions(permissions));
+                    row.permissions = Set(store_permissions(&permissions));
                 }
-                let after: Role = row.update(tx).await.map_err(name_conflict)?.try_into()?;
+                let after = Role::from_row(row.update(tx).await.map_err(name_conflict)?, &catalog)?;
                 let entry = AuditEntry {
                     partner_id: Some(partner),
                     resource_id: after.role.id(),
@@ -290,13 +298,13 @@ impl Accounts {
         r: RoleRef,
         force: bool,
     ) -> Result<pb::DeleteRoleResponse, AccountsError> {
-        let partner = m.principal.require_partner(Permission::RolesManage)?;
+        let partner = m.principal.require_partner(perm::ROLES_MANAGE)?;
         let id = custom_id(r)?;
-        let mm = m.clone();
+        let (mm, catalog) = (m.clone(), self.catalog().clone());
         let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
             Box::pin(async move {
-                let before = load_role(tx, partner, r).await?;
-                within_reach(&mm.principal, before.permissions)?;
+                let before = load_role(tx, &catalog, partner, r).await?;
+                within_reach(&mm.principal, &before.permissions)?;
                 let members = store::member_count(tx, partner, &r.id()).await?;
                 if members > 0 && !force {
                     return Err(AccountsError::RoleHasMembers { members });
@@ -360,12 +368,12 @@ impl Accounts {
         user_id: UserId,
         assign: bool,
     ) -> Result<pb::AssignRoleResponse, AccountsError> {
-        let partner = m.principal.require_partner(Permission::RolesAssign)?;
-        let mm = m.clone();
+        let partner = m.principal.require_partner(perm::ROLES_ASSIGN)?;
+        let (mm, catalog) = (m.clone(), self.catalog().clone());
         let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
             Box::pin(async move {
-                let role = load_role(tx, partner, r).await?;
-                within_reach(&mm.principal, role.permissions)?;
+                let role = load_role(tx, &catalog, partner, r).await?;
+                within_reach(&mm.principal, &role.permissions)?;
                 let user = load_user(tx, partner, user_id).await?;
                 if user.is_master && assign {
                     return Err(AccountsError::MasterUserImmutable);

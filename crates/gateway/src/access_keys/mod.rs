@@ -20,13 +20,13 @@ use partner_kernel::ids::{AccessKeyId, PartnerId, UserId};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::{Page, PageScope, PageTokens};
-use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::access as perm;
 use crate::entity::access_key;
 use crate::error::GatewayError;
 use crate::sessions::{Sessions, revoke_for_access_key};
@@ -149,7 +149,7 @@ impl AccessKeys {
         fingerprint: [u8; 32],
         cmd: NewAccessKey,
     ) -> Result<pb::CreateAccessKeyResponse, GatewayError> {
-        let partner_id = m.principal.require_partner(Permission::AccessKeysCreate)?;
+        let partner_id = m.principal.require_partner(perm::ACCESS_KEYS_CREATE)?;
         let user_id = cmd.user_id.unwrap_or(m.principal.user_id);
         let id = AccessKeyId::generate();
         let secret = new_secret()?;
@@ -221,7 +221,7 @@ impl AccessKeys {
         size: u64,
         token: &str,
     ) -> Result<Page<access_key::Model>, GatewayError> {
-        let partner_id = p.require_partner(Permission::AccessKeysRead)?;
+        let partner_id = p.require_partner(perm::ACCESS_KEYS_READ)?;
         if let Some(user) = user {
             // Another partner's user is NOT_FOUND, not an empty list.
             self.accounts
@@ -245,7 +245,7 @@ impl AccessKeys {
         id: AccessKeyId,
         reason: String,
     ) -> Result<pb::DisableAccessKeyResponse, GatewayError> {
-        let partner_id = m.principal.require_partner(Permission::AccessKeysDisable)?;
+        let partner_id = m.principal.require_partner(perm::ACCESS_KEYS_DISABLE)?;
         let mm = m.clone();
         let response = idempotency::run(&self.db, &m, fingerprint, move |tx| {
             Box::pin(async move {
@@ -308,7 +308,7 @@ impl AccessKeys {
         id: AccessKeyId,
         reason: String,
     ) -> Result<pb::DeleteAccessKeyResponse, GatewayError> {
-        let partner_id = m.principal.require_partner(Permission::AccessKeysDelete)?;
+        let partner_id = m.principal.require_partner(perm::ACCESS_KEYS_DELETE)?;
         let mm = m.clone();
         let response = idempotency::run(&self.db, &m, fingerprint, move |tx| {
             Box::pin(async move {
