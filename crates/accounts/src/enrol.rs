@@ -7,13 +7,12 @@
 
 use chrono::{DateTime, Utc};
 use partner_api::accounts::v1 as pb;
-use partner_kernel::audit::{self, AuditEntry};
 use partner_kernel::error::KernelError;
-use partner_kernel::idempotency;
 use partner_kernel::ids::{PartnerId, SessionId, UserId};
+use partner_kernel::mutation::Call;
 use partner_kernel::mutation::Mutation;
-use partner_kernel::outbox::{self, Event};
 use partner_kernel::principal::{Actor, Principal};
+use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbErr, Set, SqlErr};
 use uuid::Uuid;
 
@@ -27,9 +26,6 @@ use crate::program::{BusinessInfo, Enrolment, Invitation, InvitationState, Progr
 use crate::program_store;
 use crate::resellers::LinkState;
 use crate::service::{Accounts, load_partner};
-
-/// Full name of the public sign-up method (for its idempotency key and audit).
-pub const SIGN_UP: &str = "partner.accounts.v1.ProgramService/SignUpWithInvitation";
 
 /// What an existing partner sends to accept an invitation.
 #[derive(Debug)]
@@ -53,21 +49,22 @@ impl Accounts {
     pub async fn accept_invitation(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         cmd: Acceptance,
     ) -> Result<pb::AcceptInvitationResponse, AccountsError> {
         let partner_id = m.principal.require_partner(perm::PROGRAMS_JOIN)?;
         let hash = token_hash(&cmd.token);
-        let mm = m.clone();
-        let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+        let now = m.now;
+        let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
-                let invitation = open_invitation(tx, &hash, Some(partner_id), mm.now).await?;
+                let invitation = open_invitation(tx, &hash, Some(partner_id), now).await?;
                 let partner = load_partner(tx, partner_id).await?;
-                let enrolment = join(tx, &mm, &invitation, &partner, &cmd.business).await?;
-                Ok(pb::AcceptInvitationResponse {
+                let (enrolment, change) =
+                    join(tx, now, &invitation, &partner, &cmd.business).await?;
+                let response = pb::AcceptInvitationResponse {
                     partner: Some(load_partner(tx, partner_id).await?.to_proto()),
                     enrolment: Some(enrolment.to_proto()),
-                })
+                };
+                Ok(Outcome::new(response, change))
             })
         })
         .await;
@@ -79,30 +76,29 @@ impl Accounts {
     /// Signs a new partner and its master user up with an invitation that
     /// names no partner. Public: the token is the credential. The idempotency
     /// key is bound to the invitation, so only the token's holder can replay.
+    /// Every cheap refusal (an unknown, dead or spent token that is not a
+    /// replay; a taken username) comes before the password is hashed.
     pub async fn sign_up_with_invitation(
         &self,
+        call: Call,
         request_id: Uuid,
-        fingerprint: [u8; 32],
         cmd: SignUp,
     ) -> Result<pb::SignUpWithInvitationResponse, AccountsError> {
-        let now = self.clock().now();
+        let now = call.now();
         let hash = token_hash(&cmd.token);
-        // Refuse unknown and dead tokens before spending a password hash on
-        // them. An accepted invitation goes on: the call may be a replay.
         let found = open_invitation(self.db().conn(), &hash, None, now).await;
-        let invitation_id = match found {
-            Ok(i) => i.id,
+        let (invitation_id, spent) = match found {
+            Ok(i) => (i.id, false),
             Err(AccountsError::InvitationAlreadyUsed) => {
-                program_store::invitation_by_token_hash(self.db().conn(), &hash)
+                let spent = program_store::invitation_by_token_hash(self.db().conn(), &hash)
                     .await?
                     .map(Invitation::try_from)
                     .transpose()?
-                    .ok_or(AccountsError::InvitationNotFound)?
-                    .id
+                    .ok_or(AccountsError::InvitationNotFound)?;
+                (spent.id, true)
             }
             Err(e) => return Err(e),
         };
-        let password_hash = self.hash_password(cmd.master_password).await?;
         let partner_id = PartnerId::generate();
         let master_id = UserId::generate();
         // The new master is the actor of its own sign-up.
@@ -113,12 +109,23 @@ impl Accounts {
             actor,
             permissions: self.catalog().fixed_permissions(actor).unwrap_or_default(),
         };
-        let m = Mutation::new(principal, SIGN_UP, request_id, now);
-        let mm = m.clone();
-        let caller = invitation_id.to_string();
-        let response = idempotency::run_as(self.db(), &caller, &m, fingerprint, move |tx| {
+        let m = call
+            .mutation_as(principal, request_id)
+            .keyed_by(invitation_id.to_string());
+        // A spent token goes on only as a replay of the call that spent it.
+        if let Some(replay) = write::replayed(self.db(), &m).await? {
+            return Ok(replay);
+        }
+        if spent {
+            return Err(AccountsError::InvitationAlreadyUsed);
+        }
+        if let Some(replay) = self.before_hashing(&m, &cmd.master_username).await? {
+            return Ok(replay);
+        }
+        let password_hash = self.hash_password(cmd.master_password).await?;
+        let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
-                let invitation = open_invitation(tx, &hash, None, mm.now).await?;
+                let invitation = open_invitation(tx, &hash, None, now).await?;
                 let rows = PartnerRows {
                     partner_id,
                     master_id,
@@ -127,12 +134,14 @@ impl Accounts {
                     master_username: cmd.master_username.clone(),
                     password_hash,
                 };
-                let (partner, master) = create_partner_with_master(tx, &mm, rows).await?;
-                join(tx, &mm, &invitation, &partner, &cmd.business).await?;
-                Ok(pb::SignUpWithInvitationResponse {
+                let (partner, master, registered) =
+                    create_partner_with_master(tx, now, rows).await?;
+                let (_, joined) = join(tx, now, &invitation, &partner, &cmd.business).await?;
+                let response = pb::SignUpWithInvitationResponse {
                     partner: Some(load_partner(tx, partner_id).await?.to_proto()),
                     master_user: Some(master.to_proto()),
-                })
+                };
+                Ok(Outcome::new(response, registered).and(joined))
             })
         })
         .await;
@@ -203,21 +212,22 @@ async fn check_eligible(
     Ok(())
 }
 
-/// Enrols `partner` in the invitation's program and spends the invitation.
+/// Enrols `partner` in the invitation's program and spends the invitation;
+/// returns the enrolment and the change to audit and announce.
 async fn join(
     tx: &DatabaseTransaction,
-    m: &Mutation,
+    now: DateTime<Utc>,
     invitation: &Invitation,
     partner: &Partner,
     business: &BusinessInfo,
-) -> Result<Enrolment, AccountsError> {
+) -> Result<(Enrolment, Change), AccountsError> {
     check_eligible(tx, invitation, partner).await?;
     let accepted = program_store::settle_invitation(
         tx,
         invitation.id,
         InvitationState::Accepted,
         Some(partner.id),
-        m.now,
+        now,
     )
     .await?;
     if !accepted {
@@ -239,8 +249,8 @@ async fn join(
         invitation_id: Set(invitation.id.to_string()),
         // Five plain strings always serialise.
         business_info: Set(serde_json::to_value(business).unwrap_or_default()),
-        agreement_accepted_at: Set(m.now),
-        created_at: Set(m.now),
+        agreement_accepted_at: Set(now),
+        created_at: Set(now),
     }
     .insert(tx)
     .await
@@ -253,8 +263,8 @@ async fn join(
             distributor_id: Set(distributor.to_string()),
             reseller_id: Set(partner.id.to_string()),
             state: Set(LinkState::Active.as_str().to_owned()),
-            created_at: Set(m.now),
-            updated_at: Set(m.now),
+            created_at: Set(now),
+            updated_at: Set(now),
         }
         .insert(tx)
         .await
@@ -265,30 +275,17 @@ async fn join(
             )
         })?;
     }
-    let entry = AuditEntry {
-        partner_id: Some(partner.id),
-        resource_id: invitation.id.to_string(),
-        after: Some(serde_json::json!({
+    // Audited as a change to the invitation, announced as the partner joining.
+    let change = Change::of(Some(partner.id), invitation.id)
+        .after(serde_json::json!({
+            "partner_id": partner.id.to_string(),
             "program": program.as_str(),
             "invitation_id": invitation.id.to_string(),
             "distributor_id": invitation.inviter_partner_id.map(|p| p.to_string()),
             "business_info": business,
-        })),
-        ..AuditEntry::default()
-    };
-    audit::record(tx, m, entry).await?;
-    let event = Event {
-        partner_id: Some(partner.id),
-        event_type: "program.joined",
-        resource_id: partner.id.to_string(),
-        payload: serde_json::json!({
-            "partner_id": partner.id.to_string(),
-            "program": program.as_str(),
-            "invitation_id": invitation.id.to_string(),
-        }),
-    };
-    outbox::append(tx, m, event).await?;
-    Ok(enrolment)
+        }))
+        .announce("program.joined");
+    Ok((enrolment, change))
 }
 
 /// A unique-index violation means a concurrent writer got there first.

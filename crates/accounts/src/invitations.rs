@@ -7,15 +7,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use partner_api::accounts::v1 as pb;
-use partner_kernel::audit::{self, AuditEntry};
 use partner_kernel::error::{FieldViolation, KernelError};
-use partner_kernel::idempotency;
 use partner_kernel::ids::{InvitationId, PartnerId};
 use partner_kernel::mutation::Mutation;
-use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::PageScope;
 use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
+use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::{ActiveModelTrait, Set};
 use sha2::{Digest, Sha256};
 
@@ -121,7 +119,6 @@ impl Accounts {
     pub async fn create_invitation(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         cmd: NewInvitation,
     ) -> Result<pb::CreateInvitationResponse, AccountsError> {
         let inviter = self.inviter_for(&m.principal, cmd.program).await?;
@@ -136,8 +133,8 @@ impl Accounts {
         let token = new_token()?;
         let hash = token_hash(&token);
         let id = InvitationId::generate();
-        let mm = m.clone();
-        let mut response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+        let (now, inviter_user) = (m.now, m.principal.user_id);
+        let mut response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 if let Some(invited) = cmd.partner_id {
                     load_partner(tx, invited).await?;
@@ -145,7 +142,7 @@ impl Accounts {
                 let created: Invitation = invitation::ActiveModel {
                     id: Set(id.to_string()),
                     inviter_partner_id: Set(inviter.map(|p| p.to_string())),
-                    inviter_user_id: Set(mm.principal.user_id.to_string()),
+                    inviter_user_id: Set(inviter_user.to_string()),
                     program: Set(cmd.program.as_str().to_owned()),
                     email: Set(cmd.email),
                     partner_id: Set(cmd.partner_id.map(|p| p.to_string())),
@@ -154,24 +151,20 @@ impl Accounts {
                     expire_at: Set(expire),
                     accepted_partner_id: Set(None),
                     accepted_at: Set(None),
-                    created_at: Set(mm.now),
-                    updated_at: Set(mm.now),
+                    created_at: Set(now),
+                    updated_at: Set(now),
                 }
                 .insert(tx)
                 .await?
                 .try_into()?;
-                let entry = AuditEntry {
-                    partner_id: inviter,
-                    resource_id: id.to_string(),
-                    after: Some(created.audit_summary()),
-                    ..AuditEntry::default()
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, invitation_event(&created, "invitation.created")).await?;
-                Ok::<_, AccountsError>(pb::CreateInvitationResponse {
-                    invitation: Some(created.to_proto(mm.now)),
+                let change = Change::of(inviter, id)
+                    .after(created.audit_summary())
+                    .announce("invitation.created");
+                let response = pb::CreateInvitationResponse {
+                    invitation: Some(created.to_proto(now)),
                     token: String::new(),
-                })
+                };
+                Ok::<_, AccountsError>(Outcome::new(response, change))
             })
         })
         .await?;
@@ -228,7 +221,6 @@ impl Accounts {
     pub async fn revoke_invitation(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         id: InvitationId,
         reason: String,
     ) -> Result<pb::RevokeInvitationResponse, AccountsError> {
@@ -237,15 +229,15 @@ impl Accounts {
             perm::PLATFORM_INVITATIONS_REVOKE,
             perm::INVITATIONS_REVOKE,
         )?;
-        let mm = m.clone();
-        idempotency::run(self.db(), &m, fingerprint, move |tx| {
+        let now = m.now;
+        write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let before: Invitation = program_store::invitation(tx, inviter, id)
                     .await?
                     .ok_or(AccountsError::InvitationNotFound)?
                     .try_into()?;
                 refuse_settled(before.state)?;
-                if !program_store::settle_invitation(tx, id, InvitationState::Revoked, None, mm.now)
+                if !program_store::settle_invitation(tx, id, InvitationState::Revoked, None, now)
                     .await?
                 {
                     return Err(AccountsError::from(KernelError::Conflict));
@@ -254,18 +246,15 @@ impl Accounts {
                     state: InvitationState::Revoked,
                     ..before.clone()
                 };
-                let entry = AuditEntry {
-                    partner_id: before.inviter_partner_id,
-                    resource_id: id.to_string(),
-                    reason: Some(reason),
-                    before: Some(before.audit_summary()),
-                    after: Some(after.audit_summary()),
+                let change = Change::of(before.inviter_partner_id, id)
+                    .reason(reason)
+                    .before(before.audit_summary())
+                    .after(after.audit_summary())
+                    .announce("invitation.revoked");
+                let response = pb::RevokeInvitationResponse {
+                    invitation: Some(after.to_proto(now)),
                 };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, invitation_event(&after, "invitation.revoked")).await?;
-                Ok(pb::RevokeInvitationResponse {
-                    invitation: Some(after.to_proto(mm.now)),
-                })
+                Ok(Outcome::new(response, change))
             })
         })
         .await
@@ -278,19 +267,6 @@ pub(crate) fn refuse_settled(state: InvitationState) -> Result<(), AccountsError
         InvitationState::Pending => Ok(()),
         InvitationState::Accepted => Err(AccountsError::InvitationAlreadyUsed),
         InvitationState::Revoked => Err(AccountsError::InvitationRevoked),
-    }
-}
-
-pub(crate) fn invitation_event(i: &Invitation, event_type: &'static str) -> Event {
-    Event {
-        partner_id: i.inviter_partner_id,
-        event_type,
-        resource_id: i.id.to_string(),
-        payload: serde_json::json!({
-            "invitation_id": i.id.to_string(),
-            "program": i.program.as_str(),
-            "state": i.state.as_str(),
-        }),
     }
 }
 

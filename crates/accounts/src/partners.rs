@@ -1,14 +1,12 @@
 //! The partner lifecycle: register, read, list, update, suspend, reinstate.
 
 use partner_api::accounts::v1 as pb;
-use partner_kernel::audit::{self, AuditEntry};
-use partner_kernel::idempotency;
 use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::mutation::Mutation;
-use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::PageScope;
 use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
+use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
 
 use crate::access as perm;
@@ -52,17 +50,19 @@ impl Accounts {
     pub async fn register_partner(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         cmd: NewPartner,
     ) -> Result<pb::RegisterPartnerResponse, AccountsError> {
         m.principal.require(perm::PLATFORM_PARTNERS_REGISTER)?;
+        if let Some(replay) = self.before_hashing(&m, &cmd.master_username).await? {
+            return Ok(replay);
+        }
         let hash = self.hash_password(cmd.master_password).await?;
-        let mm = m.clone();
-        idempotency::run(self.db(), &m, fingerprint, move |tx| {
+        let now = m.now;
+        write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
-                let (partner, master) = create_partner_with_master(
+                let (partner, master, change) = create_partner_with_master(
                     tx,
-                    &mm,
+                    now,
                     PartnerRows {
                         partner_id: PartnerId::generate(),
                         master_id: UserId::generate(),
@@ -73,10 +73,11 @@ impl Accounts {
                     },
                 )
                 .await?;
-                Ok(pb::RegisterPartnerResponse {
+                let response = pb::RegisterPartnerResponse {
                     partner: Some(partner.to_proto()),
                     master_user: Some(master.to_proto()),
-                })
+                };
+                Ok(Outcome::new(response, change))
             })
         })
         .await
@@ -147,7 +148,6 @@ impl Accounts {
     pub async fn update_partner(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         id: PartnerId,
         patch: PartnerPatch,
     ) -> Result<pb::UpdatePartnerResponse, AccountsError> {
@@ -161,13 +161,13 @@ impl Accounts {
             // Until billing owns them, these facts are the operator's word.
             m.principal.require(perm::PLATFORM_PARTNERS_UPDATE)?;
         }
-        let mm = m.clone();
-        let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+        let now = m.now;
+        let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let before = load_partner(tx, id).await?;
                 let mut row: partner::ActiveModel = partner::ActiveModel {
                     partner_id: Set(id.to_string()),
-                    updated_at: Set(mm.now),
+                    updated_at: Set(now),
                     ..Default::default()
                 };
                 if let Some(name) = patch.display_name {
@@ -187,18 +187,14 @@ impl Accounts {
                 }
                 let mut after: Partner = row.update(tx).await?.try_into()?;
                 after.programs = before.programs.clone();
-                let entry = AuditEntry {
-                    partner_id: Some(id),
-                    resource_id: id.to_string(),
-                    before: Some(before.audit_summary()),
-                    after: Some(after.audit_summary()),
-                    ..AuditEntry::default()
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, partner_event(&after, "partner.updated")).await?;
-                Ok(pb::UpdatePartnerResponse {
+                let change = Change::of(Some(id), id)
+                    .before(before.audit_summary())
+                    .after(after.audit_summary())
+                    .announce("partner.updated");
+                let response = pb::UpdatePartnerResponse {
                     partner: Some(after.to_proto()),
-                })
+                };
+                Ok(Outcome::new(response, change))
             })
         })
         .await;
@@ -210,7 +206,6 @@ impl Accounts {
     pub async fn set_partner_suspended(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         id: PartnerId,
         suspend: bool,
         reason: String,
@@ -229,8 +224,8 @@ impl Accounts {
                 "partner.reinstated",
             )
         };
-        let mm = m.clone();
-        let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+        let now = m.now;
+        let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let before = load_partner(tx, id).await?;
                 if before.state != from {
@@ -242,23 +237,19 @@ impl Accounts {
                     partner_id: Set(id.to_string()),
                     state: Set(to.as_str().to_owned()),
                     suspend_reason: Set(suspend.then(|| reason.clone())),
-                    updated_at: Set(mm.now),
+                    updated_at: Set(now),
                     ..Default::default()
                 }
                 .update(tx)
                 .await?
                 .try_into()?;
                 after.programs = before.programs.clone();
-                let entry = AuditEntry {
-                    partner_id: Some(id),
-                    resource_id: id.to_string(),
-                    reason: Some(reason),
-                    before: Some(before.audit_summary()),
-                    after: Some(after.audit_summary()),
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, partner_event(&after, event_type)).await?;
-                Ok(after.to_proto())
+                let change = Change::of(Some(id), id)
+                    .reason(reason)
+                    .before(before.audit_summary())
+                    .after(after.audit_summary())
+                    .announce(event_type);
+                Ok(Outcome::new(after.to_proto(), change))
             })
         })
         .await;
@@ -278,14 +269,14 @@ pub(crate) struct PartnerRows {
     pub password_hash: String,
 }
 
-/// Creates an ACTIVE partner and its master user inside `tx`, with the audit
-/// record and the `partner.registered` event: registration by the operator
-/// and sign-up by invitation both start here.
+/// Creates an ACTIVE partner and its master user inside `tx`, and the change
+/// to audit and announce (`partner.registered`): registration by the
+/// operator and sign-up by invitation both start here.
 pub(crate) async fn create_partner_with_master(
     tx: &DatabaseTransaction,
-    m: &Mutation,
+    now: chrono::DateTime<chrono::Utc>,
     rows: PartnerRows,
-) -> Result<(Partner, User), AccountsError> {
+) -> Result<(Partner, User, Change), AccountsError> {
     if store::username_taken(tx, &rows.master_username).await? {
         return Err(AccountsError::UsernameTaken);
     }
@@ -296,8 +287,8 @@ pub(crate) async fn create_partner_with_master(
         state: Set(PartnerState::Active.as_str().to_owned()),
         master_user_id: Set(rows.master_id.to_string()),
         suspend_reason: Set(None),
-        created_at: Set(m.now),
-        updated_at: Set(m.now),
+        created_at: Set(now),
+        updated_at: Set(now),
         in_arrears: Set(false),
         enterprise_membership: Set(EnterpriseMembership::None.as_str().to_owned()),
         has_credit_account: Set(false),
@@ -314,25 +305,11 @@ pub(crate) async fn create_partner_with_master(
         &rows.contact_email,
         rows.password_hash,
         true,
-        m.now,
+        now,
     )
     .await?;
-    let entry = AuditEntry {
-        partner_id: Some(rows.partner_id),
-        resource_id: rows.partner_id.to_string(),
-        after: Some(partner.audit_summary()),
-        ..AuditEntry::default()
-    };
-    audit::record(tx, m, entry).await?;
-    outbox::append(tx, m, partner_event(&partner, "partner.registered")).await?;
-    Ok((partner, master))
-}
-
-fn partner_event(p: &Partner, event_type: &'static str) -> Event {
-    Event {
-        partner_id: Some(p.id),
-        event_type,
-        resource_id: p.id.to_string(),
-        payload: serde_json::json!({ "partner_id": p.id.to_string(), "state": p.state.as_str() }),
-    }
+    let change = Change::of(Some(rows.partner_id), rows.partner_id)
+        .after(partner.audit_summary())
+        .announce("partner.registered");
+    Ok((partner, master, change))
 }

@@ -4,15 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use partner_api::accounts::v1 as pb;
-use partner_kernel::audit::{self, AuditEntry};
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::error::{FieldViolation, KernelError};
-use partner_kernel::idempotency;
 use partner_kernel::ids::PartnerId;
 use partner_kernel::mutation::Mutation;
-use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::PageScope;
 use partner_kernel::principal::Principal;
+use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::{ActiveModelTrait, Set};
 
 use crate::access as perm;
@@ -151,7 +149,6 @@ impl Accounts {
     pub async fn set_reseller_suspended(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         reseller: PartnerId,
         suspend: bool,
         reason: String,
@@ -166,8 +163,8 @@ impl Accounts {
         } else {
             (LinkState::Suspended, LinkState::Active, "reseller.restored")
         };
-        let mm = m.clone();
-        idempotency::run(self.db(), &m, fingerprint, move |tx| {
+        let now = m.now;
+        write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let before: ResellerLink = program_store::link(tx, distributor, reseller)
                     .await?
@@ -182,32 +179,22 @@ impl Accounts {
                     distributor_id: Set(distributor.to_string()),
                     reseller_id: Set(reseller.to_string()),
                     state: Set(to.as_str().to_owned()),
-                    updated_at: Set(mm.now),
+                    updated_at: Set(now),
                     ..Default::default()
                 }
                 .update(tx)
                 .await?
                 .try_into()?;
-                let entry = AuditEntry {
-                    partner_id: Some(distributor),
-                    resource_id: reseller.to_string(),
-                    reason: Some(reason),
-                    before: Some(before.audit_summary()),
-                    after: Some(after.audit_summary()),
-                };
-                audit::record(tx, &mm, entry).await?;
-                let event = Event {
-                    partner_id: Some(distributor),
-                    event_type,
-                    resource_id: reseller.to_string(),
-                    payload: after.audit_summary(),
-                };
-                outbox::append(tx, &mm, event).await?;
+                let change = Change::of(Some(distributor), reseller)
+                    .reason(reason)
+                    .before(before.audit_summary())
+                    .after(after.audit_summary())
+                    .announce(event_type);
                 let name = program_store::partner_names(tx, vec![reseller.to_string()])
                     .await?
                     .remove(&reseller.to_string())
                     .unwrap_or_default();
-                Ok(after.to_proto(name))
+                Ok(Outcome::new(after.to_proto(name), change))
             })
         })
         .await

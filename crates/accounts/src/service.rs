@@ -11,9 +11,11 @@ use partner_kernel::cache::TtlCache;
 use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
 use partner_kernel::ids::{PartnerId, UserId};
+use partner_kernel::mutation::Mutation;
 use partner_kernel::page::{PageScope, PageTokens};
 use partner_kernel::permission::{Catalog, PermissionSet};
 use partner_kernel::principal::Actor;
+use partner_kernel::write;
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, Set, SqlErr};
 
 use crate::entity::user;
@@ -140,6 +142,27 @@ impl Accounts {
     /// Hashes on the blocking pool: Argon2 takes tens of milliseconds of CPU.
     pub(crate) async fn hash_password(&self, password: String) -> Result<String, AccountsError> {
         Ok(self.passwords.hash(password).await?)
+    }
+
+    /// The cheap checks before a new user's password is hashed: a replay of
+    /// an earlier identical call is answered at once (`Some`), a taken login
+    /// name refused. Both are decided again under the write's claim.
+    pub(crate) async fn before_hashing<R: prost::Message + Default>(
+        &self,
+        m: &Mutation,
+        username: &str,
+    ) -> Result<Option<R>, AccountsError> {
+        if let Some(replay) = write::replayed(&self.db, m).await? {
+            return Ok(Some(replay));
+        }
+        if store::username_taken(self.db.conn(), username).await? {
+            // This very request may have taken it, committed since the first look.
+            return match write::replayed(&self.db, m).await? {
+                Some(replay) => Ok(Some(replay)),
+                None => Err(AccountsError::UsernameTaken),
+            };
+        }
+        Ok(None)
     }
 
     /// Creates the platform operator `username` unless an operator exists.

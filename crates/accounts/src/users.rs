@@ -1,13 +1,11 @@
 //! A partner's sub-users: create, read, list, disable.
 
 use partner_api::accounts::v1 as pb;
-use partner_kernel::audit::{self, AuditEntry};
-use partner_kernel::idempotency;
 use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::mutation::Mutation;
-use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::PageScope;
 use partner_kernel::principal::Principal;
+use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::{ActiveModelTrait, Set};
 
 use crate::access as perm;
@@ -35,7 +33,6 @@ impl Accounts {
     pub async fn create_user(
         &self,
         mut m: Mutation,
-        fingerprint: [u8; 32],
         cmd: NewUser,
     ) -> Result<pb::CreateUserResponse, AccountsError> {
         let tenant = self
@@ -43,9 +40,13 @@ impl Accounts {
             .await?;
         let (own, partner_id) = (m.principal.partner_id(), tenant.partner_id);
         m.acting_for = tenant.acting_for();
+        // Cheap refusals first: a replay and a taken name cost no hash.
+        if let Some(replay) = self.before_hashing(&m, &cmd.username).await? {
+            return Ok(replay);
+        }
         let hash = self.hash_password(cmd.password).await?;
-        let mm = m.clone();
-        idempotency::run(self.db(), &m, fingerprint, move |tx| {
+        let now = m.now;
+        write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 if let Some(own) = own {
                     // A link suspended since the check above stops the write.
@@ -68,20 +69,16 @@ impl Accounts {
                     &cmd.email,
                     hash,
                     false,
-                    mm.now,
+                    now,
                 )
                 .await?;
-                let entry = AuditEntry {
-                    partner_id: Some(partner_id),
-                    resource_id: user.id.to_string(),
-                    after: Some(user.audit_summary()),
-                    ..AuditEntry::default()
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, user_event(&user, "user.created")).await?;
-                Ok(pb::CreateUserResponse {
+                let change = Change::of(Some(partner_id), user.id)
+                    .after(user.audit_summary())
+                    .announce("user.created");
+                let response = pb::CreateUserResponse {
                     user: Some(user.to_proto()),
-                })
+                };
+                Ok(Outcome::new(response, change))
             })
         })
         .await
@@ -128,13 +125,12 @@ impl Accounts {
     pub async fn disable_user(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         id: UserId,
         reason: String,
     ) -> Result<pb::DisableUserResponse, AccountsError> {
         let partner_id = m.principal.require_partner(perm::USERS_DISABLE)?;
-        let mm = m.clone();
-        let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+        let now = m.now;
+        let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let before = load_user(tx, partner_id, id).await?;
                 if before.is_master {
@@ -148,37 +144,25 @@ impl Accounts {
                 let after: User = user::ActiveModel {
                     id: Set(id.to_string()),
                     state: Set(UserState::Disabled.as_str().to_owned()),
-                    updated_at: Set(mm.now),
+                    updated_at: Set(now),
                     ..Default::default()
                 }
                 .update(tx)
                 .await?
                 .try_into()?;
-                let entry = AuditEntry {
-                    partner_id: Some(partner_id),
-                    resource_id: id.to_string(),
-                    reason: Some(reason),
-                    before: Some(before.audit_summary()),
-                    after: Some(after.audit_summary()),
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, user_event(&after, "user.disabled")).await?;
-                Ok(pb::DisableUserResponse {
+                let change = Change::of(Some(partner_id), id)
+                    .reason(reason)
+                    .before(before.audit_summary())
+                    .after(after.audit_summary())
+                    .announce("user.disabled");
+                let response = pb::DisableUserResponse {
                     user: Some(after.to_proto()),
-                })
+                };
+                Ok(Outcome::new(response, change))
             })
         })
         .await;
         self.invalidate();
         response
-    }
-}
-
-fn user_event(u: &User, event_type: &'static str) -> Event {
-    Event {
-        partner_id: u.partner_id,
-        event_type,
-        resource_id: u.id.to_string(),
-        payload: serde_json::json!({ "user_id": u.id.to_string(), "state": u.state.as_str() }),
     }
 }

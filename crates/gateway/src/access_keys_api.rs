@@ -2,37 +2,26 @@
 //! access-key verbs authorize and act, translate back.
 
 use partner_api::iam::v1::{self as pb, access_key_service_server::AccessKeyService};
-use partner_kernel::idempotency::fingerprint;
 use partner_kernel::ids::{AccessKeyId, UserId};
-use partner_kernel::mutation::Mutation;
+use partner_kernel::mutation::Calls;
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
-use partner_kernel::secrets::SecretKey;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use crate::access_keys::{self, AccessKeys, NewAccessKey};
-
-const CREATE: &str = "partner.iam.v1.AccessKeyService/CreateAccessKey";
-const DISABLE: &str = "partner.iam.v1.AccessKeyService/DisableAccessKey";
-const DELETE: &str = "partner.iam.v1.AccessKeyService/DeleteAccessKey";
 
 /// Serves `AccessKeyService`.
 #[derive(Debug, Clone)]
 pub struct AccessKeysApi {
     keys: AccessKeys,
-    fingerprints: SecretKey,
+    calls: Calls,
 }
 
 impl AccessKeysApi {
-    /// The API over `keys`; `fingerprints` keys request digests for idempotency.
-    pub fn new(keys: AccessKeys, fingerprints: SecretKey) -> Self {
-        Self { keys, fingerprints }
-    }
-
-    fn mutation(&self, principal: Principal, method: &'static str, request_id: Uuid) -> Mutation {
-        Mutation::new(principal, method, request_id, self.keys.clock().now())
+    /// The API over `keys`; `calls` starts its mutations.
+    pub fn new(keys: AccessKeys, calls: Calls) -> Self {
+        Self { keys, calls }
     }
 }
 
@@ -44,27 +33,13 @@ fn optional_user(raw: &str) -> Result<Option<UserId>, String> {
     UserId::parse(raw).map(Some).map_err(|e| e.to_string())
 }
 
-/// The fields of `DisableAccessKey` and `DeleteAccessKey`.
-fn parse_key_verb(
-    request_id: &str,
-    access_key_id: &str,
-    reason: &str,
-) -> Result<(Uuid, AccessKeyId, String), Status> {
-    let mut v = Violations::new();
-    let request_id = v.take("request_id", validate::request_id(request_id));
-    let id = v.take("access_key_id", AccessKeyId::parse(access_key_id));
-    let reason = v.take("reason", validate::text(reason, 0, 512));
-    Ok(v.finish_with((|| Some((request_id?, id?, reason?)))())?)
-}
-
 #[tonic::async_trait]
 impl AccessKeyService for AccessKeysApi {
     async fn create_access_key(
         &self,
         req: Request<pb::CreateAccessKeyRequest>,
     ) -> Result<Response<pb::CreateAccessKeyResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::CreateAccessKeyRequest {
             request_id,
             user_id,
@@ -83,8 +58,8 @@ impl AccessKeyService for AccessKeysApi {
                 },
             ))
         })())?;
-        let m = self.mutation(principal, CREATE, request_id);
-        Ok(Response::new(self.keys.create(m, fp, cmd).await?))
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(self.keys.create(m, cmd).await?))
     }
 
     async fn list_access_keys(
@@ -115,31 +90,39 @@ impl AccessKeyService for AccessKeysApi {
         &self,
         req: Request<pb::DisableAccessKeyRequest>,
     ) -> Result<Response<pb::DisableAccessKeyResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::DisableAccessKeyRequest {
             request_id,
             access_key_id,
             reason,
         } = req.into_inner();
-        let (request_id, id, reason) = parse_key_verb(&request_id, &access_key_id, &reason)?;
-        let m = self.mutation(principal, DISABLE, request_id);
-        Ok(Response::new(self.keys.disable(m, fp, id, reason).await?))
+        let (request_id, id, reason) = validate::verb(
+            &request_id,
+            "access_key_id",
+            AccessKeyId::parse(&access_key_id),
+            &reason,
+        )?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(self.keys.disable(m, id, reason).await?))
     }
 
     async fn delete_access_key(
         &self,
         req: Request<pb::DeleteAccessKeyRequest>,
     ) -> Result<Response<pb::DeleteAccessKeyResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::DeleteAccessKeyRequest {
             request_id,
             access_key_id,
             reason,
         } = req.into_inner();
-        let (request_id, id, reason) = parse_key_verb(&request_id, &access_key_id, &reason)?;
-        let m = self.mutation(principal, DELETE, request_id);
-        Ok(Response::new(self.keys.delete(m, fp, id, reason).await?))
+        let (request_id, id, reason) = validate::verb(
+            &request_id,
+            "access_key_id",
+            AccessKeyId::parse(&access_key_id),
+            &reason,
+        )?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(self.keys.delete(m, id, reason).await?))
     }
 }

@@ -4,7 +4,8 @@
 //! else verifies the bearer token, checks the caller against the RPC's rule in
 //! the platform's [`AccessTable`], and puts the
 //! [`Principal`](partner_kernel::principal::Principal) into the request
-//! extensions. Deny by default: an RPC missing from the table is refused.
+//! extensions, with the RPC's [`Rule`]. Deny by default: an RPC missing from
+//! the table is refused.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -115,7 +116,12 @@ where
         Box::pin(async move {
             // Looked up once per call: it decides both whether a token is
             // needed and, after authentication, whether the caller may pass.
-            let rule = table.rule_for(req.uri().path());
+            let rule = table.rule_for(req.uri().path()).copied();
+            if let Some(rule) = rule {
+                // Handlers read their method's name from it (`Calls::start`).
+                req.extensions_mut().insert(rule);
+            }
+            let rule = rule.as_ref();
             if open_without_token(req.uri().path(), rule) {
                 return inner.call(req).await;
             }

@@ -20,6 +20,7 @@ pub mod rotation;
 pub mod service;
 pub mod sessions;
 pub mod signin;
+pub mod signing_keys;
 pub mod signing_keys_api;
 pub mod tokens;
 

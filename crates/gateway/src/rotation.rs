@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use partner_api::iam::v1 as pb;
 use partner_kernel::clock::to_proto_timestamp;
+use partner_kernel::error::KernelError;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -47,7 +48,7 @@ pub async fn retire(
         .ok_or(GatewayError::SigningKeyNotFound)?;
     if before.state != VERIFY_ONLY {
         return Err(GatewayError::SigningKeyStateConflict {
-            state: state_name(&before.state),
+            state: state_name(&before.state)?,
         });
     }
     // Conditional, so two concurrent retirements cannot both succeed.
@@ -70,30 +71,30 @@ pub async fn retire(
     Ok((before, after))
 }
 
-fn state_name(stored: &str) -> &'static str {
+/// A stored state, read strictly: anything else is corruption.
+fn state_of(stored: &str) -> Result<(&'static str, pb::SigningKeyState), GatewayError> {
     match stored {
-        ACTIVE => "ACTIVE",
-        VERIFY_ONLY => "VERIFY_ONLY",
-        RETIRED => "RETIRED",
-        _ => "UNKNOWN",
+        ACTIVE => Ok((ACTIVE, pb::SigningKeyState::Active)),
+        VERIFY_ONLY => Ok((VERIFY_ONLY, pb::SigningKeyState::VerifyOnly)),
+        RETIRED => Ok((RETIRED, pb::SigningKeyState::Retired)),
+        other => Err(KernelError::Corrupt(format!("signing key state {other:?}")).into()),
     }
 }
 
+fn state_name(stored: &str) -> Result<&'static str, GatewayError> {
+    state_of(stored).map(|(name, _)| name)
+}
+
 /// The public wire form.
-pub fn to_proto(m: &signing_key::Model) -> pb::SigningKey {
-    let state = match m.state.as_str() {
-        ACTIVE => pb::SigningKeyState::Active,
-        VERIFY_ONLY => pb::SigningKeyState::VerifyOnly,
-        RETIRED => pb::SigningKeyState::Retired,
-        _ => pb::SigningKeyState::Unspecified,
-    };
-    pb::SigningKey {
+pub fn to_proto(m: &signing_key::Model) -> Result<pb::SigningKey, GatewayError> {
+    let (_, state) = state_of(&m.state)?;
+    Ok(pb::SigningKey {
         kid: m.kid.clone(),
         algorithm: m.algorithm.clone(),
         state: state.into(),
         create_time: Some(to_proto_timestamp(m.created_at)),
         retire_time: m.retired_at.map(to_proto_timestamp),
-    }
+    })
 }
 
 /// The summary kept in audit records (never the private key).

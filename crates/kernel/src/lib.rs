@@ -25,3 +25,4 @@ pub mod principal;
 pub mod request_context;
 pub mod secrets;
 pub mod validate;
+pub mod write;

@@ -1,42 +1,39 @@
 //! The event outbox: events for partners' systems, written in the same
-//! transaction as the change, and published from the table afterwards.
+//! transaction as the change they announce ([`crate::write::commit`]), and
+//! published from the table afterwards.
 
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
 use crate::entity::outbox_event;
 use crate::error::KernelError;
-use crate::ids::{EventId, PartnerId};
+use crate::ids::EventId;
 use crate::mutation::Mutation;
+use crate::write::Change;
 
-/// One event to publish.
-#[derive(Debug, Clone)]
-pub struct Event {
-    /// The tenant the event is for; `None` for platform-wide events.
-    pub partner_id: Option<PartnerId>,
-    /// Dotted type, e.g. `partner.suspended`.
-    pub event_type: &'static str,
-    /// The resource the event is about.
-    pub resource_id: String,
-    /// Event body.
-    pub payload: serde_json::Value,
-}
-
-/// Appends `event` inside `tx`.
-pub async fn append(
-    tx: &impl ConnectionTrait,
+/// Appends the event of type `event_type` that announces `change`, inside
+/// `conn`. Its payload is the resource's summary after the change, or before
+/// it for a deletion.
+pub(crate) async fn append(
+    conn: &impl ConnectionTrait,
     m: &Mutation,
-    event: Event,
+    change: &Change,
+    event_type: &'static str,
 ) -> Result<EventId, KernelError> {
     let id = EventId::generate();
+    let payload = change
+        .after
+        .clone()
+        .or_else(|| change.before.clone())
+        .unwrap_or_else(|| serde_json::json!({}));
     outbox_event::ActiveModel {
         id: Set(id.to_string()),
-        partner_id: Set(event.partner_id.map(|p| p.to_string())),
-        event_type: Set(event.event_type.to_owned()),
-        resource_id: Set(event.resource_id),
-        payload: Set(event.payload),
+        partner_id: Set(change.partner_id.map(|p| p.to_string())),
+        event_type: Set(event_type.to_owned()),
+        resource_id: Set(change.resource_id.clone()),
+        payload: Set(payload),
         created_at: Set(m.now),
     }
-    .insert(tx)
+    .insert(conn)
     .await?;
     Ok(id)
 }

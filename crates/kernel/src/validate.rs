@@ -67,6 +67,43 @@ pub fn request_id(raw: &str) -> Result<Uuid, &'static str> {
     Uuid::try_parse(raw).map_err(|_| "must be a UUID")
 }
 
+/// The fields of a verb on one resource: the request id, the resource's id
+/// (`parsed` from the field `id_field`), and an optional reason of at most
+/// 512 characters. Every violation is reported at once.
+pub fn verb<T, E: std::fmt::Display>(
+    request_id: &str,
+    id_field: &str,
+    parsed: Result<T, E>,
+    reason: &str,
+) -> Result<(Uuid, T, String), KernelError> {
+    verb_on(request_id, id_field, parsed, reason, 0)
+}
+
+/// [`verb`] whose reason is required.
+pub fn verb_with_reason<T, E: std::fmt::Display>(
+    request_id: &str,
+    id_field: &str,
+    parsed: Result<T, E>,
+    reason: &str,
+) -> Result<(Uuid, T, String), KernelError> {
+    verb_on(request_id, id_field, parsed, reason, 1)
+}
+
+fn verb_on<T, E: std::fmt::Display>(
+    request_id: &str,
+    id_field: &str,
+    parsed: Result<T, E>,
+    reason: &str,
+    min_reason: usize,
+) -> Result<(Uuid, T, String), KernelError> {
+    let mut v = Violations::new();
+    let request_id = v.take("request_id", self::request_id(request_id));
+    let id = v.take(id_field, parsed);
+    let reason = v.take("reason", text(reason, min_reason, 512));
+    let parsed = (|| Some((request_id?, id?, reason?)))();
+    v.finish_with(parsed)
+}
+
 /// Checks a free-text field: trimmed length within `min..=max` characters, no
 /// control characters. Returns the trimmed text.
 pub fn text(raw: &str, min: usize, max: usize) -> Result<String, String> {
@@ -171,6 +208,26 @@ mod tests {
         assert!(request_id("6f1c6d2e-8a7b-4c1d-9e0f-123456789abc").is_ok());
         assert!(request_id("").is_err());
         assert!(request_id("not-a-uuid").is_err());
+    }
+
+    #[test]
+    fn verbs_report_every_bad_field() {
+        let ok = verb(
+            "6f1c6d2e-8a7b-4c1d-9e0f-123456789abc",
+            "id",
+            Ok::<_, &str>(7),
+            " why ",
+        );
+        assert_eq!(
+            ok.ok().map(|(_, id, reason)| (id, reason)),
+            Some((7, "why".to_owned()))
+        );
+        match verb("x", "id", Err::<u8, _>("bad id"), &"r".repeat(513)) {
+            Err(KernelError::Invalid(list)) => assert_eq!(list.len(), 3),
+            other => panic!("{other:?}"),
+        }
+        let id = "6f1c6d2e-8a7b-4c1d-9e0f-123456789abc";
+        assert!(verb_with_reason(id, "id", Ok::<_, &str>(7), " ").is_err());
     }
 
     #[test]

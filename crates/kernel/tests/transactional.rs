@@ -1,17 +1,15 @@
-//! Idempotency, audit and outbox against a real (in-memory SQLite) database
-//! with the real migrations.
+//! The write path (idempotency, audit and outbox in one transaction) against a
+//! real (in-memory SQLite) database with the real migrations.
 
 use chrono::Utc;
-use partner_kernel::audit::{self, AuditEntry};
 use partner_kernel::db::Db;
 use partner_kernel::entity::{audit_record, idempotency_record, outbox_event};
 use partner_kernel::error::KernelError;
-use partner_kernel::idempotency;
 use partner_kernel::ids::{PartnerId, SessionId, UserId};
 use partner_kernel::mutation::Mutation;
-use partner_kernel::outbox::{self, Event};
 use partner_kernel::principal::{Actor, Principal};
 use partner_kernel::secrets::{self, SecretKey};
+use partner_kernel::write::{self, Change, Outcome};
 use partner_migration::{Migrator, MigratorTrait};
 use sea_orm::{EntityTrait, PaginatorTrait};
 
@@ -25,52 +23,59 @@ async fn db() -> Db {
     db
 }
 
-fn mutation(request_id: uuid::Uuid) -> Mutation {
+fn mutation(request_id: uuid::Uuid, fingerprint: [u8; 32]) -> Mutation {
     let principal = Principal {
         user_id: UserId::generate(),
         session_id: SessionId::generate(),
         actor: Actor::PartnerMaster(PartnerId::generate()),
         permissions: partner_kernel::permission::PermissionSet::empty(),
     };
-    Mutation::new(principal, "test.v1.TestService/Do", request_id, Utc::now())
+    Mutation::new(
+        principal,
+        "test.v1.TestService/Do",
+        request_id,
+        fingerprint,
+        Utc::now(),
+    )
 }
 
-/// The effect under test: an audit record and an event, answering with a
+/// The effect under test: one change with an event, answering with a
 /// message that tells the calls apart.
-async fn effect(
-    db: &Db,
-    m: &Mutation,
-    fingerprint: [u8; 32],
-    answer: &str,
-    fail: bool,
-) -> Result<String, KernelError> {
-    let mm = m.clone();
+async fn effect(db: &Db, m: &Mutation, answer: &str, fail: bool) -> Result<String, KernelError> {
     let answer = answer.to_owned();
-    idempotency::run(db, m, fingerprint, move |tx| {
+    let partner = m.principal.partner_id();
+    write::commit(db, m, move |_tx| {
         Box::pin(async move {
-            audit::record(
-                tx,
-                &mm,
-                AuditEntry {
-                    resource_id: "res_1".into(),
-                    ..AuditEntry::default()
-                },
-            )
-            .await?;
-            let event = Event {
-                partner_id: mm.principal.partner_id(),
-                event_type: "test.done",
-                resource_id: "res_1".into(),
-                payload: serde_json::json!({}),
-            };
-            outbox::append(tx, &mm, event).await?;
             if fail {
                 return Err(KernelError::Conflict);
             }
-            Ok(answer)
+            let change = Change::of(partner, "res_1")
+                .after(serde_json::json!({ "done": true }))
+                .announce("test.done");
+            Ok(Outcome::new(answer, change))
         })
     })
     .await
+}
+
+#[tokio::test]
+async fn a_replay_is_answered_before_the_effect_runs() {
+    let db = db().await;
+    let m = mutation(uuid::Uuid::new_v4(), [1; 32]);
+    assert_eq!(write::replayed::<String>(&db, &m).await.ok(), Some(None));
+    effect(&db, &m, "first", false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        write::replayed::<String>(&db, &m).await.ok(),
+        Some(Some("first".to_owned()))
+    );
+    let mut other = m.clone();
+    other.fingerprint = [2; 32];
+    assert!(matches!(
+        write::replayed::<String>(&db, &other).await,
+        Err(KernelError::IdempotencyKeyReused)
+    ));
 }
 
 async fn counts(db: &Db) -> (u64, u64, u64) {
@@ -94,11 +99,11 @@ async fn counts(db: &Db) -> (u64, u64, u64) {
 #[tokio::test]
 async fn replay_returns_the_first_answer_without_a_second_effect() {
     let db = db().await;
-    let m = mutation(uuid::Uuid::new_v4());
-    let first = effect(&db, &m, [1; 32], "first", false)
+    let m = mutation(uuid::Uuid::new_v4(), [1; 32]);
+    let first = effect(&db, &m, "first", false)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let second = effect(&db, &m, [1; 32], "second", false)
+    let second = effect(&db, &m, "second", false)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(first, "first");
@@ -109,11 +114,13 @@ async fn replay_returns_the_first_answer_without_a_second_effect() {
 #[tokio::test]
 async fn the_same_key_with_another_request_is_refused() {
     let db = db().await;
-    let m = mutation(uuid::Uuid::new_v4());
-    effect(&db, &m, [1; 32], "first", false)
+    let m = mutation(uuid::Uuid::new_v4(), [1; 32]);
+    effect(&db, &m, "first", false)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let reused = effect(&db, &m, [2; 32], "other", false).await;
+    let mut reused = m.clone();
+    reused.fingerprint = [2; 32];
+    let reused = effect(&db, &reused, "other", false).await;
     assert!(
         matches!(reused, Err(KernelError::IdempotencyKeyReused)),
         "{reused:?}"
@@ -124,8 +131,8 @@ async fn the_same_key_with_another_request_is_refused() {
 #[tokio::test]
 async fn a_failed_effect_leaves_nothing_behind() {
     let db = db().await;
-    let m = mutation(uuid::Uuid::new_v4());
-    let failed = effect(&db, &m, [1; 32], "x", true).await;
+    let m = mutation(uuid::Uuid::new_v4(), [1; 32]);
+    let failed = effect(&db, &m, "x", true).await;
     assert!(matches!(failed, Err(KernelError::Conflict)));
     assert_eq!(
         counts(&db).await,
@@ -133,7 +140,7 @@ async fn a_failed_effect_leaves_nothing_behind() {
         "claim, audit and event rolled back together"
     );
     // The key is free again.
-    let retried = effect(&db, &m, [1; 32], "retried", false)
+    let retried = effect(&db, &m, "retried", false)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(retried, "retried");
@@ -144,10 +151,10 @@ async fn a_failed_effect_leaves_nothing_behind() {
 async fn keys_are_per_caller() {
     let db = db().await;
     let request_id = uuid::Uuid::new_v4();
-    let a = effect(&db, &mutation(request_id), [1; 32], "a", false)
+    let a = effect(&db, &mutation(request_id, [1; 32]), "a", false)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let b = effect(&db, &mutation(request_id), [1; 32], "b", false)
+    let b = effect(&db, &mutation(request_id, [1; 32]), "b", false)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((a.as_str(), b.as_str()), ("a", "b"));

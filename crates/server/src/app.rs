@@ -11,11 +11,13 @@ use partner_gateway::access_keys_api::AccessKeysApi;
 use partner_gateway::grpc::AuthApi;
 use partner_gateway::keys::Keys;
 use partner_gateway::password::{Argon2Hasher, Argon2Params};
+use partner_gateway::signing_keys::SigningKeys;
 use partner_gateway::signing_keys_api::SigningKeysApi;
 use partner_gateway::{Gateway, TokenLifetimes};
 use partner_kernel::access::AccessTable;
 use partner_kernel::clock::{SharedClock, SystemClock};
 use partner_kernel::db::Db;
+use partner_kernel::mutation::Calls;
 use partner_kernel::page::PageTokens;
 use partner_kernel::secrets;
 use partner_migration::{Migrator, MigratorTrait};
@@ -138,23 +140,20 @@ pub async fn build_with_clock(
         access: chrono::Duration::seconds(i64::from(config.access_token_ttl_secs)),
         ..TokenLifetimes::default()
     };
-    let signing_keys_api = SigningKeysApi::new(
-        db.clone(),
-        keys.clone(),
-        clock.clone(),
-        fingerprint_key.clone(),
-    );
+    let calls = Calls::new(fingerprint_key, clock.clone());
+    let signing_keys_api =
+        SigningKeysApi::new(SigningKeys::new(db.clone(), keys.clone()), calls.clone());
     let gateway = Gateway::new(accounts.clone(), keys, clock, lifetimes, db.clone());
     let access_keys_api = AccessKeysApi::new(
         gateway.access_keys(PageTokens::new(page_key)),
-        fingerprint_key.clone(),
+        calls.clone(),
     );
     Ok(App {
         db,
         access,
         signing_keys_api,
         access_keys_api,
-        accounts_api: AccountsApi::new(accounts, fingerprint_key),
+        accounts_api: AccountsApi::new(accounts, calls),
         auth_api: AuthApi::new(gateway.clone()),
         gateway,
     })

@@ -8,11 +8,7 @@ mod reseller;
 mod role;
 mod user;
 
-use partner_kernel::clock::SharedClock;
-use partner_kernel::mutation::Mutation;
-use partner_kernel::principal::Principal;
-use partner_kernel::secrets::SecretKey;
-use uuid::Uuid;
+use partner_kernel::mutation::Calls;
 
 use crate::service::Accounts;
 
@@ -21,23 +17,12 @@ use crate::service::Accounts;
 #[derive(Debug, Clone)]
 pub struct AccountsApi {
     accounts: Accounts,
-    fingerprints: SecretKey,
+    calls: Calls,
 }
 
 impl AccountsApi {
-    /// The API over `accounts`; `fingerprints` keys request digests for idempotency.
-    pub fn new(accounts: Accounts, fingerprints: SecretKey) -> Self {
-        Self {
-            accounts,
-            fingerprints,
-        }
-    }
-
-    fn clock(&self) -> &SharedClock {
-        self.accounts.clock()
-    }
-
-    fn mutation(&self, principal: Principal, method: &'static str, request_id: Uuid) -> Mutation {
-        Mutation::new(principal, method, request_id, self.clock().now())
+    /// The API over `accounts`; `calls` starts its mutations.
+    pub fn new(accounts: Accounts, calls: Calls) -> Self {
+        Self { accounts, calls }
     }
 }

@@ -2,7 +2,6 @@
 
 use partner_api::accounts::v1::{self as pb, partner_service_server::PartnerService};
 use partner_kernel::error::KernelError;
-use partner_kernel::idempotency::fingerprint;
 use partner_kernel::ids::PartnerId;
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
@@ -15,24 +14,16 @@ use crate::model::{EnterpriseMembership, PartnerState};
 use crate::partners::{NewPartner, PartnerPatch};
 use crate::service::PageRequest;
 
-const REGISTER: &str = "partner.accounts.v1.PartnerService/RegisterPartner";
-const UPDATE: &str = "partner.accounts.v1.PartnerService/UpdatePartner";
-const SUSPEND: &str = "partner.accounts.v1.PartnerService/SuspendPartner";
-const REINSTATE: &str = "partner.accounts.v1.PartnerService/ReinstatePartner";
-
 #[tonic::async_trait]
 impl PartnerService for AccountsApi {
     async fn register_partner(
         &self,
         req: Request<pb::RegisterPartnerRequest>,
     ) -> Result<Response<pb::RegisterPartnerResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let (request_id, cmd) = parse_register(req.into_inner())?;
-        let m = self.mutation(principal, REGISTER, request_id);
-        Ok(Response::new(
-            self.accounts.register_partner(m, fp, cmd).await?,
-        ))
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(self.accounts.register_partner(m, cmd).await?))
     }
 
     async fn get_partner(
@@ -93,12 +84,11 @@ impl PartnerService for AccountsApi {
         &self,
         req: Request<pb::UpdatePartnerRequest>,
     ) -> Result<Response<pb::UpdatePartnerResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let (request_id, id, patch) = parse_update(req.into_inner())?;
-        let m = self.mutation(principal, UPDATE, request_id);
+        let m = call.mutation(request_id)?;
         Ok(Response::new(
-            self.accounts.update_partner(m, fp, id, patch).await?,
+            self.accounts.update_partner(m, id, patch).await?,
         ))
     }
 
@@ -106,18 +96,22 @@ impl PartnerService for AccountsApi {
         &self,
         req: Request<pb::SuspendPartnerRequest>,
     ) -> Result<Response<pb::SuspendPartnerResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::SuspendPartnerRequest {
             request_id,
             partner_id,
             reason,
         } = req.into_inner();
-        let (request_id, id, reason) = parse_state_change(&request_id, &partner_id, &reason, 1)?;
-        let m = self.mutation(principal, SUSPEND, request_id);
+        let (request_id, id, reason) = validate::verb_with_reason(
+            &request_id,
+            "partner_id",
+            PartnerId::parse(&partner_id),
+            &reason,
+        )?;
+        let m = call.mutation(request_id)?;
         let partner = self
             .accounts
-            .set_partner_suspended(m, fp, id, true, reason)
+            .set_partner_suspended(m, id, true, reason)
             .await?;
         Ok(Response::new(pb::SuspendPartnerResponse {
             partner: Some(partner),
@@ -128,18 +122,22 @@ impl PartnerService for AccountsApi {
         &self,
         req: Request<pb::ReinstatePartnerRequest>,
     ) -> Result<Response<pb::ReinstatePartnerResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::ReinstatePartnerRequest {
             request_id,
             partner_id,
             reason,
         } = req.into_inner();
-        let (request_id, id, reason) = parse_state_change(&request_id, &partner_id, &reason, 0)?;
-        let m = self.mutation(principal, REINSTATE, request_id);
+        let (request_id, id, reason) = validate::verb(
+            &request_id,
+            "partner_id",
+            PartnerId::parse(&partner_id),
+            &reason,
+        )?;
+        let m = call.mutation(request_id)?;
         let partner = self
             .accounts
-            .set_partner_suspended(m, fp, id, false, reason)
+            .set_partner_suspended(m, id, false, reason)
             .await?;
         Ok(Response::new(pb::ReinstatePartnerResponse {
             partner: Some(partner),
@@ -220,19 +218,5 @@ fn parse_update(
         }
     }
     let parsed = request_id.zip(id).map(|(r, i)| (r, i, patch));
-    v.finish_with(parsed)
-}
-
-fn parse_state_change(
-    request_id: &str,
-    partner_id: &str,
-    reason: &str,
-    min_reason: usize,
-) -> Result<(Uuid, PartnerId, String), KernelError> {
-    let mut v = Violations::new();
-    let request_id = v.take("request_id", validate::request_id(request_id));
-    let id = v.take("partner_id", PartnerId::parse(partner_id));
-    let reason = v.take("reason", validate::text(reason, min_reason, 512));
-    let parsed = (|| Some((request_id?, id?, reason?)))();
     v.finish_with(parsed)
 }

@@ -2,7 +2,6 @@
 
 use partner_api::accounts::v1::{self as pb, program_service_server::ProgramService};
 use partner_kernel::error::KernelError;
-use partner_kernel::idempotency::fingerprint;
 use partner_kernel::ids::InvitationId;
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
@@ -17,9 +16,6 @@ use crate::invitations::{Expiry, NewInvitation};
 use crate::program::{BusinessInfo, Program};
 use crate::service::PageRequest;
 
-const CREATE: &str = "partner.accounts.v1.ProgramService/CreateInvitation";
-const REVOKE: &str = "partner.accounts.v1.ProgramService/RevokeInvitation";
-const ACCEPT: &str = "partner.accounts.v1.ProgramService/AcceptInvitation";
 /// Tokens are 4 + 43 characters; anything much longer is not one of ours.
 const MAX_TOKEN_LEN: usize = 128;
 
@@ -45,8 +41,7 @@ impl ProgramService for AccountsApi {
         &self,
         req: Request<pb::CreateInvitationRequest>,
     ) -> Result<Response<pb::CreateInvitationResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::CreateInvitationRequest {
             request_id,
             email,
@@ -82,9 +77,9 @@ impl ProgramService for AccountsApi {
                 },
             ))
         })())?;
-        let m = self.mutation(principal, CREATE, request_id);
+        let m = call.mutation(request_id)?;
         Ok(Response::new(
-            self.accounts.create_invitation(m, fp, cmd).await?,
+            self.accounts.create_invitation(m, cmd).await?,
         ))
     }
 
@@ -120,21 +115,21 @@ impl ProgramService for AccountsApi {
         &self,
         req: Request<pb::RevokeInvitationRequest>,
     ) -> Result<Response<pb::RevokeInvitationResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::RevokeInvitationRequest {
             request_id,
             invitation_id,
             reason,
         } = req.into_inner();
-        let mut v = Violations::new();
-        let request_id = v.take("request_id", validate::request_id(&request_id));
-        let id = v.take("invitation_id", InvitationId::parse(&invitation_id));
-        let reason = v.take("reason", validate::text(&reason, 0, 512));
-        let (request_id, id, reason) = v.finish_with((|| Some((request_id?, id?, reason?)))())?;
-        let m = self.mutation(principal, REVOKE, request_id);
+        let (request_id, id, reason) = validate::verb(
+            &request_id,
+            "invitation_id",
+            InvitationId::parse(&invitation_id),
+            &reason,
+        )?;
+        let m = call.mutation(request_id)?;
         Ok(Response::new(
-            self.accounts.revoke_invitation(m, fp, id, reason).await?,
+            self.accounts.revoke_invitation(m, id, reason).await?,
         ))
     }
 
@@ -142,8 +137,7 @@ impl ProgramService for AccountsApi {
         &self,
         req: Request<pb::AcceptInvitationRequest>,
     ) -> Result<Response<pb::AcceptInvitationResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::AcceptInvitationRequest {
             request_id,
             token,
@@ -168,9 +162,9 @@ impl ProgramService for AccountsApi {
                 },
             ))
         })())?;
-        let m = self.mutation(principal, ACCEPT, request_id);
+        let m = call.mutation(request_id)?;
         Ok(Response::new(
-            self.accounts.accept_invitation(m, fp, cmd).await?,
+            self.accounts.accept_invitation(m, cmd).await?,
         ))
     }
 
@@ -179,11 +173,11 @@ impl ProgramService for AccountsApi {
         req: Request<pb::SignUpWithInvitationRequest>,
     ) -> Result<Response<pb::SignUpWithInvitationResponse>, Status> {
         // Public: no principal; the token is the credential.
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let (request_id, cmd) = parse_sign_up(req.into_inner())?;
         Ok(Response::new(
             self.accounts
-                .sign_up_with_invitation(request_id, fp, cmd)
+                .sign_up_with_invitation(call, request_id, cmd)
                 .await?,
         ))
     }

@@ -1,21 +1,15 @@
 //! `partner.accounts.v1.ResellerService`.
 
 use partner_api::accounts::v1::{self as pb, reseller_service_server::ResellerService};
-use partner_kernel::error::KernelError;
-use partner_kernel::idempotency::fingerprint;
 use partner_kernel::ids::PartnerId;
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use super::AccountsApi;
 use super::user::optional_partner;
 use crate::service::PageRequest;
-
-const SUSPEND: &str = "partner.accounts.v1.ResellerService/SuspendReseller";
-const RESTORE: &str = "partner.accounts.v1.ResellerService/RestoreReseller";
 
 #[tonic::async_trait]
 impl ResellerService for AccountsApi {
@@ -54,18 +48,22 @@ impl ResellerService for AccountsApi {
         &self,
         req: Request<pb::SuspendResellerRequest>,
     ) -> Result<Response<pb::SuspendResellerResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::SuspendResellerRequest {
             request_id,
             reseller_id,
             reason,
         } = req.into_inner();
-        let (request_id, reseller, reason) = parse_change(&request_id, &reseller_id, &reason)?;
-        let m = self.mutation(principal, SUSPEND, request_id);
+        let (request_id, reseller, reason) = validate::verb(
+            &request_id,
+            "reseller_id",
+            PartnerId::parse(&reseller_id),
+            &reason,
+        )?;
+        let m = call.mutation(request_id)?;
         let reseller = self
             .accounts
-            .set_reseller_suspended(m, fp, reseller, true, reason)
+            .set_reseller_suspended(m, reseller, true, reason)
             .await?;
         Ok(Response::new(pb::SuspendResellerResponse {
             reseller: Some(reseller),
@@ -76,33 +74,25 @@ impl ResellerService for AccountsApi {
         &self,
         req: Request<pb::RestoreResellerRequest>,
     ) -> Result<Response<pb::RestoreResellerResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::RestoreResellerRequest {
             request_id,
             reseller_id,
             reason,
         } = req.into_inner();
-        let (request_id, reseller, reason) = parse_change(&request_id, &reseller_id, &reason)?;
-        let m = self.mutation(principal, RESTORE, request_id);
+        let (request_id, reseller, reason) = validate::verb(
+            &request_id,
+            "reseller_id",
+            PartnerId::parse(&reseller_id),
+            &reason,
+        )?;
+        let m = call.mutation(request_id)?;
         let reseller = self
             .accounts
-            .set_reseller_suspended(m, fp, reseller, false, reason)
+            .set_reseller_suspended(m, reseller, false, reason)
             .await?;
         Ok(Response::new(pb::RestoreResellerResponse {
             reseller: Some(reseller),
         }))
     }
-}
-
-fn parse_change(
-    request_id: &str,
-    reseller_id: &str,
-    reason: &str,
-) -> Result<(Uuid, PartnerId, String), KernelError> {
-    let mut v = Violations::new();
-    let request_id = v.take("request_id", validate::request_id(request_id));
-    let reseller = v.take("reseller_id", PartnerId::parse(reseller_id));
-    let reason = v.take("reason", validate::text(reason, 0, 512));
-    v.finish_with((|| Some((request_id?, reseller?, reason?)))())
 }

@@ -2,7 +2,6 @@
 
 use partner_api::accounts::v1::{self as pb, role_service_server::RoleService};
 use partner_kernel::error::KernelError;
-use partner_kernel::idempotency::fingerprint;
 use partner_kernel::ids::UserId;
 use partner_kernel::page::page_size;
 use partner_kernel::permission::{Catalog, PermissionScope, PermissionSet};
@@ -14,12 +13,6 @@ use uuid::Uuid;
 use super::AccountsApi;
 use crate::roles::{NewRole, RoleChanges, RoleRef};
 use crate::service::PageRequest;
-
-const CREATE: &str = "partner.accounts.v1.RoleService/CreateRole";
-const UPDATE: &str = "partner.accounts.v1.RoleService/UpdateRole";
-const DELETE: &str = "partner.accounts.v1.RoleService/DeleteRole";
-const ASSIGN: &str = "partner.accounts.v1.RoleService/AssignRole";
-const UNASSIGN: &str = "partner.accounts.v1.RoleService/UnassignRole";
 
 fn scope_to_proto(s: PermissionScope) -> pb::PermissionScope {
     match s {
@@ -84,23 +77,21 @@ impl RoleService for AccountsApi {
         &self,
         req: Request<pb::CreateRoleRequest>,
     ) -> Result<Response<pb::CreateRoleResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let (request_id, cmd) = parse_create(self.accounts.catalog(), req.into_inner())?;
-        let m = self.mutation(principal, CREATE, request_id);
-        Ok(Response::new(self.accounts.create_role(m, fp, cmd).await?))
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(self.accounts.create_role(m, cmd).await?))
     }
 
     async fn update_role(
         &self,
         req: Request<pb::UpdateRoleRequest>,
     ) -> Result<Response<pb::UpdateRoleResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let (request_id, role, changes) = parse_update(self.accounts.catalog(), req.into_inner())?;
-        let m = self.mutation(principal, UPDATE, request_id);
+        let m = call.mutation(request_id)?;
         Ok(Response::new(
-            self.accounts.update_role(m, fp, role, changes).await?,
+            self.accounts.update_role(m, role, changes).await?,
         ))
     }
 
@@ -108,8 +99,7 @@ impl RoleService for AccountsApi {
         &self,
         req: Request<pb::DeleteRoleRequest>,
     ) -> Result<Response<pb::DeleteRoleResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::DeleteRoleRequest {
             request_id,
             role_id,
@@ -119,9 +109,9 @@ impl RoleService for AccountsApi {
         let request_id = v.take("request_id", validate::request_id(&request_id));
         let role = v.take("role_id", RoleRef::parse(&role_id));
         let (request_id, role) = v.finish_with(request_id.zip(role))?;
-        let m = self.mutation(principal, DELETE, request_id);
+        let m = call.mutation(request_id)?;
         Ok(Response::new(
-            self.accounts.delete_role(m, fp, role, force).await?,
+            self.accounts.delete_role(m, role, force).await?,
         ))
     }
 
@@ -157,17 +147,16 @@ impl RoleService for AccountsApi {
         &self,
         req: Request<pb::AssignRoleRequest>,
     ) -> Result<Response<pb::AssignRoleResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::AssignRoleRequest {
             request_id,
             role_id,
             user_id,
         } = req.into_inner();
         let (request_id, role, user) = parse_membership(&request_id, &role_id, &user_id)?;
-        let m = self.mutation(principal, ASSIGN, request_id);
+        let m = call.mutation(request_id)?;
         Ok(Response::new(
-            self.accounts.assign_role(m, fp, role, user).await?,
+            self.accounts.assign_role(m, role, user).await?,
         ))
     }
 
@@ -175,17 +164,16 @@ impl RoleService for AccountsApi {
         &self,
         req: Request<pb::UnassignRoleRequest>,
     ) -> Result<Response<pb::UnassignRoleResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::UnassignRoleRequest {
             request_id,
             role_id,
             user_id,
         } = req.into_inner();
         let (request_id, role, user) = parse_membership(&request_id, &role_id, &user_id)?;
-        let m = self.mutation(principal, UNASSIGN, request_id);
+        let m = call.mutation(request_id)?;
         Ok(Response::new(
-            self.accounts.unassign_role(m, fp, role, user).await?,
+            self.accounts.unassign_role(m, role, user).await?,
         ))
     }
 }

@@ -2,7 +2,6 @@
 
 use partner_api::accounts::v1::{self as pb, user_service_server::UserService};
 use partner_kernel::error::KernelError;
-use partner_kernel::idempotency::fingerprint;
 use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
@@ -15,20 +14,16 @@ use crate::model::UserState;
 use crate::service::PageRequest;
 use crate::users::NewUser;
 
-const CREATE: &str = "partner.accounts.v1.UserService/CreateUser";
-const DISABLE: &str = "partner.accounts.v1.UserService/DisableUser";
-
 #[tonic::async_trait]
 impl UserService for AccountsApi {
     async fn create_user(
         &self,
         req: Request<pb::CreateUserRequest>,
     ) -> Result<Response<pb::CreateUserResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let (request_id, cmd) = parse_create(req.into_inner())?;
-        let m = self.mutation(principal, CREATE, request_id);
-        Ok(Response::new(self.accounts.create_user(m, fp, cmd).await?))
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(self.accounts.create_user(m, cmd).await?))
     }
 
     async fn get_user(
@@ -84,21 +79,17 @@ impl UserService for AccountsApi {
         &self,
         req: Request<pb::DisableUserRequest>,
     ) -> Result<Response<pb::DisableUserResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let fp = fingerprint(&self.fingerprints, req.get_ref());
+        let call = self.calls.start(&req)?;
         let pb::DisableUserRequest {
             request_id,
             user_id,
             reason,
         } = req.into_inner();
-        let mut v = Violations::new();
-        let request_id = v.take("request_id", validate::request_id(&request_id));
-        let id = v.take("user_id", UserId::parse(&user_id));
-        let reason = v.take("reason", validate::text(&reason, 0, 512));
-        let (request_id, id, reason) = v.finish_with((|| Some((request_id?, id?, reason?)))())?;
-        let m = self.mutation(principal, DISABLE, request_id);
+        let (request_id, id, reason) =
+            validate::verb(&request_id, "user_id", UserId::parse(&user_id), &reason)?;
+        let m = call.mutation(request_id)?;
         Ok(Response::new(
-            self.accounts.disable_user(m, fp, id, reason).await?,
+            self.accounts.disable_user(m, id, reason).await?,
         ))
     }
 }

@@ -2,15 +2,13 @@
 //! clears the status cache, so the affected users' next calls see it.
 
 use partner_api::accounts::v1 as pb;
-use partner_kernel::audit::{self, AuditEntry};
 use partner_kernel::error::KernelError;
-use partner_kernel::idempotency;
 use partner_kernel::ids::{PartnerId, RoleId, UserId};
 use partner_kernel::mutation::Mutation;
-use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::PageScope;
 use partner_kernel::permission::{Catalog, PermissionSet};
 use partner_kernel::principal::Principal;
+use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set, SqlErr};
 
 use super::{Role, RoleRef, SystemRole, parse_stored_permissions, store, store_permissions};
@@ -103,15 +101,6 @@ fn name_conflict(e: DbErr) -> AccountsError {
     }
 }
 
-fn role_event(partner: PartnerId, role: &Role, event_type: &'static str) -> Event {
-    Event {
-        partner_id: Some(partner),
-        event_type,
-        resource_id: role.role.id(),
-        payload: serde_json::json!({ "role_id": role.role.id() }),
-    }
-}
-
 impl Accounts {
     /// The roles of the caller's partner with member counts: built-in roles
     /// first (their upper-case ids sort before `rol_…`), then custom roles.
@@ -187,13 +176,12 @@ impl Accounts {
     pub async fn create_role(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         cmd: NewRole,
     ) -> Result<pb::CreateRoleResponse, AccountsError> {
         let partner = m.principal.require_partner(perm::ROLES_MANAGE)?;
         within_reach(&m.principal, &cmd.permissions)?;
-        let (mm, catalog) = (m.clone(), self.catalog().clone());
-        idempotency::run(self.db(), &m, fingerprint, move |tx| {
+        let (now, catalog) = (m.now, self.catalog().clone());
+        write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 if store::count_custom_roles(tx, partner).await? >= MAX_CUSTOM_ROLES {
                     return Err(AccountsError::RoleLimitReached {
@@ -209,24 +197,20 @@ impl Accounts {
                     display_name: Set(cmd.display_name),
                     description: Set(cmd.description),
                     permissions: Set(store_permissions(&cmd.permissions)),
-                    created_at: Set(mm.now),
-                    updated_at: Set(mm.now),
+                    created_at: Set(now),
+                    updated_at: Set(now),
                 }
                 .insert(tx)
                 .await
                 .map_err(name_conflict)?;
                 let role = Role::from_row(role, &catalog)?;
-                let entry = AuditEntry {
-                    partner_id: Some(partner),
-                    resource_id: role.role.id(),
-                    after: Some(role.audit_summary()),
-                    ..AuditEntry::default()
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, role_event(partner, &role, "role.created")).await?;
-                Ok(pb::CreateRoleResponse {
+                let change = Change::of(Some(partner), role.role.id())
+                    .after(role.audit_summary())
+                    .announce("role.created");
+                let response = pb::CreateRoleResponse {
                     role: Some(role.to_proto(0)),
-                })
+                };
+                Ok(Outcome::new(response, change))
             })
         })
         .await
@@ -236,7 +220,6 @@ impl Accounts {
     pub async fn update_role(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         r: RoleRef,
         changes: RoleChanges,
     ) -> Result<pb::UpdateRoleResponse, AccountsError> {
@@ -245,11 +228,11 @@ impl Accounts {
         if let Some(new) = &changes.permissions {
             within_reach(&m.principal, new)?;
         }
-        let (mm, catalog) = (m.clone(), self.catalog().clone());
-        let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+        let (now, caller, catalog) = (m.now, m.principal.clone(), self.catalog().clone());
+        let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let before = load_role(tx, &catalog, partner, r).await?;
-                within_reach(&mm.principal, &before.permissions)?;
+                within_reach(&caller, &before.permissions)?;
                 if let Some(name) = &changes.display_name
                     && store::name_taken(tx, partner, name, Some(id)).await?
                 {
@@ -257,7 +240,7 @@ impl Accounts {
                 }
                 let mut row = role::ActiveModel {
                     id: Set(id.to_string()),
-                    updated_at: Set(mm.now),
+                    updated_at: Set(now),
                     ..Default::default()
                 };
                 if let Some(name) = changes.display_name {
@@ -270,19 +253,15 @@ impl Accounts {
                     row.permissions = Set(store_permissions(&permissions));
                 }
                 let after = Role::from_row(row.update(tx).await.map_err(name_conflict)?, &catalog)?;
-                let entry = AuditEntry {
-                    partner_id: Some(partner),
-                    resource_id: after.role.id(),
-                    before: Some(before.audit_summary()),
-                    after: Some(after.audit_summary()),
-                    ..AuditEntry::default()
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, role_event(partner, &after, "role.updated")).await?;
+                let change = Change::of(Some(partner), after.role.id())
+                    .before(before.audit_summary())
+                    .after(after.audit_summary())
+                    .announce("role.updated");
                 let n = store::member_count(tx, partner, &after.role.id()).await?;
-                Ok(pb::UpdateRoleResponse {
+                let response = pb::UpdateRoleResponse {
                     role: Some(after.to_proto(n)),
-                })
+                };
+                Ok(Outcome::new(response, change))
             })
         })
         .await;
@@ -294,17 +273,16 @@ impl Accounts {
     pub async fn delete_role(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         r: RoleRef,
         force: bool,
     ) -> Result<pb::DeleteRoleResponse, AccountsError> {
         let partner = m.principal.require_partner(perm::ROLES_MANAGE)?;
         let id = custom_id(r)?;
-        let (mm, catalog) = (m.clone(), self.catalog().clone());
-        let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+        let (caller, catalog) = (m.principal.clone(), self.catalog().clone());
+        let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let before = load_role(tx, &catalog, partner, r).await?;
-                within_reach(&mm.principal, &before.permissions)?;
+                within_reach(&caller, &before.permissions)?;
                 let members = store::member_count(tx, partner, &r.id()).await?;
                 if members > 0 && !force {
                     return Err(AccountsError::RoleHasMembers { members });
@@ -316,18 +294,14 @@ impl Accounts {
                 }
                 .delete(tx)
                 .await?;
-                let entry = AuditEntry {
-                    partner_id: Some(partner),
-                    resource_id: r.id(),
-                    before: Some(before.audit_summary()),
-                    after: Some(serde_json::json!({ "deleted": true, "unassigned": unassigned })),
-                    ..AuditEntry::default()
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, role_event(partner, &before, "role.deleted")).await?;
-                Ok(pb::DeleteRoleResponse {
+                let change = Change::of(Some(partner), r.id())
+                    .before(before.audit_summary())
+                    .after(serde_json::json!({ "deleted": true, "unassigned": unassigned }))
+                    .announce("role.deleted");
+                let response = pb::DeleteRoleResponse {
                     unassigned_count: i32::try_from(unassigned).unwrap_or(i32::MAX),
-                })
+                };
+                Ok(Outcome::new(response, change))
             })
         })
         .await;
@@ -339,41 +313,36 @@ impl Accounts {
     pub async fn assign_role(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         r: RoleRef,
         user: UserId,
     ) -> Result<pb::AssignRoleResponse, AccountsError> {
-        self.change_membership(m, fingerprint, r, user, true).await
+        self.change_membership(m, r, user, true).await
     }
 
     /// Takes a role from a user.
     pub async fn unassign_role(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         r: RoleRef,
         user: UserId,
     ) -> Result<pb::UnassignRoleResponse, AccountsError> {
-        let pb::AssignRoleResponse { role_ids } = self
-            .change_membership(m, fingerprint, r, user, false)
-            .await?;
+        let pb::AssignRoleResponse { role_ids } = self.change_membership(m, r, user, false).await?;
         Ok(pb::UnassignRoleResponse { role_ids })
     }
 
     async fn change_membership(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         r: RoleRef,
         user_id: UserId,
         assign: bool,
     ) -> Result<pb::AssignRoleResponse, AccountsError> {
         let partner = m.principal.require_partner(perm::ROLES_ASSIGN)?;
-        let (mm, catalog) = (m.clone(), self.catalog().clone());
-        let response = idempotency::run(self.db(), &m, fingerprint, move |tx| {
+        let (now, caller, catalog) = (m.now, m.principal.clone(), self.catalog().clone());
+        let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let role = load_role(tx, &catalog, partner, r).await?;
-                within_reach(&mm.principal, &role.permissions)?;
+                within_reach(&caller, &role.permissions)?;
                 let user = load_user(tx, partner, user_id).await?;
                 if user.is_master && assign {
                     return Err(AccountsError::MasterUserImmutable);
@@ -390,7 +359,7 @@ impl Accounts {
                         role_id: Set(r.id()),
                         user_id: Set(user_id.to_string()),
                         partner_id: Set(partner.to_string()),
-                        created_at: Set(mm.now),
+                        created_at: Set(now),
                     }
                     .insert(tx)
                     .await?;
@@ -398,22 +367,14 @@ impl Accounts {
                     store::delete_member(tx, &r.id(), user_id).await?;
                 }
                 let after = store::role_ids_of(tx, user_id).await?;
-                let entry = AuditEntry {
-                    partner_id: Some(partner),
-                    resource_id: user_id.to_string(),
-                    before: Some(serde_json::json!({ "role_ids": before })),
-                    after: Some(serde_json::json!({ "role_ids": after })),
-                    ..AuditEntry::default()
-                };
-                audit::record(tx, &mm, entry).await?;
-                let event = Event {
-                    partner_id: Some(partner),
-                    event_type: "user.roles_changed",
-                    resource_id: user_id.to_string(),
-                    payload: serde_json::json!({ "user_id": user_id.to_string(), "role_ids": after }),
-                };
-                outbox::append(tx, &mm, event).await?;
-                Ok(pb::AssignRoleResponse { role_ids: after })
+                let change = Change::of(Some(partner), user_id)
+                    .before(serde_json::json!({ "role_ids": before }))
+                    .after(serde_json::json!({ "role_ids": after }))
+                    .announce("user.roles_changed");
+                Ok(Outcome::new(
+                    pb::AssignRoleResponse { role_ids: after },
+                    change,
+                ))
             })
         })
         .await;

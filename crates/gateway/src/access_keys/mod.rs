@@ -12,15 +12,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use partner_accounts::model::UserState;
 use partner_accounts::{Accounts, AccountsError};
 use partner_api::iam::v1 as pb;
-use partner_kernel::audit::{self, AuditEntry};
 use partner_kernel::clock::{SharedClock, to_proto_timestamp};
 use partner_kernel::db::Db;
-use partner_kernel::idempotency;
-use partner_kernel::ids::{AccessKeyId, PartnerId, UserId};
+use partner_kernel::ids::{AccessKeyId, UserId};
 use partner_kernel::mutation::Mutation;
-use partner_kernel::outbox::{self, Event};
 use partner_kernel::page::{Page, PageScope, PageTokens};
 use partner_kernel::principal::Principal;
+use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
@@ -82,15 +80,6 @@ fn audit_summary(m: &access_key::Model) -> serde_json::Value {
     serde_json::json!({ "access_key_id": m.id, "user_id": m.user_id, "state": m.state })
 }
 
-fn key_event(m: &access_key::Model, partner: PartnerId, event_type: &'static str) -> Event {
-    Event {
-        partner_id: Some(partner),
-        event_type,
-        resource_id: m.id.clone(),
-        payload: audit_summary(m),
-    }
-}
-
 fn state_name(stored: &str) -> &'static str {
     match stored {
         ACTIVE => "ACTIVE",
@@ -146,7 +135,6 @@ impl AccessKeys {
     pub async fn create(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         cmd: NewAccessKey,
     ) -> Result<pb::CreateAccessKeyResponse, GatewayError> {
         let partner_id = m.principal.require_partner(perm::ACCESS_KEYS_CREATE)?;
@@ -155,8 +143,8 @@ impl AccessKeys {
         let secret = new_secret()?;
         let secret_hash = hash_secret(&secret);
         let accounts = self.accounts.clone();
-        let mm = m.clone();
-        let mut response = idempotency::run(&self.db, &m, fingerprint, move |tx| {
+        let now = m.now;
+        let mut response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
                 // Locked, so two concurrent creations cannot both pass the cap.
                 let user = accounts
@@ -180,24 +168,20 @@ impl AccessKeys {
                     description: Set(cmd.description),
                     secret_hash: Set(secret_hash),
                     state: Set(ACTIVE.to_owned()),
-                    created_at: Set(mm.now),
-                    updated_at: Set(mm.now),
+                    created_at: Set(now),
+                    updated_at: Set(now),
                     last_used_at: Set(None),
                 }
                 .insert(tx)
                 .await?;
-                let entry = AuditEntry {
-                    partner_id: Some(partner_id),
-                    resource_id: row.id.clone(),
-                    after: Some(audit_summary(&row)),
-                    ..AuditEntry::default()
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(tx, &mm, key_event(&row, partner_id, "access_key.created")).await?;
-                Ok::<_, GatewayError>(pb::CreateAccessKeyResponse {
+                let change = Change::of(Some(partner_id), &row.id)
+                    .after(audit_summary(&row))
+                    .announce("access_key.created");
+                let response = pb::CreateAccessKeyResponse {
                     access_key: Some(to_proto(&row)),
                     secret: String::new(),
-                })
+                };
+                Ok::<_, GatewayError>(Outcome::new(response, change))
             })
         })
         .await?;
@@ -241,13 +225,12 @@ impl AccessKeys {
     pub async fn disable(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         id: AccessKeyId,
         reason: String,
     ) -> Result<pb::DisableAccessKeyResponse, GatewayError> {
         let partner_id = m.principal.require_partner(perm::ACCESS_KEYS_DISABLE)?;
-        let mm = m.clone();
-        let response = idempotency::run(&self.db, &m, fingerprint, move |tx| {
+        let now = m.now;
+        let response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
                 let before = store::key_in_partner(tx, partner_id, id)
                     .await?
@@ -260,7 +243,7 @@ impl AccessKeys {
                 // Conditional, so two concurrent disables cannot both succeed.
                 let changed = access_key::Entity::update_many()
                     .col_expr(access_key::Column::State, Expr::value(DISABLED))
-                    .col_expr(access_key::Column::UpdatedAt, Expr::value(mm.now))
+                    .col_expr(access_key::Column::UpdatedAt, Expr::value(now))
                     .filter(access_key::Column::Id.eq(id.to_string()))
                     .filter(access_key::Column::State.eq(ACTIVE))
                     .exec(tx)
@@ -269,29 +252,21 @@ impl AccessKeys {
                 if changed != 1 {
                     return Err(GatewayError::AccessKeyStateConflict { state: "DISABLED" });
                 }
-                revoke_for_access_key(tx, id, mm.now).await?;
+                revoke_for_access_key(tx, id, now).await?;
                 let after = access_key::Model {
                     state: DISABLED.to_owned(),
-                    updated_at: mm.now,
+                    updated_at: now,
                     ..before.clone()
                 };
-                let entry = AuditEntry {
-                    partner_id: Some(partner_id),
-                    resource_id: id.to_string(),
-                    reason: Some(reason),
-                    before: Some(audit_summary(&before)),
-                    after: Some(audit_summary(&after)),
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(
-                    tx,
-                    &mm,
-                    key_event(&after, partner_id, "access_key.disabled"),
-                )
-                .await?;
-                Ok::<_, GatewayError>(pb::DisableAccessKeyResponse {
+                let change = Change::of(Some(partner_id), id)
+                    .reason(reason)
+                    .before(audit_summary(&before))
+                    .after(audit_summary(&after))
+                    .announce("access_key.disabled");
+                let response = pb::DisableAccessKeyResponse {
                     access_key: Some(to_proto(&after)),
-                })
+                };
+                Ok::<_, GatewayError>(Outcome::new(response, change))
             })
         })
         .await;
@@ -304,13 +279,12 @@ impl AccessKeys {
     pub async fn delete(
         &self,
         m: Mutation,
-        fingerprint: [u8; 32],
         id: AccessKeyId,
         reason: String,
     ) -> Result<pb::DeleteAccessKeyResponse, GatewayError> {
         let partner_id = m.principal.require_partner(perm::ACCESS_KEYS_DELETE)?;
-        let mm = m.clone();
-        let response = idempotency::run(&self.db, &m, fingerprint, move |tx| {
+        let now = m.now;
+        let response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
                 let before = store::key_in_partner(tx, partner_id, id)
                     .await?
@@ -324,22 +298,12 @@ impl AccessKeys {
                 if deleted != 1 {
                     return Err(GatewayError::AccessKeyNotFound);
                 }
-                revoke_for_access_key(tx, id, mm.now).await?;
-                let entry = AuditEntry {
-                    partner_id: Some(partner_id),
-                    resource_id: id.to_string(),
-                    reason: Some(reason),
-                    before: Some(audit_summary(&before)),
-                    after: None,
-                };
-                audit::record(tx, &mm, entry).await?;
-                outbox::append(
-                    tx,
-                    &mm,
-                    key_event(&before, partner_id, "access_key.deleted"),
-                )
-                .await?;
-                Ok::<_, GatewayError>(pb::DeleteAccessKeyResponse {})
+                revoke_for_access_key(tx, id, now).await?;
+                let change = Change::of(Some(partner_id), id)
+                    .reason(reason)
+                    .before(audit_summary(&before))
+                    .announce("access_key.deleted");
+                Ok::<_, GatewayError>(Outcome::new(pb::DeleteAccessKeyResponse {}, change))
             })
         })
         .await;

@@ -1,0 +1,89 @@
+//! The operator's verbs on the token-signing keys: list, rotate, retire —
+//! each change through the one write path, then the ring of this process is
+//! reloaded (other processes reload on their own timer).
+
+use std::sync::Arc;
+
+use partner_api::iam::v1 as pb;
+use partner_kernel::db::Db;
+use partner_kernel::mutation::Mutation;
+use partner_kernel::principal::Principal;
+use partner_kernel::write::{self, Change, Outcome};
+
+use crate::access as perm;
+use crate::error::GatewayError;
+use crate::keys::Keys;
+use crate::rotation;
+
+/// The signing-key verbs.
+#[derive(Debug, Clone)]
+pub struct SigningKeys {
+    db: Db,
+    keys: Arc<Keys>,
+}
+
+impl SigningKeys {
+    /// The verbs over the ring `keys` stored in `db`.
+    pub fn new(db: Db, keys: Arc<Keys>) -> Self {
+        Self { db, keys }
+    }
+
+    /// Every key, newest first.
+    pub async fn list(&self, p: &Principal) -> Result<Vec<pb::SigningKey>, GatewayError> {
+        p.require(perm::PLATFORM_SIGNING_KEYS_READ)?;
+        let keys = rotation::list(self.db.conn()).await?;
+        keys.iter().map(rotation::to_proto).collect()
+    }
+
+    /// A new ACTIVE key; the previous one verifies only.
+    pub async fn rotate(
+        &self,
+        m: Mutation,
+        reason: String,
+    ) -> Result<pb::RotateSigningKeyResponse, GatewayError> {
+        m.principal.require(perm::PLATFORM_SIGNING_KEYS_MANAGE)?;
+        let now = m.now;
+        let response = write::commit(&self.db, &m, move |tx| {
+            Box::pin(async move {
+                let key = rotation::rotate(tx, now).await?;
+                let change = Change::of(None, &key.kid)
+                    .reason(reason)
+                    .after(rotation::audit_summary(&key));
+                let response = pb::RotateSigningKeyResponse {
+                    signing_key: Some(rotation::to_proto(&key)?),
+                };
+                Ok::<_, GatewayError>(Outcome::new(response, change))
+            })
+        })
+        .await?;
+        self.keys.reload().await?;
+        Ok(response)
+    }
+
+    /// Retires a VERIFY_ONLY key: the tokens it signed are refused.
+    pub async fn retire(
+        &self,
+        m: Mutation,
+        kid: String,
+        reason: String,
+    ) -> Result<pb::RetireSigningKeyResponse, GatewayError> {
+        m.principal.require(perm::PLATFORM_SIGNING_KEYS_MANAGE)?;
+        let now = m.now;
+        let response = write::commit(&self.db, &m, move |tx| {
+            Box::pin(async move {
+                let (before, after) = rotation::retire(tx, &kid, now).await?;
+                let change = Change::of(None, &kid)
+                    .reason(reason)
+                    .before(rotation::audit_summary(&before))
+                    .after(rotation::audit_summary(&after));
+                let response = pb::RetireSigningKeyResponse {
+                    signing_key: Some(rotation::to_proto(&after)?),
+                };
+                Ok::<_, GatewayError>(Outcome::new(response, change))
+            })
+        })
+        .await?;
+        self.keys.reload().await?;
+        Ok(response)
+    }
+}
