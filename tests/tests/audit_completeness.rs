@@ -125,6 +125,56 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
                 })
                 .await);
         }
+        "partner.accounts.v1.UserService/UpdateUser" => {
+            let (_, master) = server.register_partner(&admin, &name).await;
+            let (user, _) = server.create_user(&master, &format!("{name}.sub")).await;
+            ok(server
+                .users(&master)
+                .update_user(pb::UpdateUserRequest {
+                    request_id: rid.clone(),
+                    user: Some(pb::User {
+                        user_id: user.user_id,
+                        display_name: "Renamed".into(),
+                        ..Default::default()
+                    }),
+                    update_mask: Some(prost_types::FieldMask {
+                        paths: vec!["display_name".into()],
+                    }),
+                })
+                .await);
+        }
+        "partner.accounts.v1.UserService/EnableUser" => {
+            let (_, master) = server.register_partner(&admin, &name).await;
+            let (user, _) = server.create_user(&master, &format!("{name}.sub")).await;
+            ok(server
+                .users(&master)
+                .disable_user(pb::DisableUserRequest {
+                    request_id: new_request_id(),
+                    user_id: user.user_id.clone(),
+                    reason: "leave".into(),
+                })
+                .await);
+            ok(server
+                .users(&master)
+                .enable_user(pb::EnableUserRequest {
+                    request_id: rid.clone(),
+                    user_id: user.user_id,
+                    reason: "back".into(),
+                })
+                .await);
+        }
+        "partner.accounts.v1.UserService/DeleteUser" => {
+            let (_, master) = server.register_partner(&admin, &name).await;
+            let (user, _) = server.create_user(&master, &format!("{name}.sub")).await;
+            ok(server
+                .users(&master)
+                .delete_user(pb::DeleteUserRequest {
+                    request_id: rid.clone(),
+                    user_id: user.user_id,
+                    reason: "left".into(),
+                })
+                .await);
+        }
         "partner.accounts.v1.RoleService/CreateRole"
         | "partner.accounts.v1.RoleService/UpdateRole"
         | "partner.accounts.v1.RoleService/DeleteRole" => {

@@ -384,10 +384,11 @@ async fn disabled_user_cannot_log_in_and_its_token_stops_working() {
         Code::Unauthenticated,
         "INVALID_CREDENTIALS",
     );
+    // Disabling ended the user's sessions, refresh tokens and all.
     assert_refused(
         refresh(&server, &alice_pair.refresh_token).await,
         Code::Unauthenticated,
-        "USER_DISABLED",
+        "SESSION_REVOKED",
     );
     // The master is unaffected.
     ok(server

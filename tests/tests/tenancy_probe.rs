@@ -140,6 +140,54 @@ async fn probe(method: &str, w: &World) -> Option<Probe> {
             Code::NotFound,
             "USER_NOT_FOUND",
         ),
+        "partner.accounts.v1.UserService/UpdateUser" => Probe::Refused(
+            unit(
+                w.server
+                    .users(a)
+                    .update_user(pb::UpdateUserRequest {
+                        request_id: new_request_id(),
+                        user: Some(pb::User {
+                            user_id: b_user.clone(),
+                            display_name: "taken over".into(),
+                            ..Default::default()
+                        }),
+                        update_mask: Some(FieldMask {
+                            paths: vec!["display_name".into()],
+                        }),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "USER_NOT_FOUND",
+        ),
+        "partner.accounts.v1.UserService/EnableUser" => Probe::Refused(
+            unit(
+                w.server
+                    .users(a)
+                    .enable_user(pb::EnableUserRequest {
+                        request_id: new_request_id(),
+                        user_id: b_user.clone(),
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "USER_NOT_FOUND",
+        ),
+        "partner.accounts.v1.UserService/DeleteUser" => Probe::Refused(
+            unit(
+                w.server
+                    .users(a)
+                    .delete_user(pb::DeleteUserRequest {
+                        request_id: new_request_id(),
+                        user_id: b_user.clone(),
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "USER_NOT_FOUND",
+        ),
         "partner.accounts.v1.UserService/CreateUser" => {
             let created = ok(w
                 .server
@@ -605,6 +653,15 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
             user_id: b_user.user_id.clone(),
         })
         .await);
+    // As the probes will find it: holding its role.
+    let b_user = ok(server
+        .users(&b_master)
+        .get_user(pb::GetUserRequest {
+            user_id: b_user.user_id.clone(),
+        })
+        .await)
+    .user
+    .unwrap_or_else(|| panic!("no user"));
     let b_role = ok(server
         .roles(&b_master)
         .get_role(pb::GetRoleRequest {

@@ -77,12 +77,28 @@ pub const USERS_READ: Permission = Permission::partner(
     &[JobRole::Sales, JobRole::Operations],
 );
 
-/// Disable sub-users.
+/// Change sub-users' display names and emails.
+pub const USERS_UPDATE: Permission = Permission::partner(
+    "users.update",
+    DOMAIN,
+    "Change sub-users' display names and emails.",
+    &[JobRole::Operations],
+);
+
+/// Disable and enable sub-users.
 pub const USERS_DISABLE: Permission = Permission::partner(
     "users.disable",
     DOMAIN,
-    "Disable sub-users.",
+    "Disable and enable sub-users.",
     &[JobRole::Operations],
+);
+
+/// Delete sub-users (their sessions, access keys and roles go with them).
+pub const USERS_DELETE: Permission = Permission::partner(
+    "users.delete",
+    DOMAIN,
+    "Delete sub-users (their sessions, access keys and roles go with them).",
+    &[],
 );
 
 /// Read the partner's own audit records.
@@ -219,7 +235,9 @@ pub const PERMISSIONS: &[Permission] = &[
     PARTNER_PROFILE_UPDATE,
     USERS_CREATE,
     USERS_READ,
+    USERS_UPDATE,
     USERS_DISABLE,
+    USERS_DELETE,
     AUDIT_READ,
     ROLES_READ,
     ROLES_MANAGE,
@@ -286,8 +304,23 @@ pub const RULES: &[Rule] = &[
         Read,
     ),
     rule(
+        "partner.accounts.v1.UserService/UpdateUser",
+        AnyOf(&[USERS_UPDATE]),
+        Write,
+    ),
+    rule(
         "partner.accounts.v1.UserService/DisableUser",
         AnyOf(&[USERS_DISABLE]),
+        Write,
+    ),
+    rule(
+        "partner.accounts.v1.UserService/EnableUser",
+        AnyOf(&[USERS_DISABLE]),
+        Write,
+    ),
+    rule(
+        "partner.accounts.v1.UserService/DeleteUser",
+        AnyOf(&[USERS_DELETE]),
         Write,
     ),
     rule(

@@ -26,6 +26,10 @@ pub enum AccountsError {
     /// The master user cannot be disabled, nor given roles (it holds every permission).
     #[error("the master user cannot be changed this way")]
     MasterUserImmutable,
+    /// The user acted on holds a permission the caller lacks, or is the
+    /// partner's master and the caller is not.
+    #[error("the target user outranks the caller")]
+    TargetOutranksCaller,
     /// The user is not in a state the verb applies to.
     #[error("user is {state}")]
     UserStateConflict {
@@ -162,6 +166,11 @@ impl From<AccountsError> for Status {
                 Code::FailedPrecondition,
                 "MASTER_USER_IMMUTABLE",
                 "the master user cannot be disabled and holds every permission already",
+            ),
+            AccountsError::TargetOutranksCaller => Refusal::new(
+                Code::PermissionDenied,
+                "TARGET_OUTRANKS_CALLER",
+                "the user holds permissions the caller lacks, or is the master",
             ),
             AccountsError::RoleNotFound => {
                 Refusal::new(Code::NotFound, "ROLE_NOT_FOUND", "role not found")

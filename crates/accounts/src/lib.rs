@@ -9,20 +9,15 @@
 
 pub mod access;
 pub mod audit_log;
-pub mod enrol;
 pub mod entity;
 pub mod error;
 pub mod grpc;
-pub mod invitations;
-pub mod model;
 pub mod partners;
 pub mod password;
-pub mod program;
-pub mod program_store;
+pub mod programs;
 pub mod resellers;
 pub mod roles;
 pub mod service;
-pub mod store;
 pub mod tenant;
 pub mod users;
 

@@ -16,15 +16,14 @@ use partner_kernel::page::{PageScope, PageTokens};
 use partner_kernel::permission::{Catalog, PermissionSet};
 use partner_kernel::principal::Actor;
 use partner_kernel::write;
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, Set, SqlErr};
 
-use crate::entity::user;
 use crate::error::AccountsError;
-use crate::model::{Partner, PartnerState, User, UserState};
+use crate::partners::store::load_partner;
+use crate::partners::{Partner, PartnerState};
 use crate::password::Passwords;
-use crate::program::Enrolment;
 use crate::roles;
-use crate::{program_store, store};
+use crate::users::{Offboarding, store};
+use crate::users::{User, UserState};
 
 /// How long the authentication layer may trust a cached account status. Changes
 /// made by this process invalidate the cache at once; other replicas catch up
@@ -72,6 +71,7 @@ pub struct Accounts {
     passwords: Passwords,
     pages: PageTokens,
     catalog: Catalog,
+    offboarding: Arc<dyn Offboarding>,
     status: Arc<TtlCache<UserId, AccountStatus>>,
     partners: Arc<TtlCache<PartnerId, Partner>>,
 }
@@ -84,16 +84,23 @@ impl Accounts {
         passwords: Passwords,
         pages: PageTokens,
         catalog: Catalog,
+        offboarding: Arc<dyn Offboarding>,
     ) -> Self {
         Self {
             db,
             catalog,
+            offboarding,
             clock,
             passwords,
             pages,
             status: Arc::new(TtlCache::new(STATUS_TTL)),
             partners: Arc::new(TtlCache::new(STATUS_TTL)),
         }
+    }
+
+    /// What ends a user's sessions and keys (the gateway's).
+    pub(crate) fn offboarding(&self) -> &Arc<dyn Offboarding> {
+        &self.offboarding
     }
 
     /// Every permission of the platform.
@@ -181,18 +188,16 @@ impl Accounts {
             return Ok(false);
         }
         let now = self.clock.now();
-        insert_user(
-            &tx,
-            UserId::generate(),
-            None,
+        let row = store::NewUserRow {
+            id: UserId::generate(),
+            partner_id: None,
             username,
-            username,
-            "",
-            hash,
-            true,
-            now,
-        )
-        .await?;
+            display_name: username,
+            email: "",
+            password_hash: hash,
+            is_master: true,
+        };
+        store::insert_user(&*tx, row, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -233,22 +238,14 @@ impl Accounts {
         }
     }
 
-    /// A user of `partner`, read through `conn` (another domain's transaction);
-    /// another partner's user is `UserNotFound`. With `lock`, the row stays
-    /// locked until that transaction ends, so the caller's rules about what
-    /// the user owns (such as a cap on its access keys) cannot be raced.
+    /// A user of `partner`; another partner's user is `UserNotFound`.
     pub async fn user_in_partner(
         &self,
         conn: &impl sea_orm::ConnectionTrait,
         partner: PartnerId,
         id: UserId,
-        lock: bool,
     ) -> Result<User, AccountsError> {
-        let row = if lock {
-            store::user_in_partner_for_update(conn, partner, id).await?
-        } else {
-            store::user_in_partner(conn, partner, id).await?
-        };
+        let row = store::user_in_partner(conn, partner, id).await?;
         Ok(row.ok_or(AccountsError::UserNotFound)?.try_into()?)
     }
 
@@ -282,89 +279,4 @@ impl Accounts {
         self.status.put(id, status.clone());
         Ok(Some(status))
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn insert_user(
-    tx: &DatabaseTransaction,
-    id: UserId,
-    partner_id: Option<PartnerId>,
-    username: &str,
-    display_name: &str,
-    email: &str,
-    password_hash: String,
-    is_master: bool,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<User, AccountsError> {
-    let inserted = user::ActiveModel {
-        id: Set(id.to_string()),
-        partner_id: Set(partner_id.map(|p| p.to_string())),
-        username: Set(username.to_owned()),
-        display_name: Set(display_name.to_owned()),
-        email: Set(email.to_owned()),
-        password_hash: Set(password_hash),
-        state: Set(UserState::Active.as_str().to_owned()),
-        is_master: Set(is_master),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(tx)
-    .await
-    .map_err(username_conflict)?;
-    Ok(inserted.try_into()?)
-}
-
-/// A concurrent registration of the same username loses on the unique index.
-pub(crate) fn username_conflict(e: DbErr) -> AccountsError {
-    match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => AccountsError::UsernameTaken,
-        _ => AccountsError::from(e),
-    }
-}
-
-/// A partner with its programs.
-pub(crate) async fn load_partner(
-    conn: &impl sea_orm::ConnectionTrait,
-    id: PartnerId,
-) -> Result<Partner, AccountsError> {
-    let row = store::partner(conn, id)
-        .await?
-        .ok_or(AccountsError::PartnerNotFound)?;
-    let mut partners = with_programs(conn, vec![row]).await?;
-    partners.pop().ok_or(AccountsError::PartnerNotFound)
-}
-
-/// Converts partner rows and attaches their programs, with one query for all.
-pub(crate) async fn with_programs(
-    conn: &impl sea_orm::ConnectionTrait,
-    rows: Vec<crate::entity::partner::Model>,
-) -> Result<Vec<Partner>, AccountsError> {
-    let ids = rows.iter().map(|r| r.partner_id.clone()).collect();
-    let enrolments = program_store::enrolments_of_many(conn, ids).await?;
-    let mut partners = rows
-        .into_iter()
-        .map(Partner::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    let position: std::collections::HashMap<String, usize> = partners
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.to_string(), i))
-        .collect();
-    for e in enrolments {
-        if let Some(&i) = position.get(&e.partner_id) {
-            partners[i].programs.push(Enrolment::try_from(e)?);
-        }
-    }
-    Ok(partners)
-}
-
-pub(crate) async fn load_user(
-    conn: &impl sea_orm::ConnectionTrait,
-    partner: PartnerId,
-    id: UserId,
-) -> Result<User, AccountsError> {
-    let row = store::user_in_partner(conn, partner, id)
-        .await?
-        .ok_or(AccountsError::UserNotFound)?;
-    Ok(row.try_into()?)
 }

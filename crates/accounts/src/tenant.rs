@@ -12,8 +12,7 @@ use partner_kernel::principal::Principal;
 use sea_orm::ConnectionTrait;
 
 use crate::error::AccountsError;
-use crate::program_store;
-use crate::resellers::LinkState;
+use crate::resellers::{LinkState, store};
 use crate::service::Accounts;
 
 /// The partner a call acts on.
@@ -61,7 +60,7 @@ pub(crate) async fn resolve_in(
             distributor_id: None,
         });
     };
-    match program_store::link(conn, own, reseller).await? {
+    match store::link(conn, own, reseller).await? {
         Some(link) if link.state == LinkState::Active.as_str() => Ok(Tenant {
             partner_id: reseller,
             distributor_id: Some(own),

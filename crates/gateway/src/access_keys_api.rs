@@ -9,7 +9,7 @@ use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
-use crate::access_keys::{self, AccessKeys, NewAccessKey};
+use crate::access_keys::{AccessKey, AccessKeys, NewAccessKey};
 
 /// Serves `AccessKeyService`.
 #[derive(Debug, Clone)]
@@ -81,7 +81,7 @@ impl AccessKeyService for AccessKeysApi {
             .list(&principal, user_id, size, &page_token)
             .await?;
         Ok(Response::new(pb::ListAccessKeysResponse {
-            access_keys: page.items.iter().map(access_keys::to_proto).collect(),
+            access_keys: page.items.iter().map(AccessKey::to_proto).collect(),
             next_page_token: page.next_page_token,
         }))
     }

@@ -34,6 +34,9 @@ pub enum GatewayError {
     /// The user is disabled.
     #[error("user disabled")]
     UserDisabled,
+    /// The user was deleted.
+    #[error("user deleted")]
+    UserDeleted,
     /// The user's partner is suspended.
     #[error("partner suspended")]
     PartnerSuspended,
@@ -122,6 +125,7 @@ impl From<GatewayError> for Status {
                 "refresh token already used; the session has been revoked",
             ),
             GatewayError::UserDisabled => unauthenticated("USER_DISABLED", "the user is disabled"),
+            GatewayError::UserDeleted => unauthenticated("USER_DELETED", "the user was deleted"),
             GatewayError::PartnerSuspended => Refusal::new(
                 Code::PermissionDenied,
                 "PARTNER_SUSPENDED",

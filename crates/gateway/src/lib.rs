@@ -15,6 +15,7 @@ pub mod error;
 pub mod grpc;
 pub mod keys;
 pub mod layer;
+pub mod offboarding;
 pub mod password;
 pub mod rotation;
 pub mod service;

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use partner_accounts::Accounts;
-use partner_accounts::model::{PartnerState, UserState};
+use partner_accounts::partners::PartnerState;
+use partner_accounts::users::UserState;
 use partner_api::iam::v1 as pb;
 use partner_kernel::clock::{SharedClock, to_proto_timestamp};
 use partner_kernel::db::Db;
@@ -57,6 +58,7 @@ pub struct Gateway {
 pub(crate) fn admit(user: UserState, partner: Option<PartnerState>) -> Result<(), GatewayError> {
     match (user, partner) {
         (UserState::Disabled, _) => Err(GatewayError::UserDisabled),
+        (UserState::Deleted, _) => Err(GatewayError::UserDeleted),
         (UserState::Active, Some(PartnerState::Suspended)) => Err(GatewayError::PartnerSuspended),
         (UserState::Active, Some(PartnerState::Terminated)) => Err(GatewayError::PartnerTerminated),
         (
@@ -152,18 +154,21 @@ impl Gateway {
     pub async fn authenticate(&self, token: &str) -> Result<Principal, GatewayError> {
         let now = self.clock.now();
         let verified = self.keys.verify(token, now)?;
-        match self.sessions.active_user(verified.session_id, now).await? {
-            Some(owner) if owner == verified.user_id => {}
-            // A session of someone else: only a holder of our signing key could say so.
-            Some(_) => return Err(GatewayError::TokenInvalid),
-            None => return Err(GatewayError::SessionRevoked),
-        }
+        // The account first: a disabled or deleted user, or a suspended
+        // partner, is told so whatever became of the session (disabling ends
+        // the sessions too, through a cache this check does not wait for).
         let status = self
             .accounts
             .principal_status(verified.user_id)
             .await?
             .ok_or(GatewayError::TokenInvalid)?;
         admit(status.user_state, status.partner_state)?;
+        match self.sessions.active_user(verified.session_id, now).await? {
+            Some(owner) if owner == verified.user_id => {}
+            // A session of someone else: only a holder of our signing key could say so.
+            Some(_) => return Err(GatewayError::TokenInvalid),
+            None => return Err(GatewayError::SessionRevoked),
+        }
         Ok(Principal {
             user_id: verified.user_id,
             session_id: verified.session_id,

@@ -212,18 +212,39 @@ pub(crate) async fn insert_session(
     Ok(id)
 }
 
-/// Revokes every active session opened with `access_key`, inside the caller's
-/// transaction. The caller clears the cache ([`Sessions::forget_cached`])
-/// after committing.
+/// Revokes every active session of `partner` opened with `access_key`,
+/// inside the caller's transaction. The caller clears the cache
+/// ([`Sessions::forget_cached`]) after committing.
 pub(crate) async fn revoke_for_access_key(
     conn: &impl ConnectionTrait,
+    partner: PartnerId,
     access_key: AccessKeyId,
     now: DateTime<Utc>,
 ) -> Result<u64, GatewayError> {
     Ok(session::Entity::update_many()
         .col_expr(session::Column::State, Expr::value(REVOKED))
         .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::PartnerId.eq(partner.to_string()))
         .filter(session::Column::AccessKeyId.eq(access_key.to_string()))
+        .filter(session::Column::State.eq(ACTIVE))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+/// Revokes every active session of one user of `partner`, inside the
+/// caller's transaction.
+pub(crate) async fn revoke_for_user(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<u64, sea_orm::DbErr> {
+    Ok(session::Entity::update_many()
+        .col_expr(session::Column::State, Expr::value(REVOKED))
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::PartnerId.eq(partner.to_string()))
+        .filter(session::Column::UserId.eq(user.to_string()))
         .filter(session::Column::State.eq(ACTIVE))
         .exec(conn)
         .await?

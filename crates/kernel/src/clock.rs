@@ -29,8 +29,15 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        to_micros(Utc::now())
     }
+}
+
+/// `t` at microsecond precision: what both databases store, so that what a
+/// verb answers from memory equals what a later read returns.
+pub fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6)
 }
 
 /// A clock that stands still until told to move.
@@ -68,7 +75,7 @@ impl TestClock {
 
 impl Clock for TestClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.lock()
+        to_micros(*self.lock())
     }
 }
 
@@ -85,6 +92,16 @@ mod tests {
         assert_eq!(clock.now(), start + Duration::hours(2));
         clock.set(start);
         assert_eq!(clock.now(), start);
+    }
+
+    #[test]
+    fn readings_are_whole_microseconds() {
+        assert_eq!(SystemClock.now().timestamp_subsec_nanos() % 1000, 0);
+        let odd = DateTime::<Utc>::from_timestamp(1_700_000_000, 123_456_789).unwrap_or_default();
+        assert_eq!(
+            TestClock::new(odd).now().timestamp_subsec_nanos(),
+            123_456_000
+        );
     }
 
     #[test]

@@ -42,6 +42,14 @@ fn parse_body(prefix: &'static str, s: &str) -> Result<Uuid, IdError> {
     Ok(uuid)
 }
 
+/// An id read back from the database: one that does not parse is corruption.
+pub fn parse_stored<T, E: fmt::Display>(
+    raw: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<T, crate::error::KernelError> {
+    parse(raw).map_err(|e| crate::error::KernelError::Corrupt(format!("stored id {raw:?}: {e}")))
+}
+
 macro_rules! define_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*

@@ -10,6 +10,7 @@ use partner_accounts::{Accounts, HashingLimits};
 use partner_gateway::access_keys_api::AccessKeysApi;
 use partner_gateway::grpc::AuthApi;
 use partner_gateway::keys::Keys;
+use partner_gateway::offboarding::Credentials;
 use partner_gateway::password::{Argon2Hasher, Argon2Params};
 use partner_gateway::signing_keys::SigningKeys;
 use partner_gateway::signing_keys_api::SigningKeysApi;
@@ -129,6 +130,7 @@ pub async fn build_with_clock(
         passwords,
         PageTokens::new(page_key.clone()),
         access.catalog().clone(),
+        Arc::new(Credentials),
     );
     bootstrap_operator(config, &accounts).await?;
     let keys = Arc::new(

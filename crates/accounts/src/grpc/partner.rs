@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::AccountsApi;
-use crate::model::{EnterpriseMembership, PartnerState};
+use crate::partners::{EnterpriseMembership, PartnerState};
 use crate::partners::{NewPartner, PartnerPatch};
 use crate::service::PageRequest;
 

@@ -11,9 +11,9 @@ use tonic::{Request, Response, Status};
 use super::AccountsApi;
 use super::user::optional_partner;
 use crate::access as perm;
-use crate::enrol::{Acceptance, SignUp};
-use crate::invitations::{Expiry, NewInvitation};
-use crate::program::{BusinessInfo, Program};
+use crate::programs::enrol::{Acceptance, SignUp};
+use crate::programs::invitations::{Expiry, NewInvitation};
+use crate::programs::{BusinessInfo, Program};
 use crate::service::PageRequest;
 
 /// Tokens are 4 + 43 characters; anything much longer is not one of ours.

@@ -10,9 +10,8 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::AccountsApi;
-use crate::model::UserState;
 use crate::service::PageRequest;
-use crate::users::NewUser;
+use crate::users::{NewUser, UserPatch, UserState};
 
 #[tonic::async_trait]
 impl UserService for AccountsApi {
@@ -75,6 +74,54 @@ impl UserService for AccountsApi {
         }))
     }
 
+    async fn update_user(
+        &self,
+        req: Request<pb::UpdateUserRequest>,
+    ) -> Result<Response<pb::UpdateUserResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let (request_id, id, patch) = parse_update(req.into_inner())?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.accounts.update_user(m, id, patch).await?,
+        ))
+    }
+
+    async fn enable_user(
+        &self,
+        req: Request<pb::EnableUserRequest>,
+    ) -> Result<Response<pb::EnableUserResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let pb::EnableUserRequest {
+            request_id,
+            user_id,
+            reason,
+        } = req.into_inner();
+        let (request_id, id, reason) =
+            validate::verb(&request_id, "user_id", UserId::parse(&user_id), &reason)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.accounts.enable_user(m, id, reason).await?,
+        ))
+    }
+
+    async fn delete_user(
+        &self,
+        req: Request<pb::DeleteUserRequest>,
+    ) -> Result<Response<pb::DeleteUserResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let pb::DeleteUserRequest {
+            request_id,
+            user_id,
+            reason,
+        } = req.into_inner();
+        let (request_id, id, reason) =
+            validate::verb(&request_id, "user_id", UserId::parse(&user_id), &reason)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.accounts.delete_user(m, id, reason).await?,
+        ))
+    }
+
     async fn disable_user(
         &self,
         req: Request<pb::DisableUserRequest>,
@@ -127,6 +174,39 @@ fn parse_create(r: pb::CreateUserRequest) -> Result<(Uuid, NewUser), KernelError
             },
         ))
     })();
+    v.finish_with(parsed)
+}
+
+fn parse_update(r: pb::UpdateUserRequest) -> Result<(Uuid, UserId, UserPatch), KernelError> {
+    let pb::UpdateUserRequest {
+        request_id,
+        user,
+        update_mask,
+    } = r;
+    let mut v = Violations::new();
+    let request_id = v.take("request_id", validate::request_id(&request_id));
+    let Some(user) = user else {
+        v.add("user", "required");
+        return v.finish_with(None);
+    };
+    let id = v.take("user.user_id", UserId::parse(&user.user_id));
+    let paths = update_mask.map(|m| m.paths).unwrap_or_default();
+    v.check(!paths.is_empty(), "update_mask", "name at least one field");
+    let mut patch = UserPatch::default();
+    for path in paths {
+        match path.as_str() {
+            "display_name" => {
+                patch.display_name = v.take(
+                    "user.display_name",
+                    validate::text(&user.display_name, 1, 128),
+                );
+            }
+            "email" if user.email.is_empty() => patch.email = Some(String::new()),
+            "email" => patch.email = v.take("user.email", validate::email(&user.email)),
+            _ => v.add("update_mask", format!("`{path}` cannot be updated")),
+        }
+    }
+    let parsed = request_id.zip(id).map(|(r, i)| (r, i, patch));
     v.finish_with(parsed)
 }
 

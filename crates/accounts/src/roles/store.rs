@@ -116,7 +116,8 @@ pub async fn members(
         .and_where(role_member::Column::PartnerId.eq(partner.to_string()))
         .and_where(role_member::Column::RoleId.eq(role_id))
         .to_owned();
-    let mut q = crate::store::users_of(partner).filter(user::Column::Id.in_subquery(holders));
+    let mut q =
+        crate::users::store::users_of(partner).filter(user::Column::Id.in_subquery(holders));
     if let Some(after) = after {
         q = q.filter(user::Column::Id.gt(after));
     }
@@ -126,16 +127,48 @@ pub async fn members(
         .await
 }
 
-/// The ids of the roles a user holds, sorted.
-pub async fn role_ids_of(conn: &impl ConnectionTrait, user: UserId) -> Result<Vec<String>, DbErr> {
+/// The ids of the roles a user of `partner` holds, sorted.
+pub async fn role_ids_of(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    user: UserId,
+) -> Result<Vec<String>, DbErr> {
     role_member::Entity::find()
         .select_only()
         .column(role_member::Column::RoleId)
+        .filter(role_member::Column::PartnerId.eq(partner.to_string()))
         .filter(role_member::Column::UserId.eq(user.to_string()))
         .order_by_asc(role_member::Column::RoleId)
         .into_tuple()
         .all(conn)
         .await
+}
+
+/// The sorted role ids of several users of `partner`, by user id (users
+/// holding none are absent).
+pub async fn role_ids_of_many(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    users: Vec<String>,
+) -> Result<HashMap<String, Vec<String>>, DbErr> {
+    if users.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, String)> = role_member::Entity::find()
+        .select_only()
+        .column(role_member::Column::UserId)
+        .column(role_member::Column::RoleId)
+        .filter(role_member::Column::PartnerId.eq(partner.to_string()))
+        .filter(role_member::Column::UserId.is_in(users))
+        .order_by_asc(role_member::Column::RoleId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for (user, role) in rows {
+        out.entry(user).or_default().push(role);
+    }
+    Ok(out)
 }
 
 /// The stored permission lists of some custom roles of one partner.
@@ -174,13 +207,29 @@ pub async fn delete_members(
 /// Removes one membership; returns whether it existed.
 pub async fn delete_member(
     conn: &impl ConnectionTrait,
+    partner: PartnerId,
     role_id: &str,
     user: UserId,
 ) -> Result<bool, DbErr> {
     let res = role_member::Entity::delete_many()
+        .filter(role_member::Column::PartnerId.eq(partner.to_string()))
         .filter(role_member::Column::RoleId.eq(role_id))
         .filter(role_member::Column::UserId.eq(user.to_string()))
         .exec(conn)
         .await?;
     Ok(res.rows_affected > 0)
+}
+
+/// Removes every role of one user of `partner`; returns how many it held.
+pub async fn delete_memberships_of(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    user: UserId,
+) -> Result<u64, DbErr> {
+    let res = role_member::Entity::delete_many()
+        .filter(role_member::Column::PartnerId.eq(partner.to_string()))
+        .filter(role_member::Column::UserId.eq(user.to_string()))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
 }

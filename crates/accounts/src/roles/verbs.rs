@@ -15,8 +15,9 @@ use super::{Role, RoleRef, SystemRole, parse_stored_permissions, store, store_pe
 use crate::access as perm;
 use crate::entity::{role, role_member};
 use crate::error::AccountsError;
-use crate::model::User;
-use crate::service::{Accounts, Page, PageRequest, load_user};
+use crate::service::{Accounts, Page, PageRequest};
+use crate::users::User;
+use crate::users::actable;
 
 /// Custom roles one partner may define.
 pub const MAX_CUSTOM_ROLES: u64 = 100;
@@ -48,7 +49,7 @@ pub async fn sub_user_permissions(
 ) -> Result<PermissionSet, DbErr> {
     let mut set = PermissionSet::empty();
     let mut custom = Vec::new();
-    for id in store::role_ids_of(conn, user).await? {
+    for id in store::role_ids_of(conn, partner, user).await? {
         match SystemRole::from_id(&id) {
             Some(system) => set = set.union(&system.permissions(catalog)),
             None => custom.push(id),
@@ -343,11 +344,11 @@ impl Accounts {
             Box::pin(async move {
                 let role = load_role(tx, &catalog, partner, r).await?;
                 within_reach(&caller, &role.permissions)?;
-                let user = load_user(tx, partner, user_id).await?;
+                let user = actable(tx, &catalog, &caller, partner, user_id).await?;
                 if user.is_master && assign {
                     return Err(AccountsError::MasterUserImmutable);
                 }
-                let before = store::role_ids_of(tx, user_id).await?;
+                let before = store::role_ids_of(tx, partner, user_id).await?;
                 let held = before.contains(&r.id());
                 if assign && !held {
                     if before.len() >= MAX_ROLES_PER_USER {
@@ -364,9 +365,9 @@ impl Accounts {
                     .insert(tx)
                     .await?;
                 } else if !assign && held {
-                    store::delete_member(tx, &r.id(), user_id).await?;
+                    store::delete_member(tx, partner, &r.id(), user_id).await?;
                 }
-                let after = store::role_ids_of(tx, user_id).await?;
+                let after = store::role_ids_of(tx, partner, user_id).await?;
                 let change = Change::of(Some(partner), user_id)
                     .before(serde_json::json!({ "role_ids": before }))
                     .after(serde_json::json!({ "role_ids": after }))

@@ -2,30 +2,33 @@
 //! once), list, disable, delete. A key belongs to one user of one partner and
 //! is exchanged for that user's access token (`Gateway::exchange_access_key`).
 //! Disabling or deleting a key revokes its sessions in the same transaction.
+//! Acting on another user's keys follows the accounts rule: the caller must
+//! hold every permission of the key's user, and only the master acts on the
+//! master's keys (`TARGET_OUTRANKS_CALLER`).
 
+pub mod model;
 pub mod store;
+
+pub use model::{AccessKey, KeyState};
 
 use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use partner_accounts::model::UserState;
+use partner_accounts::users::UserState;
 use partner_accounts::{Accounts, AccountsError};
 use partner_api::iam::v1 as pb;
-use partner_kernel::clock::{SharedClock, to_proto_timestamp};
+use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
 use partner_kernel::ids::{AccessKeyId, UserId};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::page::{Page, PageScope, PageTokens};
 use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::access as perm;
-use crate::entity::access_key;
 use crate::error::GatewayError;
 use crate::sessions::{Sessions, revoke_for_access_key};
 
@@ -33,9 +36,6 @@ use crate::sessions::{Sessions, revoke_for_access_key};
 pub const MAX_KEYS_PER_USER: u64 = 5;
 /// Secrets start with this, so a leaked one is recognisable in logs and scanners.
 pub const SECRET_PREFIX: &str = "prt_sk_";
-
-pub(crate) const ACTIVE: &str = "ACTIVE";
-pub(crate) const DISABLED: &str = "DISABLED";
 
 /// A new secret: 32 random bytes, base64url, behind [`SECRET_PREFIX`].
 pub fn new_secret() -> Result<String, GatewayError> {
@@ -56,36 +56,6 @@ pub fn hash_secret(secret: &str) -> Vec<u8> {
 /// comparison leaks nothing about how much of a guess was right.
 pub fn secret_matches(stored: &[u8], presented: &str) -> bool {
     bool::from(stored.ct_eq(&hash_secret(presented)))
-}
-
-/// The wire form (never the secret or its hash).
-pub fn to_proto(m: &access_key::Model) -> pb::AccessKey {
-    let state = match m.state.as_str() {
-        ACTIVE => pb::AccessKeyState::Active,
-        DISABLED => pb::AccessKeyState::Disabled,
-        _ => pb::AccessKeyState::Unspecified,
-    };
-    pb::AccessKey {
-        access_key_id: m.id.clone(),
-        user_id: m.user_id.clone(),
-        partner_id: m.partner_id.clone(),
-        description: m.description.clone(),
-        state: state.into(),
-        create_time: Some(to_proto_timestamp(m.created_at)),
-        last_used_time: m.last_used_at.map(to_proto_timestamp),
-    }
-}
-
-fn audit_summary(m: &access_key::Model) -> serde_json::Value {
-    serde_json::json!({ "access_key_id": m.id, "user_id": m.user_id, "state": m.state })
-}
-
-fn state_name(stored: &str) -> &'static str {
-    match stored {
-        ACTIVE => "ACTIVE",
-        DISABLED => "DISABLED",
-        _ => "UNKNOWN",
-    }
 }
 
 /// A key to create.
@@ -124,14 +94,9 @@ impl AccessKeys {
         }
     }
 
-    /// The platform clock.
-    pub fn clock(&self) -> &SharedClock {
-        &self.clock
-    }
-
-    /// Creates a key for an active user of the caller's partner. The secret is
-    /// in the first answer only: the stored idempotent response lacks it, so a
-    /// replay returns the key without it.
+    /// Creates a key for an active user of the caller's partner whom the
+    /// caller may act on. The secret is in the first answer only: the stored
+    /// idempotent response lacks it, so a replay returns the key without it.
     pub async fn create(
         &self,
         m: Mutation,
@@ -139,16 +104,25 @@ impl AccessKeys {
     ) -> Result<pb::CreateAccessKeyResponse, GatewayError> {
         let partner_id = m.principal.require_partner(perm::ACCESS_KEYS_CREATE)?;
         let user_id = cmd.user_id.unwrap_or(m.principal.user_id);
-        let id = AccessKeyId::generate();
         let secret = new_secret()?;
         let secret_hash = hash_secret(&secret);
-        let accounts = self.accounts.clone();
-        let now = m.now;
+        let key = AccessKey {
+            id: AccessKeyId::generate(),
+            partner_id,
+            user_id,
+            description: cmd.description,
+            state: KeyState::Active,
+            created_at: m.now,
+            updated_at: m.now,
+            last_used_at: None,
+        };
+        let id = key.id;
+        let (accounts, caller) = (self.accounts.clone(), m.principal.clone());
         let mut response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
                 // Locked, so two concurrent creations cannot both pass the cap.
                 let user = accounts
-                    .user_in_partner(tx, partner_id, user_id, true)
+                    .actable_user(tx, &caller, partner_id, user_id)
                     .await?;
                 if user.state != UserState::Active {
                     return Err(AccountsError::UserStateConflict {
@@ -161,24 +135,12 @@ impl AccessKeys {
                         limit: MAX_KEYS_PER_USER,
                     });
                 }
-                let row = access_key::ActiveModel {
-                    id: Set(id.to_string()),
-                    partner_id: Set(partner_id.to_string()),
-                    user_id: Set(user_id.to_string()),
-                    description: Set(cmd.description),
-                    secret_hash: Set(secret_hash),
-                    state: Set(ACTIVE.to_owned()),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    last_used_at: Set(None),
-                }
-                .insert(tx)
-                .await?;
-                let change = Change::of(Some(partner_id), &row.id)
-                    .after(audit_summary(&row))
+                store::insert(tx, &key, secret_hash).await?;
+                let change = Change::of(Some(partner_id), key.id)
+                    .after(key.audit_summary())
                     .announce("access_key.created");
                 let response = pb::CreateAccessKeyResponse {
-                    access_key: Some(to_proto(&row)),
+                    access_key: Some(key.to_proto()),
                     secret: String::new(),
                 };
                 Ok::<_, GatewayError>(Outcome::new(response, change))
@@ -204,12 +166,12 @@ impl AccessKeys {
         user: Option<UserId>,
         size: u64,
         token: &str,
-    ) -> Result<Page<access_key::Model>, GatewayError> {
+    ) -> Result<Page<AccessKey>, GatewayError> {
         let partner_id = p.require_partner(perm::ACCESS_KEYS_READ)?;
         if let Some(user) = user {
             // Another partner's user is NOT_FOUND, not an empty list.
             self.accounts
-                .user_in_partner(self.db.conn(), partner_id, user, false)
+                .user_in_partner(self.db.conn(), partner_id, user)
                 .await?;
         }
         let scope = PageScope::new("ListAccessKeys", &partner_id.to_string())
@@ -218,7 +180,9 @@ impl AccessKeys {
         let after = self.pages.decode(&scope, token, now)?;
         let keys =
             store::list(self.db.conn(), partner_id, user, after.as_deref(), size + 1).await?;
-        Ok(self.pages.cut(keys, size, &scope, now, |k| k.id.clone()))
+        Ok(self
+            .pages
+            .cut(keys, size, &scope, now, |k| k.id.to_string()))
     }
 
     /// Disables an active key and revokes its sessions, in one transaction.
@@ -229,42 +193,35 @@ impl AccessKeys {
         reason: String,
     ) -> Result<pb::DisableAccessKeyResponse, GatewayError> {
         let partner_id = m.principal.require_partner(perm::ACCESS_KEYS_DISABLE)?;
-        let now = m.now;
+        let (now, accounts, caller) = (m.now, self.accounts.clone(), m.principal.clone());
         let response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
                 let before = store::key_in_partner(tx, partner_id, id)
                     .await?
                     .ok_or(GatewayError::AccessKeyNotFound)?;
-                if before.state != ACTIVE {
+                accounts
+                    .actable_user(tx, &caller, partner_id, before.user_id)
+                    .await?;
+                if before.state != KeyState::Active
+                    || !store::disable(tx, partner_id, id, now).await?
+                {
                     return Err(GatewayError::AccessKeyStateConflict {
-                        state: state_name(&before.state),
+                        state: KeyState::Disabled.as_str(),
                     });
                 }
-                // Conditional, so two concurrent disables cannot both succeed.
-                let changed = access_key::Entity::update_many()
-                    .col_expr(access_key::Column::State, Expr::value(DISABLED))
-                    .col_expr(access_key::Column::UpdatedAt, Expr::value(now))
-                    .filter(access_key::Column::Id.eq(id.to_string()))
-                    .filter(access_key::Column::State.eq(ACTIVE))
-                    .exec(tx)
-                    .await?
-                    .rows_affected;
-                if changed != 1 {
-                    return Err(GatewayError::AccessKeyStateConflict { state: "DISABLED" });
-                }
-                revoke_for_access_key(tx, id, now).await?;
-                let after = access_key::Model {
-                    state: DISABLED.to_owned(),
+                revoke_for_access_key(tx, partner_id, id, now).await?;
+                let after = AccessKey {
+                    state: KeyState::Disabled,
                     updated_at: now,
                     ..before.clone()
                 };
                 let change = Change::of(Some(partner_id), id)
                     .reason(reason)
-                    .before(audit_summary(&before))
-                    .after(audit_summary(&after))
+                    .before(before.audit_summary())
+                    .after(after.audit_summary())
                     .announce("access_key.disabled");
                 let response = pb::DisableAccessKeyResponse {
-                    access_key: Some(to_proto(&after)),
+                    access_key: Some(after.to_proto()),
                 };
                 Ok::<_, GatewayError>(Outcome::new(response, change))
             })
@@ -283,25 +240,22 @@ impl AccessKeys {
         reason: String,
     ) -> Result<pb::DeleteAccessKeyResponse, GatewayError> {
         let partner_id = m.principal.require_partner(perm::ACCESS_KEYS_DELETE)?;
-        let now = m.now;
+        let (now, accounts, caller) = (m.now, self.accounts.clone(), m.principal.clone());
         let response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
                 let before = store::key_in_partner(tx, partner_id, id)
                     .await?
                     .ok_or(GatewayError::AccessKeyNotFound)?;
-                let deleted = access_key::Entity::delete_many()
-                    .filter(access_key::Column::Id.eq(id.to_string()))
-                    .filter(access_key::Column::PartnerId.eq(partner_id.to_string()))
-                    .exec(tx)
-                    .await?
-                    .rows_affected;
-                if deleted != 1 {
+                accounts
+                    .actable_user(tx, &caller, partner_id, before.user_id)
+                    .await?;
+                if !store::delete(tx, partner_id, id).await? {
                     return Err(GatewayError::AccessKeyNotFound);
                 }
-                revoke_for_access_key(tx, id, now).await?;
+                revoke_for_access_key(tx, partner_id, id, now).await?;
                 let change = Change::of(Some(partner_id), id)
                     .reason(reason)
-                    .before(audit_summary(&before))
+                    .before(before.audit_summary())
                     .announce("access_key.deleted");
                 Ok::<_, GatewayError>(Outcome::new(pb::DeleteAccessKeyResponse {}, change))
             })

@@ -17,11 +17,11 @@ use chrono::{DateTime, Utc};
 use partner_api::iam::v1 as pb;
 use partner_kernel::audit::{self, Refusals};
 use partner_kernel::clock::to_proto_timestamp;
-use partner_kernel::ids::{AccessKeyId, AuditId, PartnerId, UserId};
+use partner_kernel::ids::{AccessKeyId, AuditId};
 
 use self::pending::Refused;
 use self::policy::Verdict;
-use crate::access_keys;
+use crate::access_keys::{self, KeyState};
 use crate::error::GatewayError;
 use crate::service::{Gateway, admit};
 use crate::sessions::insert_session;
@@ -38,6 +38,7 @@ const UNKNOWN_RECORD_SPAN: chrono::Duration = chrono::Duration::hours(1);
 fn refusal_reason(e: &GatewayError) -> &'static str {
     match e {
         GatewayError::UserDisabled => "USER_DISABLED",
+        GatewayError::UserDeleted => "USER_DELETED",
         GatewayError::PartnerSuspended => "PARTNER_SUSPENDED",
         GatewayError::PartnerTerminated => "PARTNER_TERMINATED",
         GatewayError::AccessKeyDisabled => "ACCESS_KEY_DISABLED",
@@ -122,27 +123,24 @@ impl Gateway {
     ) -> Result<pb::ExchangeAccessKeyResponse, GatewayError> {
         let now = self.clock.now();
         let key = access_keys::store::key_for_exchange(self.db.conn(), id).await?;
-        let owner = key.as_ref().and_then(|k| {
-            let user = UserId::parse(&k.user_id).ok()?;
-            Some((user, PartnerId::parse(&k.partner_id).ok()))
-        });
         let who = Refused {
             method: EXCHANGE,
             subject: format!("access_key:{id}"),
             presented: id.to_string(),
-            target: owner,
+            target: key.as_ref().map(|(k, _)| (k.user_id, Some(k.partner_id))),
         };
         self.charge(&who, now).await?;
-        let (key, (user_id, partner_id)) = match (key, owner) {
-            (Some(k), Some(o)) if access_keys::secret_matches(&k.secret_hash, secret) => (k, o),
+        let key = match key {
+            Some((k, hash)) if access_keys::secret_matches(&hash, secret) => k,
             _ => return Err(self.refuse(&who, GatewayError::AccessKeyInvalid, now).await),
         };
         // Only a holder of the secret learns that the key is disabled.
-        if key.state != access_keys::ACTIVE {
+        if key.state != KeyState::Active {
             return Err(self
                 .refuse(&who, GatewayError::AccessKeyDisabled, now)
                 .await);
         }
+        let (user_id, partner_id) = (key.user_id, key.partner_id);
         let status = self
             .accounts
             .principal_status(user_id)
@@ -155,10 +153,11 @@ impl Gateway {
         let tx = self.db.begin_write().await?;
         // Marks the use and locks the key: a concurrent disable or delete
         // either finds this session and revokes it, or wins and we stop here.
-        if access_keys::store::mark_used(&*tx, id, now).await? != 1 {
+        if access_keys::store::mark_used(&*tx, partner_id, id, now).await? != 1 {
             return Err(GatewayError::AccessKeyDisabled);
         }
-        let session = insert_session(&*tx, user_id, partner_id, Some(id), now, expires_at).await?;
+        let session =
+            insert_session(&*tx, user_id, Some(partner_id), Some(id), now, expires_at).await?;
         store::reset(&*tx, &who.subject).await?;
         tx.commit().await?;
         let (access, access_expires) = tokens::issue(

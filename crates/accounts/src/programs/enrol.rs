@@ -16,16 +16,15 @@ use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbErr, Set, SqlErr};
 use uuid::Uuid;
 
+use super::invitations::{refuse_settled, token_hash};
+use super::{BusinessInfo, Enrolment, Invitation, InvitationState, Program, store};
 use crate::access as perm;
 use crate::entity::{program_enrolment, reseller_link};
 use crate::error::{AccountsError, Ineligibility};
-use crate::invitations::{refuse_settled, token_hash};
-use crate::model::{EnterpriseMembership, Partner};
-use crate::partners::{PartnerRows, create_partner_with_master};
-use crate::program::{BusinessInfo, Enrolment, Invitation, InvitationState, Program};
-use crate::program_store;
-use crate::resellers::LinkState;
-use crate::service::{Accounts, load_partner};
+use crate::partners::store::load_partner;
+use crate::partners::{EnterpriseMembership, Partner, PartnerRows, create_partner_with_master};
+use crate::resellers::{self, LinkState};
+use crate::service::Accounts;
 
 /// What an existing partner sends to accept an invitation.
 #[derive(Debug)]
@@ -90,7 +89,7 @@ impl Accounts {
         let (invitation_id, spent) = match found {
             Ok(i) => (i.id, false),
             Err(AccountsError::InvitationAlreadyUsed) => {
-                let spent = program_store::invitation_by_token_hash(self.db().conn(), &hash)
+                let spent = store::invitation_by_token_hash(self.db().conn(), &hash)
                     .await?
                     .map(Invitation::try_from)
                     .transpose()?
@@ -159,7 +158,7 @@ async fn open_invitation(
     addressee: Option<PartnerId>,
     now: DateTime<Utc>,
 ) -> Result<Invitation, AccountsError> {
-    let invitation: Invitation = program_store::invitation_by_token_hash(conn, token_hash)
+    let invitation: Invitation = store::invitation_by_token_hash(conn, token_hash)
         .await?
         .ok_or(AccountsError::InvitationNotFound)?
         .try_into()?;
@@ -191,7 +190,7 @@ async fn check_eligible(
         return refuse(Ineligibility::HoldsCreditAccount);
     }
     if invitation.program == Program::Reseller
-        && let Some(link) = program_store::link_of_reseller(conn, partner.id).await?
+        && let Some(link) = resellers::store::link_of_reseller(conn, partner.id).await?
         && Some(link.distributor_id.as_str())
             != invitation
                 .inviter_partner_id
@@ -222,7 +221,7 @@ async fn join(
     business: &BusinessInfo,
 ) -> Result<(Enrolment, Change), AccountsError> {
     check_eligible(tx, invitation, partner).await?;
-    let accepted = program_store::settle_invitation(
+    let accepted = store::settle_invitation(
         tx,
         invitation.id,
         InvitationState::Accepted,
@@ -232,7 +231,7 @@ async fn join(
     .await?;
     if !accepted {
         // A concurrent acceptance (or revocation) committed first.
-        let now: Invitation = program_store::invitation(tx, None, invitation.id)
+        let now: Invitation = store::invitation(tx, None, invitation.id)
             .await?
             .ok_or(AccountsError::InvitationNotFound)?
             .try_into()?;

@@ -1,14 +1,13 @@
-//! Partners and users as the domain sees them, their states, and their wire form.
+//! A partner as the domain sees it, its states, and its wire form.
 
 use chrono::{DateTime, Utc};
 use partner_api::accounts::v1 as pb;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::error::KernelError;
-use partner_kernel::ids::{PartnerId, UserId};
-use partner_kernel::principal::Actor;
+use partner_kernel::ids::{PartnerId, UserId, parse_stored};
 
-use crate::entity::{partner, user};
-use crate::program::Enrolment;
+use crate::entity::partner;
+use crate::programs::Enrolment;
 
 /// Where a partner stands with the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,52 +63,6 @@ impl PartnerState {
             Ok(pb::PartnerState::Suspended) => Ok(Some(Self::Suspended)),
             Ok(pb::PartnerState::Terminated) => Ok(Some(Self::Terminated)),
             Err(_) => Err("unknown partner state"),
-        }
-    }
-}
-
-/// Whether a user may sign in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserState {
-    /// May sign in.
-    Active,
-    /// May not sign in.
-    Disabled,
-}
-
-impl UserState {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::Disabled => "DISABLED",
-        }
-    }
-
-    /// Reads the stored form.
-    pub fn parse(s: &str) -> Result<Self, KernelError> {
-        match s {
-            "ACTIVE" => Ok(Self::Active),
-            "DISABLED" => Ok(Self::Disabled),
-            other => Err(KernelError::Corrupt(format!("user state {other:?}"))),
-        }
-    }
-
-    /// The wire form.
-    pub fn to_proto(self) -> pb::UserState {
-        match self {
-            Self::Active => pb::UserState::Active,
-            Self::Disabled => pb::UserState::Disabled,
-        }
-    }
-
-    /// A list filter from the wire: `None` for UNSPECIFIED (any state).
-    pub fn filter_from_proto(raw: i32) -> Result<Option<Self>, &'static str> {
-        match pb::UserState::try_from(raw) {
-            Ok(pb::UserState::Unspecified) => Ok(None),
-            Ok(pb::UserState::Active) => Ok(Some(Self::Active)),
-            Ok(pb::UserState::Disabled) => Ok(Some(Self::Disabled)),
-            Err(_) => Err("unknown user state"),
         }
     }
 }
@@ -184,7 +137,7 @@ pub struct Partner {
     pub enterprise_membership: EnterpriseMembership,
     /// Holds a credit account (set by the operator).
     pub has_credit_account: bool,
-    /// Programs joined, oldest first. Filled by the loaders in `service.rs`;
+    /// Programs joined, oldest first. Filled by the loaders in `store.rs`;
     /// a bare row converts with none.
     pub programs: Vec<Enrolment>,
 }
@@ -241,83 +194,4 @@ impl Partner {
             "programs": self.programs.iter().map(|e| e.program.as_str()).collect::<Vec<_>>(),
         })
     }
-}
-
-/// A user, without its password hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub id: UserId,
-    pub partner_id: Option<PartnerId>,
-    pub username: String,
-    pub display_name: String,
-    pub email: String,
-    pub state: UserState,
-    pub is_master: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl TryFrom<user::Model> for User {
-    type Error = KernelError;
-    fn try_from(m: user::Model) -> Result<Self, KernelError> {
-        Ok(Self {
-            id: parse_stored(&m.id, UserId::parse)?,
-            partner_id: m
-                .partner_id
-                .as_deref()
-                .map(|p| parse_stored(p, PartnerId::parse))
-                .transpose()?,
-            username: m.username,
-            display_name: m.display_name,
-            email: m.email,
-            state: UserState::parse(&m.state)?,
-            is_master: m.is_master,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        })
-    }
-}
-
-impl User {
-    /// What kind of principal this user is.
-    pub fn actor(&self) -> Actor {
-        match (self.partner_id, self.is_master) {
-            (None, _) => Actor::Operator,
-            (Some(p), true) => Actor::PartnerMaster(p),
-            (Some(p), false) => Actor::PartnerUser(p),
-        }
-    }
-
-    /// The wire form.
-    pub fn to_proto(&self) -> pb::User {
-        pb::User {
-            user_id: self.id.to_string(),
-            partner_id: self.partner_id.map(|p| p.to_string()).unwrap_or_default(),
-            username: self.username.clone(),
-            display_name: self.display_name.clone(),
-            email: self.email.clone(),
-            state: self.state.to_proto().into(),
-            master: self.is_master,
-            create_time: Some(to_proto_timestamp(self.created_at)),
-            update_time: Some(to_proto_timestamp(self.updated_at)),
-        }
-    }
-
-    /// The summary kept in audit records.
-    pub fn audit_summary(&self) -> serde_json::Value {
-        serde_json::json!({
-            "username": self.username,
-            "display_name": self.display_name,
-            "email": self.email,
-            "state": self.state.as_str(),
-            "master": self.is_master,
-        })
-    }
-}
-
-pub(crate) fn parse_stored<T, E: std::fmt::Display>(
-    raw: &str,
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> Result<T, KernelError> {
-    parse(raw).map_err(|e| KernelError::Corrupt(format!("stored id {raw:?}: {e}")))
 }

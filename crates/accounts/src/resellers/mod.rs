@@ -2,6 +2,8 @@
 //! are made when a reseller accepts a distributor's RESELLER invitation
 //! (`enrol.rs`); acting for a reseller is decided in `tenant.rs`.
 
+pub mod store;
+
 use chrono::{DateTime, Utc};
 use partner_api::accounts::v1 as pb;
 use partner_kernel::clock::to_proto_timestamp;
@@ -16,9 +18,8 @@ use sea_orm::{ActiveModelTrait, Set};
 use crate::access as perm;
 use crate::entity::reseller_link;
 use crate::error::AccountsError;
-use crate::model::parse_stored;
-use crate::program_store;
 use crate::service::{Accounts, Page, PageRequest};
+use partner_kernel::ids::parse_stored;
 
 /// Whether a distributor may act for a reseller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +129,7 @@ impl Accounts {
         let after = self
             .pages()
             .decode(&scope, &page.token, self.clock().now())?;
-        let rows = program_store::list_links(
+        let rows = store::list_links(
             self.db().conn(),
             distributor,
             after.as_deref(),
@@ -137,7 +138,7 @@ impl Accounts {
         .await?;
         let page = self.paginate(rows, page.size, &scope, |m| m.reseller_id.clone());
         let ids = page.items.iter().map(|l| l.reseller_id.clone()).collect();
-        let names = program_store::partner_names(self.db().conn(), ids).await?;
+        let names = store::partner_names(self.db().conn(), ids).await?;
         page.try_map(|row| {
             let name = names.get(&row.reseller_id).cloned().unwrap_or_default();
             Ok(ResellerLink::try_from(row)?.to_proto(name))
@@ -166,7 +167,7 @@ impl Accounts {
         let now = m.now;
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
-                let before: ResellerLink = program_store::link(tx, distributor, reseller)
+                let before: ResellerLink = store::link(tx, distributor, reseller)
                     .await?
                     .ok_or(AccountsError::ResellerNotFound)?
                     .try_into()?;
@@ -190,7 +191,7 @@ impl Accounts {
                     .before(before.audit_summary())
                     .after(after.audit_summary())
                     .announce(event_type);
-                let name = program_store::partner_names(tx, vec![reseller.to_string()])
+                let name = store::partner_names(tx, vec![reseller.to_string()])
                     .await?
                     .remove(&reseller.to_string())
                     .unwrap_or_default();

@@ -17,12 +17,12 @@ use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::{ActiveModelTrait, Set};
 use sha2::{Digest, Sha256};
 
+use super::{Invitation, InvitationState, Inviter, Program, store};
 use crate::access as perm;
 use crate::entity::invitation;
 use crate::error::AccountsError;
-use crate::program::{Invitation, InvitationState, Inviter, Program};
-use crate::program_store;
-use crate::service::{Accounts, Page, PageRequest, load_partner};
+use crate::partners::store::load_partner;
+use crate::service::{Accounts, Page, PageRequest};
 
 /// How long an invitation works when the request does not say.
 pub const DEFAULT_TTL: Duration = Duration::days(7);
@@ -105,8 +105,7 @@ impl Accounts {
             };
         }
         let own = p.require_partner(perm::INVITATIONS_CREATE)?;
-        let distributor =
-            program_store::is_enrolled(self.db().conn(), own, Program::Distributor).await?;
+        let distributor = store::is_enrolled(self.db().conn(), own, Program::Distributor).await?;
         match program.inviter() {
             Inviter::Distributor if distributor => Ok(Some(own)),
             Inviter::Distributor | Inviter::Operator => Err(not_allowed),
@@ -190,13 +189,9 @@ impl Accounts {
         let scope = PageScope::new("ListInvitations", &tenant);
         let now = self.clock().now();
         let after = self.pages().decode(&scope, &page.token, now)?;
-        let rows = program_store::list_invitations(
-            self.db().conn(),
-            inviter,
-            after.as_deref(),
-            page.size + 1,
-        )
-        .await?;
+        let rows =
+            store::list_invitations(self.db().conn(), inviter, after.as_deref(), page.size + 1)
+                .await?;
         self.paginate(rows, page.size, &scope, |m| m.id.clone())
             .try_map(|row| Ok(Invitation::try_from(row)?.to_proto(now)))
             .map_err(AccountsError::from)
@@ -232,14 +227,12 @@ impl Accounts {
         let now = m.now;
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
-                let before: Invitation = program_store::invitation(tx, inviter, id)
+                let before: Invitation = store::invitation(tx, inviter, id)
                     .await?
                     .ok_or(AccountsError::InvitationNotFound)?
                     .try_into()?;
                 refuse_settled(before.state)?;
-                if !program_store::settle_invitation(tx, id, InvitationState::Revoked, None, now)
-                    .await?
-                {
+                if !store::settle_invitation(tx, id, InvitationState::Revoked, None, now).await? {
                     return Err(AccountsError::from(KernelError::Conflict));
                 }
                 let after = Invitation {

@@ -2,6 +2,10 @@
 //! the domain sees them, and their wire forms. The catalog is fixed in code:
 //! programs carry rules (who invites, what joining does), not just names.
 
+pub mod enrol;
+pub mod invitations;
+pub mod store;
+
 use chrono::{DateTime, Utc};
 use partner_api::accounts::v1 as pb;
 use partner_kernel::clock::to_proto_timestamp;
@@ -9,7 +13,7 @@ use partner_kernel::error::KernelError;
 use partner_kernel::ids::{InvitationId, PartnerId};
 
 use crate::entity::{invitation, program_enrolment};
-use crate::model::parse_stored;
+use partner_kernel::ids::parse_stored;
 
 /// A partner program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

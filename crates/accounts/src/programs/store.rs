@@ -1,6 +1,6 @@
-//! Queries on enrolments, invitations and reseller links. Tenant data starts
-//! from a scoped constructor (`enrolments_of`, `invitations_sent_by`,
-//! `links_of`); lookups by secret token or by reseller say so in their names.
+//! Queries on program enrolments and invitations. Tenant data starts from a
+//! scoped constructor (`enrolments_of`, `invitations_sent_by`); the lookup by
+//! secret token says so in its name.
 
 use chrono::{DateTime, Utc};
 use partner_kernel::ids::{InvitationId, PartnerId};
@@ -9,8 +9,8 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
-use crate::entity::{invitation, partner, program_enrolment, reseller_link};
-use crate::program::{InvitationState, Program};
+use super::{InvitationState, Program};
+use crate::entity::{invitation, program_enrolment};
 
 /// The enrolments of one partner.
 pub fn enrolments_of(partner: PartnerId) -> Select<program_enrolment::Entity> {
@@ -122,65 +122,4 @@ pub async fn settle_invitation(
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
-}
-
-/// The reseller links of one distributor.
-pub fn links_of(distributor: PartnerId) -> Select<reseller_link::Entity> {
-    reseller_link::Entity::find()
-        .filter(reseller_link::Column::DistributorId.eq(distributor.to_string()))
-}
-
-/// The link from `distributor` to `reseller`, if any.
-pub async fn link(
-    conn: &impl ConnectionTrait,
-    distributor: PartnerId,
-    reseller: PartnerId,
-) -> Result<Option<reseller_link::Model>, DbErr> {
-    links_of(distributor)
-        .filter(reseller_link::Column::ResellerId.eq(reseller.to_string()))
-        .one(conn)
-        .await
-}
-
-/// The link of a reseller to whichever distributor it has, for the
-/// "already belongs to another distributor" rule.
-pub async fn link_of_reseller(
-    conn: &impl ConnectionTrait,
-    reseller: PartnerId,
-) -> Result<Option<reseller_link::Model>, DbErr> {
-    reseller_link::Entity::find()
-        .filter(reseller_link::Column::ResellerId.eq(reseller.to_string()))
-        .one(conn)
-        .await
-}
-
-/// A page of one distributor's links after reseller `after`, in reseller-id order.
-pub async fn list_links(
-    conn: &impl ConnectionTrait,
-    distributor: PartnerId,
-    after: Option<&str>,
-    limit: u64,
-) -> Result<Vec<reseller_link::Model>, DbErr> {
-    let mut q = links_of(distributor);
-    if let Some(after) = after {
-        q = q.filter(reseller_link::Column::ResellerId.gt(after));
-    }
-    q.order_by_asc(reseller_link::Column::ResellerId)
-        .limit(limit)
-        .all(conn)
-        .await
-}
-
-/// Display names of the partners of a listing page, by id.
-pub async fn partner_names(
-    conn: &impl ConnectionTrait,
-    ids: Vec<String>,
-) -> Result<std::collections::HashMap<String, String>, DbErr> {
-    Ok(partner::Entity::find()
-        .filter(partner::Column::PartnerId.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|p| (p.partner_id, p.display_name))
-        .collect())
 }

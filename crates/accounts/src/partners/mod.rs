@@ -1,5 +1,10 @@
 //! The partner lifecycle: register, read, list, update, suspend, reinstate.
 
+pub mod model;
+pub mod store;
+
+pub use model::{EnterpriseMembership, Partner, PartnerState};
+
 use partner_api::accounts::v1 as pb;
 use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::mutation::Mutation;
@@ -9,12 +14,13 @@ use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
 
+use self::store::{load_partner, with_programs};
 use crate::access as perm;
 use crate::entity::partner;
 use crate::error::AccountsError;
-use crate::model::{EnterpriseMembership, Partner, PartnerState, User};
-use crate::service::{Accounts, Page, PageRequest, insert_user, load_partner, with_programs};
-use crate::store;
+use crate::service::{Accounts, Page, PageRequest};
+use crate::users::User;
+use crate::users::store::{self as user_store, NewUserRow};
 
 /// A partner to register.
 #[derive(Debug)]
@@ -277,7 +283,7 @@ pub(crate) async fn create_partner_with_master(
     now: chrono::DateTime<chrono::Utc>,
     rows: PartnerRows,
 ) -> Result<(Partner, User, Change), AccountsError> {
-    if store::username_taken(tx, &rows.master_username).await? {
+    if user_store::username_taken(tx, &rows.master_username).await? {
         return Err(AccountsError::UsernameTaken);
     }
     let partner: Partner = partner::ActiveModel {
@@ -296,18 +302,16 @@ pub(crate) async fn create_partner_with_master(
     .insert(tx)
     .await?
     .try_into()?;
-    let master = insert_user(
-        tx,
-        rows.master_id,
-        Some(rows.partner_id),
-        &rows.master_username,
-        &rows.master_username,
-        &rows.contact_email,
-        rows.password_hash,
-        true,
-        now,
-    )
-    .await?;
+    let master = NewUserRow {
+        id: rows.master_id,
+        partner_id: Some(rows.partner_id),
+        username: &rows.master_username,
+        display_name: &rows.master_username,
+        email: &rows.contact_email,
+        password_hash: rows.password_hash,
+        is_master: true,
+    };
+    let master = user_store::insert_user(tx, master, now).await?;
     let change = Change::of(Some(rows.partner_id), rows.partner_id)
         .after(partner.audit_summary())
         .announce("partner.registered");
