@@ -104,10 +104,18 @@ async fn rotate_then_retire_across_live_tokens() {
     assert_refused(
         server
             .signing_keys(&new_token)
-            .retire_signing_key(retire("key_nope"))
+            .retire_signing_key(retire("key_0190f0e0a0b07c0d8e0f101112131415"))
             .await,
         Code::NotFound,
         "SIGNING_KEY_NOT_FOUND",
+    );
+    assert_refused(
+        server
+            .signing_keys(&new_token)
+            .retire_signing_key(retire("key_nope"))
+            .await,
+        Code::InvalidArgument,
+        "FIELD_VIOLATION",
     );
 
     // Retiring the old key refuses its tokens at once.

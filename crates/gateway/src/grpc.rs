@@ -29,10 +29,11 @@ impl AuthService for AuthApi {
     ) -> Result<Response<pb::LoginResponse>, Status> {
         let pb::LoginRequest { username, password } = req.into_inner();
         let mut v = Violations::new();
+        // The shape only: whether the name exists is the credential check's.
         v.check(
-            (1..=64).contains(&username.len()),
+            (1..=64).contains(&username.len()) && !username.chars().any(char::is_control),
             "username",
-            "1-64 characters",
+            "1-64 characters, no control characters",
         );
         v.check(
             (1..=256).contains(&password.len()),

@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use partner_kernel::cache::TtlCache;
 use partner_kernel::db::Db;
 use partner_kernel::ids::{AccessKeyId, PartnerId, SessionId, UserId};
+use partner_kernel::time;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
@@ -79,7 +80,8 @@ impl Sessions {
         throttle_subject: &str,
         now: DateTime<Utc>,
     ) -> Result<(SessionId, IssuedRefresh), GatewayError> {
-        let expires_at = now + self.lifetime;
+        let expires_at = time::checked_add(now, self.lifetime)
+            .map_err(|e| GatewayError::Keys(format!("session lifetime: {e}")))?;
         let tx = self.db.begin_write().await?;
         let id = insert_session(&*tx, user, partner, None, now, expires_at).await?;
         let refresh = insert_refresh(&*tx, id, partner, now, expires_at).await?;

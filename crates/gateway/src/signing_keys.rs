@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use partner_api::iam::v1 as pb;
 use partner_kernel::db::Db;
+use partner_kernel::ids::SigningKeyId;
 use partner_kernel::mutation::Mutation;
 use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
@@ -64,15 +65,15 @@ impl SigningKeys {
     pub async fn retire(
         &self,
         m: Mutation,
-        kid: String,
+        kid: SigningKeyId,
         reason: String,
     ) -> Result<pb::RetireSigningKeyResponse, GatewayError> {
         m.principal.require(perm::PLATFORM_SIGNING_KEYS_MANAGE)?;
         let now = m.now;
         let response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
-                let (before, after) = rotation::retire(tx, &kid, now).await?;
-                let change = Change::of(None, &kid)
+                let (before, after) = rotation::retire(tx, &kid.to_string(), now).await?;
+                let change = Change::of(None, kid)
                     .reason(reason)
                     .before(rotation::audit_summary(&before))
                     .after(rotation::audit_summary(&after));

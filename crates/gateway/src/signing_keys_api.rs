@@ -2,6 +2,7 @@
 //! signing-key verbs authorize and act, translate back.
 
 use partner_api::iam::v1::{self as pb, signing_key_service_server::SigningKeyService};
+use partner_kernel::ids::SigningKeyId;
 use partner_kernel::mutation::Calls;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
@@ -20,15 +21,6 @@ impl SigningKeysApi {
     /// The API over `keys`; `calls` starts its mutations.
     pub fn new(keys: SigningKeys, calls: Calls) -> Self {
         Self { keys, calls }
-    }
-}
-
-/// A key id as sent: whether it names a key is the verb's question.
-fn kid(raw: String) -> Result<String, &'static str> {
-    if raw.is_empty() || raw.len() > 64 {
-        Err("1-64 characters")
-    } else {
-        Ok(raw)
     }
 }
 
@@ -68,7 +60,8 @@ impl SigningKeyService for SigningKeysApi {
             kid: raw_kid,
             reason,
         } = req.into_inner();
-        let (request_id, kid, reason) = validate::verb(&request_id, "kid", kid(raw_kid), &reason)?;
+        let (request_id, kid, reason) =
+            validate::verb(&request_id, "kid", SigningKeyId::parse(&raw_kid), &reason)?;
         let m = call.mutation(request_id)?;
         Ok(Response::new(self.keys.retire(m, kid, reason).await?))
     }

@@ -10,6 +10,7 @@
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, Header, Validation};
 use partner_kernel::ids::{SessionId, UserId};
+use partner_kernel::time;
 use serde::{Deserialize, Serialize};
 
 use crate::error::GatewayError;
@@ -66,7 +67,8 @@ pub fn issue(
     now: DateTime<Utc>,
     ttl: Duration,
 ) -> Result<(String, DateTime<Utc>), GatewayError> {
-    let expires = now + ttl;
+    let expires = time::checked_add(now, ttl)
+        .map_err(|e| GatewayError::Keys(format!("token lifetime: {e}")))?;
     let claims = AccessClaims {
         iss: ISSUER.into(),
         aud: AUDIENCE.into(),

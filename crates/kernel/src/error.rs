@@ -23,12 +23,31 @@ pub struct FieldViolation {
     pub description: String,
 }
 
+/// Violations reported in one answer; the rest are summed up in one more.
+/// Errors travel in trailers, and an answer listing 5,000 violations (one
+/// per item of a hostile repeated field) would not fit in any header limit.
+pub const MAX_VIOLATIONS: usize = 20;
+/// Characters kept of a field path or description (they may quote input).
+const MAX_VIOLATION_TEXT: usize = 200;
+/// Characters kept of an error message.
+const MAX_MESSAGE: usize = 1024;
+
+/// `s` cut to at most `max` characters.
+fn capped(mut s: String, max: usize) -> String {
+    if let Some((i, _)) = s.char_indices().nth(max) {
+        s.truncate(i);
+        s.push('…');
+    }
+    s
+}
+
 impl FieldViolation {
-    /// A violation of `field`.
+    /// A violation of `field`; both texts are capped, since they may quote
+    /// what the client sent.
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self {
-            field: field.into(),
-            description: description.into(),
+            field: capped(field.into(), MAX_VIOLATION_TEXT),
+            description: capped(description.into(), MAX_VIOLATION_TEXT),
         }
     }
 }
@@ -57,12 +76,18 @@ impl Refusal {
         }
     }
 
-    /// `INVALID_ARGUMENT`, reason `FIELD_VIOLATION`, with the violations listed.
-    pub fn invalid(violations: Vec<FieldViolation>) -> Self {
+    /// `INVALID_ARGUMENT`, reason `FIELD_VIOLATION`, with the violations
+    /// listed (at most [`MAX_VIOLATIONS`], and a count of the rest).
+    pub fn invalid(mut violations: Vec<FieldViolation>) -> Self {
         let message = match violations.as_slice() {
             [one] => format!("invalid {}: {}", one.field, one.description),
             many => format!("{} invalid fields", many.len()),
         };
+        if violations.len() > MAX_VIOLATIONS {
+            let rest = violations.len() - MAX_VIOLATIONS;
+            violations.truncate(MAX_VIOLATIONS);
+            violations.push(FieldViolation::new("…", format!("{rest} more violations")));
+        }
         Self {
             violations,
             ..Self::new(Code::InvalidArgument, "FIELD_VIOLATION", message)
@@ -113,7 +138,7 @@ impl From<Refusal> for Status {
         if let Some(delay) = r.retry_after {
             details.set_retry_info(Some(delay));
         }
-        Status::with_error_details(r.code, r.message, details)
+        Status::with_error_details(r.code, capped(r.message, MAX_MESSAGE), details)
     }
 }
 
@@ -260,6 +285,27 @@ mod tests {
         assert_eq!(
             info(&status).1.get("request_id").map(String::as_str),
             Some("req-1")
+        );
+    }
+
+    #[test]
+    fn a_flood_of_violations_is_reported_in_a_bounded_answer() {
+        let many = (0..5_000)
+            .map(|i| FieldViolation::new(format!("ids[{i}]"), "x".repeat(70_000)))
+            .collect();
+        let status = Status::from(KernelError::Invalid(many));
+        let details = status.get_error_details();
+        let listed = details
+            .bad_request()
+            .map(|b| b.field_violations.clone())
+            .unwrap_or_default();
+        assert_eq!(listed.len(), MAX_VIOLATIONS + 1);
+        assert!(listed.iter().all(|v| v.description.chars().count() <= 201));
+        assert_eq!(listed[MAX_VIOLATIONS].description, "4980 more violations");
+        assert!(
+            status.details().len() < 16 * 1024,
+            "{}",
+            status.details().len()
         );
     }
 

@@ -24,5 +24,6 @@ pub mod permission;
 pub mod principal;
 pub mod request_context;
 pub mod secrets;
+pub mod time;
 pub mod validate;
 pub mod write;

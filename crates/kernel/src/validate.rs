@@ -125,6 +125,20 @@ pub fn text(raw: &str, min: usize, max: usize) -> Result<String, String> {
     Ok(trimmed.to_owned())
 }
 
+/// Checks an optional filter value (a search prefix, a method or resource
+/// name): at most `max` characters and no control characters (PostgreSQL
+/// refuses a NUL in text, and nothing legitimate holds one). Empty means no
+/// filter: `None`.
+pub fn filter(raw: String, max: usize) -> Result<Option<String>, String> {
+    if raw.chars().count() > max {
+        return Err(format!("at most {max} characters"));
+    }
+    if raw.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(Some(raw).filter(|r| !r.is_empty()))
+}
+
 /// Checks an email address: one `@`, a non-empty local part, a dotted domain,
 /// no spaces, at most 254 characters. Deliberately loose: the address is
 /// confirmed by mail, not by a regular expression.
@@ -185,6 +199,14 @@ mod tests {
         assert!(text("abcdefghijk", 1, 10).is_err());
         assert!(text("a\u{0}b", 1, 10).is_err());
         assert_eq!(text("云计算伙伴", 1, 5), Ok("云计算伙伴".to_owned()));
+    }
+
+    #[test]
+    fn filter_rules() {
+        assert_eq!(filter(String::new(), 5), Ok(None));
+        assert_eq!(filter("Acme".into(), 5), Ok(Some("Acme".into())));
+        assert!(filter("a\u{0}b".into(), 5).is_err());
+        assert!(filter("abcdef".into(), 5).is_err());
     }
 
     #[test]

@@ -5,7 +5,8 @@ use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
-use partner_kernel::validate::Violations;
+use partner_kernel::time;
+use partner_kernel::validate::{self, Violations};
 use prost_types::value::Kind;
 use tonic::{Request, Response, Status};
 
@@ -40,16 +41,13 @@ impl AuditService for AccountsApi {
         if !actor_user_id.is_empty() {
             filter.actor_user_id = v.take("actor_user_id", UserId::parse(&actor_user_id));
         }
-        v.check(method.len() <= 128, "method", "at most 128 characters");
-        v.check(
-            resource_id.len() <= 64,
-            "resource_id",
-            "at most 64 characters",
-        );
-        filter.method = Some(method).filter(|m| !m.is_empty());
-        filter.resource_id = Some(resource_id).filter(|r| !r.is_empty());
-        filter.start_time = start_time.and_then(|t| v.take("start_time", from_timestamp(t)));
-        filter.end_time = end_time.and_then(|t| v.take("end_time", from_timestamp(t)));
+        filter.method = v.take("method", validate::filter(method, 128)).flatten();
+        filter.resource_id = v
+            .take("resource_id", validate::filter(resource_id, 64))
+            .flatten();
+        filter.start_time =
+            start_time.and_then(|t| v.take("start_time", time::from_proto_timestamp(&t)));
+        filter.end_time = end_time.and_then(|t| v.take("end_time", time::from_proto_timestamp(&t)));
         let size = v.finish_with(size)?;
         let page = self
             .accounts
@@ -67,15 +65,6 @@ impl AuditService for AccountsApi {
             next_page_token: page.next_page_token,
         }))
     }
-}
-
-pub(super) fn from_timestamp(
-    t: prost_types::Timestamp,
-) -> Result<chrono::DateTime<chrono::Utc>, &'static str> {
-    u32::try_from(t.nanos)
-        .ok()
-        .and_then(|nanos| chrono::DateTime::from_timestamp(t.seconds, nanos))
-        .ok_or("not a valid timestamp")
 }
 
 fn to_proto(m: audit_record::Model) -> pb::AuditRecord {

@@ -55,13 +55,11 @@ impl PartnerService for AccountsApi {
         let mut v = Violations::new();
         let size = v.take("page_size", page_size(size));
         let state = v.take("state", PartnerState::filter_from_proto(state));
-        v.check(
-            display_name_prefix.chars().count() <= 128,
+        let prefix = v.take(
             "display_name_prefix",
-            "at most 128 characters",
+            validate::filter(display_name_prefix, 128),
         );
-        let (size, state) = v.finish_with(size.zip(state))?;
-        let prefix = Some(display_name_prefix).filter(|p| !p.is_empty());
+        let (size, state, prefix) = v.finish_with((|| Some((size?, state?, prefix?)))())?;
         let page = self
             .accounts
             .list_partners(

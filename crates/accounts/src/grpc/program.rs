@@ -5,6 +5,7 @@ use partner_kernel::error::KernelError;
 use partner_kernel::ids::InvitationId;
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
+use partner_kernel::time;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
@@ -58,7 +59,7 @@ impl ProgramService for AccountsApi {
         let expiry = match (expire_time, ttl) {
             (None, None) => Some(Expiry::Default),
             (Some(at), None) => v
-                .take("expire_time", super::audit::from_timestamp(at))
+                .take("expire_time", time::from_proto_timestamp(&at))
                 .map(Expiry::At),
             (None, Some(ttl)) => v.take("ttl", duration(ttl)).map(Expiry::After),
             (Some(_), Some(_)) => {
@@ -272,10 +273,9 @@ fn parse_business(v: &mut Violations, info: Option<pb::BusinessInfo>) -> Option<
 }
 
 fn duration(d: prost_types::Duration) -> Result<chrono::Duration, &'static str> {
-    if d.seconds < 0 || d.nanos < 0 {
+    let span = time::from_proto_duration(&d)?;
+    if span <= chrono::Duration::zero() {
         return Err("must be positive");
     }
-    chrono::Duration::try_seconds(d.seconds)
-        .map(|s| s + chrono::Duration::nanoseconds(i64::from(d.nanos)))
-        .ok_or("too long")
+    Ok(span)
 }

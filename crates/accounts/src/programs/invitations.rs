@@ -13,6 +13,7 @@ use partner_kernel::mutation::Mutation;
 use partner_kernel::page::PageScope;
 use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
+use partner_kernel::time;
 use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::{ActiveModelTrait, Set};
 use sha2::{Digest, Sha256};
@@ -71,18 +72,18 @@ pub fn token_hash(token: &str) -> String {
 
 /// The expiry instant, or the violation of the field that asked for it.
 fn expire_at(expiry: Expiry, now: DateTime<Utc>) -> Result<DateTime<Utc>, KernelError> {
-    let (at, field) = match expiry {
-        Expiry::Default => return Ok(now + DEFAULT_TTL),
-        Expiry::At(at) => (at, "expire_time"),
-        Expiry::After(ttl) => (now + ttl, "ttl"),
+    // Compared as spans from now, so no client value is ever added to a date
+    // unchecked (a raw ttl of 2^63 ns-scale seconds must not panic).
+    let (ttl, field) = match expiry {
+        Expiry::Default => (DEFAULT_TTL, "ttl"),
+        Expiry::At(at) => (at.signed_duration_since(now), "expire_time"),
+        Expiry::After(ttl) => (ttl, "ttl"),
     };
-    if at < now + MIN_TTL || at > now + MAX_TTL {
-        return Err(KernelError::Invalid(vec![FieldViolation::new(
-            field,
-            "between 1 minute and 30 days from now",
-        )]));
+    let invalid = |why: &str| KernelError::Invalid(vec![FieldViolation::new(field, why)]);
+    if ttl < MIN_TTL || ttl > MAX_TTL {
+        return Err(invalid("between 1 minute and 30 days from now"));
     }
-    Ok(at)
+    time::checked_add(now, ttl).map_err(invalid)
 }
 
 impl Accounts {
@@ -289,5 +290,7 @@ mod tests {
         assert!(expire_at(Expiry::After(Duration::days(31)), now).is_err());
         assert!(expire_at(Expiry::After(Duration::seconds(5)), now).is_err());
         assert!(expire_at(Expiry::At(now - Duration::hours(1)), now).is_err());
+        assert!(expire_at(Expiry::After(Duration::MAX), now).is_err());
+        assert!(expire_at(Expiry::After(Duration::MIN), now).is_err());
     }
 }

@@ -18,6 +18,7 @@ use partner_api::iam::v1 as pb;
 use partner_kernel::audit::{self, Refusals};
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::ids::{AccessKeyId, AuditId};
+use partner_kernel::time;
 
 use self::pending::Refused;
 use self::policy::Verdict;
@@ -149,7 +150,8 @@ impl Gateway {
         if let Err(e) = admit(status.user_state, status.partner_state) {
             return Err(self.refuse(&who, e, now).await);
         }
-        let expires_at = now + self.lifetimes.access;
+        let expires_at = time::checked_add(now, self.lifetimes.access)
+            .map_err(|e| GatewayError::Keys(format!("token lifetime: {e}")))?;
         let tx = self.db.begin_write().await?;
         // Marks the use and locks the key: a concurrent disable or delete
         // either finds this session and revokes it, or wins and we stop here.
