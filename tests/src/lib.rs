@@ -276,6 +276,8 @@ pub fn test_config(db: &TestDb) -> Config {
         argon2_iterations: 1,
         hashing_slots: 0,
         hashing_queue: 64,
+        master_key: None,
+        master_key_file: None,
         access_token_ttl_secs: 3600,
         request_timeout_secs: 30,
         shutdown_grace_ms: 0,

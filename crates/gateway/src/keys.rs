@@ -15,6 +15,8 @@ use partner_api::iam::v1 as pb;
 use partner_kernel::cache::TtlCache;
 use partner_kernel::db::Db;
 use partner_kernel::ids::SigningKeyId;
+use partner_kernel::seal::Sealer;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -82,6 +84,7 @@ impl KeyRing {
 /// The live key ring, reloadable after a rotation.
 pub struct Keys {
     db: Db,
+    sealer: Sealer,
     ring: RwLock<Arc<KeyRing>>,
     /// Tokens that passed [`tokens::verify`], by SHA-256 of the token. A token's
     /// signature and claims never change, so a second check would only repeat
@@ -100,21 +103,36 @@ impl std::fmt::Debug for Keys {
 }
 
 impl Keys {
-    /// Loads the keys, generating the first one on an empty database.
-    pub async fn load_or_create(db: Db, now: DateTime<Utc>) -> Result<Self, GatewayError> {
+    /// Loads the keys, generating the first one on an empty database. With a
+    /// master key, seeds stored plain are sealed now; a sealed seed that the
+    /// sealer cannot open stops the start.
+    pub async fn load_or_create(
+        db: Db,
+        now: DateTime<Utc>,
+        sealer: Sealer,
+    ) -> Result<Self, GatewayError> {
         let active = signing_key::Entity::find()
             .filter(signing_key::Column::State.eq(ACTIVE))
             .one(db.conn())
             .await?;
         if active.is_none() {
-            generate(db.conn(), now).await?;
+            generate(db.conn(), now, &sealer).await?;
         }
-        let ring = load_ring(&db).await?;
+        if sealer.enabled() {
+            seal_plain_seeds(&db, &sealer).await?;
+        }
+        let ring = load_ring(&db, &sealer).await?;
         Ok(Self {
             db,
+            sealer,
             ring: RwLock::new(Arc::new(ring)),
             verified: TtlCache::new(VERIFIED_TTL),
         })
+    }
+
+    /// How seeds are stored.
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
     }
 
     /// The ring in force.
@@ -127,7 +145,7 @@ impl Keys {
 
     /// Rereads the keys from the database.
     pub async fn reload(&self) -> Result<(), GatewayError> {
-        let ring = Arc::new(load_ring(&self.db).await?);
+        let ring = Arc::new(load_ring(&self.db, &self.sealer).await?);
         *self
             .ring
             .write()
@@ -157,20 +175,29 @@ impl Keys {
     }
 }
 
-/// Generates a new Ed25519 key and stores it as ACTIVE.
+/// The associated data a seed is sealed under: its row.
+fn seal_context(kid: &str) -> String {
+    format!("signing_key:{kid}")
+}
+
+/// Generates a new Ed25519 key and stores it as ACTIVE, its seed sealed by
+/// `sealer`.
 pub(crate) async fn generate(
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,
+    sealer: &Sealer,
 ) -> Result<signing_key::Model, GatewayError> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| GatewayError::Keys(format!("no randomness: {e}")))?;
     let public = ed25519_dalek::SigningKey::from_bytes(&seed)
         .verifying_key()
         .to_bytes();
+    let kid = SigningKeyId::generate().to_string();
+    let stored_seed = sealer.seal(&seed, &seal_context(&kid))?;
     signing_key::ActiveModel {
-        kid: Set(SigningKeyId::generate().to_string()),
+        kid: Set(kid),
         algorithm: Set("EdDSA".to_owned()),
-        private_key: Set(seed.to_vec()),
+        private_key: Set(stored_seed),
         public_key: Set(public.to_vec()),
         state: Set(ACTIVE.to_owned()),
         created_at: Set(now),
@@ -181,7 +208,27 @@ pub(crate) async fn generate(
     .map_err(GatewayError::from)
 }
 
-async fn load_ring(db: &Db) -> Result<KeyRing, GatewayError> {
+/// Seals every seed still stored plain (a database from before the master
+/// key was configured), each conditional on the plain value so that two
+/// replicas starting together agree.
+async fn seal_plain_seeds(db: &Db, sealer: &Sealer) -> Result<(), GatewayError> {
+    let rows = signing_key::Entity::find().all(db.conn()).await?;
+    for row in rows
+        .into_iter()
+        .filter(|r| !Sealer::is_sealed(&r.private_key))
+    {
+        let sealed = sealer.seal(&row.private_key, &seal_context(&row.kid))?;
+        signing_key::Entity::update_many()
+            .col_expr(signing_key::Column::PrivateKey, Expr::value(sealed))
+            .filter(signing_key::Column::Kid.eq(row.kid.clone()))
+            .filter(signing_key::Column::PrivateKey.eq(row.private_key.clone()))
+            .exec(db.conn())
+            .await?;
+    }
+    Ok(())
+}
+
+async fn load_ring(db: &Db, sealer: &Sealer) -> Result<KeyRing, GatewayError> {
     let rows = signing_key::Entity::find()
         .filter(signing_key::Column::State.is_in([ACTIVE, VERIFY_ONLY]))
         .order_by_desc(signing_key::Column::Kid)
@@ -192,7 +239,8 @@ async fn load_ring(db: &Db) -> Result<KeyRing, GatewayError> {
     let mut signer = None;
     for row in rows {
         let x = URL_SAFE_NO_PAD.encode(&row.public_key);
-        if row.public_key.len() != 32 || row.private_key.len() != 32 {
+        let seed = sealer.open(&row.private_key, &seal_context(&row.kid))?;
+        if row.public_key.len() != 32 || seed.len() != 32 {
             return Err(GatewayError::Keys(format!(
                 "key {} has the wrong length",
                 row.kid
@@ -213,7 +261,7 @@ async fn load_ring(db: &Db) -> Result<KeyRing, GatewayError> {
         if signer.is_none() && row.state == ACTIVE {
             signer = Some(Signer {
                 kid: row.kid.clone(),
-                key: ed25519_encoding_key(&row.private_key),
+                key: ed25519_encoding_key(&seed),
             });
         }
     }

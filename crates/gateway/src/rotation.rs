@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use partner_api::iam::v1 as pb;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::error::KernelError;
+use partner_kernel::seal::Sealer;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -26,13 +27,14 @@ pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<signing_key::Model>
 pub async fn rotate(
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,
+    sealer: &Sealer,
 ) -> Result<signing_key::Model, GatewayError> {
     signing_key::Entity::update_many()
         .col_expr(signing_key::Column::State, Expr::value(VERIFY_ONLY))
         .filter(signing_key::Column::State.eq(ACTIVE))
         .exec(conn)
         .await?;
-    generate(conn, now).await
+    generate(conn, now, sealer).await
 }
 
 /// Retires a VERIFY_ONLY key. The active key cannot be retired (rotate first),

@@ -43,10 +43,10 @@ impl SigningKeys {
         reason: String,
     ) -> Result<pb::RotateSigningKeyResponse, GatewayError> {
         m.principal.require(perm::PLATFORM_SIGNING_KEYS_MANAGE)?;
-        let now = m.now;
+        let (now, sealer) = (m.now, self.keys.sealer().clone());
         let response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
-                let key = rotation::rotate(tx, now).await?;
+                let key = rotation::rotate(tx, now, &sealer).await?;
                 let change = Change::of(None, &key.kid)
                     .reason(reason)
                     .after(rotation::audit_summary(&key));

@@ -23,6 +23,7 @@ pub mod page;
 pub mod permission;
 pub mod principal;
 pub mod request_context;
+pub mod seal;
 pub mod secrets;
 pub mod time;
 pub mod validate;

@@ -8,6 +8,7 @@ use partner_kernel::error::KernelError;
 use partner_kernel::ids::{PartnerId, SessionId, UserId};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::principal::{Actor, Principal};
+use partner_kernel::seal::Sealer;
 use partner_kernel::secrets::{self, SecretKey};
 use partner_kernel::write::{self, Change, Outcome};
 use partner_migration::{Migrator, MigratorTrait};
@@ -164,16 +165,58 @@ async fn keys_are_per_caller() {
 #[tokio::test]
 async fn a_server_secret_is_made_once_and_then_kept() {
     let db = db().await;
-    let first = secrets::load_or_create(&db, "k", Utc::now())
+    let first = secrets::load_or_create(&db, "k", Utc::now(), &Sealer::default())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let again = secrets::load_or_create(&db, "k", Utc::now())
+    let again = secrets::load_or_create(&db, "k", Utc::now(), &Sealer::default())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(first.mac(&[b"x"]), again.mac(&[b"x"]));
-    let other = secrets::load_or_create(&db, "other", Utc::now())
+    let other = secrets::load_or_create(&db, "other", Utc::now(), &Sealer::default())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_ne!(first.mac(&[b"x"]), other.mac(&[b"x"]));
     let _: SecretKey = other;
+}
+
+#[tokio::test]
+async fn plain_secrets_are_sealed_by_the_first_start_with_a_master_key() {
+    use partner_kernel::entity::server_secret;
+    use partner_kernel::seal::MasterKey;
+    let db = db().await;
+    let plain = secrets::load_or_create(&db, "k", Utc::now(), &Sealer::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stored = |db: &Db| {
+        let conn = db.conn().clone();
+        async move {
+            server_secret::Entity::find_by_id("k".to_owned())
+                .one(&conn)
+                .await
+                .ok()
+                .flatten()
+                .map(|r| r.value)
+                .unwrap_or_default()
+        }
+    };
+    assert!(!Sealer::is_sealed(&stored(&db).await));
+    let key = MasterKey::parse(&"ab".repeat(32)).unwrap_or_else(|e| panic!("{e}"));
+    let sealer = Sealer::new(Some(key));
+    let sealed = secrets::load_or_create(&db, "k", Utc::now(), &sealer)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plain.mac(&[b"x"]), sealed.mac(&[b"x"]), "the same secret");
+    assert!(Sealer::is_sealed(&stored(&db).await));
+    // From now on it needs the key, and no other opens it.
+    assert!(
+        secrets::load_or_create(&db, "k", Utc::now(), &Sealer::default())
+            .await
+            .is_err()
+    );
+    let other = MasterKey::parse(&"cd".repeat(32)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        secrets::load_or_create(&db, "k", Utc::now(), &Sealer::new(Some(other)))
+            .await
+            .is_err()
+    );
 }

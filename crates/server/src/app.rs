@@ -101,10 +101,11 @@ pub async fn build_with_clock(
     let now = clock.now();
     let setup = |e: &dyn std::fmt::Display| StartError::Setup(e.to_string());
     let access = Arc::new(access_table().map_err(|e| setup(&e))?);
-    let page_key = secrets::load_or_create(&db, "page_tokens", now)
+    let sealer = config.sealer().map_err(|e| setup(&e))?;
+    let page_key = secrets::load_or_create(&db, "page_tokens", now, &sealer)
         .await
         .map_err(|e| setup(&e))?;
-    let fingerprint_key = secrets::load_or_create(&db, "request_fingerprints", now)
+    let fingerprint_key = secrets::load_or_create(&db, "request_fingerprints", now, &sealer)
         .await
         .map_err(|e| setup(&e))?;
     let params = Argon2Params {
@@ -134,7 +135,7 @@ pub async fn build_with_clock(
     );
     bootstrap_operator(config, &accounts).await?;
     let keys = Arc::new(
-        Keys::load_or_create(db.clone(), now)
+        Keys::load_or_create(db.clone(), now, sealer)
             .await
             .map_err(|e| setup(&e))?,
     );

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use partner_kernel::seal::{MasterKey, Sealer};
 
 /// The partner sales platform server.
 #[derive(Debug, Clone, Parser)]
@@ -107,6 +108,21 @@ pub struct Config {
     )]
     pub bootstrap_password: Option<Secret>,
 
+    /// Master key that seals the secrets kept in the database (signing-key
+    /// seeds, page-token and fingerprint keys): 32 bytes as 64 hex digits or
+    /// base64. Without one they are stored plain, and the server warns.
+    #[arg(
+        long,
+        env = "PARTNER_MASTER_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub master_key: Option<Secret>,
+
+    /// A file holding the master key (instead of `PARTNER_MASTER_KEY`).
+    #[arg(long, env = "PARTNER_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<PathBuf>,
+
     /// Argon2id memory cost in KiB (OWASP minimum: 19456).
     #[arg(
         long,
@@ -175,6 +191,32 @@ pub struct Config {
 }
 
 impl Config {
+    /// The sealer of secrets at rest: with the configured master key, or
+    /// plain (with one warning) when there is none.
+    pub fn sealer(&self) -> Result<Sealer, String> {
+        let text = match (&self.master_key, &self.master_key_file) {
+            (Some(_), Some(_)) => {
+                return Err("set PARTNER_MASTER_KEY or PARTNER_MASTER_KEY_FILE, not both".into());
+            }
+            (Some(key), None) => Some(key.0.clone()),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("master key file {}: {e}", path.display()))?,
+            ),
+            (None, None) => None,
+        };
+        match text {
+            Some(text) => Ok(Sealer::new(Some(MasterKey::parse(&text)?))),
+            None => {
+                tracing::warn!(
+                    "no master key (PARTNER_MASTER_KEY or PARTNER_MASTER_KEY_FILE): signing-key \
+                     seeds and server secrets are stored in the database unsealed"
+                );
+                Ok(Sealer::default())
+            }
+        }
+    }
+
     /// The database URL in force.
     pub fn database_url(&self) -> String {
         self.database_url

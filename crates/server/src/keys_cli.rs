@@ -11,12 +11,13 @@ use crate::config::{Config, KeysAction};
 pub async fn run(config: &Config, action: KeysAction) -> Result<(), StartError> {
     let db = connect_and_migrate(config).await?;
     let now = SystemClock.now();
+    let sealer = config.sealer().map_err(StartError::Setup)?;
     let failed = |e: partner_gateway::GatewayError| StartError::Setup(e.to_string());
     match action {
         KeysAction::List => {}
         KeysAction::Rotate => {
             let tx = db.begin_write().await?;
-            let key = rotation::rotate(&*tx, now).await.map_err(failed)?;
+            let key = rotation::rotate(&*tx, now, &sealer).await.map_err(failed)?;
             tx.commit().await?;
             println!("rotated: {} is now ACTIVE", key.kid);
         }
