@@ -31,7 +31,7 @@ fn b64_json(value: &Value) -> String {
 }
 
 fn ed_key(seed: &[u8]) -> EncodingKey {
-    partner_gateway::keys::ed25519_encoding_key(seed)
+    partner_gateway::signing_keys::ring::ed25519_encoding_key(seed)
 }
 
 /// `header.payload` plus `alg`'s signature over it made with `key`.

@@ -117,11 +117,12 @@ impl Accounts {
     /// Partner rows change rarely and only through this service, which clears
     /// the cache on every change; other replicas catch up within the TTL.
     pub(crate) async fn cached_partner(&self, id: PartnerId) -> Result<Partner, AccountsError> {
-        if let Some(hit) = self.partners.get(&id) {
-            return Ok(hit);
-        }
+        let ticket = match self.partners.lookup(&id) {
+            Ok(hit) => return Ok(hit),
+            Err(ticket) => ticket,
+        };
         let partner = load_partner(self.db.conn(), id).await?;
-        self.partners.put(id, partner.clone());
+        self.partners.put(ticket, id, partner.clone());
         Ok(partner)
     }
 
@@ -255,9 +256,10 @@ impl Accounts {
         &self,
         id: UserId,
     ) -> Result<Option<AccountStatus>, AccountsError> {
-        if let Some(hit) = self.status.get(&id) {
-            return Ok(Some(hit));
-        }
+        let ticket = match self.status.lookup(&id) {
+            Ok(hit) => return Ok(Some(hit)),
+            Err(ticket) => ticket,
+        };
         let Some(row) = store::principal_user(self.db.conn(), id).await? else {
             return Ok(None);
         };
@@ -276,7 +278,7 @@ impl Accounts {
             partner_state: self.partner_state_of(&user).await?,
             permissions,
         };
-        self.status.put(id, status.clone());
+        self.status.put(ticket, id, status.clone());
         Ok(Some(status))
     }
 }

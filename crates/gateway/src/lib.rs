@@ -9,20 +9,16 @@
 
 pub mod access;
 pub mod access_keys;
-pub mod access_keys_api;
 pub mod entity;
 pub mod error;
 pub mod grpc;
-pub mod keys;
 pub mod layer;
 pub mod offboarding;
 pub mod password;
-pub mod rotation;
 pub mod service;
 pub mod sessions;
 pub mod signin;
 pub mod signing_keys;
-pub mod signing_keys_api;
 pub mod tokens;
 
 pub use error::GatewayError;

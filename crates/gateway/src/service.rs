@@ -16,9 +16,9 @@ use partner_kernel::principal::Principal;
 
 use crate::access_keys::AccessKeys;
 use crate::error::GatewayError;
-use crate::keys::Keys;
 use crate::sessions::{IssuedRefresh, Sessions};
 use crate::signin::pending::{MemoryThrottle, PendingRefusals};
+use crate::signing_keys::Keys;
 use crate::tokens;
 
 /// Lifetimes of the tokens the gateway issues.
@@ -123,7 +123,11 @@ impl Gateway {
     /// Ends the caller's session.
     pub async fn logout(&self, principal: &Principal) -> Result<(), GatewayError> {
         self.sessions
-            .revoke(principal.session_id, self.clock.now())
+            .revoke(
+                principal.partner_id(),
+                principal.session_id,
+                self.clock.now(),
+            )
             .await
     }
 

@@ -14,7 +14,7 @@ use partner_kernel::time;
 use serde::{Deserialize, Serialize};
 
 use crate::error::GatewayError;
-use crate::keys::KeyRing;
+use crate::signing_keys::KeyRing;
 
 /// `iss` of every token this platform issues.
 pub const ISSUER: &str = "partner-platform";

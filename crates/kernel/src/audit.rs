@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QuerySelect, Set};
 
 use crate::entity::audit_record;
 use crate::error::KernelError;
@@ -93,7 +93,10 @@ pub async fn record_refusals(
         return Err(KernelError::Corrupt("no refusal to record".into()));
     }
     let existing = match open {
+        // Locked (PostgreSQL; SQLite's single writer already serialises), so
+        // two writers merging counts into one record lose none.
         Some(id) => audit_record::Entity::find_by_id(id.to_string())
+            .lock_exclusive()
             .one(conn)
             .await?
             .map(|row| (id, row)),

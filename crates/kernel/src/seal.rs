@@ -107,9 +107,17 @@ impl Sealer {
     }
 
     /// The plain value of the stored `stored` of the row called `context`.
-    /// A sealed value needs the master key it was sealed with.
+    /// A sealed value needs the master key it was sealed with. With a master
+    /// key, a plain value is refused too: once the start has sealed every
+    /// row, a plain one can only have been written around the key (a tool run
+    /// without it, or someone planting a seed they know).
     pub fn open(&self, stored: &[u8], context: &str) -> Result<Vec<u8>, KernelError> {
         if !Self::is_sealed(stored) {
+            if self.enabled() {
+                return Err(KernelError::Corrupt(format!(
+                    "{context} is stored unsealed although a master key is configured"
+                )));
+            }
             return Ok(stored.to_vec());
         }
         let Some(key) = &self.key else {
@@ -185,13 +193,13 @@ mod tests {
     }
 
     #[test]
-    fn plain_values_pass_through() {
+    fn without_a_key_plain_values_pass_through() {
         let plain = Sealer::default();
         assert_eq!(plain.seal(&[1; 32], "x").ok(), Some(vec![1; 32]));
         assert_eq!(plain.open(&[1; 32], "x").ok(), Some(vec![1; 32]));
-        assert_eq!(
-            Sealer::new(Some(key(1))).open(&[1; 32], "x").ok(),
-            Some(vec![1; 32])
+        assert!(
+            Sealer::new(Some(key(1))).open(&[1; 32], "x").is_err(),
+            "with a key, plain values are not trusted"
         );
     }
 

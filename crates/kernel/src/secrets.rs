@@ -81,7 +81,12 @@ pub async fn load_or_create(
         .one(db.conn())
         .await?
         .ok_or_else(|| KernelError::Corrupt(format!("secret {name} vanished")))?;
-    let plain = sealer.open(&stored.value, &context)?;
+    let plain = if Sealer::is_sealed(&stored.value) {
+        sealer.open(&stored.value, &context)?
+    } else {
+        // Stored before a master key was configured: sealed now, below.
+        stored.value.clone()
+    };
     if sealer.enabled() && !Sealer::is_sealed(&stored.value) {
         // Conditional on the plain value, so two replicas sealing at once
         // both leave a value that opens to the same secret.

@@ -7,13 +7,11 @@ use base64::Engine;
 use partner_accounts::grpc::AccountsApi;
 use partner_accounts::password::Passwords;
 use partner_accounts::{Accounts, HashingLimits};
-use partner_gateway::access_keys_api::AccessKeysApi;
-use partner_gateway::grpc::AuthApi;
-use partner_gateway::keys::Keys;
+use partner_gateway::grpc::IamApi;
 use partner_gateway::offboarding::Credentials;
 use partner_gateway::password::{Argon2Hasher, Argon2Params};
+use partner_gateway::signing_keys::Keys;
 use partner_gateway::signing_keys::SigningKeys;
-use partner_gateway::signing_keys_api::SigningKeysApi;
 use partner_gateway::{Gateway, TokenLifetimes};
 use partner_kernel::access::AccessTable;
 use partner_kernel::clock::{SharedClock, SystemClock};
@@ -57,9 +55,7 @@ pub struct App {
     pub access: Arc<AccessTable>,
     pub gateway: Gateway,
     pub accounts_api: AccountsApi,
-    pub auth_api: AuthApi,
-    pub signing_keys_api: SigningKeysApi,
-    pub access_keys_api: AccessKeysApi,
+    pub iam_api: IamApi,
 }
 
 /// Connects to the database and runs the migrations.
@@ -144,20 +140,14 @@ pub async fn build_with_clock(
         ..TokenLifetimes::default()
     };
     let calls = Calls::new(fingerprint_key, clock.clone());
-    let signing_keys_api =
-        SigningKeysApi::new(SigningKeys::new(db.clone(), keys.clone()), calls.clone());
+    let signing_keys = SigningKeys::new(db.clone(), keys.clone());
     let gateway = Gateway::new(accounts.clone(), keys, clock, lifetimes, db.clone());
-    let access_keys_api = AccessKeysApi::new(
-        gateway.access_keys(PageTokens::new(page_key)),
-        calls.clone(),
-    );
+    let access_keys = gateway.access_keys(PageTokens::new(page_key));
     Ok(App {
         db,
         access,
-        signing_keys_api,
-        access_keys_api,
-        accounts_api: AccountsApi::new(accounts, calls),
-        auth_api: AuthApi::new(gateway.clone()),
+        accounts_api: AccountsApi::new(accounts, calls.clone()),
+        iam_api: IamApi::new(gateway.clone(), access_keys, signing_keys, calls),
         gateway,
     })
 }

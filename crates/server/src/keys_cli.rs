@@ -1,7 +1,7 @@
 //! `partner-server keys list|rotate|retire`: the operator's console path to the
 //! same key changes `SigningKeyService` makes. Prints one line per key.
 
-use partner_gateway::rotation;
+use partner_gateway::signing_keys::store as rotation;
 use partner_kernel::clock::{Clock, SystemClock};
 
 use crate::app::{StartError, connect_and_migrate};
@@ -12,6 +12,17 @@ pub async fn run(config: &Config, action: KeysAction) -> Result<(), StartError> 
     let db = connect_and_migrate(config).await?;
     let now = SystemClock.now();
     let sealer = config.sealer().map_err(StartError::Setup)?;
+    let sealed = rotation::list(db.conn())
+        .await
+        .map_err(|e| StartError::Setup(e.to_string()))?
+        .iter()
+        .any(|k| partner_kernel::seal::Sealer::is_sealed(&k.private_key));
+    if sealed && !sealer.enabled() {
+        // A key written plain here would be refused by every server.
+        return Err(StartError::Setup(
+            "the signing keys are sealed: configure PARTNER_MASTER_KEY (or PARTNER_MASTER_KEY_FILE)".into(),
+        ));
+    }
     let failed = |e: partner_gateway::GatewayError| StartError::Setup(e.to_string());
     match action {
         KeysAction::List => {}

@@ -105,7 +105,7 @@ pub async fn serve(
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(limited!(AuthServiceServer::new(app.auth_api.clone())))
+        .add_service(limited!(AuthServiceServer::new(app.iam_api.clone())))
         .add_service(limited!(PartnerServiceServer::new(
             app.accounts_api.clone()
         )))
@@ -118,12 +118,8 @@ pub async fn serve(
         .add_service(limited!(ResellerServiceServer::new(
             app.accounts_api.clone()
         )))
-        .add_service(limited!(SigningKeyServiceServer::new(
-            app.signing_keys_api.clone()
-        )))
-        .add_service(limited!(AccessKeyServiceServer::new(
-            app.access_keys_api.clone()
-        )));
+        .add_service(limited!(SigningKeyServiceServer::new(app.iam_api.clone())))
+        .add_service(limited!(AccessKeyServiceServer::new(app.iam_api.clone())));
     let routes = builder.routes();
     let mut server = Server::builder()
         .accept_http1(true)

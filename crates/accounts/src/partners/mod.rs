@@ -12,11 +12,10 @@ use partner_kernel::page::PageScope;
 use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
+use sea_orm::DatabaseTransaction;
 
-use self::store::{load_partner, with_programs};
+use self::store::{PartnerUpdate, load_partner, with_programs};
 use crate::access as perm;
-use crate::entity::partner;
 use crate::error::AccountsError;
 use crate::service::{Accounts, Page, PageRequest};
 use crate::users::User;
@@ -171,28 +170,15 @@ impl Accounts {
         let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let before = load_partner(tx, id).await?;
-                let mut row: partner::ActiveModel = partner::ActiveModel {
-                    partner_id: Set(id.to_string()),
-                    updated_at: Set(now),
-                    ..Default::default()
+                let update = PartnerUpdate {
+                    display_name: patch.display_name,
+                    contact_email: patch.contact_email,
+                    in_arrears: patch.in_arrears,
+                    enterprise_membership: patch.enterprise_membership,
+                    has_credit_account: patch.has_credit_account,
+                    state: None,
                 };
-                if let Some(name) = patch.display_name {
-                    row.display_name = Set(name);
-                }
-                if let Some(email) = patch.contact_email {
-                    row.contact_email = Set(email);
-                }
-                if let Some(v) = patch.in_arrears {
-                    row.in_arrears = Set(v);
-                }
-                if let Some(v) = patch.enterprise_membership {
-                    row.enterprise_membership = Set(v.as_str().to_owned());
-                }
-                if let Some(v) = patch.has_credit_account {
-                    row.has_credit_account = Set(v);
-                }
-                let mut after: Partner = row.update(tx).await?.try_into()?;
-                after.programs = before.programs.clone();
+                let after = store::update_partner(tx, id, update, now).await?;
                 let change = Change::of(Some(id), id)
                     .before(before.audit_summary())
                     .after(after.audit_summary())
@@ -239,17 +225,11 @@ impl Accounts {
                         state: before.state.as_str(),
                     });
                 }
-                let mut after: Partner = partner::ActiveModel {
-                    partner_id: Set(id.to_string()),
-                    state: Set(to.as_str().to_owned()),
-                    suspend_reason: Set(suspend.then(|| reason.clone())),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .update(tx)
-                .await?
-                .try_into()?;
-                after.programs = before.programs.clone();
+                let update = PartnerUpdate {
+                    state: Some((to, suspend.then(|| reason.clone()))),
+                    ..PartnerUpdate::default()
+                };
+                let after = store::update_partner(tx, id, update, now).await?;
                 let change = Change::of(Some(id), id)
                     .reason(reason)
                     .before(before.audit_summary())
@@ -286,22 +266,15 @@ pub(crate) async fn create_partner_with_master(
     if user_store::username_taken(tx, &rows.master_username).await? {
         return Err(AccountsError::UsernameTaken);
     }
-    let partner: Partner = partner::ActiveModel {
-        partner_id: Set(rows.partner_id.to_string()),
-        display_name: Set(rows.display_name),
-        contact_email: Set(rows.contact_email.clone()),
-        state: Set(PartnerState::Active.as_str().to_owned()),
-        master_user_id: Set(rows.master_id.to_string()),
-        suspend_reason: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        in_arrears: Set(false),
-        enterprise_membership: Set(EnterpriseMembership::None.as_str().to_owned()),
-        has_credit_account: Set(false),
-    }
-    .insert(tx)
-    .await?
-    .try_into()?;
+    let partner = store::insert_partner(
+        tx,
+        rows.partner_id,
+        rows.display_name,
+        rows.contact_email.clone(),
+        rows.master_id,
+        now,
+    )
+    .await?;
     let master = NewUserRow {
         id: rows.master_id,
         partner_id: Some(rows.partner_id),

@@ -2,13 +2,15 @@
 //! partner row is read by its own id (the tenant is the partner itself); the
 //! operator's listing is platform-wide and says so in its name.
 
-use partner_kernel::ids::PartnerId;
-use sea_orm::sea_query::LikeExpr;
+use chrono::{DateTime, Utc};
+use partner_kernel::ids::{PartnerId, UserId};
+use sea_orm::sea_query::{Expr, LikeExpr, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
-use super::model::{Partner, PartnerState};
+use super::model::{EnterpriseMembership, Partner, PartnerState};
 use crate::entity::partner;
 use crate::error::AccountsError;
 use crate::programs::{self, Enrolment};
@@ -94,4 +96,90 @@ pub(crate) async fn with_programs(
         }
     }
     Ok(partners)
+}
+
+/// Inserts an ACTIVE partner in good standing.
+pub(crate) async fn insert_partner(
+    conn: &impl ConnectionTrait,
+    id: PartnerId,
+    display_name: String,
+    contact_email: String,
+    master_user_id: UserId,
+    now: DateTime<Utc>,
+) -> Result<Partner, AccountsError> {
+    Ok(partner::ActiveModel {
+        partner_id: Set(id.to_string()),
+        display_name: Set(display_name),
+        contact_email: Set(contact_email),
+        state: Set(PartnerState::Active.as_str().to_owned()),
+        master_user_id: Set(master_user_id.to_string()),
+        suspend_reason: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        in_arrears: Set(false),
+        enterprise_membership: Set(EnterpriseMembership::None.as_str().to_owned()),
+        has_credit_account: Set(false),
+    }
+    .insert(conn)
+    .await?
+    .try_into()?)
+}
+
+/// What an update of a partner's row sets; `None` leaves a column alone.
+#[derive(Debug, Default)]
+pub(crate) struct PartnerUpdate {
+    pub display_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub in_arrears: Option<bool>,
+    pub enterprise_membership: Option<EnterpriseMembership>,
+    pub has_credit_account: Option<bool>,
+    /// A new state, with the suspension reason it keeps.
+    pub state: Option<(PartnerState, Option<String>)>,
+}
+
+/// Updates one partner and returns it with its programs; `PARTNER_NOT_FOUND`
+/// when there is none. The partner is its own tenant: the id is both.
+pub(crate) async fn update_partner(
+    conn: &impl ConnectionTrait,
+    id: PartnerId,
+    update: PartnerUpdate,
+    now: DateTime<Utc>,
+) -> Result<Partner, AccountsError> {
+    let mut sets: Vec<(partner::Column, SimpleExpr)> =
+        vec![(partner::Column::UpdatedAt, Expr::value(now))];
+    if let Some(v) = update.display_name {
+        sets.push((partner::Column::DisplayName, Expr::value(v)));
+    }
+    if let Some(v) = update.contact_email {
+        sets.push((partner::Column::ContactEmail, Expr::value(v)));
+    }
+    if let Some(v) = update.in_arrears {
+        sets.push((partner::Column::InArrears, Expr::value(v)));
+    }
+    if let Some(v) = update.enterprise_membership {
+        sets.push((
+            partner::Column::EnterpriseMembership,
+            Expr::value(v.as_str()),
+        ));
+    }
+    if let Some(v) = update.has_credit_account {
+        sets.push((partner::Column::HasCreditAccount, Expr::value(v)));
+    }
+    if let Some((state, reason)) = update.state {
+        sets.push((partner::Column::State, Expr::value(state.as_str())));
+        sets.push((partner::Column::SuspendReason, Expr::value(reason)));
+    }
+    let mut q = partner::Entity::update_many();
+    for (column, value) in sets {
+        q = q.col_expr(column, value);
+    }
+    let changed = q
+        .filter(partner::Column::PartnerId.eq(id.to_string()))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        return Err(AccountsError::PartnerNotFound);
+    }
+    load_partner(conn, id).await
 }

@@ -3,13 +3,110 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use partner_kernel::ids::{PartnerId, RoleId, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use crate::entity::{role, role_member, user};
+
+/// The columns of a custom role to write; `None` leaves one alone (on
+/// insert every one is given).
+#[derive(Debug, Default)]
+pub(crate) struct RoleFields {
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    /// Stored permission ids, space-separated.
+    pub permissions: Option<String>,
+}
+
+/// Inserts a custom role of `partner`.
+pub(crate) async fn insert_role(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: RoleId,
+    fields: RoleFields,
+    now: DateTime<Utc>,
+) -> Result<role::Model, DbErr> {
+    role::ActiveModel {
+        id: Set(id.to_string()),
+        partner_id: Set(partner.to_string()),
+        display_name: Set(fields.display_name.unwrap_or_default()),
+        description: Set(fields.description.unwrap_or_default()),
+        permissions: Set(fields.permissions.unwrap_or_default()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await
+}
+
+/// Updates a custom role of `partner`; `None` when it does not exist.
+pub(crate) async fn update_role(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: RoleId,
+    fields: RoleFields,
+    now: DateTime<Utc>,
+) -> Result<Option<role::Model>, DbErr> {
+    let mut q = role::Entity::update_many().col_expr(role::Column::UpdatedAt, Expr::value(now));
+    if let Some(v) = fields.display_name {
+        q = q.col_expr(role::Column::DisplayName, Expr::value(v));
+    }
+    if let Some(v) = fields.description {
+        q = q.col_expr(role::Column::Description, Expr::value(v));
+    }
+    if let Some(v) = fields.permissions {
+        q = q.col_expr(role::Column::Permissions, Expr::value(v));
+    }
+    let changed = q
+        .filter(role::Column::PartnerId.eq(partner.to_string()))
+        .filter(role::Column::Id.eq(id.to_string()))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        return Ok(None);
+    }
+    custom_role(conn, partner, id).await
+}
+
+/// Deletes a custom role of `partner`; false when it did not exist.
+pub(crate) async fn delete_role(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: RoleId,
+) -> Result<bool, DbErr> {
+    let deleted = role::Entity::delete_many()
+        .filter(role::Column::PartnerId.eq(partner.to_string()))
+        .filter(role::Column::Id.eq(id.to_string()))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    Ok(deleted == 1)
+}
+
+/// Gives one user of `partner` a role.
+pub(crate) async fn insert_member(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    role_id: &str,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    role_member::ActiveModel {
+        role_id: Set(role_id.to_owned()),
+        user_id: Set(user.to_string()),
+        partner_id: Set(partner.to_string()),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
 
 /// One custom role of one partner.
 pub async fn custom_role(
@@ -17,8 +114,9 @@ pub async fn custom_role(
     partner: PartnerId,
     id: RoleId,
 ) -> Result<Option<role::Model>, DbErr> {
-    role::Entity::find_by_id(id.to_string())
+    role::Entity::find()
         .filter(role::Column::PartnerId.eq(partner.to_string()))
+        .filter(role::Column::Id.eq(id.to_string()))
         .one(conn)
         .await
 }

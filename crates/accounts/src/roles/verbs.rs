@@ -9,11 +9,11 @@ use partner_kernel::page::PageScope;
 use partner_kernel::permission::{Catalog, PermissionSet};
 use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set, SqlErr};
+use sea_orm::{ConnectionTrait, DbErr, SqlErr};
 
+use super::store::RoleFields;
 use super::{Role, RoleRef, SystemRole, parse_stored_permissions, store, store_permissions};
 use crate::access as perm;
-use crate::entity::{role, role_member};
 use crate::error::AccountsError;
 use crate::service::{Accounts, Page, PageRequest};
 use crate::users::User;
@@ -192,19 +192,20 @@ impl Accounts {
                 if store::name_taken(tx, partner, &cmd.display_name, None).await? {
                     return Err(AccountsError::RoleNameTaken);
                 }
-                let role = role::ActiveModel {
-                    id: Set(RoleId::generate().to_string()),
-                    partner_id: Set(partner.to_string()),
-                    display_name: Set(cmd.display_name),
-                    description: Set(cmd.description),
-                    permissions: Set(store_permissions(&cmd.permissions)),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                }
-                .insert(tx)
+                let row = store::insert_role(
+                    tx,
+                    partner,
+                    RoleId::generate(),
+                    RoleFields {
+                        display_name: Some(cmd.display_name),
+                        description: Some(cmd.description),
+                        permissions: Some(store_permissions(&cmd.permissions)),
+                    },
+                    now,
+                )
                 .await
                 .map_err(name_conflict)?;
-                let role = Role::from_row(role, &catalog)?;
+                let role = Role::from_row(row, &catalog)?;
                 let change = Change::of(Some(partner), role.role.id())
                     .after(role.audit_summary())
                     .announce("role.created");
@@ -233,27 +234,25 @@ impl Accounts {
         let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let before = load_role(tx, &catalog, partner, r).await?;
-                within_reach(&caller, &before.permissions)?;
+                within_reach(
+                    &crate::users::outrank::current(tx, &catalog, &caller).await?,
+                    &before.permissions,
+                )?;
                 if let Some(name) = &changes.display_name
                     && store::name_taken(tx, partner, name, Some(id)).await?
                 {
                     return Err(AccountsError::RoleNameTaken);
                 }
-                let mut row = role::ActiveModel {
-                    id: Set(id.to_string()),
-                    updated_at: Set(now),
-                    ..Default::default()
+                let fields = RoleFields {
+                    display_name: changes.display_name,
+                    description: changes.description,
+                    permissions: changes.permissions.as_ref().map(store_permissions),
                 };
-                if let Some(name) = changes.display_name {
-                    row.display_name = Set(name);
-                }
-                if let Some(description) = changes.description {
-                    row.description = Set(description);
-                }
-                if let Some(permissions) = changes.permissions {
-                    row.permissions = Set(store_permissions(&permissions));
-                }
-                let after = Role::from_row(row.update(tx).await.map_err(name_conflict)?, &catalog)?;
+                let row = store::update_role(tx, partner, id, fields, now)
+                    .await
+                    .map_err(name_conflict)?
+                    .ok_or(AccountsError::RoleNotFound)?;
+                let after = Role::from_row(row, &catalog)?;
                 let change = Change::of(Some(partner), after.role.id())
                     .before(before.audit_summary())
                     .after(after.audit_summary())
@@ -283,18 +282,18 @@ impl Accounts {
         let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let before = load_role(tx, &catalog, partner, r).await?;
-                within_reach(&caller, &before.permissions)?;
+                within_reach(
+                    &crate::users::outrank::current(tx, &catalog, &caller).await?,
+                    &before.permissions,
+                )?;
                 let members = store::member_count(tx, partner, &r.id()).await?;
                 if members > 0 && !force {
                     return Err(AccountsError::RoleHasMembers { members });
                 }
                 let unassigned = store::delete_members(tx, partner, &r.id()).await?;
-                role::ActiveModel {
-                    id: Set(id.to_string()),
-                    ..Default::default()
+                if !store::delete_role(tx, partner, id).await? {
+                    return Err(AccountsError::RoleNotFound);
                 }
-                .delete(tx)
-                .await?;
                 let change = Change::of(Some(partner), r.id())
                     .before(before.audit_summary())
                     .after(serde_json::json!({ "deleted": true, "unassigned": unassigned }))
@@ -343,7 +342,10 @@ impl Accounts {
         let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let role = load_role(tx, &catalog, partner, r).await?;
-                within_reach(&caller, &role.permissions)?;
+                within_reach(
+                    &crate::users::outrank::current(tx, &catalog, &caller).await?,
+                    &role.permissions,
+                )?;
                 let user = actable(tx, &catalog, &caller, partner, user_id).await?;
                 if user.is_master && assign {
                     return Err(AccountsError::MasterUserImmutable);
@@ -356,14 +358,7 @@ impl Accounts {
                             limit: MAX_ROLES_PER_USER as u64,
                         });
                     }
-                    role_member::ActiveModel {
-                        role_id: Set(r.id()),
-                        user_id: Set(user_id.to_string()),
-                        partner_id: Set(partner.to_string()),
-                        created_at: Set(now),
-                    }
-                    .insert(tx)
-                    .await?;
+                    store::insert_member(tx, partner, &r.id(), user_id, now).await?;
                 } else if !assign && held {
                     store::delete_member(tx, partner, &r.id(), user_id).await?;
                 }

@@ -325,6 +325,7 @@ pub(crate) async fn actable(
         .await?
         .ok_or(AccountsError::UserNotFound)?;
     let user = User::try_from(row)?;
-    outrank::may_act_on(tx, catalog, caller, &user).await?;
+    let caller = outrank::current(tx, catalog, caller).await?;
+    outrank::may_act_on(tx, catalog, &caller, &user).await?;
     Ok(user)
 }

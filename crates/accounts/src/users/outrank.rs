@@ -6,14 +6,32 @@
 //! profile, its roles) asks here, inside its transaction.
 
 use partner_kernel::permission::Catalog;
-use partner_kernel::principal::Principal;
+use partner_kernel::principal::{Actor, Principal};
 use sea_orm::ConnectionTrait;
 
 use super::User;
 use crate::error::AccountsError;
 use crate::roles;
 
-/// `Ok` when `caller` may act on `target`; else `TARGET_OUTRANKS_CALLER`.
+/// The caller with its permissions as they are now, read through `conn` (the
+/// verb's transaction): the set on the principal was computed when the
+/// request was authenticated, possibly from a cache, and a role taken away
+/// since must not still count.
+pub(crate) async fn current(
+    conn: &impl ConnectionTrait,
+    catalog: &Catalog,
+    caller: &Principal,
+) -> Result<Principal, AccountsError> {
+    let mut now = caller.clone();
+    if let Actor::PartnerUser(partner) = caller.actor {
+        now.permissions =
+            roles::sub_user_permissions(conn, catalog, partner, caller.user_id).await?;
+    }
+    Ok(now)
+}
+
+/// `Ok` when `caller` (with [`current`] permissions) may act on `target`;
+/// else `TARGET_OUTRANKS_CALLER`.
 pub(crate) async fn may_act_on(
     conn: &impl ConnectionTrait,
     catalog: &Catalog,

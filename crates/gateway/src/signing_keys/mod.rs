@@ -1,6 +1,12 @@
-//! The operator's verbs on the token-signing keys: list, rotate, retire —
-//! each change through the one write path, then the ring of this process is
+//! Token-signing keys: the ring in force ([`ring`]), its storage
+//! ([`store`]), and the operator's verbs on it: list, rotate, retire — each
+//! change through the one write path, then the ring of this process is
 //! reloaded (other processes reload on their own timer).
+
+pub mod ring;
+pub mod store;
+
+pub use ring::{KeyRing, Keys};
 
 use std::sync::Arc;
 
@@ -13,8 +19,6 @@ use partner_kernel::write::{self, Change, Outcome};
 
 use crate::access as perm;
 use crate::error::GatewayError;
-use crate::keys::Keys;
-use crate::rotation;
 
 /// The signing-key verbs.
 #[derive(Debug, Clone)]
@@ -32,8 +36,8 @@ impl SigningKeys {
     /// Every key, newest first.
     pub async fn list(&self, p: &Principal) -> Result<Vec<pb::SigningKey>, GatewayError> {
         p.require(perm::PLATFORM_SIGNING_KEYS_READ)?;
-        let keys = rotation::list(self.db.conn()).await?;
-        keys.iter().map(rotation::to_proto).collect()
+        let keys = store::list(self.db.conn()).await?;
+        keys.iter().map(store::to_proto).collect()
     }
 
     /// A new ACTIVE key; the previous one verifies only.
@@ -46,12 +50,12 @@ impl SigningKeys {
         let (now, sealer) = (m.now, self.keys.sealer().clone());
         let response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
-                let key = rotation::rotate(tx, now, &sealer).await?;
+                let key = store::rotate(tx, now, &sealer).await?;
                 let change = Change::of(None, &key.kid)
                     .reason(reason)
-                    .after(rotation::audit_summary(&key));
+                    .after(store::audit_summary(&key));
                 let response = pb::RotateSigningKeyResponse {
-                    signing_key: Some(rotation::to_proto(&key)?),
+                    signing_key: Some(store::to_proto(&key)?),
                 };
                 Ok::<_, GatewayError>(Outcome::new(response, change))
             })
@@ -72,13 +76,13 @@ impl SigningKeys {
         let now = m.now;
         let response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
-                let (before, after) = rotation::retire(tx, &kid.to_string(), now).await?;
+                let (before, after) = store::retire(tx, &kid.to_string(), now).await?;
                 let change = Change::of(None, kid)
                     .reason(reason)
-                    .before(rotation::audit_summary(&before))
-                    .after(rotation::audit_summary(&after));
+                    .before(store::audit_summary(&before))
+                    .after(store::audit_summary(&after));
                 let response = pb::RetireSigningKeyResponse {
-                    signing_key: Some(rotation::to_proto(&after)?),
+                    signing_key: Some(store::to_proto(&after)?),
                 };
                 Ok::<_, GatewayError>(Outcome::new(response, change))
             })

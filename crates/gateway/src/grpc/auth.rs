@@ -6,23 +6,10 @@ use partner_kernel::principal::Principal;
 use partner_kernel::validate::Violations;
 use tonic::{Request, Response, Status};
 
-use crate::service::Gateway;
-
-/// Serves `AuthService`.
-#[derive(Debug, Clone)]
-pub struct AuthApi {
-    gateway: Gateway,
-}
-
-impl AuthApi {
-    /// The API over `gateway`.
-    pub fn new(gateway: Gateway) -> Self {
-        Self { gateway }
-    }
-}
+use super::IamApi;
 
 #[tonic::async_trait]
-impl AuthService for AuthApi {
+impl AuthService for IamApi {
     async fn login(
         &self,
         req: Request<pb::LoginRequest>,

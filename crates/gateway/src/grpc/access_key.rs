@@ -3,27 +3,13 @@
 
 use partner_api::iam::v1::{self as pb, access_key_service_server::AccessKeyService};
 use partner_kernel::ids::{AccessKeyId, UserId};
-use partner_kernel::mutation::Calls;
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
-use crate::access_keys::{AccessKey, AccessKeys, NewAccessKey};
-
-/// Serves `AccessKeyService`.
-#[derive(Debug, Clone)]
-pub struct AccessKeysApi {
-    keys: AccessKeys,
-    calls: Calls,
-}
-
-impl AccessKeysApi {
-    /// The API over `keys`; `calls` starts its mutations.
-    pub fn new(keys: AccessKeys, calls: Calls) -> Self {
-        Self { keys, calls }
-    }
-}
+use super::IamApi;
+use crate::access_keys::{AccessKey, NewAccessKey};
 
 /// An optional `usr_…` field: empty means none.
 fn optional_user(raw: &str) -> Result<Option<UserId>, String> {
@@ -34,7 +20,7 @@ fn optional_user(raw: &str) -> Result<Option<UserId>, String> {
 }
 
 #[tonic::async_trait]
-impl AccessKeyService for AccessKeysApi {
+impl AccessKeyService for IamApi {
     async fn create_access_key(
         &self,
         req: Request<pb::CreateAccessKeyRequest>,
@@ -59,7 +45,7 @@ impl AccessKeyService for AccessKeysApi {
             ))
         })())?;
         let m = call.mutation(request_id)?;
-        Ok(Response::new(self.keys.create(m, cmd).await?))
+        Ok(Response::new(self.access_keys.create(m, cmd).await?))
     }
 
     async fn list_access_keys(
@@ -77,7 +63,7 @@ impl AccessKeyService for AccessKeysApi {
         let user_id = v.take("user_id", optional_user(&user_id));
         let (size, user_id) = v.finish_with(size.zip(user_id))?;
         let page = self
-            .keys
+            .access_keys
             .list(&principal, user_id, size, &page_token)
             .await?;
         Ok(Response::new(pb::ListAccessKeysResponse {
@@ -103,7 +89,9 @@ impl AccessKeyService for AccessKeysApi {
             &reason,
         )?;
         let m = call.mutation(request_id)?;
-        Ok(Response::new(self.keys.disable(m, id, reason).await?))
+        Ok(Response::new(
+            self.access_keys.disable(m, id, reason).await?,
+        ))
     }
 
     async fn delete_access_key(
@@ -123,6 +111,6 @@ impl AccessKeyService for AccessKeysApi {
             &reason,
         )?;
         let m = call.mutation(request_id)?;
-        Ok(Response::new(self.keys.delete(m, id, reason).await?))
+        Ok(Response::new(self.access_keys.delete(m, id, reason).await?))
     }
 }

@@ -3,36 +3,21 @@
 
 use partner_api::iam::v1::{self as pb, signing_key_service_server::SigningKeyService};
 use partner_kernel::ids::SigningKeyId;
-use partner_kernel::mutation::Calls;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
-use crate::signing_keys::SigningKeys;
-
-/// Serves `SigningKeyService`.
-#[derive(Debug, Clone)]
-pub struct SigningKeysApi {
-    keys: SigningKeys,
-    calls: Calls,
-}
-
-impl SigningKeysApi {
-    /// The API over `keys`; `calls` starts its mutations.
-    pub fn new(keys: SigningKeys, calls: Calls) -> Self {
-        Self { keys, calls }
-    }
-}
+use super::IamApi;
 
 #[tonic::async_trait]
-impl SigningKeyService for SigningKeysApi {
+impl SigningKeyService for IamApi {
     async fn list_signing_keys(
         &self,
         req: Request<pb::ListSigningKeysRequest>,
     ) -> Result<Response<pb::ListSigningKeysResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let pb::ListSigningKeysRequest {} = req.into_inner();
-        let signing_keys = self.keys.list(&principal).await?;
+        let signing_keys = self.signing_keys.list(&principal).await?;
         Ok(Response::new(pb::ListSigningKeysResponse { signing_keys }))
     }
 
@@ -47,7 +32,7 @@ impl SigningKeyService for SigningKeysApi {
         let reason = v.take("reason", validate::text(&reason, 0, 512));
         let (request_id, reason) = v.finish_with(request_id.zip(reason))?;
         let m = call.mutation(request_id)?;
-        Ok(Response::new(self.keys.rotate(m, reason).await?))
+        Ok(Response::new(self.signing_keys.rotate(m, reason).await?))
     }
 
     async fn retire_signing_key(
@@ -63,6 +48,8 @@ impl SigningKeyService for SigningKeysApi {
         let (request_id, kid, reason) =
             validate::verb(&request_id, "kid", SigningKeyId::parse(&raw_kid), &reason)?;
         let m = call.mutation(request_id)?;
-        Ok(Response::new(self.keys.retire(m, kid, reason).await?))
+        Ok(Response::new(
+            self.signing_keys.retire(m, kid, reason).await?,
+        ))
     }
 }

@@ -1,19 +1,103 @@
-//! Changing which keys sign and verify: rotate (a new ACTIVE key; the old one
-//! verifies only) and retire (a VERIFY_ONLY key stops verifying). The same
-//! functions serve `SigningKeyService` and `partner-server keys …`; callers run
-//! them in a write transaction and then reload the ring.
+//! Queries on `signing_keys`, and changing which keys sign and verify: rotate
+//! (a new ACTIVE key; the old one verifies only) and retire (a VERIFY_ONLY key
+//! stops verifying). The same functions serve `SigningKeyService` and
+//! `partner-server keys …`; callers run them in a write transaction and then
+//! reload the ring. The keys are the platform's, not a tenant's.
 
 use chrono::{DateTime, Utc};
 use partner_api::iam::v1 as pb;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::error::KernelError;
+use partner_kernel::ids::SigningKeyId;
 use partner_kernel::seal::Sealer;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
 use crate::entity::signing_key;
 use crate::error::GatewayError;
-use crate::keys::{ACTIVE, RETIRED, VERIFY_ONLY, generate};
+
+/// Stored key states.
+pub(crate) const ACTIVE: &str = "ACTIVE";
+pub(crate) const VERIFY_ONLY: &str = "VERIFY_ONLY";
+pub(crate) const RETIRED: &str = "RETIRED";
+
+/// The associated data a seed is sealed under: its row.
+pub(crate) fn seal_context(kid: &str) -> String {
+    format!("signing_key:{kid}")
+}
+
+/// Generates a new Ed25519 key and stores it as ACTIVE, its seed sealed by
+/// `sealer`.
+pub(crate) async fn generate(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    sealer: &Sealer,
+) -> Result<signing_key::Model, GatewayError> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| GatewayError::Keys(format!("no randomness: {e}")))?;
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed)
+        .verifying_key()
+        .to_bytes();
+    let kid = SigningKeyId::generate().to_string();
+    let stored_seed = sealer.seal(&seed, &seal_context(&kid))?;
+    signing_key::ActiveModel {
+        kid: Set(kid),
+        algorithm: Set("EdDSA".to_owned()),
+        private_key: Set(stored_seed),
+        public_key: Set(public.to_vec()),
+        state: Set(ACTIVE.to_owned()),
+        created_at: Set(now),
+        retired_at: Set(None),
+    }
+    .insert(conn)
+    .await
+    .map_err(GatewayError::from)
+}
+
+/// Seals every seed still stored plain (a database from before the master
+/// key was configured), each conditional on the plain value so that two
+/// replicas starting together agree.
+pub(crate) async fn seal_plain_seeds(
+    conn: &impl ConnectionTrait,
+    sealer: &Sealer,
+) -> Result<(), GatewayError> {
+    let rows = signing_key::Entity::find().all(conn).await?;
+    for row in rows
+        .into_iter()
+        .filter(|r| !Sealer::is_sealed(&r.private_key))
+    {
+        let sealed = sealer.seal(&row.private_key, &seal_context(&row.kid))?;
+        signing_key::Entity::update_many()
+            .col_expr(signing_key::Column::PrivateKey, Expr::value(sealed))
+            .filter(signing_key::Column::Kid.eq(row.kid.clone()))
+            .filter(signing_key::Column::PrivateKey.eq(row.private_key.clone()))
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether an ACTIVE key exists.
+pub(crate) async fn active_exists(conn: &impl ConnectionTrait) -> Result<bool, GatewayError> {
+    Ok(signing_key::Entity::find()
+        .filter(signing_key::Column::State.eq(ACTIVE))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// The keys that verify (ACTIVE and VERIFY_ONLY), newest first.
+pub(crate) async fn in_force(
+    conn: &impl ConnectionTrait,
+) -> Result<Vec<signing_key::Model>, GatewayError> {
+    Ok(signing_key::Entity::find()
+        .filter(signing_key::Column::State.is_in([ACTIVE, VERIFY_ONLY]))
+        .order_by_desc(signing_key::Column::Kid)
+        .all(conn)
+        .await?)
+}
 
 /// Every key, newest first.
 pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<signing_key::Model>, GatewayError> {

@@ -1,5 +1,5 @@
-//! Token-signing keys: Ed25519 pairs generated on first start and kept in the
-//! database, so every replica and every restart signs and verifies alike.
+//! The ring of token-signing keys in force: Ed25519 pairs generated on first
+//! start and kept in the database, so every replica and every restart signs and verifies alike.
 //! Tokens name their key in the `kid` header; verification looks the kid up
 //! in this ring only, never in anything the token itself carries.
 
@@ -14,15 +14,10 @@ use jsonwebtoken::{DecodingKey, EncodingKey};
 use partner_api::iam::v1 as pb;
 use partner_kernel::cache::TtlCache;
 use partner_kernel::db::Db;
-use partner_kernel::ids::SigningKeyId;
 use partner_kernel::seal::Sealer;
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
 use sha2::{Digest, Sha256};
 
-use crate::entity::signing_key;
+use super::store;
 use crate::error::GatewayError;
 use crate::tokens::{self, Verified};
 
@@ -37,11 +32,6 @@ pub fn ed25519_encoding_key(seed: &[u8]) -> EncodingKey {
     der.extend_from_slice(seed);
     EncodingKey::from_ed_der(&der)
 }
-
-/// Stored key states.
-pub(crate) const ACTIVE: &str = "ACTIVE";
-pub(crate) const VERIFY_ONLY: &str = "VERIFY_ONLY";
-pub(crate) const RETIRED: &str = "RETIRED";
 
 /// The key that signs new tokens.
 pub struct Signer {
@@ -111,15 +101,11 @@ impl Keys {
         now: DateTime<Utc>,
         sealer: Sealer,
     ) -> Result<Self, GatewayError> {
-        let active = signing_key::Entity::find()
-            .filter(signing_key::Column::State.eq(ACTIVE))
-            .one(db.conn())
-            .await?;
-        if active.is_none() {
-            generate(db.conn(), now, &sealer).await?;
+        if !store::active_exists(db.conn()).await? {
+            store::generate(db.conn(), now, &sealer).await?;
         }
         if sealer.enabled() {
-            seal_plain_seeds(&db, &sealer).await?;
+            store::seal_plain_seeds(db.conn(), &sealer).await?;
         }
         let ring = load_ring(&db, &sealer).await?;
         Ok(Self {
@@ -160,11 +146,11 @@ impl Keys {
             return Err(GatewayError::TokenInvalid);
         }
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let verified = match self.verified.get(&digest) {
-            Some(hit) => hit,
-            None => {
+        let verified = match self.verified.lookup(&digest) {
+            Ok(hit) => hit,
+            Err(ticket) => {
                 let fresh = tokens::verify(&self.ring(), token, now)?;
-                self.verified.put(digest, fresh);
+                self.verified.put(ticket, digest, fresh);
                 fresh
             }
         };
@@ -175,71 +161,14 @@ impl Keys {
     }
 }
 
-/// The associated data a seed is sealed under: its row.
-fn seal_context(kid: &str) -> String {
-    format!("signing_key:{kid}")
-}
-
-/// Generates a new Ed25519 key and stores it as ACTIVE, its seed sealed by
-/// `sealer`.
-pub(crate) async fn generate(
-    conn: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    sealer: &Sealer,
-) -> Result<signing_key::Model, GatewayError> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| GatewayError::Keys(format!("no randomness: {e}")))?;
-    let public = ed25519_dalek::SigningKey::from_bytes(&seed)
-        .verifying_key()
-        .to_bytes();
-    let kid = SigningKeyId::generate().to_string();
-    let stored_seed = sealer.seal(&seed, &seal_context(&kid))?;
-    signing_key::ActiveModel {
-        kid: Set(kid),
-        algorithm: Set("EdDSA".to_owned()),
-        private_key: Set(stored_seed),
-        public_key: Set(public.to_vec()),
-        state: Set(ACTIVE.to_owned()),
-        created_at: Set(now),
-        retired_at: Set(None),
-    }
-    .insert(conn)
-    .await
-    .map_err(GatewayError::from)
-}
-
-/// Seals every seed still stored plain (a database from before the master
-/// key was configured), each conditional on the plain value so that two
-/// replicas starting together agree.
-async fn seal_plain_seeds(db: &Db, sealer: &Sealer) -> Result<(), GatewayError> {
-    let rows = signing_key::Entity::find().all(db.conn()).await?;
-    for row in rows
-        .into_iter()
-        .filter(|r| !Sealer::is_sealed(&r.private_key))
-    {
-        let sealed = sealer.seal(&row.private_key, &seal_context(&row.kid))?;
-        signing_key::Entity::update_many()
-            .col_expr(signing_key::Column::PrivateKey, Expr::value(sealed))
-            .filter(signing_key::Column::Kid.eq(row.kid.clone()))
-            .filter(signing_key::Column::PrivateKey.eq(row.private_key.clone()))
-            .exec(db.conn())
-            .await?;
-    }
-    Ok(())
-}
-
 async fn load_ring(db: &Db, sealer: &Sealer) -> Result<KeyRing, GatewayError> {
-    let rows = signing_key::Entity::find()
-        .filter(signing_key::Column::State.is_in([ACTIVE, VERIFY_ONLY]))
-        .order_by_desc(signing_key::Column::Kid)
-        .all(db.conn())
-        .await?;
+    let rows = store::in_force(db.conn()).await?;
     let mut verifiers = HashMap::new();
     let mut jwks = Vec::new();
     let mut signer = None;
     for row in rows {
         let x = URL_SAFE_NO_PAD.encode(&row.public_key);
-        let seed = sealer.open(&row.private_key, &seal_context(&row.kid))?;
+        let seed = sealer.open(&row.private_key, &store::seal_context(&row.kid))?;
         if row.public_key.len() != 32 || seed.len() != 32 {
             return Err(GatewayError::Keys(format!(
                 "key {} has the wrong length",
@@ -258,7 +187,7 @@ async fn load_ring(db: &Db, sealer: &Sealer) -> Result<KeyRing, GatewayError> {
             r#use: "sig".into(),
         });
         // Newest active key signs (ids are time-ordered, rows come newest first).
-        if signer.is_none() && row.state == ACTIVE {
+        if signer.is_none() && row.state == store::ACTIVE {
             signer = Some(Signer {
                 kid: row.kid.clone(),
                 key: ed25519_encoding_key(&seed),
