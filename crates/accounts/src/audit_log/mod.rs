@@ -4,12 +4,14 @@
 //! also holds what its own users did while acting for one of its resellers:
 //! those records belong to the reseller, but the distributor made them.
 
+mod store;
+mod wire;
+
 use chrono::{DateTime, Utc};
-use partner_kernel::entity::audit_record;
+use partner_api::accounts::v1 as pb;
 use partner_kernel::ids::{PartnerId, UserId};
 use partner_kernel::page::PageScope;
 use partner_kernel::principal::Principal;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::access as perm;
 use crate::error::AccountsError;
@@ -35,7 +37,7 @@ impl Accounts {
         p: &Principal,
         filter: AuditFilter,
         page: PageRequest,
-    ) -> Result<Page<audit_record::Model>, AccountsError> {
+    ) -> Result<Page<pb::AuditRecord>, AccountsError> {
         // For a partner listing without a partner filter: its own records
         // and its acting-for records.
         let mut own_and_acted_for = None;
@@ -73,45 +75,16 @@ impl Accounts {
             .pages()
             .decode(&scope, &page.token, self.clock().now())?;
 
-        let mut q = audit_record::Entity::find();
-        if let Some(own) = own_and_acted_for {
-            let own = own.to_string();
-            q = q.filter(
-                Condition::any()
-                    .add(audit_record::Column::PartnerId.eq(own.clone()))
-                    .add(
-                        Condition::all()
-                            .add(audit_record::Column::ActorPartnerId.eq(own))
-                            .add(audit_record::Column::ActingForPartnerId.is_not_null()),
-                    ),
-            );
-        }
-        if let Some(partner) = filter.partner_id {
-            q = q.filter(audit_record::Column::PartnerId.eq(partner.to_string()));
-        }
-        if let Some(actor) = filter.actor_user_id {
-            q = q.filter(audit_record::Column::ActorUserId.eq(actor.to_string()));
-        }
-        if let Some(method) = &filter.method {
-            q = q.filter(audit_record::Column::Method.eq(method.as_str()));
-        }
-        if let Some(resource) = &filter.resource_id {
-            q = q.filter(audit_record::Column::ResourceId.eq(resource.as_str()));
-        }
-        if let Some(start) = filter.start_time {
-            q = q.filter(audit_record::Column::CreatedAt.gte(start));
-        }
-        if let Some(end) = filter.end_time {
-            q = q.filter(audit_record::Column::CreatedAt.lt(end));
-        }
-        if let Some(before) = before {
-            q = q.filter(audit_record::Column::Id.lt(before));
-        }
-        let rows = q
-            .order_by_desc(audit_record::Column::Id)
-            .limit(page.size + 1)
-            .all(self.db().conn())
-            .await?;
-        Ok(self.paginate(rows, page.size, &scope, |m| m.id.clone()))
+        let rows = store::list(
+            self.db().conn(),
+            own_and_acted_for,
+            &filter,
+            before.as_deref(),
+            page.size + 1,
+        )
+        .await?;
+        Ok(self
+            .paginate(rows, page.size, &scope, |m| m.id.clone())
+            .try_map(|m| Ok(wire::to_proto(m)))?)
     }
 }

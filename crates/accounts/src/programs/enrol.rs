@@ -13,17 +13,16 @@ use partner_kernel::mutation::Call;
 use partner_kernel::mutation::Mutation;
 use partner_kernel::principal::{Actor, Principal};
 use partner_kernel::write::{self, Change, Outcome};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbErr, Set, SqlErr};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, SqlErr};
 use uuid::Uuid;
 
 use super::invitations::{refuse_settled, token_hash};
 use super::{BusinessInfo, Enrolment, Invitation, InvitationState, Program, store};
 use crate::access as perm;
-use crate::entity::{program_enrolment, reseller_link};
 use crate::error::{AccountsError, Ineligibility};
 use crate::partners::store::load_partner;
 use crate::partners::{EnterpriseMembership, Partner, PartnerRows, create_partner_with_master};
-use crate::resellers::{self, LinkState};
+use crate::resellers::{self};
 use crate::service::Accounts;
 
 /// What an existing partner sends to accept an invitation.
@@ -223,7 +222,7 @@ async fn join(
     check_eligible(tx, invitation, partner).await?;
     let accepted = store::settle_invitation(
         tx,
-        invitation.id,
+        invitation,
         InvitationState::Accepted,
         Some(partner.id),
         now,
@@ -242,37 +241,24 @@ async fn join(
     let already = AccountsError::ProgramAlreadyJoined {
         program: program.as_str(),
     };
-    let enrolment: Enrolment = program_enrolment::ActiveModel {
-        partner_id: Set(partner.id.to_string()),
-        program: Set(program.as_str().to_owned()),
-        invitation_id: Set(invitation.id.to_string()),
-        // Five plain strings always serialise.
-        business_info: Set(serde_json::to_value(business).unwrap_or_default()),
-        agreement_accepted_at: Set(now),
-        created_at: Set(now),
-    }
-    .insert(tx)
-    .await
-    .map_err(|e| on_unique(e, already))?
-    .try_into()?;
+    // Five plain strings always serialise.
+    let business_info = serde_json::to_value(business).unwrap_or_default();
+    let enrolment: Enrolment =
+        store::insert_enrolment(tx, partner.id, program, invitation.id, business_info, now)
+            .await
+            .map_err(|e| on_unique(e, already))?
+            .try_into()?;
     if program == Program::Reseller
         && let Some(distributor) = invitation.inviter_partner_id
     {
-        reseller_link::ActiveModel {
-            distributor_id: Set(distributor.to_string()),
-            reseller_id: Set(partner.id.to_string()),
-            state: Set(LinkState::Active.as_str().to_owned()),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(tx)
-        .await
-        .map_err(|e| {
-            on_unique(
-                e,
-                AccountsError::Ineligible(Ineligibility::LinkedToAnotherDistributor),
-            )
-        })?;
+        resellers::store::insert_link(tx, distributor, partner.id, now)
+            .await
+            .map_err(|e| {
+                on_unique(
+                    e,
+                    AccountsError::Ineligible(Ineligibility::LinkedToAnotherDistributor),
+                )
+            })?;
     }
     // Audited as a change to the invitation, announced as the partner joining.
     let change = Change::of(Some(partner.id), invitation.id)

@@ -15,12 +15,10 @@ use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
 use partner_kernel::time;
 use partner_kernel::write::{self, Change, Outcome};
-use sea_orm::{ActiveModelTrait, Set};
 use sha2::{Digest, Sha256};
 
 use super::{Invitation, InvitationState, Inviter, Program, store};
 use crate::access as perm;
-use crate::entity::invitation;
 use crate::error::AccountsError;
 use crate::partners::store::load_partner;
 use crate::service::{Accounts, Page, PageRequest};
@@ -139,24 +137,17 @@ impl Accounts {
                 if let Some(invited) = cmd.partner_id {
                     load_partner(tx, invited).await?;
                 }
-                let created: Invitation = invitation::ActiveModel {
-                    id: Set(id.to_string()),
-                    inviter_partner_id: Set(inviter.map(|p| p.to_string())),
-                    inviter_user_id: Set(inviter_user.to_string()),
-                    program: Set(cmd.program.as_str().to_owned()),
-                    email: Set(cmd.email),
-                    partner_id: Set(cmd.partner_id.map(|p| p.to_string())),
-                    token_hash: Set(hash),
-                    state: Set(InvitationState::Pending.as_str().to_owned()),
-                    expire_at: Set(expire),
-                    accepted_partner_id: Set(None),
-                    accepted_at: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                }
-                .insert(tx)
-                .await?
-                .try_into()?;
+                let row = store::InvitationRow {
+                    id,
+                    inviter_partner_id: inviter,
+                    inviter_user_id: inviter_user,
+                    program: cmd.program,
+                    email: cmd.email,
+                    partner_id: cmd.partner_id,
+                    token_hash: hash,
+                    expire_at: expire,
+                };
+                let created = store::insert_invitation(tx, row, now).await?;
                 let change = Change::of(inviter, id)
                     .after(created.audit_summary())
                     .announce("invitation.created");
@@ -233,7 +224,9 @@ impl Accounts {
                     .ok_or(AccountsError::InvitationNotFound)?
                     .try_into()?;
                 refuse_settled(before.state)?;
-                if !store::settle_invitation(tx, id, InvitationState::Revoked, None, now).await? {
+                if !store::settle_invitation(tx, &before, InvitationState::Revoked, None, now)
+                    .await?
+                {
                     return Err(AccountsError::from(KernelError::Conflict));
                 }
                 let after = Invitation {

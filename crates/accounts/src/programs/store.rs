@@ -3,14 +3,16 @@
 //! secret token says so in its name.
 
 use chrono::{DateTime, Utc};
-use partner_kernel::ids::{InvitationId, PartnerId};
+use partner_kernel::ids::{InvitationId, PartnerId, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, Set,
 };
 
-use super::{InvitationState, Program};
+use super::{Invitation, InvitationState, Program};
 use crate::entity::{invitation, program_enrolment};
+use crate::error::AccountsError;
 
 /// The enrolments of one partner.
 pub fn enrolments_of(partner: PartnerId) -> Select<program_enrolment::Entity> {
@@ -95,12 +97,75 @@ pub async fn list_invitations(
         .await
 }
 
+/// What a new invitation is made of.
+pub(crate) struct InvitationRow {
+    pub id: InvitationId,
+    /// `None` for the operator's.
+    pub inviter_partner_id: Option<PartnerId>,
+    pub inviter_user_id: UserId,
+    pub program: Program,
+    pub email: String,
+    /// The existing partner invited; `None` for a new partner's sign-up.
+    pub partner_id: Option<PartnerId>,
+    pub token_hash: String,
+    pub expire_at: DateTime<Utc>,
+}
+
+/// Inserts a PENDING invitation.
+pub(crate) async fn insert_invitation(
+    conn: &impl ConnectionTrait,
+    row: InvitationRow,
+    now: DateTime<Utc>,
+) -> Result<Invitation, AccountsError> {
+    Ok(invitation::ActiveModel {
+        id: Set(row.id.to_string()),
+        inviter_partner_id: Set(row.inviter_partner_id.map(|p| p.to_string())),
+        inviter_user_id: Set(row.inviter_user_id.to_string()),
+        program: Set(row.program.as_str().to_owned()),
+        email: Set(row.email),
+        partner_id: Set(row.partner_id.map(|p| p.to_string())),
+        token_hash: Set(row.token_hash),
+        state: Set(InvitationState::Pending.as_str().to_owned()),
+        expire_at: Set(row.expire_at),
+        accepted_partner_id: Set(None),
+        accepted_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?
+    .try_into()?)
+}
+
+/// Enrols `partner` in `program`; a unique-index conflict (enrolled
+/// meanwhile) is the caller's to name.
+pub(crate) async fn insert_enrolment(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    program: Program,
+    invitation: InvitationId,
+    business_info: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<program_enrolment::Model, DbErr> {
+    program_enrolment::ActiveModel {
+        partner_id: Set(partner.to_string()),
+        program: Set(program.as_str().to_owned()),
+        invitation_id: Set(invitation.to_string()),
+        business_info: Set(business_info),
+        agreement_accepted_at: Set(now),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await
+}
+
 /// Moves a pending invitation to `to`; false when it was no longer pending.
 /// The state condition in the UPDATE makes two concurrent acceptances (or an
-/// acceptance racing a revocation) resolve to exactly one winner.
+/// acceptance racing a revocation) resolve to exactly one winner; the
+/// inviter condition keeps the update inside the invitation's tenant.
 pub async fn settle_invitation(
     conn: &impl ConnectionTrait,
-    id: InvitationId,
+    invitation: &Invitation,
     to: InvitationState,
     accepted_by: Option<PartnerId>,
     now: DateTime<Utc>,
@@ -116,8 +181,13 @@ pub async fn settle_invitation(
             )
             .col_expr(invitation::Column::AcceptedAt, Expr::value(now));
     }
+    let inviter = match invitation.inviter_partner_id {
+        Some(p) => invitation::Column::InviterPartnerId.eq(p.to_string()),
+        None => invitation::Column::InviterPartnerId.is_null(),
+    };
     let result = update
-        .filter(invitation::Column::Id.eq(id.to_string()))
+        .filter(inviter)
+        .filter(invitation::Column::Id.eq(invitation.id.to_string()))
         .filter(invitation::Column::State.eq(InvitationState::Pending.as_str()))
         .exec(conn)
         .await?;

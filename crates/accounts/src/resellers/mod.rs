@@ -13,7 +13,6 @@ use partner_kernel::mutation::Mutation;
 use partner_kernel::page::PageScope;
 use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
-use sea_orm::{ActiveModelTrait, Set};
 
 use crate::access as perm;
 use crate::entity::reseller_link;
@@ -176,16 +175,10 @@ impl Accounts {
                         state: before.state.as_str(),
                     });
                 }
-                let after: ResellerLink = reseller_link::ActiveModel {
-                    distributor_id: Set(distributor.to_string()),
-                    reseller_id: Set(reseller.to_string()),
-                    state: Set(to.as_str().to_owned()),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .update(tx)
-                .await?
-                .try_into()?;
+                let after: ResellerLink = store::set_link_state(tx, distributor, reseller, to, now)
+                    .await?
+                    .ok_or(AccountsError::ResellerNotFound)?
+                    .try_into()?;
                 let change = Change::of(Some(distributor), reseller)
                     .reason(reason)
                     .before(before.audit_summary())

@@ -3,11 +3,15 @@
 //! links); the lookup by reseller, for the "already belongs to another
 //! distributor" rule, says so in its name.
 
+use chrono::{DateTime, Utc};
 use partner_kernel::ids::PartnerId;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, Set,
 };
 
+use super::LinkState;
 use crate::entity::{partner, reseller_link};
 
 /// The reseller links of one distributor.
@@ -69,4 +73,47 @@ pub async fn partner_names(
         .into_iter()
         .map(|p| (p.partner_id, p.display_name))
         .collect())
+}
+
+/// Links `reseller` to `distributor`, ACTIVE; a unique-index conflict (the
+/// reseller is linked meanwhile) is the caller's to name.
+pub(crate) async fn insert_link(
+    conn: &impl ConnectionTrait,
+    distributor: PartnerId,
+    reseller: PartnerId,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    reseller_link::ActiveModel {
+        distributor_id: Set(distributor.to_string()),
+        reseller_id: Set(reseller.to_string()),
+        state: Set(LinkState::Active.as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves the link from `distributor` to `reseller` to `to`; `None` when there
+/// is no such link.
+pub(crate) async fn set_link_state(
+    conn: &impl ConnectionTrait,
+    distributor: PartnerId,
+    reseller: PartnerId,
+    to: LinkState,
+    now: DateTime<Utc>,
+) -> Result<Option<reseller_link::Model>, DbErr> {
+    let changed = reseller_link::Entity::update_many()
+        .col_expr(reseller_link::Column::State, Expr::value(to.as_str()))
+        .col_expr(reseller_link::Column::UpdatedAt, Expr::value(now))
+        .filter(reseller_link::Column::DistributorId.eq(distributor.to_string()))
+        .filter(reseller_link::Column::ResellerId.eq(reseller.to_string()))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        return Ok(None);
+    }
+    link(conn, distributor, reseller).await
 }
