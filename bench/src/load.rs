@@ -2,11 +2,12 @@
 //! call at a time in a bounded loop, recording the latency of every call.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use partner_api::accounts::v1 as accounts;
 use partner_api::accounts::v1::partner_service_client::PartnerServiceClient;
+use partner_api::accounts::v1::user_service_client::UserServiceClient;
 use partner_api::iam::v1 as iam;
 use partner_api::iam::v1::auth_service_client::AuthServiceClient;
 use tokio::sync::Barrier;
@@ -17,6 +18,12 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::BoxError;
+
+/// Password of the benchmark partner's master.
+pub const MASTER_PASSWORD: &str = "benchmark-master-password";
+
+/// Password of the benchmark partner's sub-users.
+pub const USER_PASSWORD: &str = "benchmark-user-password";
 
 /// A per-call deadline, so a hung call fails the run instead of stalling it.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -49,8 +56,27 @@ pub enum Call {
     /// INVALID_ARGUMENT. It passes authentication but never reaches the
     /// database, which separates the cost of the two.
     GetPartnerMalformed { bearer: MetadataValue<Ascii> },
-    /// `AuthService/Login`; must answer OK with an access token.
-    Login { username: String, password: String },
+    /// `AuthService/Login` of the users in turn; must answer OK with an
+    /// access token. (One user's concurrent sign-ins beyond five are refused
+    /// by the throttle, so concurrent phases sign in different users.)
+    Login {
+        usernames: Arc<Vec<String>>,
+        next: Arc<AtomicUsize>,
+        password: String,
+    },
+    /// `UserService/GetUser` of the partner's users in turn (nothing caches
+    /// users: every call reads the database); must answer OK with that user.
+    GetUser {
+        user_ids: Arc<Vec<String>>,
+        next: Arc<AtomicUsize>,
+        bearer: MetadataValue<Ascii>,
+    },
+    /// `UserService/ListUsers`, first page of `page_size`; must answer OK
+    /// with a full page.
+    ListUsers {
+        page_size: i32,
+        bearer: MetadataValue<Ascii>,
+    },
 }
 
 /// The generated clients over one connection.
@@ -58,6 +84,7 @@ pub enum Call {
 pub struct Clients {
     health: HealthClient<Channel>,
     partners: PartnerServiceClient<Channel>,
+    users: UserServiceClient<Channel>,
     auth: AuthServiceClient<Channel>,
 }
 
@@ -79,6 +106,7 @@ impl Clients {
         Self {
             health: HealthClient::new(channel.clone()),
             partners: PartnerServiceClient::new(channel.clone()),
+            users: UserServiceClient::new(channel.clone()),
             auth: AuthServiceClient::new(channel),
         }
     }
@@ -135,14 +163,126 @@ impl Clients {
                     Ok(_) => return Err("GetPartner with a malformed id answered OK".into()),
                 }
             }
-            Call::Login { username, password } => {
-                let token = self.login(username, password).await?;
+            Call::Login {
+                usernames,
+                next,
+                password,
+            } => {
+                let i = next.fetch_add(1, Ordering::Relaxed) % usernames.len().max(1);
+                let username = usernames.get(i).cloned().unwrap_or_default();
+                let token = self.login(&username, password).await?;
                 if token.is_empty() {
                     return Err("Login answered no access token".into());
                 }
             }
+            Call::GetUser {
+                user_ids,
+                next,
+                bearer,
+            } => {
+                let i = next.fetch_add(1, Ordering::Relaxed) % user_ids.len().max(1);
+                let id = user_ids.get(i).cloned().unwrap_or_default();
+                let request = with_bearer(
+                    accounts::GetUserRequest {
+                        user_id: id.clone(),
+                    },
+                    bearer,
+                );
+                let reply = self
+                    .users
+                    .get_user(request)
+                    .await
+                    .map_err(|s| failed("GetUser", &s))?;
+                let got = reply.get_ref().user.as_ref().map(|u| u.user_id.as_str());
+                if got != Some(id.as_str()) {
+                    return Err(format!("GetUser answered user {got:?}"));
+                }
+            }
+            Call::ListUsers { page_size, bearer } => {
+                let request = with_bearer(
+                    accounts::ListUsersRequest {
+                        page_size: *page_size,
+                        ..Default::default()
+                    },
+                    bearer,
+                );
+                let reply = self
+                    .users
+                    .list_users(request)
+                    .await
+                    .map_err(|s| failed("ListUsers", &s))?;
+                let n = reply.get_ref().users.len();
+                if i32::try_from(n).ok() != Some(*page_size) {
+                    return Err(format!("ListUsers answered {n} users"));
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Creates `count` sub-users (`{prefix}0`, …) as the holder of `bearer`;
+    /// returns their ids.
+    pub async fn create_users(
+        &mut self,
+        bearer: &MetadataValue<Ascii>,
+        prefix: &str,
+        count: usize,
+    ) -> Result<Vec<String>, String> {
+        let mut ids = Vec::with_capacity(count);
+        for i in 0..count {
+            let request = with_bearer(
+                accounts::CreateUserRequest {
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                    username: format!("{prefix}{i}"),
+                    password: USER_PASSWORD.into(),
+                    display_name: format!("Benchmark user {i}"),
+                    email: format!("{prefix}{i}@example.com"),
+                    reseller_id: String::new(),
+                },
+                bearer,
+            );
+            let reply = self
+                .users
+                .create_user(request)
+                .await
+                .map_err(|s| failed("CreateUser", &s))?;
+            ids.push(
+                reply
+                    .into_inner()
+                    .user
+                    .map(|u| u.user_id)
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(ids)
+    }
+
+    /// Starts `count` logins and abandons each after `after`, as clients
+    /// that give up do; returns how many were still running when abandoned.
+    pub async fn abandon_logins(
+        channels: &[Channel],
+        count: usize,
+        username: &str,
+        password: &str,
+        after: Duration,
+    ) -> usize {
+        let mut calls = Vec::with_capacity(count);
+        for i in 0..count {
+            let mut clients = Clients::new(channels[i % channels.len().max(1)].clone());
+            let (username, password) = (username.to_owned(), password.to_owned());
+            calls.push(tokio::spawn(async move {
+                tokio::time::timeout(after, clients.login(&username, &password))
+                    .await
+                    .is_err()
+            }));
+        }
+        let mut abandoned = 0;
+        for call in calls {
+            if call.await.unwrap_or(false) {
+                abandoned += 1;
+            }
+        }
+        abandoned
     }
 
     /// Logs in and returns the access token.
@@ -173,7 +313,7 @@ impl Clients {
                 request_id: uuid::Uuid::new_v4().to_string(),
                 display_name: "Benchmark Partner".into(),
                 master_username: master_username.to_owned(),
-                master_password: "benchmark-master-password".into(),
+                master_password: MASTER_PASSWORD.into(),
                 contact_email: "bench@example.com".into(),
             },
             bearer,

@@ -38,6 +38,12 @@ const IDLE: Duration = Duration::from_secs(1);
 const START_TARGET: Duration = Duration::from_secs(1);
 const RSS_TARGET_MIB: f64 = 40.0;
 const RATIO_TARGET: f64 = 0.6;
+const GET_USER_TARGET: f64 = 0.35;
+const LIST_USERS_TARGET: f64 = 0.10;
+/// RSS after the abandoned logins may exceed the idle RSS by this much.
+const ABANDONED_RSS_TARGET_MIB: f64 = 50.0;
+/// Idle time after the abandoned logins, so work they started can end.
+const ABANDONED_SETTLE: Duration = Duration::from_secs(3);
 
 /// Benchmarks the partner-server binary. Everything runs on 127.0.0.1.
 #[derive(Debug, Clone, Parser)]
@@ -72,8 +78,9 @@ struct Args {
     /// Length of each throughput phase, in seconds.
     #[arg(long, default_value_t = 10)]
     duration_secs: u64,
-    /// Rounds of (Health/Check, GetPartner); odd rounds run GetPartner first.
-    #[arg(long, default_value_t = 2)]
+    /// Rounds of (Health/Check, GetPartner, GetUser, ListUsers), each round
+    /// starting with the next call in turn.
+    #[arg(long, default_value_t = 4)]
     rounds: usize,
     /// Upper bound on the calls of one worker in a throughput phase.
     #[arg(long, default_value_t = 10_000_000)]
@@ -106,6 +113,19 @@ struct Args {
     /// Skip the login measurements.
     #[arg(long)]
     skip_login: bool,
+    /// Sub-users of the benchmark partner (GetUser cycles through them;
+    /// ListUsers pages them).
+    #[arg(long, default_value_t = 60)]
+    users: usize,
+    /// Page size of the ListUsers phase.
+    #[arg(long, default_value_t = 50)]
+    list_page_size: i32,
+    /// Logins started and abandoned in a burst for the memory reading.
+    #[arg(long, default_value_t = 300)]
+    abandoned_logins: usize,
+    /// How long each abandoned login runs before its client gives up, in ms.
+    #[arg(long, default_value_t = 20)]
+    abandon_after_ms: u64,
 }
 
 /// One throughput phase and the CPU it cost.
@@ -148,6 +168,8 @@ struct Report {
     auth_only: Option<Phase>,
     login_sequential: Option<Phase>,
     login_concurrent: Vec<(usize, Phase)>,
+    /// Logins abandoned, RSS before the burst and after it settled.
+    abandoned: Option<(usize, Memory, Memory)>,
     server_log_lines: usize,
     load_before: String,
     load_after: String,
@@ -301,10 +323,25 @@ async fn measure(
     let token = clients.login("admin", ADMIN_PASSWORD).await?;
     let bearer: MetadataValue<Ascii> = format!("Bearer {token}").parse()?;
     let partner_id = clients.register_partner(&bearer, "benchmaster").await?;
+    let master = clients.login("benchmaster", load::MASTER_PASSWORD).await?;
+    let master: MetadataValue<Ascii> = format!("Bearer {master}").parse()?;
+    progress(&format!("creating {} users", args.users));
+    let user_ids = clients
+        .create_users(&master, "benchuser", args.users)
+        .await?;
     let health = Call::Health;
     let get_partner = Call::GetPartner {
         partner_id,
         bearer: bearer.clone(),
+    };
+    let get_user = Call::GetUser {
+        user_ids: std::sync::Arc::new(user_ids),
+        next: std::sync::Arc::default(),
+        bearer: master.clone(),
+    };
+    let list_users = Call::ListUsers {
+        page_size: args.list_page_size,
+        bearer: master.clone(),
     };
 
     let workers = (channels.len() * args.in_flight.max(1)) as u64;
@@ -331,10 +368,15 @@ async fn measure(
             max_calls_per_worker: args.max_calls_per_worker,
         };
         for round in 1..=args.rounds {
-            let mut order = [("Health/Check", &health), ("GetPartner", &get_partner)];
-            if round % 2 == 0 {
-                order.reverse();
-            }
+            let mut order = [
+                ("Health/Check", &health),
+                ("GetPartner", &get_partner),
+                ("GetUser", &get_user),
+                ("ListUsers", &list_users),
+            ];
+            // Each round starts with another call, so no call always runs
+            // on a warmer (or more tired) machine than the others.
+            order.rotate_left((round - 1) % 4);
             for (name, call) in order {
                 let before = cpu_mark(&server)?;
                 let result = load::run(&channels, args.in_flight, call, bound).await?;
@@ -371,8 +413,16 @@ async fn measure(
 
     if !args.skip_login {
         let login = Call::Login {
-            username: "admin".into(),
+            usernames: std::sync::Arc::new(vec!["admin".to_owned()]),
+            next: std::sync::Arc::default(),
             password: ADMIN_PASSWORD.into(),
+        };
+        let users_login = Call::Login {
+            usernames: std::sync::Arc::new(
+                (0..args.users).map(|i| format!("benchuser{i}")).collect(),
+            ),
+            next: std::sync::Arc::default(),
+            password: load::USER_PASSWORD.into(),
         };
         let sequential = Bound {
             duration: Duration::from_secs(600),
@@ -394,7 +444,7 @@ async fn measure(
                 max_calls_per_worker: args.login_calls.div_ceil(concurrency as u64),
             };
             let before = cpu_mark(&server)?;
-            let result = load::run(&channels[..1], concurrency, &login, bound).await?;
+            let result = load::run(&channels[..1], concurrency, &users_login, bound).await?;
             let after = cpu_mark(&server)?;
             progress(&format!(
                 "{concurrency} concurrent logins: {:.1} logins/s",
@@ -407,6 +457,26 @@ async fn measure(
         }
         tokio::time::sleep(IDLE).await;
         report.memory_after_logins = Some(server.memory()?);
+    }
+
+    if args.abandoned_logins > 0 {
+        let before = server.memory()?;
+        let abandoned = Clients::abandon_logins(
+            &channels,
+            args.abandoned_logins,
+            "admin",
+            ADMIN_PASSWORD,
+            Duration::from_millis(args.abandon_after_ms),
+        )
+        .await;
+        tokio::time::sleep(ABANDONED_SETTLE).await;
+        let after = server.memory()?;
+        progress(&format!(
+            "{abandoned} abandoned logins: RSS {:.1} → {:.1} MiB",
+            before.rss_mib(),
+            after.rss_mib()
+        ));
+        report.abandoned = Some((abandoned, before, after));
     }
 
     drop(clients);
@@ -471,17 +541,35 @@ fn render(args: &Args, spec: &ServerSpec, kind: &str, r: &Report) -> Result<Stri
             verdict(idle.rss_mib() <= RSS_TARGET_MIB)
         )?;
     }
-    let ratios = ratios(&r.phases);
-    if let Some(worst) = ratios.iter().map(|(_, x)| *x).reduce(f64::min) {
-        let each = ratios
-            .iter()
-            .map(|(round, x)| format!("round {round}: {x:.3}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+    for (call, label, target) in [
+        ("GetPartner", "GetPartner (cached)", RATIO_TARGET),
+        ("GetUser", "GetUser (uncached)", GET_USER_TARGET),
+        ("ListUsers", "ListUsers, page of 50", LIST_USERS_TARGET),
+    ] {
+        let ratios = ratios(&r.phases, call);
+        if let Some(worst) = ratios.iter().map(|(_, x)| *x).reduce(f64::min) {
+            let each = ratios
+                .iter()
+                .map(|(round, x)| format!("round {round}: {x:.3}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            writeln!(
+                out,
+                "| {label} ÷ Health/Check throughput (worst round) | {worst:.3} ({each}) | ≥ {target} | {} |",
+                verdict(worst >= target)
+            )?;
+        }
+    }
+    if let Some((abandoned, before, after)) = r.abandoned {
         writeln!(
             out,
-            "| GetPartner ÷ Health/Check throughput (worst round) | {worst:.3} ({each}) | ≥ 0.6 | {} |",
-            verdict(worst >= RATIO_TARGET)
+            "| RSS after {} logins abandoned after {} ms ({abandoned} still running when abandoned) + {} s | {:.1} MiB (before: {:.1} MiB) | ≤ before + {ABANDONED_RSS_TARGET_MIB} MiB | {} |",
+            args.abandoned_logins,
+            args.abandon_after_ms,
+            ABANDONED_SETTLE.as_secs(),
+            after.rss_mib(),
+            before.rss_mib(),
+            verdict(after.rss_mib() <= before.rss_mib() + ABANDONED_RSS_TARGET_MIB)
         )?;
     }
     if let Some(seq) = &r.login_sequential {
@@ -631,9 +719,11 @@ fn render(args: &Args, spec: &ServerSpec, kind: &str, r: &Report) -> Result<Stri
     writeln!(
         out,
         "- Throughput: {} HTTP/2 connections × {} calls in flight = {} callers, {} s per phase, \
-         {} rounds alternating order (odd rounds Health/Check first), ≤ {} calls per caller; \
-         GetPartner as the operator `admin` for one registered partner; only OK answers counted, \
-         any other answer aborts the run",
+         {} rounds, each starting with the next call in turn, ≤ {} calls per caller; \
+         GetPartner as the operator `admin` for one registered partner (cached); GetUser and \
+         ListUsers as that partner's master, GetUser cycling through its sub-users (users are \
+         not cached: every call reads the database), ListUsers the first page; only OK answers \
+         counted, any other answer aborts the run",
         args.connections,
         args.in_flight,
         args.connections * args.in_flight,
@@ -644,7 +734,7 @@ fn render(args: &Args, spec: &ServerSpec, kind: &str, r: &Report) -> Result<Stri
     writeln!(
         out,
         "- Login: {} sequential logins of `admin` on one connection; then {} logins at each \
-         concurrency of {:?}",
+         concurrency of {:?}, of the partner's sub-users in turn",
         args.login_sequential, args.login_calls, args.login_concurrency
     )?;
     writeln!(
@@ -658,8 +748,8 @@ fn render(args: &Args, spec: &ServerSpec, kind: &str, r: &Report) -> Result<Stri
     Ok(out)
 }
 
-/// GetPartner ÷ Health/Check per round.
-fn ratios(phases: &[Phase]) -> Vec<(usize, f64)> {
+/// `call` ÷ Health/Check per round.
+fn ratios(phases: &[Phase], call: &str) -> Vec<(usize, f64)> {
     let mut out = Vec::new();
     let rounds = phases.iter().map(|p| p.round).max().unwrap_or(0);
     for round in 1..=rounds {
@@ -669,7 +759,7 @@ fn ratios(phases: &[Phase]) -> Vec<(usize, f64)> {
                 .find(|p| p.round == round && p.name == name)
                 .map(|p| p.result.rate())
         };
-        if let (Some(h), Some(g)) = (rate("Health/Check"), rate("GetPartner")) {
+        if let (Some(h), Some(g)) = (rate("Health/Check"), rate(call)) {
             out.push((round, g / h));
         }
     }

@@ -12,11 +12,13 @@ enum AuditRecords {
     LastTime,
 }
 
-/// The audit record a subject's current window of refusals is counted in.
+/// The audit record a subject's current run of refusals is counted in, and
+/// the attempts charged but not settled yet (checks in flight).
 #[derive(DeriveIden)]
 enum AuthThrottles {
     Table,
     AuditId,
+    InFlight,
 }
 
 #[async_trait::async_trait]
@@ -46,10 +48,26 @@ impl MigrationTrait for Migration {
                     .add_column(string_len_null(AuthThrottles::AuditId, 40))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(AuthThrottles::Table)
+                    .add_column(integer(AuthThrottles::InFlight).default(0))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(AuthThrottles::Table)
+                    .drop_column(AuthThrottles::InFlight)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()

@@ -278,6 +278,7 @@ pub fn test_config(db: &TestDb) -> Config {
         hashing_queue: 64,
         master_key: None,
         master_key_file: None,
+        db_max_connections: 0,
         access_token_ttl_secs: 3600,
         request_timeout_secs: 30,
         shutdown_grace_ms: 0,

@@ -40,7 +40,7 @@ async fn graceful_shutdown_finishes_in_flight_calls() {
     // still running when the server stops accepting and starts draining.
     let mut server = TestServer::start_on(db, |config| {
         config.argon2_memory_kib = 65_536;
-        config.argon2_iterations = 16;
+        config.argon2_iterations = 32;
         config.shutdown_grace_ms = 300;
     })
     .await;

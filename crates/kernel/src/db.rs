@@ -28,8 +28,15 @@ pub struct Db {
 }
 
 impl Db {
-    /// Connects to `url` (`sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://…`).
+    /// Connects to `url` (`sqlite://path?mode=rwc`, `sqlite::memory:` or
+    /// `postgres://…`) with the default pool size.
     pub async fn connect(url: &str) -> Result<Self, DbErr> {
+        Self::connect_with(url, None).await
+    }
+
+    /// Connects to `url` with at most `max_connections` pooled connections
+    /// (`None`: [`SQLITE_POOL`] or [`POSTGRES_POOL`]).
+    pub async fn connect_with(url: &str, max_connections: Option<u32>) -> Result<Self, DbErr> {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false)
             .connect_timeout(Duration::from_secs(10))
@@ -38,17 +45,22 @@ impl Db {
         if sqlite {
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
             // Each connection to an in-memory database would see its own empty one.
-            opts.max_connections(if in_memory { 1 } else { SQLITE_POOL })
-                .map_sqlx_sqlite_opts(|o| {
-                    o.journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Full)
-                        .busy_timeout(Duration::from_secs(10))
-                        .foreign_keys(true)
-                        // PostgreSQL's LIKE is case-sensitive; make SQLite's agree.
-                        .pragma("case_sensitive_like", "ON")
-                });
+            opts.max_connections(if in_memory {
+                1
+            } else {
+                max_connections.unwrap_or(SQLITE_POOL)
+            })
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+                    // PostgreSQL's LIKE is case-sensitive; make SQLite's agree.
+                    .pragma("case_sensitive_like", "ON")
+            });
         } else {
-            opts.max_connections(POSTGRES_POOL).min_connections(1);
+            opts.max_connections(max_connections.unwrap_or(POSTGRES_POOL))
+                .min_connections(1);
         }
         let conn = Database::connect(opts).await?;
         Ok(Self {

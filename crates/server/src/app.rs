@@ -62,7 +62,8 @@ pub struct App {
 pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartError> {
     let url = config.database_url();
     create_sqlite_parent(&url)?;
-    let db = Db::connect(&url).await?;
+    let pool = (config.db_max_connections > 0).then_some(config.db_max_connections);
+    let db = Db::connect_with(&url, pool).await?;
     Migrator::up(db.conn(), None).await?;
     Ok(db)
 }

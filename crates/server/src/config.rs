@@ -88,6 +88,16 @@ pub struct Config {
     #[arg(long, env = "PARTNER_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
+    /// Pooled database connections; 0 means the default (8 on SQLite, 16
+    /// on PostgreSQL). See docs/benchmarks.md for what the size costs.
+    #[arg(
+        long,
+        env = "PARTNER_DB_MAX_CONNECTIONS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub db_max_connections: u32,
+
     /// Log format.
     #[arg(
         long,

@@ -242,33 +242,6 @@ pub async fn role_ids_of(
         .await
 }
 
-/// The sorted role ids of several users of `partner`, by user id (users
-/// holding none are absent).
-pub async fn role_ids_of_many(
-    conn: &impl ConnectionTrait,
-    partner: PartnerId,
-    users: Vec<String>,
-) -> Result<HashMap<String, Vec<String>>, DbErr> {
-    if users.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(String, String)> = role_member::Entity::find()
-        .select_only()
-        .column(role_member::Column::UserId)
-        .column(role_member::Column::RoleId)
-        .filter(role_member::Column::PartnerId.eq(partner.to_string()))
-        .filter(role_member::Column::UserId.is_in(users))
-        .order_by_asc(role_member::Column::RoleId)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    for (user, role) in rows {
-        out.entry(user).or_default().push(role);
-    }
-    Ok(out)
-}
-
 /// The stored permission lists of some custom roles of one partner.
 pub async fn custom_role_permissions(
     conn: &impl ConnectionTrait,

@@ -139,14 +139,15 @@ impl Accounts {
         let after = self
             .pages()
             .decode(&scope, &page.token, self.clock().now())?;
-        let conn = self.db().conn();
-        let rows =
-            store::list_users(conn, partner_id, state, after.as_deref(), page.size + 1).await?;
-        let page = self.paginate(rows, page.size, &scope, |m| m.id.clone());
-        Ok(Page {
-            items: store::with_roles(conn, partner_id, page.items).await?,
-            next_page_token: page.next_page_token,
-        })
+        let rows = store::list_users(
+            self.db().conn(),
+            partner_id,
+            state,
+            after.as_deref(),
+            page.size + 1,
+        )
+        .await?;
+        Ok(self.paginate(rows, page.size, &scope, |u| u.id.to_string()))
     }
 
     /// Changes a user's display name or email.

@@ -4,17 +4,18 @@
 //! and they say so in their names. Updates filter on partner *and* id.
 
 use chrono::{DateTime, Utc};
+use partner_kernel::error::KernelError;
+use partner_kernel::ids::parse_stored;
 use partner_kernel::ids::{PartnerId, UserId};
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Select, SelectModel, Selector, Set, SqlErr,
 };
 
 use super::model::{User, UserState};
 use crate::entity::user;
 use crate::error::AccountsError;
-use crate::roles;
 
 /// The users of one partner.
 pub fn users_of(partner: PartnerId) -> Select<user::Entity> {
@@ -48,15 +49,89 @@ pub async fn user_in_partner_for_update(
         .await
 }
 
-/// A page of one partner's users after `after`, oldest first: those in
-/// `state`, or with none every user but the deleted ones.
+/// A user as shown: every column but the password hash, with its role ids
+/// gathered by the same query (space-separated), so reading one costs one
+/// round trip to the database.
+#[derive(Debug, FromQueryResult)]
+struct ShownUser {
+    id: String,
+    partner_id: Option<String>,
+    username: String,
+    display_name: String,
+    email: String,
+    state: String,
+    is_master: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    role_ids: Option<String>,
+}
+
+impl TryFrom<ShownUser> for User {
+    type Error = KernelError;
+    fn try_from(s: ShownUser) -> Result<User, KernelError> {
+        let mut role_ids: Vec<String> = s
+            .role_ids
+            .unwrap_or_default()
+            .split_ascii_whitespace()
+            .map(str::to_owned)
+            .collect();
+        role_ids.sort_unstable();
+        Ok(User {
+            id: parse_stored(&s.id, UserId::parse)?,
+            partner_id: s
+                .partner_id
+                .as_deref()
+                .map(|p| parse_stored(p, PartnerId::parse))
+                .transpose()?,
+            username: s.username,
+            display_name: s.display_name,
+            email: s.email,
+            state: UserState::parse(&s.state)?,
+            is_master: s.is_master,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            role_ids,
+        })
+    }
+}
+
+/// `q` reading what a [`ShownUser`] holds.
+fn shown(q: Select<user::Entity>, backend: DbBackend) -> Selector<SelectModel<ShownUser>> {
+    // The aggregate's name differs; the correlated subquery is the same.
+    let aggregate = if backend == DbBackend::Postgres {
+        "string_agg(rm.role_id, ' ')"
+    } else {
+        "group_concat(rm.role_id, ' ')"
+    };
+    let roles = Expr::cust(format!(
+        "(SELECT {aggregate} FROM role_members rm \
+         WHERE rm.partner_id = users.partner_id AND rm.user_id = users.id)"
+    ));
+    q.select_only()
+        .columns([
+            user::Column::Id,
+            user::Column::PartnerId,
+            user::Column::Username,
+            user::Column::DisplayName,
+            user::Column::Email,
+            user::Column::State,
+            user::Column::IsMaster,
+            user::Column::CreatedAt,
+            user::Column::UpdatedAt,
+        ])
+        .column_as(roles, "role_ids")
+        .into_model::<ShownUser>()
+}
+
+/// A page of one partner's users after `after`, oldest first, with their
+/// roles: those in `state`, or with none every user but the deleted ones.
 pub async fn list_users(
     conn: &impl ConnectionTrait,
     partner: PartnerId,
     state: Option<UserState>,
     after: Option<&str>,
     limit: u64,
-) -> Result<Vec<user::Model>, DbErr> {
+) -> Result<Vec<User>, AccountsError> {
     let mut q = users_of(partner);
     q = match state {
         Some(state) => q.filter(user::Column::State.eq(state.as_str())),
@@ -65,10 +140,12 @@ pub async fn list_users(
     if let Some(after) = after {
         q = q.filter(user::Column::Id.gt(after));
     }
-    q.order_by_asc(user::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await
+    let q = q.order_by_asc(user::Column::Id).limit(limit);
+    let rows = shown(q, conn.get_database_backend()).all(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(User::try_from)
+        .collect::<Result<_, _>>()?)
 }
 
 /// The user signing in as `username`, whatever its partner (login namespace is global).
@@ -189,33 +266,17 @@ pub(crate) async fn update_user(
     load_user(conn, partner, id).await
 }
 
-/// One user of `partner` with its roles; another partner's is `USER_NOT_FOUND`.
+/// One user of `partner` with its roles, in one query; another partner's is
+/// `USER_NOT_FOUND`.
 pub(crate) async fn load_user(
     conn: &impl ConnectionTrait,
     partner: PartnerId,
     id: UserId,
 ) -> Result<User, AccountsError> {
-    let row = user_in_partner(conn, partner, id)
+    let q = users_of(partner).filter(user::Column::Id.eq(id.to_string()));
+    let row = shown(q, conn.get_database_backend())
+        .one(conn)
         .await?
         .ok_or(AccountsError::UserNotFound)?;
-    let mut user = User::try_from(row)?;
-    user.role_ids = roles::store::role_ids_of(conn, partner, id).await?;
-    Ok(user)
-}
-
-/// Users of `partner` (a listing page) with their roles, in one more query.
-pub(crate) async fn with_roles(
-    conn: &impl ConnectionTrait,
-    partner: PartnerId,
-    rows: Vec<user::Model>,
-) -> Result<Vec<User>, AccountsError> {
-    let ids = rows.iter().map(|r| r.id.clone()).collect();
-    let mut roles = roles::store::role_ids_of_many(conn, partner, ids).await?;
-    rows.into_iter()
-        .map(|row| {
-            let mut user = User::try_from(row)?;
-            user.role_ids = roles.remove(&user.id.to_string()).unwrap_or_default();
-            Ok(user)
-        })
-        .collect()
+    Ok(User::try_from(row)?)
 }

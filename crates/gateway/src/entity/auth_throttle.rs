@@ -8,15 +8,17 @@ pub struct Model {
     /// `login:<username>` or `access_key:<id>`.
     #[sea_orm(primary_key, auto_increment = false)]
     pub subject: String,
-    /// Attempts charged since `window_start` (charged before they are checked).
+    /// Checked attempts of the run that failed.
     pub failures: i32,
     pub window_start: DateTimeUtc,
     /// Attempts are refused unchecked until then.
     pub locked_until: Option<DateTimeUtc>,
     /// The last charged attempt; the count starts again after a quiet window.
     pub updated_at: DateTimeUtc,
-    /// The audit record this window's refusals are counted in.
+    /// The audit record this run's refusals are counted in.
     pub audit_id: Option<String>,
+    /// Attempts charged and not settled yet (see `signin::policy`).
+    pub in_flight: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -216,24 +216,27 @@ impl Gateway {
     ) -> GatewayError {
         let reason = refusal_reason(&refusal);
         if who.target.is_none() {
+            self.unknown_throttle.fail(&who.subject, now);
             self.pending.count(who, None, reason, now);
             return refusal;
         }
         let counts = std::collections::BTreeMap::from([(reason, 1)]);
-        match self.write_known(who, None, counts, now).await {
+        match self.write_known(who, None, counts, now, true).await {
             Ok(()) => refusal,
             Err(e) => e,
         }
     }
 
     /// Writes refusals of a known subject: into `run_record` when given, else
-    /// into the record of the subject's current run (a new one if it has none).
+    /// into the record of the subject's current run (a new one if it has
+    /// none); with `settle`, also settles the checked attempt as failed.
     async fn write_known(
         &self,
         who: &Refused,
         run_record: Option<AuditId>,
         counts: std::collections::BTreeMap<&'static str, u32>,
         now: DateTime<Utc>,
+        settle: bool,
     ) -> Result<(), GatewayError> {
         let refusals = Refusals {
             method: who.method,
@@ -249,7 +252,7 @@ impl Gateway {
             Some(record) => {
                 audit::record_refusals(&*tx, Some(record), refusals).await?;
             }
-            None => store::note_refusals(&*tx, &who.subject, refusals).await?,
+            None => store::note_refusals(&*tx, &who.subject, refusals, settle).await?,
         }
         tx.commit().await?;
         Ok(())
@@ -269,6 +272,7 @@ impl Gateway {
                     known.run_record,
                     known.counts.clone(),
                     known.last,
+                    false,
                 )
                 .await;
             if let Err(e) = written {

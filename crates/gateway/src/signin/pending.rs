@@ -50,6 +50,17 @@ impl MemoryThrottle {
         }
         verdict
     }
+
+    /// [`policy::failed`] on the in-memory counter of `subject`.
+    pub fn fail(&self, subject: &str, now: DateTime<Utc>) {
+        let mut counters = self
+            .counters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(c) = counters.get_mut(subject) {
+            *c = policy::failed(*c, now);
+        }
+    }
 }
 
 /// Who was refused: a known subject (its throttle key, and the user the
@@ -225,6 +236,13 @@ mod tests {
             .filter(|_| matches!(t.charge("login:ghost", at()), Verdict::Check { .. }))
             .count();
         assert_eq!(checked, policy::FREE_ATTEMPTS as usize);
+        for _ in 0..checked {
+            t.fail("login:ghost", at());
+        }
+        assert_eq!(
+            t.charge("login:ghost", at()),
+            Verdict::Locked(std::time::Duration::from_secs(2))
+        );
     }
 
     #[test]

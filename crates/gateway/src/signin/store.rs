@@ -16,7 +16,8 @@ use crate::entity::auth_throttle;
 
 fn counter_of(row: &auth_throttle::Model) -> Counter {
     Counter {
-        attempts: row.failures,
+        failures: row.failures,
+        in_flight: row.in_flight,
         run_start: row.window_start,
         last_attempt: row.updated_at,
         locked_until: row.locked_until,
@@ -58,6 +59,7 @@ pub async fn charge(
         locked_until: Set(None),
         updated_at: Set(now),
         audit_id: Set(None),
+        in_flight: Set(0),
     };
     auth_throttle::Entity::insert(placeholder)
         .on_conflict(
@@ -72,36 +74,60 @@ pub async fn charge(
         .one(tx)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(subject.to_owned()))?;
-    let current = (row.failures > 0).then(|| counter_of(&row));
+    let current = (row.failures > 0 || row.in_flight > 0).then(|| counter_of(&row));
     let verdict = policy::charge(current, now);
     let record = run_record(&row);
     if let Verdict::Check { counter, new_run } = verdict {
-        auth_throttle::ActiveModel {
-            subject: Set(subject.to_owned()),
-            failures: Set(counter.attempts),
-            window_start: Set(counter.run_start),
-            locked_until: Set(counter.locked_until),
-            updated_at: Set(counter.last_attempt),
+        store(
+            tx,
+            subject,
+            &counter,
             // A new run is counted in a new audit record.
-            audit_id: Set(if new_run { None } else { row.audit_id }),
-        }
-        .update(tx)
+            if new_run { None } else { row.audit_id },
+        )
         .await?;
     }
     Ok((verdict, record))
 }
 
-/// Counts `refusals` of `subject` into the audit record of its current run
-/// (a new one when the run has none yet), inside `tx`.
+async fn store(
+    conn: &impl ConnectionTrait,
+    subject: &str,
+    counter: &Counter,
+    audit_id: Option<String>,
+) -> Result<(), DbErr> {
+    auth_throttle::ActiveModel {
+        subject: Set(subject.to_owned()),
+        failures: Set(counter.failures),
+        in_flight: Set(counter.in_flight),
+        window_start: Set(counter.run_start),
+        locked_until: Set(counter.locked_until),
+        updated_at: Set(counter.last_attempt),
+        audit_id: Set(audit_id),
+    }
+    .update(conn)
+    .await?;
+    Ok(())
+}
+
+/// Settles a checked attempt of `subject` as failed ([`policy::failed`]) and
+/// counts `refusals` into the audit record of its run (a new one when the
+/// run has none yet), inside `tx`. With `settle` false the refusals are only
+/// counted (attempts that were refused unchecked).
 pub async fn note_refusals(
     tx: &impl ConnectionTrait,
     subject: &str,
     refusals: Refusals,
+    settle: bool,
 ) -> Result<(), KernelError> {
     let row = auth_throttle::Entity::find_by_id(subject.to_owned())
         .lock_exclusive()
         .one(tx)
         .await?;
+    if settle && let Some(row) = &row {
+        let counter = policy::failed(counter_of(row), refusals.now);
+        store(tx, subject, &counter, row.audit_id.clone()).await?;
+    }
     let open = row.as_ref().and_then(run_record);
     let id = audit::record_refusals(tx, open, refusals).await?;
     if let Some(row) = row
