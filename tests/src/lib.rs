@@ -582,14 +582,7 @@ impl TestServer {
     ) -> (accounts::User, String) {
         let user = self
             .users(master_token)
-            .create_user(accounts::CreateUserRequest {
-                request_id: new_request_id(),
-                username: username.into(),
-                password: USER_PASSWORD.into(),
-                display_name: String::new(),
-                email: String::new(),
-                reseller_id: String::new(),
-            })
+            .create_user(create_user_request(username))
             .await
             .unwrap_or_else(|e| panic!("create user {username}: {e:?}"))
             .into_inner()
@@ -739,6 +732,32 @@ pub fn register_request(username: &str) -> accounts::RegisterPartnerRequest {
     accounts::RegisterPartnerRequest {
         request_id: new_request_id(),
         display_name: format!("Partner {username}"),
+        master_username: username.into(),
+        master_password: USER_PASSWORD.into(),
+        contact_email: format!("{username}@partners.example"),
+    }
+}
+
+/// A request creating sub-user `username` with [`USER_PASSWORD`].
+pub fn create_user_request(username: &str) -> accounts::CreateUserRequest {
+    accounts::CreateUserRequest {
+        request_id: new_request_id(),
+        username: username.into(),
+        password: USER_PASSWORD.into(),
+        display_name: String::new(),
+        email: String::new(),
+        reseller_id: String::new(),
+    }
+}
+
+/// A sign-up with invitation `token` for master `username`, with valid
+/// business information and the agreement accepted.
+pub fn sign_up_request(token: &str, username: &str) -> accounts::SignUpWithInvitationRequest {
+    accounts::SignUpWithInvitationRequest {
+        request_id: new_request_id(),
+        token: token.into(),
+        business_info: Some(business_info()),
+        agreement_accepted: true,
         master_username: username.into(),
         master_password: USER_PASSWORD.into(),
         contact_email: format!("{username}@partners.example"),

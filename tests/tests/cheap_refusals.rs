@@ -8,29 +8,6 @@ use partner_tests::*;
 use tonic::Code;
 use tonic_types::StatusExt;
 
-fn create_user_request(username: &str) -> pb::CreateUserRequest {
-    pb::CreateUserRequest {
-        request_id: new_request_id(),
-        username: username.into(),
-        password: USER_PASSWORD.into(),
-        display_name: String::new(),
-        email: String::new(),
-        reseller_id: String::new(),
-    }
-}
-
-fn sign_up_request(token: &str, username: &str) -> pb::SignUpWithInvitationRequest {
-    pb::SignUpWithInvitationRequest {
-        request_id: new_request_id(),
-        token: token.into(),
-        business_info: Some(business_info()),
-        agreement_accepted: true,
-        master_username: username.into(),
-        master_password: USER_PASSWORD.into(),
-        contact_email: format!("{username}@partners.example"),
-    }
-}
-
 #[tokio::test]
 async fn taken_names_replays_and_spent_tokens_are_refused_without_hashing() {
     let server = TestServer::start().await;

@@ -5,18 +5,6 @@ use partner_api::accounts::v1 as pb;
 use partner_tests::*;
 use tonic::Code;
 
-fn sign_up_request(token: &str, username: &str) -> pb::SignUpWithInvitationRequest {
-    pb::SignUpWithInvitationRequest {
-        request_id: new_request_id(),
-        token: token.into(),
-        business_info: Some(business_info()),
-        agreement_accepted: true,
-        master_username: username.into(),
-        master_password: USER_PASSWORD.into(),
-        contact_email: format!("{username}@partners.example"),
-    }
-}
-
 #[tokio::test]
 async fn the_catalog_lists_every_program_and_its_inviter() {
     let server = TestServer::start().await;

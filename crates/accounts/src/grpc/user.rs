@@ -3,6 +3,7 @@
 use partner_api::accounts::v1::{self as pb, user_service_server::UserService};
 use partner_kernel::error::KernelError;
 use partner_kernel::ids::{PartnerId, UserId};
+use partner_kernel::mutation::{Call, Mutation};
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
@@ -96,9 +97,7 @@ impl UserService for AccountsApi {
             user_id,
             reason,
         } = req.into_inner();
-        let (request_id, id, reason) =
-            validate::verb(&request_id, "user_id", UserId::parse(&user_id), &reason)?;
-        let m = call.mutation(request_id)?;
+        let (m, id, reason) = user_verb(call, &request_id, &user_id, &reason)?;
         Ok(Response::new(
             self.accounts.enable_user(m, id, reason).await?,
         ))
@@ -114,9 +113,7 @@ impl UserService for AccountsApi {
             user_id,
             reason,
         } = req.into_inner();
-        let (request_id, id, reason) =
-            validate::verb(&request_id, "user_id", UserId::parse(&user_id), &reason)?;
-        let m = call.mutation(request_id)?;
+        let (m, id, reason) = user_verb(call, &request_id, &user_id, &reason)?;
         Ok(Response::new(
             self.accounts.delete_user(m, id, reason).await?,
         ))
@@ -132,13 +129,23 @@ impl UserService for AccountsApi {
             user_id,
             reason,
         } = req.into_inner();
-        let (request_id, id, reason) =
-            validate::verb(&request_id, "user_id", UserId::parse(&user_id), &reason)?;
-        let m = call.mutation(request_id)?;
+        let (m, id, reason) = user_verb(call, &request_id, &user_id, &reason)?;
         Ok(Response::new(
             self.accounts.disable_user(m, id, reason).await?,
         ))
     }
+}
+
+/// The mutation and fields of a verb on one user (disable, enable, delete).
+fn user_verb(
+    call: Call,
+    request_id: &str,
+    user_id: &str,
+    reason: &str,
+) -> Result<(Mutation, UserId, String), Status> {
+    let (request_id, id, reason) =
+        validate::verb(request_id, "user_id", UserId::parse(user_id), reason)?;
+    Ok((call.mutation(request_id)?, id, reason))
 }
 
 fn parse_create(r: pb::CreateUserRequest) -> Result<(Uuid, NewUser), KernelError> {
