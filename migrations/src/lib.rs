@@ -22,6 +22,8 @@ mod m20261125_000015_invitations;
 mod m20261125_000016_reseller_links;
 mod m20261125_000017_audit_acting_for;
 mod m20261203_000018_collapsed_refusals;
+mod m20261203_000019_sales_platform_ids;
+mod m20261203_000020_customers;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -48,6 +50,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000016_reseller_links::Migration),
             Box::new(m20261125_000017_audit_acting_for::Migration),
             Box::new(m20261203_000018_collapsed_refusals::Migration),
+            Box::new(m20261203_000019_sales_platform_ids::Migration),
+            Box::new(m20261203_000020_customers::Migration),
         ]
     }
 }

@@ -45,6 +45,13 @@ pub const PLATFORM_AUDIT_READ: Permission = Permission::platform(
     "Read every partner's audit records.",
 );
 
+/// Issue more sales-platform ids to partners.
+pub const PLATFORM_SALES_PLATFORMS_ISSUE: Permission = Permission::platform(
+    "platform.sales_platforms.issue",
+    DOMAIN,
+    "Issue more sales-platform ids (xaccount types) to partners.",
+);
+
 /// Read the caller's own partner.
 pub const PARTNER_PROFILE_READ: Permission = Permission::partner(
     "partner.profile.read",
@@ -231,6 +238,7 @@ pub const PERMISSIONS: &[Permission] = &[
     PLATFORM_PARTNERS_UPDATE,
     PLATFORM_PARTNERS_SUSPEND,
     PLATFORM_AUDIT_READ,
+    PLATFORM_SALES_PLATFORMS_ISSUE,
     PARTNER_PROFILE_READ,
     PARTNER_PROFILE_UPDATE,
     USERS_CREATE,
@@ -286,6 +294,11 @@ pub const RULES: &[Rule] = &[
     rule(
         "partner.accounts.v1.PartnerService/ReinstatePartner",
         AnyOf(&[PLATFORM_PARTNERS_SUSPEND]),
+        Write,
+    ),
+    rule(
+        "partner.accounts.v1.PartnerService/IssueSalesPlatformId",
+        AnyOf(&[PLATFORM_SALES_PLATFORMS_ISSUE]),
         Write,
     ),
     rule(

@@ -95,6 +95,15 @@ pub enum AccountsError {
         /// The link's current state.
         state: &'static str,
     },
+    /// The sales-platform id was issued before (to this or another partner).
+    #[error("sales-platform id taken")]
+    SalesPlatformIdTaken,
+    /// The partner holds as many sales-platform ids as it may.
+    #[error("at most {limit} sales-platform ids")]
+    SalesPlatformLimitReached {
+        /// The cap.
+        limit: u64,
+    },
     /// Hashing the password failed, or its queue is full.
     #[error(transparent)]
     Hashing(#[from] crate::password::HashingError),
@@ -245,6 +254,17 @@ impl From<AccountsError> for Status {
                 format!("not allowed while the reseller link is {state}"),
             )
             .with("state", state),
+            AccountsError::SalesPlatformIdTaken => Refusal::new(
+                Code::AlreadyExists,
+                "SALES_PLATFORM_ID_TAKEN",
+                "this sales-platform id was issued before",
+            ),
+            AccountsError::SalesPlatformLimitReached { limit } => Refusal::new(
+                Code::FailedPrecondition,
+                "SALES_PLATFORM_LIMIT_REACHED",
+                format!("a partner holds at most {limit} sales-platform ids"),
+            )
+            .with("limit", limit.to_string()),
             AccountsError::Hashing(HashingError::Busy { retry_after }) => Refusal::new(
                 Code::ResourceExhausted,
                 "HASHING_BUSY",

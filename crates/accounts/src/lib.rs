@@ -17,6 +17,7 @@ pub mod password;
 pub mod programs;
 pub mod resellers;
 pub mod roles;
+pub mod sales_platforms;
 pub mod service;
 pub mod tenant;
 pub mod users;

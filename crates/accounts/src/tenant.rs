@@ -49,7 +49,7 @@ impl Accounts {
 /// [`Accounts::resolve_tenant`] for a caller of partner `own`, read through
 /// `conn`. Writes call it again inside their transaction, so that a link
 /// suspended meanwhile stops the write.
-pub(crate) async fn resolve_in(
+pub async fn resolve_in(
     conn: &impl ConnectionTrait,
     own: PartnerId,
     reseller: Option<PartnerId>,

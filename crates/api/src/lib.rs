@@ -26,5 +26,12 @@ pub mod accounts {
     }
 }
 
+/// Customers of partners (`partner.customers.v1`).
+pub mod customers {
+    pub mod v1 {
+        tonic::include_proto!("partner.customers.v1");
+    }
+}
+
 /// The encoded `FileDescriptorSet` of every proto, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("partner_descriptor");

@@ -138,6 +138,13 @@ define_id!(
     "ak"
 );
 
+define_id!(
+    /// A customer's cloud account. In the kernel because a customer is also a
+    /// principal (it signs in), not only a record of the customers domain.
+    CustomerId,
+    "cus"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

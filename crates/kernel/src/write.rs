@@ -99,6 +99,13 @@ impl<R> Outcome<R> {
         }
     }
 
+    /// The response of a batch effect that made `changes`, one per item
+    /// it changed; a batch in which every item was refused changes nothing
+    /// and leaves no audit record (its response says why, item by item).
+    pub fn batch(response: R, changes: Vec<Change>) -> Self {
+        Self { response, changes }
+    }
+
     /// One more resource the effect changed.
     pub fn and(mut self, change: Change) -> Self {
         self.changes.push(change);

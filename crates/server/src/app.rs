@@ -7,6 +7,8 @@ use base64::Engine;
 use partner_accounts::grpc::AccountsApi;
 use partner_accounts::password::Passwords;
 use partner_accounts::{Accounts, HashingLimits};
+use partner_customers::Customers;
+use partner_customers::grpc::CustomersApi;
 use partner_gateway::grpc::IamApi;
 use partner_gateway::offboarding::Credentials;
 use partner_gateway::password::{Argon2Hasher, Argon2Params};
@@ -45,6 +47,7 @@ pub fn access_table() -> Result<AccessTable, String> {
     AccessTable::assemble(&[
         partner_gateway::access::ACCESS,
         partner_accounts::access::ACCESS,
+        partner_customers::access::ACCESS,
     ])
 }
 
@@ -56,6 +59,7 @@ pub struct App {
     pub gateway: Gateway,
     pub accounts_api: AccountsApi,
     pub iam_api: IamApi,
+    pub customers_api: CustomersApi,
 }
 
 /// Connects to the database and runs the migrations.
@@ -142,11 +146,19 @@ pub async fn build_with_clock(
     };
     let calls = Calls::new(fingerprint_key, clock.clone());
     let signing_keys = SigningKeys::new(db.clone(), keys.clone());
+    let gateway_clock = clock.clone();
     let gateway = Gateway::new(accounts.clone(), keys, clock, lifetimes, db.clone());
-    let access_keys = gateway.access_keys(PageTokens::new(page_key));
+    let access_keys = gateway.access_keys(PageTokens::new(page_key.clone()));
+    let customers = Customers::new(
+        db.clone(),
+        gateway_clock.clone(),
+        PageTokens::new(page_key),
+        accounts.clone(),
+    );
     Ok(App {
         db,
         access,
+        customers_api: CustomersApi::new(customers, calls.clone()),
         accounts_api: AccountsApi::new(accounts, calls.clone()),
         iam_api: IamApi::new(gateway.clone(), access_keys, signing_keys, calls),
         gateway,

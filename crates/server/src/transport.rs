@@ -12,6 +12,7 @@ use partner_api::accounts::v1::program_service_server::ProgramServiceServer;
 use partner_api::accounts::v1::reseller_service_server::ResellerServiceServer;
 use partner_api::accounts::v1::role_service_server::RoleServiceServer;
 use partner_api::accounts::v1::user_service_server::UserServiceServer;
+use partner_api::customers::v1::customer_service_server::CustomerServiceServer;
 use partner_api::iam::v1::access_key_service_server::AccessKeyServiceServer;
 use partner_api::iam::v1::auth_service_server::AuthServiceServer;
 use partner_api::iam::v1::signing_key_service_server::SigningKeyServiceServer;
@@ -67,6 +68,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.accounts.v1.ResellerService",
     "partner.iam.v1.SigningKeyService",
     "partner.iam.v1.AccessKeyService",
+    "partner.customers.v1.CustomerService",
 ];
 
 /// Serves `app` on `listener` until `shutdown` resolves, then reports
@@ -119,7 +121,10 @@ pub async fn serve(
             app.accounts_api.clone()
         )))
         .add_service(limited!(SigningKeyServiceServer::new(app.iam_api.clone())))
-        .add_service(limited!(AccessKeyServiceServer::new(app.iam_api.clone())));
+        .add_service(limited!(AccessKeyServiceServer::new(app.iam_api.clone())))
+        .add_service(limited!(CustomerServiceServer::new(
+            app.customers_api.clone()
+        )));
     let routes = builder.routes();
     let mut server = Server::builder()
         .accept_http1(true)

@@ -6,4 +6,5 @@ pub mod program_enrolment;
 pub mod reseller_link;
 pub mod role;
 pub mod role_member;
+pub mod sales_platform_id;
 pub mod user;

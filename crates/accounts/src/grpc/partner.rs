@@ -141,6 +141,37 @@ impl PartnerService for AccountsApi {
             partner: Some(partner),
         }))
     }
+
+    async fn issue_sales_platform_id(
+        &self,
+        req: Request<pb::IssueSalesPlatformIdRequest>,
+    ) -> Result<Response<pb::IssueSalesPlatformIdResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let pb::IssueSalesPlatformIdRequest {
+            request_id,
+            partner_id,
+            sales_platform_id,
+        } = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&request_id));
+        let partner = v.take("partner_id", PartnerId::parse(&partner_id));
+        let named = if sales_platform_id.is_empty() {
+            Some(None)
+        } else {
+            v.take(
+                "sales_platform_id",
+                crate::sales_platforms::parse(&sales_platform_id).map(Some),
+            )
+        };
+        let (request_id, (partner, named)) =
+            v.finish_with(request_id.zip(partner.zip(named)))?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.accounts
+                .issue_sales_platform_id(m, partner, named)
+                .await?,
+        ))
+    }
 }
 
 fn parse_register(r: pb::RegisterPartnerRequest) -> Result<(Uuid, NewPartner), KernelError> {

@@ -14,7 +14,7 @@ use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::DatabaseTransaction;
 
-use self::store::{PartnerUpdate, load_partner, with_programs};
+use self::store::{PartnerUpdate, load_partner, with_details};
 use crate::access as perm;
 use crate::error::AccountsError;
 use crate::service::{Accounts, Page, PageRequest};
@@ -144,7 +144,7 @@ impl Accounts {
         .await?;
         let page = self.paginate(rows, page.size, &scope, |m| m.partner_id.clone());
         Ok(Page {
-            items: with_programs(self.db().conn(), page.items).await?,
+            items: with_details(self.db().conn(), page.items).await?,
             next_page_token: page.next_page_token,
         })
     }
@@ -266,7 +266,7 @@ pub(crate) async fn create_partner_with_master(
     if user_store::username_taken(tx, &rows.master_username).await? {
         return Err(AccountsError::UsernameTaken);
     }
-    let partner = store::insert_partner(
+    let mut partner = store::insert_partner(
         tx,
         rows.partner_id,
         rows.display_name,
@@ -275,6 +275,10 @@ pub(crate) async fn create_partner_with_master(
         now,
     )
     .await?;
+    // Every partner starts with one sales platform of its own.
+    let platform = crate::sales_platforms::generate()?;
+    crate::sales_platforms::issue_in(tx, rows.partner_id, &platform, now).await?;
+    partner.sales_platform_ids.push(platform);
     let master = NewUserRow {
         id: rows.master_id,
         partner_id: Some(rows.partner_id),

@@ -140,6 +140,9 @@ pub struct Partner {
     /// Programs joined, oldest first. Filled by the loaders in `store.rs`;
     /// a bare row converts with none.
     pub programs: Vec<Enrolment>,
+    /// Sales-platform ids (`xaccount_type`), oldest first; filled by the
+    /// same loaders.
+    pub sales_platform_ids: Vec<String>,
 }
 
 impl TryFrom<partner::Model> for Partner {
@@ -158,6 +161,7 @@ impl TryFrom<partner::Model> for Partner {
             enterprise_membership: EnterpriseMembership::parse(&m.enterprise_membership)?,
             has_credit_account: m.has_credit_account,
             programs: Vec::new(),
+            sales_platform_ids: Vec::new(),
         })
     }
 }
@@ -178,6 +182,7 @@ impl Partner {
             enterprise_membership: self.enterprise_membership.to_proto().into(),
             has_credit_account: self.has_credit_account,
             programs: self.programs.iter().map(Enrolment::to_proto).collect(),
+            sales_platform_ids: self.sales_platform_ids.clone(),
         }
     }
 
@@ -192,6 +197,7 @@ impl Partner {
             "enterprise_membership": self.enterprise_membership.as_str(),
             "has_credit_account": self.has_credit_account,
             "programs": self.programs.iter().map(|e| e.program.as_str()).collect::<Vec<_>>(),
+            "sales_platform_ids": self.sales_platform_ids,
         })
     }
 }

@@ -62,7 +62,7 @@ fn escape_like(raw: &str) -> String {
     out
 }
 
-/// A partner with its programs.
+/// A partner with its programs and sales-platform ids.
 pub(crate) async fn load_partner(
     conn: &impl sea_orm::ConnectionTrait,
     id: PartnerId,
@@ -70,20 +70,28 @@ pub(crate) async fn load_partner(
     let row = partner(conn, id)
         .await?
         .ok_or(AccountsError::PartnerNotFound)?;
-    let mut partners = with_programs(conn, vec![row]).await?;
+    let mut partners = with_details(conn, vec![row]).await?;
     partners.pop().ok_or(AccountsError::PartnerNotFound)
 }
 
-/// Converts partner rows and attaches their programs, with one query for all.
-pub(crate) async fn with_programs(
+/// Converts partner rows and attaches their programs and sales-platform
+/// ids, with one query for each for all rows.
+pub(crate) async fn with_details(
     conn: &impl sea_orm::ConnectionTrait,
     rows: Vec<crate::entity::partner::Model>,
 ) -> Result<Vec<Partner>, AccountsError> {
-    let ids = rows.iter().map(|r| r.partner_id.clone()).collect();
+    let ids: Vec<String> = rows.iter().map(|r| r.partner_id.clone()).collect();
+    let mut platforms = crate::sales_platforms::store::ids_of_many(conn, ids.clone()).await?;
     let enrolments = programs::store::enrolments_of_many(conn, ids).await?;
     let mut partners = rows
         .into_iter()
-        .map(Partner::try_from)
+        .map(|row| {
+            let ids = platforms.remove(&row.partner_id).unwrap_or_default();
+            Partner::try_from(row).map(|p| Partner {
+                sales_platform_ids: ids,
+                ..p
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let position: std::collections::HashMap<String, usize> = partners
         .iter()

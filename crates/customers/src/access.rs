@@ -1,0 +1,115 @@
+//! Who may call each RPC of the customers domain, and the permissions it
+//! declares.
+
+use partner_kernel::access::{Access, DomainAccess, Effect, Rule, rule};
+use partner_kernel::permission::{JobRole, Permission};
+
+use Access::AnyOf;
+use Effect::{Read, Write};
+
+const DOMAIN: &str = "customers";
+
+/// Read and list customers, and check whether an identity is free.
+pub const CUSTOMERS_READ: Permission = Permission::partner(
+    "customers.read",
+    DOMAIN,
+    "Read and list customers; check whether an account name, email or mobile is free.",
+    &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
+);
+
+/// Create customers for sales-platform accounts.
+pub const CUSTOMERS_CREATE: Permission = Permission::partner(
+    "customers.create",
+    DOMAIN,
+    "Create customers for accounts of the partner's sales platforms.",
+    &[JobRole::Sales],
+);
+
+/// Change customers' labels, account managers and contact.
+pub const CUSTOMERS_UPDATE: Permission = Permission::partner(
+    "customers.update",
+    DOMAIN,
+    "Change customers' labels, account managers and contact.",
+    &[JobRole::Sales, JobRole::Operations],
+);
+
+/// Freeze and unfreeze customers.
+pub const CUSTOMERS_FREEZE: Permission = Permission::partner(
+    "customers.freeze",
+    DOMAIN,
+    "Freeze and unfreeze customers.",
+    &[JobRole::Operations],
+);
+
+/// Every permission this domain declares.
+pub const PERMISSIONS: &[Permission] = &[
+    CUSTOMERS_READ,
+    CUSTOMERS_CREATE,
+    CUSTOMERS_UPDATE,
+    CUSTOMERS_FREEZE,
+];
+
+/// One rule per RPC the domain serves.
+pub const RULES: &[Rule] = &[
+    rule(
+        "partner.customers.v1.CustomerService/CheckCustomerIdentity",
+        AnyOf(&[CUSTOMERS_READ]),
+        Read,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/CreateCustomer",
+        AnyOf(&[CUSTOMERS_CREATE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/GetCustomer",
+        AnyOf(&[CUSTOMERS_READ]),
+        Read,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/BatchGetCustomers",
+        AnyOf(&[CUSTOMERS_READ]),
+        Read,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/ListCustomers",
+        AnyOf(&[CUSTOMERS_READ]),
+        Read,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/UpdateCustomer",
+        AnyOf(&[CUSTOMERS_UPDATE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/FreezeCustomers",
+        AnyOf(&[CUSTOMERS_FREEZE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/UnfreezeCustomers",
+        AnyOf(&[CUSTOMERS_FREEZE]),
+        Write,
+    ),
+];
+
+/// This domain's rules and permissions, for the server's access table.
+pub const ACCESS: DomainAccess = DomainAccess {
+    domain: DOMAIN,
+    permissions: PERMISSIONS,
+    rules: RULES,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVICE: &str = "partner.customers.v1.CustomerService/";
+
+    #[test]
+    fn every_rule_is_of_this_domains_service() {
+        for r in RULES {
+            assert!(r.method.starts_with(SERVICE), "{}", r.method);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Freezing and unfreezing customers, in batches with a result per customer.
+//! One transaction for the batch: every customer that changed is audited and
+//! announced; the ones refused say why in their result.
+
+use partner_api::customers::v1 as pb;
+use partner_kernel::ids::{CustomerId, PartnerId};
+use partner_kernel::mutation::Mutation;
+use partner_kernel::write::{self, Change, Outcome};
+
+use super::model::FreezeMode;
+use super::store;
+use crate::access as perm;
+use crate::error::CustomersError;
+use crate::service::Customers;
+use partner_accounts::tenant::resolve_in;
+
+/// What a batch does to each customer.
+#[derive(Debug, Clone)]
+pub enum FreezeChange {
+    /// Freeze in this mode (never `None`).
+    Freeze(FreezeMode),
+    /// Lift the freeze.
+    Unfreeze,
+}
+
+impl Customers {
+    /// Freezes or unfreezes up to 100 of the tenant's customers.
+    pub async fn set_frozen(
+        &self,
+        mut m: Mutation,
+        ids: Vec<CustomerId>,
+        change: FreezeChange,
+        reason: String,
+        reseller: Option<PartnerId>,
+    ) -> Result<Vec<pb::FreezeResult>, CustomersError> {
+        let tenant = self
+            .tenant(&m.principal, perm::CUSTOMERS_FREEZE, reseller)
+            .await?;
+        let own = m.principal.require_partner(perm::CUSTOMERS_FREEZE)?;
+        m.acting_for = tenant.acting_for();
+        let now = m.now;
+        let response = write::commit(self.db(), &m, move |tx| {
+            Box::pin(async move {
+                let partner = resolve_in(tx, own, reseller).await?.partner_id;
+                let mut results = Vec::with_capacity(ids.len());
+                let mut changes = Vec::new();
+                for id in ids {
+                    let outcome = freeze_one(tx, partner, id, &change, &reason, now).await;
+                    match outcome {
+                        Ok((after, change)) => {
+                            changes.push(change);
+                            results.push(pb::FreezeResult {
+                                customer_id: id.to_string(),
+                                customer: Some(after),
+                                error_reason: String::new(),
+                            });
+                        }
+                        Err(
+                            e @ (CustomersError::CustomerNotFound
+                            | CustomersError::CustomerStateConflict { .. }),
+                        ) => results.push(pb::FreezeResult {
+                            customer_id: id.to_string(),
+                            customer: None,
+                            error_reason: e.reason().to_owned(),
+                        }),
+                        Err(other) => return Err(other),
+                    }
+                }
+                let response = pb::FreezeCustomersResponse { results };
+                Ok(Outcome::batch(response, changes))
+            })
+        })
+        .await?;
+        Ok(response.results)
+    }
+}
+
+/// Applies `change` to one customer: its wire form after, and the audit change.
+async fn freeze_one(
+    tx: &sea_orm::DatabaseTransaction,
+    partner: PartnerId,
+    id: CustomerId,
+    change: &FreezeChange,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(pb::Customer, Change), CustomersError> {
+    let before = store::customer_of_for_update(tx, partner, id)
+        .await?
+        .ok_or(CustomersError::CustomerNotFound)?;
+    let (mode, kept_reason, event) = match (change, before.freeze_mode) {
+        (FreezeChange::Freeze(mode), FreezeMode::None) => {
+            (*mode, Some(reason.to_owned()), "customer.frozen")
+        }
+        (FreezeChange::Unfreeze, FreezeMode::Account | FreezeMode::AccountAndResources) => {
+            (FreezeMode::None, None, "customer.unfrozen")
+        }
+        (FreezeChange::Freeze(_), current @ (FreezeMode::Account | FreezeMode::AccountAndResources))
+        | (FreezeChange::Unfreeze, current @ FreezeMode::None) => {
+            return Err(CustomersError::CustomerStateConflict {
+                state: current.as_str(),
+            });
+        }
+    };
+    let after = store::set_freeze(tx, partner, id, mode, kept_reason, now)
+        .await?
+        .ok_or(CustomersError::CustomerNotFound)?;
+    let change = Change::of(Some(partner), id)
+        .reason(reason.to_owned())
+        .before(before.audit_summary())
+        .after(after.audit_summary())
+        .announce(event);
+    Ok((after.to_proto(), change))
+}

@@ -1,0 +1,349 @@
+//! Queries on `customers` and `customer_labels`. Every query on tenant data
+//! starts from [`customers_of`]; the platform-wide ones (the mapping and the
+//! identities are unique across the platform) say so in their names. Updates
+//! filter on partner *and* id.
+
+use chrono::{DateTime, Utc};
+use partner_kernel::ids::{CustomerId, PartnerId};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Set, SqlErr,
+};
+
+use super::model::{
+    AssociationType, Contact, Customer, CustomerType, FreezeMode, RealNameStatus, store_list,
+};
+use crate::entity::{customer, customer_label};
+use crate::error::CustomersError;
+
+/// The customers associated with one partner.
+pub fn customers_of(partner: PartnerId) -> Select<customer::Entity> {
+    customer::Entity::find().filter(customer::Column::PartnerId.eq(partner.to_string()))
+}
+
+fn convert(rows: Vec<customer::Model>) -> Result<Vec<Customer>, CustomersError> {
+    Ok(rows
+        .into_iter()
+        .map(Customer::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+/// One customer of one partner.
+pub async fn customer_of(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: CustomerId,
+) -> Result<Option<Customer>, CustomersError> {
+    customers_of(partner)
+        .filter(customer::Column::Id.eq(id.to_string()))
+        .one(conn)
+        .await?
+        .map(Customer::from_row)
+        .transpose()
+        .map_err(CustomersError::from)
+}
+
+/// One customer of one partner, locked until the transaction ends
+/// (PostgreSQL; SQLite's single writer already serialises).
+pub async fn customer_of_for_update(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: CustomerId,
+) -> Result<Option<Customer>, CustomersError> {
+    customers_of(partner)
+        .filter(customer::Column::Id.eq(id.to_string()))
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .map(Customer::from_row)
+        .transpose()
+        .map_err(CustomersError::from)
+}
+
+/// The customers of one partner among `ids`, in no particular order.
+pub async fn customers_among(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    ids: &[CustomerId],
+) -> Result<Vec<Customer>, CustomersError> {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    convert(
+        customers_of(partner)
+            .filter(customer::Column::Id.is_in(ids))
+            .all(conn)
+            .await?,
+    )
+}
+
+/// What a listing is narrowed to.
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub name_prefix: Option<String>,
+    pub real_name_status: Option<RealNameStatus>,
+    pub association_type: Option<AssociationType>,
+    pub associated_after: Option<DateTime<Utc>>,
+    pub associated_before: Option<DateTime<Utc>>,
+    pub label: Option<String>,
+}
+
+/// A page of one partner's customers after `after`, oldest first.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    filter: &ListFilter,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<Customer>, CustomersError> {
+    let mut q = customers_of(partner);
+    if let Some(prefix) = &filter.name_prefix {
+        // Account names are ASCII (below 0x7f) and compared bytewise (the
+        // column is `COLLATE "C"` on PostgreSQL, BINARY on SQLite), so a
+        // prefix is a range the name index answers.
+        q = q
+            .filter(customer::Column::AccountName.gte(prefix.as_str()))
+            .filter(customer::Column::AccountName.lt(format!("{prefix}\u{7f}")));
+    }
+    if let Some(s) = filter.real_name_status {
+        q = q.filter(customer::Column::RealNameStatus.eq(s.as_str()));
+    }
+    if let Some(t) = filter.association_type {
+        q = q.filter(customer::Column::AssociationType.eq(t.as_str()));
+    }
+    if let Some(at) = filter.associated_after {
+        q = q.filter(customer::Column::AssociatedAt.gte(at));
+    }
+    if let Some(at) = filter.associated_before {
+        q = q.filter(customer::Column::AssociatedAt.lt(at));
+    }
+    if let Some(label) = &filter.label {
+        q = q.filter(
+            customer::Column::Id.in_subquery(
+                Query::select()
+                    .column(customer_label::Column::CustomerId)
+                    .from(customer_label::Entity)
+                    .and_where(customer_label::Column::PartnerId.eq(partner.to_string()))
+                    .and_where(customer_label::Column::Label.eq(label.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(after) = after {
+        q = q.filter(customer::Column::Id.gt(after));
+    }
+    convert(
+        q.order_by_asc(customer::Column::Id)
+            .limit(limit)
+            .all(conn)
+            .await?,
+    )
+}
+
+/// Whether the sales-platform account is mapped to a customer (platform-wide:
+/// the mapping is unique).
+pub async fn platform_mapping_taken(
+    conn: &impl ConnectionTrait,
+    xaccount_type: &str,
+    xaccount_id: &str,
+) -> Result<bool, DbErr> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::XaccountType.eq(xaccount_type))
+        .filter(customer::Column::XaccountId.eq(xaccount_id))
+        .count(conn)
+        .await?
+        > 0)
+}
+
+/// Which identity a lookup is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    AccountName,
+    Email,
+    Mobile,
+}
+
+/// Whether any customer uses `value` as its `kind` (platform-wide).
+pub async fn platform_identity_used(
+    conn: &impl ConnectionTrait,
+    kind: Identity,
+    value: &str,
+) -> Result<bool, DbErr> {
+    let column = match kind {
+        Identity::AccountName => customer::Column::AccountName,
+        Identity::Email => customer::Column::Email,
+        Identity::Mobile => customer::Column::Mobile,
+    };
+    Ok(customer::Entity::find()
+        .filter(column.eq(value))
+        .count(conn)
+        .await?
+        > 0)
+}
+
+/// A customer to insert.
+#[derive(Debug)]
+pub struct NewCustomerRow {
+    pub id: CustomerId,
+    pub partner_id: PartnerId,
+    pub xaccount_type: String,
+    pub xaccount_id: String,
+    pub account_name: String,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub country: String,
+    pub password_hash: Option<String>,
+    pub association_type: AssociationType,
+}
+
+/// Inserts a customer associated at `now`; a unique-index conflict (a
+/// concurrent create won) is named by the index it hit.
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    row: NewCustomerRow,
+    now: DateTime<Utc>,
+) -> Result<Customer, CustomersError> {
+    let model = customer::ActiveModel {
+        id: Set(row.id.to_string()),
+        partner_id: Set(Some(row.partner_id.to_string())),
+        xaccount_type: Set(row.xaccount_type),
+        xaccount_id: Set(row.xaccount_id),
+        account_name: Set(row.account_name),
+        email: Set(row.email),
+        mobile: Set(row.mobile),
+        country: Set(row.country),
+        password_hash: Set(row.password_hash),
+        association_type: Set(row.association_type.as_str().to_owned()),
+        associated_at: Set(Some(now)),
+        real_name_status: Set(RealNameStatus::None.as_str().to_owned()),
+        customer_type: Set(CustomerType::None.as_str().to_owned()),
+        freeze_mode: Set(FreezeMode::None.as_str().to_owned()),
+        freeze_reason: Set(None),
+        level: Set("V0".to_owned()),
+        labels: Set("[]".to_owned()),
+        account_managers: Set("[]".to_owned()),
+        contact_name: Set(String::new()),
+        contact_email: Set(String::new()),
+        contact_phone: Set(String::new()),
+        registered_on_other_site: Set(false),
+        reported: Set(false),
+        in_subsidy_program: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    match model.insert(conn).await {
+        Ok(m) => Ok(Customer::from_row(m)?),
+        Err(e) => Err(name_conflict(e)),
+    }
+}
+
+/// A unique-index violation named after the identity it protects.
+fn name_conflict(e: DbErr) -> CustomersError {
+    let Some(SqlErr::UniqueConstraintViolation(detail)) = e.sql_err() else {
+        return e.into();
+    };
+    // PostgreSQL names the index, SQLite the columns.
+    if detail.contains("xaccount") {
+        CustomersError::XaccountTaken
+    } else if detail.contains("account_name") {
+        CustomersError::AccountNameTaken
+    } else if detail.contains("email") {
+        CustomersError::EmailTaken
+    } else if detail.contains("mobile") {
+        CustomersError::MobileTaken
+    } else {
+        e.into()
+    }
+}
+
+/// The profile fields a partner changes; `None` leaves one alone.
+#[derive(Debug, Default, Clone)]
+pub struct ProfileUpdate {
+    pub labels: Option<Vec<String>>,
+    pub account_managers: Option<Vec<String>>,
+    pub contact: Option<Contact>,
+}
+
+/// Updates one customer's profile; `None` when it is not the partner's.
+pub async fn update_profile(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: CustomerId,
+    update: ProfileUpdate,
+    now: DateTime<Utc>,
+) -> Result<Option<Customer>, CustomersError> {
+    let mut q = customer::Entity::update_many()
+        .col_expr(customer::Column::UpdatedAt, Expr::value(now))
+        .filter(customer::Column::PartnerId.eq(partner.to_string()))
+        .filter(customer::Column::Id.eq(id.to_string()));
+    if let Some(labels) = &update.labels {
+        q = q.col_expr(customer::Column::Labels, Expr::value(store_list(labels)));
+    }
+    if let Some(managers) = &update.account_managers {
+        q = q.col_expr(
+            customer::Column::AccountManagers,
+            Expr::value(store_list(managers)),
+        );
+    }
+    if let Some(c) = update.contact {
+        q = q
+            .col_expr(customer::Column::ContactName, Expr::value(c.name))
+            .col_expr(customer::Column::ContactEmail, Expr::value(c.email))
+            .col_expr(customer::Column::ContactPhone, Expr::value(c.phone));
+    }
+    if q.exec(conn).await?.rows_affected != 1 {
+        return Ok(None);
+    }
+    if let Some(labels) = update.labels {
+        replace_labels(conn, partner, id, labels).await?;
+    }
+    customer_of(conn, partner, id).await
+}
+
+/// Rewrites the label rows of one customer.
+async fn replace_labels(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: CustomerId,
+    labels: Vec<String>,
+) -> Result<(), DbErr> {
+    customer_label::Entity::delete_many()
+        .filter(customer_label::Column::PartnerId.eq(partner.to_string()))
+        .filter(customer_label::Column::CustomerId.eq(id.to_string()))
+        .exec(conn)
+        .await?;
+    if labels.is_empty() {
+        return Ok(());
+    }
+    let rows = labels.into_iter().map(|label| customer_label::ActiveModel {
+        partner_id: Set(partner.to_string()),
+        label: Set(label),
+        customer_id: Set(id.to_string()),
+    });
+    customer_label::Entity::insert_many(rows).exec(conn).await?;
+    Ok(())
+}
+
+/// Sets one customer's freeze mode and reason; `None` when it is not the
+/// partner's.
+pub async fn set_freeze(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: CustomerId,
+    mode: FreezeMode,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Option<Customer>, CustomersError> {
+    let changed = customer::Entity::update_many()
+        .col_expr(customer::Column::FreezeMode, Expr::value(mode.as_str()))
+        .col_expr(customer::Column::FreezeReason, Expr::value(reason))
+        .col_expr(customer::Column::UpdatedAt, Expr::value(now))
+        .filter(customer::Column::PartnerId.eq(partner.to_string()))
+        .filter(customer::Column::Id.eq(id.to_string()))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        return Ok(None);
+    }
+    customer_of(conn, partner, id).await
+}

@@ -1,0 +1,111 @@
+//! Customers errors and their one mapping to `Status`.
+
+use partner_accounts::AccountsError;
+use partner_kernel::error::{KernelError, Refusal};
+use tonic::{Code, Status};
+
+/// What can go wrong in the customers domain.
+#[derive(Debug, thiserror::Error)]
+pub enum CustomersError {
+    /// No such customer, or not one of the caller's.
+    #[error("customer not found")]
+    CustomerNotFound,
+    /// The sales-platform id is not one of the caller's (or does not exist:
+    /// the two look the same).
+    #[error("sales platform not found")]
+    SalesPlatformNotFound,
+    /// The sales-platform account is mapped to another customer already.
+    #[error("xaccount taken")]
+    XaccountTaken,
+    /// A customer uses this account name.
+    #[error("account name taken")]
+    AccountNameTaken,
+    /// A customer uses this email address.
+    #[error("email taken")]
+    EmailTaken,
+    /// A customer uses this mobile number.
+    #[error("mobile taken")]
+    MobileTaken,
+    /// An account manager named is no active user of the customer's partner.
+    #[error("account manager not found")]
+    AccountManagerNotFound,
+    /// The customer is not in a state the verb applies to.
+    #[error("customer is {state}")]
+    CustomerStateConflict {
+        /// The customer's current state.
+        state: &'static str,
+    },
+    /// The accounts domain refused (a reseller not linked, hashing busy…).
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+    /// A shared mechanism failed.
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+}
+
+impl From<sea_orm::DbErr> for CustomersError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Kernel(KernelError::Database(e))
+    }
+}
+
+impl CustomersError {
+    /// The ErrorInfo reason, also used in per-item batch results.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::CustomerNotFound => "CUSTOMER_NOT_FOUND",
+            Self::SalesPlatformNotFound => "SALES_PLATFORM_NOT_FOUND",
+            Self::XaccountTaken => "XACCOUNT_TAKEN",
+            Self::AccountNameTaken => "ACCOUNT_NAME_TAKEN",
+            Self::EmailTaken => "EMAIL_TAKEN",
+            Self::MobileTaken => "MOBILE_TAKEN",
+            Self::AccountManagerNotFound => "ACCOUNT_MANAGER_NOT_FOUND",
+            Self::CustomerStateConflict { .. } => "CUSTOMER_STATE_CONFLICT",
+            Self::Accounts(_) | Self::Kernel(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<CustomersError> for Status {
+    fn from(e: CustomersError) -> Status {
+        let reason = e.reason();
+        let refusal = match e {
+            CustomersError::CustomerNotFound => {
+                Refusal::new(Code::NotFound, reason, "customer not found")
+            }
+            CustomersError::SalesPlatformNotFound => Refusal::new(
+                Code::NotFound,
+                reason,
+                "no sales platform with this id belongs to the partner",
+            ),
+            CustomersError::XaccountTaken => Refusal::new(
+                Code::AlreadyExists,
+                reason,
+                "this sales-platform account is mapped to another customer",
+            ),
+            CustomersError::AccountNameTaken => {
+                Refusal::new(Code::AlreadyExists, reason, "the account name is taken")
+            }
+            CustomersError::EmailTaken => {
+                Refusal::new(Code::AlreadyExists, reason, "the email address is taken")
+            }
+            CustomersError::MobileTaken => {
+                Refusal::new(Code::AlreadyExists, reason, "the mobile number is taken")
+            }
+            CustomersError::AccountManagerNotFound => Refusal::new(
+                Code::NotFound,
+                reason,
+                "an account manager is no active user of the customer's partner",
+            ),
+            CustomersError::CustomerStateConflict { state } => Refusal::new(
+                Code::FailedPrecondition,
+                reason,
+                format!("not allowed while the customer is {state}"),
+            )
+            .with("state", state),
+            CustomersError::Accounts(a) => return a.into(),
+            CustomersError::Kernel(k) => Refusal::from(k),
+        };
+        refusal.into()
+    }
+}

@@ -1,0 +1,465 @@
+//! `partner.customers.v1.CustomerService`.
+
+use partner_api::customers::v1::{self as pb, customer_service_server::CustomerService};
+use partner_kernel::error::KernelError;
+use partner_kernel::ids::{CustomerId, UserId};
+use partner_kernel::page::page_size;
+use partner_kernel::principal::Principal;
+use partner_kernel::time::from_proto_timestamp;
+use partner_kernel::validate::{self, Violations};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::CustomersApi;
+use super::parse::{batch_ids, reseller};
+use crate::customers::freeze::FreezeChange;
+use crate::customers::rules::{self, MAX_ACCOUNT_MANAGERS};
+use crate::customers::{
+    AssociationType, Contact, CustomerPatch, FreezeMode, Identity, ListFilter, NewCustomer,
+    RealNameStatus,
+};
+use crate::service::PageRequest;
+
+#[tonic::async_trait]
+impl CustomerService for CustomersApi {
+    async fn check_customer_identity(
+        &self,
+        req: Request<pb::CheckCustomerIdentityRequest>,
+    ) -> Result<Response<pb::CheckCustomerIdentityResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let pb::CheckCustomerIdentityRequest { kind, value } = req.into_inner();
+        let mut v = Violations::new();
+        let kind = match pb::IdentityKind::try_from(kind) {
+            Ok(pb::IdentityKind::AccountName) => Some(Identity::AccountName),
+            Ok(pb::IdentityKind::Email) => Some(Identity::Email),
+            Ok(pb::IdentityKind::Mobile) => Some(Identity::Mobile),
+            Ok(pb::IdentityKind::Unspecified) | Err(_) => {
+                v.add("kind", "ACCOUNT_NAME, EMAIL or MOBILE");
+                None
+            }
+        };
+        let value = v.take("value", validate::text(&value, 1, 254));
+        let (kind, value) = v.finish_with(kind.zip(value))?;
+        let value = if kind == Identity::Email {
+            value.to_lowercase()
+        } else {
+            value
+        };
+        let used = self
+            .customers
+            .check_identity(&principal, kind, &value)
+            .await?;
+        let availability = if used {
+            pb::IdentityAvailability::Used
+        } else {
+            pb::IdentityAvailability::Available
+        };
+        Ok(Response::new(pb::CheckCustomerIdentityResponse {
+            availability: availability.into(),
+        }))
+    }
+
+    async fn create_customer(
+        &self,
+        req: Request<pb::CreateCustomerRequest>,
+    ) -> Result<Response<pb::CreateCustomerResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let (request_id, cmd) = parse_create(req.into_inner())?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.customers.create_customer(m, cmd).await?,
+        ))
+    }
+
+    async fn get_customer(
+        &self,
+        req: Request<pb::GetCustomerRequest>,
+    ) -> Result<Response<pb::GetCustomerResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let pb::GetCustomerRequest {
+            customer_id,
+            reseller_id,
+        } = req.into_inner();
+        let mut v = Violations::new();
+        let id = v.take("customer_id", CustomerId::parse(&customer_id));
+        let reseller = v.take("reseller_id", reseller(&reseller_id));
+        let (id, reseller) = v.finish_with(id.zip(reseller))?;
+        let customer = self
+            .customers
+            .get_customer(&principal, id, reseller)
+            .await?;
+        Ok(Response::new(pb::GetCustomerResponse {
+            customer: Some(customer.to_proto()),
+        }))
+    }
+
+    async fn batch_get_customers(
+        &self,
+        req: Request<pb::BatchGetCustomersRequest>,
+    ) -> Result<Response<pb::BatchGetCustomersResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let pb::BatchGetCustomersRequest {
+            customer_ids,
+            reseller_id,
+        } = req.into_inner();
+        let mut v = Violations::new();
+        let ids = batch_ids(&mut v, "customer_ids", &customer_ids);
+        let reseller = v.take("reseller_id", reseller(&reseller_id));
+        let (ids, reseller) = v.finish_with(ids.zip(reseller))?;
+        let results = self
+            .customers
+            .batch_get_customers(&principal, ids, reseller)
+            .await?;
+        Ok(Response::new(pb::BatchGetCustomersResponse { results }))
+    }
+
+    async fn list_customers(
+        &self,
+        req: Request<pb::ListCustomersRequest>,
+    ) -> Result<Response<pb::ListCustomersResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let (page, filter, reseller) = parse_list(req.into_inner())?;
+        let page = self
+            .customers
+            .list_customers(&principal, filter, reseller, page)
+            .await?;
+        Ok(Response::new(pb::ListCustomersResponse {
+            customers: page.items,
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn update_customer(
+        &self,
+        req: Request<pb::UpdateCustomerRequest>,
+    ) -> Result<Response<pb::UpdateCustomerResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let (request_id, id, patch, reseller) = parse_update(req.into_inner())?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.customers
+                .update_customer(m, id, patch, reseller)
+                .await?,
+        ))
+    }
+
+    async fn freeze_customers(
+        &self,
+        req: Request<pb::FreezeCustomersRequest>,
+    ) -> Result<Response<pb::FreezeCustomersResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let pb::FreezeCustomersRequest {
+            request_id,
+            customer_ids,
+            mode,
+            reason,
+            reseller_id,
+        } = req.into_inner();
+        let mut v = Violations::new();
+        let mode = match FreezeMode::from_wire(mode) {
+            Some(m @ (FreezeMode::Account | FreezeMode::AccountAndResources)) => Some(m),
+            Some(FreezeMode::None) | None => {
+                v.add("mode", "ACCOUNT or ACCOUNT_AND_RESOURCES");
+                None
+            }
+        };
+        let (request_id, ids, reason, reseller) =
+            batch_verb(v, &request_id, &customer_ids, &reason, &reseller_id)?;
+        let mode = mode.ok_or_else(|| Status::internal("mode checked above"))?;
+        let m = call.mutation(request_id)?;
+        let results = self
+            .customers
+            .set_frozen(m, ids, FreezeChange::Freeze(mode), reason, reseller)
+            .await?;
+        Ok(Response::new(pb::FreezeCustomersResponse { results }))
+    }
+
+    async fn unfreeze_customers(
+        &self,
+        req: Request<pb::UnfreezeCustomersRequest>,
+    ) -> Result<Response<pb::UnfreezeCustomersResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let pb::UnfreezeCustomersRequest {
+            request_id,
+            customer_ids,
+            reason,
+            reseller_id,
+        } = req.into_inner();
+        let (request_id, ids, reason, reseller) = batch_verb(
+            Violations::new(),
+            &request_id,
+            &customer_ids,
+            &reason,
+            &reseller_id,
+        )?;
+        let m = call.mutation(request_id)?;
+        let results = self
+            .customers
+            .set_frozen(m, ids, FreezeChange::Unfreeze, reason, reseller)
+            .await?;
+        Ok(Response::new(pb::UnfreezeCustomersResponse { results }))
+    }
+}
+
+/// The request id, ids, required reason and reseller of a batch verb, with
+/// the violations found before (`v`) reported together.
+type BatchVerb = (
+    Uuid,
+    Vec<CustomerId>,
+    String,
+    Option<partner_kernel::ids::PartnerId>,
+);
+
+fn batch_verb(
+    mut v: Violations,
+    request_id: &str,
+    ids: &[String],
+    reason: &str,
+    reseller_id: &str,
+) -> Result<BatchVerb, KernelError> {
+    let request_id = v.take("request_id", validate::request_id(request_id));
+    let ids = batch_ids(&mut v, "customer_ids", ids);
+    let reason = v.take("reason", validate::text(reason, 1, 512));
+    let reseller = v.take("reseller_id", reseller(reseller_id));
+    let parsed = (|| Some((request_id?, ids?, reason?, reseller?)))();
+    v.finish_with(parsed)
+}
+
+fn parse_create(r: pb::CreateCustomerRequest) -> Result<(Uuid, NewCustomer), KernelError> {
+    let pb::CreateCustomerRequest {
+        request_id,
+        xaccount_type,
+        xaccount_id,
+        account_name,
+        email,
+        mobile,
+        password,
+        country,
+        association_type,
+        reseller_id,
+    } = r;
+    let mut v = Violations::new();
+    let request_id = v.take("request_id", validate::request_id(&request_id));
+    let xaccount_type = v.take("xaccount_type", rules::xaccount_type(&xaccount_type));
+    let xaccount_id = v.take("xaccount_id", rules::xaccount_id(&xaccount_id));
+    let account_name = if account_name.is_empty() {
+        Some(None)
+    } else {
+        v.take("account_name", rules::account_name(&account_name).map(Some))
+    };
+    if email.is_empty() && mobile.is_empty() {
+        v.add("email", "give an email address or a mobile number");
+    }
+    let email = optional(&mut v, "email", &email, |e| {
+        validate::email(e).map(|e| e.to_lowercase())
+    });
+    let mobile = optional(&mut v, "mobile", &mobile, rules::mobile);
+    let password = if password.is_empty() {
+        Some(None)
+    } else {
+        v.take("password", validate::new_password(&password))
+            .map(|()| Some(password))
+    };
+    let country = v.take("country", rules::country(&country));
+    let association_type = if association_type == 0 {
+        Some(AssociationType::Reseller)
+    } else {
+        let parsed = AssociationType::from_wire(association_type);
+        if parsed.is_none() {
+            v.add("association_type", "CONSULTANT_SALE or RESELLER");
+        }
+        parsed
+    };
+    let reseller_id = v.take("reseller_id", reseller(&reseller_id));
+    let parsed = (|| {
+        Some((
+            request_id?,
+            NewCustomer {
+                xaccount_type: xaccount_type?,
+                xaccount_id: xaccount_id?,
+                account_name: account_name?,
+                email: email?,
+                mobile: mobile?,
+                password: password?,
+                country: country?,
+                association_type: association_type?,
+                reseller_id: reseller_id?,
+            },
+        ))
+    })();
+    v.finish_with(parsed)
+}
+
+/// An optional field: empty is `Some(None)`, a bad value `None` (reported).
+fn optional<E: std::fmt::Display>(
+    v: &mut Violations,
+    field: &str,
+    raw: &str,
+    parse: impl Fn(&str) -> Result<String, E>,
+) -> Option<Option<String>> {
+    if raw.is_empty() {
+        Some(None)
+    } else {
+        v.take(field, parse(raw).map(Some))
+    }
+}
+
+/// An optional enum filter: UNSPECIFIED is `Some(None)`, an unknown number
+/// `None` (reported).
+fn enum_filter<T>(
+    v: &mut Violations,
+    field: &str,
+    raw: i32,
+    from_wire: impl Fn(i32) -> Option<T>,
+) -> Option<Option<T>> {
+    if raw == 0 {
+        return Some(None);
+    }
+    let parsed = from_wire(raw);
+    if parsed.is_none() {
+        v.add(field, "unknown value");
+    }
+    parsed.map(Some)
+}
+
+type ListArgs = (
+    PageRequest,
+    ListFilter,
+    Option<partner_kernel::ids::PartnerId>,
+);
+
+fn parse_list(r: pb::ListCustomersRequest) -> Result<ListArgs, KernelError> {
+    let pb::ListCustomersRequest {
+        page_size: size,
+        page_token,
+        account_name_prefix,
+        real_name_status,
+        association_type,
+        associated_after,
+        associated_before,
+        label,
+        reseller_id,
+    } = r;
+    let mut v = Violations::new();
+    let size = v.take("page_size", page_size(size));
+    let prefix = v.take(
+        "account_name_prefix",
+        validate::filter(account_name_prefix, 32),
+    );
+    let real_name = enum_filter(
+        &mut v,
+        "real_name_status",
+        real_name_status,
+        RealNameStatus::from_wire,
+    );
+    let association = enum_filter(
+        &mut v,
+        "association_type",
+        association_type,
+        AssociationType::from_wire,
+    );
+    let after = match associated_after {
+        None => Some(None),
+        Some(t) => v.take("associated_after", from_proto_timestamp(&t).map(Some)),
+    };
+    let before = match associated_before {
+        None => Some(None),
+        Some(t) => v.take("associated_before", from_proto_timestamp(&t).map(Some)),
+    };
+    let label = v.take("label", validate::filter(label, 32));
+    let reseller = v.take("reseller_id", reseller(&reseller_id));
+    let parsed = (|| {
+        Some((
+            PageRequest {
+                size: size?,
+                token: page_token,
+            },
+            ListFilter {
+                name_prefix: prefix?,
+                real_name_status: real_name?,
+                association_type: association?,
+                associated_after: after?,
+                associated_before: before?,
+                label: label?,
+            },
+            reseller?,
+        ))
+    })();
+    v.finish_with(parsed)
+}
+
+type UpdateArgs = (
+    Uuid,
+    CustomerId,
+    CustomerPatch,
+    Option<partner_kernel::ids::PartnerId>,
+);
+
+fn parse_update(r: pb::UpdateCustomerRequest) -> Result<UpdateArgs, KernelError> {
+    let pb::UpdateCustomerRequest {
+        request_id,
+        customer,
+        update_mask,
+        reseller_id,
+    } = r;
+    let mut v = Violations::new();
+    let request_id = v.take("request_id", validate::request_id(&request_id));
+    let reseller = v.take("reseller_id", reseller(&reseller_id));
+    let Some(customer) = customer else {
+        v.add("customer", "required");
+        return v.finish_with(None);
+    };
+    let id = v.take("customer.customer_id", CustomerId::parse(&customer.customer_id));
+    let paths = update_mask.map(|m| m.paths).unwrap_or_default();
+    v.check(!paths.is_empty(), "update_mask", "name at least one field");
+    let mut patch = CustomerPatch::default();
+    for path in paths.iter().take(8) {
+        match path.as_str() {
+            "labels" => patch.labels = v.take("customer.labels", rules::labels(&customer.labels)),
+            "account_manager_ids" => {
+                patch.account_managers = managers(&mut v, &customer.account_manager_ids);
+            }
+            "contact" => {
+                let c = customer.contact.clone().unwrap_or_default();
+                let name = v.take("customer.contact.name", validate::text(&c.name, 0, 64));
+                let email = if c.email.is_empty() {
+                    Some(String::new())
+                } else {
+                    v.take("customer.contact.email", validate::email(&c.email))
+                };
+                let phone = v.take("customer.contact.phone", rules::phone(&c.phone));
+                patch.contact = (|| {
+                    Some(Contact {
+                        name: name?,
+                        email: email?,
+                        phone: phone?,
+                    })
+                })();
+            }
+            _ => v.add("update_mask", format!("`{path:.64}` cannot be updated")),
+        }
+    }
+    let parsed = (|| Some((request_id?, id?, patch, reseller?)))();
+    v.finish_with(parsed)
+}
+
+/// Account manager ids: at most 10 distinct `usr_…` ids, sorted.
+fn managers(v: &mut Violations, raw: &[String]) -> Option<Vec<UserId>> {
+    if raw.len() > MAX_ACCOUNT_MANAGERS {
+        v.add(
+            "customer.account_manager_ids",
+            format!("at most {MAX_ACCOUNT_MANAGERS}"),
+        );
+        return None;
+    }
+    let mut ids = Vec::with_capacity(raw.len());
+    for (i, id) in raw.iter().enumerate() {
+        ids.push(v.take(
+            &format!("customer.account_manager_ids[{i}]"),
+            UserId::parse(id),
+        )?);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Some(ids)
+}

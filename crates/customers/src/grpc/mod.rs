@@ -1,0 +1,23 @@
+//! The tonic services of the customers domain: translate the request, let the
+//! domain authorize and act, translate back.
+
+mod customer;
+mod parse;
+
+use partner_kernel::mutation::Calls;
+
+use crate::service::Customers;
+
+/// Serves `CustomerService`.
+#[derive(Debug, Clone)]
+pub struct CustomersApi {
+    customers: Customers,
+    calls: Calls,
+}
+
+impl CustomersApi {
+    /// The API over `customers`; `calls` starts its mutations.
+    pub fn new(customers: Customers, calls: Calls) -> Self {
+        Self { customers, calls }
+    }
+}

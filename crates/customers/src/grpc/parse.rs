@@ -1,0 +1,44 @@
+//! Field parsing shared by the customers RPCs.
+
+use partner_kernel::ids::{CustomerId, IdError, PartnerId};
+use partner_kernel::validate::Violations;
+
+use crate::customers::rules::MAX_BATCH;
+
+/// An optional `prt_…` reseller id: empty means none.
+pub(super) fn reseller(raw: &str) -> Result<Option<PartnerId>, IdError> {
+    if raw.is_empty() {
+        Ok(None)
+    } else {
+        PartnerId::parse(raw).map(Some)
+    }
+}
+
+/// 1–100 distinct `cus_…` ids; every bad one is reported by index.
+pub(super) fn batch_ids(v: &mut Violations, field: &str, raw: &[String]) -> Option<Vec<CustomerId>> {
+    if raw.is_empty() || raw.len() > MAX_BATCH {
+        v.add(field, format!("give 1-{MAX_BATCH} ids"));
+        return None;
+    }
+    let mut ids = Vec::with_capacity(raw.len());
+    let mut seen = std::collections::HashSet::with_capacity(raw.len());
+    let mut ok = true;
+    for (i, id) in raw.iter().enumerate() {
+        match CustomerId::parse(id) {
+            Ok(id) if seen.insert(id) => ids.push(id),
+            Ok(_) => {
+                v.add(&format!("{field}[{i}]"), "repeated");
+                ok = false;
+            }
+            Err(e) => {
+                v.add(&format!("{field}[{i}]"), e.to_string());
+                ok = false;
+            }
+        }
+        if !ok && i >= 10 {
+            // Enough to show the caller what is wrong.
+            break;
+        }
+    }
+    ok.then_some(ids)
+}
