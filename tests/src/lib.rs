@@ -17,6 +17,8 @@ use partner_api::accounts::v1::program_service_client::ProgramServiceClient;
 use partner_api::accounts::v1::reseller_service_client::ResellerServiceClient;
 use partner_api::accounts::v1::role_service_client::RoleServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
+use partner_api::customers::v1 as customers;
+use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
 use partner_api::iam::v1 as iam;
 use partner_api::iam::v1::access_key_service_client::AccessKeyServiceClient;
 use partner_api::iam::v1::auth_service_client::AuthServiceClient;
@@ -551,6 +553,31 @@ impl TestServer {
         AccessKeyServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
+    /// `CustomerService` as the holder of `token`.
+    pub fn customers(
+        &self,
+        token: &str,
+    ) -> CustomerServiceClient<InterceptedService<Channel, Bearer>> {
+        CustomerServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// Creates a customer for `xaccount_id` on the first sales platform of
+    /// `partner`, as the holder of `token`; returns it.
+    pub async fn create_customer(
+        &self,
+        token: &str,
+        partner: &accounts::Partner,
+        xaccount_id: &str,
+    ) -> customers::Customer {
+        self.customers(token)
+            .create_customer(create_customer_request(partner, xaccount_id))
+            .await
+            .unwrap_or_else(|e| panic!("create customer {xaccount_id}: {e:?}"))
+            .into_inner()
+            .customer
+            .unwrap_or_else(|| panic!("no customer"))
+    }
+
     /// `AuthService` as the holder of `token`.
     pub fn auth_as(&self, token: &str) -> AuthServiceClient<InterceptedService<Channel, Bearer>> {
         AuthServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
@@ -678,6 +705,31 @@ impl TestServer {
             .unwrap_or_else(|e| panic!("accept reseller {username}: {e:?}"));
         let partner = accepted.partner.unwrap_or_else(|| panic!("no partner"));
         (partner, master)
+    }
+}
+
+/// A request creating a customer for `xaccount_id` on `partner`'s first
+/// sales platform, with an email derived from the id and no password.
+pub fn create_customer_request(
+    partner: &accounts::Partner,
+    xaccount_id: &str,
+) -> customers::CreateCustomerRequest {
+    let platform = partner
+        .sales_platform_ids
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("partner without a sales platform"));
+    let local: String = xaccount_id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    customers::CreateCustomerRequest {
+        request_id: new_request_id(),
+        xaccount_type: platform,
+        xaccount_id: xaccount_id.into(),
+        email: format!("{local}.{}@customers.example", &partner.partner_id[26..]),
+        country: "CN".into(),
+        ..Default::default()
     }
 }
 

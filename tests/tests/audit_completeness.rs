@@ -5,6 +5,7 @@
 //! spends an invitation). A write without a scenario here fails the suite.
 
 use partner_api::accounts::v1 as pb;
+use partner_api::customers::v1 as cu;
 use partner_api::iam::v1 as iam;
 use partner_kernel::access::Effect;
 use partner_tests::*;
@@ -371,6 +372,87 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
                         request_id: rid.clone(),
                         access_key_id: key.access_key_id,
                         reason: "retired".into(),
+                    })
+                    .await);
+            }
+        }
+        _ => return perform_customers(server, method, &name, rid).await,
+    }
+    Some(rid)
+}
+
+/// The scenarios of the customers domain (and sales-platform ids).
+async fn perform_customers(
+    server: &TestServer,
+    method: &str,
+    name: &str,
+    rid: String,
+) -> Option<String> {
+    let admin = server.admin_token().await;
+    match method {
+        "partner.accounts.v1.PartnerService/IssueSalesPlatformId" => {
+            let (partner, _) = server.register_partner(&admin, name).await;
+            ok(server
+                .partners(&admin)
+                .issue_sales_platform_id(pb::IssueSalesPlatformIdRequest {
+                    request_id: rid.clone(),
+                    partner_id: partner.partner_id,
+                    sales_platform_id: String::new(),
+                })
+                .await);
+        }
+        "partner.customers.v1.CustomerService/CreateCustomer" => {
+            let (partner, master) = server.register_partner(&admin, name).await;
+            let mut req = create_customer_request(&partner, "crm-1");
+            req.request_id = rid.clone();
+            ok(server.customers(&master).create_customer(req).await);
+        }
+        "partner.customers.v1.CustomerService/UpdateCustomer" => {
+            let (partner, master) = server.register_partner(&admin, name).await;
+            let customer = server.create_customer(&master, &partner, "crm-1").await;
+            ok(server
+                .customers(&master)
+                .update_customer(cu::UpdateCustomerRequest {
+                    request_id: rid.clone(),
+                    customer: Some(cu::Customer {
+                        customer_id: customer.customer_id,
+                        labels: vec!["vip".into()],
+                        ..Default::default()
+                    }),
+                    update_mask: Some(FieldMask {
+                        paths: vec!["labels".into()],
+                    }),
+                    reseller_id: String::new(),
+                })
+                .await);
+        }
+        "partner.customers.v1.CustomerService/FreezeCustomers"
+        | "partner.customers.v1.CustomerService/UnfreezeCustomers" => {
+            let (partner, master) = server.register_partner(&admin, name).await;
+            let customer = server.create_customer(&master, &partner, "crm-1").await;
+            let unfreeze = method.ends_with("UnfreezeCustomers");
+            ok(server
+                .customers(&master)
+                .freeze_customers(cu::FreezeCustomersRequest {
+                    request_id: if unfreeze {
+                        new_request_id()
+                    } else {
+                        rid.clone()
+                    },
+                    customer_ids: vec![customer.customer_id.clone()],
+                    mode: cu::FreezeMode::Account as i32,
+                    reason: "overdue".into(),
+                    reseller_id: String::new(),
+                })
+                .await);
+            if unfreeze {
+                ok(server
+                    .customers(&master)
+                    .unfreeze_customers(cu::UnfreezeCustomersRequest {
+                        request_id: rid.clone(),
+                        customer_ids: vec![customer.customer_id],
+                        reason: "paid".into(),
+                        reseller_id: String::new(),
                     })
                     .await);
             }

@@ -5,6 +5,7 @@
 //! unchanged afterwards.
 
 use partner_api::accounts::v1 as pb;
+use partner_api::customers::v1 as cu;
 use partner_api::iam::v1 as iam;
 use partner_tests::*;
 use prost_types::FieldMask;
@@ -31,6 +32,7 @@ struct World {
     b_invitation: pb::Invitation,
     b_invitation_token: String,
     b_key: iam::AccessKey,
+    b_customer: cu::Customer,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -621,6 +623,134 @@ async fn probe(method: &str, w: &World) -> Option<Probe> {
             Code::NotFound,
             "ACCESS_KEY_NOT_FOUND",
         ),
+        _ => return probe_customers(method, w).await,
+    })
+}
+
+/// The probes of the customers domain: A's master with B's customer and
+/// sales platform.
+async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
+    let a = &w.a_master;
+    let b_customer = w.b_customer.customer_id.clone();
+    let mut client = w.server.customers(a);
+    Some(match method {
+        "partner.accounts.v1.PartnerService/IssueSalesPlatformId" => Probe::Refused(
+            unit(
+                w.server
+                    .partners(a)
+                    .issue_sales_platform_id(pb::IssueSalesPlatformIdRequest {
+                        request_id: new_request_id(),
+                        partner_id: w.b_partner.partner_id.clone(),
+                        sales_platform_id: String::new(),
+                    })
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
+        "partner.customers.v1.CustomerService/CheckCustomerIdentity" => Probe::NoTenantInput(
+            "identities are one platform-wide namespace; the answer names no customer",
+        ),
+        "partner.customers.v1.CustomerService/CreateCustomer" => Probe::Refused(
+            unit(
+                client
+                    .create_customer(create_customer_request(&w.b_partner, "crm-intruder"))
+                    .await,
+            ),
+            Code::NotFound,
+            "SALES_PLATFORM_NOT_FOUND",
+        ),
+        "partner.customers.v1.CustomerService/GetCustomer" => Probe::Refused(
+            unit(
+                client
+                    .get_customer(cu::GetCustomerRequest {
+                        customer_id: b_customer,
+                        reseller_id: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "CUSTOMER_NOT_FOUND",
+        ),
+        "partner.customers.v1.CustomerService/BatchGetCustomers" => {
+            let got = ok(client
+                .batch_get_customers(cu::BatchGetCustomersRequest {
+                    customer_ids: vec![b_customer],
+                    reseller_id: String::new(),
+                })
+                .await);
+            assert!(got.results[0].customer.is_none(), "{got:?}");
+            assert_eq!(got.results[0].error_reason, "CUSTOMER_NOT_FOUND");
+            Probe::ScopedToCaller
+        }
+        "partner.customers.v1.CustomerService/ListCustomers" => {
+            let got = ok(client
+                .list_customers(cu::ListCustomersRequest::default())
+                .await);
+            assert!(
+                got.customers
+                    .iter()
+                    .all(|c| c.partner_id == w.a_partner.partner_id),
+                "{got:?}"
+            );
+            Probe::Refused(
+                unit(
+                    client
+                        .list_customers(cu::ListCustomersRequest {
+                            reseller_id: w.b_partner.partner_id.clone(),
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+                Code::NotFound,
+                "RESELLER_NOT_FOUND",
+            )
+        }
+        "partner.customers.v1.CustomerService/UpdateCustomer" => Probe::Refused(
+            unit(
+                client
+                    .update_customer(cu::UpdateCustomerRequest {
+                        request_id: new_request_id(),
+                        customer: Some(cu::Customer {
+                            customer_id: b_customer,
+                            labels: vec!["taken over".into()],
+                            ..Default::default()
+                        }),
+                        update_mask: Some(FieldMask {
+                            paths: vec!["labels".into()],
+                        }),
+                        reseller_id: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "CUSTOMER_NOT_FOUND",
+        ),
+        "partner.customers.v1.CustomerService/FreezeCustomers" => {
+            let got = ok(client
+                .freeze_customers(cu::FreezeCustomersRequest {
+                    request_id: new_request_id(),
+                    customer_ids: vec![b_customer],
+                    mode: cu::FreezeMode::Account as i32,
+                    reason: "intruder".into(),
+                    reseller_id: String::new(),
+                })
+                .await);
+            assert_eq!(got.results[0].error_reason, "CUSTOMER_NOT_FOUND");
+            Probe::ScopedToCaller
+        }
+        "partner.customers.v1.CustomerService/UnfreezeCustomers" => {
+            let got = ok(client
+                .unfreeze_customers(cu::UnfreezeCustomersRequest {
+                    request_id: new_request_id(),
+                    customer_ids: vec![b_customer],
+                    reason: "intruder".into(),
+                    reseller_id: String::new(),
+                })
+                .await);
+            assert_eq!(got.results[0].error_reason, "CUSTOMER_NOT_FOUND");
+            Probe::ScopedToCaller
+        }
         _ => return None,
     })
 }
@@ -684,7 +814,11 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .access_key
     .unwrap_or_else(|| panic!("no key"));
+    let b_customer = server
+        .create_customer(&b_master, &b_partner, "crm-beta")
+        .await;
     let world = World {
+        b_customer,
         server,
         a_master,
         a_partner,
@@ -762,6 +896,15 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .list_access_keys(iam::ListAccessKeysRequest::default())
         .await);
     assert_eq!(b_keys.access_keys, std::slice::from_ref(&world.b_key));
+    let b_customer_now = ok(world
+        .server
+        .customers(&b_master)
+        .get_customer(cu::GetCustomerRequest {
+            customer_id: world.b_customer.customer_id.clone(),
+            reseller_id: String::new(),
+        })
+        .await);
+    assert_eq!(b_customer_now.customer.as_ref(), Some(&world.b_customer));
 }
 
 /// Forgets the answer, keeps the outcome.
