@@ -24,6 +24,7 @@ mod m20261125_000017_audit_acting_for;
 mod m20261203_000018_collapsed_refusals;
 mod m20261203_000019_sales_platform_ids;
 mod m20261203_000020_customers;
+mod m20261203_000021_event_positions;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_collapsed_refusals::Migration),
             Box::new(m20261203_000019_sales_platform_ids::Migration),
             Box::new(m20261203_000020_customers::Migration),
+            Box::new(m20261203_000021_event_positions::Migration),
         ]
     }
 }

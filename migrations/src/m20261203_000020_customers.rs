@@ -126,7 +126,10 @@ impl MigrationTrait for Migration {
             )
             .await?;
         let unique = [
-            ("ux_customers_xaccount", vec![Customers::XaccountType, Customers::XaccountId]),
+            (
+                "ux_customers_xaccount",
+                vec![Customers::XaccountType, Customers::XaccountId],
+            ),
             ("ux_customers_account_name", vec![Customers::AccountName]),
             ("ux_customers_email", vec![Customers::Email]),
             ("ux_customers_mobile", vec![Customers::Mobile]),
@@ -138,7 +141,10 @@ impl MigrationTrait for Migration {
         }
         // Listing pages in id order, by name prefix, by association time.
         let plain = [
-            ("ix_customers_partner_id", vec![Customers::PartnerId, Customers::Id]),
+            (
+                "ix_customers_partner_id",
+                vec![Customers::PartnerId, Customers::Id],
+            ),
             (
                 "ix_customers_partner_name",
                 vec![Customers::PartnerId, Customers::AccountName],

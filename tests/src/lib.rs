@@ -19,6 +19,7 @@ use partner_api::accounts::v1::role_service_client::RoleServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
 use partner_api::customers::v1 as customers;
 use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
+use partner_api::events::v1::event_service_client::EventServiceClient;
 use partner_api::iam::v1 as iam;
 use partner_api::iam::v1::access_key_service_client::AccessKeyServiceClient;
 use partner_api::iam::v1::auth_service_client::AuthServiceClient;
@@ -493,7 +494,14 @@ impl TestServer {
             .map_err(|_| Status::internal("token is not ASCII"))?;
         req.metadata_mut().insert("authorization", bearer);
         let codec = tonic_prost::ProstCodec::<(), ()>::default();
-        grpc.unary(req, path, codec).await.map(|_| ())
+        // As a server stream, so that streaming methods (which may never end)
+        // answer too: a refusal comes at once; otherwise the first message,
+        // the end, or a moment of silence (a watch) means the call passed.
+        let mut stream = grpc.server_streaming(req, path, codec).await?.into_inner();
+        match tokio::time::timeout(Duration::from_millis(300), stream.message()).await {
+            Ok(Err(status)) => Err(status),
+            Ok(Ok(_)) | Err(_) => Ok(()),
+        }
     }
 
     /// A sub-user of the master holding `master_token`, holding `role_id`;
@@ -559,6 +567,11 @@ impl TestServer {
         token: &str,
     ) -> CustomerServiceClient<InterceptedService<Channel, Bearer>> {
         CustomerServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// `EventService` as the holder of `token`.
+    pub fn events(&self, token: &str) -> EventServiceClient<InterceptedService<Channel, Bearer>> {
+        EventServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     /// Creates a customer for `xaccount_id` on the first sales platform of

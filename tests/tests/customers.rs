@@ -94,7 +94,10 @@ async fn creating_a_customer_maps_and_associates_it_once() {
     assert_eq!(created.xaccount_type, acme.sales_platform_ids[0]);
     assert_eq!(created.xaccount_id, "crm-1001");
     assert!(created.account_name.starts_with("cust_"), "{created:?}");
-    assert_eq!(created.association_type, cu::AssociationType::Reseller as i32);
+    assert_eq!(
+        created.association_type,
+        cu::AssociationType::Reseller as i32
+    );
     assert_eq!(created.real_name_status, cu::RealNameStatus::None as i32);
     assert_eq!(created.freeze_mode, cu::FreezeMode::None as i32);
     assert!(created.has_password);
@@ -118,7 +121,10 @@ async fn creating_a_customer_maps_and_associates_it_once() {
     let mut foreign = create_customer_request(&globex, "crm-2000");
     foreign.email = "foreign@customers.example".into();
     assert_refused(
-        server.customers(&master).create_customer(foreign.clone()).await,
+        server
+            .customers(&master)
+            .create_customer(foreign.clone())
+            .await,
         Code::NotFound,
         "SALES_PLATFORM_NOT_FOUND",
     );
@@ -126,14 +132,20 @@ async fn creating_a_customer_maps_and_associates_it_once() {
     let mut same_email = create_customer_request(&globex, "crm-2001");
     same_email.email = req.email.clone();
     assert_refused(
-        server.customers(&globex_master).create_customer(same_email).await,
+        server
+            .customers(&globex_master)
+            .create_customer(same_email)
+            .await,
         Code::AlreadyExists,
         "EMAIL_TAKEN",
     );
     let mut same_name = create_customer_request(&globex, "crm-2002");
     same_name.account_name = created.account_name.clone();
     assert_refused(
-        server.customers(&globex_master).create_customer(same_name).await,
+        server
+            .customers(&globex_master)
+            .create_customer(same_name)
+            .await,
         Code::AlreadyExists,
         "ACCOUNT_NAME_TAKEN",
     );
@@ -150,7 +162,10 @@ async fn creating_a_customer_maps_and_associates_it_once() {
         .customers(&globex_master)
         .check_customer_identity(check(cu::IdentityKind::AccountName, "fresh_name"))
         .await);
-    assert_eq!(free.availability, cu::IdentityAvailability::Available as i32);
+    assert_eq!(
+        free.availability,
+        cu::IdentityAvailability::Available as i32
+    );
 
     // The other partner cannot read it; the owner can.
     let get = |id: &str| cu::GetCustomerRequest {
@@ -348,7 +363,9 @@ async fn listing_pages_and_filters_only_the_callers_customers() {
             .unwrap_or_default();
         ids.push(c.customer_id);
     }
-    server.create_customer(&globex_master, &globex, "crm-0").await;
+    server
+        .create_customer(&globex_master, &globex, "crm-0")
+        .await;
 
     // Pages of 3 in creation order, and nothing of globex.
     let mut seen = Vec::new();
@@ -401,7 +418,10 @@ async fn listing_pages_and_filters_only_the_callers_customers() {
         ["corp_06"]
     );
     assert_eq!(
-        names(list(|r| r.real_name_status = cu::RealNameStatus::Verified as i32)).await,
+        names(list(
+            |r| r.real_name_status = cu::RealNameStatus::Verified as i32
+        ))
+        .await,
         Vec::<String>::new()
     );
     ok(server
@@ -425,7 +445,10 @@ async fn listing_pages_and_filters_only_the_callers_customers() {
         names(list(|r| r.associated_after = Some(far))).await,
         Vec::<String>::new()
     );
-    assert_eq!(names(list(|r| r.associated_before = Some(far))).await.len(), 7);
+    assert_eq!(
+        names(list(|r| r.associated_before = Some(far))).await.len(),
+        7
+    );
 
     // A token is bound to its filters.
     let first = ok(server
@@ -559,7 +582,9 @@ async fn freezing_answers_per_customer_and_is_audited() {
     let (globex, globex_master) = server.register_partner(&admin, "globex").await;
     let a = server.create_customer(&master, &acme, "crm-a").await;
     let b = server.create_customer(&master, &acme, "crm-b").await;
-    let foreign = server.create_customer(&globex_master, &globex, "crm-x").await;
+    let foreign = server
+        .create_customer(&globex_master, &globex, "crm-x")
+        .await;
 
     let freeze = cu::FreezeCustomersRequest {
         request_id: new_request_id(),
@@ -583,7 +608,11 @@ async fn freezing_answers_per_customer_and_is_audited() {
     assert_eq!(frozen.freeze_mode, cu::FreezeMode::Account as i32);
     assert_eq!(frozen.freeze_reason, "unpaid invoices");
     // The replay answers the same; a new request finds them frozen.
-    let replay = ok(server.customers(&master).freeze_customers(freeze.clone()).await).results;
+    let replay = ok(server
+        .customers(&master)
+        .freeze_customers(freeze.clone())
+        .await)
+    .results;
     assert_eq!(replay, results);
     let again = ok(server
         .customers(&master)

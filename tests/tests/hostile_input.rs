@@ -262,6 +262,8 @@ struct Case {
     method: String,
     body: Vec<u8>,
     what: String,
+    /// The server answers with a stream (which may never end by itself).
+    streaming: bool,
 }
 
 /// The ids a plausible request names: the master's partner and user.
@@ -336,6 +338,7 @@ fn cases(known: &Known) -> (Vec<Case>, Vec<String>) {
                                 method: name.clone(),
                                 body,
                                 what: format!("{} #{i} {base}", field.name()),
+                                streaming: method.server_streaming(),
                             });
                         }
                     }
@@ -360,7 +363,17 @@ async fn call(server: &TestServer, token: &str, case: &Case) -> Result<(), Statu
         .map_err(|_| Status::internal("token is not ASCII"))?;
     req.metadata_mut().insert("authorization", bearer);
     let codec = tonic_prost::ProstCodec::<Raw, Raw>::default();
-    grpc.unary(req, path, codec).await.map(|_| ())
+    if !case.streaming {
+        return grpc.unary(req, path, codec).await.map(|_| ());
+    }
+    // A stream that opened is alive; its first message, or its end, or
+    // nothing within a moment (a watch with nothing to say) are all fine,
+    // but an error in it counts like a unary one.
+    let mut stream = grpc.server_streaming(req, path, codec).await?.into_inner();
+    match tokio::time::timeout(Duration::from_millis(300), stream.message()).await {
+        Ok(Err(status)) => Err(status),
+        Ok(Ok(_)) | Err(_) => Ok(()),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

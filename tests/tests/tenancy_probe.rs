@@ -751,6 +751,39 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
             assert_eq!(got.results[0].error_reason, "CUSTOMER_NOT_FOUND");
             Probe::ScopedToCaller
         }
+        "partner.events.v1.EventService/ListEvents" => {
+            let got = ok(w
+                .server
+                .events(a)
+                .list_events(partner_api::events::v1::ListEventsRequest {
+                    page_size: 500,
+                    ..Default::default()
+                })
+                .await);
+            assert!(
+                got.events
+                    .iter()
+                    .all(|e| e.partner_id == w.a_partner.partner_id),
+                "{got:?}"
+            );
+            Probe::ScopedToCaller
+        }
+        "partner.events.v1.EventService/WatchEvents" => {
+            // A's first event (its registration) comes first; none of B's ever do.
+            let mut stream = ok(w
+                .server
+                .events(a)
+                .watch_events(partner_api::events::v1::WatchEventsRequest::default())
+                .await);
+            let first = tokio::time::timeout(std::time::Duration::from_secs(10), stream.message())
+                .await
+                .unwrap_or_else(|_| panic!("no event within 10 s"))
+                .unwrap_or_else(|e| panic!("{e:?}"))
+                .and_then(|m| m.event)
+                .unwrap_or_else(|| panic!("stream ended"));
+            assert_eq!(first.partner_id, w.a_partner.partner_id);
+            Probe::ScopedToCaller
+        }
         _ => return None,
     })
 }

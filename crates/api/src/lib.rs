@@ -33,5 +33,12 @@ pub mod customers {
     }
 }
 
+/// The event stream (`partner.events.v1`).
+pub mod events {
+    pub mod v1 {
+        tonic::include_proto!("partner.events.v1");
+    }
+}
+
 /// The encoded `FileDescriptorSet` of every proto, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("partner_descriptor");

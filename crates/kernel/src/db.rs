@@ -25,6 +25,8 @@ pub struct Db {
     /// `SQLITE_BUSY` when a read transaction tries to upgrade; taking this lock
     /// before `BEGIN` makes writers queue instead of fail.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// What this process knows about the event outbox.
+    outbox: Arc<crate::outbox::OutboxSignals>,
 }
 
 impl Db {
@@ -66,12 +68,18 @@ impl Db {
         Ok(Self {
             conn,
             sqlite_writer: sqlite.then(|| Arc::new(Mutex::new(()))),
+            outbox: Arc::default(),
         })
     }
 
     /// The connection, for reads.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    /// The outbox's signals: events written, positions given.
+    pub fn outbox(&self) -> &crate::outbox::OutboxSignals {
+        &self.outbox
     }
 
     /// Starts a transaction that will write.

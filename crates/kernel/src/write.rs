@@ -134,14 +134,19 @@ where
         }
         let Some(effect) = effect.take() else { break };
         let Outcome { response, changes } = effect(&tx).await?;
+        let mut announced = false;
         for change in changes {
             audit::record(&*tx, m, &change).await?;
             if let Some(event_type) = change.event {
                 outbox::append(&*tx, m, &change, event_type).await?;
+                announced = true;
             }
         }
         idempotency::store_response(&*tx, &caller, m, &response).await?;
         tx.commit().await.map_err(KernelError::from)?;
+        if announced {
+            db.outbox().written();
+        }
         return Ok(response);
     }
     Err(E::from(KernelError::Conflict))

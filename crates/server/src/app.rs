@@ -9,6 +9,7 @@ use partner_accounts::password::Passwords;
 use partner_accounts::{Accounts, HashingLimits};
 use partner_customers::Customers;
 use partner_customers::grpc::CustomersApi;
+use partner_events::EventsApi;
 use partner_gateway::grpc::IamApi;
 use partner_gateway::offboarding::Credentials;
 use partner_gateway::password::{Argon2Hasher, Argon2Params};
@@ -48,6 +49,7 @@ pub fn access_table() -> Result<AccessTable, String> {
         partner_gateway::access::ACCESS,
         partner_accounts::access::ACCESS,
         partner_customers::access::ACCESS,
+        partner_events::access::ACCESS,
     ])
 }
 
@@ -60,6 +62,7 @@ pub struct App {
     pub accounts_api: AccountsApi,
     pub iam_api: IamApi,
     pub customers_api: CustomersApi,
+    pub events_api: EventsApi,
 }
 
 /// Connects to the database and runs the migrations.
@@ -155,10 +158,12 @@ pub async fn build_with_clock(
         PageTokens::new(page_key),
         accounts.clone(),
     );
+    let events_api = EventsApi::new(db.clone());
     Ok(App {
         db,
         access,
         customers_api: CustomersApi::new(customers, calls.clone()),
+        events_api,
         accounts_api: AccountsApi::new(accounts, calls.clone()),
         iam_api: IamApi::new(gateway.clone(), access_keys, signing_keys, calls),
         gateway,

@@ -1,10 +1,13 @@
 //! Background work of one server process: rereading the signing keys (so a
-//! rotation made through another replica takes effect here too) and writing
-//! the sign-in refusals counted in memory (`Gateway::flush_refusals`).
+//! rotation made through another replica takes effect here too), writing
+//! the sign-in refusals counted in memory (`Gateway::flush_refusals`), and
+//! numbering committed events (`outbox::sequence`).
 
 use std::time::Duration;
 
 use partner_gateway::Gateway;
+use partner_kernel::db::Db;
+use partner_kernel::outbox;
 use tokio::task::JoinHandle;
 
 /// How often each process rereads the signing keys.
@@ -12,6 +15,10 @@ pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
 /// How often refusals counted in memory are written, and spent sign-in
 /// counters swept.
 pub const REFUSAL_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How often the sequencer looks for events without a signal (written by
+/// another replica).
+pub const SEQUENCE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The running jobs; [`Jobs::stop`] ends them and writes what is pending.
 pub struct Jobs {
@@ -21,7 +28,7 @@ pub struct Jobs {
 
 impl Jobs {
     /// Starts every job.
-    pub fn start(gateway: &Gateway) -> Self {
+    pub fn start(gateway: &Gateway, db: &Db) -> Self {
         let keys = gateway.clone();
         let reload = tokio::spawn(every(KEY_RELOAD_INTERVAL, move || {
             let gateway = keys.clone();
@@ -36,9 +43,10 @@ impl Jobs {
             let gateway = refusals.clone();
             async move { flush(&gateway).await }
         }));
+        let sequencer = tokio::spawn(sequence_events(db.clone()));
         Self {
             gateway: gateway.clone(),
-            handles: vec![reload, flush],
+            handles: vec![reload, flush, sequencer],
         }
     }
 
@@ -54,6 +62,23 @@ impl Jobs {
 async fn flush(gateway: &Gateway) {
     if let Err(e) = gateway.flush_refusals().await {
         tracing::warn!(error = %e, "could not write pending sign-in refusals; will retry");
+    }
+}
+
+/// Numbers committed events as they are written here, and every
+/// [`SEQUENCE_INTERVAL`] for the ones other replicas wrote.
+async fn sequence_events(db: Db) {
+    loop {
+        match outbox::sequence(&db).await {
+            // A full batch: more may be waiting.
+            Ok(n) if n >= outbox::SEQUENCE_BATCH => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not number events; will retry"),
+        }
+        tokio::select! {
+            () = db.outbox().wait_written() => {}
+            () = tokio::time::sleep(SEQUENCE_INTERVAL) => {}
+        }
     }
 }
 

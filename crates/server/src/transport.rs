@@ -13,6 +13,7 @@ use partner_api::accounts::v1::reseller_service_server::ResellerServiceServer;
 use partner_api::accounts::v1::role_service_server::RoleServiceServer;
 use partner_api::accounts::v1::user_service_server::UserServiceServer;
 use partner_api::customers::v1::customer_service_server::CustomerServiceServer;
+use partner_api::events::v1::event_service_server::EventServiceServer;
 use partner_api::iam::v1::access_key_service_server::AccessKeyServiceServer;
 use partner_api::iam::v1::auth_service_server::AuthServiceServer;
 use partner_api::iam::v1::signing_key_service_server::SigningKeyServiceServer;
@@ -69,6 +70,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.iam.v1.SigningKeyService",
     "partner.iam.v1.AccessKeyService",
     "partner.customers.v1.CustomerService",
+    "partner.events.v1.EventService",
 ];
 
 /// Serves `app` on `listener` until `shutdown` resolves, then reports
@@ -124,7 +126,8 @@ pub async fn serve(
         .add_service(limited!(AccessKeyServiceServer::new(app.iam_api.clone())))
         .add_service(limited!(CustomerServiceServer::new(
             app.customers_api.clone()
-        )));
+        )))
+        .add_service(limited!(EventServiceServer::new(app.events_api.clone())));
     let routes = builder.routes();
     let mut server = Server::builder()
         .accept_http1(true)
@@ -149,8 +152,11 @@ pub async fn serve(
         // Deny by default: nothing below runs without a verified principal.
         .layer(AuthLayer::new(app.gateway.clone(), app.access.clone()));
 
+    let events = app.events_api.clone();
     let drain = async move {
         shutdown.await;
+        // Watch streams never end by themselves; end them so the drain can.
+        events.stop_watches();
         tracing::info!("shutting down: reporting NOT_SERVING");
         for name in SERVICE_NAMES {
             reporter
@@ -163,7 +169,7 @@ pub async fn serve(
         tokio::time::sleep(grace).await;
         tracing::info!("draining in-flight calls");
     };
-    let jobs = Jobs::start(&app.gateway);
+    let jobs = Jobs::start(&app.gateway, &app.db);
     let result = server
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), drain)

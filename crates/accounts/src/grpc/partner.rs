@@ -163,8 +163,7 @@ impl PartnerService for AccountsApi {
                 crate::sales_platforms::parse(&sales_platform_id).map(Some),
             )
         };
-        let (request_id, (partner, named)) =
-            v.finish_with(request_id.zip(partner.zip(named)))?;
+        let (request_id, (partner, named)) = v.finish_with(request_id.zip(partner.zip(named)))?;
         let m = call.mutation(request_id)?;
         Ok(Response::new(
             self.accounts

@@ -53,7 +53,9 @@ pub async fn ids_of_many(
         .await?;
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
     for r in rows {
-        out.entry(r.partner_id).or_default().push(r.sales_platform_id);
+        out.entry(r.partner_id)
+            .or_default()
+            .push(r.sales_platform_id);
     }
     Ok(out)
 }

@@ -94,7 +94,10 @@ async fn freeze_one(
         (FreezeChange::Unfreeze, FreezeMode::Account | FreezeMode::AccountAndResources) => {
             (FreezeMode::None, None, "customer.unfrozen")
         }
-        (FreezeChange::Freeze(_), current @ (FreezeMode::Account | FreezeMode::AccountAndResources))
+        (
+            FreezeChange::Freeze(_),
+            current @ (FreezeMode::Account | FreezeMode::AccountAndResources),
+        )
         | (FreezeChange::Unfreeze, current @ FreezeMode::None) => {
             return Err(CustomersError::CustomerStateConflict {
                 state: current.as_str(),

@@ -310,9 +310,21 @@ async fn admissible(
         return Err(CustomersError::XaccountTaken);
     }
     let identities = [
-        (Identity::AccountName, Some(&row.account_name), CustomersError::AccountNameTaken),
-        (Identity::Email, row.email.as_ref(), CustomersError::EmailTaken),
-        (Identity::Mobile, row.mobile.as_ref(), CustomersError::MobileTaken),
+        (
+            Identity::AccountName,
+            Some(&row.account_name),
+            CustomersError::AccountNameTaken,
+        ),
+        (
+            Identity::Email,
+            row.email.as_ref(),
+            CustomersError::EmailTaken,
+        ),
+        (
+            Identity::Mobile,
+            row.mobile.as_ref(),
+            CustomersError::MobileTaken,
+        ),
     ];
     for (kind, value, taken) in identities {
         if let Some(value) = value

@@ -201,7 +201,11 @@ impl Customer {
             freeze_reason: self.freeze_reason.clone().unwrap_or_default(),
             level: self.level.clone(),
             labels: self.labels.clone(),
-            account_manager_ids: self.account_managers.iter().map(ToString::to_string).collect(),
+            account_manager_ids: self
+                .account_managers
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             email: self.email.clone().unwrap_or_default(),
             mobile: self.mobile.clone().unwrap_or_default(),
             country: self.country.clone(),
@@ -240,13 +244,20 @@ mod tests {
 
     #[test]
     fn states_round_trip_and_refuse_unknowns() {
-        for m in [FreezeMode::None, FreezeMode::Account, FreezeMode::AccountAndResources] {
+        for m in [
+            FreezeMode::None,
+            FreezeMode::Account,
+            FreezeMode::AccountAndResources,
+        ] {
             assert_eq!(FreezeMode::parse(m.as_str()).ok(), Some(m));
             assert_eq!(FreezeMode::from_wire(m.to_proto().into()), Some(m));
         }
         assert!(FreezeMode::parse("frozen").is_err());
         assert_eq!(FreezeMode::from_wire(0), None);
         assert_eq!(FreezeMode::from_wire(99), None);
-        assert_eq!(AssociationType::from_wire(2), Some(AssociationType::Reseller));
+        assert_eq!(
+            AssociationType::from_wire(2),
+            Some(AssociationType::Reseller)
+        );
     }
 }

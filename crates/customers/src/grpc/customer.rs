@@ -66,9 +66,7 @@ impl CustomerService for CustomersApi {
         let call = self.calls.start(&req)?;
         let (request_id, cmd) = parse_create(req.into_inner())?;
         let m = call.mutation(request_id)?;
-        Ok(Response::new(
-            self.customers.create_customer(m, cmd).await?,
-        ))
+        Ok(Response::new(self.customers.create_customer(m, cmd).await?))
     }
 
     async fn get_customer(
@@ -409,7 +407,10 @@ fn parse_update(r: pb::UpdateCustomerRequest) -> Result<UpdateArgs, KernelError>
         v.add("customer", "required");
         return v.finish_with(None);
     };
-    let id = v.take("customer.customer_id", CustomerId::parse(&customer.customer_id));
+    let id = v.take(
+        "customer.customer_id",
+        CustomerId::parse(&customer.customer_id),
+    );
     let paths = update_mask.map(|m| m.paths).unwrap_or_default();
     v.check(!paths.is_empty(), "update_mask", "name at least one field");
     let mut patch = CustomerPatch::default();

@@ -15,7 +15,11 @@ pub(super) fn reseller(raw: &str) -> Result<Option<PartnerId>, IdError> {
 }
 
 /// 1–100 distinct `cus_…` ids; every bad one is reported by index.
-pub(super) fn batch_ids(v: &mut Violations, field: &str, raw: &[String]) -> Option<Vec<CustomerId>> {
+pub(super) fn batch_ids(
+    v: &mut Violations,
+    field: &str,
+    raw: &[String],
+) -> Option<Vec<CustomerId>> {
     if raw.is_empty() || raw.len() > MAX_BATCH {
         v.add(field, format!("give 1-{MAX_BATCH} ids"));
         return None;

@@ -12,6 +12,8 @@ pub struct Model {
     pub resource_id: String,
     pub payload: Json,
     pub created_at: DateTimeUtc,
+    /// The position in the platform-wide sequence; `None` until sequenced.
+    pub seq: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,9 @@
+//! The event stream (`partner.events.v1.EventService`): the outbox made
+//! visible to partners. Events are written by every domain through the write
+//! path and numbered by the kernel's sequencer; this crate only reads them,
+//! by position, for the caller's own partner.
+
+pub mod access;
+pub mod grpc;
+
+pub use grpc::EventsApi;
