@@ -25,6 +25,7 @@ mod m20261203_000018_collapsed_refusals;
 mod m20261203_000019_sales_platform_ids;
 mod m20261203_000020_customers;
 mod m20261203_000021_event_positions;
+mod m20261203_000022_customer_budgets;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000019_sales_platform_ids::Migration),
             Box::new(m20261203_000020_customers::Migration),
             Box::new(m20261203_000021_event_positions::Migration),
+            Box::new(m20261203_000022_customer_budgets::Migration),
         ]
     }
 }

@@ -426,6 +426,25 @@ async fn perform_customers(
                 })
                 .await);
         }
+        "partner.customers.v1.CustomerService/SetCustomerBudget" => {
+            let (partner, master) = server.register_partner(&admin, name).await;
+            let customer = server.create_customer(&master, &partner, "crm-1").await;
+            ok(server
+                .customers(&master)
+                .set_customer_budget(cu::SetCustomerBudgetRequest {
+                    request_id: rid.clone(),
+                    customer_id: customer.customer_id,
+                    amount: Some(partner_api::r#type::v1::Money {
+                        currency_code: "CNY".into(),
+                        units: 100,
+                        nanos: 0,
+                    }),
+                    budget_type: cu::BudgetType::Monthly as i32,
+                    auto_freeze: false,
+                    reseller_id: String::new(),
+                })
+                .await);
+        }
         "partner.customers.v1.CustomerService/FreezeCustomers"
         | "partner.customers.v1.CustomerService/UnfreezeCustomers" => {
             let (partner, master) = server.register_partner(&admin, name).await;

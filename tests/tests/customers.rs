@@ -548,7 +548,10 @@ async fn updates_take_the_partners_own_users_as_account_managers() {
         .await)
     .customer
     .unwrap_or_default();
-    assert_eq!(updated.account_manager_ids, std::slice::from_ref(&seller.user_id));
+    assert_eq!(
+        updated.account_manager_ids,
+        std::slice::from_ref(&seller.user_id)
+    );
     assert_eq!(
         updated.contact.map(|c| c.name).unwrap_or_default(),
         "Li Lei"

@@ -751,6 +751,61 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
             assert_eq!(got.results[0].error_reason, "CUSTOMER_NOT_FOUND");
             Probe::ScopedToCaller
         }
+        "partner.customers.v1.CustomerService/SetCustomerBudget" => Probe::Refused(
+            unit(
+                client
+                    .set_customer_budget(cu::SetCustomerBudgetRequest {
+                        request_id: new_request_id(),
+                        customer_id: w.b_customer.customer_id.clone(),
+                        amount: Some(partner_api::r#type::v1::Money {
+                            currency_code: "CNY".into(),
+                            units: 1,
+                            nanos: 0,
+                        }),
+                        budget_type: cu::BudgetType::Monthly as i32,
+                        auto_freeze: true,
+                        reseller_id: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "CUSTOMER_NOT_FOUND",
+        ),
+        "partner.customers.v1.CustomerService/GetCustomerBudget" => Probe::Refused(
+            unit(
+                client
+                    .get_customer_budget(cu::GetCustomerBudgetRequest {
+                        customer_id: w.b_customer.customer_id.clone(),
+                        reseller_id: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "CUSTOMER_NOT_FOUND",
+        ),
+        "partner.customers.v1.CustomerService/BatchGetCustomerBudgets" => {
+            let got = ok(client
+                .batch_get_customer_budgets(cu::BatchGetCustomerBudgetsRequest {
+                    customer_ids: vec![w.b_customer.customer_id.clone()],
+                    reseller_id: String::new(),
+                })
+                .await);
+            assert_eq!(got.results[0].error_reason, "CUSTOMER_NOT_FOUND");
+            assert!(got.results[0].budget.is_none());
+            Probe::ScopedToCaller
+        }
+        "partner.customers.v1.CustomerService/ListBudgetRecords" => Probe::Refused(
+            unit(
+                client
+                    .list_budget_records(cu::ListBudgetRecordsRequest {
+                        customer_id: w.b_customer.customer_id.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "CUSTOMER_NOT_FOUND",
+        ),
         "partner.events.v1.EventService/ListEvents" => {
             let got = ok(w
                 .server

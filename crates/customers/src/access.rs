@@ -22,7 +22,9 @@ pub const CUSTOMERS_CREATE: Permission = Permission::partner(
     "customers.create",
     DOMAIN,
     "Create customers for accounts of the partner's sales platforms.",
-    &[JobRole::Sales],
+    // Operations too: it runs the account, and so keeps every permission
+    // SALES has (it administers sales users; see the outranking rule).
+    &[JobRole::Sales, JobRole::Operations],
 );
 
 /// Change customers' labels, account managers and contact.
@@ -41,12 +43,21 @@ pub const CUSTOMERS_FREEZE: Permission = Permission::partner(
     &[JobRole::Operations],
 );
 
+/// Set customers' budgets.
+pub const CUSTOMERS_BUDGET: Permission = Permission::partner(
+    "customers.budget",
+    DOMAIN,
+    "Set customers' budgets.",
+    &[JobRole::Finance],
+);
+
 /// Every permission this domain declares.
 pub const PERMISSIONS: &[Permission] = &[
     CUSTOMERS_READ,
     CUSTOMERS_CREATE,
     CUSTOMERS_UPDATE,
     CUSTOMERS_FREEZE,
+    CUSTOMERS_BUDGET,
 ];
 
 /// One rule per RPC the domain serves.
@@ -90,6 +101,26 @@ pub const RULES: &[Rule] = &[
         "partner.customers.v1.CustomerService/UnfreezeCustomers",
         AnyOf(&[CUSTOMERS_FREEZE]),
         Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/SetCustomerBudget",
+        AnyOf(&[CUSTOMERS_BUDGET]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/GetCustomerBudget",
+        AnyOf(&[CUSTOMERS_READ]),
+        Read,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/BatchGetCustomerBudgets",
+        AnyOf(&[CUSTOMERS_READ]),
+        Read,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/ListBudgetRecords",
+        AnyOf(&[CUSTOMERS_READ]),
+        Read,
     ),
 ];
 

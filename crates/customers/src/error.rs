@@ -35,6 +35,15 @@ pub enum CustomersError {
         /// The customer's current state.
         state: &'static str,
     },
+    /// The customer has no budget.
+    #[error("budget not set")]
+    BudgetNotSet,
+    /// Consumption is counted in another currency than the new budget's.
+    #[error("budget currency conflict")]
+    BudgetCurrencyConflict {
+        /// The currency consumption is counted in.
+        currency: &'static str,
+    },
     /// The accounts domain refused (a reseller not linked, hashing busy…).
     #[error(transparent)]
     Accounts(#[from] AccountsError),
@@ -61,6 +70,8 @@ impl CustomersError {
             Self::MobileTaken => "MOBILE_TAKEN",
             Self::AccountManagerNotFound => "ACCOUNT_MANAGER_NOT_FOUND",
             Self::CustomerStateConflict { .. } => "CUSTOMER_STATE_CONFLICT",
+            Self::BudgetNotSet => "BUDGET_NOT_SET",
+            Self::BudgetCurrencyConflict { .. } => "BUDGET_CURRENCY_CONFLICT",
             Self::Accounts(_) | Self::Kernel(_) => "INTERNAL",
         }
     }
@@ -103,6 +114,15 @@ impl From<CustomersError> for Status {
                 format!("not allowed while the customer is {state}"),
             )
             .with("state", state),
+            CustomersError::BudgetNotSet => {
+                Refusal::new(Code::NotFound, reason, "the customer has no budget")
+            }
+            CustomersError::BudgetCurrencyConflict { currency } => Refusal::new(
+                Code::FailedPrecondition,
+                reason,
+                format!("consumption is counted in {currency}; set the budget in {currency}"),
+            )
+            .with("currency", currency),
             CustomersError::Accounts(a) => return a.into(),
             CustomersError::Kernel(k) => Refusal::from(k),
         };

@@ -7,7 +7,11 @@
 //! sales platforms a partner owns, and which users may manage a customer; it
 //! never writes accounts' tables.
 
+#[macro_use]
+mod macros;
+
 pub mod access;
+pub mod budgets;
 pub mod customers;
 pub mod entity;
 pub mod error;

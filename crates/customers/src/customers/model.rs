@@ -7,50 +7,6 @@ use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::error::KernelError;
 use partner_kernel::ids::{CustomerId, PartnerId, UserId, parse_stored};
 
-/// Declares a state enum with its stored string, its wire value, and the
-/// reading of a wire value (`None` for UNSPECIFIED and unknown numbers).
-macro_rules! state_enum {
-    ($(#[$doc:meta])* $name:ident, $what:literal, $pb:ident {
-        $($(#[$vdoc:meta])* $variant:ident = $stored:literal,)*
-    }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)*
-        }
-
-        impl $name {
-            /// The stored form.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $stored,)*
-                }
-            }
-
-            /// Reads the stored form; anything else is corruption.
-            pub fn parse(s: &str) -> Result<Self, KernelError> {
-                match s {
-                    $($stored => Ok(Self::$variant),)*
-                    other => Err(KernelError::Corrupt(format!("{} {other:?}", $what))),
-                }
-            }
-
-            /// The wire form.
-            pub fn to_proto(self) -> pb::$pb {
-                match self {
-                    $(Self::$variant => pb::$pb::$variant,)*
-                }
-            }
-
-            /// Reads a wire value: `None` for UNSPECIFIED and unknown numbers.
-            pub fn from_wire(raw: i32) -> Option<Self> {
-                let known = pb::$pb::try_from(raw).ok()?;
-                [$(Self::$variant,)*].into_iter().find(|v| v.to_proto() == known)
-            }
-        }
-    };
-}
-
 state_enum!(
     /// How a customer is associated with its partner.
     AssociationType, "association type", AssociationType {

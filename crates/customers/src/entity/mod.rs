@@ -1,4 +1,6 @@
 //! Tables owned by the customers domain.
 
 pub mod customer;
+pub mod customer_budget;
+pub mod customer_budget_record;
 pub mod customer_label;

@@ -197,6 +197,34 @@ impl CustomerService for CustomersApi {
             .await?;
         Ok(Response::new(pb::UnfreezeCustomersResponse { results }))
     }
+
+    async fn set_customer_budget(
+        &self,
+        req: Request<pb::SetCustomerBudgetRequest>,
+    ) -> Result<Response<pb::SetCustomerBudgetResponse>, Status> {
+        self.set_budget(req).await
+    }
+
+    async fn get_customer_budget(
+        &self,
+        req: Request<pb::GetCustomerBudgetRequest>,
+    ) -> Result<Response<pb::GetCustomerBudgetResponse>, Status> {
+        self.get_budget(req).await
+    }
+
+    async fn batch_get_customer_budgets(
+        &self,
+        req: Request<pb::BatchGetCustomerBudgetsRequest>,
+    ) -> Result<Response<pb::BatchGetCustomerBudgetsResponse>, Status> {
+        self.batch_get_budgets(req).await
+    }
+
+    async fn list_budget_records(
+        &self,
+        req: Request<pb::ListBudgetRecordsRequest>,
+    ) -> Result<Response<pb::ListBudgetRecordsResponse>, Status> {
+        self.budget_records(req).await
+    }
 }
 
 /// The request id, ids, required reason and reseller of a batch verb, with

@@ -1,6 +1,7 @@
 //! The tonic services of the customers domain: translate the request, let the
 //! domain authorize and act, translate back.
 
+mod budget;
 mod customer;
 mod parse;
 

@@ -1,0 +1,173 @@
+//! Customer budgets: what a customer may spend (monthly or one-off), what it
+//! has used, and every change as a record. Billing counts consumption and
+//! enforces the budget; this module keeps it.
+
+pub mod model;
+pub mod store;
+
+pub use model::{Budget, BudgetType};
+
+use partner_accounts::tenant::resolve_in;
+use partner_api::customers::v1 as pb;
+use partner_kernel::ids::{CustomerId, PartnerId};
+use partner_kernel::money::Money;
+use partner_kernel::mutation::Mutation;
+use partner_kernel::page::{Page, PageScope};
+use partner_kernel::principal::Principal;
+use partner_kernel::write::{self, Change, Outcome};
+
+use crate::access as perm;
+use crate::customers::store as customer_store;
+use crate::error::CustomersError;
+use crate::service::{Customers, PageRequest};
+
+/// A budget to set, after parsing.
+#[derive(Debug, Clone, Copy)]
+pub struct NewBudget {
+    pub amount: Money,
+    pub budget_type: BudgetType,
+    pub auto_freeze: bool,
+}
+
+impl Customers {
+    /// Sets a customer's budget; consumption already counted stays counted
+    /// (a different currency is refused while any is).
+    pub async fn set_budget(
+        &self,
+        mut m: Mutation,
+        id: CustomerId,
+        budget: NewBudget,
+        reseller: Option<PartnerId>,
+    ) -> Result<pb::SetCustomerBudgetResponse, CustomersError> {
+        let tenant = self
+            .tenant(&m.principal, perm::CUSTOMERS_BUDGET, reseller)
+            .await?;
+        let own = m.principal.require_partner(perm::CUSTOMERS_BUDGET)?;
+        m.acting_for = tenant.acting_for();
+        let now = m.now;
+        let actor = m.principal.user_id;
+        write::commit(self.db(), &m, move |tx| {
+            Box::pin(async move {
+                let partner = resolve_in(tx, own, reseller).await?.partner_id;
+                customer_store::customer_of_for_update(tx, partner, id)
+                    .await?
+                    .ok_or(CustomersError::CustomerNotFound)?;
+                let before = store::budget_of(tx, partner, id).await?;
+                let used = match before {
+                    Some(b) if b.used.currency() == budget.amount.currency() => b.used,
+                    Some(b) if b.used.minor() != 0 => {
+                        return Err(CustomersError::BudgetCurrencyConflict {
+                            currency: b.used.currency().code(),
+                        });
+                    }
+                    Some(_) | None => Money::zero(budget.amount.currency()),
+                };
+                let after = Budget {
+                    customer_id: id,
+                    amount: budget.amount,
+                    used,
+                    budget_type: budget.budget_type,
+                    auto_freeze: budget.auto_freeze,
+                    updated_at: now,
+                };
+                store::upsert(tx, partner, &after, before.is_some()).await?;
+                store::insert_record(tx, partner, &after, actor, now).await?;
+                let mut change = Change::of(Some(partner), id)
+                    .after(after.audit_summary())
+                    .announce("customer.budget_changed");
+                if let Some(before) = before {
+                    change = change.before(before.audit_summary());
+                }
+                let response = pb::SetCustomerBudgetResponse {
+                    budget: Some(after.to_proto()),
+                };
+                Ok(Outcome::new(response, change))
+            })
+        })
+        .await
+    }
+
+    /// A customer's budget.
+    pub async fn get_budget(
+        &self,
+        p: &Principal,
+        id: CustomerId,
+        reseller: Option<PartnerId>,
+    ) -> Result<Budget, CustomersError> {
+        let tenant = self.tenant(p, perm::CUSTOMERS_READ, reseller).await?;
+        let conn = self.db().conn();
+        match store::budget_of(conn, tenant.partner_id, id).await? {
+            Some(b) => Ok(b),
+            None if customer_store::customer_of(conn, tenant.partner_id, id)
+                .await?
+                .is_some() =>
+            {
+                Err(CustomersError::BudgetNotSet)
+            }
+            None => Err(CustomersError::CustomerNotFound),
+        }
+    }
+
+    /// Budgets of up to 100 customers, a result per id in the order asked.
+    pub async fn batch_get_budgets(
+        &self,
+        p: &Principal,
+        ids: Vec<CustomerId>,
+        reseller: Option<PartnerId>,
+    ) -> Result<Vec<pb::BudgetResult>, CustomersError> {
+        let tenant = self.tenant(p, perm::CUSTOMERS_READ, reseller).await?;
+        let conn = self.db().conn();
+        let mut budgets = store::budgets_among(conn, tenant.partner_id, &ids).await?;
+        let known: std::collections::HashSet<CustomerId> =
+            customer_store::customers_among(conn, tenant.partner_id, &ids)
+                .await?
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
+        Ok(ids
+            .into_iter()
+            .map(|id| {
+                let (budget, error) = match budgets.remove(&id) {
+                    Some(b) => (Some(b.to_proto()), String::new()),
+                    None if known.contains(&id) => {
+                        (None, CustomersError::BudgetNotSet.reason().to_owned())
+                    }
+                    None => (None, CustomersError::CustomerNotFound.reason().to_owned()),
+                };
+                pb::BudgetResult {
+                    customer_id: id.to_string(),
+                    budget,
+                    error_reason: error,
+                }
+            })
+            .collect())
+    }
+
+    /// A page of one customer's budget records, oldest first.
+    pub async fn list_budget_records(
+        &self,
+        p: &Principal,
+        id: CustomerId,
+        reseller: Option<PartnerId>,
+        page: PageRequest,
+    ) -> Result<Page<pb::BudgetRecord>, CustomersError> {
+        let tenant = self.tenant(p, perm::CUSTOMERS_READ, reseller).await?;
+        let conn = self.db().conn();
+        customer_store::customer_of(conn, tenant.partner_id, id)
+            .await?
+            .ok_or(CustomersError::CustomerNotFound)?;
+        let scope = PageScope::new("ListBudgetRecords", &tenant.partner_id.to_string())
+            .filter("customer", id);
+        let after = self
+            .pages()
+            .decode(&scope, &page.token, self.clock().now())?;
+        let rows =
+            store::list_records(conn, tenant.partner_id, id, after.as_deref(), page.size + 1)
+                .await?;
+        let page = self.paginate(rows, page.size, &scope, |r| r.record_id.clone());
+        Ok(Page {
+            items: page.items,
+            next_page_token: page.next_page_token,
+        })
+    }
+}
