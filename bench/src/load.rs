@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use partner_api::accounts::v1 as accounts;
 use partner_api::accounts::v1::partner_service_client::PartnerServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
+use partner_api::customers::v1 as customers;
+use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
 use partner_api::iam::v1 as iam;
 use partner_api::iam::v1::auth_service_client::AuthServiceClient;
 use tokio::sync::Barrier;
@@ -77,6 +79,30 @@ pub enum Call {
         page_size: i32,
         bearer: MetadataValue<Ascii>,
     },
+    /// `CustomerService/GetCustomer` of ids drawn from `ids` in a scattered
+    /// order (a multiplicative hash of a counter); must answer OK with that
+    /// customer.
+    GetCustomer {
+        ids: Arc<Vec<String>>,
+        next: Arc<AtomicUsize>,
+        bearer: MetadataValue<Ascii>,
+    },
+    /// `CustomerService/ListCustomers` with `page_size`, after `page_token`,
+    /// narrowed to `prefix`; must answer OK with a full page.
+    ListCustomers {
+        page_size: i32,
+        page_token: String,
+        prefix: String,
+        bearer: MetadataValue<Ascii>,
+    },
+    /// `CustomerService/CreateCustomer` of new sales-platform accounts
+    /// `{tag}-{n}`; must answer OK with a customer.
+    CreateCustomer {
+        xaccount_type: String,
+        tag: String,
+        next: Arc<AtomicUsize>,
+        bearer: MetadataValue<Ascii>,
+    },
 }
 
 /// The generated clients over one connection.
@@ -86,6 +112,7 @@ pub struct Clients {
     partners: PartnerServiceClient<Channel>,
     users: UserServiceClient<Channel>,
     auth: AuthServiceClient<Channel>,
+    customers: CustomerServiceClient<Channel>,
 }
 
 fn with_bearer<T>(message: T, bearer: &MetadataValue<Ascii>) -> tonic::Request<T> {
@@ -107,7 +134,8 @@ impl Clients {
             health: HealthClient::new(channel.clone()),
             partners: PartnerServiceClient::new(channel.clone()),
             users: UserServiceClient::new(channel.clone()),
-            auth: AuthServiceClient::new(channel),
+            auth: AuthServiceClient::new(channel.clone()),
+            customers: CustomerServiceClient::new(channel),
         }
     }
 
@@ -216,8 +244,143 @@ impl Clients {
                     return Err(format!("ListUsers answered {n} users"));
                 }
             }
+            Call::GetCustomer { ids, next, bearer } => {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let i = n.wrapping_mul(2_654_435_761) % ids.len().max(1);
+                let id = ids.get(i).cloned().unwrap_or_default();
+                let request = with_bearer(
+                    customers::GetCustomerRequest {
+                        customer_id: id.clone(),
+                        reseller_id: String::new(),
+                    },
+                    bearer,
+                );
+                let reply = self
+                    .customers
+                    .get_customer(request)
+                    .await
+                    .map_err(|s| failed("GetCustomer", &s))?;
+                let got = reply
+                    .get_ref()
+                    .customer
+                    .as_ref()
+                    .map(|c| c.customer_id.as_str());
+                if got != Some(id.as_str()) {
+                    return Err(format!("GetCustomer answered customer {got:?}"));
+                }
+            }
+            Call::ListCustomers {
+                page_size,
+                page_token,
+                prefix,
+                bearer,
+            } => {
+                let request = with_bearer(
+                    customers::ListCustomersRequest {
+                        page_size: *page_size,
+                        page_token: page_token.clone(),
+                        account_name_prefix: prefix.clone(),
+                        ..Default::default()
+                    },
+                    bearer,
+                );
+                let reply = self
+                    .customers
+                    .list_customers(request)
+                    .await
+                    .map_err(|s| failed("ListCustomers", &s))?;
+                let n = reply.get_ref().customers.len();
+                if i32::try_from(n).ok() != Some(*page_size) {
+                    return Err(format!("ListCustomers answered {n} customers"));
+                }
+            }
+            Call::CreateCustomer {
+                xaccount_type,
+                tag,
+                next,
+                bearer,
+            } => {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let request = with_bearer(
+                    customers::CreateCustomerRequest {
+                        request_id: uuid::Uuid::new_v4().to_string(),
+                        xaccount_type: xaccount_type.clone(),
+                        xaccount_id: format!("{tag}-{n}"),
+                        email: format!("{tag}-{n}@customers.example"),
+                        country: "CN".into(),
+                        ..Default::default()
+                    },
+                    bearer,
+                );
+                let reply = self
+                    .customers
+                    .create_customer(request)
+                    .await
+                    .map_err(|s| failed("CreateCustomer", &s))?;
+                if reply.get_ref().customer.is_none() {
+                    return Err("CreateCustomer answered no customer".into());
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Pages through the customers of the holder of `bearer` with pages of
+    /// `page_size` until `skip` customers are behind; returns the token of
+    /// the page after them.
+    pub async fn deep_token(
+        &mut self,
+        bearer: &MetadataValue<Ascii>,
+        skip: usize,
+        page_size: i32,
+    ) -> Result<String, String> {
+        let mut token = String::new();
+        let mut seen = 0;
+        while seen < skip {
+            let request = with_bearer(
+                customers::ListCustomersRequest {
+                    page_size,
+                    page_token: token.clone(),
+                    ..Default::default()
+                },
+                bearer,
+            );
+            let reply = self
+                .customers
+                .list_customers(request)
+                .await
+                .map_err(|s| failed("ListCustomers", &s))?
+                .into_inner();
+            seen += reply.customers.len();
+            if reply.next_page_token.is_empty() {
+                return Err(format!("only {seen} customers to page through"));
+            }
+            token = reply.next_page_token;
+        }
+        Ok(token)
+    }
+
+    /// The first sales-platform id of `partner_id`, read as the holder of `bearer`.
+    pub async fn sales_platform(
+        &mut self,
+        bearer: &MetadataValue<Ascii>,
+        partner_id: &str,
+    ) -> Result<String, String> {
+        let reply = self
+            .partners
+            .get_partner(with_bearer(
+                accounts::GetPartnerRequest {
+                    partner_id: partner_id.to_owned(),
+                },
+                bearer,
+            ))
+            .await
+            .map_err(|s| failed("GetPartner", &s))?;
+        reply
+            .into_inner()
+            .partner
+            .and_then(|p| p.sales_platform_ids.into_iter().next())
+            .ok_or_else(|| "the partner has no sales platform".to_owned())
     }
 
     /// Creates `count` sub-users (`{prefix}0`, …) as the holder of `bearer`;

@@ -6,6 +6,7 @@
 //! The client runs on the same machine as the server, so both share its
 //! cores; the throughput ratio compares two calls under the same handicap.
 
+mod customers;
 mod db;
 mod load;
 mod server;
@@ -126,6 +127,14 @@ struct Args {
     /// How long each abandoned login runs before its client gives up, in ms.
     #[arg(long, default_value_t = 20)]
     abandon_after_ms: u64,
+    /// Customers seeded for the large partner of the customers phases; 0
+    /// skips them.
+    #[arg(long, default_value_t = 0)]
+    customers: usize,
+    /// Customers seeded for the small partner (the p50 at this size is the
+    /// baseline of the large one's).
+    #[arg(long, default_value_t = 10_000)]
+    small_customers: usize,
 }
 
 /// One throughput phase and the CPU it cost.
@@ -171,6 +180,8 @@ struct Report {
     /// Logins abandoned, RSS before the burst and after it settled.
     abandoned: Option<(usize, Memory, Memory)>,
     server_log_lines: usize,
+    /// The customers phases' section of the report.
+    customers: Option<String>,
     load_before: String,
     load_after: String,
 }
@@ -479,6 +490,19 @@ async fn measure(
         report.abandoned = Some((abandoned, before, after));
     }
 
+    if args.customers > 0 {
+        let setup = customers::Setup {
+            url: &url,
+            channels: &channels,
+            in_flight: args.in_flight,
+            duration: Duration::from_secs(args.duration_secs),
+            admin: &bearer,
+            large: args.customers,
+            small: args.small_customers,
+        };
+        report.customers = Some(customers::measure(&setup).await?);
+    }
+
     drop(clients);
     drop(channels);
     report.server_log_lines = server.log_lines();
@@ -745,6 +769,9 @@ fn render(args: &Args, spec: &ServerSpec, kind: &str, r: &Report) -> Result<Stri
          phase, as a share of all cores: other work there skews the figures.",
         r.load_before, r.load_after
     )?;
+    if let Some(section) = &r.customers {
+        out.push_str(section);
+    }
     Ok(out)
 }
 

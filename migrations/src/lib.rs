@@ -26,6 +26,7 @@ mod m20261203_000019_sales_platform_ids;
 mod m20261203_000020_customers;
 mod m20261203_000021_event_positions;
 mod m20261203_000022_customer_budgets;
+mod m20261203_000023_customer_verifications;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000020_customers::Migration),
             Box::new(m20261203_000021_event_positions::Migration),
             Box::new(m20261203_000022_customer_budgets::Migration),
+            Box::new(m20261203_000023_customer_verifications::Migration),
         ]
     }
 }

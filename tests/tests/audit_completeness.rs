@@ -445,6 +445,12 @@ async fn perform_customers(
                 })
                 .await);
         }
+        "partner.customers.v1.CustomerService/SubmitIndividualVerification"
+        | "partner.customers.v1.CustomerService/SubmitEnterpriseVerification"
+        | "partner.customers.v1.CustomerService/ChangeToEnterpriseVerification"
+        | "partner.customers.v1.CustomerService/ReviewVerification" => {
+            verification_scenario(server, &admin, method, name, &rid).await;
+        }
         "partner.customers.v1.CustomerService/FreezeCustomers"
         | "partner.customers.v1.CustomerService/UnfreezeCustomers" => {
             let (partner, master) = server.register_partner(&admin, name).await;
@@ -538,4 +544,82 @@ async fn every_write_leaves_an_audit_record() {
         "writes without an audit scenario: {missing:?}"
     );
     assert!(checked >= 22, "only {checked} writes checked");
+}
+
+/// Submits (and reviews) a real-name verification so that `method` is the
+/// call made with `rid`.
+async fn verification_scenario(
+    server: &TestServer,
+    admin: &str,
+    method: &str,
+    name: &str,
+    rid: &str,
+) {
+    let (partner, master) = server.register_partner(admin, name).await;
+    let customer = server.create_customer(&master, &partner, "crm-1").await;
+    let id = customer.customer_id;
+    let key = |m: &str| {
+        if method.ends_with(m) {
+            rid.to_owned()
+        } else {
+            new_request_id()
+        }
+    };
+    let company = || {
+        Some(cu::EnterpriseDetails {
+            company_name: "Audited Ltd".into(),
+            registration_number: "9111-0000".into(),
+            licence_file_ref: "obs://licence.pdf".into(),
+        })
+    };
+    if method.ends_with("SubmitEnterpriseVerification") {
+        ok(server
+            .customers(&master)
+            .submit_enterprise_verification(cu::SubmitEnterpriseVerificationRequest {
+                request_id: rid.to_owned(),
+                customer_id: id,
+                enterprise: company(),
+                reseller_id: String::new(),
+            })
+            .await);
+        return;
+    }
+    let submitted = ok(server
+        .customers(&master)
+        .submit_individual_verification(cu::SubmitIndividualVerificationRequest {
+            request_id: key("SubmitIndividualVerification"),
+            customer_id: id.clone(),
+            individual: Some(cu::IndividualDetails {
+                full_name: "Audited Person".into(),
+                document_type: cu::IdentityDocumentType::Passport as i32,
+                document_number: "E1234567".into(),
+            }),
+            reseller_id: String::new(),
+        })
+        .await)
+    .review
+    .unwrap_or_default();
+    if method.ends_with("SubmitIndividualVerification") {
+        return;
+    }
+    ok(server
+        .customers(admin)
+        .review_verification(cu::ReviewVerificationRequest {
+            request_id: key("ReviewVerification"),
+            verification_id: submitted.verification_id,
+            approve: true,
+            reason: String::new(),
+        })
+        .await);
+    if method.ends_with("ChangeToEnterpriseVerification") {
+        ok(server
+            .customers(&master)
+            .change_to_enterprise_verification(cu::ChangeToEnterpriseVerificationRequest {
+                request_id: rid.to_owned(),
+                customer_id: id,
+                enterprise: company(),
+                reseller_id: String::new(),
+            })
+            .await);
+    }
 }

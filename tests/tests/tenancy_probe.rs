@@ -806,6 +806,78 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
             Code::NotFound,
             "CUSTOMER_NOT_FOUND",
         ),
+        "partner.customers.v1.CustomerService/SubmitIndividualVerification" => Probe::Refused(
+            unit(
+                client
+                    .submit_individual_verification(cu::SubmitIndividualVerificationRequest {
+                        request_id: new_request_id(),
+                        customer_id: w.b_customer.customer_id.clone(),
+                        individual: Some(cu::IndividualDetails {
+                            full_name: "Intruder".into(),
+                            document_type: cu::IdentityDocumentType::Passport as i32,
+                            document_number: "E0000000".into(),
+                        }),
+                        reseller_id: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "CUSTOMER_NOT_FOUND",
+        ),
+        "partner.customers.v1.CustomerService/SubmitEnterpriseVerification" => Probe::Refused(
+            unit(
+                client
+                    .submit_enterprise_verification(cu::SubmitEnterpriseVerificationRequest {
+                        request_id: new_request_id(),
+                        customer_id: w.b_customer.customer_id.clone(),
+                        enterprise: Some(intruder_company()),
+                        reseller_id: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "CUSTOMER_NOT_FOUND",
+        ),
+        "partner.customers.v1.CustomerService/ChangeToEnterpriseVerification" => Probe::Refused(
+            unit(
+                client
+                    .change_to_enterprise_verification(cu::ChangeToEnterpriseVerificationRequest {
+                        request_id: new_request_id(),
+                        customer_id: w.b_customer.customer_id.clone(),
+                        enterprise: Some(intruder_company()),
+                        reseller_id: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "CUSTOMER_NOT_FOUND",
+        ),
+        "partner.customers.v1.CustomerService/GetVerificationReview" => Probe::Refused(
+            unit(
+                client
+                    .get_verification_review(cu::GetVerificationReviewRequest {
+                        customer_id: w.b_customer.customer_id.clone(),
+                        reseller_id: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "CUSTOMER_NOT_FOUND",
+        ),
+        "partner.customers.v1.CustomerService/ReviewVerification" => Probe::Refused(
+            unit(
+                client
+                    .review_verification(cu::ReviewVerificationRequest {
+                        request_id: new_request_id(),
+                        verification_id: format!("vrf_{}", "0".repeat(32)),
+                        approve: true,
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
         "partner.events.v1.EventService/ListEvents" => {
             let got = ok(w
                 .server
@@ -993,6 +1065,15 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         })
         .await);
     assert_eq!(b_customer_now.customer.as_ref(), Some(&world.b_customer));
+}
+
+/// Company details an intruder would submit.
+fn intruder_company() -> cu::EnterpriseDetails {
+    cu::EnterpriseDetails {
+        company_name: "Intruder Ltd".into(),
+        registration_number: "0000-0000".into(),
+        licence_file_ref: "nowhere".into(),
+    }
 }
 
 /// Forgets the answer, keeps the outcome.

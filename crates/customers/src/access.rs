@@ -51,6 +51,28 @@ pub const CUSTOMERS_BUDGET: Permission = Permission::partner(
     &[JobRole::Finance],
 );
 
+/// Submit customers' real-name verifications.
+pub const CUSTOMERS_VERIFY: Permission = Permission::partner(
+    "customers.verify",
+    DOMAIN,
+    "Submit customers' real-name verifications.",
+    &[JobRole::Sales, JobRole::Operations],
+);
+
+/// Read every partner's customers' verifications.
+pub const PLATFORM_CUSTOMERS_READ: Permission = Permission::platform(
+    "platform.customers.read",
+    DOMAIN,
+    "Read every partner's customers' real-name verifications.",
+);
+
+/// Approve or reject real-name verifications.
+pub const PLATFORM_CUSTOMERS_REVIEW: Permission = Permission::platform(
+    "platform.customers.review",
+    DOMAIN,
+    "Approve or reject customers' real-name verifications.",
+);
+
 /// Every permission this domain declares.
 pub const PERMISSIONS: &[Permission] = &[
     CUSTOMERS_READ,
@@ -58,6 +80,9 @@ pub const PERMISSIONS: &[Permission] = &[
     CUSTOMERS_UPDATE,
     CUSTOMERS_FREEZE,
     CUSTOMERS_BUDGET,
+    CUSTOMERS_VERIFY,
+    PLATFORM_CUSTOMERS_READ,
+    PLATFORM_CUSTOMERS_REVIEW,
 ];
 
 /// One rule per RPC the domain serves.
@@ -121,6 +146,31 @@ pub const RULES: &[Rule] = &[
         "partner.customers.v1.CustomerService/ListBudgetRecords",
         AnyOf(&[CUSTOMERS_READ]),
         Read,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/SubmitIndividualVerification",
+        AnyOf(&[CUSTOMERS_VERIFY]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/SubmitEnterpriseVerification",
+        AnyOf(&[CUSTOMERS_VERIFY]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/ChangeToEnterpriseVerification",
+        AnyOf(&[CUSTOMERS_VERIFY]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/GetVerificationReview",
+        AnyOf(&[CUSTOMERS_READ, PLATFORM_CUSTOMERS_READ]),
+        Read,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/ReviewVerification",
+        AnyOf(&[PLATFORM_CUSTOMERS_REVIEW]),
+        Write,
     ),
 ];
 

@@ -35,6 +35,15 @@ pub enum CustomersError {
         /// The customer's current state.
         state: &'static str,
     },
+    /// No such verification (or none for the customer).
+    #[error("verification not found")]
+    VerificationNotFound,
+    /// The verification is not under review.
+    #[error("verification is {state}")]
+    VerificationStateConflict {
+        /// Its state.
+        state: &'static str,
+    },
     /// The customer has no budget.
     #[error("budget not set")]
     BudgetNotSet,
@@ -71,6 +80,8 @@ impl CustomersError {
             Self::AccountManagerNotFound => "ACCOUNT_MANAGER_NOT_FOUND",
             Self::CustomerStateConflict { .. } => "CUSTOMER_STATE_CONFLICT",
             Self::BudgetNotSet => "BUDGET_NOT_SET",
+            Self::VerificationNotFound => "VERIFICATION_NOT_FOUND",
+            Self::VerificationStateConflict { .. } => "VERIFICATION_STATE_CONFLICT",
             Self::BudgetCurrencyConflict { .. } => "BUDGET_CURRENCY_CONFLICT",
             Self::Accounts(_) | Self::Kernel(_) => "INTERNAL",
         }
@@ -112,6 +123,15 @@ impl From<CustomersError> for Status {
                 Code::FailedPrecondition,
                 reason,
                 format!("not allowed while the customer is {state}"),
+            )
+            .with("state", state),
+            CustomersError::VerificationNotFound => {
+                Refusal::new(Code::NotFound, reason, "no such verification")
+            }
+            CustomersError::VerificationStateConflict { state } => Refusal::new(
+                Code::FailedPrecondition,
+                reason,
+                format!("the verification is {state}, not under review"),
             )
             .with("state", state),
             CustomersError::BudgetNotSet => {

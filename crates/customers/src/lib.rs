@@ -17,6 +17,7 @@ pub mod entity;
 pub mod error;
 pub mod grpc;
 pub mod service;
+pub mod verification;
 
 pub use error::CustomersError;
 pub use service::Customers;

@@ -219,7 +219,9 @@ async fn join(
     partner: &Partner,
     business: &BusinessInfo,
 ) -> Result<(Enrolment, Change), AccountsError> {
-    check_eligible(tx, invitation, partner).await?;
+    // The invitation is spent first: of two concurrent acceptances the
+    // loser hears that the token is used, not that the winner's enrolment
+    // makes it ineligible. An ineligible partner rolls the spending back.
     let accepted = store::settle_invitation(
         tx,
         invitation,
@@ -237,6 +239,7 @@ async fn join(
         refuse_settled(now.state)?;
         return Err(KernelError::Conflict.into());
     }
+    check_eligible(tx, invitation, partner).await?;
     let program = invitation.program;
     let already = AccountsError::ProgramAlreadyJoined {
         program: program.as_str(),

@@ -186,6 +186,7 @@ impl Customer {
             "partner_id": self.partner_id.map(|p| p.to_string()),
             "association_type": self.association_type.as_str(),
             "real_name_status": self.real_name_status.as_str(),
+            "customer_type": self.customer_type.as_str(),
             "freeze_mode": self.freeze_mode.as_str(),
             "freeze_reason": self.freeze_reason,
             "labels": self.labels,

@@ -323,6 +323,35 @@ async fn replace_labels(
     Ok(())
 }
 
+/// Sets one customer's real-name status and type; the customer must be the
+/// partner's (the caller locked it).
+pub async fn set_real_name(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: CustomerId,
+    status: RealNameStatus,
+    customer_type: CustomerType,
+    now: DateTime<Utc>,
+) -> Result<Customer, CustomersError> {
+    customer::Entity::update_many()
+        .col_expr(
+            customer::Column::RealNameStatus,
+            Expr::value(status.as_str()),
+        )
+        .col_expr(
+            customer::Column::CustomerType,
+            Expr::value(customer_type.as_str()),
+        )
+        .col_expr(customer::Column::UpdatedAt, Expr::value(now))
+        .filter(customer::Column::PartnerId.eq(partner.to_string()))
+        .filter(customer::Column::Id.eq(id.to_string()))
+        .exec(conn)
+        .await?;
+    customer_of(conn, partner, id)
+        .await?
+        .ok_or(CustomersError::CustomerNotFound)
+}
+
 /// Sets one customer's freeze mode and reason; `None` when it is not the
 /// partner's.
 pub async fn set_freeze(

@@ -4,3 +4,4 @@ pub mod customer;
 pub mod customer_budget;
 pub mod customer_budget_record;
 pub mod customer_label;
+pub mod customer_verification;

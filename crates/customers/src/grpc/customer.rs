@@ -225,6 +225,41 @@ impl CustomerService for CustomersApi {
     ) -> Result<Response<pb::ListBudgetRecordsResponse>, Status> {
         self.budget_records(req).await
     }
+
+    async fn submit_individual_verification(
+        &self,
+        req: Request<pb::SubmitIndividualVerificationRequest>,
+    ) -> Result<Response<pb::SubmitIndividualVerificationResponse>, Status> {
+        self.submit_individual(req).await
+    }
+
+    async fn submit_enterprise_verification(
+        &self,
+        req: Request<pb::SubmitEnterpriseVerificationRequest>,
+    ) -> Result<Response<pb::SubmitEnterpriseVerificationResponse>, Status> {
+        self.submit_enterprise(req).await
+    }
+
+    async fn change_to_enterprise_verification(
+        &self,
+        req: Request<pb::ChangeToEnterpriseVerificationRequest>,
+    ) -> Result<Response<pb::ChangeToEnterpriseVerificationResponse>, Status> {
+        self.change_to_enterprise(req).await
+    }
+
+    async fn get_verification_review(
+        &self,
+        req: Request<pb::GetVerificationReviewRequest>,
+    ) -> Result<Response<pb::GetVerificationReviewResponse>, Status> {
+        self.verification_review(req).await
+    }
+
+    async fn review_verification(
+        &self,
+        req: Request<pb::ReviewVerificationRequest>,
+    ) -> Result<Response<pb::ReviewVerificationResponse>, Status> {
+        self.review(req).await
+    }
 }
 
 /// The request id, ids, required reason and reseller of a batch verb, with

@@ -4,6 +4,7 @@
 mod budget;
 mod customer;
 mod parse;
+mod verification;
 
 use partner_kernel::mutation::Calls;
 
