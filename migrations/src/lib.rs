@@ -27,6 +27,8 @@ mod m20261203_000020_customers;
 mod m20261203_000021_event_positions;
 mod m20261203_000022_customer_budgets;
 mod m20261203_000023_customer_verifications;
+mod m20261203_000024_partner_marketing_programme;
+mod m20261203_000025_leads;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -58,6 +60,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000021_event_positions::Migration),
             Box::new(m20261203_000022_customer_budgets::Migration),
             Box::new(m20261203_000023_customer_verifications::Migration),
+            Box::new(m20261203_000024_partner_marketing_programme::Migration),
+            Box::new(m20261203_000025_leads::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ use partner_api::accounts::v1::role_service_client::RoleServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
 use partner_api::customers::v1 as customers;
 use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
+use partner_api::customers::v1::lead_service_client::LeadServiceClient;
 use partner_api::events::v1::event_service_client::EventServiceClient;
 use partner_api::iam::v1 as iam;
 use partner_api::iam::v1::access_key_service_client::AccessKeyServiceClient;
@@ -567,6 +568,11 @@ impl TestServer {
         token: &str,
     ) -> CustomerServiceClient<InterceptedService<Channel, Bearer>> {
         CustomerServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// `LeadService` as the holder of `token`.
+    pub fn leads(&self, token: &str) -> LeadServiceClient<InterceptedService<Channel, Bearer>> {
+        LeadServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     /// `EventService` as the holder of `token`.

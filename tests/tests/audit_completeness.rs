@@ -451,6 +451,9 @@ async fn perform_customers(
         | "partner.customers.v1.CustomerService/ReviewVerification" => {
             verification_scenario(server, &admin, method, name, &rid).await;
         }
+        m if m.starts_with("partner.customers.v1.LeadService/") => {
+            lead_scenario(server, &admin, method, name, &rid).await;
+        }
         "partner.customers.v1.CustomerService/FreezeCustomers"
         | "partner.customers.v1.CustomerService/UnfreezeCustomers" => {
             let (partner, master) = server.register_partner(&admin, name).await;
@@ -621,5 +624,108 @@ async fn verification_scenario(
                 reseller_id: String::new(),
             })
             .await);
+    }
+}
+
+/// Makes a lead and works on it so that `method` is the call made with `rid`.
+async fn lead_scenario(server: &TestServer, admin: &str, method: &str, name: &str, rid: &str) {
+    let (partner, master) = server.register_partner(admin, name).await;
+    let key = |m: &str| {
+        if method.ends_with(m) {
+            rid.to_owned()
+        } else {
+            new_request_id()
+        }
+    };
+    let dispatch = method.ends_with("DispatchLead");
+    let creator = if dispatch {
+        admin.to_owned()
+    } else {
+        master.clone()
+    };
+    let lead = ok(server
+        .leads(&creator)
+        .create_lead(cu::CreateLeadRequest {
+            request_id: key("CreateLead"),
+            lead: Some(cu::Lead {
+                company_name: "Audited prospect".into(),
+                email: "prospect@audited.example".into(),
+                ..Default::default()
+            }),
+        })
+        .await)
+    .lead
+    .unwrap_or_default();
+    let id = lead.lead_id;
+    let leads = server.leads(&master);
+    let rid = rid.to_owned();
+    match method.rsplit('/').next().unwrap_or_default() {
+        "DispatchLead" => {
+            ok(server
+                .leads(admin)
+                .dispatch_lead(cu::DispatchLeadRequest {
+                    request_id: rid,
+                    lead_id: id,
+                    partner_id: partner.partner_id,
+                })
+                .await);
+        }
+        "UpdateLead" => {
+            ok(leads
+                .clone()
+                .update_lead(cu::UpdateLeadRequest {
+                    request_id: rid,
+                    lead: Some(cu::Lead {
+                        lead_id: id,
+                        description: "bigger".into(),
+                        ..Default::default()
+                    }),
+                    update_mask: Some(FieldMask {
+                        paths: vec!["description".into()],
+                    }),
+                })
+                .await);
+        }
+        "AddFollowUp" => {
+            ok(leads
+                .clone()
+                .add_follow_up(cu::AddFollowUpRequest {
+                    request_id: rid,
+                    lead_id: id,
+                    note: "called".into(),
+                })
+                .await);
+        }
+        "CloseLead" => {
+            ok(leads
+                .clone()
+                .close_lead(cu::CloseLeadRequest {
+                    request_id: rid,
+                    lead_id: id,
+                    reason: "no budget".into(),
+                })
+                .await);
+        }
+        "ConvertLead" => {
+            let customer = server.create_customer(&master, &partner, "crm-lead").await;
+            ok(leads
+                .clone()
+                .convert_lead(cu::ConvertLeadRequest {
+                    request_id: rid,
+                    lead_id: id,
+                    customer_id: customer.customer_id,
+                })
+                .await);
+        }
+        "RequestOutboundCall" => {
+            ok(leads
+                .clone()
+                .request_outbound_call(cu::RequestOutboundCallRequest {
+                    request_id: rid,
+                    lead_id: id,
+                })
+                .await);
+        }
+        _ => {}
     }
 }

@@ -33,6 +33,7 @@ struct World {
     b_invitation_token: String,
     b_key: iam::AccessKey,
     b_customer: cu::Customer,
+    b_lead: cu::Lead,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -878,6 +879,136 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
             Code::PermissionDenied,
             "MISSING_PERMISSION",
         ),
+        "partner.customers.v1.LeadService/CreateLead" => {
+            Probe::NoTenantInput("creates a lead of the caller's own partner")
+        }
+        "partner.customers.v1.LeadService/GetLead" => Probe::Refused(
+            unit(
+                w.server
+                    .leads(a)
+                    .get_lead(cu::GetLeadRequest {
+                        lead_id: w.b_lead.lead_id.clone(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "LEAD_NOT_FOUND",
+        ),
+        "partner.customers.v1.LeadService/ListLeads" => {
+            let got = ok(w
+                .server
+                .leads(a)
+                .list_leads(cu::ListLeadsRequest::default())
+                .await);
+            assert!(
+                got.leads
+                    .iter()
+                    .all(|l| l.partner_id == w.a_partner.partner_id),
+                "{got:?}"
+            );
+            Probe::Refused(
+                unit(
+                    w.server
+                        .leads(a)
+                        .list_leads(cu::ListLeadsRequest {
+                            partner_id: w.b_partner.partner_id.clone(),
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+                Code::PermissionDenied,
+                "MISSING_PERMISSION",
+            )
+        }
+        "partner.customers.v1.LeadService/UpdateLead" => Probe::Refused(
+            unit(
+                w.server
+                    .leads(a)
+                    .update_lead(cu::UpdateLeadRequest {
+                        request_id: new_request_id(),
+                        lead: Some(cu::Lead {
+                            lead_id: w.b_lead.lead_id.clone(),
+                            company_name: "taken over".into(),
+                            ..Default::default()
+                        }),
+                        update_mask: Some(FieldMask {
+                            paths: vec!["company_name".into()],
+                        }),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "LEAD_NOT_FOUND",
+        ),
+        "partner.customers.v1.LeadService/AddFollowUp" => Probe::Refused(
+            unit(
+                w.server
+                    .leads(a)
+                    .add_follow_up(cu::AddFollowUpRequest {
+                        request_id: new_request_id(),
+                        lead_id: w.b_lead.lead_id.clone(),
+                        note: "intruder".into(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "LEAD_NOT_FOUND",
+        ),
+        "partner.customers.v1.LeadService/CloseLead" => Probe::Refused(
+            unit(
+                w.server
+                    .leads(a)
+                    .close_lead(cu::CloseLeadRequest {
+                        request_id: new_request_id(),
+                        lead_id: w.b_lead.lead_id.clone(),
+                        reason: "intruder".into(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "LEAD_NOT_FOUND",
+        ),
+        "partner.customers.v1.LeadService/ConvertLead" => Probe::Refused(
+            unit(
+                w.server
+                    .leads(a)
+                    .convert_lead(cu::ConvertLeadRequest {
+                        request_id: new_request_id(),
+                        lead_id: w.b_lead.lead_id.clone(),
+                        customer_id: w.b_customer.customer_id.clone(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "LEAD_NOT_FOUND",
+        ),
+        "partner.customers.v1.LeadService/RequestOutboundCall" => Probe::Refused(
+            unit(
+                w.server
+                    .leads(a)
+                    .request_outbound_call(cu::RequestOutboundCallRequest {
+                        request_id: new_request_id(),
+                        lead_id: w.b_lead.lead_id.clone(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "LEAD_NOT_FOUND",
+        ),
+        "partner.customers.v1.LeadService/DispatchLead" => Probe::Refused(
+            unit(
+                w.server
+                    .leads(a)
+                    .dispatch_lead(cu::DispatchLeadRequest {
+                        request_id: new_request_id(),
+                        lead_id: w.b_lead.lead_id.clone(),
+                        partner_id: w.a_partner.partner_id.clone(),
+                    })
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
         "partner.events.v1.EventService/ListEvents" => {
             let got = ok(w
                 .server
@@ -977,8 +1108,22 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
     let b_customer = server
         .create_customer(&b_master, &b_partner, "crm-beta")
         .await;
+    let b_lead = ok(server
+        .leads(&b_master)
+        .create_lead(cu::CreateLeadRequest {
+            request_id: new_request_id(),
+            lead: Some(cu::Lead {
+                company_name: "Beta prospect".into(),
+                email: "prospect@beta.example".into(),
+                ..Default::default()
+            }),
+        })
+        .await)
+    .lead
+    .unwrap_or_default();
     let world = World {
         b_customer,
+        b_lead,
         server,
         a_master,
         a_partner,
@@ -1065,6 +1210,15 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         })
         .await);
     assert_eq!(b_customer_now.customer.as_ref(), Some(&world.b_customer));
+    let b_lead_now = ok(world
+        .server
+        .leads(&b_master)
+        .get_lead(cu::GetLeadRequest {
+            lead_id: world.b_lead.lead_id.clone(),
+        })
+        .await);
+    assert_eq!(b_lead_now.lead.as_ref(), Some(&world.b_lead));
+    assert!(b_lead_now.follow_ups.is_empty());
 }
 
 /// Company details an intruder would submit.

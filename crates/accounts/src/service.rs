@@ -126,6 +126,20 @@ impl Accounts {
         Ok(partner)
     }
 
+    /// A partner as other domains need it (no permission check: the caller
+    /// decides what it may see), from the cache.
+    pub async fn partner_record(&self, id: PartnerId) -> Result<Partner, AccountsError> {
+        self.cached_partner(id).await
+    }
+
+    /// A partner read through `conn` (inside another domain's write).
+    pub async fn partner_in(
+        conn: &impl sea_orm::ConnectionTrait,
+        id: PartnerId,
+    ) -> Result<Partner, AccountsError> {
+        load_partner(conn, id).await
+    }
+
     /// Forgets cached partners and statuses after a change.
     pub(crate) fn invalidate(&self) {
         self.partners.invalidate_all();

@@ -73,6 +73,36 @@ pub const PLATFORM_CUSTOMERS_REVIEW: Permission = Permission::platform(
     "Approve or reject customers' real-name verifications.",
 );
 
+/// Read the partner's leads.
+pub const LEADS_READ: Permission = Permission::partner(
+    "leads.read",
+    DOMAIN,
+    "Read and list the partner's leads.",
+    &[JobRole::Sales, JobRole::Operations],
+);
+
+/// Create and work on the partner's leads.
+pub const LEADS_MANAGE: Permission = Permission::partner(
+    "leads.manage",
+    DOMAIN,
+    "Create, follow up, close and convert leads; request brokered calls.",
+    &[JobRole::Sales, JobRole::Operations],
+);
+
+/// Read every lead.
+pub const PLATFORM_LEADS_READ: Permission = Permission::platform(
+    "platform.leads.read",
+    DOMAIN,
+    "Read every lead, dispatched or not.",
+);
+
+/// Create leads and dispatch them to partners.
+pub const PLATFORM_LEADS_MANAGE: Permission = Permission::platform(
+    "platform.leads.manage",
+    DOMAIN,
+    "Create leads and dispatch them to partners.",
+);
+
 /// Every permission this domain declares.
 pub const PERMISSIONS: &[Permission] = &[
     CUSTOMERS_READ,
@@ -83,6 +113,10 @@ pub const PERMISSIONS: &[Permission] = &[
     CUSTOMERS_VERIFY,
     PLATFORM_CUSTOMERS_READ,
     PLATFORM_CUSTOMERS_REVIEW,
+    LEADS_READ,
+    LEADS_MANAGE,
+    PLATFORM_LEADS_READ,
+    PLATFORM_LEADS_MANAGE,
 ];
 
 /// One rule per RPC the domain serves.
@@ -172,6 +206,51 @@ pub const RULES: &[Rule] = &[
         AnyOf(&[PLATFORM_CUSTOMERS_REVIEW]),
         Write,
     ),
+    rule(
+        "partner.customers.v1.LeadService/CreateLead",
+        AnyOf(&[LEADS_MANAGE, PLATFORM_LEADS_MANAGE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.LeadService/GetLead",
+        AnyOf(&[LEADS_READ, PLATFORM_LEADS_READ]),
+        Read,
+    ),
+    rule(
+        "partner.customers.v1.LeadService/ListLeads",
+        AnyOf(&[LEADS_READ, PLATFORM_LEADS_READ]),
+        Read,
+    ),
+    rule(
+        "partner.customers.v1.LeadService/UpdateLead",
+        AnyOf(&[LEADS_MANAGE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.LeadService/AddFollowUp",
+        AnyOf(&[LEADS_MANAGE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.LeadService/CloseLead",
+        AnyOf(&[LEADS_MANAGE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.LeadService/ConvertLead",
+        AnyOf(&[LEADS_MANAGE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.LeadService/DispatchLead",
+        AnyOf(&[PLATFORM_LEADS_MANAGE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.LeadService/RequestOutboundCall",
+        AnyOf(&[LEADS_MANAGE]),
+        Write,
+    ),
 ];
 
 /// This domain's rules and permissions, for the server's access table.
@@ -185,12 +264,19 @@ pub const ACCESS: DomainAccess = DomainAccess {
 mod tests {
     use super::*;
 
-    const SERVICE: &str = "partner.customers.v1.CustomerService/";
+    const SERVICES: [&str; 2] = [
+        "partner.customers.v1.CustomerService/",
+        "partner.customers.v1.LeadService/",
+    ];
 
     #[test]
-    fn every_rule_is_of_this_domains_service() {
+    fn every_rule_is_of_this_domains_services() {
         for r in RULES {
-            assert!(r.method.starts_with(SERVICE), "{}", r.method);
+            assert!(
+                SERVICES.iter().any(|s| r.method.starts_with(s)),
+                "{}",
+                r.method
+            );
         }
     }
 }

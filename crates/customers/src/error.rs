@@ -44,6 +44,21 @@ pub enum CustomersError {
         /// Its state.
         state: &'static str,
     },
+    /// No such lead, or not one of the caller's.
+    #[error("lead not found")]
+    LeadNotFound,
+    /// The lead is not in a state the verb applies to.
+    #[error("lead is {state}")]
+    LeadStateConflict {
+        /// Its state.
+        state: &'static str,
+    },
+    /// A dispatched lead's phone and email are the vendor's.
+    #[error("lead contact is read-only")]
+    LeadContactReadOnly,
+    /// No such partner.
+    #[error("partner not found")]
+    PartnerNotFound,
     /// The customer has no budget.
     #[error("budget not set")]
     BudgetNotSet,
@@ -80,6 +95,10 @@ impl CustomersError {
             Self::AccountManagerNotFound => "ACCOUNT_MANAGER_NOT_FOUND",
             Self::CustomerStateConflict { .. } => "CUSTOMER_STATE_CONFLICT",
             Self::BudgetNotSet => "BUDGET_NOT_SET",
+            Self::LeadNotFound => "LEAD_NOT_FOUND",
+            Self::LeadStateConflict { .. } => "LEAD_STATE_CONFLICT",
+            Self::LeadContactReadOnly => "LEAD_CONTACT_READ_ONLY",
+            Self::PartnerNotFound => "PARTNER_NOT_FOUND",
             Self::VerificationNotFound => "VERIFICATION_NOT_FOUND",
             Self::VerificationStateConflict { .. } => "VERIFICATION_STATE_CONFLICT",
             Self::BudgetCurrencyConflict { .. } => "BUDGET_CURRENCY_CONFLICT",
@@ -134,6 +153,21 @@ impl From<CustomersError> for Status {
                 format!("the verification is {state}, not under review"),
             )
             .with("state", state),
+            CustomersError::LeadNotFound => Refusal::new(Code::NotFound, reason, "lead not found"),
+            CustomersError::LeadStateConflict { state } => Refusal::new(
+                Code::FailedPrecondition,
+                reason,
+                format!("not allowed while the lead is {state}"),
+            )
+            .with("state", state),
+            CustomersError::LeadContactReadOnly => Refusal::new(
+                Code::FailedPrecondition,
+                reason,
+                "a dispatched lead's phone and email cannot be changed",
+            ),
+            CustomersError::PartnerNotFound => {
+                Refusal::new(Code::NotFound, reason, "partner not found")
+            }
             CustomersError::BudgetNotSet => {
                 Refusal::new(Code::NotFound, reason, "the customer has no budget")
             }

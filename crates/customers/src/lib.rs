@@ -16,6 +16,7 @@ pub mod customers;
 pub mod entity;
 pub mod error;
 pub mod grpc;
+pub mod leads;
 pub mod service;
 pub mod verification;
 

@@ -17,6 +17,7 @@ pub struct Model {
     pub in_arrears: bool,
     pub enterprise_membership: String,
     pub has_credit_account: bool,
+    pub marketing_programme_v2: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -236,6 +236,9 @@ fn parse_update(
             }
             "in_arrears" => patch.in_arrears = Some(partner.in_arrears),
             "has_credit_account" => patch.has_credit_account = Some(partner.has_credit_account),
+            "marketing_programme_v2" => {
+                patch.marketing_programme_v2 = Some(partner.marketing_programme_v2);
+            }
             "enterprise_membership" => {
                 patch.enterprise_membership = v.take(
                     "partner.enterprise_membership",

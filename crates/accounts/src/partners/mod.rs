@@ -39,6 +39,8 @@ pub struct PartnerPatch {
     pub in_arrears: Option<bool>,
     pub enterprise_membership: Option<EnterpriseMembership>,
     pub has_credit_account: Option<bool>,
+    /// Marketing programme 2.0; operator only.
+    pub marketing_programme_v2: Option<bool>,
 }
 
 impl PartnerPatch {
@@ -47,6 +49,7 @@ impl PartnerPatch {
         self.in_arrears.is_some()
             || self.enterprise_membership.is_some()
             || self.has_credit_account.is_some()
+            || self.marketing_programme_v2.is_some()
     }
 }
 
@@ -176,6 +179,7 @@ impl Accounts {
                     in_arrears: patch.in_arrears,
                     enterprise_membership: patch.enterprise_membership,
                     has_credit_account: patch.has_credit_account,
+                    marketing_programme_v2: patch.marketing_programme_v2,
                     state: None,
                 };
                 let after = store::update_partner(tx, id, update, now).await?;

@@ -137,6 +137,9 @@ pub struct Partner {
     pub enterprise_membership: EnterpriseMembership,
     /// Holds a credit account (set by the operator).
     pub has_credit_account: bool,
+    /// In marketing programme 2.0: dispatched leads' contacts are masked
+    /// (set by the operator).
+    pub marketing_programme_v2: bool,
     /// Programs joined, oldest first. Filled by the loaders in `store.rs`;
     /// a bare row converts with none.
     pub programs: Vec<Enrolment>,
@@ -160,6 +163,7 @@ impl TryFrom<partner::Model> for Partner {
             in_arrears: m.in_arrears,
             enterprise_membership: EnterpriseMembership::parse(&m.enterprise_membership)?,
             has_credit_account: m.has_credit_account,
+            marketing_programme_v2: m.marketing_programme_v2,
             programs: Vec::new(),
             sales_platform_ids: Vec::new(),
         })
@@ -181,6 +185,7 @@ impl Partner {
             in_arrears: self.in_arrears,
             enterprise_membership: self.enterprise_membership.to_proto().into(),
             has_credit_account: self.has_credit_account,
+            marketing_programme_v2: self.marketing_programme_v2,
             programs: self.programs.iter().map(Enrolment::to_proto).collect(),
             sales_platform_ids: self.sales_platform_ids.clone(),
         }
@@ -196,6 +201,7 @@ impl Partner {
             "in_arrears": self.in_arrears,
             "enterprise_membership": self.enterprise_membership.as_str(),
             "has_credit_account": self.has_credit_account,
+            "marketing_programme_v2": self.marketing_programme_v2,
             "programs": self.programs.iter().map(|e| e.program.as_str()).collect::<Vec<_>>(),
             "sales_platform_ids": self.sales_platform_ids,
         })

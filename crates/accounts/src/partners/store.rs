@@ -127,6 +127,7 @@ pub(crate) async fn insert_partner(
         in_arrears: Set(false),
         enterprise_membership: Set(EnterpriseMembership::None.as_str().to_owned()),
         has_credit_account: Set(false),
+        marketing_programme_v2: Set(false),
     }
     .insert(conn)
     .await?
@@ -141,6 +142,7 @@ pub(crate) struct PartnerUpdate {
     pub in_arrears: Option<bool>,
     pub enterprise_membership: Option<EnterpriseMembership>,
     pub has_credit_account: Option<bool>,
+    pub marketing_programme_v2: Option<bool>,
     /// A new state, with the suspension reason it keeps.
     pub state: Option<(PartnerState, Option<String>)>,
 }
@@ -172,6 +174,9 @@ pub(crate) async fn update_partner(
     }
     if let Some(v) = update.has_credit_account {
         sets.push((partner::Column::HasCreditAccount, Expr::value(v)));
+    }
+    if let Some(v) = update.marketing_programme_v2 {
+        sets.push((partner::Column::MarketingProgrammeV2, Expr::value(v)));
     }
     if let Some((state, reason)) = update.state {
         sets.push((partner::Column::State, Expr::value(state.as_str())));

@@ -5,3 +5,6 @@ pub mod customer_budget;
 pub mod customer_budget_record;
 pub mod customer_label;
 pub mod customer_verification;
+pub mod lead;
+pub mod lead_follow_up;
+pub mod outbound_call;

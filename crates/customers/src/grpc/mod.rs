@@ -3,6 +3,7 @@
 
 mod budget;
 mod customer;
+mod lead;
 mod parse;
 mod verification;
 
