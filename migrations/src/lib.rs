@@ -29,6 +29,7 @@ mod m20261203_000022_customer_budgets;
 mod m20261203_000023_customer_verifications;
 mod m20261203_000024_partner_marketing_programme;
 mod m20261203_000025_leads;
+mod m20261203_000026_opportunities;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000023_customer_verifications::Migration),
             Box::new(m20261203_000024_partner_marketing_programme::Migration),
             Box::new(m20261203_000025_leads::Migration),
+            Box::new(m20261203_000026_opportunities::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ use partner_api::accounts::v1::user_service_client::UserServiceClient;
 use partner_api::customers::v1 as customers;
 use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
 use partner_api::customers::v1::lead_service_client::LeadServiceClient;
+use partner_api::customers::v1::opportunity_service_client::OpportunityServiceClient;
 use partner_api::events::v1::event_service_client::EventServiceClient;
 use partner_api::iam::v1 as iam;
 use partner_api::iam::v1::access_key_service_client::AccessKeyServiceClient;
@@ -573,6 +574,14 @@ impl TestServer {
     /// `LeadService` as the holder of `token`.
     pub fn leads(&self, token: &str) -> LeadServiceClient<InterceptedService<Channel, Bearer>> {
         LeadServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// `OpportunityService` as the holder of `token`.
+    pub fn opportunities(
+        &self,
+        token: &str,
+    ) -> OpportunityServiceClient<InterceptedService<Channel, Bearer>> {
+        OpportunityServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     /// `EventService` as the holder of `token`.

@@ -451,6 +451,9 @@ async fn perform_customers(
         | "partner.customers.v1.CustomerService/ReviewVerification" => {
             verification_scenario(server, &admin, method, name, &rid).await;
         }
+        m if m.starts_with("partner.customers.v1.OpportunityService/") => {
+            opportunity_scenario(server, &admin, method, name, &rid).await;
+        }
         m if m.starts_with("partner.customers.v1.LeadService/") => {
             lead_scenario(server, &admin, method, name, &rid).await;
         }
@@ -727,5 +730,94 @@ async fn lead_scenario(server: &TestServer, admin: &str, method: &str, name: &st
                 .await);
         }
         _ => {}
+    }
+}
+
+/// Submits and decides an opportunity (or sets a routing rule) so that
+/// `method` is the call made with `rid`.
+async fn opportunity_scenario(
+    server: &TestServer,
+    admin: &str,
+    method: &str,
+    name: &str,
+    rid: &str,
+) {
+    let verb = method.rsplit('/').next().unwrap_or_default();
+    let key = |m: &str| {
+        if verb == m {
+            rid.to_owned()
+        } else {
+            new_request_id()
+        }
+    };
+    if verb == "SetRoutingRule" {
+        ok(server
+            .opportunities(admin)
+            .set_routing_rule(cu::SetRoutingRuleRequest {
+                request_id: rid.to_owned(),
+                rule: Some(cu::RoutingRule {
+                    country: "CN".into(),
+                    region: name.into(),
+                    office: "Audited office".into(),
+                    update_time: None,
+                }),
+            })
+            .await);
+        return;
+    }
+    let (_, master) = server.register_partner(admin, name).await;
+    let id = ok(server
+        .opportunities(&master)
+        .submit_opportunity(cu::SubmitOpportunityRequest {
+            request_id: key("SubmitOpportunity"),
+            opportunity: Some(cu::Opportunity {
+                customer_name: "Audited prospect".into(),
+                customer_email: format!("deal@{name}.example"),
+                country: "CN".into(),
+                ..Default::default()
+            }),
+        })
+        .await)
+    .opportunity
+    .unwrap_or_default()
+    .opportunity_id;
+    if verb == "RejectOpportunity" {
+        ok(server
+            .opportunities(admin)
+            .reject_opportunity(cu::RejectOpportunityRequest {
+                request_id: rid.to_owned(),
+                opportunity_id: id,
+                reason: "no fit".into(),
+            })
+            .await);
+        return;
+    }
+    if verb == "SubmitOpportunity" {
+        return;
+    }
+    ok(server
+        .opportunities(admin)
+        .accept_opportunity(cu::AcceptOpportunityRequest {
+            request_id: key("AcceptOpportunity"),
+            opportunity_id: id.clone(),
+        })
+        .await);
+    if verb == "MarkOpportunityWon" {
+        ok(server
+            .opportunities(&master)
+            .mark_opportunity_won(cu::MarkOpportunityWonRequest {
+                request_id: rid.to_owned(),
+                opportunity_id: id,
+            })
+            .await);
+    } else if verb == "MarkOpportunityLost" {
+        ok(server
+            .opportunities(&master)
+            .mark_opportunity_lost(cu::MarkOpportunityLostRequest {
+                request_id: rid.to_owned(),
+                opportunity_id: id,
+                reason: "budget cut".into(),
+            })
+            .await);
     }
 }

@@ -34,6 +34,7 @@ struct World {
     b_key: iam::AccessKey,
     b_customer: cu::Customer,
     b_lead: cu::Lead,
+    b_opportunity: cu::Opportunity,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -1009,6 +1010,9 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
             Code::PermissionDenied,
             "MISSING_PERMISSION",
         ),
+        m if m.starts_with("partner.customers.v1.OpportunityService/") => {
+            return probe_opportunities(m, w).await;
+        }
         "partner.events.v1.EventService/ListEvents" => {
             let got = ok(w
                 .server
@@ -1121,9 +1125,24 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .lead
     .unwrap_or_default();
+    let b_opportunity = ok(server
+        .opportunities(&b_master)
+        .submit_opportunity(cu::SubmitOpportunityRequest {
+            request_id: new_request_id(),
+            opportunity: Some(cu::Opportunity {
+                customer_name: "Beta prospect".into(),
+                customer_email: "deal@beta-prospect.example".into(),
+                country: "CN".into(),
+                ..Default::default()
+            }),
+        })
+        .await)
+    .opportunity
+    .unwrap_or_default();
     let world = World {
         b_customer,
         b_lead,
+        b_opportunity,
         server,
         a_master,
         a_partner,
@@ -1219,6 +1238,95 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await);
     assert_eq!(b_lead_now.lead.as_ref(), Some(&world.b_lead));
     assert!(b_lead_now.follow_ups.is_empty());
+    let b_opportunity_now = ok(world
+        .server
+        .opportunities(&b_master)
+        .get_opportunity(cu::GetOpportunityRequest {
+            opportunity_id: world.b_opportunity.opportunity_id.clone(),
+        })
+        .await);
+    assert_eq!(
+        b_opportunity_now.opportunity.as_ref(),
+        Some(&world.b_opportunity)
+    );
+}
+
+/// The probes of the opportunities: A's master with B's opportunity.
+async fn probe_opportunities(method: &str, w: &World) -> Option<Probe> {
+    let mut o = w.server.opportunities(&w.a_master);
+    let b = w.b_opportunity.opportunity_id.clone();
+    let not_found =
+        |r: Result<(), Status>| Probe::Refused(r, Code::NotFound, "OPPORTUNITY_NOT_FOUND");
+    let operator_only =
+        |r: Result<(), Status>| Probe::Refused(r, Code::PermissionDenied, "MISSING_PERMISSION");
+    Some(match method.rsplit('/').next().unwrap_or_default() {
+        "SubmitOpportunity" => {
+            Probe::NoTenantInput("submits an opportunity of the caller's own partner")
+        }
+        "GetOpportunity" => not_found(unit(
+            o.get_opportunity(cu::GetOpportunityRequest { opportunity_id: b })
+                .await,
+        )),
+        "ListOpportunities" => {
+            let got = ok(o
+                .list_opportunities(cu::ListOpportunitiesRequest::default())
+                .await);
+            assert!(
+                got.opportunities
+                    .iter()
+                    .all(|x| x.partner_id == w.a_partner.partner_id),
+                "{got:?}"
+            );
+            Probe::ScopedToCaller
+        }
+        "MarkOpportunityWon" => not_found(unit(
+            o.mark_opportunity_won(cu::MarkOpportunityWonRequest {
+                request_id: new_request_id(),
+                opportunity_id: b,
+            })
+            .await,
+        )),
+        "MarkOpportunityLost" => not_found(unit(
+            o.mark_opportunity_lost(cu::MarkOpportunityLostRequest {
+                request_id: new_request_id(),
+                opportunity_id: b,
+                reason: "intruder".into(),
+            })
+            .await,
+        )),
+        "AcceptOpportunity" => operator_only(unit(
+            o.accept_opportunity(cu::AcceptOpportunityRequest {
+                request_id: new_request_id(),
+                opportunity_id: b,
+            })
+            .await,
+        )),
+        "RejectOpportunity" => operator_only(unit(
+            o.reject_opportunity(cu::RejectOpportunityRequest {
+                request_id: new_request_id(),
+                opportunity_id: b,
+                reason: "intruder".into(),
+            })
+            .await,
+        )),
+        "SetRoutingRule" => operator_only(unit(
+            o.set_routing_rule(cu::SetRoutingRuleRequest {
+                request_id: new_request_id(),
+                rule: Some(cu::RoutingRule {
+                    country: "CN".into(),
+                    region: String::new(),
+                    office: "intruder".into(),
+                    update_time: None,
+                }),
+            })
+            .await,
+        )),
+        "ListRoutingRules" => operator_only(unit(
+            o.list_routing_rules(cu::ListRoutingRulesRequest::default())
+                .await,
+        )),
+        _ => return None,
+    })
 }
 
 /// Company details an intruder would submit.

@@ -103,6 +103,36 @@ pub const PLATFORM_LEADS_MANAGE: Permission = Permission::platform(
     "Create leads and dispatch them to partners.",
 );
 
+/// Read the partner's opportunities.
+pub const OPPORTUNITIES_READ: Permission = Permission::partner(
+    "opportunities.read",
+    DOMAIN,
+    "Read and list the partner's opportunities.",
+    &[JobRole::Sales, JobRole::Operations],
+);
+
+/// Submit opportunities and mark them won or lost.
+pub const OPPORTUNITIES_MANAGE: Permission = Permission::partner(
+    "opportunities.manage",
+    DOMAIN,
+    "Submit opportunities and mark them won or lost.",
+    &[JobRole::Sales, JobRole::Operations],
+);
+
+/// Read every opportunity and the routing table.
+pub const PLATFORM_OPPORTUNITIES_READ: Permission = Permission::platform(
+    "platform.opportunities.read",
+    DOMAIN,
+    "Read every opportunity and the region-to-office routing table.",
+);
+
+/// Accept and reject opportunities; maintain the routing table.
+pub const PLATFORM_OPPORTUNITIES_MANAGE: Permission = Permission::platform(
+    "platform.opportunities.manage",
+    DOMAIN,
+    "Accept and reject opportunities; maintain the region-to-office routing table.",
+);
+
 /// Every permission this domain declares.
 pub const PERMISSIONS: &[Permission] = &[
     CUSTOMERS_READ,
@@ -117,6 +147,10 @@ pub const PERMISSIONS: &[Permission] = &[
     LEADS_MANAGE,
     PLATFORM_LEADS_READ,
     PLATFORM_LEADS_MANAGE,
+    OPPORTUNITIES_READ,
+    OPPORTUNITIES_MANAGE,
+    PLATFORM_OPPORTUNITIES_READ,
+    PLATFORM_OPPORTUNITIES_MANAGE,
 ];
 
 /// One rule per RPC the domain serves.
@@ -251,6 +285,51 @@ pub const RULES: &[Rule] = &[
         AnyOf(&[LEADS_MANAGE]),
         Write,
     ),
+    rule(
+        "partner.customers.v1.OpportunityService/SubmitOpportunity",
+        AnyOf(&[OPPORTUNITIES_MANAGE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.OpportunityService/GetOpportunity",
+        AnyOf(&[OPPORTUNITIES_READ, PLATFORM_OPPORTUNITIES_READ]),
+        Read,
+    ),
+    rule(
+        "partner.customers.v1.OpportunityService/ListOpportunities",
+        AnyOf(&[OPPORTUNITIES_READ, PLATFORM_OPPORTUNITIES_READ]),
+        Read,
+    ),
+    rule(
+        "partner.customers.v1.OpportunityService/AcceptOpportunity",
+        AnyOf(&[PLATFORM_OPPORTUNITIES_MANAGE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.OpportunityService/RejectOpportunity",
+        AnyOf(&[PLATFORM_OPPORTUNITIES_MANAGE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.OpportunityService/MarkOpportunityWon",
+        AnyOf(&[OPPORTUNITIES_MANAGE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.OpportunityService/MarkOpportunityLost",
+        AnyOf(&[OPPORTUNITIES_MANAGE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.OpportunityService/SetRoutingRule",
+        AnyOf(&[PLATFORM_OPPORTUNITIES_MANAGE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.OpportunityService/ListRoutingRules",
+        AnyOf(&[PLATFORM_OPPORTUNITIES_READ]),
+        Read,
+    ),
 ];
 
 /// This domain's rules and permissions, for the server's access table.
@@ -264,9 +343,10 @@ pub const ACCESS: DomainAccess = DomainAccess {
 mod tests {
     use super::*;
 
-    const SERVICES: [&str; 2] = [
+    const SERVICES: [&str; 3] = [
         "partner.customers.v1.CustomerService/",
         "partner.customers.v1.LeadService/",
+        "partner.customers.v1.OpportunityService/",
     ];
 
     #[test]

@@ -56,6 +56,15 @@ pub enum CustomersError {
     /// A dispatched lead's phone and email are the vendor's.
     #[error("lead contact is read-only")]
     LeadContactReadOnly,
+    /// No such opportunity, or not one of the caller's.
+    #[error("opportunity not found")]
+    OpportunityNotFound,
+    /// The opportunity is not in a state the verb applies to.
+    #[error("opportunity is {state}")]
+    OpportunityStateConflict {
+        /// Its state.
+        state: &'static str,
+    },
     /// No such partner.
     #[error("partner not found")]
     PartnerNotFound,
@@ -99,6 +108,8 @@ impl CustomersError {
             Self::LeadStateConflict { .. } => "LEAD_STATE_CONFLICT",
             Self::LeadContactReadOnly => "LEAD_CONTACT_READ_ONLY",
             Self::PartnerNotFound => "PARTNER_NOT_FOUND",
+            Self::OpportunityNotFound => "OPPORTUNITY_NOT_FOUND",
+            Self::OpportunityStateConflict { .. } => "OPPORTUNITY_STATE_CONFLICT",
             Self::VerificationNotFound => "VERIFICATION_NOT_FOUND",
             Self::VerificationStateConflict { .. } => "VERIFICATION_STATE_CONFLICT",
             Self::BudgetCurrencyConflict { .. } => "BUDGET_CURRENCY_CONFLICT",
@@ -165,6 +176,15 @@ impl From<CustomersError> for Status {
                 reason,
                 "a dispatched lead's phone and email cannot be changed",
             ),
+            CustomersError::OpportunityNotFound => {
+                Refusal::new(Code::NotFound, reason, "opportunity not found")
+            }
+            CustomersError::OpportunityStateConflict { state } => Refusal::new(
+                Code::FailedPrecondition,
+                reason,
+                format!("not allowed while the opportunity is {state}"),
+            )
+            .with("state", state),
             CustomersError::PartnerNotFound => {
                 Refusal::new(Code::NotFound, reason, "partner not found")
             }

@@ -17,6 +17,7 @@ pub mod entity;
 pub mod error;
 pub mod grpc;
 pub mod leads;
+pub mod opportunities;
 pub mod service;
 pub mod verification;
 

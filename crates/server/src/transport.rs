@@ -14,6 +14,7 @@ use partner_api::accounts::v1::role_service_server::RoleServiceServer;
 use partner_api::accounts::v1::user_service_server::UserServiceServer;
 use partner_api::customers::v1::customer_service_server::CustomerServiceServer;
 use partner_api::customers::v1::lead_service_server::LeadServiceServer;
+use partner_api::customers::v1::opportunity_service_server::OpportunityServiceServer;
 use partner_api::events::v1::event_service_server::EventServiceServer;
 use partner_api::iam::v1::access_key_service_server::AccessKeyServiceServer;
 use partner_api::iam::v1::auth_service_server::AuthServiceServer;
@@ -72,6 +73,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.iam.v1.AccessKeyService",
     "partner.customers.v1.CustomerService",
     "partner.customers.v1.LeadService",
+    "partner.customers.v1.OpportunityService",
     "partner.events.v1.EventService",
 ];
 
@@ -130,6 +132,9 @@ pub async fn serve(
             app.customers_api.clone()
         )))
         .add_service(limited!(LeadServiceServer::new(app.customers_api.clone())))
+        .add_service(limited!(OpportunityServiceServer::new(
+            app.customers_api.clone()
+        )))
         .add_service(limited!(EventServiceServer::new(app.events_api.clone())));
     let routes = builder.routes();
     let mut server = Server::builder()

@@ -7,4 +7,6 @@ pub mod customer_label;
 pub mod customer_verification;
 pub mod lead;
 pub mod lead_follow_up;
+pub mod opportunity;
 pub mod outbound_call;
+pub mod routing_rule;

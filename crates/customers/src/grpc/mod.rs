@@ -4,6 +4,7 @@
 mod budget;
 mod customer;
 mod lead;
+mod opportunity;
 mod parse;
 mod verification;
 

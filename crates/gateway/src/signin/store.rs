@@ -52,6 +52,44 @@ pub async fn charge(
     subject: &str,
     now: DateTime<Utc>,
 ) -> Result<(Verdict, Option<AuditId>), DbErr> {
+    // A success elsewhere may delete the row between our insert (which did
+    // nothing: the row was there) and our locking read (which waited for
+    // that delete and then finds nothing): insert again. The delete has
+    // committed by then, so the second insert creates the row.
+    let mut row = None;
+    for _ in 0..3 {
+        insert_placeholder(tx, subject, now).await?;
+        row = auth_throttle::Entity::find_by_id(subject.to_owned())
+            .lock_exclusive()
+            .one(tx)
+            .await?;
+        if row.is_some() {
+            break;
+        }
+    }
+    let row = row.ok_or_else(|| DbErr::RecordNotFound(subject.to_owned()))?;
+    let current = (row.failures > 0 || row.in_flight > 0).then(|| counter_of(&row));
+    let verdict = policy::charge(current, now);
+    let record = run_record(&row);
+    if let Verdict::Check { counter, new_run } = verdict {
+        store(
+            tx,
+            subject,
+            &counter,
+            // A new run is counted in a new audit record.
+            if new_run { None } else { row.audit_id },
+        )
+        .await?;
+    }
+    Ok((verdict, record))
+}
+
+/// Creates the counter row of `subject` unless it exists.
+async fn insert_placeholder(
+    tx: &impl ConnectionTrait,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     let placeholder = auth_throttle::ActiveModel {
         subject: Set(subject.to_owned()),
         failures: Set(0),
@@ -69,25 +107,7 @@ pub async fn charge(
         )
         .exec_without_returning(tx)
         .await?;
-    let row = auth_throttle::Entity::find_by_id(subject.to_owned())
-        .lock_exclusive()
-        .one(tx)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(subject.to_owned()))?;
-    let current = (row.failures > 0 || row.in_flight > 0).then(|| counter_of(&row));
-    let verdict = policy::charge(current, now);
-    let record = run_record(&row);
-    if let Verdict::Check { counter, new_run } = verdict {
-        store(
-            tx,
-            subject,
-            &counter,
-            // A new run is counted in a new audit record.
-            if new_run { None } else { row.audit_id },
-        )
-        .await?;
-    }
-    Ok((verdict, record))
+    Ok(())
 }
 
 async fn store(
