@@ -426,6 +426,19 @@ async fn perform_customers(
                 })
                 .await);
         }
+        "partner.customers.v1.CustomerService/DisassociateCustomer" => {
+            let (partner, master) = server.register_partner(&admin, name).await;
+            let customer = server.create_customer(&master, &partner, "crm-1").await;
+            ok(server
+                .customers(&master)
+                .disassociate_customer(cu::DisassociateCustomerRequest {
+                    request_id: rid.clone(),
+                    customer_id: customer.customer_id,
+                    reason: "moved on".into(),
+                    reseller_id: String::new(),
+                })
+                .await);
+        }
         "partner.customers.v1.CustomerService/SetCustomerBudget" => {
             let (partner, master) = server.register_partner(&admin, name).await;
             let customer = server.create_customer(&master, &partner, "crm-1").await;

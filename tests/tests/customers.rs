@@ -737,3 +737,105 @@ async fn a_distributor_creates_and_reads_its_resellers_customers() {
         "RESELLER_NOT_FOUND",
     );
 }
+
+#[tokio::test]
+async fn disassociation_ends_the_relationship_and_is_announced() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (acme, master) = server.register_partner(&admin, "acme").await;
+    let (_, globex_master) = server.register_partner(&admin, "globex").await;
+    let c = server.create_customer(&master, &acme, "crm-gone").await;
+    let disassociate = |token: &str, reason: &str| {
+        let mut client = server.customers(token);
+        let req = cu::DisassociateCustomerRequest {
+            request_id: new_request_id(),
+            customer_id: c.customer_id.clone(),
+            reason: reason.into(),
+            reseller_id: String::new(),
+        };
+        async move { client.disassociate_customer(req).await }
+    };
+    assert_refused(
+        disassociate(&globex_master, "not mine").await,
+        Code::NotFound,
+        "CUSTOMER_NOT_FOUND",
+    );
+    assert_refused(
+        disassociate(&master, "").await,
+        Code::InvalidArgument,
+        "FIELD_VIOLATION",
+    );
+    ok(server
+        .customers(&master)
+        .set_customer_budget(cu::SetCustomerBudgetRequest {
+            request_id: new_request_id(),
+            customer_id: c.customer_id.clone(),
+            amount: Some(partner_api::r#type::v1::Money {
+                currency_code: "CNY".into(),
+                units: 100,
+                nanos: 0,
+            }),
+            budget_type: cu::BudgetType::Monthly as i32,
+            auto_freeze: false,
+            reseller_id: String::new(),
+        })
+        .await);
+    let done = ok(disassociate(&master, "customer moved to another reseller").await);
+    assert_eq!(done.partner_id, acme.partner_id);
+    assert_eq!(done.association_type, cu::AssociationType::Reseller as i32);
+    // No longer the partner's: not readable, not listed, the mapping stays taken.
+    assert_refused(
+        server
+            .customers(&master)
+            .get_customer(cu::GetCustomerRequest {
+                customer_id: c.customer_id.clone(),
+                reseller_id: String::new(),
+            })
+            .await,
+        Code::NotFound,
+        "CUSTOMER_NOT_FOUND",
+    );
+    let listed = ok(server
+        .customers(&master)
+        .list_customers(cu::ListCustomersRequest::default())
+        .await);
+    assert!(listed.customers.is_empty());
+    // Nor its budget.
+    assert_refused(
+        server
+            .customers(&master)
+            .get_customer_budget(cu::GetCustomerBudgetRequest {
+                customer_id: c.customer_id.clone(),
+                reseller_id: String::new(),
+            })
+            .await,
+        Code::NotFound,
+        "CUSTOMER_NOT_FOUND",
+    );
+    let mut again = create_customer_request(&acme, "crm-gone");
+    again.email = "other@customers.example".into();
+    assert_refused(
+        server.customers(&master).create_customer(again).await,
+        Code::AlreadyExists,
+        "XACCOUNT_TAKEN",
+    );
+    // The partner hears of it (billing reclaims by this event).
+    let mut seen = false;
+    for _ in 0..200 {
+        let events = ok(server
+            .events(&master)
+            .list_events(partner_api::events::v1::ListEventsRequest {
+                event_types: vec!["customer.disassociated".into()],
+                ..Default::default()
+            })
+            .await)
+        .events;
+        if let Some(e) = events.first() {
+            assert_eq!(e.resource_id, c.customer_id);
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(seen, "customer.disassociated was announced");
+}

@@ -247,3 +247,67 @@ async fn events_written_concurrently_are_each_seen_once() {
     seen.sort();
     assert_eq!(seen, want);
 }
+
+#[tokio::test]
+async fn an_event_is_read_only_by_who_may_read_its_resource() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (acme, master) = server.register_partner(&admin, "acme").await;
+    server.create_customer(&master, &acme, "crm-1").await;
+    ok(server
+        .leads(&master)
+        .create_lead(cu::CreateLeadRequest {
+            request_id: new_request_id(),
+            lead: Some(cu::Lead {
+                company_name: "Buyer Ltd".into(),
+                phone: "+8613812345678".into(),
+                ..Default::default()
+            }),
+        })
+        .await);
+    // The master sees both; wait until both are numbered.
+    let all = all_after(
+        &server,
+        &master,
+        "",
+        &["customer.created", "lead.created"],
+        2,
+    )
+    .await;
+    assert_eq!(all.len(), 2);
+    // FINANCE reads customers but not leads: it sees the customer's event only.
+    let (_, finance) = server.user_with_role(&master, "counter", "FINANCE").await;
+    let seen: Vec<String> = ok(events(&server, &finance)
+        .list_events(ev::ListEventsRequest {
+            page_size: 500,
+            ..Default::default()
+        })
+        .await)
+    .events
+    .into_iter()
+    .map(|e| e.event_type)
+    .collect();
+    assert!(seen.contains(&"customer.created".to_owned()), "{seen:?}");
+    assert!(!seen.iter().any(|t| t.starts_with("lead.")), "{seen:?}");
+    // A role holding only `events.read` reads no event at all.
+    let role = ok(server
+        .roles(&master)
+        .create_role(partner_api::accounts::v1::CreateRoleRequest {
+            request_id: new_request_id(),
+            role: Some(partner_api::accounts::v1::Role {
+                display_name: "Event readers".into(),
+                permission_ids: vec!["events.read".into()],
+                ..Default::default()
+            }),
+        })
+        .await)
+    .role
+    .unwrap_or_default();
+    let (_, reader) = server
+        .user_with_role(&master, "reader", &role.role_id)
+        .await;
+    let nothing = ok(events(&server, &reader)
+        .list_events(ev::ListEventsRequest::default())
+        .await);
+    assert!(nothing.events.is_empty(), "{nothing:?}");
+}

@@ -753,6 +753,20 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
             assert_eq!(got.results[0].error_reason, "CUSTOMER_NOT_FOUND");
             Probe::ScopedToCaller
         }
+        "partner.customers.v1.CustomerService/DisassociateCustomer" => Probe::Refused(
+            unit(
+                client
+                    .disassociate_customer(cu::DisassociateCustomerRequest {
+                        request_id: new_request_id(),
+                        customer_id: w.b_customer.customer_id.clone(),
+                        reason: "intruder".into(),
+                        reseller_id: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "CUSTOMER_NOT_FOUND",
+        ),
         "partner.customers.v1.CustomerService/SetCustomerBudget" => Probe::Refused(
             unit(
                 client

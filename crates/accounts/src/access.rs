@@ -2,7 +2,7 @@
 //! declares. The server assembles these with every other domain's into one
 //! access table at start ([`partner_kernel::access::AccessTable`]).
 
-use partner_kernel::access::{Access, DomainAccess, Effect, Rule, rule};
+use partner_kernel::access::{Access, DomainAccess, Effect, Rule, events, rule};
 use partner_kernel::permission::{JobRole, Permission};
 
 use Access::{AnyOf, Authenticated, Public};
@@ -436,6 +436,14 @@ pub const RULES: &[Rule] = &[
 
 /// What the domain contributes to the platform's access table.
 pub const ACCESS: DomainAccess = DomainAccess {
+    events: &[
+        events("partner.", PARTNER_PROFILE_READ),
+        events("user.", USERS_READ),
+        events("role.", ROLES_READ),
+        events("invitation.", INVITATIONS_READ),
+        events("program.", PROGRAMS_READ),
+        events("reseller.", RESELLERS_READ),
+    ],
     domain: DOMAIN,
     permissions: PERMISSIONS,
     rules: RULES,

@@ -47,8 +47,9 @@ impl Accounts {
 }
 
 /// [`Accounts::resolve_tenant`] for a caller of partner `own`, read through
-/// `conn`. Writes call it again inside their transaction, so that a link
-/// suspended meanwhile stops the write.
+/// `conn`. Writes call it again inside their transaction, where the link is
+/// share-locked until the write commits (PostgreSQL): a suspension either
+/// happened before and stops the write, or waits for it.
 pub async fn resolve_in(
     conn: &impl ConnectionTrait,
     own: PartnerId,
@@ -60,7 +61,7 @@ pub async fn resolve_in(
             distributor_id: None,
         });
     };
-    match store::link(conn, own, reseller).await? {
+    match store::link_for_share(conn, own, reseller).await? {
         Some(link) if link.state == LinkState::Active.as_str() => Ok(Tenant {
             partner_id: reseller,
             distributor_id: Some(own),

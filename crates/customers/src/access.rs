@@ -1,7 +1,7 @@
 //! Who may call each RPC of the customers domain, and the permissions it
 //! declares.
 
-use partner_kernel::access::{Access, DomainAccess, Effect, Rule, rule};
+use partner_kernel::access::{Access, DomainAccess, Effect, Rule, events, rule};
 use partner_kernel::permission::{JobRole, Permission};
 
 use Access::AnyOf;
@@ -133,6 +133,14 @@ pub const PLATFORM_OPPORTUNITIES_MANAGE: Permission = Permission::platform(
     "Accept and reject opportunities; maintain the region-to-office routing table.",
 );
 
+/// End associations with customers.
+pub const CUSTOMERS_DISASSOCIATE: Permission = Permission::partner(
+    "customers.disassociate",
+    DOMAIN,
+    "End the partner's association with a customer.",
+    &[JobRole::Operations],
+);
+
 /// Every permission this domain declares.
 pub const PERMISSIONS: &[Permission] = &[
     CUSTOMERS_READ,
@@ -140,6 +148,7 @@ pub const PERMISSIONS: &[Permission] = &[
     CUSTOMERS_UPDATE,
     CUSTOMERS_FREEZE,
     CUSTOMERS_BUDGET,
+    CUSTOMERS_DISASSOCIATE,
     CUSTOMERS_VERIFY,
     PLATFORM_CUSTOMERS_READ,
     PLATFORM_CUSTOMERS_REVIEW,
@@ -193,6 +202,11 @@ pub const RULES: &[Rule] = &[
     rule(
         "partner.customers.v1.CustomerService/UnfreezeCustomers",
         AnyOf(&[CUSTOMERS_FREEZE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/DisassociateCustomer",
+        AnyOf(&[CUSTOMERS_DISASSOCIATE]),
         Write,
     ),
     rule(
@@ -334,6 +348,11 @@ pub const RULES: &[Rule] = &[
 
 /// This domain's rules and permissions, for the server's access table.
 pub const ACCESS: DomainAccess = DomainAccess {
+    events: &[
+        events("customer.", CUSTOMERS_READ),
+        events("lead.", LEADS_READ),
+        events("opportunity.", OPPORTUNITIES_READ),
+    ],
     domain: DOMAIN,
     permissions: PERMISSIONS,
     rules: RULES,

@@ -32,6 +32,7 @@ pub const RULES: &[Rule] = &[
 
 /// This domain's rules and permissions, for the server's access table.
 pub const ACCESS: DomainAccess = DomainAccess {
+    events: &[],
     domain: DOMAIN,
     permissions: PERMISSIONS,
     rules: RULES,

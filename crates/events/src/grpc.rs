@@ -1,8 +1,10 @@
 //! `partner.events.v1.EventService`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use partner_api::events::v1::{self as pb, event_service_server::EventService};
+use partner_kernel::access::AccessTable;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::db::Db;
 use partner_kernel::error::{KernelError, Refusal};
@@ -24,6 +26,9 @@ const WATCH_BATCH: u64 = 100;
 /// Events a watcher may have sent and the client not yet taken: beyond
 /// this the watcher waits, so a slow client costs a bounded buffer.
 const WATCH_BUFFER: usize = 16;
+/// How long one watch stream lives: the caller's access (its account, its
+/// session, its permissions) was checked when the stream opened.
+const STREAM_LIFETIME: Duration = Duration::from_secs(300);
 /// At most this many event types in one filter.
 const MAX_TYPES: usize = 20;
 
@@ -31,16 +36,26 @@ const MAX_TYPES: usize = 20;
 #[derive(Debug, Clone)]
 pub struct EventsApi {
     db: Db,
+    /// Who may read which events (each domain declares it).
+    access: Arc<AccessTable>,
     stopping: watch::Sender<bool>,
 }
 
 impl EventsApi {
-    /// The API over `db`.
-    pub fn new(db: Db) -> Self {
+    /// The API over `db`; `access` says who may read which events.
+    pub fn new(db: Db, access: Arc<AccessTable>) -> Self {
         Self {
             db,
+            access,
             stopping: watch::channel(false).0,
         }
+    }
+
+    /// The filter of a caller's read: what it asked for, narrowed to the
+    /// event types its permissions let it read.
+    fn narrowed(&self, p: &Principal, mut filter: EventFilter) -> EventFilter {
+        filter.readable = self.access.readable_event_prefixes(&p.permissions);
+        filter
     }
 
     /// Ends every watch stream (the server is stopping); clients reconnect
@@ -76,6 +91,7 @@ fn filter(
     }
     let resource_id = v.take("resource_id", validate::filter(resource_id, 64))?;
     Some(EventFilter {
+        readable: Vec::new(),
         event_types: types,
         resource_id,
     })
@@ -120,6 +136,7 @@ impl EventService for EventsApi {
         let filter = filter(&mut v, event_types, resource_id);
         let ((after, size), filter) = v.finish_with(after.zip(size).zip(filter)).map_err(status)?;
         let partner = partner_of(&principal)?;
+        let filter = self.narrowed(&principal, filter);
         let events = outbox::events_of(self.db.conn(), partner, after, &filter, size)
             .await
             .map_err(status)?;
@@ -149,11 +166,13 @@ impl EventService for EventsApi {
         let filter = filter(&mut v, event_types, resource_id);
         let (after, filter) = v.finish_with(after.zip(filter)).map_err(status)?;
         let partner = partner_of(&principal)?;
+        let filter = self.narrowed(&principal, filter);
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
         let watcher = Watcher {
             db: self.db.clone(),
             partner,
             filter,
+            ends_at: tokio::time::Instant::now() + STREAM_LIFETIME,
             stopping: self.stopping.subscribe(),
         };
         tokio::spawn(watcher.run(after, tx));
@@ -166,6 +185,10 @@ struct Watcher {
     db: Db,
     partner: PartnerId,
     filter: EventFilter,
+    /// When the stream ends, so that a caller whose access was taken away
+    /// meanwhile is asked again (it reconnects with its cursor, through the
+    /// authentication layer).
+    ends_at: tokio::time::Instant,
     stopping: watch::Receiver<bool>,
 }
 
@@ -177,7 +200,7 @@ impl Watcher {
     async fn run(mut self, mut after: i64, tx: Sink) {
         let mut sequenced = self.db.outbox().sequenced();
         loop {
-            if *self.stopping.borrow() {
+            if *self.stopping.borrow() || tokio::time::Instant::now() >= self.ends_at {
                 return;
             }
             let batch = match outbox::events_of(
@@ -200,6 +223,7 @@ impl Watcher {
                     _ = sequenced.changed() => {}
                     _ = tokio::time::sleep(POLL) => {}
                     _ = self.stopping.changed() => return,
+                    () = tokio::time::sleep_until(self.ends_at) => return,
                     () = tx.closed() => return,
                 }
                 continue;

@@ -3,7 +3,7 @@
 //! domain's into one access table at start
 //! ([`partner_kernel::access::AccessTable`]).
 
-use partner_kernel::access::{Access, DomainAccess, Effect, Rule, rule};
+use partner_kernel::access::{Access, DomainAccess, Effect, Rule, events, rule};
 use partner_kernel::permission::{JobRole, Permission};
 
 use Access::{AnyOf, Authenticated, Public};
@@ -117,6 +117,7 @@ pub const RULES: &[Rule] = &[
 
 /// What the domain contributes to the platform's access table.
 pub const ACCESS: DomainAccess = DomainAccess {
+    events: &[events("access_key.", ACCESS_KEYS_READ)],
     domain: DOMAIN,
     permissions: PERMISSIONS,
     rules: RULES,

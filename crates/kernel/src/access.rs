@@ -97,6 +97,22 @@ pub struct DomainAccess {
     pub permissions: &'static [Permission],
     /// One rule per RPC it serves.
     pub rules: &'static [Rule],
+    /// Who may read the events it announces, by event-type prefix.
+    pub events: &'static [EventReaders],
+}
+
+/// The holders of `permission` may read the events whose type starts with
+/// `prefix` (e.g. `customer.`): an event says as much as a read of its
+/// resource would. Events of a prefix no domain declares are read by nobody.
+#[derive(Debug, Clone, Copy)]
+pub struct EventReaders {
+    pub prefix: &'static str,
+    pub permission: Permission,
+}
+
+/// [`EventReaders`] in a `const` table.
+pub const fn events(prefix: &'static str, permission: Permission) -> EventReaders {
+    EventReaders { prefix, permission }
 }
 
 /// Every rule and permission of the platform, assembled at start.
@@ -105,6 +121,7 @@ pub struct AccessTable {
     rules: Vec<Rule>,
     by_method: HashMap<&'static str, usize>,
     catalog: Catalog,
+    events: Vec<EventReaders>,
 }
 
 impl AccessTable {
@@ -161,11 +178,46 @@ impl AccessTable {
         {
             return Err(format!("{:?} guards no RPC", idle.id()));
         }
+        let mut events: Vec<EventReaders> = Vec::new();
+        for e in domains.iter().flat_map(|d| d.events.iter()) {
+            let well_formed = e.prefix.ends_with('.')
+                && e.prefix.len() > 1
+                && e.prefix[..e.prefix.len() - 1]
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_');
+            if !well_formed {
+                return Err(format!("event prefix {:?} is not `name.`", e.prefix));
+            }
+            if events.iter().any(|x| x.prefix == e.prefix) {
+                return Err(format!("event prefix {:?} is declared twice", e.prefix));
+            }
+            if catalog.get(e.permission.id()) != Some(e.permission) || !e.permission.is_read() {
+                return Err(format!(
+                    "events {:?} are read by {:?}, not a declared `.read` permission",
+                    e.prefix,
+                    e.permission.id()
+                ));
+            }
+            events.push(*e);
+        }
         Ok(AccessTable {
             rules,
             by_method,
             catalog,
+            events,
         })
+    }
+
+    /// The event-type prefixes the holder of `held` may read.
+    pub fn readable_event_prefixes(
+        &self,
+        held: &crate::permission::PermissionSet,
+    ) -> Vec<&'static str> {
+        self.events
+            .iter()
+            .filter(|e| held.contains(&e.permission))
+            .map(|e| e.prefix)
+            .collect()
     }
 
     /// The rule of a request path (`/package.Service/Method`) or full method name.
@@ -205,6 +257,7 @@ mod tests {
         domain: "things",
         permissions: PERMISSIONS,
         rules: RULES,
+        events: &[events("thing.", READ)],
     };
 
     fn refused(domains: &[DomainAccess]) -> String {
@@ -235,6 +288,7 @@ mod tests {
             domain: "things",
             permissions: &[READ],
             rules: WRITE_BY_READ,
+            events: &[],
         }]);
         assert!(e.contains("gated"), "{e}");
         const UNDECLARED: &[Rule] = &[rule("t.v1.S/Make", AnyOf(&[MAKE]), Write)];
@@ -242,19 +296,43 @@ mod tests {
             domain: "things",
             permissions: &[],
             rules: UNDECLARED,
+            events: &[],
         }]);
         assert!(e.contains("undeclared"), "{e}");
         let e = refused(&[DomainAccess {
             domain: "things",
             permissions: PERMISSIONS,
             rules: &[],
+            events: &[],
         }]);
         assert!(e.contains("guards no RPC"), "{e}");
         let e = refused(&[DomainAccess {
             domain: "other",
             permissions: PERMISSIONS,
             rules: RULES,
+            events: &[],
         }]);
         assert!(e.contains("of domain"), "{e}");
+        const BY_WRITER: &[EventReaders] = &[events("thing.", MAKE)];
+        let e = refused(&[DomainAccess {
+            events: BY_WRITER,
+            ..THINGS
+        }]);
+        assert!(e.contains("not a declared"), "{e}");
+        const MALFORMED: &[EventReaders] = &[events("Thing", READ)];
+        let e = refused(&[DomainAccess {
+            events: MALFORMED,
+            ..THINGS
+        }]);
+        assert!(e.contains("is not"), "{e}");
+    }
+
+    #[test]
+    fn events_are_readable_by_their_declared_permission_only() {
+        let table = AccessTable::assemble(&[THINGS]).unwrap_or_else(|e| panic!("{e}"));
+        let reader: crate::permission::PermissionSet = [READ].into_iter().collect();
+        let maker: crate::permission::PermissionSet = [MAKE].into_iter().collect();
+        assert_eq!(table.readable_event_prefixes(&reader), ["thing."]);
+        assert!(table.readable_event_prefixes(&maker).is_empty());
     }
 }

@@ -11,9 +11,9 @@
 //! a PostgreSQL advisory lock across replicas), each time after the highest
 //! number given so far.
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 use tokio::sync::{Notify, watch};
@@ -129,7 +129,12 @@ pub async fn sequence(db: &Db) -> Result<u64, KernelError> {
             .await?;
     }
     tx.commit().await?;
-    db.outbox().sequenced.send_replace(next);
+    // Watchers wake only when something new was numbered.
+    db.outbox().sequenced.send_if_modified(|last| {
+        let moved = *last != next;
+        *last = next;
+        moved
+    });
     Ok(pending.len() as u64)
 }
 
@@ -148,6 +153,9 @@ pub struct Event {
 /// What a read of events is narrowed to.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
+    /// The type prefixes the reader may see (`customer.`, …): nothing else
+    /// is read; empty reads nothing.
+    pub readable: Vec<&'static str>,
     /// Only these types; empty: every type.
     pub event_types: Vec<String>,
     /// Only this resource.
@@ -163,9 +171,21 @@ pub async fn events_of(
     filter: &EventFilter,
     limit: u64,
 ) -> Result<Vec<Event>, KernelError> {
+    if filter.readable.is_empty() {
+        return Ok(Vec::new());
+    }
+    let readable = filter
+        .readable
+        .iter()
+        .fold(Condition::any(), |any, prefix| {
+            // `_` is a LIKE wildcard; prefixes hold only `[a-z_.]`.
+            let pattern = format!("{}%", prefix.replace('_', "\\_"));
+            any.add(outbox_event::Column::EventType.like(LikeExpr::new(pattern).escape('\\')))
+        });
     let mut q = outbox_event::Entity::find()
         .filter(outbox_event::Column::PartnerId.eq(partner.to_string()))
-        .filter(outbox_event::Column::Seq.gt(after));
+        .filter(outbox_event::Column::Seq.gt(after))
+        .filter(readable);
     if !filter.event_types.is_empty() {
         q = q.filter(outbox_event::Column::EventType.is_in(filter.event_types.clone()));
     }

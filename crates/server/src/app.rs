@@ -158,7 +158,7 @@ pub async fn build_with_clock(
         PageTokens::new(page_key),
         accounts.clone(),
     );
-    let events_api = EventsApi::new(db.clone());
+    let events_api = EventsApi::new(db.clone(), access.clone());
     Ok(App {
         db,
         access,

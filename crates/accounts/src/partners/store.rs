@@ -23,6 +23,18 @@ pub async fn partner(
     partner::Entity::find_by_id(id.to_string()).one(conn).await
 }
 
+/// The partner row of a tenant, locked until the transaction ends
+/// (PostgreSQL), for changes that count what the partner holds.
+pub async fn partner_for_update(
+    conn: &impl ConnectionTrait,
+    id: PartnerId,
+) -> Result<Option<partner::Model>, DbErr> {
+    partner::Entity::find_by_id(id.to_string())
+        .lock_exclusive()
+        .one(conn)
+        .await
+}
+
 /// A page of all partners after `after`, oldest first. Operator listing.
 pub async fn list_all_partners(
     conn: &impl ConnectionTrait,

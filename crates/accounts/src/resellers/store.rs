@@ -32,6 +32,21 @@ pub async fn link(
         .await
 }
 
+/// The link from `distributor` to `reseller`, share-locked until the
+/// transaction ends (PostgreSQL; outside a transaction the lock ends with
+/// the statement), for writes made while acting for the reseller.
+pub async fn link_for_share(
+    conn: &impl ConnectionTrait,
+    distributor: PartnerId,
+    reseller: PartnerId,
+) -> Result<Option<reseller_link::Model>, DbErr> {
+    links_of(distributor)
+        .filter(reseller_link::Column::ResellerId.eq(reseller.to_string()))
+        .lock_shared()
+        .one(conn)
+        .await
+}
+
 /// The link of a reseller to whichever distributor it has, for the
 /// "already belongs to another distributor" rule.
 pub async fn link_of_reseller(

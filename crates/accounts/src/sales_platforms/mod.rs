@@ -52,6 +52,11 @@ pub(crate) async fn issue_in(
     id: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AccountsError> {
+    // The partner's row is locked first, so concurrent issues to one
+    // partner count one after the other (PostgreSQL).
+    crate::partners::store::partner_for_update(conn, partner)
+        .await?
+        .ok_or(AccountsError::PartnerNotFound)?;
     if store::issued(conn, id).await? {
         return Err(AccountsError::SalesPlatformIdTaken);
     }
@@ -60,8 +65,18 @@ pub(crate) async fn issue_in(
             limit: MAX_PER_PARTNER,
         });
     }
-    store::insert(conn, partner, id, now).await?;
-    Ok(())
+    match store::insert(conn, partner, id, now).await {
+        // Another partner was issued the same id meanwhile.
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            Err(AccountsError::SalesPlatformIdTaken)
+        }
+        other => Ok(other?),
+    }
 }
 
 impl Accounts {

@@ -96,16 +96,14 @@ impl Customers {
     ) -> Result<Budget, CustomersError> {
         let tenant = self.tenant(p, perm::CUSTOMERS_READ, reseller).await?;
         let conn = self.db().conn();
-        match store::budget_of(conn, tenant.partner_id, id).await? {
-            Some(b) => Ok(b),
-            None if customer_store::customer_of(conn, tenant.partner_id, id)
-                .await?
-                .is_some() =>
-            {
-                Err(CustomersError::BudgetNotSet)
-            }
-            None => Err(CustomersError::CustomerNotFound),
-        }
+        // The customer first: a budget outlives nothing, but it must never be
+        // read through a partner the customer has left.
+        customer_store::customer_of(conn, tenant.partner_id, id)
+            .await?
+            .ok_or(CustomersError::CustomerNotFound)?;
+        store::budget_of(conn, tenant.partner_id, id)
+            .await?
+            .ok_or(CustomersError::BudgetNotSet)
     }
 
     /// Budgets of up to 100 customers, a result per id in the order asked.
@@ -127,12 +125,10 @@ impl Customers {
         Ok(ids
             .into_iter()
             .map(|id| {
-                let (budget, error) = match budgets.remove(&id) {
-                    Some(b) => (Some(b.to_proto()), String::new()),
-                    None if known.contains(&id) => {
-                        (None, CustomersError::BudgetNotSet.reason().to_owned())
-                    }
-                    None => (None, CustomersError::CustomerNotFound.reason().to_owned()),
+                let (budget, error) = match (known.contains(&id), budgets.remove(&id)) {
+                    (true, Some(b)) => (Some(b.to_proto()), String::new()),
+                    (true, None) => (None, CustomersError::BudgetNotSet.reason().to_owned()),
+                    (false, _) => (None, CustomersError::CustomerNotFound.reason().to_owned()),
                 };
                 pb::BudgetResult {
                     customer_id: id.to_string(),

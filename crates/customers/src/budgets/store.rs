@@ -178,3 +178,18 @@ fn record_to_proto(m: customer_budget_record::Model) -> Result<pb::BudgetRecord,
         create_time: Some(to_proto_timestamp(m.created_at)),
     })
 }
+
+/// Removes the budget of one customer of `partner` (it leaves the partner);
+/// its records stay.
+pub async fn delete_of(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: CustomerId,
+) -> Result<(), CustomersError> {
+    customer_budget::Entity::delete_many()
+        .filter(customer_budget::Column::PartnerId.eq(partner.to_string()))
+        .filter(customer_budget::Column::CustomerId.eq(id.to_string()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}

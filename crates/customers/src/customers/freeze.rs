@@ -42,6 +42,14 @@ impl Customers {
         let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let partner = resolve_in(tx, own, reseller).await?.partner_id;
+                // Rows are locked in id order whatever order the caller
+                // gave, so two batches over the same customers cannot
+                // deadlock (PostgreSQL).
+                let mut in_order = ids.clone();
+                in_order.sort_unstable();
+                for id in &in_order {
+                    store::customer_of_for_update(tx, partner, *id).await?;
+                }
                 let mut results = Vec::with_capacity(ids.len());
                 let mut changes = Vec::new();
                 for id in ids {

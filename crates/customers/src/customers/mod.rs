@@ -1,6 +1,7 @@
 //! The customer lifecycle: check an identity, create (map and associate),
 //! read, list, update; freezing lives in `freeze.rs`.
 
+pub mod association;
 pub mod freeze;
 pub mod model;
 pub mod rules;

@@ -323,6 +323,38 @@ async fn replace_labels(
     Ok(())
 }
 
+/// Ends one customer's association with `partner`: the customer keeps its
+/// account and mapping, loses the partner's labels and account managers.
+pub async fn disassociate(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: CustomerId,
+    now: DateTime<Utc>,
+) -> Result<(), CustomersError> {
+    let changed = customer::Entity::update_many()
+        .col_expr(
+            customer::Column::PartnerId,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            customer::Column::AssociatedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(customer::Column::Labels, Expr::value("[]"))
+        .col_expr(customer::Column::AccountManagers, Expr::value("[]"))
+        .col_expr(customer::Column::UpdatedAt, Expr::value(now))
+        .filter(customer::Column::PartnerId.eq(partner.to_string()))
+        .filter(customer::Column::Id.eq(id.to_string()))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        return Err(CustomersError::CustomerNotFound);
+    }
+    replace_labels(conn, partner, id, Vec::new()).await?;
+    Ok(())
+}
+
 /// Sets one customer's real-name status and type; the customer must be the
 /// partner's (the caller locked it).
 pub async fn set_real_name(

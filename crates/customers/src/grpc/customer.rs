@@ -198,6 +198,32 @@ impl CustomerService for CustomersApi {
         Ok(Response::new(pb::UnfreezeCustomersResponse { results }))
     }
 
+    async fn disassociate_customer(
+        &self,
+        req: Request<pb::DisassociateCustomerRequest>,
+    ) -> Result<Response<pb::DisassociateCustomerResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let pb::DisassociateCustomerRequest {
+            request_id,
+            customer_id,
+            reason,
+            reseller_id,
+        } = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&request_id));
+        let id = v.take("customer_id", CustomerId::parse(&customer_id));
+        let reason = v.take("reason", validate::text(&reason, 1, 512));
+        let reseller = v.take("reseller_id", reseller(&reseller_id));
+        let parsed = (|| Some((request_id?, id?, reason?, reseller?)))();
+        let (request_id, id, reason, reseller) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.customers
+                .disassociate_customer(m, id, reason, reseller)
+                .await?,
+        ))
+    }
+
     async fn set_customer_budget(
         &self,
         req: Request<pb::SetCustomerBudgetRequest>,

@@ -231,10 +231,14 @@ impl Customers {
         R: prost::Message + Default + Send + 'static,
     {
         let partner = m.principal.require_partner(perm::LEADS_MANAGE)?;
-        let masked = self.masks(partner).await?;
         let (now, actor) = (m.now, m.principal.user_id);
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
+                // Read in the transaction: the stored answer is replayed, so
+                // it must not be built from a stale programme flag.
+                let masked = Accounts::partner_in(tx, partner)
+                    .await?
+                    .marketing_programme_v2;
                 let before = store::lead_of_for_update(tx, partner, &id)
                     .await?
                     .ok_or(CustomersError::LeadNotFound)?;
@@ -295,7 +299,15 @@ impl Customers {
                 if let Err(AccountsError::PartnerNotFound) = target {
                     return Err(CustomersError::PartnerNotFound);
                 }
-                target?;
+                // A lead dispatched to a partner that cannot work it would be stuck.
+                let state = target?.state;
+                if state != partner_accounts::partners::PartnerState::Active {
+                    return Err(CustomersError::Accounts(
+                        AccountsError::PartnerStateConflict {
+                            state: state.as_str(),
+                        },
+                    ));
+                }
                 let after = Lead {
                     partner_id: Some(partner),
                     dispatched_at: Some(now),

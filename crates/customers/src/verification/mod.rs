@@ -165,16 +165,14 @@ impl Customers {
                 .ok_or(CustomersError::VerificationNotFound);
         }
         let tenant = self.tenant(p, perm::CUSTOMERS_READ, reseller).await?;
-        match store::latest_of(conn, tenant.partner_id, id).await? {
-            Some(v) => Ok(v.to_proto(false)),
-            None if customer_store::customer_of(conn, tenant.partner_id, id)
-                .await?
-                .is_some() =>
-            {
-                Err(CustomersError::VerificationNotFound)
-            }
-            None => Err(CustomersError::CustomerNotFound),
-        }
+        // The customer first: never read through a partner it has left.
+        customer_store::customer_of(conn, tenant.partner_id, id)
+            .await?
+            .ok_or(CustomersError::CustomerNotFound)?;
+        store::latest_of(conn, tenant.partner_id, id)
+            .await?
+            .map(|v| v.to_proto(false))
+            .ok_or(CustomersError::VerificationNotFound)
     }
 
     /// Operator: approves or rejects a submission under review.

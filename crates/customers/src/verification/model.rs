@@ -116,10 +116,11 @@ impl Details {
     }
 }
 
-/// A document number as partners see it: its last four characters.
+/// A document number as partners see it: its last four characters, or
+/// fewer for a short number (never more than half of it).
 fn masked(number: &str) -> String {
     let chars: Vec<char> = number.chars().collect();
-    let keep = chars.len().min(4);
+    let keep = (chars.len() / 2).min(4);
     let hidden = chars.len() - keep;
     "*".repeat(hidden) + &chars[hidden..].iter().collect::<String>()
 }
@@ -222,7 +223,8 @@ mod tests {
     #[test]
     fn document_numbers_show_their_last_four() {
         assert_eq!(masked("110101199003074512"), "**************4512");
-        assert_eq!(masked("AB1"), "AB1");
+        assert_eq!(masked("AB12"), "**12");
+        assert_eq!(masked("E1234567"), "****4567");
     }
 
     #[test]
