@@ -11,7 +11,7 @@ use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
 use super::CustomersApi;
-use super::parse::{batch_ids, reseller};
+use super::parse::{batch_ids, one_customer, reseller};
 use crate::budgets::{BudgetType, NewBudget};
 use crate::service::PageRequest;
 
@@ -76,14 +76,8 @@ impl CustomersApi {
         req: Request<pb::GetCustomerBudgetRequest>,
     ) -> Result<Response<pb::GetCustomerBudgetResponse>, Status> {
         let principal = Principal::from_request(&req)?;
-        let pb::GetCustomerBudgetRequest {
-            customer_id,
-            reseller_id,
-        } = req.into_inner();
-        let mut v = Violations::new();
-        let id = v.take("customer_id", CustomerId::parse(&customer_id));
-        let reseller = v.take("reseller_id", reseller(&reseller_id));
-        let (id, reseller) = v.finish_with(id.zip(reseller))?;
+        let r = req.into_inner();
+        let (id, reseller) = one_customer(&r.customer_id, &r.reseller_id)?;
         let budget = self.customers.get_budget(&principal, id, reseller).await?;
         Ok(Response::new(pb::GetCustomerBudgetResponse {
             budget: Some(budget.to_proto()),

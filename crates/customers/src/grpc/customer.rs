@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::CustomersApi;
-use super::parse::{batch_ids, reseller};
+use super::parse::{batch_ids, enum_filter, one_customer, reseller};
 use crate::customers::freeze::FreezeChange;
 use crate::customers::rules::{self, MAX_ACCOUNT_MANAGERS};
 use crate::customers::{
@@ -74,14 +74,8 @@ impl CustomerService for CustomersApi {
         req: Request<pb::GetCustomerRequest>,
     ) -> Result<Response<pb::GetCustomerResponse>, Status> {
         let principal = Principal::from_request(&req)?;
-        let pb::GetCustomerRequest {
-            customer_id,
-            reseller_id,
-        } = req.into_inner();
-        let mut v = Violations::new();
-        let id = v.take("customer_id", CustomerId::parse(&customer_id));
-        let reseller = v.take("reseller_id", reseller(&reseller_id));
-        let (id, reseller) = v.finish_with(id.zip(reseller))?;
+        let r = req.into_inner();
+        let (id, reseller) = one_customer(&r.customer_id, &r.reseller_id)?;
         let customer = self
             .customers
             .get_customer(&principal, id, reseller)
@@ -389,24 +383,6 @@ fn optional<E: std::fmt::Display>(
     } else {
         v.take(field, parse(raw).map(Some))
     }
-}
-
-/// An optional enum filter: UNSPECIFIED is `Some(None)`, an unknown number
-/// `None` (reported).
-fn enum_filter<T>(
-    v: &mut Violations,
-    field: &str,
-    raw: i32,
-    from_wire: impl Fn(i32) -> Option<T>,
-) -> Option<Option<T>> {
-    if raw == 0 {
-        return Some(None);
-    }
-    let parsed = from_wire(raw);
-    if parsed.is_none() {
-        v.add(field, "unknown value");
-    }
-    parsed.map(Some)
 }
 
 type ListArgs = (

@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::CustomersApi;
+use super::parse::enum_filter;
 use crate::customers::rules;
 use crate::leads::{self, LeadChange, LeadFields, LeadFilter, LeadSource, LeadState, Owner};
 use crate::service::PageRequest;
@@ -133,24 +134,8 @@ impl LeadService for CustomersApi {
         let r = req.into_inner();
         let mut v = Violations::new();
         let size = v.take("page_size", page_size(r.page_size));
-        let state = if r.state == 0 {
-            Some(None)
-        } else {
-            let s = LeadState::from_wire(r.state);
-            if s.is_none() {
-                v.add("state", "unknown value");
-            }
-            s.map(Some)
-        };
-        let source = if r.source == 0 {
-            Some(None)
-        } else {
-            let s = LeadSource::from_wire(r.source);
-            if s.is_none() {
-                v.add("source", "unknown value");
-            }
-            s.map(Some)
-        };
+        let state = enum_filter(&mut v, "state", r.state, LeadState::from_wire);
+        let source = enum_filter(&mut v, "source", r.source, LeadSource::from_wire);
         let owner = match (r.partner_id.is_empty(), r.undispatched) {
             (true, false) => Some(None),
             (true, true) => Some(Some(Owner::Pool)),

@@ -9,6 +9,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::CustomersApi;
+use super::parse::enum_filter;
 use crate::customers::rules;
 use crate::opportunities::{self, NewOpportunity, OpportunityState, Verdict};
 use crate::service::PageRequest;
@@ -135,15 +136,7 @@ impl OpportunityService for CustomersApi {
         let r = req.into_inner();
         let mut v = Violations::new();
         let size = v.take("page_size", page_size(r.page_size));
-        let state = if r.state == 0 {
-            Some(None)
-        } else {
-            let s = OpportunityState::from_wire(r.state);
-            if s.is_none() {
-                v.add("state", "unknown value");
-            }
-            s.map(Some)
-        };
+        let state = enum_filter(&mut v, "state", r.state, OpportunityState::from_wire);
         let office = v.take("office", validate::filter(r.office, 64));
         let parsed = (|| Some((size?, state?, office?)))();
         let (size, state, office) = v.finish_with(parsed)?;

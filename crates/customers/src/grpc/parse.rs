@@ -1,5 +1,6 @@
 //! Field parsing shared by the customers RPCs.
 
+use partner_kernel::error::KernelError;
 use partner_kernel::ids::{CustomerId, IdError, PartnerId};
 use partner_kernel::validate::Violations;
 
@@ -45,4 +46,33 @@ pub(super) fn batch_ids(
         }
     }
     ok.then_some(ids)
+}
+
+/// An optional enum filter: UNSPECIFIED is `Some(None)`, an unknown number
+/// `None` (reported).
+pub(super) fn enum_filter<T>(
+    v: &mut Violations,
+    field: &str,
+    raw: i32,
+    from_wire: impl Fn(i32) -> Option<T>,
+) -> Option<Option<T>> {
+    if raw == 0 {
+        return Some(None);
+    }
+    let parsed = from_wire(raw);
+    if parsed.is_none() {
+        v.add(field, "unknown value");
+    }
+    parsed.map(Some)
+}
+
+/// The customer and optional reseller a read on one customer names.
+pub(super) fn one_customer(
+    customer_id: &str,
+    reseller_id: &str,
+) -> Result<(CustomerId, Option<PartnerId>), KernelError> {
+    let mut v = Violations::new();
+    let id = v.take("customer_id", CustomerId::parse(customer_id));
+    let reseller = v.take("reseller_id", reseller(reseller_id));
+    v.finish_with(id.zip(reseller))
 }

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::CustomersApi;
-use super::parse::reseller;
+use super::parse::{one_customer, reseller};
 use crate::verification::{self, Details, DocumentType, Submission};
 
 /// Letters, digits and `-`, 4–32: document and registration numbers.
@@ -150,10 +150,7 @@ impl CustomersApi {
     ) -> Result<Response<pb::GetVerificationReviewResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let r = req.into_inner();
-        let mut v = Violations::new();
-        let id = v.take("customer_id", CustomerId::parse(&r.customer_id));
-        let reseller = v.take("reseller_id", reseller(&r.reseller_id));
-        let (id, reseller) = v.finish_with(id.zip(reseller))?;
+        let (id, reseller) = one_customer(&r.customer_id, &r.reseller_id)?;
         let review = self
             .customers
             .get_verification(&principal, id, reseller)
