@@ -87,6 +87,20 @@ async fn submissions_are_reviewed_and_the_customer_follows() {
             cu::CustomerType::None as i32
         )
     );
+    // The customer cannot be let go while its review is pending.
+    assert_refused(
+        server
+            .customers(&master)
+            .disassociate_customer(cu::DisassociateCustomerRequest {
+                request_id: new_request_id(),
+                customer_id: id.clone(),
+                reason: "leaving".into(),
+                reseller_id: String::new(),
+            })
+            .await,
+        Code::FailedPrecondition,
+        "CUSTOMER_STATE_CONFLICT",
+    );
     // Not twice while under review; not by another partner.
     assert_refused(
         server

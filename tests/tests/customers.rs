@@ -66,6 +66,21 @@ async fn partners_get_a_sales_platform_id_and_the_operator_issues_more() {
         Code::InvalidArgument,
         "FIELD_VIOLATION",
     );
+    // At most 20 per partner: it holds 3, 17 more fit, the 21st does not.
+    for _ in 0..17 {
+        ok(server
+            .partners(&admin)
+            .issue_sales_platform_id(issue(""))
+            .await);
+    }
+    assert_refused(
+        server
+            .partners(&admin)
+            .issue_sales_platform_id(issue(""))
+            .await,
+        Code::FailedPrecondition,
+        "SALES_PLATFORM_LIMIT_REACHED",
+    );
     // Partners cannot issue themselves ids.
     assert_refused(
         server

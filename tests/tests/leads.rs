@@ -278,6 +278,33 @@ async fn dispatched_leads_are_masked_for_programme_partners_everywhere() {
     .unwrap_or_default();
     assert!(call.call_id.starts_with("obc_"));
     assert_eq!(call.lead_id, ids[0]);
+    // A lead is not dispatched to a partner that cannot work it.
+    let spare = ok(server
+        .leads(&admin)
+        .create_lead(new_lead("+8613812345678", ""))
+        .await)
+    .lead
+    .unwrap_or_default();
+    ok(server
+        .partners(&admin)
+        .suspend_partner(pb::SuspendPartnerRequest {
+            request_id: new_request_id(),
+            partner_id: plain.partner_id.clone(),
+            reason: "unpaid".into(),
+        })
+        .await);
+    assert_refused(
+        server
+            .leads(&admin)
+            .dispatch_lead(cu::DispatchLeadRequest {
+                request_id: new_request_id(),
+                lead_id: spare.lead_id.clone(),
+                partner_id: plain.partner_id.clone(),
+            })
+            .await,
+        Code::FailedPrecondition,
+        "PARTNER_STATE_CONFLICT",
+    );
     // A dispatched lead cannot be dispatched again, nor by a partner.
     assert_refused(
         server

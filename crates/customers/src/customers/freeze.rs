@@ -7,7 +7,7 @@ use partner_kernel::ids::{CustomerId, PartnerId};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::write::{self, Change, Outcome};
 
-use super::model::FreezeMode;
+use super::model::{Customer, FreezeMode};
 use super::store;
 use crate::access as perm;
 use crate::error::CustomersError;
@@ -24,22 +24,27 @@ pub enum FreezeChange {
 }
 
 impl Customers {
-    /// Freezes or unfreezes up to 100 of the tenant's customers.
-    pub async fn set_frozen(
+    /// Freezes or unfreezes up to 100 of the tenant's customers; `respond`
+    /// builds the verb's answer (which a replay returns) from the results.
+    pub async fn set_frozen<R>(
         &self,
         mut m: Mutation,
         ids: Vec<CustomerId>,
         change: FreezeChange,
         reason: String,
         reseller: Option<PartnerId>,
-    ) -> Result<Vec<pb::FreezeResult>, CustomersError> {
+        respond: fn(Vec<pb::FreezeResult>) -> R,
+    ) -> Result<R, CustomersError>
+    where
+        R: prost::Message + Default + Send + 'static,
+    {
         let tenant = self
             .tenant(&m.principal, perm::CUSTOMERS_FREEZE, reseller)
             .await?;
         let own = m.principal.require_partner(perm::CUSTOMERS_FREEZE)?;
         m.acting_for = tenant.acting_for();
         let now = m.now;
-        let response = write::commit(self.db(), &m, move |tx| {
+        write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let partner = resolve_in(tx, own, reseller).await?.partner_id;
                 // Rows are locked in id order whatever order the caller
@@ -47,13 +52,20 @@ impl Customers {
                 // deadlock (PostgreSQL).
                 let mut in_order = ids.clone();
                 in_order.sort_unstable();
-                for id in &in_order {
-                    store::customer_of_for_update(tx, partner, *id).await?;
+                let mut found = std::collections::HashMap::with_capacity(ids.len());
+                for id in in_order {
+                    if let Some(c) = store::customer_of_for_update(tx, partner, id).await? {
+                        found.insert(id, c);
+                    }
                 }
                 let mut results = Vec::with_capacity(ids.len());
                 let mut changes = Vec::new();
                 for id in ids {
-                    let outcome = freeze_one(tx, partner, id, &change, &reason, now).await;
+                    let before = found.remove(&id).ok_or(CustomersError::CustomerNotFound);
+                    let outcome = match before {
+                        Ok(before) => freeze_one(tx, partner, before, &change, &reason, now).await,
+                        Err(e) => Err(e),
+                    };
                     match outcome {
                         Ok((after, change)) => {
                             changes.push(change);
@@ -74,27 +86,24 @@ impl Customers {
                         Err(other) => return Err(other),
                     }
                 }
-                let response = pb::FreezeCustomersResponse { results };
-                Ok(Outcome::batch(response, changes))
+                Ok(Outcome::batch(respond(results), changes))
             })
         })
-        .await?;
-        Ok(response.results)
+        .await
     }
 }
 
-/// Applies `change` to one customer: its wire form after, and the audit change.
+/// Applies `change` to one customer (read and locked by the caller): its
+/// wire form after, and the audit change.
 async fn freeze_one(
     tx: &sea_orm::DatabaseTransaction,
     partner: PartnerId,
-    id: CustomerId,
+    before: Customer,
     change: &FreezeChange,
     reason: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(pb::Customer, Change), CustomersError> {
-    let before = store::customer_of_for_update(tx, partner, id)
-        .await?
-        .ok_or(CustomersError::CustomerNotFound)?;
+    let id = before.id;
     let (mode, kept_reason, event) = match (change, before.freeze_mode) {
         (FreezeChange::Freeze(mode), FreezeMode::None) => {
             (*mode, Some(reason.to_owned()), "customer.frozen")

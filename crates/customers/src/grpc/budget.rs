@@ -11,7 +11,7 @@ use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
 use super::CustomersApi;
-use super::parse::{batch_ids, one_customer, reseller};
+use super::parse::{many_customers, one_customer, reseller};
 use crate::budgets::{BudgetType, NewBudget};
 use crate::service::PageRequest;
 
@@ -89,14 +89,8 @@ impl CustomersApi {
         req: Request<pb::BatchGetCustomerBudgetsRequest>,
     ) -> Result<Response<pb::BatchGetCustomerBudgetsResponse>, Status> {
         let principal = Principal::from_request(&req)?;
-        let pb::BatchGetCustomerBudgetsRequest {
-            customer_ids,
-            reseller_id,
-        } = req.into_inner();
-        let mut v = Violations::new();
-        let ids = batch_ids(&mut v, "customer_ids", &customer_ids);
-        let reseller = v.take("reseller_id", reseller(&reseller_id));
-        let (ids, reseller) = v.finish_with(ids.zip(reseller))?;
+        let r = req.into_inner();
+        let (ids, reseller) = many_customers(&r.customer_ids, &r.reseller_id)?;
         let results = self
             .customers
             .batch_get_budgets(&principal, ids, reseller)

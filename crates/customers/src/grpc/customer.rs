@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::CustomersApi;
-use super::parse::{batch_ids, enum_filter, one_customer, reseller};
+use super::parse::{batch_ids, enum_filter, many_customers, one_customer, reseller};
 use crate::customers::freeze::FreezeChange;
 use crate::customers::rules::{self, MAX_ACCOUNT_MANAGERS};
 use crate::customers::{
@@ -90,14 +90,8 @@ impl CustomerService for CustomersApi {
         req: Request<pb::BatchGetCustomersRequest>,
     ) -> Result<Response<pb::BatchGetCustomersResponse>, Status> {
         let principal = Principal::from_request(&req)?;
-        let pb::BatchGetCustomersRequest {
-            customer_ids,
-            reseller_id,
-        } = req.into_inner();
-        let mut v = Violations::new();
-        let ids = batch_ids(&mut v, "customer_ids", &customer_ids);
-        let reseller = v.take("reseller_id", reseller(&reseller_id));
-        let (ids, reseller) = v.finish_with(ids.zip(reseller))?;
+        let r = req.into_inner();
+        let (ids, reseller) = many_customers(&r.customer_ids, &r.reseller_id)?;
         let results = self
             .customers
             .batch_get_customers(&principal, ids, reseller)
@@ -155,15 +149,22 @@ impl CustomerService for CustomersApi {
                 None
             }
         };
-        let (request_id, ids, reason, reseller) =
-            batch_verb(v, &request_id, &customer_ids, &reason, &reseller_id)?;
-        let mode = mode.ok_or_else(|| Status::internal("mode checked above"))?;
+        let (request_id, ids, change, reason, reseller) = batch_verb(
+            v,
+            mode.map(FreezeChange::Freeze),
+            &request_id,
+            &customer_ids,
+            &reason,
+            &reseller_id,
+        )?;
         let m = call.mutation(request_id)?;
-        let results = self
-            .customers
-            .set_frozen(m, ids, FreezeChange::Freeze(mode), reason, reseller)
-            .await?;
-        Ok(Response::new(pb::FreezeCustomersResponse { results }))
+        Ok(Response::new(
+            self.customers
+                .set_frozen(m, ids, change, reason, reseller, |results| {
+                    pb::FreezeCustomersResponse { results }
+                })
+                .await?,
+        ))
     }
 
     async fn unfreeze_customers(
@@ -177,19 +178,22 @@ impl CustomerService for CustomersApi {
             reason,
             reseller_id,
         } = req.into_inner();
-        let (request_id, ids, reason, reseller) = batch_verb(
+        let (request_id, ids, change, reason, reseller) = batch_verb(
             Violations::new(),
+            Some(FreezeChange::Unfreeze),
             &request_id,
             &customer_ids,
             &reason,
             &reseller_id,
         )?;
         let m = call.mutation(request_id)?;
-        let results = self
-            .customers
-            .set_frozen(m, ids, FreezeChange::Unfreeze, reason, reseller)
-            .await?;
-        Ok(Response::new(pb::UnfreezeCustomersResponse { results }))
+        Ok(Response::new(
+            self.customers
+                .set_frozen(m, ids, change, reason, reseller, |results| {
+                    pb::UnfreezeCustomersResponse { results }
+                })
+                .await?,
+        ))
     }
 
     async fn disassociate_customer(
@@ -282,17 +286,21 @@ impl CustomerService for CustomersApi {
     }
 }
 
-/// The request id, ids, required reason and reseller of a batch verb, with
-/// the violations found before (`v`) reported together.
+/// The request id, ids, change, required reason and reseller of a batch
+/// freeze or unfreeze.
 type BatchVerb = (
     Uuid,
     Vec<CustomerId>,
+    FreezeChange,
     String,
     Option<partner_kernel::ids::PartnerId>,
 );
 
+/// Parses a batch verb; `change` is `None` when its own field was refused
+/// (already recorded in `v`), so every violation is reported together.
 fn batch_verb(
     mut v: Violations,
+    change: Option<FreezeChange>,
     request_id: &str,
     ids: &[String],
     reason: &str,
@@ -302,7 +310,7 @@ fn batch_verb(
     let ids = batch_ids(&mut v, "customer_ids", ids);
     let reason = v.take("reason", validate::text(reason, 1, 512));
     let reseller = v.take("reseller_id", reseller(reseller_id));
-    let parsed = (|| Some((request_id?, ids?, reason?, reseller?)))();
+    let parsed = (|| Some((request_id?, ids?, change?, reason?, reseller?)))();
     v.finish_with(parsed)
 }
 

@@ -2,7 +2,6 @@
 
 use partner_api::customers::v1::{self as pb, lead_service_server::LeadService};
 use partner_kernel::ids::{CustomerId, PartnerId};
-use partner_kernel::mutation::Call;
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
@@ -70,30 +69,6 @@ fn lead_verb(
         v.take("request_id", validate::request_id(request_id)),
         v.take("lead_id", leads::parse_id(lead_id)),
     )
-}
-
-impl CustomersApi {
-    async fn change(
-        &self,
-        call: Call,
-        request_id: Uuid,
-        id: String,
-        change: LeadChange,
-    ) -> Result<leads::LeadAnswer, Status> {
-        let m = call.mutation(request_id)?;
-        Ok(self
-            .customers
-            .change_lead(m, id, change, |a| pb::AddFollowUpResponse {
-                lead: Some(a.lead),
-                follow_up: a.follow_up,
-            })
-            .await
-            .map(|r| leads::LeadAnswer {
-                lead: r.lead.unwrap_or_default(),
-                follow_up: r.follow_up,
-                call: None,
-            })?)
-    }
 }
 
 #[tonic::async_trait]
@@ -181,12 +156,14 @@ impl LeadService for CustomersApi {
         let paths: Vec<&str> = paths.iter().take(8).map(String::as_str).collect();
         let f = fields(&mut v, &lead, &paths, false);
         let (request_id, id) = v.finish_with(request_id.zip(id))?;
-        let answer = self
-            .change(call, request_id, id, LeadChange::Update(f))
-            .await?;
-        Ok(Response::new(pb::UpdateLeadResponse {
-            lead: Some(answer.lead),
-        }))
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.customers
+                .change_lead(m, id, LeadChange::Update(f), |a| pb::UpdateLeadResponse {
+                    lead: Some(a.lead),
+                })
+                .await?,
+        ))
     }
 
     async fn add_follow_up(
@@ -200,13 +177,17 @@ impl LeadService for CustomersApi {
         let note = v.take("note", validate::text(&r.note, 1, 1024));
         let parsed = (|| Some((request_id?, id?, note?)))();
         let (request_id, id, note) = v.finish_with(parsed)?;
-        let answer = self
-            .change(call, request_id, id, LeadChange::FollowUp(note))
-            .await?;
-        Ok(Response::new(pb::AddFollowUpResponse {
-            lead: Some(answer.lead),
-            follow_up: answer.follow_up,
-        }))
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.customers
+                .change_lead(m, id, LeadChange::FollowUp(note), |a| {
+                    pb::AddFollowUpResponse {
+                        lead: Some(a.lead),
+                        follow_up: a.follow_up,
+                    }
+                })
+                .await?,
+        ))
     }
 
     async fn close_lead(
@@ -220,12 +201,14 @@ impl LeadService for CustomersApi {
         let reason = v.take("reason", validate::text(&r.reason, 1, 512));
         let parsed = (|| Some((request_id?, id?, reason?)))();
         let (request_id, id, reason) = v.finish_with(parsed)?;
-        let answer = self
-            .change(call, request_id, id, LeadChange::Close(reason))
-            .await?;
-        Ok(Response::new(pb::CloseLeadResponse {
-            lead: Some(answer.lead),
-        }))
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.customers
+                .change_lead(m, id, LeadChange::Close(reason), |a| {
+                    pb::CloseLeadResponse { lead: Some(a.lead) }
+                })
+                .await?,
+        ))
     }
 
     async fn convert_lead(
@@ -239,12 +222,14 @@ impl LeadService for CustomersApi {
         let customer = v.take("customer_id", CustomerId::parse(&r.customer_id));
         let parsed = (|| Some((request_id?, id?, customer?)))();
         let (request_id, id, customer) = v.finish_with(parsed)?;
-        let answer = self
-            .change(call, request_id, id, LeadChange::Convert(customer))
-            .await?;
-        Ok(Response::new(pb::ConvertLeadResponse {
-            lead: Some(answer.lead),
-        }))
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.customers
+                .change_lead(m, id, LeadChange::Convert(customer), |a| {
+                    pb::ConvertLeadResponse { lead: Some(a.lead) }
+                })
+                .await?,
+        ))
     }
 
     async fn dispatch_lead(

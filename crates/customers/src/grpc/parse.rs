@@ -76,3 +76,14 @@ pub(super) fn one_customer(
     let reseller = v.take("reseller_id", reseller(reseller_id));
     v.finish_with(id.zip(reseller))
 }
+
+/// The customers and optional reseller a batch read names.
+pub(super) fn many_customers(
+    customer_ids: &[String],
+    reseller_id: &str,
+) -> Result<(Vec<CustomerId>, Option<PartnerId>), KernelError> {
+    let mut v = Violations::new();
+    let ids = batch_ids(&mut v, "customer_ids", customer_ids);
+    let reseller = v.take("reseller_id", reseller(reseller_id));
+    v.finish_with(ids.zip(reseller))
+}

@@ -4,6 +4,7 @@
 use partner_api::customers::v1 as pb;
 use partner_kernel::error::KernelError;
 use partner_kernel::ids::{CustomerId, PartnerId};
+use partner_kernel::mutation::Call;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
@@ -84,24 +85,41 @@ fn submit(
 }
 
 impl CustomersApi {
+    /// Submits parsed details as `submission`; `respond` wraps the review in
+    /// the verb's answer.
+    async fn submitted<R>(
+        &self,
+        call: Call,
+        (request_id, id, details, reseller): Submit,
+        submission: Submission,
+        respond: fn(pb::VerificationReview) -> R,
+    ) -> Result<Response<R>, Status>
+    where
+        R: prost::Message + Default + Send + 'static,
+    {
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.customers
+                .submit_verification(m, id, details, submission, reseller, respond)
+                .await?,
+        ))
+    }
+
     pub(super) async fn submit_individual(
         &self,
         req: Request<pb::SubmitIndividualVerificationRequest>,
     ) -> Result<Response<pb::SubmitIndividualVerificationResponse>, Status> {
         let call = self.calls.start(&req)?;
         let r = req.into_inner();
-        let (request_id, id, details, reseller) =
-            submit(&r.request_id, &r.customer_id, &r.reseller_id, |v| {
-                individual(v, r.individual)
-            })?;
-        let m = call.mutation(request_id)?;
-        let review = self
-            .customers
-            .submit_verification(m, id, details, Submission::New, reseller)
-            .await?;
-        Ok(Response::new(pb::SubmitIndividualVerificationResponse {
-            review: Some(review),
-        }))
+        let parsed = submit(&r.request_id, &r.customer_id, &r.reseller_id, |v| {
+            individual(v, r.individual)
+        })?;
+        self.submitted(call, parsed, Submission::New, |review| {
+            pb::SubmitIndividualVerificationResponse {
+                review: Some(review),
+            }
+        })
+        .await
     }
 
     pub(super) async fn submit_enterprise(
@@ -110,18 +128,15 @@ impl CustomersApi {
     ) -> Result<Response<pb::SubmitEnterpriseVerificationResponse>, Status> {
         let call = self.calls.start(&req)?;
         let r = req.into_inner();
-        let (request_id, id, details, reseller) =
-            submit(&r.request_id, &r.customer_id, &r.reseller_id, |v| {
-                enterprise(v, r.enterprise)
-            })?;
-        let m = call.mutation(request_id)?;
-        let review = self
-            .customers
-            .submit_verification(m, id, details, Submission::New, reseller)
-            .await?;
-        Ok(Response::new(pb::SubmitEnterpriseVerificationResponse {
-            review: Some(review),
-        }))
+        let parsed = submit(&r.request_id, &r.customer_id, &r.reseller_id, |v| {
+            enterprise(v, r.enterprise)
+        })?;
+        self.submitted(call, parsed, Submission::New, |review| {
+            pb::SubmitEnterpriseVerificationResponse {
+                review: Some(review),
+            }
+        })
+        .await
     }
 
     pub(super) async fn change_to_enterprise(
@@ -130,18 +145,15 @@ impl CustomersApi {
     ) -> Result<Response<pb::ChangeToEnterpriseVerificationResponse>, Status> {
         let call = self.calls.start(&req)?;
         let r = req.into_inner();
-        let (request_id, id, details, reseller) =
-            submit(&r.request_id, &r.customer_id, &r.reseller_id, |v| {
-                enterprise(v, r.enterprise)
-            })?;
-        let m = call.mutation(request_id)?;
-        let review = self
-            .customers
-            .submit_verification(m, id, details, Submission::ChangeToEnterprise, reseller)
-            .await?;
-        Ok(Response::new(pb::ChangeToEnterpriseVerificationResponse {
-            review: Some(review),
-        }))
+        let parsed = submit(&r.request_id, &r.customer_id, &r.reseller_id, |v| {
+            enterprise(v, r.enterprise)
+        })?;
+        self.submitted(call, parsed, Submission::ChangeToEnterprise, |review| {
+            pb::ChangeToEnterpriseVerificationResponse {
+                review: Some(review),
+            }
+        })
+        .await
     }
 
     pub(super) async fn verification_review(

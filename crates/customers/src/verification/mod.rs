@@ -72,22 +72,27 @@ fn admissible(
 }
 
 impl Customers {
-    /// Submits `details` of a customer of the tenant for review.
-    pub async fn submit_verification(
+    /// Submits `details` of a customer of the tenant for review; `respond`
+    /// builds the verb's answer (which a replay returns) from the submission.
+    pub async fn submit_verification<R>(
         &self,
         mut m: Mutation,
         id: CustomerId,
         details: Details,
         submission: Submission,
         reseller: Option<PartnerId>,
-    ) -> Result<pb::VerificationReview, CustomersError> {
+        respond: fn(pb::VerificationReview) -> R,
+    ) -> Result<R, CustomersError>
+    where
+        R: prost::Message + Default + Send + 'static,
+    {
         let tenant = self
             .tenant(&m.principal, perm::CUSTOMERS_VERIFY, reseller)
             .await?;
         let own = m.principal.require_partner(perm::CUSTOMERS_VERIFY)?;
         m.acting_for = tenant.acting_for();
         let (now, actor) = (m.now, m.principal.user_id);
-        let response = write::commit(self.db(), &m, move |tx| {
+        write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let partner = resolve_in(tx, own, reseller).await?.partner_id;
                 let before = customer_store::customer_of_for_update(tx, partner, id)
@@ -114,9 +119,7 @@ impl Customers {
                 };
                 store::insert(tx, &verification, actor).await?;
                 let mut outcome = Outcome::new(
-                    pb::GetVerificationReviewResponse {
-                        review: Some(verification.to_proto(false)),
-                    },
+                    respond(verification.to_proto(false)),
                     Change::of(Some(partner), &verification.id)
                         .after(verification.audit_summary())
                         .announce("customer.verification_submitted"),
@@ -140,12 +143,7 @@ impl Customers {
                 Ok(outcome)
             })
         })
-        .await?;
-        response.review.ok_or_else(|| {
-            CustomersError::Kernel(partner_kernel::error::KernelError::Corrupt(
-                "stored submission without its review".into(),
-            ))
-        })
+        .await
     }
 
     /// The latest submission for a customer: a partner's own customer (its
