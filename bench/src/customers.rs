@@ -102,6 +102,7 @@ fn row(
         registered_on_other_site: Set(false),
         reported: Set(false),
         in_subsidy_program: Set(false),
+        is_partner: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }

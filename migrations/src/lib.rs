@@ -30,6 +30,8 @@ mod m20261203_000023_customer_verifications;
 mod m20261203_000024_partner_marketing_programme;
 mod m20261203_000025_leads;
 mod m20261203_000026_opportunities;
+mod m20261203_000027_customer_principals;
+mod m20261203_000028_association_invites;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -64,6 +66,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000024_partner_marketing_programme::Migration),
             Box::new(m20261203_000025_leads::Migration),
             Box::new(m20261203_000026_opportunities::Migration),
+            Box::new(m20261203_000027_customer_principals::Migration),
+            Box::new(m20261203_000028_association_invites::Migration),
         ]
     }
 }

@@ -285,6 +285,7 @@ pub fn test_config(db: &TestDb) -> Config {
         master_key_file: None,
         db_max_connections: 0,
         access_token_ttl_secs: 3600,
+        invite_link_base: "https://console.test".to_owned(),
         request_timeout_secs: 30,
         shutdown_grace_ms: 0,
     }

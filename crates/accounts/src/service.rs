@@ -284,7 +284,9 @@ impl Accounts {
             (None, Actor::PartnerUser(partner)) => {
                 roles::sub_user_permissions(self.db.conn(), &self.catalog, partner, id).await?
             }
-            (None, Actor::Operator | Actor::PartnerMaster(_)) => PermissionSet::empty(),
+            (None, Actor::Operator | Actor::PartnerMaster(_) | Actor::Customer(_)) => {
+                PermissionSet::empty()
+            }
         };
         let status = AccountStatus {
             actor,

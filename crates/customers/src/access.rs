@@ -4,7 +4,7 @@
 use partner_kernel::access::{Access, DomainAccess, Effect, Rule, events, rule};
 use partner_kernel::permission::{JobRole, Permission};
 
-use Access::AnyOf;
+use Access::{AnyOf, Public};
 use Effect::{Read, Write};
 
 const DOMAIN: &str = "customers";
@@ -141,6 +141,46 @@ pub const CUSTOMERS_DISASSOCIATE: Permission = Permission::partner(
     &[JobRole::Operations],
 );
 
+/// Make and revoke invitations to associate with the partner.
+pub const CUSTOMERS_INVITE: Permission = Permission::partner(
+    "customers.invite",
+    DOMAIN,
+    "Make and revoke invitations for customers to associate with the partner.",
+    &[JobRole::Sales, JobRole::Operations],
+);
+
+/// Set the facts about customers that refuse associating them.
+pub const PLATFORM_CUSTOMERS_MANAGE: Permission = Permission::platform(
+    "platform.customers.manage",
+    DOMAIN,
+    "Set the facts about customers that refuse associating them (another site, \
+     a partner, reported, subsidy programme).",
+);
+
+/// A customer reads its own account, budget and real-name review.
+pub const SELF_ACCOUNT_READ: Permission = Permission::customer(
+    "self.account.read",
+    DOMAIN,
+    "Read the customer's own account, budget and real-name review.",
+    true,
+);
+
+/// A customer submits its own real-name verification.
+pub const SELF_VERIFICATION_SUBMIT: Permission = Permission::customer(
+    "self.verification.submit",
+    DOMAIN,
+    "Submit the customer's own real-name verification (through its current partner).",
+    true,
+);
+
+/// A customer accepts an invitation to associate with a partner.
+pub const SELF_ASSOCIATIONS_ACCEPT: Permission = Permission::customer(
+    "self.associations.accept",
+    DOMAIN,
+    "Accept a partner's invitation to associate (the customer's own consent).",
+    false,
+);
+
 /// Every permission this domain declares.
 pub const PERMISSIONS: &[Permission] = &[
     CUSTOMERS_READ,
@@ -160,6 +200,11 @@ pub const PERMISSIONS: &[Permission] = &[
     OPPORTUNITIES_MANAGE,
     PLATFORM_OPPORTUNITIES_READ,
     PLATFORM_OPPORTUNITIES_MANAGE,
+    CUSTOMERS_INVITE,
+    PLATFORM_CUSTOMERS_MANAGE,
+    SELF_ACCOUNT_READ,
+    SELF_ASSOCIATIONS_ACCEPT,
+    SELF_VERIFICATION_SUBMIT,
 ];
 
 /// One rule per RPC the domain serves.
@@ -176,7 +221,7 @@ pub const RULES: &[Rule] = &[
     ),
     rule(
         "partner.customers.v1.CustomerService/GetCustomer",
-        AnyOf(&[CUSTOMERS_READ]),
+        AnyOf(&[CUSTOMERS_READ, SELF_ACCOUNT_READ]),
         Read,
     ),
     rule(
@@ -216,7 +261,7 @@ pub const RULES: &[Rule] = &[
     ),
     rule(
         "partner.customers.v1.CustomerService/GetCustomerBudget",
-        AnyOf(&[CUSTOMERS_READ]),
+        AnyOf(&[CUSTOMERS_READ, SELF_ACCOUNT_READ]),
         Read,
     ),
     rule(
@@ -231,27 +276,52 @@ pub const RULES: &[Rule] = &[
     ),
     rule(
         "partner.customers.v1.CustomerService/SubmitIndividualVerification",
-        AnyOf(&[CUSTOMERS_VERIFY]),
+        AnyOf(&[CUSTOMERS_VERIFY, SELF_VERIFICATION_SUBMIT]),
         Write,
     ),
     rule(
         "partner.customers.v1.CustomerService/SubmitEnterpriseVerification",
-        AnyOf(&[CUSTOMERS_VERIFY]),
+        AnyOf(&[CUSTOMERS_VERIFY, SELF_VERIFICATION_SUBMIT]),
         Write,
     ),
     rule(
         "partner.customers.v1.CustomerService/ChangeToEnterpriseVerification",
-        AnyOf(&[CUSTOMERS_VERIFY]),
+        AnyOf(&[CUSTOMERS_VERIFY, SELF_VERIFICATION_SUBMIT]),
         Write,
     ),
     rule(
         "partner.customers.v1.CustomerService/GetVerificationReview",
-        AnyOf(&[CUSTOMERS_READ, PLATFORM_CUSTOMERS_READ]),
+        AnyOf(&[CUSTOMERS_READ, PLATFORM_CUSTOMERS_READ, SELF_ACCOUNT_READ]),
         Read,
     ),
     rule(
         "partner.customers.v1.CustomerService/ReviewVerification",
         AnyOf(&[PLATFORM_CUSTOMERS_REVIEW]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/CreateAssociationInvite",
+        AnyOf(&[CUSTOMERS_INVITE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/RevokeAssociationInvite",
+        AnyOf(&[CUSTOMERS_INVITE]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/AcceptAssociationInvite",
+        AnyOf(&[SELF_ASSOCIATIONS_ACCEPT]),
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/SignUpWithAssociationInvite",
+        Public,
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/SetCustomerFacts",
+        AnyOf(&[PLATFORM_CUSTOMERS_MANAGE]),
         Write,
     ),
     rule(

@@ -77,6 +77,19 @@ pub enum CustomersError {
         /// The currency consumption is counted in.
         currency: &'static str,
     },
+    /// No usable invitation has this token or id (unknown, another
+    /// partner's, revoked, expired or used up: they look the same).
+    #[error("invite not found")]
+    InviteNotFound,
+    /// Signing up needs an invitation made for one sales-platform account.
+    #[error("invite not for sign-up")]
+    InviteNotForSignUp,
+    /// Associating the customer is refused for the reason given.
+    #[error("association refused: {0}")]
+    AssociationRefused(&'static str),
+    /// The customer is frozen.
+    #[error("customer frozen")]
+    CustomerFrozen,
     /// The accounts domain refused (a reseller not linked, hashing busy…).
     #[error(transparent)]
     Accounts(#[from] AccountsError),
@@ -113,6 +126,10 @@ impl CustomersError {
             Self::VerificationNotFound => "VERIFICATION_NOT_FOUND",
             Self::VerificationStateConflict { .. } => "VERIFICATION_STATE_CONFLICT",
             Self::BudgetCurrencyConflict { .. } => "BUDGET_CURRENCY_CONFLICT",
+            Self::InviteNotFound => "INVITE_NOT_FOUND",
+            Self::InviteNotForSignUp => "INVITE_NOT_FOR_SIGN_UP",
+            Self::AssociationRefused(reason) => reason,
+            Self::CustomerFrozen => "CUSTOMER_FROZEN",
             Self::Accounts(_) | Self::Kernel(_) => "INTERNAL",
         }
     }
@@ -197,6 +214,26 @@ impl From<CustomersError> for Status {
                 format!("consumption is counted in {currency}; set the budget in {currency}"),
             )
             .with("currency", currency),
+            CustomersError::InviteNotFound => Refusal::new(
+                Code::NotFound,
+                reason,
+                "no usable invitation: unknown, revoked, expired or used up",
+            ),
+            CustomersError::InviteNotForSignUp => Refusal::new(
+                Code::FailedPrecondition,
+                reason,
+                "signing up needs an invitation made for one sales-platform account",
+            ),
+            CustomersError::AssociationRefused(_) => Refusal::new(
+                Code::FailedPrecondition,
+                reason,
+                "the customer cannot be associated with this partner",
+            ),
+            CustomersError::CustomerFrozen => Refusal::new(
+                Code::FailedPrecondition,
+                reason,
+                "the customer's account is frozen",
+            ),
             CustomersError::Accounts(a) => return a.into(),
             CustomersError::Kernel(k) => Refusal::from(k),
         };

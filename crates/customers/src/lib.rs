@@ -16,8 +16,10 @@ pub mod customers;
 pub mod entity;
 pub mod error;
 pub mod grpc;
+pub mod invites;
 pub mod leads;
 pub mod opportunities;
+pub mod principals;
 pub mod service;
 pub mod verification;
 

@@ -1,8 +1,12 @@
 //! The customers service: its state and the helpers its verbs share.
 
+use std::sync::Arc;
+
 use partner_accounts::Accounts;
+use partner_kernel::cache::TtlCache;
 use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
+use partner_kernel::ids::CustomerId;
 use partner_kernel::page::{Page, PageScope, PageTokens};
 
 /// A list request after parsing.
@@ -19,7 +23,14 @@ pub struct Customers {
     clock: SharedClock,
     pages: PageTokens,
     accounts: Accounts,
+    /// Answers of [`Customers::principal_status`].
+    statuses: Arc<TtlCache<CustomerId, Option<crate::principals::CustomerStatus>>>,
+    /// Where association invitation links point (the page that takes the token).
+    invite_link_base: Arc<str>,
 }
+
+/// [`Customers::invite_link_base`] unless configured.
+pub const DEFAULT_INVITE_LINK_BASE: &str = "http://localhost:8080";
 
 impl Customers {
     /// The service over `db`; `accounts` answers who tenants and users are
@@ -30,7 +41,31 @@ impl Customers {
             clock,
             pages,
             accounts,
+            statuses: Arc::new(TtlCache::new(crate::principals::STATUS_TTL)),
+            invite_link_base: Arc::from(DEFAULT_INVITE_LINK_BASE),
         }
+    }
+
+    /// Invitation links point under `base` (`{base}/associate?token=…`).
+    pub fn with_invite_link_base(mut self, base: &str) -> Self {
+        self.invite_link_base = Arc::from(base.trim_end_matches('/'));
+        self
+    }
+
+    pub(crate) fn invite_link_base(&self) -> &str {
+        &self.invite_link_base
+    }
+
+    pub(crate) fn statuses(
+        &self,
+    ) -> &TtlCache<CustomerId, Option<crate::principals::CustomerStatus>> {
+        &self.statuses
+    }
+
+    /// Forgets this process's cached customer statuses, after a change that
+    /// decides whether a customer's tokens work (freeze, association).
+    pub(crate) fn forget_statuses(&self) {
+        self.statuses.invalidate_all();
     }
 
     pub(crate) fn db(&self) -> &Db {

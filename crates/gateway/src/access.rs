@@ -57,6 +57,16 @@ pub const ACCESS_KEYS_DELETE: Permission = Permission::partner(
     &[JobRole::Operations],
 );
 
+/// Act as one of the partner's customers.
+pub const CUSTOMERS_ASSUME: Permission = Permission::partner(
+    "customers.assume",
+    DOMAIN,
+    "Act as one of the partner's customers with a short-lived token scoped to it.",
+    // No job role: it reaches a customer's own data as the customer, so
+    // only the master, ADMIN and roles made for it hold it.
+    &[],
+);
+
 /// Every permission the domain declares.
 pub const PERMISSIONS: &[Permission] = &[
     PLATFORM_SIGNING_KEYS_READ,
@@ -65,6 +75,7 @@ pub const PERMISSIONS: &[Permission] = &[
     ACCESS_KEYS_READ,
     ACCESS_KEYS_DISABLE,
     ACCESS_KEYS_DELETE,
+    CUSTOMERS_ASSUME,
 ];
 
 /// One rule per RPC the domain serves.
@@ -76,6 +87,12 @@ pub const RULES: &[Rule] = &[
     rule(
         "partner.iam.v1.AuthService/ExchangeAccessKey",
         Public,
+        SignIn,
+    ),
+    rule("partner.iam.v1.AuthService/CustomerLogin", Public, SignIn),
+    rule(
+        "partner.iam.v1.AuthService/AssumeCustomer",
+        AnyOf(&[CUSTOMERS_ASSUME]),
         SignIn,
     ),
     rule(

@@ -79,6 +79,12 @@ pub enum GatewayError {
         /// How long until the next attempt is checked.
         retry_after: std::time::Duration,
     },
+    /// A customer-scoped sign-in or token of a frozen customer.
+    #[error("customer frozen")]
+    CustomerFrozen,
+    /// The customers domain failed.
+    #[error(transparent)]
+    Customers(#[from] partner_customers::error::CustomersError),
     /// Key material could not be produced or read.
     #[error("signing keys: {0}")]
     Keys(String),
@@ -179,6 +185,12 @@ impl From<GatewayError> for Status {
             )
             .with("retry_after_seconds", retry_after.as_secs().to_string())
             .retry_after(retry_after),
+            GatewayError::CustomerFrozen => Refusal::new(
+                Code::PermissionDenied,
+                "CUSTOMER_FROZEN",
+                "the customer's account is frozen",
+            ),
+            GatewayError::Customers(c) => return c.into(),
             GatewayError::Keys(detail) => Refusal::internal(&detail),
             GatewayError::Accounts(a) => return a.into(),
             GatewayError::UnknownMethod => {

@@ -9,9 +9,11 @@
 
 pub mod access;
 pub mod access_keys;
+pub mod assume;
 pub mod entity;
 pub mod error;
 pub mod grpc;
+pub mod holder;
 pub mod layer;
 pub mod offboarding;
 pub mod password;

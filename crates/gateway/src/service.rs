@@ -10,16 +10,19 @@ use partner_accounts::users::UserState;
 use partner_api::iam::v1 as pb;
 use partner_kernel::clock::{SharedClock, to_proto_timestamp};
 use partner_kernel::db::Db;
-use partner_kernel::ids::{SessionId, UserId};
+use partner_customers::Customers;
+use partner_customers::principals::CustomerStatus;
+use partner_kernel::ids::CustomerId;
 use partner_kernel::page::PageTokens;
-use partner_kernel::principal::Principal;
+use partner_kernel::principal::{Actor, Principal};
 
 use crate::access_keys::AccessKeys;
 use crate::error::GatewayError;
+use crate::holder::Holder;
 use crate::sessions::{IssuedRefresh, Sessions};
 use crate::signin::pending::{MemoryThrottle, PendingRefusals};
 use crate::signing_keys::Keys;
-use crate::tokens;
+use crate::tokens::{self, Subject};
 
 /// Lifetimes of the tokens the gateway issues.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +31,8 @@ pub struct TokenLifetimes {
     pub access: Duration,
     /// Session, and with it every refresh token.
     pub session: Duration,
+    /// A token of a partner user acting as a customer (no refresh token).
+    pub assumed: Duration,
 }
 
 impl Default for TokenLifetimes {
@@ -35,6 +40,7 @@ impl Default for TokenLifetimes {
         Self {
             access: Duration::hours(1),
             session: Duration::days(30),
+            assumed: Duration::minutes(15),
         }
     }
 }
@@ -44,6 +50,7 @@ impl Default for TokenLifetimes {
 pub struct Gateway {
     pub(crate) db: Db,
     pub(crate) accounts: Accounts,
+    pub(crate) customers: Customers,
     pub(crate) keys: Arc<Keys>,
     pub(crate) sessions: Arc<Sessions>,
     pub(crate) clock: SharedClock,
@@ -52,6 +59,15 @@ pub struct Gateway {
     pub(crate) unknown_throttle: Arc<MemoryThrottle>,
     /// Refusals counted in memory until [`Gateway::flush_refusals`].
     pub(crate) pending: Arc<PendingRefusals>,
+}
+
+/// Refuses customers who may not act now, whatever their credentials.
+pub(crate) fn admit_customer(status: CustomerStatus) -> Result<(), GatewayError> {
+    if status.frozen {
+        Err(GatewayError::CustomerFrozen)
+    } else {
+        Ok(())
+    }
 }
 
 /// Refuses users who may not act now, whatever their credentials.
@@ -72,6 +88,7 @@ impl Gateway {
     /// Wires the gateway.
     pub fn new(
         accounts: Accounts,
+        customers: Customers,
         keys: Arc<Keys>,
         clock: SharedClock,
         lifetimes: TokenLifetimes,
@@ -81,6 +98,7 @@ impl Gateway {
         Self {
             db,
             accounts,
+            customers,
             keys,
             sessions,
             clock,
@@ -111,36 +129,47 @@ impl Gateway {
     pub async fn refresh(&self, refresh_token: &str) -> Result<pb::TokenPair, GatewayError> {
         let now = self.clock.now();
         let (session, refresh) = self.sessions.rotate(refresh_token, now).await?;
-        let status = self
-            .accounts
-            .principal_status(session.user_id)
-            .await?
-            .ok_or(GatewayError::RefreshTokenInvalid)?;
-        admit(status.user_state, status.partner_state)?;
-        self.token_pair(session.user_id, session.session_id, refresh)
+        match session.holder {
+            Holder::User(user) => {
+                let status = self
+                    .accounts
+                    .principal_status(user)
+                    .await?
+                    .ok_or(GatewayError::RefreshTokenInvalid)?;
+                admit(status.user_state, status.partner_state)?;
+            }
+            Holder::Customer(customer) => {
+                let status = self
+                    .customers
+                    .principal_status(customer)
+                    .await?
+                    .ok_or(GatewayError::RefreshTokenInvalid)?;
+                admit_customer(status)?;
+            }
+        }
+        let subject = Subject {
+            holder: session.holder,
+            session: session.session_id,
+            customer: session.customer_id,
+        };
+        self.token_pair(subject, refresh)
     }
 
     /// Ends the caller's session.
     pub async fn logout(&self, principal: &Principal) -> Result<(), GatewayError> {
         self.sessions
-            .revoke(
-                principal.partner_id(),
-                principal.session_id,
-                self.clock.now(),
-            )
+            .end_own(holder_of(principal)?, principal.session_id, self.clock.now())
             .await
     }
 
     pub(crate) fn token_pair(
         &self,
-        user: UserId,
-        session: SessionId,
+        subject: Subject,
         refresh: IssuedRefresh,
     ) -> Result<pb::TokenPair, GatewayError> {
         let (access, access_expires) = tokens::issue(
             &self.keys.ring(),
-            user,
-            session,
+            subject,
             self.clock.now(),
             self.lifetimes.access,
         )?;
@@ -153,32 +182,99 @@ impl Gateway {
         })
     }
 
-    /// The principal behind a bearer token, if the token, its session, its user
-    /// and its partner all still allow it.
+    /// The principal behind a bearer token, if the token, its session, its
+    /// holder (user or customer) and the tenant all still allow it.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, GatewayError> {
         let now = self.clock.now();
         let verified = self.keys.verify(token, now)?;
+        let principal = match (verified.holder, verified.customer_id) {
+            (Holder::User(user), customer) => self.user_principal(&verified, user, customer).await?,
+            (Holder::Customer(customer), _) => {
+                // The account first, as for users: a frozen customer is told so.
+                let status = self
+                    .customers
+                    .principal_status(customer)
+                    .await?
+                    .ok_or(GatewayError::TokenInvalid)?;
+                admit_customer(status)?;
+                let actor = Actor::Customer(customer);
+                Principal {
+                    user_id: None,
+                    session_id: verified.session_id,
+                    actor,
+                    permissions: self
+                        .accounts
+                        .catalog()
+                        .fixed_permissions(actor)
+                        .unwrap_or_default(),
+                }
+            }
+        };
+        match self.sessions.active(verified.session_id, now).await? {
+            Some(s) if s.holder == verified.holder && s.customer_id == verified.customer_id => {}
+            // A session of someone else: only a holder of our signing key could say so.
+            Some(_) => return Err(GatewayError::TokenInvalid),
+            None => return Err(GatewayError::SessionRevoked),
+        }
+        Ok(principal)
+    }
+
+    /// The principal of a user's token: the user itself, or (`customer`)
+    /// the user acting as one of its partner's customers, which needs the
+    /// user to still hold the permission to and the customer to still be
+    /// its partner's and not frozen.
+    async fn user_principal(
+        &self,
+        verified: &tokens::Verified,
+        user: partner_kernel::ids::UserId,
+        customer: Option<CustomerId>,
+    ) -> Result<Principal, GatewayError> {
         // The account first: a disabled or deleted user, or a suspended
         // partner, is told so whatever became of the session (disabling ends
         // the sessions too, through a cache this check does not wait for).
         let status = self
             .accounts
-            .principal_status(verified.user_id)
+            .principal_status(user)
             .await?
             .ok_or(GatewayError::TokenInvalid)?;
         admit(status.user_state, status.partner_state)?;
-        match self.sessions.active_user(verified.session_id, now).await? {
-            Some(owner) if owner == verified.user_id => {}
-            // A session of someone else: only a holder of our signing key could say so.
-            Some(_) => return Err(GatewayError::TokenInvalid),
-            None => return Err(GatewayError::SessionRevoked),
+        let Some(customer) = customer else {
+            return Ok(Principal {
+                user_id: Some(user),
+                session_id: verified.session_id,
+                actor: status.actor,
+                permissions: status.permissions,
+            });
+        };
+        let partner = match status.actor {
+            Actor::PartnerMaster(p) | Actor::PartnerUser(p) => p,
+            Actor::Operator | Actor::Customer(_) => return Err(GatewayError::TokenInvalid),
+        };
+        if !status.permissions.contains(&crate::access::CUSTOMERS_ASSUME) {
+            return Err(GatewayError::SessionRevoked);
         }
+        let of_customer = self
+            .customers
+            .principal_status(customer)
+            .await?
+            .filter(|s| s.partner_id == Some(partner))
+            .ok_or(GatewayError::SessionRevoked)?;
+        admit_customer(of_customer)?;
         Ok(Principal {
-            user_id: verified.user_id,
+            user_id: Some(user),
             session_id: verified.session_id,
-            actor: status.actor,
-            permissions: status.permissions,
+            actor: Actor::Customer(customer),
+            permissions: self.accounts.catalog().assumed_customer_permissions(),
         })
+    }
+}
+
+/// Who holds the caller's session.
+pub(crate) fn holder_of(p: &Principal) -> Result<Holder, GatewayError> {
+    match (p.user_id, p.customer_id()) {
+        (Some(user), _) => Ok(Holder::User(user)),
+        (None, Some(customer)) => Ok(Holder::Customer(customer)),
+        (None, None) => Err(GatewayError::TokenInvalid),
     }
 }
 

@@ -9,11 +9,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, Header, Validation};
-use partner_kernel::ids::{SessionId, UserId};
+use partner_kernel::ids::{CustomerId, SessionId};
 use partner_kernel::time;
 use serde::{Deserialize, Serialize};
 
 use crate::error::GatewayError;
+use crate::holder::Holder;
 use crate::signing_keys::KeyRing;
 
 /// `iss` of every token this platform issues.
@@ -32,7 +33,7 @@ pub const MAX_TOKEN_BYTES: usize = 4096;
 pub struct AccessClaims {
     pub iss: String,
     pub aud: String,
-    /// The user id.
+    /// The holder: a `usr_…` or `cus_…` id.
     pub sub: String,
     /// The session id.
     pub sid: String,
@@ -41,12 +42,17 @@ pub struct AccessClaims {
     pub exp: i64,
     pub jti: String,
     pub typ: String,
+    /// The customer a customer-scoped token acts as (the holder itself, or
+    /// the customer a partner user assumed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cus: Option<String>,
 }
 
 /// A verified access token's subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verified {
-    pub user_id: UserId,
+    pub holder: Holder,
+    pub customer_id: Option<CustomerId>,
     pub session_id: SessionId,
     /// `exp`, unix seconds.
     pub expires_at: i64,
@@ -59,11 +65,19 @@ impl Verified {
     }
 }
 
-/// Signs an access token for `user` in `session`, valid for `ttl` from `now`.
+/// The subject of a token: who holds it, in which session, scoped to which
+/// customer.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject {
+    pub holder: Holder,
+    pub session: SessionId,
+    pub customer: Option<CustomerId>,
+}
+
+/// Signs an access token for `subject`, valid for `ttl` from `now`.
 pub fn issue(
     ring: &KeyRing,
-    user: UserId,
-    session: SessionId,
+    subject: Subject,
     now: DateTime<Utc>,
     ttl: Duration,
 ) -> Result<(String, DateTime<Utc>), GatewayError> {
@@ -72,13 +86,14 @@ pub fn issue(
     let claims = AccessClaims {
         iss: ISSUER.into(),
         aud: AUDIENCE.into(),
-        sub: user.to_string(),
-        sid: session.to_string(),
+        sub: subject.holder.to_string(),
+        sid: subject.session.to_string(),
         iat: now.timestamp(),
         nbf: now.timestamp(),
         exp: expires.timestamp(),
         jti: uuid::Uuid::now_v7().simple().to_string(),
         typ: ACCESS_TYPE.into(),
+        cus: subject.customer.map(|c| c.to_string()),
     };
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(ring.signer.kid.clone());
@@ -121,10 +136,23 @@ pub fn verify(ring: &KeyRing, token: &str, now: DateTime<Utc>) -> Result<Verifie
     if claims.exp.saturating_add(LEEWAY_SECONDS) < now {
         return Err(GatewayError::TokenExpired);
     }
-    let user_id = UserId::parse(&claims.sub).map_err(|_| GatewayError::TokenInvalid)?;
+    let holder = Holder::parse(&claims.sub).map_err(|_| GatewayError::TokenInvalid)?;
     let session_id = SessionId::parse(&claims.sid).map_err(|_| GatewayError::TokenInvalid)?;
+    let customer_id = claims
+        .cus
+        .as_deref()
+        .map(CustomerId::parse)
+        .transpose()
+        .map_err(|_| GatewayError::TokenInvalid)?;
+    // A customer holds only tokens scoped to itself.
+    if let Holder::Customer(c) = holder
+        && customer_id != Some(c)
+    {
+        return Err(GatewayError::TokenInvalid);
+    }
     Ok(Verified {
-        user_id,
+        holder,
+        customer_id,
         session_id,
         expires_at: claims.exp,
     })

@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QuerySelect, Set};
 
 use crate::entity::audit_record;
 use crate::error::KernelError;
-use crate::ids::{AuditId, PartnerId, UserId};
+use crate::ids::{AuditId, CustomerId, PartnerId, UserId};
 use crate::mutation::Mutation;
 use crate::write::Change;
 
@@ -24,7 +24,10 @@ pub(crate) async fn record(
     audit_record::ActiveModel {
         id: Set(id.to_string()),
         partner_id: Set(change.partner_id.map(|p| p.to_string())),
-        actor_user_id: Set(m.principal.user_id.to_string()),
+        // A customer signed in itself has no user; one assumed by a partner
+        // user is recorded with both identities.
+        actor_user_id: Set(m.principal.user_id.map(|u| u.to_string()).unwrap_or_default()),
+        actor_customer_id: Set(m.principal.customer_id().map(|c| c.to_string())),
         actor_partner_id: Set(m.principal.partner_id().map(|p| p.to_string())),
         acting_for_partner_id: Set(m.acting_for.map(|p| p.to_string())),
         method: Set(m.method.to_owned()),
@@ -61,6 +64,8 @@ pub struct Refusals {
     /// The user the credential names, when it exists; it becomes the actor,
     /// so a partner sees attempts on its own users' accounts.
     pub target_user_id: Option<UserId>,
+    /// The customer the credential names, when it exists (customer sign-in).
+    pub target_customer_id: Option<CustomerId>,
     /// The target's partner, when the target exists and belongs to one.
     pub partner_id: Option<PartnerId>,
     /// How many times each ErrorInfo reason was answered, e.g.
@@ -132,6 +137,7 @@ pub async fn record_refusals(
         id: Set(id.to_string()),
         partner_id: Set(r.partner_id.map(|p| p.to_string())),
         actor_user_id: Set(actor),
+        actor_customer_id: Set(r.target_customer_id.map(|c| c.to_string())),
         actor_partner_id: Set(r.partner_id.map(|p| p.to_string())),
         acting_for_partner_id: Set(None),
         method: Set(r.method.to_owned()),
@@ -160,4 +166,55 @@ fn refusal_counts(after: Option<&serde_json::Value>) -> BTreeMap<String, u64> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// An audited sign-in that changes no business data, such as a partner
+/// user starting to act as a customer: written with the sign-in's session
+/// row, in its transaction.
+#[derive(Debug, Clone)]
+pub struct SignInRecord<'a> {
+    /// Who signed in: the record names its user and, for a customer-scoped
+    /// session, the customer.
+    pub principal: &'a crate::principal::Principal,
+    /// The customer the new session acts as, when it is customer-scoped.
+    pub customer_id: Option<CustomerId>,
+    /// The full gRPC method.
+    pub method: &'static str,
+    /// The tenant whose data the session reaches.
+    pub partner_id: Option<PartnerId>,
+    pub resource_id: String,
+    pub reason: Option<String>,
+    pub after: serde_json::Value,
+    pub now: DateTime<Utc>,
+}
+
+/// Writes the audit record of a sign-in.
+pub async fn record_sign_in(
+    conn: &impl ConnectionTrait,
+    r: SignInRecord<'_>,
+) -> Result<AuditId, KernelError> {
+    let id = AuditId::generate();
+    audit_record::ActiveModel {
+        id: Set(id.to_string()),
+        partner_id: Set(r.partner_id.map(|p| p.to_string())),
+        actor_user_id: Set(r.principal.user_id.map(|u| u.to_string()).unwrap_or_default()),
+        actor_customer_id: Set(r
+            .customer_id
+            .or(r.principal.customer_id())
+            .map(|c| c.to_string())),
+        actor_partner_id: Set(r.principal.partner_id().map(|p| p.to_string())),
+        acting_for_partner_id: Set(None),
+        method: Set(r.method.to_owned()),
+        resource_id: Set(r.resource_id),
+        request_id: Set(None),
+        reason: Set(r.reason),
+        before: Set(None),
+        after: Set(Some(r.after)),
+        created_at: Set(r.now),
+        occurrences: Set(1),
+        last_time: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    Ok(id)
 }

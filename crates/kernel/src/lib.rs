@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod bearer;
 pub mod cache;
 pub mod clock;
 pub mod db;

@@ -66,7 +66,7 @@ impl Mutation {
     pub fn idempotency_caller(&self) -> String {
         self.caller
             .clone()
-            .unwrap_or_else(|| self.principal.user_id.to_string())
+            .unwrap_or_else(|| self.principal.actor_id())
     }
 
     /// Keys the call's idempotency record by `caller` instead of the

@@ -19,6 +19,10 @@ pub enum PermissionScope {
     Platform,
     /// Permissions inside one partner's tenant.
     Partner,
+    /// What a customer may do with its own cloud account. Held by customers
+    /// signed in themselves; a partner user acting as a customer holds the
+    /// ones marked assumable.
+    Customer,
 }
 
 /// A built-in job role of every partner. A partner permission names the job
@@ -43,6 +47,10 @@ pub struct Permission {
     domain: &'static str,
     description: &'static str,
     roles: &'static [JobRole],
+    /// For customer permissions: whether a partner user acting as the
+    /// customer holds it too (false for the customer's own consent, such as
+    /// accepting an association).
+    assumable: bool,
 }
 
 impl Permission {
@@ -58,6 +66,7 @@ impl Permission {
             domain,
             description,
             roles: &[],
+            assumable: false,
         }
     }
 
@@ -74,6 +83,25 @@ impl Permission {
             domain,
             description,
             roles,
+            assumable: false,
+        }
+    }
+
+    /// A permission of a customer on its own account; its id starts `self.`.
+    /// `assumable`: a partner user acting as the customer holds it too.
+    pub const fn customer(
+        id: &'static str,
+        domain: &'static str,
+        description: &'static str,
+        assumable: bool,
+    ) -> Self {
+        Self {
+            id,
+            scope: PermissionScope::Customer,
+            domain,
+            description,
+            roles: &[],
+            assumable,
         }
     }
 
@@ -129,8 +157,14 @@ impl Permission {
                 self.id
             ));
         }
-        if self.scope == PermissionScope::Platform && !self.roles.is_empty() {
-            return Some(format!("platform permission {:?} names job roles", self.id));
+        if self.id.starts_with("self.") != (self.scope == PermissionScope::Customer) {
+            return Some(format!(
+                "permission {:?}: `self.` ids and customer scope go together",
+                self.id
+            ));
+        }
+        if self.scope != PermissionScope::Partner && !self.roles.is_empty() {
+            return Some(format!("permission {:?} names job roles", self.id));
         }
         None
     }
@@ -225,6 +259,8 @@ pub struct Catalog {
     all: Arc<[Permission]>,
     platform: PermissionSet,
     partner: PermissionSet,
+    customer: PermissionSet,
+    assumed_customer: PermissionSet,
 }
 
 impl Catalog {
@@ -249,6 +285,12 @@ impl Catalog {
         Ok(Catalog {
             platform: of(PermissionScope::Platform),
             partner: of(PermissionScope::Partner),
+            customer: of(PermissionScope::Customer),
+            assumed_customer: permissions
+                .iter()
+                .copied()
+                .filter(|p| p.scope == PermissionScope::Customer && p.assumable)
+                .collect(),
             all: permissions.into(),
         })
     }
@@ -268,16 +310,26 @@ impl Catalog {
         match scope {
             PermissionScope::Platform => &self.platform,
             PermissionScope::Partner => &self.partner,
+            PermissionScope::Customer => &self.customer,
         }
+    }
+
+    /// What a partner user acting as a customer holds: the customer
+    /// permissions marked assumable.
+    pub fn assumed_customer_permissions(&self) -> PermissionSet {
+        self.assumed_customer.clone()
     }
 
     /// The permissions this kind of actor always has: every platform
     /// permission for the operator, every partner permission for a master;
+    /// every customer permission for a customer signed in itself (a partner
+    /// user acting as one holds [`Self::assumed_customer_permissions`]);
     /// `None` for sub-users, whose permissions come from their roles.
     pub fn fixed_permissions(&self, actor: Actor) -> Option<PermissionSet> {
         match actor {
             Actor::Operator => Some(self.platform.clone()),
             Actor::PartnerMaster(_) => Some(self.partner.clone()),
+            Actor::Customer(_) => Some(self.customer.clone()),
             Actor::PartnerUser(_) => None,
         }
     }
@@ -312,6 +364,8 @@ mod tests {
         assert!(Catalog::new(vec![Permission::partner("Bad", "t", "", &[])]).is_err());
         assert!(Catalog::new(vec![Permission::partner("platform.x", "t", "", &[])]).is_err());
         assert!(Catalog::new(vec![Permission::platform("x.y", "t", "")]).is_err());
+        assert!(Catalog::new(vec![Permission::customer("x.y", "t", "", true)]).is_err());
+        assert!(Catalog::new(vec![Permission::partner("self.x", "t", "", &[])]).is_err());
         let catalog = Catalog::new(vec![A_READ, A_WRITE, P_READ]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(catalog.get("a.write"), Some(A_WRITE));
         assert_eq!(catalog.get("a"), None);
@@ -334,5 +388,23 @@ mod tests {
                 .fixed_permissions(Actor::PartnerUser(PartnerId::generate()))
                 .is_none()
         );
+    }
+
+    #[test]
+    fn customers_hold_their_scope_and_assumers_only_the_assumable_part() {
+        const OWN_READ: Permission = Permission::customer("self.a.read", "t", "Read own a.", true);
+        const CONSENT: Permission = Permission::customer("self.a.accept", "t", "Accept.", false);
+        let catalog = Catalog::new(vec![A_READ, OWN_READ, CONSENT, P_READ])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let own = catalog
+            .fixed_permissions(Actor::Customer(crate::ids::CustomerId::generate()))
+            .unwrap_or_default();
+        assert_eq!(own.iter().collect::<Vec<_>>(), [CONSENT, OWN_READ]);
+        let assumed = catalog.assumed_customer_permissions();
+        assert_eq!(assumed.iter().collect::<Vec<_>>(), [OWN_READ]);
+        let master = catalog
+            .fixed_permissions(Actor::PartnerMaster(PartnerId::generate()))
+            .unwrap_or_default();
+        assert!(!master.contains(&OWN_READ));
     }
 }

@@ -4,7 +4,7 @@
 use tonic::Request;
 
 use crate::error::KernelError;
-use crate::ids::{PartnerId, SessionId, UserId};
+use crate::ids::{CustomerId, PartnerId, SessionId, UserId};
 use crate::permission::{Permission, PermissionSet};
 
 /// What kind of account is calling, and for which partner.
@@ -16,13 +16,18 @@ pub enum Actor {
     PartnerMaster(PartnerId),
     /// A partner's sub-user: only what its roles grant.
     PartnerUser(PartnerId),
+    /// A customer's cloud account, reaching only its own data: signed in
+    /// itself, or assumed by a partner user ([`Principal::user_id`] then
+    /// names that user). It is no partner's tenant.
+    Customer(CustomerId),
 }
 
 /// The authenticated caller of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// The user the token was issued to.
-    pub user_id: UserId,
+    /// The user the token was issued to; `None` for a customer signed in
+    /// itself (no user holds that token).
+    pub user_id: Option<UserId>,
     /// The login session the token belongs to.
     pub session_id: SessionId,
     /// Its kind and tenant.
@@ -44,11 +49,39 @@ impl Principal {
             .ok_or_else(|| tonic::Status::unauthenticated("authentication required"))
     }
 
-    /// The tenant, for partner users; `None` for the operator.
+    /// The tenant, for partner users; `None` for the operator and customers.
     pub fn partner_id(&self) -> Option<PartnerId> {
         match self.actor {
-            Actor::Operator => None,
+            Actor::Operator | Actor::Customer(_) => None,
             Actor::PartnerMaster(p) | Actor::PartnerUser(p) => Some(p),
+        }
+    }
+
+    /// The customer a customer-scoped token acts as.
+    pub fn customer_id(&self) -> Option<CustomerId> {
+        match self.actor {
+            Actor::Customer(c) => Some(c),
+            Actor::Operator | Actor::PartnerMaster(_) | Actor::PartnerUser(_) => None,
+        }
+    }
+
+    /// The user behind the call. Verbs of the operator and of partners ask
+    /// for it; a customer signed in itself has none and is refused (their
+    /// gates never admit one, so this is a second line).
+    pub fn user(&self) -> Result<UserId, KernelError> {
+        self.user_id
+            .ok_or(KernelError::MissingPermission("a user of the platform or of a partner"))
+    }
+
+    /// Who acted, as audited and as the owner of idempotency keys: the
+    /// user, else the customer signed in itself.
+    pub fn actor_id(&self) -> String {
+        match (self.user_id, self.actor) {
+            (Some(user), _) => user.to_string(),
+            (None, Actor::Customer(c)) => c.to_string(),
+            (None, Actor::Operator | Actor::PartnerMaster(_) | Actor::PartnerUser(_)) => {
+                String::new()
+            }
         }
     }
 
@@ -89,7 +122,7 @@ mod tests {
 
     fn principal(actor: Actor, permissions: &[Permission]) -> Principal {
         Principal {
-            user_id: UserId::generate(),
+            user_id: Some(UserId::generate()),
             session_id: SessionId::generate(),
             actor,
             permissions: permissions.iter().copied().collect(),

@@ -26,7 +26,7 @@ async fn db() -> Db {
 
 fn mutation(request_id: uuid::Uuid, fingerprint: [u8; 32]) -> Mutation {
     let principal = Principal {
-        user_id: UserId::generate(),
+        user_id: Some(UserId::generate()),
         session_id: SessionId::generate(),
         actor: Actor::PartnerMaster(PartnerId::generate()),
         permissions: partner_kernel::permission::PermissionSet::empty(),

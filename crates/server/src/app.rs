@@ -149,15 +149,22 @@ pub async fn build_with_clock(
     };
     let calls = Calls::new(fingerprint_key, clock.clone());
     let signing_keys = SigningKeys::new(db.clone(), keys.clone());
-    let gateway_clock = clock.clone();
-    let gateway = Gateway::new(accounts.clone(), keys, clock, lifetimes, db.clone());
-    let access_keys = gateway.access_keys(PageTokens::new(page_key.clone()));
     let customers = Customers::new(
         db.clone(),
-        gateway_clock.clone(),
-        PageTokens::new(page_key),
+        clock.clone(),
+        PageTokens::new(page_key.clone()),
         accounts.clone(),
+    )
+    .with_invite_link_base(&config.invite_link_base);
+    let gateway = Gateway::new(
+        accounts.clone(),
+        customers.clone(),
+        keys,
+        clock,
+        lifetimes,
+        db.clone(),
     );
+    let access_keys = gateway.access_keys(PageTokens::new(page_key));
     let events_api = EventsApi::new(db.clone(), access.clone());
     Ok(App {
         db,

@@ -180,6 +180,16 @@ pub struct Config {
     )]
     pub access_token_ttl_secs: u32,
 
+    /// Where customers' association invitation links point: the frontend
+    /// page that takes the token (`{url}/associate?token=…`).
+    #[arg(
+        long,
+        env = "PARTNER_INVITE_LINK_BASE",
+        default_value = partner_customers::service::DEFAULT_INVITE_LINK_BASE,
+        global = true
+    )]
+    pub invite_link_base: String,
+
     /// Per-request deadline in seconds.
     #[arg(
         long,

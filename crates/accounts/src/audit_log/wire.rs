@@ -22,6 +22,7 @@ pub(super) fn to_proto(m: audit_record::Model) -> pb::AuditRecord {
         acting_for_partner_id: m.acting_for_partner_id.unwrap_or_default(),
         occurrences: m.occurrences,
         last_occurrence_time: m.last_time.map(to_proto_timestamp),
+        actor_customer_id: m.actor_customer_id.unwrap_or_default(),
     }
 }
 

@@ -18,6 +18,7 @@ fn scope_to_proto(s: PermissionScope) -> pb::PermissionScope {
     match s {
         PermissionScope::Platform => pb::PermissionScope::Platform,
         PermissionScope::Partner => pb::PermissionScope::Partner,
+        PermissionScope::Customer => pb::PermissionScope::Customer,
     }
 }
 

@@ -102,7 +102,7 @@ impl Accounts {
         // The new master is the actor of its own sign-up.
         let actor = Actor::PartnerMaster(partner_id);
         let principal = Principal {
-            user_id: master_id,
+            user_id: Some(master_id),
             session_id: SessionId::generate(),
             actor,
             permissions: self.catalog().fixed_permissions(actor).unwrap_or_default(),

@@ -131,7 +131,7 @@ impl Accounts {
         let token = new_token()?;
         let hash = token_hash(&token);
         let id = InvitationId::generate();
-        let (now, inviter_user) = (m.now, m.principal.user_id);
+        let (now, inviter_user) = (m.now, m.principal.user()?);
         let mut response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 if let Some(invited) = cmd.partner_id {

@@ -25,7 +25,7 @@ pub(crate) async fn current(
     let mut now = caller.clone();
     if let Actor::PartnerUser(partner) = caller.actor {
         now.permissions =
-            roles::sub_user_permissions(conn, catalog, partner, caller.user_id).await?;
+            roles::sub_user_permissions(conn, catalog, partner, caller.user()?).await?;
     }
     Ok(now)
 }
@@ -38,7 +38,7 @@ pub(crate) async fn may_act_on(
     caller: &Principal,
     target: &User,
 ) -> Result<(), AccountsError> {
-    if target.id == caller.user_id {
+    if caller.user_id == Some(target.id) {
         return Ok(());
     }
     let Some(partner) = target.partner_id else {

@@ -45,7 +45,7 @@ impl Customers {
         let own = m.principal.require_partner(perm::CUSTOMERS_BUDGET)?;
         m.acting_for = tenant.acting_for();
         let now = m.now;
-        let actor = m.principal.user_id;
+        let actor = m.principal.user()?;
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let partner = resolve_in(tx, own, reseller).await?.partner_id;
@@ -94,8 +94,15 @@ impl Customers {
         id: CustomerId,
         reseller: Option<PartnerId>,
     ) -> Result<Budget, CustomersError> {
-        let tenant = self.tenant(p, perm::CUSTOMERS_READ, reseller).await?;
         let conn = self.db().conn();
+        if let Some(own) = self.own_account(p, id, reseller).await? {
+            // The budget its current partner set, if it has one.
+            let partner = own.partner_id.ok_or(CustomersError::BudgetNotSet)?;
+            return store::budget_of(conn, partner, id)
+                .await?
+                .ok_or(CustomersError::BudgetNotSet);
+        }
+        let tenant = self.tenant(p, perm::CUSTOMERS_READ, reseller).await?;
         // The customer first: a budget outlives nothing, but it must never be
         // read through a partner the customer has left.
         customer_store::customer_of(conn, tenant.partner_id, id)

@@ -29,7 +29,7 @@ impl Customers {
         let own = m.principal.require_partner(perm::CUSTOMERS_DISASSOCIATE)?;
         m.acting_for = tenant.acting_for();
         let now = m.now;
-        write::commit(self.db(), &m, move |tx| {
+        let answer = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let partner = resolve_in(tx, own, reseller).await?.partner_id;
                 let before = store::customer_of_for_update(tx, partner, id)
@@ -66,6 +66,8 @@ impl Customers {
                 Ok(Outcome::new(response, change))
             })
         })
-        .await
+        .await;
+        self.forget_statuses();
+        answer
     }
 }

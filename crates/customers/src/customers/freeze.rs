@@ -44,7 +44,7 @@ impl Customers {
         let own = m.principal.require_partner(perm::CUSTOMERS_FREEZE)?;
         m.acting_for = tenant.acting_for();
         let now = m.now;
-        write::commit(self.db(), &m, move |tx| {
+        let answer = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let partner = resolve_in(tx, own, reseller).await?.partner_id;
                 // Rows are locked in id order whatever order the caller
@@ -89,7 +89,10 @@ impl Customers {
                 Ok(Outcome::batch(respond(results), changes))
             })
         })
-        .await
+        .await;
+        // Frozen customers' tokens stop working from their next call.
+        self.forget_statuses();
+        answer
     }
 }
 

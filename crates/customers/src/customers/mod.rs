@@ -52,6 +52,37 @@ pub struct CustomerPatch {
 }
 
 impl Customers {
+    /// Hashes a customer's password (waiting for a hashing slot).
+    pub(crate) async fn hash_password(&self, password: String) -> Result<String, CustomersError> {
+        self.accounts()
+            .passwords()
+            .hash(password)
+            .await
+            .map_err(|e| CustomersError::Accounts(partner_accounts::AccountsError::Hashing(e)))
+    }
+
+    /// For a customer-scoped caller: its own account, when `id` names it
+    /// (any other id, or acting for a reseller, is `CUSTOMER_NOT_FOUND`);
+    /// `None` for partner and operator callers, who go through their tenant.
+    pub(crate) async fn own_account(
+        &self,
+        p: &Principal,
+        id: CustomerId,
+        reseller: Option<PartnerId>,
+    ) -> Result<Option<Customer>, CustomersError> {
+        let Some(own) = p.customer_id() else {
+            return Ok(None);
+        };
+        p.require(perm::SELF_ACCOUNT_READ)?;
+        if own != id || reseller.is_some() {
+            return Err(CustomersError::CustomerNotFound);
+        }
+        store::platform_customer(self.db().conn(), id)
+            .await?
+            .ok_or(CustomersError::CustomerNotFound)
+            .map(Some)
+    }
+
     /// The tenant of a call holding `permission`, acting for `reseller` when named.
     pub(crate) async fn tenant(
         &self,
@@ -119,9 +150,7 @@ impl Customers {
             };
         }
         let password_hash = match cmd.password {
-            Some(password) => Some(self.accounts().passwords().hash(password).await.map_err(
-                |e| CustomersError::Accounts(partner_accounts::AccountsError::Hashing(e)),
-            )?),
+            Some(password) => Some(self.hash_password(password).await?),
             None => None,
         };
         let row = NewCustomerRow {
@@ -155,6 +184,14 @@ impl Customers {
         id: CustomerId,
         reseller: Option<PartnerId>,
     ) -> Result<Customer, CustomersError> {
+        if let Some(own) = self.own_account(p, id, reseller).await? {
+            // Labels and account managers are the partner's notes, not the customer's.
+            return Ok(Customer {
+                labels: Vec::new(),
+                account_managers: Vec::new(),
+                ..own
+            });
+        }
         let tenant = self.tenant(p, perm::CUSTOMERS_READ, reseller).await?;
         store::customer_of(self.db().conn(), tenant.partner_id, id)
             .await?
@@ -288,6 +325,20 @@ impl Customers {
         })
         .await
     }
+}
+
+/// [`admissible`] for a customer of `partner` acting for itself (signing
+/// up through its invitation).
+pub(crate) async fn admissible_for(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    row: &NewCustomerRow,
+) -> Result<(), CustomersError> {
+    let tenant = Tenant {
+        partner_id: partner,
+        distributor_id: None,
+    };
+    admissible(conn, partner, tenant, row).await
 }
 
 /// Whether `row` may be created by a caller of partner `own` for `tenant`:

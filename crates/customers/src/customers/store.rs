@@ -227,6 +227,7 @@ pub async fn insert(
         registered_on_other_site: Set(false),
         reported: Set(false),
         in_subsidy_program: Set(false),
+        is_partner: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -407,4 +408,125 @@ pub async fn set_freeze(
         return Ok(None);
     }
     customer_of(conn, partner, id).await
+}
+
+/// The customer signing in with `value` as its `kind`, whoever's it is
+/// (identities are unique across the platform).
+pub async fn platform_customer_by_identity(
+    conn: &impl ConnectionTrait,
+    kind: Identity,
+    value: &str,
+) -> Result<Option<customer::Model>, DbErr> {
+    let column = match kind {
+        Identity::AccountName => customer::Column::AccountName,
+        Identity::Email => customer::Column::Email,
+        Identity::Mobile => customer::Column::Mobile,
+    };
+    customer::Entity::find()
+        .filter(column.eq(value))
+        .one(conn)
+        .await
+}
+
+/// One customer by id, whoever's it is: the customer itself signing in or
+/// presenting its token, and associations by invitation.
+pub async fn platform_customer(
+    conn: &impl ConnectionTrait,
+    id: CustomerId,
+) -> Result<Option<Customer>, CustomersError> {
+    customer::Entity::find_by_id(id.to_string())
+        .one(conn)
+        .await?
+        .map(Customer::from_row)
+        .transpose()
+        .map_err(CustomersError::from)
+}
+
+/// Like [`platform_customer`], locked until the transaction ends
+/// (PostgreSQL; SQLite's single writer already serialises).
+pub async fn platform_customer_for_update(
+    conn: &impl ConnectionTrait,
+    id: CustomerId,
+) -> Result<Option<(Customer, Facts)>, CustomersError> {
+    let Some(row) = customer::Entity::find_by_id(id.to_string())
+        .lock_exclusive()
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let facts = Facts::of(&row);
+    Ok(Some((Customer::from_row(row)?, facts)))
+}
+
+/// What the operator knows about a customer that refuses associating it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Facts {
+    pub registered_on_other_site: bool,
+    pub is_partner: bool,
+    pub reported: bool,
+    pub in_subsidy_program: bool,
+}
+
+impl Facts {
+    fn of(row: &customer::Model) -> Facts {
+        Facts {
+            registered_on_other_site: row.registered_on_other_site,
+            is_partner: row.is_partner,
+            reported: row.reported,
+            in_subsidy_program: row.in_subsidy_program,
+        }
+    }
+}
+
+/// Sets the operator's facts about one customer (platform-wide: the
+/// operator's verb); false when there is no such customer.
+pub async fn platform_set_facts(
+    conn: &impl ConnectionTrait,
+    id: CustomerId,
+    facts: Facts,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    Ok(customer::Entity::update_many()
+        .col_expr(
+            customer::Column::RegisteredOnOtherSite,
+            Expr::value(facts.registered_on_other_site),
+        )
+        .col_expr(customer::Column::IsPartner, Expr::value(facts.is_partner))
+        .col_expr(customer::Column::Reported, Expr::value(facts.reported))
+        .col_expr(
+            customer::Column::InSubsidyProgram,
+            Expr::value(facts.in_subsidy_program),
+        )
+        .col_expr(customer::Column::UpdatedAt, Expr::value(now))
+        .filter(customer::Column::Id.eq(id.to_string()))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// Associates a customer that has no partner with `partner`; false when it
+/// has one by now.
+pub async fn associate(
+    conn: &impl ConnectionTrait,
+    id: CustomerId,
+    partner: PartnerId,
+    association_type: AssociationType,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    Ok(customer::Entity::update_many()
+        .col_expr(customer::Column::PartnerId, Expr::value(partner.to_string()))
+        .col_expr(
+            customer::Column::AssociationType,
+            Expr::value(association_type.as_str()),
+        )
+        .col_expr(customer::Column::AssociatedAt, Expr::value(now))
+        .col_expr(customer::Column::UpdatedAt, Expr::value(now))
+        .filter(customer::Column::Id.eq(id.to_string()))
+        .filter(customer::Column::PartnerId.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
 }

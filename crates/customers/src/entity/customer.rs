@@ -32,6 +32,7 @@ pub struct Model {
     pub registered_on_other_site: bool,
     pub reported: bool,
     pub in_subsidy_program: bool,
+    pub is_partner: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,5 +1,6 @@
 //! Tables owned by the customers domain.
 
+pub mod association_invite;
 pub mod customer;
 pub mod customer_budget;
 pub mod customer_budget_record;

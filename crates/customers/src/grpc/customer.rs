@@ -11,7 +11,9 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::CustomersApi;
-use super::parse::{batch_ids, enum_filter, many_customers, one_customer, reseller};
+use super::parse::{
+    batch_ids, email_or_mobile, enum_filter, many_customers, one_customer, reseller,
+};
 use crate::customers::freeze::FreezeChange;
 use crate::customers::rules::{self, MAX_ACCOUNT_MANAGERS};
 use crate::customers::{
@@ -222,6 +224,41 @@ impl CustomerService for CustomersApi {
         ))
     }
 
+    async fn create_association_invite(
+        &self,
+        req: Request<pb::CreateAssociationInviteRequest>,
+    ) -> Result<Response<pb::CreateAssociationInviteResponse>, Status> {
+        self.create_invite(req).await
+    }
+
+    async fn revoke_association_invite(
+        &self,
+        req: Request<pb::RevokeAssociationInviteRequest>,
+    ) -> Result<Response<pb::RevokeAssociationInviteResponse>, Status> {
+        self.revoke_invite(req).await
+    }
+
+    async fn accept_association_invite(
+        &self,
+        req: Request<pb::AcceptAssociationInviteRequest>,
+    ) -> Result<Response<pb::AcceptAssociationInviteResponse>, Status> {
+        self.accept_invite(req).await
+    }
+
+    async fn sign_up_with_association_invite(
+        &self,
+        req: Request<pb::SignUpWithAssociationInviteRequest>,
+    ) -> Result<Response<pb::SignUpWithAssociationInviteResponse>, Status> {
+        self.sign_up_with_invite(req).await
+    }
+
+    async fn set_customer_facts(
+        &self,
+        req: Request<pb::SetCustomerFactsRequest>,
+    ) -> Result<Response<pb::SetCustomerFactsResponse>, Status> {
+        self.set_facts(req).await
+    }
+
     async fn set_customer_budget(
         &self,
         req: Request<pb::SetCustomerBudgetRequest>,
@@ -336,13 +373,7 @@ fn parse_create(r: pb::CreateCustomerRequest) -> Result<(Uuid, NewCustomer), Ker
     } else {
         v.take("account_name", rules::account_name(&account_name).map(Some))
     };
-    if email.is_empty() && mobile.is_empty() {
-        v.add("email", "give an email address or a mobile number");
-    }
-    let email = optional(&mut v, "email", &email, |e| {
-        validate::email(e).map(|e| e.to_lowercase())
-    });
-    let mobile = optional(&mut v, "mobile", &mobile, rules::mobile);
+    let (email, mobile) = email_or_mobile(&mut v, &email, &mobile);
     let password = if password.is_empty() {
         Some(None)
     } else {
@@ -379,19 +410,6 @@ fn parse_create(r: pb::CreateCustomerRequest) -> Result<(Uuid, NewCustomer), Ker
     v.finish_with(parsed)
 }
 
-/// An optional field: empty is `Some(None)`, a bad value `None` (reported).
-fn optional<E: std::fmt::Display>(
-    v: &mut Violations,
-    field: &str,
-    raw: &str,
-    parse: impl Fn(&str) -> Result<String, E>,
-) -> Option<Option<String>> {
-    if raw.is_empty() {
-        Some(None)
-    } else {
-        v.take(field, parse(raw).map(Some))
-    }
-}
 
 type ListArgs = (
     PageRequest,

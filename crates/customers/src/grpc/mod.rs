@@ -3,6 +3,7 @@
 
 mod budget;
 mod customer;
+mod invite;
 mod lead;
 mod opportunity;
 mod parse;

@@ -87,3 +87,33 @@ pub(super) fn many_customers(
     let reseller = v.take("reseller_id", reseller(reseller_id));
     v.finish_with(ids.zip(reseller))
 }
+
+/// An optional field: empty is `Some(None)`, a bad value `None` (reported).
+fn optional<E: std::fmt::Display>(
+    v: &mut Violations,
+    field: &str,
+    raw: &str,
+    parse: impl Fn(&str) -> Result<String, E>,
+) -> Option<Option<String>> {
+    if raw.is_empty() {
+        Some(None)
+    } else {
+        v.take(field, parse(raw).map(Some))
+    }
+}
+
+/// A customer's email (lower-cased) and mobile: at least one of them.
+pub(super) fn email_or_mobile(
+    v: &mut Violations,
+    email: &str,
+    mobile: &str,
+) -> (Option<Option<String>>, Option<Option<String>>) {
+    if email.is_empty() && mobile.is_empty() {
+        v.add("email", "give an email address or a mobile number");
+    }
+    let email = optional(v, "email", email, |e| {
+        partner_kernel::validate::email(e).map(|e| e.to_lowercase())
+    });
+    let mobile = optional(v, "mobile", mobile, crate::customers::rules::mobile);
+    (email, mobile)
+}

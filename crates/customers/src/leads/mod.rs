@@ -231,7 +231,7 @@ impl Customers {
         R: prost::Message + Default + Send + 'static,
     {
         let partner = m.principal.require_partner(perm::LEADS_MANAGE)?;
-        let (now, actor) = (m.now, m.principal.user_id);
+        let (now, actor) = (m.now, m.principal.user()?);
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 // Read in the transaction: the stored answer is replayed, so

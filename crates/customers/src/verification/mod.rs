@@ -86,15 +86,36 @@ impl Customers {
     where
         R: prost::Message + Default + Send + 'static,
     {
-        let tenant = self
-            .tenant(&m.principal, perm::CUSTOMERS_VERIFY, reseller)
-            .await?;
-        let own = m.principal.require_partner(perm::CUSTOMERS_VERIFY)?;
-        m.acting_for = tenant.acting_for();
-        let (now, actor) = (m.now, m.principal.user_id);
+        // A customer submits its own, through its current partner; a partner
+        // for one of its (or its reseller's) customers.
+        let own = match m.principal.customer_id() {
+            Some(customer) => {
+                m.principal.require(perm::SELF_VERIFICATION_SUBMIT)?;
+                if customer != id || reseller.is_some() {
+                    return Err(CustomersError::CustomerNotFound);
+                }
+                None
+            }
+            None => {
+                let tenant = self
+                    .tenant(&m.principal, perm::CUSTOMERS_VERIFY, reseller)
+                    .await?;
+                m.acting_for = tenant.acting_for();
+                Some(m.principal.require_partner(perm::CUSTOMERS_VERIFY)?)
+            }
+        };
+        let (now, actor) = (m.now, m.principal.actor_id());
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
-                let partner = resolve_in(tx, own, reseller).await?.partner_id;
+                let partner = match own {
+                    Some(own) => resolve_in(tx, own, reseller).await?.partner_id,
+                    None => customer_store::platform_customer(tx, id)
+                        .await?
+                        .and_then(|c| c.partner_id)
+                        .ok_or(CustomersError::CustomerStateConflict {
+                            state: "UNASSOCIATED",
+                        })?,
+                };
                 let before = customer_store::customer_of_for_update(tx, partner, id)
                     .await?
                     .ok_or(CustomersError::CustomerNotFound)?;
@@ -162,6 +183,14 @@ impl Customers {
                 .map(|v| v.to_proto(true))
                 .ok_or(CustomersError::VerificationNotFound);
         }
+        if let Some(own) = self.own_account(p, id, reseller).await? {
+            // Submissions are made through its current partner.
+            let partner = own.partner_id.ok_or(CustomersError::VerificationNotFound)?;
+            return store::latest_of(conn, partner, id)
+                .await?
+                .map(|v| v.to_proto(false))
+                .ok_or(CustomersError::VerificationNotFound);
+        }
         let tenant = self.tenant(p, perm::CUSTOMERS_READ, reseller).await?;
         // The customer first: never read through a partner it has left.
         customer_store::customer_of(conn, tenant.partner_id, id)
@@ -182,7 +211,7 @@ impl Customers {
         reason: String,
     ) -> Result<pb::ReviewVerificationResponse, CustomersError> {
         m.principal.require(perm::PLATFORM_CUSTOMERS_REVIEW)?;
-        let (now, reviewer) = (m.now, m.principal.user_id);
+        let (now, reviewer) = (m.now, m.principal.user()?);
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let before = store::platform_by_id_for_update(tx, &id)

@@ -67,7 +67,7 @@ pub async fn platform_by_id_for_update(
 pub async fn insert(
     conn: &impl ConnectionTrait,
     v: &Verification,
-    submitted_by: UserId,
+    submitted_by: String,
 ) -> Result<(), CustomersError> {
     row::ActiveModel {
         id: Set(v.id.clone()),
@@ -78,7 +78,7 @@ pub async fn insert(
         details: Set(v.details.to_stored()),
         reject_reason: Set(None),
         change_to_enterprise: Set(v.change_to_enterprise),
-        submitted_by: Set(submitted_by.to_string()),
+        submitted_by: Set(submitted_by),
         reviewed_by: Set(None),
         submitted_at: Set(v.submitted_at),
         reviewed_at: Set(None),

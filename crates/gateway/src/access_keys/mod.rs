@@ -103,7 +103,10 @@ impl AccessKeys {
         cmd: NewAccessKey,
     ) -> Result<pb::CreateAccessKeyResponse, GatewayError> {
         let partner_id = m.principal.require_partner(perm::ACCESS_KEYS_CREATE)?;
-        let user_id = cmd.user_id.unwrap_or(m.principal.user_id);
+        let user_id = match cmd.user_id {
+            Some(u) => u,
+            None => m.principal.user()?,
+        };
         let secret = new_secret()?;
         let secret_hash = hash_secret(&secret);
         let key = AccessKey {

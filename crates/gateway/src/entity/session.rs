@@ -3,12 +3,16 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "sessions")]
+#[sea_orm(table_name = "auth_sessions")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub partner_id: Option<String>,
-    pub user_id: String,
+    /// The `usr_…` or `cus_…` id of who holds it.
+    pub holder_id: String,
+    /// The customer it is scoped to: a customer signed in itself, or a
+    /// partner user acting as one.
+    pub customer_id: Option<String>,
     /// `ACTIVE` or `REVOKED`.
     pub state: String,
     pub created_at: DateTimeUtc,

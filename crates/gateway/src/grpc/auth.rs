@@ -1,7 +1,7 @@
 //! `partner.iam.v1.AuthService`.
 
 use partner_api::iam::v1::{self as pb, auth_service_server::AuthService};
-use partner_kernel::ids::AccessKeyId;
+use partner_kernel::ids::{AccessKeyId, CustomerId};
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::Violations;
 use tonic::{Request, Response, Status};
@@ -79,6 +79,50 @@ impl AuthService for IamApi {
         );
         let id = v.finish_with(id)?;
         let answer = self.gateway.exchange_access_key(id, &secret).await?;
+        Ok(Response::new(answer))
+    }
+
+    async fn customer_login(
+        &self,
+        req: Request<pb::CustomerLoginRequest>,
+    ) -> Result<Response<pb::CustomerLoginResponse>, Status> {
+        let pb::CustomerLoginRequest { login, password } = req.into_inner();
+        let mut v = Violations::new();
+        v.check(
+            (1..=254).contains(&login.len()) && !login.chars().any(char::is_control),
+            "login",
+            "1-254 characters, no control characters",
+        );
+        v.check(
+            (1..=256).contains(&password.len()),
+            "password",
+            "1-256 characters",
+        );
+        v.finish()?;
+        let (customer_id, tokens) = self.gateway.customer_login(&login, password).await?;
+        Ok(Response::new(pb::CustomerLoginResponse {
+            tokens: Some(tokens),
+            customer_id: customer_id.to_string(),
+        }))
+    }
+
+    async fn assume_customer(
+        &self,
+        req: Request<pb::AssumeCustomerRequest>,
+    ) -> Result<Response<pb::AssumeCustomerResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let pb::AssumeCustomerRequest {
+            customer_id,
+            reason,
+        } = req.into_inner();
+        let mut v = Violations::new();
+        let id = v.take("customer_id", CustomerId::parse(&customer_id));
+        let reason = v.take("reason", partner_kernel::validate::filter(reason, 256));
+        let (id, reason) = v.finish_with(id.zip(reason))?;
+        let answer = self
+            .gateway
+            .assume_customer(&principal, id, reason)
+            .await?;
         Ok(Response::new(answer))
     }
 

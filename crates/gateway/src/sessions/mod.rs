@@ -13,14 +13,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use partner_kernel::cache::TtlCache;
 use partner_kernel::db::Db;
-use partner_kernel::ids::{PartnerId, SessionId, UserId};
+use partner_kernel::ids::{CustomerId, PartnerId, SessionId};
 use partner_kernel::time;
 use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 
 use self::store::SessionState;
-pub(crate) use self::store::{insert_session, revoke_for_access_key, revoke_for_user};
+pub(crate) use self::store::{NewSession, insert_session, revoke_for_access_key, revoke_for_user};
 use crate::error::GatewayError;
+use crate::holder::Holder;
 
 /// Refresh tokens start with this, so a leaked one is recognisable in logs and scanners.
 const REFRESH_PREFIX: &str = "prt_rt_";
@@ -38,7 +39,15 @@ pub struct IssuedRefresh {
 #[derive(Debug)]
 pub struct RefreshedSession {
     pub session_id: SessionId,
-    pub user_id: UserId,
+    pub holder: Holder,
+    pub customer_id: Option<CustomerId>,
+}
+
+/// Who an active session is held by, and the customer it is scoped to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveSession {
+    pub holder: Holder,
+    pub customer_id: Option<CustomerId>,
 }
 
 fn hash(token: &str) -> Vec<u8> {
@@ -64,8 +73,8 @@ async fn issue_refresh(
 #[derive(Debug)]
 pub struct Sessions {
     db: Db,
-    /// Active session → its user; `None` for revoked, expired or unknown sessions.
-    active: TtlCache<SessionId, Option<UserId>>,
+    /// Active session → its holder; `None` for revoked, expired or unknown sessions.
+    active: TtlCache<SessionId, Option<ActiveSession>>,
     /// How long a session (and each refresh token) lives.
     lifetime: Duration,
 }
@@ -80,20 +89,19 @@ impl Sessions {
         }
     }
 
-    /// Opens a session for `user` and returns its first refresh token; in
-    /// the same transaction clears the sign-in counter of `throttle_subject`.
+    /// Opens a session and returns its first refresh token; in the same
+    /// transaction clears the sign-in counter of `throttle_subject`.
     pub async fn open(
         &self,
-        user: UserId,
-        partner: Option<PartnerId>,
+        new: NewSession,
         throttle_subject: &str,
         now: DateTime<Utc>,
     ) -> Result<(SessionId, IssuedRefresh), GatewayError> {
         let expires_at = time::checked_add(now, self.lifetime)
             .map_err(|e| GatewayError::Keys(format!("session lifetime: {e}")))?;
         let tx = self.db.begin_write().await?;
-        let id = insert_session(&*tx, user, partner, None, now, expires_at).await?;
-        let refresh = issue_refresh(&*tx, id, partner, now, expires_at).await?;
+        let id = insert_session(&*tx, new, now, expires_at).await?;
+        let refresh = issue_refresh(&*tx, id, new.partner, now, expires_at).await?;
         crate::signin::store::reset(&*tx, throttle_subject).await?;
         tx.commit().await?;
         Ok((id, refresh))
@@ -138,7 +146,8 @@ impl Sessions {
         Ok((
             RefreshedSession {
                 session_id: session.id,
-                user_id: session.user_id,
+                holder: session.holder,
+                customer_id: session.customer_id,
             },
             refresh,
         ))
@@ -159,19 +168,33 @@ impl Sessions {
         Ok(())
     }
 
+    /// Ends the caller's own session (signing out).
+    pub async fn end_own(
+        &self,
+        holder: Holder,
+        id: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<(), GatewayError> {
+        let tx = self.db.begin_write().await?;
+        store::revoke_own(&*tx, holder, id, now).await?;
+        tx.commit().await?;
+        self.active.invalidate_all();
+        Ok(())
+    }
+
     /// Forgets every cached answer, after a change made outside
     /// [`Sessions::revoke`] (revoking an access key's sessions).
     pub fn forget_cached(&self) {
         self.active.invalidate_all();
     }
 
-    /// The user of a session that is active now (cached for a moment);
+    /// The holder of a session that is active now (cached for a moment);
     /// `None` when it is revoked, expired or unknown.
-    pub async fn active_user(
+    pub async fn active(
         &self,
         id: SessionId,
         now: DateTime<Utc>,
-    ) -> Result<Option<UserId>, GatewayError> {
+    ) -> Result<Option<ActiveSession>, GatewayError> {
         let ticket = match self.active.lookup(&id) {
             Ok(hit) => return Ok(hit),
             Err(ticket) => ticket,
@@ -179,7 +202,10 @@ impl Sessions {
         let user = store::session_by_id(self.db.conn(), id)
             .await?
             .filter(|s| s.state == SessionState::Active && s.expires_at >= now)
-            .map(|s| s.user_id);
+            .map(|s| ActiveSession {
+                holder: s.holder,
+                customer_id: s.customer_id,
+            });
         self.active.put(ticket, id, user);
         Ok(user)
     }

@@ -5,13 +5,14 @@
 
 use chrono::{DateTime, Utc};
 use partner_kernel::error::KernelError;
-use partner_kernel::ids::{AccessKeyId, PartnerId, SessionId, UserId, parse_stored};
+use partner_kernel::ids::{AccessKeyId, CustomerId, PartnerId, SessionId, UserId, parse_stored};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 
 use crate::entity::{refresh_token, session};
+use crate::holder::Holder;
 
 /// Whether a session may still be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +42,9 @@ impl SessionState {
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id: SessionId,
-    pub user_id: UserId,
+    pub holder: Holder,
+    /// The customer a customer-scoped session acts as.
+    pub customer_id: Option<CustomerId>,
     pub partner_id: Option<PartnerId>,
     pub state: SessionState,
     pub expires_at: DateTime<Utc>,
@@ -52,7 +55,12 @@ impl TryFrom<session::Model> for Session {
     fn try_from(m: session::Model) -> Result<Self, KernelError> {
         Ok(Self {
             id: parse_stored(&m.id, SessionId::parse)?,
-            user_id: parse_stored(&m.user_id, UserId::parse)?,
+            holder: parse_stored(&m.holder_id, Holder::parse)?,
+            customer_id: m
+                .customer_id
+                .as_deref()
+                .map(|c| parse_stored(c, CustomerId::parse))
+                .transpose()?,
             partner_id: m
                 .partner_id
                 .as_deref()
@@ -110,26 +118,47 @@ pub async fn spend_refresh(
     Ok(spent == 1)
 }
 
-/// Inserts an active session of `user`, tied to `access_key` when it was
-/// opened by exchanging one.
+/// What a new session is: who holds it, for which tenant, scoped to which
+/// customer, opened with which access key.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSession {
+    pub holder: Holder,
+    /// The tenant of the holding user; `None` for the operator and customers.
+    pub partner: Option<PartnerId>,
+    pub customer: Option<CustomerId>,
+    pub access_key: Option<AccessKeyId>,
+}
+
+impl NewSession {
+    /// A session of `user` of `partner`, not scoped to a customer.
+    pub fn of_user(user: UserId, partner: Option<PartnerId>) -> Self {
+        Self {
+            holder: Holder::User(user),
+            partner,
+            customer: None,
+            access_key: None,
+        }
+    }
+}
+
+/// Inserts an active session.
 pub async fn insert_session(
     conn: &impl ConnectionTrait,
-    user: UserId,
-    partner: Option<PartnerId>,
-    access_key: Option<AccessKeyId>,
+    new: NewSession,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<SessionId, DbErr> {
     let id = SessionId::generate();
     session::ActiveModel {
         id: Set(id.to_string()),
-        partner_id: Set(partner.map(|p| p.to_string())),
-        user_id: Set(user.to_string()),
+        partner_id: Set(new.partner.map(|p| p.to_string())),
+        holder_id: Set(new.holder.to_string()),
+        customer_id: Set(new.customer.map(|c| c.to_string())),
         state: Set(SessionState::Active.as_str().to_owned()),
         created_at: Set(now),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
-        access_key_id: Set(access_key.map(|k| k.to_string())),
+        access_key_id: Set(new.access_key.map(|k| k.to_string())),
     }
     .insert(conn)
     .await?;
@@ -191,6 +220,23 @@ pub async fn revoke(
         .rows_affected)
 }
 
+/// Revokes one active session of `holder`: signing out, where the session id
+/// and the holder come from a verified token.
+pub async fn revoke_own(
+    conn: &impl ConnectionTrait,
+    holder: Holder,
+    id: SessionId,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(revocation()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::HolderId.eq(holder.to_string()))
+        .filter(session::Column::Id.eq(id.to_string()))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
 /// Revokes every active session of `partner` opened with `access_key`.
 pub async fn revoke_for_access_key(
     conn: &impl ConnectionTrait,
@@ -217,7 +263,7 @@ pub async fn revoke_for_user(
     Ok(revocation()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(of_tenant(Some(partner)))
-        .filter(session::Column::UserId.eq(user.to_string()))
+        .filter(session::Column::HolderId.eq(user.to_string()))
         .exec(conn)
         .await?
         .rows_affected)

@@ -24,12 +24,14 @@ use self::pending::Refused;
 use self::policy::Verdict;
 use crate::access_keys::{self, KeyState};
 use crate::error::GatewayError;
-use crate::service::{Gateway, admit};
-use crate::sessions::insert_session;
-use crate::tokens;
+use crate::holder::Holder;
+use crate::service::{Gateway, admit, admit_customer};
+use crate::sessions::{NewSession, insert_session};
+use crate::tokens::{self, Subject};
 
 pub(crate) const LOGIN: &str = "partner.iam.v1.AuthService/Login";
 pub(crate) const EXCHANGE: &str = "partner.iam.v1.AuthService/ExchangeAccessKey";
+pub(crate) const CUSTOMER_LOGIN: &str = "partner.iam.v1.AuthService/CustomerLogin";
 
 /// How long the aggregate audit record of unknown subjects keeps counting
 /// before a new one is opened.
@@ -46,6 +48,7 @@ fn refusal_reason(e: &GatewayError) -> &'static str {
         GatewayError::AccessKeyInvalid => "ACCESS_KEY_INVALID",
         GatewayError::InvalidCredentials => "INVALID_CREDENTIALS",
         GatewayError::TooManyFailedAttempts { .. } => "TOO_MANY_FAILED_ATTEMPTS",
+        GatewayError::CustomerFrozen => "CUSTOMER_FROZEN",
         GatewayError::UnknownMethod
         | GatewayError::TokenMissing
         | GatewayError::TokenInvalid
@@ -58,6 +61,7 @@ fn refusal_reason(e: &GatewayError) -> &'static str {
         | GatewayError::AccessKeyNotFound
         | GatewayError::AccessKeyStateConflict { .. }
         | GatewayError::AccessKeyLimitReached { .. }
+        | GatewayError::Customers(_)
         | GatewayError::Keys(_)
         | GatewayError::Accounts(_)
         | GatewayError::Kernel(_) => "REFUSED",
@@ -83,7 +87,9 @@ impl Gateway {
             method: LOGIN,
             subject: format!("login:{username}"),
             presented: username.to_owned(),
-            target: candidate.as_ref().map(|c| (c.user.id, c.user.partner_id)),
+            target: candidate
+                .as_ref()
+                .map(|c| (Holder::User(c.user.id), c.user.partner_id)),
         };
         self.charge(&who, now).await?;
         let hash = candidate.as_ref().map(|c| c.password_hash.clone());
@@ -106,13 +112,74 @@ impl Gateway {
         let (session, refresh) = self
             .sessions
             .open(
-                candidate.user.id,
-                candidate.user.partner_id,
+                NewSession::of_user(candidate.user.id, candidate.user.partner_id),
                 &who.subject,
                 now,
             )
             .await?;
-        self.token_pair(candidate.user.id, session, refresh)
+        let subject = Subject {
+            holder: Holder::User(candidate.user.id),
+            session,
+            customer: None,
+        };
+        self.token_pair(subject, refresh)
+    }
+
+    /// Checks a customer's sign-in name (account name, email or mobile) and
+    /// password and opens a session scoped to the customer. Throttled like
+    /// [`Gateway::login`], on its own subjects.
+    pub async fn customer_login(
+        &self,
+        login: &str,
+        password: String,
+    ) -> Result<(partner_kernel::ids::CustomerId, pb::TokenPair), GatewayError> {
+        let now = self.clock.now();
+        let hashing = self
+            .accounts
+            .passwords()
+            .reserve()
+            .map_err(partner_accounts::AccountsError::from)?;
+        let candidate = self.customers.find_sign_in(login).await?;
+        let who = Refused {
+            method: CUSTOMER_LOGIN,
+            subject: format!("customer_login:{login}"),
+            presented: login.to_owned(),
+            target: candidate
+                .as_ref()
+                .map(|c| (Holder::Customer(c.id), c.status.partner_id)),
+        };
+        self.charge(&who, now).await?;
+        // A customer without a password signs in only through its partner's
+        // SSO: to this check it is like a wrong password.
+        let hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
+        let verified = hashing
+            .verify(password, hash)
+            .await
+            .map_err(partner_accounts::AccountsError::from)?;
+        let candidate = match candidate {
+            Some(c) if verified => c,
+            _ => {
+                return Err(self
+                    .refuse(&who, GatewayError::InvalidCredentials, now)
+                    .await);
+            }
+        };
+        if let Err(e) = admit_customer(candidate.status) {
+            return Err(self.refuse(&who, e, now).await);
+        }
+        let new = NewSession {
+            holder: Holder::Customer(candidate.id),
+            partner: None,
+            customer: Some(candidate.id),
+            access_key: None,
+        };
+        let (session, refresh) = self.sessions.open(new, &who.subject, now).await?;
+        let subject = Subject {
+            holder: Holder::Customer(candidate.id),
+            session,
+            customer: Some(candidate.id),
+        };
+        Ok((candidate.id, self.token_pair(subject, refresh)?))
     }
 
     /// Checks an access key id and secret and issues an access token for the
@@ -128,7 +195,9 @@ impl Gateway {
             method: EXCHANGE,
             subject: format!("access_key:{id}"),
             presented: id.to_string(),
-            target: key.as_ref().map(|(k, _)| (k.user_id, Some(k.partner_id))),
+            target: key
+                .as_ref()
+                .map(|(k, _)| (Holder::User(k.user_id), Some(k.partner_id))),
         };
         self.charge(&who, now).await?;
         let key = match key {
@@ -158,14 +227,21 @@ impl Gateway {
         if access_keys::store::mark_used(&*tx, partner_id, id, now).await? != 1 {
             return Err(GatewayError::AccessKeyDisabled);
         }
-        let session =
-            insert_session(&*tx, user_id, Some(partner_id), Some(id), now, expires_at).await?;
+        let new = NewSession {
+            access_key: Some(id),
+            ..NewSession::of_user(user_id, Some(partner_id))
+        };
+        let session = insert_session(&*tx, new, now, expires_at).await?;
         store::reset(&*tx, &who.subject).await?;
         tx.commit().await?;
+        let subject = Subject {
+            holder: Holder::User(user_id),
+            session,
+            customer: None,
+        };
         let (access, access_expires) = tokens::issue(
             &self.keys.ring(),
-            user_id,
-            session,
+            subject,
             now,
             self.lifetimes.access,
         )?;
@@ -241,7 +317,11 @@ impl Gateway {
         let refusals = Refusals {
             method: who.method,
             resource_id: who.presented.clone(),
-            target_user_id: who.target.map(|(u, _)| u),
+            target_user_id: who.target.and_then(|(h, _)| h.user()),
+            target_customer_id: who.target.and_then(|(h, _)| match h {
+                Holder::Customer(c) => Some(c),
+                Holder::User(_) => None,
+            }),
             partner_id: who.target.and_then(|(_, p)| p),
             counts,
             detail: None,
@@ -308,6 +388,7 @@ impl Gateway {
             method,
             resource_id: "(unknown)".into(),
             target_user_id: None,
+            target_customer_id: None,
             partner_id: None,
             counts: unknown.counts.clone(),
             detail: Some(serde_json::json!({ "samples": unknown.samples })),

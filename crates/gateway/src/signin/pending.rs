@@ -15,9 +15,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use partner_kernel::ids::{AuditId, PartnerId, UserId};
+use partner_kernel::ids::{AuditId, PartnerId};
 
 use super::policy::{self, Counter, Verdict};
+use crate::holder::Holder;
 
 /// Entries beyond this are dropped wholesale (after the spent ones): the
 /// bound on what a flood of made-up names can make the server hold.
@@ -72,8 +73,9 @@ pub struct Refused {
     pub subject: String,
     /// What was presented: the username or the access key id.
     pub presented: String,
-    /// The user the credential names and its partner; `None` when unknown.
-    pub target: Option<(UserId, Option<PartnerId>)>,
+    /// Who the credential names (a user or a customer) and its partner;
+    /// `None` when unknown.
+    pub target: Option<(Holder, Option<PartnerId>)>,
 }
 
 /// Refusals of one known subject in one run, not written yet.
@@ -215,6 +217,7 @@ impl PendingRefusals {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use partner_kernel::ids::UserId;
 
     fn at() -> DateTime<Utc> {
         DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap_or_default()
@@ -225,7 +228,7 @@ mod tests {
             method: "m",
             subject: format!("login:{name}"),
             presented: name.to_owned(),
-            target: known.then(|| (UserId::generate(), None)),
+            target: known.then(|| (Holder::User(UserId::generate()), None)),
         }
     }
 

@@ -9,7 +9,10 @@ pub struct Model {
     pub id: String,
     /// The tenant whose data changed; `None` for platform-level changes.
     pub partner_id: Option<String>,
+    /// The user who acted; empty for a customer signed in itself.
     pub actor_user_id: String,
+    /// The customer a customer-scoped token acted as.
+    pub actor_customer_id: Option<String>,
     pub actor_partner_id: Option<String>,
     /// The reseller a distributor's user acted for; `None` when acting for itself.
     pub acting_for_partner_id: Option<String>,
