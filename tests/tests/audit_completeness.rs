@@ -426,6 +426,124 @@ async fn perform_customers(
                 })
                 .await);
         }
+        "partner.customers.v1.CustomerService/CreateAssociationInvite" => {
+            let (_, master) = server.register_partner(&admin, name).await;
+            ok(server
+                .customers(&master)
+                .create_association_invite(cu::CreateAssociationInviteRequest {
+                    request_id: rid.clone(),
+                    ..Default::default()
+                })
+                .await);
+        }
+        "partner.customers.v1.CustomerService/RevokeAssociationInvite" => {
+            let (_, master) = server.register_partner(&admin, name).await;
+            let invite = ok(server
+                .customers(&master)
+                .create_association_invite(cu::CreateAssociationInviteRequest {
+                    request_id: new_request_id(),
+                    ..Default::default()
+                })
+                .await)
+            .invite
+            .unwrap_or_default();
+            ok(server
+                .customers(&master)
+                .revoke_association_invite(cu::RevokeAssociationInviteRequest {
+                    request_id: rid.clone(),
+                    invite_id: invite.invite_id,
+                })
+                .await);
+        }
+        "partner.customers.v1.CustomerService/AcceptAssociationInvite" => {
+            let (partner, master) = server.register_partner(&admin, name).await;
+            let (_, other) = server.register_partner(&admin, &format!("{name}b")).await;
+            let customer = ok(server
+                .customers(&master)
+                .create_customer(cu::CreateCustomerRequest {
+                    password: "customer-password-1".into(),
+                    ..create_customer_request(&partner, "crm-1")
+                })
+                .await)
+            .customer
+            .unwrap_or_default();
+            ok(server
+                .customers(&master)
+                .disassociate_customer(cu::DisassociateCustomerRequest {
+                    request_id: new_request_id(),
+                    customer_id: customer.customer_id,
+                    reason: "let go".into(),
+                    reseller_id: String::new(),
+                })
+                .await);
+            let token = ok(server
+                .customers(&other)
+                .create_association_invite(cu::CreateAssociationInviteRequest {
+                    request_id: new_request_id(),
+                    ..Default::default()
+                })
+                .await)
+            .token;
+            let own = ok(server
+                .auth()
+                .customer_login(iam::CustomerLoginRequest {
+                    login: customer.account_name,
+                    password: "customer-password-1".into(),
+                })
+                .await)
+            .tokens
+            .unwrap_or_default()
+            .access_token;
+            ok(server
+                .customers(&own)
+                .accept_association_invite(cu::AcceptAssociationInviteRequest {
+                    request_id: rid.clone(),
+                    token,
+                })
+                .await);
+        }
+        "partner.customers.v1.CustomerService/SignUpWithAssociationInvite" => {
+            let (partner, master) = server.register_partner(&admin, name).await;
+            let token = ok(server
+                .customers(&master)
+                .create_association_invite(cu::CreateAssociationInviteRequest {
+                    request_id: new_request_id(),
+                    xaccount_type: partner.sales_platform_ids[0].clone(),
+                    xaccount_id: "crm-1".into(),
+                    ..Default::default()
+                })
+                .await)
+            .token;
+            ok(
+                partner_api::customers::v1::customer_service_client::CustomerServiceClient::new(
+                    server.channel.clone(),
+                )
+                .sign_up_with_association_invite(cu::SignUpWithAssociationInviteRequest {
+                    request_id: rid.clone(),
+                    token,
+                    email: format!("{name}@signed-up.example"),
+                    password: "customer-password-1".into(),
+                    country: "CN".into(),
+                    ..Default::default()
+                })
+                .await,
+            );
+        }
+        "partner.customers.v1.CustomerService/SetCustomerFacts" => {
+            let (partner, master) = server.register_partner(&admin, name).await;
+            let customer = server.create_customer(&master, &partner, "crm-1").await;
+            ok(server
+                .customers(&admin)
+                .set_customer_facts(cu::SetCustomerFactsRequest {
+                    request_id: rid.clone(),
+                    customer_id: customer.customer_id,
+                    facts: Some(cu::CustomerFacts {
+                        reported: true,
+                        ..Default::default()
+                    }),
+                })
+                .await);
+        }
         "partner.customers.v1.CustomerService/DisassociateCustomer" => {
             let (partner, master) = server.register_partner(&admin, name).await;
             let customer = server.create_customer(&master, &partner, "crm-1").await;
@@ -547,7 +665,12 @@ async fn every_write_leaves_an_audit_record() {
             rule.method
         );
         for r in mine {
-            assert!(!r.actor_user_id.is_empty(), "{}: {r:?}", rule.method);
+            // A user, or a customer acting itself.
+            assert!(
+                !r.actor_user_id.is_empty() || !r.actor_customer_id.is_empty(),
+                "{}: {r:?}",
+                rule.method
+            );
             assert!(!r.resource_id.is_empty(), "{}: {r:?}", rule.method);
             // A summary of the change: the new state, or for deletions the old one.
             assert!(

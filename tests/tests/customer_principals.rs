@@ -104,15 +104,21 @@ async fn a_customer_signs_in_and_reaches_only_its_own_account() {
         .unwrap_or_else(|e| panic!("{e:?}"));
     let token = access_token(&signed_in);
 
-    let mine = ok(server.customers(&token).get_customer(get(&own.customer_id)).await)
-        .customer
-        .unwrap_or_default();
+    let mine = ok(server
+        .customers(&token)
+        .get_customer(get(&own.customer_id))
+        .await)
+    .customer
+    .unwrap_or_default();
     assert_eq!(mine.customer_id, own.customer_id);
     assert_eq!(mine.xaccount_id, "shop-1");
     assert!(mine.labels.is_empty(), "{mine:?}");
     // Another customer of the same partner does not exist for it.
     assert_refused(
-        server.customers(&token).get_customer(get(&other.customer_id)).await,
+        server
+            .customers(&token)
+            .get_customer(get(&other.customer_id))
+            .await,
         Code::NotFound,
         "CUSTOMER_NOT_FOUND",
     );
@@ -166,10 +172,16 @@ async fn a_customer_signs_in_and_reaches_only_its_own_account() {
     .tokens
     .unwrap_or_default();
     let token2 = refreshed.access_token;
-    ok(server.customers(&token2).get_customer(get(&own.customer_id)).await);
+    ok(server
+        .customers(&token2)
+        .get_customer(get(&own.customer_id))
+        .await);
     ok(server.auth_as(&token2).logout(iam::LogoutRequest {}).await);
     assert_refused(
-        server.customers(&token2).get_customer(get(&own.customer_id)).await,
+        server
+            .customers(&token2)
+            .get_customer(get(&own.customer_id))
+            .await,
         Code::Unauthenticated,
         "SESSION_REVOKED",
     );
@@ -211,10 +223,16 @@ async fn wrong_passwords_passwordless_customers_and_frozen_customers_are_refused
             .await
             .unwrap_or_else(|e| panic!("{e:?}")),
     );
-    ok(server.customers(&master).freeze_customers(freeze(&own.customer_id)).await);
+    ok(server
+        .customers(&master)
+        .freeze_customers(freeze(&own.customer_id))
+        .await);
     // Its live token stops working at once, and it cannot sign in again.
     assert_refused(
-        server.customers(&token).get_customer(get(&own.customer_id)).await,
+        server
+            .customers(&token)
+            .get_customer(get(&own.customer_id))
+            .await,
         Code::PermissionDenied,
         "CUSTOMER_FROZEN",
     );
@@ -232,7 +250,10 @@ async fn wrong_passwords_passwordless_customers_and_frozen_customers_are_refused
             ..Default::default()
         })
         .await);
-    ok(server.customers(&token).get_customer(get(&own.customer_id)).await);
+    ok(server
+        .customers(&token)
+        .get_customer(get(&own.customer_id))
+        .await);
 
     // Wrong passwords on a customer are counted in the partner's audit trail.
     let records = ok(server
@@ -276,20 +297,29 @@ async fn a_partner_user_acts_as_its_customer_and_both_identities_are_audited() {
     };
     // Another partner's customer does not exist for it.
     assert_refused(
-        server.auth_as(&master).assume_customer(assume(&foreign.customer_id)).await,
+        server
+            .auth_as(&master)
+            .assume_customer(assume(&foreign.customer_id))
+            .await,
         Code::NotFound,
         "CUSTOMER_NOT_FOUND",
     );
     // A sub-user without the permission (SALES has no customers.assume).
     let (_, sales) = server.user_with_role(&master, "sam", "SALES").await;
     assert_refused(
-        server.auth_as(&sales).assume_customer(assume(&customer.customer_id)).await,
+        server
+            .auth_as(&sales)
+            .assume_customer(assume(&customer.customer_id))
+            .await,
         Code::PermissionDenied,
         "MISSING_PERMISSION",
     );
     // The operator is no partner user.
     assert_refused(
-        server.auth_as(&admin).assume_customer(assume(&customer.customer_id)).await,
+        server
+            .auth_as(&admin)
+            .assume_customer(assume(&customer.customer_id))
+            .await,
         Code::PermissionDenied,
         "MISSING_PERMISSION",
     );
@@ -301,9 +331,15 @@ async fn a_partner_user_acts_as_its_customer_and_both_identities_are_audited() {
     assert_eq!(assumed.customer_id, customer.customer_id);
     let token = assumed.access_token;
     // Reaches the customer's own account, and nothing of the partner's.
-    ok(server.customers(&token).get_customer(get(&customer.customer_id)).await);
+    ok(server
+        .customers(&token)
+        .get_customer(get(&customer.customer_id))
+        .await);
     assert_refused(
-        server.customers(&token).get_customer(get(&other.customer_id)).await,
+        server
+            .customers(&token)
+            .get_customer(get(&other.customer_id))
+            .await,
         Code::NotFound,
         "CUSTOMER_NOT_FOUND",
     );
@@ -371,22 +407,37 @@ async fn a_partner_user_acts_as_its_customer_and_both_identities_are_audited() {
     .access_token;
     ok(server.auth_as(&second).logout(iam::LogoutRequest {}).await);
     assert_refused(
-        server.customers(&second).get_customer(get(&customer.customer_id)).await,
+        server
+            .customers(&second)
+            .get_customer(get(&customer.customer_id))
+            .await,
         Code::Unauthenticated,
         "SESSION_REVOKED",
     );
     // The master's own session is untouched.
-    ok(server.customers(&master).get_customer(get(&customer.customer_id)).await);
+    ok(server
+        .customers(&master)
+        .get_customer(get(&customer.customer_id))
+        .await);
 
     // Freezing the customer stops the assumed token, and refuses new ones.
-    ok(server.customers(&master).freeze_customers(freeze(&customer.customer_id)).await);
+    ok(server
+        .customers(&master)
+        .freeze_customers(freeze(&customer.customer_id))
+        .await);
     assert_refused(
-        server.customers(&token).get_customer(get(&customer.customer_id)).await,
+        server
+            .customers(&token)
+            .get_customer(get(&customer.customer_id))
+            .await,
         Code::PermissionDenied,
         "CUSTOMER_FROZEN",
     );
     assert_refused(
-        server.auth_as(&master).assume_customer(assume(&customer.customer_id)).await,
+        server
+            .auth_as(&master)
+            .assume_customer(assume(&customer.customer_id))
+            .await,
         Code::PermissionDenied,
         "CUSTOMER_FROZEN",
     );
@@ -444,7 +495,10 @@ async fn an_assumed_token_stops_when_the_user_loses_the_permission() {
         })
         .await)
     .access_token;
-    ok(server.customers(&token).get_customer(get(&customer.customer_id)).await);
+    ok(server
+        .customers(&token)
+        .get_customer(get(&customer.customer_id))
+        .await);
     ok(server
         .roles(&master)
         .unassign_role(pb::UnassignRoleRequest {
@@ -454,7 +508,10 @@ async fn an_assumed_token_stops_when_the_user_loses_the_permission() {
         })
         .await);
     assert_refused(
-        server.customers(&token).get_customer(get(&customer.customer_id)).await,
+        server
+            .customers(&token)
+            .get_customer(get(&customer.customer_id))
+            .await,
         Code::Unauthenticated,
         "SESSION_REVOKED",
     );

@@ -81,15 +81,21 @@ async fn the_catalog_lists_every_permission_with_scope_and_domain() {
     assert_eq!(catalog.len(), access_table().catalog().all().len());
     for p in &catalog {
         assert!(!p.description.is_empty() && !p.domain.is_empty(), "{p:?}");
-        let platform = p.permission_id.starts_with("platform.");
-        let want = if platform {
+        let want = if p.permission_id.starts_with("platform.") {
             pb::PermissionScope::Platform
+        } else if p.permission_id.starts_with("self.") {
+            pb::PermissionScope::Customer
         } else {
             pb::PermissionScope::Partner
         };
         assert_eq!(p.scope(), want, "{p:?}");
     }
     assert!(catalog.iter().any(|p| p.permission_id == "users.create"));
+    assert!(
+        catalog
+            .iter()
+            .any(|p| p.permission_id == "self.account.read")
+    );
 }
 
 #[tokio::test]

@@ -33,6 +33,7 @@ struct World {
     b_invitation_token: String,
     b_key: iam::AccessKey,
     b_customer: cu::Customer,
+    b_association_invite: cu::AssociationInvite,
     b_lead: cu::Lead,
     b_opportunity: cu::Opportunity,
 }
@@ -560,6 +561,22 @@ async fn probe(method: &str, w: &World) -> Option<Probe> {
         "partner.iam.v1.AuthService/ExchangeAccessKey" => Probe::NoTenantInput(
             "a key id with its secret is a credential; wrong ones are ACCESS_KEY_INVALID",
         ),
+        "partner.iam.v1.AuthService/CustomerLogin" => {
+            Probe::NoTenantInput("a customer's login name with its password is a credential")
+        }
+        "partner.iam.v1.AuthService/AssumeCustomer" => Probe::Refused(
+            unit(
+                w.server
+                    .auth_as(a)
+                    .assume_customer(iam::AssumeCustomerRequest {
+                        customer_id: w.b_customer.customer_id.clone(),
+                        reason: "intruder".into(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "CUSTOMER_NOT_FOUND",
+        ),
         "partner.iam.v1.AccessKeyService/CreateAccessKey" => Probe::Refused(
             unit(
                 w.server
@@ -644,6 +661,63 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
                         request_id: new_request_id(),
                         partner_id: w.b_partner.partner_id.clone(),
                         sales_platform_id: String::new(),
+                    })
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
+        "partner.customers.v1.CustomerService/CreateAssociationInvite" => Probe::Refused(
+            unit(
+                client
+                    .create_association_invite(cu::CreateAssociationInviteRequest {
+                        request_id: new_request_id(),
+                        xaccount_type: w.b_partner.sales_platform_ids[0].clone(),
+                        xaccount_id: "crm-intruder".into(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "SALES_PLATFORM_NOT_FOUND",
+        ),
+        "partner.customers.v1.CustomerService/RevokeAssociationInvite" => Probe::Refused(
+            unit(
+                client
+                    .revoke_association_invite(cu::RevokeAssociationInviteRequest {
+                        request_id: new_request_id(),
+                        invite_id: w.b_association_invite.invite_id.clone(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "INVITE_NOT_FOUND",
+        ),
+        "partner.customers.v1.CustomerService/AcceptAssociationInvite" => Probe::Refused(
+            unit(
+                client
+                    .accept_association_invite(cu::AcceptAssociationInviteRequest {
+                        request_id: new_request_id(),
+                        token: "prt_ai_intruder".into(),
+                    })
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
+        "partner.customers.v1.CustomerService/SignUpWithAssociationInvite" => {
+            Probe::NoTenantInput("the invitation's secret token is the credential")
+        }
+        "partner.customers.v1.CustomerService/SetCustomerFacts" => Probe::Refused(
+            unit(
+                client
+                    .set_customer_facts(cu::SetCustomerFactsRequest {
+                        request_id: new_request_id(),
+                        customer_id: w.b_customer.customer_id.clone(),
+                        facts: Some(cu::CustomerFacts {
+                            reported: true,
+                            ..Default::default()
+                        }),
                     })
                     .await,
             ),
@@ -1153,8 +1227,18 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .opportunity
     .unwrap_or_default();
+    let b_association_invite = ok(server
+        .customers(&b_master)
+        .create_association_invite(cu::CreateAssociationInviteRequest {
+            request_id: new_request_id(),
+            ..Default::default()
+        })
+        .await)
+    .invite
+    .unwrap_or_default();
     let world = World {
         b_customer,
+        b_association_invite,
         b_lead,
         b_opportunity,
         server,

@@ -8,10 +8,10 @@ use partner_accounts::Accounts;
 use partner_accounts::partners::PartnerState;
 use partner_accounts::users::UserState;
 use partner_api::iam::v1 as pb;
-use partner_kernel::clock::{SharedClock, to_proto_timestamp};
-use partner_kernel::db::Db;
 use partner_customers::Customers;
 use partner_customers::principals::CustomerStatus;
+use partner_kernel::clock::{SharedClock, to_proto_timestamp};
+use partner_kernel::db::Db;
 use partner_kernel::ids::CustomerId;
 use partner_kernel::page::PageTokens;
 use partner_kernel::principal::{Actor, Principal};
@@ -158,7 +158,11 @@ impl Gateway {
     /// Ends the caller's session.
     pub async fn logout(&self, principal: &Principal) -> Result<(), GatewayError> {
         self.sessions
-            .end_own(holder_of(principal)?, principal.session_id, self.clock.now())
+            .end_own(
+                holder_of(principal)?,
+                principal.session_id,
+                self.clock.now(),
+            )
             .await
     }
 
@@ -188,7 +192,9 @@ impl Gateway {
         let now = self.clock.now();
         let verified = self.keys.verify(token, now)?;
         let principal = match (verified.holder, verified.customer_id) {
-            (Holder::User(user), customer) => self.user_principal(&verified, user, customer).await?,
+            (Holder::User(user), customer) => {
+                self.user_principal(&verified, user, customer).await?
+            }
             (Holder::Customer(customer), _) => {
                 // The account first, as for users: a frozen customer is told so.
                 let status = self
@@ -250,7 +256,10 @@ impl Gateway {
             Actor::PartnerMaster(p) | Actor::PartnerUser(p) => p,
             Actor::Operator | Actor::Customer(_) => return Err(GatewayError::TokenInvalid),
         };
-        if !status.permissions.contains(&crate::access::CUSTOMERS_ASSUME) {
+        if !status
+            .permissions
+            .contains(&crate::access::CUSTOMERS_ASSUME)
+        {
             return Err(GatewayError::SessionRevoked);
         }
         let of_customer = self

@@ -26,7 +26,11 @@ pub(crate) async fn record(
         partner_id: Set(change.partner_id.map(|p| p.to_string())),
         // A customer signed in itself has no user; one assumed by a partner
         // user is recorded with both identities.
-        actor_user_id: Set(m.principal.user_id.map(|u| u.to_string()).unwrap_or_default()),
+        actor_user_id: Set(m
+            .principal
+            .user_id
+            .map(|u| u.to_string())
+            .unwrap_or_default()),
         actor_customer_id: Set(m.principal.customer_id().map(|c| c.to_string())),
         actor_partner_id: Set(m.principal.partner_id().map(|p| p.to_string())),
         acting_for_partner_id: Set(m.acting_for.map(|p| p.to_string())),
@@ -197,7 +201,11 @@ pub async fn record_sign_in(
     audit_record::ActiveModel {
         id: Set(id.to_string()),
         partner_id: Set(r.partner_id.map(|p| p.to_string())),
-        actor_user_id: Set(r.principal.user_id.map(|u| u.to_string()).unwrap_or_default()),
+        actor_user_id: Set(r
+            .principal
+            .user_id
+            .map(|u| u.to_string())
+            .unwrap_or_default()),
         actor_customer_id: Set(r
             .customer_id
             .or(r.principal.customer_id())

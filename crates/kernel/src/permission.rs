@@ -394,8 +394,8 @@ mod tests {
     fn customers_hold_their_scope_and_assumers_only_the_assumable_part() {
         const OWN_READ: Permission = Permission::customer("self.a.read", "t", "Read own a.", true);
         const CONSENT: Permission = Permission::customer("self.a.accept", "t", "Accept.", false);
-        let catalog = Catalog::new(vec![A_READ, OWN_READ, CONSENT, P_READ])
-            .unwrap_or_else(|e| panic!("{e}"));
+        let catalog =
+            Catalog::new(vec![A_READ, OWN_READ, CONSENT, P_READ]).unwrap_or_else(|e| panic!("{e}"));
         let own = catalog
             .fixed_permissions(Actor::Customer(crate::ids::CustomerId::generate()))
             .unwrap_or_default();

@@ -69,8 +69,9 @@ impl Principal {
     /// for it; a customer signed in itself has none and is refused (their
     /// gates never admit one, so this is a second line).
     pub fn user(&self) -> Result<UserId, KernelError> {
-        self.user_id
-            .ok_or(KernelError::MissingPermission("a user of the platform or of a partner"))
+        self.user_id.ok_or(KernelError::MissingPermission(
+            "a user of the platform or of a partner",
+        ))
     }
 
     /// Who acted, as audited and as the owner of idempotency keys: the

@@ -516,7 +516,10 @@ pub async fn associate(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     Ok(customer::Entity::update_many()
-        .col_expr(customer::Column::PartnerId, Expr::value(partner.to_string()))
+        .col_expr(
+            customer::Column::PartnerId,
+            Expr::value(partner.to_string()),
+        )
         .col_expr(
             customer::Column::AssociationType,
             Expr::value(association_type.as_str()),

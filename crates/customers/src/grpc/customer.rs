@@ -410,7 +410,6 @@ fn parse_create(r: pb::CreateCustomerRequest) -> Result<(Uuid, NewCustomer), Ker
     v.finish_with(parsed)
 }
 
-
 type ListArgs = (
     PageRequest,
     ListFilter,

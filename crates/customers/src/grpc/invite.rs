@@ -77,7 +77,10 @@ impl CustomersApi {
                 t.zip(id).map(Some)
             }
             (true, false) | (false, true) => {
-                v.add("xaccount_id", "give both xaccount_type and xaccount_id, or neither");
+                v.add(
+                    "xaccount_id",
+                    "give both xaccount_type and xaccount_id, or neither",
+                );
                 None
             }
         };

@@ -96,8 +96,9 @@ impl Customers {
         let token = bearer::new_token(model::TOKEN_PREFIX)?;
         let hash = bearer::token_sha256(&token);
         let now = m.now;
-        let expires_at = time::checked_add(now, cmd.valid_for)
-            .map_err(|e| partner_kernel::error::KernelError::Corrupt(format!("invite expiry: {e}")))?;
+        let expires_at = time::checked_add(now, cmd.valid_for).map_err(|e| {
+            partner_kernel::error::KernelError::Corrupt(format!("invite expiry: {e}"))
+        })?;
         let invite = Invite {
             id: format!("{}{}", model::ID_PREFIX, Uuid::now_v7().simple()),
             partner_id: partner,

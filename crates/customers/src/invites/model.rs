@@ -34,7 +34,12 @@ impl Invite {
         let xaccount = match (m.xaccount_type, m.xaccount_id) {
             (Some(t), Some(id)) => Some((t, id)),
             (None, None) => None,
-            _ => return Err(KernelError::Corrupt(format!("invite {}: half a mapping", m.id))),
+            _ => {
+                return Err(KernelError::Corrupt(format!(
+                    "invite {}: half a mapping",
+                    m.id
+                )));
+            }
         };
         Ok(Invite {
             partner_id: parse_stored(&m.partner_id, PartnerId::parse)?,

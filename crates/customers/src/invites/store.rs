@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use partner_kernel::ids::{PartnerId, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
 use super::model::Invite;
 use crate::entity::association_invite;

@@ -119,10 +119,7 @@ impl AuthService for IamApi {
         let id = v.take("customer_id", CustomerId::parse(&customer_id));
         let reason = v.take("reason", partner_kernel::validate::filter(reason, 256));
         let (id, reason) = v.finish_with(id.zip(reason))?;
-        let answer = self
-            .gateway
-            .assume_customer(&principal, id, reason)
-            .await?;
+        let answer = self.gateway.assume_customer(&principal, id, reason).await?;
         Ok(Response::new(answer))
     }
 

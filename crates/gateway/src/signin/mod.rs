@@ -239,12 +239,8 @@ impl Gateway {
             session,
             customer: None,
         };
-        let (access, access_expires) = tokens::issue(
-            &self.keys.ring(),
-            subject,
-            now,
-            self.lifetimes.access,
-        )?;
+        let (access, access_expires) =
+            tokens::issue(&self.keys.ring(), subject, now, self.lifetimes.access)?;
         Ok(pb::ExchangeAccessKeyResponse {
             access_token: access,
             access_token_expire_time: Some(to_proto_timestamp(access_expires)),
