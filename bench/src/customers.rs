@@ -103,6 +103,7 @@ fn row(
         reported: Set(false),
         in_subsidy_program: Set(false),
         is_partner: Set(false),
+        password_changed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

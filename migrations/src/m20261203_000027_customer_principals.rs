@@ -6,7 +6,8 @@ pub struct Migration;
 /// Customers become principals. A session is held by a user or by a
 /// customer (`holder_id`, a `usr_…` or `cus_…` id), and may be scoped to one
 /// customer (`customer_id`: a customer signed in itself, or a partner user
-/// acting as one). The holder can no longer be a foreign key to `users`, and
+/// acting as one, whose session lives only as long as the one it was opened
+/// from, `parent_session_id`). The holder can no longer be a foreign key to `users`, and
 /// SQLite cannot drop one, so sessions and refresh tokens move to new tables
 /// (`auth_sessions`, `auth_refresh_tokens`) with their rows; users are never
 /// deleted (only marked), so the old cascade never fired. Audit records name
@@ -24,6 +25,7 @@ enum AuthSessions {
     ExpiresAt,
     RevokedAt,
     AccessKeyId,
+    ParentSessionId,
 }
 
 #[derive(DeriveIden)]
@@ -78,6 +80,7 @@ enum AuditRecords {
 enum Customers {
     Table,
     IsPartner,
+    PasswordChangedAt,
 }
 
 #[async_trait::async_trait]
@@ -96,6 +99,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(AuthSessions::ExpiresAt))
                     .col(timestamp_with_time_zone_null(AuthSessions::RevokedAt))
                     .col(string_len_null(AuthSessions::AccessKeyId, 40))
+                    .col(string_len_null(AuthSessions::ParentSessionId, 40))
                     .to_owned(),
             )
             .await?;
@@ -170,10 +174,27 @@ impl MigrationTrait for Migration {
                     .add_column(boolean(Customers::IsPartner).default(false))
                     .to_owned(),
             )
+            .await?;
+        // A customer's sessions opened before it changed its password end.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Customers::Table)
+                    .add_column(timestamp_with_time_zone_null(Customers::PasswordChangedAt))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Customers::Table)
+                    .drop_column(Customers::PasswordChangedAt)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()

@@ -6,7 +6,9 @@ pub struct Migration;
 /// A partner's invitations to associate with it. Only the SHA-256 of the
 /// secret token is stored. An invite made for one sales-platform account
 /// (`xaccount_type`, `xaccount_id`) also lets its invitee sign up: the new
-/// customer is mapped to that account.
+/// customer is mapped to that account. Refused sign-ups are counted
+/// (`failed_sign_ups`): after ten the invitation is spent, so that its holder
+/// cannot use it to learn which emails, mobiles and names are taken.
 #[derive(DeriveIden)]
 enum AssociationInvites {
     Table,
@@ -18,6 +20,7 @@ enum AssociationInvites {
     XaccountId,
     MaxUses,
     Uses,
+    FailedSignUps,
     ExpiresAt,
     RevokedAt,
     CreatedBy,
@@ -45,6 +48,7 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(AssociationInvites::XaccountId, 64))
                     .col(integer(AssociationInvites::MaxUses))
                     .col(integer(AssociationInvites::Uses))
+                    .col(integer(AssociationInvites::FailedSignUps))
                     .col(timestamp_with_time_zone(AssociationInvites::ExpiresAt))
                     .col(timestamp_with_time_zone_null(AssociationInvites::RevokedAt))
                     .col(string_len(AssociationInvites::CreatedBy, 40))

@@ -182,6 +182,14 @@ async fn a_customer_accepts_an_invitation_and_joins_the_partner() {
     assert_eq!(records[0].actor_customer_id, customer);
     assert!(records[0].actor_user_id.is_empty());
 
+    // Joining a partner ends the sessions opened without it: sign in again.
+    assert_refused(
+        accept(&server, &token, &made.token).await,
+        Code::Unauthenticated,
+        "SESSION_REVOKED",
+    );
+    let email = format!("shop-1.{}@customers.example", &acme.partner_id[26..]);
+    let token = customer_token(&server, &email).await;
     // Now associated: the invitation (and any other) is refused.
     assert_refused(
         accept(&server, &token, &made.token).await,
@@ -504,6 +512,75 @@ async fn a_newcomer_signs_up_with_an_invitation_for_its_account() {
     let (_, stranger) = free_customer(&server, &master, &acme, "crm-3").await;
     assert_refused(
         accept(&server, &stranger, &for_crm2).await,
+        Code::NotFound,
+        "INVITE_NOT_FOUND",
+    );
+}
+
+#[tokio::test]
+async fn a_suspended_partners_invitations_are_dead() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (acme, acme_master) = server.register_partner(&admin, "acme").await;
+    let (globex, globex_master) = server.register_partner(&admin, "globex").await;
+    let (_, customer_token) = free_customer(&server, &acme_master, &acme, "shop-1").await;
+    let token = invite(&server, &globex_master, 10).await;
+    ok(server
+        .partners(&admin)
+        .suspend_partner(pb::SuspendPartnerRequest {
+            request_id: new_request_id(),
+            partner_id: globex.partner_id.clone(),
+            reason: "unpaid".into(),
+        })
+        .await);
+    assert_refused(
+        accept(&server, &customer_token, &token).await,
+        Code::NotFound,
+        "INVITE_NOT_FOUND",
+    );
+}
+
+#[tokio::test]
+async fn refused_sign_ups_spend_the_invitation_after_ten() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (acme, master) = server.register_partner(&admin, "acme").await;
+    let taken = server.create_customer(&master, &acme, "crm-taken").await;
+    let token = ok(server
+        .customers(&master)
+        .create_association_invite(cu::CreateAssociationInviteRequest {
+            xaccount_type: acme.sales_platform_ids[0].clone(),
+            xaccount_id: "crm-1".into(),
+            ..invite_request(1)
+        })
+        .await)
+    .token;
+    let mut public =
+        partner_api::customers::v1::customer_service_client::CustomerServiceClient::new(
+            server.channel.clone(),
+        );
+    let sign_up = |email: &str| cu::SignUpWithAssociationInviteRequest {
+        request_id: new_request_id(),
+        token: token.clone(),
+        email: email.into(),
+        password: CUSTOMER_PASSWORD.into(),
+        country: "CN".into(),
+        ..Default::default()
+    };
+    // Each refusal says whether an email is taken: ten are allowed.
+    for _ in 0..10 {
+        assert_refused(
+            public
+                .sign_up_with_association_invite(sign_up(&taken.email))
+                .await,
+            Code::AlreadyExists,
+            "EMAIL_TAKEN",
+        );
+    }
+    assert_refused(
+        public
+            .sign_up_with_association_invite(sign_up("free@new-shop.example"))
+            .await,
         Code::NotFound,
         "INVITE_NOT_FOUND",
     );

@@ -516,3 +516,169 @@ async fn an_assumed_token_stops_when_the_user_loses_the_permission() {
         "SESSION_REVOKED",
     );
 }
+
+#[tokio::test]
+async fn a_customer_session_ends_when_it_leaves_its_partner_or_changes_its_password() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (acme, master) = server.register_partner(&admin, "acme").await;
+    let stays = customer_with_password(&server, &master, &acme, "shop-1").await;
+    let leaves = customer_with_password(&server, &master, &acme, "shop-2").await;
+    let login = |c: &cu::Customer| c.account_name.clone();
+
+    // Leaving the partner ends the customer's sessions (a password its
+    // partner set must not outlive the association).
+    let token = access_token(
+        &customer_login(&server, &login(&leaves), CUSTOMER_PASSWORD)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}")),
+    );
+    ok(server
+        .customers(&master)
+        .disassociate_customer(cu::DisassociateCustomerRequest {
+            request_id: new_request_id(),
+            customer_id: leaves.customer_id.clone(),
+            reason: "moved on".into(),
+            ..Default::default()
+        })
+        .await);
+    assert_refused(
+        server
+            .customers(&token)
+            .get_customer(get(&leaves.customer_id))
+            .await,
+        Code::Unauthenticated,
+        "SESSION_REVOKED",
+    );
+
+    // Changing the password: the current one is required, older sessions
+    // (this one too) end, the old password stops working.
+    let signed_in = customer_login(&server, &login(&stays), CUSTOMER_PASSWORD)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let token = access_token(&signed_in);
+    let change = |current: &str| cu::ChangeOwnPasswordRequest {
+        request_id: new_request_id(),
+        current_password: current.into(),
+        new_password: "the-customers-own-1".into(),
+    };
+    assert_refused(
+        server
+            .customers(&token)
+            .change_own_password(change("guess-1"))
+            .await,
+        Code::PermissionDenied,
+        "INVALID_CREDENTIALS",
+    );
+    // Not the partner's to change, acting as the customer.
+    let assumed = ok(server
+        .auth_as(&master)
+        .assume_customer(iam::AssumeCustomerRequest {
+            customer_id: stays.customer_id.clone(),
+            reason: String::new(),
+        })
+        .await)
+    .access_token;
+    assert_refused(
+        server
+            .customers(&assumed)
+            .change_own_password(change(CUSTOMER_PASSWORD))
+            .await,
+        Code::PermissionDenied,
+        "MISSING_PERMISSION",
+    );
+    ok(server
+        .customers(&token)
+        .change_own_password(change(CUSTOMER_PASSWORD))
+        .await);
+    assert_refused(
+        server
+            .customers(&token)
+            .get_customer(get(&stays.customer_id))
+            .await,
+        Code::Unauthenticated,
+        "SESSION_REVOKED",
+    );
+    assert_refused(
+        server
+            .auth()
+            .refresh_token(iam::RefreshTokenRequest {
+                refresh_token: signed_in.tokens.clone().unwrap_or_default().refresh_token,
+            })
+            .await,
+        Code::Unauthenticated,
+        "SESSION_REVOKED",
+    );
+    assert_refused(
+        customer_login(&server, &login(&stays), CUSTOMER_PASSWORD).await,
+        Code::Unauthenticated,
+        "INVALID_CREDENTIALS",
+    );
+    let fresh = access_token(
+        &customer_login(&server, &login(&stays), "the-customers-own-1")
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}")),
+    );
+    ok(server
+        .customers(&fresh)
+        .get_customer(get(&stays.customer_id))
+        .await);
+}
+
+#[tokio::test]
+async fn an_assumed_token_ends_with_the_session_it_was_opened_from() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (acme, _) = server.register_partner(&admin, "acme").await;
+    // A session of its own, so that logging it out leaves the others alone.
+    let master = server.login("acme", USER_PASSWORD).await;
+    let customer = server.create_customer(&master, &acme, "shop-1").await;
+    let token = ok(server
+        .auth_as(&master)
+        .assume_customer(iam::AssumeCustomerRequest {
+            customer_id: customer.customer_id.clone(),
+            reason: String::new(),
+        })
+        .await)
+    .access_token;
+    ok(server
+        .customers(&token)
+        .get_customer(get(&customer.customer_id))
+        .await);
+    ok(server.auth_as(&master).logout(iam::LogoutRequest {}).await);
+    assert_refused(
+        server
+            .customers(&token)
+            .get_customer(get(&customer.customer_id))
+            .await,
+        Code::Unauthenticated,
+        "SESSION_REVOKED",
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwords_on_any_of_a_customers_names_count_together() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (acme, master) = server.register_partner(&admin, "acme").await;
+    let c = customer_with_password(&server, &master, &acme, "shop-1").await;
+    for n in 0..5 {
+        let login = if n % 2 == 0 {
+            &c.account_name
+        } else {
+            &c.email
+        };
+        assert_refused(
+            customer_login(&server, login, "not-the-password").await,
+            Code::Unauthenticated,
+            "INVALID_CREDENTIALS",
+        );
+    }
+    // Five failures (three by one name, two by the other) lock the customer,
+    // whichever name comes next.
+    assert_refused(
+        customer_login(&server, &c.account_name, CUSTOMER_PASSWORD).await,
+        Code::ResourceExhausted,
+        "TOO_MANY_FAILED_ATTEMPTS",
+    );
+}

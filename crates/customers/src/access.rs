@@ -173,6 +173,14 @@ pub const SELF_VERIFICATION_SUBMIT: Permission = Permission::customer(
     true,
 );
 
+/// A customer changes its own password.
+pub const SELF_PASSWORD_CHANGE: Permission = Permission::customer(
+    "self.password.change",
+    DOMAIN,
+    "Change the customer's own password (the customer's own act).",
+    false,
+);
+
 /// A customer accepts an invitation to associate with a partner.
 pub const SELF_ASSOCIATIONS_ACCEPT: Permission = Permission::customer(
     "self.associations.accept",
@@ -205,6 +213,7 @@ pub const PERMISSIONS: &[Permission] = &[
     SELF_ACCOUNT_READ,
     SELF_ASSOCIATIONS_ACCEPT,
     SELF_VERIFICATION_SUBMIT,
+    SELF_PASSWORD_CHANGE,
 ];
 
 /// One rule per RPC the domain serves.
@@ -317,6 +326,11 @@ pub const RULES: &[Rule] = &[
     rule(
         "partner.customers.v1.CustomerService/SignUpWithAssociationInvite",
         Public,
+        Write,
+    ),
+    rule(
+        "partner.customers.v1.CustomerService/ChangeOwnPassword",
+        AnyOf(&[SELF_PASSWORD_CHANGE]),
         Write,
     ),
     rule(

@@ -90,6 +90,9 @@ pub enum CustomersError {
     /// The customer is frozen.
     #[error("customer frozen")]
     CustomerFrozen,
+    /// The customer's current password is not the one given.
+    #[error("invalid credentials")]
+    InvalidCredentials,
     /// The accounts domain refused (a reseller not linked, hashing busy…).
     #[error(transparent)]
     Accounts(#[from] AccountsError),
@@ -130,6 +133,7 @@ impl CustomersError {
             Self::InviteNotForSignUp => "INVITE_NOT_FOR_SIGN_UP",
             Self::AssociationRefused(reason) => reason,
             Self::CustomerFrozen => "CUSTOMER_FROZEN",
+            Self::InvalidCredentials => "INVALID_CREDENTIALS",
             Self::Accounts(_) | Self::Kernel(_) => "INTERNAL",
         }
     }
@@ -233,6 +237,11 @@ impl From<CustomersError> for Status {
                 Code::FailedPrecondition,
                 reason,
                 "the customer's account is frozen",
+            ),
+            CustomersError::InvalidCredentials => Refusal::new(
+                Code::PermissionDenied,
+                reason,
+                "the current password is wrong",
             ),
             CustomersError::Accounts(a) => return a.into(),
             CustomersError::Kernel(k) => Refusal::from(k),

@@ -3,10 +3,18 @@
 
 use std::time::Duration;
 
-use partner_kernel::ids::{CustomerId, PartnerId};
+use chrono::{DateTime, Utc};
+use partner_kernel::ids::{CustomerId, PartnerId, parse_stored};
 
+use partner_api::customers::v1 as pb;
+use partner_kernel::clock::to_proto_timestamp;
+use partner_kernel::mutation::Mutation;
+use partner_kernel::write::{self, Change, Outcome};
+
+use crate::access as perm;
+use crate::customers::FreezeMode;
 use crate::customers::store::{self, Identity};
-use crate::customers::{Customer, FreezeMode};
+use crate::entity::customer;
 use crate::error::CustomersError;
 use crate::service::Customers;
 
@@ -22,14 +30,21 @@ pub struct CustomerStatus {
     pub partner_id: Option<PartnerId>,
     /// Frozen customers are refused sign-in and their tokens stop working.
     pub frozen: bool,
+    /// When it last changed its password: its sessions opened before end.
+    pub password_changed_at: Option<DateTime<Utc>>,
 }
 
 impl CustomerStatus {
-    fn of(c: &Customer) -> CustomerStatus {
-        CustomerStatus {
-            partner_id: c.partner_id,
-            frozen: c.freeze_mode != FreezeMode::None,
-        }
+    fn of(row: &customer::Model) -> Result<CustomerStatus, CustomersError> {
+        Ok(CustomerStatus {
+            partner_id: row
+                .partner_id
+                .as_deref()
+                .map(|p| parse_stored(p, PartnerId::parse))
+                .transpose()?,
+            frozen: FreezeMode::parse(&row.freeze_mode)? != FreezeMode::None,
+            password_changed_at: row.password_changed_at,
+        })
     }
 }
 
@@ -68,12 +83,10 @@ impl Customers {
         else {
             return Ok(None);
         };
-        let password_hash = row.password_hash.clone();
-        let customer = Customer::from_row(row)?;
         Ok(Some(SignInCustomer {
-            id: customer.id,
-            password_hash,
-            status: CustomerStatus::of(&customer),
+            id: parse_stored(&row.id, CustomerId::parse)?,
+            status: CustomerStatus::of(&row)?,
+            password_hash: row.password_hash,
         }))
     }
 
@@ -87,11 +100,64 @@ impl Customers {
             Ok(hit) => return Ok(hit),
             Err(ticket) => ticket,
         };
-        let status = store::platform_customer(self.db().conn(), id)
+        let status = store::platform_customer_row(self.db().conn(), id)
             .await?
-            .map(|c| CustomerStatus::of(&c));
+            .map(|row| CustomerStatus::of(&row))
+            .transpose()?;
         self.statuses().put(ticket, id, status);
         Ok(status)
+    }
+}
+
+impl Customers {
+    /// The customer signed in itself changes its password; its sessions
+    /// opened before end (the gateway compares them with the change time).
+    pub async fn change_own_password(
+        &self,
+        m: Mutation,
+        current: String,
+        new: String,
+    ) -> Result<pb::ChangeOwnPasswordResponse, CustomersError> {
+        m.principal.require(perm::SELF_PASSWORD_CHANGE)?;
+        let id = m
+            .principal
+            .customer_id()
+            .ok_or(CustomersError::CustomerNotFound)?;
+        if let Some(replay) = write::replayed(self.db(), &m).await? {
+            return Ok(replay);
+        }
+        let row = store::platform_customer_row(self.db().conn(), id)
+            .await?
+            .ok_or(CustomersError::CustomerNotFound)?;
+        let verified = self
+            .accounts()
+            .passwords()
+            .verify(current, row.password_hash)
+            .await
+            .map_err(|e| CustomersError::Accounts(partner_accounts::AccountsError::Hashing(e)))?;
+        if !verified {
+            return Err(CustomersError::InvalidCredentials);
+        }
+        let hash = self.hash_password(new).await?;
+        let now = m.now;
+        let answer = write::commit(self.db(), &m, move |tx| {
+            Box::pin(async move {
+                let (customer, _) = store::platform_customer_for_update(tx, id)
+                    .await?
+                    .ok_or(CustomersError::CustomerNotFound)?;
+                store::platform_set_password(tx, id, hash, now).await?;
+                let change = Change::of(customer.partner_id, id)
+                    .after(serde_json::json!({ "password_changed": true }));
+                let response = pb::ChangeOwnPasswordResponse {
+                    customer_id: id.to_string(),
+                    password_change_time: Some(to_proto_timestamp(now)),
+                };
+                Ok(Outcome::new(response, change))
+            })
+        })
+        .await;
+        self.forget_statuses();
+        answer
     }
 }
 

@@ -52,6 +52,9 @@ impl Gateway {
             partner: Some(partner),
             customer: Some(customer),
             access_key: None,
+            // It ends with the session it was opened from (logout, a
+            // disabled access key, a reused refresh token).
+            parent: Some(principal.session_id),
         };
         let session = insert_session(&*tx, new, now, expires_at).await?;
         audit::record_sign_in(

@@ -19,7 +19,7 @@ use partner_kernel::principal::{Actor, Principal};
 use crate::access_keys::AccessKeys;
 use crate::error::GatewayError;
 use crate::holder::Holder;
-use crate::sessions::{IssuedRefresh, Sessions};
+use crate::sessions::{ActiveSession, IssuedRefresh, Sessions};
 use crate::signin::pending::{MemoryThrottle, PendingRefusals};
 use crate::signing_keys::Keys;
 use crate::tokens::{self, Subject};
@@ -68,6 +68,17 @@ pub(crate) fn admit_customer(status: CustomerStatus) -> Result<(), GatewayError>
     } else {
         Ok(())
     }
+}
+
+/// Whether a customer's own session, opened for `partner` at `opened`, still
+/// holds: the customer has the same partner (leaving it or joining another
+/// ends its sessions) and has not changed its password since.
+fn customer_session_holds(
+    status: &CustomerStatus,
+    partner: Option<partner_kernel::ids::PartnerId>,
+    opened: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    status.partner_id == partner && status.password_changed_at.is_none_or(|at| at <= opened)
 }
 
 /// Refuses users who may not act now, whatever their credentials.
@@ -145,6 +156,9 @@ impl Gateway {
                     .await?
                     .ok_or(GatewayError::RefreshTokenInvalid)?;
                 admit_customer(status)?;
+                if !customer_session_holds(&status, session.partner_id, session.created_at) {
+                    return Err(GatewayError::SessionRevoked);
+                }
             }
         }
         let subject = Subject {
@@ -191,18 +205,28 @@ impl Gateway {
     pub async fn authenticate(&self, token: &str) -> Result<Principal, GatewayError> {
         let now = self.clock.now();
         let verified = self.keys.verify(token, now)?;
+        // The account first (below): a disabled user, a suspended partner or
+        // a frozen customer is told so whatever became of the session.
+        let session = self.sessions.active(verified.session_id, now).await?;
         let principal = match (verified.holder, verified.customer_id) {
             (Holder::User(user), customer) => {
-                self.user_principal(&verified, user, customer).await?
+                self.user_principal(&verified, user, customer, session)
+                    .await?
             }
             (Holder::Customer(customer), _) => {
-                // The account first, as for users: a frozen customer is told so.
                 let status = self
                     .customers
                     .principal_status(customer)
                     .await?
                     .ok_or(GatewayError::TokenInvalid)?;
                 admit_customer(status)?;
+                // Opened for the partner it had then: leaving it, or joining
+                // another, ends the session.
+                if session
+                    .is_some_and(|s| !customer_session_holds(&status, s.partner_id, s.created_at))
+                {
+                    return Err(GatewayError::SessionRevoked);
+                }
                 let actor = Actor::Customer(customer);
                 Principal {
                     user_id: None,
@@ -216,7 +240,7 @@ impl Gateway {
                 }
             }
         };
-        match self.sessions.active(verified.session_id, now).await? {
+        match session {
             Some(s) if s.holder == verified.holder && s.customer_id == verified.customer_id => {}
             // A session of someone else: only a holder of our signing key could say so.
             Some(_) => return Err(GatewayError::TokenInvalid),
@@ -227,17 +251,16 @@ impl Gateway {
 
     /// The principal of a user's token: the user itself, or (`customer`)
     /// the user acting as one of its partner's customers, which needs the
-    /// user to still hold the permission to and the customer to still be
-    /// its partner's and not frozen.
+    /// session it was opened from to be active, the user to still hold the
+    /// permission, and the customer to still be its partner's and not frozen.
     async fn user_principal(
         &self,
         verified: &tokens::Verified,
         user: partner_kernel::ids::UserId,
         customer: Option<CustomerId>,
+        session: Option<ActiveSession>,
     ) -> Result<Principal, GatewayError> {
-        // The account first: a disabled or deleted user, or a suspended
-        // partner, is told so whatever became of the session (disabling ends
-        // the sessions too, through a cache this check does not wait for).
+        // Disabling ends the sessions too, through a cache this check does not wait for.
         let status = self
             .accounts
             .principal_status(user)
@@ -256,6 +279,14 @@ impl Gateway {
             Actor::PartnerMaster(p) | Actor::PartnerUser(p) => p,
             Actor::Operator | Actor::Customer(_) => return Err(GatewayError::TokenInvalid),
         };
+        let parent = session
+            .and_then(|s| s.parent)
+            .ok_or(GatewayError::SessionRevoked)?;
+        let now = self.clock.now();
+        match self.sessions.active(parent, now).await? {
+            Some(p) if p.holder == Holder::User(user) && p.customer_id.is_none() => {}
+            Some(_) | None => return Err(GatewayError::SessionRevoked),
+        }
         if !status
             .permissions
             .contains(&crate::access::CUSTOMERS_ASSUME)

@@ -228,6 +228,7 @@ pub async fn insert(
         reported: Set(false),
         in_subsidy_program: Set(false),
         is_partner: Set(false),
+        password_changed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -442,6 +443,15 @@ pub async fn platform_customer(
         .map_err(CustomersError::from)
 }
 
+/// [`platform_customer`] as stored (with what the model leaves out: the
+/// password hash and when it changed).
+pub async fn platform_customer_row(
+    conn: &impl ConnectionTrait,
+    id: CustomerId,
+) -> Result<Option<customer::Model>, DbErr> {
+    customer::Entity::find_by_id(id.to_string()).one(conn).await
+}
+
 /// Like [`platform_customer`], locked until the transaction ends
 /// (PostgreSQL; SQLite's single writer already serialises).
 pub async fn platform_customer_for_update(
@@ -532,4 +542,22 @@ pub async fn associate(
         .await?
         .rows_affected
         == 1)
+}
+
+/// Sets one customer's password hash and when it changed (platform-wide:
+/// the customer's own verb).
+pub async fn platform_set_password(
+    conn: &impl ConnectionTrait,
+    id: CustomerId,
+    password_hash: String,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    customer::Entity::update_many()
+        .col_expr(customer::Column::PasswordHash, Expr::value(password_hash))
+        .col_expr(customer::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(customer::Column::UpdatedAt, Expr::value(now))
+        .filter(customer::Column::Id.eq(id.to_string()))
+        .exec(conn)
+        .await?;
+    Ok(())
 }

@@ -16,6 +16,7 @@ pub struct Model {
     pub xaccount_id: Option<String>,
     pub max_uses: i32,
     pub uses: i32,
+    pub failed_sign_ups: i32,
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub created_by: String,

@@ -33,6 +33,8 @@ pub struct Model {
     pub reported: bool,
     pub in_subsidy_program: bool,
     pub is_partner: bool,
+    /// When the customer last changed its password: its older sessions end.
+    pub password_changed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -252,6 +252,13 @@ impl CustomerService for CustomersApi {
         self.sign_up_with_invite(req).await
     }
 
+    async fn change_own_password(
+        &self,
+        req: Request<pb::ChangeOwnPasswordRequest>,
+    ) -> Result<Response<pb::ChangeOwnPasswordResponse>, Status> {
+        self.change_password(req).await
+    }
+
     async fn set_customer_facts(
         &self,
         req: Request<pb::SetCustomerFactsRequest>,

@@ -7,6 +7,7 @@ mod invite;
 mod lead;
 mod opportunity;
 mod parse;
+mod password;
 mod verification;
 
 use partner_kernel::mutation::Calls;

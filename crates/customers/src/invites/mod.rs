@@ -65,6 +65,22 @@ fn refusal(customer: &Customer, facts: Facts) -> Option<&'static str> {
     }
 }
 
+/// A suspended or terminated partner's invitations are dead: it could not
+/// create customers itself either.
+async fn inviter_may_associate(
+    conn: &impl sea_orm::ConnectionTrait,
+    partner: partner_kernel::ids::PartnerId,
+) -> Result<(), CustomersError> {
+    use partner_accounts::partners::PartnerState;
+    match partner_accounts::Accounts::partner_in(conn, partner)
+        .await?
+        .state
+    {
+        PartnerState::Active | PartnerState::PendingVerification => Ok(()),
+        PartnerState::Suspended | PartnerState::Terminated => Err(CustomersError::InviteNotFound),
+    }
+}
+
 fn facts_to_proto(f: Facts) -> pb::CustomerFacts {
     pb::CustomerFacts {
         registered_on_other_site: f.registered_on_other_site,
@@ -106,6 +122,7 @@ impl Customers {
             xaccount: cmd.xaccount,
             max_uses: cmd.max_uses,
             uses: 0,
+            failed_sign_ups: 0,
             expires_at,
             revoked_at: None,
             created_at: now,
@@ -194,6 +211,7 @@ impl Customers {
                     .await?
                     .filter(|i| i.usable_at(now))
                     .ok_or(CustomersError::InviteNotFound)?;
+                inviter_may_associate(tx, invite.partner_id).await?;
                 let (found, facts) = customer_store::platform_customer_for_update(tx, customer)
                     .await?
                     .ok_or(CustomersError::CustomerNotFound)?;
@@ -295,7 +313,14 @@ impl Customers {
             password_hash: None,
             association_type: invite.association_type,
         };
-        crate::customers::admissible_for(self.db().conn(), partner, &row).await?;
+        if let Err(refused) =
+            crate::customers::admissible_for(self.db().conn(), partner, &row).await
+        {
+            // Each refusal tells whether an identity is taken: counted, and
+            // the invitation is spent after a few.
+            store::count_failed_sign_up(self.db().conn(), &invite.id).await?;
+            return Err(refused);
+        }
         let password_hash = self.hash_password(cmd.password).await?;
         let row = NewCustomerRow {
             password_hash: Some(password_hash),
@@ -307,6 +332,7 @@ impl Customers {
                     .await?
                     .filter(|i| i.usable_at(now))
                     .ok_or(CustomersError::InviteNotFound)?;
+                inviter_may_associate(tx, partner).await?;
                 crate::customers::admissible_for(tx, partner, &row).await?;
                 let customer = customer_store::insert(tx, row, now).await?;
                 if !store::spend(tx, &invite.id, now).await? {

@@ -13,6 +13,9 @@ use crate::entity::association_invite;
 pub const TOKEN_PREFIX: &str = "prt_ai_";
 /// Invitation ids start with this.
 pub const ID_PREFIX: &str = "ainv_";
+/// Refused sign-ups an invitation survives: each tells its holder whether
+/// an email, mobile or name is taken, so they are few.
+pub const MAX_FAILED_SIGN_UPS: i32 = 10;
 
 /// A stored invitation.
 #[derive(Debug, Clone)]
@@ -24,6 +27,7 @@ pub struct Invite {
     pub xaccount: Option<(String, String)>,
     pub max_uses: i32,
     pub uses: i32,
+    pub failed_sign_ups: i32,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -47,6 +51,7 @@ impl Invite {
             xaccount,
             max_uses: m.max_uses,
             uses: m.uses,
+            failed_sign_ups: m.failed_sign_ups,
             expires_at: m.expires_at,
             revoked_at: m.revoked_at,
             created_at: m.created_at,
@@ -56,7 +61,10 @@ impl Invite {
 
     /// Whether it can be used at `now`.
     pub fn usable_at(&self, now: DateTime<Utc>) -> bool {
-        self.revoked_at.is_none() && self.uses < self.max_uses && now < self.expires_at
+        self.revoked_at.is_none()
+            && self.uses < self.max_uses
+            && self.failed_sign_ups < MAX_FAILED_SIGN_UPS
+            && now < self.expires_at
     }
 
     pub fn to_proto(&self) -> pb::AssociationInvite {

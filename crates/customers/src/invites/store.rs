@@ -62,6 +62,7 @@ pub async fn insert(
         xaccount_id: Set(xaccount_id),
         max_uses: Set(invite.max_uses),
         uses: Set(invite.uses),
+        failed_sign_ups: Set(0),
         expires_at: Set(invite.expires_at),
         revoked_at: Set(None),
         created_by: Set(created_by.to_string()),
@@ -90,6 +91,7 @@ pub async fn spend(
             Expr::col(association_invite::Column::Uses)
                 .lt(Expr::col(association_invite::Column::MaxUses)),
         )
+        .filter(association_invite::Column::FailedSignUps.lt(super::model::MAX_FAILED_SIGN_UPS))
         .exec(conn)
         .await?
         .rows_affected;
@@ -106,6 +108,22 @@ pub async fn revoke(
     association_invite::Entity::update_many()
         .col_expr(association_invite::Column::RevokedAt, Expr::value(now))
         .filter(association_invite::Column::PartnerId.eq(partner.to_string()))
+        .filter(association_invite::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Counts one refused sign-up with an invitation.
+pub async fn count_failed_sign_up(
+    conn: &impl ConnectionTrait,
+    id: &str,
+) -> Result<(), CustomersError> {
+    association_invite::Entity::update_many()
+        .col_expr(
+            association_invite::Column::FailedSignUps,
+            Expr::col(association_invite::Column::FailedSignUps).add(1),
+        )
         .filter(association_invite::Column::Id.eq(id))
         .exec(conn)
         .await?;

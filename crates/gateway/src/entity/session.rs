@@ -20,6 +20,8 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     /// The access key exchanged for this session; `None` for password logins.
     pub access_key_id: Option<String>,
+    /// The session a partner user acted as a customer from; this one ends with it.
+    pub parent_session_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

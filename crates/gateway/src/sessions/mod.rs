@@ -41,13 +41,19 @@ pub struct RefreshedSession {
     pub session_id: SessionId,
     pub holder: Holder,
     pub customer_id: Option<CustomerId>,
+    pub partner_id: Option<PartnerId>,
+    pub created_at: DateTime<Utc>,
 }
 
-/// Who an active session is held by, and the customer it is scoped to.
+/// Who an active session is held by, the customer it is scoped to, the
+/// partner it was opened for, and the session it was opened from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActiveSession {
     pub holder: Holder,
     pub customer_id: Option<CustomerId>,
+    pub partner_id: Option<PartnerId>,
+    pub parent: Option<SessionId>,
+    pub created_at: DateTime<Utc>,
 }
 
 fn hash(token: &str) -> Vec<u8> {
@@ -148,6 +154,8 @@ impl Sessions {
                 session_id: session.id,
                 holder: session.holder,
                 customer_id: session.customer_id,
+                partner_id: session.partner_id,
+                created_at: session.created_at,
             },
             refresh,
         ))
@@ -205,6 +213,9 @@ impl Sessions {
             .map(|s| ActiveSession {
                 holder: s.holder,
                 customer_id: s.customer_id,
+                partner_id: s.partner_id,
+                parent: s.parent,
+                created_at: s.created_at,
             });
         self.active.put(ticket, id, user);
         Ok(user)

@@ -45,8 +45,13 @@ pub struct Session {
     pub holder: Holder,
     /// The customer a customer-scoped session acts as.
     pub customer_id: Option<CustomerId>,
+    /// The user's tenant; for a customer signed in itself, its partner when
+    /// it signed in (the session ends when that changes).
     pub partner_id: Option<PartnerId>,
+    /// The session an assumed one was opened from.
+    pub parent: Option<SessionId>,
     pub state: SessionState,
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -66,7 +71,13 @@ impl TryFrom<session::Model> for Session {
                 .as_deref()
                 .map(|p| parse_stored(p, PartnerId::parse))
                 .transpose()?,
+            parent: m
+                .parent_session_id
+                .as_deref()
+                .map(|s| parse_stored(s, SessionId::parse))
+                .transpose()?,
             state: SessionState::parse(&m.state)?,
+            created_at: m.created_at,
             expires_at: m.expires_at,
         })
     }
@@ -123,10 +134,13 @@ pub async fn spend_refresh(
 #[derive(Debug, Clone, Copy)]
 pub struct NewSession {
     pub holder: Holder,
-    /// The tenant of the holding user; `None` for the operator and customers.
+    /// The tenant of the holding user (`None` for the operator); for a
+    /// customer signed in itself, its partner at sign-in.
     pub partner: Option<PartnerId>,
     pub customer: Option<CustomerId>,
     pub access_key: Option<AccessKeyId>,
+    /// The session an assumed one is opened from.
+    pub parent: Option<SessionId>,
 }
 
 impl NewSession {
@@ -137,6 +151,7 @@ impl NewSession {
             partner,
             customer: None,
             access_key: None,
+            parent: None,
         }
     }
 }
@@ -159,6 +174,7 @@ pub async fn insert_session(
         expires_at: Set(expires_at),
         revoked_at: Set(None),
         access_key_id: Set(new.access_key.map(|k| k.to_string())),
+        parent_session_id: Set(new.parent.map(|s| s.to_string())),
     }
     .insert(conn)
     .await?;

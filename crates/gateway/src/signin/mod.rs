@@ -140,9 +140,15 @@ impl Gateway {
             .reserve()
             .map_err(partner_accounts::AccountsError::from)?;
         let candidate = self.customers.find_sign_in(login).await?;
+        // A customer is one subject whichever of its three names is tried
+        // (and its id fits the subject column, however long its email).
+        let subject = match &candidate {
+            Some(c) => format!("customer_login:{}", c.id),
+            None => format!("customer_login:{login}"),
+        };
         let who = Refused {
             method: CUSTOMER_LOGIN,
-            subject: format!("customer_login:{login}"),
+            subject,
             presented: login.to_owned(),
             target: candidate
                 .as_ref()
@@ -167,11 +173,14 @@ impl Gateway {
         if let Err(e) = admit_customer(candidate.status) {
             return Err(self.refuse(&who, e, now).await);
         }
+        // Bound to the customer's partner now: the session ends when the
+        // customer leaves it or joins another.
         let new = NewSession {
             holder: Holder::Customer(candidate.id),
-            partner: None,
+            partner: candidate.status.partner_id,
             customer: Some(candidate.id),
             access_key: None,
+            parent: None,
         };
         let (session, refresh) = self.sessions.open(new, &who.subject, now).await?;
         let subject = Subject {
