@@ -529,6 +529,36 @@ async fn perform_customers(
                 .await,
             );
         }
+        "partner.customers.v1.CustomerService/ChangeOwnPassword" => {
+            let (partner, master) = server.register_partner(&admin, name).await;
+            let customer = ok(server
+                .customers(&master)
+                .create_customer(cu::CreateCustomerRequest {
+                    password: "customer-password-1".into(),
+                    ..create_customer_request(&partner, "crm-1")
+                })
+                .await)
+            .customer
+            .unwrap_or_default();
+            let own = ok(server
+                .auth()
+                .customer_login(iam::CustomerLoginRequest {
+                    login: customer.account_name,
+                    password: "customer-password-1".into(),
+                })
+                .await)
+            .tokens
+            .unwrap_or_default()
+            .access_token;
+            ok(server
+                .customers(&own)
+                .change_own_password(cu::ChangeOwnPasswordRequest {
+                    request_id: rid.clone(),
+                    current_password: "customer-password-1".into(),
+                    new_password: "customer-password-2".into(),
+                })
+                .await);
+        }
         "partner.customers.v1.CustomerService/SetCustomerFacts" => {
             let (partner, master) = server.register_partner(&admin, name).await;
             let customer = server.create_customer(&master, &partner, "crm-1").await;

@@ -708,6 +708,19 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
         "partner.customers.v1.CustomerService/SignUpWithAssociationInvite" => {
             Probe::NoTenantInput("the invitation's secret token is the credential")
         }
+        "partner.customers.v1.CustomerService/ChangeOwnPassword" => Probe::Refused(
+            unit(
+                client
+                    .change_own_password(cu::ChangeOwnPasswordRequest {
+                        request_id: new_request_id(),
+                        current_password: "intruder-1".into(),
+                        new_password: "intruder-password-1".into(),
+                    })
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
         "partner.customers.v1.CustomerService/SetCustomerFacts" => Probe::Refused(
             unit(
                 client
