@@ -854,3 +854,77 @@ async fn disassociation_ends_the_relationship_and_is_announced() {
     }
     assert!(seen, "customer.disassociated was announced");
 }
+
+/// A listed customer is the customer read alone, field for field.
+#[tokio::test]
+async fn a_listed_customer_equals_the_customer_read_alone() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (acme, master) = server.register_partner(&admin, "acme").await;
+    let (manager, _) = server.create_user(&master, "acme.manager").await;
+    let c = ok(server
+        .customers(&master)
+        .create_customer(cu::CreateCustomerRequest {
+            password: "customer-password-1".into(),
+            mobile: "+8613800000000".into(),
+            ..create_customer_request(&acme, "crm-full")
+        })
+        .await)
+    .customer
+    .unwrap_or_default();
+    ok(server
+        .customers(&master)
+        .update_customer(cu::UpdateCustomerRequest {
+            request_id: new_request_id(),
+            customer: Some(cu::Customer {
+                customer_id: c.customer_id.clone(),
+                labels: vec!["vip".into(), "north".into()],
+                account_manager_ids: vec![manager.user_id.clone()],
+                contact: Some(cu::Contact {
+                    name: "Li Lei".into(),
+                    email: "li@example.com".into(),
+                    phone: "+86 10 1234 5678".into(),
+                }),
+                ..Default::default()
+            }),
+            update_mask: Some(FieldMask {
+                paths: vec![
+                    "labels".into(),
+                    "account_manager_ids".into(),
+                    "contact".into(),
+                ],
+            }),
+            reseller_id: String::new(),
+        })
+        .await);
+    ok(server
+        .customers(&master)
+        .freeze_customers(cu::FreezeCustomersRequest {
+            request_id: new_request_id(),
+            customer_ids: vec![c.customer_id.clone()],
+            mode: cu::FreezeMode::AccountAndResources as i32,
+            reason: "unpaid".into(),
+            reseller_id: String::new(),
+        })
+        .await);
+    let alone = ok(server
+        .customers(&master)
+        .get_customer(cu::GetCustomerRequest {
+            customer_id: c.customer_id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .customer
+    .unwrap_or_default();
+    let listed = ok(server
+        .customers(&master)
+        .list_customers(cu::ListCustomersRequest::default())
+        .await)
+    .customers;
+    assert_eq!(listed, vec![alone.clone()]);
+    assert!(alone.has_password && alone.labels.len() == 2 && alone.contact.is_some());
+    assert_eq!(
+        alone.freeze_mode,
+        cu::FreezeMode::AccountAndResources as i32
+    );
+}
