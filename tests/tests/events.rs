@@ -311,3 +311,33 @@ async fn an_event_is_read_only_by_who_may_read_its_resource() {
         .await);
     assert!(nothing.events.is_empty(), "{nothing:?}");
 }
+
+#[tokio::test]
+async fn a_partner_may_hold_only_so_many_watch_streams() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (_, master) = server.register_partner(&admin, "acme").await;
+    let (_, other) = server.register_partner(&admin, "globex").await;
+    let mut open = Vec::new();
+    for _ in 0..partner_events::grpc::MAX_WATCHES_PER_PARTNER {
+        open.push(ok(events(&server, &master).watch_events(watch("")).await));
+    }
+    assert_refused(
+        events(&server, &master).watch_events(watch("")).await,
+        Code::ResourceExhausted,
+        "TOO_MANY_WATCHES",
+    );
+    // Another partner's streams are counted apart.
+    let _globex = ok(events(&server, &other).watch_events(watch("")).await);
+    // A closed stream gives its place back once its watcher notices.
+    drop(open.pop());
+    let mut reopened = None;
+    for _ in 0..300 {
+        if let Ok(s) = events(&server, &master).watch_events(watch("")).await {
+            reopened = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(reopened.is_some(), "the closed stream's place came back");
+}

@@ -18,6 +18,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use crate::access::EVENTS_READ;
+use crate::quota::{WatchQuota, WatchSlot};
 
 /// How often a watcher looks for events sequenced by another replica.
 const POLL: Duration = Duration::from_secs(1);
@@ -31,6 +32,8 @@ const WATCH_BUFFER: usize = 16;
 const STREAM_LIFETIME: Duration = Duration::from_secs(300);
 /// At most this many event types in one filter.
 const MAX_TYPES: usize = 20;
+/// Watch streams one partner may have open on this server at once.
+pub const MAX_WATCHES_PER_PARTNER: usize = 32;
 
 /// Serves `EventService`.
 #[derive(Debug, Clone)]
@@ -38,6 +41,8 @@ pub struct EventsApi {
     db: Db,
     /// Who may read which events (each domain declares it).
     access: Arc<AccessTable>,
+    /// Open watch streams per partner.
+    watches: Arc<WatchQuota>,
     stopping: watch::Sender<bool>,
 }
 
@@ -47,6 +52,7 @@ impl EventsApi {
         Self {
             db,
             access,
+            watches: Arc::default(),
             stopping: watch::channel(false).0,
         }
     }
@@ -167,8 +173,24 @@ impl EventService for EventsApi {
         let (after, filter) = v.finish_with(after.zip(filter)).map_err(status)?;
         let partner = partner_of(&principal)?;
         let filter = self.narrowed(&principal, filter);
+        let slot = self
+            .watches
+            .take(partner, MAX_WATCHES_PER_PARTNER)
+            .ok_or_else(|| {
+                Status::from(
+                    Refusal::new(
+                        tonic::Code::ResourceExhausted,
+                        "TOO_MANY_WATCHES",
+                        format!(
+                            "at most {MAX_WATCHES_PER_PARTNER} watch streams per partner; close one"
+                        ),
+                    )
+                    .with("limit", MAX_WATCHES_PER_PARTNER.to_string()),
+                )
+            })?;
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
         let watcher = Watcher {
+            _slot: slot,
             db: self.db.clone(),
             partner,
             filter,
@@ -182,6 +204,8 @@ impl EventService for EventsApi {
 
 /// One watch stream's reader.
 struct Watcher {
+    /// Returned to the partner's quota when the watcher ends.
+    _slot: WatchSlot,
     db: Db,
     partner: PartnerId,
     filter: EventFilter,

@@ -5,5 +5,6 @@
 
 pub mod access;
 pub mod grpc;
+pub mod quota;
 
 pub use grpc::EventsApi;
