@@ -3,8 +3,6 @@
 //! high-entropy secret needs no slow hash), so a database reader cannot use
 //! an invitation.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use partner_api::accounts::v1 as pb;
 use partner_kernel::error::{FieldViolation, KernelError};
@@ -15,7 +13,6 @@ use partner_kernel::permission::Permission;
 use partner_kernel::principal::Principal;
 use partner_kernel::time;
 use partner_kernel::write::{self, Change, Outcome};
-use sha2::{Digest, Sha256};
 
 use super::{Invitation, InvitationState, Inviter, Program, store};
 use crate::access as perm;
@@ -55,14 +52,12 @@ pub struct NewInvitation {
 
 /// A fresh token.
 fn new_token() -> Result<String, AccountsError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| KernelError::Corrupt(format!("no randomness: {e}")))?;
-    Ok(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+    Ok(partner_kernel::bearer::new_token(TOKEN_PREFIX)?)
 }
 
 /// The stored form of a token: SHA-256 in hex.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
+    partner_kernel::bearer::token_sha256(token)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

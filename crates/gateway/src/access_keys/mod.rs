@@ -13,11 +13,10 @@ pub use model::{AccessKey, KeyState};
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use partner_accounts::users::UserState;
 use partner_accounts::{Accounts, AccountsError};
 use partner_api::iam::v1 as pb;
+use partner_kernel::bearer;
 use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
 use partner_kernel::ids::{AccessKeyId, UserId};
@@ -25,7 +24,6 @@ use partner_kernel::mutation::Mutation;
 use partner_kernel::page::{Page, PageScope, PageTokens};
 use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::access as perm;
@@ -39,9 +37,7 @@ pub const SECRET_PREFIX: &str = "prt_sk_";
 
 /// A new secret: 32 random bytes, base64url, behind [`SECRET_PREFIX`].
 pub fn new_secret() -> Result<String, GatewayError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| GatewayError::Keys(format!("no randomness: {e}")))?;
-    Ok(format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+    Ok(bearer::new_token(SECRET_PREFIX)?)
 }
 
 /// The stored form of a secret. A plain SHA-256 suffices, unlike for
@@ -49,7 +45,7 @@ pub fn new_secret() -> Result<String, GatewayError> {
 /// search over its hash is feasible, and a slow KDF (19 MiB and ~15 ms of a
 /// core per Argon2 call) would only make every exchange expensive.
 pub fn hash_secret(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
+    bearer::token_sha256(secret)
 }
 
 /// Whether `presented` is the secret behind `stored`, in constant time so the

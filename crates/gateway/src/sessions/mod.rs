@@ -8,15 +8,13 @@ pub mod store;
 
 use std::time::Duration as StdDuration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
+use partner_kernel::bearer;
 use partner_kernel::cache::TtlCache;
 use partner_kernel::db::Db;
 use partner_kernel::ids::{CustomerId, PartnerId, SessionId};
 use partner_kernel::time;
 use sea_orm::ConnectionTrait;
-use sha2::{Digest, Sha256};
 
 use self::store::SessionState;
 pub(crate) use self::store::{NewSession, insert_session, revoke_for_access_key, revoke_for_user};
@@ -57,7 +55,7 @@ pub struct ActiveSession {
 }
 
 fn hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
+    bearer::token_sha256(token)
 }
 
 /// Issues a refresh token of `session`, storing only its hash.
@@ -68,9 +66,7 @@ async fn issue_refresh(
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<IssuedRefresh, GatewayError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| GatewayError::Keys(format!("no randomness: {e}")))?;
-    let token = format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let token = bearer::new_token(REFRESH_PREFIX)?;
     store::insert_refresh(conn, session, partner, hash(&token), now, expires_at).await?;
     Ok(IssuedRefresh { token, expires_at })
 }
