@@ -41,6 +41,8 @@ use tonic_types::StatusExt;
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 /// Password given to every partner master and user the helpers create.
 pub const USER_PASSWORD: &str = "user-password-1";
+/// The password of customers made by [`TestServer::customer_with_password`].
+pub const CUSTOMER_PASSWORD: &str = "customer-password-1";
 
 /// A database for one test.
 #[derive(Debug, Clone)]
@@ -605,6 +607,42 @@ impl TestServer {
             .into_inner()
             .customer
             .unwrap_or_else(|| panic!("no customer"))
+    }
+
+    /// A customer of `partner` created (as the holder of `token`) with
+    /// [`CUSTOMER_PASSWORD`], so that it signs in itself.
+    pub async fn customer_with_password(
+        &self,
+        token: &str,
+        partner: &accounts::Partner,
+        xaccount_id: &str,
+    ) -> customers::Customer {
+        self.customers(token)
+            .create_customer(customers::CreateCustomerRequest {
+                password: CUSTOMER_PASSWORD.into(),
+                ..create_customer_request(partner, xaccount_id)
+            })
+            .await
+            .unwrap_or_else(|e| panic!("create customer {xaccount_id}: {e:?}"))
+            .into_inner()
+            .customer
+            .unwrap_or_else(|| panic!("no customer"))
+    }
+
+    /// Signs a customer in by `login` with [`CUSTOMER_PASSWORD`]; returns
+    /// its access token, panicking on failure.
+    pub async fn customer_token(&self, login: &str) -> String {
+        self.auth()
+            .customer_login(iam::CustomerLoginRequest {
+                login: login.into(),
+                password: CUSTOMER_PASSWORD.into(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("customer login {login}: {e:?}"))
+            .into_inner()
+            .tokens
+            .unwrap_or_else(|| panic!("no tokens"))
+            .access_token
     }
 
     /// `AuthService` as the holder of `token`.

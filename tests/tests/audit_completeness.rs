@@ -458,15 +458,9 @@ async fn perform_customers(
         "partner.customers.v1.CustomerService/AcceptAssociationInvite" => {
             let (partner, master) = server.register_partner(&admin, name).await;
             let (_, other) = server.register_partner(&admin, &format!("{name}b")).await;
-            let customer = ok(server
-                .customers(&master)
-                .create_customer(cu::CreateCustomerRequest {
-                    password: "customer-password-1".into(),
-                    ..create_customer_request(&partner, "crm-1")
-                })
-                .await)
-            .customer
-            .unwrap_or_default();
+            let customer = server
+                .customer_with_password(&master, &partner, "crm-1")
+                .await;
             ok(server
                 .customers(&master)
                 .disassociate_customer(cu::DisassociateCustomerRequest {
@@ -484,16 +478,7 @@ async fn perform_customers(
                 })
                 .await)
             .token;
-            let own = ok(server
-                .auth()
-                .customer_login(iam::CustomerLoginRequest {
-                    login: customer.account_name,
-                    password: "customer-password-1".into(),
-                })
-                .await)
-            .tokens
-            .unwrap_or_default()
-            .access_token;
+            let own = server.customer_token(&customer.account_name).await;
             ok(server
                 .customers(&own)
                 .accept_association_invite(cu::AcceptAssociationInviteRequest {
@@ -522,7 +507,7 @@ async fn perform_customers(
                     request_id: rid.clone(),
                     token,
                     email: format!("{name}@signed-up.example"),
-                    password: "customer-password-1".into(),
+                    password: CUSTOMER_PASSWORD.into(),
                     country: "CN".into(),
                     ..Default::default()
                 })
@@ -531,30 +516,15 @@ async fn perform_customers(
         }
         "partner.customers.v1.CustomerService/ChangeOwnPassword" => {
             let (partner, master) = server.register_partner(&admin, name).await;
-            let customer = ok(server
-                .customers(&master)
-                .create_customer(cu::CreateCustomerRequest {
-                    password: "customer-password-1".into(),
-                    ..create_customer_request(&partner, "crm-1")
-                })
-                .await)
-            .customer
-            .unwrap_or_default();
-            let own = ok(server
-                .auth()
-                .customer_login(iam::CustomerLoginRequest {
-                    login: customer.account_name,
-                    password: "customer-password-1".into(),
-                })
-                .await)
-            .tokens
-            .unwrap_or_default()
-            .access_token;
+            let customer = server
+                .customer_with_password(&master, &partner, "crm-1")
+                .await;
+            let own = server.customer_token(&customer.account_name).await;
             ok(server
                 .customers(&own)
                 .change_own_password(cu::ChangeOwnPasswordRequest {
                     request_id: rid.clone(),
-                    current_password: "customer-password-1".into(),
+                    current_password: CUSTOMER_PASSWORD.into(),
                     new_password: "customer-password-2".into(),
                 })
                 .await);

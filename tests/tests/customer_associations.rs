@@ -10,12 +10,9 @@ use chrono::Utc;
 use partner_api::accounts::v1 as pb;
 use partner_api::customers::v1 as cu;
 use partner_api::events::v1 as ev;
-use partner_api::iam::v1 as iam;
 use partner_kernel::clock::TestClock;
 use partner_tests::*;
 use tonic::Code;
-
-const CUSTOMER_PASSWORD: &str = "customer-password-1";
 
 /// A customer of nobody (created by `partner`, then let go) that signs in
 /// with a password; returns its id and token.
@@ -25,15 +22,9 @@ async fn free_customer(
     partner: &pb::Partner,
     xaccount_id: &str,
 ) -> (String, String) {
-    let c = ok(server
-        .customers(master)
-        .create_customer(cu::CreateCustomerRequest {
-            password: CUSTOMER_PASSWORD.into(),
-            ..create_customer_request(partner, xaccount_id)
-        })
-        .await)
-    .customer
-    .unwrap_or_default();
+    let c = server
+        .customer_with_password(master, partner, xaccount_id)
+        .await;
     ok(server
         .customers(master)
         .disassociate_customer(cu::DisassociateCustomerRequest {
@@ -43,21 +34,8 @@ async fn free_customer(
             ..Default::default()
         })
         .await);
-    let token = customer_token(server, &c.account_name).await;
+    let token = server.customer_token(&c.account_name).await;
     (c.customer_id, token)
-}
-
-async fn customer_token(server: &TestServer, login: &str) -> String {
-    ok(server
-        .auth()
-        .customer_login(iam::CustomerLoginRequest {
-            login: login.into(),
-            password: CUSTOMER_PASSWORD.into(),
-        })
-        .await)
-    .tokens
-    .unwrap_or_default()
-    .access_token
 }
 
 fn invite_request(max_uses: i32) -> cu::CreateAssociationInviteRequest {
@@ -189,7 +167,7 @@ async fn a_customer_accepts_an_invitation_and_joins_the_partner() {
         "SESSION_REVOKED",
     );
     let email = format!("shop-1.{}@customers.example", &acme.partner_id[26..]);
-    let token = customer_token(&server, &email).await;
+    let token = server.customer_token(&email).await;
     // Now associated: the invitation (and any other) is refused.
     assert_refused(
         accept(&server, &token, &made.token).await,
@@ -367,7 +345,7 @@ async fn revoked_expired_and_unknown_invitations_are_refused() {
     // Every token issued an hour ago is spent; the customer signs in again
     // (by the email `create_customer_request` gave it).
     let email = format!("shop-2.{}@customers.example", &acme.partner_id[26..]);
-    let fresh = customer_token(&server, &email).await;
+    let fresh = server.customer_token(&email).await;
     assert_refused(
         accept(&server, &fresh, &hour).await,
         Code::NotFound,
@@ -479,7 +457,7 @@ async fn a_newcomer_signs_up_with_an_invitation_for_its_account() {
         (platform.as_str(), "crm-1")
     );
     assert!(customer.has_password);
-    let own = customer_token(&server, "owner@new-shop.example").await;
+    let own = server.customer_token("owner@new-shop.example").await;
     ok(server
         .customers(&own)
         .get_customer(cu::GetCustomerRequest {

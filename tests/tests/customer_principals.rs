@@ -10,26 +10,6 @@ use partner_api::iam::v1 as iam;
 use partner_tests::*;
 use tonic::Code;
 
-const CUSTOMER_PASSWORD: &str = "customer-password-1";
-
-/// A customer of `partner` with a password; returns it.
-async fn customer_with_password(
-    server: &TestServer,
-    token: &str,
-    partner: &pb::Partner,
-    xaccount_id: &str,
-) -> cu::Customer {
-    ok(server
-        .customers(token)
-        .create_customer(cu::CreateCustomerRequest {
-            password: CUSTOMER_PASSWORD.into(),
-            ..create_customer_request(partner, xaccount_id)
-        })
-        .await)
-    .customer
-    .unwrap_or_default()
-}
-
 async fn customer_login(
     server: &TestServer,
     login: &str,
@@ -71,7 +51,9 @@ async fn a_customer_signs_in_and_reaches_only_its_own_account() {
     let server = TestServer::start().await;
     let admin = server.admin_token().await;
     let (acme, master) = server.register_partner(&admin, "acme").await;
-    let own = customer_with_password(&server, &master, &acme, "shop-1").await;
+    let own = server
+        .customer_with_password(&master, &acme, "shop-1")
+        .await;
     let other = server.create_customer(&master, &acme, "shop-2").await;
     // Labels are the partner's notes.
     ok(server
@@ -192,7 +174,9 @@ async fn wrong_passwords_passwordless_customers_and_frozen_customers_are_refused
     let server = TestServer::start().await;
     let admin = server.admin_token().await;
     let (acme, master) = server.register_partner(&admin, "acme").await;
-    let own = customer_with_password(&server, &master, &acme, "shop-1").await;
+    let own = server
+        .customer_with_password(&master, &acme, "shop-1")
+        .await;
     let sso_only = server.create_customer(&master, &acme, "shop-2").await;
 
     assert_refused(
@@ -522,8 +506,12 @@ async fn a_customer_session_ends_when_it_leaves_its_partner_or_changes_its_passw
     let server = TestServer::start().await;
     let admin = server.admin_token().await;
     let (acme, master) = server.register_partner(&admin, "acme").await;
-    let stays = customer_with_password(&server, &master, &acme, "shop-1").await;
-    let leaves = customer_with_password(&server, &master, &acme, "shop-2").await;
+    let stays = server
+        .customer_with_password(&master, &acme, "shop-1")
+        .await;
+    let leaves = server
+        .customer_with_password(&master, &acme, "shop-2")
+        .await;
     let login = |c: &cu::Customer| c.account_name.clone();
 
     // Leaving the partner ends the customer's sessions (a password its
@@ -661,7 +649,9 @@ async fn wrong_passwords_on_any_of_a_customers_names_count_together() {
     let server = TestServer::start().await;
     let admin = server.admin_token().await;
     let (acme, master) = server.register_partner(&admin, "acme").await;
-    let c = customer_with_password(&server, &master, &acme, "shop-1").await;
+    let c = server
+        .customer_with_password(&master, &acme, "shop-1")
+        .await;
     for n in 0..5 {
         let login = if n % 2 == 0 {
             &c.account_name

@@ -865,7 +865,7 @@ async fn a_listed_customer_equals_the_customer_read_alone() {
     let c = ok(server
         .customers(&master)
         .create_customer(cu::CreateCustomerRequest {
-            password: "customer-password-1".into(),
+            password: CUSTOMER_PASSWORD.into(),
             mobile: "+8613800000000".into(),
             ..create_customer_request(&acme, "crm-full")
         })

@@ -210,7 +210,7 @@ impl Gateway {
         let session = self.sessions.active(verified.session_id, now).await?;
         let principal = match (verified.holder, verified.customer_id) {
             (Holder::User(user), customer) => {
-                self.user_principal(&verified, user, customer, session)
+                self.user_principal(&verified, user, customer, session, now)
                     .await?
             }
             (Holder::Customer(customer), _) => {
@@ -259,6 +259,7 @@ impl Gateway {
         user: partner_kernel::ids::UserId,
         customer: Option<CustomerId>,
         session: Option<ActiveSession>,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Principal, GatewayError> {
         // Disabling ends the sessions too, through a cache this check does not wait for.
         let status = self
@@ -282,7 +283,6 @@ impl Gateway {
         let parent = session
             .and_then(|s| s.parent)
             .ok_or(GatewayError::SessionRevoked)?;
-        let now = self.clock.now();
         match self.sessions.active(parent, now).await? {
             Some(p) if p.holder == Holder::User(user) && p.customer_id.is_none() => {}
             Some(_) | None => return Err(GatewayError::SessionRevoked),

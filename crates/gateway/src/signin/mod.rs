@@ -14,6 +14,7 @@ pub mod policy;
 pub mod store;
 
 use chrono::{DateTime, Utc};
+use partner_accounts::password::Reserved;
 use partner_api::iam::v1 as pb;
 use partner_kernel::audit::{self, Refusals};
 use partner_kernel::clock::to_proto_timestamp;
@@ -77,11 +78,7 @@ impl Gateway {
     ) -> Result<pb::TokenPair, GatewayError> {
         let now = self.clock.now();
         // A full hashing queue refuses before anything is charged or written.
-        let hashing = self
-            .accounts
-            .passwords()
-            .reserve()
-            .map_err(partner_accounts::AccountsError::from)?;
+        let hashing = self.reserve_hashing()?;
         let candidate = self.accounts.find_login(username).await?;
         let who = Refused {
             method: LOGIN,
@@ -91,38 +88,15 @@ impl Gateway {
                 .as_ref()
                 .map(|c| (Holder::User(c.user.id), c.user.partner_id)),
         };
-        self.charge(&who, now).await?;
         let hash = candidate.as_ref().map(|c| c.password_hash.clone());
-        // Unknown users cost the same time as wrong passwords.
-        let verified = hashing
-            .verify(password, hash)
-            .await
-            .map_err(partner_accounts::AccountsError::from)?;
-        let candidate = match candidate {
-            Some(c) if verified => c,
-            _ => {
-                return Err(self
-                    .refuse(&who, GatewayError::InvalidCredentials, now)
-                    .await);
-            }
-        };
+        let candidate = self
+            .check_password(&who, hashing, password, hash, candidate, now)
+            .await?;
         if let Err(e) = admit(candidate.user.state, candidate.partner_state) {
             return Err(self.refuse(&who, e, now).await);
         }
-        let (session, refresh) = self
-            .sessions
-            .open(
-                NewSession::of_user(candidate.user.id, candidate.user.partner_id),
-                &who.subject,
-                now,
-            )
-            .await?;
-        let subject = Subject {
-            holder: Holder::User(candidate.user.id),
-            session,
-            customer: None,
-        };
-        self.token_pair(subject, refresh)
+        let new = NewSession::of_user(candidate.user.id, candidate.user.partner_id);
+        self.open_session(new, &who.subject, now).await
     }
 
     /// Checks a customer's sign-in name (account name, email or mobile) and
@@ -134,11 +108,7 @@ impl Gateway {
         password: String,
     ) -> Result<(partner_kernel::ids::CustomerId, pb::TokenPair), GatewayError> {
         let now = self.clock.now();
-        let hashing = self
-            .accounts
-            .passwords()
-            .reserve()
-            .map_err(partner_accounts::AccountsError::from)?;
+        let hashing = self.reserve_hashing()?;
         let candidate = self.customers.find_sign_in(login).await?;
         // A customer is one subject whichever of its three names is tried
         // (and its id fits the subject column, however long its email).
@@ -154,22 +124,12 @@ impl Gateway {
                 .as_ref()
                 .map(|c| (Holder::Customer(c.id), c.status.partner_id)),
         };
-        self.charge(&who, now).await?;
         // A customer without a password signs in only through its partner's
         // SSO: to this check it is like a wrong password.
         let hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
-        let verified = hashing
-            .verify(password, hash)
-            .await
-            .map_err(partner_accounts::AccountsError::from)?;
-        let candidate = match candidate {
-            Some(c) if verified => c,
-            _ => {
-                return Err(self
-                    .refuse(&who, GatewayError::InvalidCredentials, now)
-                    .await);
-            }
-        };
+        let candidate = self
+            .check_password(&who, hashing, password, hash, candidate, now)
+            .await?;
         if let Err(e) = admit_customer(candidate.status) {
             return Err(self.refuse(&who, e, now).await);
         }
@@ -182,13 +142,62 @@ impl Gateway {
             access_key: None,
             parent: None,
         };
-        let (session, refresh) = self.sessions.open(new, &who.subject, now).await?;
+        Ok((
+            candidate.id,
+            self.open_session(new, &who.subject, now).await?,
+        ))
+    }
+
+    /// A place in the hashing queue; a full queue refuses before anything
+    /// is charged or written.
+    fn reserve_hashing(&self) -> Result<Reserved, GatewayError> {
+        Ok(self
+            .accounts
+            .passwords()
+            .reserve()
+            .map_err(partner_accounts::AccountsError::from)?)
+    }
+
+    /// Charges the attempt to `who`, then checks `password` against `hash`
+    /// (spending the same time when there is none, for unknown subjects);
+    /// returns `candidate` when it matches, else counts the refusal.
+    async fn check_password<T>(
+        &self,
+        who: &Refused,
+        hashing: Reserved,
+        password: String,
+        hash: Option<String>,
+        candidate: Option<T>,
+        now: DateTime<Utc>,
+    ) -> Result<T, GatewayError> {
+        self.charge(who, now).await?;
+        let verified = hashing
+            .verify(password, hash)
+            .await
+            .map_err(partner_accounts::AccountsError::from)?;
+        match candidate {
+            Some(c) if verified => Ok(c),
+            Some(_) | None => Err(self
+                .refuse(who, GatewayError::InvalidCredentials, now)
+                .await),
+        }
+    }
+
+    /// Opens `new` (clearing the counter of `throttle_subject`) and issues
+    /// its tokens.
+    async fn open_session(
+        &self,
+        new: NewSession,
+        throttle_subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<pb::TokenPair, GatewayError> {
+        let (session, refresh) = self.sessions.open(new, throttle_subject, now).await?;
         let subject = Subject {
-            holder: Holder::Customer(candidate.id),
+            holder: new.holder,
             session,
-            customer: Some(candidate.id),
+            customer: new.customer,
         };
-        Ok((candidate.id, self.token_pair(subject, refresh)?))
+        self.token_pair(subject, refresh)
     }
 
     /// Checks an access key id and secret and issues an access token for the
