@@ -1,0 +1,221 @@
+//! The SAML rules against responses signed by an independent implementation
+//! (Python signxml) and attacks made from them: see `fixtures/saml/make_fixtures.py`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
+use chrono::{DateTime, Duration, Utc};
+use partner_federation::saml::{
+    Expected, Rejection, TrustedIdp, VerifiedAssertion, XaccountSource, metadata, response,
+};
+
+const SP_ENTITY_ID: &str = "http://localhost:50051/saml/metadata";
+const ACS_URL: &str = "http://localhost:50051/saml/acs";
+const IDP_ENTITY_ID: &str = "https://sales.example-partner.com/idp";
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/fixtures/saml/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn issued_at() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn certificates(metadata_file: &str) -> Vec<Vec<u8>> {
+    metadata::parse(&fixture(metadata_file))
+        .unwrap()
+        .certificates
+}
+
+struct Case {
+    certificates: Vec<Vec<u8>>,
+    require_signed_assertions: bool,
+    xaccount: XaccountSource,
+    now: DateTime<Utc>,
+}
+
+impl Case {
+    fn new() -> Self {
+        Self {
+            certificates: certificates("idp_metadata.xml"),
+            require_signed_assertions: true,
+            xaccount: XaccountSource::Attribute("xaccount_id".into()),
+            now: issued_at(),
+        }
+    }
+
+    fn verify(&self, file: &str) -> Result<VerifiedAssertion, Rejection> {
+        let idp = TrustedIdp {
+            entity_id: IDP_ENTITY_ID,
+            certificates: &self.certificates,
+            require_signed_assertions: self.require_signed_assertions,
+            xaccount: &self.xaccount,
+        };
+        let expected = Expected {
+            sp_entity_id: SP_ENTITY_ID,
+            acs_url: ACS_URL,
+            now: self.now,
+            skew: Duration::seconds(60),
+        };
+        response::verify(&fixture(&format!("{file}.xml")), &idp, &expected)
+    }
+}
+
+fn refused(file: &str) -> Rejection {
+    Case::new()
+        .verify(file)
+        .expect_err(&format!("{file} must be refused"))
+}
+
+#[test]
+fn metadata_gives_entity_id_certificate_and_sso_url() {
+    let md = metadata::parse(&fixture("idp_metadata.xml")).unwrap();
+    assert_eq!(md.entity_id, IDP_ENTITY_ID);
+    assert_eq!(md.certificates.len(), 1);
+    assert_eq!(md.sso_url, "https://sales.example-partner.com/idp/sso");
+    assert_eq!(certificates("idp_metadata_rollover.xml").len(), 2);
+}
+
+#[test]
+fn a_signed_assertion_verifies_and_names_the_xaccount() {
+    let verified = Case::new().verify("assertion_signed").unwrap();
+    assert_eq!(verified.xaccount_id, "crm-10001");
+    assert_eq!(verified.name_id, "nameid-10001");
+    assert_eq!(verified.assertion_id, "_a1");
+    assert_eq!(verified.in_response_to, None);
+    assert_eq!(verified.valid_until, issued_at() + Duration::minutes(5));
+    assert_eq!(
+        Case::new().verify("both_signed").unwrap().xaccount_id,
+        "crm-10001"
+    );
+}
+
+#[test]
+fn the_xaccount_can_be_the_name_id() {
+    let mut case = Case::new();
+    case.xaccount = XaccountSource::NameId;
+    assert_eq!(
+        case.verify("assertion_signed").unwrap().xaccount_id,
+        "nameid-10001"
+    );
+    case.xaccount = XaccountSource::Attribute("crm_id".into());
+    assert_eq!(
+        case.verify("assertion_signed"),
+        Err(Rejection::MissingXaccount("crm_id".into()))
+    );
+}
+
+#[test]
+fn a_signed_response_alone_counts_only_when_the_idp_allows_it() {
+    assert_eq!(refused("response_signed"), Rejection::AssertionNotSigned);
+    let mut case = Case::new();
+    case.require_signed_assertions = false;
+    assert_eq!(
+        case.verify("response_signed").unwrap().xaccount_id,
+        "crm-10001"
+    );
+}
+
+#[test]
+fn rollover_accepts_old_and_new_certificates_together() {
+    assert_eq!(refused("next_key"), Rejection::SignatureInvalid);
+    let mut case = Case::new();
+    case.certificates = certificates("idp_metadata_rollover.xml");
+    assert!(case.verify("next_key").is_ok());
+    assert!(case.verify("assertion_signed").is_ok());
+    case.certificates = certificates("idp_metadata_next.xml");
+    assert_eq!(
+        case.verify("assertion_signed"),
+        Err(Rejection::SignatureInvalid)
+    );
+}
+
+#[test]
+fn times_are_checked_with_the_skew() {
+    let mut case = Case::new();
+    case.now = issued_at() + Duration::minutes(5) + Duration::seconds(59);
+    assert!(case.verify("assertion_signed").is_ok());
+    case.now = issued_at() + Duration::minutes(6);
+    assert_eq!(case.verify("assertion_signed"), Err(Rejection::Expired));
+    case.now = issued_at() - Duration::minutes(2) - Duration::seconds(1);
+    assert_eq!(case.verify("assertion_signed"), Err(Rejection::NotYetValid));
+}
+
+#[test]
+fn signature_wrapping_is_refused() {
+    // XSW1/2 hide the signed Response inside or beside a forged one.
+    assert_eq!(refused("xsw1"), Rejection::DuplicateIds);
+    assert_eq!(refused("xsw2"), Rejection::DuplicateIds);
+    for xsw in ["xsw3", "xsw4", "xsw5", "xsw6", "xsw7", "xsw8"] {
+        assert_eq!(refused(xsw), Rejection::AssertionCount, "{xsw}");
+    }
+}
+
+#[test]
+fn each_hostile_response_has_its_own_reason() {
+    let cases = [
+        ("unsigned", Rejection::Unsigned),
+        ("other_key", Rejection::SignatureInvalid),
+        (
+            "sha1",
+            Rejection::AlgorithmNotAllowed("http://www.w3.org/2000/09/xmldsig#rsa-sha1".into()),
+        ),
+        ("comment_in_xaccount", Rejection::MarkupInIdentity),
+        ("comment_in_nameid", Rejection::MarkupInIdentity),
+        ("doctype", Rejection::Doctype),
+        ("extra_assertion", Rejection::AssertionCount),
+        ("duplicate_ids", Rejection::DuplicateIds),
+        ("wrong_audience", Rejection::AudienceMismatch),
+        ("wrong_recipient", Rejection::RecipientMismatch),
+        ("wrong_destination", Rejection::DestinationMismatch),
+        ("wrong_issuer", Rejection::IssuerMismatch),
+        (
+            "status_failure",
+            Rejection::StatusNotSuccess("urn:oasis:names:tc:SAML:2.0:status:Requester".into()),
+        ),
+        ("missing_nameid", Rejection::MissingNameId),
+        ("no_subject_confirmation", Rejection::RecipientMismatch),
+    ];
+    for (file, rejection) in cases {
+        assert_eq!(refused(file), rejection, "{file}");
+    }
+}
+
+#[test]
+fn a_tampered_signed_value_fails_the_signature() {
+    let xml = fixture("assertion_signed.xml").replace("crm-10001", "crm-10002");
+    let certs = certificates("idp_metadata.xml");
+    let xaccount = XaccountSource::Attribute("xaccount_id".into());
+    let idp = TrustedIdp {
+        entity_id: IDP_ENTITY_ID,
+        certificates: &certs,
+        require_signed_assertions: true,
+        xaccount: &xaccount,
+    };
+    let expected = Expected {
+        sp_entity_id: SP_ENTITY_ID,
+        acs_url: ACS_URL,
+        now: issued_at(),
+        skew: Duration::seconds(60),
+    };
+    assert_eq!(
+        response::verify(&xml, &idp, &expected),
+        Err(Rejection::SignatureInvalid)
+    );
+    // Truncated XML is malformed, never a panic.
+    let whole = fixture("assertion_signed.xml");
+    for cut in [1, 10, whole.len() / 2, whole.len() - 3] {
+        let r = response::verify(&whole[..cut], &idp, &expected);
+        assert!(
+            matches!(r, Err(ref e) if e.is_malformed()),
+            "cut {cut}: {r:?}"
+        );
+    }
+}
+
+#[test]
+fn in_response_to_is_reported_for_the_caller_to_match() {
+    let verified = Case::new().verify("unknown_in_response_to").unwrap();
+    assert_eq!(verified.in_response_to.as_deref(), Some("_unknown_request"));
+}
