@@ -32,6 +32,7 @@ mod m20261203_000025_leads;
 mod m20261203_000026_opportunities;
 mod m20261203_000027_customer_principals;
 mod m20261203_000028_association_invites;
+mod m20261203_000029_federation;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000026_opportunities::Migration),
             Box::new(m20261203_000027_customer_principals::Migration),
             Box::new(m20261203_000028_association_invites::Migration),
+            Box::new(m20261203_000029_federation::Migration),
         ]
     }
 }

@@ -25,6 +25,7 @@ use partner_api::events::v1::event_service_client::EventServiceClient;
 use partner_api::iam::v1 as iam;
 use partner_api::iam::v1::access_key_service_client::AccessKeyServiceClient;
 use partner_api::iam::v1::auth_service_client::AuthServiceClient;
+use partner_api::iam::v1::federation_service_client::FederationServiceClient;
 use partner_api::iam::v1::signing_key_service_client::SigningKeyServiceClient;
 use partner_kernel::clock::{SharedClock, SystemClock, TestClock};
 use partner_server::config::{Config, LogFormat, Secret};
@@ -288,6 +289,7 @@ pub fn test_config(db: &TestDb) -> Config {
         db_max_connections: 0,
         access_token_ttl_secs: 3600,
         invite_link_base: "https://console.test".to_owned(),
+        public_url: "http://localhost:50051".to_owned(),
         request_timeout_secs: 30,
         shutdown_grace_ms: 0,
     }
@@ -645,6 +647,30 @@ impl TestServer {
             .access_token
     }
 
+    /// `FederationService` as the holder of `token` (empty: no token).
+    pub fn federation(
+        &self,
+        token: &str,
+    ) -> FederationServiceClient<InterceptedService<Channel, Bearer>> {
+        FederationServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// Registers the fixture IdP (`fixtures/saml/idp_metadata.xml`) on the
+    /// first sales platform of `partner`, as the holder of `token`.
+    pub async fn register_fixture_idp(
+        &self,
+        token: &str,
+        partner: &accounts::Partner,
+    ) -> iam::IdentityProvider {
+        self.federation(token)
+            .register_identity_provider(register_idp_request(partner, "idp_metadata.xml"))
+            .await
+            .unwrap_or_else(|e| panic!("register idp: {e:?}"))
+            .into_inner()
+            .identity_provider
+            .unwrap_or_else(|| panic!("no identity provider"))
+    }
+
     /// `AuthService` as the holder of `token`.
     pub fn auth_as(&self, token: &str) -> AuthServiceClient<InterceptedService<Channel, Bearer>> {
         AuthServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
@@ -772,6 +798,47 @@ impl TestServer {
             .unwrap_or_else(|e| panic!("accept reseller {username}: {e:?}"));
         let partner = accepted.partner.unwrap_or_else(|| panic!("no partner"));
         (partner, master)
+    }
+}
+
+/// A SAML fixture (`crates/federation/fixtures/saml/{name}`).
+pub fn saml_fixture(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/federation/fixtures/saml")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A SAML fixture response as the HTTP-POST binding carries it (base64).
+pub fn saml_response(name: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(saml_fixture(&format!("{name}.xml")))
+}
+
+/// The instant the SAML fixtures were issued at: servers that verify them
+/// run on a clock set there.
+pub fn saml_fixture_time() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_timezone(&chrono::Utc)
+}
+
+/// A request registering the IdP of fixture `metadata` on `partner`'s first
+/// sales platform (xaccount id in the `xaccount_id` attribute, REFUSE policy).
+pub fn register_idp_request(
+    partner: &accounts::Partner,
+    metadata: &str,
+) -> iam::RegisterIdentityProviderRequest {
+    iam::RegisterIdentityProviderRequest {
+        request_id: new_request_id(),
+        xaccount_type: partner
+            .sales_platform_ids
+            .first()
+            .cloned()
+            .unwrap_or_default(),
+        metadata_xml: saml_fixture(metadata),
+        first_login_policy: iam::FirstLoginPolicy::Refuse as i32,
+        ..Default::default()
     }
 }
 

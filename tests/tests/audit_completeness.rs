@@ -376,6 +376,55 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
                     .await);
             }
         }
+        "partner.iam.v1.FederationService/RegisterIdentityProvider" => {
+            let (partner, master) = server.register_partner(&admin, &name).await;
+            ok(server
+                .federation(&master)
+                .register_identity_provider(iam::RegisterIdentityProviderRequest {
+                    request_id: rid.clone(),
+                    ..register_idp_request(&partner, "idp_metadata.xml")
+                })
+                .await);
+        }
+        "partner.iam.v1.FederationService/UpdateIdentityProvider"
+        | "partner.iam.v1.FederationService/DeleteIdentityProvider" => {
+            let (partner, master) = server.register_partner(&admin, &name).await;
+            // Entity ids are registered once: the first scenario's IdP is gone by now.
+            let idp = ok(server
+                .federation(&master)
+                .register_identity_provider(iam::RegisterIdentityProviderRequest {
+                    metadata_xml: saml_fixture("idp_metadata.xml").replace(
+                        "https://sales.example-partner.com/idp\"",
+                        &format!("https://{name}.example/idp\""),
+                    ),
+                    ..register_idp_request(&partner, "idp_metadata.xml")
+                })
+                .await)
+            .identity_provider
+            .unwrap_or_default();
+            if method.ends_with("UpdateIdentityProvider") {
+                ok(server
+                    .federation(&master)
+                    .update_identity_provider(iam::UpdateIdentityProviderRequest {
+                        request_id: rid.clone(),
+                        id: idp.id,
+                        update_mask: Some(prost_types::FieldMask {
+                            paths: vec!["allow_unsigned_assertions".into()],
+                        }),
+                        allow_unsigned_assertions: true,
+                        ..Default::default()
+                    })
+                    .await);
+            } else {
+                ok(server
+                    .federation(&master)
+                    .delete_identity_provider(iam::DeleteIdentityProviderRequest {
+                        request_id: rid.clone(),
+                        id: idp.id,
+                    })
+                    .await);
+            }
+        }
         _ => return perform_customers(server, method, &name, rid).await,
     }
     Some(rid)

@@ -36,6 +36,7 @@ struct World {
     b_association_invite: cu::AssociationInvite,
     b_lead: cu::Lead,
     b_opportunity: cu::Opportunity,
+    b_idp: iam::IdentityProvider,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -1147,7 +1148,7 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
             assert_eq!(first.partner_id, w.a_partner.partner_id);
             Probe::ScopedToCaller
         }
-        _ => return None,
+        _ => return probe_federation(method, w).await,
     })
 }
 
@@ -1249,7 +1250,9 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .invite
     .unwrap_or_default();
+    let b_idp = server.register_fixture_idp(&b_master, &b_partner).await;
     let world = World {
+        b_idp,
         b_customer,
         b_association_invite,
         b_lead,
@@ -1360,6 +1363,80 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         b_opportunity_now.opportunity.as_ref(),
         Some(&world.b_opportunity)
     );
+    let b_idp_now = ok(world
+        .server
+        .federation(&b_master)
+        .get_identity_provider(iam::GetIdentityProviderRequest {
+            id: world.b_idp.id.clone(),
+        })
+        .await);
+    assert_eq!(b_idp_now.identity_provider.as_ref(), Some(&world.b_idp));
+}
+
+/// The probes of federation: A's master with B's identity provider.
+async fn probe_federation(method: &str, w: &World) -> Option<Probe> {
+    let f = w.server.federation(&w.a_master);
+    let b = w.b_idp.id.clone();
+    let not_found = |r: Result<(), Status>| Probe::Refused(r, Code::NotFound, "IDP_NOT_FOUND");
+    let method = method.strip_prefix("partner.iam.v1.FederationService/")?;
+    Some(match method {
+        "RegisterIdentityProvider" => Probe::Refused(
+            unit(
+                f.clone()
+                    .register_identity_provider(register_idp_request(
+                        &w.b_partner,
+                        "idp_metadata_next.xml",
+                    ))
+                    .await,
+            ),
+            Code::NotFound,
+            "SALES_PLATFORM_NOT_FOUND",
+        ),
+        "GetIdentityProvider" => not_found(unit(
+            f.clone()
+                .get_identity_provider(iam::GetIdentityProviderRequest { id: b })
+                .await,
+        )),
+        "ListIdentityProviders" => {
+            let listed = ok(f
+                .clone()
+                .list_identity_providers(iam::ListIdentityProvidersRequest {})
+                .await);
+            assert!(
+                listed
+                    .identity_providers
+                    .iter()
+                    .all(|i| i.partner_id == w.a_partner.partner_id),
+                "{listed:?}"
+            );
+            Probe::ScopedToCaller
+        }
+        "UpdateIdentityProvider" => not_found(unit(
+            f.clone()
+                .update_identity_provider(iam::UpdateIdentityProviderRequest {
+                    request_id: new_request_id(),
+                    id: b,
+                    update_mask: Some(FieldMask {
+                        paths: vec!["allow_unsigned_assertions".into()],
+                    }),
+                    allow_unsigned_assertions: true,
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "DeleteIdentityProvider" => not_found(unit(
+            f.clone()
+                .delete_identity_provider(iam::DeleteIdentityProviderRequest {
+                    request_id: new_request_id(),
+                    id: b,
+                })
+                .await,
+        )),
+        "ExchangeSamlResponse" => Probe::NoTenantInput(
+            "the signed response is the credential; only its issuer's registered keys verify it",
+        ),
+        _ => return None,
+    })
 }
 
 /// The probes of the opportunities: A's master with B's opportunity.

@@ -90,6 +90,37 @@ impl Customers {
         }))
     }
 
+    /// The customer mapped to `(xaccount_type, xaccount_id)`, read fresh:
+    /// federation signs it in once its partner's IdP vouched for the xaccount.
+    pub async fn find_mapped(
+        &self,
+        xaccount_type: &str,
+        xaccount_id: &str,
+    ) -> Result<Option<SignInCustomer>, CustomersError> {
+        let Some(row) =
+            store::platform_customer_by_mapping(self.db().conn(), xaccount_type, xaccount_id)
+                .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(SignInCustomer {
+            id: parse_stored(&row.id, CustomerId::parse)?,
+            status: CustomerStatus::of(&row)?,
+            password_hash: row.password_hash,
+        }))
+    }
+
+    /// The status of a customer, read fresh (for a sign-in).
+    pub async fn find_status(
+        &self,
+        id: CustomerId,
+    ) -> Result<Option<CustomerStatus>, CustomersError> {
+        store::platform_customer_row(self.db().conn(), id)
+            .await?
+            .map(|row| CustomerStatus::of(&row))
+            .transpose()
+    }
+
     /// The status of a customer presenting a token (cached for
     /// [`STATUS_TTL`]); `None` when there is no such customer.
     pub async fn principal_status(

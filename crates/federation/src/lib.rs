@@ -1,4 +1,20 @@
 //! SAML federation: a partner's sales platform is the identity provider, this
-//! platform the service provider.
+//! platform the service provider. A customer signed in to the partner's sales
+//! platform lands in its cloud account without a second password.
+//!
+//! Owns the `federation_identity_providers` and `federation_seen_assertions`
+//! tables. Asks the accounts domain which sales platforms a partner owns, the
+//! customers domain which customer an xaccount is mapped to, and the gateway
+//! to open the customer's session.
 
+pub mod access;
+pub mod entity;
+pub mod error;
+pub mod grpc;
+pub mod idps;
 pub mod saml;
+pub mod service;
+mod signin;
+
+pub use error::FederationError;
+pub use service::{Federation, ServiceProvider};

@@ -10,6 +10,8 @@ use partner_accounts::{Accounts, HashingLimits};
 use partner_customers::Customers;
 use partner_customers::grpc::CustomersApi;
 use partner_events::EventsApi;
+use partner_federation::grpc::FederationApi;
+use partner_federation::{Federation, ServiceProvider};
 use partner_gateway::grpc::IamApi;
 use partner_gateway::offboarding::Credentials;
 use partner_gateway::password::{Argon2Hasher, Argon2Params};
@@ -50,6 +52,7 @@ pub fn access_table() -> Result<AccessTable, String> {
         partner_accounts::access::ACCESS,
         partner_customers::access::ACCESS,
         partner_events::access::ACCESS,
+        partner_federation::access::ACCESS,
     ])
 }
 
@@ -63,6 +66,7 @@ pub struct App {
     pub iam_api: IamApi,
     pub customers_api: CustomersApi,
     pub events_api: EventsApi,
+    pub federation_api: FederationApi,
 }
 
 /// Connects to the database and runs the migrations.
@@ -160,9 +164,16 @@ pub async fn build_with_clock(
         accounts.clone(),
         customers.clone(),
         keys,
-        clock,
+        clock.clone(),
         lifetimes,
         db.clone(),
+    );
+    let federation = Federation::new(
+        db.clone(),
+        clock,
+        customers.clone(),
+        gateway.clone(),
+        ServiceProvider::under(&config.public_url),
     );
     let access_keys = gateway.access_keys(PageTokens::new(page_key));
     let events_api = EventsApi::new(db.clone(), access.clone());
@@ -171,6 +182,7 @@ pub async fn build_with_clock(
         access,
         customers_api: CustomersApi::new(customers, calls.clone()),
         events_api,
+        federation_api: FederationApi::new(federation, calls.clone()),
         accounts_api: AccountsApi::new(accounts, calls.clone()),
         iam_api: IamApi::new(gateway.clone(), access_keys, signing_keys, calls),
         gateway,

@@ -190,6 +190,16 @@ pub struct Config {
     )]
     pub invite_link_base: String,
 
+    /// The platform's public base URL, as identity providers reach it: the
+    /// SAML entity id is `{url}/saml/metadata` and the ACS URL `{url}/saml/acs`.
+    #[arg(
+        long,
+        env = "PARTNER_PUBLIC_URL",
+        default_value = partner_federation::service::DEFAULT_PUBLIC_URL,
+        global = true
+    )]
+    pub public_url: String,
+
     /// Per-request deadline in seconds.
     #[arg(
         long,

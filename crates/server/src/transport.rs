@@ -18,6 +18,7 @@ use partner_api::customers::v1::opportunity_service_server::OpportunityServiceSe
 use partner_api::events::v1::event_service_server::EventServiceServer;
 use partner_api::iam::v1::access_key_service_server::AccessKeyServiceServer;
 use partner_api::iam::v1::auth_service_server::AuthServiceServer;
+use partner_api::iam::v1::federation_service_server::FederationServiceServer;
 use partner_api::iam::v1::signing_key_service_server::SigningKeyServiceServer;
 use partner_gateway::AuthLayer;
 use tokio::net::TcpListener;
@@ -35,6 +36,9 @@ use crate::request_id::{REQUEST_ID_HEADER, RequestIdLayer};
 
 /// Largest request message a service decodes (RELIABILITY: ≤ 1 MiB).
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+/// Largest FederationService request: IdP metadata may be 2 MiB (the
+/// federation issue's cap wins over the general one; decision 88).
+pub const MAX_FEDERATION_REQUEST_BYTES: usize = 2 * 1024 * 1024 + 64 * 1024;
 /// Largest response message a service encodes.
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// Calls in flight per connection; beyond it the server sheds load at once
@@ -63,6 +67,7 @@ macro_rules! limited {
 /// Every gRPC service name the health service reports on.
 pub const SERVICE_NAMES: &[&str] = &[
     "partner.iam.v1.AuthService",
+    "partner.iam.v1.FederationService",
     "partner.accounts.v1.PartnerService",
     "partner.accounts.v1.UserService",
     "partner.accounts.v1.AuditService",
@@ -135,7 +140,12 @@ pub async fn serve(
         .add_service(limited!(OpportunityServiceServer::new(
             app.customers_api.clone()
         )))
-        .add_service(limited!(EventServiceServer::new(app.events_api.clone())));
+        .add_service(limited!(EventServiceServer::new(app.events_api.clone())))
+        .add_service(
+            FederationServiceServer::new(app.federation_api.clone())
+                .max_decoding_message_size(MAX_FEDERATION_REQUEST_BYTES)
+                .max_encoding_message_size(MAX_RESPONSE_BYTES),
+        );
     let routes = builder.routes();
     let mut server = Server::builder()
         .accept_http1(true)

@@ -154,6 +154,19 @@ pub async fn platform_mapping_taken(
         > 0)
 }
 
+/// The customer mapped to `(xaccount_type, xaccount_id)` (platform-wide).
+pub async fn platform_customer_by_mapping(
+    conn: &impl ConnectionTrait,
+    xaccount_type: &str,
+    xaccount_id: &str,
+) -> Result<Option<customer::Model>, DbErr> {
+    customer::Entity::find()
+        .filter(customer::Column::XaccountType.eq(xaccount_type))
+        .filter(customer::Column::XaccountId.eq(xaccount_id))
+        .one(conn)
+        .await
+}
+
 /// Which identity a lookup is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Identity {

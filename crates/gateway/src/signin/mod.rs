@@ -148,6 +148,34 @@ impl Gateway {
         ))
     }
 
+    /// Opens a session for a customer its partner's identity provider
+    /// vouched for (a verified SAML assertion): admitted like a password
+    /// sign-in, bound to the partner the customer has now, which must be
+    /// `partner` (the IdP's owner).
+    pub async fn federated_customer_session(
+        &self,
+        customer: partner_kernel::ids::CustomerId,
+        partner: partner_kernel::ids::PartnerId,
+    ) -> Result<pb::TokenPair, GatewayError> {
+        let now = self.clock.now();
+        let status = self
+            .customers
+            .find_status(customer)
+            .await?
+            .filter(|s| s.partner_id == Some(partner))
+            .ok_or(GatewayError::InvalidCredentials)?;
+        admit_customer(status)?;
+        let new = NewSession {
+            holder: Holder::Customer(customer),
+            partner: Some(partner),
+            customer: Some(customer),
+            access_key: None,
+            parent: None,
+        };
+        self.open_session(new, &format!("customer_login:{customer}"), now)
+            .await
+    }
+
     /// A place in the hashing queue; a full queue refuses before anything
     /// is charged or written.
     fn reserve_hashing(&self) -> Result<Reserved, GatewayError> {

@@ -1,0 +1,18 @@
+//! An assertion id already used with an IdP, kept until it expires.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "federation_seen_assertions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub idp_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub assertion_id: String,
+    pub expires_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,104 @@
+//! Federation errors and their one mapping to `Status`.
+
+use partner_customers::CustomersError;
+use partner_gateway::error::GatewayError;
+use partner_kernel::error::{KernelError, Refusal};
+use tonic::{Code, Status};
+
+use crate::saml::Rejection;
+
+/// What can go wrong in the federation domain.
+#[derive(Debug, thiserror::Error)]
+pub enum FederationError {
+    /// No such IdP, or another partner's.
+    #[error("identity provider not found")]
+    IdpNotFound,
+    /// The sales-platform id already has an IdP, or the entity id is registered.
+    #[error("identity provider already registered")]
+    IdpAlreadyRegistered,
+    /// New metadata names another entity id.
+    #[error("the entity id cannot change")]
+    EntityIdChanged,
+    /// The metadata is not usable; the text says why.
+    #[error("metadata: {0}")]
+    Metadata(String),
+    /// The SAML response was refused.
+    #[error("SAML response refused: {0}")]
+    Saml(#[from] Rejection),
+    /// No customer is mapped to the xaccount, and the IdP's policy refuses.
+    #[error("no customer is mapped to this xaccount")]
+    XaccountNotMapped,
+    /// The mapped customer is not (or no longer) associated with the IdP's partner.
+    #[error("the customer is not associated with the identity provider's partner")]
+    CustomerNotAssociated,
+    #[error(transparent)]
+    Customers(#[from] CustomersError),
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+}
+
+impl From<sea_orm::DbErr> for FederationError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Kernel(KernelError::Database(e))
+    }
+}
+
+impl From<partner_accounts::AccountsError> for FederationError {
+    fn from(e: partner_accounts::AccountsError) -> Self {
+        Self::Customers(CustomersError::Accounts(e))
+    }
+}
+
+impl From<FederationError> for Status {
+    fn from(e: FederationError) -> Status {
+        let refusal = match e {
+            FederationError::IdpNotFound => Refusal::new(
+                Code::NotFound,
+                "IDP_NOT_FOUND",
+                "identity provider not found",
+            ),
+            FederationError::IdpAlreadyRegistered => Refusal::new(
+                Code::AlreadyExists,
+                "IDP_ALREADY_REGISTERED",
+                "this sales-platform id has an identity provider, or this entity id is registered",
+            ),
+            FederationError::EntityIdChanged => Refusal::new(
+                Code::InvalidArgument,
+                "ENTITY_ID_CHANGED",
+                "new metadata must keep the entity id; register a new identity provider instead",
+            ),
+            FederationError::Metadata(text) => {
+                return Refusal::invalid(vec![partner_kernel::error::FieldViolation::new(
+                    "metadata_xml",
+                    text,
+                )])
+                .into();
+            }
+            FederationError::Saml(r) => Refusal::new(
+                if r.is_malformed() {
+                    Code::InvalidArgument
+                } else {
+                    Code::Unauthenticated
+                },
+                r.reason(),
+                r.to_string(),
+            ),
+            FederationError::XaccountNotMapped => Refusal::new(
+                Code::FailedPrecondition,
+                "XACCOUNT_NOT_MAPPED",
+                "no customer is mapped to this xaccount and the identity provider's first-login policy refuses",
+            ),
+            FederationError::CustomerNotAssociated => Refusal::new(
+                Code::FailedPrecondition,
+                "CUSTOMER_NOT_ASSOCIATED",
+                "the customer is not associated with the identity provider's partner",
+            ),
+            FederationError::Customers(c) => return c.into(),
+            FederationError::Gateway(g) => return g.into(),
+            FederationError::Kernel(k) => Refusal::from(k),
+        };
+        refusal.into()
+    }
+}

@@ -1,0 +1,206 @@
+//! `FederationService`: translate the request, let the domain authorize and
+//! act, translate back.
+
+use chrono::Duration;
+use partner_api::iam::v1 as pb;
+use partner_api::iam::v1::federation_service_server::FederationService;
+use partner_customers::customers::rules;
+use partner_kernel::mutation::Calls;
+use partner_kernel::principal::Principal;
+use partner_kernel::validate::{self, Violations};
+use tonic::{Request, Response, Status};
+
+use crate::idps::model::{DEFAULT_XACCOUNT_ATTRIBUTE, ID_PREFIX, NAME_ID};
+use crate::idps::{FirstLoginPolicy, IdpChanges, NewIdp};
+use crate::saml::metadata::{self, IdpMetadata};
+use crate::service::Federation;
+
+/// Replaced certificates stay accepted at most this long.
+const MAX_OVERLAP_SECS: i64 = 30 * 24 * 3600;
+
+/// Serves `FederationService`.
+#[derive(Debug, Clone)]
+pub struct FederationApi {
+    federation: Federation,
+    calls: Calls,
+}
+
+impl FederationApi {
+    /// The API over `federation`; `calls` starts its mutations.
+    pub fn new(federation: Federation, calls: Calls) -> Self {
+        Self { federation, calls }
+    }
+}
+
+fn idp_id(v: &mut Violations, raw: &str) -> Option<String> {
+    let ok = raw.len() == ID_PREFIX.len() + 32
+        && raw.starts_with(ID_PREFIX)
+        && raw[ID_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit());
+    v.check(ok, "id", "an identity provider id (idp_…)");
+    ok.then(|| raw.to_owned())
+}
+
+fn metadata_xml(v: &mut Violations, raw: &str) -> Option<IdpMetadata> {
+    v.take("metadata_xml", metadata::parse(raw))
+}
+
+fn xaccount_attribute(v: &mut Violations, raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Some(DEFAULT_XACCOUNT_ATTRIBUTE.to_owned());
+    }
+    let ok = raw == NAME_ID || (raw.chars().count() <= 128 && !raw.chars().any(char::is_control));
+    v.check(
+        ok,
+        "xaccount_attribute",
+        "an attribute name of at most 128 characters, or NameID",
+    );
+    ok.then(|| raw.to_owned())
+}
+
+fn policy(v: &mut Violations, raw: i32) -> Option<FirstLoginPolicy> {
+    match FirstLoginPolicy::from_wire(raw) {
+        Some(FirstLoginPolicy::Refuse) => Some(FirstLoginPolicy::Refuse),
+        Some(FirstLoginPolicy::CreateCustomer | FirstLoginPolicy::BindExisting) => {
+            v.add(
+                "first_login_policy",
+                "CREATE_CUSTOMER and BIND_EXISTING are not available yet; use REFUSE",
+            );
+            None
+        }
+        None => {
+            v.add("first_login_policy", "unknown value");
+            None
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl FederationService for FederationApi {
+    async fn register_identity_provider(
+        &self,
+        req: Request<pb::RegisterIdentityProviderRequest>,
+    ) -> Result<Response<pb::RegisterIdentityProviderResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let xaccount_type = v.take("xaccount_type", rules::xaccount_type(&r.xaccount_type));
+        let metadata = metadata_xml(&mut v, &r.metadata_xml);
+        let attribute = xaccount_attribute(&mut v, &r.xaccount_attribute);
+        let policy = policy(&mut v, r.first_login_policy);
+        let parsed = (|| {
+            Some((
+                request_id?,
+                NewIdp {
+                    xaccount_type: xaccount_type?,
+                    metadata: metadata?,
+                    xaccount_attribute: attribute?,
+                    first_login_policy: policy?,
+                    require_signed_assertions: !r.allow_unsigned_assertions,
+                },
+            ))
+        })();
+        let (request_id, cmd) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(self.federation.register_idp(m, cmd).await?))
+    }
+
+    async fn get_identity_provider(
+        &self,
+        req: Request<pb::GetIdentityProviderRequest>,
+    ) -> Result<Response<pb::GetIdentityProviderResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let mut v = Violations::new();
+        let id = idp_id(&mut v, &req.get_ref().id);
+        let id = v.finish_with(id)?;
+        let idp = self.federation.get_idp(&principal, &id).await?;
+        Ok(Response::new(pb::GetIdentityProviderResponse {
+            identity_provider: Some(idp),
+        }))
+    }
+
+    async fn list_identity_providers(
+        &self,
+        req: Request<pb::ListIdentityProvidersRequest>,
+    ) -> Result<Response<pb::ListIdentityProvidersResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        Ok(Response::new(pb::ListIdentityProvidersResponse {
+            identity_providers: self.federation.list_idps(&principal).await?,
+        }))
+    }
+
+    async fn update_identity_provider(
+        &self,
+        req: Request<pb::UpdateIdentityProviderRequest>,
+    ) -> Result<Response<pb::UpdateIdentityProviderResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let id = idp_id(&mut v, &r.id);
+        let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
+        v.check(!paths.is_empty(), "update_mask", "name at least one field");
+        let mut changes = IdpChanges::default();
+        for path in paths.iter().take(8) {
+            match path.as_str() {
+                "metadata_xml" => changes.metadata = metadata_xml(&mut v, &r.metadata_xml),
+                "xaccount_attribute" => {
+                    changes.xaccount_attribute = xaccount_attribute(&mut v, &r.xaccount_attribute);
+                }
+                "first_login_policy" => {
+                    changes.first_login_policy = policy(&mut v, r.first_login_policy);
+                }
+                "allow_unsigned_assertions" => {
+                    changes.require_signed_assertions = Some(!r.allow_unsigned_assertions);
+                }
+                _ => v.add("update_mask", format!("`{path:.64}` cannot be updated")),
+            }
+        }
+        v.check(
+            (0..=MAX_OVERLAP_SECS).contains(&r.rollover_overlap_seconds),
+            "rollover_overlap_seconds",
+            "0 to 2592000 (30 days)",
+        );
+        changes.rollover_overlap =
+            Duration::seconds(r.rollover_overlap_seconds.clamp(0, MAX_OVERLAP_SECS));
+        let parsed = (|| Some((request_id?, id?)))();
+        let (request_id, id) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.federation.update_idp(m, id, changes).await?,
+        ))
+    }
+
+    async fn delete_identity_provider(
+        &self,
+        req: Request<pb::DeleteIdentityProviderRequest>,
+    ) -> Result<Response<pb::DeleteIdentityProviderResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let id = idp_id(&mut v, &r.id);
+        let parsed = (|| Some((request_id?, id?)))();
+        let (request_id, id) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(self.federation.delete_idp(m, id).await?))
+    }
+
+    async fn exchange_saml_response(
+        &self,
+        req: Request<pb::ExchangeSamlResponseRequest>,
+    ) -> Result<Response<pb::ExchangeSamlResponseResponse>, Status> {
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        v.check(!r.saml_response.is_empty(), "saml_response", "required");
+        v.finish()?;
+        Ok(Response::new(
+            self.federation
+                .exchange_saml_response(&r.saml_response)
+                .await?,
+        ))
+    }
+}

@@ -1,0 +1,253 @@
+//! Registering, reading, changing (certificate rollover) and removing a
+//! partner's identity providers.
+
+pub mod model;
+pub mod store;
+
+use chrono::Duration;
+use partner_accounts::Accounts;
+use partner_api::iam::v1 as pb;
+use partner_customers::CustomersError;
+use partner_kernel::mutation::Mutation;
+use partner_kernel::principal::Principal;
+use partner_kernel::write::{self, Change, Outcome};
+use sea_orm::{DbErr, SqlErr};
+use uuid::Uuid;
+
+pub use model::{Certificate, FirstLoginPolicy, IdentityProvider};
+
+use crate::access as perm;
+use crate::error::FederationError;
+use crate::saml::metadata::IdpMetadata;
+use crate::service::Federation;
+
+/// An IdP to register, after parsing.
+#[derive(Debug)]
+pub struct NewIdp {
+    pub xaccount_type: String,
+    pub metadata: IdpMetadata,
+    pub xaccount_attribute: String,
+    pub first_login_policy: FirstLoginPolicy,
+    pub require_signed_assertions: bool,
+}
+
+/// The changes of an update, after parsing; `None` leaves a setting as is.
+#[derive(Debug, Default)]
+pub struct IdpChanges {
+    pub metadata: Option<IdpMetadata>,
+    /// How long replaced certificates stay accepted.
+    pub rollover_overlap: Duration,
+    pub xaccount_attribute: Option<String>,
+    pub first_login_policy: Option<FirstLoginPolicy>,
+    pub require_signed_assertions: Option<bool>,
+}
+
+/// A unique index refused the row: the sales-platform id or the entity id
+/// was registered by a concurrent request.
+fn taken(e: DbErr) -> FederationError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => FederationError::IdpAlreadyRegistered,
+        _ => e.into(),
+    }
+}
+
+impl Federation {
+    /// Registers an IdP of the caller's partner for one of its sales-platform ids.
+    pub async fn register_idp(
+        &self,
+        m: Mutation,
+        cmd: NewIdp,
+    ) -> Result<pb::RegisterIdentityProviderResponse, FederationError> {
+        let partner = m.principal.require_partner(perm::FEDERATION_MANAGE)?;
+        let now = m.now;
+        let idp = IdentityProvider {
+            id: format!("{}{}", model::ID_PREFIX, Uuid::now_v7().simple()),
+            partner_id: partner,
+            xaccount_type: cmd.xaccount_type,
+            entity_id: cmd.metadata.entity_id,
+            sso_url: cmd.metadata.sso_url,
+            xaccount_attribute: cmd.xaccount_attribute,
+            first_login_policy: cmd.first_login_policy,
+            require_signed_assertions: cmd.require_signed_assertions,
+            certificates: cmd
+                .metadata
+                .certificates
+                .iter()
+                .map(|der| Certificate::of_der(der))
+                .collect(),
+            created_at: now,
+            updated_at: now,
+        };
+        write::commit(&self.db, &m, move |tx| {
+            Box::pin(async move {
+                if !Accounts::owns_sales_platform(tx, partner, &idp.xaccount_type).await? {
+                    return Err(CustomersError::SalesPlatformNotFound.into());
+                }
+                if store::by_xaccount_type(tx, &idp.xaccount_type)
+                    .await?
+                    .is_some()
+                    || store::by_entity_id(tx, &idp.entity_id).await?.is_some()
+                {
+                    return Err(FederationError::IdpAlreadyRegistered);
+                }
+                store::insert(tx, &idp).await.map_err(taken)?;
+                let change = Change::of(Some(partner), &idp.id)
+                    .after(idp.audit_summary())
+                    .announce("federation.idp_registered");
+                let response = pb::RegisterIdentityProviderResponse {
+                    identity_provider: Some(idp.to_proto(now)),
+                };
+                Ok(Outcome::new(response, change))
+            })
+        })
+        .await
+    }
+
+    /// One IdP of the caller's partner.
+    pub async fn get_idp(
+        &self,
+        p: &Principal,
+        id: &str,
+    ) -> Result<pb::IdentityProvider, FederationError> {
+        let partner = p.require_partner(perm::FEDERATION_READ)?;
+        let row = store::of_partner(self.db.conn(), partner, id)
+            .await?
+            .ok_or(FederationError::IdpNotFound)?;
+        Ok(IdentityProvider::of_row(row)?.to_proto(self.clock.now()))
+    }
+
+    /// The caller's partner's IdPs.
+    pub async fn list_idps(
+        &self,
+        p: &Principal,
+    ) -> Result<Vec<pb::IdentityProvider>, FederationError> {
+        let partner = p.require_partner(perm::FEDERATION_READ)?;
+        let now = self.clock.now();
+        store::list_of_partner(self.db.conn(), partner)
+            .await?
+            .into_iter()
+            .map(|row| Ok(IdentityProvider::of_row(row)?.to_proto(now)))
+            .collect()
+    }
+
+    /// Changes an IdP's settings; new metadata replaces its certificates,
+    /// the old ones kept for `rollover_overlap`.
+    pub async fn update_idp(
+        &self,
+        m: Mutation,
+        id: String,
+        changes: IdpChanges,
+    ) -> Result<pb::UpdateIdentityProviderResponse, FederationError> {
+        let partner = m.principal.require_partner(perm::FEDERATION_MANAGE)?;
+        let now = m.now;
+        write::commit(&self.db, &m, move |tx| {
+            Box::pin(async move {
+                let row = store::of_partner_for_update(tx, partner, &id)
+                    .await?
+                    .ok_or(FederationError::IdpNotFound)?;
+                let before = IdentityProvider::of_row(row)?;
+                let mut after = before.clone();
+                if let Some(metadata) = changes.metadata {
+                    if metadata.entity_id != before.entity_id {
+                        return Err(FederationError::EntityIdChanged);
+                    }
+                    after.sso_url = metadata.sso_url;
+                    after.certificates = rolled_over(
+                        &before.certificates,
+                        &metadata.certificates,
+                        now,
+                        changes.rollover_overlap,
+                    );
+                }
+                if let Some(attribute) = changes.xaccount_attribute {
+                    after.xaccount_attribute = attribute;
+                }
+                if let Some(policy) = changes.first_login_policy {
+                    after.first_login_policy = policy;
+                }
+                if let Some(required) = changes.require_signed_assertions {
+                    after.require_signed_assertions = required;
+                }
+                after.updated_at = now;
+                store::update(tx, &after).await?;
+                let change = Change::of(Some(partner), &after.id)
+                    .before(before.audit_summary())
+                    .after(after.audit_summary())
+                    .announce("federation.idp_updated");
+                let response = pb::UpdateIdentityProviderResponse {
+                    identity_provider: Some(after.to_proto(now)),
+                };
+                Ok(Outcome::new(response, change))
+            })
+        })
+        .await
+    }
+
+    /// Removes an IdP; its responses are refused from then on.
+    pub async fn delete_idp(
+        &self,
+        m: Mutation,
+        id: String,
+    ) -> Result<pb::DeleteIdentityProviderResponse, FederationError> {
+        let partner = m.principal.require_partner(perm::FEDERATION_MANAGE)?;
+        write::commit(&self.db, &m, move |tx| {
+            Box::pin(async move {
+                let row = store::of_partner_for_update(tx, partner, &id)
+                    .await?
+                    .ok_or(FederationError::IdpNotFound)?;
+                let before = IdentityProvider::of_row(row)?;
+                store::delete(tx, &id).await?;
+                let change = Change::of(Some(partner), &id)
+                    .before(before.audit_summary())
+                    .announce("federation.idp_deleted");
+                Ok(Outcome::new(pb::DeleteIdentityProviderResponse {}, change))
+            })
+        })
+        .await
+    }
+}
+
+/// The certificates after new metadata: the new ones without an end; the
+/// replaced ones until `now + overlap` (or an earlier end they had); those
+/// already past their end are dropped.
+fn rolled_over(
+    current: &[Certificate],
+    new: &[Vec<u8>],
+    now: chrono::DateTime<chrono::Utc>,
+    overlap: Duration,
+) -> Vec<Certificate> {
+    let mut out: Vec<Certificate> = new.iter().map(|der| Certificate::of_der(der)).collect();
+    if overlap > Duration::zero() {
+        let end = now + overlap;
+        for old in current {
+            if out.iter().any(|c| c.sha256 == old.sha256) || !old.accepted_at(now) {
+                continue;
+            }
+            out.push(Certificate {
+                retire_at: Some(old.retire_at.map_or(end, |at| at.min(end))),
+                ..old.clone()
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rollover_keeps_old_certificates_for_the_overlap_only() {
+        let now = chrono::Utc::now();
+        let old = vec![Certificate::of_der(b"old")];
+        let kept = rolled_over(&old, &[b"new".to_vec()], now, Duration::hours(1));
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0].retire_at, None);
+        assert_eq!(kept[1].retire_at, Some(now + Duration::hours(1)));
+        assert!(rolled_over(&old, &[b"new".to_vec()], now, Duration::zero()).len() == 1);
+        // Re-listing a certificate keeps it without an end.
+        let same = rolled_over(&kept, &[b"old".to_vec()], now, Duration::hours(1));
+        assert_eq!(same.len(), 2);
+        assert_eq!(same[0].retire_at, None);
+    }
+}

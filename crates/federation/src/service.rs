@@ -1,0 +1,71 @@
+//! The federation service: its state.
+
+use std::sync::Arc;
+
+use partner_customers::Customers;
+use partner_gateway::Gateway;
+use partner_kernel::clock::SharedClock;
+use partner_kernel::db::Db;
+
+/// How this platform names itself to identity providers.
+#[derive(Debug, Clone)]
+pub struct ServiceProvider {
+    /// Our SAML entity id (`{public_url}/saml/metadata`): the Audience.
+    pub entity_id: String,
+    /// Our ACS URL (`{public_url}/saml/acs`): the Destination and Recipient.
+    pub acs_url: String,
+    /// Clock difference tolerated with IdPs.
+    pub skew: chrono::Duration,
+}
+
+impl ServiceProvider {
+    /// The endpoints under the platform's public URL.
+    pub fn under(public_url: &str) -> Self {
+        let base = public_url.trim_end_matches('/');
+        Self {
+            entity_id: format!("{base}/saml/metadata"),
+            acs_url: format!("{base}/saml/acs"),
+            skew: chrono::Duration::seconds(MAX_SKEW_SECS),
+        }
+    }
+}
+
+/// Clock difference tolerated with IdPs (RELIABILITY.md: at most 2 minutes).
+pub const MAX_SKEW_SECS: i64 = 60;
+
+/// The platform's public URL unless configured.
+pub const DEFAULT_PUBLIC_URL: &str = "http://localhost:50051";
+
+/// The federation domain service.
+#[derive(Debug, Clone)]
+pub struct Federation {
+    pub(crate) db: Db,
+    pub(crate) clock: SharedClock,
+    pub(crate) customers: Customers,
+    pub(crate) gateway: Gateway,
+    pub(crate) sp: Arc<ServiceProvider>,
+}
+
+impl Federation {
+    /// The service over `db`: `customers` maps xaccounts, `gateway` opens sessions.
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        customers: Customers,
+        gateway: Gateway,
+        sp: ServiceProvider,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            customers,
+            gateway,
+            sp: Arc::new(sp),
+        }
+    }
+
+    /// How this platform names itself to IdPs.
+    pub fn service_provider(&self) -> &ServiceProvider {
+        &self.sp
+    }
+}
