@@ -203,14 +203,27 @@ fn a_tampered_signed_value_fails_the_signature() {
         response::verify(&xml, &idp, &expected),
         Err(Rejection::SignatureInvalid)
     );
-    // Truncated XML is malformed, never a panic.
+    // Truncated anywhere, the XML is malformed: refused, never a panic.
     let whole = fixture("assertion_signed.xml");
-    for cut in [1, 10, whole.len() / 2, whole.len() - 3] {
+    for cut in (0..whole.len()).filter(|c| whole.is_char_boundary(*c)) {
         let r = response::verify(&whole[..cut], &idp, &expected);
         assert!(
             matches!(r, Err(ref e) if e.is_malformed()),
             "cut {cut}: {r:?}"
         );
+    }
+    // Any one byte changed: refused, or (in what no signature covers, like
+    // the KeyInfo) the same identity; never a panic.
+    let bytes = whole.as_bytes();
+    for at in (0..bytes.len()).step_by(7) {
+        let mut changed = bytes.to_vec();
+        changed[at] = if changed[at] == b'x' { b'y' } else { b'x' };
+        let Ok(text) = String::from_utf8(changed) else {
+            continue;
+        };
+        if let Ok(v) = response::verify(&text, &idp, &expected) {
+            assert_eq!(v.xaccount_id, "crm-10001", "byte {at}");
+        }
     }
 }
 
