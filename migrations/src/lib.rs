@@ -33,6 +33,7 @@ mod m20261203_000026_opportunities;
 mod m20261203_000027_customer_principals;
 mod m20261203_000028_association_invites;
 mod m20261203_000029_federation;
+mod m20261203_000030_used_assertions_by_entity;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000027_customer_principals::Migration),
             Box::new(m20261203_000028_association_invites::Migration),
             Box::new(m20261203_000029_federation::Migration),
+            Box::new(m20261203_000030_used_assertions_by_entity::Migration),
         ]
     }
 }

@@ -44,6 +44,8 @@ pub const ADMIN_PASSWORD: &str = "admin-password-1";
 pub const USER_PASSWORD: &str = "user-password-1";
 /// The password of customers made by [`TestServer::customer_with_password`].
 pub const CUSTOMER_PASSWORD: &str = "customer-password-1";
+/// The password a customer sets itself (see [`TestServer::free_customer`]).
+pub const OWN_PASSWORD: &str = "the-customers-own-1";
 
 /// A database for one test.
 #[derive(Debug, Clone)]
@@ -602,8 +604,20 @@ impl TestServer {
         partner: &accounts::Partner,
         xaccount_id: &str,
     ) -> customers::Customer {
+        self.created_customer(token, create_customer_request(partner, xaccount_id))
+            .await
+    }
+
+    /// Sends `request` as the holder of `token`; returns the customer,
+    /// panicking on failure.
+    pub async fn created_customer(
+        &self,
+        token: &str,
+        request: customers::CreateCustomerRequest,
+    ) -> customers::Customer {
+        let xaccount_id = request.xaccount_id.clone();
         self.customers(token)
-            .create_customer(create_customer_request(partner, xaccount_id))
+            .create_customer(request)
             .await
             .unwrap_or_else(|e| panic!("create customer {xaccount_id}: {e:?}"))
             .into_inner()
@@ -619,25 +633,61 @@ impl TestServer {
         partner: &accounts::Partner,
         xaccount_id: &str,
     ) -> customers::Customer {
-        self.customers(token)
-            .create_customer(customers::CreateCustomerRequest {
-                password: CUSTOMER_PASSWORD.into(),
-                ..create_customer_request(partner, xaccount_id)
+        let request = customers::CreateCustomerRequest {
+            password: CUSTOMER_PASSWORD.into(),
+            ..create_customer_request(partner, xaccount_id)
+        };
+        self.created_customer(token, request).await
+    }
+
+    /// A customer of nobody (created by `partner`, then let go) that signs in
+    /// with [`OWN_PASSWORD`], set by itself (the partner's one ends with the
+    /// association); returns its id and token.
+    pub async fn free_customer(
+        &self,
+        master: &str,
+        partner: &accounts::Partner,
+        xaccount_id: &str,
+    ) -> (String, String) {
+        let c = self
+            .customer_with_password(master, partner, xaccount_id)
+            .await;
+        ok(self
+            .customers(&self.customer_token(&c.account_name).await)
+            .change_own_password(customers::ChangeOwnPasswordRequest {
+                request_id: new_request_id(),
+                current_password: CUSTOMER_PASSWORD.into(),
+                new_password: OWN_PASSWORD.into(),
             })
-            .await
-            .unwrap_or_else(|e| panic!("create customer {xaccount_id}: {e:?}"))
-            .into_inner()
-            .customer
-            .unwrap_or_else(|| panic!("no customer"))
+            .await);
+        ok(self
+            .customers(master)
+            .disassociate_customer(customers::DisassociateCustomerRequest {
+                request_id: new_request_id(),
+                customer_id: c.customer_id.clone(),
+                reason: "let go".into(),
+                ..Default::default()
+            })
+            .await);
+        let token = self
+            .customer_token_with(&c.account_name, OWN_PASSWORD)
+            .await;
+        (c.customer_id, token)
     }
 
     /// Signs a customer in by `login` with [`CUSTOMER_PASSWORD`]; returns
     /// its access token, panicking on failure.
     pub async fn customer_token(&self, login: &str) -> String {
+        self.customer_token_with(login, CUSTOMER_PASSWORD).await
+    }
+
+    /// Signs a customer in by `login` with `password`; returns its access
+    /// token, panicking on failure.
+    pub async fn customer_token_with(&self, login: &str, password: &str) -> String {
         self.auth()
             .customer_login(iam::CustomerLoginRequest {
                 login: login.into(),
-                password: CUSTOMER_PASSWORD.into(),
+                password: password.into(),
             })
             .await
             .unwrap_or_else(|e| panic!("customer login {login}: {e:?}"))

@@ -507,18 +507,7 @@ async fn perform_customers(
         "partner.customers.v1.CustomerService/AcceptAssociationInvite" => {
             let (partner, master) = server.register_partner(&admin, name).await;
             let (_, other) = server.register_partner(&admin, &format!("{name}b")).await;
-            let customer = server
-                .customer_with_password(&master, &partner, "crm-1")
-                .await;
-            ok(server
-                .customers(&master)
-                .disassociate_customer(cu::DisassociateCustomerRequest {
-                    request_id: new_request_id(),
-                    customer_id: customer.customer_id,
-                    reason: "let go".into(),
-                    reseller_id: String::new(),
-                })
-                .await);
+            let (_, own) = server.free_customer(&master, &partner, "crm-1").await;
             let token = ok(server
                 .customers(&other)
                 .create_association_invite(cu::CreateAssociationInviteRequest {
@@ -527,7 +516,6 @@ async fn perform_customers(
                 })
                 .await)
             .token;
-            let own = server.customer_token(&customer.account_name).await;
             ok(server
                 .customers(&own)
                 .accept_association_invite(cu::AcceptAssociationInviteRequest {

@@ -14,30 +14,6 @@ use partner_kernel::clock::TestClock;
 use partner_tests::*;
 use tonic::Code;
 
-/// A customer of nobody (created by `partner`, then let go) that signs in
-/// with a password; returns its id and token.
-async fn free_customer(
-    server: &TestServer,
-    master: &str,
-    partner: &pb::Partner,
-    xaccount_id: &str,
-) -> (String, String) {
-    let c = server
-        .customer_with_password(master, partner, xaccount_id)
-        .await;
-    ok(server
-        .customers(master)
-        .disassociate_customer(cu::DisassociateCustomerRequest {
-            request_id: new_request_id(),
-            customer_id: c.customer_id.clone(),
-            reason: "let go".into(),
-            ..Default::default()
-        })
-        .await);
-    let token = server.customer_token(&c.account_name).await;
-    (c.customer_id, token)
-}
-
 fn invite_request(max_uses: i32) -> cu::CreateAssociationInviteRequest {
     cu::CreateAssociationInviteRequest {
         request_id: new_request_id(),
@@ -75,7 +51,7 @@ async fn a_customer_accepts_an_invitation_and_joins_the_partner() {
     let admin = server.admin_token().await;
     let (acme, acme_master) = server.register_partner(&admin, "acme").await;
     let (globex, globex_master) = server.register_partner(&admin, "globex").await;
-    let (customer, token) = free_customer(&server, &acme_master, &acme, "shop-1").await;
+    let (customer, token) = server.free_customer(&acme_master, &acme, "shop-1").await;
 
     let request = invite_request(5);
     let made = ok(server
@@ -167,7 +143,7 @@ async fn a_customer_accepts_an_invitation_and_joins_the_partner() {
         "SESSION_REVOKED",
     );
     let email = format!("shop-1.{}@customers.example", &acme.partner_id[26..]);
-    let token = server.customer_token(&email).await;
+    let token = server.customer_token_with(&email, OWN_PASSWORD).await;
     // Now associated: the invitation (and any other) is refused.
     assert_refused(
         accept(&server, &token, &made.token).await,
@@ -214,8 +190,9 @@ async fn each_fact_refuses_the_association_with_its_own_reason() {
         ),
     ];
     for (i, (fact, reason)) in facts.into_iter().enumerate() {
-        let (customer, customer_token) =
-            free_customer(&server, &acme_master, &acme, &format!("shop-{i}")).await;
+        let (customer, customer_token) = server
+            .free_customer(&acme_master, &acme, &format!("shop-{i}"))
+            .await;
         // Only the operator sets facts.
         let set = cu::SetCustomerFactsRequest {
             request_id: new_request_id(),
@@ -272,7 +249,11 @@ async fn a_single_use_invitation_is_used_once_under_concurrency() {
     let token = invite(&server, &globex_master, 1).await;
     let mut customers = Vec::new();
     for i in 0..8 {
-        customers.push(free_customer(&server, &acme_master, &acme, &format!("c-{i}")).await);
+        customers.push(
+            server
+                .free_customer(&acme_master, &acme, &format!("c-{i}"))
+                .await,
+        );
     }
     let attempts = customers
         .iter()
@@ -292,7 +273,7 @@ async fn revoked_expired_and_unknown_invitations_are_refused() {
     let admin = server.admin_token().await;
     let (acme, acme_master) = server.register_partner(&admin, "acme").await;
     let (_, globex_master) = server.register_partner(&admin, "globex").await;
-    let (_, shop_token) = free_customer(&server, &acme_master, &acme, "shop-1").await;
+    let (_, shop_token) = server.free_customer(&acme_master, &acme, "shop-1").await;
 
     let made = ok(server
         .customers(&globex_master)
@@ -311,16 +292,49 @@ async fn revoked_expired_and_unknown_invitations_are_refused() {
         Code::NotFound,
         "INVITE_NOT_FOUND",
     );
+    let revoke = || cu::RevokeAssociationInviteRequest {
+        request_id: new_request_id(),
+        invite_id: id.clone(),
+    };
     let revoked = ok(server
         .customers(&globex_master)
-        .revoke_association_invite(cu::RevokeAssociationInviteRequest {
-            request_id: new_request_id(),
-            invite_id: id,
-        })
+        .revoke_association_invite(revoke())
         .await)
     .invite
     .unwrap_or_default();
     assert!(revoked.revoke_time.is_some());
+    // Revoked once: a second revocation keeps the first time, answered and stored.
+    let stored_revocation = || async {
+        use sea_orm::ConnectionTrait;
+        let conn = server.db.connect().await;
+        let row = conn
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                conn.get_database_backend(),
+                match conn.get_database_backend() {
+                    sea_orm::DbBackend::Postgres => {
+                        "SELECT revoked_at FROM association_invites WHERE id = $1"
+                    }
+                    _ => "SELECT revoked_at FROM association_invites WHERE id = ?",
+                },
+                [id.clone().into()],
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("no invite"));
+        row.try_get::<Option<chrono::DateTime<Utc>>>("", "revoked_at")
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let first = stored_revocation().await;
+    assert!(first.is_some());
+    clock.advance(chrono::Duration::minutes(1));
+    let again = ok(server
+        .customers(&globex_master)
+        .revoke_association_invite(revoke())
+        .await)
+    .invite
+    .unwrap_or_default();
+    assert_eq!(again.revoke_time, revoked.revoke_time);
+    assert_eq!(stored_revocation().await, first);
     assert_refused(
         accept(&server, &shop_token, &made.token).await,
         Code::NotFound,
@@ -340,17 +354,59 @@ async fn revoked_expired_and_unknown_invitations_are_refused() {
         })
         .await)
     .token;
-    free_customer(&server, &acme_master, &acme, "shop-2").await;
+    server.free_customer(&acme_master, &acme, "shop-2").await;
     clock.advance(chrono::Duration::minutes(61));
     // Every token issued an hour ago is spent; the customer signs in again
     // (by the email `create_customer_request` gave it).
     let email = format!("shop-2.{}@customers.example", &acme.partner_id[26..]);
-    let fresh = server.customer_token(&email).await;
+    let fresh = server.customer_token_with(&email, OWN_PASSWORD).await;
     assert_refused(
         accept(&server, &fresh, &hour).await,
         Code::NotFound,
         "INVITE_NOT_FOUND",
     );
+}
+
+#[tokio::test]
+async fn concurrent_refused_sign_ups_cannot_pass_the_cap_together() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (acme, master) = server.register_partner(&admin, "acme").await;
+    let taken = server.create_customer(&master, &acme, "crm-taken").await;
+    let token = ok(server
+        .customers(&master)
+        .create_association_invite(cu::CreateAssociationInviteRequest {
+            xaccount_type: acme.sales_platform_ids[0].clone(),
+            xaccount_id: "crm-1".into(),
+            ..invite_request(1)
+        })
+        .await)
+    .token;
+    let attempts = (0..30).map(|_| {
+        let mut public =
+            partner_api::customers::v1::customer_service_client::CustomerServiceClient::new(
+                server.channel.clone(),
+            );
+        let request = cu::SignUpWithAssociationInviteRequest {
+            request_id: new_request_id(),
+            token: token.clone(),
+            email: taken.email.clone(),
+            password: CUSTOMER_PASSWORD.into(),
+            country: "CN".into(),
+            ..Default::default()
+        };
+        async move { public.sign_up_with_association_invite(request).await }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let told = results
+        .iter()
+        .filter(|r| matches!(r, Err(s) if reason_of(s) == "EMAIL_TAKEN"))
+        .count();
+    let spent = results
+        .iter()
+        .filter(|r| matches!(r, Err(s) if reason_of(s) == "INVITE_NOT_FOUND"))
+        .count();
+    assert_eq!((told, spent), (10, 20), "{results:?}");
 }
 
 #[tokio::test]
@@ -487,7 +543,7 @@ async fn a_newcomer_signs_up_with_an_invitation_for_its_account() {
         .create_association_invite(for_account(&platform, "crm-2"))
         .await)
     .token;
-    let (_, stranger) = free_customer(&server, &master, &acme, "crm-3").await;
+    let (_, stranger) = server.free_customer(&master, &acme, "crm-3").await;
     assert_refused(
         accept(&server, &stranger, &for_crm2).await,
         Code::NotFound,
@@ -501,7 +557,7 @@ async fn a_suspended_partners_invitations_are_dead() {
     let admin = server.admin_token().await;
     let (acme, acme_master) = server.register_partner(&admin, "acme").await;
     let (globex, globex_master) = server.register_partner(&admin, "globex").await;
-    let (_, customer_token) = free_customer(&server, &acme_master, &acme, "shop-1").await;
+    let (_, customer_token) = server.free_customer(&acme_master, &acme, "shop-1").await;
     let token = invite(&server, &globex_master, 10).await;
     ok(server
         .partners(&admin)

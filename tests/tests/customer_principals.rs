@@ -29,6 +29,15 @@ fn access_token(r: &iam::CustomerLoginResponse) -> String {
     r.tokens.clone().unwrap_or_default().access_token
 }
 
+/// GetCustomer of `id` as the holder of `token`.
+async fn read(
+    server: &TestServer,
+    token: &str,
+    id: &str,
+) -> Result<tonic::Response<cu::GetCustomerResponse>, tonic::Status> {
+    server.customers(token).get_customer(get(id)).await
+}
+
 fn get(id: &str) -> cu::GetCustomerRequest {
     cu::GetCustomerRequest {
         customer_id: id.into(),
@@ -85,22 +94,21 @@ async fn a_customer_signs_in_and_reaches_only_its_own_account() {
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let token = access_token(&signed_in);
+    // Emails are one address whatever their case.
+    let shouted = customer_login(&server, &own.email.to_uppercase(), CUSTOMER_PASSWORD)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(shouted.customer_id, own.customer_id);
 
-    let mine = ok(server
-        .customers(&token)
-        .get_customer(get(&own.customer_id))
-        .await)
-    .customer
-    .unwrap_or_default();
+    let mine = ok(read(&server, &token, &own.customer_id).await)
+        .customer
+        .unwrap_or_default();
     assert_eq!(mine.customer_id, own.customer_id);
     assert_eq!(mine.xaccount_id, "shop-1");
     assert!(mine.labels.is_empty(), "{mine:?}");
     // Another customer of the same partner does not exist for it.
     assert_refused(
-        server
-            .customers(&token)
-            .get_customer(get(&other.customer_id))
-            .await,
+        read(&server, &token, &other.customer_id).await,
         Code::NotFound,
         "CUSTOMER_NOT_FOUND",
     );
@@ -154,16 +162,10 @@ async fn a_customer_signs_in_and_reaches_only_its_own_account() {
     .tokens
     .unwrap_or_default();
     let token2 = refreshed.access_token;
-    ok(server
-        .customers(&token2)
-        .get_customer(get(&own.customer_id))
-        .await);
+    ok(read(&server, &token2, &own.customer_id).await);
     ok(server.auth_as(&token2).logout(iam::LogoutRequest {}).await);
     assert_refused(
-        server
-            .customers(&token2)
-            .get_customer(get(&own.customer_id))
-            .await,
+        read(&server, &token2, &own.customer_id).await,
         Code::Unauthenticated,
         "SESSION_REVOKED",
     );
@@ -213,10 +215,7 @@ async fn wrong_passwords_passwordless_customers_and_frozen_customers_are_refused
         .await);
     // Its live token stops working at once, and it cannot sign in again.
     assert_refused(
-        server
-            .customers(&token)
-            .get_customer(get(&own.customer_id))
-            .await,
+        read(&server, &token, &own.customer_id).await,
         Code::PermissionDenied,
         "CUSTOMER_FROZEN",
     );
@@ -234,10 +233,7 @@ async fn wrong_passwords_passwordless_customers_and_frozen_customers_are_refused
             ..Default::default()
         })
         .await);
-    ok(server
-        .customers(&token)
-        .get_customer(get(&own.customer_id))
-        .await);
+    ok(read(&server, &token, &own.customer_id).await);
 
     // Wrong passwords on a customer are counted in the partner's audit trail.
     let records = ok(server
@@ -315,15 +311,9 @@ async fn a_partner_user_acts_as_its_customer_and_both_identities_are_audited() {
     assert_eq!(assumed.customer_id, customer.customer_id);
     let token = assumed.access_token;
     // Reaches the customer's own account, and nothing of the partner's.
-    ok(server
-        .customers(&token)
-        .get_customer(get(&customer.customer_id))
-        .await);
+    ok(read(&server, &token, &customer.customer_id).await);
     assert_refused(
-        server
-            .customers(&token)
-            .get_customer(get(&other.customer_id))
-            .await,
+        read(&server, &token, &other.customer_id).await,
         Code::NotFound,
         "CUSTOMER_NOT_FOUND",
     );
@@ -391,18 +381,12 @@ async fn a_partner_user_acts_as_its_customer_and_both_identities_are_audited() {
     .access_token;
     ok(server.auth_as(&second).logout(iam::LogoutRequest {}).await);
     assert_refused(
-        server
-            .customers(&second)
-            .get_customer(get(&customer.customer_id))
-            .await,
+        read(&server, &second, &customer.customer_id).await,
         Code::Unauthenticated,
         "SESSION_REVOKED",
     );
     // The master's own session is untouched.
-    ok(server
-        .customers(&master)
-        .get_customer(get(&customer.customer_id))
-        .await);
+    ok(read(&server, &master, &customer.customer_id).await);
 
     // Freezing the customer stops the assumed token, and refuses new ones.
     ok(server
@@ -410,10 +394,7 @@ async fn a_partner_user_acts_as_its_customer_and_both_identities_are_audited() {
         .freeze_customers(freeze(&customer.customer_id))
         .await);
     assert_refused(
-        server
-            .customers(&token)
-            .get_customer(get(&customer.customer_id))
-            .await,
+        read(&server, &token, &customer.customer_id).await,
         Code::PermissionDenied,
         "CUSTOMER_FROZEN",
     );
@@ -442,10 +423,7 @@ async fn a_partner_user_acts_as_its_customer_and_both_identities_are_audited() {
         })
         .await);
     assert_refused(
-        server
-            .customers(&before_leaving)
-            .get_customer(get(&other.customer_id))
-            .await,
+        read(&server, &before_leaving, &other.customer_id).await,
         Code::Unauthenticated,
         "SESSION_REVOKED",
     );
@@ -479,10 +457,7 @@ async fn an_assumed_token_stops_when_the_user_loses_the_permission() {
         })
         .await)
     .access_token;
-    ok(server
-        .customers(&token)
-        .get_customer(get(&customer.customer_id))
-        .await);
+    ok(read(&server, &token, &customer.customer_id).await);
     ok(server
         .roles(&master)
         .unassign_role(pb::UnassignRoleRequest {
@@ -492,10 +467,7 @@ async fn an_assumed_token_stops_when_the_user_loses_the_permission() {
         })
         .await);
     assert_refused(
-        server
-            .customers(&token)
-            .get_customer(get(&customer.customer_id))
-            .await,
+        read(&server, &token, &customer.customer_id).await,
         Code::Unauthenticated,
         "SESSION_REVOKED",
     );
@@ -531,12 +503,15 @@ async fn a_customer_session_ends_when_it_leaves_its_partner_or_changes_its_passw
         })
         .await);
     assert_refused(
-        server
-            .customers(&token)
-            .get_customer(get(&leaves.customer_id))
-            .await,
+        read(&server, &token, &leaves.customer_id).await,
         Code::Unauthenticated,
         "SESSION_REVOKED",
+    );
+    // Nor does the password: the partner set it, and let the customer go.
+    assert_refused(
+        customer_login(&server, &login(&leaves), CUSTOMER_PASSWORD).await,
+        Code::Unauthenticated,
+        "INVALID_CREDENTIALS",
     );
 
     // Changing the password: the current one is required, older sessions
@@ -580,10 +555,7 @@ async fn a_customer_session_ends_when_it_leaves_its_partner_or_changes_its_passw
         .change_own_password(change(CUSTOMER_PASSWORD))
         .await);
     assert_refused(
-        server
-            .customers(&token)
-            .get_customer(get(&stays.customer_id))
-            .await,
+        read(&server, &token, &stays.customer_id).await,
         Code::Unauthenticated,
         "SESSION_REVOKED",
     );
@@ -607,10 +579,7 @@ async fn a_customer_session_ends_when_it_leaves_its_partner_or_changes_its_passw
             .await
             .unwrap_or_else(|e| panic!("{e:?}")),
     );
-    ok(server
-        .customers(&fresh)
-        .get_customer(get(&stays.customer_id))
-        .await);
+    ok(read(&server, &fresh, &stays.customer_id).await);
 }
 
 #[tokio::test]
@@ -629,16 +598,10 @@ async fn an_assumed_token_ends_with_the_session_it_was_opened_from() {
         })
         .await)
     .access_token;
-    ok(server
-        .customers(&token)
-        .get_customer(get(&customer.customer_id))
-        .await);
+    ok(read(&server, &token, &customer.customer_id).await);
     ok(server.auth_as(&master).logout(iam::LogoutRequest {}).await);
     assert_refused(
-        server
-            .customers(&token)
-            .get_customer(get(&customer.customer_id))
-            .await,
+        read(&server, &token, &customer.customer_id).await,
         Code::Unauthenticated,
         "SESSION_REVOKED",
     );

@@ -414,3 +414,147 @@ async fn certificate_rollover_accepts_both_keys_during_the_overlap_only() {
         "ENTITY_ID_CHANGED",
     );
 }
+
+#[tokio::test]
+async fn one_response_presented_twice_at_once_signs_in_once() {
+    let (server, _, _, _, _) = federated().await;
+    let (a, b) = tokio::join!(
+        exchange(&server, "assertion_signed"),
+        exchange(&server, "assertion_signed")
+    );
+    let (won, lost) = match (a, b) {
+        (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
+        other => panic!("exactly one must sign in: {other:?}"),
+    };
+    assert!(!won.customer_id.is_empty());
+    assert_refused(Err::<(), _>(lost), Code::Unauthenticated, "SAML_REPLAYED");
+}
+
+#[tokio::test]
+async fn a_used_assertion_stays_used_when_its_idp_is_registered_again() {
+    let (server, partner, master, _, idp) = federated().await;
+    assert!(exchange(&server, "assertion_signed").await.is_ok());
+    ok(server
+        .federation(&master)
+        .delete_identity_provider(iam::DeleteIdentityProviderRequest {
+            request_id: new_request_id(),
+            id: idp.id,
+        })
+        .await);
+    server.register_fixture_idp(&master, &partner).await;
+    assert_refused(
+        exchange(&server, "assertion_signed").await,
+        Code::Unauthenticated,
+        "SAML_REPLAYED",
+    );
+}
+
+#[tokio::test]
+async fn replaced_certificates_stop_when_the_overlap_ends() {
+    let clock = Arc::new(TestClock::new(saml_fixture_time()));
+    let server = TestServer::start_with_clock(clock.clone()).await;
+    let admin = server.admin_token().await;
+    let (partner, master) = server.register_partner(&admin, "acme").await;
+    server.create_customer(&master, &partner, "crm-10001").await;
+    let idp = server.register_fixture_idp(&master, &partner).await;
+    ok(server
+        .federation(&master)
+        .update_identity_provider(iam::UpdateIdentityProviderRequest {
+            request_id: new_request_id(),
+            id: idp.id.clone(),
+            update_mask: Some(FieldMask {
+                paths: vec!["metadata_xml".into()],
+            }),
+            metadata_xml: saml_fixture("idp_metadata_next.xml"),
+            rollover_overlap_seconds: 60,
+            ..Default::default()
+        })
+        .await);
+    // Still inside the responses' five minutes, past the overlap's one.
+    clock.set(saml_fixture_time() + chrono::Duration::seconds(61));
+    assert_refused(
+        exchange(&server, "assertion_signed").await,
+        Code::Unauthenticated,
+        "SAML_SIGNATURE_INVALID",
+    );
+    assert!(exchange(&server, "next_key").await.is_ok());
+    let listed = ok(server
+        .federation(&master)
+        .get_identity_provider(iam::GetIdentityProviderRequest { id: idp.id })
+        .await)
+    .identity_provider
+    .unwrap_or_default();
+    assert_eq!(listed.certificates.len(), 1, "the retired one is not shown");
+    // An overlap without new metadata is a mistake, not silently ignored.
+    let status = assert_refused(
+        server
+            .federation(&master)
+            .update_identity_provider(iam::UpdateIdentityProviderRequest {
+                request_id: new_request_id(),
+                id: listed.id,
+                update_mask: Some(FieldMask {
+                    paths: vec!["allow_unsigned_assertions".into()],
+                }),
+                rollover_overlap_seconds: 60,
+                ..Default::default()
+            })
+            .await,
+        Code::InvalidArgument,
+        "FIELD_VIOLATION",
+    );
+    assert_eq!(violated_fields(&status), vec!["rollover_overlap_seconds"]);
+}
+
+#[tokio::test]
+async fn a_frozen_customer_is_not_signed_in() {
+    let (server, _, master, customer, _) = federated().await;
+    ok(server
+        .customers(&master)
+        .freeze_customers(cu::FreezeCustomersRequest {
+            request_id: new_request_id(),
+            customer_ids: vec![customer.customer_id],
+            mode: cu::FreezeMode::Account as i32,
+            reason: "unpaid".into(),
+            ..Default::default()
+        })
+        .await);
+    assert_refused(
+        exchange(&server, "assertion_signed").await,
+        Code::PermissionDenied,
+        "CUSTOMER_FROZEN",
+    );
+}
+
+#[tokio::test]
+async fn a_federated_sign_in_does_not_reset_the_password_throttle() {
+    let server = TestServer::start_with_clock(Arc::new(TestClock::new(saml_fixture_time()))).await;
+    let admin = server.admin_token().await;
+    let (partner, master) = server.register_partner(&admin, "acme").await;
+    let customer = server
+        .customer_with_password(&master, &partner, "crm-10001")
+        .await;
+    server.register_fixture_idp(&master, &partner).await;
+    let login = |password: &str| iam::CustomerLoginRequest {
+        login: customer.account_name.clone(),
+        password: password.into(),
+    };
+    for _ in 0..4 {
+        assert_refused(
+            server.auth().customer_login(login("a-guess-0000")).await,
+            Code::Unauthenticated,
+            "INVALID_CREDENTIALS",
+        );
+    }
+    assert!(exchange(&server, "assertion_signed").await.is_ok());
+    // The fifth wrong guess is still the fifth: the customer is locked.
+    assert_refused(
+        server.auth().customer_login(login("a-guess-0000")).await,
+        Code::Unauthenticated,
+        "INVALID_CREDENTIALS",
+    );
+    assert_refused(
+        server.auth().customer_login(login(CUSTOMER_PASSWORD)).await,
+        Code::ResourceExhausted,
+        "TOO_MANY_FAILED_ATTEMPTS",
+    );
+}

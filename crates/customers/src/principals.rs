@@ -57,6 +57,16 @@ pub struct SignInCustomer {
     pub status: CustomerStatus,
 }
 
+impl SignInCustomer {
+    fn of(row: customer::Model) -> Result<Self, CustomersError> {
+        Ok(Self {
+            id: parse_stored(&row.id, CustomerId::parse)?,
+            status: CustomerStatus::of(&row)?,
+            password_hash: row.password_hash,
+        })
+    }
+}
+
 /// Which identity a sign-in name is. The three never overlap: account
 /// names hold no `@` and are not all digits; mobiles are digits with an
 /// optional leading `+`.
@@ -77,17 +87,16 @@ impl Customers {
         &self,
         login: &str,
     ) -> Result<Option<SignInCustomer>, CustomersError> {
-        let Some(row) =
-            store::platform_customer_by_identity(self.db().conn(), identity_of(login), login)
-                .await?
-        else {
-            return Ok(None);
+        let kind = identity_of(login);
+        // Emails are stored lower-cased; the other names are exact.
+        let login = match kind {
+            Identity::Email => login.to_lowercase(),
+            Identity::AccountName | Identity::Mobile => login.to_owned(),
         };
-        Ok(Some(SignInCustomer {
-            id: parse_stored(&row.id, CustomerId::parse)?,
-            status: CustomerStatus::of(&row)?,
-            password_hash: row.password_hash,
-        }))
+        store::platform_customer_by_identity(self.db().conn(), kind, &login)
+            .await?
+            .map(SignInCustomer::of)
+            .transpose()
     }
 
     /// The customer mapped to `(xaccount_type, xaccount_id)`, read fresh:
@@ -97,27 +106,9 @@ impl Customers {
         xaccount_type: &str,
         xaccount_id: &str,
     ) -> Result<Option<SignInCustomer>, CustomersError> {
-        let Some(row) =
-            store::platform_customer_by_mapping(self.db().conn(), xaccount_type, xaccount_id)
-                .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(SignInCustomer {
-            id: parse_stored(&row.id, CustomerId::parse)?,
-            status: CustomerStatus::of(&row)?,
-            password_hash: row.password_hash,
-        }))
-    }
-
-    /// The status of a customer, read fresh (for a sign-in).
-    pub async fn find_status(
-        &self,
-        id: CustomerId,
-    ) -> Result<Option<CustomerStatus>, CustomersError> {
-        store::platform_customer_row(self.db().conn(), id)
+        store::platform_customer_by_mapping(self.db().conn(), xaccount_type, xaccount_id)
             .await?
-            .map(|row| CustomerStatus::of(&row))
+            .map(SignInCustomer::of)
             .transpose()
     }
 
@@ -187,7 +178,7 @@ impl Customers {
             })
         })
         .await;
-        self.forget_statuses();
+        self.forget_status(&answer, id);
         answer
     }
 }

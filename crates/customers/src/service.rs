@@ -62,10 +62,13 @@ impl Customers {
         &self.statuses
     }
 
-    /// Forgets this process's cached customer statuses, after a change that
-    /// decides whether a customer's tokens work (freeze, association).
-    pub(crate) fn forget_statuses(&self) {
-        self.statuses.invalidate_all();
+    /// Forgets this process's cached status of `id` once a change that
+    /// decides whether its tokens work (freeze, association, password) has
+    /// committed; a refused call changes nothing and forgets nothing.
+    pub(crate) fn forget_status<T, E>(&self, answer: &Result<T, E>, id: CustomerId) {
+        if answer.is_ok() {
+            self.statuses.invalidate(&id);
+        }
     }
 
     pub(crate) fn db(&self) -> &Db {

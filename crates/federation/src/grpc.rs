@@ -5,12 +5,13 @@ use chrono::Duration;
 use partner_api::iam::v1 as pb;
 use partner_api::iam::v1::federation_service_server::FederationService;
 use partner_customers::customers::rules;
+use partner_kernel::ids::IdentityProviderId;
 use partner_kernel::mutation::Calls;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
-use crate::idps::model::{DEFAULT_XACCOUNT_ATTRIBUTE, ID_PREFIX, NAME_ID};
+use crate::idps::model::DEFAULT_XACCOUNT_ATTRIBUTE;
 use crate::idps::{FirstLoginPolicy, IdpChanges, NewIdp};
 use crate::saml::metadata::{self, IdpMetadata};
 use crate::service::Federation;
@@ -33,31 +34,20 @@ impl FederationApi {
 }
 
 fn idp_id(v: &mut Violations, raw: &str) -> Option<String> {
-    let ok = raw.len() == ID_PREFIX.len() + 32
-        && raw.starts_with(ID_PREFIX)
-        && raw[ID_PREFIX.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit());
-    v.check(ok, "id", "an identity provider id (idp_…)");
-    ok.then(|| raw.to_owned())
+    v.take("id", IdentityProviderId::parse(raw))
+        .map(|id| id.to_string())
 }
 
 fn metadata_xml(v: &mut Violations, raw: &str) -> Option<IdpMetadata> {
     v.take("metadata_xml", metadata::parse(raw))
 }
 
+/// An attribute name (or "NameID"); empty: the default.
 fn xaccount_attribute(v: &mut Violations, raw: &str) -> Option<String> {
-    let raw = raw.trim();
-    if raw.is_empty() {
+    if raw.trim().is_empty() {
         return Some(DEFAULT_XACCOUNT_ATTRIBUTE.to_owned());
     }
-    let ok = raw == NAME_ID || (raw.chars().count() <= 128 && !raw.chars().any(char::is_control));
-    v.check(
-        ok,
-        "xaccount_attribute",
-        "an attribute name of at most 128 characters, or NameID",
-    );
-    ok.then(|| raw.to_owned())
+    v.take("xaccount_attribute", validate::text(raw, 1, 128))
 }
 
 fn policy(v: &mut Violations, raw: i32) -> Option<FirstLoginPolicy> {
@@ -163,6 +153,11 @@ impl FederationService for FederationApi {
             (0..=MAX_OVERLAP_SECS).contains(&r.rollover_overlap_seconds),
             "rollover_overlap_seconds",
             "0 to 2592000 (30 days)",
+        );
+        v.check(
+            r.rollover_overlap_seconds == 0 || paths.iter().any(|p| p == "metadata_xml"),
+            "rollover_overlap_seconds",
+            "only with metadata_xml in update_mask",
         );
         changes.rollover_overlap =
             Duration::seconds(r.rollover_overlap_seconds.clamp(0, MAX_OVERLAP_SECS));

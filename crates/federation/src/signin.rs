@@ -6,6 +6,7 @@
 //! partner's IdP can never reach another partner's customer.
 
 use partner_api::iam::v1 as pb;
+use partner_kernel::time;
 
 use crate::error::FederationError;
 use crate::idps::{FirstLoginPolicy, IdentityProvider, store};
@@ -23,7 +24,8 @@ impl Federation {
     ) -> Result<pb::ExchangeSamlResponseResponse, FederationError> {
         let now = self.clock.now();
         let xml = decode::saml_response(encoded)?;
-        let issuer = response::claimed_issuer(&xml)?;
+        let parsed = response::parse(&xml)?;
+        let issuer = parsed.claimed_issuer()?;
         let idp = store::by_entity_id(self.db.conn(), &issuer)
             .await?
             .ok_or(Rejection::UnknownIssuer)?;
@@ -42,7 +44,7 @@ impl Federation {
             now,
             skew: self.sp.skew,
         };
-        let verified = response::verify(&xml, &trusted, &expected)?;
+        let verified = parsed.verify(&trusted, &expected)?;
         if verified.assertion_id.len() > MAX_ASSERTION_ID {
             return Err(Rejection::NotAResponse("the assertion ID is longer than 256").into());
         }
@@ -52,11 +54,13 @@ impl Federation {
         }
         // Spent before anything else happens: a response signs in once.
         let tx = self.db.begin_write().await?;
+        let expires_at = time::checked_add(verified.valid_until, self.sp.skew)
+            .map_err(|_| Rejection::NotAResponse("a validity that ends after year 9999"))?;
         let first = store::first_use(
             &*tx,
-            &idp.id,
+            &idp.entity_id,
             &verified.assertion_id,
-            verified.valid_until + self.sp.skew,
+            expires_at,
             now,
         )
         .await?;
@@ -79,10 +83,7 @@ impl Federation {
         if customer.status.partner_id != Some(idp.partner_id) {
             return Err(FederationError::CustomerNotAssociated);
         }
-        let tokens = self
-            .gateway
-            .federated_customer_session(customer.id, idp.partner_id)
-            .await?;
+        let tokens = self.gateway.federated_customer_session(&customer).await?;
         Ok(pb::ExchangeSamlResponseResponse {
             tokens: Some(tokens),
             customer_id: customer.id.to_string(),

@@ -46,6 +46,10 @@ impl Case {
     }
 
     fn verify(&self, file: &str) -> Result<VerifiedAssertion, Rejection> {
+        self.verify_text(&fixture(&format!("{file}.xml")))
+    }
+
+    fn verify_text(&self, xml: &str) -> Result<VerifiedAssertion, Rejection> {
         let idp = TrustedIdp {
             entity_id: IDP_ENTITY_ID,
             certificates: &self.certificates,
@@ -58,7 +62,7 @@ impl Case {
             now: self.now,
             skew: Duration::seconds(60),
         };
-        response::verify(&fixture(&format!("{file}.xml")), &idp, &expected)
+        response::verify(xml, &idp, &expected)
     }
 }
 
@@ -231,4 +235,78 @@ fn a_tampered_signed_value_fails_the_signature() {
 fn in_response_to_is_reported_for_the_caller_to_match() {
     let verified = Case::new().verify("unknown_in_response_to").unwrap();
     assert_eq!(verified.in_response_to.as_deref(), Some("_unknown_request"));
+}
+
+#[test]
+fn only_the_two_named_transforms_and_sha2_digests_are_accepted() {
+    assert_eq!(
+        refused("enveloped_only"),
+        Rejection::AlgorithmNotAllowed(
+            "transforms other than enveloped-signature then exclusive C14N".into()
+        )
+    );
+    assert_eq!(
+        refused("sha1_digest"),
+        Rejection::AlgorithmNotAllowed("http://www.w3.org/2000/09/xmldsig#sha1".into())
+    );
+    // An XPath transform, added to a signed response.
+    let xpath = "http://www.w3.org/TR/1999/REC-xpath-19991116";
+    let xml = fixture("assertion_signed.xml").replace(
+        "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>",
+        &format!(
+            "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>\
+             <ds:Transform Algorithm=\"{xpath}\"><ds:XPath>1</ds:XPath></ds:Transform>"
+        ),
+    );
+    assert_eq!(
+        Case::new().verify_text(&xml),
+        Err(Rejection::AlgorithmNotAllowed(xpath.into()))
+    );
+}
+
+#[test]
+fn every_signature_must_verify_and_reference_its_own_element() {
+    // The assertion's signature is the IdP's; the Response's is another key's.
+    assert_eq!(refused("mixed_keys"), Rejection::SignatureInvalid);
+    let good = fixture("assertion_signed.xml");
+    // A reference to another element than the one holding the signature.
+    let elsewhere = good.replace("URI=\"#_a1\"", "URI=\"#_r1\"");
+    assert_eq!(
+        Case::new().verify_text(&elsewhere),
+        Err(Rejection::ReferenceMismatch)
+    );
+    // A second signature on the same element, or more than two: only work.
+    let start = good.find("<ds:Signature").unwrap();
+    let end = good.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    let signature = &good[start..end];
+    let twice = good.replacen(signature, &format!("{signature}{signature}"), 1);
+    assert_eq!(
+        Case::new().verify_text(&twice),
+        Err(Rejection::SignatureMisplaced)
+    );
+    let many = good.replacen(signature, &signature.repeat(5), 1);
+    assert_eq!(
+        Case::new().verify_text(&many),
+        Err(Rejection::SignatureMisplaced)
+    );
+}
+
+#[test]
+fn shapes_no_conforming_idp_sends_are_refused() {
+    let good = fixture("assertion_signed.xml");
+    let v11 = good.replacen("Version=\"2.0\"", "Version=\"1.1\"", 1);
+    assert_eq!(
+        Case::new().verify_text(&v11),
+        Err(Rejection::NotAResponse("the Version is not 2.0"))
+    );
+    let encrypted = good.replace(
+        "</samlp:Response>",
+        "<saml:EncryptedAssertion/></samlp:Response>",
+    );
+    assert_eq!(
+        Case::new().verify_text(&encrypted),
+        Err(Rejection::AssertionCount)
+    );
+    // Valid (in UTC) past year 9999: refused, not stored where it would sort first.
+    assert!(matches!(refused("far_future"), Rejection::NotAResponse(_)));
 }

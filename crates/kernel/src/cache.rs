@@ -77,6 +77,17 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         entries.map.insert(key, (value, Instant::now()));
     }
 
+    /// Forgets `key`, and every value read before now (a load in flight may
+    /// hold the old value of `key`; its ticket no longer stores it).
+    pub fn invalidate(&self, key: &K) {
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.map.remove(key);
+        entries.generation = entries.generation.wrapping_add(1);
+    }
+
     /// Forgets everything, and every value read before now.
     pub fn invalidate_all(&self) {
         let mut entries = self
@@ -120,5 +131,27 @@ mod tests {
         cache.invalidate_all();
         cache.put(stale, 1, "old");
         assert!(cache.lookup(&1).is_err(), "the stale value was dropped");
+    }
+
+    #[test]
+    fn invalidating_one_key_keeps_the_others_and_drops_its_stale_load() {
+        let cache = TtlCache::new(Duration::from_secs(60));
+        for k in [1, 2] {
+            let Err(ticket) = cache.lookup(&k) else {
+                panic!("empty cache hit");
+            };
+            cache.put(ticket, k, "v");
+        }
+        let Err(stale) = cache.lookup(&3) else {
+            panic!("empty cache hit");
+        };
+        cache.invalidate(&1);
+        assert!(cache.lookup(&1).is_err());
+        assert_eq!(cache.lookup(&2), Ok("v"));
+        cache.put(stale, 3, "old");
+        assert!(
+            cache.lookup(&3).is_err(),
+            "a load begun before is not stored"
+        );
     }
 }

@@ -145,6 +145,12 @@ define_id!(
     "cus"
 );
 
+define_id!(
+    /// A partner's SAML identity provider.
+    IdentityProviderId,
+    "idp"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

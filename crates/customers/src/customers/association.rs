@@ -67,7 +67,7 @@ impl Customers {
             })
         })
         .await;
-        self.forget_statuses();
+        self.forget_status(&answer, id);
         answer
     }
 }

@@ -44,6 +44,7 @@ impl Customers {
         let own = m.principal.require_partner(perm::CUSTOMERS_FREEZE)?;
         m.acting_for = tenant.acting_for();
         let now = m.now;
+        let touched = ids.clone();
         let answer = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let partner = resolve_in(tx, own, reseller).await?.partner_id;
@@ -91,7 +92,9 @@ impl Customers {
         })
         .await;
         // Frozen customers' tokens stop working from their next call.
-        self.forget_statuses();
+        for id in touched {
+            self.forget_status(&answer, id);
+        }
         answer
     }
 }

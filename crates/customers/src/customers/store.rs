@@ -339,7 +339,8 @@ async fn replace_labels(
 }
 
 /// Ends one customer's association with `partner`: the customer keeps its
-/// account and mapping, loses the partner's labels and account managers.
+/// account and mapping, loses the partner's labels and account managers, and
+/// a password the partner set.
 pub async fn disassociate(
     conn: &impl ConnectionTrait,
     partner: PartnerId,
@@ -366,6 +367,17 @@ pub async fn disassociate(
     if changed != 1 {
         return Err(CustomersError::CustomerNotFound);
     }
+    // A password the partner set (the customer never changed it) is the
+    // partner's: it must not let the partner sign in as the customer it let go.
+    customer::Entity::update_many()
+        .col_expr(
+            customer::Column::PasswordHash,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(customer::Column::Id.eq(id.to_string()))
+        .filter(customer::Column::PasswordChangedAt.is_null())
+        .exec(conn)
+        .await?;
     replace_labels(conn, partner, id, Vec::new()).await?;
     Ok(())
 }

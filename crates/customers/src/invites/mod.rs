@@ -253,7 +253,7 @@ impl Customers {
             })
         })
         .await;
-        self.forget_statuses();
+        self.forget_status(&answer, customer);
         answer
     }
 
@@ -316,9 +316,11 @@ impl Customers {
         if let Err(refused) =
             crate::customers::admissible_for(self.db().conn(), partner, &row).await
         {
-            // Each refusal tells whether an identity is taken: counted, and
-            // the invitation is spent after a few.
-            store::count_failed_sign_up(self.db().conn(), &invite.id).await?;
+            // Each refusal tells whether an identity is taken: counted
+            // before it is told, and the invitation is spent after a few.
+            if !store::count_failed_sign_up(self.db().conn(), &invite.id).await? {
+                return Err(CustomersError::InviteNotFound);
+            }
             return Err(refused);
         }
         let password_hash = self.hash_password(cmd.password).await?;

@@ -109,23 +109,29 @@ pub async fn revoke(
         .col_expr(association_invite::Column::RevokedAt, Expr::value(now))
         .filter(association_invite::Column::PartnerId.eq(partner.to_string()))
         .filter(association_invite::Column::Id.eq(id))
+        // Revoked once: a second revocation keeps the first time.
+        .filter(association_invite::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
     Ok(())
 }
 
-/// Counts one refused sign-up with an invitation.
+/// Counts one refused sign-up with an invitation, if it has refusals left;
+/// `false` when it has none, so that the refusal may not be told. One
+/// statement decides, so concurrent sign-ups cannot all pass the cap.
 pub async fn count_failed_sign_up(
     conn: &impl ConnectionTrait,
     id: &str,
-) -> Result<(), CustomersError> {
-    association_invite::Entity::update_many()
+) -> Result<bool, CustomersError> {
+    let changed = association_invite::Entity::update_many()
         .col_expr(
             association_invite::Column::FailedSignUps,
             Expr::col(association_invite::Column::FailedSignUps).add(1),
         )
         .filter(association_invite::Column::Id.eq(id))
+        .filter(association_invite::Column::FailedSignUps.lt(super::model::MAX_FAILED_SIGN_UPS))
         .exec(conn)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected;
+    Ok(changed == 1)
 }

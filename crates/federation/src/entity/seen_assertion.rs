@@ -1,12 +1,12 @@
-//! An assertion id already used with an IdP, kept until it expires.
+//! An assertion id already used by an IdP (by entity id), kept until it expires.
 
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "federation_seen_assertions")]
+#[sea_orm(table_name = "federation_used_assertions")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub idp_id: String,
+    pub entity_id: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub assertion_id: String,
     pub expires_at: DateTimeUtc,

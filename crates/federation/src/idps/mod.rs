@@ -8,11 +8,11 @@ use chrono::Duration;
 use partner_accounts::Accounts;
 use partner_api::iam::v1 as pb;
 use partner_customers::CustomersError;
+use partner_kernel::ids::IdentityProviderId;
 use partner_kernel::mutation::Mutation;
 use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::{DbErr, SqlErr};
-use uuid::Uuid;
 
 pub use model::{Certificate, FirstLoginPolicy, IdentityProvider};
 
@@ -42,8 +42,8 @@ pub struct IdpChanges {
     pub require_signed_assertions: Option<bool>,
 }
 
-/// A unique index refused the row: the sales-platform id or the entity id
-/// was registered by a concurrent request.
+/// A unique index refused the row: the sales-platform id has an IdP, or the
+/// entity id is registered (the indexes decide, concurrent requests too).
 fn taken(e: DbErr) -> FederationError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => FederationError::IdpAlreadyRegistered,
@@ -61,7 +61,7 @@ impl Federation {
         let partner = m.principal.require_partner(perm::FEDERATION_MANAGE)?;
         let now = m.now;
         let idp = IdentityProvider {
-            id: format!("{}{}", model::ID_PREFIX, Uuid::now_v7().simple()),
+            id: IdentityProviderId::generate().to_string(),
             partner_id: partner,
             xaccount_type: cmd.xaccount_type,
             entity_id: cmd.metadata.entity_id,
@@ -82,13 +82,6 @@ impl Federation {
             Box::pin(async move {
                 if !Accounts::owns_sales_platform(tx, partner, &idp.xaccount_type).await? {
                     return Err(CustomersError::SalesPlatformNotFound.into());
-                }
-                if store::by_xaccount_type(tx, &idp.xaccount_type)
-                    .await?
-                    .is_some()
-                    || store::by_entity_id(tx, &idp.entity_id).await?.is_some()
-                {
-                    return Err(FederationError::IdpAlreadyRegistered);
                 }
                 store::insert(tx, &idp).await.map_err(taken)?;
                 let change = Change::of(Some(partner), &idp.id)
@@ -142,10 +135,7 @@ impl Federation {
         let now = m.now;
         write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
-                let row = store::of_partner_for_update(tx, partner, &id)
-                    .await?
-                    .ok_or(FederationError::IdpNotFound)?;
-                let before = IdentityProvider::of_row(row)?;
+                let before = locked(tx, partner, &id).await?;
                 let mut after = before.clone();
                 if let Some(metadata) = changes.metadata {
                     if metadata.entity_id != before.entity_id {
@@ -192,10 +182,7 @@ impl Federation {
         let partner = m.principal.require_partner(perm::FEDERATION_MANAGE)?;
         write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
-                let row = store::of_partner_for_update(tx, partner, &id)
-                    .await?
-                    .ok_or(FederationError::IdpNotFound)?;
-                let before = IdentityProvider::of_row(row)?;
+                let before = locked(tx, partner, &id).await?;
                 store::delete(tx, &id).await?;
                 let change = Change::of(Some(partner), &id)
                     .before(before.audit_summary())
@@ -205,6 +192,18 @@ impl Federation {
         })
         .await
     }
+}
+
+/// One IdP of `partner`, locked for a change.
+async fn locked(
+    tx: &sea_orm::DatabaseTransaction,
+    partner: partner_kernel::ids::PartnerId,
+    id: &str,
+) -> Result<IdentityProvider, FederationError> {
+    let row = store::of_partner_for_update(tx, partner, id)
+        .await?
+        .ok_or(FederationError::IdpNotFound)?;
+    Ok(IdentityProvider::of_row(row)?)
 }
 
 /// The certificates after new metadata: the new ones without an end; the

@@ -12,8 +12,6 @@ use sha2::{Digest, Sha256};
 use crate::entity::identity_provider;
 use crate::saml::XaccountSource;
 
-/// `idp_` + a UUIDv7.
-pub const ID_PREFIX: &str = "idp_";
 /// The attribute name that means "the subject's NameID".
 pub const NAME_ID: &str = "NameID";
 /// The attribute read when the partner names none.

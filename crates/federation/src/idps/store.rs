@@ -91,38 +91,29 @@ pub async fn by_entity_id(
         .await
 }
 
-pub async fn by_xaccount_type(
-    conn: &impl ConnectionTrait,
-    xaccount_type: &str,
-) -> Result<Option<idp::Model>, DbErr> {
-    idp::Entity::find()
-        .filter(idp::Column::XaccountType.eq(xaccount_type))
-        .one(conn)
-        .await
-}
-
-/// Records that `assertion_id` was used with `idp_id`; `false` when it was
-/// already (a replay). Expired entries of the IdP are pruned on the way.
+/// Records that `assertion_id` was used from the IdP `entity_id`; `false`
+/// when it was already (a replay). Keyed by the entity id, not the IdP's
+/// row, so that deleting and registering the IdP again does not forget
+/// what it used. Expired entries (of every IdP) are pruned on the way.
 pub async fn first_use(
     conn: &impl ConnectionTrait,
-    idp_id: &str,
+    entity_id: &str,
     assertion_id: &str,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     seen::Entity::delete_many()
-        .filter(seen::Column::IdpId.eq(idp_id))
         .filter(seen::Column::ExpiresAt.lt(now))
         .exec(conn)
         .await?;
     let row = seen::ActiveModel {
-        idp_id: Set(idp_id.to_owned()),
+        entity_id: Set(entity_id.to_owned()),
         assertion_id: Set(assertion_id.to_owned()),
         expires_at: Set(expires_at),
     };
     let inserted = seen::Entity::insert(row)
         .on_conflict(
-            OnConflict::columns([seen::Column::IdpId, seen::Column::AssertionId])
+            OnConflict::columns([seen::Column::EntityId, seen::Column::AssertionId])
                 .do_nothing()
                 .to_owned(),
         )

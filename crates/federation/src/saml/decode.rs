@@ -9,9 +9,11 @@ use base64::Engine;
 use super::rejection::Rejection;
 
 /// The largest base64 text accepted (the HTTP-POST form field).
-pub const MAX_ENCODED_BYTES: usize = 512 * 1024;
-/// The largest XML accepted, decoded or inflated. Real responses are a few KiB.
-pub const MAX_XML_BYTES: usize = 256 * 1024;
+pub const MAX_ENCODED_BYTES: usize = 128 * 1024;
+/// The largest XML accepted, decoded or inflated. Real responses are a few
+/// KiB; parsing and canonicalizing cost grows with the size (and the parser's
+/// duplicate-attribute check with the square of attributes per element).
+pub const MAX_XML_BYTES: usize = 64 * 1024;
 
 /// Decodes a `SAMLResponse` field into its XML text.
 ///

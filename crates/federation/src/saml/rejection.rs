@@ -38,7 +38,7 @@ pub enum Rejection {
     #[error("a signature reference does not point at the element that holds it")]
     ReferenceMismatch,
     /// An algorithm or transform outside the allowed set (SHA-1, XPath, XSLT, …).
-    #[error("algorithm not accepted: {0}")]
+    #[error("algorithm not accepted: {0:.128}")]
     AlgorithmNotAllowed(String),
     /// No registered key verifies the signature (including a valid signature
     /// by another key, and a tampered signed element).
@@ -48,7 +48,7 @@ pub enum Rejection {
     #[error("the issuer is not the identity provider")]
     IssuerMismatch,
     /// The IdP answered with a status other than Success.
-    #[error("the identity provider answered with status {0}")]
+    #[error("the identity provider answered with status {0:.128}")]
     StatusNotSuccess(String),
     /// `NotBefore` is in the future.
     #[error("the assertion is not yet valid")]

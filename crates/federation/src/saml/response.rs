@@ -3,6 +3,7 @@
 
 use bergshamra::xml::uppsala::{Document, NodeId};
 use chrono::{DateTime, Duration, Utc};
+use partner_kernel::time;
 
 use super::dom::{self, SAML, SAMLP};
 use super::rejection::Rejection;
@@ -61,66 +62,103 @@ pub struct VerifiedAssertion {
     pub valid_until: DateTime<Utc>,
 }
 
-/// The unverified issuer of a response, used only to pick whose keys verify it.
-pub fn claimed_issuer(xml: &str) -> Result<String, Rejection> {
-    let doc = dom::parse(xml)?;
-    let (_, assertion) = envelope(&doc)?;
-    let issuer =
-        dom::only_child(&doc, assertion, SAML, "Issuer").ok_or(Rejection::IssuerMismatch)?;
-    dom::plain_text(&doc, issuer)
+/// A parsed response whose shape passed (one Response, one Assertion, no ID
+/// twice); nothing in it is trusted until [`Response::verify`].
+pub struct Response<'x> {
+    xml: &'x str,
+    doc: Document<'x>,
+    response: NodeId,
+    assertion: NodeId,
 }
 
-/// Verifies `xml` as a response from `idp` to this service provider.
+impl std::fmt::Debug for Response<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response").finish_non_exhaustive()
+    }
+}
+
+/// Parses `xml` as a SAML 2.0 Response, once for both the issuer lookup and
+/// the verification.
+pub fn parse(xml: &str) -> Result<Response<'_>, Rejection> {
+    let doc = dom::parse(xml)?;
+    let (response, assertion) = envelope(&doc)?;
+    Ok(Response {
+        xml,
+        doc,
+        response,
+        assertion,
+    })
+}
+
+/// Parses and verifies `xml` as a response from `idp` to this service provider.
 pub fn verify(
     xml: &str,
     idp: &TrustedIdp<'_>,
     expected: &Expected<'_>,
 ) -> Result<VerifiedAssertion, Rejection> {
-    let doc = dom::parse(xml)?;
-    let (response, assertion) = envelope(&doc)?;
-    let signed = signature::check(&doc, xml, response, assertion, idp.certificates)?;
-    if !signed.assertion && (idp.require_signed_assertions || !signed.response) {
-        return Err(Rejection::AssertionNotSigned);
+    parse(xml)?.verify(idp, expected)
+}
+
+impl Response<'_> {
+    /// The unverified issuer, used only to pick whose keys verify it.
+    pub fn claimed_issuer(&self) -> Result<String, Rejection> {
+        let issuer = dom::only_child(&self.doc, self.assertion, SAML, "Issuer")
+            .ok_or(Rejection::IssuerMismatch)?;
+        dom::plain_text(&self.doc, issuer)
     }
-    check_issuers(&doc, response, assertion, idp.entity_id)?;
-    check_status(&doc, response)?;
-    match dom::attribute(&doc, response, "Destination") {
-        Some(destination) if destination == expected.acs_url => {}
-        None if !signed.response => {}
-        Some(_) | None => return Err(Rejection::DestinationMismatch),
+
+    /// Verifies the response as one from `idp` to this service provider.
+    pub fn verify(
+        &self,
+        idp: &TrustedIdp<'_>,
+        expected: &Expected<'_>,
+    ) -> Result<VerifiedAssertion, Rejection> {
+        let (xml, doc, response, assertion) = (self.xml, &self.doc, self.response, self.assertion);
+        let signed = signature::check(doc, xml, response, assertion, idp.certificates)?;
+        if !signed.assertion && (idp.require_signed_assertions || !signed.response) {
+            return Err(Rejection::AssertionNotSigned);
+        }
+        check_issuers(doc, response, assertion, idp.entity_id)?;
+        check_status(doc, response)?;
+        match dom::attribute(doc, response, "Destination") {
+            Some(destination) if destination == expected.acs_url => {}
+            None if !signed.response => {}
+            Some(_) | None => return Err(Rejection::DestinationMismatch),
+        }
+        let conditions_end = check_conditions(doc, assertion, expected)?;
+        let subject =
+            dom::only_child(doc, assertion, SAML, "Subject").ok_or(Rejection::MissingNameId)?;
+        let name_id =
+            dom::only_child(doc, subject, SAML, "NameID").ok_or(Rejection::MissingNameId)?;
+        let name_id = dom::plain_text(doc, name_id)?;
+        if name_id.is_empty() {
+            return Err(Rejection::MissingNameId);
+        }
+        let confirmation = bearer_confirmation(doc, subject, expected)?;
+        let response_irt = dom::attribute(doc, response, "InResponseTo");
+        let in_response_to = match (confirmation.in_response_to.as_deref(), response_irt) {
+            (Some(a), Some(r)) if a != r => return Err(Rejection::UnknownInResponseTo),
+            (a, r) => a.or(r).map(str::to_owned),
+        };
+        let xaccount_id = match idp.xaccount {
+            XaccountSource::NameId => name_id.clone(),
+            XaccountSource::Attribute(name) => attribute_value(doc, assertion, name)?,
+        };
+        let assertion_id = dom::attribute(doc, assertion, "ID")
+            .ok_or(Rejection::NotAResponse("the assertion has no ID"))?
+            .to_owned();
+        let valid_until = match conditions_end {
+            Some(end) => end.min(confirmation.not_on_or_after),
+            None => confirmation.not_on_or_after,
+        };
+        Ok(VerifiedAssertion {
+            assertion_id,
+            name_id,
+            xaccount_id,
+            in_response_to,
+            valid_until,
+        })
     }
-    let conditions_end = check_conditions(&doc, assertion, expected)?;
-    let subject =
-        dom::only_child(&doc, assertion, SAML, "Subject").ok_or(Rejection::MissingNameId)?;
-    let name_id = dom::only_child(&doc, subject, SAML, "NameID").ok_or(Rejection::MissingNameId)?;
-    let name_id = dom::plain_text(&doc, name_id)?;
-    if name_id.is_empty() {
-        return Err(Rejection::MissingNameId);
-    }
-    let confirmation = bearer_confirmation(&doc, subject, expected)?;
-    let response_irt = dom::attribute(&doc, response, "InResponseTo");
-    let in_response_to = match (confirmation.in_response_to.as_deref(), response_irt) {
-        (Some(a), Some(r)) if a != r => return Err(Rejection::UnknownInResponseTo),
-        (a, r) => a.or(r).map(str::to_owned),
-    };
-    let xaccount_id = match idp.xaccount {
-        XaccountSource::NameId => name_id.clone(),
-        XaccountSource::Attribute(name) => attribute_value(&doc, assertion, name)?,
-    };
-    let assertion_id = dom::attribute(&doc, assertion, "ID")
-        .ok_or(Rejection::NotAResponse("the assertion has no ID"))?
-        .to_owned();
-    let valid_until = match conditions_end {
-        Some(end) => end.min(confirmation.not_on_or_after),
-        None => confirmation.not_on_or_after,
-    };
-    Ok(VerifiedAssertion {
-        assertion_id,
-        name_id,
-        xaccount_id,
-        in_response_to,
-        valid_until,
-    })
 }
 
 /// The Response and its one Assertion. Signature wrapping needs a second copy
@@ -283,8 +321,14 @@ fn time_attribute(
     dom::attribute(doc, node, name)
         .map(|text| {
             DateTime::parse_from_rfc3339(text)
+                .ok()
                 .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| Rejection::NotAResponse("a time that is not xs:dateTime"))
+                // Within the calendar the platform stores (years 1-9999),
+                // so the replay cache orders it correctly.
+                .and_then(|t| time::checked_add(t, Duration::zero()).ok())
+                .ok_or(Rejection::NotAResponse(
+                    "a time that is not an xs:dateTime of years 1-9999",
+                ))
         })
         .transpose()
 }

@@ -96,7 +96,7 @@ impl Sessions {
     pub async fn open(
         &self,
         new: NewSession,
-        throttle_subject: &str,
+        throttle_subject: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(SessionId, IssuedRefresh), GatewayError> {
         let expires_at = time::checked_add(now, self.lifetime)
@@ -104,7 +104,9 @@ impl Sessions {
         let tx = self.db.begin_write().await?;
         let id = insert_session(&*tx, new, now, expires_at).await?;
         let refresh = issue_refresh(&*tx, id, new.partner, now, expires_at).await?;
-        crate::signin::store::reset(&*tx, throttle_subject).await?;
+        if let Some(subject) = throttle_subject {
+            crate::signin::store::reset(&*tx, subject).await?;
+        }
         tx.commit().await?;
         Ok((id, refresh))
     }
@@ -168,7 +170,8 @@ impl Sessions {
         let tx = self.db.begin_write().await?;
         store::revoke(&*tx, partner, id, now).await?;
         tx.commit().await?;
-        self.active.invalidate_all();
+        // Sessions assumed from it ask for it by id on their next call.
+        self.active.invalidate(&id);
         Ok(())
     }
 
@@ -182,7 +185,7 @@ impl Sessions {
         let tx = self.db.begin_write().await?;
         store::revoke_own(&*tx, holder, id, now).await?;
         tx.commit().await?;
-        self.active.invalidate_all();
+        self.active.invalidate(&id);
         Ok(())
     }
 

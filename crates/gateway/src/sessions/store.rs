@@ -154,6 +154,18 @@ impl NewSession {
             parent: None,
         }
     }
+
+    /// A customer's own session, bound to `partner`, the one it has at
+    /// sign-in: it ends when the customer leaves it or joins another.
+    pub fn of_customer(customer: CustomerId, partner: Option<PartnerId>) -> Self {
+        Self {
+            holder: Holder::Customer(customer),
+            partner,
+            customer: Some(customer),
+            access_key: None,
+            parent: None,
+        }
+    }
 }
 
 /// Inserts an active session.

@@ -16,9 +16,10 @@ pub mod store;
 use chrono::{DateTime, Utc};
 use partner_accounts::password::Reserved;
 use partner_api::iam::v1 as pb;
+use partner_customers::principals::SignInCustomer;
 use partner_kernel::audit::{self, Refusals};
 use partner_kernel::clock::to_proto_timestamp;
-use partner_kernel::ids::{AccessKeyId, AuditId};
+use partner_kernel::ids::{AccessKeyId, AuditId, CustomerId};
 use partner_kernel::time;
 
 use self::pending::Refused;
@@ -96,7 +97,7 @@ impl Gateway {
             return Err(self.refuse(&who, e, now).await);
         }
         let new = NewSession::of_user(candidate.user.id, candidate.user.partner_id);
-        self.open_session(new, &who.subject, now).await
+        self.open_session(new, Some(&who.subject), now).await
     }
 
     /// Checks a customer's sign-in name (account name, email or mobile) and
@@ -106,7 +107,7 @@ impl Gateway {
         &self,
         login: &str,
         password: String,
-    ) -> Result<(partner_kernel::ids::CustomerId, pb::TokenPair), GatewayError> {
+    ) -> Result<(CustomerId, pb::TokenPair), GatewayError> {
         let now = self.clock.now();
         let hashing = self.reserve_hashing()?;
         let candidate = self.customers.find_sign_in(login).await?;
@@ -133,47 +134,27 @@ impl Gateway {
         if let Err(e) = admit_customer(candidate.status) {
             return Err(self.refuse(&who, e, now).await);
         }
-        // Bound to the customer's partner now: the session ends when the
-        // customer leaves it or joins another.
-        let new = NewSession {
-            holder: Holder::Customer(candidate.id),
-            partner: candidate.status.partner_id,
-            customer: Some(candidate.id),
-            access_key: None,
-            parent: None,
-        };
+        let new = NewSession::of_customer(candidate.id, candidate.status.partner_id);
         Ok((
             candidate.id,
-            self.open_session(new, &who.subject, now).await?,
+            self.open_session(new, Some(&who.subject), now).await?,
         ))
     }
 
     /// Opens a session for a customer its partner's identity provider
-    /// vouched for (a verified SAML assertion): admitted like a password
-    /// sign-in, bound to the partner the customer has now, which must be
-    /// `partner` (the IdP's owner).
+    /// vouched for (a verified SAML assertion), with the status the caller
+    /// read while mapping it: admitted like a password sign-in, bound to the
+    /// partner the customer has.
     pub async fn federated_customer_session(
         &self,
-        customer: partner_kernel::ids::CustomerId,
-        partner: partner_kernel::ids::PartnerId,
+        customer: &SignInCustomer,
     ) -> Result<pb::TokenPair, GatewayError> {
         let now = self.clock.now();
-        let status = self
-            .customers
-            .find_status(customer)
-            .await?
-            .filter(|s| s.partner_id == Some(partner))
-            .ok_or(GatewayError::InvalidCredentials)?;
-        admit_customer(status)?;
-        let new = NewSession {
-            holder: Holder::Customer(customer),
-            partner: Some(partner),
-            customer: Some(customer),
-            access_key: None,
-            parent: None,
-        };
-        self.open_session(new, &format!("customer_login:{customer}"), now)
-            .await
+        admit_customer(customer.status)?;
+        let new = NewSession::of_customer(customer.id, customer.status.partner_id);
+        // No password was checked: the customer's password throttle keeps
+        // counting (an SSO sign-in must not give a guesser fresh attempts).
+        self.open_session(new, None, now).await
     }
 
     /// A place in the hashing queue; a full queue refuses before anything
@@ -211,12 +192,12 @@ impl Gateway {
         }
     }
 
-    /// Opens `new` (clearing the counter of `throttle_subject`) and issues
+    /// Opens `new` (clearing the counter of `throttle_subject`, if any) and issues
     /// its tokens.
     async fn open_session(
         &self,
         new: NewSession,
-        throttle_subject: &str,
+        throttle_subject: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<pb::TokenPair, GatewayError> {
         let (session, refresh) = self.sessions.open(new, throttle_subject, now).await?;
