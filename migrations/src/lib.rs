@@ -34,6 +34,7 @@ mod m20261203_000027_customer_principals;
 mod m20261203_000028_association_invites;
 mod m20261203_000029_federation;
 mod m20261203_000030_used_assertions_by_entity;
+mod m20261203_000031_saml_sign_in;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000028_association_invites::Migration),
             Box::new(m20261203_000029_federation::Migration),
             Box::new(m20261203_000030_used_assertions_by_entity::Migration),
+            Box::new(m20261203_000031_saml_sign_in::Migration),
         ]
     }
 }

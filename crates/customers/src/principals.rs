@@ -112,6 +112,18 @@ impl Customers {
             .transpose()
     }
 
+    /// The customer `id`, read fresh: federation signs it in when a browser
+    /// exchanges the one-time code its verified SAML response earned.
+    pub async fn find_sign_in_by_id(
+        &self,
+        id: CustomerId,
+    ) -> Result<Option<SignInCustomer>, CustomersError> {
+        store::platform_customer_row(self.db().conn(), id)
+            .await?
+            .map(SignInCustomer::of)
+            .transpose()
+    }
+
     /// The status of a customer presenting a token (cached for
     /// [`STATUS_TTL`]); `None` when there is no such customer.
     pub async fn principal_status(

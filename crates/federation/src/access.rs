@@ -61,6 +61,24 @@ pub const RULES: &[Rule] = &[
         Public,
         SignIn,
     ),
+    // Public by nature: IdPs and browsers fetch it.
+    rule(
+        "partner.iam.v1.FederationService/GetServiceProviderMetadata",
+        Public,
+        Read,
+    ),
+    // Starts a sign-in; the browser has no token yet.
+    rule(
+        "partner.iam.v1.FederationService/CreateLoginUrl",
+        Public,
+        SignIn,
+    ),
+    // The one-time code is the credential.
+    rule(
+        "partner.iam.v1.FederationService/ExchangeLoginCode",
+        Public,
+        SignIn,
+    ),
 ];
 
 /// The domain's declaration for the access table.

@@ -31,6 +31,24 @@ pub enum FederationError {
     /// The mapped customer is not (or no longer) associated with the IdP's partner.
     #[error("the customer is not associated with the identity provider's partner")]
     CustomerNotAssociated,
+    /// The ACS form is not a HTTP-POST binding form.
+    #[error("ACS form: {0}")]
+    AcsForm(&'static str),
+    /// The query of `GET /saml/login` is not usable.
+    #[error("login query: {0}")]
+    LoginQuery(&'static str),
+    /// An SP-initiated response came back with another RelayState than the request sent.
+    #[error("the RelayState is not the one the request sent")]
+    RelayStateMismatch,
+    /// The service URL is not on the IdP's allow-list.
+    #[error("the service URL is not on the identity provider's allow-list")]
+    ServiceUrlNotAllowed,
+    /// No service URL was named and the IdP's allow-list is empty.
+    #[error("the identity provider has no service URLs")]
+    NoServiceUrl,
+    /// The login code is unknown, used or expired.
+    #[error("the login code is unknown, used or expired")]
+    LoginCodeInvalid,
     #[error(transparent)]
     Customers(#[from] CustomersError),
     #[error(transparent)]
@@ -94,6 +112,32 @@ impl From<FederationError> for Status {
                 Code::FailedPrecondition,
                 "CUSTOMER_NOT_ASSOCIATED",
                 "the customer is not associated with the identity provider's partner",
+            ),
+            FederationError::AcsForm(text) => {
+                Refusal::new(Code::InvalidArgument, "ACS_FORM_INVALID", text)
+            }
+            FederationError::LoginQuery(text) => {
+                Refusal::new(Code::InvalidArgument, "LOGIN_QUERY_INVALID", text)
+            }
+            FederationError::RelayStateMismatch => Refusal::new(
+                Code::InvalidArgument,
+                "RELAY_STATE_MISMATCH",
+                "the RelayState is not the one the sign-in request sent",
+            ),
+            FederationError::ServiceUrlNotAllowed => Refusal::new(
+                Code::InvalidArgument,
+                "SERVICE_URL_NOT_ALLOWED",
+                "the service URL is not on the identity provider's allow-list (service_urls)",
+            ),
+            FederationError::NoServiceUrl => Refusal::new(
+                Code::FailedPrecondition,
+                "NO_SERVICE_URL",
+                "no service URL was named and the identity provider has none registered",
+            ),
+            FederationError::LoginCodeInvalid => Refusal::new(
+                Code::Unauthenticated,
+                "LOGIN_CODE_INVALID",
+                "the login code is unknown, already used or expired",
             ),
             FederationError::Customers(c) => return c.into(),
             FederationError::Gateway(g) => return g.into(),

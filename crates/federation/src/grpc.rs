@@ -12,9 +12,10 @@ use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
 use crate::idps::model::DEFAULT_XACCOUNT_ATTRIBUTE;
-use crate::idps::{FirstLoginPolicy, IdpChanges, NewIdp};
+use crate::idps::{FirstLoginPolicy, IdpChanges, NewIdp, service_urls};
 use crate::saml::metadata::{self, IdpMetadata};
 use crate::service::Federation;
+use crate::signin::acs::MAX_CODE_LEN;
 
 /// Replaced certificates stay accepted at most this long.
 const MAX_OVERLAP_SECS: i64 = 30 * 24 * 3600;
@@ -50,6 +51,10 @@ fn xaccount_attribute(v: &mut Violations, raw: &str) -> Option<String> {
     v.take("xaccount_attribute", validate::text(raw, 1, 128))
 }
 
+fn allow_list(v: &mut Violations, raw: &[String]) -> Option<Vec<String>> {
+    v.take("service_urls", service_urls::parse_entries(raw))
+}
+
 fn policy(v: &mut Violations, raw: i32) -> Option<FirstLoginPolicy> {
     match FirstLoginPolicy::from_wire(raw) {
         Some(FirstLoginPolicy::Refuse) => Some(FirstLoginPolicy::Refuse),
@@ -81,6 +86,7 @@ impl FederationService for FederationApi {
         let metadata = metadata_xml(&mut v, &r.metadata_xml);
         let attribute = xaccount_attribute(&mut v, &r.xaccount_attribute);
         let policy = policy(&mut v, r.first_login_policy);
+        let urls = allow_list(&mut v, &r.service_urls);
         let parsed = (|| {
             Some((
                 request_id?,
@@ -90,6 +96,7 @@ impl FederationService for FederationApi {
                     xaccount_attribute: attribute?,
                     first_login_policy: policy?,
                     require_signed_assertions: !r.allow_unsigned_assertions,
+                    service_urls: urls?,
                 },
             ))
         })();
@@ -146,6 +153,7 @@ impl FederationService for FederationApi {
                 "allow_unsigned_assertions" => {
                     changes.require_signed_assertions = Some(!r.allow_unsigned_assertions);
                 }
+                "service_urls" => changes.service_urls = allow_list(&mut v, &r.service_urls),
                 _ => v.add("update_mask", format!("`{path:.64}` cannot be updated")),
             }
         }
@@ -196,6 +204,53 @@ impl FederationService for FederationApi {
             self.federation
                 .exchange_saml_response(&r.saml_response)
                 .await?,
+        ))
+    }
+
+    async fn get_service_provider_metadata(
+        &self,
+        _req: Request<pb::GetServiceProviderMetadataRequest>,
+    ) -> Result<Response<pb::GetServiceProviderMetadataResponse>, Status> {
+        Ok(Response::new(
+            self.federation.service_provider_metadata().await?,
+        ))
+    }
+
+    async fn create_login_url(
+        &self,
+        req: Request<pb::CreateLoginUrlRequest>,
+    ) -> Result<Response<pb::CreateLoginUrlResponse>, Status> {
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let xaccount_type = v.take("xaccount_type", rules::xaccount_type(&r.xaccount_type));
+        v.check(
+            r.service.len() <= service_urls::MAX_LEN,
+            "service",
+            "at most 512 characters",
+        );
+        let xaccount_type = v.finish_with(xaccount_type)?;
+        Ok(Response::new(
+            self.federation
+                .create_login_url(&xaccount_type, r.first_login, &r.service)
+                .await?,
+        ))
+    }
+
+    async fn exchange_login_code(
+        &self,
+        req: Request<pb::ExchangeLoginCodeRequest>,
+    ) -> Result<Response<pb::ExchangeLoginCodeResponse>, Status> {
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        v.check(!r.code.is_empty(), "code", "required");
+        v.check(
+            r.code.len() <= MAX_CODE_LEN,
+            "code",
+            "at most 128 characters",
+        );
+        v.finish()?;
+        Ok(Response::new(
+            self.federation.exchange_login_code(&r.code).await?,
         ))
     }
 }

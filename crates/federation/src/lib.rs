@@ -14,7 +14,8 @@ pub mod grpc;
 pub mod idps;
 pub mod saml;
 pub mod service;
-mod signin;
+pub mod signin;
+pub mod sp;
 
 pub use error::FederationError;
 pub use service::{Federation, ServiceProvider};

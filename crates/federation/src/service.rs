@@ -7,6 +7,8 @@ use partner_gateway::Gateway;
 use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
 
+use crate::sp::SpKeys;
+
 /// How this platform names itself to identity providers.
 #[derive(Debug, Clone)]
 pub struct ServiceProvider {
@@ -28,6 +30,18 @@ impl ServiceProvider {
             skew: chrono::Duration::seconds(MAX_SKEW_SECS),
         }
     }
+
+    /// The host of the entity id, for the certificate's name.
+    fn host(&self) -> String {
+        let rest = self
+            .entity_id
+            .split_once("://")
+            .map_or(self.entity_id.as_str(), |(_, rest)| rest);
+        rest.split(['/', ':'])
+            .next()
+            .unwrap_or("saml-sp")
+            .to_owned()
+    }
 }
 
 /// Clock difference tolerated with IdPs (RELIABILITY.md: at most 2 minutes).
@@ -44,6 +58,7 @@ pub struct Federation {
     pub(crate) customers: Customers,
     pub(crate) gateway: Gateway,
     pub(crate) sp: Arc<ServiceProvider>,
+    pub(crate) sp_keys: SpKeys,
 }
 
 impl Federation {
@@ -55,12 +70,15 @@ impl Federation {
         gateway: Gateway,
         sp: ServiceProvider,
     ) -> Self {
+        let host = sp.host();
+        let sp_keys = SpKeys::new(db.clone(), gateway.keys().sealer().clone(), host);
         Self {
             db,
             clock,
             customers,
             gateway,
             sp: Arc::new(sp),
+            sp_keys,
         }
     }
 

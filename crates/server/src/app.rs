@@ -67,6 +67,8 @@ pub struct App {
     pub customers_api: CustomersApi,
     pub events_api: EventsApi,
     pub federation_api: FederationApi,
+    /// For the SAML HTTP routes (metadata, login, ACS).
+    pub federation: Federation,
 }
 
 /// Connects to the database and runs the migrations.
@@ -182,7 +184,8 @@ pub async fn build_with_clock(
         access,
         customers_api: CustomersApi::new(customers, calls.clone()),
         events_api,
-        federation_api: FederationApi::new(federation, calls.clone()),
+        federation_api: FederationApi::new(federation.clone(), calls.clone()),
+        federation,
         accounts_api: AccountsApi::new(accounts, calls.clone()),
         iam_api: IamApi::new(gateway.clone(), access_keys, signing_keys, calls),
         gateway,

@@ -160,7 +160,10 @@ pub async fn serve(
         // Outermost first. CORS answers browser preflights before anything else runs.
         .layer(cors())
         // Plain HTTP GETs (JWKS) are answered before gRPC-Web, which refuses them.
-        .layer(HttpRoutesLayer::new(app.gateway.clone()))
+        .layer(HttpRoutesLayer::new(
+            app.gateway.clone(),
+            app.federation.clone(),
+        ))
         // gRPC-Web is translated to gRPC here, so every layer below sees plain gRPC.
         .layer(tonic_web::GrpcWebLayer::new())
         // Request id and the call's span wrap authentication, so refusals are traced too.

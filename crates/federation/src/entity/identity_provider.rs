@@ -16,6 +16,8 @@ pub struct Model {
     pub require_signed_assertions: bool,
     /// JSON: `[{"der": base64, "sha256": hex, "retire_at": RFC 3339 | null}]`.
     pub certificates: String,
+    /// JSON array of the URLs a sign-in may land on (prefixes; see `idps::service_urls`).
+    pub service_urls: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

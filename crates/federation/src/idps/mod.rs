@@ -2,6 +2,7 @@
 //! partner's identity providers.
 
 pub mod model;
+pub mod service_urls;
 pub mod store;
 
 use chrono::Duration;
@@ -29,6 +30,8 @@ pub struct NewIdp {
     pub xaccount_attribute: String,
     pub first_login_policy: FirstLoginPolicy,
     pub require_signed_assertions: bool,
+    /// Normalised by [`service_urls::parse_entries`].
+    pub service_urls: Vec<String>,
 }
 
 /// The changes of an update, after parsing; `None` leaves a setting as is.
@@ -40,6 +43,7 @@ pub struct IdpChanges {
     pub xaccount_attribute: Option<String>,
     pub first_login_policy: Option<FirstLoginPolicy>,
     pub require_signed_assertions: Option<bool>,
+    pub service_urls: Option<Vec<String>>,
 }
 
 /// A unique index refused the row: the sales-platform id has an IdP, or the
@@ -75,6 +79,7 @@ impl Federation {
                 .iter()
                 .map(|der| Certificate::of_der(der))
                 .collect(),
+            service_urls: cmd.service_urls,
             created_at: now,
             updated_at: now,
         };
@@ -157,6 +162,9 @@ impl Federation {
                 }
                 if let Some(required) = changes.require_signed_assertions {
                     after.require_signed_assertions = required;
+                }
+                if let Some(urls) = changes.service_urls {
+                    after.service_urls = urls;
                 }
                 after.updated_at = now;
                 store::update(tx, &after).await?;

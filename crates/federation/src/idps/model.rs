@@ -100,6 +100,8 @@ pub struct IdentityProvider {
     pub first_login_policy: FirstLoginPolicy,
     pub require_signed_assertions: bool,
     pub certificates: Vec<Certificate>,
+    /// Where sign-ins may land ([`super::service_urls`]); the first is the default.
+    pub service_urls: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -108,6 +110,8 @@ impl IdentityProvider {
     pub fn of_row(row: identity_provider::Model) -> Result<Self, KernelError> {
         let certificates: Vec<Certificate> = serde_json::from_str(&row.certificates)
             .map_err(|e| KernelError::Corrupt(format!("idp certificates: {e}")))?;
+        let service_urls: Vec<String> = serde_json::from_str(&row.service_urls)
+            .map_err(|e| KernelError::Corrupt(format!("idp service urls: {e}")))?;
         Ok(Self {
             partner_id: parse_stored(&row.partner_id, PartnerId::parse)?,
             first_login_policy: FirstLoginPolicy::parse(&row.first_login_policy)?,
@@ -118,6 +122,7 @@ impl IdentityProvider {
             xaccount_attribute: row.xaccount_attribute,
             require_signed_assertions: row.require_signed_assertions,
             certificates,
+            service_urls,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -126,6 +131,10 @@ impl IdentityProvider {
     pub fn certificates_json(&self) -> String {
         // A Vec of plain structs always serializes.
         serde_json::to_string(&self.certificates).unwrap_or_else(|_| "[]".into())
+    }
+
+    pub fn service_urls_json(&self) -> String {
+        serde_json::to_string(&self.service_urls).unwrap_or_else(|_| "[]".into())
     }
 
     /// Where its responses carry the xaccount id.
@@ -171,6 +180,7 @@ impl IdentityProvider {
                 .collect(),
             create_time: Some(to_proto_timestamp(self.created_at)),
             update_time: Some(to_proto_timestamp(self.updated_at)),
+            service_urls: self.service_urls.clone(),
         }
     }
 
@@ -182,6 +192,7 @@ impl IdentityProvider {
             "xaccount_attribute": self.xaccount_attribute,
             "first_login_policy": self.first_login_policy.as_str(),
             "require_signed_assertions": self.require_signed_assertions,
+            "service_urls": self.service_urls,
             "certificates": self.certificates.iter().map(|c| serde_json::json!({
                 "sha256": c.sha256,
                 "retire_at": c.retire_at,

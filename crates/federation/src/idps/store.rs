@@ -22,6 +22,7 @@ fn active(p: &IdentityProvider) -> idp::ActiveModel {
         first_login_policy: Set(p.first_login_policy.as_str().to_owned()),
         require_signed_assertions: Set(p.require_signed_assertions),
         certificates: Set(p.certificates_json()),
+        service_urls: Set(p.service_urls_json()),
         created_at: Set(p.created_at),
         updated_at: Set(p.updated_at),
     }
@@ -78,6 +79,21 @@ pub async fn list_of_partner(
         .filter(idp::Column::PartnerId.eq(partner.to_string()))
         .order_by_asc(idp::Column::Id)
         .all(conn)
+        .await
+}
+
+pub async fn by_id(conn: &impl ConnectionTrait, id: &str) -> Result<Option<idp::Model>, DbErr> {
+    idp::Entity::find_by_id(id.to_owned()).one(conn).await
+}
+
+/// The IdP of a sales-platform id (at most one).
+pub async fn by_xaccount_type(
+    conn: &impl ConnectionTrait,
+    xaccount_type: &str,
+) -> Result<Option<idp::Model>, DbErr> {
+    idp::Entity::find()
+        .filter(idp::Column::XaccountType.eq(xaccount_type))
+        .one(conn)
         .await
 }
 

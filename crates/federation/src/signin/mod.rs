@@ -1,20 +1,36 @@
-//! Signing a customer in with a SAML response its partner's IdP signed.
+//! Signing a customer in with a SAML response its partner's IdP signed:
+//! through `ExchangeSamlResponse`, or a browser posting to the ACS
+//! ([`acs`]) after an IdP-initiated or SP-initiated ([`login_url`]) start.
 //!
 //! The response names its IdP by its Issuer; only that IdP's registered
 //! certificates can verify it; the xaccount id comes from the verified
 //! assertion and is looked up under the IdP's own sales-platform id, so a
 //! partner's IdP can never reach another partner's customer.
 
+pub mod acs;
+pub mod login_url;
+mod store;
+
 use partner_api::iam::v1 as pb;
+use partner_customers::principals::SignInCustomer;
 use partner_kernel::time;
 
+use crate::entity::login_request;
 use crate::error::FederationError;
-use crate::idps::{FirstLoginPolicy, IdentityProvider, store};
+use crate::idps::{FirstLoginPolicy, IdentityProvider, store as idps};
 use crate::saml::{Expected, Rejection, TrustedIdp, decode, response};
 use crate::service::Federation;
 
 /// Longer assertion ids are refused (the replay cache's column).
 const MAX_ASSERTION_ID: usize = 256;
+
+/// A verified, unspent response and the customer it vouches for.
+pub(crate) struct Accepted {
+    pub idp: IdentityProvider,
+    pub customer: SignInCustomer,
+    /// The AuthnRequest it answered (SP-initiated), now spent.
+    pub request: Option<login_request::Model>,
+}
 
 impl Federation {
     /// Verifies a base64 SAMLResponse and opens a session for the customer it names.
@@ -22,11 +38,27 @@ impl Federation {
         &self,
         encoded: &str,
     ) -> Result<pb::ExchangeSamlResponseResponse, FederationError> {
+        let accepted = self.accept(encoded).await?;
+        let tokens = self
+            .gateway
+            .federated_customer_session(&accepted.customer)
+            .await?;
+        Ok(pb::ExchangeSamlResponseResponse {
+            tokens: Some(tokens),
+            customer_id: accepted.customer.id.to_string(),
+            identity_provider_id: accepted.idp.id,
+        })
+    }
+
+    /// Verifies a response, spends it (and the request it answers), and
+    /// finds the customer it vouches for. Every refusal leaves nothing behind
+    /// but the spent assertion id.
+    pub(crate) async fn accept(&self, encoded: &str) -> Result<Accepted, FederationError> {
         let now = self.clock.now();
         let xml = decode::saml_response(encoded)?;
         let parsed = response::parse(&xml)?;
         let issuer = parsed.claimed_issuer()?;
-        let idp = store::by_entity_id(self.db.conn(), &issuer)
+        let idp = idps::by_entity_id(self.db.conn(), &issuer)
             .await?
             .ok_or(Rejection::UnknownIssuer)?;
         let idp = IdentityProvider::of_row(idp)?;
@@ -48,26 +80,31 @@ impl Federation {
         if verified.assertion_id.len() > MAX_ASSERTION_ID {
             return Err(Rejection::NotAResponse("the assertion ID is longer than 256").into());
         }
-        // No AuthnRequest is outstanding yet: only IdP-initiated responses.
-        if verified.in_response_to.is_some() {
-            return Err(Rejection::UnknownInResponseTo.into());
-        }
-        // Spent before anything else happens: a response signs in once.
-        let tx = self.db.begin_write().await?;
         let expires_at = time::checked_add(verified.valid_until, self.sp.skew)
             .map_err(|_| Rejection::NotAResponse("a validity that ends after year 9999"))?;
-        let first = store::first_use(
+        // Spent before anything else happens: a response signs in once, and
+        // answers its request once.
+        let tx = self.db.begin_write().await?;
+        let request = match &verified.in_response_to {
+            Some(id) => Some(
+                store::spend_request(&*tx, id, &idp.id, now)
+                    .await?
+                    .ok_or(Rejection::UnknownInResponseTo)?,
+            ),
+            None => None,
+        };
+        if !idps::first_use(
             &*tx,
             &idp.entity_id,
             &verified.assertion_id,
             expires_at,
             now,
         )
-        .await?;
-        tx.commit().await?;
-        if !first {
+        .await?
+        {
             return Err(Rejection::Replayed.into());
         }
+        tx.commit().await?;
         let customer = match self
             .customers
             .find_mapped(&idp.xaccount_type, &verified.xaccount_id)
@@ -83,11 +120,10 @@ impl Federation {
         if customer.status.partner_id != Some(idp.partner_id) {
             return Err(FederationError::CustomerNotAssociated);
         }
-        let tokens = self.gateway.federated_customer_session(&customer).await?;
-        Ok(pb::ExchangeSamlResponseResponse {
-            tokens: Some(tokens),
-            customer_id: customer.id.to_string(),
-            identity_provider_id: idp.id,
+        Ok(Accepted {
+            idp,
+            customer,
+            request,
         })
     }
 }

@@ -1,0 +1,162 @@
+//! The assertion consumer service (`POST /saml/acs`, HTTP-POST binding) and
+//! the one-time code it hands the browser: the browser lands on the service
+//! URL with `login_code`, which the frontend exchanges over gRPC
+//! (`ExchangeLoginCode`) — no token ever appears in a URL.
+
+use base64::Engine;
+use chrono::Duration;
+use partner_api::iam::v1 as pb;
+use partner_kernel::ids::{CustomerId, parse_stored};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::{Accepted, store};
+use crate::error::FederationError;
+use crate::idps::{IdentityProvider, service_urls, store as idps};
+use crate::service::Federation;
+
+/// How long a login code can be exchanged.
+pub const CODE_TTL_SECS: i64 = 60;
+/// Largest form the ACS reads: the encoded-response cap and a RelayState.
+pub const MAX_FORM_BYTES: usize = 160 * 1024;
+/// Longest code accepted for exchange (ours are 43 characters).
+pub const MAX_CODE_LEN: usize = 128;
+
+/// The fields of the HTTP-POST binding's form.
+fn form_fields(form: &[u8]) -> Result<(String, Option<String>), FederationError> {
+    let (mut response, mut relay) = (None, None);
+    for (name, value) in url::form_urlencoded::parse(form) {
+        let slot = match name.as_ref() {
+            "SAMLResponse" => &mut response,
+            "RelayState" => &mut relay,
+            _ => continue,
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(FederationError::AcsForm("a field appears twice"));
+        }
+    }
+    let response = response
+        .filter(|r| !r.is_empty())
+        .ok_or(FederationError::AcsForm("no SAMLResponse field"))?;
+    Ok((response, relay.filter(|r| !r.is_empty())))
+}
+
+/// Where the browser lands: the service its AuthnRequest named (an echoed
+/// RelayState must match it), else the RelayState, else the IdP's first
+/// allowed URL — always on the IdP's allow-list.
+fn landing(accepted: &Accepted, relay: Option<&str>) -> Result<Url, FederationError> {
+    let target = match (&accepted.request, relay) {
+        (Some(request), Some(relay)) if relay != request.service_url => {
+            return Err(FederationError::RelayStateMismatch);
+        }
+        (Some(request), _) => request.service_url.clone(),
+        (None, Some(relay)) => relay.to_owned(),
+        (None, None) => default_service(&accepted.idp)?,
+    };
+    service_urls::allowed(&accepted.idp.service_urls, &target)
+        .ok_or(FederationError::ServiceUrlNotAllowed)
+}
+
+/// Where a sign-in with no service named lands.
+pub(crate) fn default_service(idp: &IdentityProvider) -> Result<String, FederationError> {
+    idp.service_urls
+        .first()
+        .cloned()
+        .ok_or(FederationError::NoServiceUrl)
+}
+
+fn hash(code: &str) -> String {
+    Sha256::digest(code.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Federation {
+    /// Accepts a posted SAML response and answers where to send the browser:
+    /// the service URL with a fresh one-time `login_code`.
+    pub async fn consume_post(&self, form: &[u8]) -> Result<String, FederationError> {
+        let (response, relay) = form_fields(form)?;
+        let accepted = self.accept(&response).await?;
+        let mut target = landing(&accepted, relay.as_deref())?;
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| {
+            FederationError::Kernel(partner_kernel::error::KernelError::Corrupt(format!(
+                "no randomness: {e}"
+            )))
+        })?;
+        let code = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+        let now = self.clock.now();
+        let tx = self.db.begin_write().await?;
+        store::issue_code(
+            &*tx,
+            hash(&code),
+            &accepted.idp.id,
+            &accepted.customer.id.to_string(),
+            now,
+            now + Duration::seconds(CODE_TTL_SECS),
+        )
+        .await?;
+        tx.commit().await?;
+        target.query_pairs_mut().append_pair("login_code", &code);
+        Ok(target.to_string())
+    }
+
+    /// Spends a login code and opens the customer's session, if the customer
+    /// is still its IdP's partner's and may sign in.
+    pub async fn exchange_login_code(
+        &self,
+        code: &str,
+    ) -> Result<pb::ExchangeLoginCodeResponse, FederationError> {
+        let now = self.clock.now();
+        let tx = self.db.begin_write().await?;
+        let spent = store::spend_code(&*tx, &hash(code), now)
+            .await?
+            .ok_or(FederationError::LoginCodeInvalid)?;
+        tx.commit().await?;
+        // An IdP deleted since the code was issued no longer vouches.
+        let idp = idps::by_id(self.db.conn(), &spent.idp_id)
+            .await?
+            .ok_or(FederationError::LoginCodeInvalid)?;
+        let idp = IdentityProvider::of_row(idp)?;
+        let id = parse_stored(&spent.customer_id, CustomerId::parse)?;
+        let customer = self
+            .customers
+            .find_sign_in_by_id(id)
+            .await?
+            .ok_or(FederationError::CustomerNotAssociated)?;
+        if customer.status.partner_id != Some(idp.partner_id) {
+            return Err(FederationError::CustomerNotAssociated);
+        }
+        let tokens = self.gateway.federated_customer_session(&customer).await?;
+        Ok(pb::ExchangeLoginCodeResponse {
+            tokens: Some(tokens),
+            customer_id: customer.id.to_string(),
+            identity_provider_id: idp.id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_needs_one_saml_response() {
+        let (response, relay) =
+            form_fields(b"SAMLResponse=PHg%2B&RelayState=https%3A%2F%2Fa.example%2F&x=1")
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(response, "PHg+");
+        assert_eq!(relay.as_deref(), Some("https://a.example/"));
+        assert!(form_fields(b"RelayState=x").is_err());
+        assert!(form_fields(b"SAMLResponse=").is_err());
+        assert!(form_fields(b"SAMLResponse=a&SAMLResponse=b").is_err());
+        assert!(form_fields(b"SAMLResponse=a&RelayState=x&RelayState=y").is_err());
+        assert_eq!(
+            form_fields(b"SAMLResponse=a&RelayState=")
+                .unwrap_or_else(|e| panic!("{e}"))
+                .1,
+            None
+        );
+    }
+}

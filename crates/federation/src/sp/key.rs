@@ -1,0 +1,188 @@
+//! The platform's SAML signing key: RSA-2048 with a self-signed certificate
+//! (IdPs take the certificate from our metadata only as a key carrier, so
+//! self-signed is what they expect), signing AuthnRequests with RSA-SHA256.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use base64::Engine;
+use rsa::RsaPrivateKey;
+use rsa::pkcs1v15::{Signature, SigningKey};
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use rsa::sha2::{Digest, Sha256};
+use rsa::signature::SignatureEncoding;
+use rsa::signature::Signer;
+use x509_cert::builder::{Builder, CertificateBuilder, Profile};
+use x509_cert::der::{Decode, Encode};
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::spki::SubjectPublicKeyInfoOwned;
+use x509_cert::time::Validity;
+
+use crate::error::FederationError;
+
+/// RSA modulus size: what every IdP accepts.
+const BITS: usize = 2048;
+/// The certificate's validity; SAML peers pin the key, not the dates.
+const VALIDITY: Duration = Duration::from_secs(20 * 365 * 24 * 3600);
+/// The algorithm URI of the signatures this key makes.
+pub const SIG_ALG: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+
+/// A freshly generated key, in its stored forms.
+pub struct Generated {
+    pub pkcs8_der: Vec<u8>,
+    pub certificate_der: Vec<u8>,
+}
+
+fn failed(what: &str, e: impl std::fmt::Display) -> FederationError {
+    FederationError::Kernel(partner_kernel::error::KernelError::Corrupt(format!(
+        "SAML signing key: {what}: {e}"
+    )))
+}
+
+/// Generates a key and its self-signed certificate naming `common_name`.
+/// CPU-heavy (prime search): run it off the async workers.
+pub fn generate(common_name: &str) -> Result<Generated, FederationError> {
+    let mut rng = rsa::rand_core::OsRng;
+    let private = RsaPrivateKey::new(&mut rng, BITS).map_err(|e| failed("generate", e))?;
+    let signer = SigningKey::<Sha256>::new(private.clone());
+    let public = SubjectPublicKeyInfoOwned::from_key(private.to_public_key())
+        .map_err(|e| failed("public key", e))?;
+    let mut serial = [0u8; 16];
+    getrandom::fill(&mut serial).map_err(|e| failed("randomness", e))?;
+    serial[0] &= 0x7f; // a positive serial number
+    let serial = SerialNumber::new(&serial).map_err(|e| failed("serial", e))?;
+    let subject = Name::from_str(&format!("CN={}", escape_rdn(common_name)))
+        .map_err(|e| failed("subject", e))?;
+    let validity = Validity::from_now(VALIDITY).map_err(|e| failed("validity", e))?;
+    let certificate =
+        CertificateBuilder::new(Profile::Root, serial, validity, subject, public, &signer)
+            .map_err(|e| failed("certificate", e))?
+            .build::<Signature>()
+            .map_err(|e| failed("certificate", e))?;
+    Ok(Generated {
+        pkcs8_der: private
+            .to_pkcs8_der()
+            .map_err(|e| failed("encode", e))?
+            .as_bytes()
+            .to_vec(),
+        certificate_der: certificate.to_der().map_err(|e| failed("encode", e))?,
+    })
+}
+
+/// Keeps a name's characters from being read as RDN syntax.
+fn escape_rdn(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .map(|c| match c {
+            ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=' | '#' => '_',
+            c => c,
+        })
+        .collect()
+}
+
+/// The key in use.
+pub struct SpKey {
+    kid: String,
+    signer: SigningKey<Sha256>,
+    certificate_der: Vec<u8>,
+}
+
+impl std::fmt::Debug for SpKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SpKey {
+    /// The key from its stored forms.
+    pub fn from_stored(
+        kid: String,
+        pkcs8_der: &[u8],
+        certificate_der: Vec<u8>,
+    ) -> Result<Self, FederationError> {
+        let private =
+            RsaPrivateKey::from_pkcs8_der(pkcs8_der).map_err(|e| failed("stored key", e))?;
+        x509_cert::Certificate::from_der(&certificate_der)
+            .map_err(|e| failed("stored certificate", e))?;
+        Ok(Self {
+            kid,
+            signer: SigningKey::<Sha256>::new(private),
+            certificate_der,
+        })
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The certificate's DER in base64, as `<ds:X509Certificate>` carries it.
+    pub fn certificate_base64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(&self.certificate_der)
+    }
+
+    /// The certificate in PEM.
+    pub fn certificate_pem(&self) -> String {
+        let b64 = self.certificate_base64();
+        let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            pem.push_str(&String::from_utf8_lossy(line));
+            pem.push('\n');
+        }
+        pem.push_str("-----END CERTIFICATE-----\n");
+        pem
+    }
+
+    /// Hex SHA-256 of the certificate's DER.
+    pub fn fingerprint(&self) -> String {
+        Sha256::digest(&self.certificate_der)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// An RSA-SHA256 (PKCS#1 v1.5) signature over `data`.
+    pub fn sign(&self, data: &[u8]) -> Vec<u8> {
+        self.signer.sign(data).to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsa::pkcs1v15::VerifyingKey;
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::Verifier;
+
+    #[test]
+    fn a_generated_key_signs_what_its_certificate_verifies() {
+        let generated = generate("sp.example, evil=1").unwrap_or_else(|e| panic!("{e}"));
+        let key = SpKey::from_stored("k".into(), &generated.pkcs8_der, generated.certificate_der)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let cert = x509_cert::Certificate::from_der(&key.certificate_der)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            cert.tbs_certificate.subject.to_string(),
+            "CN=sp.example_ evil_1"
+        );
+        let spki_der = cert
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let public =
+            rsa::RsaPublicKey::from_public_key_der(&spki_der).unwrap_or_else(|e| panic!("{e}"));
+        let verifier = VerifyingKey::<Sha256>::new(public);
+        let sig = Signature::try_from(key.sign(b"SAMLRequest=x").as_slice())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(verifier.verify(b"SAMLRequest=x", &sig).is_ok());
+        assert!(verifier.verify(b"SAMLRequest=y", &sig).is_err());
+        assert!(
+            key.certificate_pem()
+                .starts_with("-----BEGIN CERTIFICATE-----\nMII")
+        );
+    }
+}

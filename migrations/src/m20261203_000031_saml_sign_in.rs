@@ -1,0 +1,140 @@
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// What SP-initiated and browser sign-in need:
+/// - the platform's SAML signing key (one row per use, `signing`; created by
+///   the first replica that needs it, so every replica publishes the same
+///   certificate), its private key sealed like the token-signing keys;
+/// - each IdP's allow-list of service URLs a sign-in may land on;
+/// - outstanding AuthnRequests, spent by the response that answers them;
+/// - one-time login codes the ACS hands the browser (stored as hashes).
+#[derive(DeriveIden)]
+enum FederationSpKeys {
+    Table,
+    Slot,
+    Kid,
+    PrivateKey,
+    CertificateDer,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum FederationIdentityProviders {
+    Table,
+    ServiceUrls,
+}
+
+#[derive(DeriveIden)]
+enum FederationLoginRequests {
+    Table,
+    Id,
+    IdpId,
+    ServiceUrl,
+    FirstLogin,
+    CreatedAt,
+    ExpiresAt,
+}
+
+#[derive(DeriveIden)]
+enum FederationLoginCodes {
+    Table,
+    CodeHash,
+    IdpId,
+    CustomerId,
+    CreatedAt,
+    ExpiresAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use FederationLoginCodes as Codes;
+        use FederationLoginRequests as Requests;
+        use FederationSpKeys as Keys;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Keys::Table)
+                    .col(string_len(Keys::Slot, 16).primary_key())
+                    .col(string_len(Keys::Kid, 40))
+                    .col(binary(Keys::PrivateKey))
+                    .col(binary(Keys::CertificateDer))
+                    .col(timestamp_with_time_zone(Keys::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(FederationIdentityProviders::Table)
+                    .add_column(text(FederationIdentityProviders::ServiceUrls).default("[]"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Requests::Table)
+                    .col(string_len(Requests::Id, 64).primary_key())
+                    .col(string_len(Requests::IdpId, 40))
+                    .col(text(Requests::ServiceUrl))
+                    .col(boolean(Requests::FirstLogin))
+                    .col(timestamp_with_time_zone(Requests::CreatedAt))
+                    .col(timestamp_with_time_zone(Requests::ExpiresAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_federation_login_requests_expiry")
+                    .table(Requests::Table)
+                    .col(Requests::ExpiresAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Codes::Table)
+                    .col(string_len(Codes::CodeHash, 64).primary_key())
+                    .col(string_len(Codes::IdpId, 40))
+                    .col(string_len(Codes::CustomerId, 40))
+                    .col(timestamp_with_time_zone(Codes::CreatedAt))
+                    .col(timestamp_with_time_zone(Codes::ExpiresAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_federation_login_codes_expiry")
+                    .table(Codes::Table)
+                    .col(Codes::ExpiresAt)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            FederationLoginCodes::Table.into_iden(),
+            FederationLoginRequests::Table.into_iden(),
+            FederationSpKeys::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(FederationIdentityProviders::Table)
+                    .drop_column(FederationIdentityProviders::ServiceUrls)
+                    .to_owned(),
+            )
+            .await
+    }
+}
