@@ -5,6 +5,8 @@
 //! Readiness is awaited on the health service, never with sleeps. Logs stay
 //! quiet unless `TEST_LOG=1`.
 
+pub mod saml_idp;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;

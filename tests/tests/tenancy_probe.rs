@@ -1435,6 +1435,15 @@ async fn probe_federation(method: &str, w: &World) -> Option<Probe> {
         "ExchangeSamlResponse" => Probe::NoTenantInput(
             "the signed response is the credential; only its issuer's registered keys verify it",
         ),
+        "GetServiceProviderMetadata" => {
+            Probe::NoTenantInput("the platform's own public SAML metadata")
+        }
+        "CreateLoginUrl" => Probe::NoTenantInput(
+            "starts a sign-in at the IdP of a sales-platform id; it lands only on that IdP's allow-list",
+        ),
+        "ExchangeLoginCode" => Probe::NoTenantInput(
+            "the one-time code is the credential; it names the customer its verified response vouched for",
+        ),
         _ => return None,
     })
 }

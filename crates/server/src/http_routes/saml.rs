@@ -75,7 +75,13 @@ fn refused(e: FederationError) -> Reply {
         tonic::Code::NotFound => StatusCode::NOT_FOUND,
         tonic::Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
         tonic::Code::Unavailable | tonic::Code::Aborted => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+        tonic::Code::AlreadyExists => StatusCode::CONFLICT,
+        tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => StatusCode::GATEWAY_TIMEOUT,
+        tonic::Code::Ok
+        | tonic::Code::Unknown
+        | tonic::Code::Unimplemented
+        | tonic::Code::Internal
+        | tonic::Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
     };
     tracing::info!(reason, status = %http_status, "SAML browser request refused");
     built(
