@@ -8,7 +8,8 @@ pub struct Migration;
 ///   the first replica that needs it, so every replica publishes the same
 ///   certificate), its private key sealed like the token-signing keys;
 /// - each IdP's allow-list of service URLs a sign-in may land on;
-/// - outstanding AuthnRequests, spent by the response that answers them;
+/// - AuthnRequests already answered (their IDs carry their own state and a
+///   MAC, so only a verified answer writes here), until they expire;
 /// - one-time login codes the ACS hands the browser (stored as hashes).
 #[derive(DeriveIden)]
 enum FederationSpKeys {
@@ -27,13 +28,9 @@ enum FederationIdentityProviders {
 }
 
 #[derive(DeriveIden)]
-enum FederationLoginRequests {
+enum FederationAnsweredRequests {
     Table,
     Id,
-    IdpId,
-    ServiceUrl,
-    FirstLogin,
-    CreatedAt,
     ExpiresAt,
 }
 
@@ -50,8 +47,8 @@ enum FederationLoginCodes {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use FederationAnsweredRequests as Requests;
         use FederationLoginCodes as Codes;
-        use FederationLoginRequests as Requests;
         use FederationSpKeys as Keys;
         manager
             .create_table(
@@ -77,11 +74,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Requests::Table)
-                    .col(string_len(Requests::Id, 64).primary_key())
-                    .col(string_len(Requests::IdpId, 40))
-                    .col(text(Requests::ServiceUrl))
-                    .col(boolean(Requests::FirstLogin))
-                    .col(timestamp_with_time_zone(Requests::CreatedAt))
+                    .col(string_len(Requests::Id, 128).primary_key())
                     .col(timestamp_with_time_zone(Requests::ExpiresAt))
                     .to_owned(),
             )
@@ -89,7 +82,7 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
-                    .name("ix_federation_login_requests_expiry")
+                    .name("ix_federation_answered_requests_expiry")
                     .table(Requests::Table)
                     .col(Requests::ExpiresAt)
                     .to_owned(),
@@ -121,7 +114,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
             FederationLoginCodes::Table.into_iden(),
-            FederationLoginRequests::Table.into_iden(),
+            FederationAnsweredRequests::Table.into_iden(),
             FederationSpKeys::Table.into_iden(),
         ] {
             manager

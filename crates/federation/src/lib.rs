@@ -2,8 +2,8 @@
 //! platform the service provider. A customer signed in to the partner's sales
 //! platform lands in its cloud account without a second password.
 //!
-//! Owns the `federation_identity_providers` and `federation_seen_assertions`
-//! tables. Asks the accounts domain which sales platforms a partner owns, the
+//! Owns the `federation_*` tables (IdPs, used assertions, answered requests,
+//! login codes, our signing key). Asks the accounts domain which sales platforms a partner owns, the
 //! customers domain which customer an xaccount is mapped to, and the gateway
 //! to open the customer's session.
 

@@ -6,6 +6,7 @@ use partner_customers::Customers;
 use partner_gateway::Gateway;
 use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
+use partner_kernel::secrets::SecretKey;
 
 use crate::sp::SpKeys;
 
@@ -59,16 +60,20 @@ pub struct Federation {
     pub(crate) gateway: Gateway,
     pub(crate) sp: Arc<ServiceProvider>,
     pub(crate) sp_keys: SpKeys,
+    /// MACs the IDs of our AuthnRequests (server secret `saml_requests`).
+    pub(crate) request_key: SecretKey,
 }
 
 impl Federation {
-    /// The service over `db`: `customers` maps xaccounts, `gateway` opens sessions.
+    /// The service over `db`: `customers` maps xaccounts, `gateway` opens
+    /// sessions, `request_key` MACs AuthnRequest IDs.
     pub fn new(
         db: Db,
         clock: SharedClock,
         customers: Customers,
         gateway: Gateway,
         sp: ServiceProvider,
+        request_key: SecretKey,
     ) -> Self {
         let host = sp.host();
         let sp_keys = SpKeys::new(db.clone(), gateway.keys().sealer().clone(), host);
@@ -79,6 +84,7 @@ impl Federation {
             gateway,
             sp: Arc::new(sp),
             sp_keys,
+            request_key,
         }
     }
 

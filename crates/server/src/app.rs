@@ -118,6 +118,9 @@ pub async fn build_with_clock(
     let fingerprint_key = secrets::load_or_create(&db, "request_fingerprints", now, &sealer)
         .await
         .map_err(|e| setup(&e))?;
+    let request_key = secrets::load_or_create(&db, "saml_requests", now, &sealer)
+        .await
+        .map_err(|e| setup(&e))?;
     let params = Argon2Params {
         memory_kib: config.argon2_memory_kib,
         iterations: config.argon2_iterations,
@@ -176,6 +179,7 @@ pub async fn build_with_clock(
         customers.clone(),
         gateway.clone(),
         ServiceProvider::under(&config.public_url),
+        request_key,
     );
     let access_keys = gateway.access_keys(PageTokens::new(page_key));
     let events_api = EventsApi::new(db.clone(), access.clone());

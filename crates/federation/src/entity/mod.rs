@@ -1,7 +1,7 @@
 //! The federation domain's tables.
 
+pub mod answered_request;
 pub mod identity_provider;
 pub mod login_code;
-pub mod login_request;
 pub mod seen_assertion;
 pub mod sp_key;

@@ -41,17 +41,16 @@ fn form_fields(form: &[u8]) -> Result<(String, Option<String>), FederationError>
     Ok((response, relay.filter(|r| !r.is_empty())))
 }
 
-/// Where the browser lands: the service its AuthnRequest named (an echoed
-/// RelayState must match it), else the RelayState, else the IdP's first
+/// Where the browser lands: the RelayState (for an SP-initiated answer it
+/// must be the service the AuthnRequest was made for), else the IdP's first
 /// allowed URL — always on the IdP's allow-list.
 fn landing(accepted: &Accepted, relay: Option<&str>) -> Result<Url, FederationError> {
     let target = match (&accepted.request, relay) {
-        (Some(request), Some(relay)) if relay != request.service_url => {
+        (Some(request), Some(relay)) if !request.names_service(relay) => {
             return Err(FederationError::RelayStateMismatch);
         }
-        (Some(request), _) => request.service_url.clone(),
-        (None, Some(relay)) => relay.to_owned(),
-        (None, None) => default_service(&accepted.idp)?,
+        (_, Some(relay)) => relay.to_owned(),
+        (_, None) => default_service(&accepted.idp)?,
     };
     service_urls::allowed(&accepted.idp.service_urls, &target)
         .ok_or(FederationError::ServiceUrlNotAllowed)

@@ -1,6 +1,7 @@
 //! SP-initiated sign-in: a signed, deflated AuthnRequest for the partner's
-//! IdP (HTTP-Redirect binding), remembered so that only a response to it
-//! carries its ID in `InResponseTo`; the service URL rides in RelayState.
+//! IdP (HTTP-Redirect binding) whose ID ([`super::request_id`]) a response
+//! must carry in `InResponseTo`; the service URL rides in RelayState.
+//! Nothing is stored until a verified response answers it.
 
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -10,8 +11,7 @@ use partner_kernel::clock::to_proto_timestamp;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::acs::default_service;
-use super::store;
-use crate::entity::login_request;
+use super::request_id;
 use crate::error::FederationError;
 use crate::idps::{IdentityProvider, service_urls, store as idps};
 use crate::service::{Federation, ServiceProvider};
@@ -51,20 +51,6 @@ fn authn_request(id: &str, now: DateTime<Utc>, destination: &str, sp: &ServicePr
         acs = escape::xml(&sp.acs_url),
         issuer = escape::xml(&sp.entity_id),
     )
-}
-
-/// A fresh request ID: an NCName, unguessable.
-fn request_id() -> Result<String, FederationError> {
-    let mut bytes = [0u8; 20];
-    getrandom::fill(&mut bytes).map_err(|e| {
-        FederationError::Kernel(partner_kernel::error::KernelError::Corrupt(format!(
-            "no randomness: {e}"
-        )))
-    })?;
-    Ok(format!(
-        "_{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    ))
 }
 
 /// The parameters of `GET /saml/login?xaccount_type=…&first_login=…&service=…`.
@@ -135,7 +121,14 @@ impl Federation {
             .ok_or(FederationError::ServiceUrlNotAllowed)?
             .to_string();
         let key = self.sp_keys.current().await?;
-        let id = request_id()?;
+        let expires_at = now + Duration::seconds(REQUEST_TTL_SECS);
+        let id = request_id::issue(
+            &self.request_key,
+            &idp.id,
+            &service_url,
+            first_login,
+            expires_at,
+        )?;
         let xml = authn_request(&id, now, &idp.sso_url, &self.sp);
         let deflated = miniz_oxide::deflate::compress_to_vec(xml.as_bytes(), 6);
         let b64 = base64::engine::general_purpose::STANDARD;
@@ -150,18 +143,6 @@ impl Federation {
         query.push_str("&Signature=");
         query.push_str(&encode(&b64.encode(signature)));
         let separator = if idp.sso_url.contains('?') { '&' } else { '?' };
-        let expires_at = now + Duration::seconds(REQUEST_TTL_SECS);
-        let row = login_request::Model {
-            id: id.clone(),
-            idp_id: idp.id.clone(),
-            service_url,
-            first_login,
-            created_at: now,
-            expires_at,
-        };
-        let tx = self.db.begin_write().await?;
-        store::remember_request(&*tx, row, now).await?;
-        tx.commit().await?;
         Ok(pb::CreateLoginUrlResponse {
             login_url: format!("{}{separator}{query}", idp.sso_url),
             authn_request_id: id,
@@ -182,9 +163,6 @@ mod tests {
         assert!(xml.contains("<saml:Issuer>https://sp.example/saml/metadata</saml:Issuer>"));
         assert!(xml.contains(r#"AssertionConsumerServiceURL="https://sp.example/saml/acs""#));
         assert_eq!(encode("a b/+=~"), "a%20b%2F%2B%3D~");
-        let id = request_id().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(id.len(), 41);
-        assert!(id.starts_with('_'));
     }
 
     #[test]

@@ -9,17 +9,18 @@
 
 pub mod acs;
 pub mod login_url;
+pub mod request_id;
 mod store;
 
 use partner_api::iam::v1 as pb;
 use partner_customers::principals::SignInCustomer;
 use partner_kernel::time;
 
-use crate::entity::login_request;
 use crate::error::FederationError;
 use crate::idps::{FirstLoginPolicy, IdentityProvider, store as idps};
 use crate::saml::{Expected, Rejection, TrustedIdp, decode, response};
 use crate::service::Federation;
+use request_id::RequestState;
 
 /// Longer assertion ids are refused (the replay cache's column).
 const MAX_ASSERTION_ID: usize = 256;
@@ -29,7 +30,7 @@ pub(crate) struct Accepted {
     pub idp: IdentityProvider,
     pub customer: SignInCustomer,
     /// The AuthnRequest it answered (SP-initiated), now spent.
-    pub request: Option<login_request::Model>,
+    pub request: Option<RequestState>,
 }
 
 impl Federation {
@@ -84,15 +85,21 @@ impl Federation {
             .map_err(|_| Rejection::NotAResponse("a validity that ends after year 9999"))?;
         // Spent before anything else happens: a response signs in once, and
         // answers its request once.
-        let tx = self.db.begin_write().await?;
         let request = match &verified.in_response_to {
-            Some(id) => Some(
-                store::spend_request(&*tx, id, &idp.id, now)
-                    .await?
+            Some(id) => Some((
+                id,
+                request_id::open(&self.request_key, &idp.id, id)
+                    .filter(|r| r.expires_at > now)
                     .ok_or(Rejection::UnknownInResponseTo)?,
-            ),
+            )),
             None => None,
         };
+        let tx = self.db.begin_write().await?;
+        if let Some((id, state)) = &request
+            && !store::answer_request(&*tx, id, state.expires_at, now).await?
+        {
+            return Err(Rejection::UnknownInResponseTo.into());
+        }
         if !idps::first_use(
             &*tx,
             &idp.entity_id,
@@ -123,7 +130,7 @@ impl Federation {
         Ok(Accepted {
             idp,
             customer,
-            request,
+            request: request.map(|(_, state)| state),
         })
     }
 }

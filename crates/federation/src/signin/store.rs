@@ -1,50 +1,38 @@
-//! The `federation_login_requests` and `federation_login_codes` tables.
-//! Both are spent by deleting the row: of racing spenders exactly one
-//! deletes it, on every replica.
+//! The `federation_answered_requests` and `federation_login_codes` tables.
+//! A request is spent by inserting its row, a code by deleting its row: of
+//! racing spenders exactly one succeeds, on every replica.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 
-use crate::entity::{login_code as code, login_request as request};
+use crate::entity::{answered_request as answered, login_code as code};
 
-/// Remembers an AuthnRequest until `expires_at`; expired ones (of every
-/// IdP) are pruned on the way.
-pub async fn remember_request(
-    conn: &impl ConnectionTrait,
-    row: request::Model,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    request::Entity::delete_many()
-        .filter(request::Column::ExpiresAt.lt(now))
-        .exec(conn)
-        .await?;
-    request::Entity::insert(request::ActiveModel::from(row))
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
-}
-
-/// Spends the outstanding request `id` sent for `idp_id`; `None` when there
-/// is none (never sent, sent for another IdP, answered, or expired).
-pub async fn spend_request(
+/// Records that the AuthnRequest `id` was answered; `false` when it was
+/// already. Expired records (of every IdP) are pruned on the way.
+pub async fn answer_request(
     conn: &impl ConnectionTrait,
     id: &str,
-    idp_id: &str,
+    expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<Option<request::Model>, DbErr> {
-    let Some(row) = request::Entity::find_by_id(id.to_owned())
-        .filter(request::Column::IdpId.eq(idp_id))
-        .filter(request::Column::ExpiresAt.gt(now))
-        .one(conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let deleted = request::Entity::delete_many()
-        .filter(request::Column::Id.eq(id))
+) -> Result<bool, DbErr> {
+    answered::Entity::delete_many()
+        .filter(answered::Column::ExpiresAt.lt(now))
         .exec(conn)
         .await?;
-    Ok((deleted.rows_affected == 1).then_some(row))
+    let row = answered::ActiveModel {
+        id: Set(id.to_owned()),
+        expires_at: Set(expires_at),
+    };
+    let inserted = answered::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(answered::Column::Id)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(inserted == 1)
 }
 
 /// Stores a login code's hash; expired codes are pruned on the way.
