@@ -6,6 +6,7 @@
 //! quiet unless `TEST_LOG=1`.
 
 pub mod saml_idp;
+pub mod saml_world;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -458,6 +459,24 @@ impl TestServer {
             .await
             .unwrap_or_else(|e| panic!("login {username}: {e:?}"))
             .access_token
+    }
+
+    /// Rows in `table`, read straight from the database.
+    pub async fn rows(&self, table: &str) -> i64 {
+        use sea_orm::{ConnectionTrait, Statement};
+        let conn = self.db.connect().await;
+        let backend = conn.get_database_backend();
+        let row = conn
+            .query_one_raw(Statement::from_string(
+                backend,
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("count {table}: {e}"))
+            .unwrap_or_else(|| panic!("no count"));
+        let n: i64 = row.try_get("", "n").unwrap_or_else(|e| panic!("{e}"));
+        let _ = conn.close().await;
+        n
     }
 
     /// The operator's access token.

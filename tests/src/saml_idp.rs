@@ -38,7 +38,12 @@ pub struct ResponseSpec {
     pub assertion_id: String,
     pub xaccount_id: String,
     pub in_response_to: Option<String>,
+    /// Whether `in_response_to` is also in the signed assertion (else only
+    /// on the unsigned Response).
+    pub in_response_to_signed: bool,
     pub issued_at: DateTime<Utc>,
+    /// More single-valued attributes (`email`, `country`, …).
+    pub attributes: Vec<(String, String)>,
 }
 
 impl ResponseSpec {
@@ -48,8 +53,16 @@ impl ResponseSpec {
             assertion_id: format!("_a{}", uuid::Uuid::new_v4().simple()),
             xaccount_id: xaccount_id.to_owned(),
             in_response_to: None,
+            in_response_to_signed: true,
             issued_at: at,
+            attributes: Vec::new(),
         }
+    }
+
+    /// With the attribute `name` = `value` too.
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        self.attributes.push((name.to_owned(), value.to_owned()));
+        self
     }
 }
 
@@ -66,13 +79,25 @@ pub fn signed_response(spec: &ResponseSpec) -> String {
         .as_ref()
         .map(|r| format!(r#" InResponseTo="{r}""#))
         .unwrap_or_default();
+    let signed_irt = if spec.in_response_to_signed {
+        irt.clone()
+    } else {
+        String::new()
+    };
     let (at, until) = (
         instant(spec.issued_at),
         instant(spec.issued_at + Duration::minutes(5)),
     );
     let before = instant(spec.issued_at - Duration::minutes(1));
+    let more: String = spec
+        .attributes
+        .iter()
+        .map(|(n, v)| {
+            format!(r#"<saml:Attribute Name="{n}"><saml:AttributeValue>{v}</saml:AttributeValue></saml:Attribute>"#)
+        })
+        .collect();
     let template = format!(
-        r##"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r{id}" Version="2.0" IssueInstant="{at}" Destination="{ACS_URL}"{irt}><saml:Issuer>{IDP_ENTITY_ID}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="{id}" Version="2.0" IssueInstant="{at}"><saml:Issuer>{IDP_ENTITY_ID}</saml:Issuer><ds:Signature xmlns:ds="{DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{EXC_C14N}"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="#{id}"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="{EXC_C14N}"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue></ds:Signature><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">n-{xaccount}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="{until}" Recipient="{ACS_URL}"{irt}/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{before}" NotOnOrAfter="{until}"><saml:AudienceRestriction><saml:Audience>{SP_ENTITY_ID}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="{at}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement><saml:Attribute Name="xaccount_id"><saml:AttributeValue>{xaccount}</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion></samlp:Response>"##,
+        r##"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r{id}" Version="2.0" IssueInstant="{at}" Destination="{ACS_URL}"{irt}><saml:Issuer>{IDP_ENTITY_ID}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="{id}" Version="2.0" IssueInstant="{at}"><saml:Issuer>{IDP_ENTITY_ID}</saml:Issuer><ds:Signature xmlns:ds="{DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{EXC_C14N}"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="#{id}"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="{EXC_C14N}"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue></ds:Signature><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">n-{xaccount}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="{until}" Recipient="{ACS_URL}"{signed_irt}/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{before}" NotOnOrAfter="{until}"><saml:AudienceRestriction><saml:Audience>{SP_ENTITY_ID}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="{at}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement><saml:Attribute Name="xaccount_id"><saml:AttributeValue>{xaccount}</saml:AttributeValue></saml:Attribute>{more}</saml:AttributeStatement></saml:Assertion></samlp:Response>"##,
         xaccount = spec.xaccount_id,
     );
     let key = bergshamra::keys::loader::load_pem_auto(saml_fixture("idp.key").as_bytes(), None)
@@ -157,6 +182,7 @@ pub fn read_redirect(query: &str, sp_cert_pem: &str) -> SeenRequest {
 
 struct IdpState {
     xaccount_id: String,
+    attributes: Vec<(String, String)>,
     acs_post_url: String,
     sp_cert_pem: String,
     now: DateTime<Utc>,
@@ -185,6 +211,7 @@ impl TestIdp {
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
         let state = Arc::new(Mutex::new(IdpState {
             xaccount_id: xaccount_id.to_owned(),
+            attributes: Vec::new(),
             acs_post_url,
             sp_cert_pem,
             now,
@@ -213,6 +240,19 @@ impl TestIdp {
     /// The fixture IdP's metadata, with this IdP's SSO URL.
     pub fn metadata(&self) -> String {
         saml_fixture("idp_metadata.xml").replace(FIXTURE_SSO_URL, &self.sso_url())
+    }
+
+    /// From now on, signs in `xaccount_id` with `attributes`.
+    pub fn sign_in_as(&self, xaccount_id: &str, attributes: &[(&str, &str)]) {
+        let mut s = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        s.xaccount_id = xaccount_id.to_owned();
+        s.attributes = attributes
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
     }
 
     /// The AuthnRequests received so far.
@@ -252,6 +292,7 @@ async fn serve(mut stream: tokio::net::TcpStream, state: Arc<Mutex<IdpState>>) {
             let seen = read_redirect(query, &s.sp_cert_pem);
             let mut spec = ResponseSpec::new(&s.xaccount_id, s.now);
             spec.in_response_to = Some(seen.id.clone());
+            spec.attributes = s.attributes.clone();
             let relay = seen.relay_state.clone().unwrap_or_default();
             s.requests.push(seen);
             format!(

@@ -11,7 +11,6 @@ use partner_api::iam::v1 as iam;
 use partner_kernel::clock::TestClock;
 use partner_tests::*;
 use prost_types::FieldMask;
-use sea_orm::{ConnectionTrait, Statement};
 use tonic::Code;
 
 async fn exchange(
@@ -25,20 +24,6 @@ async fn exchange(
         })
         .await
         .map(tonic::Response::into_inner)
-}
-
-async fn count(server: &TestServer, table: &str) -> i64 {
-    let conn = server.db.connect().await;
-    let row = conn
-        .query_one_raw(Statement::from_string(
-            conn.get_database_backend(),
-            format!("SELECT COUNT(*) AS n FROM {table}"),
-        ))
-        .await
-        .unwrap_or_else(|e| panic!("count {table}: {e}"))
-        .unwrap_or_else(|| panic!("no count"));
-    row.try_get::<i64>("", "n")
-        .unwrap_or_else(|e| panic!("count {table}: {e}"))
 }
 
 /// A server at the fixtures' time, a partner (master token) with a customer
@@ -90,7 +75,7 @@ async fn an_idp_signed_response_signs_the_mapped_customer_in_once() {
         "SAML_REPLAYED",
     );
     assert_eq!(
-        count(&server, "auth_sessions").await,
+        server.rows("auth_sessions").await,
         3,
         "admin, master, customer"
     );
@@ -99,7 +84,7 @@ async fn an_idp_signed_response_signs_the_mapped_customer_in_once() {
 #[tokio::test]
 async fn every_refused_response_creates_nothing() {
     let (server, _, _, _, _) = federated().await;
-    let sessions = count(&server, "auth_sessions").await;
+    let sessions = server.rows("auth_sessions").await;
     let cases: &[(&str, Code, &str)] = &[
         ("unsigned", Code::Unauthenticated, "SAML_UNSIGNED"),
         ("other_key", Code::Unauthenticated, "SAML_SIGNATURE_INVALID"),
@@ -200,8 +185,8 @@ async fn every_refused_response_creates_nothing() {
             reason,
         );
     }
-    assert_eq!(count(&server, "auth_sessions").await, sessions);
-    assert_eq!(count(&server, "customers").await, 1);
+    assert_eq!(server.rows("auth_sessions").await, sessions);
+    assert_eq!(server.rows("customers").await, 1);
     // A refused response is not spent: the good one still signs in.
     assert!(exchange(&server, "assertion_signed").await.is_ok());
 }
@@ -246,9 +231,9 @@ async fn an_unmapped_or_foreign_xaccount_is_refused() {
         Code::FailedPrecondition,
         "XACCOUNT_NOT_MAPPED",
     );
-    assert_eq!(count(&server, "customers").await, 1);
+    assert_eq!(server.rows("customers").await, 1);
     assert_eq!(
-        count(&server, "auth_sessions").await,
+        server.rows("auth_sessions").await,
         3,
         "admin and two masters"
     );

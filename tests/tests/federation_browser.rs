@@ -5,128 +5,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
-use partner_api::accounts::v1 as pb;
 use partner_api::customers::v1 as cu;
 use partner_api::iam::v1 as iam;
-use partner_kernel::clock::{Clock, TestClock};
-use partner_tests::saml_idp::{
-    ResponseSpec, TestIdp, read_form, read_redirect, signed_response_base64,
-};
+use partner_kernel::clock::Clock;
+use partner_tests::saml_idp::{ResponseSpec, read_form, read_redirect, signed_response_base64};
+use partner_tests::saml_world::{XACCOUNT, browser, location, login_code, world};
 use partner_tests::*;
 use prost_types::FieldMask;
 use tonic::Code;
-
-const XACCOUNT: &str = "crm-20001";
-
-/// A browser: it follows redirects, keeps no cookies, and can stop following.
-fn browser(follow: bool) -> reqwest::Client {
-    let policy = if follow {
-        reqwest::redirect::Policy::limited(5)
-    } else {
-        reqwest::redirect::Policy::none()
-    };
-    reqwest::Client::builder().redirect(policy).build().unwrap()
-}
-
-struct World {
-    server: TestServer,
-    clock: Arc<TestClock>,
-    partner: pb::Partner,
-    master: String,
-    customer: cu::Customer,
-    idp: TestIdp,
-    sp_cert_pem: String,
-}
-
-impl World {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.server.addr)
-    }
-
-    fn xaccount_type(&self) -> String {
-        self.partner.sales_platform_ids[0].clone()
-    }
-
-    /// Posts the HTTP-POST binding's form to the ACS without following the answer.
-    async fn post_acs(&self, fields: &[(&str, &str)]) -> reqwest::Response {
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
-        browser(false)
-            .post(self.url("/saml/acs"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn exchange_code(
-        &self,
-        code: &str,
-    ) -> Result<iam::ExchangeLoginCodeResponse, tonic::Status> {
-        self.server
-            .federation("")
-            .exchange_login_code(iam::ExchangeLoginCodeRequest { code: code.into() })
-            .await
-            .map(tonic::Response::into_inner)
-    }
-}
-
-/// A server on a test clock, a partner with a customer mapped to
-/// [`XACCOUNT`], and the local IdP registered with its frontend allowed.
-async fn world() -> World {
-    let clock = Arc::new(TestClock::new(saml_fixture_time()));
-    let server = TestServer::start_with_clock(clock.clone()).await;
-    let admin = server.admin_token().await;
-    let (partner, master) = server.register_partner(&admin, "acme").await;
-    let customer = server.create_customer(&master, &partner, XACCOUNT).await;
-    let metadata = ok(server
-        .federation("")
-        .get_service_provider_metadata(iam::GetServiceProviderMetadataRequest {})
-        .await);
-    let idp = TestIdp::start(
-        XACCOUNT,
-        format!("http://{}/saml/acs", server.addr),
-        metadata.signing_certificate_pem.clone(),
-        saml_fixture_time(),
-    )
-    .await;
-    ok(server
-        .federation(&master)
-        .register_identity_provider(iam::RegisterIdentityProviderRequest {
-            metadata_xml: idp.metadata(),
-            service_urls: vec![idp.app_url()],
-            ..register_idp_request(&partner, "idp_metadata.xml")
-        })
-        .await);
-    World {
-        server,
-        clock,
-        partner,
-        master,
-        customer,
-        idp,
-        sp_cert_pem: metadata.signing_certificate_pem,
-    }
-}
-
-fn login_code(location: &str) -> String {
-    let url = url::Url::parse(location).unwrap();
-    url.query_pairs()
-        .find(|(k, _)| k == "login_code")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| panic!("no login_code in {location}"))
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_else(|| panic!("no Location: {r:?}"))
-}
 
 #[tokio::test]
 async fn our_metadata_is_served_and_names_one_stable_key() {
@@ -367,6 +253,21 @@ async fn an_answer_must_match_an_outstanding_request_and_its_relay_state() {
         .await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("RELAY_STATE_MISMATCH"));
+    // An InResponseTo only on the unsigned Response does not count.
+    let made = start(String::new()).await;
+    let mut spec = ResponseSpec::new(XACCOUNT, saml_fixture_time());
+    spec.in_response_to = Some(made.authn_request_id.clone());
+    spec.in_response_to_signed = false;
+    let r = w
+        .post_acs(&[("SAMLResponse", &signed_response_base64(&spec))])
+        .await;
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("SAML_UNKNOWN_IN_RESPONSE_TO")
+    );
     // A request nobody made.
     let r = w
         .post_acs(&[("SAMLResponse", &answer("_never_sent"))])
@@ -478,8 +379,25 @@ async fn idp_initiated_posts_land_only_on_the_allow_list() {
     // A form larger than the cap.
     let huge = "A".repeat(200 * 1024);
     let r = w.post_acs(&[("SAMLResponse", &huge)]).await;
-    assert_eq!(r.status(), 400);
+    assert_eq!(r.status(), 413);
     assert!(r.text().await.unwrap().contains("SAML_TOO_LARGE"));
+    // A RelayState carrying a login code of its own lands without it.
+    let r = post(Some(format!(
+        "{}/x?login_code=planted&tab=2",
+        w.idp.app_url()
+    )))
+    .await;
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    assert!(!to.contains("planted"), "{to}");
+    assert_eq!(
+        url::Url::parse(&to)
+            .unwrap()
+            .query_pairs()
+            .filter(|(k, _)| k == "login_code")
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]

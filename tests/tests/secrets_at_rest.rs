@@ -1,5 +1,5 @@
-//! Secrets at rest: with a master key, the signing-key seeds and the server
-//! secrets are stored sealed (a copy of the database does not hold them);
+//! Secrets at rest: with a master key, the signing-key seeds, the SAML
+//! signing key and the server secrets are stored sealed (a copy of the database does not hold them);
 //! plain rows of an older database are sealed at the next start with a key;
 //! a sealed database does not start without its key, nor with another.
 
@@ -21,6 +21,7 @@ async fn stored_secrets(db: &TestDb) -> Vec<(String, Vec<u8>)> {
     for sql in [
         "SELECT name AS k, value AS v FROM server_secrets",
         "SELECT kid AS k, private_key AS v FROM signing_keys",
+        "SELECT kid AS k, private_key AS v FROM federation_sp_keys",
     ] {
         for row in conn
             .query_all_raw(Statement::from_string(backend, sql))
@@ -73,10 +74,15 @@ async fn with_a_master_key_no_secret_is_stored_in_the_clear() {
         .get_jwks(partner_api::iam::v1::GetJwksRequest {})
         .await)
     .keys;
+    let sp = saml_metadata(&server).await;
     server.stop().await.unwrap_or_else(|e| panic!("stop: {e}"));
 
     let secrets = stored_secrets(&db).await;
-    assert_eq!(secrets.len(), 3, "two server secrets and one signing key");
+    assert_eq!(
+        secrets.len(),
+        5,
+        "three server secrets, one signing key, the SAML key"
+    );
     for (row, value) in &secrets {
         assert!(sealed(value), "{row} is stored plain");
         // No 32 bytes of it are the seed behind the published key.
@@ -101,6 +107,16 @@ async fn with_a_master_key_no_secret_is_stored_in_the_clear() {
     // With it, everything is as it was: the old token still verifies.
     let server = TestServer::start_on(db.clone(), with_key(KEY)).await;
     can_read_own_partner(&server, &admin).await;
+    assert_eq!(saml_metadata(&server).await, sp, "the same SAML key");
+}
+
+/// The SAML signing certificate (made on first use).
+async fn saml_metadata(server: &TestServer) -> String {
+    ok(server
+        .federation("")
+        .get_service_provider_metadata(partner_api::iam::v1::GetServiceProviderMetadataRequest {})
+        .await)
+    .signing_certificate_pem
 }
 
 #[tokio::test]
@@ -108,6 +124,7 @@ async fn a_plain_database_is_sealed_at_the_next_start_with_a_key() {
     let db = TestDb::fresh().await;
     let server = TestServer::start_on(db.clone(), |_| {}).await;
     let admin = server.admin_token().await;
+    let sp = saml_metadata(&server).await;
     server.stop().await.unwrap_or_else(|e| panic!("stop: {e}"));
     assert!(stored_secrets(&db).await.iter().all(|(_, v)| !sealed(v)));
 
@@ -118,6 +135,7 @@ async fn a_plain_database_is_sealed_at_the_next_start_with_a_key() {
     );
     // The same secrets: tokens and page tokens made before still work.
     can_read_own_partner(&server, &admin).await;
+    assert_eq!(saml_metadata(&server).await, sp, "the same SAML key");
     // A key rotated now is stored sealed too.
     ok(server
         .signing_keys(&admin)
@@ -127,7 +145,7 @@ async fn a_plain_database_is_sealed_at_the_next_start_with_a_key() {
         })
         .await);
     let secrets = stored_secrets(&db).await;
-    assert_eq!(secrets.len(), 4);
+    assert_eq!(secrets.len(), 6);
     assert!(secrets.iter().all(|(_, v)| sealed(v)));
     can_read_own_partner(&server, &admin).await;
 }

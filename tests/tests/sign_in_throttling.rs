@@ -352,30 +352,12 @@ async fn sixty_concurrent_wrong_secrets_check_at_most_five() {
         .unwrap_or_else(|e| panic!("after the lock: {e:?}"));
 }
 
-/// Rows in `table`, read straight from the database.
-async fn rows(server: &TestServer, table: &str) -> i64 {
-    use sea_orm::{ConnectionTrait, Statement};
-    let conn = server.db.connect().await;
-    let backend = conn.get_database_backend();
-    let row = conn
-        .query_one_raw(Statement::from_string(
-            backend,
-            format!("SELECT COUNT(*) AS n FROM {table}"),
-        ))
-        .await
-        .unwrap_or_else(|e| panic!("count {table}: {e}"))
-        .unwrap_or_else(|| panic!("no count"));
-    let n: i64 = row.try_get("", "n").unwrap_or_else(|e| panic!("{e}"));
-    let _ = conn.close().await;
-    n
-}
-
 #[tokio::test]
 async fn attempts_on_names_and_keys_that_do_not_exist_write_nothing_per_attempt() {
     let server = TestServer::start().await;
     let (audit_before, throttles_before) = (
-        rows(&server, "audit_records").await,
-        rows(&server, "auth_throttles").await,
+        server.rows("audit_records").await,
+        server.rows("auth_throttles").await,
     );
     for i in 0..130 {
         let id = format!("ak_0190f0e0a0b07c0d8e0f1011121{i:05}");
@@ -394,12 +376,12 @@ async fn attempts_on_names_and_keys_that_do_not_exist_write_nothing_per_attempt(
             "INVALID_CREDENTIALS",
         );
     }
-    assert_eq!(rows(&server, "audit_records").await, audit_before);
-    assert_eq!(rows(&server, "auth_throttles").await, throttles_before);
+    assert_eq!(server.rows("audit_records").await, audit_before);
+    assert_eq!(server.rows("auth_throttles").await, throttles_before);
     // Written at the next flush (at shutdown here): one record per method.
     let server = server.restart().await;
-    assert_eq!(rows(&server, "audit_records").await, audit_before + 2);
-    assert_eq!(rows(&server, "auth_throttles").await, throttles_before);
+    assert_eq!(server.rows("audit_records").await, audit_before + 2);
+    assert_eq!(server.rows("auth_throttles").await, throttles_before);
     let admin = server.admin_token().await;
     let logins = audit_reasons(&server, &admin, LOGIN, "(unknown)").await;
     assert_eq!(logins.len(), 1);
@@ -419,13 +401,13 @@ async fn counters_of_subjects_that_never_succeed_are_swept() {
             "INVALID_CREDENTIALS",
         );
     }
-    assert_eq!(rows(&server, "auth_throttles").await, 1);
+    assert_eq!(server.rows("auth_throttles").await, 1);
     clock.advance(Duration::minutes(16));
     // The sweep runs with every flush, the last one at shutdown.
     let db = server.db.clone();
     server.stop().await.unwrap_or_else(|e| panic!("stop: {e}"));
     let server = TestServer::start_on(db, |_| {}).await;
-    assert_eq!(rows(&server, "auth_throttles").await, 0);
+    assert_eq!(server.rows("auth_throttles").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -28,6 +28,15 @@ pub enum FederationError {
     /// No customer is mapped to the xaccount, and the IdP's policy refuses.
     #[error("no customer is mapped to this xaccount")]
     XaccountNotMapped,
+    /// A first sign-in would create a customer, but the assertion's profile breaks a rule.
+    #[error("first sign-in: the {attribute} attribute {rule}")]
+    FirstLoginProfile {
+        attribute: &'static str,
+        rule: &'static str,
+    },
+    /// The IdP's partner is suspended or terminated: it gets no new customers.
+    #[error("the identity provider's partner is not active")]
+    PartnerInactive,
     /// The mapped customer is not (or no longer) associated with the IdP's partner.
     #[error("the customer is not associated with the identity provider's partner")]
     CustomerNotAssociated,
@@ -107,6 +116,18 @@ impl From<FederationError> for Status {
                 Code::FailedPrecondition,
                 "XACCOUNT_NOT_MAPPED",
                 "no customer is mapped to this xaccount and the identity provider's first-login policy refuses",
+            ),
+            FederationError::FirstLoginProfile { attribute, rule } => Refusal::new(
+                Code::FailedPrecondition,
+                "FIRST_LOGIN_PROFILE_INVALID",
+                format!(
+                    "creating the customer on its first sign-in: the assertion's {attribute} attribute {rule}"
+                ),
+            ),
+            FederationError::PartnerInactive => Refusal::new(
+                Code::FailedPrecondition,
+                "PARTNER_INACTIVE",
+                "the identity provider's partner is suspended or terminated",
             ),
             FederationError::CustomerNotAssociated => Refusal::new(
                 Code::FailedPrecondition,

@@ -57,11 +57,13 @@ fn allow_list(v: &mut Violations, raw: &[String]) -> Option<Vec<String>> {
 
 fn policy(v: &mut Violations, raw: i32) -> Option<FirstLoginPolicy> {
     match FirstLoginPolicy::from_wire(raw) {
-        Some(FirstLoginPolicy::Refuse) => Some(FirstLoginPolicy::Refuse),
-        Some(FirstLoginPolicy::CreateCustomer | FirstLoginPolicy::BindExisting) => {
+        Some(policy @ (FirstLoginPolicy::Refuse | FirstLoginPolicy::CreateCustomer)) => {
+            Some(policy)
+        }
+        Some(FirstLoginPolicy::BindExisting) => {
             v.add(
                 "first_login_policy",
-                "CREATE_CUSTOMER and BIND_EXISTING are not available yet; use REFUSE",
+                "BIND_EXISTING is not available yet; use CREATE_CUSTOMER or REFUSE",
             );
             None
         }

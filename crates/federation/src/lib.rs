@@ -12,10 +12,12 @@ pub mod entity;
 pub mod error;
 pub mod grpc;
 pub mod idps;
+mod random;
 pub mod saml;
 pub mod service;
 pub mod signin;
 pub mod sp;
+mod urls;
 
 pub use error::FederationError;
 pub use service::{Federation, ServiceProvider};

@@ -62,7 +62,7 @@ pub struct Gateway {
 }
 
 /// Refuses customers who may not act now, whatever their credentials.
-pub(crate) fn admit_customer(status: CustomerStatus) -> Result<(), GatewayError> {
+pub fn admit_customer(status: CustomerStatus) -> Result<(), GatewayError> {
     if status.frozen {
         Err(GatewayError::CustomerFrozen)
     } else {

@@ -181,6 +181,7 @@ pub async fn build_with_clock(
         ServiceProvider::under(&config.public_url),
         request_key,
     );
+    federation.seal_stored_key().await.map_err(|e| setup(&e))?;
     let access_keys = gateway.access_keys(PageTokens::new(page_key));
     let events_api = EventsApi::new(db.clone(), access.clone());
     Ok(App {

@@ -159,7 +159,7 @@ pub async fn serve(
         .max_connection_age(MAX_CONNECTION_AGE)
         // Outermost first. CORS answers browser preflights before anything else runs.
         .layer(cors())
-        // Plain HTTP GETs (JWKS) are answered before gRPC-Web, which refuses them.
+        // Plain HTTP routes (JWKS, SAML) are answered before gRPC-Web, which refuses them.
         .layer(HttpRoutesLayer::new(
             app.gateway.clone(),
             app.federation.clone(),

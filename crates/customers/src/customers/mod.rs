@@ -2,6 +2,7 @@
 //! read, list, update; freezing lives in `freeze.rs`.
 
 pub mod association;
+pub mod federated;
 pub mod freeze;
 pub mod model;
 pub mod rules;

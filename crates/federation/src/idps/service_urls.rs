@@ -4,7 +4,10 @@
 //! the WHATWG normalisation both go through (dot segments, backslashes,
 //! percent-encoded dots, default ports, host case), it has an entry's
 //! scheme, host and port, carries no credentials, and its path is the
-//! entry's path or lies under it on a segment boundary.
+//! entry's path or lies under it on a segment boundary, with no
+//! percent-encoded `/`, `\\` or `.` in its path. The origin is the real
+//! boundary: partners sharing one host split by path trust each other's
+//! servers to route like browsers.
 
 use url::Url;
 
@@ -13,34 +16,19 @@ pub const MAX_ENTRIES: usize = 10;
 /// Length of an entry or a service URL.
 pub const MAX_LEN: usize = 512;
 
-fn loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
-/// A URL a browser may be sent to: https (http only on loopback, for
-/// development), with a host and no credentials.
+/// A URL a browser may be sent to, within the length cap.
 fn parse(raw: &str) -> Result<Url, &'static str> {
     if raw.len() > MAX_LEN {
         return Err("at most 512 characters");
     }
-    let url = Url::parse(raw).map_err(|_| "not an absolute URL")?;
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback(&url) => {}
-        _ => return Err("must be https (http only on localhost)"),
-    }
-    if url.host().is_none() {
-        return Err("must name a host");
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not carry credentials");
-    }
-    Ok(url)
+    crate::urls::browser_url(raw)
+}
+
+/// Percent-encoded `/`, `\` and `.` in a path: a server that decodes before
+/// routing would read segments the prefix check did not see.
+fn encoded_separator(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    ["%2f", "%5c", "%2e"].iter().any(|e| lower.contains(e))
 }
 
 /// The allow-list as registered: each entry normalised, without query or fragment.
@@ -62,7 +50,9 @@ pub fn parse_entries(raw: &[String]) -> Result<Vec<String>, String> {
 
 /// `candidate` normalised, when one of `entries` allows it.
 pub fn allowed(entries: &[String], candidate: &str) -> Option<Url> {
-    let url = parse(candidate).ok()?;
+    let url = parse(candidate)
+        .ok()
+        .filter(|u| !encoded_separator(u.path()))?;
     entries
         .iter()
         .filter_map(|e| Url::parse(e).ok())
@@ -131,6 +121,9 @@ mod tests {
             "https://app.example/consoleevil",
             "https://app.example/console/../admin",
             "https://app.example/console/%2e%2e/admin",
+            "https://app.example/console/..%2fadmin",
+            "https://app.example/console/..%5Cadmin",
+            "https://app.example/console/%2E%2E%2Fadmin",
             "https://app.example/console\\..\\admin",
             "https://app.example.evil.example/console",
             "https://evil.example/console",

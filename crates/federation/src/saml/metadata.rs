@@ -83,9 +83,14 @@ pub fn parse(xml: &str) -> Result<IdpMetadata, MetadataError> {
         .into_iter()
         .find(|s| dom::attribute(&doc, *s, "Binding") == Some(REDIRECT))
         .and_then(|s| dom::attribute(&doc, s, "Location"))
-        .filter(|l| l.starts_with("https://") || l.starts_with("http://"))
-        .ok_or_else(|| bad("no HTTP-Redirect SingleSignOnService with an http(s) Location"))?
-        .to_owned();
+        .ok_or_else(|| bad("no HTTP-Redirect SingleSignOnService"))?;
+    let sso_url = crate::urls::browser_url(sso_url)
+        .ok()
+        .filter(|u| u.fragment().is_none() && u.as_str().len() <= 2048)
+        .ok_or_else(|| {
+            bad("the HTTP-Redirect SingleSignOnService Location must be an https URL without a fragment (http only on localhost), at most 2048 characters")
+        })?
+        .to_string();
     Ok(IdpMetadata {
         entity_id,
         certificates,

@@ -60,6 +60,18 @@ pub struct VerifiedAssertion {
     pub in_response_to: Option<String>,
     /// Until when the assertion could be presented: the replay cache keeps it until then (plus skew).
     pub valid_until: DateTime<Utc>,
+    /// The optional `email`, `mobile` and `country` attributes (a first
+    /// sign-in under CREATE_CUSTOMER makes the customer's profile of them).
+    pub profile: ProfileAttributes,
+}
+
+/// Single-valued, plain-text attributes a first sign-in may use; one that
+/// is missing, repeated or multi-valued is `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileAttributes {
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub country: Option<String>,
 }
 
 /// A parsed response whose shape passed (one Response, one Assertion, no ID
@@ -135,9 +147,12 @@ impl Response<'_> {
             return Err(Rejection::MissingNameId);
         }
         let confirmation = bearer_confirmation(doc, subject, expected)?;
+        // The Response's InResponseTo counts only when the Response is
+        // signed; an unsigned one must repeat the signed assertion's.
         let response_irt = dom::attribute(doc, response, "InResponseTo");
         let in_response_to = match (confirmation.in_response_to.as_deref(), response_irt) {
             (Some(a), Some(r)) if a != r => return Err(Rejection::UnknownInResponseTo),
+            (None, Some(_)) if !signed.response => return Err(Rejection::UnknownInResponseTo),
             (a, r) => a.or(r).map(str::to_owned),
         };
         let xaccount_id = match idp.xaccount {
@@ -151,12 +166,18 @@ impl Response<'_> {
             Some(end) => end.min(confirmation.not_on_or_after),
             None => confirmation.not_on_or_after,
         };
+        let profile = ProfileAttributes {
+            email: optional_attribute(doc, assertion, "email")?,
+            mobile: optional_attribute(doc, assertion, "mobile")?,
+            country: optional_attribute(doc, assertion, "country")?,
+        };
         Ok(VerifiedAssertion {
             assertion_id,
             name_id,
             xaccount_id,
             in_response_to,
             valid_until,
+            profile,
         })
     }
 }
@@ -311,6 +332,20 @@ fn attribute_value(doc: &Document<'_>, assertion: NodeId, name: &str) -> Result<
         return Err(missing());
     }
     Ok(text)
+}
+
+/// An attribute that may be absent: absent, repeated or empty is `None`;
+/// markup inside is refused as in the identity itself.
+fn optional_attribute(
+    doc: &Document<'_>,
+    assertion: NodeId,
+    name: &str,
+) -> Result<Option<String>, Rejection> {
+    match attribute_value(doc, assertion, name) {
+        Ok(value) => Ok(Some(value)),
+        Err(Rejection::MissingXaccount(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
 }
 
 fn time_attribute(

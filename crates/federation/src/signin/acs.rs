@@ -13,6 +13,7 @@ use url::Url;
 use super::{Accepted, store};
 use crate::error::FederationError;
 use crate::idps::{IdentityProvider, service_urls, store as idps};
+use crate::random::{self, hex};
 use crate::service::Federation;
 
 /// How long a login code can be exchanged.
@@ -41,19 +42,37 @@ fn form_fields(form: &[u8]) -> Result<(String, Option<String>), FederationError>
     Ok((response, relay.filter(|r| !r.is_empty())))
 }
 
-/// Where the browser lands: the RelayState (for an SP-initiated answer it
-/// must be the service the AuthnRequest was made for), else the IdP's first
-/// allowed URL — always on the IdP's allow-list.
+/// Where the browser lands: the RelayState (for an SP-initiated answer,
+/// once normalised, the service the AuthnRequest was made for), else the
+/// IdP's first allowed URL — always on the IdP's allow-list, and with no
+/// `login_code` of its own (one could be an attacker's).
 fn landing(accepted: &Accepted, relay: Option<&str>) -> Result<Url, FederationError> {
-    let target = match (&accepted.request, relay) {
-        (Some(request), Some(relay)) if !request.names_service(relay) => {
-            return Err(FederationError::RelayStateMismatch);
-        }
-        (_, Some(relay)) => relay.to_owned(),
-        (_, None) => default_service(&accepted.idp)?,
+    let target = match relay {
+        Some(relay) => relay.to_owned(),
+        None => default_service(&accepted.idp)?,
     };
-    service_urls::allowed(&accepted.idp.service_urls, &target)
-        .ok_or(FederationError::ServiceUrlNotAllowed)
+    let url = service_urls::allowed(&accepted.idp.service_urls, &target)
+        .ok_or(FederationError::ServiceUrlNotAllowed)?;
+    if let (Some(request), Some(_)) = (&accepted.request, relay)
+        && !request.names_service(url.as_str())
+    {
+        return Err(FederationError::RelayStateMismatch);
+    }
+    Ok(without_login_code(url))
+}
+
+fn without_login_code(mut url: Url) -> Url {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(name, _)| name != "login_code")
+        .map(|(n, v)| (n.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    url
 }
 
 /// Where a sign-in with no service named lands.
@@ -65,10 +84,7 @@ pub(crate) fn default_service(idp: &IdentityProvider) -> Result<String, Federati
 }
 
 fn hash(code: &str) -> String {
-    Sha256::digest(code.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(code.as_bytes()))
 }
 
 impl Federation {
@@ -76,15 +92,9 @@ impl Federation {
     /// the service URL with a fresh one-time `login_code`.
     pub async fn consume_post(&self, form: &[u8]) -> Result<String, FederationError> {
         let (response, relay) = form_fields(form)?;
-        let accepted = self.accept(&response).await?;
+        let accepted = self.accept(&response, super::VIA_ACS).await?;
         let mut target = landing(&accepted, relay.as_deref())?;
-        let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| {
-            FederationError::Kernel(partner_kernel::error::KernelError::Corrupt(format!(
-                "no randomness: {e}"
-            )))
-        })?;
-        let code = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+        let code = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random::bytes::<32>()?);
         let now = self.clock.now();
         let tx = self.db.begin_write().await?;
         store::issue_code(
@@ -139,6 +149,22 @@ impl Federation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_landing_url_keeps_no_login_code_of_its_own() {
+        let url = |s: &str| Url::parse(s).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            without_login_code(url(
+                "https://a.example/x?login_code=evil&tab=1&login_code=2#f"
+            ))
+            .as_str(),
+            "https://a.example/x?tab=1#f"
+        );
+        assert_eq!(
+            without_login_code(url("https://a.example/x?login_code=evil")).as_str(),
+            "https://a.example/x"
+        );
+    }
 
     #[test]
     fn the_form_needs_one_saml_response() {

@@ -8,6 +8,7 @@
 //! partner's IdP can never reach another partner's customer.
 
 pub mod acs;
+mod first_login;
 pub mod login_url;
 pub mod request_id;
 mod store;
@@ -17,10 +18,14 @@ use partner_customers::principals::SignInCustomer;
 use partner_kernel::time;
 
 use crate::error::FederationError;
-use crate::idps::{FirstLoginPolicy, IdentityProvider, store as idps};
+use crate::idps::{IdentityProvider, store as idps};
 use crate::saml::{Expected, Rejection, TrustedIdp, decode, response};
 use crate::service::Federation;
 use request_id::RequestState;
+
+/// The entry points, as the audit records of first-login creations name them.
+pub const VIA_RPC: &str = "partner.iam.v1.FederationService/ExchangeSamlResponse";
+pub const VIA_ACS: &str = "POST /saml/acs";
 
 /// Longer assertion ids are refused (the replay cache's column).
 const MAX_ASSERTION_ID: usize = 256;
@@ -39,7 +44,7 @@ impl Federation {
         &self,
         encoded: &str,
     ) -> Result<pb::ExchangeSamlResponseResponse, FederationError> {
-        let accepted = self.accept(encoded).await?;
+        let accepted = self.accept(encoded, VIA_RPC).await?;
         let tokens = self
             .gateway
             .federated_customer_session(&accepted.customer)
@@ -52,9 +57,14 @@ impl Federation {
     }
 
     /// Verifies a response, spends it (and the request it answers), and
-    /// finds the customer it vouches for. Every refusal leaves nothing behind
-    /// but the spent assertion id.
-    pub(crate) async fn accept(&self, encoded: &str) -> Result<Accepted, FederationError> {
+    /// finds (or, on a first sign-in the IdP's policy allows, creates) the
+    /// customer it vouches for. A refusal after verification leaves the
+    /// spent assertion and request ids behind, nothing else.
+    pub(crate) async fn accept(
+        &self,
+        encoded: &str,
+        via: &'static str,
+    ) -> Result<Accepted, FederationError> {
         let now = self.clock.now();
         let xml = decode::saml_response(encoded)?;
         let parsed = response::parse(&xml)?;
@@ -83,8 +93,8 @@ impl Federation {
         }
         let expires_at = time::checked_add(verified.valid_until, self.sp.skew)
             .map_err(|_| Rejection::NotAResponse("a validity that ends after year 9999"))?;
-        // Spent before anything else happens: a response signs in once, and
-        // answers its request once.
+        // Spent as soon as it verified, before the customer is looked at: a
+        // response signs in once, and answers its request once.
         let request = match &verified.in_response_to {
             Some(id) => Some((
                 id,
@@ -96,7 +106,7 @@ impl Federation {
         };
         let tx = self.db.begin_write().await?;
         if let Some((id, state)) = &request
-            && !store::answer_request(&*tx, id, state.expires_at, now).await?
+            && !store::answer_request(&*tx, id, state.expires_at + self.sp.skew, now).await?
         {
             return Err(Rejection::UnknownInResponseTo.into());
         }
@@ -112,21 +122,20 @@ impl Federation {
             return Err(Rejection::Replayed.into());
         }
         tx.commit().await?;
+        let may_be_first = request.as_ref().is_none_or(|(_, state)| state.first_login);
         let customer = match self
             .customers
             .find_mapped(&idp.xaccount_type, &verified.xaccount_id)
             .await?
         {
             Some(customer) => customer,
-            None => match idp.first_login_policy {
-                FirstLoginPolicy::Refuse
-                | FirstLoginPolicy::CreateCustomer
-                | FirstLoginPolicy::BindExisting => return Err(FederationError::XaccountNotMapped),
-            },
+            None => self.first_login(&idp, &verified, may_be_first, via).await?,
         };
         if customer.status.partner_id != Some(idp.partner_id) {
             return Err(FederationError::CustomerNotAssociated);
         }
+        // A frozen customer gets no login code either.
+        partner_gateway::service::admit_customer(customer.status)?;
         Ok(Accepted {
             idp,
             customer,

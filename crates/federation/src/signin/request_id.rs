@@ -3,13 +3,15 @@
 //! for login URLs. The ID is `_` and the hex of
 //! `nonce (12) · expiry (8, unix seconds) · first_login (1) · service tag (8) · MAC (16)`,
 //! the MAC (server secret `saml_requests`) binding all of it to the IdP.
-//! Only an answer whose signature verified spends an ID (`store::answer`).
+//! Only an answer whose signature verified spends an ID
+//! (`store::answer_request`), and only in its one spelling: lower-case hex.
 
 use chrono::{DateTime, Utc};
 use partner_kernel::secrets::SecretKey;
 use sha2::{Digest, Sha256};
 
 use crate::error::FederationError;
+use crate::random::{self, hex};
 
 const NONCE: usize = 12;
 const TAG: usize = 8;
@@ -47,12 +49,9 @@ fn mac(key: &SecretKey, idp_id: &str, body: &[u8]) -> [u8; MAC] {
     out
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
+/// Lower-case hex only, so that an ID has one spelling and is answered once.
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return None;
     }
     (0..s.len())
@@ -70,13 +69,7 @@ pub fn issue(
     expires_at: DateTime<Utc>,
 ) -> Result<String, FederationError> {
     let mut body = Vec::with_capacity(BODY);
-    let mut nonce = [0u8; NONCE];
-    getrandom::fill(&mut nonce).map_err(|e| {
-        FederationError::Kernel(partner_kernel::error::KernelError::Corrupt(format!(
-            "no randomness: {e}"
-        )))
-    })?;
-    body.extend_from_slice(&nonce);
+    body.extend_from_slice(&random::bytes::<NONCE>()?);
     body.extend_from_slice(&expires_at.timestamp().to_be_bytes());
     body.push(u8::from(first_login));
     body.extend_from_slice(&tag(service));
@@ -129,7 +122,18 @@ mod tests {
             let changed = String::from_utf8(bytes).unwrap_or_default();
             assert_eq!(open(&key, "idp_a", &changed), None, "{changed}");
         }
-        for bad in ["", "_", "_zz", &id[1..], &format!("{id}00"), "_é"] {
+        let upper = format!("_{}", id[1..].to_uppercase());
+        let plus = format!("_+{}", &id[2..]);
+        for bad in [
+            "",
+            "_",
+            "_zz",
+            &id[1..],
+            &format!("{id}00"),
+            "_é",
+            &upper,
+            &plus,
+        ] {
             assert_eq!(open(&key, "idp_a", bad), None, "{bad}");
         }
     }

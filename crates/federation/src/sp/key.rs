@@ -10,8 +10,7 @@ use rsa::RsaPrivateKey;
 use rsa::pkcs1v15::{Signature, SigningKey};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use rsa::sha2::{Digest, Sha256};
-use rsa::signature::SignatureEncoding;
-use rsa::signature::Signer;
+use rsa::signature::{RandomizedSigner, SignatureEncoding};
 use x509_cert::builder::{Builder, CertificateBuilder, Profile};
 use x509_cert::der::{Decode, Encode};
 use x509_cert::name::Name;
@@ -48,8 +47,7 @@ pub fn generate(common_name: &str) -> Result<Generated, FederationError> {
     let signer = SigningKey::<Sha256>::new(private.clone());
     let public = SubjectPublicKeyInfoOwned::from_key(private.to_public_key())
         .map_err(|e| failed("public key", e))?;
-    let mut serial = [0u8; 16];
-    getrandom::fill(&mut serial).map_err(|e| failed("randomness", e))?;
+    let mut serial = crate::random::bytes::<16>()?;
     serial[0] &= 0x7f; // a positive serial number
     let serial = SerialNumber::new(&serial).map_err(|e| failed("serial", e))?;
     let subject = Name::from_str(&format!("CN={}", escape_rdn(common_name)))
@@ -138,15 +136,16 @@ impl SpKey {
 
     /// Hex SHA-256 of the certificate's DER.
     pub fn fingerprint(&self) -> String {
-        Sha256::digest(&self.certificate_der)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::random::hex(&Sha256::digest(&self.certificate_der))
     }
 
-    /// An RSA-SHA256 (PKCS#1 v1.5) signature over `data`.
+    /// An RSA-SHA256 (PKCS#1 v1.5) signature over `data`, blinded (the
+    /// route that asks for it is public, so its timing must not depend on
+    /// the key).
     pub fn sign(&self, data: &[u8]) -> Vec<u8> {
-        self.signer.sign(data).to_vec()
+        self.signer
+            .sign_with_rng(&mut rsa::rand_core::OsRng, data)
+            .to_vec()
     }
 }
 

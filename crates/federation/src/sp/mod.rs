@@ -1,6 +1,5 @@
 //! This platform as a SAML service provider: its signing key (made by the
-//! first replica that needs it, sealed at rest), its metadata, and its
-//! AuthnRequests.
+//! first replica that needs it, sealed at rest) and its metadata.
 
 pub(crate) mod escape;
 pub mod key;
@@ -44,6 +43,21 @@ impl SpKeys {
             .cloned()
     }
 
+    /// Seals a stored key that is plain while a master key is configured
+    /// (at start, like the other secrets; a key is never made here).
+    pub async fn seal_stored(&self) -> Result<(), FederationError> {
+        let Some(row) = store::current(self.db.conn()).await? else {
+            return Ok(());
+        };
+        if self.sealer.enabled() && !Sealer::is_sealed(&row.private_key) {
+            let sealed = self
+                .sealer
+                .seal(&row.private_key, &store::seal_context(&row.kid))?;
+            store::reseal(self.db.conn(), &row.kid, &row.private_key, sealed).await?;
+        }
+        Ok(())
+    }
+
     async fn load_or_create(&self) -> Result<SpKey, FederationError> {
         if let Some(row) = store::current(self.db.conn()).await? {
             return self.open(row);
@@ -76,7 +90,8 @@ impl SpKeys {
 
     fn open(&self, row: crate::entity::sp_key::Model) -> Result<SpKey, FederationError> {
         let context = store::seal_context(&row.kid);
-        // A key stored before a master key was configured is still readable.
+        // Plain while a master key is configured only if another replica
+        // stored it before its own start sealed it; `seal_stored` will.
         let pkcs8 = if Sealer::is_sealed(&row.private_key) || !self.sealer.enabled() {
             self.sealer.open(&row.private_key, &context)?
         } else {
@@ -87,6 +102,11 @@ impl SpKeys {
 }
 
 impl crate::service::Federation {
+    /// Seals the stored SAML signing key if a master key is now configured.
+    pub async fn seal_stored_key(&self) -> Result<(), FederationError> {
+        self.sp_keys.seal_stored().await
+    }
+
     /// Our metadata, for partners to load into their IdPs.
     pub async fn service_provider_metadata(
         &self,

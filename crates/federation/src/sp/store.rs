@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use partner_kernel::seal::Sealer;
+use sea_orm::sea_query::Expr;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 
 use crate::entity::sp_key;
 use crate::error::FederationError;
@@ -45,6 +46,23 @@ pub async fn insert_if_empty(
                 .to_owned(),
         )
         .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces a plain private key with its sealed form (unless another
+/// replica did so first).
+pub async fn reseal(
+    conn: &impl ConnectionTrait,
+    kid: &str,
+    plain: &[u8],
+    sealed: Vec<u8>,
+) -> Result<(), DbErr> {
+    sp_key::Entity::update_many()
+        .col_expr(sp_key::Column::PrivateKey, Expr::value(sealed))
+        .filter(sp_key::Column::Kid.eq(kid))
+        .filter(sp_key::Column::PrivateKey.eq(plain.to_vec()))
+        .exec(conn)
         .await?;
     Ok(())
 }

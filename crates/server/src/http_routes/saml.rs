@@ -4,7 +4,7 @@
 //! pages naming the reason, the same reasons the RPCs give.
 
 use http::StatusCode;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use partner_federation::signin::acs::MAX_FORM_BYTES;
 use partner_federation::{Federation, FederationError};
 use tonic_types::StatusExt;
@@ -44,7 +44,10 @@ pub async fn acs(federation: &Federation, req: http::Request<tonic::body::Body>)
         .await
     {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => return refused(partner_federation::saml::Rejection::TooLarge.into()),
+        Err(e) if e.is::<LengthLimitError>() => {
+            return refused(partner_federation::saml::Rejection::TooLarge.into());
+        }
+        Err(_) => return refused(FederationError::AcsForm("the form could not be read")),
     };
     match federation.consume_post(&form).await {
         Ok(url) => redirect(StatusCode::SEE_OTHER, &url),
@@ -69,6 +72,7 @@ fn refused(e: FederationError) -> Reply {
         .map(|info| info.reason)
         .unwrap_or_default();
     let http_status = match status.code() {
+        tonic::Code::InvalidArgument if reason == "SAML_TOO_LARGE" => StatusCode::PAYLOAD_TOO_LARGE,
         tonic::Code::InvalidArgument | tonic::Code::OutOfRange => StatusCode::BAD_REQUEST,
         tonic::Code::Unauthenticated => StatusCode::UNAUTHORIZED,
         tonic::Code::PermissionDenied | tonic::Code::FailedPrecondition => StatusCode::FORBIDDEN,

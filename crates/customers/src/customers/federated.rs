@@ -1,0 +1,153 @@
+//! Customers created by a partner's SAML IdP on a first sign-in (the
+//! federation domain's `CREATE_CUSTOMER` policy): the rules of
+//! `CreateCustomer`, the profile taken from the verified assertion, no
+//! password (they sign in through the partner's SSO).
+
+use partner_api::customers::v1 as pb;
+use partner_kernel::ids::{CustomerId, PartnerId, SessionId};
+use partner_kernel::mutation::Mutation;
+use partner_kernel::permission::PermissionSet;
+use partner_kernel::principal::{Actor, Principal};
+use partner_kernel::write::{self, Change, Outcome};
+use uuid::Uuid;
+
+use super::model::AssociationType;
+use super::rules;
+use super::store::{self, NewCustomerRow};
+use crate::error::CustomersError;
+use crate::service::Customers;
+
+/// A customer to create for an xaccount an IdP vouched for.
+#[derive(Debug, Clone)]
+pub struct FederatedCustomer {
+    pub partner_id: PartnerId,
+    pub xaccount_type: String,
+    pub xaccount_id: String,
+    pub profile: Profile,
+    /// The IdP that vouched (`idp_…`), for the audit record.
+    pub identity_provider_id: String,
+}
+
+/// What the assertion says about the newcomer, checked as `CreateCustomer` checks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub country: String,
+}
+
+impl Profile {
+    /// The profile from the assertion's `email`, `mobile` and `country`
+    /// attributes; the error names the attribute and the rule it broke.
+    pub fn of(
+        email: Option<&str>,
+        mobile: Option<&str>,
+        country: Option<&str>,
+    ) -> Result<Self, (&'static str, &'static str)> {
+        if email.is_none() && mobile.is_none() {
+            return Err(("email", "give an email address or a mobile number"));
+        }
+        let email = email
+            .map(|e| partner_kernel::validate::email(e).map(|e| e.to_lowercase()))
+            .transpose()
+            .map_err(|e| ("email", e))?;
+        let mobile = mobile
+            .map(rules::mobile)
+            .transpose()
+            .map_err(|e| ("mobile", e))?;
+        let country = rules::country(country.unwrap_or_default()).map_err(|e| ("country", e))?;
+        Ok(Self {
+            email,
+            mobile,
+            country,
+        })
+    }
+}
+
+impl Customers {
+    /// Creates, maps and associates the customer; `method` names the entry
+    /// point for the audit record. A concurrent first sign-in that created it
+    /// first makes this `XACCOUNT_TAKEN`.
+    pub async fn create_federated(
+        &self,
+        method: &'static str,
+        now: chrono::DateTime<chrono::Utc>,
+        cmd: FederatedCustomer,
+    ) -> Result<CustomerId, CustomersError> {
+        let id = CustomerId::generate();
+        // The newcomer is the actor of its own creation, as in a sign-up.
+        let principal = Principal {
+            user_id: None,
+            session_id: SessionId::generate(),
+            actor: Actor::Customer(id),
+            permissions: PermissionSet::empty(),
+        };
+        let m = Mutation::new(principal, method, Uuid::new_v4(), [0; 32], now);
+        let account_name = rules::generated_account_name().map_err(|e| {
+            partner_kernel::error::KernelError::Corrupt(format!("no randomness: {e}"))
+        })?;
+        let partner = cmd.partner_id;
+        let row = NewCustomerRow {
+            id,
+            partner_id: partner,
+            xaccount_type: cmd.xaccount_type,
+            xaccount_id: cmd.xaccount_id,
+            account_name,
+            email: cmd.profile.email,
+            mobile: cmd.profile.mobile,
+            country: cmd.profile.country,
+            password_hash: None,
+            association_type: AssociationType::Reseller,
+        };
+        let idp = cmd.identity_provider_id;
+        write::commit(self.db(), &m, move |tx| {
+            Box::pin(async move {
+                super::admissible_for(tx, partner, &row).await?;
+                let customer = store::insert(tx, row, now).await?;
+                let mut summary = customer.audit_summary();
+                summary["identity_provider_id"] = serde_json::json!(idp);
+                let change = Change::of(Some(partner), customer.id)
+                    .after(summary)
+                    .announce("customer.created");
+                let response = pb::CreateCustomerResponse {
+                    customer: Some(customer.to_proto()),
+                };
+                Ok::<_, CustomersError>(Outcome::new(response, change))
+            })
+        })
+        .await?;
+        Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_profile_follows_the_create_customer_rules() {
+        let ok = Profile::of(Some("A@Example.com"), None, Some("CN"))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(ok.email.as_deref(), Some("a@example.com"));
+        assert_eq!(
+            Profile::of(None, None, Some("CN")).map_err(|e| e.0),
+            Err("email")
+        );
+        assert_eq!(
+            Profile::of(Some("nope"), None, Some("CN")).map_err(|e| e.0),
+            Err("email")
+        );
+        assert_eq!(
+            Profile::of(None, Some("123"), Some("CN")).map_err(|e| e.0),
+            Err("mobile")
+        );
+        assert_eq!(
+            Profile::of(None, Some("+8613800000000"), None).map_err(|e| e.0),
+            Err("country")
+        );
+        assert_eq!(
+            Profile::of(None, Some("+8613800000000"), Some("cn")).map_err(|e| e.0),
+            Err("country")
+        );
+    }
+}

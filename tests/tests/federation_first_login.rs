@@ -1,0 +1,230 @@
+//! The first sign-in of an xaccount no customer is mapped to, under the
+//! IdP's `CREATE_CUSTOMER` policy: the customer is created through the
+//! customers domain's rules, once, and only for sign-ins that may be first.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use partner_api::customers::v1 as cu;
+use partner_api::events::v1 as ev;
+use partner_api::iam::v1 as iam;
+use partner_tests::saml_idp::{ResponseSpec, read_form, signed_response_base64};
+use partner_tests::saml_world::{World, browser, location, login_code, world_with};
+use partner_tests::*;
+use tonic::Code;
+
+const NEWCOMER: &str = "crm-new-1";
+
+async fn exchange(
+    w: &World,
+    spec: &ResponseSpec,
+) -> Result<iam::ExchangeSamlResponseResponse, tonic::Status> {
+    w.server
+        .federation("")
+        .exchange_saml_response(iam::ExchangeSamlResponseRequest {
+            saml_response: signed_response_base64(spec),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+fn newcomer(w: &World) -> ResponseSpec {
+    ResponseSpec::new(NEWCOMER, saml_fixture_time())
+        .with("email", "New.Comer@Example.com")
+        .with("country", "DE")
+        .with(
+            "mobile",
+            &format!("+49{}", &w.server.addr.port().to_string()),
+        )
+}
+
+#[tokio::test]
+async fn a_first_sign_in_creates_the_customer_once_through_the_customer_rules() {
+    let w = world_with(iam::FirstLoginPolicy::CreateCustomer).await;
+    let customers_before = w.server.rows("customers").await;
+    let first = exchange(&w, &newcomer(&w)).await.unwrap();
+    let token = first.tokens.unwrap().access_token;
+    let created = ok(w
+        .server
+        .customers(&w.master)
+        .get_customer(cu::GetCustomerRequest {
+            customer_id: first.customer_id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .customer
+    .unwrap();
+    assert_eq!(created.xaccount_type, w.xaccount_type());
+    assert_eq!(created.xaccount_id, NEWCOMER);
+    assert_eq!(created.email, "new.comer@example.com");
+    assert_eq!(created.country, "DE");
+    assert_eq!(created.partner_id, w.partner.partner_id);
+    assert!(created.account_name.starts_with("cust_"));
+    // Its own token works.
+    ok(w.server
+        .customers(&token)
+        .get_customer(cu::GetCustomerRequest {
+            customer_id: first.customer_id.clone(),
+            ..Default::default()
+        })
+        .await);
+    // The partner hears of it, with the IdP that vouched.
+    let events = ok(w
+        .server
+        .events(&w.master)
+        .list_events(ev::ListEventsRequest {
+            resource_id: first.customer_id.clone(),
+            event_types: vec!["customer.created".into()],
+            ..Default::default()
+        })
+        .await)
+    .events;
+    assert_eq!(events.len(), 1);
+    let payload: serde_json::Value = serde_json::from_str(&events[0].payload_json).unwrap();
+    assert_eq!(payload["xaccount_id"], NEWCOMER, "{payload}");
+    // The next sign-in finds it; nothing new is created.
+    let again = exchange(&w, &newcomer(&w)).await.unwrap();
+    assert_eq!(again.customer_id, first.customer_id);
+    assert_eq!(w.server.rows("customers").await, customers_before + 1);
+}
+
+#[tokio::test]
+async fn concurrent_first_sign_ins_make_one_customer() {
+    let w = world_with(iam::FirstLoginPolicy::CreateCustomer).await;
+    let before = w.server.rows("customers").await;
+    let specs: Vec<ResponseSpec> = (0..8).map(|_| newcomer(&w)).collect();
+    let results = futures::future::join_all(specs.iter().map(|s| exchange(&w, s))).await;
+    let ids: std::collections::BTreeSet<String> = results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| panic!("{e:?}")).customer_id)
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(w.server.rows("customers").await, before + 1);
+}
+
+#[tokio::test]
+async fn a_profile_that_breaks_the_rules_creates_nothing() {
+    let w = world_with(iam::FirstLoginPolicy::CreateCustomer).await;
+    let before = w.server.rows("customers").await;
+    let at = saml_fixture_time();
+    let cases = [
+        (
+            ResponseSpec::new(NEWCOMER, at).with("country", "DE"),
+            "FIRST_LOGIN_PROFILE_INVALID",
+        ),
+        (
+            ResponseSpec::new(NEWCOMER, at).with("email", "a@example.com"),
+            "FIRST_LOGIN_PROFILE_INVALID",
+        ),
+        (
+            ResponseSpec::new(NEWCOMER, at)
+                .with("email", "not-an-email")
+                .with("country", "DE"),
+            "FIRST_LOGIN_PROFILE_INVALID",
+        ),
+        (
+            ResponseSpec::new(&"x".repeat(65), at)
+                .with("email", "a@example.com")
+                .with("country", "DE"),
+            "FIRST_LOGIN_PROFILE_INVALID",
+        ),
+    ];
+    for (spec, reason) in cases {
+        assert_refused(exchange(&w, &spec).await, Code::FailedPrecondition, reason);
+    }
+    // The mapped customer's email is taken: the customers domain's refusal.
+    let taken = ResponseSpec::new(NEWCOMER, at)
+        .with("email", &w.customer.email)
+        .with("country", "DE");
+    assert_refused(
+        exchange(&w, &taken).await,
+        Code::AlreadyExists,
+        "EMAIL_TAKEN",
+    );
+    assert_eq!(w.server.rows("customers").await, before);
+    assert_eq!(
+        w.server.rows("auth_sessions").await,
+        2,
+        "the operator's and the master's only"
+    );
+}
+
+#[tokio::test]
+async fn sp_initiated_sign_ins_create_only_when_flagged_first() {
+    let w = world_with(iam::FirstLoginPolicy::CreateCustomer).await;
+    w.idp
+        .sign_in_as(NEWCOMER, &[("email", "n@example.com"), ("country", "FR")]);
+    let before = w.server.rows("customers").await;
+    let sign_in = |first: bool| {
+        let start = format!(
+            "{}?xaccount_type={}&first_login={first}",
+            w.url("/saml/login"),
+            w.xaccount_type()
+        );
+        async move {
+            let page = browser(true).get(&start).send().await.unwrap();
+            let (action, fields) = read_form(&page.text().await.unwrap());
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&fields)
+                .finish();
+            browser(false)
+                .post(&action)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let refused = sign_in(false).await;
+    assert_eq!(refused.status(), 403);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("XACCOUNT_NOT_MAPPED")
+    );
+    assert_eq!(w.server.rows("customers").await, before);
+    let landed = sign_in(true).await;
+    assert_eq!(landed.status(), 303);
+    let signed_in = w
+        .exchange_code(&login_code(&location(&landed)))
+        .await
+        .unwrap();
+    assert_eq!(w.server.rows("customers").await, before + 1);
+    // Once mapped, any sign-in finds it.
+    let landed = sign_in(false).await;
+    assert_eq!(landed.status(), 303);
+    let again = w
+        .exchange_code(&login_code(&location(&landed)))
+        .await
+        .unwrap();
+    assert_eq!(again.customer_id, signed_in.customer_id);
+}
+
+#[tokio::test]
+async fn refuse_creates_nothing_and_bind_existing_is_not_offered_yet() {
+    let w = world_with(iam::FirstLoginPolicy::Refuse).await;
+    let before = w.server.rows("customers").await;
+    assert_refused(
+        exchange(&w, &newcomer(&w)).await,
+        Code::FailedPrecondition,
+        "XACCOUNT_NOT_MAPPED",
+    );
+    assert_eq!(w.server.rows("customers").await, before);
+    let (partner, master) = {
+        let admin = w.server.admin_token().await;
+        w.server.register_partner(&admin, "globex").await
+    };
+    assert_refused(
+        w.server
+            .federation(&master)
+            .register_identity_provider(iam::RegisterIdentityProviderRequest {
+                first_login_policy: iam::FirstLoginPolicy::BindExisting as i32,
+                ..register_idp_request(&partner, "idp_metadata_next.xml")
+            })
+            .await,
+        Code::InvalidArgument,
+        "FIELD_VIOLATION",
+    );
+}
