@@ -203,7 +203,7 @@ async fn sp_initiated_sign_ins_create_only_when_flagged_first() {
 }
 
 #[tokio::test]
-async fn refuse_creates_nothing_and_bind_existing_is_not_offered_yet() {
+async fn refuse_creates_nothing() {
     let w = world_with(iam::FirstLoginPolicy::Refuse).await;
     let before = w.server.rows("customers").await;
     assert_refused(
@@ -212,19 +212,139 @@ async fn refuse_creates_nothing_and_bind_existing_is_not_offered_yet() {
         "XACCOUNT_NOT_MAPPED",
     );
     assert_eq!(w.server.rows("customers").await, before);
-    let (partner, master) = {
+}
+
+/// A customer of the world's partner mapped on a second sales platform of
+/// that partner (so it has no account on the IdP's platform yet).
+async fn customer_on_second_platform(w: &World) -> cu::Customer {
+    let admin = w.server.admin_token().await;
+    let second = ok(w
+        .server
+        .partners(&admin)
+        .issue_sales_platform_id(partner_api::accounts::v1::IssueSalesPlatformIdRequest {
+            request_id: new_request_id(),
+            partner_id: w.partner.partner_id.clone(),
+            sales_platform_id: String::new(),
+        })
+        .await)
+    .sales_platform_id;
+    w.server
+        .created_customer(
+            &w.master,
+            cu::CreateCustomerRequest {
+                xaccount_type: second,
+                ..create_customer_request(&w.partner, "shop-77")
+            },
+        )
+        .await
+}
+
+#[tokio::test]
+async fn bind_existing_maps_the_xaccount_to_a_customer_of_the_partner() {
+    let w = world_with(iam::FirstLoginPolicy::BindExisting).await;
+    let existing = customer_on_second_platform(&w).await;
+    let at = saml_fixture_time();
+    // No customer named, or one that is not the partner's: nothing is bound.
+    assert_refused(
+        exchange(&w, &ResponseSpec::new(NEWCOMER, at)).await,
+        Code::FailedPrecondition,
+        "FIRST_LOGIN_PROFILE_INVALID",
+    );
+    let (globex, globex_master) = {
         let admin = w.server.admin_token().await;
         w.server.register_partner(&admin, "globex").await
     };
+    let theirs = w
+        .server
+        .create_customer(&globex_master, &globex, "g-1")
+        .await;
+    let before = w.server.rows("customers").await;
+    assert_refused(
+        exchange(
+            &w,
+            &ResponseSpec::new(NEWCOMER, at).with("customer_id", &theirs.customer_id),
+        )
+        .await,
+        Code::FailedPrecondition,
+        "CUSTOMER_NOT_ASSOCIATED",
+    );
+    // A customer already on the IdP's platform keeps its one account there.
+    assert_refused(
+        exchange(
+            &w,
+            &ResponseSpec::new(NEWCOMER, at).with("customer_id", &w.customer.customer_id),
+        )
+        .await,
+        Code::FailedPrecondition,
+        "CUSTOMER_STATE_CONFLICT",
+    );
+    assert_eq!(w.server.rows("customer_xaccount_links").await, 0);
+    // The partner's customer without an account there is bound and signed in.
+    let bound = exchange(
+        &w,
+        &ResponseSpec::new(NEWCOMER, at).with("customer_id", &existing.customer_id),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bound.customer_id, existing.customer_id);
+    assert_eq!(w.server.rows("customers").await, before, "nothing created");
+    // From now on the xaccount finds it without naming it, and it is taken.
+    let again = exchange(&w, &ResponseSpec::new(NEWCOMER, at))
+        .await
+        .unwrap();
+    assert_eq!(again.customer_id, existing.customer_id);
     assert_refused(
         w.server
-            .federation(&master)
-            .register_identity_provider(iam::RegisterIdentityProviderRequest {
-                first_login_policy: iam::FirstLoginPolicy::BindExisting as i32,
-                ..register_idp_request(&partner, "idp_metadata_next.xml")
-            })
+            .customers(&w.master)
+            .create_customer(create_customer_request(&w.partner, NEWCOMER))
             .await,
-        Code::InvalidArgument,
-        "FIELD_VIOLATION",
+        Code::AlreadyExists,
+        "XACCOUNT_TAKEN",
     );
+    // The partner hears of the binding.
+    let events = ok(w
+        .server
+        .events(&w.master)
+        .list_events(ev::ListEventsRequest {
+            resource_id: existing.customer_id.clone(),
+            event_types: vec!["customer.xaccount_bound".into()],
+            ..Default::default()
+        })
+        .await)
+    .events;
+    assert_eq!(events.len(), 1);
+    let payload: serde_json::Value = serde_json::from_str(&events[0].payload_json).unwrap();
+    assert_eq!(payload["xaccount_id"], NEWCOMER, "{payload}");
+    // Concurrent first sign-ins of another xaccount naming the same customer: one binding.
+    let specs: Vec<ResponseSpec> = (0..6)
+        .map(|_| ResponseSpec::new("crm-new-2", at).with("customer_id", &existing.customer_id))
+        .collect();
+    let results = futures::future::join_all(specs.iter().map(|s| exchange(&w, s))).await;
+    assert!(
+        results.iter().all(|r| r.is_err()),
+        "already on the platform: {results:?}"
+    );
+    assert_eq!(w.server.rows("customer_xaccount_links").await, 1);
+}
+
+#[tokio::test]
+async fn concurrent_bindings_of_one_xaccount_bind_once() {
+    let w = world_with(iam::FirstLoginPolicy::BindExisting).await;
+    let existing = customer_on_second_platform(&w).await;
+    let specs: Vec<ResponseSpec> = (0..6)
+        .map(|_| {
+            ResponseSpec::new(NEWCOMER, saml_fixture_time())
+                .with("customer_id", &existing.customer_id)
+        })
+        .collect();
+    let results = futures::future::join_all(specs.iter().map(|s| exchange(&w, s))).await;
+    for r in &results {
+        assert_eq!(
+            r.as_ref()
+                .map(|r| r.customer_id.clone())
+                .unwrap_or_else(|e| panic!("{e:?}")),
+            existing.customer_id
+        );
+    }
+    assert_eq!(w.server.rows("customer_xaccount_links").await, 1);
 }

@@ -57,16 +57,7 @@ fn allow_list(v: &mut Violations, raw: &[String]) -> Option<Vec<String>> {
 
 fn policy(v: &mut Violations, raw: i32) -> Option<FirstLoginPolicy> {
     match FirstLoginPolicy::from_wire(raw) {
-        Some(policy @ (FirstLoginPolicy::Refuse | FirstLoginPolicy::CreateCustomer)) => {
-            Some(policy)
-        }
-        Some(FirstLoginPolicy::BindExisting) => {
-            v.add(
-                "first_login_policy",
-                "BIND_EXISTING is not available yet; use CREATE_CUSTOMER or REFUSE",
-            );
-            None
-        }
+        Some(policy) => Some(policy),
         None => {
             v.add("first_login_policy", "unknown value");
             None

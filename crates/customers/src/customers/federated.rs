@@ -1,7 +1,9 @@
-//! Customers created by a partner's SAML IdP on a first sign-in (the
-//! federation domain's `CREATE_CUSTOMER` policy): the rules of
-//! `CreateCustomer`, the profile taken from the verified assertion, no
-//! password (they sign in through the partner's SSO).
+//! What a partner's SAML IdP may do on the first sign-in of an unmapped
+//! xaccount (the federation domain's first-login policies):
+//! `CREATE_CUSTOMER` creates the customer with the rules of `CreateCustomer`,
+//! its profile taken from the verified assertion and no password (it signs
+//! in through the partner's SSO); `BIND_EXISTING` binds the xaccount to a
+//! customer the partner already has.
 
 use partner_api::customers::v1 as pb;
 use partner_kernel::ids::{CustomerId, PartnerId, SessionId};
@@ -117,6 +119,78 @@ impl Customers {
         })
         .await?;
         Ok(id)
+    }
+}
+
+/// An xaccount to bind to a customer of its IdP's partner.
+#[derive(Debug, Clone)]
+pub struct XaccountBinding {
+    pub partner_id: PartnerId,
+    pub xaccount_type: String,
+    pub xaccount_id: String,
+    pub customer_id: CustomerId,
+    /// The IdP that vouched (`idp_…`), for the audit record.
+    pub identity_provider_id: String,
+}
+
+impl Customers {
+    /// Binds the xaccount to the customer, which must be associated with
+    /// the partner now (else `CUSTOMER_NOT_FOUND`: another partner's
+    /// customers are not told apart from missing ones) and have no xaccount
+    /// of that sales platform yet (`CUSTOMER_STATE_CONFLICT`). A concurrent
+    /// binding or creation of the xaccount makes this `XACCOUNT_TAKEN`.
+    pub async fn bind_federated(
+        &self,
+        method: &'static str,
+        now: chrono::DateTime<chrono::Utc>,
+        cmd: XaccountBinding,
+    ) -> Result<(), CustomersError> {
+        let customer = cmd.customer_id;
+        // The customer is the actor: its partner's IdP vouched for it.
+        let principal = Principal {
+            user_id: None,
+            session_id: SessionId::generate(),
+            actor: Actor::Customer(customer),
+            permissions: PermissionSet::empty(),
+        };
+        let m = Mutation::new(principal, method, Uuid::new_v4(), [0; 32], now);
+        let partner = cmd.partner_id;
+        write::commit(self.db(), &m, move |tx| {
+            Box::pin(async move {
+                let (found, _) = store::platform_customer_for_update(tx, customer)
+                    .await?
+                    .filter(|(c, _)| c.partner_id == Some(partner))
+                    .ok_or(CustomersError::CustomerNotFound)?;
+                // Taken first: a concurrent binding of this very xaccount
+                // is not a conflict, its winner is the answer.
+                if store::platform_mapping_taken(tx, &cmd.xaccount_type, &cmd.xaccount_id).await? {
+                    return Err(CustomersError::XaccountTaken);
+                }
+                if store::customer_on_platform(tx, &found, &cmd.xaccount_type).await? {
+                    return Err(CustomersError::CustomerStateConflict {
+                        state: "mapped to another account of this sales platform",
+                    });
+                }
+                if !store::insert_link(tx, &cmd.xaccount_type, &cmd.xaccount_id, customer, now)
+                    .await?
+                {
+                    return Err(CustomersError::XaccountTaken);
+                }
+                let change = Change::of(Some(partner), customer)
+                    .after(serde_json::json!({
+                        "xaccount_type": cmd.xaccount_type,
+                        "xaccount_id": cmd.xaccount_id,
+                        "identity_provider_id": cmd.identity_provider_id,
+                    }))
+                    .announce("customer.xaccount_bound");
+                let response = pb::CreateCustomerResponse {
+                    customer: Some(found.to_proto()),
+                };
+                Ok::<_, CustomersError>(Outcome::new(response, change))
+            })
+        })
+        .await?;
+        Ok(())
     }
 }
 

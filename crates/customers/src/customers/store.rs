@@ -14,7 +14,7 @@ use sea_orm::{
 use super::model::{
     AssociationType, Contact, Customer, CustomerType, FreezeMode, RealNameStatus, store_list,
 };
-use crate::entity::{customer, customer_label};
+use crate::entity::{customer, customer_label, xaccount_link};
 use crate::error::CustomersError;
 
 /// The customers associated with one partner.
@@ -151,20 +151,92 @@ pub async fn platform_mapping_taken(
         .filter(customer::Column::XaccountId.eq(xaccount_id))
         .count(conn)
         .await?
-        > 0)
+        > 0
+        || link_of(conn, xaccount_type, xaccount_id).await?.is_some())
 }
 
-/// The customer mapped to `(xaccount_type, xaccount_id)` (platform-wide).
+/// The customer mapped to `(xaccount_type, xaccount_id)` (platform-wide):
+/// by its own mapping, else by a bound link.
 pub async fn platform_customer_by_mapping(
     conn: &impl ConnectionTrait,
     xaccount_type: &str,
     xaccount_id: &str,
 ) -> Result<Option<customer::Model>, DbErr> {
-    customer::Entity::find()
+    let own = customer::Entity::find()
         .filter(customer::Column::XaccountType.eq(xaccount_type))
         .filter(customer::Column::XaccountId.eq(xaccount_id))
         .one(conn)
+        .await?;
+    if own.is_some() {
+        return Ok(own);
+    }
+    match link_of(conn, xaccount_type, xaccount_id).await? {
+        Some(link) => {
+            customer::Entity::find_by_id(link.customer_id)
+                .one(conn)
+                .await
+        }
+        None => Ok(None),
+    }
+}
+
+async fn link_of(
+    conn: &impl ConnectionTrait,
+    xaccount_type: &str,
+    xaccount_id: &str,
+) -> Result<Option<xaccount_link::Model>, DbErr> {
+    xaccount_link::Entity::find_by_id((xaccount_type.to_owned(), xaccount_id.to_owned()))
+        .one(conn)
         .await
+}
+
+/// Whether the customer has an xaccount of `xaccount_type` already (its
+/// own mapping or a link).
+pub async fn customer_on_platform(
+    conn: &impl ConnectionTrait,
+    customer: &Customer,
+    xaccount_type: &str,
+) -> Result<bool, DbErr> {
+    Ok(customer.xaccount_type == xaccount_type
+        || xaccount_link::Entity::find()
+            .filter(xaccount_link::Column::CustomerId.eq(customer.id.to_string()))
+            .filter(xaccount_link::Column::XaccountType.eq(xaccount_type))
+            .count(conn)
+            .await?
+            > 0)
+}
+
+/// Binds `(xaccount_type, xaccount_id)` to `customer`; `false` when the
+/// xaccount (or the customer's place on that platform) was taken
+/// concurrently.
+pub async fn insert_link(
+    conn: &impl ConnectionTrait,
+    xaccount_type: &str,
+    xaccount_id: &str,
+    customer: CustomerId,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let row = xaccount_link::ActiveModel {
+        xaccount_type: Set(xaccount_type.to_owned()),
+        xaccount_id: Set(xaccount_id.to_owned()),
+        customer_id: Set(customer.to_string()),
+        created_at: Set(now),
+    };
+    match xaccount_link::Entity::insert(row)
+        .exec_without_returning(conn)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Which identity a lookup is about.

@@ -11,3 +11,4 @@ pub mod lead_follow_up;
 pub mod opportunity;
 pub mod outbound_call;
 pub mod routing_rule;
+pub mod xaccount_link;

@@ -60,8 +60,8 @@ pub struct VerifiedAssertion {
     pub in_response_to: Option<String>,
     /// Until when the assertion could be presented: the replay cache keeps it until then (plus skew).
     pub valid_until: DateTime<Utc>,
-    /// The optional `email`, `mobile` and `country` attributes (a first
-    /// sign-in under CREATE_CUSTOMER makes the customer's profile of them).
+    /// The optional `email`, `mobile`, `country` and `customer_id`
+    /// attributes (what a first sign-in creates or binds).
     pub profile: ProfileAttributes,
 }
 
@@ -72,6 +72,8 @@ pub struct ProfileAttributes {
     pub email: Option<String>,
     pub mobile: Option<String>,
     pub country: Option<String>,
+    /// BIND_EXISTING: the customer (`cus_…`) the xaccount is bound to.
+    pub customer_id: Option<String>,
 }
 
 /// A parsed response whose shape passed (one Response, one Assertion, no ID
@@ -170,6 +172,7 @@ impl Response<'_> {
             email: optional_attribute(doc, assertion, "email")?,
             mobile: optional_attribute(doc, assertion, "mobile")?,
             country: optional_attribute(doc, assertion, "country")?,
+            customer_id: optional_attribute(doc, assertion, "customer_id")?,
         };
         Ok(VerifiedAssertion {
             assertion_id,

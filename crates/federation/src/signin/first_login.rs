@@ -1,13 +1,15 @@
 //! What an xaccount no customer is mapped to gets on its first sign-in: the
-//! IdP's policy — applied only to sign-ins that may be first ones
+//! IdP's policy (create the customer, or bind the xaccount to a customer
+//! the partner already has) — applied only to sign-ins that may be first ones
 //! (IdP-initiated, or SP-initiated with `first_login=true`), so that a stale
 //! or mistyped login link never creates a customer.
 
 use partner_accounts::partners::PartnerState;
 use partner_customers::CustomersError;
-use partner_customers::customers::federated::{FederatedCustomer, Profile};
+use partner_customers::customers::federated::{FederatedCustomer, Profile, XaccountBinding};
 use partner_customers::customers::rules;
 use partner_customers::principals::SignInCustomer;
+use partner_kernel::ids::CustomerId;
 
 use crate::error::FederationError;
 use crate::idps::{FirstLoginPolicy, IdentityProvider};
@@ -27,10 +29,58 @@ impl Federation {
             FirstLoginPolicy::CreateCustomer if may_be_first => {
                 self.create_on_first_login(idp, verified, via).await
             }
+            FirstLoginPolicy::BindExisting if may_be_first => {
+                self.bind_on_first_login(idp, verified, via).await
+            }
             FirstLoginPolicy::CreateCustomer
             | FirstLoginPolicy::Refuse
             | FirstLoginPolicy::BindExisting => Err(FederationError::XaccountNotMapped),
         }
+    }
+
+    async fn bind_on_first_login(
+        &self,
+        idp: &IdentityProvider,
+        verified: &VerifiedAssertion,
+        via: &'static str,
+    ) -> Result<SignInCustomer, FederationError> {
+        let xaccount_id = checked_xaccount_id(verified)?;
+        let customer_id = verified
+            .profile
+            .customer_id
+            .as_deref()
+            .and_then(|raw| CustomerId::parse(raw).ok())
+            .ok_or(FederationError::FirstLoginProfile {
+                attribute: "customer_id",
+                rule: "must name a customer (cus_…) of the partner",
+            })?;
+        let bound = self
+            .customers
+            .bind_federated(
+                via,
+                self.clock.now(),
+                XaccountBinding {
+                    partner_id: idp.partner_id,
+                    xaccount_type: idp.xaccount_type.clone(),
+                    xaccount_id: xaccount_id.clone(),
+                    customer_id,
+                    identity_provider_id: idp.id.clone(),
+                },
+            )
+            .await;
+        match bound {
+            // Taken: a concurrent first sign-in bound it a moment ago (the
+            // association check that follows decides whether it counts).
+            Ok(()) | Err(CustomersError::XaccountTaken) => {}
+            Err(CustomersError::CustomerNotFound) => {
+                return Err(FederationError::CustomerNotAssociated);
+            }
+            Err(other) => return Err(other.into()),
+        }
+        self.customers
+            .find_mapped(&idp.xaccount_type, &xaccount_id)
+            .await?
+            .ok_or(FederationError::XaccountNotMapped)
     }
 
     async fn create_on_first_login(
@@ -39,12 +89,7 @@ impl Federation {
         verified: &VerifiedAssertion,
         via: &'static str,
     ) -> Result<SignInCustomer, FederationError> {
-        let xaccount_id = rules::xaccount_id(&verified.xaccount_id).map_err(|rule| {
-            FederationError::FirstLoginProfile {
-                attribute: "xaccount id",
-                rule,
-            }
-        })?;
+        let xaccount_id = checked_xaccount_id(verified)?;
         let p = &verified.profile;
         let profile = Profile::of(
             p.email.as_deref(),
@@ -84,4 +129,12 @@ impl Federation {
             .await?
             .ok_or(FederationError::XaccountNotMapped)
     }
+}
+
+/// The xaccount id, if a customer may be mapped to it (1–64 characters, …).
+fn checked_xaccount_id(verified: &VerifiedAssertion) -> Result<String, FederationError> {
+    rules::xaccount_id(&verified.xaccount_id).map_err(|rule| FederationError::FirstLoginProfile {
+        attribute: "xaccount id",
+        rule,
+    })
 }
