@@ -47,17 +47,11 @@ impl World {
     }
 
     /// Posts the HTTP-POST binding's form to the ACS without following the answer.
-    pub async fn post_acs(&self, fields: &[(&str, &str)]) -> reqwest::Response {
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
-        browser(false)
-            .post(self.url("/saml/acs"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
+    pub async fn post_acs<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        fields: &[(K, V)],
+    ) -> reqwest::Response {
+        post_form(&self.url("/saml/acs"), fields, false).await
     }
 
     pub async fn exchange_code(
@@ -130,4 +124,33 @@ pub fn location(r: &reqwest::Response) -> String {
         .get("location")
         .map(|v| v.to_str().unwrap_or_else(|e| panic!("{e}")).to_owned())
         .unwrap_or_else(|| panic!("no Location: {r:?}"))
+}
+
+/// Posts a form as a browser does, following the answer's redirects or not.
+pub async fn post_form<K: AsRef<str>, V: AsRef<str>>(
+    action: &str,
+    fields: &[(K, V)],
+    follow: bool,
+) -> reqwest::Response {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+        .finish();
+    browser(follow)
+        .post(action)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Asserts a refusal page: `status`, no redirect, and `reason` in the text.
+pub async fn assert_refused_page(r: reqwest::Response, status: u16, reason: &str) {
+    assert_eq!(r.status(), status, "{reason}");
+    assert!(
+        r.headers().get("location").is_none(),
+        "a refusal redirects nowhere"
+    );
+    let text = r.text().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(text.contains(reason), "{text}");
 }

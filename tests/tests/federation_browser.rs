@@ -9,7 +9,9 @@ use partner_api::customers::v1 as cu;
 use partner_api::iam::v1 as iam;
 use partner_kernel::clock::Clock;
 use partner_tests::saml_idp::{ResponseSpec, read_form, read_redirect, signed_response_base64};
-use partner_tests::saml_world::{XACCOUNT, browser, location, login_code, world};
+use partner_tests::saml_world::{
+    XACCOUNT, assert_refused_page, browser, location, login_code, post_form, world,
+};
 use partner_tests::*;
 use prost_types::FieldMask;
 use tonic::Code;
@@ -87,20 +89,7 @@ async fn a_browser_signs_in_sp_initiated_and_lands_with_a_one_time_code() {
             .contains(&format!(r#"Destination="{}""#, w.idp.sso_url()))
     );
     // The browser posts the form; the ACS sends it on to the service with a code.
-    let fields: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&fields)
-        .finish();
-    let landed = browser(true)
-        .post(&action)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
+    let landed = post_form(&action, &fields, true).await;
     assert_eq!(landed.status(), 200);
     let final_url = landed.url().to_string();
     assert!(
@@ -128,17 +117,8 @@ async fn a_browser_signs_in_sp_initiated_and_lands_with_a_one_time_code() {
         Code::Unauthenticated,
         "LOGIN_CODE_INVALID",
     );
-    let again = browser(false)
-        .post(&action)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), 401);
-    assert!(again.headers().get("location").is_none());
-    let text = again.text().await.unwrap();
-    assert!(text.contains("SAML_UNKNOWN_IN_RESPONSE_TO"), "{text}");
+    let again = post_form(&action, &fields, false).await;
+    assert_refused_page(again, 401, "SAML_UNKNOWN_IN_RESPONSE_TO").await;
 }
 
 #[tokio::test]
@@ -186,14 +166,7 @@ async fn create_login_url_matches_the_redirect_and_refuses_unlisted_services() {
             .send()
             .await
             .unwrap();
-        assert_eq!(page.status(), 400, "{bad}");
-        assert!(page.headers().get("location").is_none());
-        assert!(
-            page.text()
-                .await
-                .unwrap()
-                .contains("SERVICE_URL_NOT_ALLOWED")
-        );
+        assert_refused_page(page, 400, "SERVICE_URL_NOT_ALLOWED").await;
     }
     assert_refused(
         fed.clone()
@@ -210,14 +183,7 @@ async fn create_login_url_matches_the_redirect_and_refuses_unlisted_services() {
         .send()
         .await
         .unwrap();
-    assert_eq!(missing.status(), 400);
-    assert!(
-        missing
-            .text()
-            .await
-            .unwrap()
-            .contains("LOGIN_QUERY_INVALID")
-    );
+    assert_refused_page(missing, 400, "LOGIN_QUERY_INVALID").await;
 }
 
 #[tokio::test]
@@ -251,8 +217,7 @@ async fn an_answer_must_match_an_outstanding_request_and_its_relay_state() {
             ("RelayState", &format!("{}/elsewhere", w.idp.app_url())),
         ])
         .await;
-    assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("RELAY_STATE_MISMATCH"));
+    assert_refused_page(r, 400, "RELAY_STATE_MISMATCH").await;
     // An InResponseTo only on the unsigned Response does not count.
     let made = start(String::new()).await;
     let mut spec = ResponseSpec::new(XACCOUNT, saml_fixture_time());
@@ -261,24 +226,12 @@ async fn an_answer_must_match_an_outstanding_request_and_its_relay_state() {
     let r = w
         .post_acs(&[("SAMLResponse", &signed_response_base64(&spec))])
         .await;
-    assert_eq!(r.status(), 401);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("SAML_UNKNOWN_IN_RESPONSE_TO")
-    );
+    assert_refused_page(r, 401, "SAML_UNKNOWN_IN_RESPONSE_TO").await;
     // A request nobody made.
     let r = w
         .post_acs(&[("SAMLResponse", &answer("_never_sent"))])
         .await;
-    assert_eq!(r.status(), 401);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("SAML_UNKNOWN_IN_RESPONSE_TO")
-    );
+    assert_refused_page(r, 401, "SAML_UNKNOWN_IN_RESPONSE_TO").await;
     // A request that expired (10 minutes), answered by a response still valid.
     let made = start(String::new()).await;
     w.clock.advance(chrono::Duration::seconds(601));
@@ -290,13 +243,7 @@ async fn an_answer_must_match_an_outstanding_request_and_its_relay_state() {
     let r = w
         .post_acs(&[("SAMLResponse", &signed_response_base64(&spec))])
         .await;
-    assert_eq!(r.status(), 401);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("SAML_UNKNOWN_IN_RESPONSE_TO")
-    );
+    assert_refused_page(r, 401, "SAML_UNKNOWN_IN_RESPONSE_TO").await;
     // The RPC takes answers too, once.
     let now = saml_fixture_time() + chrono::Duration::seconds(601);
     let made = start(String::new()).await;
@@ -332,7 +279,6 @@ async fn idp_initiated_posts_land_only_on_the_allow_list() {
             if let Some(relay) = relay {
                 fields.push(("RelayState", relay));
             }
-            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
             w.post_acs(&fields).await
         }
     };
@@ -361,9 +307,7 @@ async fn idp_initiated_posts_land_only_on_the_allow_list() {
         "http://127.0.0.1:1/app",
     ] {
         let r = post(Some(bad.to_owned())).await;
-        assert_eq!(r.status(), 400, "{bad}");
-        assert!(r.headers().get("location").is_none());
-        assert!(r.text().await.unwrap().contains("SERVICE_URL_NOT_ALLOWED"));
+        assert_refused_page(r, 400, "SERVICE_URL_NOT_ALLOWED").await;
     }
     // Malformed forms.
     for form in [
@@ -379,8 +323,7 @@ async fn idp_initiated_posts_land_only_on_the_allow_list() {
     // A form larger than the cap.
     let huge = "A".repeat(200 * 1024);
     let r = w.post_acs(&[("SAMLResponse", &huge)]).await;
-    assert_eq!(r.status(), 413);
-    assert!(r.text().await.unwrap().contains("SAML_TOO_LARGE"));
+    assert_refused_page(r, 413, "SAML_TOO_LARGE").await;
     // A RelayState carrying a login code of its own lands without it.
     let r = post(Some(format!(
         "{}/x?login_code=planted&tab=2",

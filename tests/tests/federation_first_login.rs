@@ -8,7 +8,9 @@ use partner_api::customers::v1 as cu;
 use partner_api::events::v1 as ev;
 use partner_api::iam::v1 as iam;
 use partner_tests::saml_idp::{ResponseSpec, read_form, signed_response_base64};
-use partner_tests::saml_world::{World, browser, location, login_code, world_with};
+use partner_tests::saml_world::{
+    World, assert_refused_page, browser, location, login_code, post_form, world_with,
+};
 use partner_tests::*;
 use tonic::Code;
 
@@ -163,27 +165,11 @@ async fn sp_initiated_sign_ins_create_only_when_flagged_first() {
         async move {
             let page = browser(true).get(&start).send().await.unwrap();
             let (action, fields) = read_form(&page.text().await.unwrap());
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(&fields)
-                .finish();
-            browser(false)
-                .post(&action)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
+            post_form(&action, &fields, false).await
         }
     };
     let refused = sign_in(false).await;
-    assert_eq!(refused.status(), 403);
-    assert!(
-        refused
-            .text()
-            .await
-            .unwrap()
-            .contains("XACCOUNT_NOT_MAPPED")
-    );
+    assert_refused_page(refused, 403, "XACCOUNT_NOT_MAPPED").await;
     assert_eq!(w.server.rows("customers").await, before);
     let landed = sign_in(true).await;
     assert_eq!(landed.status(), 303);

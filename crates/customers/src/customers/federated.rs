@@ -66,6 +66,23 @@ impl Profile {
     }
 }
 
+/// A write the customer `id` makes through `method`, vouched for by an IdP
+/// (no session, no permissions; a fresh idempotency key, since the spent
+/// assertion already makes it happen once).
+fn as_customer(
+    id: CustomerId,
+    method: &'static str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Mutation {
+    let principal = Principal {
+        user_id: None,
+        session_id: SessionId::generate(),
+        actor: Actor::Customer(id),
+        permissions: PermissionSet::empty(),
+    };
+    Mutation::new(principal, method, Uuid::new_v4(), [0; 32], now)
+}
+
 impl Customers {
     /// Creates, maps and associates the customer; `method` names the entry
     /// point for the audit record. A concurrent first sign-in that created it
@@ -78,13 +95,7 @@ impl Customers {
     ) -> Result<CustomerId, CustomersError> {
         let id = CustomerId::generate();
         // The newcomer is the actor of its own creation, as in a sign-up.
-        let principal = Principal {
-            user_id: None,
-            session_id: SessionId::generate(),
-            actor: Actor::Customer(id),
-            permissions: PermissionSet::empty(),
-        };
-        let m = Mutation::new(principal, method, Uuid::new_v4(), [0; 32], now);
+        let m = as_customer(id, method, now);
         let account_name = rules::generated_account_name().map_err(|e| {
             partner_kernel::error::KernelError::Corrupt(format!("no randomness: {e}"))
         })?;
@@ -147,13 +158,7 @@ impl Customers {
     ) -> Result<(), CustomersError> {
         let customer = cmd.customer_id;
         // The customer is the actor: its partner's IdP vouched for it.
-        let principal = Principal {
-            user_id: None,
-            session_id: SessionId::generate(),
-            actor: Actor::Customer(customer),
-            permissions: PermissionSet::empty(),
-        };
-        let m = Mutation::new(principal, method, Uuid::new_v4(), [0; 32], now);
+        let m = as_customer(customer, method, now);
         let partner = cmd.partner_id;
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {

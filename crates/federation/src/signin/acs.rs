@@ -25,17 +25,8 @@ pub const MAX_CODE_LEN: usize = 128;
 
 /// The fields of the HTTP-POST binding's form.
 fn form_fields(form: &[u8]) -> Result<(String, Option<String>), FederationError> {
-    let (mut response, mut relay) = (None, None);
-    for (name, value) in url::form_urlencoded::parse(form) {
-        let slot = match name.as_ref() {
-            "SAMLResponse" => &mut response,
-            "RelayState" => &mut relay,
-            _ => continue,
-        };
-        if slot.replace(value.into_owned()).is_some() {
-            return Err(FederationError::AcsForm("a field appears twice"));
-        }
-    }
+    let [response, relay] = super::form::fields(form, ["SAMLResponse", "RelayState"])
+        .map_err(FederationError::AcsForm)?;
     let response = response
         .filter(|r| !r.is_empty())
         .ok_or(FederationError::AcsForm("no SAMLResponse field"))?;

@@ -68,17 +68,28 @@ impl Federation {
                 },
             )
             .await;
-        match bound {
-            // Taken: a concurrent first sign-in bound it a moment ago (the
-            // association check that follows decides whether it counts).
+        self.now_mapped(idp, &xaccount_id, bound).await
+    }
+
+    /// The customer mapped to the xaccount after a creation or binding. One
+    /// that lost to a concurrent first sign-in (`XACCOUNT_TAKEN`) reads the
+    /// winner's; the association check that follows decides if it counts.
+    async fn now_mapped(
+        &self,
+        idp: &IdentityProvider,
+        xaccount_id: &str,
+        outcome: Result<(), CustomersError>,
+    ) -> Result<SignInCustomer, FederationError> {
+        match outcome {
             Ok(()) | Err(CustomersError::XaccountTaken) => {}
+            // Another partner's customer is not told apart from a missing one.
             Err(CustomersError::CustomerNotFound) => {
                 return Err(FederationError::CustomerNotAssociated);
             }
             Err(other) => return Err(other.into()),
         }
         self.customers
-            .find_mapped(&idp.xaccount_type, &xaccount_id)
+            .find_mapped(&idp.xaccount_type, xaccount_id)
             .await?
             .ok_or(FederationError::XaccountNotMapped)
     }
@@ -119,15 +130,8 @@ impl Federation {
                 },
             )
             .await;
-        match created {
-            // Taken: a concurrent first sign-in created it a moment ago.
-            Ok(_) | Err(CustomersError::XaccountTaken) => {}
-            Err(other) => return Err(other.into()),
-        }
-        self.customers
-            .find_mapped(&idp.xaccount_type, &xaccount_id)
-            .await?
-            .ok_or(FederationError::XaccountNotMapped)
+        self.now_mapped(idp, &xaccount_id, created.map(|_| ()))
+            .await
     }
 }
 

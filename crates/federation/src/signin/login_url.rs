@@ -55,18 +55,11 @@ fn authn_request(id: &str, now: DateTime<Utc>, destination: &str, sp: &ServicePr
 
 /// The parameters of `GET /saml/login?xaccount_type=…&first_login=…&service=…`.
 fn login_query(query: &str) -> Result<(String, bool, String), FederationError> {
-    let (mut xaccount_type, mut first_login, mut service) = (None, None, None);
-    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        let slot = match name.as_ref() {
-            "xaccount_type" => &mut xaccount_type,
-            "first_login" => &mut first_login,
-            "service" => &mut service,
-            _ => continue,
-        };
-        if slot.replace(value.into_owned()).is_some() {
-            return Err(FederationError::LoginQuery("a parameter appears twice"));
-        }
-    }
+    let [xaccount_type, first_login, service] = super::form::fields(
+        query.as_bytes(),
+        ["xaccount_type", "first_login", "service"],
+    )
+    .map_err(|_| FederationError::LoginQuery("a parameter appears twice"))?;
     let xaccount_type = xaccount_type
         .filter(|t| !t.is_empty())
         .ok_or(FederationError::LoginQuery("xaccount_type is required"))?;

@@ -9,6 +9,7 @@
 
 pub mod acs;
 mod first_login;
+mod form;
 pub mod login_url;
 pub mod request_id;
 mod store;
