@@ -100,12 +100,12 @@ pub fn signed_response(spec: &ResponseSpec) -> String {
         r##"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r{id}" Version="2.0" IssueInstant="{at}" Destination="{ACS_URL}"{irt}><saml:Issuer>{IDP_ENTITY_ID}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="{id}" Version="2.0" IssueInstant="{at}"><saml:Issuer>{IDP_ENTITY_ID}</saml:Issuer><ds:Signature xmlns:ds="{DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{EXC_C14N}"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="#{id}"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="{EXC_C14N}"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue></ds:Signature><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">n-{xaccount}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="{until}" Recipient="{ACS_URL}"{signed_irt}/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{before}" NotOnOrAfter="{until}"><saml:AudienceRestriction><saml:Audience>{SP_ENTITY_ID}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="{at}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement><saml:Attribute Name="xaccount_id"><saml:AttributeValue>{xaccount}</saml:AttributeValue></saml:Attribute>{more}</saml:AttributeStatement></saml:Assertion></samlp:Response>"##,
         xaccount = spec.xaccount_id,
     );
-    let key = bergshamra::keys::loader::load_pem_auto(saml_fixture("idp.key").as_bytes(), None)
+    let key = bergshamra_keys::loader::load_pem_auto(saml_fixture("idp.key").as_bytes(), None)
         .unwrap_or_else(|e| panic!("idp key: {e}"));
-    let mut keys = bergshamra::KeysManager::new();
+    let mut keys = bergshamra_keys::KeysManager::new();
     keys.add_key(key);
-    let context = bergshamra::DsigContext::new(keys);
-    bergshamra::sign(&context, &template).unwrap_or_else(|e| panic!("sign: {e}"))
+    let context = bergshamra_dsig::DsigContext::new(keys);
+    bergshamra_dsig::sign::sign(&context, &template).unwrap_or_else(|e| panic!("sign: {e}"))
 }
 
 /// `signed_response` in base64, as the HTTP-POST binding carries it.

@@ -1,6 +1,6 @@
 //! Small, strict readers over the parsed document.
 
-use bergshamra::xml::uppsala::{self, Document, NodeId, NodeKind};
+use bergshamra_xml::uppsala::{self, Document, NodeId, NodeKind};
 
 use super::rejection::Rejection;
 

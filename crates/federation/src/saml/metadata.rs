@@ -1,7 +1,7 @@
 //! Reading a partner's IdP metadata (SAML 2.0 metadata, one EntityDescriptor).
 
 use base64::Engine;
-use bergshamra::keys::loader;
+use bergshamra_keys::loader;
 
 use super::dom::{self, DS};
 

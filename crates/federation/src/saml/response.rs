@@ -1,7 +1,7 @@
 //! Verifying a SAML 2.0 Response and reading the identity from its signed
 //! assertion — the only node identity is ever read from.
 
-use bergshamra::xml::uppsala::{Document, NodeId};
+use bergshamra_xml::uppsala::{Document, NodeId};
 use chrono::{DateTime, Duration, Utc};
 use partner_kernel::time;
 

@@ -7,9 +7,10 @@
 //! used). Every signature in the message must pass; the caller learns which of
 //! the two elements are signed.
 
-use bergshamra::keys::loader;
-use bergshamra::xml::uppsala::{Document, NodeId};
-use bergshamra::{DsigContext, KeysManager, VerifyResult};
+use bergshamra_dsig::{DsigContext, VerifyResult};
+use bergshamra_keys::KeysManager;
+use bergshamra_keys::loader;
+use bergshamra_xml::uppsala::{Document, NodeId};
 
 use super::dom::{self, DS};
 use super::rejection::Rejection;
@@ -79,7 +80,7 @@ pub fn check(
         .with_strict_verification(true);
     // Duplicate IDs were refused with the envelope; any error here is the signature's.
     let results =
-        bergshamra::dsig::verify::verify_all_document_with_source(&context, doc, Some(xml))
+        bergshamra_dsig::verify::verify_all_document_with_source(&context, doc, Some(xml))
             .map_err(|_| Rejection::SignatureInvalid)?;
     let mut signed = Signed {
         response: false,
