@@ -334,3 +334,85 @@ async fn concurrent_bindings_of_one_xaccount_bind_once() {
     }
     assert_eq!(w.server.rows("customer_xaccount_links").await, 1);
 }
+
+#[tokio::test]
+async fn only_who_may_act_as_customers_may_turn_bind_existing_on() {
+    let w = world_with(iam::FirstLoginPolicy::Refuse).await;
+    let admin = w.server.admin_token().await;
+    let (globex, master) = w.server.register_partner(&admin, "globex").await;
+    // Operations holds federation.manage, not customers.assume.
+    let (_, ops) = w.server.user_with_role(&master, "ops", "OPERATIONS").await;
+    // Entity ids are registered once: Globex's IdP has its own.
+    let bind = |first_login_policy: iam::FirstLoginPolicy| iam::RegisterIdentityProviderRequest {
+        first_login_policy: first_login_policy as i32,
+        metadata_xml: saml_fixture("idp_metadata.xml").replace(
+            "https://sales.example-partner.com/idp\"",
+            "https://globex.example/idp\"",
+        ),
+        ..register_idp_request(&globex, "idp_metadata.xml")
+    };
+    assert_refused(
+        w.server
+            .federation(&ops)
+            .register_identity_provider(bind(iam::FirstLoginPolicy::BindExisting))
+            .await,
+        Code::PermissionDenied,
+        "MISSING_PERMISSION",
+    );
+    let idp = ok(w
+        .server
+        .federation(&ops)
+        .register_identity_provider(bind(iam::FirstLoginPolicy::CreateCustomer))
+        .await)
+    .identity_provider
+    .unwrap();
+    let to_bind = |token: &str| {
+        let mut f = w.server.federation(token);
+        let id = idp.id.clone();
+        async move {
+            f.update_identity_provider(iam::UpdateIdentityProviderRequest {
+                request_id: new_request_id(),
+                id,
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["first_login_policy".into()],
+                }),
+                first_login_policy: iam::FirstLoginPolicy::BindExisting as i32,
+                ..Default::default()
+            })
+            .await
+        }
+    };
+    assert_refused(
+        to_bind(&ops).await,
+        Code::PermissionDenied,
+        "MISSING_PERMISSION",
+    );
+    ok(to_bind(&master).await);
+}
+
+#[tokio::test]
+async fn a_frozen_customer_is_not_bound() {
+    let w = world_with(iam::FirstLoginPolicy::BindExisting).await;
+    let existing = customer_on_second_platform(&w).await;
+    ok(w.server
+        .customers(&w.master)
+        .freeze_customers(cu::FreezeCustomersRequest {
+            request_id: new_request_id(),
+            customer_ids: vec![existing.customer_id.clone()],
+            mode: cu::FreezeMode::Account as i32,
+            reason: "unpaid".into(),
+            ..Default::default()
+        })
+        .await);
+    assert_refused(
+        exchange(
+            &w,
+            &ResponseSpec::new(NEWCOMER, saml_fixture_time())
+                .with("customer_id", &existing.customer_id),
+        )
+        .await,
+        Code::PermissionDenied,
+        "CUSTOMER_FROZEN",
+    );
+    assert_eq!(w.server.rows("customer_xaccount_links").await, 0);
+}

@@ -50,7 +50,7 @@ impl Profile {
             return Err(("email", "give an email address or a mobile number"));
         }
         let email = email
-            .map(|e| partner_kernel::validate::email(e).map(|e| e.to_lowercase()))
+            .map(|e| partner_kernel::validate::email(&e.to_lowercase()))
             .transpose()
             .map_err(|e| ("email", e))?;
         let mobile = mobile
@@ -147,9 +147,11 @@ pub struct XaccountBinding {
 impl Customers {
     /// Binds the xaccount to the customer, which must be associated with
     /// the partner now (else `CUSTOMER_NOT_FOUND`: another partner's
-    /// customers are not told apart from missing ones) and have no xaccount
-    /// of that sales platform yet (`CUSTOMER_STATE_CONFLICT`). A concurrent
-    /// binding or creation of the xaccount makes this `XACCOUNT_TAKEN`.
+    /// customers are not told apart from missing ones), not frozen, and
+    /// without an xaccount of that sales platform yet
+    /// (`CUSTOMER_STATE_CONFLICT`); the platform must be the partner's. A
+    /// concurrent binding or creation of the xaccount makes this
+    /// `XACCOUNT_TAKEN`.
     pub async fn bind_federated(
         &self,
         method: &'static str,
@@ -162,10 +164,19 @@ impl Customers {
         let partner = cmd.partner_id;
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
+                if !partner_accounts::Accounts::owns_sales_platform(tx, partner, &cmd.xaccount_type)
+                    .await?
+                {
+                    return Err(CustomersError::SalesPlatformNotFound);
+                }
+                store::lock_xaccount(tx, &cmd.xaccount_type, &cmd.xaccount_id).await?;
                 let (found, _) = store::platform_customer_for_update(tx, customer)
                     .await?
                     .filter(|(c, _)| c.partner_id == Some(partner))
                     .ok_or(CustomersError::CustomerNotFound)?;
+                if found.freeze_mode != super::model::FreezeMode::None {
+                    return Err(CustomersError::CustomerFrozen);
+                }
                 // Taken first: a concurrent binding of this very xaccount
                 // is not a conflict, its winner is the answer.
                 if store::platform_mapping_taken(tx, &cmd.xaccount_type, &cmd.xaccount_id).await? {

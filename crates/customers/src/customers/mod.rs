@@ -352,6 +352,9 @@ async fn admissible(
     row: &NewCustomerRow,
 ) -> Result<(), CustomersError> {
     let platform = row.xaccount_type.as_str();
+    // Inside a write transaction this holds off a concurrent binding of the
+    // same xaccount until the insert commits (a no-op on a first look).
+    store::lock_xaccount(conn, platform, &row.xaccount_id).await?;
     let owned = partner_accounts::Accounts::owns_sales_platform(conn, tenant.partner_id, platform)
         .await?
         || (own != tenant.partner_id

@@ -155,6 +155,27 @@ pub async fn platform_mapping_taken(
         || link_of(conn, xaccount_type, xaccount_id).await?.is_some())
 }
 
+/// Makes writers of one xaccount wait for each other until their
+/// transactions end: its mapping lives in two tables (customers' own
+/// mappings, bound links), so no one index serialises them. PostgreSQL
+/// takes a transaction-scoped advisory lock; SQLite's writer lock already
+/// serialises every write transaction.
+pub async fn lock_xaccount(
+    conn: &impl ConnectionTrait,
+    xaccount_type: &str,
+    xaccount_id: &str,
+) -> Result<(), DbErr> {
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [format!("xaccount:{xaccount_type}:{xaccount_id}").into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// The customer mapped to `(xaccount_type, xaccount_id)` (platform-wide):
 /// by its own mapping, else by a bound link.
 pub async fn platform_customer_by_mapping(

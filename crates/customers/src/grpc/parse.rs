@@ -111,8 +111,9 @@ pub(super) fn email_or_mobile(
     if email.is_empty() && mobile.is_empty() {
         v.add("email", "give an email address or a mobile number");
     }
+    // Checked after lower-casing: some characters grow when lower-cased.
     let email = optional(v, "email", email, |e| {
-        partner_kernel::validate::email(e).map(|e| e.to_lowercase())
+        partner_kernel::validate::email(&e.to_lowercase())
     });
     let mobile = optional(v, "mobile", mobile, crate::customers::rules::mobile);
     (email, mobile)

@@ -63,6 +63,7 @@ impl Federation {
         cmd: NewIdp,
     ) -> Result<pb::RegisterIdentityProviderResponse, FederationError> {
         let partner = m.principal.require_partner(perm::FEDERATION_MANAGE)?;
+        may_set_policy(&m, cmd.first_login_policy)?;
         let now = m.now;
         let idp = IdentityProvider {
             id: IdentityProviderId::generate().to_string(),
@@ -137,6 +138,9 @@ impl Federation {
         changes: IdpChanges,
     ) -> Result<pb::UpdateIdentityProviderResponse, FederationError> {
         let partner = m.principal.require_partner(perm::FEDERATION_MANAGE)?;
+        if let Some(policy) = changes.first_login_policy {
+            may_set_policy(&m, policy)?;
+        }
         let now = m.now;
         write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
@@ -199,6 +203,20 @@ impl Federation {
             })
         })
         .await
+    }
+}
+
+/// BIND_EXISTING lets the IdP sign in as any customer of the partner that
+/// has no account on its sales platform: only who may act as the partner's
+/// customers (`customers.assume`) may turn it on.
+fn may_set_policy(m: &Mutation, policy: FirstLoginPolicy) -> Result<(), FederationError> {
+    match policy {
+        FirstLoginPolicy::BindExisting => {
+            m.principal
+                .require(partner_gateway::access::CUSTOMERS_ASSUME)?;
+            Ok(())
+        }
+        FirstLoginPolicy::CreateCustomer | FirstLoginPolicy::Refuse => Ok(()),
     }
 }
 

@@ -66,7 +66,7 @@ pub struct VerifiedAssertion {
 }
 
 /// Single-valued, plain-text attributes a first sign-in may use; one that
-/// is missing, repeated or multi-valued is `None`.
+/// is missing, repeated, multi-valued or holds markup is `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfileAttributes {
     pub email: Option<String>,
@@ -169,10 +169,10 @@ impl Response<'_> {
             None => confirmation.not_on_or_after,
         };
         let profile = ProfileAttributes {
-            email: optional_attribute(doc, assertion, "email")?,
-            mobile: optional_attribute(doc, assertion, "mobile")?,
-            country: optional_attribute(doc, assertion, "country")?,
-            customer_id: optional_attribute(doc, assertion, "customer_id")?,
+            email: optional_attribute(doc, assertion, "email"),
+            mobile: optional_attribute(doc, assertion, "mobile"),
+            country: optional_attribute(doc, assertion, "country"),
+            customer_id: optional_attribute(doc, assertion, "customer_id"),
         };
         Ok(VerifiedAssertion {
             assertion_id,
@@ -337,18 +337,11 @@ fn attribute_value(doc: &Document<'_>, assertion: NodeId, name: &str) -> Result<
     Ok(text)
 }
 
-/// An attribute that may be absent: absent, repeated or empty is `None`;
-/// markup inside is refused as in the identity itself.
-fn optional_attribute(
-    doc: &Document<'_>,
-    assertion: NodeId,
-    name: &str,
-) -> Result<Option<String>, Rejection> {
-    match attribute_value(doc, assertion, name) {
-        Ok(value) => Ok(Some(value)),
-        Err(Rejection::MissingXaccount(_)) => Ok(None),
-        Err(other) => Err(other),
-    }
+/// An attribute that may be absent: absent, repeated, multi-valued, empty
+/// or holding markup is `None` — a first sign-in that needs it refuses then,
+/// and a sign-in that does not is not held up by it.
+fn optional_attribute(doc: &Document<'_>, assertion: NodeId, name: &str) -> Option<String> {
+    attribute_value(doc, assertion, name).ok()
 }
 
 fn time_attribute(

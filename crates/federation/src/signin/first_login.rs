@@ -45,6 +45,7 @@ impl Federation {
         via: &'static str,
     ) -> Result<SignInCustomer, FederationError> {
         let xaccount_id = checked_xaccount_id(verified)?;
+        self.partner_active(idp).await?;
         let customer_id = verified
             .profile
             .customer_id
@@ -71,6 +72,18 @@ impl Federation {
         self.now_mapped(idp, &xaccount_id, bound).await
     }
 
+    /// A suspended or terminated partner's IdP gets no new customers or bindings.
+    async fn partner_active(&self, idp: &IdentityProvider) -> Result<(), FederationError> {
+        let partner =
+            partner_accounts::Accounts::partner_in(self.db.conn(), idp.partner_id).await?;
+        match partner.state {
+            PartnerState::Active | PartnerState::PendingVerification => Ok(()),
+            PartnerState::Suspended | PartnerState::Terminated => {
+                Err(FederationError::PartnerInactive)
+            }
+        }
+    }
+
     /// The customer mapped to the xaccount after a creation or binding. One
     /// that lost to a concurrent first sign-in (`XACCOUNT_TAKEN`) reads the
     /// winner's; the association check that follows decides if it counts.
@@ -85,6 +98,10 @@ impl Federation {
             // Another partner's customer is not told apart from a missing one.
             Err(CustomersError::CustomerNotFound) => {
                 return Err(FederationError::CustomerNotAssociated);
+            }
+            // The sign-in's code for a frozen customer, as when it is mapped.
+            Err(CustomersError::CustomerFrozen) => {
+                return Err(partner_gateway::error::GatewayError::CustomerFrozen.into());
             }
             Err(other) => return Err(other.into()),
         }
@@ -108,14 +125,7 @@ impl Federation {
             p.country.as_deref(),
         )
         .map_err(|(attribute, rule)| FederationError::FirstLoginProfile { attribute, rule })?;
-        let partner =
-            partner_accounts::Accounts::partner_in(self.db.conn(), idp.partner_id).await?;
-        match partner.state {
-            PartnerState::Active | PartnerState::PendingVerification => {}
-            PartnerState::Suspended | PartnerState::Terminated => {
-                return Err(FederationError::PartnerInactive);
-            }
-        }
+        self.partner_active(idp).await?;
         let created = self
             .customers
             .create_federated(
