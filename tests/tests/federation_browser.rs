@@ -450,3 +450,17 @@ async fn the_allow_list_is_validated_and_can_be_replaced() {
         .await;
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn a_public_url_that_cannot_be_an_entity_id_stops_the_start() {
+    let db = TestDb::fresh().await;
+    for bad in ["partners.example.com", "https://partners.example.com/?x=1"] {
+        let mut config = test_config(&db);
+        config.public_url = bad.into();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let started =
+            partner_server::run(config, listener, std::time::Duration::ZERO, async {}).await;
+        let error = started.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("public URL"), "{bad}: {error}");
+    }
+}

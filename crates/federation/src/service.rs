@@ -22,14 +22,30 @@ pub struct ServiceProvider {
 }
 
 impl ServiceProvider {
-    /// The endpoints under the platform's public URL.
-    pub fn under(public_url: &str) -> Self {
+    /// The endpoints under the platform's public URL, which must be an
+    /// absolute http(s) URL with a host and no credentials, query or
+    /// fragment (IdPs compare our entity id and ACS URL byte for byte).
+    pub fn under(public_url: &str) -> Result<Self, String> {
+        let parsed = url::Url::parse(public_url).map_err(|e| {
+            format!("the public URL `{public_url:.128}` is not an absolute URL: {e}")
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https")
+            || parsed.host().is_none()
+            || !parsed.username().is_empty()
+            || parsed.password().is_some()
+            || parsed.query().is_some()
+            || parsed.fragment().is_some()
+        {
+            return Err(format!(
+                "the public URL `{public_url:.128}` must be http(s) with a host and no credentials, query or fragment"
+            ));
+        }
         let base = public_url.trim_end_matches('/');
-        Self {
+        Ok(Self {
             entity_id: format!("{base}/saml/metadata"),
             acs_url: format!("{base}/saml/acs"),
             skew: chrono::Duration::seconds(MAX_SKEW_SECS),
-        }
+        })
     }
 
     /// The host of the entity id, for the certificate's name.
@@ -91,5 +107,28 @@ impl Federation {
     /// How this platform names itself to IdPs.
     pub fn service_provider(&self) -> &ServiceProvider {
         &self.sp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_url_must_name_where_idps_reach_us() {
+        let sp = ServiceProvider::under("https://partners.example.com/")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sp.entity_id, "https://partners.example.com/saml/metadata");
+        assert_eq!(sp.acs_url, "https://partners.example.com/saml/acs");
+        for bad in [
+            "",
+            "partners.example.com",
+            "ftp://partners.example.com",
+            "https://user:pw@partners.example.com",
+            "https://partners.example.com/?a=1",
+            "https://partners.example.com/#x",
+        ] {
+            assert!(ServiceProvider::under(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -178,7 +178,7 @@ pub async fn build_with_clock(
         clock,
         customers.clone(),
         gateway.clone(),
-        ServiceProvider::under(&config.public_url),
+        service_provider(&config.public_url).map_err(|e| setup(&e))?,
         request_key,
     );
     federation.seal_stored_key().await.map_err(|e| setup(&e))?;
@@ -227,4 +227,17 @@ fn random_password() -> Result<String, StartError> {
     let mut bytes = [0u8; 18];
     getrandom::fill(&mut bytes).map_err(|e| StartError::Setup(format!("no randomness: {e}")))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// How the platform names itself to IdPs; a server left at the default
+/// public URL says so, since every such server shares one SAML audience.
+fn service_provider(public_url: &str) -> Result<ServiceProvider, String> {
+    let sp = ServiceProvider::under(public_url)?;
+    if public_url == partner_federation::service::DEFAULT_PUBLIC_URL {
+        tracing::warn!(
+            entity_id = %sp.entity_id,
+            "PARTNER_PUBLIC_URL is not set: set it to the URL identity providers reach this platform at"
+        );
+    }
+    Ok(sp)
 }

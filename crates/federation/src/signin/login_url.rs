@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn the_request_names_us_and_escapes_what_it_quotes() {
-        let sp = ServiceProvider::under("https://sp.example");
+        let sp = ServiceProvider::under("https://sp.example").unwrap_or_else(|e| panic!("{e}"));
         let xml = authn_request("_1", Utc::now(), "https://idp.example/sso?a=1&b=\"2\"", &sp);
         assert!(xml.contains(r#"Destination="https://idp.example/sso?a=1&amp;b=&quot;2&quot;""#));
         assert!(xml.contains("<saml:Issuer>https://sp.example/saml/metadata</saml:Issuer>"));
