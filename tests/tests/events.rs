@@ -341,3 +341,21 @@ async fn a_partner_may_hold_only_so_many_watch_streams() {
     }
     assert!(reopened.is_some(), "the closed stream's place came back");
 }
+
+#[tokio::test]
+async fn an_empty_page_hands_the_cursor_back_as_it_came() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (_, master) = server.register_partner(&admin, "acme").await;
+    for cursor in ["", "0", "12345"] {
+        let page = ok(events(&server, &master)
+            .list_events(ev::ListEventsRequest {
+                cursor: cursor.into(),
+                event_types: vec!["customer.frozen".into()],
+                ..Default::default()
+            })
+            .await);
+        assert!(page.events.is_empty());
+        assert_eq!(page.next_cursor, cursor);
+    }
+}

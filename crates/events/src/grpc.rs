@@ -146,9 +146,12 @@ impl EventService for EventsApi {
         let events = outbox::events_of(self.db.conn(), partner, after, &filter, size)
             .await
             .map_err(status)?;
+        // An empty page hands the request's cursor back as it came (the
+        // contract), so a reader polling from the start keeps "" until
+        // there is something to read.
         let next_cursor = events
             .last()
-            .map_or_else(|| after.to_string(), |e| e.seq.to_string());
+            .map_or_else(|| raw_cursor.clone(), |e| e.seq.to_string());
         Ok(Response::new(pb::ListEventsResponse {
             events: events.into_iter().map(to_proto).collect(),
             next_cursor,
