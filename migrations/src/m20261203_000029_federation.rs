@@ -39,6 +39,32 @@ enum Partners {
     PartnerId,
 }
 
+/// The replay cache as this migration made it (also what undoing
+/// migration 030 puts back).
+pub(crate) async fn create_seen_assertions(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    use FederationSeenAssertions as Seen;
+    manager
+        .create_table(
+            Table::create()
+                .table(Seen::Table)
+                .col(string_len(Seen::IdpId, 40))
+                .col(string_len(Seen::AssertionId, 256))
+                .col(timestamp_with_time_zone(Seen::ExpiresAt))
+                .primary_key(Index::create().col(Seen::IdpId).col(Seen::AssertionId))
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .create_index(
+            Index::create()
+                .name("ix_federation_seen_assertions_expiry")
+                .table(Seen::Table)
+                .col(Seen::ExpiresAt)
+                .to_owned(),
+        )
+        .await
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -78,27 +104,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        use FederationSeenAssertions as Seen;
-        manager
-            .create_table(
-                Table::create()
-                    .table(Seen::Table)
-                    .col(string_len(Seen::IdpId, 40))
-                    .col(string_len(Seen::AssertionId, 256))
-                    .col(timestamp_with_time_zone(Seen::ExpiresAt))
-                    .primary_key(Index::create().col(Seen::IdpId).col(Seen::AssertionId))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_federation_seen_assertions_expiry")
-                    .table(Seen::Table)
-                    .col(Seen::ExpiresAt)
-                    .to_owned(),
-            )
-            .await
+        create_seen_assertions(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -19,9 +19,6 @@ enum FederationUsedAssertions {
 #[derive(DeriveIden)]
 enum FederationSeenAssertions {
     Table,
-    IdpId,
-    AssertionId,
-    ExpiresAt,
 }
 
 #[async_trait::async_trait]
@@ -58,7 +55,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        use FederationSeenAssertions as Seen;
         manager
             .drop_table(
                 Table::drop()
@@ -66,25 +62,6 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(Seen::Table)
-                    .col(string_len(Seen::IdpId, 40))
-                    .col(string_len(Seen::AssertionId, 256))
-                    .col(timestamp_with_time_zone(Seen::ExpiresAt))
-                    .primary_key(Index::create().col(Seen::IdpId).col(Seen::AssertionId))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_federation_seen_assertions_expiry")
-                    .table(Seen::Table)
-                    .col(Seen::ExpiresAt)
-                    .to_owned(),
-            )
-            .await
+        super::m20261203_000029_federation::create_seen_assertions(manager).await
     }
 }

@@ -92,7 +92,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Codes::Table)
-                    .col(string_len(Codes::CodeHash, 64).primary_key())
+                    .col(binary(Codes::CodeHash).primary_key())
                     .col(string_len(Codes::IdpId, 40))
                     .col(string_len(Codes::CustomerId, 40))
                     .col(timestamp_with_time_zone(Codes::CreatedAt))

@@ -99,6 +99,10 @@ async fn a_browser_signs_in_sp_initiated_and_lands_with_a_one_time_code() {
     assert!(!final_url.contains("token"), "no token in a URL");
     assert_eq!(landed.text().await.unwrap(), "the partner's frontend");
     let code = login_code(&final_url);
+    assert!(
+        code.starts_with("lc_"),
+        "a login code is recognisable: {code}"
+    );
     let signed_in = w.exchange_code(&code).await.unwrap();
     assert_eq!(signed_in.customer_id, w.customer.customer_id);
     let token = signed_in.tokens.unwrap().access_token;
@@ -401,41 +405,35 @@ async fn the_allow_list_is_validated_and_can_be_replaced() {
         .await);
     let idp = &list.identity_providers[0];
     assert_eq!(idp.service_urls, vec![w.idp.app_url()]);
+    let set_urls = |service_urls: Vec<String>| {
+        let mut federation = w.server.federation(&w.master);
+        let id = idp.id.clone();
+        async move {
+            federation
+                .update_identity_provider(iam::UpdateIdentityProviderRequest {
+                    request_id: new_request_id(),
+                    id,
+                    update_mask: Some(FieldMask {
+                        paths: vec!["service_urls".into()],
+                    }),
+                    service_urls,
+                    ..Default::default()
+                })
+                .await
+        }
+    };
     for bad in [
         vec!["http://app.example/".to_owned()],
         vec!["https://app.example/?x=1".to_owned()],
         vec!["https://a.example/".to_owned(); 11],
     ] {
         assert_refused(
-            w.server
-                .federation(&w.master)
-                .update_identity_provider(iam::UpdateIdentityProviderRequest {
-                    request_id: new_request_id(),
-                    id: idp.id.clone(),
-                    update_mask: Some(FieldMask {
-                        paths: vec!["service_urls".into()],
-                    }),
-                    service_urls: bad,
-                    ..Default::default()
-                })
-                .await,
+            set_urls(bad).await,
             Code::InvalidArgument,
             "FIELD_VIOLATION",
         );
     }
-    let updated = ok(w
-        .server
-        .federation(&w.master)
-        .update_identity_provider(iam::UpdateIdentityProviderRequest {
-            request_id: new_request_id(),
-            id: idp.id.clone(),
-            update_mask: Some(FieldMask {
-                paths: vec!["service_urls".into()],
-            }),
-            service_urls: vec!["https://Console.Example:443/app".into()],
-            ..Default::default()
-        })
-        .await);
+    let updated = ok(set_urls(vec!["https://Console.Example:443/app".into()]).await);
     assert_eq!(
         updated.identity_provider.unwrap().service_urls,
         vec!["https://console.example/app"]
@@ -463,4 +461,131 @@ async fn a_public_url_that_cannot_be_an_entity_id_stops_the_start() {
         let error = started.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("public URL"), "{bad}: {error}");
     }
+}
+
+#[tokio::test]
+async fn without_an_allow_list_a_sign_in_has_nowhere_to_land() {
+    let w = world().await;
+    let idp = ok(w
+        .server
+        .federation(&w.master)
+        .list_identity_providers(iam::ListIdentityProvidersRequest {})
+        .await)
+    .identity_providers
+    .remove(0);
+    ok(w.server
+        .federation(&w.master)
+        .update_identity_provider(iam::UpdateIdentityProviderRequest {
+            request_id: new_request_id(),
+            id: idp.id,
+            update_mask: Some(FieldMask {
+                paths: vec!["service_urls".into()],
+            }),
+            ..Default::default()
+        })
+        .await);
+    let response = signed_response_base64(&ResponseSpec::new(XACCOUNT, saml_fixture_time()));
+    let r = w.post_acs(&[("SAMLResponse", response.as_str())]).await;
+    assert_refused_page(r, 403, "NO_SERVICE_URL").await;
+    assert_refused(
+        w.server
+            .federation("")
+            .create_login_url(iam::CreateLoginUrlRequest {
+                xaccount_type: w.xaccount_type(),
+                ..Default::default()
+            })
+            .await,
+        Code::FailedPrecondition,
+        "NO_SERVICE_URL",
+    );
+    assert_eq!(w.server.rows("federation_login_codes").await, 0);
+}
+
+#[tokio::test]
+async fn a_frozen_customer_gets_no_code_and_a_deleted_idp_voids_its_codes() {
+    let w = world().await;
+    let post = || async {
+        let response = signed_response_base64(&ResponseSpec::new(XACCOUNT, saml_fixture_time()));
+        w.post_acs(&[("SAMLResponse", response.as_str())]).await
+    };
+    // A code issued, then its IdP deleted: the code no longer signs in.
+    let code = login_code(&location(&post().await));
+    let idp = ok(w
+        .server
+        .federation(&w.master)
+        .list_identity_providers(iam::ListIdentityProvidersRequest {})
+        .await)
+    .identity_providers
+    .remove(0);
+    ok(w.server
+        .federation(&w.master)
+        .delete_identity_provider(iam::DeleteIdentityProviderRequest {
+            request_id: new_request_id(),
+            id: idp.id,
+        })
+        .await);
+    assert_refused(
+        w.exchange_code(&code).await,
+        Code::Unauthenticated,
+        "LOGIN_CODE_INVALID",
+    );
+    // Registered again, it signs in; a frozen customer gets no code at all.
+    ok(w.server
+        .federation(&w.master)
+        .register_identity_provider(iam::RegisterIdentityProviderRequest {
+            metadata_xml: w.idp.metadata(),
+            service_urls: vec![w.idp.app_url()],
+            ..register_idp_request(&w.partner, "idp_metadata.xml")
+        })
+        .await);
+    ok(w.server
+        .customers(&w.master)
+        .freeze_customers(cu::FreezeCustomersRequest {
+            request_id: new_request_id(),
+            customer_ids: vec![w.customer.customer_id.clone()],
+            mode: cu::FreezeMode::Account as i32,
+            reason: "unpaid".into(),
+            ..Default::default()
+        })
+        .await);
+    let codes = w.server.rows("federation_login_codes").await;
+    assert_refused_page(post().await, 403, "CUSTOMER_FROZEN").await;
+    assert_eq!(w.server.rows("federation_login_codes").await, codes);
+}
+
+#[tokio::test]
+async fn expired_saml_state_is_pruned_by_the_servers_job() {
+    let w = &world().await;
+    // A used assertion and a login code.
+    let response = signed_response_base64(&ResponseSpec::new(XACCOUNT, saml_fixture_time()));
+    let r = w.post_acs(&[("SAMLResponse", response.as_str())]).await;
+    assert_eq!(r.status(), 303);
+    let rows = || async {
+        w.server.rows("federation_used_assertions").await
+            + w.server.rows("federation_login_codes").await
+    };
+    assert_eq!(rows().await, 2);
+    // The job's sweep, as another replica of the same database runs it.
+    let prune_at = |at: chrono::DateTime<chrono::Utc>| async move {
+        let config = test_config(&w.server.db);
+        let db = partner_server::app::connect_and_migrate(&config)
+            .await
+            .unwrap();
+        let clock = std::sync::Arc::new(partner_kernel::clock::TestClock::new(at));
+        let app = partner_server::app::build_with_clock(&config, db, clock)
+            .await
+            .unwrap();
+        app.federation.prune_expired().await.unwrap()
+    };
+    assert_eq!(
+        prune_at(saml_fixture_time()).await,
+        0,
+        "nothing has expired"
+    );
+    assert_eq!(rows().await, 2);
+    assert_eq!(
+        prune_at(saml_fixture_time() + chrono::Duration::hours(1)).await,
+        2
+    );
+    assert_eq!(rows().await, 0);
 }

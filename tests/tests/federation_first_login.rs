@@ -29,6 +29,22 @@ async fn exchange(
         .map(tonic::Response::into_inner)
 }
 
+/// The payload of the one event of `event_type` about `resource` the partner can list.
+async fn only_event(w: &World, resource: &str, event_type: &str) -> serde_json::Value {
+    let events = ok(w
+        .server
+        .events(&w.master)
+        .list_events(ev::ListEventsRequest {
+            resource_id: resource.into(),
+            event_types: vec![event_type.into()],
+            ..Default::default()
+        })
+        .await)
+    .events;
+    assert_eq!(events.len(), 1, "{events:?}");
+    serde_json::from_str(&events[0].payload_json).unwrap()
+}
+
 fn newcomer(w: &World) -> ResponseSpec {
     ResponseSpec::new(NEWCOMER, saml_fixture_time())
         .with("email", "New.Comer@Example.com")
@@ -70,18 +86,7 @@ async fn a_first_sign_in_creates_the_customer_once_through_the_customer_rules() 
         })
         .await);
     // The partner hears of it, with the IdP that vouched.
-    let events = ok(w
-        .server
-        .events(&w.master)
-        .list_events(ev::ListEventsRequest {
-            resource_id: first.customer_id.clone(),
-            event_types: vec!["customer.created".into()],
-            ..Default::default()
-        })
-        .await)
-    .events;
-    assert_eq!(events.len(), 1);
-    let payload: serde_json::Value = serde_json::from_str(&events[0].payload_json).unwrap();
+    let payload = only_event(&w, &first.customer_id, "customer.created").await;
     assert_eq!(payload["xaccount_id"], NEWCOMER, "{payload}");
     // The next sign-in finds it; nothing new is created.
     let again = exchange(&w, &newcomer(&w)).await.unwrap();
@@ -288,18 +293,7 @@ async fn bind_existing_maps_the_xaccount_to_a_customer_of_the_partner() {
         "XACCOUNT_TAKEN",
     );
     // The partner hears of the binding.
-    let events = ok(w
-        .server
-        .events(&w.master)
-        .list_events(ev::ListEventsRequest {
-            resource_id: existing.customer_id.clone(),
-            event_types: vec!["customer.xaccount_bound".into()],
-            ..Default::default()
-        })
-        .await)
-    .events;
-    assert_eq!(events.len(), 1);
-    let payload: serde_json::Value = serde_json::from_str(&events[0].payload_json).unwrap();
+    let payload = only_event(&w, &existing.customer_id, "customer.xaccount_bound").await;
     assert_eq!(payload["xaccount_id"], NEWCOMER, "{payload}");
     // Concurrent first sign-ins of another xaccount naming the same customer: one binding.
     let specs: Vec<ResponseSpec> = (0..6)
@@ -415,4 +409,44 @@ async fn a_frozen_customer_is_not_bound() {
         "CUSTOMER_FROZEN",
     );
     assert_eq!(w.server.rows("customer_xaccount_links").await, 0);
+}
+
+#[tokio::test]
+async fn a_suspended_partners_idp_creates_no_customer() {
+    let w = world_with(iam::FirstLoginPolicy::CreateCustomer).await;
+    let admin = w.server.admin_token().await;
+    ok(w.server
+        .partners(&admin)
+        .suspend_partner(partner_api::accounts::v1::SuspendPartnerRequest {
+            request_id: new_request_id(),
+            partner_id: w.partner.partner_id.clone(),
+            reason: "unpaid".into(),
+        })
+        .await);
+    let before = w.server.rows("customers").await;
+    assert_refused(
+        exchange(&w, &newcomer(&w)).await,
+        Code::FailedPrecondition,
+        "PARTNER_INACTIVE",
+    );
+    assert_eq!(w.server.rows("customers").await, before);
+}
+
+#[tokio::test]
+async fn a_malformed_optional_attribute_does_not_hold_up_a_sign_in() {
+    let w = world_with(iam::FirstLoginPolicy::CreateCustomer).await;
+    // The mapped customer: the comment makes `email` unusable, not the sign-in.
+    let mapped = ResponseSpec::new(&w.customer.xaccount_id, saml_fixture_time())
+        .with("email", "a<!---->@example.com");
+    let signed_in = exchange(&w, &mapped).await.unwrap();
+    assert_eq!(signed_in.customer_id, w.customer.customer_id);
+    // A newcomer whose only identity is unusable is refused for it.
+    let newcomer = ResponseSpec::new(NEWCOMER, saml_fixture_time())
+        .with("email", "a<!---->@example.com")
+        .with("country", "DE");
+    assert_refused(
+        exchange(&w, &newcomer).await,
+        Code::FailedPrecondition,
+        "FIRST_LOGIN_PROFILE_INVALID",
+    );
 }

@@ -50,14 +50,10 @@ impl ServiceProvider {
 
     /// The host of the entity id, for the certificate's name.
     fn host(&self) -> String {
-        let rest = self
-            .entity_id
-            .split_once("://")
-            .map_or(self.entity_id.as_str(), |(_, rest)| rest);
-        rest.split(['/', ':'])
-            .next()
-            .unwrap_or("saml-sp")
-            .to_owned()
+        url::Url::parse(&self.entity_id)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "saml-sp".to_owned())
     }
 }
 

@@ -82,6 +82,29 @@ fn metadata_gives_entity_id_certificate_and_sso_url() {
 }
 
 #[test]
+fn the_sso_url_is_one_a_browser_may_be_sent_to() {
+    let with_sso = |url: &str| {
+        metadata::parse(&fixture("idp_metadata.xml").replace(
+            "https://sales.example-partner.com/idp/sso\"",
+            &format!("{url}\""),
+        ))
+    };
+    assert!(
+        with_sso("http://127.0.0.1:8080/sso").is_ok(),
+        "http on loopback"
+    );
+    for bad in [
+        "http://sales.example-partner.com/sso",
+        "https://sales.example-partner.com/sso#frag",
+        "https://user:pw@sales.example-partner.com/sso",
+        "javascript:alert(1)",
+        "/sso",
+    ] {
+        assert!(with_sso(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
 fn a_signed_assertion_verifies_and_names_the_xaccount() {
     let verified = Case::new().verify("assertion_signed").unwrap();
     assert_eq!(verified.xaccount_id, "crm-10001");

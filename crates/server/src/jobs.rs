@@ -1,10 +1,12 @@
 //! Background work of one server process: rereading the signing keys (so a
 //! rotation made through another replica takes effect here too), writing
-//! the sign-in refusals counted in memory (`Gateway::flush_refusals`), and
-//! numbering committed events (`outbox::sequence`).
+//! the sign-in refusals counted in memory (`Gateway::flush_refusals`),
+//! numbering committed events (`outbox::sequence`), and forgetting expired
+//! SAML state (`Federation::prune_expired`).
 
 use std::time::Duration;
 
+use partner_federation::Federation;
 use partner_gateway::Gateway;
 use partner_kernel::db::Db;
 use partner_kernel::outbox;
@@ -15,6 +17,10 @@ pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
 /// How often refusals counted in memory are written, and spent sign-in
 /// counters swept.
 pub const REFUSAL_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How often expired SAML state (used assertions, answered requests, login
+/// codes) is deleted; until then it only takes room, never counts.
+pub const SAML_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How often the sequencer looks for events without a signal (written by
 /// another replica).
@@ -28,7 +34,7 @@ pub struct Jobs {
 
 impl Jobs {
     /// Starts every job.
-    pub fn start(gateway: &Gateway, db: &Db) -> Self {
+    pub fn start(gateway: &Gateway, db: &Db, federation: &Federation) -> Self {
         let keys = gateway.clone();
         let reload = tokio::spawn(every(KEY_RELOAD_INTERVAL, move || {
             let gateway = keys.clone();
@@ -44,9 +50,18 @@ impl Jobs {
             async move { flush(&gateway).await }
         }));
         let sequencer = tokio::spawn(sequence_events(db.clone()));
+        let saml = federation.clone();
+        let prune = tokio::spawn(every(SAML_PRUNE_INTERVAL, move || {
+            let federation = saml.clone();
+            async move {
+                if let Err(e) = federation.prune_expired().await {
+                    tracing::warn!(error = %e, "could not delete expired SAML state; will retry");
+                }
+            }
+        }));
         Self {
             gateway: gateway.clone(),
-            handles: vec![reload, flush, sequencer],
+            handles: vec![reload, flush, sequencer, prune],
         }
     }
 

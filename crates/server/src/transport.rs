@@ -190,7 +190,7 @@ pub async fn serve(
         tokio::time::sleep(grace).await;
         tracing::info!("draining in-flight calls");
     };
-    let jobs = Jobs::start(&app.gateway, &app.db);
+    let jobs = Jobs::start(&app.gateway, &app.db, &app.federation);
     let result = server
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), drain)

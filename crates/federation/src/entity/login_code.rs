@@ -5,9 +5,9 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "federation_login_codes")]
 pub struct Model {
-    /// Hex SHA-256 of the code; the code itself is never stored.
+    /// SHA-256 of the code (`kernel::bearer`); the code itself is never stored.
     #[sea_orm(primary_key, auto_increment = false)]
-    pub code_hash: String,
+    pub code_hash: Vec<u8>,
     pub idp_id: String,
     pub customer_id: String,
     pub created_at: DateTimeUtc,

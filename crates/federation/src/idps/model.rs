@@ -74,10 +74,9 @@ pub struct Certificate {
 
 impl Certificate {
     pub fn of_der(der: &[u8]) -> Self {
-        let digest = Sha256::digest(der);
         Self {
             der: base64::engine::general_purpose::STANDARD.encode(der),
-            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: crate::random::hex(&Sha256::digest(der)),
             retire_at: None,
         }
     }

@@ -110,18 +110,13 @@ pub async fn by_entity_id(
 /// Records that `assertion_id` was used from the IdP `entity_id`; `false`
 /// when it was already (a replay). Keyed by the entity id, not the IdP's
 /// row, so that deleting and registering the IdP again does not forget
-/// what it used. Expired entries (of every IdP) are pruned on the way.
+/// what it used. Expired entries go with [`prune_used`].
 pub async fn first_use(
     conn: &impl ConnectionTrait,
     entity_id: &str,
     assertion_id: &str,
     expires_at: DateTime<Utc>,
-    now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    seen::Entity::delete_many()
-        .filter(seen::Column::ExpiresAt.lt(now))
-        .exec(conn)
-        .await?;
     let row = seen::ActiveModel {
         entity_id: Set(entity_id.to_owned()),
         assertion_id: Set(assertion_id.to_owned()),
@@ -136,4 +131,13 @@ pub async fn first_use(
         .exec_without_returning(conn)
         .await?;
     Ok(inserted == 1)
+}
+
+/// Forgets the used assertions (of every IdP) that could no longer be presented.
+pub async fn prune_used(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(seen::Entity::delete_many()
+        .filter(seen::Column::ExpiresAt.lt(now))
+        .exec(conn)
+        .await?
+        .rows_affected)
 }

@@ -3,24 +3,24 @@
 //! URL with `login_code`, which the frontend exchanges over gRPC
 //! (`ExchangeLoginCode`) — no token ever appears in a URL.
 
-use base64::Engine;
 use chrono::Duration;
 use partner_api::iam::v1 as pb;
+use partner_kernel::bearer;
 use partner_kernel::ids::{CustomerId, parse_stored};
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::{Accepted, store};
 use crate::error::FederationError;
 use crate::idps::{IdentityProvider, service_urls, store as idps};
-use crate::random::{self, hex};
 use crate::service::Federation;
 
+/// What a login code starts with, so that a leaked one is recognisable.
+pub const CODE_PREFIX: &str = "lc_";
 /// How long a login code can be exchanged.
 pub const CODE_TTL_SECS: i64 = 60;
 /// Largest form the ACS reads: the encoded-response cap and a RelayState.
 pub const MAX_FORM_BYTES: usize = 160 * 1024;
-/// Longest code accepted for exchange (ours are 43 characters).
+/// Longest code accepted for exchange (ours are 46 characters).
 pub const MAX_CODE_LEN: usize = 128;
 
 /// The fields of the HTTP-POST binding's form.
@@ -74,10 +74,6 @@ pub(crate) fn default_service(idp: &IdentityProvider) -> Result<String, Federati
         .ok_or(FederationError::NoServiceUrl)
 }
 
-fn hash(code: &str) -> String {
-    hex(&Sha256::digest(code.as_bytes()))
-}
-
 impl Federation {
     /// Accepts a posted SAML response and answers where to send the browser:
     /// the service URL with a fresh one-time `login_code`.
@@ -85,12 +81,12 @@ impl Federation {
         let (response, relay) = form_fields(form)?;
         let accepted = self.accept(&response, super::VIA_ACS).await?;
         let mut target = landing(&accepted, relay.as_deref())?;
-        let code = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random::bytes::<32>()?);
+        let code = bearer::new_token(CODE_PREFIX)?;
         let now = self.clock.now();
         let tx = self.db.begin_write().await?;
         store::issue_code(
             &*tx,
-            hash(&code),
+            bearer::token_sha256(&code),
             &accepted.idp.id,
             &accepted.customer.id.to_string(),
             now,
@@ -110,7 +106,7 @@ impl Federation {
     ) -> Result<pb::ExchangeLoginCodeResponse, FederationError> {
         let now = self.clock.now();
         let tx = self.db.begin_write().await?;
-        let spent = store::spend_code(&*tx, &hash(code), now)
+        let spent = store::spend_code(&*tx, &bearer::token_sha256(code), now)
             .await?
             .ok_or(FederationError::LoginCodeInvalid)?;
         tx.commit().await?;
@@ -125,9 +121,7 @@ impl Federation {
             .find_sign_in_by_id(id)
             .await?
             .ok_or(FederationError::CustomerNotAssociated)?;
-        if customer.status.partner_id != Some(idp.partner_id) {
-            return Err(FederationError::CustomerNotAssociated);
-        }
+        super::vouches_for(&idp, &customer)?;
         let tokens = self.gateway.federated_customer_session(&customer).await?;
         Ok(pb::ExchangeLoginCodeResponse {
             tokens: Some(tokens),

@@ -18,6 +18,8 @@ use crate::service::Federation;
 
 impl Federation {
     /// The customer for `verified`'s unmapped xaccount, per `idp`'s policy.
+    /// One that lost to a concurrent first sign-in (`XACCOUNT_TAKEN`) reads
+    /// the winner's; the association check that follows decides if it counts.
     pub(crate) async fn first_login(
         &self,
         idp: &IdentityProvider,
@@ -25,51 +27,39 @@ impl Federation {
         may_be_first: bool,
         via: &'static str,
     ) -> Result<SignInCustomer, FederationError> {
-        match idp.first_login_policy {
-            FirstLoginPolicy::CreateCustomer if may_be_first => {
-                self.create_on_first_login(idp, verified, via).await
-            }
-            FirstLoginPolicy::BindExisting if may_be_first => {
-                self.bind_on_first_login(idp, verified, via).await
-            }
-            FirstLoginPolicy::CreateCustomer
-            | FirstLoginPolicy::Refuse
-            | FirstLoginPolicy::BindExisting => Err(FederationError::XaccountNotMapped),
+        if !may_be_first || idp.first_login_policy == FirstLoginPolicy::Refuse {
+            return Err(FederationError::XaccountNotMapped);
         }
-    }
-
-    async fn bind_on_first_login(
-        &self,
-        idp: &IdentityProvider,
-        verified: &VerifiedAssertion,
-        via: &'static str,
-    ) -> Result<SignInCustomer, FederationError> {
-        let xaccount_id = checked_xaccount_id(verified)?;
+        let xaccount_id = rules::xaccount_id(&verified.xaccount_id).map_err(|rule| {
+            FederationError::FirstLoginProfile {
+                attribute: "xaccount id",
+                rule,
+            }
+        })?;
         self.partner_active(idp).await?;
-        let customer_id = verified
-            .profile
-            .customer_id
-            .as_deref()
-            .and_then(|raw| CustomerId::parse(raw).ok())
-            .ok_or(FederationError::FirstLoginProfile {
-                attribute: "customer_id",
-                rule: "must name a customer (cus_…) of the partner",
-            })?;
-        let bound = self
-            .customers
-            .bind_federated(
-                via,
-                self.clock.now(),
-                XaccountBinding {
-                    partner_id: idp.partner_id,
-                    xaccount_type: idp.xaccount_type.clone(),
-                    xaccount_id: xaccount_id.clone(),
-                    customer_id,
-                    identity_provider_id: idp.id.clone(),
-                },
-            )
-            .await;
-        self.now_mapped(idp, &xaccount_id, bound).await
+        let outcome = match idp.first_login_policy {
+            FirstLoginPolicy::CreateCustomer => {
+                self.create(idp, verified, &xaccount_id, via).await?
+            }
+            FirstLoginPolicy::BindExisting => self.bind(idp, verified, &xaccount_id, via).await?,
+            FirstLoginPolicy::Refuse => return Err(FederationError::XaccountNotMapped),
+        };
+        match outcome {
+            Ok(()) | Err(CustomersError::XaccountTaken) => {}
+            // Another partner's customer is not told apart from a missing one.
+            Err(CustomersError::CustomerNotFound) => {
+                return Err(FederationError::CustomerNotAssociated);
+            }
+            // The sign-in's code for a frozen customer, as when it is mapped.
+            Err(CustomersError::CustomerFrozen) => {
+                return Err(partner_gateway::error::GatewayError::CustomerFrozen.into());
+            }
+            Err(other) => return Err(other.into()),
+        }
+        self.customers
+            .find_mapped(&idp.xaccount_type, &xaccount_id)
+            .await?
+            .ok_or(FederationError::XaccountNotMapped)
     }
 
     /// A suspended or terminated partner's IdP gets no new customers or bindings.
@@ -84,40 +74,15 @@ impl Federation {
         }
     }
 
-    /// The customer mapped to the xaccount after a creation or binding. One
-    /// that lost to a concurrent first sign-in (`XACCOUNT_TAKEN`) reads the
-    /// winner's; the association check that follows decides if it counts.
-    async fn now_mapped(
-        &self,
-        idp: &IdentityProvider,
-        xaccount_id: &str,
-        outcome: Result<(), CustomersError>,
-    ) -> Result<SignInCustomer, FederationError> {
-        match outcome {
-            Ok(()) | Err(CustomersError::XaccountTaken) => {}
-            // Another partner's customer is not told apart from a missing one.
-            Err(CustomersError::CustomerNotFound) => {
-                return Err(FederationError::CustomerNotAssociated);
-            }
-            // The sign-in's code for a frozen customer, as when it is mapped.
-            Err(CustomersError::CustomerFrozen) => {
-                return Err(partner_gateway::error::GatewayError::CustomerFrozen.into());
-            }
-            Err(other) => return Err(other.into()),
-        }
-        self.customers
-            .find_mapped(&idp.xaccount_type, xaccount_id)
-            .await?
-            .ok_or(FederationError::XaccountNotMapped)
-    }
-
-    async fn create_on_first_login(
+    /// CREATE_CUSTOMER: the customers domain's answer, once the profile the
+    /// assertion carries passed its rules.
+    async fn create(
         &self,
         idp: &IdentityProvider,
         verified: &VerifiedAssertion,
+        xaccount_id: &str,
         via: &'static str,
-    ) -> Result<SignInCustomer, FederationError> {
-        let xaccount_id = checked_xaccount_id(verified)?;
+    ) -> Result<Result<(), CustomersError>, FederationError> {
         let p = &verified.profile;
         let profile = Profile::of(
             p.email.as_deref(),
@@ -125,30 +90,48 @@ impl Federation {
             p.country.as_deref(),
         )
         .map_err(|(attribute, rule)| FederationError::FirstLoginProfile { attribute, rule })?;
-        self.partner_active(idp).await?;
-        let created = self
+        let customer = FederatedCustomer {
+            partner_id: idp.partner_id,
+            xaccount_type: idp.xaccount_type.clone(),
+            xaccount_id: xaccount_id.to_owned(),
+            profile,
+            identity_provider_id: idp.id.clone(),
+        };
+        Ok(self
             .customers
-            .create_federated(
-                via,
-                self.clock.now(),
-                FederatedCustomer {
-                    partner_id: idp.partner_id,
-                    xaccount_type: idp.xaccount_type.clone(),
-                    xaccount_id: xaccount_id.clone(),
-                    profile,
-                    identity_provider_id: idp.id.clone(),
-                },
-            )
-            .await;
-        self.now_mapped(idp, &xaccount_id, created.map(|_| ()))
+            .create_federated(via, self.clock.now(), customer)
             .await
+            .map(|_| ()))
     }
-}
 
-/// The xaccount id, if a customer may be mapped to it (1–64 characters, …).
-fn checked_xaccount_id(verified: &VerifiedAssertion) -> Result<String, FederationError> {
-    rules::xaccount_id(&verified.xaccount_id).map_err(|rule| FederationError::FirstLoginProfile {
-        attribute: "xaccount id",
-        rule,
-    })
+    /// BIND_EXISTING: the customers domain's answer for the customer the
+    /// assertion names.
+    async fn bind(
+        &self,
+        idp: &IdentityProvider,
+        verified: &VerifiedAssertion,
+        xaccount_id: &str,
+        via: &'static str,
+    ) -> Result<Result<(), CustomersError>, FederationError> {
+        let customer_id = verified
+            .profile
+            .customer_id
+            .as_deref()
+            .and_then(|raw| CustomerId::parse(raw).ok())
+            .ok_or(FederationError::FirstLoginProfile {
+                attribute: "customer_id",
+                rule: "must name a customer (cus_…) of the partner",
+            })?;
+        let binding = XaccountBinding {
+            partner_id: idp.partner_id,
+            xaccount_type: idp.xaccount_type.clone(),
+            xaccount_id: xaccount_id.to_owned(),
+            customer_id,
+            identity_provider_id: idp.id.clone(),
+        };
+        Ok(self
+            .customers
+            .bind_federated(via, self.clock.now(), binding)
+            .await)
+    }
 }

@@ -107,19 +107,11 @@ impl Federation {
         };
         let tx = self.db.begin_write().await?;
         if let Some((id, state)) = &request
-            && !store::answer_request(&*tx, id, state.expires_at + self.sp.skew, now).await?
+            && !store::answer_request(&*tx, id, state.expires_at + self.sp.skew).await?
         {
             return Err(Rejection::UnknownInResponseTo.into());
         }
-        if !idps::first_use(
-            &*tx,
-            &idp.entity_id,
-            &verified.assertion_id,
-            expires_at,
-            now,
-        )
-        .await?
-        {
+        if !idps::first_use(&*tx, &idp.entity_id, &verified.assertion_id, expires_at).await? {
             return Err(Rejection::Replayed.into());
         }
         tx.commit().await?;
@@ -132,15 +124,31 @@ impl Federation {
             Some(customer) => customer,
             None => self.first_login(&idp, &verified, may_be_first, via).await?,
         };
-        if customer.status.partner_id != Some(idp.partner_id) {
-            return Err(FederationError::CustomerNotAssociated);
-        }
-        // A frozen customer gets no login code either.
-        partner_gateway::service::admit_customer(customer.status)?;
+        vouches_for(&idp, &customer)?;
         Ok(Accepted {
             idp,
             customer,
             request: request.map(|(_, state)| state),
         })
     }
+
+    /// Forgets what has expired: used assertions, answered requests and
+    /// login codes (a job of every server; any replica's sweep serves all).
+    pub async fn prune_expired(&self) -> Result<u64, FederationError> {
+        let now = self.clock.now();
+        let tx = self.db.begin_write().await?;
+        let pruned = idps::prune_used(&*tx, now).await? + store::prune(&*tx, now).await?;
+        tx.commit().await?;
+        Ok(pruned)
+    }
+}
+
+/// Whether `idp` may sign `customer` in now: the customer is its partner's
+/// and may act (a frozen one gets neither a session nor a login code).
+fn vouches_for(idp: &IdentityProvider, customer: &SignInCustomer) -> Result<(), FederationError> {
+    if customer.status.partner_id != Some(idp.partner_id) {
+        return Err(FederationError::CustomerNotAssociated);
+    }
+    partner_gateway::service::admit_customer(customer.status)?;
+    Ok(())
 }

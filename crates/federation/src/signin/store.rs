@@ -9,17 +9,12 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set
 use crate::entity::{answered_request as answered, login_code as code};
 
 /// Records that the AuthnRequest `id` was answered; `false` when it was
-/// already. Expired records (of every IdP) are pruned on the way.
+/// already.
 pub async fn answer_request(
     conn: &impl ConnectionTrait,
     id: &str,
     expires_at: DateTime<Utc>,
-    now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    answered::Entity::delete_many()
-        .filter(answered::Column::ExpiresAt.lt(now))
-        .exec(conn)
-        .await?;
     let row = answered::ActiveModel {
         id: Set(id.to_owned()),
         expires_at: Set(expires_at),
@@ -35,19 +30,15 @@ pub async fn answer_request(
     Ok(inserted == 1)
 }
 
-/// Stores a login code's hash; expired codes are pruned on the way.
+/// Stores a login code's hash.
 pub async fn issue_code(
     conn: &impl ConnectionTrait,
-    code_hash: String,
+    code_hash: Vec<u8>,
     idp_id: &str,
     customer_id: &str,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    code::Entity::delete_many()
-        .filter(code::Column::ExpiresAt.lt(now))
-        .exec(conn)
-        .await?;
     let row = code::ActiveModel {
         code_hash: Set(code_hash),
         idp_id: Set(idp_id.to_owned()),
@@ -64,10 +55,10 @@ pub async fn issue_code(
 /// Spends the code with this hash; `None` when unknown, used or expired.
 pub async fn spend_code(
     conn: &impl ConnectionTrait,
-    code_hash: &str,
+    code_hash: &[u8],
     now: DateTime<Utc>,
 ) -> Result<Option<code::Model>, DbErr> {
-    let Some(row) = code::Entity::find_by_id(code_hash.to_owned())
+    let Some(row) = code::Entity::find_by_id(code_hash.to_vec())
         .filter(code::Column::ExpiresAt.gt(now))
         .one(conn)
         .await?
@@ -75,8 +66,21 @@ pub async fn spend_code(
         return Ok(None);
     };
     let deleted = code::Entity::delete_many()
-        .filter(code::Column::CodeHash.eq(code_hash))
+        .filter(code::Column::CodeHash.eq(code_hash.to_vec()))
         .exec(conn)
         .await?;
     Ok((deleted.rows_affected == 1).then_some(row))
+}
+
+/// Forgets the answered requests and login codes that have expired.
+pub async fn prune(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let requests = answered::Entity::delete_many()
+        .filter(answered::Column::ExpiresAt.lt(now))
+        .exec(conn)
+        .await?;
+    let codes = code::Entity::delete_many()
+        .filter(code::Column::ExpiresAt.lt(now))
+        .exec(conn)
+        .await?;
+    Ok(requests.rows_affected + codes.rows_affected)
 }
