@@ -4,23 +4,10 @@ use sea_orm_migration::{prelude::*, schema::*};
 pub struct Migration;
 
 /// What SP-initiated and browser sign-in need:
-/// - the platform's SAML signing key (one row per use, `signing`; created by
-///   the first replica that needs it, so every replica publishes the same
-///   certificate), its private key sealed like the token-signing keys;
 /// - each IdP's allow-list of service URLs a sign-in may land on;
 /// - AuthnRequests already answered (their IDs carry their own state and a
 ///   MAC, so only a verified answer writes here), until they expire;
 /// - one-time login codes the ACS hands the browser (stored as hashes).
-#[derive(DeriveIden)]
-enum FederationSpKeys {
-    Table,
-    Slot,
-    Kid,
-    PrivateKey,
-    CertificateDer,
-    CreatedAt,
-}
-
 #[derive(DeriveIden)]
 enum FederationIdentityProviders {
     Table,
@@ -49,19 +36,6 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         use FederationAnsweredRequests as Requests;
         use FederationLoginCodes as Codes;
-        use FederationSpKeys as Keys;
-        manager
-            .create_table(
-                Table::create()
-                    .table(Keys::Table)
-                    .col(string_len(Keys::Slot, 16).primary_key())
-                    .col(string_len(Keys::Kid, 40))
-                    .col(binary(Keys::PrivateKey))
-                    .col(binary(Keys::CertificateDer))
-                    .col(timestamp_with_time_zone(Keys::CreatedAt))
-                    .to_owned(),
-            )
-            .await?;
         manager
             .alter_table(
                 Table::alter()
@@ -115,7 +89,6 @@ impl MigrationTrait for Migration {
         for table in [
             FederationLoginCodes::Table.into_iden(),
             FederationAnsweredRequests::Table.into_iden(),
-            FederationSpKeys::Table.into_iden(),
         ] {
             manager
                 .drop_table(Table::drop().table(table).to_owned())

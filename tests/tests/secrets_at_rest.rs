@@ -21,7 +21,6 @@ async fn stored_secrets(db: &TestDb) -> Vec<(String, Vec<u8>)> {
     for sql in [
         "SELECT name AS k, value AS v FROM server_secrets",
         "SELECT kid AS k, private_key AS v FROM signing_keys",
-        "SELECT kid AS k, private_key AS v FROM federation_sp_keys",
     ] {
         for row in conn
             .query_all_raw(Statement::from_string(backend, sql))
@@ -81,7 +80,7 @@ async fn with_a_master_key_no_secret_is_stored_in_the_clear() {
     assert_eq!(
         secrets.len(),
         5,
-        "three server secrets, one signing key, the SAML key"
+        "four server secrets (the SAML signing key among them), one token-signing key"
     );
     for (row, value) in &secrets {
         assert!(sealed(value), "{row} is stored plain");

@@ -3,7 +3,8 @@
 //! platform lands in its cloud account without a second password.
 //!
 //! Owns the `federation_*` tables (IdPs, used assertions, answered requests,
-//! login codes, our signing key). Asks the accounts domain which sales platforms a partner owns, the
+//! login codes) and the server secrets `saml_signing_key` and
+//! `saml_requests`. Asks the accounts domain which sales platforms a partner owns, the
 //! customers domain which customer an xaccount is mapped to, and the gateway
 //! to open the customer's session.
 

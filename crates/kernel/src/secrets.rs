@@ -61,14 +61,40 @@ pub async fn load_or_create(
     now: DateTime<Utc>,
     sealer: &Sealer,
 ) -> Result<SecretKey, KernelError> {
-    let context = format!("server_secret:{name}");
-    let fresh = SecretKey::random()?;
+    let plain = load_or_create_with(db, name, now, sealer, || async {
+        Ok(SecretKey::random()?.0.to_vec())
+    })
+    .await?;
+    let bytes: [u8; 32] = plain
+        .try_into()
+        .map_err(|_| KernelError::Corrupt(format!("secret {name} has the wrong length")))?;
+    Ok(SecretKey(bytes))
+}
+
+/// The secret bytes called `name`: the stored ones, or else `make`'s, made
+/// only when no server stored any yet (costly secrets such as RSA keys are
+/// made once). Two servers making one together: one insert wins, both read
+/// the winner. Stored sealed when `sealer` has a master key.
+pub async fn load_or_create_with<F, Fut>(
+    db: &Db,
+    name: &str,
+    now: DateTime<Utc>,
+    sealer: &Sealer,
+    make: F,
+) -> Result<Vec<u8>, KernelError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<u8>, KernelError>>,
+{
+    if let Some(stored) = load(db, name, sealer).await? {
+        return Ok(stored);
+    }
+    let fresh = make().await?;
     let row = server_secret::ActiveModel {
         name: Set(name.to_owned()),
-        value: Set(sealer.seal(&fresh.0, &context)?),
+        value: Set(sealer.seal(&fresh, &context(name))?),
         created_at: Set(now),
     };
-    // Two replicas starting together: one insert wins, both read the winner.
     server_secret::Entity::insert(row)
         .on_conflict(
             OnConflict::column(server_secret::Column::Name)
@@ -77,33 +103,42 @@ pub async fn load_or_create(
         )
         .exec_without_returning(db.conn())
         .await?;
-    let stored = server_secret::Entity::find_by_id(name.to_owned())
+    load(db, name, sealer)
+        .await?
+        .ok_or_else(|| KernelError::Corrupt(format!("secret {name} vanished")))
+}
+
+/// The secret bytes called `name`, if a server stored them; a plain value
+/// (stored before a master key was configured) is sealed now.
+pub async fn load(db: &Db, name: &str, sealer: &Sealer) -> Result<Option<Vec<u8>>, KernelError> {
+    let Some(stored) = server_secret::Entity::find_by_id(name.to_owned())
         .one(db.conn())
         .await?
-        .ok_or_else(|| KernelError::Corrupt(format!("secret {name} vanished")))?;
-    let plain = if Sealer::is_sealed(&stored.value) {
-        sealer.open(&stored.value, &context)?
-    } else {
-        // Stored before a master key was configured: sealed now, below.
-        stored.value.clone()
+    else {
+        return Ok(None);
     };
-    if sealer.enabled() && !Sealer::is_sealed(&stored.value) {
+    let context = context(name);
+    if Sealer::is_sealed(&stored.value) {
+        return sealer.open(&stored.value, &context).map(Some);
+    }
+    if sealer.enabled() {
         // Conditional on the plain value, so two replicas sealing at once
         // both leave a value that opens to the same secret.
         server_secret::Entity::update_many()
             .col_expr(
                 server_secret::Column::Value,
-                Expr::value(sealer.seal(&plain, &context)?),
+                Expr::value(sealer.seal(&stored.value, &context)?),
             )
             .filter(server_secret::Column::Name.eq(name))
             .filter(server_secret::Column::Value.eq(stored.value.clone()))
             .exec(db.conn())
             .await?;
     }
-    let bytes: [u8; 32] = plain
-        .try_into()
-        .map_err(|_| KernelError::Corrupt(format!("secret {name} has the wrong length")))?;
-    Ok(SecretKey(bytes))
+    Ok(Some(stored.value))
+}
+
+fn context(name: &str) -> String {
+    format!("server_secret:{name}")
 }
 
 #[cfg(test)]

@@ -4,4 +4,3 @@ pub mod answered_request;
 pub mod identity_provider;
 pub mod login_code;
 pub mod seen_assertion;
-pub mod sp_key;

@@ -3,7 +3,7 @@
 //! self-signed is what they expect), signing AuthnRequests with RSA-SHA256.
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use base64::Engine;
 use rsa::RsaPrivateKey;
@@ -12,26 +12,23 @@ use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use rsa::sha2::{Digest, Sha256};
 use rsa::signature::{RandomizedSigner, SignatureEncoding};
 use x509_cert::builder::{Builder, CertificateBuilder, Profile};
-use x509_cert::der::{Decode, Encode};
+use x509_cert::der::Encode;
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
-use x509_cert::time::Validity;
+use x509_cert::time::{Time, Validity};
 
 use crate::error::FederationError;
 
 /// RSA modulus size: what every IdP accepts.
 const BITS: usize = 2048;
-/// The certificate's validity; SAML peers pin the key, not the dates.
-const VALIDITY: Duration = Duration::from_secs(20 * 365 * 24 * 3600);
+/// The certificate's fixed validity (2026-01-01 to 2049-12-31, UTC): SAML
+/// peers pin the key, not the dates, and fixed dates keep the certificate
+/// the same wherever it is made.
+const NOT_BEFORE_SECS: u64 = 1_767_225_600;
+const NOT_AFTER_SECS: u64 = 2_524_607_999;
 /// The algorithm URI of the signatures this key makes.
 pub const SIG_ALG: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
-
-/// A freshly generated key, in its stored forms.
-pub struct Generated {
-    pub pkcs8_der: Vec<u8>,
-    pub certificate_der: Vec<u8>,
-}
 
 fn failed(what: &str, e: impl std::fmt::Display) -> FederationError {
     FederationError::Kernel(partner_kernel::error::KernelError::Corrupt(format!(
@@ -39,33 +36,16 @@ fn failed(what: &str, e: impl std::fmt::Display) -> FederationError {
     )))
 }
 
-/// Generates a key and its self-signed certificate naming `common_name`.
+/// A new key, as PKCS#8 DER (the form stored as a server secret).
 /// CPU-heavy (prime search): run it off the async workers.
-pub fn generate(common_name: &str) -> Result<Generated, FederationError> {
-    let mut rng = rsa::rand_core::OsRng;
-    let private = RsaPrivateKey::new(&mut rng, BITS).map_err(|e| failed("generate", e))?;
-    let signer = SigningKey::<Sha256>::new(private.clone());
-    let public = SubjectPublicKeyInfoOwned::from_key(private.to_public_key())
-        .map_err(|e| failed("public key", e))?;
-    let mut serial = crate::random::bytes::<16>()?;
-    serial[0] &= 0x7f; // a positive serial number
-    let serial = SerialNumber::new(&serial).map_err(|e| failed("serial", e))?;
-    let subject = Name::from_str(&format!("CN={}", escape_rdn(common_name)))
-        .map_err(|e| failed("subject", e))?;
-    let validity = Validity::from_now(VALIDITY).map_err(|e| failed("validity", e))?;
-    let certificate =
-        CertificateBuilder::new(Profile::Root, serial, validity, subject, public, &signer)
-            .map_err(|e| failed("certificate", e))?
-            .build::<Signature>()
-            .map_err(|e| failed("certificate", e))?;
-    Ok(Generated {
-        pkcs8_der: private
-            .to_pkcs8_der()
-            .map_err(|e| failed("encode", e))?
-            .as_bytes()
-            .to_vec(),
-        certificate_der: certificate.to_der().map_err(|e| failed("encode", e))?,
-    })
+pub fn generate() -> Result<Vec<u8>, FederationError> {
+    let private =
+        RsaPrivateKey::new(&mut rsa::rand_core::OsRng, BITS).map_err(|e| failed("generate", e))?;
+    Ok(private
+        .to_pkcs8_der()
+        .map_err(|e| failed("encode", e))?
+        .as_bytes()
+        .to_vec())
 }
 
 /// Keeps a name's characters from being read as RDN syntax.
@@ -80,41 +60,56 @@ fn escape_rdn(name: &str) -> String {
         .collect()
 }
 
+/// The self-signed certificate of `private` naming `common_name`, derived
+/// from them alone (serial from the public key, fixed dates, a
+/// deterministic PKCS#1 v1.5 signature): every server makes the same one.
+fn certificate(private: &RsaPrivateKey, common_name: &str) -> Result<Vec<u8>, FederationError> {
+    let signer = SigningKey::<Sha256>::new(private.clone());
+    let public = SubjectPublicKeyInfoOwned::from_key(private.to_public_key())
+        .map_err(|e| failed("public key", e))?;
+    let public_der = public.to_der().map_err(|e| failed("public key", e))?;
+    let mut serial = [0u8; 16];
+    serial.copy_from_slice(&Sha256::digest(&public_der)[..16]);
+    serial[0] = (serial[0] & 0x7f) | 0x40; // positive, no leading zero
+    let serial = SerialNumber::new(&serial).map_err(|e| failed("serial", e))?;
+    let subject = Name::from_str(&format!("CN={}", escape_rdn(common_name)))
+        .map_err(|e| failed("subject", e))?;
+    let at = |secs| {
+        Time::try_from(UNIX_EPOCH + Duration::from_secs(secs)).map_err(|e| failed("validity", e))
+    };
+    let validity = Validity {
+        not_before: at(NOT_BEFORE_SECS)?,
+        not_after: at(NOT_AFTER_SECS)?,
+    };
+    CertificateBuilder::new(Profile::Root, serial, validity, subject, public, &signer)
+        .map_err(|e| failed("certificate", e))?
+        .build::<Signature>()
+        .map_err(|e| failed("certificate", e))?
+        .to_der()
+        .map_err(|e| failed("encode", e))
+}
+
 /// The key in use.
 pub struct SpKey {
-    kid: String,
     signer: SigningKey<Sha256>,
     certificate_der: Vec<u8>,
 }
 
 impl std::fmt::Debug for SpKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SpKey")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("SpKey").finish_non_exhaustive()
     }
 }
 
 impl SpKey {
-    /// The key from its stored forms.
-    pub fn from_stored(
-        kid: String,
-        pkcs8_der: &[u8],
-        certificate_der: Vec<u8>,
-    ) -> Result<Self, FederationError> {
+    /// The key stored as `pkcs8_der`, with its certificate naming `common_name`.
+    pub fn from_pkcs8(pkcs8_der: &[u8], common_name: &str) -> Result<Self, FederationError> {
         let private =
             RsaPrivateKey::from_pkcs8_der(pkcs8_der).map_err(|e| failed("stored key", e))?;
-        x509_cert::Certificate::from_der(&certificate_der)
-            .map_err(|e| failed("stored certificate", e))?;
         Ok(Self {
-            kid,
+            certificate_der: certificate(&private, common_name)?,
             signer: SigningKey::<Sha256>::new(private),
-            certificate_der,
         })
-    }
-
-    pub fn kid(&self) -> &str {
-        &self.kid
     }
 
     /// The certificate's DER in base64, as `<ds:X509Certificate>` carries it.
@@ -155,12 +150,17 @@ mod tests {
     use rsa::pkcs1v15::VerifyingKey;
     use rsa::pkcs8::DecodePublicKey;
     use rsa::signature::Verifier;
+    use x509_cert::der::Decode;
 
     #[test]
     fn a_generated_key_signs_what_its_certificate_verifies() {
-        let generated = generate("sp.example, evil=1").unwrap_or_else(|e| panic!("{e}"));
-        let key = SpKey::from_stored("k".into(), &generated.pkcs8_der, generated.certificate_der)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let stored = generate().unwrap_or_else(|e| panic!("{e}"));
+        let key =
+            SpKey::from_pkcs8(&stored, "sp.example, evil=1").unwrap_or_else(|e| panic!("{e}"));
+        // Made again from what is stored, the certificate is the same.
+        let again =
+            SpKey::from_pkcs8(&stored, "sp.example, evil=1").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again.certificate_der, key.certificate_der);
         let cert = x509_cert::Certificate::from_der(&key.certificate_der)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(

@@ -4,23 +4,26 @@
 pub(crate) mod escape;
 pub mod key;
 pub mod metadata;
-mod store;
 
 use std::sync::Arc;
 
 use partner_kernel::db::Db;
 use partner_kernel::seal::Sealer;
+use partner_kernel::secrets;
 use tokio::sync::OnceCell;
 
 use crate::error::FederationError;
 use key::SpKey;
+
+/// The server secret that holds the key (PKCS#8 DER).
+pub const SECRET_NAME: &str = "saml_signing_key";
 
 /// The signing key, loaded once per process.
 #[derive(Debug, Clone)]
 pub struct SpKeys {
     db: Db,
     sealer: Sealer,
-    /// Common name of a certificate made here.
+    /// Common name of the certificate.
     common_name: String,
     loaded: Arc<OnceCell<Arc<SpKey>>>,
 }
@@ -35,10 +38,31 @@ impl SpKeys {
         }
     }
 
-    /// The key in use: the stored one, or a new one when there is none yet.
+    /// The key in use: the stored one, or one made now when no server made
+    /// one yet (a server secret, so it is made once and sealed like the rest).
     pub async fn current(&self) -> Result<Arc<SpKey>, FederationError> {
         self.loaded
-            .get_or_try_init(|| async { self.load_or_create().await.map(Arc::new) })
+            .get_or_try_init(|| async {
+                let now = chrono::Utc::now();
+                let pkcs8 = secrets::load_or_create_with(
+                    &self.db,
+                    SECRET_NAME,
+                    now,
+                    &self.sealer,
+                    || async {
+                        tokio::task::spawn_blocking(key::generate)
+                            .await
+                            .map_err(|e| {
+                                partner_kernel::error::KernelError::Corrupt(format!(
+                                    "SAML key generation stopped: {e}"
+                                ))
+                            })?
+                            .map_err(|e| partner_kernel::error::KernelError::Corrupt(e.to_string()))
+                    },
+                )
+                .await?;
+                SpKey::from_pkcs8(&pkcs8, &self.common_name).map(Arc::new)
+            })
             .await
             .cloned()
     }
@@ -46,58 +70,8 @@ impl SpKeys {
     /// Seals a stored key that is plain while a master key is configured
     /// (at start, like the other secrets; a key is never made here).
     pub async fn seal_stored(&self) -> Result<(), FederationError> {
-        let Some(row) = store::current(self.db.conn()).await? else {
-            return Ok(());
-        };
-        if self.sealer.enabled() && !Sealer::is_sealed(&row.private_key) {
-            let sealed = self
-                .sealer
-                .seal(&row.private_key, &store::seal_context(&row.kid))?;
-            store::reseal(self.db.conn(), &row.kid, &row.private_key, sealed).await?;
-        }
+        secrets::load(&self.db, SECRET_NAME, &self.sealer).await?;
         Ok(())
-    }
-
-    async fn load_or_create(&self) -> Result<SpKey, FederationError> {
-        if let Some(row) = store::current(self.db.conn()).await? {
-            return self.open(row);
-        }
-        let name = self.common_name.clone();
-        let generated = tokio::task::spawn_blocking(move || key::generate(&name))
-            .await
-            .map_err(|e| {
-                FederationError::Kernel(partner_kernel::error::KernelError::Corrupt(format!(
-                    "SAML key generation stopped: {e}"
-                )))
-            })??;
-        let kid = format!("spk_{}", uuid::Uuid::now_v7().simple());
-        store::insert_if_empty(
-            self.db.conn(),
-            &kid,
-            &generated.pkcs8_der,
-            generated.certificate_der,
-            &self.sealer,
-            chrono::Utc::now(),
-        )
-        .await?;
-        let row = store::current(self.db.conn()).await?.ok_or_else(|| {
-            FederationError::Kernel(partner_kernel::error::KernelError::Corrupt(
-                "the SAML signing key vanished after it was stored".into(),
-            ))
-        })?;
-        self.open(row)
-    }
-
-    fn open(&self, row: crate::entity::sp_key::Model) -> Result<SpKey, FederationError> {
-        let context = store::seal_context(&row.kid);
-        // Plain while a master key is configured only if another replica
-        // stored it before its own start sealed it; `seal_stored` will.
-        let pkcs8 = if Sealer::is_sealed(&row.private_key) || !self.sealer.enabled() {
-            self.sealer.open(&row.private_key, &context)?
-        } else {
-            row.private_key.clone()
-        };
-        SpKey::from_stored(row.kid, &pkcs8, row.certificate_der)
     }
 }
 
