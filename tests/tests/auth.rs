@@ -8,7 +8,6 @@ use partner_api::accounts::v1 as accounts;
 use partner_api::iam::v1 as pb;
 use partner_tests::*;
 use serde_json::{Map, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::{Code, Status};
 
 /// An authenticated call the operator may make.
@@ -445,76 +444,18 @@ async fn get_jwks_needs_no_token_and_names_the_signing_key() {
     assert_eq!(with_token, jwks);
 }
 
-/// `GET path` over HTTP/1.1 on a raw socket; returns status line, headers, body.
-async fn http_get(server: &TestServer, path: &str) -> (String, Vec<(String, String)>, Vec<u8>) {
-    let mut stream = tokio::net::TcpStream::connect(server.addr)
-        .await
-        .unwrap_or_else(|e| panic!("connect: {e}"));
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
-        server.addr
-    );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("write: {e}"));
-    let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .await
-        .unwrap_or_else(|e| panic!("read: {e}"));
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&raw)));
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let body = raw[split + 4..].to_vec();
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap_or_default().to_owned();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    let body = if chunked { dechunk(&body) } else { body };
-    (status, headers, body)
-}
-
-/// Decodes an HTTP/1.1 chunked body.
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = raw
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .unwrap_or_else(|| panic!("bad chunk framing"));
-        let size_text = String::from_utf8_lossy(&raw[..line_end]);
-        let size_text = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16)
-            .unwrap_or_else(|e| panic!("chunk size {size_text:?}: {e}"));
-        raw = &raw[line_end + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&raw[..size]);
-        raw = &raw[size + 2..];
-    }
-}
-
 #[tokio::test]
 async fn well_known_jwks_over_plain_http_matches_get_jwks() {
     let server = TestServer::start().await;
-    let (status, headers, body) = http_get(&server, "/.well-known/jwks.json").await;
-    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    assert_eq!(header("content-type"), Some("application/json"));
+    let answer = reqwest::get(format!("http://{}/.well-known/jwks.json", server.addr))
+        .await
+        .unwrap_or_else(|e| panic!("GET: {e}"));
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers().get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/json"[..])
+    );
+    let body = answer.bytes().await.unwrap_or_else(|e| panic!("body: {e}"));
     let doc: Value = serde_json::from_slice(&body).unwrap_or_else(|e| {
         panic!(
             "JWKS body is not JSON ({e}): {:?}",

@@ -44,8 +44,11 @@ pub enum FederationError {
     #[error("ACS form: {0}")]
     AcsForm(&'static str),
     /// The query of `GET /saml/login` is not usable.
-    #[error("login query: {0}")]
-    LoginQuery(&'static str),
+    #[error("login query: {field}: {problem}")]
+    LoginQuery {
+        field: &'static str,
+        problem: &'static str,
+    },
     /// An SP-initiated response came back with another RelayState than the request sent.
     #[error("the RelayState is not the one the request sent")]
     RelayStateMismatch,
@@ -137,9 +140,11 @@ impl From<FederationError> for Status {
             FederationError::AcsForm(text) => {
                 Refusal::new(Code::InvalidArgument, "ACS_FORM_INVALID", text)
             }
-            FederationError::LoginQuery(text) => {
-                Refusal::new(Code::InvalidArgument, "LOGIN_QUERY_INVALID", text)
-            }
+            FederationError::LoginQuery { field, problem } => Refusal::new(
+                Code::InvalidArgument,
+                "LOGIN_QUERY_INVALID",
+                format!("{field}: {problem}"),
+            ),
             FederationError::RelayStateMismatch => Refusal::new(
                 Code::InvalidArgument,
                 "RELAY_STATE_MISMATCH",

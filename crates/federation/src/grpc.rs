@@ -16,6 +16,7 @@ use crate::idps::{FirstLoginPolicy, IdpChanges, NewIdp, service_urls};
 use crate::saml::metadata::{self, IdpMetadata};
 use crate::service::Federation;
 use crate::signin::acs::MAX_CODE_LEN;
+use crate::signin::login_url::check_start;
 
 /// Replaced certificates stay accepted at most this long.
 const MAX_OVERLAP_SECS: i64 = 30 * 24 * 3600;
@@ -215,16 +216,13 @@ impl FederationService for FederationApi {
     ) -> Result<Response<pb::CreateLoginUrlResponse>, Status> {
         let r = req.into_inner();
         let mut v = Violations::new();
-        let xaccount_type = v.take("xaccount_type", rules::xaccount_type(&r.xaccount_type));
-        v.check(
-            r.service.len() <= service_urls::MAX_LEN,
-            "service",
-            "at most 512 characters",
-        );
-        let xaccount_type = v.finish_with(xaccount_type)?;
+        if let Err((field, problem)) = check_start(&r.xaccount_type, &r.service) {
+            v.add(field, problem);
+        }
+        v.finish()?;
         Ok(Response::new(
             self.federation
-                .create_login_url(&xaccount_type, r.first_login, &r.service)
+                .create_login_url(&r.xaccount_type, r.first_login, &r.service)
                 .await?,
         ))
     }

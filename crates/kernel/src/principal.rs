@@ -39,6 +39,18 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// A customer acting without a session or permissions: the newcomer of
+    /// a sign-up, or a customer its partner's IdP vouched for. Audit records
+    /// name it as the actor of its own change.
+    pub fn sessionless_customer(id: CustomerId) -> Principal {
+        Principal {
+            user_id: None,
+            session_id: SessionId::generate(),
+            actor: Actor::Customer(id),
+            permissions: PermissionSet::empty(),
+        }
+    }
+
     /// The principal of `req`. The authentication layer guarantees one on every
     /// RPC it does not exempt; its absence is a wiring bug, answered as
     /// `UNAUTHENTICATED` rather than trusted.

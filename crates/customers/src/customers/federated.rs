@@ -6,10 +6,9 @@
 //! customer the partner already has.
 
 use partner_api::customers::v1 as pb;
-use partner_kernel::ids::{CustomerId, PartnerId, SessionId};
+use partner_kernel::ids::{CustomerId, PartnerId};
 use partner_kernel::mutation::Mutation;
-use partner_kernel::permission::PermissionSet;
-use partner_kernel::principal::{Actor, Principal};
+use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
 use uuid::Uuid;
 
@@ -47,10 +46,10 @@ impl Profile {
         country: Option<&str>,
     ) -> Result<Self, (&'static str, &'static str)> {
         if email.is_none() && mobile.is_none() {
-            return Err(("email", "give an email address or a mobile number"));
+            return Err(("email", rules::EMAIL_OR_MOBILE));
         }
         let email = email
-            .map(|e| partner_kernel::validate::email(&e.to_lowercase()))
+            .map(rules::email)
             .transpose()
             .map_err(|e| ("email", e))?;
         let mobile = mobile
@@ -74,13 +73,13 @@ fn as_customer(
     method: &'static str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Mutation {
-    let principal = Principal {
-        user_id: None,
-        session_id: SessionId::generate(),
-        actor: Actor::Customer(id),
-        permissions: PermissionSet::empty(),
-    };
-    Mutation::new(principal, method, Uuid::new_v4(), [0; 32], now)
+    Mutation::new(
+        Principal::sessionless_customer(id),
+        method,
+        Uuid::new_v4(),
+        [0; 32],
+        now,
+    )
 }
 
 impl Customers {

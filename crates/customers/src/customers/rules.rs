@@ -43,6 +43,15 @@ pub fn generated_account_name() -> Result<String, getrandom::Error> {
     Ok(format!("cust_{hex}"))
 }
 
+/// An account's email, lower-cased (identities are compared so), then
+/// checked: some characters grow when lower-cased.
+pub fn email(raw: &str) -> Result<String, &'static str> {
+    partner_kernel::validate::email(&raw.to_lowercase())
+}
+
+/// Why an account without an email and a mobile is refused.
+pub const EMAIL_OR_MOBILE: &str = "give an email address or a mobile number";
+
 /// A mobile number: `+` and 6–15 digits (E.164).
 pub fn mobile(raw: &str) -> Result<String, &'static str> {
     let digits = raw.strip_prefix('+').ok_or("must start with `+`")?;

@@ -109,12 +109,9 @@ pub(super) fn email_or_mobile(
     mobile: &str,
 ) -> (Option<Option<String>>, Option<Option<String>>) {
     if email.is_empty() && mobile.is_empty() {
-        v.add("email", "give an email address or a mobile number");
+        v.add("email", crate::customers::rules::EMAIL_OR_MOBILE);
     }
-    // Checked after lower-casing: some characters grow when lower-cased.
-    let email = optional(v, "email", email, |e| {
-        partner_kernel::validate::email(&e.to_lowercase())
-    });
+    let email = optional(v, "email", email, crate::customers::rules::email);
     let mobile = optional(v, "mobile", mobile, crate::customers::rules::mobile);
     (email, mobile)
 }

@@ -10,9 +10,9 @@ pub mod store;
 use chrono::Duration;
 use partner_api::customers::v1 as pb;
 use partner_kernel::bearer;
-use partner_kernel::ids::{CustomerId, SessionId};
+use partner_kernel::ids::CustomerId;
 use partner_kernel::mutation::{Call, Mutation};
-use partner_kernel::principal::{Actor, Principal};
+use partner_kernel::principal::Principal;
 use partner_kernel::time;
 use partner_kernel::write::{self, Change, Outcome};
 use uuid::Uuid;
@@ -275,14 +275,8 @@ impl Customers {
             .ok_or(CustomersError::InviteNotFound)?;
         let id = CustomerId::generate();
         // The newcomer is the actor of its own sign-up.
-        let principal = Principal {
-            user_id: None,
-            session_id: SessionId::generate(),
-            actor: Actor::Customer(id),
-            permissions: partner_kernel::permission::PermissionSet::empty(),
-        };
         let m = call
-            .mutation_as(principal, request_id)
+            .mutation_as(Principal::sessionless_customer(id), request_id)
             .keyed_by(invite.id.clone());
         // A used-up invitation goes on only as a replay of the call that used it.
         if let Some(replay) = write::replayed(self.db(), &m).await? {

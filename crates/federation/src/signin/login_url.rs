@@ -53,32 +53,37 @@ fn authn_request(id: &str, now: DateTime<Utc>, destination: &str, sp: &ServicePr
     )
 }
 
+/// What a sign-in's start must be, whether it comes as the RPC or as
+/// `GET /saml/login`: the field at fault and why.
+pub(crate) fn check_start(
+    xaccount_type: &str,
+    service: &str,
+) -> Result<(), (&'static str, &'static str)> {
+    rules::xaccount_type(xaccount_type).map_err(|problem| ("xaccount_type", problem))?;
+    if service.len() > service_urls::MAX_LEN {
+        return Err(("service", "at most 512 characters"));
+    }
+    Ok(())
+}
+
 /// The parameters of `GET /saml/login?xaccount_type=…&first_login=…&service=…`.
 fn login_query(query: &str) -> Result<(String, bool, String), FederationError> {
+    let bad = |field, problem| FederationError::LoginQuery { field, problem };
     let [xaccount_type, first_login, service] = super::form::fields(
         query.as_bytes(),
         ["xaccount_type", "first_login", "service"],
     )
-    .map_err(|_| FederationError::LoginQuery("a parameter appears twice"))?;
-    let xaccount_type = xaccount_type
-        .filter(|t| !t.is_empty())
-        .ok_or(FederationError::LoginQuery("xaccount_type is required"))?;
-    if rules::xaccount_type(&xaccount_type).is_err() {
-        return Err(FederationError::LoginQuery(
-            "xaccount_type is not a sales-platform id",
-        ));
-    }
+    .map_err(|problem| bad("query", problem))?;
+    let (xaccount_type, service) = (
+        xaccount_type.unwrap_or_default(),
+        service.unwrap_or_default(),
+    );
+    check_start(&xaccount_type, &service).map_err(|(field, problem)| bad(field, problem))?;
     let first_login = match first_login.as_deref() {
         None | Some("" | "false" | "0") => false,
         Some("true" | "1") => true,
-        Some(_) => return Err(FederationError::LoginQuery("first_login is true or false")),
+        Some(_) => return Err(bad("first_login", "true or false")),
     };
-    let service = service.unwrap_or_default();
-    if service.len() > service_urls::MAX_LEN {
-        return Err(FederationError::LoginQuery(
-            "service is at most 512 characters",
-        ));
-    }
     Ok((xaccount_type, first_login, service))
 }
 
