@@ -543,3 +543,39 @@ async fn a_federated_sign_in_does_not_reset_the_password_throttle() {
         "TOO_MANY_FAILED_ATTEMPTS",
     );
 }
+
+#[tokio::test]
+async fn concurrent_registrations_register_one_idp() {
+    let server = TestServer::start_with_clock(Arc::new(TestClock::new(saml_fixture_time()))).await;
+    let admin = server.admin_token().await;
+    let (acme, master) = server.register_partner(&admin, "acme").await;
+    let (globex, globex_master) = server.register_partner(&admin, "globex").await;
+    // Many requests for one sales platform, and another partner racing for the entity id.
+    let mut requests: Vec<_> = (0..8)
+        .map(|_| {
+            (
+                master.clone(),
+                register_idp_request(&acme, "idp_metadata.xml"),
+            )
+        })
+        .collect();
+    requests.push((
+        globex_master.clone(),
+        register_idp_request(&globex, "idp_metadata.xml"),
+    ));
+    let calls = requests.into_iter().map(|(token, request)| {
+        let mut federation = server.federation(&token);
+        async move { federation.register_identity_provider(request).await }
+    });
+    let mut registered = 0;
+    for result in futures::future::join_all(calls).await {
+        match result {
+            Ok(_) => registered += 1,
+            Err(status) => {
+                assert_eq!(status.code(), Code::AlreadyExists, "{status:?}");
+            }
+        }
+    }
+    assert_eq!(registered, 1);
+    assert_eq!(server.rows("federation_identity_providers").await, 1);
+}
