@@ -3,4 +3,4 @@
 pub mod answered_request;
 pub mod identity_provider;
 pub mod login_code;
-pub mod seen_assertion;
+pub mod used_assertion;

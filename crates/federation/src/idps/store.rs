@@ -1,4 +1,4 @@
-//! The `federation_identity_providers` and `federation_seen_assertions` tables.
+//! The `federation_identity_providers` and `federation_used_assertions` tables.
 
 use chrono::{DateTime, Utc};
 use partner_kernel::ids::PartnerId;
@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::model::IdentityProvider;
-use crate::entity::{identity_provider as idp, seen_assertion as seen};
+use crate::entity::{identity_provider as idp, used_assertion as used};
 
 fn active(p: &IdentityProvider) -> idp::ActiveModel {
     idp::ActiveModel {
@@ -117,14 +117,14 @@ pub async fn first_use(
     assertion_id: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let row = seen::ActiveModel {
+    let row = used::ActiveModel {
         entity_id: Set(entity_id.to_owned()),
         assertion_id: Set(assertion_id.to_owned()),
         expires_at: Set(expires_at),
     };
-    let inserted = seen::Entity::insert(row)
+    let inserted = used::Entity::insert(row)
         .on_conflict(
-            OnConflict::columns([seen::Column::EntityId, seen::Column::AssertionId])
+            OnConflict::columns([used::Column::EntityId, used::Column::AssertionId])
                 .do_nothing()
                 .to_owned(),
         )
@@ -135,8 +135,8 @@ pub async fn first_use(
 
 /// Forgets the used assertions (of every IdP) that could no longer be presented.
 pub async fn prune_used(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    Ok(seen::Entity::delete_many()
-        .filter(seen::Column::ExpiresAt.lt(now))
+    Ok(used::Entity::delete_many()
+        .filter(used::Column::ExpiresAt.lt(now))
         .exec(conn)
         .await?
         .rows_affected)
