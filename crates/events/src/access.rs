@@ -1,4 +1,4 @@
-//! Who may call each RPC of the event stream.
+//! Who may call each RPC of the event stream and of webhooks.
 
 use partner_kernel::access::{Access, DomainAccess, Effect, Rule, rule};
 use partner_kernel::permission::{JobRole, Permission};
@@ -13,8 +13,24 @@ pub const EVENTS_READ: Permission = Permission::partner(
     &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
 );
 
+/// See the partner's webhook endpoints and their deliveries.
+pub const WEBHOOKS_READ: Permission = Permission::partner(
+    "webhooks.read",
+    DOMAIN,
+    "See the partner's webhook endpoints and how their deliveries went.",
+    &[JobRole::Operations],
+);
+
+/// Create, change and remove webhook endpoints; send test events and redeliver events.
+pub const WEBHOOKS_MANAGE: Permission = Permission::partner(
+    "webhooks.manage",
+    DOMAIN,
+    "Create, change and remove webhook endpoints, send test events and redeliver events.",
+    &[JobRole::Operations],
+);
+
 /// Every permission this domain declares.
-pub const PERMISSIONS: &[Permission] = &[EVENTS_READ];
+pub const PERMISSIONS: &[Permission] = &[EVENTS_READ, WEBHOOKS_READ, WEBHOOKS_MANAGE];
 
 /// One rule per RPC the domain serves.
 pub const RULES: &[Rule] = &[
@@ -27,6 +43,46 @@ pub const RULES: &[Rule] = &[
         "partner.events.v1.EventService/WatchEvents",
         Access::AnyOf(&[EVENTS_READ]),
         Effect::Read,
+    ),
+    rule(
+        "partner.events.v1.WebhookService/CreateWebhookEndpoint",
+        Access::AnyOf(&[WEBHOOKS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.events.v1.WebhookService/GetWebhookEndpoint",
+        Access::AnyOf(&[WEBHOOKS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.events.v1.WebhookService/ListWebhookEndpoints",
+        Access::AnyOf(&[WEBHOOKS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.events.v1.WebhookService/UpdateWebhookEndpoint",
+        Access::AnyOf(&[WEBHOOKS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.events.v1.WebhookService/DeleteWebhookEndpoint",
+        Access::AnyOf(&[WEBHOOKS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.events.v1.WebhookService/SendTestEvent",
+        Access::AnyOf(&[WEBHOOKS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.events.v1.WebhookService/ListDeliveries",
+        Access::AnyOf(&[WEBHOOKS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.events.v1.WebhookService/RedeliverEvent",
+        Access::AnyOf(&[WEBHOOKS_MANAGE]),
+        Effect::Write,
     ),
 ];
 

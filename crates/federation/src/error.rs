@@ -67,6 +67,9 @@ pub enum FederationError {
     Gateway(#[from] GatewayError),
     #[error(transparent)]
     Kernel(#[from] KernelError),
+    /// The notification endpoint was refused.
+    #[error(transparent)]
+    Webhook(#[from] partner_events::webhooks::WebhookError),
 }
 
 impl From<sea_orm::DbErr> for FederationError {
@@ -168,6 +171,7 @@ impl From<FederationError> for Status {
             FederationError::Customers(c) => return c.into(),
             FederationError::Gateway(g) => return g.into(),
             FederationError::Kernel(k) => Refusal::from(k),
+            FederationError::Webhook(w) => return w.into(),
         };
         refusal.into()
     }

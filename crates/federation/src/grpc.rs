@@ -56,6 +56,18 @@ fn allow_list(v: &mut Violations, raw: &[String]) -> Option<Vec<String>> {
     v.take("service_urls", service_urls::parse_entries(raw))
 }
 
+/// A notification URL; empty: none.
+fn notification_url(v: &mut Violations, api: &FederationApi, raw: &str) -> Option<Option<String>> {
+    if raw.is_empty() {
+        return Some(None);
+    }
+    v.take(
+        "notification_url",
+        api.federation.webhook_policy().check_url(raw),
+    )
+    .map(|url| Some(url.into()))
+}
+
 fn policy(v: &mut Violations, raw: i32) -> Option<FirstLoginPolicy> {
     match FirstLoginPolicy::from_wire(raw) {
         Some(policy) => Some(policy),
@@ -81,6 +93,7 @@ impl FederationService for FederationApi {
         let attribute = xaccount_attribute(&mut v, &r.xaccount_attribute);
         let policy = policy(&mut v, r.first_login_policy);
         let urls = allow_list(&mut v, &r.service_urls);
+        let notification = notification_url(&mut v, self, &r.notification_url);
         let parsed = (|| {
             Some((
                 request_id?,
@@ -91,6 +104,7 @@ impl FederationService for FederationApi {
                     first_login_policy: policy?,
                     require_signed_assertions: !r.allow_unsigned_assertions,
                     service_urls: urls?,
+                    notification_url: notification?,
                 },
             ))
         })();
@@ -148,6 +162,9 @@ impl FederationService for FederationApi {
                     changes.require_signed_assertions = Some(!r.allow_unsigned_assertions);
                 }
                 "service_urls" => changes.service_urls = allow_list(&mut v, &r.service_urls),
+                "notification_url" => {
+                    changes.notification_url = notification_url(&mut v, self, &r.notification_url);
+                }
                 _ => v.add("update_mask", format!("`{path:.64}` cannot be updated")),
             }
         }

@@ -1,5 +1,6 @@
 //! The federation service: its state.
 
+use partner_events::webhooks::Webhooks;
 use std::sync::Arc;
 
 use partner_customers::Customers;
@@ -74,6 +75,8 @@ pub struct Federation {
     pub(crate) sp_keys: SpKeys,
     /// MACs the IDs of our AuthnRequests (server secret `saml_requests`).
     pub(crate) request_key: SecretKey,
+    /// Keeps IdPs' notification endpoints.
+    pub(crate) webhooks: Webhooks,
 }
 
 impl Federation {
@@ -86,6 +89,7 @@ impl Federation {
         gateway: Gateway,
         sp: ServiceProvider,
         request_key: SecretKey,
+        webhooks: Webhooks,
     ) -> Self {
         let host = sp.host();
         let sp_keys = SpKeys::new(db.clone(), gateway.keys().sealer().clone(), host);
@@ -97,7 +101,13 @@ impl Federation {
             sp: Arc::new(sp),
             sp_keys,
             request_key,
+            webhooks,
         }
+    }
+
+    /// Where notification URLs may point.
+    pub fn webhook_policy(&self) -> partner_events::webhooks::TargetPolicy {
+        self.webhooks.policy()
     }
 
     /// How this platform names itself to IdPs.

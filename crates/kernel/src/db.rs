@@ -127,3 +127,19 @@ impl std::ops::Deref for WriteTx {
         &self.tx
     }
 }
+
+/// Makes transactions that name the same `key` wait for each other until
+/// they end, for rules no one index can keep (a count limit, a mapping in two
+/// tables). PostgreSQL takes a transaction-scoped advisory lock; SQLite's
+/// writer lock already serialises every write transaction.
+pub async fn lock_key(conn: &impl sea_orm::ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}

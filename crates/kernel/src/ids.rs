@@ -151,6 +151,24 @@ define_id!(
     "idp"
 );
 
+define_id!(
+    /// Where a partner's events are pushed (a webhook endpoint).
+    WebhookEndpointId,
+    "whk"
+);
+
+define_id!(
+    /// One event's trip to one webhook endpoint.
+    WebhookDeliveryId,
+    "whd"
+);
+
+define_id!(
+    /// A message sent to a webhook that announces no stored event (a test event).
+    MessageId,
+    "msg"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

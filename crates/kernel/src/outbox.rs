@@ -197,19 +197,52 @@ pub async fn events_of(
         .limit(limit)
         .all(conn)
         .await?;
-    rows.into_iter()
-        .map(|m| {
-            Ok(Event {
-                seq: m
-                    .seq
-                    .ok_or_else(|| KernelError::Corrupt(format!("event {} unsequenced", m.id)))?,
-                id: m.id,
-                partner_id: m.partner_id,
-                event_type: m.event_type,
-                resource_id: m.resource_id,
-                payload: m.payload,
-                created_at: m.created_at,
-            })
-        })
-        .collect()
+    rows.into_iter().map(sequenced).collect()
+}
+
+/// Up to `limit` sequenced events of `partner` after position `after`, of
+/// every type, in position order: for pushing them to the partner's
+/// webhooks, which choose among them themselves and must move past the rest.
+pub async fn all_of(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<Event>, KernelError> {
+    let rows = outbox_event::Entity::find()
+        .filter(outbox_event::Column::PartnerId.eq(partner.to_string()))
+        .filter(outbox_event::Column::Seq.gt(after))
+        .order_by_asc(outbox_event::Column::Seq)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    rows.into_iter().map(sequenced).collect()
+}
+
+/// One event of `partner` by id, if it is sequenced.
+pub async fn one_of(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: EventId,
+) -> Result<Option<Event>, KernelError> {
+    let row = outbox_event::Entity::find_by_id(id.to_string())
+        .filter(outbox_event::Column::PartnerId.eq(partner.to_string()))
+        .filter(outbox_event::Column::Seq.is_not_null())
+        .one(conn)
+        .await?;
+    row.map(sequenced).transpose()
+}
+
+fn sequenced(m: outbox_event::Model) -> Result<Event, KernelError> {
+    Ok(Event {
+        seq: m
+            .seq
+            .ok_or_else(|| KernelError::Corrupt(format!("event {} unsequenced", m.id)))?,
+        id: m.id,
+        partner_id: m.partner_id,
+        event_type: m.event_type,
+        resource_id: m.resource_id,
+        payload: m.payload,
+        created_at: m.created_at,
+    })
 }

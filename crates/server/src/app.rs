@@ -10,6 +10,8 @@ use partner_accounts::{Accounts, HashingLimits};
 use partner_customers::Customers;
 use partner_customers::grpc::CustomersApi;
 use partner_events::EventsApi;
+use partner_events::webhooks::grpc::WebhooksApi;
+use partner_events::webhooks::{TargetPolicy, Webhooks};
 use partner_federation::grpc::FederationApi;
 use partner_federation::{Federation, ServiceProvider};
 use partner_gateway::grpc::IamApi;
@@ -69,6 +71,9 @@ pub struct App {
     pub federation_api: FederationApi,
     /// For the SAML HTTP routes (metadata, login, ACS).
     pub federation: Federation,
+    pub webhooks_api: WebhooksApi,
+    /// For the delivery worker.
+    pub webhooks: Webhooks,
 }
 
 /// Connects to the database and runs the migrations.
@@ -148,7 +153,7 @@ pub async fn build_with_clock(
     );
     bootstrap_operator(config, &accounts).await?;
     let keys = Arc::new(
-        Keys::load_or_create(db.clone(), now, sealer)
+        Keys::load_or_create(db.clone(), now, sealer.clone())
             .await
             .map_err(|e| setup(&e))?,
     );
@@ -173,6 +178,22 @@ pub async fn build_with_clock(
         lifetimes,
         db.clone(),
     );
+    let webhooks = Webhooks::new(
+        db.clone(),
+        clock.clone(),
+        sealer.clone(),
+        access.clone(),
+        PageTokens::new(page_key.clone()),
+        TargetPolicy {
+            allow_private: config.webhook_allow_private,
+        },
+    );
+    webhooks.seal_plain_secrets().await.map_err(|e| setup(&e))?;
+    if config.webhook_allow_private {
+        tracing::warn!(
+            "PARTNER_WEBHOOK_ALLOW_PRIVATE is set: webhooks may reach loopback and private addresses"
+        );
+    }
     let federation = Federation::new(
         db.clone(),
         clock,
@@ -180,6 +201,7 @@ pub async fn build_with_clock(
         gateway.clone(),
         service_provider(&config.public_url).map_err(|e| setup(&e))?,
         request_key,
+        webhooks.clone(),
     );
     federation.seal_stored_key().await.map_err(|e| setup(&e))?;
     let access_keys = gateway.access_keys(PageTokens::new(page_key));
@@ -191,6 +213,8 @@ pub async fn build_with_clock(
         events_api,
         federation_api: FederationApi::new(federation.clone(), calls.clone()),
         federation,
+        webhooks_api: WebhooksApi::new(webhooks.clone(), calls.clone()),
+        webhooks,
         accounts_api: AccountsApi::new(accounts, calls.clone()),
         iam_api: IamApi::new(gateway.clone(), access_keys, signing_keys, calls),
         gateway,

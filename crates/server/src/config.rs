@@ -200,6 +200,20 @@ pub struct Config {
     )]
     pub public_url: String,
 
+    /// Let webhook endpoints point at loopback, private and link-local
+    /// addresses, over plain http too (`1`/`true`): for development and
+    /// tests only, since a partner could then reach the platform's own
+    /// network.
+    #[arg(
+        long,
+        env = "PARTNER_WEBHOOK_ALLOW_PRIVATE",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        global = true
+    )]
+    pub webhook_allow_private: bool,
+
     /// Per-request deadline in seconds.
     #[arg(
         long,

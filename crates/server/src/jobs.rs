@@ -1,16 +1,20 @@
 //! Background work of one server process: rereading the signing keys (so a
 //! rotation made through another replica takes effect here too), writing
 //! the sign-in refusals counted in memory (`Gateway::flush_refusals`),
-//! numbering committed events (`outbox::sequence`), and forgetting expired
-//! SAML state (`Federation::prune_expired`).
+//! numbering committed events (`outbox::sequence`), forgetting expired
+//! SAML state (`Federation::prune_expired`), and delivering webhooks
+//! (`webhooks::worker`).
 
 use std::time::Duration;
 
-use partner_federation::Federation;
+use partner_events::webhooks::worker::Worker;
 use partner_gateway::Gateway;
 use partner_kernel::db::Db;
 use partner_kernel::outbox;
 use tokio::task::JoinHandle;
+
+use crate::StartError;
+use crate::app::App;
 
 /// How often each process rereads the signing keys.
 pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
@@ -34,7 +38,8 @@ pub struct Jobs {
 
 impl Jobs {
     /// Starts every job.
-    pub fn start(gateway: &Gateway, db: &Db, federation: &Federation) -> Self {
+    pub fn start(app: &App) -> Result<Self, StartError> {
+        let (gateway, db) = (&app.gateway, &app.db);
         let keys = gateway.clone();
         let reload = tokio::spawn(every(KEY_RELOAD_INTERVAL, move || {
             let gateway = keys.clone();
@@ -50,7 +55,7 @@ impl Jobs {
             async move { flush(&gateway).await }
         }));
         let sequencer = tokio::spawn(sequence_events(db.clone()));
-        let saml = federation.clone();
+        let saml = app.federation.clone();
         let prune = tokio::spawn(every(SAML_PRUNE_INTERVAL, move || {
             let federation = saml.clone();
             async move {
@@ -59,10 +64,12 @@ impl Jobs {
                 }
             }
         }));
-        Self {
+        let worker = Worker::new(app.webhooks.clone()).map_err(StartError::Setup)?;
+        let deliveries = tokio::spawn(worker.run());
+        Ok(Self {
             gateway: gateway.clone(),
-            handles: vec![reload, flush, sequencer, prune],
-        }
+            handles: vec![reload, flush, sequencer, prune, deliveries],
+        })
     }
 
     /// Ends the jobs, then writes the refusals still pending.

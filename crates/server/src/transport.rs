@@ -16,6 +16,7 @@ use partner_api::customers::v1::customer_service_server::CustomerServiceServer;
 use partner_api::customers::v1::lead_service_server::LeadServiceServer;
 use partner_api::customers::v1::opportunity_service_server::OpportunityServiceServer;
 use partner_api::events::v1::event_service_server::EventServiceServer;
+use partner_api::events::v1::webhook_service_server::WebhookServiceServer;
 use partner_api::iam::v1::access_key_service_server::AccessKeyServiceServer;
 use partner_api::iam::v1::auth_service_server::AuthServiceServer;
 use partner_api::iam::v1::federation_service_server::FederationServiceServer;
@@ -80,6 +81,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.customers.v1.LeadService",
     "partner.customers.v1.OpportunityService",
     "partner.events.v1.EventService",
+    "partner.events.v1.WebhookService",
 ];
 
 /// Serves `app` on `listener` until `shutdown` resolves, then reports
@@ -141,6 +143,7 @@ pub async fn serve(
             app.customers_api.clone()
         )))
         .add_service(limited!(EventServiceServer::new(app.events_api.clone())))
+        .add_service(limited!(WebhookServiceServer::new(app.webhooks_api.clone())))
         .add_service(
             FederationServiceServer::new(app.federation_api.clone())
                 .max_decoding_message_size(MAX_FEDERATION_REQUEST_BYTES)
@@ -190,7 +193,7 @@ pub async fn serve(
         tokio::time::sleep(grace).await;
         tracing::info!("draining in-flight calls");
     };
-    let jobs = Jobs::start(&app.gateway, &app.db, &app.federation);
+    let jobs = Jobs::start(&app)?;
     let result = server
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), drain)

@@ -157,23 +157,13 @@ pub async fn platform_mapping_taken(
 
 /// Makes writers of one xaccount wait for each other until their
 /// transactions end: its mapping lives in two tables (customers' own
-/// mappings, bound links), so no one index serialises them. PostgreSQL
-/// takes a transaction-scoped advisory lock; SQLite's writer lock already
-/// serialises every write transaction.
+/// mappings, bound links), so no one index serialises them.
 pub async fn lock_xaccount(
     conn: &impl ConnectionTrait,
     xaccount_type: &str,
     xaccount_id: &str,
 ) -> Result<(), DbErr> {
-    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        conn.execute_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            [format!("xaccount:{xaccount_type}:{xaccount_id}").into()],
-        ))
-        .await?;
-    }
-    Ok(())
+    partner_kernel::db::lock_key(conn, &format!("xaccount:{xaccount_type}:{xaccount_id}")).await
 }
 
 /// The customer mapped to `(xaccount_type, xaccount_id)` (platform-wide):

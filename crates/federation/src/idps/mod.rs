@@ -32,6 +32,8 @@ pub struct NewIdp {
     pub require_signed_assertions: bool,
     /// Normalised by [`service_urls::parse_entries`].
     pub service_urls: Vec<String>,
+    /// Where the notification endpoint posts; `None`: no endpoint.
+    pub notification_url: Option<String>,
 }
 
 /// The changes of an update, after parsing; `None` leaves a setting as is.
@@ -44,6 +46,8 @@ pub struct IdpChanges {
     pub first_login_policy: Option<FirstLoginPolicy>,
     pub require_signed_assertions: Option<bool>,
     pub service_urls: Option<Vec<String>>,
+    /// `Some(None)` removes the notification endpoint.
+    pub notification_url: Option<Option<String>>,
 }
 
 /// A unique index refused the row: the sales-platform id has an IdP, or the
@@ -84,7 +88,9 @@ impl Federation {
             created_at: now,
             updated_at: now,
         };
-        write::commit(&self.db, &m, move |tx| {
+        let (webhooks, secret) = (self.webhooks.clone(), NewSecret::default());
+        let made = secret.clone();
+        let mut response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
                 if !Accounts::owns_sales_platform(tx, partner, &idp.xaccount_type).await? {
                     return Err(CustomersError::SalesPlatformNotFound.into());
@@ -93,13 +99,21 @@ impl Federation {
                 let change = Change::of(Some(partner), &idp.id)
                     .after(idp.audit_summary())
                     .announce("federation.idp_registered");
+                let notification = webhooks
+                    .set_idp_endpoint(tx, partner, &idp.id, cmd.notification_url, now)
+                    .await?;
+                let mut proto = idp.to_proto(now);
+                proto.notification_endpoint_id = webhooks.idp_endpoint_id(tx, &idp.id).await?.unwrap_or_default();
                 let response = pb::RegisterIdentityProviderResponse {
-                    identity_provider: Some(idp.to_proto(now)),
+                    identity_provider: Some(proto),
+                    notification_secret: String::new(),
                 };
-                Ok(Outcome::new(response, change))
+                Ok::<_, FederationError>(made.noting(Outcome::new(response, change), notification))
             })
         })
-        .await
+        .await?;
+        response.notification_secret = secret.take();
+        Ok(response)
     }
 
     /// One IdP of the caller's partner.
@@ -112,7 +126,7 @@ impl Federation {
         let row = store::of_partner(self.db.conn(), partner, id)
             .await?
             .ok_or(FederationError::IdpNotFound)?;
-        Ok(IdentityProvider::of_row(row)?.to_proto(self.clock.now()))
+        self.idp_to_proto(IdentityProvider::of_row(row)?).await
     }
 
     /// The caller's partner's IdPs.
@@ -121,12 +135,25 @@ impl Federation {
         p: &Principal,
     ) -> Result<Vec<pb::IdentityProvider>, FederationError> {
         let partner = p.require_partner(perm::FEDERATION_READ)?;
-        let now = self.clock.now();
-        store::list_of_partner(self.db.conn(), partner)
+        let mut out = Vec::new();
+        for row in store::list_of_partner(self.db.conn(), partner).await? {
+            out.push(self.idp_to_proto(IdentityProvider::of_row(row)?).await?);
+        }
+        Ok(out)
+    }
+
+    /// An IdP as the API shows it, with its notification endpoint.
+    async fn idp_to_proto(
+        &self,
+        idp: IdentityProvider,
+    ) -> Result<pb::IdentityProvider, FederationError> {
+        let mut proto = idp.to_proto(self.clock.now());
+        proto.notification_endpoint_id = self
+            .webhooks
+            .idp_endpoint_id(self.db.conn(), &idp.id)
             .await?
-            .into_iter()
-            .map(|row| Ok(IdentityProvider::of_row(row)?.to_proto(now)))
-            .collect()
+            .unwrap_or_default();
+        Ok(proto)
     }
 
     /// Changes an IdP's settings; new metadata replaces its certificates,
@@ -142,7 +169,9 @@ impl Federation {
             may_set_policy(&m, policy)?;
         }
         let now = m.now;
-        write::commit(&self.db, &m, move |tx| {
+        let (webhooks, secret) = (self.webhooks.clone(), NewSecret::default());
+        let made = secret.clone();
+        let mut response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
                 let before = locked(tx, partner, &id).await?;
                 let mut after = before.clone();
@@ -176,13 +205,22 @@ impl Federation {
                     .before(before.audit_summary())
                     .after(after.audit_summary())
                     .announce("federation.idp_updated");
-                let response = pb::UpdateIdentityProviderResponse {
-                    identity_provider: Some(after.to_proto(now)),
+                let notification = match changes.notification_url {
+                    Some(url) => webhooks.set_idp_endpoint(tx, partner, &id, url, now).await?,
+                    None => None,
                 };
-                Ok(Outcome::new(response, change))
+                let mut proto = after.to_proto(now);
+                proto.notification_endpoint_id = webhooks.idp_endpoint_id(tx, &id).await?.unwrap_or_default();
+                let response = pb::UpdateIdentityProviderResponse {
+                    identity_provider: Some(proto),
+                    notification_secret: String::new(),
+                };
+                Ok::<_, FederationError>(made.noting(Outcome::new(response, change), notification))
             })
         })
-        .await
+        .await?;
+        response.notification_secret = secret.take();
+        Ok(response)
     }
 
     /// Removes an IdP; its responses are refused from then on.
@@ -192,6 +230,7 @@ impl Federation {
         id: String,
     ) -> Result<pb::DeleteIdentityProviderResponse, FederationError> {
         let partner = m.principal.require_partner(perm::FEDERATION_MANAGE)?;
+        let (webhooks, now) = (self.webhooks.clone(), m.now);
         write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
                 let before = locked(tx, partner, &id).await?;
@@ -199,10 +238,45 @@ impl Federation {
                 let change = Change::of(Some(partner), &id)
                     .before(before.audit_summary())
                     .announce("federation.idp_deleted");
-                Ok(Outcome::new(pb::DeleteIdentityProviderResponse {}, change))
+                let outcome = Outcome::new(pb::DeleteIdentityProviderResponse {}, change);
+                // The IdP's notification endpoint goes with it.
+                Ok(match webhooks.set_idp_endpoint(tx, partner, &id, None, now).await? {
+                    Some((removed, _)) => outcome.and(removed),
+                    None => outcome,
+                })
             })
         })
         .await
+    }
+}
+
+/// The secret of a notification endpoint made by a write, kept out of the
+/// stored answer: only the run that made it hands it out.
+#[derive(Debug, Clone, Default)]
+struct NewSecret(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl NewSecret {
+    /// Adds the endpoint's change to `outcome` and keeps its new secret.
+    fn noting<R>(
+        &self,
+        outcome: Outcome<R>,
+        notification: Option<(Change, Option<String>)>,
+    ) -> Outcome<R> {
+        let Some((change, secret)) = notification else {
+            return outcome;
+        };
+        if let Some(secret) = secret {
+            *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(secret);
+        }
+        outcome.and(change)
+    }
+
+    fn take(&self) -> String {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .unwrap_or_default()
     }
 }
 

@@ -180,6 +180,8 @@ impl IdentityProvider {
             create_time: Some(to_proto_timestamp(self.created_at)),
             update_time: Some(to_proto_timestamp(self.updated_at)),
             service_urls: self.service_urls.clone(),
+            // Filled by the service, which knows the endpoints.
+            notification_endpoint_id: String::new(),
         }
     }
 

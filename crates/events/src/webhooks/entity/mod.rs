@@ -1,0 +1,4 @@
+//! The webhook tables.
+
+pub mod delivery;
+pub mod endpoint;
