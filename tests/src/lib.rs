@@ -7,6 +7,7 @@
 
 pub mod saml_idp;
 pub mod saml_world;
+pub mod webhook_receiver;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
 use partner_api::customers::v1::lead_service_client::LeadServiceClient;
 use partner_api::customers::v1::opportunity_service_client::OpportunityServiceClient;
 use partner_api::events::v1::event_service_client::EventServiceClient;
+use partner_api::events::v1::webhook_service_client::WebhookServiceClient;
 use partner_api::iam::v1 as iam;
 use partner_api::iam::v1::access_key_service_client::AccessKeyServiceClient;
 use partner_api::iam::v1::auth_service_client::AuthServiceClient;
@@ -295,6 +297,8 @@ pub fn test_config(db: &TestDb) -> Config {
         access_token_ttl_secs: 3600,
         invite_link_base: "https://console.test".to_owned(),
         public_url: "http://localhost:50051".to_owned(),
+        // The tests' webhook receivers listen on loopback.
+        webhook_allow_private: true,
         request_timeout_secs: 30,
         shutdown_grace_ms: 0,
     }
@@ -615,6 +619,13 @@ impl TestServer {
     /// `EventService` as the holder of `token`.
     pub fn events(&self, token: &str) -> EventServiceClient<InterceptedService<Channel, Bearer>> {
         EventServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    pub fn webhooks(
+        &self,
+        token: &str,
+    ) -> WebhookServiceClient<InterceptedService<Channel, Bearer>> {
+        WebhookServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     /// Creates a customer for `xaccount_id` on the first sales platform of

@@ -425,9 +425,92 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
                     .await);
             }
         }
+        m if m.starts_with("partner.events.v1.WebhookService/") => {
+            webhook_scenario(server, m, &name, &rid).await;
+        }
         _ => return perform_customers(server, method, &name, rid).await,
     }
     Some(rid)
+}
+
+/// Performs one webhook write with `rid` on a new partner's endpoint.
+async fn webhook_scenario(server: &TestServer, method: &str, name: &str, rid: &str) {
+    use partner_api::events::v1 as ev;
+    let admin = server.admin_token().await;
+    let (_, master) = server.register_partner(&admin, name).await;
+    let create = |request_id: String| ev::CreateWebhookEndpointRequest {
+        request_id,
+        url: "https://hooks.example.com/audited".into(),
+        ..Default::default()
+    };
+    if method.ends_with("/CreateWebhookEndpoint") {
+        ok(server
+            .webhooks(&master)
+            .create_webhook_endpoint(create(rid.to_owned()))
+            .await);
+        return;
+    }
+    let endpoint = ok(server
+        .webhooks(&master)
+        .create_webhook_endpoint(create(new_request_id()))
+        .await)
+    .endpoint
+    .unwrap_or_default();
+    let mut hooks = server.webhooks(&master);
+    let request_id = rid.to_owned();
+    match method.rsplit('/').next().unwrap_or_default() {
+        "UpdateWebhookEndpoint" => {
+            ok(hooks
+                .update_webhook_endpoint(ev::UpdateWebhookEndpointRequest {
+                    request_id,
+                    id: endpoint.id,
+                    disabled: true,
+                    update_mask: Some(FieldMask {
+                        paths: vec!["disabled".into()],
+                    }),
+                    ..Default::default()
+                })
+                .await);
+        }
+        "DeleteWebhookEndpoint" => {
+            ok(hooks
+                .delete_webhook_endpoint(ev::DeleteWebhookEndpointRequest {
+                    request_id,
+                    id: endpoint.id,
+                })
+                .await);
+        }
+        "SendTestEvent" => {
+            ok(hooks
+                .send_test_event(ev::SendTestEventRequest {
+                    request_id,
+                    endpoint_id: endpoint.id,
+                })
+                .await);
+        }
+        "RedeliverEvent" => {
+            // Every endpoint created with no types receives partner.* events.
+            let event = loop {
+                let events = ok(server
+                    .events(&master)
+                    .list_events(ev::ListEventsRequest::default())
+                    .await)
+                .events;
+                if let Some(e) = events.into_iter().next() {
+                    break e;
+                }
+                tokio::task::yield_now().await;
+            };
+            ok(hooks
+                .redeliver_event(ev::RedeliverEventRequest {
+                    request_id,
+                    endpoint_id: endpoint.id,
+                    event_id: event.event_id,
+                })
+                .await);
+        }
+        other => panic!("no webhook scenario for {other}"),
+    }
 }
 
 /// The scenarios of the customers domain (and sales-platform ids).

@@ -450,3 +450,117 @@ async fn a_malformed_optional_attribute_does_not_hold_up_a_sign_in() {
         "FIRST_LOGIN_PROFILE_INVALID",
     );
 }
+
+#[tokio::test]
+async fn the_idps_notification_url_hears_of_first_sign_ins() {
+    use partner_tests::webhook_receiver::Receiver;
+    let w = world_with(iam::FirstLoginPolicy::CreateCustomer).await;
+    let receiver = Receiver::start().await;
+    let idp = ok(w
+        .server
+        .federation(&w.master)
+        .list_identity_providers(iam::ListIdentityProvidersRequest {})
+        .await)
+    .identity_providers
+    .remove(0);
+    assert_eq!(idp.notification_endpoint_id, "");
+    let set_url = |url: &str| iam::UpdateIdentityProviderRequest {
+        request_id: new_request_id(),
+        id: idp.id.clone(),
+        notification_url: url.to_owned(),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["notification_url".into()],
+        }),
+        ..Default::default()
+    };
+    let updated = ok(w
+        .server
+        .federation(&w.master)
+        .update_identity_provider(set_url(&receiver.url))
+        .await);
+    let secret = updated.notification_secret.clone();
+    assert!(secret.starts_with("whsec_"), "{updated:?}");
+    let endpoint_id = updated.identity_provider.unwrap().notification_endpoint_id;
+    assert!(endpoint_id.starts_with("whk_"));
+    let endpoint = ok(w
+        .server
+        .webhooks(&w.master)
+        .get_webhook_endpoint(ev::GetWebhookEndpointRequest {
+            id: endpoint_id.clone(),
+        })
+        .await)
+    .endpoint
+    .unwrap();
+    assert_eq!(endpoint.identity_provider_id, idp.id);
+    assert_eq!(
+        endpoint.event_types,
+        vec!["customer.created", "customer.xaccount_bound"]
+    );
+
+    let first = exchange(&w, &newcomer(&w)).await.unwrap();
+    let received = receiver.wait_for(1).await;
+    assert!(received[0].signed_by(&secret), "{received:?}");
+    let body = received[0].json();
+    assert_eq!(body["type"], "customer.created");
+    assert_eq!(body["data"]["resource_id"], first.customer_id.as_str());
+    assert_eq!(body["data"]["resource"]["xaccount_id"], NEWCOMER);
+
+    // Moving the URL keeps the endpoint and its secret.
+    let moved = ok(w
+        .server
+        .federation(&w.master)
+        .update_identity_provider(set_url("https://crm.example.com/saml-events"))
+        .await);
+    assert_eq!(moved.notification_secret, "");
+    assert_eq!(
+        moved.identity_provider.unwrap().notification_endpoint_id,
+        endpoint_id
+    );
+    // The endpoint goes with the IdP.
+    ok(w.server
+        .federation(&w.master)
+        .delete_identity_provider(iam::DeleteIdentityProviderRequest {
+            request_id: new_request_id(),
+            id: idp.id.clone(),
+        })
+        .await);
+    assert_eq!(w.server.rows("webhook_endpoints").await, 0);
+    assert_eq!(w.server.rows("webhook_deliveries").await, 0);
+}
+
+#[tokio::test]
+async fn an_idp_registered_with_a_notification_url_gets_its_endpoint_at_once() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (other, master) = server.register_partner(&admin, "notified").await;
+    let registered = ok(server
+        .federation(&master)
+        .register_identity_provider(iam::RegisterIdentityProviderRequest {
+            notification_url: "https://crm.example.com/events".into(),
+            ..register_idp_request(&other, "idp_metadata.xml")
+        })
+        .await);
+    assert!(registered.notification_secret.starts_with("whsec_"));
+    let idp = registered.identity_provider.unwrap();
+    assert!(idp.notification_endpoint_id.starts_with("whk_"));
+    let got = ok(server
+        .federation(&master)
+        .get_identity_provider(iam::GetIdentityProviderRequest { id: idp.id })
+        .await)
+    .identity_provider
+    .unwrap();
+    assert_eq!(got.notification_endpoint_id, idp.notification_endpoint_id);
+    // A notification URL is held to the webhook rules.
+    let status = assert_refused(
+        server
+            .federation(&master)
+            .register_identity_provider(iam::RegisterIdentityProviderRequest {
+                notification_url: "ftp://crm.example.com/".into(),
+                ..register_idp_request(&other, "idp_metadata.xml")
+            })
+            .await,
+        Code::InvalidArgument,
+        "FIELD_VIOLATION",
+    );
+    assert!(format!("{status:?}").contains("notification_url"));
+}

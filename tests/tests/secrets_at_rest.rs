@@ -1,5 +1,6 @@
 //! Secrets at rest: with a master key, the signing-key seeds, the SAML
-//! signing key and the server secrets are stored sealed (a copy of the database does not hold them);
+//! signing key, the server secrets and webhook secrets are stored sealed (a
+//! copy of the database does not hold them);
 //! plain rows of an older database are sealed at the next start with a key;
 //! a sealed database does not start without its key, nor with another.
 
@@ -21,6 +22,7 @@ async fn stored_secrets(db: &TestDb) -> Vec<(String, Vec<u8>)> {
     for sql in [
         "SELECT name AS k, value AS v FROM server_secrets",
         "SELECT kid AS k, private_key AS v FROM signing_keys",
+        "SELECT id AS k, secret AS v FROM webhook_endpoints",
     ] {
         for row in conn
             .query_all_raw(Statement::from_string(backend, sql))
@@ -74,16 +76,31 @@ async fn with_a_master_key_no_secret_is_stored_in_the_clear() {
         .await)
     .keys;
     let sp = saml_metadata(&server).await;
+    let (_, master) = server.register_partner(&admin, "sealed").await;
+    let webhook_secret = ok(server
+        .webhooks(&master)
+        .create_webhook_endpoint(partner_api::events::v1::CreateWebhookEndpointRequest {
+            request_id: new_request_id(),
+            url: "https://hooks.example.com/".into(),
+            ..Default::default()
+        })
+        .await)
+    .secret;
     server.stop().await.unwrap_or_else(|e| panic!("stop: {e}"));
 
     let secrets = stored_secrets(&db).await;
     assert_eq!(
         secrets.len(),
-        5,
-        "four server secrets (the SAML signing key among them), one token-signing key"
+        6,
+        "four server secrets (the SAML signing key among them), one token-signing key, one webhook secret"
     );
     for (row, value) in &secrets {
         assert!(sealed(value), "{row} is stored plain");
+        let text = String::from_utf8_lossy(value);
+        assert!(
+            !text.contains(&webhook_secret[6..]),
+            "{row} holds the webhook secret"
+        );
         // No 32 bytes of it are the seed behind the published key.
         for window in value.windows(32) {
             let seed: [u8; 32] = window.try_into().unwrap_or([0; 32]);
@@ -124,6 +141,18 @@ async fn a_plain_database_is_sealed_at_the_next_start_with_a_key() {
     let server = TestServer::start_on(db.clone(), |_| {}).await;
     let admin = server.admin_token().await;
     let sp = saml_metadata(&server).await;
+    let receiver = webhook_receiver::Receiver::start().await;
+    let (partner, master) = server.register_partner(&admin, "plain").await;
+    let webhook_secret = ok(server
+        .webhooks(&master)
+        .create_webhook_endpoint(partner_api::events::v1::CreateWebhookEndpointRequest {
+            request_id: new_request_id(),
+            url: receiver.url.clone(),
+            event_types: vec!["customer.created".into()],
+            ..Default::default()
+        })
+        .await)
+    .secret;
     server.stop().await.unwrap_or_else(|e| panic!("stop: {e}"));
     assert!(stored_secrets(&db).await.iter().all(|(_, v)| !sealed(v)));
 
@@ -144,7 +173,12 @@ async fn a_plain_database_is_sealed_at_the_next_start_with_a_key() {
         })
         .await);
     let secrets = stored_secrets(&db).await;
-    assert_eq!(secrets.len(), 6);
+    assert_eq!(secrets.len(), 7);
     assert!(secrets.iter().all(|(_, v)| sealed(v)));
     can_read_own_partner(&server, &admin).await;
+    // The sealed webhook secret still signs with the value shown at creation.
+    let master = server.login("plain", USER_PASSWORD).await;
+    server.create_customer(&master, &partner, "crm-1").await;
+    let received = receiver.wait_for(1).await;
+    assert!(received[0].signed_by(&webhook_secret), "{received:?}");
 }

@@ -6,6 +6,7 @@
 
 use partner_api::accounts::v1 as pb;
 use partner_api::customers::v1 as cu;
+use partner_api::events::v1 as ev;
 use partner_api::iam::v1 as iam;
 use partner_tests::*;
 use prost_types::FieldMask;
@@ -37,6 +38,9 @@ struct World {
     b_lead: cu::Lead,
     b_opportunity: cu::Opportunity,
     b_idp: iam::IdentityProvider,
+    b_endpoint: ev::WebhookEndpoint,
+    /// One of B's events.
+    b_event_id: String,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -1148,7 +1152,107 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
             assert_eq!(first.partner_id, w.a_partner.partner_id);
             Probe::ScopedToCaller
         }
+        m if m.starts_with("partner.events.v1.WebhookService/") => {
+            return probe_webhooks(m, w).await;
+        }
         _ => return probe_federation(method, w).await,
+    })
+}
+
+/// The probes of webhooks: A's master with B's endpoint and event.
+async fn probe_webhooks(method: &str, w: &World) -> Option<Probe> {
+    let h = w.server.webhooks(&w.a_master);
+    let b = w.b_endpoint.id.clone();
+    let not_found =
+        |r: Result<(), Status>| Probe::Refused(r, Code::NotFound, "WEBHOOK_ENDPOINT_NOT_FOUND");
+    let method = method.strip_prefix("partner.events.v1.WebhookService/")?;
+    Some(match method {
+        "CreateWebhookEndpoint" => Probe::NoTenantInput(
+            "creates an endpoint of the caller's partner; it receives only that partner's events",
+        ),
+        "GetWebhookEndpoint" => not_found(unit(
+            h.clone()
+                .get_webhook_endpoint(ev::GetWebhookEndpointRequest { id: b })
+                .await,
+        )),
+        "ListWebhookEndpoints" => {
+            let listed = ok(h
+                .clone()
+                .list_webhook_endpoints(ev::ListWebhookEndpointsRequest {})
+                .await);
+            assert!(
+                listed
+                    .endpoints
+                    .iter()
+                    .all(|e| e.partner_id == w.a_partner.partner_id),
+                "{listed:?}"
+            );
+            Probe::ScopedToCaller
+        }
+        "UpdateWebhookEndpoint" => not_found(unit(
+            h.clone()
+                .update_webhook_endpoint(ev::UpdateWebhookEndpointRequest {
+                    request_id: new_request_id(),
+                    id: b,
+                    url: "https://hooks.alpha.example.com/stolen".into(),
+                    update_mask: Some(FieldMask {
+                        paths: vec!["url".into()],
+                    }),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "DeleteWebhookEndpoint" => not_found(unit(
+            h.clone()
+                .delete_webhook_endpoint(ev::DeleteWebhookEndpointRequest {
+                    request_id: new_request_id(),
+                    id: b,
+                })
+                .await,
+        )),
+        "SendTestEvent" => not_found(unit(
+            h.clone()
+                .send_test_event(ev::SendTestEventRequest {
+                    request_id: new_request_id(),
+                    endpoint_id: b,
+                })
+                .await,
+        )),
+        "ListDeliveries" => not_found(unit(
+            h.clone()
+                .list_deliveries(ev::ListDeliveriesRequest {
+                    endpoint_id: b,
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "RedeliverEvent" => {
+            // A's own endpoint with B's event: the event is not found.
+            let mine = ok(h
+                .clone()
+                .create_webhook_endpoint(ev::CreateWebhookEndpointRequest {
+                    request_id: new_request_id(),
+                    url: "https://hooks.alpha.example.com/".into(),
+                    ..Default::default()
+                })
+                .await)
+            .endpoint
+            .unwrap_or_default();
+            Probe::Refused(
+                unit(
+                    h.clone()
+                        .redeliver_event(ev::RedeliverEventRequest {
+                            request_id: new_request_id(),
+                            endpoint_id: mine.id,
+                            event_id: w.b_event_id.clone(),
+                        })
+                        .await,
+                ),
+                Code::NotFound,
+                "EVENT_NOT_FOUND",
+            )
+        }
+        _ => return None,
     })
 }
 
@@ -1251,8 +1355,28 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
     .invite
     .unwrap_or_default();
     let b_idp = server.register_fixture_idp(&b_master, &b_partner).await;
+    let b_endpoint = ok(server
+        .webhooks(&b_master)
+        .create_webhook_endpoint(ev::CreateWebhookEndpointRequest {
+            request_id: new_request_id(),
+            url: "https://hooks.beta.example.com/".into(),
+            ..Default::default()
+        })
+        .await)
+    .endpoint
+    .unwrap_or_default();
+    let b_event_id = ok(server
+        .events(&b_master)
+        .list_events(ev::ListEventsRequest::default())
+        .await)
+    .events
+    .first()
+    .map(|e| e.event_id.clone())
+    .unwrap_or_else(|| panic!("B has events"));
     let world = World {
         b_idp,
+        b_endpoint,
+        b_event_id,
         b_customer,
         b_association_invite,
         b_lead,
@@ -1363,6 +1487,29 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         b_opportunity_now.opportunity.as_ref(),
         Some(&world.b_opportunity)
     );
+    let b_endpoint_now = ok(world
+        .server
+        .webhooks(&b_master)
+        .get_webhook_endpoint(ev::GetWebhookEndpointRequest {
+            id: world.b_endpoint.id.clone(),
+        })
+        .await)
+    .endpoint
+    .unwrap_or_default();
+    assert_eq!(
+        (&b_endpoint_now.url, b_endpoint_now.update_time),
+        (&world.b_endpoint.url, world.b_endpoint.update_time)
+    );
+    let b_manual = ok(world
+        .server
+        .webhooks(&b_master)
+        .list_deliveries(ev::ListDeliveriesRequest {
+            endpoint_id: world.b_endpoint.id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .deliveries;
+    assert!(b_manual.iter().all(|d| !d.manual), "{b_manual:?}");
     let b_idp_now = ok(world
         .server
         .federation(&b_master)

@@ -143,7 +143,9 @@ pub async fn serve(
             app.customers_api.clone()
         )))
         .add_service(limited!(EventServiceServer::new(app.events_api.clone())))
-        .add_service(limited!(WebhookServiceServer::new(app.webhooks_api.clone())))
+        .add_service(limited!(WebhookServiceServer::new(
+            app.webhooks_api.clone()
+        )))
         .add_service(
             FederationServiceServer::new(app.federation_api.clone())
                 .max_decoding_message_size(MAX_FEDERATION_REQUEST_BYTES)

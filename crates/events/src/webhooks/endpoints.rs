@@ -14,7 +14,7 @@ use sea_orm::ConnectionTrait;
 use super::entity::endpoint;
 use super::model::{endpoint_summary, endpoint_to_proto};
 use super::signature::new_secret;
-use super::{Webhooks, WebhookError, store};
+use super::{WebhookError, Webhooks, store};
 use crate::access::{WEBHOOKS_MANAGE, WEBHOOKS_READ};
 
 /// Endpoints one partner may have (its IdPs' included).
@@ -126,7 +126,9 @@ impl Webhooks {
         cmd: NewEndpoint,
     ) -> Result<pb::CreateWebhookEndpointResponse, WebhookError> {
         let partner = m.principal.require_partner(WEBHOOKS_MANAGE)?;
-        let readable = self.access.readable_event_prefixes(&m.principal.permissions);
+        let readable = self
+            .access
+            .readable_event_prefixes(&m.principal.permissions);
         check_types(&cmd.event_types, &readable)?;
         let (now, sealer) = (m.now, self.sealer.clone());
         let (id, secret) = new_identity()?;
@@ -183,7 +185,9 @@ impl Webhooks {
         changes: EndpointChanges,
     ) -> Result<pb::UpdateWebhookEndpointResponse, WebhookError> {
         let partner = m.principal.require_partner(WEBHOOKS_MANAGE)?;
-        let readable = self.access.readable_event_prefixes(&m.principal.permissions);
+        let readable = self
+            .access
+            .readable_event_prefixes(&m.principal.permissions);
         if let Some(types) = &changes.event_types {
             check_types(types, &readable)?;
         }
@@ -234,7 +238,8 @@ impl Webhooks {
                     .await?
                     .ok_or(WebhookError::EndpointNotFound)?;
                 store::delete_endpoint(tx, &before.id).await?;
-                let change = Change::of(Some(partner), &before.id).before(endpoint_summary(&before));
+                let change =
+                    Change::of(Some(partner), &before.id).before(endpoint_summary(&before));
                 Ok::<_, WebhookError>(Outcome::new(pb::DeleteWebhookEndpointResponse {}, change))
             })
         })
@@ -258,7 +263,8 @@ impl Webhooks {
             (None, None) => Ok(None),
             (Some(before), None) => {
                 store::delete_endpoint(conn, &before.id).await?;
-                let change = Change::of(Some(partner), &before.id).before(endpoint_summary(&before));
+                let change =
+                    Change::of(Some(partner), &before.id).before(endpoint_summary(&before));
                 Ok(Some((change, None)))
             }
             (Some(before), Some(url)) => {

@@ -56,9 +56,13 @@ fn event_types(v: &mut Violations, raw: &[String]) -> Option<Vec<String>> {
     for (i, t) in raw.iter().enumerate() {
         let ok = t.len() <= 64
             && !t.is_empty()
-            && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.');
+            && t.bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.');
         if !ok {
-            v.add(&format!("event_types[{i}]"), "an event type such as customer.created");
+            v.add(
+                &format!("event_types[{i}]"),
+                "an event type such as customer.created",
+            );
             continue;
         }
         if !types.contains(t) {

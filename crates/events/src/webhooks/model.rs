@@ -53,7 +53,9 @@ impl Status {
 
 /// How long to wait after the `attempts`-th failed attempt.
 pub fn retry_delay(attempts: i32) -> Duration {
-    let doublings = u32::try_from(attempts.saturating_sub(1)).unwrap_or(0).min(20);
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(20);
     Duration::seconds((FIRST_RETRY_SECS << doublings).min(LONGEST_RETRY_SECS))
 }
 

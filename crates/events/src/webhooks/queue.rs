@@ -178,7 +178,11 @@ impl Webhooks {
                 if !receives(&endpoint, &event.event_type)? {
                     return Err(WebhookError::EventNotFound);
                 }
-                let message = (event.id.clone(), event.event_type.clone(), event_body(&event));
+                let message = (
+                    event.id.clone(),
+                    event.event_type.clone(),
+                    event_body(&event),
+                );
                 let row = queue_manual(tx, &endpoint, message, now).await?;
                 let change = Change::of(Some(partner), &row.id).after(delivery_summary(&row));
                 let response = pb::RedeliverEventResponse {
@@ -208,9 +212,14 @@ impl Webhooks {
             .filter("status", status.map_or("", Status::as_str));
         let now = self.clock.now();
         let after = self.pages.decode(&scope, token, now)?;
-        let rows =
-            store::deliveries(self.db.conn(), &endpoint.id, status, after.as_deref(), size + 1)
-                .await?;
+        let rows = store::deliveries(
+            self.db.conn(),
+            &endpoint.id,
+            status,
+            after.as_deref(),
+            size + 1,
+        )
+        .await?;
         let page = self.pages.cut(rows, size, &scope, now, |d| d.id.clone());
         Ok(Page {
             items: page.items.iter().map(delivery_to_proto).collect(),

@@ -74,11 +74,16 @@ impl Sender {
             .redirect(reqwest::redirect::Policy::none())
             // The platform's own proxy settings are not the partner's business.
             .no_proxy()
-            .user_agent(concat!("partner-platform-webhooks/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!(
+                "partner-platform-webhooks/",
+                env!("CARGO_PKG_VERSION")
+            ));
         if !policy.allow_private {
             builder = builder.dns_resolver(Arc::new(PublicOnly { policy }));
         }
-        let client = builder.build().map_err(|e| format!("webhook client: {e}"))?;
+        let client = builder
+            .build()
+            .map_err(|e| format!("webhook client: {e}"))?;
         Ok(Self { client, policy })
     }
 
@@ -178,5 +183,51 @@ impl Resolve for PublicOnly {
             }
             Ok(Box::new(found.into_iter()) as Addrs)
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn names_that_resolve_only_to_private_addresses_are_not_connected_to() {
+        let strict = PublicOnly {
+            policy: TargetPolicy::default(),
+        };
+        let refused = strict
+            .resolve(Name::from_str("localhost").expect("name"))
+            .await;
+        let error = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("no public address"), "{error}");
+        let open = PublicOnly {
+            policy: TargetPolicy {
+                allow_private: true,
+            },
+        };
+        let found = open
+            .resolve(Name::from_str("localhost").expect("name"))
+            .await
+            .expect("resolves");
+        assert!(found.into_iter().all(|a| a.ip().is_loopback()));
+    }
+
+    #[tokio::test]
+    async fn literal_private_addresses_are_refused_before_connecting() {
+        let sender = Sender::new(TargetPolicy::default()).expect("sender");
+        let answer = sender
+            .send(Message {
+                url: "https://169.254.169.254/latest/meta-data",
+                id: "msg_1",
+                timestamp: 0,
+                signature: String::new(),
+                body: "{}",
+            })
+            .await;
+        assert!(!answer.accepted());
+        assert!(answer.error.starts_with("target refused"), "{answer:?}");
     }
 }

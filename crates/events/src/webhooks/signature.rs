@@ -15,8 +15,7 @@ pub const SECRET_PREFIX: &str = "whsec_";
 /// A new secret.
 pub fn new_secret() -> Result<String, KernelError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| KernelError::Corrupt(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| KernelError::Corrupt(format!("no randomness: {e}")))?;
     Ok(format!("{SECRET_PREFIX}{}", STANDARD.encode(bytes)))
 }
 
@@ -42,6 +41,7 @@ pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::*;
 

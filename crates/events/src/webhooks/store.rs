@@ -70,7 +70,10 @@ pub async fn endpoints_of_partner(
 }
 
 /// Saves the settings of `row` (not its place or lease, which the worker owns).
-pub async fn save_settings(conn: &impl ConnectionTrait, row: &endpoint::Model) -> Result<(), DbErr> {
+pub async fn save_settings(
+    conn: &impl ConnectionTrait,
+    row: &endpoint::Model,
+) -> Result<(), DbErr> {
     endpoint::Entity::update_many()
         .col_expr(endpoint::Column::Url, Expr::value(row.url.clone()))
         .col_expr(
@@ -81,7 +84,10 @@ pub async fn save_settings(conn: &impl ConnectionTrait, row: &endpoint::Model) -
             endpoint::Column::EventTypes,
             Expr::value(row.event_types.clone()),
         )
-        .col_expr(endpoint::Column::Readable, Expr::value(row.readable.clone()))
+        .col_expr(
+            endpoint::Column::Readable,
+            Expr::value(row.readable.clone()),
+        )
         .col_expr(endpoint::Column::Disabled, Expr::value(row.disabled))
         .col_expr(endpoint::Column::UpdatedAt, Expr::value(row.updated_at))
         .filter(endpoint::Column::Id.eq(row.id.as_str()))
@@ -176,7 +182,9 @@ pub async fn due_endpoints(
             Expr::col((delivery::Entity, delivery::Column::EndpointId))
                 .equals((endpoint::Entity, endpoint::Column::Id)),
         )
-        .and_where(Expr::col((delivery::Entity, delivery::Column::Status)).eq(Status::Pending.as_str()))
+        .and_where(
+            Expr::col((delivery::Entity, delivery::Column::Status)).eq(Status::Pending.as_str()),
+        )
         .and_where(Expr::col((delivery::Entity, delivery::Column::NextAttemptAt)).lte(now))
         .to_owned();
     endpoint::Entity::find()
@@ -270,6 +278,10 @@ pub async fn claim_attempt(
             Expr::value(Some(d.first_attempt_at.unwrap_or(now))),
         )
         .col_expr(delivery::Column::NextAttemptAt, Expr::value(retry_at))
+        // In flight: what the last attempt got no longer describes it.
+        .col_expr(delivery::Column::LastResponseCode, Expr::value(0))
+        .col_expr(delivery::Column::LastError, Expr::value(""))
+        .col_expr(delivery::Column::LastResponseExcerpt, Expr::value(""))
         .filter(delivery::Column::Id.eq(d.id.as_str()))
         .filter(delivery::Column::Attempts.eq(d.attempts))
         .filter(delivery::Column::Status.eq(Status::Pending.as_str()))
@@ -299,10 +311,19 @@ pub async fn record(
 ) -> Result<(), DbErr> {
     delivery::Entity::update_many()
         .col_expr(delivery::Column::Status, Expr::value(o.status.as_str()))
-        .col_expr(delivery::Column::LastResponseCode, Expr::value(i32::from(o.code)))
+        .col_expr(
+            delivery::Column::LastResponseCode,
+            Expr::value(i32::from(o.code)),
+        )
         .col_expr(delivery::Column::LastError, Expr::value(o.error))
-        .col_expr(delivery::Column::LastResponseExcerpt, Expr::value(o.excerpt))
-        .col_expr(delivery::Column::NextAttemptAt, Expr::value(o.next_attempt_at))
+        .col_expr(
+            delivery::Column::LastResponseExcerpt,
+            Expr::value(o.excerpt),
+        )
+        .col_expr(
+            delivery::Column::NextAttemptAt,
+            Expr::value(o.next_attempt_at),
+        )
         .col_expr(delivery::Column::DeliveredAt, Expr::value(o.delivered_at))
         .filter(delivery::Column::Id.eq(id))
         .filter(delivery::Column::Attempts.eq(attempt))
@@ -342,7 +363,11 @@ pub async fn plain_secrets(conn: &impl ConnectionTrait) -> Result<Vec<endpoint::
         .collect())
 }
 
-pub async fn set_secret(conn: &impl ConnectionTrait, id: &str, secret: Vec<u8>) -> Result<(), DbErr> {
+pub async fn set_secret(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    secret: Vec<u8>,
+) -> Result<(), DbErr> {
     endpoint::Entity::update_many()
         .col_expr(endpoint::Column::Secret, Expr::value(secret))
         .filter(endpoint::Column::Id.eq(id))

@@ -127,6 +127,7 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -176,7 +177,11 @@ mod tests {
 
     #[test]
     fn urls_must_be_https_to_public_hosts() {
-        assert!(STRICT.check_url("https://hooks.example.com/partner").is_ok());
+        assert!(
+            STRICT
+                .check_url("https://hooks.example.com/partner")
+                .is_ok()
+        );
         for bad in [
             "http://hooks.example.com/",
             "https://127.0.0.1/",
@@ -198,6 +203,9 @@ mod tests {
             allow_private: true,
         };
         assert!(open.check_url("http://127.0.0.1:8080/hook").is_ok());
-        assert!(open.check_url(&format!("https://a.example/{}", "x".repeat(512))).is_err());
+        assert!(
+            open.check_url(&format!("https://a.example/{}", "x".repeat(512)))
+                .is_err()
+        );
     }
 }

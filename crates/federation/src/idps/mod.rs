@@ -103,7 +103,10 @@ impl Federation {
                     .set_idp_endpoint(tx, partner, &idp.id, cmd.notification_url, now)
                     .await?;
                 let mut proto = idp.to_proto(now);
-                proto.notification_endpoint_id = webhooks.idp_endpoint_id(tx, &idp.id).await?.unwrap_or_default();
+                proto.notification_endpoint_id = webhooks
+                    .idp_endpoint_id(tx, &idp.id)
+                    .await?
+                    .unwrap_or_default();
                 let response = pb::RegisterIdentityProviderResponse {
                     identity_provider: Some(proto),
                     notification_secret: String::new(),
@@ -206,11 +209,16 @@ impl Federation {
                     .after(after.audit_summary())
                     .announce("federation.idp_updated");
                 let notification = match changes.notification_url {
-                    Some(url) => webhooks.set_idp_endpoint(tx, partner, &id, url, now).await?,
+                    Some(url) => {
+                        webhooks
+                            .set_idp_endpoint(tx, partner, &id, url, now)
+                            .await?
+                    }
                     None => None,
                 };
                 let mut proto = after.to_proto(now);
-                proto.notification_endpoint_id = webhooks.idp_endpoint_id(tx, &id).await?.unwrap_or_default();
+                proto.notification_endpoint_id =
+                    webhooks.idp_endpoint_id(tx, &id).await?.unwrap_or_default();
                 let response = pb::UpdateIdentityProviderResponse {
                     identity_provider: Some(proto),
                     notification_secret: String::new(),
@@ -240,10 +248,15 @@ impl Federation {
                     .announce("federation.idp_deleted");
                 let outcome = Outcome::new(pb::DeleteIdentityProviderResponse {}, change);
                 // The IdP's notification endpoint goes with it.
-                Ok(match webhooks.set_idp_endpoint(tx, partner, &id, None, now).await? {
-                    Some((removed, _)) => outcome.and(removed),
-                    None => outcome,
-                })
+                Ok(
+                    match webhooks
+                        .set_idp_endpoint(tx, partner, &id, None, now)
+                        .await?
+                    {
+                        Some((removed, _)) => outcome.and(removed),
+                        None => outcome,
+                    },
+                )
             })
         })
         .await
@@ -266,7 +279,10 @@ impl NewSecret {
             return outcome;
         };
         if let Some(secret) = secret {
-            *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(secret);
+            *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(secret);
         }
         outcome.and(change)
     }
