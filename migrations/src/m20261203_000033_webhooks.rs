@@ -130,13 +130,25 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The head of an endpoint's queue (its first pending delivery), and
+        // the sweep of old finished deliveries.
         manager
             .create_index(
                 Index::create()
-                    .name("ix_webhook_deliveries_due")
+                    .name("ix_webhook_deliveries_queue")
                     .table(D::Table)
+                    .col(D::EndpointId)
                     .col(D::Status)
-                    .col(D::NextAttemptAt)
+                    .col(D::Position)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_webhook_deliveries_age")
+                    .table(D::Table)
+                    .col(D::CreatedAt)
                     .to_owned(),
             )
             .await

@@ -505,6 +505,87 @@ async fn the_idps_notification_url_hears_of_first_sign_ins() {
     assert_eq!(body["data"]["resource_id"], first.customer_id.as_str());
     assert_eq!(body["data"]["resource"]["xaccount_id"], NEWCOMER);
 
+    // A customer created otherwise (the API, not this IdP's sign-in) is not
+    // announced there: once the endpoint's cursor is past its event, a test
+    // event is the next thing to arrive.
+    let other = w
+        .server
+        .create_customer(&w.master, &w.partner, "crm-api-1")
+        .await;
+    let other_event = loop {
+        let events = ok(w
+            .server
+            .events(&w.master)
+            .list_events(ev::ListEventsRequest {
+                resource_id: other.customer_id.clone(),
+                ..Default::default()
+            })
+            .await)
+        .events;
+        if let Some(e) = events.into_iter().next() {
+            break e;
+        }
+        tokio::task::yield_now().await;
+    };
+    loop {
+        let cursor = ok(w
+            .server
+            .webhooks(&w.master)
+            .get_webhook_endpoint(ev::GetWebhookEndpointRequest {
+                id: endpoint_id.clone(),
+            })
+            .await)
+        .endpoint
+        .unwrap()
+        .cursor;
+        if cursor.parse::<i64>().unwrap() >= other_event.cursor.parse::<i64>().unwrap() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    ok(w.server
+        .webhooks(&w.master)
+        .send_test_event(ev::SendTestEventRequest {
+            request_id: new_request_id(),
+            endpoint_id: endpoint_id.clone(),
+        })
+        .await);
+    let received = receiver.wait_for(2).await;
+    assert_eq!(received[1].json()["type"], "webhook.test", "{received:?}");
+
+    // Setting it takes what creating a webhook takes.
+    let (idp_admin, federation_only) = w.server.create_user(&w.master, "idp-admin").await;
+    let role = ok(w
+        .server
+        .roles(&w.master)
+        .create_role(partner_api::accounts::v1::CreateRoleRequest {
+            request_id: new_request_id(),
+            role: Some(partner_api::accounts::v1::Role {
+                display_name: "SSO admin".into(),
+                permission_ids: vec!["federation.manage".into(), "federation.read".into()],
+                ..Default::default()
+            }),
+        })
+        .await)
+    .role
+    .unwrap();
+    ok(w.server
+        .roles(&w.master)
+        .assign_role(partner_api::accounts::v1::AssignRoleRequest {
+            request_id: new_request_id(),
+            role_id: role.role_id,
+            user_id: idp_admin.user_id,
+        })
+        .await);
+    assert_refused(
+        w.server
+            .federation(&federation_only)
+            .update_identity_provider(set_url("https://crm.example.com/mine"))
+            .await,
+        Code::PermissionDenied,
+        "MISSING_PERMISSION",
+    );
+
     // Moving the URL keeps the endpoint and its secret.
     let moved = ok(w
         .server

@@ -58,6 +58,28 @@ async fn deliveries(server: &TestServer, token: &str, endpoint: &str) -> Vec<ev:
     .deliveries
 }
 
+/// Waits until the endpoint has `n` deliveries, each recorded as succeeded
+/// (the record follows the receiver's answer by a moment).
+async fn wait_succeeded(
+    server: &TestServer,
+    token: &str,
+    endpoint: &str,
+    n: usize,
+) -> Vec<ev::Delivery> {
+    for _ in 0..400 {
+        let listed = deliveries(server, token, endpoint).await;
+        let done = listed
+            .iter()
+            .filter(|d| d.status == ev::DeliveryStatus::Succeeded as i32)
+            .count();
+        if done >= n {
+            return listed;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("fewer than {n} deliveries succeeded");
+}
+
 /// Waits until the endpoint's delivery `id` has made `attempts` attempts
 /// and is no longer being sent.
 async fn wait_attempts(
@@ -146,7 +168,7 @@ async fn events_arrive_signed_once_each_in_order() {
             .iter()
             .all(|r| r.json()["type"] == "customer.created")
     );
-    let listed = deliveries(&server, &master, &endpoint.id).await;
+    let listed = wait_succeeded(&server, &master, &endpoint.id, 3).await;
     assert_eq!(listed.len(), 3);
     for d in &listed {
         assert_eq!(d.status, ev::DeliveryStatus::Succeeded as i32, "{d:?}");
@@ -321,7 +343,9 @@ async fn test_events_and_redeliveries_are_queued_behind_the_rest() {
     assert_eq!(received[2].header("webhook-id"), event.event_id);
     assert_eq!(received[2].body, received[0].body);
 
-    // Only deliveries in a status, newest first.
+    // Only deliveries in a status, newest first (once the redelivery's
+    // answer is recorded, just after the receiver sent it).
+    wait_succeeded(&server, &master, &endpoint.id, 3).await;
     let succeeded = ok(server
         .webhooks(&master)
         .list_deliveries(ev::ListDeliveriesRequest {
@@ -592,16 +616,7 @@ async fn two_servers_on_one_database_send_each_event_once_in_order() {
     assert_eq!(expected.len(), 24);
     let received = receiver.wait_for(24).await;
     // Every delivery recorded as done before the count is read.
-    for _ in 0..200 {
-        let all_done = deliveries(&a, &master, &endpoint.id)
-            .await
-            .iter()
-            .all(|d| d.status == ev::DeliveryStatus::Succeeded as i32);
-        if all_done {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    wait_succeeded(&a, &master, &endpoint.id, 24).await;
     let got = event_ids(&receiver.received());
     let unique: HashSet<&String> = got.iter().collect();
     assert_eq!(unique.len(), got.len(), "sent twice: {got:?}");

@@ -247,17 +247,27 @@ impl Webhooks {
     }
 
     /// Inside `conn`'s transaction: sets identity provider `idp`'s
-    /// notification endpoint to `url`, creating it when there is none
-    /// (returns its id and, then, its secret) and removing it for `None`.
-    /// The change for the audit log is returned with it.
+    /// notification endpoint to `url` for `caller`, creating it when there
+    /// is none (returning, then, its secret) and removing it for `None`.
+    /// Setting a URL takes what creating an endpoint for its event types
+    /// takes. The change for the audit log is returned with it.
     pub async fn set_idp_endpoint(
         &self,
         conn: &impl ConnectionTrait,
-        partner: PartnerId,
+        (caller, partner): (&Principal, PartnerId),
         idp: &str,
         url: Option<String>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<(Change, Option<String>)>, WebhookError> {
+        // Removing it goes with removing the IdP, which its own permission gates.
+        if url.is_some() {
+            caller.require(WEBHOOKS_MANAGE)?;
+            let types: Vec<String> = IDP_EVENT_TYPES.iter().map(|t| (*t).to_owned()).collect();
+            check_types(
+                &types,
+                &self.access.readable_event_prefixes(&caller.permissions),
+            )?;
+        }
         let existing = store::endpoint_of_idp(conn, idp).await?;
         match (existing, url) {
             (None, None) => Ok(None),

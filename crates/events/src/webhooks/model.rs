@@ -8,7 +8,7 @@ use partner_kernel::error::KernelError;
 
 use super::entity::{delivery, endpoint};
 
-/// Failed attempts are retried until this long after the first.
+/// Failed attempts are retried until this long after the delivery was queued.
 pub const RETRY_WINDOW_HOURS: i64 = 24;
 /// The first retry waits this long; each next one twice as long as the last…
 const FIRST_RETRY_SECS: i64 = 10;
@@ -60,7 +60,8 @@ pub fn retry_delay(attempts: i32) -> Duration {
 }
 
 /// When the next attempt is due after the `attempts`-th failed at `now`, or
-/// `None` when it would fall outside the retry window that began at `first`.
+/// `None` when it would fall outside the retry window that began at `first`
+/// (when the delivery was queued).
 pub fn next_attempt(
     first: DateTime<Utc>,
     attempts: i32,

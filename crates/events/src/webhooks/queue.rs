@@ -24,12 +24,21 @@ const QUEUE_BATCH: u64 = 200;
 /// The type of the event `SendTestEvent` queues.
 pub const TEST_EVENT_TYPE: &str = "webhook.test";
 
-/// Whether endpoint `row` receives events of `event_type`.
-fn receives(row: &endpoint::Model, event_type: &str) -> Result<bool, WebhookError> {
+/// Whether endpoint `row` receives event `e`: of a type it names (or any
+/// type its creator could read), and for an identity provider's endpoint,
+/// made by that identity provider's sign-ins.
+fn receives(row: &endpoint::Model, e: &Event) -> Result<bool, WebhookError> {
     let readable = strings_of(&row.readable)?;
     let types = strings_of(&row.event_types)?;
-    Ok(readable.iter().any(|p| event_type.starts_with(p.as_str()))
-        && (types.is_empty() || types.iter().any(|t| t == event_type)))
+    let of_type = readable
+        .iter()
+        .any(|p| e.event_type.starts_with(p.as_str()))
+        && (types.is_empty() || types.contains(&e.event_type));
+    let of_source = match &row.identity_provider_id {
+        Some(idp) => e.payload["identity_provider_id"].as_str() == Some(idp.as_str()),
+        None => true,
+    };
+    Ok(of_type && of_source)
 }
 
 /// The body of an event's delivery (the Standard Webhooks payload shape).
@@ -92,7 +101,7 @@ pub async fn queue_events(
     };
     let mut wanted = Vec::new();
     for e in &events {
-        if receives(row, &e.event_type)? {
+        if receives(row, e)? {
             wanted.push(e);
         }
     }
@@ -175,7 +184,7 @@ impl Webhooks {
                 let event = outbox::one_of(tx, partner, event_id)
                     .await?
                     .ok_or(WebhookError::EventNotFound)?;
-                if !receives(&endpoint, &event.event_type)? {
+                if !receives(&endpoint, &event)? {
                     return Err(WebhookError::EventNotFound);
                 }
                 let message = (

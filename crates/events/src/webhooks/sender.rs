@@ -121,7 +121,18 @@ impl Sender {
             }
         }
         body.truncate(EXCERPT_BYTES);
-        let excerpt = String::from_utf8_lossy(&body).into_owned();
+        // Text only: PostgreSQL refuses NUL in text, and control characters
+        // would garble whoever reads the excerpt.
+        let excerpt = String::from_utf8_lossy(&body)
+            .chars()
+            .map(|c| {
+                if c.is_control() && c != '\n' && c != '\t' {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
+            .collect();
         Answer {
             code: status.as_u16(),
             excerpt,
@@ -134,23 +145,33 @@ impl Sender {
     }
 }
 
-/// A transport error with its causes, e.g. "connect: … : no public address".
+/// A transport error as one of a few fixed texts. Partners read them, so
+/// they must not tell the platform's network apart: a name that does not
+/// resolve and one that resolves only to private addresses read the same,
+/// and so do a refused and an unreachable port.
 fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connect"
-    } else {
-        "request"
-    };
-    let mut text = kind.to_owned();
+    if e.is_timeout() {
+        return "timeout: no answer within 10 s".into();
+    }
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let text = cause.to_string().to_ascii_lowercase();
+        if text.contains("no public address") || text.contains("dns error") {
+            return "the host name has no public address".into();
+        }
+        if ["certificate", "tls", "handshake"]
+            .iter()
+            .any(|w| text.contains(w))
+        {
+            return "TLS handshake failed".into();
+        }
         source = cause.source();
     }
-    text
+    if e.is_connect() {
+        "connection failed".into()
+    } else {
+        "the request failed".into()
+    }
 }
 
 fn truncate(text: &mut String, max: usize) {

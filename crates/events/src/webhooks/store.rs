@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use partner_kernel::entity::outbox_event;
 use partner_kernel::ids::PartnerId;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, QueryStatementBuilder};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -96,13 +96,16 @@ pub async fn save_settings(
     Ok(())
 }
 
-/// Removes an endpoint and its deliveries.
+/// Removes an endpoint and its deliveries. The endpoint row goes first:
+/// whoever queues for it holds that row until it commits, so the deliveries
+/// are deleted after every queueing that could add one (and later queueing
+/// finds no endpoint).
 pub async fn delete_endpoint(conn: &impl ConnectionTrait, id: &str) -> Result<(), DbErr> {
+    endpoint::Entity::delete_by_id(id).exec(conn).await?;
     delivery::Entity::delete_many()
         .filter(delivery::Column::EndpointId.eq(id))
         .exec(conn)
         .await?;
-    endpoint::Entity::delete_by_id(id).exec(conn).await?;
     Ok(())
 }
 
@@ -157,7 +160,8 @@ pub async fn insert_delivery(
 }
 
 /// Endpoints with work due at `now` and no live lease: events after their
-/// cursor, or a pending delivery whose attempt is due.
+/// cursor, or a head of the queue (its first pending delivery) whose
+/// attempt is due. Only the head counts: the deliveries behind it wait.
 pub async fn due_endpoints(
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,
@@ -175,6 +179,16 @@ pub async fn due_endpoints(
                 .gt(Expr::col((endpoint::Entity, endpoint::Column::Cursor))),
         )
         .to_owned();
+    let head = Alias::new("head");
+    let head_position = Query::select()
+        .expr(Expr::col((head.clone(), delivery::Column::Position)).min())
+        .from_as(delivery::Entity, head.clone())
+        .and_where(
+            Expr::col((head.clone(), delivery::Column::EndpointId))
+                .equals((endpoint::Entity, endpoint::Column::Id)),
+        )
+        .and_where(Expr::col((head, delivery::Column::Status)).eq(Status::Pending.as_str()))
+        .to_owned();
     let due_delivery = Query::select()
         .expr(Expr::val(1))
         .from(delivery::Entity)
@@ -186,6 +200,12 @@ pub async fn due_endpoints(
             Expr::col((delivery::Entity, delivery::Column::Status)).eq(Status::Pending.as_str()),
         )
         .and_where(Expr::col((delivery::Entity, delivery::Column::NextAttemptAt)).lte(now))
+        .and_where(
+            Expr::col((delivery::Entity, delivery::Column::Position)).eq(Expr::SubQuery(
+                None,
+                Box::new(head_position.into_sub_query_statement()),
+            )),
+        )
         .to_owned();
     endpoint::Entity::find()
         .select_only()
@@ -374,4 +394,51 @@ pub async fn set_secret(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// Gives up delivery `d` without another attempt (its retry window ended
+/// while no attempt could finish), unless someone claimed it meanwhile.
+pub async fn give_up(
+    conn: &impl ConnectionTrait,
+    d: &delivery::Model,
+    error: &str,
+) -> Result<bool, DbErr> {
+    let done = delivery::Entity::update_many()
+        .col_expr(
+            delivery::Column::Status,
+            Expr::value(Status::Failed.as_str()),
+        )
+        .col_expr(delivery::Column::LastError, Expr::value(error))
+        .filter(delivery::Column::Id.eq(d.id.as_str()))
+        .filter(delivery::Column::Attempts.eq(d.attempts))
+        .filter(delivery::Column::Status.eq(Status::Pending.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// Deletes up to `limit` finished deliveries queued before `before`;
+/// returns how many.
+pub async fn prune_finished(
+    conn: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+    limit: u64,
+) -> Result<u64, DbErr> {
+    let ids: Vec<String> = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .filter(delivery::Column::CreatedAt.lt(before))
+        .filter(delivery::Column::Status.ne(Status::Pending.as_str()))
+        .limit(limit)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let gone = delivery::Entity::delete_many()
+        .filter(delivery::Column::Id.is_in(ids))
+        .exec(conn)
+        .await?;
+    Ok(gone.rows_affected)
 }

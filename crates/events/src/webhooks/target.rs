@@ -39,6 +39,10 @@ impl TargetPolicy {
             return Err("must not carry a fragment".into());
         }
         self.check_host(&url)?;
+        // Normalising percent-encodes and punycodes: the stored form counts.
+        if url.as_str().len() > MAX_URL_LEN {
+            return Err(format!("at most {MAX_URL_LEN} characters once normalised"));
+        }
         Ok(url)
     }
 

@@ -9,14 +9,15 @@
 //! - the claim schedules the retry before the send, so a worker that dies
 //!   mid-send leaves a delivery that is retried later: at least once.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use partner_kernel::db::Db;
+use tokio::task::JoinSet;
 
 use super::entity::{delivery, endpoint};
-use super::model::{Status, next_attempt, retry_delay};
+use super::model::{RETRY_WINDOW_HOURS, Status, next_attempt, retry_delay};
 use super::queue;
 use super::sender::{Answer, Message, Sender};
 use super::signature;
@@ -28,12 +29,21 @@ pub const POLL: Duration = Duration::from_millis(500);
 /// How long a lease lasts: longer than one attempt's deadline, so a live
 /// worker renews it before it lapses.
 const LEASE: chrono::Duration = chrono::Duration::seconds(60);
-/// Endpoints served at once by one worker.
-const CONCURRENT_ENDPOINTS: usize = 8;
+/// Endpoints served at once by one worker: a slow endpoint holds one of
+/// these, never the others.
+const CONCURRENT_ENDPOINTS: usize = 16;
 /// Endpoints looked at per round.
 const ROUND: u64 = 64;
 /// Deliveries one endpoint gets per lease before others get a turn.
 const SENDS_PER_LEASE: usize = 20;
+/// Batches of events one endpoint queues per lease (the rest next turn).
+const QUEUE_BATCHES_PER_LEASE: usize = 10;
+/// How often finished deliveries past their keeping time are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// How long finished deliveries are kept for `ListDeliveries`.
+pub const KEEP_FINISHED_DAYS: i64 = 30;
+/// Finished deliveries deleted per statement.
+const PRUNE_BATCH: u64 = 1000;
 
 /// One process's delivery worker.
 #[derive(Debug, Clone)]
@@ -69,31 +79,78 @@ impl Worker {
     /// is retried later.
     pub async fn run(self) {
         let mut sequenced = self.db().outbox().sequenced();
+        // Dropped with this task, so aborting the worker aborts its sends.
+        let mut serving: JoinSet<String> = JoinSet::new();
+        let mut busy: HashSet<String> = HashSet::new();
+        let mut pruned_at = tokio::time::Instant::now();
         loop {
-            if let Err(e) = self.round().await {
+            while let Some(done) = serving.try_join_next() {
+                if let Ok(id) = done {
+                    busy.remove(&id);
+                }
+            }
+            if let Err(e) = self.round(&mut serving, &mut busy).await {
                 tracing::warn!(error = %e, "webhook deliveries: will retry");
+            }
+            if pruned_at.elapsed() >= PRUNE_EVERY {
+                pruned_at = tokio::time::Instant::now();
+                self.prune().await;
             }
             tokio::select! {
                 _ = sequenced.changed() => {}
                 () = tokio::time::sleep(POLL) => {}
+                Some(done) = serving.join_next(), if !serving.is_empty() => {
+                    if let Ok(id) = done {
+                        busy.remove(&id);
+                    }
+                }
             }
         }
     }
 
-    /// Serves every endpoint with work due now; returns how many it served.
-    pub async fn round(&self) -> Result<usize, WebhookError> {
+    /// Starts serving each endpoint with work due now that this worker is
+    /// not serving already, while it has room; returns how many it started.
+    async fn round(
+        &self,
+        serving: &mut JoinSet<String>,
+        busy: &mut HashSet<String>,
+    ) -> Result<usize, WebhookError> {
         let due = store::due_endpoints(self.db().conn(), self.now(), ROUND).await?;
-        let served = due.len();
-        futures::stream::iter(due)
-            .for_each_concurrent(CONCURRENT_ENDPOINTS, |id| async move {
-                if let Err(e) = self.serve(&id).await {
+        let mut started = 0;
+        for id in due {
+            if serving.len() >= CONCURRENT_ENDPOINTS {
+                break;
+            }
+            if !busy.insert(id.clone()) {
+                continue;
+            }
+            let worker = self.clone();
+            serving.spawn(async move {
+                if let Err(e) = worker.serve(&id).await {
                     tracing::warn!(endpoint = %id, error = %e, "webhook endpoint: will retry");
                 }
                 // Whatever happened, the lease goes back (it lapses otherwise).
-                let _ = store::release(self.db().conn(), &id, &self.owner).await;
-            })
-            .await;
-        Ok(served)
+                let _ = store::release(worker.db().conn(), &id, &worker.owner).await;
+                id
+            });
+            started += 1;
+        }
+        Ok(started)
+    }
+
+    /// Deletes finished deliveries older than [`KEEP_FINISHED_DAYS`].
+    async fn prune(&self) {
+        let before = self.now() - chrono::Duration::days(KEEP_FINISHED_DAYS);
+        loop {
+            match store::prune_finished(self.db().conn(), before, PRUNE_BATCH).await {
+                Ok(n) if n >= PRUNE_BATCH => continue,
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not delete old webhook deliveries; will retry");
+                    return;
+                }
+            }
+        }
     }
 
     /// Takes endpoint `id`'s lease, queues its new events, and sends its due
@@ -118,6 +175,17 @@ impl Worker {
             if head.next_attempt_at > now || !self.renew(id).await? {
                 return Ok(());
             }
+            if now > head.created_at + chrono::Duration::hours(RETRY_WINDOW_HOURS) {
+                // Its window ended while no attempt could finish (a worker
+                // died mid-send): it is not sent again.
+                store::give_up(
+                    self.db().conn(),
+                    &head,
+                    "no attempt finished within 24 hours",
+                )
+                .await?;
+                continue;
+            }
             if !self.attempt(&endpoint, &head, now).await? {
                 return Ok(());
             }
@@ -132,7 +200,12 @@ impl Worker {
 
     async fn queue(&self, endpoint: &endpoint::Model) -> Result<(), WebhookError> {
         let mut row = endpoint.clone();
-        while queue::queue_events(self.db(), &row, self.now()).await? > 0 {
+        for _ in 0..QUEUE_BATCHES_PER_LEASE {
+            if queue::queue_events(self.db(), &row, self.now()).await? == 0
+                || !self.renew(&row.id).await?
+            {
+                break;
+            }
             // Reread: the cursor moved.
             match store::endpoint_by_id(self.db().conn(), &row.id).await? {
                 Some(fresh) => row = fresh,
@@ -168,8 +241,7 @@ impl Worker {
             })
             .await;
         let done = self.now();
-        let first = d.first_attempt_at.unwrap_or(now);
-        let outcome = outcome_of(&answer, first, attempt, done);
+        let outcome = outcome_of(&answer, d.created_at, attempt, done);
         let moves_on = outcome.status != Status::Pending;
         if !answer.accepted() {
             tracing::info!(
@@ -182,8 +254,10 @@ impl Worker {
     }
 }
 
-/// What attempt number `attempt` of a delivery first tried at `first` ended
-/// in, given its answer at `now`.
+/// What attempt number `attempt` of a delivery queued at `first` ended in,
+/// given its answer at `now`. The retry window starts when it was queued, so
+/// a backlog behind an endpoint that was down drains (one attempt each)
+/// instead of each delivery getting its own day.
 fn outcome_of<'a>(
     answer: &'a Answer,
     first: DateTime<Utc>,

@@ -89,6 +89,7 @@ impl Federation {
             updated_at: now,
         };
         let (webhooks, secret) = (self.webhooks.clone(), NewSecret::default());
+        let caller = m.principal.clone();
         let made = secret.clone();
         let mut response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
@@ -100,7 +101,7 @@ impl Federation {
                     .after(idp.audit_summary())
                     .announce("federation.idp_registered");
                 let notification = webhooks
-                    .set_idp_endpoint(tx, partner, &idp.id, cmd.notification_url, now)
+                    .set_idp_endpoint(tx, (&caller, partner), &idp.id, cmd.notification_url, now)
                     .await?;
                 let mut proto = idp.to_proto(now);
                 proto.notification_endpoint_id = webhooks
@@ -173,6 +174,7 @@ impl Federation {
         }
         let now = m.now;
         let (webhooks, secret) = (self.webhooks.clone(), NewSecret::default());
+        let caller = m.principal.clone();
         let made = secret.clone();
         let mut response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
@@ -211,7 +213,7 @@ impl Federation {
                 let notification = match changes.notification_url {
                     Some(url) => {
                         webhooks
-                            .set_idp_endpoint(tx, partner, &id, url, now)
+                            .set_idp_endpoint(tx, (&caller, partner), &id, url, now)
                             .await?
                     }
                     None => None,
@@ -239,6 +241,7 @@ impl Federation {
     ) -> Result<pb::DeleteIdentityProviderResponse, FederationError> {
         let partner = m.principal.require_partner(perm::FEDERATION_MANAGE)?;
         let (webhooks, now) = (self.webhooks.clone(), m.now);
+        let caller = m.principal.clone();
         write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
                 let before = locked(tx, partner, &id).await?;
@@ -250,7 +253,7 @@ impl Federation {
                 // The IdP's notification endpoint goes with it.
                 Ok(
                     match webhooks
-                        .set_idp_endpoint(tx, partner, &id, None, now)
+                        .set_idp_endpoint(tx, (&caller, partner), &id, None, now)
                         .await?
                     {
                         Some((removed, _)) => outcome.and(removed),
