@@ -68,6 +68,8 @@ enum Cleanup {
     Dir(PathBuf),
     /// A PostgreSQL database, dropped through the server at `base`.
     Postgres { base: String, name: String },
+    /// Another process's database: it removes it.
+    Borrowed,
 }
 
 impl Drop for Cleanup {
@@ -76,6 +78,7 @@ impl Drop for Cleanup {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
+            Cleanup::Borrowed => {}
             Cleanup::Postgres { base, name } => {
                 // Drop cannot await; a thread with its own runtime can. FORCE ends
                 // the connections a stopped test server may still hold.
@@ -111,6 +114,14 @@ impl TestDb {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(base) if base.starts_with("postgres") => Self::fresh_postgres(&base).await,
             _ => Self::fresh_sqlite().await,
+        }
+    }
+
+    /// The database at `url`, made (and removed) by another process.
+    pub fn borrowed(url: String) -> Self {
+        Self {
+            url,
+            _cleanup: std::sync::Arc::new(Cleanup::Borrowed),
         }
     }
 
@@ -379,6 +390,21 @@ impl TestServer {
         };
         server.wait_serving().await;
         server
+    }
+
+    /// A server another process runs at `addr` over `db`: this one only
+    /// calls it (stopping it does nothing).
+    pub fn remote(addr: SocketAddr, db: TestDb) -> Self {
+        let channel = Endpoint::from_shared(format!("http://{addr}"))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .connect_lazy();
+        Self {
+            addr,
+            db,
+            channel,
+            shutdown: None,
+            handle: None,
+        }
     }
 
     /// Waits until the health service answers SERVING.

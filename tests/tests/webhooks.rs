@@ -1,7 +1,7 @@
 //! Webhooks through the real server: endpoints, signed deliveries in event
 //! order to a local receiver, retries with backoff (on a test clock), giving
 //! up after a day, test events, redeliveries, the public-address guard, and
-//! two servers over one database never sending an attempt twice.
+//! two server processes over one database never sending an attempt twice.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -588,15 +588,64 @@ async fn private_targets_are_refused_unless_allowed() {
         .await);
 }
 
+/// The environment variable that makes [`replica_process`] serve.
+const REPLICA_DB: &str = "WEBHOOK_REPLICA_DB";
+
+/// The second server process of
+/// [`two_server_processes_on_one_database_send_each_event_once_in_order`]:
+/// the parent runs this test binary again with only this test, which serves
+/// the parent's database until the parent closes its stdin. Alone (without
+/// the variable) it does nothing.
 #[tokio::test]
-async fn two_servers_on_one_database_send_each_event_once_in_order() {
+#[ignore = "the second process of two_server_processes_…; run by it"]
+async fn replica_process() {
+    let Ok(url) = std::env::var(REPLICA_DB) else {
+        return;
+    };
+    let server = TestServer::start_on(TestDb::borrowed(url), |_| {}).await;
+    println!("REPLICA_LISTENING {}", server.addr);
+    // Blocks until the parent closes the pipe (or exits).
+    let _ = tokio::task::spawn_blocking(|| std::io::stdin().read_line(&mut String::new())).await;
+    let _ = server.stop().await;
+}
+
+/// Starts [`replica_process`] over the database at `url` and waits until
+/// it serves.
+fn start_replica(url: String) -> (std::process::Child, std::net::SocketAddr) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "replica_process", "--ignored", "--nocapture"])
+        .env(REPLICA_DB, url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(addr) = line.strip_prefix("REPLICA_LISTENING ") {
+            // Read the rest, so the replica's last words never meet a closed pipe.
+            std::thread::spawn(move || lines.for_each(drop));
+            return (child, addr.trim().parse().unwrap());
+        }
+    }
+    panic!("the replica process ended before serving");
+}
+
+#[tokio::test]
+async fn two_server_processes_on_one_database_send_each_event_once_in_order() {
     let db = TestDb::fresh().await;
+    let url = db.url.clone();
+    let (mut replica, replica_addr) = tokio::task::spawn_blocking(move || start_replica(url))
+        .await
+        .unwrap();
     let a = TestServer::start_on(db.clone(), |_| {}).await;
-    let b = TestServer::start_on(db, |_| {}).await;
+    let b = TestServer::remote(replica_addr, db);
     let receiver = Receiver::start().await;
+    // A slow receiver keeps sends in flight while the other process looks for work.
     receiver.answer_slowly(std::time::Duration::from_millis(30));
     let (partner, master, endpoint, _) = partner_with_endpoint(&a, "replicated", &receiver).await;
-    // Customers created through both servers: both workers see work.
+    // Customers created through both processes: both workers are woken.
     let master_b = b.login("replicated", USER_PASSWORD).await;
     for n in 0..24 {
         let (server, token) = if n % 2 == 0 {
@@ -614,15 +663,20 @@ async fn two_servers_on_one_database_send_each_event_once_in_order() {
         .map(|e| e.event_id)
         .collect();
     assert_eq!(expected.len(), 24);
-    let received = receiver.wait_for(24).await;
+    receiver.wait_for(24).await;
     // Every delivery recorded as done before the count is read.
     wait_succeeded(&a, &master, &endpoint.id, 24).await;
     let got = event_ids(&receiver.received());
     let unique: HashSet<&String> = got.iter().collect();
     assert_eq!(unique.len(), got.len(), "sent twice: {got:?}");
     assert_eq!(got, expected, "in event order");
-    assert_eq!(received.len(), 24);
-    let listed = deliveries(&b, &master, &endpoint.id).await;
+    let listed = deliveries(&b, &master_b, &endpoint.id).await;
     assert_eq!(listed.len(), 24);
     assert!(listed.iter().all(|d| d.attempts == 1), "{listed:?}");
+    drop(replica.stdin.take());
+    let status = tokio::task::spawn_blocking(move || replica.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "the replica process failed: {status}");
 }
