@@ -629,7 +629,8 @@ fn start_replica(url: String) -> (std::process::Child, std::net::SocketAddr) {
             return (child, addr.trim().parse().unwrap());
         }
     }
-    panic!("the replica process ended before serving");
+    let status = child.wait();
+    panic!("the replica process ended before serving: {status:?}");
 }
 
 #[tokio::test]
