@@ -37,6 +37,7 @@ mod m20261203_000030_used_assertions_by_entity;
 mod m20261203_000031_saml_sign_in;
 mod m20261203_000032_xaccount_links;
 mod m20261203_000033_webhooks;
+mod m20261203_000034_catalog_versions;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000031_saml_sign_in::Migration),
             Box::new(m20261203_000032_xaccount_links::Migration),
             Box::new(m20261203_000033_webhooks::Migration),
+            Box::new(m20261203_000034_catalog_versions::Migration),
         ]
     }
 }

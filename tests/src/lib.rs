@@ -32,6 +32,8 @@ use partner_api::iam::v1::access_key_service_client::AccessKeyServiceClient;
 use partner_api::iam::v1::auth_service_client::AuthServiceClient;
 use partner_api::iam::v1::federation_service_client::FederationServiceClient;
 use partner_api::iam::v1::signing_key_service_client::SigningKeyServiceClient;
+use partner_api::pricing::v1::catalog_service_client::CatalogServiceClient;
+use partner_api::pricing::v1::rating_service_client::RatingServiceClient;
 use partner_kernel::clock::{SharedClock, SystemClock, TestClock};
 use partner_server::config::{Config, LogFormat, Secret};
 use tokio::sync::oneshot;
@@ -652,6 +654,17 @@ impl TestServer {
         token: &str,
     ) -> WebhookServiceClient<InterceptedService<Channel, Bearer>> {
         WebhookServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    pub fn catalog(
+        &self,
+        token: &str,
+    ) -> CatalogServiceClient<InterceptedService<Channel, Bearer>> {
+        CatalogServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    pub fn rating(&self, token: &str) -> RatingServiceClient<InterceptedService<Channel, Bearer>> {
+        RatingServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     /// Creates a customer for `xaccount_id` on the first sales platform of

@@ -1155,6 +1155,9 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
         m if m.starts_with("partner.events.v1.WebhookService/") => {
             return probe_webhooks(m, w).await;
         }
+        m if m.starts_with("partner.pricing.v1.") => Probe::NoTenantInput(
+            "the platform's catalog and list prices, the same for every partner; no tenant's ids",
+        ),
         _ => return probe_federation(method, w).await,
     })
 }

@@ -40,5 +40,12 @@ pub mod events {
     }
 }
 
+/// The catalog and prices (`partner.pricing.v1`).
+pub mod pricing {
+    pub mod v1 {
+        tonic::include_proto!("partner.pricing.v1");
+    }
+}
+
 /// The encoded `FileDescriptorSet` of every proto, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("partner_descriptor");

@@ -27,6 +27,8 @@ use partner_kernel::mutation::Calls;
 use partner_kernel::page::PageTokens;
 use partner_kernel::secrets;
 use partner_migration::{Migrator, MigratorTrait};
+use partner_pricing::Pricing;
+use partner_pricing::grpc::PricingApi;
 
 use crate::config::Config;
 
@@ -55,6 +57,7 @@ pub fn access_table() -> Result<AccessTable, String> {
         partner_customers::access::ACCESS,
         partner_events::access::ACCESS,
         partner_federation::access::ACCESS,
+        partner_pricing::access::ACCESS,
     ])
 }
 
@@ -74,6 +77,9 @@ pub struct App {
     pub webhooks_api: WebhooksApi,
     /// For the delivery worker.
     pub webhooks: Webhooks,
+    pub pricing_api: PricingApi,
+    /// For rereading the catalog.
+    pub pricing: Pricing,
 }
 
 /// Connects to the database and runs the migrations.
@@ -196,7 +202,7 @@ pub async fn build_with_clock(
     }
     let federation = Federation::new(
         db.clone(),
-        clock,
+        clock.clone(),
         customers.clone(),
         gateway.clone(),
         service_provider(&config.public_url).map_err(|e| setup(&e))?,
@@ -205,6 +211,9 @@ pub async fn build_with_clock(
     );
     federation.seal_stored_key().await.map_err(|e| setup(&e))?;
     let access_keys = gateway.access_keys(PageTokens::new(page_key));
+    let pricing = Pricing::load(db.clone(), clock.clone())
+        .await
+        .map_err(|e| setup(&e))?;
     let events_api = EventsApi::new(db.clone(), access.clone());
     Ok(App {
         db,
@@ -215,6 +224,8 @@ pub async fn build_with_clock(
         federation,
         webhooks_api: WebhooksApi::new(webhooks.clone(), calls.clone()),
         webhooks,
+        pricing_api: PricingApi::new(pricing.clone()),
+        pricing,
         accounts_api: AccountsApi::new(accounts, calls.clone()),
         iam_api: IamApi::new(gateway.clone(), access_keys, signing_keys, calls),
         gateway,

@@ -2,8 +2,8 @@
 //! rotation made through another replica takes effect here too), writing
 //! the sign-in refusals counted in memory (`Gateway::flush_refusals`),
 //! numbering committed events (`outbox::sequence`), forgetting expired
-//! SAML state (`Federation::prune_expired`), and delivering webhooks
-//! (`webhooks::worker`).
+//! SAML state (`Federation::prune_expired`), delivering webhooks
+//! (`webhooks::worker`), and rereading the catalog (`Pricing::reload`).
 
 use std::time::Duration;
 
@@ -25,6 +25,10 @@ pub const REFUSAL_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 /// How often expired SAML state (used assertions, answered requests, login
 /// codes) is deleted; until then it only takes room, never counts.
 pub const SAML_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// How often each process rereads the catalog versions (so an import made
+/// through another replica is priced here too).
+pub const CATALOG_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
 
 /// How often the sequencer looks for events without a signal (written by
 /// another replica).
@@ -55,6 +59,15 @@ impl Jobs {
             async move { flush(&gateway).await }
         }));
         let sequencer = tokio::spawn(sequence_events(db.clone()));
+        let catalog = app.pricing.clone();
+        let catalogs = tokio::spawn(every(CATALOG_RELOAD_INTERVAL, move || {
+            let pricing = catalog.clone();
+            async move {
+                if let Err(e) = pricing.reload().await {
+                    tracing::warn!(error = %e, "could not reread the catalog; keeping the one in force");
+                }
+            }
+        }));
         let saml = app.federation.clone();
         let prune = tokio::spawn(every(SAML_PRUNE_INTERVAL, move || {
             let federation = saml.clone();
@@ -68,7 +81,7 @@ impl Jobs {
         let deliveries = tokio::spawn(worker.run());
         Ok(Self {
             gateway: gateway.clone(),
-            handles: vec![reload, flush, sequencer, prune, deliveries],
+            handles: vec![reload, flush, sequencer, prune, deliveries, catalogs],
         })
     }
 

@@ -21,6 +21,8 @@ use partner_api::iam::v1::access_key_service_server::AccessKeyServiceServer;
 use partner_api::iam::v1::auth_service_server::AuthServiceServer;
 use partner_api::iam::v1::federation_service_server::FederationServiceServer;
 use partner_api::iam::v1::signing_key_service_server::SigningKeyServiceServer;
+use partner_api::pricing::v1::catalog_service_server::CatalogServiceServer;
+use partner_api::pricing::v1::rating_service_server::RatingServiceServer;
 use partner_gateway::AuthLayer;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
@@ -82,6 +84,8 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.customers.v1.OpportunityService",
     "partner.events.v1.EventService",
     "partner.events.v1.WebhookService",
+    "partner.pricing.v1.CatalogService",
+    "partner.pricing.v1.RatingService",
 ];
 
 /// Serves `app` on `listener` until `shutdown` resolves, then reports
@@ -146,6 +150,8 @@ pub async fn serve(
         .add_service(limited!(WebhookServiceServer::new(
             app.webhooks_api.clone()
         )))
+        .add_service(limited!(CatalogServiceServer::new(app.pricing_api.clone())))
+        .add_service(limited!(RatingServiceServer::new(app.pricing_api.clone())))
         .add_service(
             FederationServiceServer::new(app.federation_api.clone())
                 .max_decoding_message_size(MAX_FEDERATION_REQUEST_BYTES)

@@ -1,0 +1,175 @@
+//! The catalog: versions kept in the database, each a whole checked
+//! document, held in memory once loaded (a catalog is hundreds of specs,
+//! and rating reads it on every call). Reads and rating use the version in
+//! force at the time asked for.
+
+pub mod document;
+pub mod entity;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use partner_kernel::db::Db;
+use partner_kernel::error::KernelError;
+use partner_kernel::money::Currency;
+use rust_decimal::Decimal;
+use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
+
+use document::{Document, PeriodUnit, ResourceType, Spec};
+
+/// The catalog a server starts with when it has none (docs/pricing.md).
+pub const DEMO: &str = include_str!("../../catalog/demo.json");
+
+/// A spec's parsed prices: region → period unit → price.
+pub type Prices = HashMap<String, HashMap<PeriodUnit, Decimal>>;
+
+/// One catalog version, indexed for rating.
+#[derive(Debug)]
+pub struct Version {
+    pub version: i64,
+    pub effective_from: DateTime<Utc>,
+    pub doc: Document,
+    pub currency: Currency,
+    kinds: HashMap<(String, String), usize>,
+    specs: HashMap<(String, String, String), usize>,
+    /// Parsed prices, by spec index.
+    prices: Vec<Prices>,
+}
+
+impl Version {
+    /// A version of `doc`, which must have no problems.
+    pub fn new(version: i64, effective_from: DateTime<Utc>, doc: Document) -> Result<Self, String> {
+        let problems = doc.problems();
+        if !problems.is_empty() {
+            return Err(problems.join("; "));
+        }
+        let currency = Currency::parse(&doc.currency).map_err(|e| e.to_string())?;
+        let kinds = doc
+            .resource_types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ((t.service_type.clone(), t.id.clone()), i))
+            .collect();
+        let specs = doc
+            .specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                (
+                    (
+                        s.service_type.clone(),
+                        s.resource_type.clone(),
+                        s.id.clone(),
+                    ),
+                    i,
+                )
+            })
+            .collect();
+        let mut prices = Vec::with_capacity(doc.specs.len());
+        for s in &doc.specs {
+            let mut by_region = HashMap::new();
+            for (region, by_unit) in &s.prices {
+                let mut units = HashMap::new();
+                for (unit, raw) in by_unit {
+                    units.insert(*unit, document::price(raw)?);
+                }
+                by_region.insert(region.clone(), units);
+            }
+            prices.push(by_region);
+        }
+        Ok(Self {
+            version,
+            effective_from,
+            doc,
+            currency,
+            kinds,
+            specs,
+            prices,
+        })
+    }
+
+    pub fn resource_type(&self, service: &str, kind: &str) -> Option<&ResourceType> {
+        self.kinds
+            .get(&(service.to_owned(), kind.to_owned()))
+            .map(|i| &self.doc.resource_types[*i])
+    }
+
+    /// A spec and its parsed prices.
+    pub fn spec(&self, service: &str, kind: &str, spec: &str) -> Option<(&Spec, &Prices)> {
+        self.specs
+            .get(&(service.to_owned(), kind.to_owned(), spec.to_owned()))
+            .map(|i| (&self.doc.specs[*i], &self.prices[*i]))
+    }
+
+    pub fn zones_of(&self, region: &str) -> Option<&[String]> {
+        self.doc
+            .regions
+            .iter()
+            .find(|r| r.id == region)
+            .map(|r| r.zones.as_slice())
+    }
+}
+
+/// Every loaded version, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogs {
+    versions: Arc<RwLock<Vec<Arc<Version>>>>,
+}
+
+impl Catalogs {
+    /// The version in force at `at`: the latest effective at or before it.
+    pub fn in_force(&self, at: DateTime<Utc>) -> Option<Arc<Version>> {
+        let versions = self
+            .versions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        versions
+            .iter()
+            .rev()
+            .find(|v| v.effective_from <= at)
+            .cloned()
+    }
+
+    /// Reads every version from the database; on an empty one first stores
+    /// the demo catalog as version 1, in force since always. Two replicas
+    /// starting at once store it once (the version is the key).
+    pub async fn load(&self, db: &Db, now: DateTime<Utc>) -> Result<(), KernelError> {
+        let mut rows = entity::Entity::find()
+            .order_by_asc(entity::Column::Version)
+            .all(db.conn())
+            .await?;
+        if rows.is_empty() {
+            let demo = entity::ActiveModel {
+                version: Set(1),
+                effective_from: Set(DateTime::<Utc>::UNIX_EPOCH),
+                document: Set(DEMO.to_owned()),
+                source: Set("demo".into()),
+                created_at: Set(now),
+            };
+            if let Err(e) = demo.insert(db.conn()).await {
+                tracing::debug!(error = %e, "the demo catalog was stored by another replica");
+            }
+            rows = entity::Entity::find()
+                .order_by_asc(entity::Column::Version)
+                .all(db.conn())
+                .await?;
+        }
+        let mut versions = Vec::with_capacity(rows.len());
+        for row in rows {
+            let doc: Document = serde_json::from_str(&row.document).map_err(|e| {
+                KernelError::Corrupt(format!("catalog version {}: {e}", row.version))
+            })?;
+            let version = Version::new(row.version, row.effective_from, doc).map_err(|e| {
+                KernelError::Corrupt(format!("catalog version {}: {e}", row.version))
+            })?;
+            versions.push(Arc::new(version));
+        }
+        versions.sort_by_key(|v| (v.effective_from, v.version));
+        *self
+            .versions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = versions;
+        Ok(())
+    }
+}

@@ -1,0 +1,248 @@
+//! Period rating (包年/包月): list prices of product lines from one catalog
+//! version.
+
+pub mod rounding;
+
+use std::collections::HashSet;
+
+use partner_api::pricing::v1 as pb;
+use partner_kernel::error::FieldViolation;
+use partner_kernel::money::Money;
+use rust_decimal::Decimal;
+
+use crate::catalog::Version;
+use crate::catalog::document::PeriodUnit;
+use crate::error::PricingError;
+
+/// At most this many lines per request.
+pub const MAX_LINES: usize = 100;
+
+/// One line to rate, after parsing.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub line_id: String,
+    pub service_type: String,
+    pub resource_type: String,
+    pub spec: String,
+    pub region: String,
+    pub zone: String,
+    pub size: i64,
+    pub period_unit: PeriodUnit,
+    pub period_count: i32,
+    pub quantity: i32,
+}
+
+/// A rated line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rated {
+    pub line_id: String,
+    pub unit_price: Decimal,
+    pub list_amount: Money,
+}
+
+/// Checks the shape of a request: 1 to 100 lines with unique ids.
+pub fn check_lines(lines: &[Line]) -> Vec<FieldViolation> {
+    let mut out = Vec::new();
+    if lines.is_empty() || lines.len() > MAX_LINES {
+        out.push(FieldViolation::new(
+            "lines",
+            format!("1 to {MAX_LINES} lines"),
+        ));
+    }
+    let mut seen = HashSet::new();
+    for (i, l) in lines.iter().enumerate() {
+        if !seen.insert(l.line_id.as_str()) {
+            out.push(FieldViolation::new(
+                format!("lines[{i}].line_id"),
+                "line ids are unique in a request",
+            ));
+        }
+    }
+    out
+}
+
+/// Rates `lines` against `catalog`: the first line naming no product is
+/// `PRODUCT_NOT_FOUND`; lines breaking their product's rules are field
+/// violations, all of them.
+pub fn rate_period(catalog: &Version, lines: &[Line]) -> Result<Vec<Rated>, PricingError> {
+    let mut rated = Vec::with_capacity(lines.len());
+    let mut violations = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let not_found = |what: &'static str| PricingError::ProductNotFound {
+            line_id: line.line_id.clone(),
+            what,
+        };
+        let kind = catalog
+            .resource_type(&line.service_type, &line.resource_type)
+            .ok_or_else(|| not_found("resource type"))?;
+        let (_, prices) = catalog
+            .spec(&line.service_type, &line.resource_type, &line.spec)
+            .ok_or_else(|| not_found("spec"))?;
+        let zones = catalog
+            .zones_of(&line.region)
+            .ok_or_else(|| not_found("region"))?;
+        if !line.zone.is_empty() && !zones.contains(&line.zone) {
+            return Err(not_found("zone"));
+        }
+        let price = prices
+            .get(&line.region)
+            .and_then(|by_unit| by_unit.get(&line.period_unit))
+            .copied()
+            .ok_or_else(|| not_found("price for that region and period unit"))?;
+        let at = |field: &str| format!("lines[{i}].{field}");
+        match kind.periods.iter().find(|p| p.unit == line.period_unit) {
+            Some(limit) if (limit.min..=limit.max).contains(&line.period_count) => {}
+            Some(limit) => violations.push(FieldViolation::new(
+                at("period_count"),
+                format!("{} to {}", limit.min, limit.max),
+            )),
+            None => violations.push(FieldViolation::new(
+                at("period_unit"),
+                "not a period this product is sold for",
+            )),
+        }
+        if !(1..=kind.max_quantity).contains(&line.quantity) {
+            violations.push(FieldViolation::new(
+                at("quantity"),
+                format!("1 to {}", kind.max_quantity),
+            ));
+        }
+        let size = match &kind.size {
+            Some(rule) => {
+                let fits = (rule.min..=rule.max).contains(&line.size)
+                    && (line.size - rule.min) % rule.step == 0;
+                if !fits {
+                    violations.push(FieldViolation::new(
+                        at("size"),
+                        format!(
+                            "{} to {} {}, in steps of {}",
+                            rule.min, rule.max, rule.unit, rule.step
+                        ),
+                    ));
+                }
+                line.size
+            }
+            None => {
+                if line.size != 0 {
+                    violations.push(FieldViolation::new(at("size"), "0: not a linear product"));
+                }
+                1
+            }
+        };
+        let amount = price
+            * Decimal::from(size)
+            * Decimal::from(line.period_count)
+            * Decimal::from(line.quantity);
+        match rounding::to_minor(amount, catalog.currency) {
+            Some(list_amount) => rated.push(Rated {
+                line_id: line.line_id.clone(),
+                unit_price: price,
+                list_amount,
+            }),
+            None => violations.push(FieldViolation::new(
+                at("quantity"),
+                "the amount is too large",
+            )),
+        }
+    }
+    if violations.is_empty() {
+        Ok(rated)
+    } else {
+        Err(PricingError::Kernel(
+            partner_kernel::error::KernelError::Invalid(violations),
+        ))
+    }
+}
+
+/// The period unit of the wire, if it is one.
+pub fn period_unit(raw: i32) -> Option<PeriodUnit> {
+    match pb::PeriodUnit::try_from(raw).ok()? {
+        pb::PeriodUnit::Hour => Some(PeriodUnit::Hour),
+        pb::PeriodUnit::Day => Some(PeriodUnit::Day),
+        pb::PeriodUnit::Month => Some(PeriodUnit::Month),
+        pb::PeriodUnit::Year => Some(PeriodUnit::Year),
+        pb::PeriodUnit::Unspecified => None,
+    }
+}
+
+/// The wire form of a period unit.
+pub fn period_unit_to_proto(unit: PeriodUnit) -> pb::PeriodUnit {
+    match unit {
+        PeriodUnit::Hour => pb::PeriodUnit::Hour,
+        PeriodUnit::Day => pb::PeriodUnit::Day,
+        PeriodUnit::Month => pb::PeriodUnit::Month,
+        PeriodUnit::Year => pb::PeriodUnit::Year,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::catalog::DEMO;
+    use crate::catalog::document::Document;
+
+    fn demo() -> Version {
+        let doc: Document = serde_json::from_str(DEMO).expect("demo");
+        Version::new(1, chrono::DateTime::UNIX_EPOCH, doc).expect("usable")
+    }
+
+    /// A valid line of the demo catalog chosen by the numbers given.
+    fn valid_line(v: &Version, pick: (usize, usize, usize), n: (i32, i32, i64)) -> Option<Line> {
+        let priced: Vec<_> = v
+            .doc
+            .specs
+            .iter()
+            .filter(|s| !s.prices.is_empty())
+            .collect();
+        let spec = priced[pick.0 % priced.len()];
+        let kind = v.resource_type(&spec.service_type, &spec.resource_type)?;
+        let regions: Vec<_> = spec.prices.keys().collect();
+        let region = regions[pick.1 % regions.len()];
+        let units: Vec<_> = spec.prices[region].keys().collect();
+        let unit = *units[pick.2 % units.len()];
+        let limit = kind.periods.iter().find(|p| p.unit == unit)?;
+        let count = limit.min + n.0.rem_euclid(limit.max - limit.min + 1);
+        let quantity = 1 + n.1.rem_euclid(kind.max_quantity);
+        let size = kind.size.as_ref().map_or(0, |r| {
+            r.min + n.2.rem_euclid((r.max - r.min) / r.step + 1) * r.step
+        });
+        Some(Line {
+            line_id: "l".into(),
+            service_type: spec.service_type.clone(),
+            resource_type: spec.resource_type.clone(),
+            spec: spec.id.clone(),
+            region: region.clone(),
+            zone: String::new(),
+            size,
+            period_unit: unit,
+            period_count: count,
+            quantity,
+        })
+    }
+
+    proptest! {
+        /// Every valid line rates, to its exact amount rounded to the minor
+        /// unit (within half a minor unit), never below zero.
+        #[test]
+        fn valid_lines_rate_to_their_rounded_exact_amount(
+            pick in (0usize..1000, 0usize..10, 0usize..10),
+            n in (0i32..1000, 0i32..1000, 0i64..100_000),
+        ) {
+            let v = demo();
+            let line = valid_line(&v, pick, n).expect("a valid line");
+            let rated = rate_period(&v, std::slice::from_ref(&line)).expect("rates");
+            let size = if line.size == 0 { 1 } else { line.size };
+            let exact = rated[0].unit_price
+                * Decimal::from(size)
+                * Decimal::from(line.period_count)
+                * Decimal::from(line.quantity)
+                * Decimal::from(100);
+            let minor = Decimal::from(rated[0].list_amount.minor());
+            prop_assert!(minor >= Decimal::ZERO);
+            prop_assert!((minor - exact).abs() <= Decimal::new(5, 1), "{minor} vs {exact}");
+        }
+    }
+}
