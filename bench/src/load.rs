@@ -12,6 +12,8 @@ use partner_api::customers::v1 as customers;
 use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
 use partner_api::iam::v1 as iam;
 use partner_api::iam::v1::auth_service_client::AuthServiceClient;
+use partner_api::pricing::v1 as pricing;
+use partner_api::pricing::v1::rating_service_client::RatingServiceClient;
 use tokio::sync::Barrier;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
@@ -103,6 +105,12 @@ pub enum Call {
         next: Arc<AtomicUsize>,
         bearer: MetadataValue<Ascii>,
     },
+    /// `RatingService/RatePeriodProducts` of `request`; must answer OK with
+    /// a result per line.
+    RatePeriod {
+        request: Arc<pricing::RatePeriodProductsRequest>,
+        bearer: MetadataValue<Ascii>,
+    },
 }
 
 /// The generated clients over one connection.
@@ -113,6 +121,7 @@ pub struct Clients {
     users: UserServiceClient<Channel>,
     auth: AuthServiceClient<Channel>,
     customers: CustomerServiceClient<Channel>,
+    rating: RatingServiceClient<Channel>,
 }
 
 fn with_bearer<T>(message: T, bearer: &MetadataValue<Ascii>) -> tonic::Request<T> {
@@ -135,7 +144,8 @@ impl Clients {
             partners: PartnerServiceClient::new(channel.clone()),
             users: UserServiceClient::new(channel.clone()),
             auth: AuthServiceClient::new(channel.clone()),
-            customers: CustomerServiceClient::new(channel),
+            customers: CustomerServiceClient::new(channel.clone()),
+            rating: RatingServiceClient::new(channel),
         }
     }
 
@@ -267,6 +277,16 @@ impl Clients {
                     .map(|c| c.customer_id.as_str());
                 if got != Some(id.as_str()) {
                     return Err(format!("GetCustomer answered customer {got:?}"));
+                }
+            }
+            Call::RatePeriod { request, bearer } => {
+                let reply = self
+                    .rating
+                    .rate_period_products(with_bearer((**request).clone(), bearer))
+                    .await
+                    .map_err(|s| failed("RatePeriodProducts", &s))?;
+                if reply.get_ref().lines.len() != request.lines.len() {
+                    return Err("RatePeriodProducts answered another number of lines".into());
                 }
             }
             Call::ListCustomers {

@@ -9,6 +9,7 @@
 mod customers;
 mod db;
 mod load;
+mod pricing;
 mod server;
 
 use std::fmt::Write as _;
@@ -135,6 +136,9 @@ struct Args {
     /// baseline of the large one's).
     #[arg(long, default_value_t = 10_000)]
     small_customers: usize,
+    /// Run the pricing phases (RatePeriodProducts, 10 lines).
+    #[arg(long)]
+    pricing: bool,
 }
 
 /// One throughput phase and the CPU it cost.
@@ -182,6 +186,8 @@ struct Report {
     server_log_lines: usize,
     /// The customers phases' section of the report.
     customers: Option<String>,
+    /// The pricing phases' section of the report.
+    pricing: Option<String>,
     load_before: String,
     load_after: String,
 }
@@ -503,6 +509,17 @@ async fn measure(
         report.customers = Some(customers::measure(&setup).await?);
     }
 
+    if args.pricing {
+        let setup = pricing::Setup {
+            channels: &channels,
+            in_flight: args.in_flight,
+            duration: Duration::from_secs(args.duration_secs),
+            bearer: &master,
+            server: &server,
+        };
+        report.pricing = Some(pricing::measure(&setup).await?);
+    }
+
     drop(clients);
     drop(channels);
     report.server_log_lines = server.log_lines();
@@ -770,6 +787,9 @@ fn render(args: &Args, spec: &ServerSpec, kind: &str, r: &Report) -> Result<Stri
         r.load_before, r.load_after
     )?;
     if let Some(section) = &r.customers {
+        out.push_str(section);
+    }
+    if let Some(section) = &r.pricing {
         out.push_str(section);
     }
     Ok(out)
