@@ -213,26 +213,35 @@ impl CatalogService for PricingApi {
     }
 }
 
-/// A product id of a line: 1 to 64 characters.
-fn product_id(v: &mut Violations, field: String, raw: &str) -> Option<String> {
-    v.take(&field, validate::text(raw, 1, 64))
+/// A product id of line `i`: 1 to 64 characters. The field's name is
+/// formatted only for a violation (a request has up to 600 of these).
+fn product_id(v: &mut Violations, i: usize, field: &str, raw: &str) -> Option<String> {
+    match validate::text(raw, 1, 64) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            v.add(&format!("lines[{i}].{field}"), e);
+            None
+        }
+    }
 }
 
 fn line(v: &mut Violations, i: usize, l: &pb::PeriodProductLine) -> Option<Line> {
-    let at = |f: &str| format!("lines[{i}].{f}");
-    let line_id = product_id(v, at("line_id"), &l.line_id);
-    let service_type = product_id(v, at("service_type"), &l.service_type);
-    let resource_type = product_id(v, at("resource_type"), &l.resource_type);
-    let spec = product_id(v, at("spec"), &l.spec);
-    let region = product_id(v, at("region"), &l.region);
+    let line_id = product_id(v, i, "line_id", &l.line_id);
+    let service_type = product_id(v, i, "service_type", &l.service_type);
+    let resource_type = product_id(v, i, "resource_type", &l.resource_type);
+    let spec = product_id(v, i, "spec", &l.spec);
+    let region = product_id(v, i, "region", &l.region);
     let zone = if l.zone.is_empty() {
         Some(String::new())
     } else {
-        product_id(v, at("zone"), &l.zone)
+        product_id(v, i, "zone", &l.zone)
     };
     let period_unit = rating::period_unit(l.period_unit);
     if period_unit.is_none() {
-        v.add(&at("period_unit"), "HOUR, DAY, MONTH or YEAR");
+        v.add(
+            &format!("lines[{i}].period_unit"),
+            "HOUR, DAY, MONTH or YEAR",
+        );
     }
     Some(Line {
         line_id: line_id?,

@@ -31,8 +31,10 @@ pub struct Version {
     pub effective_from: DateTime<Utc>,
     pub doc: Document,
     pub currency: Currency,
-    kinds: HashMap<(String, String), usize>,
-    specs: HashMap<(String, String, String), usize>,
+    /// Service type → resource type → index (looked up by `&str`, no allocation).
+    kinds: HashMap<String, HashMap<String, usize>>,
+    /// Service type → resource type → spec → index.
+    specs: HashMap<String, HashMap<String, HashMap<String, usize>>>,
     /// Parsed prices, by spec index.
     prices: Vec<Prices>,
 }
@@ -45,27 +47,22 @@ impl Version {
             return Err(problems.join("; "));
         }
         let currency = Currency::parse(&doc.currency).map_err(|e| e.to_string())?;
-        let kinds = doc
-            .resource_types
-            .iter()
-            .enumerate()
-            .map(|(i, t)| ((t.service_type.clone(), t.id.clone()), i))
-            .collect();
-        let specs = doc
-            .specs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                (
-                    (
-                        s.service_type.clone(),
-                        s.resource_type.clone(),
-                        s.id.clone(),
-                    ),
-                    i,
-                )
-            })
-            .collect();
+        let mut kinds: HashMap<String, HashMap<String, usize>> = HashMap::new();
+        for (i, t) in doc.resource_types.iter().enumerate() {
+            kinds
+                .entry(t.service_type.clone())
+                .or_default()
+                .insert(t.id.clone(), i);
+        }
+        let mut specs: HashMap<String, HashMap<String, HashMap<String, usize>>> = HashMap::new();
+        for (i, s) in doc.specs.iter().enumerate() {
+            specs
+                .entry(s.service_type.clone())
+                .or_default()
+                .entry(s.resource_type.clone())
+                .or_default()
+                .insert(s.id.clone(), i);
+        }
         let mut prices = Vec::with_capacity(doc.specs.len());
         for s in &doc.specs {
             let mut by_region = HashMap::new();
@@ -90,16 +87,14 @@ impl Version {
     }
 
     pub fn resource_type(&self, service: &str, kind: &str) -> Option<&ResourceType> {
-        self.kinds
-            .get(&(service.to_owned(), kind.to_owned()))
-            .map(|i| &self.doc.resource_types[*i])
+        let i = self.kinds.get(service)?.get(kind)?;
+        Some(&self.doc.resource_types[*i])
     }
 
     /// A spec and its parsed prices.
     pub fn spec(&self, service: &str, kind: &str, spec: &str) -> Option<(&Spec, &Prices)> {
-        self.specs
-            .get(&(service.to_owned(), kind.to_owned(), spec.to_owned()))
-            .map(|i| (&self.doc.specs[*i], &self.prices[*i]))
+        let i = self.specs.get(service)?.get(kind)?.get(spec)?;
+        Some((&self.doc.specs[*i], &self.prices[*i]))
     }
 
     pub fn zones_of(&self, region: &str) -> Option<&[String]> {
