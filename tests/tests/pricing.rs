@@ -278,16 +278,23 @@ async fn a_line_naming_no_product_is_not_found_with_its_id() {
         ),
         (line("x", VM, "mars-1", 0, Month, 1, 1), "region"),
         (
+            line(
+                "x",
+                ("gpu_cloud", "vm", "c6.large.2"),
+                "cn-north-1",
+                0,
+                Month,
+                1,
+                1,
+            ),
+            "service type",
+        ),
+        (
             pr::PeriodProductLine {
                 zone: "cn-east-2a".into(),
                 ..line("x", VM, "cn-north-1", 0, Month, 1, 1)
             },
             "zone",
-        ),
-        // Sold in the region, but not by the day.
-        (
-            line("x", VM, "cn-north-1", 0, pr::PeriodUnit::Day, 1, 1),
-            "price for that region and period unit",
         ),
     ] {
         let status = assert_refused(
@@ -316,6 +323,36 @@ async fn lines_breaking_the_rules_are_field_violations() {
         (
             vec![line("a", VM, "cn-north-1", 0, Month, 10, 1)],
             "lines[0].period_count",
+        ),
+        // A VM is not sold by the day.
+        (
+            vec![line("a", VM, "cn-north-1", 0, pr::PeriodUnit::Day, 1, 1)],
+            "lines[0].period_unit",
+        ),
+        (
+            vec![line(" a", VM, "cn-north-1", 0, Month, 1, 1)],
+            "lines[0].line_id",
+        ),
+        // Extremes are refused by the rules, never computed.
+        (
+            vec![line("a", SSD, "cn-north-1", i64::MAX, Month, i32::MAX, 100)],
+            "lines[0].size",
+        ),
+        (
+            vec![line(
+                "a",
+                SSD,
+                "cn-north-1",
+                i64::MIN,
+                Month,
+                i32::MIN,
+                i32::MIN,
+            )],
+            "lines[0].size",
+        ),
+        (
+            vec![line("a", VM, "cn-north-1", 0, Year, i32::MAX, i32::MAX)],
+            "lines[0].quantity",
         ),
         (
             vec![line("a", VM, "cn-north-1", 0, Year, 4, 1)],

@@ -5,6 +5,7 @@ use partner_api::pricing::v1 as pb;
 use partner_api::pricing::v1::catalog_service_server::CatalogService;
 use partner_api::pricing::v1::rating_service_server::RatingService;
 use partner_kernel::clock::to_proto_timestamp;
+use partner_kernel::error::{FieldViolation, KernelError};
 use partner_kernel::money::Money;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
@@ -12,6 +13,7 @@ use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
 use crate::catalog::document;
+use crate::error::PricingError;
 use crate::rating::{self, Line, rounding};
 use crate::service::Pricing;
 
@@ -213,10 +215,16 @@ impl CatalogService for PricingApi {
     }
 }
 
-/// A product id of line `i`: 1 to 64 characters. The field's name is
+/// A product id of line `i`: 1 to 64 characters, taken as given (no
+/// trimming: an id echoed back is the one sent). The field's name is
 /// formatted only for a violation (a request has up to 600 of these).
 fn product_id(v: &mut Violations, i: usize, field: &str, raw: &str) -> Option<String> {
-    match validate::text(raw, 1, 64) {
+    let checked = if raw.trim() == raw {
+        validate::text(raw, 1, 64)
+    } else {
+        Err("no leading or trailing spaces".to_owned())
+    };
+    match checked {
         Ok(id) => Some(id),
         Err(e) => {
             v.add(&format!("lines[{i}].{field}"), e);
@@ -281,9 +289,11 @@ impl RatingService for PricingApi {
         let (version, currency, rated) = self.pricing.rate_period(&principal, &lines)?;
         let mut total = Money::zero(currency);
         for line in &rated {
-            total = total
-                .checked_add(line.list_amount)
-                .map_err(|_| Status::invalid_argument("the total is too large"))?;
+            total = total.checked_add(line.list_amount).map_err(|_| {
+                Status::from(PricingError::Kernel(KernelError::Invalid(vec![
+                    FieldViolation::new("lines", "the total is too large"),
+                ])))
+            })?;
         }
         Ok(Response::new(pb::RatePeriodProductsResponse {
             lines: rated

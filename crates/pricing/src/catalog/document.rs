@@ -123,9 +123,17 @@ fn plain_decimal(raw: &str) -> Result<Decimal, String> {
     Decimal::from_str(raw).map_err(|_| format!("`{raw:.32}` is not a decimal"))
 }
 
-/// A price as stored: a non-negative decimal with at most 9 decimals.
+/// The highest price a catalog may hold (of one unit for one period), so no
+/// valid line's amount comes near what a decimal or a `Money` holds.
+pub const MAX_PRICE_UNITS: i64 = 1_000_000_000_000;
+
+/// A price as stored: a non-negative decimal with at most 9 decimals, at
+/// most [`MAX_PRICE_UNITS`].
 pub fn price(raw: &str) -> Result<Decimal, String> {
     let d = plain_decimal(raw)?;
+    if d > Decimal::from(MAX_PRICE_UNITS) {
+        return Err(format!("`{raw:.32}` is above {MAX_PRICE_UNITS}"));
+    }
     if d.scale() > MAX_PRICE_DECIMALS {
         return Err(format!(
             "`{raw:.32}` has more than {MAX_PRICE_DECIMALS} decimals"

@@ -86,6 +86,11 @@ impl Version {
         })
     }
 
+    /// Whether the version has service type `service`.
+    pub fn sells_service(&self, service: &str) -> bool {
+        self.doc.service_types.iter().any(|s| s.id == service)
+    }
+
     pub fn resource_type(&self, service: &str, kind: &str) -> Option<&ResourceType> {
         let i = self.kinds.get(service)?.get(kind)?;
         Some(&self.doc.resource_types[*i])
@@ -142,23 +147,32 @@ impl Catalogs {
                 source: Set("demo".into()),
                 created_at: Set(now),
             };
-            if let Err(e) = demo.insert(db.conn()).await {
-                tracing::debug!(error = %e, "the demo catalog was stored by another replica");
-            }
+            let stored = demo.insert(db.conn()).await;
             rows = entity::Entity::find()
                 .order_by_asc(entity::Column::Version)
                 .all(db.conn())
                 .await?;
+            // Another replica storing it first is fine; anything else is not.
+            if let (Err(e), true) = (stored, rows.is_empty()) {
+                return Err(e.into());
+            }
         }
         let mut versions = Vec::with_capacity(rows.len());
         for row in rows {
-            let doc: Document = serde_json::from_str(&row.document).map_err(|e| {
-                KernelError::Corrupt(format!("catalog version {}: {e}", row.version))
-            })?;
-            let version = Version::new(row.version, row.effective_from, doc).map_err(|e| {
-                KernelError::Corrupt(format!("catalog version {}: {e}", row.version))
-            })?;
-            versions.push(Arc::new(version));
+            // A version this server cannot read (hand-edited, or written by a
+            // newer release) is left out, loudly, rather than stopping the
+            // server or hiding the versions it can read.
+            let parsed = serde_json::from_str::<Document>(&row.document)
+                .map_err(|e| e.to_string())
+                .and_then(|doc| Version::new(row.version, row.effective_from, doc));
+            match parsed {
+                Ok(version) => versions.push(Arc::new(version)),
+                Err(e) => tracing::error!(
+                    version = row.version,
+                    error = %e,
+                    "a stored catalog version cannot be read; it is left out"
+                ),
+            }
         }
         versions.sort_by_key(|v| (v.effective_from, v.version));
         *self

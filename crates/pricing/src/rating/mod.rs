@@ -61,9 +61,13 @@ pub fn check_lines(lines: &[Line]) -> Vec<FieldViolation> {
     out
 }
 
-/// Rates `lines` against `catalog`: the first line naming no product is
-/// `PRODUCT_NOT_FOUND`; lines breaking their product's rules are field
-/// violations, all of them.
+/// Rates `lines` against `catalog`. The first line naming nothing the
+/// catalog sells (service type, resource type, spec, region, zone, or a price
+/// in that region for a period unit the product is sold by) is
+/// `PRODUCT_NOT_FOUND`, and answers alone; otherwise every line breaking its
+/// product's rules (period unit, count, size, quantity) is a field violation,
+/// all of them at once. A line's amount is computed only once its values
+/// passed the rules, with checked arithmetic.
 pub fn rate_period(catalog: &Version, lines: &[Line]) -> Result<Vec<Rated>, PricingError> {
     let mut rated = Vec::with_capacity(lines.len());
     let mut violations = Vec::new();
@@ -72,6 +76,9 @@ pub fn rate_period(catalog: &Version, lines: &[Line]) -> Result<Vec<Rated>, Pric
             line_id: line.line_id.clone(),
             what,
         };
+        if !catalog.sells_service(&line.service_type) {
+            return Err(not_found("service type"));
+        }
         let kind = catalog
             .resource_type(&line.service_type, &line.resource_type)
             .ok_or_else(|| not_found("resource type"))?;
@@ -84,22 +91,25 @@ pub fn rate_period(catalog: &Version, lines: &[Line]) -> Result<Vec<Rated>, Pric
         if !line.zone.is_empty() && !zones.contains(&line.zone) {
             return Err(not_found("zone"));
         }
+        let at = |field: &str| format!("lines[{i}].{field}");
+        let before = violations.len();
+        let Some(limit) = kind.periods.iter().find(|p| p.unit == line.period_unit) else {
+            violations.push(FieldViolation::new(
+                at("period_unit"),
+                "not a period this product is sold for",
+            ));
+            continue;
+        };
         let price = prices
             .get(&line.region)
             .and_then(|by_unit| by_unit.get(&line.period_unit))
             .copied()
             .ok_or_else(|| not_found("price for that region and period unit"))?;
-        let at = |field: &str| format!("lines[{i}].{field}");
-        match kind.periods.iter().find(|p| p.unit == line.period_unit) {
-            Some(limit) if (limit.min..=limit.max).contains(&line.period_count) => {}
-            Some(limit) => violations.push(FieldViolation::new(
+        if !(limit.min..=limit.max).contains(&line.period_count) {
+            violations.push(FieldViolation::new(
                 at("period_count"),
                 format!("{} to {}", limit.min, limit.max),
-            )),
-            None => violations.push(FieldViolation::new(
-                at("period_unit"),
-                "not a period this product is sold for",
-            )),
+            ));
         }
         if !(1..=kind.max_quantity).contains(&line.quantity) {
             violations.push(FieldViolation::new(
@@ -129,11 +139,15 @@ pub fn rate_period(catalog: &Version, lines: &[Line]) -> Result<Vec<Rated>, Pric
                 1
             }
         };
+        if violations.len() > before {
+            continue;
+        }
         let amount = price
-            * Decimal::from(size)
-            * Decimal::from(line.period_count)
-            * Decimal::from(line.quantity);
-        match rounding::to_minor(amount, catalog.currency) {
+            .checked_mul(Decimal::from(size))
+            .and_then(|a| a.checked_mul(Decimal::from(line.period_count)))
+            .and_then(|a| a.checked_mul(Decimal::from(line.quantity)))
+            .and_then(|a| rounding::to_minor(a, catalog.currency));
+        match amount {
             Some(list_amount) => rated.push(Rated {
                 line_id: line.line_id.clone(),
                 unit_price: price,
