@@ -59,7 +59,9 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// Adds [`Authenticate`] around a service.
 #[derive(Debug, Clone)]
 pub struct AuthLayer {
-    gateway: Gateway,
+    /// Behind an `Arc`: every call takes a handle, and a `Gateway` is a
+    /// few dozen reference counts (its database, accounts, customers…).
+    gateway: Arc<Gateway>,
     table: Arc<AccessTable>,
 }
 
@@ -67,7 +69,10 @@ impl AuthLayer {
     /// A layer that authenticates with `gateway` and lets callers through as
     /// `table` says.
     pub fn new(gateway: Gateway, table: Arc<AccessTable>) -> Self {
-        Self { gateway, table }
+        Self {
+            gateway: Arc::new(gateway),
+            table,
+        }
     }
 }
 
@@ -86,7 +91,7 @@ impl<S> Layer<S> for AuthLayer {
 #[derive(Debug, Clone)]
 pub struct Authenticate<S> {
     inner: S,
-    gateway: Gateway,
+    gateway: Arc<Gateway>,
     table: Arc<AccessTable>,
 }
 
