@@ -9,7 +9,6 @@ use partner_kernel::error::{FieldViolation, KernelError};
 use partner_kernel::money::Money;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
-use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
 use crate::catalog::document;
@@ -125,27 +124,33 @@ impl CatalogService for PricingApi {
             .filter(|s| service.as_ref().is_none_or(|x| *x == s.service_type))
             .filter(|s| kind.as_ref().is_none_or(|x| *x == s.resource_type))
             .filter(|s| region.as_ref().is_none_or(|x| s.prices.contains_key(x)))
-            .map(|s| pb::ResourceSpec {
-                id: s.id.clone(),
-                service_type: s.service_type.clone(),
-                resource_type: s.resource_type.clone(),
-                name: s.name.clone(),
-                prices: s
+            .map(|s| {
+                // The prices parsed when the version was loaded, in the document's order.
+                let parsed = catalog
+                    .spec(&s.service_type, &s.resource_type, &s.id)
+                    .map(|(_, prices)| prices);
+                let prices = s
                     .prices
                     .iter()
                     .filter(|(r, _)| region.as_ref().is_none_or(|x| x == *r))
                     .flat_map(|(r, by_unit)| {
-                        by_unit.iter().map(move |(unit, raw)| pb::SpecPrice {
-                            region: r.clone(),
-                            unit: rating::period_unit_to_proto(*unit) as i32,
-                            // Checked when the version was loaded.
-                            amount: Some(rounding::exact(
-                                document::price(raw).unwrap_or(Decimal::ZERO),
-                                currency,
-                            )),
+                        by_unit.keys().filter_map(move |unit| {
+                            let amount = parsed?.get(r)?.get(unit)?;
+                            Some(pb::SpecPrice {
+                                region: r.clone(),
+                                unit: rating::period_unit_to_proto(*unit) as i32,
+                                amount: Some(rounding::exact(*amount, currency)),
+                            })
                         })
                     })
-                    .collect(),
+                    .collect();
+                pb::ResourceSpec {
+                    id: s.id.clone(),
+                    service_type: s.service_type.clone(),
+                    resource_type: s.resource_type.clone(),
+                    name: s.name.clone(),
+                    prices,
+                }
             })
             .collect();
         Ok(Response::new(pb::ListResourceSpecsResponse {

@@ -119,19 +119,22 @@ pub async fn queue_events(
     Ok(events.len() as u64)
 }
 
-/// Queues `message` for `endpoint` behind what it is due to receive.
+/// Queues `message` for `endpoint` of `partner` behind what it is due to
+/// receive; returns the delivery and its change for the audit log.
 async fn queue_manual(
     conn: &impl ConnectionTrait,
+    partner: PartnerId,
     endpoint: &endpoint::Model,
     message: (String, String, String),
     now: DateTime<Utc>,
-) -> Result<delivery::Model, WebhookError> {
+) -> Result<(pb::Delivery, Change), WebhookError> {
     let position = store::take_positions(conn, &endpoint.id, 1, None)
         .await?
         .ok_or(WebhookError::EndpointNotFound)?;
     let row = delivery_row(endpoint, position, message, true, now);
     store::insert_delivery(conn, row.clone()).await?;
-    Ok(row)
+    let change = Change::of(Some(partner), &row.id).after(delivery_summary(&row));
+    Ok((delivery_to_proto(&row), change))
 }
 
 impl Webhooks {
@@ -156,10 +159,9 @@ impl Webhooks {
                 })
                 .to_string();
                 let message = (id, TEST_EVENT_TYPE.to_owned(), body);
-                let row = queue_manual(tx, &endpoint, message, now).await?;
-                let change = Change::of(Some(partner), &row.id).after(delivery_summary(&row));
+                let (delivery, change) = queue_manual(tx, partner, &endpoint, message, now).await?;
                 let response = pb::SendTestEventResponse {
-                    delivery: Some(delivery_to_proto(&row)),
+                    delivery: Some(delivery),
                 };
                 Ok::<_, WebhookError>(Outcome::new(response, change))
             })
@@ -192,10 +194,9 @@ impl Webhooks {
                     event.event_type.clone(),
                     event_body(&event),
                 );
-                let row = queue_manual(tx, &endpoint, message, now).await?;
-                let change = Change::of(Some(partner), &row.id).after(delivery_summary(&row));
+                let (delivery, change) = queue_manual(tx, partner, &endpoint, message, now).await?;
                 let response = pb::RedeliverEventResponse {
-                    delivery: Some(delivery_to_proto(&row)),
+                    delivery: Some(delivery),
                 };
                 Ok::<_, WebhookError>(Outcome::new(response, change))
             })
