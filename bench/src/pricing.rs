@@ -147,6 +147,7 @@ fn ten_lines() -> pr::RatePeriodProductsRequest {
                 2,
             ),
         ],
+        ..Default::default()
     }
 }
 

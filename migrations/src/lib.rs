@@ -38,6 +38,7 @@ mod m20261203_000031_saml_sign_in;
 mod m20261203_000032_xaccount_links;
 mod m20261203_000033_webhooks;
 mod m20261203_000034_catalog_versions;
+mod m20261203_000035_discounts;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000032_xaccount_links::Migration),
             Box::new(m20261203_000033_webhooks::Migration),
             Box::new(m20261203_000034_catalog_versions::Migration),
+            Box::new(m20261203_000035_discounts::Migration),
         ]
     }
 }

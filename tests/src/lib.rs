@@ -33,6 +33,7 @@ use partner_api::iam::v1::auth_service_client::AuthServiceClient;
 use partner_api::iam::v1::federation_service_client::FederationServiceClient;
 use partner_api::iam::v1::signing_key_service_client::SigningKeyServiceClient;
 use partner_api::pricing::v1::catalog_service_client::CatalogServiceClient;
+use partner_api::pricing::v1::discount_service_client::DiscountServiceClient;
 use partner_api::pricing::v1::rating_service_client::RatingServiceClient;
 use partner_kernel::clock::{SharedClock, SystemClock, TestClock};
 use partner_server::config::{Config, LogFormat, Secret};
@@ -667,6 +668,13 @@ impl TestServer {
         RatingServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
+    pub fn discounts(
+        &self,
+        token: &str,
+    ) -> DiscountServiceClient<InterceptedService<Channel, Bearer>> {
+        DiscountServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
     /// Creates a customer for `xaccount_id` on the first sales platform of
     /// `partner`, as the holder of `token`; returns it.
     pub async fn create_customer(
@@ -1167,6 +1175,14 @@ pub fn every_rpc() -> Vec<String> {
 /// The platform's access table, as the server assembles it.
 pub fn access_table() -> partner_kernel::access::AccessTable {
     partner_server::access_table().unwrap_or_else(|e| panic!("access table: {e}"))
+}
+
+/// One ErrorInfo metadata value of a refusal.
+pub fn metadata_of(status: &Status, key: &str) -> Option<String> {
+    status
+        .get_error_details()
+        .error_info()
+        .and_then(|i| i.metadata.get(key).cloned())
 }
 
 /// The ErrorInfo reason of a status; empty without one.

@@ -428,6 +428,9 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
         m if m.starts_with("partner.events.v1.WebhookService/") => {
             webhook_scenario(server, m, &name, &rid).await;
         }
+        m if m.starts_with("partner.pricing.v1.DiscountService/") => {
+            discount_scenario(server, m, &name, &rid).await;
+        }
         _ => return perform_customers(server, method, &name, rid).await,
     }
     Some(rid)
@@ -510,6 +513,84 @@ async fn webhook_scenario(server: &TestServer, method: &str, name: &str, rid: &s
                 .await);
         }
         other => panic!("no webhook scenario for {other}"),
+    }
+}
+
+/// Performs one discount write with `rid`, for a new partner and customer.
+async fn discount_scenario(server: &TestServer, method: &str, name: &str, rid: &str) {
+    use partner_api::pricing::v1 as pr;
+    let admin = server.admin_token().await;
+    let (partner, master) = server.register_partner(&admin, name).await;
+    let customer = server
+        .create_customer(&master, &partner, "discounted")
+        .await
+        .customer_id;
+    let policy = |request_id: String| pr::CreateIncentivePolicyRequest {
+        request_id,
+        partner_id: partner.partner_id.clone(),
+        max_rate_off: "0.2".into(),
+        ..Default::default()
+    };
+    let set = |request_id: String| pr::SetCustomerDiscountRequest {
+        request_id,
+        customer_id: customer.clone(),
+        rate_off: "0.1".into(),
+        ..Default::default()
+    };
+    let mut operator = server.discounts(&admin);
+    let mut partner_side = server.discounts(&master);
+    match method.rsplit('/').next().unwrap_or_default() {
+        "CreateIncentivePolicy" => {
+            ok(operator
+                .create_incentive_policy(policy(rid.to_owned()))
+                .await);
+        }
+        "EndIncentivePolicy" => {
+            let made = ok(operator
+                .create_incentive_policy(policy(new_request_id()))
+                .await);
+            ok(operator
+                .end_incentive_policy(pr::EndIncentivePolicyRequest {
+                    request_id: rid.to_owned(),
+                    id: made.policy.unwrap_or_default().id,
+                })
+                .await);
+        }
+        "CreateDiscount" => {
+            ok(operator
+                .create_discount(pr::CreateDiscountRequest {
+                    request_id: rid.to_owned(),
+                    kind: pr::DiscountKind::VendorContract as i32,
+                    name: "contract".into(),
+                    customer_id: customer.clone(),
+                    terms: Some(pr::create_discount_request::Terms::RateOff("0.1".into())),
+                    ..Default::default()
+                })
+                .await);
+        }
+        "SetCustomerDiscount" => {
+            ok(operator
+                .create_incentive_policy(policy(new_request_id()))
+                .await);
+            ok(partner_side
+                .set_customer_discount(set(rid.to_owned()))
+                .await);
+        }
+        "EndDiscount" => {
+            ok(operator
+                .create_incentive_policy(policy(new_request_id()))
+                .await);
+            let made = ok(partner_side
+                .set_customer_discount(set(new_request_id()))
+                .await);
+            ok(partner_side
+                .end_discount(pr::EndDiscountRequest {
+                    request_id: rid.to_owned(),
+                    id: made.discount.unwrap_or_default().id,
+                })
+                .await);
+        }
+        other => panic!("no discount scenario for {other}"),
     }
 }
 

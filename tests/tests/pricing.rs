@@ -65,7 +65,10 @@ async fn rate(
 ) -> Result<pr::RatePeriodProductsResponse, tonic::Status> {
     server
         .rating(token)
-        .rate_period_products(pr::RatePeriodProductsRequest { lines })
+        .rate_period_products(pr::RatePeriodProductsRequest {
+            lines,
+            ..Default::default()
+        })
         .await
         .map(tonic::Response::into_inner)
 }

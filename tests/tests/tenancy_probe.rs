@@ -8,6 +8,7 @@ use partner_api::accounts::v1 as pb;
 use partner_api::customers::v1 as cu;
 use partner_api::events::v1 as ev;
 use partner_api::iam::v1 as iam;
+use partner_api::pricing::v1 as pr;
 use partner_tests::*;
 use prost_types::FieldMask;
 use tonic::{Code, Status};
@@ -41,6 +42,8 @@ struct World {
     b_endpoint: ev::WebhookEndpoint,
     /// One of B's events.
     b_event_id: String,
+    /// The discount B set for its customer.
+    b_discount: pr::Discount,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -1155,9 +1158,10 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
         m if m.starts_with("partner.events.v1.WebhookService/") => {
             return probe_webhooks(m, w).await;
         }
-        m if m.starts_with("partner.pricing.v1.") => Probe::NoTenantInput(
+        m if m.starts_with("partner.pricing.v1.CatalogService/") => Probe::NoTenantInput(
             "the platform's catalog and list prices, the same for every partner; no tenant's ids",
         ),
+        m if m.starts_with("partner.pricing.v1.") => return probe_pricing(m, w).await,
         _ => return probe_federation(method, w).await,
     })
 }
@@ -1376,7 +1380,29 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
     .first()
     .map(|e| e.event_id.clone())
     .unwrap_or_else(|| panic!("B has events"));
+    let admin = server.admin_token().await;
+    ok(server
+        .discounts(&admin)
+        .create_incentive_policy(pr::CreateIncentivePolicyRequest {
+            request_id: new_request_id(),
+            partner_id: b_partner.partner_id.clone(),
+            max_rate_off: "0.2".into(),
+            ..Default::default()
+        })
+        .await);
+    let b_discount = ok(server
+        .discounts(&b_master)
+        .set_customer_discount(pr::SetCustomerDiscountRequest {
+            request_id: new_request_id(),
+            customer_id: b_customer.customer_id.clone(),
+            rate_off: "0.1".into(),
+            ..Default::default()
+        })
+        .await)
+    .discount
+    .unwrap_or_default();
     let world = World {
+        b_discount,
         b_idp,
         b_endpoint,
         b_event_id,
@@ -1521,6 +1547,130 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         })
         .await);
     assert_eq!(b_idp_now.identity_provider.as_ref(), Some(&world.b_idp));
+    let b_discount_now = ok(world
+        .server
+        .discounts(&b_master)
+        .get_discount(pr::GetDiscountRequest {
+            id: world.b_discount.id.clone(),
+        })
+        .await);
+    assert_eq!(b_discount_now.discount.as_ref(), Some(&world.b_discount));
+}
+
+/// The probes of rating and discounts: A's master with B's customer,
+/// discount and partner id.
+async fn probe_pricing(method: &str, w: &World) -> Option<Probe> {
+    let d = w.server.discounts(&w.a_master);
+    let b_customer = w.b_customer.customer_id.clone();
+    let b_discount = w.b_discount.id.clone();
+    let refused = |r: Result<(), Status>, code, reason| Probe::Refused(r, code, reason);
+    let customer_not_found =
+        |r: Result<(), Status>| refused(r, Code::NotFound, "CUSTOMER_NOT_FOUND");
+    let discount_not_found =
+        |r: Result<(), Status>| refused(r, Code::NotFound, "DISCOUNT_NOT_FOUND");
+    let operator_only =
+        |r: Result<(), Status>| refused(r, Code::PermissionDenied, "MISSING_PERMISSION");
+    Some(match method.strip_prefix("partner.pricing.v1.")? {
+        "RatingService/RatePeriodProducts" => customer_not_found(unit(
+            w.server
+                .rating(&w.a_master)
+                .rate_period_products(pr::RatePeriodProductsRequest {
+                    lines: vec![pr::PeriodProductLine {
+                        line_id: "1".into(),
+                        service_type: "compute".into(),
+                        resource_type: "vm".into(),
+                        spec: "c6.large.2".into(),
+                        region: "cn-north-1".into(),
+                        period_unit: pr::PeriodUnit::Month as i32,
+                        period_count: 1,
+                        quantity: 1,
+                        ..Default::default()
+                    }],
+                    customer_id: b_customer,
+                    auto_pay: false,
+                })
+                .await,
+        )),
+        "DiscountService/CreateDiscount" => operator_only(unit(
+            d.clone()
+                .create_discount(pr::CreateDiscountRequest {
+                    request_id: new_request_id(),
+                    kind: pr::DiscountKind::VendorContract as i32,
+                    name: "stolen".into(),
+                    customer_id: b_customer,
+                    terms: Some(pr::create_discount_request::Terms::RateOff("1".into())),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "DiscountService/SetCustomerDiscount" => customer_not_found(unit(
+            d.clone()
+                .set_customer_discount(pr::SetCustomerDiscountRequest {
+                    request_id: new_request_id(),
+                    customer_id: b_customer,
+                    rate_off: "0.1".into(),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "DiscountService/EndDiscount" => discount_not_found(unit(
+            d.clone()
+                .end_discount(pr::EndDiscountRequest {
+                    request_id: new_request_id(),
+                    id: b_discount,
+                })
+                .await,
+        )),
+        "DiscountService/GetDiscount" => discount_not_found(unit(
+            d.clone()
+                .get_discount(pr::GetDiscountRequest { id: b_discount })
+                .await,
+        )),
+        "DiscountService/ListDiscountVersions" => discount_not_found(unit(
+            d.clone()
+                .list_discount_versions(pr::ListDiscountVersionsRequest { id: b_discount })
+                .await,
+        )),
+        "DiscountService/ListDiscounts" => customer_not_found(unit(
+            d.clone()
+                .list_discounts(pr::ListDiscountsRequest {
+                    customer_id: b_customer,
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "DiscountService/CreateIncentivePolicy" => operator_only(unit(
+            d.clone()
+                .create_incentive_policy(pr::CreateIncentivePolicyRequest {
+                    request_id: new_request_id(),
+                    partner_id: w.a_partner.partner_id.clone(),
+                    max_rate_off: "1".into(),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "DiscountService/EndIncentivePolicy" => operator_only(unit(
+            d.clone()
+                .end_incentive_policy(pr::EndIncentivePolicyRequest {
+                    request_id: new_request_id(),
+                    id: "icp_01a23d9e1972773594b69d42569f3b8f".into(),
+                })
+                .await,
+        )),
+        "DiscountService/ListIncentivePolicies" => refused(
+            unit(
+                d.clone()
+                    .list_incentive_policies(pr::ListIncentivePoliciesRequest {
+                        partner_id: w.b_partner.partner_id.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "PARTNER_NOT_FOUND",
+        ),
+        _ => return None,
+    })
 }
 
 /// The probes of federation: A's master with B's identity provider.

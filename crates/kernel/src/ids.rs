@@ -169,6 +169,18 @@ define_id!(
     "msg"
 );
 
+define_id!(
+    /// A discount: a commercial contract, a promotion, or a partner's rate for a customer.
+    DiscountId,
+    "dsc"
+);
+
+define_id!(
+    /// An incentive policy: how much discount a partner may give.
+    IncentivePolicyId,
+    "icp"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,56 @@ pub const PRICING_READ: Permission = Permission::partner(
     &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
 );
 
-pub const PERMISSIONS: &[Permission] = &[CATALOG_READ, PRICING_READ];
+/// A customer asks for its own prices (with the discounts it has).
+pub const SELF_PRICING_READ: Permission = Permission::customer(
+    "self.pricing.read",
+    DOMAIN,
+    "Rate product lines for the customer itself, with its discounts.",
+    true,
+);
+
+/// Read the partner's discounts and incentive policies.
+pub const DISCOUNTS_READ: Permission = Permission::partner(
+    "discounts.read",
+    DOMAIN,
+    "Read the discounts of the partner's customers and the partner's incentive policies.",
+    &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
+);
+
+/// Set and end discount rates for the partner's customers.
+pub const DISCOUNTS_MANAGE: Permission = Permission::partner(
+    "discounts.manage",
+    DOMAIN,
+    "Set and end discount rates for the partner's customers, within its incentive policies.",
+    &[JobRole::Finance],
+);
+
+/// Read every discount and incentive policy.
+pub const PLATFORM_DISCOUNTS_READ: Permission = Permission::platform(
+    "platform.discounts.read",
+    DOMAIN,
+    "Read every discount and incentive policy.",
+);
+
+/// Make commercial contracts and promotions; manage incentive policies.
+pub const PLATFORM_DISCOUNTS_MANAGE: Permission = Permission::platform(
+    "platform.discounts.manage",
+    DOMAIN,
+    "Make and end commercial contracts and promotions; make and end incentive policies.",
+);
+
+pub const PERMISSIONS: &[Permission] = &[
+    CATALOG_READ,
+    PRICING_READ,
+    SELF_PRICING_READ,
+    DISCOUNTS_READ,
+    DISCOUNTS_MANAGE,
+    PLATFORM_DISCOUNTS_READ,
+    PLATFORM_DISCOUNTS_MANAGE,
+];
+
+const DISCOUNT_READERS: Access = Access::AnyOf(&[DISCOUNTS_READ, PLATFORM_DISCOUNTS_READ]);
+const OPERATOR_MANAGES: Access = Access::AnyOf(&[PLATFORM_DISCOUNTS_MANAGE]);
 
 pub const RULES: &[Rule] = &[
     rule(
@@ -56,7 +105,52 @@ pub const RULES: &[Rule] = &[
     ),
     rule(
         "partner.pricing.v1.RatingService/RatePeriodProducts",
-        Access::AnyOf(&[PRICING_READ]),
+        Access::AnyOf(&[PRICING_READ, SELF_PRICING_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.pricing.v1.DiscountService/CreateDiscount",
+        OPERATOR_MANAGES,
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.DiscountService/SetCustomerDiscount",
+        Access::AnyOf(&[DISCOUNTS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.DiscountService/EndDiscount",
+        Access::AnyOf(&[DISCOUNTS_MANAGE, PLATFORM_DISCOUNTS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.DiscountService/GetDiscount",
+        DISCOUNT_READERS,
+        Effect::Read,
+    ),
+    rule(
+        "partner.pricing.v1.DiscountService/ListDiscounts",
+        DISCOUNT_READERS,
+        Effect::Read,
+    ),
+    rule(
+        "partner.pricing.v1.DiscountService/ListDiscountVersions",
+        DISCOUNT_READERS,
+        Effect::Read,
+    ),
+    rule(
+        "partner.pricing.v1.DiscountService/CreateIncentivePolicy",
+        OPERATOR_MANAGES,
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.DiscountService/EndIncentivePolicy",
+        OPERATOR_MANAGES,
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.DiscountService/ListIncentivePolicies",
+        DISCOUNT_READERS,
         Effect::Read,
     ),
 ];

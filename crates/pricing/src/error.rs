@@ -1,6 +1,7 @@
 //! Pricing errors and their one mapping to `Status`.
 
 use partner_kernel::error::{KernelError, Refusal};
+use rust_decimal::Decimal;
 use tonic::{Code, Status};
 
 #[derive(Debug, thiserror::Error)]
@@ -11,12 +12,52 @@ pub enum PricingError {
     /// No catalog version is in force (none loaded).
     #[error("no catalog is in force")]
     NoCatalog,
+    /// No such customer, or not the caller's.
+    #[error("customer not found")]
+    CustomerNotFound,
+    /// No such partner.
+    #[error("partner not found")]
+    PartnerNotFound,
+    /// No such discount, or not one the caller may see.
+    #[error("discount not found")]
+    DiscountNotFound,
+    /// The discount's window has already closed.
+    #[error("discount already ended")]
+    DiscountEnded,
+    /// No such incentive policy.
+    #[error("incentive policy not found")]
+    PolicyNotFound,
+    /// The policy's window has already closed.
+    #[error("incentive policy already ended")]
+    PolicyEnded,
+    /// A partner-set rate above what the partner's policies allow.
+    #[error("above the allowance")]
+    AboveAllowance { allowance: Option<Decimal> },
+    #[error(transparent)]
+    Customers(#[from] partner_customers::CustomersError),
+    #[error(transparent)]
+    Accounts(#[from] partner_accounts::AccountsError),
     #[error(transparent)]
     Kernel(#[from] KernelError),
 }
 
+impl From<sea_orm::DbErr> for PricingError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Kernel(KernelError::Database(e))
+    }
+}
+
+impl From<partner_kernel::money::MoneyError> for PricingError {
+    fn from(e: partner_kernel::money::MoneyError) -> Self {
+        Self::Kernel(KernelError::Corrupt(format!("pricing arithmetic: {e}")))
+    }
+}
+
 impl From<PricingError> for Status {
     fn from(e: PricingError) -> Status {
+        let not_found = |reason: &'static str, what: &str| {
+            Refusal::new(Code::NotFound, reason, format!("{what} not found"))
+        };
         let refusal = match e {
             PricingError::ProductNotFound { line_id, what } => Refusal::new(
                 Code::NotFound,
@@ -30,6 +71,33 @@ impl From<PricingError> for Status {
                 "NO_CATALOG",
                 "no catalog version is in force",
             ),
+            PricingError::CustomerNotFound => not_found("CUSTOMER_NOT_FOUND", "customer"),
+            PricingError::PartnerNotFound => not_found("PARTNER_NOT_FOUND", "partner"),
+            PricingError::DiscountNotFound => not_found("DISCOUNT_NOT_FOUND", "discount"),
+            PricingError::PolicyNotFound => not_found("POLICY_NOT_FOUND", "incentive policy"),
+            PricingError::DiscountEnded => Refusal::new(
+                Code::FailedPrecondition,
+                "DISCOUNT_ENDED",
+                "the discount has already ended",
+            ),
+            PricingError::PolicyEnded => Refusal::new(
+                Code::FailedPrecondition,
+                "POLICY_ENDED",
+                "the incentive policy has already ended",
+            ),
+            PricingError::AboveAllowance { allowance } => {
+                let allowance = allowance.map_or_else(|| "0".to_owned(), |a| a.to_string());
+                Refusal::new(
+                    Code::FailedPrecondition,
+                    "DISCOUNT_ABOVE_ALLOWANCE",
+                    format!(
+                        "your incentive policies allow a rate off of at most {allowance} for these products"
+                    ),
+                )
+                .with("allowance", allowance)
+            }
+            PricingError::Customers(e) => return e.into(),
+            PricingError::Accounts(e) => return e.into(),
             PricingError::Kernel(e) => Refusal::from(e),
         };
         refusal.into()

@@ -1,4 +1,5 @@
-//! `CatalogService` and `RatingService`: translate the request, let the
+//! `CatalogService` and `RatingService` (`DiscountService` is in
+//! `discounts::grpc`): translate the request, let the
 //! domain authorize and act, translate back.
 
 use partner_api::pricing::v1 as pb;
@@ -6,25 +7,37 @@ use partner_api::pricing::v1::catalog_service_server::CatalogService;
 use partner_api::pricing::v1::rating_service_server::RatingService;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::error::{FieldViolation, KernelError};
+use partner_kernel::ids::CustomerId;
 use partner_kernel::money::Money;
+use partner_kernel::mutation::Calls;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
 use crate::catalog::document;
+use crate::discounts::apply::{self, Priced};
 use crate::error::PricingError;
 use crate::rating::{self, Line, rounding};
 use crate::service::Pricing;
 
-/// Serves `CatalogService` and `RatingService`.
+/// Serves `CatalogService`, `RatingService` and `DiscountService`.
 #[derive(Debug, Clone)]
 pub struct PricingApi {
     pricing: Pricing,
+    calls: Calls,
 }
 
 impl PricingApi {
-    pub fn new(pricing: Pricing) -> Self {
-        Self { pricing }
+    pub fn new(pricing: Pricing, calls: Calls) -> Self {
+        Self { pricing, calls }
+    }
+
+    pub(crate) fn pricing(&self) -> &Pricing {
+        &self.pricing
+    }
+
+    pub(crate) fn calls(&self) -> &Calls {
+        &self.calls
     }
 }
 
@@ -290,27 +303,78 @@ impl RatingService for PricingApi {
             .map(|(i, l)| line(&mut v, i, l))
             .collect();
         let lines: Option<Vec<Line>> = lines.into_iter().collect();
+        let customer = if r.customer_id.is_empty() {
+            None
+        } else {
+            v.take("customer_id", CustomerId::parse(&r.customer_id))
+        };
         let lines = v.finish_with(lines)?;
-        let (version, currency, rated) = self.pricing.rate_period(&principal, &lines)?;
-        let mut total = Money::zero(currency);
-        for line in &rated {
-            total = total.checked_add(line.list_amount).map_err(|_| {
-                Status::from(PricingError::Kernel(KernelError::Invalid(vec![
-                    FieldViolation::new("lines", "the total is too large"),
-                ])))
-            })?;
+        let rating = self
+            .pricing
+            .rate_period(&principal, &lines, customer)
+            .await?;
+        let too_large = || {
+            Status::from(PricingError::Kernel(KernelError::Invalid(vec![
+                FieldViolation::new("lines", "the total is too large"),
+            ])))
+        };
+        let mut total = Money::zero(rating.currency);
+        for line in &rating.lines {
+            total = total
+                .checked_add(line.list_amount)
+                .map_err(|_| too_large())?;
         }
+        let priced: Vec<Priced<'_>> = lines
+            .iter()
+            .zip(&rating.lines)
+            .map(|(l, rated)| Priced {
+                service_type: &l.service_type,
+                resource_type: &l.resource_type,
+                list: rated.list_amount,
+            })
+            .collect();
+        let offers =
+            apply::offers(&rating.discounts, &priced, r.auto_pay).map_err(|_| too_large())?;
+        let discount_results = offers.iter().map(|o| discount_result(o, &lines)).collect();
         Ok(Response::new(pb::RatePeriodProductsResponse {
-            lines: rated
+            lines: rating
+                .lines
                 .into_iter()
                 .map(|l| pb::RatedLine {
                     line_id: l.line_id,
-                    unit_price: Some(rounding::exact(l.unit_price, currency)),
+                    unit_price: Some(rounding::exact(l.unit_price, rating.currency)),
                     list_amount: Some(money(l.list_amount)),
                 })
                 .collect(),
             list_total: Some(money(total)),
-            catalog_version: version,
+            catalog_version: rating.catalog_version,
+            discount_results,
         }))
+    }
+}
+
+/// The wire form of one discount's offer.
+fn discount_result(o: &apply::Offer<'_>, lines: &[Line]) -> pb::DiscountResult {
+    let d = o.discount;
+    pb::DiscountResult {
+        discount_id: d.id.to_string(),
+        kind: d.kind.to_proto().into(),
+        vendor_code: d.kind.vendor_code(),
+        name: d.name.clone(),
+        discount_version: d.version,
+        list_total: Some(money(o.list_total)),
+        discount_total: Some(money(o.off_total)),
+        final_total: Some(money(o.final_total)),
+        best_offer: o.best,
+        lines: lines
+            .iter()
+            .zip(&o.lines)
+            .map(|(l, under)| pb::DiscountedLine {
+                line_id: l.line_id.clone(),
+                list_amount: Some(money(under.list)),
+                discount_amount: Some(money(under.off)),
+                final_amount: Some(money(under.final_amount)),
+            })
+            .collect(),
     }
 }

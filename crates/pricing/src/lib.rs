@@ -1,9 +1,11 @@
 //! Pricing (`partner.pricing.v1`): the versioned catalog (with a demo that
-//! loads on first start) and period rating at list prices. No float anywhere:
+//! loads on first start), period rating with one result per discount, and
+//! the discounts themselves. No float anywhere:
 //! prices are `rust_decimal`, amounts `Money` in minor units.
 
 pub mod access;
 pub mod catalog;
+pub mod discounts;
 pub mod error;
 pub mod grpc;
 pub mod rating;

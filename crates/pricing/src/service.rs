@@ -1,12 +1,22 @@
-//! The pricing domain service: the catalog in force, and rating against it.
+//! The pricing domain service: the catalog in force, rating against it,
+//! and the discounts rating offers.
 
+use std::sync::Arc;
+
+use partner_accounts::{Accounts, AccountsError};
+use partner_customers::Customers;
 use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
 use partner_kernel::error::KernelError;
+use partner_kernel::ids::{CustomerId, PartnerId};
+use partner_kernel::money::Currency;
+use partner_kernel::page::PageTokens;
 use partner_kernel::principal::Principal;
 
-use crate::access::{CATALOG_READ, PRICING_READ};
+use crate::access::{CATALOG_READ, PRICING_READ, SELF_PRICING_READ};
 use crate::catalog::{Catalogs, Version};
+use crate::discounts::model::{Discount, Kind, Terms};
+use crate::discounts::store;
 use crate::error::PricingError;
 use crate::rating::{self, Line, Rated};
 
@@ -15,18 +25,51 @@ pub struct Pricing {
     db: Db,
     clock: SharedClock,
     catalogs: Catalogs,
+    pages: PageTokens,
+    customers: Customers,
+    accounts: Accounts,
+}
+
+/// Who is buying, as discounts need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Buyer {
+    pub customer: CustomerId,
+    /// The partner the customer is associated with.
+    pub partner: Option<PartnerId>,
+    /// That partner's distributor, when it is a reseller.
+    pub distributor: Option<PartnerId>,
+}
+
+/// A period rating: the catalog version used, its currency, the lines, and
+/// the discounts in force for the buyer.
+#[derive(Debug)]
+pub struct PeriodRating {
+    pub catalog_version: i64,
+    pub currency: Currency,
+    pub lines: Vec<Rated>,
+    pub discounts: Vec<Discount>,
 }
 
 impl Pricing {
     /// The service over `db`, its catalog loaded (the demo stored first on
-    /// an empty database).
-    pub async fn load(db: Db, clock: SharedClock) -> Result<Self, KernelError> {
+    /// an empty database). `customers` and `accounts` say whose customers
+    /// are whose.
+    pub async fn load(
+        db: Db,
+        clock: SharedClock,
+        pages: PageTokens,
+        customers: Customers,
+        accounts: Accounts,
+    ) -> Result<Self, KernelError> {
         let catalogs = Catalogs::default();
         catalogs.load(&db, clock.now()).await?;
         Ok(Self {
             db,
             clock,
             catalogs,
+            pages,
+            customers,
+            accounts,
         })
     }
 
@@ -35,31 +78,142 @@ impl Pricing {
         self.catalogs.load(&self.db, self.clock.now()).await
     }
 
-    fn in_force(&self) -> Result<std::sync::Arc<Version>, PricingError> {
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    pub(crate) fn pages(&self) -> &PageTokens {
+        &self.pages
+    }
+
+    pub(crate) fn in_force(&self) -> Result<Arc<Version>, PricingError> {
         self.catalogs
             .in_force(self.clock.now())
             .ok_or(PricingError::NoCatalog)
     }
 
     /// The catalog in force, for the caller to read.
-    pub fn catalog(&self, p: &Principal) -> Result<std::sync::Arc<Version>, PricingError> {
+    pub fn catalog(&self, p: &Principal) -> Result<Arc<Version>, PricingError> {
         p.require(CATALOG_READ)?;
         self.in_force()
     }
 
-    /// Rates period product lines at list prices.
-    pub fn rate_period(
+    /// The partner a customer is associated with (`Ok(None)` when it has
+    /// none); `CUSTOMER_NOT_FOUND` when there is no such customer.
+    pub(crate) async fn partner_of(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Option<PartnerId>, PricingError> {
+        self.customers
+            .principal_status(customer)
+            .await?
+            .map(|s| s.partner_id)
+            .ok_or(PricingError::CustomerNotFound)
+    }
+
+    /// Refuses a partner that does not exist.
+    pub(crate) async fn check_partner(&self, partner: PartnerId) -> Result<(), PricingError> {
+        match self.accounts.partner_record(partner).await {
+            Ok(_) => Ok(()),
+            Err(AccountsError::PartnerNotFound) => Err(PricingError::PartnerNotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The buyer a caller rates for: a customer itself (naming no one else),
+    /// or one of a partner's customers. `None`: no customer named.
+    async fn buyer(
+        &self,
+        p: &Principal,
+        customer: Option<CustomerId>,
+    ) -> Result<Option<Buyer>, PricingError> {
+        let customer = match (p.customer_id(), customer) {
+            (Some(own), None) => own,
+            (Some(own), Some(named)) if own == named => own,
+            (Some(_), Some(_)) => return Err(PricingError::CustomerNotFound),
+            (None, None) => return Ok(None),
+            (None, Some(named)) => named,
+        };
+        let partner = self.partner_of(customer).await?;
+        if p.customer_id().is_none() && (partner.is_none() || partner != p.partner_id()) {
+            return Err(PricingError::CustomerNotFound);
+        }
+        let distributor = match partner {
+            Some(partner) => self.accounts.distributor_of(partner).await?,
+            None => None,
+        };
+        Ok(Some(Buyer {
+            customer,
+            partner,
+            distributor,
+        }))
+    }
+
+    /// The discounts in force now that `buyer` may have (promotions only
+    /// without one), in `currency`.
+    async fn discounts_for(
+        &self,
+        buyer: Option<Buyer>,
+        currency: Currency,
+    ) -> Result<Vec<Discount>, PricingError> {
+        let customer = buyer.map(|b| b.customer.to_string());
+        let distributors: Vec<String> = buyer
+            .iter()
+            .flat_map(|b| [b.partner, b.distributor])
+            .flatten()
+            .map(|p| p.to_string())
+            .collect();
+        let rows = store::applicable(
+            self.db.conn(),
+            customer.as_deref(),
+            &distributors,
+            self.clock.now(),
+        )
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let d = Discount::from_row(row)?;
+            let partner_matches =
+                d.kind != Kind::PartnerSet || d.partner_id == buyer.and_then(|b| b.partner);
+            let currency_matches = match d.terms {
+                Terms::Reduction(m) => m.currency() == currency,
+                Terms::RateOff(_) => true,
+            };
+            if partner_matches && currency_matches {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rates period product lines at list prices, with the discounts in
+    /// force for the buyer.
+    pub async fn rate_period(
         &self,
         p: &Principal,
         lines: &[Line],
-    ) -> Result<(i64, partner_kernel::money::Currency, Vec<Rated>), PricingError> {
-        p.require(PRICING_READ)?;
+        customer: Option<CustomerId>,
+    ) -> Result<PeriodRating, PricingError> {
+        if !p.holds(&PRICING_READ) {
+            p.require(SELF_PRICING_READ)?;
+        }
         let violations = rating::check_lines(lines);
         if !violations.is_empty() {
             return Err(KernelError::Invalid(violations).into());
         }
         let catalog = self.in_force()?;
         let rated = rating::rate_period(&catalog, lines)?;
-        Ok((catalog.version, catalog.currency, rated))
+        let buyer = self.buyer(p, customer).await?;
+        let discounts = self.discounts_for(buyer, catalog.currency).await?;
+        Ok(PeriodRating {
+            catalog_version: catalog.version,
+            currency: catalog.currency,
+            lines: rated,
+            discounts,
+        })
     }
 }

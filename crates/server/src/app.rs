@@ -210,10 +210,16 @@ pub async fn build_with_clock(
         webhooks.clone(),
     );
     federation.seal_stored_key().await.map_err(|e| setup(&e))?;
+    let pricing = Pricing::load(
+        db.clone(),
+        clock.clone(),
+        PageTokens::new(page_key.clone()),
+        customers.clone(),
+        accounts.clone(),
+    )
+    .await
+    .map_err(|e| setup(&e))?;
     let access_keys = gateway.access_keys(PageTokens::new(page_key));
-    let pricing = Pricing::load(db.clone(), clock.clone())
-        .await
-        .map_err(|e| setup(&e))?;
     let events_api = EventsApi::new(db.clone(), access.clone());
     Ok(App {
         db,
@@ -224,7 +230,7 @@ pub async fn build_with_clock(
         federation,
         webhooks_api: WebhooksApi::new(webhooks.clone(), calls.clone()),
         webhooks,
-        pricing_api: PricingApi::new(pricing.clone()),
+        pricing_api: PricingApi::new(pricing.clone(), calls.clone()),
         pricing,
         accounts_api: AccountsApi::new(accounts, calls.clone()),
         iam_api: IamApi::new(gateway.clone(), access_keys, signing_keys, calls),

@@ -22,6 +22,7 @@ use partner_api::iam::v1::auth_service_server::AuthServiceServer;
 use partner_api::iam::v1::federation_service_server::FederationServiceServer;
 use partner_api::iam::v1::signing_key_service_server::SigningKeyServiceServer;
 use partner_api::pricing::v1::catalog_service_server::CatalogServiceServer;
+use partner_api::pricing::v1::discount_service_server::DiscountServiceServer;
 use partner_api::pricing::v1::rating_service_server::RatingServiceServer;
 use partner_gateway::AuthLayer;
 use tokio::net::TcpListener;
@@ -86,6 +87,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.events.v1.WebhookService",
     "partner.pricing.v1.CatalogService",
     "partner.pricing.v1.RatingService",
+    "partner.pricing.v1.DiscountService",
 ];
 
 /// Serves `app` on `listener` until `shutdown` resolves, then reports
@@ -152,6 +154,9 @@ pub async fn serve(
         )))
         .add_service(limited!(CatalogServiceServer::new(app.pricing_api.clone())))
         .add_service(limited!(RatingServiceServer::new(app.pricing_api.clone())))
+        .add_service(limited!(DiscountServiceServer::new(
+            app.pricing_api.clone()
+        )))
         .add_service(
             FederationServiceServer::new(app.federation_api.clone())
                 .max_decoding_message_size(MAX_FEDERATION_REQUEST_BYTES)

@@ -100,6 +100,21 @@ impl ResellerLink {
 }
 
 impl Accounts {
+    /// The distributor a reseller is actively linked to, for other domains
+    /// (a distributor's contract covers its resellers' customers).
+    pub async fn distributor_of(
+        &self,
+        reseller: PartnerId,
+    ) -> Result<Option<PartnerId>, AccountsError> {
+        let Some(link) = store::link_of_reseller(self.db().conn(), reseller).await? else {
+            return Ok(None);
+        };
+        if LinkState::parse(&link.state)? != LinkState::Active {
+            return Ok(None);
+        }
+        Ok(Some(parse_stored(&link.distributor_id, PartnerId::parse)?))
+    }
+
     /// Lists a distributor's resellers: a partner its own, the operator the
     /// one it names; a partner naming another is NOT_FOUND.
     pub async fn list_resellers(

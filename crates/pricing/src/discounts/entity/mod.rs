@@ -1,0 +1,5 @@
+//! The discount tables.
+
+pub mod discount;
+pub mod policy;
+pub mod version;
