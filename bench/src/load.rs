@@ -288,6 +288,12 @@ impl Clients {
                 if reply.get_ref().lines.len() != request.lines.len() {
                     return Err("RatePeriodProducts answered another number of lines".into());
                 }
+                // A customer's rating must carry its discounts' results.
+                if !request.customer_id.is_empty() && reply.get_ref().discount_results.len() < 2 {
+                    return Err(
+                        "RatePeriodProducts answered without the customer's discounts".into(),
+                    );
+                }
             }
             Call::ListCustomers {
                 page_size,

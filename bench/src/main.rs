@@ -348,7 +348,7 @@ async fn measure(
         .await?;
     let health = Call::Health;
     let get_partner = Call::GetPartner {
-        partner_id,
+        partner_id: partner_id.clone(),
         bearer: bearer.clone(),
     };
     let get_user = Call::GetUser {
@@ -515,6 +515,8 @@ async fn measure(
             in_flight: args.in_flight,
             duration: Duration::from_secs(args.duration_secs),
             bearer: &master,
+            admin: &bearer,
+            partner_id: &partner_id,
             server: &server,
         };
         report.pricing = Some(pricing::measure(&setup).await?);

@@ -39,6 +39,7 @@ mod m20261203_000032_xaccount_links;
 mod m20261203_000033_webhooks;
 mod m20261203_000034_catalog_versions;
 mod m20261203_000035_discounts;
+mod m20261203_000036_quotes;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000033_webhooks::Migration),
             Box::new(m20261203_000034_catalog_versions::Migration),
             Box::new(m20261203_000035_discounts::Migration),
+            Box::new(m20261203_000036_quotes::Migration),
         ]
     }
 }

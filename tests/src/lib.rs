@@ -34,6 +34,7 @@ use partner_api::iam::v1::federation_service_client::FederationServiceClient;
 use partner_api::iam::v1::signing_key_service_client::SigningKeyServiceClient;
 use partner_api::pricing::v1::catalog_service_client::CatalogServiceClient;
 use partner_api::pricing::v1::discount_service_client::DiscountServiceClient;
+use partner_api::pricing::v1::quote_service_client::QuoteServiceClient;
 use partner_api::pricing::v1::rating_service_client::RatingServiceClient;
 use partner_kernel::clock::{SharedClock, SystemClock, TestClock};
 use partner_server::config::{Config, LogFormat, Secret};
@@ -666,6 +667,10 @@ impl TestServer {
 
     pub fn rating(&self, token: &str) -> RatingServiceClient<InterceptedService<Channel, Bearer>> {
         RatingServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    pub fn quotes(&self, token: &str) -> QuoteServiceClient<InterceptedService<Channel, Bearer>> {
+        QuoteServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     pub fn discounts(

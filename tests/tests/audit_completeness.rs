@@ -428,7 +428,9 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
         m if m.starts_with("partner.events.v1.WebhookService/") => {
             webhook_scenario(server, m, &name, &rid).await;
         }
-        m if m.starts_with("partner.pricing.v1.DiscountService/") => {
+        m if m.starts_with("partner.pricing.v1.DiscountService/")
+            || m.starts_with("partner.pricing.v1.QuoteService/") =>
+        {
             discount_scenario(server, m, &name, &rid).await;
         }
         _ => return perform_customers(server, method, &name, rid).await,
@@ -516,7 +518,7 @@ async fn webhook_scenario(server: &TestServer, method: &str, name: &str, rid: &s
     }
 }
 
-/// Performs one discount write with `rid`, for a new partner and customer.
+/// Performs one discount or quote write with `rid`, for a new partner and customer.
 async fn discount_scenario(server: &TestServer, method: &str, name: &str, rid: &str) {
     use partner_api::pricing::v1 as pr;
     let admin = server.admin_token().await;
@@ -540,6 +542,27 @@ async fn discount_scenario(server: &TestServer, method: &str, name: &str, rid: &
     let mut operator = server.discounts(&admin);
     let mut partner_side = server.discounts(&master);
     match method.rsplit('/').next().unwrap_or_default() {
+        "CreateQuote" => {
+            ok(server
+                .quotes(&master)
+                .create_quote(pr::CreateQuoteRequest {
+                    request_id: rid.to_owned(),
+                    customer_id: customer.clone(),
+                    lines: vec![pr::PeriodProductLine {
+                        line_id: "1".into(),
+                        service_type: "compute".into(),
+                        resource_type: "vm".into(),
+                        spec: "c6.large.2".into(),
+                        region: "cn-north-1".into(),
+                        period_unit: pr::PeriodUnit::Month as i32,
+                        period_count: 1,
+                        quantity: 1,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                })
+                .await);
+        }
         "CreateIncentivePolicy" => {
             ok(operator
                 .create_incentive_policy(policy(rid.to_owned()))

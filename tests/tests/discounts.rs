@@ -179,10 +179,7 @@ async fn world() -> World {
     }
 }
 
-fn result_of<'a>(
-    r: &'a pr::RatePeriodProductsResponse,
-    kind: pr::DiscountKind,
-) -> &'a pr::DiscountResult {
+fn result_of(r: &pr::RatePeriodProductsResponse, kind: pr::DiscountKind) -> &pr::DiscountResult {
     r.discount_results
         .iter()
         .find(|d| d.kind == kind as i32)

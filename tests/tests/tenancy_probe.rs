@@ -44,6 +44,8 @@ struct World {
     b_event_id: String,
     /// The discount B set for its customer.
     b_discount: pr::Discount,
+    /// A quote B made for its customer.
+    b_quote: pr::Quote,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -1401,7 +1403,29 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .discount
     .unwrap_or_default();
+    let b_quote = ok(server
+        .quotes(&b_master)
+        .create_quote(pr::CreateQuoteRequest {
+            request_id: new_request_id(),
+            customer_id: b_customer.customer_id.clone(),
+            lines: vec![pr::PeriodProductLine {
+                line_id: "1".into(),
+                service_type: "compute".into(),
+                resource_type: "vm".into(),
+                spec: "c6.large.2".into(),
+                region: "cn-north-1".into(),
+                period_unit: pr::PeriodUnit::Month as i32,
+                period_count: 1,
+                quantity: 1,
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await)
+    .quote
+    .unwrap_or_default();
     let world = World {
+        b_quote,
         b_discount,
         b_idp,
         b_endpoint,
@@ -1555,6 +1579,13 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         })
         .await);
     assert_eq!(b_discount_now.discount.as_ref(), Some(&world.b_discount));
+    let b_quotes = ok(world
+        .server
+        .quotes(&b_master)
+        .list_quotes(pr::ListQuotesRequest::default())
+        .await)
+    .quotes;
+    assert_eq!(b_quotes, vec![world.b_quote.clone()]);
 }
 
 /// The probes of rating and discounts: A's master with B's customer,
@@ -1591,6 +1622,81 @@ async fn probe_pricing(method: &str, w: &World) -> Option<Probe> {
                 })
                 .await,
         )),
+        "RatingService/RateOnDemandProducts" => customer_not_found(unit(
+            w.server
+                .rating(&w.a_master)
+                .rate_on_demand_products(pr::RateOnDemandProductsRequest {
+                    lines: vec![pr::OnDemandProductLine {
+                        line_id: "1".into(),
+                        service_type: "compute".into(),
+                        resource_type: "vm".into(),
+                        spec: "c6.large.2".into(),
+                        region: "cn-north-1".into(),
+                        usage_factor: "duration".into(),
+                        usage_value: "1".into(),
+                        usage_unit: "HOUR".into(),
+                        quantity: 1,
+                        ..Default::default()
+                    }],
+                    customer_id: b_customer,
+                })
+                .await,
+        )),
+        "RatingService/RateRenewal" => customer_not_found(unit(
+            w.server
+                .rating(&w.a_master)
+                .rate_renewal(pr::RateRenewalRequest {
+                    lines: vec![pr::RenewalLine {
+                        line_id: "1".into(),
+                        service_type: "compute".into(),
+                        resource_type: "vm".into(),
+                        spec: "c6.large.2".into(),
+                        region: "cn-north-1".into(),
+                        period_unit: pr::PeriodUnit::Month as i32,
+                        period_count: 1,
+                        quantity: 1,
+                        ..Default::default()
+                    }],
+                    customer_id: b_customer,
+                    auto_pay: false,
+                })
+                .await,
+        )),
+        "QuoteService/CreateQuote" => customer_not_found(unit(
+            w.server
+                .quotes(&w.a_master)
+                .create_quote(pr::CreateQuoteRequest {
+                    request_id: new_request_id(),
+                    customer_id: b_customer,
+                    lines: w.b_quote.lines.clone(),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "QuoteService/GetQuote" => refused(
+            unit(
+                w.server
+                    .quotes(&w.a_master)
+                    .get_quote(pr::GetQuoteRequest {
+                        id: w.b_quote.id.clone(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "QUOTE_NOT_FOUND",
+        ),
+        "QuoteService/ListQuotes" => {
+            let listed = ok(w
+                .server
+                .quotes(&w.a_master)
+                .list_quotes(pr::ListQuotesRequest {
+                    customer_id: b_customer,
+                    ..Default::default()
+                })
+                .await);
+            assert!(listed.quotes.is_empty(), "{listed:?}");
+            Probe::ScopedToCaller
+        }
         "DiscountService/CreateDiscount" => operator_only(unit(
             d.clone()
                 .create_discount(pr::CreateDiscountRequest {

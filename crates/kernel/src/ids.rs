@@ -181,6 +181,12 @@ define_id!(
     "icp"
 );
 
+define_id!(
+    /// A quote: a rating frozen for a customer until it expires.
+    QuoteId,
+    "quo"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,7 +59,34 @@ pub const PLATFORM_DISCOUNTS_MANAGE: Permission = Permission::platform(
     "Make and end commercial contracts and promotions; make and end incentive policies.",
 );
 
+/// Read the partner's quotes.
+pub const QUOTES_READ: Permission = Permission::partner(
+    "quotes.read",
+    DOMAIN,
+    "Read the partner's quotes.",
+    &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
+);
+
+/// Make quotes for the partner's customers.
+pub const QUOTES_CREATE: Permission = Permission::partner(
+    "quotes.create",
+    DOMAIN,
+    "Make quotes for the partner's customers: a rating frozen until it expires.",
+    &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
+);
+
+/// A customer reads the quotes made for it.
+pub const SELF_QUOTES_READ: Permission = Permission::customer(
+    "self.quotes.read",
+    DOMAIN,
+    "Read the quotes made for the customer.",
+    true,
+);
+
 pub const PERMISSIONS: &[Permission] = &[
+    QUOTES_READ,
+    QUOTES_CREATE,
+    SELF_QUOTES_READ,
     CATALOG_READ,
     PRICING_READ,
     SELF_PRICING_READ,
@@ -73,6 +100,21 @@ const DISCOUNT_READERS: Access = Access::AnyOf(&[DISCOUNTS_READ, PLATFORM_DISCOU
 const OPERATOR_MANAGES: Access = Access::AnyOf(&[PLATFORM_DISCOUNTS_MANAGE]);
 
 pub const RULES: &[Rule] = &[
+    rule(
+        "partner.pricing.v1.QuoteService/CreateQuote",
+        Access::AnyOf(&[QUOTES_CREATE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.QuoteService/GetQuote",
+        Access::AnyOf(&[QUOTES_READ, SELF_QUOTES_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.pricing.v1.QuoteService/ListQuotes",
+        Access::AnyOf(&[QUOTES_READ, SELF_QUOTES_READ]),
+        Effect::Read,
+    ),
     rule(
         "partner.pricing.v1.CatalogService/ListServiceTypes",
         Access::AnyOf(&[CATALOG_READ]),
@@ -105,6 +147,16 @@ pub const RULES: &[Rule] = &[
     ),
     rule(
         "partner.pricing.v1.RatingService/RatePeriodProducts",
+        Access::AnyOf(&[PRICING_READ, SELF_PRICING_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.pricing.v1.RatingService/RateOnDemandProducts",
+        Access::AnyOf(&[PRICING_READ, SELF_PRICING_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.pricing.v1.RatingService/RateRenewal",
         Access::AnyOf(&[PRICING_READ, SELF_PRICING_READ]),
         Effect::Read,
     ),

@@ -24,6 +24,9 @@ pub enum PricingError {
     /// The discount's window has already closed.
     #[error("discount already ended")]
     DiscountEnded,
+    /// No such quote, or not the caller's.
+    #[error("quote not found")]
+    QuoteNotFound,
     /// No such incentive policy.
     #[error("incentive policy not found")]
     PolicyNotFound,
@@ -75,6 +78,7 @@ impl From<PricingError> for Status {
             PricingError::PartnerNotFound => not_found("PARTNER_NOT_FOUND", "partner"),
             PricingError::DiscountNotFound => not_found("DISCOUNT_NOT_FOUND", "discount"),
             PricingError::PolicyNotFound => not_found("POLICY_NOT_FOUND", "incentive policy"),
+            PricingError::QuoteNotFound => not_found("QUOTE_NOT_FOUND", "quote"),
             PricingError::DiscountEnded => Refusal::new(
                 Code::FailedPrecondition,
                 "DISCOUNT_ENDED",

@@ -1,23 +1,17 @@
-//! `CatalogService` and `RatingService` (`DiscountService` is in
-//! `discounts::grpc`): translate the request, let the
+//! `CatalogService` (`RatingService` is in `rating::grpc`, `DiscountService`
+//! in `discounts::grpc`): translate the request, let the
 //! domain authorize and act, translate back.
 
 use partner_api::pricing::v1 as pb;
 use partner_api::pricing::v1::catalog_service_server::CatalogService;
-use partner_api::pricing::v1::rating_service_server::RatingService;
 use partner_kernel::clock::to_proto_timestamp;
-use partner_kernel::error::{FieldViolation, KernelError};
-use partner_kernel::ids::CustomerId;
-use partner_kernel::money::Money;
 use partner_kernel::mutation::Calls;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
 use crate::catalog::document;
-use crate::discounts::apply::{self, Priced};
-use crate::error::PricingError;
-use crate::rating::{self, Line, rounding};
+use crate::rating::{self, rounding};
 use crate::service::Pricing;
 
 /// Serves `CatalogService`, `RatingService` and `DiscountService`.
@@ -43,10 +37,6 @@ impl PricingApi {
 
 fn filter(v: &mut Violations, field: &str, raw: &str) -> Option<Option<String>> {
     v.take(field, validate::filter(raw.to_owned(), 64))
-}
-
-fn money(amount: Money) -> partner_api::r#type::v1::Money {
-    amount.to_proto()
 }
 
 fn resource_type(t: &document::ResourceType) -> pb::ResourceType {
@@ -157,12 +147,30 @@ impl CatalogService for PricingApi {
                         })
                     })
                     .collect();
+                let usage = catalog.usage_prices(&s.service_type, &s.resource_type, &s.id);
+                let mut usage_prices: Vec<pb::UsagePrice> = usage
+                    .into_iter()
+                    .flatten()
+                    .filter(|(r, _)| region.as_ref().is_none_or(|x| x == *r))
+                    .flat_map(|(r, by_factor)| {
+                        by_factor.iter().map(move |(factor, rate)| pb::UsagePrice {
+                            region: r.clone(),
+                            usage_factor: factor.clone(),
+                            unit: rate.unit.clone(),
+                            amount: Some(rounding::exact(rate.price, currency)),
+                        })
+                    })
+                    .collect();
+                usage_prices.sort_by(|a, b| {
+                    (&a.region, &a.usage_factor).cmp(&(&b.region, &b.usage_factor))
+                });
                 pb::ResourceSpec {
                     id: s.id.clone(),
                     service_type: s.service_type.clone(),
                     resource_type: s.resource_type.clone(),
                     name: s.name.clone(),
                     prices,
+                    usage_prices,
                 }
             })
             .collect();
@@ -230,151 +238,5 @@ impl CatalogService for PricingApi {
                 .collect(),
             catalog_version: catalog.version,
         }))
-    }
-}
-
-/// A product id of line `i`: 1 to 64 characters, taken as given (no
-/// trimming: an id echoed back is the one sent). The field's name is
-/// formatted only for a violation (a request has up to 600 of these).
-fn product_id(v: &mut Violations, i: usize, field: &str, raw: &str) -> Option<String> {
-    let checked = if raw.trim() == raw {
-        validate::text(raw, 1, 64)
-    } else {
-        Err("no leading or trailing spaces".to_owned())
-    };
-    match checked {
-        Ok(id) => Some(id),
-        Err(e) => {
-            v.add(&format!("lines[{i}].{field}"), e);
-            None
-        }
-    }
-}
-
-fn line(v: &mut Violations, i: usize, l: &pb::PeriodProductLine) -> Option<Line> {
-    let line_id = product_id(v, i, "line_id", &l.line_id);
-    let service_type = product_id(v, i, "service_type", &l.service_type);
-    let resource_type = product_id(v, i, "resource_type", &l.resource_type);
-    let spec = product_id(v, i, "spec", &l.spec);
-    let region = product_id(v, i, "region", &l.region);
-    let zone = if l.zone.is_empty() {
-        Some(String::new())
-    } else {
-        product_id(v, i, "zone", &l.zone)
-    };
-    let period_unit = rating::period_unit(l.period_unit);
-    if period_unit.is_none() {
-        v.add(
-            &format!("lines[{i}].period_unit"),
-            "HOUR, DAY, MONTH or YEAR",
-        );
-    }
-    Some(Line {
-        line_id: line_id?,
-        service_type: service_type?,
-        resource_type: resource_type?,
-        spec: spec?,
-        region: region?,
-        zone: zone?,
-        size: l.size,
-        period_unit: period_unit?,
-        period_count: l.period_count,
-        quantity: l.quantity,
-    })
-}
-
-#[tonic::async_trait]
-impl RatingService for PricingApi {
-    async fn rate_period_products(
-        &self,
-        req: Request<pb::RatePeriodProductsRequest>,
-    ) -> Result<Response<pb::RatePeriodProductsResponse>, Status> {
-        let principal = Principal::from_request(&req)?;
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        if r.lines.len() > rating::MAX_LINES {
-            v.add("lines", format!("1 to {} lines", rating::MAX_LINES));
-        }
-        let lines: Vec<Option<Line>> = r
-            .lines
-            .iter()
-            .take(rating::MAX_LINES)
-            .enumerate()
-            .map(|(i, l)| line(&mut v, i, l))
-            .collect();
-        let lines: Option<Vec<Line>> = lines.into_iter().collect();
-        let customer = if r.customer_id.is_empty() {
-            None
-        } else {
-            v.take("customer_id", CustomerId::parse(&r.customer_id))
-        };
-        let lines = v.finish_with(lines)?;
-        let rating = self
-            .pricing
-            .rate_period(&principal, &lines, customer)
-            .await?;
-        let too_large = || {
-            Status::from(PricingError::Kernel(KernelError::Invalid(vec![
-                FieldViolation::new("lines", "the total is too large"),
-            ])))
-        };
-        let mut total = Money::zero(rating.currency);
-        for line in &rating.lines {
-            total = total
-                .checked_add(line.list_amount)
-                .map_err(|_| too_large())?;
-        }
-        let priced: Vec<Priced<'_>> = lines
-            .iter()
-            .zip(&rating.lines)
-            .map(|(l, rated)| Priced {
-                service_type: &l.service_type,
-                resource_type: &l.resource_type,
-                list: rated.list_amount,
-            })
-            .collect();
-        let offers =
-            apply::offers(&rating.discounts, &priced, r.auto_pay).map_err(|_| too_large())?;
-        let discount_results = offers.iter().map(|o| discount_result(o, &lines)).collect();
-        Ok(Response::new(pb::RatePeriodProductsResponse {
-            lines: rating
-                .lines
-                .into_iter()
-                .map(|l| pb::RatedLine {
-                    line_id: l.line_id,
-                    unit_price: Some(rounding::exact(l.unit_price, rating.currency)),
-                    list_amount: Some(money(l.list_amount)),
-                })
-                .collect(),
-            list_total: Some(money(total)),
-            catalog_version: rating.catalog_version,
-            discount_results,
-        }))
-    }
-}
-
-/// The wire form of one discount's offer.
-fn discount_result(o: &apply::Offer<'_>, lines: &[Line]) -> pb::DiscountResult {
-    let d = o.discount;
-    pb::DiscountResult {
-        discount_id: d.id.to_string(),
-        kind: d.kind.to_proto().into(),
-        vendor_code: d.kind.vendor_code(),
-        name: d.name.clone(),
-        discount_version: d.version,
-        list_total: Some(money(o.list_total)),
-        discount_total: Some(money(o.off_total)),
-        final_total: Some(money(o.final_total)),
-        best_offer: o.best,
-        lines: lines
-            .iter()
-            .zip(&o.lines)
-            .map(|(l, under)| pb::DiscountedLine {
-                line_id: l.line_id.clone(),
-                list_amount: Some(money(under.list)),
-                discount_amount: Some(money(under.off)),
-                final_amount: Some(money(under.final_amount)),
-            })
-            .collect(),
     }
 }

@@ -18,7 +18,8 @@ use crate::catalog::{Catalogs, Version};
 use crate::discounts::model::{Discount, Kind, Terms};
 use crate::discounts::store;
 use crate::error::PricingError;
-use crate::rating::{self, Line, Rated};
+use crate::rating::on_demand::{self, RatedUsage, UsageLine};
+use crate::rating::{self, Line, Purpose, Rated};
 
 #[derive(Debug, Clone)]
 pub struct Pricing {
@@ -190,26 +191,84 @@ impl Pricing {
         Ok(out)
     }
 
-    /// Rates period product lines at list prices, with the discounts in
-    /// force for the buyer.
+    /// Rates period product lines (a purchase or a renewal) at list
+    /// prices, with the discounts in force for the buyer.
     pub async fn rate_period(
         &self,
         p: &Principal,
         lines: &[Line],
         customer: Option<CustomerId>,
+        purpose: Purpose,
     ) -> Result<PeriodRating, PricingError> {
-        if !p.holds(&PRICING_READ) {
-            p.require(SELF_PRICING_READ)?;
-        }
-        let violations = rating::check_lines(lines);
+        require_rating(p)?;
+        self.rate_period_for(p, lines, customer, purpose).await
+    }
+
+    /// [`Pricing::rate_period`] for a caller whose right to ask was checked
+    /// by its verb (a quote).
+    pub(crate) async fn rate_period_for(
+        &self,
+        p: &Principal,
+        lines: &[Line],
+        customer: Option<CustomerId>,
+        purpose: Purpose,
+    ) -> Result<PeriodRating, PricingError> {
+        let ids: Vec<&str> = lines.iter().map(|l| l.line_id.as_str()).collect();
+        let violations = rating::check_lines(&ids);
         if !violations.is_empty() {
             return Err(KernelError::Invalid(violations).into());
         }
         let catalog = self.in_force()?;
-        let rated = rating::rate_period(&catalog, lines)?;
+        let rated = rating::rate_period(&catalog, lines, purpose)?;
         let buyer = self.buyer(p, customer).await?;
         let discounts = self.discounts_for(buyer, catalog.currency).await?;
         Ok(PeriodRating {
+            catalog_version: catalog.version,
+            currency: catalog.currency,
+            lines: rated,
+            discounts,
+        })
+    }
+}
+
+fn require_rating(p: &Principal) -> Result<(), KernelError> {
+    if p.holds(&PRICING_READ) {
+        Ok(())
+    } else {
+        p.require(SELF_PRICING_READ)
+    }
+}
+
+/// An on-demand rating: the catalog version used, its currency, the lines,
+/// and the discounts in force for the buyer.
+#[derive(Debug)]
+pub struct UsageRating {
+    pub catalog_version: i64,
+    pub currency: Currency,
+    pub lines: Vec<RatedUsage>,
+    pub discounts: Vec<Discount>,
+}
+
+impl Pricing {
+    /// Rates on-demand lines at list prices, with the discounts in force
+    /// for the buyer.
+    pub async fn rate_on_demand(
+        &self,
+        p: &Principal,
+        lines: &[UsageLine],
+        customer: Option<CustomerId>,
+    ) -> Result<UsageRating, PricingError> {
+        require_rating(p)?;
+        let ids: Vec<&str> = lines.iter().map(|l| l.line_id.as_str()).collect();
+        let violations = rating::check_lines(&ids);
+        if !violations.is_empty() {
+            return Err(KernelError::Invalid(violations).into());
+        }
+        let catalog = self.in_force()?;
+        let rated = on_demand::rate_on_demand(&catalog, lines)?;
+        let buyer = self.buyer(p, customer).await?;
+        let discounts = self.discounts_for(buyer, catalog.currency).await?;
+        Ok(UsageRating {
             catalog_version: catalog.version,
             currency: catalog.currency,
             lines: rated,

@@ -23,6 +23,7 @@ use partner_api::iam::v1::federation_service_server::FederationServiceServer;
 use partner_api::iam::v1::signing_key_service_server::SigningKeyServiceServer;
 use partner_api::pricing::v1::catalog_service_server::CatalogServiceServer;
 use partner_api::pricing::v1::discount_service_server::DiscountServiceServer;
+use partner_api::pricing::v1::quote_service_server::QuoteServiceServer;
 use partner_api::pricing::v1::rating_service_server::RatingServiceServer;
 use partner_gateway::AuthLayer;
 use tokio::net::TcpListener;
@@ -88,6 +89,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.pricing.v1.CatalogService",
     "partner.pricing.v1.RatingService",
     "partner.pricing.v1.DiscountService",
+    "partner.pricing.v1.QuoteService",
 ];
 
 /// Serves `app` on `listener` until `shutdown` resolves, then reports
@@ -157,6 +159,7 @@ pub async fn serve(
         .add_service(limited!(DiscountServiceServer::new(
             app.pricing_api.clone()
         )))
+        .add_service(limited!(QuoteServiceServer::new(app.pricing_api.clone())))
         .add_service(
             FederationServiceServer::new(app.federation_api.clone())
                 .max_decoding_message_size(MAX_FEDERATION_REQUEST_BYTES)

@@ -106,11 +106,23 @@ pub struct Spec {
     pub name: String,
     /// Region → period unit → price of one resource (one size unit) for one period.
     pub prices: BTreeMap<String, BTreeMap<PeriodUnit, String>>,
+    /// Region → usage factor → on-demand price of one resource (one size
+    /// unit) per `unit` of the factor. Empty: not sold on demand.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub usage_prices: BTreeMap<String, BTreeMap<String, UsagePrice>>,
+}
+
+/// An on-demand price: `price` per `unit` (a measure unit of the factor).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsagePrice {
+    pub unit: String,
+    pub price: String,
 }
 
 /// A non-negative decimal written plainly (digits and at most one point:
 /// no sign, exponent or separators).
-fn plain_decimal(raw: &str) -> Result<Decimal, String> {
+pub fn plain_decimal(raw: &str) -> Result<Decimal, String> {
     if raw.starts_with('-') {
         return Err(format!("`{raw:.32}` is negative"));
     }
@@ -274,6 +286,26 @@ impl Document {
                     }
                     if let Err(e) = price(amount) {
                         out.push(format!("{at}: {region} {unit:?}: {e}"));
+                    }
+                }
+            }
+            for (region, by_factor) in &s.usage_prices {
+                if !regions.contains(region.as_str()) {
+                    out.push(format!("{at}: usage_prices: no region `{region:.64}`"));
+                }
+                for (factor, p) in by_factor {
+                    let known = self
+                        .measure_units
+                        .iter()
+                        .any(|u| u.usage_factor == *factor && u.id == p.unit);
+                    if !known {
+                        out.push(format!(
+                            "{at}: usage_prices: `{:.64}` is not a measure unit of usage factor `{factor:.64}`",
+                            p.unit
+                        ));
+                    }
+                    if let Err(e) = price(&p.price) {
+                        out.push(format!("{at}: usage_prices: {region} {factor}: {e}"));
                     }
                 }
             }

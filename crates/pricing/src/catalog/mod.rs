@@ -24,6 +24,18 @@ pub const DEMO: &str = include_str!("../../catalog/demo.json");
 /// A spec's parsed prices: region → period unit → price.
 pub type Prices = HashMap<String, HashMap<PeriodUnit, Decimal>>;
 
+/// An on-demand price, parsed: `price` per `unit`, which is `to_base` of
+/// its factor's base unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageRate {
+    pub unit: String,
+    pub to_base: Decimal,
+    pub price: Decimal,
+}
+
+/// A spec's parsed on-demand prices: region → usage factor → rate.
+pub type UsagePrices = HashMap<String, HashMap<String, UsageRate>>;
+
 /// One catalog version, indexed for rating.
 #[derive(Debug)]
 pub struct Version {
@@ -37,6 +49,10 @@ pub struct Version {
     specs: HashMap<String, HashMap<String, HashMap<String, usize>>>,
     /// Parsed prices, by spec index.
     prices: Vec<Prices>,
+    /// Parsed on-demand prices, by spec index.
+    usage: Vec<UsagePrices>,
+    /// Usage factor → measure unit → its factor to the base unit.
+    units: HashMap<String, HashMap<String, Decimal>>,
 }
 
 impl Version {
@@ -75,6 +91,35 @@ impl Version {
             }
             prices.push(by_region);
         }
+        let mut units: HashMap<String, HashMap<String, Decimal>> = HashMap::new();
+        for u in &doc.measure_units {
+            units
+                .entry(u.usage_factor.clone())
+                .or_default()
+                .insert(u.id.clone(), document::plain_decimal(&u.to_base)?);
+        }
+        let mut usage = Vec::with_capacity(doc.specs.len());
+        for s in &doc.specs {
+            let mut by_region = HashMap::new();
+            for (region, by_factor) in &s.usage_prices {
+                let mut factors = HashMap::new();
+                for (factor, p) in by_factor {
+                    let to_base = units
+                        .get(factor)
+                        .and_then(|u| u.get(&p.unit))
+                        .copied()
+                        .ok_or_else(|| format!("no measure unit {}", p.unit))?;
+                    let rate = UsageRate {
+                        unit: p.unit.clone(),
+                        to_base,
+                        price: document::price(&p.price)?,
+                    };
+                    factors.insert(factor.clone(), rate);
+                }
+                by_region.insert(region.clone(), factors);
+            }
+            usage.push(by_region);
+        }
         Ok(Self {
             version,
             effective_from,
@@ -83,6 +128,8 @@ impl Version {
             kinds,
             specs,
             prices,
+            usage,
+            units,
         })
     }
 
@@ -100,6 +147,17 @@ impl Version {
     pub fn spec(&self, service: &str, kind: &str, spec: &str) -> Option<(&Spec, &Prices)> {
         let i = self.specs.get(service)?.get(kind)?.get(spec)?;
         Some((&self.doc.specs[*i], &self.prices[*i]))
+    }
+
+    /// A spec's on-demand prices.
+    pub fn usage_prices(&self, service: &str, kind: &str, spec: &str) -> Option<&UsagePrices> {
+        let i = self.specs.get(service)?.get(kind)?.get(spec)?;
+        Some(&self.usage[*i])
+    }
+
+    /// How many base units of `factor` one `unit` is.
+    pub fn to_base(&self, factor: &str, unit: &str) -> Option<Decimal> {
+        self.units.get(factor)?.get(unit).copied()
     }
 
     pub fn zones_of(&self, region: &str) -> Option<&[String]> {

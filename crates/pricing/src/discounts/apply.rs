@@ -140,6 +140,48 @@ pub fn offers<'a>(
     Ok(out)
 }
 
+/// One rate discount on one on-demand line.
+#[derive(Debug, Clone)]
+pub struct UsageOffer<'a> {
+    pub discount: &'a Discount,
+    /// `list × rate`, half-up to 9 decimals.
+    pub off: Decimal,
+    pub amount: Decimal,
+}
+
+/// The rate discounts covering an on-demand line of `list` (reductions are
+/// for period purchases only), the one taking most off first (ties by kind,
+/// then id): that one applies.
+pub fn usage_offers<'a>(
+    discounts: &'a [Discount],
+    service_type: &str,
+    resource_type: &str,
+    list: Decimal,
+) -> Vec<UsageOffer<'a>> {
+    let mut out: Vec<UsageOffer<'a>> = discounts
+        .iter()
+        .filter(|d| d.scope.covers(service_type, resource_type))
+        .filter_map(|d| match d.terms {
+            Terms::RateOff(rate) => {
+                let off = rounding::to_nanos(list.checked_mul(rate)?).min(list);
+                Some(UsageOffer {
+                    discount: d,
+                    off,
+                    amount: list - off,
+                })
+            }
+            Terms::Reduction(_) => None,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.off
+            .cmp(&a.off)
+            .then(a.discount.kind.cmp(&b.discount.kind))
+            .then(a.discount.id.to_string().cmp(&b.discount.id.to_string()))
+    });
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::expect_used, clippy::unwrap_used)]
 mod tests {

@@ -1,6 +1,8 @@
 //! Period rating (包年/包月): list prices of product lines from one catalog
 //! version.
 
+pub mod grpc;
+pub mod on_demand;
 pub mod rounding;
 
 use std::collections::HashSet;
@@ -11,11 +13,26 @@ use partner_kernel::money::Money;
 use rust_decimal::Decimal;
 
 use crate::catalog::Version;
-use crate::catalog::document::PeriodUnit;
+use crate::catalog::document::{PeriodUnit, ResourceType};
 use crate::error::PricingError;
 
 /// At most this many lines per request.
 pub const MAX_LINES: usize = 100;
+
+/// Months a renewal may run (the vendor's rule).
+pub const RENEWAL_MONTHS: (i32, i32) = (1, 11);
+/// Years a renewal may run.
+pub const RENEWAL_YEARS: (i32, i32) = (1, 3);
+
+/// Why period lines are rated: the count rules differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A purchase: the product's own period limits.
+    Purchase,
+    /// A renewal of existing resources: months 1 to 11 or years 1 to 3, by
+    /// a period unit the product is sold by.
+    Renewal,
+}
 
 /// One line to rate, after parsing.
 #[derive(Debug, Clone)]
@@ -40,18 +57,18 @@ pub struct Rated {
     pub list_amount: Money,
 }
 
-/// Checks the shape of a request: 1 to 100 lines with unique ids.
-pub fn check_lines(lines: &[Line]) -> Vec<FieldViolation> {
+/// Checks the shape of a request (its line ids): 1 to 100 lines with unique ids.
+pub fn check_lines(ids: &[&str]) -> Vec<FieldViolation> {
     let mut out = Vec::new();
-    if lines.is_empty() || lines.len() > MAX_LINES {
+    if ids.is_empty() || ids.len() > MAX_LINES {
         out.push(FieldViolation::new(
             "lines",
             format!("1 to {MAX_LINES} lines"),
         ));
     }
     let mut seen = HashSet::new();
-    for (i, l) in lines.iter().enumerate() {
-        if !seen.insert(l.line_id.as_str()) {
+    for (i, id) in ids.iter().enumerate() {
+        if !seen.insert(*id) {
             out.push(FieldViolation::new(
                 format!("lines[{i}].line_id"),
                 "line ids are unique in a request",
@@ -68,29 +85,15 @@ pub fn check_lines(lines: &[Line]) -> Vec<FieldViolation> {
 /// product's rules (period unit, count, size, quantity) is a field violation,
 /// all of them at once. A line's amount is computed only once its values
 /// passed the rules, with checked arithmetic.
-pub fn rate_period(catalog: &Version, lines: &[Line]) -> Result<Vec<Rated>, PricingError> {
+pub fn rate_period(
+    catalog: &Version,
+    lines: &[Line],
+    purpose: Purpose,
+) -> Result<Vec<Rated>, PricingError> {
     let mut rated = Vec::with_capacity(lines.len());
     let mut violations = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let not_found = |what: &'static str| PricingError::ProductNotFound {
-            line_id: line.line_id.clone(),
-            what,
-        };
-        if !catalog.sells_service(&line.service_type) {
-            return Err(not_found("service type"));
-        }
-        let kind = catalog
-            .resource_type(&line.service_type, &line.resource_type)
-            .ok_or_else(|| not_found("resource type"))?;
-        let (_, prices) = catalog
-            .spec(&line.service_type, &line.resource_type, &line.spec)
-            .ok_or_else(|| not_found("spec"))?;
-        let zones = catalog
-            .zones_of(&line.region)
-            .ok_or_else(|| not_found("region"))?;
-        if !line.zone.is_empty() && !zones.contains(&line.zone) {
-            return Err(not_found("zone"));
-        }
+        let kind = locate(catalog, &line.product())?;
         let at = |field: &str| format!("lines[{i}].{field}");
         let before = violations.len();
         let Some(limit) = kind.periods.iter().find(|p| p.unit == line.period_unit) else {
@@ -100,45 +103,36 @@ pub fn rate_period(catalog: &Version, lines: &[Line]) -> Result<Vec<Rated>, Pric
             ));
             continue;
         };
-        let price = prices
-            .get(&line.region)
+        let limit = match purpose {
+            Purpose::Purchase => (limit.min, limit.max),
+            Purpose::Renewal => match line.period_unit {
+                PeriodUnit::Month => RENEWAL_MONTHS,
+                PeriodUnit::Year => RENEWAL_YEARS,
+                PeriodUnit::Day | PeriodUnit::Hour => {
+                    violations.push(FieldViolation::new(
+                        at("period_unit"),
+                        "renewals are by MONTH or YEAR",
+                    ));
+                    continue;
+                }
+            },
+        };
+        let price = catalog
+            .spec(&line.service_type, &line.resource_type, &line.spec)
+            .and_then(|(_, prices)| prices.get(&line.region))
             .and_then(|by_unit| by_unit.get(&line.period_unit))
             .copied()
-            .ok_or_else(|| not_found("price for that region and period unit"))?;
-        if !(limit.min..=limit.max).contains(&line.period_count) {
+            .ok_or_else(|| PricingError::ProductNotFound {
+                line_id: line.line_id.clone(),
+                what: "price for that region and period unit",
+            })?;
+        if !(limit.0..=limit.1).contains(&line.period_count) {
             violations.push(FieldViolation::new(
                 at("period_count"),
-                format!("{} to {}", limit.min, limit.max),
+                format!("{} to {}", limit.0, limit.1),
             ));
         }
-        if !(1..=kind.max_quantity).contains(&line.quantity) {
-            violations.push(FieldViolation::new(
-                at("quantity"),
-                format!("1 to {}", kind.max_quantity),
-            ));
-        }
-        let size = match &kind.size {
-            Some(rule) => {
-                let fits = (rule.min..=rule.max).contains(&line.size)
-                    && (line.size - rule.min) % rule.step == 0;
-                if !fits {
-                    violations.push(FieldViolation::new(
-                        at("size"),
-                        format!(
-                            "{} to {} {}, in steps of {}",
-                            rule.min, rule.max, rule.unit, rule.step
-                        ),
-                    ));
-                }
-                line.size
-            }
-            None => {
-                if line.size != 0 {
-                    violations.push(FieldViolation::new(at("size"), "0: not a linear product"));
-                }
-                1
-            }
-        };
+        let size = check_size_and_quantity(kind, line.size, line.quantity, i, &mut violations);
         if violations.len() > before {
             continue;
         }
@@ -165,6 +159,100 @@ pub fn rate_period(catalog: &Version, lines: &[Line]) -> Result<Vec<Rated>, Pric
         Err(PricingError::Kernel(
             partner_kernel::error::KernelError::Invalid(violations),
         ))
+    }
+}
+
+/// What names a product in a line.
+#[derive(Debug, Clone, Copy)]
+pub struct ProductRef<'a> {
+    pub line_id: &'a str,
+    pub service_type: &'a str,
+    pub resource_type: &'a str,
+    pub spec: &'a str,
+    pub region: &'a str,
+    pub zone: &'a str,
+}
+
+impl Line {
+    pub fn product(&self) -> ProductRef<'_> {
+        ProductRef {
+            line_id: &self.line_id,
+            service_type: &self.service_type,
+            resource_type: &self.resource_type,
+            spec: &self.spec,
+            region: &self.region,
+            zone: &self.zone,
+        }
+    }
+}
+
+/// The resource type of a line's product, once its service type, resource
+/// type, spec, region and zone all exist; else `PRODUCT_NOT_FOUND` naming
+/// the first missing.
+pub fn locate<'c>(
+    catalog: &'c Version,
+    p: &ProductRef<'_>,
+) -> Result<&'c ResourceType, PricingError> {
+    let not_found = |what: &'static str| PricingError::ProductNotFound {
+        line_id: p.line_id.to_owned(),
+        what,
+    };
+    if !catalog.sells_service(p.service_type) {
+        return Err(not_found("service type"));
+    }
+    let kind = catalog
+        .resource_type(p.service_type, p.resource_type)
+        .ok_or_else(|| not_found("resource type"))?;
+    catalog
+        .spec(p.service_type, p.resource_type, p.spec)
+        .ok_or_else(|| not_found("spec"))?;
+    let zones = catalog
+        .zones_of(p.region)
+        .ok_or_else(|| not_found("region"))?;
+    if !p.zone.is_empty() && !zones.iter().any(|z| z == p.zone) {
+        return Err(not_found("zone"));
+    }
+    Ok(kind)
+}
+
+/// Checks a line's size (linear products: within the rule and on a step;
+/// others: 0) and quantity (1 to the most per line), adding a violation of
+/// `lines[i]` for each broken rule; returns the size to multiply by (1 for
+/// products without one).
+pub fn check_size_and_quantity(
+    kind: &ResourceType,
+    size: i64,
+    quantity: i32,
+    i: usize,
+    violations: &mut Vec<FieldViolation>,
+) -> i64 {
+    let at = |field: &str| format!("lines[{i}].{field}");
+    if !(1..=kind.max_quantity).contains(&quantity) {
+        violations.push(FieldViolation::new(
+            at("quantity"),
+            format!("1 to {}", kind.max_quantity),
+        ));
+    }
+    match &kind.size {
+        Some(rule) => {
+            let fits = (rule.min..=rule.max).contains(&size) && (size - rule.min) % rule.step == 0;
+            if !fits {
+                violations.push(FieldViolation::new(
+                    at("size"),
+                    format!(
+                        "{} to {} {}, in steps of {}",
+                        rule.min, rule.max, rule.unit, rule.step
+                    ),
+                ));
+            }
+            size
+        }
+        None => {
+            if size != 0 {
+                violations.push(FieldViolation::new(at("size"), "0: not a linear product"));
+            }
+            1
+        }
     }
 }
 
@@ -247,7 +335,7 @@ mod tests {
         ) {
             let v = demo();
             let line = valid_line(&v, pick, n).expect("a valid line");
-            let rated = rate_period(&v, std::slice::from_ref(&line)).expect("rates");
+            let rated = rate_period(&v, std::slice::from_ref(&line), Purpose::Purchase).expect("rates");
             let size = if line.size == 0 { 1 } else { line.size };
             let exact = rated[0].unit_price
                 * Decimal::from(size)

@@ -1,6 +1,7 @@
 //! Rounding, in one place (docs/pricing.md): a period line's amount is
 //! rounded once, half-up (away from zero), to the currency's minor unit;
-//! totals are sums of rounded lines. Unit prices keep up to 9 decimals.
+//! totals are sums of rounded lines. Unit prices keep up to 9 decimals, and
+//! so do on-demand amounts (half-up at the 9th) until they are charged.
 
 use partner_api::r#type::v1 as money_pb;
 use partner_kernel::money::{Currency, Money};
@@ -15,6 +16,12 @@ pub fn to_minor(amount: Decimal, currency: Currency) -> Option<Money> {
     i64::try_from(minor)
         .ok()
         .map(|m| Money::from_minor(currency, m))
+}
+
+/// `amount` rounded half-up to 9 decimals: how on-demand amounts are kept
+/// until they are charged.
+pub fn to_nanos(amount: Decimal) -> Decimal {
+    amount.round_dp_with_strategy(9, RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// An exact price (at most 9 decimals) as the proto's Money.
