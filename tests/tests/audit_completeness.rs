@@ -428,9 +428,7 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
         m if m.starts_with("partner.events.v1.WebhookService/") => {
             webhook_scenario(server, m, &name, &rid).await;
         }
-        m if m.starts_with("partner.pricing.v1.DiscountService/")
-            || m.starts_with("partner.pricing.v1.QuoteService/") =>
-        {
+        m if m.starts_with("partner.pricing.v1.") => {
             discount_scenario(server, m, &name, &rid).await;
         }
         _ => return perform_customers(server, method, &name, rid).await,
@@ -518,7 +516,8 @@ async fn webhook_scenario(server: &TestServer, method: &str, name: &str, rid: &s
     }
 }
 
-/// Performs one discount or quote write with `rid`, for a new partner and customer.
+/// Performs one pricing write (catalog import, discount, quote) with `rid`,
+/// for a new partner and customer.
 async fn discount_scenario(server: &TestServer, method: &str, name: &str, rid: &str) {
     use partner_api::pricing::v1 as pr;
     let admin = server.admin_token().await;
@@ -542,6 +541,20 @@ async fn discount_scenario(server: &TestServer, method: &str, name: &str, rid: &
     let mut operator = server.discounts(&admin);
     let mut partner_side = server.discounts(&master);
     match method.rsplit('/').next().unwrap_or_default() {
+        "ImportCatalog" => {
+            let demo: partner_pricing::catalog::document::Document =
+                serde_json::from_str(partner_pricing::catalog::DEMO)
+                    .unwrap_or_else(|e| panic!("{e}"));
+            ok(server
+                .catalog(&admin)
+                .import_catalog(pr::ImportCatalogRequest {
+                    request_id: rid.to_owned(),
+                    format: pr::CatalogFormat::Csv as i32,
+                    content: partner_pricing::catalog::csv::write(&demo),
+                    effective_time: None,
+                })
+                .await);
+        }
         "CreateQuote" => {
             ok(server
                 .quotes(&master)

@@ -1160,6 +1160,21 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
         m if m.starts_with("partner.events.v1.WebhookService/") => {
             return probe_webhooks(m, w).await;
         }
+        "partner.pricing.v1.CatalogService/ImportCatalog" => Probe::Refused(
+            unit(
+                w.server
+                    .catalog(&w.a_master)
+                    .import_catalog(pr::ImportCatalogRequest {
+                        request_id: new_request_id(),
+                        format: pr::CatalogFormat::Csv as i32,
+                        content: "record".into(),
+                        effective_time: None,
+                    })
+                    .await,
+            ),
+            Code::PermissionDenied,
+            "MISSING_PERMISSION",
+        ),
         m if m.starts_with("partner.pricing.v1.CatalogService/") => Probe::NoTenantInput(
             "the platform's catalog and list prices, the same for every partner; no tenant's ids",
         ),

@@ -83,7 +83,23 @@ pub const SELF_QUOTES_READ: Permission = Permission::customer(
     true,
 );
 
+/// The operator reads the catalog and its versions.
+pub const PLATFORM_CATALOG_READ: Permission = Permission::platform(
+    "platform.catalog.read",
+    DOMAIN,
+    "Read the catalog and its versions.",
+);
+
+/// The operator imports catalog versions.
+pub const PLATFORM_CATALOG_MANAGE: Permission = Permission::platform(
+    "platform.catalog.manage",
+    DOMAIN,
+    "Import catalog versions.",
+);
+
 pub const PERMISSIONS: &[Permission] = &[
+    PLATFORM_CATALOG_READ,
+    PLATFORM_CATALOG_MANAGE,
     QUOTES_READ,
     QUOTES_CREATE,
     SELF_QUOTES_READ,
@@ -96,10 +112,21 @@ pub const PERMISSIONS: &[Permission] = &[
     PLATFORM_DISCOUNTS_MANAGE,
 ];
 
+const CATALOG_READERS: Access = Access::AnyOf(&[CATALOG_READ, PLATFORM_CATALOG_READ]);
 const DISCOUNT_READERS: Access = Access::AnyOf(&[DISCOUNTS_READ, PLATFORM_DISCOUNTS_READ]);
 const OPERATOR_MANAGES: Access = Access::AnyOf(&[PLATFORM_DISCOUNTS_MANAGE]);
 
 pub const RULES: &[Rule] = &[
+    rule(
+        "partner.pricing.v1.CatalogService/ImportCatalog",
+        Access::AnyOf(&[PLATFORM_CATALOG_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.CatalogService/ListCatalogVersions",
+        CATALOG_READERS,
+        Effect::Read,
+    ),
     rule(
         "partner.pricing.v1.QuoteService/CreateQuote",
         Access::AnyOf(&[QUOTES_CREATE]),
@@ -117,32 +144,32 @@ pub const RULES: &[Rule] = &[
     ),
     rule(
         "partner.pricing.v1.CatalogService/ListServiceTypes",
-        Access::AnyOf(&[CATALOG_READ]),
+        CATALOG_READERS,
         Effect::Read,
     ),
     rule(
         "partner.pricing.v1.CatalogService/ListResourceTypes",
-        Access::AnyOf(&[CATALOG_READ]),
+        CATALOG_READERS,
         Effect::Read,
     ),
     rule(
         "partner.pricing.v1.CatalogService/ListResourceSpecs",
-        Access::AnyOf(&[CATALOG_READ]),
+        CATALOG_READERS,
         Effect::Read,
     ),
     rule(
         "partner.pricing.v1.CatalogService/ListRegions",
-        Access::AnyOf(&[CATALOG_READ]),
+        CATALOG_READERS,
         Effect::Read,
     ),
     rule(
         "partner.pricing.v1.CatalogService/ListUsageFactors",
-        Access::AnyOf(&[CATALOG_READ]),
+        CATALOG_READERS,
         Effect::Read,
     ),
     rule(
         "partner.pricing.v1.CatalogService/ListMeasureUnits",
-        Access::AnyOf(&[CATALOG_READ]),
+        CATALOG_READERS,
         Effect::Read,
     ),
     rule(

@@ -7,10 +7,12 @@ use partner_api::pricing::v1::catalog_service_server::CatalogService;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::mutation::Calls;
 use partner_kernel::principal::Principal;
+use partner_kernel::time::from_proto_timestamp;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
 use crate::catalog::document;
+use crate::catalog::import::Format;
 use crate::rating::{self, rounding};
 use crate::service::Pricing;
 
@@ -217,6 +219,47 @@ impl CatalogService for PricingApi {
                 })
                 .collect(),
             catalog_version: catalog.version,
+        }))
+    }
+
+    async fn import_catalog(
+        &self,
+        req: Request<pb::ImportCatalogRequest>,
+    ) -> Result<Response<pb::ImportCatalogResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let format = match pb::CatalogFormat::try_from(r.format) {
+            Ok(pb::CatalogFormat::Yaml) => Some(Format::Yaml),
+            Ok(pb::CatalogFormat::Csv) => Some(Format::Csv),
+            _ => {
+                v.add("format", "YAML or CSV");
+                None
+            }
+        };
+        v.check(!r.content.is_empty(), "content", "required");
+        let effective = match &r.effective_time {
+            Some(t) => v.take("effective_time", from_proto_timestamp(t)).map(Some),
+            None => Some(None),
+        };
+        let parsed = (|| Some((request_id?, format?, effective?)))();
+        let (request_id, format, effective) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.pricing
+                .import_catalog(m, format, &r.content, effective)
+                .await?,
+        ))
+    }
+
+    async fn list_catalog_versions(
+        &self,
+        req: Request<pb::ListCatalogVersionsRequest>,
+    ) -> Result<Response<pb::ListCatalogVersionsResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        Ok(Response::new(pb::ListCatalogVersionsResponse {
+            versions: self.pricing.catalog_versions(&principal).await?,
         }))
     }
 

@@ -29,6 +29,43 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Import or export the pricing catalog (running servers pick a new
+    /// version up within 30 s).
+    Catalog {
+        #[command(subcommand)]
+        action: CatalogAction,
+    },
+}
+
+/// How a catalog file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CatalogFileFormat {
+    Yaml,
+    Csv,
+}
+
+/// What to do with the catalog.
+#[derive(Debug, Clone, Subcommand)]
+pub enum CatalogAction {
+    /// Check a YAML or CSV catalog file as a whole and store it as the next
+    /// version; every problem is printed with its line, and nothing is
+    /// stored while there is one.
+    Import {
+        /// The file (`.yaml`, `.yml` or `.csv`, unless --format says).
+        file: std::path::PathBuf,
+        /// Its format, when the extension does not tell.
+        #[arg(long, value_enum)]
+        format: Option<CatalogFileFormat>,
+        /// When it comes into force (RFC 3339); default now.
+        #[arg(long)]
+        effective_from: Option<String>,
+    },
+    /// Print the version in force now, as YAML or CSV (a starting point for
+    /// the next import).
+    Export {
+        #[arg(long, value_enum, default_value = "yaml")]
+        format: CatalogFileFormat,
+    },
 }
 
 /// What to do with the signing keys.

@@ -5,6 +5,7 @@
 //! This crate wires the domains together; it holds no business rules.
 
 pub mod app;
+pub mod catalog_cli;
 pub mod codec_errors;
 pub mod config;
 pub mod http_routes;

@@ -53,6 +53,7 @@ async fn main() -> ExitCode {
     init_tracing(cli.config.log_format);
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Keys { action } => partner_server::keys_cli::run(&cli.config, action).await,
+        Command::Catalog { action } => partner_server::catalog_cli::run(&cli.config, action).await,
         Command::Migrate => partner_server::app::connect_and_migrate(&cli.config)
             .await
             .map(|_| {

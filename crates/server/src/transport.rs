@@ -41,6 +41,9 @@ use crate::request_id::{REQUEST_ID_HEADER, RequestIdLayer};
 
 /// Largest request message a service decodes (RELIABILITY: ≤ 1 MiB).
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+/// Largest CatalogService request: an import carries a whole catalog file
+/// (at most 4 MiB; decision 123) and a few fields.
+pub const MAX_CATALOG_REQUEST_BYTES: usize = 4 * 1024 * 1024 + 64 * 1024;
 /// Largest FederationService request: IdP metadata may be 2 MiB (the
 /// federation issue's cap wins over the general one; decision 88).
 pub const MAX_FEDERATION_REQUEST_BYTES: usize = 2 * 1024 * 1024 + 64 * 1024;
@@ -154,7 +157,11 @@ pub async fn serve(
         .add_service(limited!(WebhookServiceServer::new(
             app.webhooks_api.clone()
         )))
-        .add_service(limited!(CatalogServiceServer::new(app.pricing_api.clone())))
+        .add_service(
+            CatalogServiceServer::new(app.pricing_api.clone())
+                .max_decoding_message_size(MAX_CATALOG_REQUEST_BYTES)
+                .max_encoding_message_size(MAX_RESPONSE_BYTES),
+        )
         .add_service(limited!(RatingServiceServer::new(app.pricing_api.clone())))
         .add_service(limited!(DiscountServiceServer::new(
             app.pricing_api.clone()

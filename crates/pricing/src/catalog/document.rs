@@ -55,6 +55,18 @@ pub struct ServiceType {
     pub name: String,
 }
 
+impl PeriodUnit {
+    /// The name the document uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hour => "HOUR",
+            Self::Day => "DAY",
+            Self::Month => "MONTH",
+            Self::Year => "YEAR",
+        }
+    }
+}
+
 /// A period unit as the document names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum PeriodUnit {
@@ -172,18 +184,28 @@ impl Document {
                 self.currency
             ));
         }
-        let unique =
-            |kind: &str, key: String, out: &mut Vec<String>, seen: &mut HashSet<String>| {
-                if !seen.insert(key.clone()) {
-                    out.push(format!("{kind} `{key}` appears twice"));
-                }
-            };
+        // Named by the second element's path, so an import can tell its line.
+        let unique = |at: String,
+                      kind: &str,
+                      key: String,
+                      out: &mut Vec<String>,
+                      seen: &mut HashSet<String>| {
+            if !seen.insert(key.clone()) {
+                out.push(format!("{at}: {kind} `{key:.200}` appears twice"));
+            }
+        };
         let mut seen = HashSet::new();
         for (i, r) in self.regions.iter().enumerate() {
             if !id_ok(&r.id) || r.zones.iter().any(|z| !id_ok(z)) {
                 out.push(format!("regions[{i}]: ids are 1-64 of [A-Za-z0-9._-]"));
             }
-            unique("region", r.id.clone(), &mut out, &mut seen);
+            unique(
+                format!("regions[{i}]"),
+                "region",
+                r.id.clone(),
+                &mut out,
+                &mut seen,
+            );
         }
         let regions: HashSet<&str> = self.regions.iter().map(|r| r.id.as_str()).collect();
         let mut seen = HashSet::new();
@@ -191,7 +213,13 @@ impl Document {
             if !id_ok(&f.id) {
                 out.push(format!("usage_factors[{i}]: bad id"));
             }
-            unique("usage factor", f.id.clone(), &mut out, &mut seen);
+            unique(
+                format!("usage_factors[{i}]"),
+                "usage factor",
+                f.id.clone(),
+                &mut out,
+                &mut seen,
+            );
         }
         let factors: HashSet<&str> = self.usage_factors.iter().map(|f| f.id.as_str()).collect();
         let mut seen = HashSet::new();
@@ -210,6 +238,7 @@ impl Document {
                 )),
             }
             unique(
+                format!("measure_units[{i}]"),
                 "measure unit",
                 format!("{}/{}", u.usage_factor, u.id),
                 &mut out,
@@ -221,7 +250,13 @@ impl Document {
             if !id_ok(&s.id) {
                 out.push(format!("service_types[{i}]: bad id"));
             }
-            unique("service type", s.id.clone(), &mut out, &mut seen);
+            unique(
+                format!("service_types[{i}]"),
+                "service type",
+                s.id.clone(),
+                &mut out,
+                &mut seen,
+            );
         }
         let services: HashSet<&str> = self.service_types.iter().map(|s| s.id.as_str()).collect();
         let mut seen = HashSet::new();
@@ -251,6 +286,7 @@ impl Document {
                 out.push(format!("{at}: size needs 1 <= min <= max and step >= 1"));
             }
             unique(
+                at.clone(),
                 "resource type",
                 format!("{}/{}", t.service_type, t.id),
                 &mut out,
@@ -310,6 +346,7 @@ impl Document {
                 }
             }
             unique(
+                at.clone(),
                 "spec",
                 format!("{}/{}/{}", s.service_type, s.resource_type, s.id),
                 &mut out,

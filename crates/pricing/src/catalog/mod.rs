@@ -3,8 +3,11 @@
 //! and rating reads it on every call). Reads and rating use the version in
 //! force at the time asked for.
 
+pub mod csv;
 pub mod document;
 pub mod entity;
+pub mod import;
+pub mod versions;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

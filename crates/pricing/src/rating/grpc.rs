@@ -253,7 +253,7 @@ impl RatingService for PricingApi {
     async fn rate_renewal(
         &self,
         req: Request<pb::RateRenewalRequest>,
-    ) -> Result<Response<pb::RatePeriodProductsResponse>, Status> {
+    ) -> Result<Response<pb::RateRenewalResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let r = req.into_inner();
         let (lines, customer) = lines_and_customer(&r.lines, &r.customer_id, renewal_line)?;
@@ -261,7 +261,13 @@ impl RatingService for PricingApi {
             .pricing()
             .rate_period(&principal, &lines, customer, Purpose::Renewal)
             .await?;
-        Ok(Response::new(period_response(rating, &lines, r.auto_pay)?))
+        let rated = period_response(rating, &lines, r.auto_pay)?;
+        Ok(Response::new(pb::RateRenewalResponse {
+            lines: rated.lines,
+            list_total: rated.list_total,
+            catalog_version: rated.catalog_version,
+            discount_results: rated.discount_results,
+        }))
     }
 
     async fn rate_on_demand_products(
