@@ -624,3 +624,83 @@ async fn a_distributor_contract_covers_its_resellers_customers_and_a_customer_pr
         .unwrap();
     assert!(r.discount_results.is_empty());
 }
+
+#[tokio::test]
+async fn a_partners_rate_is_offered_only_up_to_its_allowance_at_rating_time() {
+    let w = world().await;
+    let (s, admin) = (&w.server, w.admin.as_str());
+    let policy_id = ok(s
+        .discounts(admin)
+        .create_incentive_policy(pr::CreateIncentivePolicyRequest {
+            request_id: new_request_id(),
+            partner_id: w.partner.partner_id.clone(),
+            max_rate_off: "0.2".into(),
+            ..Default::default()
+        })
+        .await)
+    .policy
+    .unwrap()
+    .id;
+    let set = set_rate(s, &w.master, &w.customer, None, "0.15")
+        .await
+        .unwrap();
+    let partner_result = |r: &pr::RatePeriodProductsResponse| {
+        r.discount_results
+            .iter()
+            .find(|d| d.discount_id == set.id)
+            .map(|d| to_cents(&d.discount_total))
+    };
+    // 15 % of 7,760.35, line by line: 684.00 + 450.00 + 30.00 + 0.05.
+    let r = rate(s, &w.master, &w.customer, false).await.unwrap();
+    assert_eq!(partner_result(&r), Some(116_405));
+    // The policy ends: the rate set under it is no longer offered.
+    ok(s.discounts(admin)
+        .end_incentive_policy(pr::EndIncentivePolicyRequest {
+            request_id: new_request_id(),
+            id: policy_id,
+        })
+        .await);
+    let r = rate(s, &w.master, &w.customer, false).await.unwrap();
+    assert_eq!(partner_result(&r), None);
+    // A smaller policy: the rate is offered, capped at 5 %
+    // (228.00 + 150.00 + 10.00 + 0.0175 → 0.02).
+    policy(s, admin, &w.partner.partner_id, None, "0.05").await;
+    let r = rate(s, &w.master, &w.customer, false).await.unwrap();
+    assert_eq!(partner_result(&r), Some(38_802));
+
+    // A discount that starts tomorrow, ended today, is ended: ending it
+    // again is refused rather than making another version.
+    let tomorrow = prost_types::Timestamp {
+        seconds: chrono::Utc::now().timestamp() + 86_400,
+        nanos: 0,
+    };
+    let later = ok(s
+        .discounts(admin)
+        .create_discount(pr::CreateDiscountRequest {
+            request_id: new_request_id(),
+            kind: pr::DiscountKind::Promotion as i32,
+            name: "tomorrow".into(),
+            terms: Some(rate_off("0.1")),
+            valid_from: Some(tomorrow),
+            ..Default::default()
+        })
+        .await)
+    .discount
+    .unwrap();
+    let end = |id: String| {
+        let mut d = s.discounts(admin);
+        async move {
+            d.end_discount(pr::EndDiscountRequest {
+                request_id: new_request_id(),
+                id,
+            })
+            .await
+        }
+    };
+    ok(end(later.id.clone()).await);
+    assert_refused(
+        end(later.id.clone()).await,
+        Code::FailedPrecondition,
+        "DISCOUNT_ENDED",
+    );
+}

@@ -179,8 +179,15 @@ async fn a_quote_freezes_the_best_offer_or_the_discount_named_and_keeps_it() {
         "DISCOUNT_NOT_FOUND",
     );
 
-    // The partner raises its rate: new ratings change, the quote does not.
+    // The partner raises its rate: new ratings change, the quote does not,
+    // and a replay of the first request still answers the first quote.
+    let first = pr::CreateQuoteRequest {
+        request_id: new_request_id(),
+        ..request(&w.customer)
+    };
+    let original = quote(s, &w.master, first.clone()).await.unwrap();
     set_rate(s, &w.master, &w.customer, "0.2").await;
+    assert_eq!(quote(s, &w.master, first).await.unwrap(), original);
     let later = quote(s, &w.master, request(&w.customer)).await.unwrap();
     assert_eq!(later.final_total, cny(2432));
     assert_eq!(get(s, &w.master, &q.id).await.unwrap(), q);
@@ -195,7 +202,15 @@ async fn a_quote_freezes_the_best_offer_or_the_discount_named_and_keeps_it() {
         .await)
     .quotes;
     let ids: Vec<_> = listed.iter().map(|x| x.id.as_str()).collect();
-    assert_eq!(ids, vec![later.id.as_str(), c.id.as_str(), q.id.as_str()]);
+    assert_eq!(
+        ids,
+        vec![
+            later.id.as_str(),
+            original.id.as_str(),
+            c.id.as_str(),
+            q.id.as_str()
+        ]
+    );
     let own = s.customer_token(&w.customer_login).await;
     assert_eq!(get(s, &own, &q.id).await.unwrap(), q);
     let mine = ok(s
@@ -203,7 +218,7 @@ async fn a_quote_freezes_the_best_offer_or_the_discount_named_and_keeps_it() {
         .list_quotes(pr::ListQuotesRequest::default())
         .await)
     .quotes;
-    assert_eq!(mine.len(), 3);
+    assert_eq!(mine.len(), 4);
 
     // Another partner neither reads it nor quotes for this customer.
     assert_refused(

@@ -248,7 +248,7 @@ impl CatalogService for PricingApi {
         let m = call.mutation(request_id)?;
         Ok(Response::new(
             self.pricing
-                .import_catalog(m, format, &r.content, effective)
+                .import_catalog(m, format, r.content, effective)
                 .await?,
         ))
     }

@@ -15,7 +15,7 @@ use partner_kernel::principal::Principal;
 
 use crate::access::{CATALOG_READ, PLATFORM_CATALOG_READ, PRICING_READ, SELF_PRICING_READ};
 use crate::catalog::{Catalogs, Version};
-use crate::discounts::model::{Discount, Kind, Terms};
+use crate::discounts::model::{Discount, Kind, Policy, Terms, allowance};
 use crate::discounts::store;
 use crate::error::PricingError;
 use crate::rating::on_demand::{self, RatedUsage, UsageLine};
@@ -177,18 +177,42 @@ impl Pricing {
             self.clock.now(),
         )
         .await?;
+        let partner = buyer.and_then(|b| b.partner);
+        let mut policies: Option<Vec<Policy>> = None;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
-            let d = Discount::from_row(row)?;
-            let partner_matches =
-                d.kind != Kind::PartnerSet || d.partner_id == buyer.and_then(|b| b.partner);
-            let currency_matches = match d.terms {
-                Terms::Reduction(m) => m.currency() == currency,
-                Terms::RateOff(_) => true,
-            };
-            if partner_matches && currency_matches {
-                out.push(d);
+            let mut d = Discount::from_row(row)?;
+            if let Terms::Reduction(m) = d.terms
+                && m.currency() != currency
+            {
+                continue;
             }
+            if d.kind == Kind::PartnerSet {
+                // Only the customer's current partner's rates, and never
+                // above what its policies allow now (a policy that ended or
+                // shrank caps rates set under it).
+                let Some(partner) = partner.filter(|p| d.partner_id == Some(*p)) else {
+                    continue;
+                };
+                if policies.is_none() {
+                    let rows = store::policies_of(self.db.conn(), partner).await?;
+                    policies = Some(
+                        rows.iter()
+                            .map(Policy::from_row)
+                            .collect::<Result<_, _>>()?,
+                    );
+                }
+                let allowance = allowance(
+                    policies.as_deref().unwrap_or_default(),
+                    &d.scope,
+                    self.clock.now(),
+                );
+                match (allowance, d.terms) {
+                    (Some(a), Terms::RateOff(r)) => d.terms = Terms::RateOff(r.min(a)),
+                    _ => continue,
+                }
+            }
+            out.push(d);
         }
         Ok(out)
     }

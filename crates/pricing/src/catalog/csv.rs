@@ -3,7 +3,7 @@
 //! where it stands, and each element of the document it builds remembers
 //! its row, so a problem of the whole document names the line too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::document::{
     Document, MeasureUnit, PeriodLimit, PeriodUnit, Region, ResourceType, ServiceType, SizeRule,
@@ -121,6 +121,14 @@ fn period_unit(raw: &str) -> Option<PeriodUnit> {
     }
 }
 
+/// Where rows find the elements earlier rows made (a catalog may hold tens
+/// of thousands of rows: no scans per row).
+#[derive(Default)]
+struct Index {
+    kinds: HashMap<(String, String), usize>,
+    specs: HashMap<(String, String, String), usize>,
+}
+
 /// Reads a CSV catalog into a document and where each element came from;
 /// every row-level problem is returned at once.
 pub fn parse(content: &str) -> Result<(Document, Lines), Vec<Problem>> {
@@ -143,7 +151,11 @@ pub fn parse(content: &str) -> Result<(Document, Lines), Vec<Problem>> {
         specs: Vec::new(),
     };
     let mut at = Lines::default();
+    let mut index = Index::default();
     for (i, raw) in lines_iter {
+        if problems.len() >= super::import::MAX_PROBLEMS {
+            break;
+        }
         let line = i + 1;
         let raw = raw.trim_end_matches('\r');
         if raw.trim().is_empty() || raw.starts_with('#') {
@@ -167,7 +179,7 @@ pub fn parse(content: &str) -> Result<(Document, Lines), Vec<Problem>> {
             }
         };
         let row = Row { line, cells };
-        if let Err(p) = apply(&row, &mut doc, &mut at) {
+        if let Err(p) = apply(&row, &mut doc, &mut at, &mut index) {
             problems.push(p);
         }
     }
@@ -186,23 +198,31 @@ pub fn parse(content: &str) -> Result<(Document, Lines), Vec<Problem>> {
 
 /// The spec a `price` or `usage_price` row names, which an earlier `spec`
 /// row made.
-fn spec_of<'d>(row: &Row<'_>, doc: &'d mut Document) -> Result<&'d mut Spec, Problem> {
-    let (service, kind, spec) = (
-        row.get("service_type"),
-        row.get("resource_type"),
-        row.get("spec"),
+fn spec_of<'d>(
+    row: &Row<'_>,
+    doc: &'d mut Document,
+    index: &Index,
+) -> Result<&'d mut Spec, Problem> {
+    let key = (
+        row.get("service_type").to_owned(),
+        row.get("resource_type").to_owned(),
+        row.get("spec").to_owned(),
     );
-    doc.specs
-        .iter_mut()
-        .find(|s| s.service_type == service && s.resource_type == kind && s.id == spec)
-        .ok_or_else(|| {
-            row.problem(format!(
-                "no `spec` row above for {service:.64}/{kind:.64}/{spec:.64}"
-            ))
-        })
+    match index.specs.get(&key) {
+        Some(i) => Ok(&mut doc.specs[*i]),
+        None => Err(row.problem(format!(
+            "no `spec` row above for {:.64}/{:.64}/{:.64}",
+            key.0, key.1, key.2
+        ))),
+    }
 }
 
-fn apply(row: &Row<'_>, doc: &mut Document, at: &mut Lines) -> Result<(), Problem> {
+fn apply(
+    row: &Row<'_>,
+    doc: &mut Document,
+    at: &mut Lines,
+    index: &mut Index,
+) -> Result<(), Problem> {
     let line = row.line;
     match row.get("record") {
         "currency" => {
@@ -258,6 +278,13 @@ fn apply(row: &Row<'_>, doc: &mut Document, at: &mut Lines) -> Result<(), Proble
                     step: row.number("step")?,
                 })
             };
+            index.kinds.insert(
+                (
+                    row.get("service_type").to_owned(),
+                    row.get("resource_type").to_owned(),
+                ),
+                doc.resource_types.len(),
+            );
             doc.resource_types.push(ResourceType {
                 service_type: row.get("service_type").to_owned(),
                 id: row.get("resource_type").to_owned(),
@@ -277,18 +304,25 @@ fn apply(row: &Row<'_>, doc: &mut Document, at: &mut Lines) -> Result<(), Proble
                 min: row.number("min")?,
                 max: row.number("max")?,
             };
-            doc.resource_types
-                .iter_mut()
-                .find(|t| t.service_type == service && t.id == kind)
+            let i = index
+                .kinds
+                .get(&(service.to_owned(), kind.to_owned()))
                 .ok_or_else(|| {
                     row.problem(format!(
                         "no `resource_type` row above for {service:.64}/{kind:.64}"
                     ))
-                })?
-                .periods
-                .push(limit);
+                })?;
+            doc.resource_types[*i].periods.push(limit);
         }
         "spec" => {
+            index.specs.insert(
+                (
+                    row.get("service_type").to_owned(),
+                    row.get("resource_type").to_owned(),
+                    row.get("spec").to_owned(),
+                ),
+                doc.specs.len(),
+            );
             doc.specs.push(Spec {
                 service_type: row.get("service_type").to_owned(),
                 resource_type: row.get("resource_type").to_owned(),
@@ -306,7 +340,7 @@ fn apply(row: &Row<'_>, doc: &mut Document, at: &mut Lines) -> Result<(), Proble
             let price = row.get("price").to_owned();
             // Checked here too, so a bad price names its own row.
             super::document::price(&price).map_err(|e| row.problem(format!("price: {e}")))?;
-            let spec = spec_of(row, doc)?;
+            let spec = spec_of(row, doc, index)?;
             if spec
                 .prices
                 .entry(region)
@@ -325,7 +359,7 @@ fn apply(row: &Row<'_>, doc: &mut Document, at: &mut Lines) -> Result<(), Proble
                 price: row.get("price").to_owned(),
             };
             super::document::price(&price.price).map_err(|e| row.problem(format!("price: {e}")))?;
-            let spec = spec_of(row, doc)?;
+            let spec = spec_of(row, doc, index)?;
             if spec
                 .usage_prices
                 .entry(region)

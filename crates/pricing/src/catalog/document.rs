@@ -2,7 +2,7 @@
 //! Prices are decimal strings (never floats), checked when the document is
 //! checked, so rating never meets a malformed one.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
 use partner_kernel::money::Currency;
@@ -293,16 +293,27 @@ impl Document {
                 &mut seen,
             );
         }
+        // Indexed once: a catalog may hold tens of thousands of specs.
+        let kinds: HashMap<(&str, &str), usize> = self
+            .resource_types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ((t.service_type.as_str(), t.id.as_str()), i))
+            .collect();
+        let units: HashSet<(&str, &str)> = self
+            .measure_units
+            .iter()
+            .map(|u| (u.usage_factor.as_str(), u.id.as_str()))
+            .collect();
         let mut seen = HashSet::new();
         for (i, s) in self.specs.iter().enumerate() {
             let at = format!("specs[{i}]");
             if !id_ok(&s.id) {
                 out.push(format!("{at}: bad id"));
             }
-            let kind = self
-                .resource_types
-                .iter()
-                .find(|t| t.service_type == s.service_type && t.id == s.resource_type);
+            let kind = kinds
+                .get(&(s.service_type.as_str(), s.resource_type.as_str()))
+                .map(|i| &self.resource_types[*i]);
             let Some(kind) = kind else {
                 out.push(format!(
                     "{at}: no resource type `{:.64}/{:.64}`",
@@ -330,10 +341,7 @@ impl Document {
                     out.push(format!("{at}: usage_prices: no region `{region:.64}`"));
                 }
                 for (factor, p) in by_factor {
-                    let known = self
-                        .measure_units
-                        .iter()
-                        .any(|u| u.usage_factor == *factor && u.id == p.unit);
+                    let known = units.contains(&(factor.as_str(), p.unit.as_str()));
                     if !known {
                         out.push(format!(
                             "{at}: usage_prices: `{:.64}` is not a measure unit of usage factor `{factor:.64}`",

@@ -116,7 +116,40 @@ fn yaml_lines(content: &str) -> Lines {
     lines
 }
 
+/// Refuses YAML anchors (`&a`) and aliases (`*a`): a catalog needs none,
+/// and a few kilobytes of aliases can expand to gigabytes. An indicator
+/// counts where a node starts (after indentation, `- `, `: `, `[`, `{`,
+/// `,` or `?`) outside quotes; a `&` inside a name (`R&D`) is text.
+fn refuse_anchors(content: &str) -> Result<(), Problem> {
+    for (i, line) in content.lines().enumerate() {
+        let mut quote: Option<char> = None;
+        let mut previous: Option<char> = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') if previous.is_none_or(|p| "-:[{,?".contains(p)) => {
+                    quote = Some(c);
+                }
+                (None, '#') if previous.is_none() => break,
+                (None, '&' | '*') if previous.is_none_or(|p| "-:[{,?".contains(p)) => {
+                    return Err(Problem {
+                        line: Some(i + 1),
+                        message: "anchors and aliases (`&`, `*`) are not accepted".into(),
+                    });
+                }
+                _ => {}
+            }
+            if !c.is_whitespace() {
+                previous = Some(c);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn yaml(content: &str) -> Result<(Document, Lines), Vec<Problem>> {
+    refuse_anchors(content).map_err(|p| vec![p])?;
     match yaml_serde::from_str::<Document>(content) {
         Ok(doc) => Ok((doc, yaml_lines(content))),
         Err(e) => {
@@ -214,6 +247,27 @@ mod tests {
         let broken = format!("{}\n  : [\n", yaml);
         let problems = parse(Format::Yaml, &broken).unwrap_err();
         assert!(problems[0].line.is_some(), "{problems:?}");
+    }
+
+    #[test]
+    fn anchors_and_aliases_are_refused_but_ampersands_in_text_are_not() {
+        for bad in [
+            "regions: [&r {id: a, name: b, zones: []}, *r]",
+            "currency: CNY\nregions:\n  - &r\n    id: a\n  - *r",
+            "name: *x",
+        ] {
+            let problem = refuse_anchors(bad).unwrap_err();
+            assert!(problem.message.contains("anchors"), "{bad}");
+        }
+        for fine in [
+            "name: R&D",
+            "name: \"*starred\"",
+            "name: 'a, *b'",
+            "price: 2 * 3",
+            "# *x",
+        ] {
+            assert!(refuse_anchors(fine).is_ok(), "{fine}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use partner_kernel::db::Db;
 use partner_kernel::error::KernelError;
 use partner_kernel::money::Currency;
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use document::{Document, PeriodUnit, ResourceType, Spec};
 
@@ -172,35 +172,52 @@ impl Version {
     }
 }
 
+/// The versions read so far.
+#[derive(Debug, Default)]
+struct Loaded {
+    /// Readable versions, by (effective from, version).
+    versions: Vec<Arc<Version>>,
+    /// The highest version number read (readable or not).
+    seen_up_to: i64,
+}
+
 /// Every loaded version, oldest first.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogs {
-    versions: Arc<RwLock<Vec<Arc<Version>>>>,
+    loaded: Arc<RwLock<Loaded>>,
 }
 
 impl Catalogs {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Loaded> {
+        self.loaded
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The version in force at `at`: the latest effective at or before it.
     pub fn in_force(&self, at: DateTime<Utc>) -> Option<Arc<Version>> {
-        let versions = self
+        self.read()
             .versions
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        versions
             .iter()
             .rev()
             .find(|v| v.effective_from <= at)
             .cloned()
     }
 
-    /// Reads every version from the database; on an empty one first stores
-    /// the demo catalog as version 1, in force since always. Two replicas
-    /// starting at once store it once (the version is the key).
+    /// Reads the versions stored since the last call (all of them the first
+    /// time: versions never change once stored, and numbers only grow); on
+    /// an empty database first stores the demo catalog as version 1, in
+    /// force since always. Two replicas starting at once store it once (the
+    /// version is the key).
     pub async fn load(&self, db: &Db, now: DateTime<Utc>) -> Result<(), KernelError> {
-        let mut rows = entity::Entity::find()
-            .order_by_asc(entity::Column::Version)
-            .all(db.conn())
-            .await?;
-        if rows.is_empty() {
+        let seen = self.read().seen_up_to;
+        let newer = || {
+            entity::Entity::find()
+                .filter(entity::Column::Version.gt(seen))
+                .order_by_asc(entity::Column::Version)
+        };
+        let mut rows = newer().all(db.conn()).await?;
+        if rows.is_empty() && seen == 0 {
             let demo = entity::ActiveModel {
                 version: Set(1),
                 effective_from: Set(DateTime::<Utc>::UNIX_EPOCH),
@@ -209,16 +226,16 @@ impl Catalogs {
                 created_at: Set(now),
             };
             let stored = demo.insert(db.conn()).await;
-            rows = entity::Entity::find()
-                .order_by_asc(entity::Column::Version)
-                .all(db.conn())
-                .await?;
+            rows = newer().all(db.conn()).await?;
             // Another replica storing it first is fine; anything else is not.
             if let (Err(e), true) = (stored, rows.is_empty()) {
                 return Err(e.into());
             }
         }
-        let mut versions = Vec::with_capacity(rows.len());
+        let Some(last) = rows.last().map(|r| r.version) else {
+            return Ok(());
+        };
+        let mut parsed_rows = Vec::with_capacity(rows.len());
         for row in rows {
             // A version this server cannot read (hand-edited, or written by a
             // newer release) is left out, loudly, rather than stopping the
@@ -227,7 +244,7 @@ impl Catalogs {
                 .map_err(|e| e.to_string())
                 .and_then(|doc| Version::new(row.version, row.effective_from, doc));
             match parsed {
-                Ok(version) => versions.push(Arc::new(version)),
+                Ok(version) => parsed_rows.push(Arc::new(version)),
                 Err(e) => tracing::error!(
                     version = row.version,
                     error = %e,
@@ -235,11 +252,22 @@ impl Catalogs {
                 ),
             }
         }
-        versions.sort_by_key(|v| (v.effective_from, v.version));
-        *self
-            .versions
+        let mut loaded = self
+            .loaded
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = versions;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Another load may have run meanwhile: keep each version once.
+        if loaded.seen_up_to >= last {
+            return Ok(());
+        }
+        let known = loaded.seen_up_to;
+        loaded
+            .versions
+            .extend(parsed_rows.into_iter().filter(|v| v.version > known));
+        loaded
+            .versions
+            .sort_by_key(|v| (v.effective_from, v.version));
+        loaded.seen_up_to = last;
         Ok(())
     }
 }

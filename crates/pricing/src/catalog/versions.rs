@@ -87,7 +87,7 @@ impl Pricing {
         &self,
         m: Mutation,
         format: Format,
-        content: &str,
+        content: String,
         effective_from: Option<DateTime<Utc>>,
     ) -> Result<pb::ImportCatalogResponse, PricingError> {
         m.principal.require(PLATFORM_CATALOG_MANAGE)?;
@@ -99,7 +99,11 @@ impl Pricing {
             )])
             .into());
         }
-        let doc = check(format, content).map_err(violations)?;
+        // Up to 4 MiB of parsing and checking: off the request threads.
+        let doc = tokio::task::spawn_blocking(move || check(format, &content))
+            .await
+            .map_err(|e| KernelError::Corrupt(format!("catalog check stopped: {e}")))?
+            .map_err(violations)?;
         let now = m.now;
         let response = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {

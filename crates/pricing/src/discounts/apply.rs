@@ -4,8 +4,9 @@
 //!
 //! Each offer applies its one discount alone to the lines' list amounts,
 //! which are already rounded: a rate's amount off is rounded half-up to the
-//! minor unit per line; a reduction takes at most the line's amount; lines
-//! outside its scope keep their list amount. Totals are sums of lines.
+//! minor unit per line; a fixed reduction is taken once per request, from
+//! the covered lines in order, each at most its amount; lines outside its
+//! scope keep their list amount. Totals are sums of lines.
 
 use std::cmp::Ordering;
 
@@ -43,10 +44,12 @@ pub struct Offer<'a> {
     pub best: bool,
 }
 
-/// The amount `terms` take off a line of `list`, at most `list`. A
-/// reduction in another currency takes nothing (the caller leaves such
-/// discounts out). `None`: the arithmetic does not fit.
-fn off(terms: Terms, list: Money) -> Option<Money> {
+/// The amount `terms` take off a line of `list`, at most `list`; `left`
+/// is what remains of a fixed reduction for this request (it is taken once
+/// per request, line by line, so splitting a purchase into more lines never
+/// makes it larger). A reduction in another currency takes nothing (the
+/// caller leaves such discounts out). `None`: the arithmetic does not fit.
+fn off(terms: Terms, list: Money, left: &mut Money) -> Option<Money> {
     let currency = list.currency();
     let taken = match terms {
         Terms::RateOff(rate) => {
@@ -54,14 +57,18 @@ fn off(terms: Terms, list: Money) -> Option<Money> {
             let major = Decimal::from(list.minor()).checked_div(scale)?;
             rounding::to_minor(major.checked_mul(rate)?, currency)?
         }
-        Terms::Reduction(amount) if amount.currency() == currency => amount,
+        Terms::Reduction(_) if left.currency() == currency => *left,
         Terms::Reduction(_) => Money::zero(currency),
     };
-    Some(if taken.minor() > list.minor() {
+    let taken = if taken.minor() > list.minor() {
         list
     } else {
         taken
-    })
+    };
+    if let Terms::Reduction(_) = terms {
+        *left = left.checked_sub(taken).ok()?;
+    }
+    Some(taken)
 }
 
 /// How two offers compare as the best: lower final total first, then the
@@ -103,9 +110,13 @@ pub fn offers<'a>(
             final_total: zero,
             best: false,
         };
+        let mut left = match discount.terms {
+            Terms::Reduction(amount) => amount,
+            Terms::RateOff(_) => zero,
+        };
         for line in lines {
             let taken = if discount.scope.covers(line.service_type, line.resource_type) {
-                off(discount.terms, line.list).ok_or(MoneyError::Overflow)?
+                off(discount.terms, line.list, &mut left).ok_or(MoneyError::Overflow)?
             } else {
                 zero
             };
@@ -255,11 +266,23 @@ mod tests {
         assert_eq!(r.lines[0].off, cny(101));
         assert_eq!(r.lines[1].off, cny(30));
         assert_eq!(r.final_total, cny(1_005 + 300 - 131));
-        // 5.00 off each line: all of the 3.00 line.
+        // 5.00 off the request, line by line: all of it from the 10.05
+        // line, nothing left for the 3.00 one.
         let p = by_kind(Kind::Promotion);
-        assert_eq!(p.lines[1].off, cny(300));
-        assert_eq!(p.final_total, cny(505));
+        assert_eq!((p.lines[0].off, p.lines[1].off), (cny(500), cny(0)));
+        assert_eq!(p.final_total, cny(805));
         assert!(p.best && offers[0].best && !r.best);
+        // A reduction larger than the first line spills onto the next.
+        let big = [discount(
+            Kind::Promotion,
+            Scope::default(),
+            Terms::Reduction(cny(1_200)),
+        )];
+        let spilled = super::offers(&big, &lines, false).unwrap();
+        assert_eq!(
+            (spilled[0].lines[0].off, spilled[0].lines[1].off),
+            (cny(1_005), cny(195))
+        );
     }
 
     #[test]
@@ -366,6 +389,10 @@ mod tests {
                     sums = (sums.0 + under.list.minor(), sums.1 + under.off.minor(), sums.2 + under.final_amount.minor());
                 }
                 prop_assert_eq!(sums, (o.list_total.minor(), o.off_total.minor(), o.final_total.minor()));
+                // A fixed reduction is taken once per request, however many lines.
+                if let Terms::Reduction(amount) = o.discount.terms {
+                    prop_assert!(o.off_total.minor() <= amount.minor());
+                }
             }
             prop_assert_eq!(offers.iter().filter(|o| o.best).count(), usize::from(!offers.is_empty()));
             if let Some(best) = offers.iter().find(|o| o.best) {

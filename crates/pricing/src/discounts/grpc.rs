@@ -231,6 +231,7 @@ impl DiscountService for PricingApi {
             customer: customer.map(|c| c.to_string()),
             partner: partner.map(|p| p.to_string()),
             kind,
+            partner_sets_of: None,
         };
         let page = self
             .pricing()

@@ -115,6 +115,8 @@ pub struct ListFilter {
     /// Rows naming this partner.
     pub partner: Option<String>,
     pub kind: Option<Kind>,
+    /// Partner-set rows of this partner only (other kinds all).
+    pub partner_sets_of: Option<String>,
 }
 
 /// A page of discounts after `after`, newest first.
@@ -133,6 +135,13 @@ pub async fn list(
     }
     if let Some(k) = filter.kind {
         q = q.filter(discount::Column::Kind.eq(k.as_str()));
+    }
+    if let Some(p) = &filter.partner_sets_of {
+        q = q.filter(
+            Condition::any()
+                .add(discount::Column::Kind.ne(Kind::PartnerSet.as_str()))
+                .add(discount::Column::PartnerId.eq(p)),
+        );
     }
     if let Some(after) = after {
         q = q.filter(discount::Column::Id.lt(after));

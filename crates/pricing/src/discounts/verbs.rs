@@ -134,6 +134,10 @@ impl Pricing {
         cmd: CustomerRate,
     ) -> Result<pb::SetCustomerDiscountResponse, PricingError> {
         let partner = m.principal.require_partner(DISCOUNTS_MANAGE)?;
+        // A replay answers as the first call did, whatever changed since.
+        if let Some(stored) = write::replayed(self.db(), &m).await? {
+            return Ok(stored);
+        }
         if self.partner_of(cmd.customer).await? != Some(partner) {
             return Err(PricingError::CustomerNotFound);
         }
@@ -220,7 +224,11 @@ impl Pricing {
                 {
                     return Err(PricingError::DiscountNotFound);
                 }
-                if current.valid_until.is_some_and(|u| u <= now) {
+                // Ended: its window closed, or closed before it opened.
+                if current
+                    .valid_until
+                    .is_some_and(|u| u <= now || u <= current.valid_from)
+                {
                     return Err(PricingError::DiscountEnded);
                 }
                 let mut row = before.clone();
@@ -257,6 +265,11 @@ impl Pricing {
         let partner = p.require_partner(DISCOUNTS_READ)?;
         if d.partner_id == Some(partner) {
             return Ok(true);
+        }
+        // Another partner's rate stays its own, even for a customer that
+        // has since moved to the caller.
+        if d.kind == Kind::PartnerSet {
+            return Ok(false);
         }
         Ok(match d.customer_id {
             Some(c) => self.partner_of(c).await.ok().flatten() == Some(partner),
@@ -322,6 +335,7 @@ impl Pricing {
                         return Err(PricingError::CustomerNotFound);
                     }
                     filter.partner = None;
+                    filter.partner_sets_of = Some(partner.to_string());
                 }
                 None => filter.partner = Some(partner.to_string()),
             }

@@ -79,6 +79,10 @@ impl Pricing {
         cmd: NewQuote,
     ) -> Result<pb::CreateQuoteResponse, PricingError> {
         let partner = m.principal.require_partner(QUOTES_CREATE)?;
+        // A replay answers as the first call did, whatever changed since.
+        if let Some(stored) = write::replayed(self.db(), &m).await? {
+            return Ok(stored);
+        }
         let now = m.now;
         let expire = to_micros(
             cmd.expire_time
