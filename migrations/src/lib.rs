@@ -40,6 +40,7 @@ mod m20261203_000033_webhooks;
 mod m20261203_000034_catalog_versions;
 mod m20261203_000035_discounts;
 mod m20261203_000036_quotes;
+mod m20261203_000037_offer_links;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000034_catalog_versions::Migration),
             Box::new(m20261203_000035_discounts::Migration),
             Box::new(m20261203_000036_quotes::Migration),
+            Box::new(m20261203_000037_offer_links::Migration),
         ]
     }
 }

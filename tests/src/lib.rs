@@ -34,6 +34,7 @@ use partner_api::iam::v1::federation_service_client::FederationServiceClient;
 use partner_api::iam::v1::signing_key_service_client::SigningKeyServiceClient;
 use partner_api::pricing::v1::catalog_service_client::CatalogServiceClient;
 use partner_api::pricing::v1::discount_service_client::DiscountServiceClient;
+use partner_api::pricing::v1::offer_link_service_client::OfferLinkServiceClient;
 use partner_api::pricing::v1::quote_service_client::QuoteServiceClient;
 use partner_api::pricing::v1::rating_service_client::RatingServiceClient;
 use partner_kernel::clock::{SharedClock, SystemClock, TestClock};
@@ -667,6 +668,18 @@ impl TestServer {
 
     pub fn rating(&self, token: &str) -> RatingServiceClient<InterceptedService<Channel, Bearer>> {
         RatingServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    pub fn offer_links(
+        &self,
+        token: &str,
+    ) -> OfferLinkServiceClient<InterceptedService<Channel, Bearer>> {
+        OfferLinkServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// `OfferLinkService` without a token (resolving a link is public).
+    pub fn offer_links_anonymous(&self) -> OfferLinkServiceClient<Channel> {
+        OfferLinkServiceClient::new(self.channel.clone())
     }
 
     pub fn quotes(&self, token: &str) -> QuoteServiceClient<InterceptedService<Channel, Bearer>> {

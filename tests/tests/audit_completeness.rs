@@ -555,6 +555,35 @@ async fn discount_scenario(server: &TestServer, method: &str, name: &str, rid: &
                 })
                 .await);
         }
+        "CreateOfferLink" | "DisableOfferLink" => {
+            let (_, provider) = server
+                .enrolled_partner(&admin, &format!("{name}.sp"), pb::Program::SolutionProvider)
+                .await;
+            let mut links = server.offer_links(&provider);
+            let create = |request_id: String| pr::CreateOfferLinkRequest {
+                request_id,
+                name: "audited".into(),
+                product: Some(pr::OfferProduct {
+                    service_type: "compute".into(),
+                    resource_type: "vm".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            if method.ends_with("/CreateOfferLink") {
+                ok(links.create_offer_link(create(rid.to_owned())).await);
+            } else {
+                let link = ok(links.create_offer_link(create(new_request_id())).await)
+                    .link
+                    .unwrap_or_default();
+                ok(links
+                    .disable_offer_link(pr::DisableOfferLinkRequest {
+                        request_id: rid.to_owned(),
+                        id: link.id,
+                    })
+                    .await);
+            }
+        }
         "CreateQuote" => {
             ok(server
                 .quotes(&master)

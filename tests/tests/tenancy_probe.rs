@@ -46,6 +46,8 @@ struct World {
     b_discount: pr::Discount,
     /// A quote B made for its customer.
     b_quote: pr::Quote,
+    /// An offer link of a third partner (a solution provider).
+    other_link: pr::OfferLink,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -1439,7 +1441,26 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .quote
     .unwrap_or_default();
+    let (_, gamma_master) = server
+        .enrolled_partner(&admin, "gamma", pb::Program::SolutionProvider)
+        .await;
+    let other_link = ok(server
+        .offer_links(&gamma_master)
+        .create_offer_link(pr::CreateOfferLinkRequest {
+            request_id: new_request_id(),
+            name: "gamma's offer".into(),
+            product: Some(pr::OfferProduct {
+                service_type: "compute".into(),
+                resource_type: "vm".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await)
+    .link
+    .unwrap_or_default();
     let world = World {
+        other_link,
         b_quote,
         b_discount,
         b_idp,
@@ -1601,6 +1622,14 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .quotes;
     assert_eq!(b_quotes, vec![world.b_quote.clone()]);
+    let still = ok(world
+        .server
+        .offer_links_anonymous()
+        .resolve_offer_link(pr::ResolveOfferLinkRequest {
+            token: world.other_link.token.clone(),
+        })
+        .await);
+    assert_eq!(still.name, world.other_link.name);
 }
 
 /// The probes of rating and discounts: A's master with B's customer,
@@ -1677,6 +1706,46 @@ async fn probe_pricing(method: &str, w: &World) -> Option<Probe> {
                 })
                 .await,
         )),
+        "OfferLinkService/CreateOfferLink" => {
+            Probe::NoTenantInput("makes a link of the caller's own partner")
+        }
+        "OfferLinkService/ResolveOfferLink" => Probe::NoTenantInput(
+            "public: the link's token is what it resolves, and it names its own partner",
+        ),
+        "OfferLinkService/GetOfferLink" => refused(
+            unit(
+                w.server
+                    .offer_links(&w.a_master)
+                    .get_offer_link(pr::GetOfferLinkRequest {
+                        id: w.other_link.id.clone(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "OFFER_LINK_NOT_FOUND",
+        ),
+        "OfferLinkService/DisableOfferLink" => refused(
+            unit(
+                w.server
+                    .offer_links(&w.a_master)
+                    .disable_offer_link(pr::DisableOfferLinkRequest {
+                        request_id: new_request_id(),
+                        id: w.other_link.id.clone(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "OFFER_LINK_NOT_FOUND",
+        ),
+        "OfferLinkService/ListOfferLinks" => {
+            let listed = ok(w
+                .server
+                .offer_links(&w.a_master)
+                .list_offer_links(pr::ListOfferLinksRequest::default())
+                .await);
+            assert!(listed.links.is_empty(), "{listed:?}");
+            Probe::ScopedToCaller
+        }
         "QuoteService/CreateQuote" => customer_not_found(unit(
             w.server
                 .quotes(&w.a_master)

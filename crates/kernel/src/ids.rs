@@ -187,6 +187,12 @@ define_id!(
     "quo"
 );
 
+define_id!(
+    /// An exclusive offer link: a partner's shareable link to a product.
+    OfferLinkId,
+    "ofl"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,7 +97,25 @@ pub const PLATFORM_CATALOG_MANAGE: Permission = Permission::platform(
     "Import catalog versions.",
 );
 
+/// Read the partner's exclusive offer links.
+pub const OFFER_LINKS_READ: Permission = Permission::partner(
+    "offer_links.read",
+    DOMAIN,
+    "Read the partner's exclusive offer links.",
+    &[JobRole::Sales, JobRole::Operations],
+);
+
+/// Make and disable exclusive offer links.
+pub const OFFER_LINKS_MANAGE: Permission = Permission::partner(
+    "offer_links.manage",
+    DOMAIN,
+    "Make and disable the partner's exclusive offer links to products.",
+    &[JobRole::Sales, JobRole::Operations],
+);
+
 pub const PERMISSIONS: &[Permission] = &[
+    OFFER_LINKS_READ,
+    OFFER_LINKS_MANAGE,
     PLATFORM_CATALOG_READ,
     PLATFORM_CATALOG_MANAGE,
     QUOTES_READ,
@@ -117,6 +135,31 @@ const DISCOUNT_READERS: Access = Access::AnyOf(&[DISCOUNTS_READ, PLATFORM_DISCOU
 const OPERATOR_MANAGES: Access = Access::AnyOf(&[PLATFORM_DISCOUNTS_MANAGE]);
 
 pub const RULES: &[Rule] = &[
+    rule(
+        "partner.pricing.v1.OfferLinkService/CreateOfferLink",
+        Access::AnyOf(&[OFFER_LINKS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.OfferLinkService/GetOfferLink",
+        Access::AnyOf(&[OFFER_LINKS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.pricing.v1.OfferLinkService/ListOfferLinks",
+        Access::AnyOf(&[OFFER_LINKS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.pricing.v1.OfferLinkService/DisableOfferLink",
+        Access::AnyOf(&[OFFER_LINKS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.OfferLinkService/ResolveOfferLink",
+        Access::Public,
+        Effect::Read,
+    ),
     rule(
         "partner.pricing.v1.CatalogService/ImportCatalog",
         Access::AnyOf(&[PLATFORM_CATALOG_MANAGE]),

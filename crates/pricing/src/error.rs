@@ -27,6 +27,15 @@ pub enum PricingError {
     /// No such quote, or not the caller's.
     #[error("quote not found")]
     QuoteNotFound,
+    /// No such offer link, or not the caller's (or disabled, when resolved).
+    #[error("offer link not found")]
+    OfferLinkNotFound,
+    /// The offer link is past its expiry.
+    #[error("offer link expired")]
+    OfferLinkExpired,
+    /// Offer links are for solution providers and distributors.
+    #[error("program required")]
+    ProgramRequired,
     /// No such incentive policy.
     #[error("incentive policy not found")]
     PolicyNotFound,
@@ -79,6 +88,17 @@ impl From<PricingError> for Status {
             PricingError::DiscountNotFound => not_found("DISCOUNT_NOT_FOUND", "discount"),
             PricingError::PolicyNotFound => not_found("POLICY_NOT_FOUND", "incentive policy"),
             PricingError::QuoteNotFound => not_found("QUOTE_NOT_FOUND", "quote"),
+            PricingError::OfferLinkNotFound => not_found("OFFER_LINK_NOT_FOUND", "offer link"),
+            PricingError::OfferLinkExpired => Refusal::new(
+                Code::FailedPrecondition,
+                "OFFER_LINK_EXPIRED",
+                "the offer link has expired",
+            ),
+            PricingError::ProgramRequired => Refusal::new(
+                Code::FailedPrecondition,
+                "PROGRAM_REQUIRED",
+                "offer links are for solution providers and distributors",
+            ),
             PricingError::DiscountEnded => Refusal::new(
                 Code::FailedPrecondition,
                 "DISCOUNT_ENDED",

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod discounts;
 pub mod error;
 pub mod grpc;
+pub mod offers;
 pub mod quotes;
 pub mod rating;
 pub mod service;

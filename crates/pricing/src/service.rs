@@ -29,6 +29,9 @@ pub struct Pricing {
     pages: PageTokens,
     customers: Customers,
     accounts: Accounts,
+    /// Where offer links point (`{base}/offers/{token}`): the console page
+    /// that shows the offer.
+    offer_link_base: Arc<str>,
 }
 
 /// Who is buying, as discounts need it.
@@ -71,7 +74,30 @@ impl Pricing {
             pages,
             customers,
             accounts,
+            offer_link_base: Arc::from(partner_customers::service::DEFAULT_INVITE_LINK_BASE),
         })
+    }
+
+    /// Offer links point under `base` (`{base}/offers/{token}`).
+    pub fn with_offer_link_base(mut self, base: &str) -> Self {
+        self.offer_link_base = Arc::from(base.trim_end_matches('/'));
+        self
+    }
+
+    pub(crate) fn offer_link_base(&self) -> &str {
+        &self.offer_link_base
+    }
+
+    /// A partner as pricing needs it (its programs, its name, its state).
+    pub(crate) async fn partner_record(
+        &self,
+        partner: PartnerId,
+    ) -> Result<partner_accounts::partners::model::Partner, PricingError> {
+        match self.accounts.partner_record(partner).await {
+            Ok(p) => Ok(p),
+            Err(AccountsError::PartnerNotFound) => Err(PricingError::PartnerNotFound),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Rereads the catalog versions (another replica may have imported one).
@@ -120,11 +146,7 @@ impl Pricing {
 
     /// Refuses a partner that does not exist.
     pub(crate) async fn check_partner(&self, partner: PartnerId) -> Result<(), PricingError> {
-        match self.accounts.partner_record(partner).await {
-            Ok(_) => Ok(()),
-            Err(AccountsError::PartnerNotFound) => Err(PricingError::PartnerNotFound),
-            Err(e) => Err(e.into()),
-        }
+        self.partner_record(partner).await.map(|_| ())
     }
 
     /// The buyer a caller rates for: a customer itself (naming no one else),

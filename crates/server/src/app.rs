@@ -218,7 +218,8 @@ pub async fn build_with_clock(
         accounts.clone(),
     )
     .await
-    .map_err(|e| setup(&e))?;
+    .map_err(|e| setup(&e))?
+    .with_offer_link_base(&config.invite_link_base);
     let access_keys = gateway.access_keys(PageTokens::new(page_key));
     let events_api = EventsApi::new(db.clone(), access.clone());
     Ok(App {

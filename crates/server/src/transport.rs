@@ -23,6 +23,7 @@ use partner_api::iam::v1::federation_service_server::FederationServiceServer;
 use partner_api::iam::v1::signing_key_service_server::SigningKeyServiceServer;
 use partner_api::pricing::v1::catalog_service_server::CatalogServiceServer;
 use partner_api::pricing::v1::discount_service_server::DiscountServiceServer;
+use partner_api::pricing::v1::offer_link_service_server::OfferLinkServiceServer;
 use partner_api::pricing::v1::quote_service_server::QuoteServiceServer;
 use partner_api::pricing::v1::rating_service_server::RatingServiceServer;
 use partner_gateway::AuthLayer;
@@ -93,6 +94,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.pricing.v1.RatingService",
     "partner.pricing.v1.DiscountService",
     "partner.pricing.v1.QuoteService",
+    "partner.pricing.v1.OfferLinkService",
 ];
 
 /// Serves `app` on `listener` until `shutdown` resolves, then reports
@@ -167,6 +169,9 @@ pub async fn serve(
             app.pricing_api.clone()
         )))
         .add_service(limited!(QuoteServiceServer::new(app.pricing_api.clone())))
+        .add_service(limited!(OfferLinkServiceServer::new(
+            app.pricing_api.clone()
+        )))
         .add_service(
             FederationServiceServer::new(app.federation_api.clone())
                 .max_decoding_message_size(MAX_FEDERATION_REQUEST_BYTES)
