@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use partner_accounts::{Accounts, AccountsError};
 use partner_customers::Customers;
+use partner_kernel::cache::TtlCache;
 use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
 use partner_kernel::error::KernelError;
@@ -32,6 +33,8 @@ pub struct Pricing {
     /// Where offer links point (`{base}/offers/{token}`): the console page
     /// that shows the offer.
     offer_link_base: Arc<str>,
+    /// Buyers' discounts, by customer (`None`: no customer).
+    offered: Arc<TtlCache<Option<CustomerId>, Offered>>,
 }
 
 /// Who is buying, as discounts need it.
@@ -43,6 +46,19 @@ pub struct Buyer {
     /// That partner's distributor, when it is a reseller.
     pub distributor: Option<PartnerId>,
 }
+
+/// A buyer's discounts as read together: those not ended (their windows
+/// are checked at each use) and its partner's policies (they cap its rates).
+#[derive(Debug, Clone)]
+struct Offered {
+    buyer: Option<Buyer>,
+    discounts: Arc<Vec<Discount>>,
+    policies: Arc<Vec<Policy>>,
+}
+
+/// How long [`Offered`] answers are trusted: changes made through another
+/// replica are offered here within this time.
+const OFFERED_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A period rating: the catalog version used, its currency, the lines, and
 /// the discounts in force for the buyer.
@@ -75,6 +91,7 @@ impl Pricing {
             customers,
             accounts,
             offer_link_base: Arc::from(partner_customers::service::DEFAULT_INVITE_LINK_BASE),
+            offered: Arc::new(TtlCache::new(OFFERED_TTL)),
         })
     }
 
@@ -149,87 +166,122 @@ impl Pricing {
         self.partner_record(partner).await.map(|_| ())
     }
 
-    /// The buyer a caller rates for: a customer itself (naming no one else),
-    /// or one of a partner's customers. `None`: no customer named.
-    async fn buyer(
-        &self,
+    /// The customer a caller rates for: a customer itself (naming no one
+    /// else), or the one a partner names. `None`: no customer named.
+    fn named_customer(
         p: &Principal,
         customer: Option<CustomerId>,
-    ) -> Result<Option<Buyer>, PricingError> {
-        let customer = match (p.customer_id(), customer) {
-            (Some(own), None) => own,
-            (Some(own), Some(named)) if own == named => own,
-            (Some(_), Some(_)) => return Err(PricingError::CustomerNotFound),
-            (None, None) => return Ok(None),
-            (None, Some(named)) => named,
-        };
-        let partner = self.partner_of(customer).await?;
-        if p.customer_id().is_none() && (partner.is_none() || partner != p.partner_id()) {
-            return Err(PricingError::CustomerNotFound);
+    ) -> Result<Option<CustomerId>, PricingError> {
+        match (p.customer_id(), customer) {
+            (Some(own), None) => Ok(Some(own)),
+            (Some(own), Some(named)) if own == named => Ok(Some(own)),
+            (Some(_), Some(_)) => Err(PricingError::CustomerNotFound),
+            (None, named) => Ok(named),
         }
-        let distributor = match partner {
-            Some(partner) => self.accounts.distributor_of(partner).await?,
-            None => None,
-        };
-        Ok(Some(Buyer {
-            customer,
-            partner,
-            distributor,
-        }))
     }
 
-    /// The discounts in force now that `buyer` may have (promotions only
-    /// without one), in `currency`.
-    async fn discounts_for(
-        &self,
-        buyer: Option<Buyer>,
-        currency: Currency,
-    ) -> Result<Vec<Discount>, PricingError> {
-        let customer = buyer.map(|b| b.customer.to_string());
+    /// What rating needs to know about `customer`'s discounts, from the
+    /// cache (2 s; this process's discount and policy changes clear it).
+    async fn offered(&self, customer: Option<CustomerId>) -> Result<Offered, PricingError> {
+        let ticket = match self.offered.lookup(&customer) {
+            Ok(hit) => return Ok(hit),
+            Err(ticket) => ticket,
+        };
+        let buyer = match customer {
+            Some(customer) => {
+                let partner = self.partner_of(customer).await?;
+                let distributor = match partner {
+                    Some(partner) => self.accounts.distributor_of(partner).await?,
+                    None => None,
+                };
+                Some(Buyer {
+                    customer,
+                    partner,
+                    distributor,
+                })
+            }
+            None => None,
+        };
         let distributors: Vec<String> = buyer
             .iter()
             .flat_map(|b| [b.partner, b.distributor])
             .flatten()
             .map(|p| p.to_string())
             .collect();
-        let rows = store::applicable(
+        let rows = store::not_ended(
             self.db.conn(),
-            customer.as_deref(),
+            customer.map(|c| c.to_string()).as_deref(),
             &distributors,
             self.clock.now(),
         )
         .await?;
-        let partner = buyer.and_then(|b| b.partner);
-        let mut policies: Option<Vec<Policy>> = None;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut d = Discount::from_row(row)?;
+        let discounts = rows
+            .iter()
+            .map(Discount::from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let policies = match buyer.and_then(|b| b.partner) {
+            Some(partner) => store::policies_of(self.db.conn(), partner)
+                .await?
+                .iter()
+                .map(Policy::from_row)
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        let offered = Offered {
+            buyer,
+            discounts: Arc::new(discounts),
+            policies: Arc::new(policies),
+        };
+        self.offered.put(ticket, customer, offered.clone());
+        Ok(offered)
+    }
+
+    /// Forgets what [`Pricing::offered`] cached once a discount or policy
+    /// change committed; a refused one changes nothing and forgets nothing.
+    pub(crate) fn forget_offers_after<T, E>(&self, answer: &Result<T, E>) {
+        if answer.is_ok() {
+            self.offered.invalidate_all();
+        }
+    }
+
+    /// The discounts in force now that the customer the caller names may
+    /// have (promotions only without one), in `currency`. A partner names
+    /// only its own customers.
+    async fn discounts_for(
+        &self,
+        p: &Principal,
+        customer: Option<CustomerId>,
+        currency: Currency,
+    ) -> Result<Vec<Discount>, PricingError> {
+        let customer = Self::named_customer(p, customer)?;
+        let offered = self.offered(customer).await?;
+        let partner = offered.buyer.and_then(|b| b.partner);
+        if p.customer_id().is_none()
+            && customer.is_some()
+            && (partner.is_none() || partner != p.partner_id())
+        {
+            return Err(PricingError::CustomerNotFound);
+        }
+        let now = self.clock.now();
+        let mut out = Vec::with_capacity(offered.discounts.len());
+        for d in offered.discounts.iter() {
+            if !d.in_force(now) {
+                continue;
+            }
             if let Terms::Reduction(m) = d.terms
                 && m.currency() != currency
             {
                 continue;
             }
+            let mut d = d.clone();
             if d.kind == Kind::PartnerSet {
                 // Only the customer's current partner's rates, and never
                 // above what its policies allow now (a policy that ended or
                 // shrank caps rates set under it).
-                let Some(partner) = partner.filter(|p| d.partner_id == Some(*p)) else {
+                if partner.is_none() || d.partner_id != partner {
                     continue;
-                };
-                if policies.is_none() {
-                    let rows = store::policies_of(self.db.conn(), partner).await?;
-                    policies = Some(
-                        rows.iter()
-                            .map(Policy::from_row)
-                            .collect::<Result<_, _>>()?,
-                    );
                 }
-                let allowance = allowance(
-                    policies.as_deref().unwrap_or_default(),
-                    &d.scope,
-                    self.clock.now(),
-                );
-                match (allowance, d.terms) {
+                match (allowance(&offered.policies, &d.scope, now), d.terms) {
                     (Some(a), Terms::RateOff(r)) => d.terms = Terms::RateOff(r.min(a)),
                     _ => continue,
                 }
@@ -268,8 +320,7 @@ impl Pricing {
         }
         let catalog = self.in_force()?;
         let rated = rating::rate_period(&catalog, lines, purpose)?;
-        let buyer = self.buyer(p, customer).await?;
-        let discounts = self.discounts_for(buyer, catalog.currency).await?;
+        let discounts = self.discounts_for(p, customer, catalog.currency).await?;
         Ok(PeriodRating {
             catalog_version: catalog.version,
             currency: catalog.currency,
@@ -314,8 +365,7 @@ impl Pricing {
         }
         let catalog = self.in_force()?;
         let rated = on_demand::rate_on_demand(&catalog, lines)?;
-        let buyer = self.buyer(p, customer).await?;
-        let discounts = self.discounts_for(buyer, catalog.currency).await?;
+        let discounts = self.discounts_for(p, customer, catalog.currency).await?;
         Ok(UsageRating {
             catalog_version: catalog.version,
             currency: catalog.currency,

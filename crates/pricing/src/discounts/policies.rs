@@ -59,7 +59,7 @@ impl Pricing {
             updated_at: m.now,
         };
         let partner = cmd.partner;
-        write::commit(self.db(), &m, move |tx| {
+        let answer = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let policy = Policy::from_row(&row)?;
                 store::insert_policy(tx, row).await?;
@@ -70,7 +70,9 @@ impl Pricing {
                 Ok::<_, PricingError>(Outcome::new(response, change))
             })
         })
-        .await
+        .await;
+        self.forget_offers_after(&answer);
+        answer
     }
 
     /// The operator ends a policy now.
@@ -81,7 +83,7 @@ impl Pricing {
     ) -> Result<pb::EndIncentivePolicyResponse, PricingError> {
         m.principal.require(PLATFORM_DISCOUNTS_MANAGE)?;
         let now = m.now;
-        write::commit(self.db(), &m, move |tx| {
+        let answer = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let row = store::policy_by_id(tx, &id.to_string(), true)
                     .await?
@@ -106,7 +108,9 @@ impl Pricing {
                 Ok(Outcome::new(response, change))
             })
         })
-        .await
+        .await;
+        self.forget_offers_after(&answer);
+        answer
     }
 
     /// A partner's policies: its own for a partner, the one named for the

@@ -74,10 +74,11 @@ pub async fn in_slot(
         .await
 }
 
-/// The discounts that may apply at `at` to a buyer: promotions, those of
-/// `customer`, and distributor contracts with one of `distributors`. The
-/// caller still checks partner-set ones against the customer's partner.
-pub async fn applicable(
+/// The discounts not ended at `at` that may apply to a buyer: promotions,
+/// those of `customer`, and distributor contracts with one of
+/// `distributors`. The caller checks each window at its time of use, and
+/// partner-set ones against the customer's partner.
+pub async fn not_ended(
     conn: &impl ConnectionTrait,
     customer: Option<&str>,
     distributors: &[String],
@@ -96,7 +97,6 @@ pub async fn applicable(
     }
     discount::Entity::find()
         .filter(whom)
-        .filter(discount::Column::ValidFrom.lte(at))
         .filter(
             Condition::any()
                 .add(discount::Column::ValidUntil.is_null())

@@ -113,7 +113,7 @@ impl Pricing {
             created_at: m.now,
             updated_at: m.now,
         };
-        write::commit(self.db(), &m, move |tx| {
+        let answer = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 store::insert(tx, &row).await?;
                 let change = Change::of(audit_partner, &row.id).after(summary(&row));
@@ -123,7 +123,9 @@ impl Pricing {
                 Ok::<_, PricingError>(Outcome::new(response, change))
             })
         })
-        .await
+        .await;
+        self.forget_offers_after(&answer);
+        answer
     }
 
     /// A partner sets (or changes) the rate of one of its customers on a
@@ -146,7 +148,7 @@ impl Pricing {
         let now = m.now;
         let actor = m.principal.actor_id();
         let slot = format!("{partner}/{}/{}", cmd.customer, cmd.scope.key());
-        write::commit(self.db(), &m, move |tx| {
+        let answer = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let policies = store::policies_of(tx, partner)
                     .await?
@@ -196,7 +198,9 @@ impl Pricing {
                 Ok(Outcome::new(response, change))
             })
         })
-        .await
+        .await;
+        self.forget_offers_after(&answer);
+        answer
     }
 
     /// Ends a discount now: the operator any, a partner those it set.
@@ -213,7 +217,7 @@ impl Pricing {
         };
         let now = m.now;
         let actor = m.principal.actor_id();
-        write::commit(self.db(), &m, move |tx| {
+        let answer = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let before = store::by_id(tx, &id.to_string(), true)
                     .await?
@@ -253,7 +257,9 @@ impl Pricing {
                 Ok(Outcome::new(response, change))
             })
         })
-        .await
+        .await;
+        self.forget_offers_after(&answer);
+        answer
     }
 
     /// Whether the caller may see `d`: the operator any; a partner those it
