@@ -7,7 +7,6 @@ use partner_api::pricing::v1::catalog_service_server::CatalogService;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::mutation::Calls;
 use partner_kernel::principal::Principal;
-use partner_kernel::time::from_proto_timestamp;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
@@ -15,6 +14,7 @@ use crate::catalog::document;
 use crate::catalog::import::Format;
 use crate::rating::{self, rounding};
 use crate::service::Pricing;
+use crate::wire::optional_time;
 
 /// Serves `CatalogService`, `RatingService` and `DiscountService`.
 #[derive(Debug, Clone)]
@@ -239,10 +239,7 @@ impl CatalogService for PricingApi {
             }
         };
         v.check(!r.content.is_empty(), "content", "required");
-        let effective = match &r.effective_time {
-            Some(t) => v.take("effective_time", from_proto_timestamp(t)).map(Some),
-            None => Some(None),
-        };
+        let effective = optional_time(&mut v, "effective_time", r.effective_time.as_ref());
         let parsed = (|| Some((request_id?, format?, effective?)))();
         let (request_id, format, effective) = v.finish_with(parsed)?;
         let m = call.mutation(request_id)?;

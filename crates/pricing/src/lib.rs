@@ -12,6 +12,7 @@ pub mod offers;
 pub mod quotes;
 pub mod rating;
 pub mod service;
+pub mod wire;
 
 pub use error::PricingError;
 pub use service::Pricing;

@@ -7,7 +7,6 @@ use partner_kernel::ids::{CustomerId, DiscountId, IncentivePolicyId, PartnerId};
 use partner_kernel::money::Money;
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
-use partner_kernel::time::from_proto_timestamp;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
@@ -17,26 +16,14 @@ use super::policies::NewPolicy;
 use super::store::ListFilter;
 use super::verbs::{CustomerRate, NewDiscount};
 use crate::grpc::PricingApi;
-
-/// A product id of a scope: 1-64 of the catalog's id characters.
-fn product_id(v: &mut Violations, field: &str, raw: &str) -> Option<Option<String>> {
-    if raw.is_empty() {
-        return Some(None);
-    }
-    let ok = raw.len() <= 64
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
-    v.check(ok, field, "a catalog id (1-64 of A-Z a-z 0-9 . - _)");
-    ok.then(|| Some(raw.to_owned()))
-}
+use crate::wire::{catalog_id, optional_id, optional_time};
 
 fn scope(v: &mut Violations, raw: Option<&pb::ProductScope>) -> Option<Scope> {
     let Some(raw) = raw else {
         return Some(Scope::default());
     };
-    let service_type = product_id(v, "scope.service_type", &raw.service_type);
-    let resource_type = product_id(v, "scope.resource_type", &raw.resource_type);
+    let service_type = catalog_id(v, "scope.service_type", &raw.service_type);
+    let resource_type = catalog_id(v, "scope.resource_type", &raw.resource_type);
     Some(Scope {
         service_type: service_type?,
         resource_type: resource_type?,
@@ -48,24 +35,12 @@ fn window(
     from: Option<&prost_types::Timestamp>,
     until: Option<&prost_types::Timestamp>,
 ) -> Option<Window> {
-    let from = from.map(|t| v.take("valid_from", from_proto_timestamp(t)));
-    let until = until.map(|t| v.take("valid_until", from_proto_timestamp(t)));
+    let from = optional_time(v, "valid_from", from);
+    let until = optional_time(v, "valid_until", until);
     Some(Window {
-        from: from.map_or(Some(None), |f| f.map(Some))?,
-        until: until.map_or(Some(None), |u| u.map(Some))?,
+        from: from?,
+        until: until?,
     })
-}
-
-fn optional_id<T, E: std::fmt::Display>(
-    v: &mut Violations,
-    field: &str,
-    raw: &str,
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> Option<Option<T>> {
-    if raw.is_empty() {
-        return Some(None);
-    }
-    v.take(field, parse(raw)).map(Some)
 }
 
 fn terms(v: &mut Violations, raw: Option<&pb::create_discount_request::Terms>) -> Option<Terms> {
@@ -304,11 +279,8 @@ impl DiscountService for PricingApi {
         let r = req.into_inner();
         let mut v = Violations::new();
         let partner = optional_id(&mut v, "partner_id", &r.partner_id, PartnerId::parse);
-        let service = product_id(&mut v, "service_type", &r.service_type);
-        let at = match &r.time {
-            Some(t) => v.take("time", from_proto_timestamp(t)).map(Some),
-            None => Some(None),
-        };
+        let service = catalog_id(&mut v, "service_type", &r.service_type);
+        let at = optional_time(&mut v, "time", r.time.as_ref());
         let parsed = (|| Some((partner?, service?, at?)))();
         let (partner, service, at) = v.finish_with(parsed)?;
         Ok(Response::new(pb::ListIncentivePoliciesResponse {

@@ -6,43 +6,24 @@ use partner_api::pricing::v1::offer_link_service_server::OfferLinkService;
 use partner_kernel::ids::OfferLinkId;
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
-use partner_kernel::time::from_proto_timestamp;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
 use super::{NewLink, Product};
 use crate::discounts::model;
 use crate::grpc::PricingApi;
-
-/// A catalog id, required or optional.
-fn catalog_id(
-    v: &mut Violations,
-    field: &str,
-    raw: &str,
-    required: bool,
-) -> Option<Option<String>> {
-    if raw.is_empty() {
-        v.check(!required, field, "required");
-        return (!required).then_some(None);
-    }
-    let ok = raw.len() <= 64
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
-    v.check(ok, field, "a catalog id (1-64 of A-Z a-z 0-9 . - _)");
-    ok.then(|| Some(raw.to_owned()))
-}
+use crate::wire::{catalog_id, optional_time, required_catalog_id};
 
 fn product(v: &mut Violations, raw: Option<&pb::OfferProduct>) -> Option<Product> {
     let empty = pb::OfferProduct::default();
     let raw = raw.unwrap_or(&empty);
-    let service_type = catalog_id(v, "product.service_type", &raw.service_type, true);
-    let resource_type = catalog_id(v, "product.resource_type", &raw.resource_type, true);
-    let spec = catalog_id(v, "product.spec", &raw.spec, false);
-    let region = catalog_id(v, "product.region", &raw.region, false);
+    let service_type = required_catalog_id(v, "product.service_type", &raw.service_type);
+    let resource_type = required_catalog_id(v, "product.resource_type", &raw.resource_type);
+    let spec = catalog_id(v, "product.spec", &raw.spec);
+    let region = catalog_id(v, "product.region", &raw.region);
     Some(Product {
-        service_type: service_type??,
-        resource_type: resource_type??,
+        service_type: service_type?,
+        resource_type: resource_type?,
         spec: spec?,
         region: region?,
     })
@@ -65,10 +46,7 @@ impl OfferLinkService for PricingApi {
         } else {
             v.take("rate_off", model::rate(&r.rate_off)).map(Some)
         };
-        let expire_time = match &r.expire_time {
-            Some(t) => v.take("expire_time", from_proto_timestamp(t)).map(Some),
-            None => Some(None),
-        };
+        let expire_time = optional_time(&mut v, "expire_time", r.expire_time.as_ref());
         let parsed = (|| {
             Some((
                 request_id?,

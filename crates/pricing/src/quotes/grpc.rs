@@ -6,13 +6,13 @@ use partner_api::pricing::v1::quote_service_server::QuoteService;
 use partner_kernel::ids::{CustomerId, DiscountId, QuoteId};
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
-use partner_kernel::time::from_proto_timestamp;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
 use super::NewQuote;
 use crate::grpc::PricingApi;
 use crate::rating::grpc::lines_and_customer;
+use crate::wire::{optional_id, optional_time};
 
 #[tonic::async_trait]
 impl QuoteService for PricingApi {
@@ -26,16 +26,8 @@ impl QuoteService for PricingApi {
         let mut v = Violations::new();
         let request_id = v.take("request_id", validate::request_id(&r.request_id));
         let customer = v.take("customer_id", CustomerId::parse(&r.customer_id));
-        let discount = if r.discount_id.is_empty() {
-            Some(None)
-        } else {
-            v.take("discount_id", DiscountId::parse(&r.discount_id))
-                .map(Some)
-        };
-        let expire_time = match &r.expire_time {
-            Some(t) => v.take("expire_time", from_proto_timestamp(t)).map(Some),
-            None => Some(None),
-        };
+        let discount = optional_id(&mut v, "discount_id", &r.discount_id, DiscountId::parse);
+        let expire_time = optional_time(&mut v, "expire_time", r.expire_time.as_ref());
         let parsed = (|| {
             Some((
                 request_id?,
@@ -74,12 +66,7 @@ impl QuoteService for PricingApi {
         let principal = Principal::from_request(&req)?;
         let r = req.into_inner();
         let mut v = Violations::new();
-        let customer = if r.customer_id.is_empty() {
-            Some(None)
-        } else {
-            v.take("customer_id", CustomerId::parse(&r.customer_id))
-                .map(Some)
-        };
+        let customer = optional_id(&mut v, "customer_id", &r.customer_id, CustomerId::parse);
         let size = v.take("page_size", page_size(r.page_size));
         let parsed = (|| Some((customer?, size?)))();
         let (customer, size) = v.finish_with(parsed)?;

@@ -18,6 +18,7 @@ use crate::discounts::apply::{self, Priced};
 use crate::error::PricingError;
 use crate::grpc::PricingApi;
 use crate::service::PeriodRating;
+use crate::wire::optional_id;
 
 /// A product id of line `i`: 1 to 64 characters, taken as given (no
 /// trimming: an id echoed back is the one sent). The field's name is
@@ -150,11 +151,7 @@ pub(crate) fn lines_and_customer<W, T>(
         .map(|(i, l)| parse(&mut v, i, l))
         .collect();
     let lines: Option<Vec<T>> = lines.into_iter().collect();
-    let customer = if customer.is_empty() {
-        Some(None)
-    } else {
-        v.take("customer_id", CustomerId::parse(customer)).map(Some)
-    };
+    let customer = optional_id(&mut v, "customer_id", customer, CustomerId::parse);
     let parsed = (|| Some((lines?, customer?)))();
     Ok(v.finish_with(parsed)?)
 }

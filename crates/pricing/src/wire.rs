@@ -1,0 +1,49 @@
+//! Field parsers every pricing service shares: optional ids and times,
+//! and catalog ids.
+
+use partner_kernel::time::from_proto_timestamp;
+use partner_kernel::validate::Violations;
+
+/// An optional catalog id (empty: none): 1-64 of the catalog's id characters.
+pub fn catalog_id(v: &mut Violations, field: &str, raw: &str) -> Option<Option<String>> {
+    if raw.is_empty() {
+        return Some(None);
+    }
+    let ok = raw.len() <= 64
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    v.check(ok, field, "a catalog id (1-64 of A-Z a-z 0-9 . - _)");
+    ok.then(|| Some(raw.to_owned()))
+}
+
+/// A required catalog id.
+pub fn required_catalog_id(v: &mut Violations, field: &str, raw: &str) -> Option<String> {
+    v.check(!raw.is_empty(), field, "required");
+    catalog_id(v, field, raw)?
+}
+
+/// An optional id (empty: none) parsed by `parse`.
+pub fn optional_id<T, E: std::fmt::Display>(
+    v: &mut Violations,
+    field: &str,
+    raw: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Option<Option<T>> {
+    if raw.is_empty() {
+        return Some(None);
+    }
+    v.take(field, parse(raw)).map(Some)
+}
+
+/// An optional time (unset: none).
+pub fn optional_time(
+    v: &mut Violations,
+    field: &str,
+    raw: Option<&prost_types::Timestamp>,
+) -> Option<Option<chrono::DateTime<chrono::Utc>>> {
+    match raw {
+        Some(t) => v.take(field, from_proto_timestamp(t)).map(Some),
+        None => Some(None),
+    }
+}
