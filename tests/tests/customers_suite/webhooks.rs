@@ -613,8 +613,11 @@ async fn replica_process() {
 /// it serves.
 fn start_replica(url: String) -> (std::process::Child, std::net::SocketAddr) {
     use std::io::BufRead;
+    // A test's name is its path within the test binary (`webhooks::replica_process`).
+    let module = module_path!().split_once("::").map_or("", |(_, module)| module);
+    let test_name = format!("{module}::replica_process");
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "replica_process", "--ignored", "--nocapture"])
+        .args(["--exact", &test_name, "--ignored", "--nocapture"])
         .env(REPLICA_DB, url)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
