@@ -41,6 +41,7 @@ mod m20261203_000034_catalog_versions;
 mod m20261203_000035_discounts;
 mod m20261203_000036_quotes;
 mod m20261203_000037_offer_links;
+mod m20261203_000038_solutions;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000035_discounts::Migration),
             Box::new(m20261203_000036_quotes::Migration),
             Box::new(m20261203_000037_offer_links::Migration),
+            Box::new(m20261203_000038_solutions::Migration),
         ]
     }
 }

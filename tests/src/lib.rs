@@ -37,6 +37,7 @@ use partner_api::pricing::v1::discount_service_client::DiscountServiceClient;
 use partner_api::pricing::v1::offer_link_service_client::OfferLinkServiceClient;
 use partner_api::pricing::v1::quote_service_client::QuoteServiceClient;
 use partner_api::pricing::v1::rating_service_client::RatingServiceClient;
+use partner_api::pricing::v1::solution_service_client::SolutionServiceClient;
 use partner_kernel::clock::{SharedClock, SystemClock, TestClock};
 use partner_server::config::{Config, LogFormat, Secret};
 use tokio::sync::oneshot;
@@ -680,6 +681,13 @@ impl TestServer {
     /// `OfferLinkService` without a token (resolving a link is public).
     pub fn offer_links_anonymous(&self) -> OfferLinkServiceClient<Channel> {
         OfferLinkServiceClient::new(self.channel.clone())
+    }
+
+    pub fn solutions(
+        &self,
+        token: &str,
+    ) -> SolutionServiceClient<InterceptedService<Channel, Bearer>> {
+        SolutionServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     pub fn quotes(&self, token: &str) -> QuoteServiceClient<InterceptedService<Channel, Bearer>> {

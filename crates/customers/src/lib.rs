@@ -7,9 +7,6 @@
 //! sales platforms a partner owns, and which users may manage a customer; it
 //! never writes accounts' tables.
 
-#[macro_use]
-mod macros;
-
 pub mod access;
 pub mod budgets;
 pub mod customers;

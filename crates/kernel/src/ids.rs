@@ -193,6 +193,12 @@ define_id!(
     "ofl"
 );
 
+define_id!(
+    /// A software partner's solution (云软件方案).
+    SolutionId,
+    "sol"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,7 @@ pub mod principal;
 pub mod request_context;
 pub mod seal;
 pub mod secrets;
+mod state_enum;
 pub mod time;
 pub mod validate;
 pub mod write;

@@ -113,7 +113,42 @@ pub const OFFER_LINKS_MANAGE: Permission = Permission::partner(
     &[JobRole::Sales, JobRole::Operations],
 );
 
+/// Read the partner's software solutions.
+pub const SOLUTIONS_READ: Permission = Permission::partner(
+    "solutions.read",
+    DOMAIN,
+    "Read the partner's software solutions and where each is in its lifecycle.",
+    &[JobRole::Sales, JobRole::Operations],
+);
+
+/// Write and submit software solutions.
+pub const SOLUTIONS_MANAGE: Permission = Permission::partner(
+    "solutions.manage",
+    DOMAIN,
+    "Create, edit and submit the partner's software solutions.",
+    &[JobRole::Operations],
+);
+
+/// The operator reads every software solution.
+pub const PLATFORM_SOLUTIONS_READ: Permission = Permission::platform(
+    "platform.solutions.read",
+    DOMAIN,
+    "Read every partner's software solutions.",
+);
+
+/// The operator takes solutions through their lifecycle.
+pub const PLATFORM_SOLUTIONS_MANAGE: Permission = Permission::platform(
+    "platform.solutions.manage",
+    DOMAIN,
+    "Approve, verify, reject and publish software solutions, record their design and \
+     configurator progress, and register published baseline solutions.",
+);
+
 pub const PERMISSIONS: &[Permission] = &[
+    SOLUTIONS_READ,
+    SOLUTIONS_MANAGE,
+    PLATFORM_SOLUTIONS_READ,
+    PLATFORM_SOLUTIONS_MANAGE,
     OFFER_LINKS_READ,
     OFFER_LINKS_MANAGE,
     PLATFORM_CATALOG_READ,
@@ -134,7 +169,51 @@ const CATALOG_READERS: Access = Access::AnyOf(&[CATALOG_READ, PLATFORM_CATALOG_R
 const DISCOUNT_READERS: Access = Access::AnyOf(&[DISCOUNTS_READ, PLATFORM_DISCOUNTS_READ]);
 const OPERATOR_MANAGES: Access = Access::AnyOf(&[PLATFORM_DISCOUNTS_MANAGE]);
 
+const SOLUTION_READERS: Access = Access::AnyOf(&[SOLUTIONS_READ, PLATFORM_SOLUTIONS_READ]);
+const SOLUTION_WRITERS: Access = Access::AnyOf(&[SOLUTIONS_MANAGE]);
+const SOLUTION_OPERATORS: Access = Access::AnyOf(&[PLATFORM_SOLUTIONS_MANAGE]);
+
 pub const RULES: &[Rule] = &[
+    rule(
+        "partner.pricing.v1.SolutionService/CreateSolution",
+        SOLUTION_WRITERS,
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.SolutionService/UpdateSolution",
+        SOLUTION_WRITERS,
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.SolutionService/SubmitSolution",
+        SOLUTION_WRITERS,
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.SolutionService/GetSolution",
+        SOLUTION_READERS,
+        Effect::Read,
+    ),
+    rule(
+        "partner.pricing.v1.SolutionService/ListSolutions",
+        SOLUTION_READERS,
+        Effect::Read,
+    ),
+    rule(
+        "partner.pricing.v1.SolutionService/AdvanceSolution",
+        SOLUTION_OPERATORS,
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.SolutionService/SetSolutionWork",
+        SOLUTION_OPERATORS,
+        Effect::Write,
+    ),
+    rule(
+        "partner.pricing.v1.SolutionService/RegisterBaselineSolution",
+        SOLUTION_OPERATORS,
+        Effect::Write,
+    ),
     rule(
         "partner.pricing.v1.OfferLinkService/CreateOfferLink",
         Access::AnyOf(&[OFFER_LINKS_MANAGE]),

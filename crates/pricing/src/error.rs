@@ -33,9 +33,34 @@ pub enum PricingError {
     /// The offer link is past its expiry.
     #[error("offer link expired")]
     OfferLinkExpired,
-    /// Offer links are for solution providers and distributors.
-    #[error("program required")]
-    ProgramRequired,
+    /// The partner is in none of the programs the verb is for (the text
+    /// names them).
+    #[error("program required: {0}")]
+    ProgramRequired(&'static str),
+    /// No such solution, or not the caller's.
+    #[error("solution not found")]
+    SolutionNotFound,
+    /// Only a draft or rejected solution can be edited.
+    #[error("solution not editable")]
+    SolutionNotEditable,
+    /// The lifecycle has no step from `from` to `to`.
+    #[error("no transition from {from} to {to}")]
+    IllegalTransition {
+        from: &'static str,
+        to: &'static str,
+    },
+    /// The next state needs a work track done first.
+    #[error("{track} not done")]
+    WorkNotDone { track: &'static str },
+    /// The work track cannot change in the solution's state.
+    #[error("{track} closed in {state}")]
+    WorkTrackClosed {
+        track: &'static str,
+        state: &'static str,
+    },
+    /// The partner's baseline solution is already registered.
+    #[error("baseline solution already registered")]
+    BaselineRegistered,
     /// No such incentive policy.
     #[error("incentive policy not found")]
     PolicyNotFound,
@@ -94,10 +119,39 @@ impl From<PricingError> for Status {
                 "OFFER_LINK_EXPIRED",
                 "the offer link has expired",
             ),
-            PricingError::ProgramRequired => Refusal::new(
+            PricingError::ProgramRequired(text) => {
+                Refusal::new(Code::FailedPrecondition, "PROGRAM_REQUIRED", text)
+            }
+            PricingError::SolutionNotFound => not_found("SOLUTION_NOT_FOUND", "solution"),
+            PricingError::SolutionNotEditable => Refusal::new(
                 Code::FailedPrecondition,
-                "PROGRAM_REQUIRED",
-                "offer links are for solution providers and distributors",
+                "SOLUTION_NOT_EDITABLE",
+                "only a draft or rejected solution can be edited",
+            ),
+            PricingError::IllegalTransition { from, to } => Refusal::new(
+                Code::FailedPrecondition,
+                "ILLEGAL_TRANSITION",
+                format!("a solution in {from} cannot move to {to}"),
+            )
+            .with("from", from)
+            .with("to", to),
+            PricingError::WorkNotDone { track } => Refusal::new(
+                Code::FailedPrecondition,
+                "WORK_NOT_DONE",
+                format!("{track} must be done first"),
+            )
+            .with("track", track),
+            PricingError::WorkTrackClosed { track, state } => Refusal::new(
+                Code::FailedPrecondition,
+                "WORK_TRACK_CLOSED",
+                format!("{track} cannot change while the solution is {state}"),
+            )
+            .with("track", track)
+            .with("state", state),
+            PricingError::BaselineRegistered => Refusal::new(
+                Code::AlreadyExists,
+                "BASELINE_ALREADY_REGISTERED",
+                "this partner's baseline solution is already registered",
             ),
             PricingError::DiscountEnded => Refusal::new(
                 Code::FailedPrecondition,

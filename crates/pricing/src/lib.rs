@@ -1,6 +1,7 @@
 //! Pricing (`partner.pricing.v1`): the versioned catalog (with a demo that
 //! loads on first start), period rating with one result per discount, and
-//! the discounts themselves. No float anywhere:
+//! the discounts themselves, quotes, exclusive offer links and software
+//! solutions. No float anywhere:
 //! prices are `rust_decimal`, amounts `Money` in minor units.
 
 pub mod access;
@@ -12,6 +13,7 @@ pub mod offers;
 pub mod quotes;
 pub mod rating;
 pub mod service;
+pub mod solutions;
 pub mod wire;
 
 pub use error::PricingError;

@@ -26,6 +26,7 @@ use partner_api::pricing::v1::discount_service_server::DiscountServiceServer;
 use partner_api::pricing::v1::offer_link_service_server::OfferLinkServiceServer;
 use partner_api::pricing::v1::quote_service_server::QuoteServiceServer;
 use partner_api::pricing::v1::rating_service_server::RatingServiceServer;
+use partner_api::pricing::v1::solution_service_server::SolutionServiceServer;
 use partner_gateway::AuthLayer;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
@@ -95,6 +96,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.pricing.v1.DiscountService",
     "partner.pricing.v1.QuoteService",
     "partner.pricing.v1.OfferLinkService",
+    "partner.pricing.v1.SolutionService",
 ];
 
 /// Serves `app` on `listener` until `shutdown` resolves, then reports
@@ -170,6 +172,9 @@ pub async fn serve(
         )))
         .add_service(limited!(QuoteServiceServer::new(app.pricing_api.clone())))
         .add_service(limited!(OfferLinkServiceServer::new(
+            app.pricing_api.clone()
+        )))
+        .add_service(limited!(SolutionServiceServer::new(
             app.pricing_api.clone()
         )))
         .add_service(

@@ -614,7 +614,9 @@ async fn replica_process() {
 fn start_replica(url: String) -> (std::process::Child, std::net::SocketAddr) {
     use std::io::BufRead;
     // A test's name is its path within the test binary (`webhooks::replica_process`).
-    let module = module_path!().split_once("::").map_or("", |(_, module)| module);
+    let module = module_path!()
+        .split_once("::")
+        .map_or("", |(_, module)| module);
     let test_name = format!("{module}::replica_process");
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", &test_name, "--ignored", "--nocapture"])

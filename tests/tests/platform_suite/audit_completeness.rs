@@ -428,12 +428,110 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
         m if m.starts_with("partner.events.v1.WebhookService/") => {
             webhook_scenario(server, m, &name, &rid).await;
         }
+        m if m.starts_with("partner.pricing.v1.SolutionService/") => {
+            solution_scenario(server, m, &name, &rid).await;
+        }
         m if m.starts_with("partner.pricing.v1.") => {
             discount_scenario(server, m, &name, &rid).await;
         }
         _ => return perform_customers(server, method, &name, rid).await,
     }
     Some(rid)
+}
+
+/// Performs one solution write with `rid`, on a new software partner's
+/// solution taken as far through its lifecycle as the write needs.
+async fn solution_scenario(server: &TestServer, method: &str, name: &str, rid: &str) {
+    use partner_api::pricing::v1 as pr;
+    let admin = server.admin_token().await;
+    let (partner, master) = server
+        .enrolled_partner(&admin, name, pb::Program::SoftwarePartner)
+        .await;
+    let mut mine = server.solutions(&master);
+    let mut operator = server.solutions(&admin);
+    let verb = method.rsplit('/').next().unwrap_or_default();
+    if verb == "RegisterBaselineSolution" {
+        ok(operator
+            .register_baseline_solution(pr::RegisterBaselineSolutionRequest {
+                request_id: rid.to_owned(),
+                partner_id: partner.partner_id,
+                baseline_code: "BL-1".into(),
+                name: "audited baseline".into(),
+                description: String::new(),
+            })
+            .await);
+        return;
+    }
+    let create = |request_id: String| pr::CreateSolutionRequest {
+        request_id,
+        name: "audited".into(),
+        description: String::new(),
+    };
+    if verb == "CreateSolution" {
+        ok(mine.create_solution(create(rid.to_owned())).await);
+        return;
+    }
+    let id = ok(mine.create_solution(create(new_request_id())).await)
+        .solution
+        .unwrap_or_default()
+        .id;
+    if verb == "UpdateSolution" {
+        ok(mine
+            .update_solution(pr::UpdateSolutionRequest {
+                request_id: rid.to_owned(),
+                id,
+                name: "renamed".into(),
+                update_mask: Some(FieldMask {
+                    paths: vec!["name".into()],
+                }),
+                ..Default::default()
+            })
+            .await);
+        return;
+    }
+    let submit = pr::SubmitSolutionRequest {
+        request_id: if verb == "SubmitSolution" {
+            rid.to_owned()
+        } else {
+            new_request_id()
+        },
+        id: id.clone(),
+    };
+    ok(mine.submit_solution(submit).await);
+    let advance = |request_id: String, to: pr::SolutionState| pr::AdvanceSolutionRequest {
+        request_id,
+        id: id.clone(),
+        to_state: to as i32,
+        reason: String::new(),
+    };
+    match verb {
+        "SubmitSolution" => {}
+        "AdvanceSolution" => {
+            ok(operator
+                .advance_solution(advance(rid.to_owned(), pr::SolutionState::Approved))
+                .await);
+        }
+        "SetSolutionWork" => {
+            for to in [
+                pr::SolutionState::Approved,
+                pr::SolutionState::Verified,
+                pr::SolutionState::Designing,
+            ] {
+                ok(operator
+                    .advance_solution(advance(new_request_id(), to))
+                    .await);
+            }
+            ok(operator
+                .set_solution_work(pr::SetSolutionWorkRequest {
+                    request_id: rid.to_owned(),
+                    id: id.clone(),
+                    track: pr::WorkTrack::Design as i32,
+                    progress: pr::WorkProgress::Done as i32,
+                })
+                .await);
+        }
+        other => panic!("no solution scenario for {other}"),
+    }
 }
 
 /// Performs one webhook write with `rid` on a new partner's endpoint.

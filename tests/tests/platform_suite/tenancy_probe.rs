@@ -48,6 +48,8 @@ struct World {
     b_quote: pr::Quote,
     /// An offer link of a third partner (a solution provider).
     other_link: pr::OfferLink,
+    /// A solution of a fourth partner (a software partner).
+    other_solution: pr::Solution,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -1459,7 +1461,21 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .link
     .unwrap_or_default();
+    let (_, sigma_master) = server
+        .enrolled_partner(&admin, "sigma", pb::Program::SoftwarePartner)
+        .await;
+    let other_solution = ok(server
+        .solutions(&sigma_master)
+        .create_solution(pr::CreateSolutionRequest {
+            request_id: new_request_id(),
+            name: "sigma's solution".into(),
+            description: String::new(),
+        })
+        .await)
+    .solution
+    .unwrap_or_default();
     let world = World {
+        other_solution,
         other_link,
         b_quote,
         b_discount,
@@ -1645,6 +1661,8 @@ async fn probe_pricing(method: &str, w: &World) -> Option<Probe> {
         |r: Result<(), Status>| refused(r, Code::NotFound, "DISCOUNT_NOT_FOUND");
     let operator_only =
         |r: Result<(), Status>| refused(r, Code::PermissionDenied, "MISSING_PERMISSION");
+    let solution_not_found =
+        |r: Result<(), Status>| refused(r, Code::NotFound, "SOLUTION_NOT_FOUND");
     Some(match method.strip_prefix("partner.pricing.v1.")? {
         "RatingService/RatePeriodProducts" => customer_not_found(unit(
             w.server
@@ -1709,6 +1727,92 @@ async fn probe_pricing(method: &str, w: &World) -> Option<Probe> {
         "OfferLinkService/CreateOfferLink" => {
             Probe::NoTenantInput("makes a link of the caller's own partner")
         }
+        "SolutionService/CreateSolution" => {
+            Probe::NoTenantInput("makes a solution of the caller's own partner")
+        }
+        "SolutionService/GetSolution" => solution_not_found(unit(
+            w.server
+                .solutions(&w.a_master)
+                .get_solution(pr::GetSolutionRequest {
+                    id: w.other_solution.id.clone(),
+                })
+                .await,
+        )),
+        "SolutionService/UpdateSolution" => solution_not_found(unit(
+            w.server
+                .solutions(&w.a_master)
+                .update_solution(pr::UpdateSolutionRequest {
+                    request_id: new_request_id(),
+                    id: w.other_solution.id.clone(),
+                    name: "taken over".into(),
+                    update_mask: Some(FieldMask {
+                        paths: vec!["name".into()],
+                    }),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "SolutionService/SubmitSolution" => solution_not_found(unit(
+            w.server
+                .solutions(&w.a_master)
+                .submit_solution(pr::SubmitSolutionRequest {
+                    request_id: new_request_id(),
+                    id: w.other_solution.id.clone(),
+                })
+                .await,
+        )),
+        "SolutionService/ListSolutions" => {
+            let listed = ok(w
+                .server
+                .solutions(&w.a_master)
+                .list_solutions(pr::ListSolutionsRequest::default())
+                .await);
+            assert!(listed.solutions.is_empty(), "{listed:?}");
+            let named = w
+                .server
+                .solutions(&w.a_master)
+                .list_solutions(pr::ListSolutionsRequest {
+                    partner_id: w.other_solution.partner_id.clone(),
+                    ..Default::default()
+                })
+                .await;
+            assert_refused(named, Code::InvalidArgument, "FIELD_VIOLATION");
+            Probe::ScopedToCaller
+        }
+        "SolutionService/AdvanceSolution" => operator_only(unit(
+            w.server
+                .solutions(&w.a_master)
+                .advance_solution(pr::AdvanceSolutionRequest {
+                    request_id: new_request_id(),
+                    id: w.other_solution.id.clone(),
+                    to_state: pr::SolutionState::Rejected as i32,
+                    reason: "probe".into(),
+                })
+                .await,
+        )),
+        "SolutionService/SetSolutionWork" => operator_only(unit(
+            w.server
+                .solutions(&w.a_master)
+                .set_solution_work(pr::SetSolutionWorkRequest {
+                    request_id: new_request_id(),
+                    id: w.other_solution.id.clone(),
+                    track: pr::WorkTrack::Design as i32,
+                    progress: pr::WorkProgress::Done as i32,
+                })
+                .await,
+        )),
+        "SolutionService/RegisterBaselineSolution" => operator_only(unit(
+            w.server
+                .solutions(&w.a_master)
+                .register_baseline_solution(pr::RegisterBaselineSolutionRequest {
+                    request_id: new_request_id(),
+                    partner_id: w.other_solution.partner_id.clone(),
+                    baseline_code: "BL-1".into(),
+                    name: "probe".into(),
+                    description: String::new(),
+                })
+                .await,
+        )),
         "OfferLinkService/ResolveOfferLink" => Probe::NoTenantInput(
             "public: the link's token is what it resolves, and it names its own partner",
         ),

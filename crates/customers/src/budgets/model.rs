@@ -9,7 +9,7 @@ use partner_kernel::money::{Currency, Money};
 
 use crate::entity::customer_budget;
 
-state_enum!(
+partner_kernel::state_enum!(
     /// How a budget runs.
     BudgetType, "budget type", BudgetType {
         /// Available again every month.

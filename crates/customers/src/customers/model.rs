@@ -7,7 +7,7 @@ use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::error::KernelError;
 use partner_kernel::ids::{CustomerId, PartnerId, UserId, parse_stored};
 
-state_enum!(
+partner_kernel::state_enum!(
     /// How a customer is associated with its partner.
     AssociationType, "association type", AssociationType {
         /// The customer pays the vendor; the partner cannot fund it.
@@ -17,7 +17,7 @@ state_enum!(
     }
 );
 
-state_enum!(
+partner_kernel::state_enum!(
     /// Real-name verification.
     RealNameStatus, "real-name status", RealNameStatus {
         /// Nothing submitted.
@@ -31,7 +31,7 @@ state_enum!(
     }
 );
 
-state_enum!(
+partner_kernel::state_enum!(
     /// Person or company.
     CustomerType, "customer type", CustomerType {
         /// Not known yet.
@@ -43,7 +43,7 @@ state_enum!(
     }
 );
 
-state_enum!(
+partner_kernel::state_enum!(
     /// What is frozen.
     FreezeMode, "freeze mode", FreezeMode {
         /// Nothing.

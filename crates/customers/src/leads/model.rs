@@ -8,7 +8,7 @@ use partner_kernel::ids::{CustomerId, PartnerId, parse_stored};
 
 use crate::entity::lead;
 
-state_enum!(
+partner_kernel::state_enum!(
     /// Where a lead stands.
     LeadState, "lead state", LeadState {
         /// Not followed up yet.
@@ -22,7 +22,7 @@ state_enum!(
     }
 );
 
-state_enum!(
+partner_kernel::state_enum!(
     /// Where a lead came from.
     LeadSource, "lead source", LeadSource {
         /// The partner found it.

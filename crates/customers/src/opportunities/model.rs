@@ -9,7 +9,7 @@ use partner_kernel::money::{Currency, Money};
 
 use crate::entity::{opportunity, routing_rule};
 
-state_enum!(
+partner_kernel::state_enum!(
     /// Where an opportunity stands.
     OpportunityState, "opportunity state", OpportunityState {
         /// Waiting for the vendor.
@@ -25,7 +25,7 @@ state_enum!(
     }
 );
 
-state_enum!(
+partner_kernel::state_enum!(
     /// How an opportunity was routed.
     Routing, "routing", Routing {
         /// The prospect is already the vendor's customer.

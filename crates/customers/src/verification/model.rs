@@ -8,7 +8,7 @@ use partner_kernel::ids::{CustomerId, PartnerId, parse_stored};
 
 use crate::entity::customer_verification;
 
-state_enum!(
+partner_kernel::state_enum!(
     /// Whom a verification verifies.
     VerificationKind, "verification kind", VerificationKind {
         /// A person.
@@ -18,7 +18,7 @@ state_enum!(
     }
 );
 
-state_enum!(
+partner_kernel::state_enum!(
     /// Where a verification stands.
     VerificationState, "verification state", VerificationState {
         /// Waiting for the operator.
@@ -30,7 +30,7 @@ state_enum!(
     }
 );
 
-state_enum!(
+partner_kernel::state_enum!(
     /// What identifies a person.
     DocumentType, "identity document type", IdentityDocumentType {
         /// A national identity card.

@@ -150,7 +150,9 @@ impl Pricing {
             .iter()
             .any(|e| matches!(e.program, Program::SolutionProvider | Program::Distributor));
         if !may {
-            return Err(PricingError::ProgramRequired);
+            return Err(PricingError::ProgramRequired(
+                "offer links are for solution providers and distributors",
+            ));
         }
         self.check_product(&cmd.product)?;
         let now = m.now;

@@ -1,7 +1,11 @@
-//! Macros shared by the domain's models.
+//! [`state_enum!`]: the one way a domain declares an enum that is stored as
+//! text and sent as a proto enum.
 
 /// Declares a state enum with its stored string, its wire value, and the
 /// reading of a wire value (`None` for UNSPECIFIED and unknown numbers).
+/// `pb::$pb` is resolved where the macro is used: the caller's proto module
+/// is in scope as `pb`.
+#[macro_export]
 macro_rules! state_enum {
     ($(#[$doc:meta])* $name:ident, $what:literal, $pb:ident {
         $($(#[$vdoc:meta])* $variant:ident = $stored:literal,)*
@@ -21,10 +25,10 @@ macro_rules! state_enum {
             }
 
             /// Reads the stored form; anything else is corruption.
-            pub fn parse(s: &str) -> Result<Self, KernelError> {
+            pub fn parse(s: &str) -> Result<Self, $crate::error::KernelError> {
                 match s {
                     $($stored => Ok(Self::$variant),)*
-                    other => Err(KernelError::Corrupt(format!("{} {other:?}", $what))),
+                    other => Err($crate::error::KernelError::Corrupt(format!("{} {other:?}", $what))),
                 }
             }
 
