@@ -14,8 +14,6 @@ enum PricingSolutions {
     State,
     Design,
     Configurator,
-    Certified,
-    CertifyTime,
     Origin,
     BaselineCode,
     RejectReason,
@@ -40,8 +38,6 @@ impl MigrationTrait for Migration {
                     .col(string_len(S::State, 32))
                     .col(string_len(S::Design, 16))
                     .col(string_len(S::Configurator, 16))
-                    .col(boolean(S::Certified))
-                    .col(timestamp_with_time_zone_null(S::CertifyTime))
                     .col(string_len(S::Origin, 16))
                     .col(string_len_null(S::BaselineCode, 64))
                     .col(string_len_null(S::RejectReason, 2048))

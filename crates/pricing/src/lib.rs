@@ -10,6 +10,7 @@ pub mod discounts;
 pub mod error;
 pub mod grpc;
 pub mod offers;
+mod paging;
 pub mod quotes;
 pub mod rating;
 pub mod service;

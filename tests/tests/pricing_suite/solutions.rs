@@ -27,6 +27,31 @@ async fn create(client: &mut Solutions, name: &str) -> pr::Solution {
     .unwrap()
 }
 
+/// Sets `name` or `description` (the one field in the mask) to `value`.
+async fn edit(
+    client: &mut Solutions,
+    id: &str,
+    field: &str,
+    value: &str,
+) -> Result<pr::Solution, tonic::Status> {
+    let mut request = pr::UpdateSolutionRequest {
+        request_id: new_request_id(),
+        id: id.into(),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec![field.into()],
+        }),
+        ..Default::default()
+    };
+    match field {
+        "name" => request.name = value.into(),
+        _ => request.description = value.into(),
+    }
+    client
+        .update_solution(request)
+        .await
+        .map(|r| r.into_inner().solution.unwrap())
+}
+
 async fn submit(client: &mut Solutions, id: &str) -> Result<pr::Solution, tonic::Status> {
     client
         .submit_solution(pr::SubmitSolutionRequest {
@@ -75,6 +100,11 @@ fn state(s: &pr::Solution) -> pr::SolutionState {
     pr::SolutionState::try_from(s.state).unwrap()
 }
 
+/// A well-formed partner id no partner has.
+fn partner_id_nobody_has() -> String {
+    partner_kernel::ids::PartnerId::generate().to_string()
+}
+
 #[tokio::test]
 async fn a_solution_goes_from_draft_to_published_and_certified() {
     use pr::SolutionState as S;
@@ -92,19 +122,9 @@ async fn a_solution_goes_from_draft_to_published_and_certified() {
     assert_eq!(draft.partner_id, partner.partner_id);
     assert_eq!(draft.design, P::NotStarted as i32);
     assert!(!draft.certified);
-    let renamed = ok(mine
-        .update_solution(pr::UpdateSolutionRequest {
-            request_id: new_request_id(),
-            id: draft.id.clone(),
-            name: "Retail POS 2".into(),
-            update_mask: Some(prost_types::FieldMask {
-                paths: vec!["name".into()],
-            }),
-            ..Default::default()
-        })
-        .await)
-    .solution
-    .unwrap();
+    let renamed = edit(&mut mine, &draft.id, "name", "Retail POS 2")
+        .await
+        .unwrap();
     assert_eq!(renamed.name, "Retail POS 2");
     assert_eq!(renamed.description, draft.description, "not in the mask");
 
@@ -128,16 +148,7 @@ async fn a_solution_goes_from_draft_to_published_and_certified() {
     );
     // Submitted: no longer editable by the partner.
     assert_refused(
-        mine.update_solution(pr::UpdateSolutionRequest {
-            request_id: new_request_id(),
-            id: draft.id.clone(),
-            description: "changed".into(),
-            update_mask: Some(prost_types::FieldMask {
-                paths: vec!["description".into()],
-            }),
-            ..Default::default()
-        })
-        .await,
+        edit(&mut mine, &draft.id, "description", "changed").await,
         Code::FailedPrecondition,
         "SOLUTION_NOT_EDITABLE",
     );
@@ -261,17 +272,14 @@ async fn a_rejected_solution_is_fixed_and_submitted_again() {
     .unwrap();
     assert_eq!(state(&rejected), S::Rejected);
     assert_eq!(rejected.reject_reason, "needs a data-residency section");
-    ok(mine
-        .update_solution(pr::UpdateSolutionRequest {
-            request_id: new_request_id(),
-            id: s.id.clone(),
-            description: "Clinic records, kept in the patient's region".into(),
-            update_mask: Some(prost_types::FieldMask {
-                paths: vec!["description".into()],
-            }),
-            ..Default::default()
-        })
-        .await);
+    edit(
+        &mut mine,
+        &s.id,
+        "description",
+        "Clinic records, kept in the patient's region",
+    )
+    .await
+    .unwrap();
     let again = submit(&mut mine, &s.id).await.unwrap();
     assert_eq!(state(&again), S::Submitted);
     assert_eq!(
@@ -334,6 +342,27 @@ async fn a_published_baseline_solution_is_registered_certified() {
         Code::FailedPrecondition,
         "PROGRAM_REQUIRED",
     );
+    assert_refused(
+        operator
+            .register_baseline_solution(register(&partner_id_nobody_has(), "BL-1"))
+            .await,
+        Code::NotFound,
+        "PARTNER_NOT_FOUND",
+    );
+    // Concurrent registrations of one new code: one solution.
+    let calls = (0..6).map(|_| {
+        let mut operator = server.solutions(&admin);
+        let request = register(&partner.partner_id, "BL-raced");
+        tokio::spawn(async move { operator.register_baseline_solution(request).await })
+    });
+    let mut registered = 0;
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(_) => registered += 1,
+            Err(e) => assert_eq!(reason_of(&e), "BASELINE_ALREADY_REGISTERED", "{e:?}"),
+        }
+    }
+    assert_eq!(registered, 1);
     // A partner cannot register its own.
     assert_refused(
         server
@@ -349,7 +378,8 @@ async fn a_published_baseline_solution_is_registered_certified() {
         .list_solutions(pr::ListSolutionsRequest::default())
         .await)
     .solutions;
-    assert_eq!(listed, std::slice::from_ref(&baseline));
+    assert_eq!(listed.len(), 2, "the two baselines: {listed:?}");
+    assert_eq!(listed[1], baseline);
     assert_refused(
         advance(&mut operator, &baseline.id, S::Rejected, "no").await,
         Code::FailedPrecondition,

@@ -20,7 +20,6 @@ use partner_kernel::write::{self, Change, Outcome};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
 };
 
 use crate::access::{OFFER_LINKS_MANAGE, OFFER_LINKS_READ};
@@ -232,19 +231,19 @@ impl Pricing {
     ) -> Result<Page<pb::OfferLink>, PricingError> {
         let partner = p.require_partner(OFFER_LINKS_READ)?;
         let scope = PageScope::new("ListOfferLinks", &partner.to_string());
-        let now = self.clock().now();
-        let after = self.pages().decode(&scope, token, now)?;
-        let mut q =
+        let query =
             entity::Entity::find().filter(entity::Column::PartnerId.eq(partner.to_string()));
-        if let Some(after) = after {
-            q = q.filter(entity::Column::Id.lt(after));
-        }
-        let rows = q
-            .order_by_desc(entity::Column::Id)
-            .limit(size + 1)
-            .all(self.db().conn())
+        let page = self
+            .newest_first(
+                query,
+                entity::Column::Id,
+                |r| r.id.clone(),
+                &scope,
+                token,
+                size,
+            )
             .await?;
-        let page = self.pages().cut(rows, size, &scope, now, |r| r.id.clone());
+        let now = self.clock().now();
         Ok(Page {
             items: page
                 .items

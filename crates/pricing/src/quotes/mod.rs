@@ -14,7 +14,7 @@ use partner_kernel::page::{Page, PageScope};
 use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
 use prost::Message;
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 
 use crate::access::{QUOTES_CREATE, QUOTES_READ, SELF_QUOTES_READ};
 use crate::error::PricingError;
@@ -220,17 +220,10 @@ impl Pricing {
             "customer",
             customer.map(|c| c.to_string()).unwrap_or_default(),
         );
-        let now = self.clock().now();
-        let after = self.pages().decode(&scope, token, now)?;
-        if let Some(after) = after {
-            q = q.filter(entity::Column::Id.lt(after));
-        }
-        let rows = q
-            .order_by_desc(entity::Column::Id)
-            .limit(size + 1)
-            .all(self.db().conn())
+        let page = self
+            .newest_first(q, entity::Column::Id, |r| r.id.clone(), &scope, token, size)
             .await?;
-        let page = self.pages().cut(rows, size, &scope, now, |r| r.id.clone());
+        let now = self.clock().now();
         Ok(page.try_map(|row| decode(&row, now))?)
     }
 }

@@ -15,14 +15,13 @@ pub struct Model {
     /// A [`super::model::Progress`]'s stored name.
     pub design: String,
     pub configurator: String,
-    pub certified: bool,
-    pub certify_time: Option<DateTimeUtc>,
     /// A [`super::model::Origin`]'s stored name.
     pub origin: String,
     pub baseline_code: Option<String>,
     pub reject_reason: Option<String>,
     /// Bumped by every change; a change applies only over the version it read.
     pub version: i64,
+    /// When it entered its state (for a published one: its certification).
     pub state_time: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -10,7 +10,7 @@ use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
 use super::model::{Progress, State, Track};
-use super::{Edit, Step, Text};
+use super::{Action, Edit, Text};
 use crate::grpc::PricingApi;
 use crate::wire::optional_id;
 
@@ -95,8 +95,8 @@ impl SolutionService for PricingApi {
         let m = call.mutation(request_id)?;
         Ok(Response::new(
             self.pricing()
-                .change_solution(m, id, None, edit, String::new(), |s| {
-                    pb::UpdateSolutionResponse { solution: Some(s) }
+                .change_solution(m, id, Action::Edit(edit), |s| pb::UpdateSolutionResponse {
+                    solution: Some(s),
                 })
                 .await?,
         ))
@@ -113,14 +113,9 @@ impl SolutionService for PricingApi {
         let m = call.mutation(request_id)?;
         Ok(Response::new(
             self.pricing()
-                .change_solution(
-                    m,
-                    id,
-                    Some(Step::Submit),
-                    Edit::default(),
-                    String::new(),
-                    |s| pb::SubmitSolutionResponse { solution: Some(s) },
-                )
+                .change_solution(m, id, Action::Submit, |s| pb::SubmitSolutionResponse {
+                    solution: Some(s),
+                })
                 .await?,
         ))
     }
@@ -182,14 +177,9 @@ impl SolutionService for PricingApi {
         let m = call.mutation(request_id)?;
         Ok(Response::new(
             self.pricing()
-                .change_solution(
-                    m,
-                    id,
-                    Some(Step::Advance(to)),
-                    Edit::default(),
-                    reason,
-                    |s| pb::AdvanceSolutionResponse { solution: Some(s) },
-                )
+                .change_solution(m, id, Action::Advance(to, reason), |s| {
+                    pb::AdvanceSolutionResponse { solution: Some(s) }
+                })
                 .await?,
         ))
     }
@@ -211,14 +201,9 @@ impl SolutionService for PricingApi {
         let m = call.mutation(request_id)?;
         Ok(Response::new(
             self.pricing()
-                .change_solution(
-                    m,
-                    id,
-                    Some(Step::Work(track, progress)),
-                    Edit::default(),
-                    String::new(),
-                    |s| pb::SetSolutionWorkResponse { solution: Some(s) },
-                )
+                .change_solution(m, id, Action::Work(track, progress), |s| {
+                    pb::SetSolutionWorkResponse { solution: Some(s) }
+                })
                 .await?,
         ))
     }

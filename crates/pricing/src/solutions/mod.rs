@@ -19,7 +19,6 @@ use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
 };
 
 use self::model::{Origin, Progress, Stage, State, Track};
@@ -43,13 +42,15 @@ pub struct Edit {
     pub description: Option<String>,
 }
 
-/// A change of a solution's place in its lifecycle.
-#[derive(Debug, Clone, Copy)]
-pub enum Step {
+/// A change to a solution.
+#[derive(Debug)]
+pub enum Action {
+    /// The partner edits a draft or rejected solution.
+    Edit(Edit),
     /// The partner submits it.
     Submit,
-    /// The operator moves it to the state.
-    Advance(State),
+    /// The operator moves it to the state, saying why (required to reject).
+    Advance(State, String),
     /// The operator records a work track's progress.
     Work(Track, Progress),
 }
@@ -69,13 +70,15 @@ impl Holder {
         p.require_partner(SOLUTIONS_READ).map(Holder::Partner)
     }
 
-    /// The partner submits and edits; the operator advances.
-    fn writer(p: &Principal, step: Option<Step>) -> Result<Holder, KernelError> {
-        match step {
-            Some(Step::Advance(_) | Step::Work(..)) => p
+    /// The partner edits and submits; the operator advances.
+    fn writer(p: &Principal, action: &Action) -> Result<Holder, KernelError> {
+        match action {
+            Action::Advance(..) | Action::Work(..) => p
                 .require(PLATFORM_SOLUTIONS_MANAGE)
                 .map(|()| Holder::Operator),
-            Some(Step::Submit) | None => p.require_partner(SOLUTIONS_MANAGE).map(Holder::Partner),
+            Action::Edit(_) | Action::Submit => {
+                p.require_partner(SOLUTIONS_MANAGE).map(Holder::Partner)
+            }
         }
     }
 }
@@ -90,6 +93,10 @@ fn stage(row: &entity::Model) -> Result<Stage, KernelError> {
 
 fn to_proto(row: &entity::Model) -> Result<pb::Solution, KernelError> {
     let s = stage(row)?;
+    // Certification is publication: a published solution (taken through
+    // the lifecycle, or registered as a baseline) is certified from the
+    // moment it entered PUBLISHED, its last state.
+    let certified = s.state == State::Published;
     Ok(pb::Solution {
         id: row.id.clone(),
         partner_id: row.partner_id.clone(),
@@ -98,8 +105,8 @@ fn to_proto(row: &entity::Model) -> Result<pb::Solution, KernelError> {
         state: s.state.to_proto() as i32,
         design: s.design.to_proto() as i32,
         configurator: s.configurator.to_proto() as i32,
-        certified: row.certified,
-        certify_time: row.certify_time.map(to_proto_timestamp),
+        certified,
+        certify_time: certified.then(|| to_proto_timestamp(row.state_time)),
         origin: Origin::parse(&row.origin)?.to_proto() as i32,
         baseline_code: row.baseline_code.clone().unwrap_or_default(),
         reject_reason: row.reject_reason.clone().unwrap_or_default(),
@@ -115,7 +122,6 @@ fn summary(row: &entity::Model) -> serde_json::Value {
         "state": row.state,
         "design": row.design,
         "configurator": row.configurator,
-        "certified": row.certified,
         "origin": row.origin,
         "baseline_code": row.baseline_code,
         "reject_reason": row.reject_reason,
@@ -138,30 +144,33 @@ async fn held(
     q.one(conn).await?.ok_or(PricingError::SolutionNotFound)
 }
 
-/// The row after `step` at `now`.
-fn stepped(
+/// The row after `action` at `now`.
+fn applied(
     before: &entity::Model,
-    step: Step,
-    reason: &str,
+    action: Action,
     now: DateTime<Utc>,
 ) -> Result<entity::Model, PricingError> {
     let from = stage(before)?;
-    let to = match step {
-        Step::Submit => from.submit()?,
-        Step::Advance(state) => from.advance(state)?,
-        Step::Work(track, progress) => from.set_work(track, progress)?,
-    };
     let mut after = before.clone();
+    let (to, reason) = match action {
+        Action::Edit(edit) => {
+            if !from.editable() {
+                return Err(PricingError::SolutionNotEditable);
+            }
+            after.name = edit.name.unwrap_or(after.name);
+            after.description = edit.description.unwrap_or(after.description);
+            return Ok(after);
+        }
+        Action::Submit => (from.submit()?, None),
+        Action::Advance(state, reason) => (from.advance(state)?, Some(reason)),
+        Action::Work(track, progress) => (from.set_work(track, progress)?, None),
+    };
     after.design = to.design.as_str().to_owned();
     after.configurator = to.configurator.as_str().to_owned();
     if to.state != from.state {
         after.state = to.state.as_str().to_owned();
         after.state_time = now;
-        after.reject_reason = (to.state == State::Rejected).then(|| reason.to_owned());
-        if to.state == State::Published {
-            after.certified = true;
-            after.certify_time = Some(now);
-        }
+        after.reject_reason = reason.filter(|_| to.state == State::Rejected);
     }
     Ok(after)
 }
@@ -194,22 +203,16 @@ impl Pricing {
         let partner = partner_of(&row)?;
         write::commit(self.db(), m, move |tx| {
             Box::pin(async move {
-                if let Some(code) = &row.baseline_code {
-                    let taken = entity::Entity::find()
-                        .filter(entity::Column::PartnerId.eq(row.partner_id.clone()))
-                        .filter(entity::Column::BaselineCode.eq(code.clone()))
-                        .one(tx)
-                        .await?;
-                    if taken.is_some() {
-                        return Err(PricingError::BaselineRegistered);
-                    }
-                }
                 entity::Entity::insert(row.clone().into_active_model())
                     .exec_without_returning(tx)
                     .await
                     .map_err(|e| match e.sql_err() {
-                        // A concurrent registration of the same baseline won.
-                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                        // The partner's baseline is registered already (the
+                        // index on partner and code is the one check, so
+                        // concurrent registrations cannot both pass it).
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                            if row.baseline_code.is_some() =>
+                        {
                             PricingError::BaselineRegistered
                         }
                         _ => e.into(),
@@ -221,7 +224,16 @@ impl Pricing {
         .await
     }
 
-    fn new_row(partner: PartnerId, text: Text, stage: Stage, now: DateTime<Utc>) -> entity::Model {
+    fn new_row(
+        partner: PartnerId,
+        text: Text,
+        baseline_code: Option<String>,
+        now: DateTime<Utc>,
+    ) -> entity::Model {
+        let (origin, stage) = match baseline_code {
+            Some(_) => (Origin::Baseline, Stage::BASELINE),
+            None => (Origin::Partner, Stage::DRAFT),
+        };
         entity::Model {
             id: SolutionId::generate().to_string(),
             partner_id: partner.to_string(),
@@ -230,10 +242,8 @@ impl Pricing {
             state: stage.state.as_str().to_owned(),
             design: stage.design.as_str().to_owned(),
             configurator: stage.configurator.as_str().to_owned(),
-            certified: false,
-            certify_time: None,
-            origin: Origin::Partner.as_str().to_owned(),
-            baseline_code: None,
+            origin: origin.as_str().to_owned(),
+            baseline_code,
             reject_reason: None,
             version: 1,
             state_time: now,
@@ -250,7 +260,7 @@ impl Pricing {
     ) -> Result<pb::CreateSolutionResponse, PricingError> {
         let partner = m.principal.require_partner(SOLUTIONS_MANAGE)?;
         self.require_software_partner(partner).await?;
-        let row = Self::new_row(partner, text, Stage::DRAFT, m.now);
+        let row = Self::new_row(partner, text, None, m.now);
         self.insert_solution(&m, row, |s| pb::CreateSolutionResponse {
             solution: Some(s),
         })
@@ -268,46 +278,32 @@ impl Pricing {
     ) -> Result<pb::RegisterBaselineSolutionResponse, PricingError> {
         m.principal.require(PLATFORM_SOLUTIONS_MANAGE)?;
         self.require_software_partner(partner).await?;
-        let now = m.now;
-        let mut row = Self::new_row(partner, text, Stage::BASELINE, now);
-        row.origin = Origin::Baseline.as_str().to_owned();
-        row.baseline_code = Some(code);
-        row.certified = true;
-        row.certify_time = Some(now);
+        let row = Self::new_row(partner, text, Some(code), m.now);
         self.insert_solution(&m, row, |s| pb::RegisterBaselineSolutionResponse {
             solution: Some(s),
         })
         .await
     }
 
-    /// Applies `step` (or, with none, `edit`) to a solution the caller
-    /// holds; the write applies only over the version it read.
+    /// Applies `action` to a solution the caller holds; the write applies
+    /// only over the version it read.
     pub async fn change_solution<R: prost::Message + Default + 'static>(
         &self,
         m: Mutation,
         id: SolutionId,
-        step: Option<Step>,
-        edit: Edit,
-        reason: String,
+        action: Action,
         respond: fn(pb::Solution) -> R,
     ) -> Result<R, PricingError> {
-        let holder = Holder::writer(&m.principal, step)?;
+        let holder = Holder::writer(&m.principal, &action)?;
+        let reason = match &action {
+            Action::Advance(_, reason) => reason.clone(),
+            _ => String::new(),
+        };
         let now = m.now;
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let before = held(tx, holder, id).await?;
-                let mut after = match step {
-                    Some(step) => stepped(&before, step, &reason, now)?,
-                    None => {
-                        if !stage(&before)?.editable() {
-                            return Err(PricingError::SolutionNotEditable);
-                        }
-                        let mut after = before.clone();
-                        after.name = edit.name.unwrap_or(after.name);
-                        after.description = edit.description.unwrap_or(after.description);
-                        after
-                    }
-                };
+                let mut after = applied(&before, action, now)?;
                 after.version = before.version + 1;
                 after.updated_at = now;
                 let written = entity::Entity::update_many()
@@ -361,33 +357,29 @@ impl Pricing {
             Holder::Partner(own) => Some(own),
             Holder::Operator => partner,
         };
-        let filter = format!(
-            "{}|{}",
-            owner.map(|p| p.to_string()).unwrap_or_default(),
-            state.map(State::as_str).unwrap_or_default()
-        );
-        let scope = PageScope::new("ListSolutions", &filter);
-        let now = self.clock().now();
-        let after = self.pages().decode(&scope, token, now)?;
-        let mut q = entity::Entity::find();
+        let tenant = p
+            .partner_id()
+            .map_or_else(|| "platform".to_owned(), |own| own.to_string());
+        let scope = PageScope::new("ListSolutions", &tenant)
+            .filter("partner", owner.map(|o| o.to_string()).unwrap_or_default())
+            .filter("state", state.map_or("", State::as_str));
+        let mut query = entity::Entity::find();
         if let Some(owner) = owner {
-            q = q.filter(entity::Column::PartnerId.eq(owner.to_string()));
+            query = query.filter(entity::Column::PartnerId.eq(owner.to_string()));
         }
         if let Some(state) = state {
-            q = q.filter(entity::Column::State.eq(state.as_str()));
+            query = query.filter(entity::Column::State.eq(state.as_str()));
         }
-        if let Some(after) = after {
-            q = q.filter(entity::Column::Id.lt(after));
-        }
-        let rows = q
-            .order_by_desc(entity::Column::Id)
-            .limit(size + 1)
-            .all(self.db().conn())
+        let page = self
+            .newest_first(
+                query,
+                entity::Column::Id,
+                |r| r.id.clone(),
+                &scope,
+                token,
+                size,
+            )
             .await?;
-        let page = self.pages().cut(rows, size, &scope, now, |r| r.id.clone());
-        Ok(Page {
-            items: page.items.iter().map(to_proto).collect::<Result<_, _>>()?,
-            next_page_token: page.next_page_token,
-        })
+        Ok(page.try_map(|row| to_proto(&row))?)
     }
 }
