@@ -297,7 +297,7 @@ impl Pricing {
         let holder = Holder::writer(&m.principal, &action)?;
         let reason = match &action {
             Action::Advance(_, reason) => reason.clone(),
-            _ => String::new(),
+            Action::Edit(_) | Action::Submit | Action::Work(..) => String::new(),
         };
         let now = m.now;
         write::commit(self.db(), &m, move |tx| {
