@@ -146,10 +146,9 @@ impl FederationService for FederationApi {
         let mut v = Violations::new();
         let request_id = v.take("request_id", validate::request_id(&r.request_id));
         let id = idp_id(&mut v, &r.id);
-        let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
-        v.check(!paths.is_empty(), "update_mask", "name at least one field");
+        let paths = validate::mask_paths(&mut v, r.update_mask);
         let mut changes = IdpChanges::default();
-        for path in paths.iter().take(8) {
+        for path in &paths {
             match path.as_str() {
                 "metadata_xml" => changes.metadata = metadata_xml(&mut v, &r.metadata_xml),
                 "xaccount_attribute" => {
@@ -165,7 +164,7 @@ impl FederationService for FederationApi {
                 "notification_url" => {
                     changes.notification_url = notification_url(&mut v, self, &r.notification_url);
                 }
-                _ => v.add("update_mask", format!("`{path:.64}` cannot be updated")),
+                _ => validate::not_updatable(&mut v, path),
             }
         }
         v.check(

@@ -104,6 +104,27 @@ fn verb_on<T, E: std::fmt::Display>(
     v.finish_with(parsed)
 }
 
+/// The most paths an update mask may name: more than any update has fields.
+pub const MAX_MASK_PATHS: usize = 8;
+
+/// The paths of an update mask: at least one, at most [`MAX_MASK_PATHS`].
+/// A longer mask is refused whole (none of its paths is read), so no path
+/// beyond the limit is silently dropped.
+pub fn mask_paths(v: &mut Violations, mask: Option<prost_types::FieldMask>) -> Vec<String> {
+    let paths = mask.map(|m| m.paths).unwrap_or_default();
+    v.check(!paths.is_empty(), "update_mask", "name at least one field");
+    if paths.len() > MAX_MASK_PATHS {
+        v.add("update_mask", format!("at most {MAX_MASK_PATHS} fields"));
+        return Vec::new();
+    }
+    paths
+}
+
+/// Records that an update cannot change `path` (quoted, cut to 64 characters).
+pub fn not_updatable(v: &mut Violations, path: &str) {
+    v.add("update_mask", format!("`{path:.64}` cannot be updated"));
+}
+
 /// Checks a free-text field: trimmed length within `min..=max` characters, no
 /// control characters. Returns the trimmed text.
 pub fn text(raw: &str, min: usize, max: usize) -> Result<String, String> {
@@ -190,6 +211,24 @@ pub fn new_password(raw: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
+        Some(prost_types::FieldMask {
+            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+        })
+    }
+
+    #[test]
+    fn a_mask_names_one_to_eight_fields() {
+        let mut v = Violations::new();
+        assert_eq!(mask_paths(&mut v, mask(&["a", "b"])), ["a", "b"]);
+        assert!(v.finish().is_ok());
+        for bad in [None, mask(&[]), mask(&["a"; 9])] {
+            let mut v = Violations::new();
+            assert!(mask_paths(&mut v, bad).is_empty());
+            assert!(v.finish().is_err());
+        }
+    }
 
     #[test]
     fn text_rules() {

@@ -217,8 +217,7 @@ fn parse_update(
         return v.finish_with(None);
     };
     let id = v.take("partner.partner_id", PartnerId::parse(&partner.partner_id));
-    let paths = update_mask.map(|m| m.paths).unwrap_or_default();
-    v.check(!paths.is_empty(), "update_mask", "name at least one field");
+    let paths = validate::mask_paths(&mut v, update_mask);
     let mut patch = PartnerPatch::default();
     for path in paths {
         match path.as_str() {
@@ -245,7 +244,7 @@ fn parse_update(
                     EnterpriseMembership::from_proto(partner.enterprise_membership),
                 );
             }
-            _ => v.add("update_mask", format!("`{path}` cannot be updated")),
+            _ => validate::not_updatable(&mut v, &path),
         }
     }
     let parsed = request_id.zip(id).map(|(r, i)| (r, i, patch));

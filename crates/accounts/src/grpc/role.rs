@@ -274,8 +274,7 @@ fn parse_update(
         return v.finish_with(None);
     };
     let id = v.take("role.role_id", RoleRef::parse(&role.role_id));
-    let paths = update_mask.map(|m| m.paths).unwrap_or_default();
-    v.check(!paths.is_empty(), "update_mask", "name at least one field");
+    let paths = validate::mask_paths(&mut v, update_mask);
     let mut changes = RoleChanges::default();
     for path in paths {
         match path.as_str() {
@@ -295,7 +294,7 @@ fn parse_update(
                 changes.permissions =
                     parse_permissions(catalog, &mut v, "role.permission_ids", &role.permission_ids);
             }
-            _ => v.add("update_mask", format!("`{path}` cannot be updated")),
+            _ => validate::not_updatable(&mut v, &path),
         }
     }
     let parsed = request_id.zip(id).map(|(r, i)| (r, i, changes));

@@ -197,8 +197,7 @@ fn parse_update(r: pb::UpdateUserRequest) -> Result<(Uuid, UserId, UserPatch), K
         return v.finish_with(None);
     };
     let id = v.take("user.user_id", UserId::parse(&user.user_id));
-    let paths = update_mask.map(|m| m.paths).unwrap_or_default();
-    v.check(!paths.is_empty(), "update_mask", "name at least one field");
+    let paths = validate::mask_paths(&mut v, update_mask);
     let mut patch = UserPatch::default();
     for path in paths {
         match path.as_str() {
@@ -210,7 +209,7 @@ fn parse_update(r: pb::UpdateUserRequest) -> Result<(Uuid, UserId, UserPatch), K
             }
             "email" if user.email.is_empty() => patch.email = Some(String::new()),
             "email" => patch.email = v.take("user.email", validate::email(&user.email)),
-            _ => v.add("update_mask", format!("`{path}` cannot be updated")),
+            _ => validate::not_updatable(&mut v, &path),
         }
     }
     let parsed = request_id.zip(id).map(|(r, i)| (r, i, patch));

@@ -508,10 +508,9 @@ fn parse_update(r: pb::UpdateCustomerRequest) -> Result<UpdateArgs, KernelError>
         "customer.customer_id",
         CustomerId::parse(&customer.customer_id),
     );
-    let paths = update_mask.map(|m| m.paths).unwrap_or_default();
-    v.check(!paths.is_empty(), "update_mask", "name at least one field");
+    let paths = validate::mask_paths(&mut v, update_mask);
     let mut patch = CustomerPatch::default();
-    for path in paths.iter().take(8) {
+    for path in &paths {
         match path.as_str() {
             "labels" => patch.labels = v.take("customer.labels", rules::labels(&customer.labels)),
             "account_manager_ids" => {
@@ -534,7 +533,7 @@ fn parse_update(r: pb::UpdateCustomerRequest) -> Result<UpdateArgs, KernelError>
                     })
                 })();
             }
-            _ => v.add("update_mask", format!("`{path:.64}` cannot be updated")),
+            _ => validate::not_updatable(&mut v, path),
         }
     }
     let parsed = (|| Some((request_id?, id?, patch, reseller?)))();

@@ -39,7 +39,7 @@ fn fields(v: &mut Violations, l: &pb::Lead, paths: &[&str], new: bool) -> LeadFi
             "description" => {
                 f.description = v.take("lead.description", validate::text(&l.description, 0, 1024));
             }
-            other => v.add("update_mask", format!("`{other:.64}` cannot be updated")),
+            other => validate::not_updatable(v, other),
         }
     }
     if new
@@ -151,9 +151,8 @@ impl LeadService for CustomersApi {
         let mut v = Violations::new();
         let lead = r.lead.unwrap_or_default();
         let (request_id, id) = lead_verb(&mut v, &r.request_id, &lead.lead_id);
-        let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
-        v.check(!paths.is_empty(), "update_mask", "name at least one field");
-        let paths: Vec<&str> = paths.iter().take(8).map(String::as_str).collect();
+        let paths = validate::mask_paths(&mut v, r.update_mask);
+        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
         let f = fields(&mut v, &lead, &paths, false);
         let (request_id, id) = v.finish_with(request_id.zip(id))?;
         let m = call.mutation(request_id)?;

@@ -132,16 +132,15 @@ impl WebhookService for WebhooksApi {
         let mut v = Violations::new();
         let request_id = v.take("request_id", validate::request_id(&r.request_id));
         let id = endpoint_id(&mut v, "id", &r.id);
-        let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
-        v.check(!paths.is_empty(), "update_mask", "name at least one field");
+        let paths = validate::mask_paths(&mut v, r.update_mask);
         let mut changes = EndpointChanges::default();
-        for path in paths.iter().take(8) {
+        for path in &paths {
             match path.as_str() {
                 "url" => changes.url = url(&mut v, &self.webhooks, &r.url),
                 "description" => changes.description = description(&mut v, &r.description),
                 "event_types" => changes.event_types = event_types(&mut v, &r.event_types),
                 "disabled" => changes.disabled = Some(r.disabled),
-                _ => v.add("update_mask", format!("`{path:.64}` cannot be updated")),
+                _ => validate::not_updatable(&mut v, path),
             }
         }
         let parsed = (|| Some((request_id?, id?)))();
