@@ -4,15 +4,21 @@
 use partner_kernel::time::from_proto_timestamp;
 use partner_kernel::validate::Violations;
 
+/// Whether `raw` is a code: 1-64 of A-Z a-z 0-9 . - _ (catalog ids, baseline
+/// solution codes).
+pub fn is_code(raw: &str) -> bool {
+    (1..=64).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
 /// An optional catalog id (empty: none): 1-64 of the catalog's id characters.
 pub fn catalog_id(v: &mut Violations, field: &str, raw: &str) -> Option<Option<String>> {
     if raw.is_empty() {
         return Some(None);
     }
-    let ok = raw.len() <= 64
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    let ok = is_code(raw);
     v.check(ok, field, "a catalog id (1-64 of A-Z a-z 0-9 . - _)");
     ok.then(|| Some(raw.to_owned()))
 }

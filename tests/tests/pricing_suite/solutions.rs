@@ -280,6 +280,12 @@ async fn a_rejected_solution_is_fixed_and_submitted_again() {
     )
     .await
     .unwrap();
+    let cleared = edit(&mut mine, &s.id, "description", "").await.unwrap();
+    assert_eq!(cleared.description, "");
+    assert_eq!(
+        cleared.reject_reason, "needs a data-residency section",
+        "the reason stays while it is rejected"
+    );
     let again = submit(&mut mine, &s.id).await.unwrap();
     assert_eq!(state(&again), S::Submitted);
     assert_eq!(
@@ -448,6 +454,26 @@ async fn solutions_are_for_software_partners_and_stay_their_own() {
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&peeking), ["partner_id"]);
+    // Alpha's page token is alpha's, for its query only.
+    let alpha_page = ok(alpha_side
+        .list_solutions(pr::ListSolutionsRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await);
+    assert!(!alpha_page.next_page_token.is_empty());
+    for (client, state) in [(&mut beta_side, 0), (&mut alpha_side, S::Draft as i32)] {
+        let reused = client
+            .list_solutions(pr::ListSolutionsRequest {
+                page_size: 1,
+                page_token: alpha_page.next_page_token.clone(),
+                state,
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(violated_fields(&reused), ["page_token"]);
+    }
 
     // The operator sees everyone's, newest first, and filters.
     let mut operator = server.solutions(&admin);
@@ -529,4 +555,173 @@ async fn concurrent_approvals_move_a_solution_once() {
         audited + 1,
         "one audited change"
     );
+}
+
+#[tokio::test]
+async fn sellers_read_operators_advance_and_replays_answer_alike() {
+    use pr::SolutionState as S;
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (partner, master) = server
+        .enrolled_partner(&admin, "softco", accounts::Program::SoftwarePartner)
+        .await;
+    let (_, sales) = server.user_with_role(&master, "seller", "SALES").await;
+    let mut mine = server.solutions(&master);
+    let mut seller = server.solutions(&sales);
+    let mut operator = server.solutions(&admin);
+    let denied = |r: Result<pr::Solution, tonic::Status>| {
+        assert_refused(r, Code::PermissionDenied, "MISSING_PERMISSION");
+    };
+
+    // A seller reads its partner's solutions and writes none.
+    let s = create(&mut mine, "Shared").await;
+    let read = ok(seller
+        .get_solution(pr::GetSolutionRequest { id: s.id.clone() })
+        .await)
+    .solution
+    .unwrap();
+    assert_eq!(read, s);
+    denied(edit(&mut seller, &s.id, "name", "mine now").await);
+    denied(submit(&mut seller, &s.id).await);
+    assert_refused(
+        seller
+            .create_solution(pr::CreateSolutionRequest {
+                request_id: new_request_id(),
+                name: "Seller's".into(),
+                description: String::new(),
+            })
+            .await,
+        Code::PermissionDenied,
+        "MISSING_PERMISSION",
+    );
+    // The operator neither writes a partner's text nor submits for it.
+    denied(edit(&mut operator, &s.id, "name", "operator's").await);
+    denied(submit(&mut operator, &s.id).await);
+
+    // Replays answer as the first call did: one more solution, one step.
+    let creating = pr::CreateSolutionRequest {
+        request_id: new_request_id(),
+        name: "Once".into(),
+        description: String::new(),
+    };
+    let first = ok(mine.create_solution(creating.clone()).await);
+    assert_eq!(ok(mine.create_solution(creating).await), first);
+    submit(&mut mine, &s.id).await.unwrap();
+    let approving = pr::AdvanceSolutionRequest {
+        request_id: new_request_id(),
+        id: s.id.clone(),
+        to_state: S::Approved as i32,
+        reason: String::new(),
+    };
+    let first = ok(operator.advance_solution(approving.clone()).await);
+    assert_eq!(ok(operator.advance_solution(approving).await), first);
+    let registering = pr::RegisterBaselineSolutionRequest {
+        request_id: new_request_id(),
+        partner_id: partner.partner_id.clone(),
+        baseline_code: "BL-1".into(),
+        name: "Baseline".into(),
+        description: String::new(),
+    };
+    let first = ok(operator
+        .register_baseline_solution(registering.clone())
+        .await);
+    assert_eq!(
+        ok(operator.register_baseline_solution(registering).await),
+        first
+    );
+    // A published baseline is not the partner's to edit.
+    assert_refused(
+        edit(&mut mine, &first.solution.unwrap().id, "name", "renamed").await,
+        Code::FailedPrecondition,
+        "SOLUTION_NOT_EDITABLE",
+    );
+}
+
+/// The fields a refused call names.
+fn fields<T: std::fmt::Debug>(r: Result<T, tonic::Status>) -> Vec<String> {
+    violated_fields(&r.unwrap_err())
+}
+
+#[tokio::test]
+async fn malformed_solution_requests_name_their_fields() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (_, master) = server
+        .enrolled_partner(&admin, "softco", accounts::Program::SoftwarePartner)
+        .await;
+    let mut mine = server.solutions(&master);
+    let mut operator = server.solutions(&admin);
+    let s = create(&mut mine, "Strict").await;
+
+    assert_eq!(
+        fields(
+            operator
+                .advance_solution(pr::AdvanceSolutionRequest {
+                    request_id: new_request_id(),
+                    id: s.id.clone(),
+                    to_state: 99,
+                    reason: String::new(),
+                })
+                .await
+        ),
+        ["to_state"]
+    );
+    assert_eq!(
+        fields(
+            operator
+                .set_solution_work(pr::SetSolutionWorkRequest {
+                    request_id: new_request_id(),
+                    id: s.id.clone(),
+                    track: 99,
+                    progress: pr::WorkProgress::NotStarted as i32,
+                })
+                .await
+        ),
+        ["track", "progress"]
+    );
+    assert_eq!(
+        fields(
+            mine.list_solutions(pr::ListSolutionsRequest {
+                state: 99,
+                ..Default::default()
+            })
+            .await
+        ),
+        ["state"]
+    );
+    assert_eq!(
+        fields(
+            operator
+                .register_baseline_solution(pr::RegisterBaselineSolutionRequest {
+                    request_id: new_request_id(),
+                    partner_id: "prt_nope".into(),
+                    baseline_code: "BL 1".into(),
+                    name: "\u{7}".into(),
+                    description: "x".repeat(2001),
+                })
+                .await
+        ),
+        ["partner_id", "baseline_code", "name", "description"]
+    );
+    // Update masks: a field that cannot change, none, or more than any
+    // update has (nothing of such a mask is applied).
+    for paths in [vec!["name", "state"], vec![], vec!["name"; 9]] {
+        let request = pr::UpdateSolutionRequest {
+            request_id: new_request_id(),
+            id: s.id.clone(),
+            name: "Changed".into(),
+            update_mask: Some(prost_types::FieldMask {
+                paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+            }),
+            ..Default::default()
+        };
+        let refused = mine.update_solution(request).await.unwrap_err();
+        assert_eq!(violated_fields(&refused), ["update_mask"], "{paths:?}");
+    }
+    let unchanged = ok(mine
+        .get_solution(pr::GetSolutionRequest { id: s.id.clone() })
+        .await)
+    .solution
+    .unwrap();
+    assert_eq!(unchanged.name, "Strict");
 }

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 use super::model::{Progress, State, Track};
 use super::{Action, Edit, Text};
 use crate::grpc::PricingApi;
-use crate::wire::optional_id;
+use crate::wire::{is_code, optional_id};
 
 const NAME_MAX: usize = 100;
 const DESCRIPTION_MAX: usize = 2000;
@@ -29,14 +29,9 @@ fn text(v: &mut Violations, name: &str, description: &str) -> Option<Text> {
     })
 }
 
-/// A baseline solution's code: 1-64 of letters, digits, `-`, `_`, `.`.
+/// A baseline solution's code, exactly as the vendor's catalog spells it.
 fn baseline_code(raw: &str) -> Result<String, &'static str> {
-    let ok = !raw.is_empty()
-        && raw.len() <= 64
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
-    if ok {
+    if is_code(raw) {
         Ok(raw.to_owned())
     } else {
         Err("1-64 of A-Z a-z 0-9 . - _")
@@ -76,10 +71,9 @@ impl SolutionService for PricingApi {
         let mut v = Violations::new();
         let request_id = v.take("request_id", validate::request_id(&r.request_id));
         let id = v.take("id", SolutionId::parse(&r.id));
-        let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
-        v.check(!paths.is_empty(), "update_mask", "name at least one field");
+        let paths = validate::mask_paths(&mut v, r.update_mask);
         let mut edit = Edit::default();
-        for path in paths.iter().take(8) {
+        for path in &paths {
             match path.as_str() {
                 "name" => edit.name = v.take("name", validate::text(&r.name, 1, NAME_MAX)),
                 "description" => {
@@ -88,7 +82,7 @@ impl SolutionService for PricingApi {
                         validate::text(&r.description, 0, DESCRIPTION_MAX),
                     );
                 }
-                other => v.add("update_mask", format!("`{other:.64}` cannot be updated")),
+                other => validate::not_updatable(&mut v, other),
             }
         }
         let (request_id, id) = v.finish_with(request_id.zip(id))?;
@@ -145,7 +139,9 @@ impl SolutionService for PricingApi {
         let state = if r.state == 0 {
             Some(None)
         } else {
-            required(&mut v, "state", State::from_wire(r.state)).map(Some)
+            let known = State::from_wire(r.state);
+            v.check(known.is_some(), "state", "a known state, or none");
+            known.map(Some)
         };
         let parsed = (|| Some((size?, partner?, state?)))();
         let (size, partner, state) = v.finish_with(parsed)?;

@@ -176,15 +176,24 @@ fn applied(
 }
 
 impl Pricing {
-    /// Refuses a partner that is not a software partner.
-    async fn require_software_partner(&self, partner: PartnerId) -> Result<(), PricingError> {
+    /// The stored answer when `m` is a replay (it answers as the first call
+    /// did, whatever has changed since); otherwise `None`, once `partner` is
+    /// known to be a software partner.
+    async fn replay_or_software_partner<R: prost::Message + Default>(
+        &self,
+        m: &Mutation,
+        partner: PartnerId,
+    ) -> Result<Option<R>, PricingError> {
+        if let Some(done) = write::replayed(self.db(), m).await? {
+            return Ok(Some(done));
+        }
         let record = self.partner_record(partner).await?;
         if record
             .programs
             .iter()
             .any(|e| e.program == Program::SoftwarePartner)
         {
-            Ok(())
+            Ok(None)
         } else {
             Err(PricingError::ProgramRequired(
                 "software solutions are for software partners",
@@ -259,7 +268,9 @@ impl Pricing {
         text: Text,
     ) -> Result<pb::CreateSolutionResponse, PricingError> {
         let partner = m.principal.require_partner(SOLUTIONS_MANAGE)?;
-        self.require_software_partner(partner).await?;
+        if let Some(done) = self.replay_or_software_partner(&m, partner).await? {
+            return Ok(done);
+        }
         let row = Self::new_row(partner, text, None, m.now);
         self.insert_solution(&m, row, |s| pb::CreateSolutionResponse {
             solution: Some(s),
@@ -277,7 +288,9 @@ impl Pricing {
         text: Text,
     ) -> Result<pb::RegisterBaselineSolutionResponse, PricingError> {
         m.principal.require(PLATFORM_SOLUTIONS_MANAGE)?;
-        self.require_software_partner(partner).await?;
+        if let Some(done) = self.replay_or_software_partner(&m, partner).await? {
+            return Ok(done);
+        }
         let row = Self::new_row(partner, text, Some(code), m.now);
         self.insert_solution(&m, row, |s| pb::RegisterBaselineSolutionResponse {
             solution: Some(s),
