@@ -42,6 +42,7 @@ mod m20261203_000035_discounts;
 mod m20261203_000036_quotes;
 mod m20261203_000037_offer_links;
 mod m20261203_000038_solutions;
+mod m20261204_000039_ledger;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000036_quotes::Migration),
             Box::new(m20261203_000037_offer_links::Migration),
             Box::new(m20261203_000038_solutions::Migration),
+            Box::new(m20261204_000039_ledger::Migration),
         ]
     }
 }

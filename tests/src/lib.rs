@@ -21,6 +21,9 @@ use partner_api::accounts::v1::program_service_client::ProgramServiceClient;
 use partner_api::accounts::v1::reseller_service_client::ResellerServiceClient;
 use partner_api::accounts::v1::role_service_client::RoleServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
+use partner_api::billing::v1 as billing;
+use partner_api::billing::v1::funds_service_client::FundsServiceClient;
+use partner_api::billing::v1::ledger_service_client::LedgerServiceClient;
 use partner_api::customers::v1 as customers;
 use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
 use partner_api::customers::v1::lead_service_client::LeadServiceClient;
@@ -683,6 +686,51 @@ impl TestServer {
         OfferLinkServiceClient::new(self.channel.clone())
     }
 
+    pub fn funds(&self, token: &str) -> FundsServiceClient<InterceptedService<Channel, Bearer>> {
+        FundsServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    pub fn ledger(&self, token: &str) -> LedgerServiceClient<InterceptedService<Channel, Bearer>> {
+        LedgerServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    /// Credits `minor` fen to the partner's cash as the operator; returns
+    /// the partner's cash balance after it, in fen.
+    pub async fn top_up(&self, admin: &str, partner_id: &str, minor: i64) -> i64 {
+        let r = ok(self
+            .funds(admin)
+            .top_up_partner(billing::TopUpPartnerRequest {
+                request_id: new_request_id(),
+                partner_id: partner_id.into(),
+                amount: Some(cny(minor)),
+                reason: "bank transfer".into(),
+            })
+            .await);
+        minor_of(r.balances[0].balance.as_ref())
+    }
+
+    /// The operator's reconciliation must find nothing wrong (RELIABILITY
+    /// M1, M2, M3): every money test ends with it.
+    pub async fn assert_ledger_clean(&self) -> billing::CheckLedgerResponse {
+        let admin = self.admin_token().await;
+        let report = ok(self
+            .ledger(&admin)
+            .check_ledger(billing::CheckLedgerRequest {})
+            .await);
+        assert!(report.violations.is_empty(), "{:#?}", report.violations);
+        report
+    }
+
+    /// Runs one SQL statement straight on the database.
+    pub async fn execute_sql(&self, sql: &str) -> Result<u64, String> {
+        use sea_orm::ConnectionTrait;
+        let conn = self.db.connect().await;
+        conn.execute_unprepared(sql)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(|e| e.to_string())
+    }
+
     pub fn solutions(
         &self,
         token: &str,
@@ -1106,6 +1154,22 @@ pub fn sign_up_request(token: &str, username: &str) -> accounts::SignUpWithInvit
 }
 
 /// A fresh idempotency key.
+/// `minor` fen in CNY, as sent on the wire.
+pub fn cny(minor: i64) -> partner_api::r#type::v1::Money {
+    partner_api::r#type::v1::Money {
+        currency_code: "CNY".into(),
+        units: minor / 100,
+        nanos: i32::try_from((minor % 100) * 10_000_000).unwrap_or_else(|e| panic!("{e}")),
+    }
+}
+
+/// An amount read back, in fen (CNY has two decimals).
+pub fn minor_of(m: Option<&partner_api::r#type::v1::Money>) -> i64 {
+    let m = m.unwrap_or_else(|| panic!("no amount"));
+    assert_eq!(m.currency_code, "CNY");
+    m.units * 100 + i64::from(m.nanos / 10_000_000)
+}
+
 pub fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

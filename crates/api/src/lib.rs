@@ -47,5 +47,12 @@ pub mod pricing {
     }
 }
 
+/// Money, orders and bills (`partner.billing.v1`).
+pub mod billing {
+    pub mod v1 {
+        tonic::include_proto!("partner.billing.v1");
+    }
+}
+
 /// The encoded `FileDescriptorSet` of every proto, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("partner_descriptor");

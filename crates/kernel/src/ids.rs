@@ -199,6 +199,24 @@ define_id!(
     "sol"
 );
 
+define_id!(
+    /// An account of the ledger: one owner's money of one kind in one currency.
+    LedgerAccountId,
+    "lac"
+);
+
+define_id!(
+    /// A journal transaction: one business operation's balanced entries.
+    LedgerTransactionId,
+    "ltx"
+);
+
+define_id!(
+    /// One entry of a journal transaction: one account's movement.
+    LedgerEntryId,
+    "lte"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

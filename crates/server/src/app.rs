@@ -7,6 +7,8 @@ use base64::Engine;
 use partner_accounts::grpc::AccountsApi;
 use partner_accounts::password::Passwords;
 use partner_accounts::{Accounts, HashingLimits};
+use partner_billing::Billing;
+use partner_billing::grpc::BillingApi;
 use partner_customers::Customers;
 use partner_customers::grpc::CustomersApi;
 use partner_events::EventsApi;
@@ -58,6 +60,7 @@ pub fn access_table() -> Result<AccessTable, String> {
         partner_events::access::ACCESS,
         partner_federation::access::ACCESS,
         partner_pricing::access::ACCESS,
+        partner_billing::access::ACCESS,
     ])
 }
 
@@ -80,6 +83,7 @@ pub struct App {
     pub pricing_api: PricingApi,
     /// For rereading the catalog.
     pub pricing: Pricing,
+    pub billing_api: BillingApi,
 }
 
 /// Connects to the database and runs the migrations.
@@ -220,6 +224,13 @@ pub async fn build_with_clock(
     .await
     .map_err(|e| setup(&e))?
     .with_offer_link_base(&config.invite_link_base);
+    let billing = Billing::new(
+        db.clone(),
+        clock.clone(),
+        PageTokens::new(page_key.clone()),
+        customers.clone(),
+        accounts.clone(),
+    );
     let access_keys = gateway.access_keys(PageTokens::new(page_key));
     let events_api = EventsApi::new(db.clone(), access.clone());
     Ok(App {
@@ -233,6 +244,7 @@ pub async fn build_with_clock(
         webhooks,
         pricing_api: PricingApi::new(pricing.clone(), calls.clone()),
         pricing,
+        billing_api: BillingApi::new(billing, calls.clone()),
         accounts_api: AccountsApi::new(accounts, calls.clone()),
         iam_api: IamApi::new(gateway.clone(), access_keys, signing_keys, calls),
         gateway,

@@ -12,6 +12,8 @@ use partner_api::accounts::v1::program_service_server::ProgramServiceServer;
 use partner_api::accounts::v1::reseller_service_server::ResellerServiceServer;
 use partner_api::accounts::v1::role_service_server::RoleServiceServer;
 use partner_api::accounts::v1::user_service_server::UserServiceServer;
+use partner_api::billing::v1::funds_service_server::FundsServiceServer;
+use partner_api::billing::v1::ledger_service_server::LedgerServiceServer;
 use partner_api::customers::v1::customer_service_server::CustomerServiceServer;
 use partner_api::customers::v1::lead_service_server::LeadServiceServer;
 use partner_api::customers::v1::opportunity_service_server::OpportunityServiceServer;
@@ -97,6 +99,8 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.pricing.v1.QuoteService",
     "partner.pricing.v1.OfferLinkService",
     "partner.pricing.v1.SolutionService",
+    "partner.billing.v1.FundsService",
+    "partner.billing.v1.LedgerService",
 ];
 
 /// Serves `app` on `listener` until `shutdown` resolves, then reports
@@ -177,6 +181,8 @@ pub async fn serve(
         .add_service(limited!(SolutionServiceServer::new(
             app.pricing_api.clone()
         )))
+        .add_service(limited!(FundsServiceServer::new(app.billing_api.clone())))
+        .add_service(limited!(LedgerServiceServer::new(app.billing_api.clone())))
         .add_service(
             FederationServiceServer::new(app.federation_api.clone())
                 .max_decoding_message_size(MAX_FEDERATION_REQUEST_BYTES)

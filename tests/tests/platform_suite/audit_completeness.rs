@@ -428,6 +428,9 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
         m if m.starts_with("partner.events.v1.WebhookService/") => {
             webhook_scenario(server, m, &name, &rid).await;
         }
+        m if m.starts_with("partner.billing.v1.FundsService/") => {
+            funds_scenario(server, m, &name, &rid).await;
+        }
         m if m.starts_with("partner.pricing.v1.SolutionService/") => {
             solution_scenario(server, m, &name, &rid).await;
         }
@@ -441,6 +444,49 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
 
 /// Performs one solution write with `rid`, on a new software partner's
 /// solution taken as far through its lifecycle as the write needs.
+/// Tops a partner up and moves money to and from its customer, so that
+/// `method` is the call made with `rid`.
+async fn funds_scenario(server: &TestServer, method: &str, name: &str, rid: &str) {
+    use partner_api::billing::v1 as bi;
+    let admin = server.admin_token().await;
+    let (partner, master) = server.register_partner(&admin, name).await;
+    let key = |verb: &str| {
+        if method.ends_with(verb) {
+            rid.to_owned()
+        } else {
+            new_request_id()
+        }
+    };
+    ok(server
+        .funds(&admin)
+        .top_up_partner(bi::TopUpPartnerRequest {
+            request_id: key("/TopUpPartner"),
+            partner_id: partner.partner_id.clone(),
+            amount: Some(cny(10_000)),
+            reason: "bank transfer 42".into(),
+        })
+        .await);
+    let customer = server.create_customer(&master, &partner, "funded").await;
+    ok(server
+        .funds(&master)
+        .transfer_to_customer(bi::TransferToCustomerRequest {
+            request_id: key("/TransferToCustomer"),
+            customer_id: customer.customer_id.clone(),
+            amount: Some(cny(5_000)),
+            ..Default::default()
+        })
+        .await);
+    ok(server
+        .funds(&master)
+        .reclaim_from_customer(bi::ReclaimFromCustomerRequest {
+            request_id: key("/ReclaimFromCustomer"),
+            customer_id: customer.customer_id,
+            amount: Some(cny(1_000)),
+            ..Default::default()
+        })
+        .await);
+}
+
 async fn solution_scenario(server: &TestServer, method: &str, name: &str, rid: &str) {
     use partner_api::pricing::v1 as pr;
     let admin = server.admin_token().await;

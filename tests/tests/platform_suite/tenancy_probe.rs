@@ -1183,6 +1183,7 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
             "the platform's catalog and list prices, the same for every partner; no tenant's ids",
         ),
         m if m.starts_with("partner.pricing.v1.") => return probe_pricing(m, w).await,
+        m if m.starts_with("partner.billing.v1.") => return probe_billing(m, w).await,
         _ => return probe_federation(method, w).await,
     })
 }
@@ -1346,6 +1347,17 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
     let b_customer = server
         .create_customer(&b_master, &b_partner, "crm-beta")
         .await;
+    // B holds money, and so does its customer.
+    server.top_up(&admin, &b_partner.partner_id, 10_000).await;
+    ok(server
+        .funds(&b_master)
+        .transfer_to_customer(partner_api::billing::v1::TransferToCustomerRequest {
+            request_id: new_request_id(),
+            customer_id: b_customer.customer_id.clone(),
+            amount: Some(cny(5_000)),
+            ..Default::default()
+        })
+        .await);
     let b_lead = ok(server
         .leads(&b_master)
         .create_lead(cu::CreateLeadRequest {
@@ -1638,6 +1650,15 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .quotes;
     assert_eq!(b_quotes, vec![world.b_quote.clone()]);
+    let b_funds = ok(world
+        .server
+        .funds(&b_master)
+        .get_balances(partner_api::billing::v1::GetBalancesRequest::default())
+        .await)
+    .balances;
+    assert_eq!(b_funds.len(), 1, "{b_funds:?}");
+    assert_eq!(minor_of(b_funds[0].balance.as_ref()), 5_000);
+    world.server.assert_ledger_clean().await;
     let still = ok(world
         .server
         .offer_links_anonymous()
@@ -1646,6 +1667,97 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         })
         .await);
     assert_eq!(still.name, world.other_link.name);
+}
+
+/// The probes of money: A's master with B's customer and partner id.
+async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
+    use partner_api::billing::v1 as bi;
+    let mut funds = w.server.funds(&w.a_master);
+    let b_customer = w.b_customer.customer_id.clone();
+    let customer_not_found =
+        |r: Result<(), Status>| Probe::Refused(r, Code::NotFound, "CUSTOMER_NOT_FOUND");
+    let operator_only =
+        |r: Result<(), Status>| Probe::Refused(r, Code::PermissionDenied, "MISSING_PERMISSION");
+    Some(match method.strip_prefix("partner.billing.v1.")? {
+        "FundsService/TopUpPartner" => operator_only(unit(
+            funds
+                .top_up_partner(bi::TopUpPartnerRequest {
+                    request_id: new_request_id(),
+                    partner_id: w.b_partner.partner_id.clone(),
+                    amount: Some(cny(100)),
+                    reason: String::new(),
+                })
+                .await,
+        )),
+        "FundsService/TransferToCustomer" => customer_not_found(unit(
+            funds
+                .transfer_to_customer(bi::TransferToCustomerRequest {
+                    request_id: new_request_id(),
+                    customer_id: b_customer,
+                    amount: Some(cny(100)),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "FundsService/ReclaimFromCustomer" => customer_not_found(unit(
+            funds
+                .reclaim_from_customer(bi::ReclaimFromCustomerRequest {
+                    request_id: new_request_id(),
+                    customer_id: b_customer,
+                    amount: Some(cny(100)),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "FundsService/GetBalances" => {
+            // Naming B as a partner treats it as a reseller A does not have.
+            assert_refused(
+                funds
+                    .get_balances(bi::GetBalancesRequest {
+                        partner_id: w.b_partner.partner_id.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+                Code::NotFound,
+                "RESELLER_NOT_FOUND",
+            );
+            customer_not_found(unit(
+                funds
+                    .get_balances(bi::GetBalancesRequest {
+                        customer_id: b_customer,
+                        ..Default::default()
+                    })
+                    .await,
+            ))
+        }
+        "FundsService/ListAccountEntries" => {
+            assert_refused(
+                funds
+                    .list_account_entries(bi::ListAccountEntriesRequest {
+                        partner_id: w.b_partner.partner_id.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+                Code::NotFound,
+                "RESELLER_NOT_FOUND",
+            );
+            customer_not_found(unit(
+                funds
+                    .list_account_entries(bi::ListAccountEntriesRequest {
+                        customer_id: b_customer,
+                        ..Default::default()
+                    })
+                    .await,
+            ))
+        }
+        "LedgerService/CheckLedger" => operator_only(unit(
+            w.server
+                .ledger(&w.a_master)
+                .check_ledger(bi::CheckLedgerRequest {})
+                .await,
+        )),
+        _ => return None,
+    })
 }
 
 /// The probes of rating and discounts: A's master with B's customer,

@@ -1,0 +1,95 @@
+//! Who may call each RPC of the billing domain.
+
+use partner_kernel::access::{Access, DomainAccess, Effect, Rule, rule};
+use partner_kernel::permission::{JobRole, Permission};
+
+const DOMAIN: &str = "billing";
+
+/// Read the partner's and its customers' balances and movements.
+pub const FUNDS_READ: Permission = Permission::partner(
+    "funds.read",
+    DOMAIN,
+    "Read the balances and account movements of the partner and its customers.",
+    &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
+);
+
+/// Fund customers and take money back from them.
+pub const FUNDS_TRANSFER: Permission = Permission::partner(
+    "funds.transfer",
+    DOMAIN,
+    "Fund the partner's RESELLER customers from its cash, and reclaim from them.",
+    &[JobRole::Finance],
+);
+
+/// A customer reads its own balances and movements.
+pub const SELF_FUNDS_READ: Permission = Permission::customer(
+    "self.funds.read",
+    DOMAIN,
+    "Read the customer's own balances and account movements.",
+    true,
+);
+
+/// Read every balance and movement, and reconcile the ledger.
+pub const PLATFORM_FUNDS_READ: Permission = Permission::platform(
+    "platform.funds.read",
+    DOMAIN,
+    "Read every partner's and customer's balances and movements; reconcile the ledger.",
+);
+
+/// Credit money partners paid in.
+pub const PLATFORM_FUNDS_MANAGE: Permission = Permission::platform(
+    "platform.funds.manage",
+    DOMAIN,
+    "Credit money partners paid in to their cash accounts.",
+);
+
+const PERMISSIONS: &[Permission] = &[
+    FUNDS_READ,
+    FUNDS_TRANSFER,
+    SELF_FUNDS_READ,
+    PLATFORM_FUNDS_READ,
+    PLATFORM_FUNDS_MANAGE,
+];
+
+const FUNDS_READERS: Access = Access::AnyOf(&[FUNDS_READ, SELF_FUNDS_READ, PLATFORM_FUNDS_READ]);
+const TRANSFERS: Access = Access::AnyOf(&[FUNDS_TRANSFER]);
+
+pub const RULES: &[Rule] = &[
+    rule(
+        "partner.billing.v1.FundsService/TopUpPartner",
+        Access::AnyOf(&[PLATFORM_FUNDS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.FundsService/TransferToCustomer",
+        TRANSFERS,
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.FundsService/ReclaimFromCustomer",
+        TRANSFERS,
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.FundsService/GetBalances",
+        FUNDS_READERS,
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.FundsService/ListAccountEntries",
+        FUNDS_READERS,
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.LedgerService/CheckLedger",
+        Access::AnyOf(&[PLATFORM_FUNDS_READ]),
+        Effect::Read,
+    ),
+];
+
+pub const ACCESS: DomainAccess = DomainAccess {
+    events: &[],
+    domain: DOMAIN,
+    permissions: PERMISSIONS,
+    rules: RULES,
+};

@@ -1,0 +1,5 @@
+//! The ledger's tables.
+
+pub mod ledger_account;
+pub mod ledger_entry;
+pub mod ledger_transaction;

@@ -1,0 +1,86 @@
+//! Billing errors and their one mapping to `Status`.
+
+use partner_kernel::error::{FieldViolation, KernelError, Refusal};
+use partner_kernel::money::Money;
+use tonic::{Code, Status};
+
+use crate::ledger::Kind;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BillingError {
+    /// A debit would take the account below what its kind allows.
+    #[error("insufficient funds in {kind:?}: {available} available")]
+    InsufficientFunds { kind: Kind, available: Money },
+    /// A balance would leave the range of 64-bit minor units.
+    #[error("balance limit")]
+    BalanceLimit,
+    /// A posting that does not net to zero (a programming error).
+    #[error("unbalanced posting")]
+    Unbalanced,
+    /// The customer pays the vendor itself: its partner moves no money.
+    #[error("consultant-sale customer")]
+    ConsultantSale,
+    /// No such customer, or not the caller's.
+    #[error("customer not found")]
+    CustomerNotFound,
+    /// No such partner.
+    #[error("partner not found")]
+    PartnerNotFound,
+    /// The operator named no owner to read.
+    #[error("owner required")]
+    OwnerRequired,
+    #[error(transparent)]
+    Customers(#[from] partner_customers::CustomersError),
+    #[error(transparent)]
+    Accounts(#[from] partner_accounts::AccountsError),
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+}
+
+impl From<sea_orm::DbErr> for BillingError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Kernel(KernelError::Database(e))
+    }
+}
+
+impl From<BillingError> for Status {
+    fn from(e: BillingError) -> Status {
+        let refusal = match e {
+            BillingError::InsufficientFunds { kind, available } => Refusal::new(
+                Code::FailedPrecondition,
+                "INSUFFICIENT_FUNDS",
+                format!(
+                    "only {available} is available in the {} account",
+                    kind.as_str()
+                ),
+            )
+            .with("account_kind", kind.as_str())
+            .with("available", available.to_string()),
+            BillingError::BalanceLimit => Refusal::new(
+                Code::FailedPrecondition,
+                "BALANCE_LIMIT",
+                "the balance would leave the range the ledger keeps",
+            ),
+            BillingError::Unbalanced => Refusal::internal(&"unbalanced posting"),
+            BillingError::ConsultantSale => Refusal::new(
+                Code::FailedPrecondition,
+                "CONSULTANT_SALE_CUSTOMER",
+                "the customer pays the vendor itself (consultant sale): its partner moves no money for it",
+            ),
+            BillingError::CustomerNotFound => {
+                Refusal::new(Code::NotFound, "CUSTOMER_NOT_FOUND", "customer not found")
+            }
+            BillingError::PartnerNotFound => {
+                Refusal::new(Code::NotFound, "PARTNER_NOT_FOUND", "partner not found")
+            }
+            BillingError::OwnerRequired => Refusal::invalid(vec![FieldViolation::new(
+                "partner_id",
+                "name the partner_id or the customer_id whose accounts to read",
+            )]),
+            BillingError::Customers(e) => return e.into(),
+            BillingError::Accounts(e) => return e.into(),
+            BillingError::Kernel(e) => Refusal::from(e),
+        };
+        refusal.into()
+    }
+}

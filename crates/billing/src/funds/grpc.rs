@@ -1,0 +1,190 @@
+//! `FundsService`: translate the request, let the domain authorize and act,
+//! translate back.
+
+use partner_api::billing::v1 as pb;
+use partner_api::billing::v1::funds_service_server::FundsService;
+use partner_api::r#type::v1 as money_pb;
+use partner_kernel::ids::{CustomerId, PartnerId};
+use partner_kernel::money::Money;
+use partner_kernel::page::page_size;
+use partner_kernel::principal::Principal;
+use partner_kernel::validate::{self, Violations};
+use tonic::{Request, Response, Status};
+
+use super::{Direction, Named};
+use crate::grpc::BillingApi;
+use crate::ledger::{Kind, Posted};
+
+/// The largest amount one movement takes, in whole units: far above any
+/// real payment, far below what could overflow a balance.
+const MAX_UNITS: i64 = 1_000_000_000_000;
+const REASON_MAX: usize = 500;
+
+/// An amount to move: above zero, in the currency's minor unit at most.
+fn amount(v: &mut Violations, raw: Option<&money_pb::Money>) -> Option<Money> {
+    let Some(raw) = raw else {
+        v.add("amount", "required");
+        return None;
+    };
+    match Money::from_proto(raw) {
+        Err(e) => {
+            v.add("amount", e.to_string());
+            None
+        }
+        Ok(m) if !m.is_positive() => {
+            v.add("amount", "must be above zero");
+            None
+        }
+        Ok(_) if raw.units >= MAX_UNITS => {
+            v.add("amount", "at most 1,000,000,000,000 whole units");
+            None
+        }
+        Ok(m) => Some(m),
+    }
+}
+
+fn optional<T, E: std::fmt::Display>(
+    v: &mut Violations,
+    field: &str,
+    raw: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Option<Option<T>> {
+    if raw.is_empty() {
+        return Some(None);
+    }
+    v.take(field, parse(raw)).map(Some)
+}
+
+/// The owner a read names: at most one of `partner_id` and `customer_id`.
+fn named(v: &mut Violations, partner: &str, customer: &str, reseller: &str) -> Option<Named> {
+    v.check(
+        partner.is_empty() || customer.is_empty(),
+        "customer_id",
+        "name a partner_id or a customer_id, not both",
+    );
+    let partner = optional(v, "partner_id", partner, PartnerId::parse);
+    let customer = optional(v, "customer_id", customer, CustomerId::parse);
+    let reseller = optional(v, "reseller_id", reseller, PartnerId::parse);
+    Some(Named {
+        partner: partner?,
+        customer: customer?,
+        reseller: reseller?,
+    })
+}
+
+fn posted(p: &Posted) -> (String, Vec<pb::AccountBalance>) {
+    (p.transaction_id.to_string(), p.owned_balances())
+}
+
+macro_rules! movement {
+    ($self:ident, $req:ident, $direction:expr, $response:ident) => {{
+        let call = $self.calls().start(&$req)?;
+        let r = $req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let customer = v.take("customer_id", CustomerId::parse(&r.customer_id));
+        let amount = amount(&mut v, r.amount.as_ref());
+        let reason = v.take("reason", validate::text(&r.reason, 0, REASON_MAX));
+        let reseller = optional(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| Some((request_id?, customer?, amount?, reason?, reseller?)))();
+        let (request_id, customer, amount, reason, reseller) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        let response = $self
+            .billing()
+            .move_funds(m, $direction, customer, amount, reason, reseller, |p| {
+                let (transaction_id, balances) = posted(p);
+                pb::$response {
+                    transaction_id,
+                    balances,
+                }
+            })
+            .await?;
+        Ok(Response::new(response))
+    }};
+}
+
+#[tonic::async_trait]
+impl FundsService for BillingApi {
+    async fn top_up_partner(
+        &self,
+        req: Request<pb::TopUpPartnerRequest>,
+    ) -> Result<Response<pb::TopUpPartnerResponse>, Status> {
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let partner = v.take("partner_id", PartnerId::parse(&r.partner_id));
+        let amount = amount(&mut v, r.amount.as_ref());
+        let reason = v.take("reason", validate::text(&r.reason, 0, REASON_MAX));
+        let parsed = (|| Some((request_id?, partner?, amount?, reason?)))();
+        let (request_id, partner, amount, reason) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        let response = self
+            .billing()
+            .top_up_partner(m, partner, amount, reason, |p| {
+                let (transaction_id, balances) = posted(p);
+                pb::TopUpPartnerResponse {
+                    transaction_id,
+                    balances,
+                }
+            })
+            .await?;
+        Ok(Response::new(response))
+    }
+
+    async fn transfer_to_customer(
+        &self,
+        req: Request<pb::TransferToCustomerRequest>,
+    ) -> Result<Response<pb::TransferToCustomerResponse>, Status> {
+        movement!(self, req, Direction::Fund, TransferToCustomerResponse)
+    }
+
+    async fn reclaim_from_customer(
+        &self,
+        req: Request<pb::ReclaimFromCustomerRequest>,
+    ) -> Result<Response<pb::ReclaimFromCustomerResponse>, Status> {
+        movement!(self, req, Direction::Reclaim, ReclaimFromCustomerResponse)
+    }
+
+    async fn get_balances(
+        &self,
+        req: Request<pb::GetBalancesRequest>,
+    ) -> Result<Response<pb::GetBalancesResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let r = req.get_ref();
+        let mut v = Violations::new();
+        let named = named(&mut v, &r.partner_id, &r.customer_id, &r.reseller_id);
+        let named = v.finish_with(named)?;
+        Ok(Response::new(pb::GetBalancesResponse {
+            balances: self.billing().balances(&principal, named).await?,
+        }))
+    }
+
+    async fn list_account_entries(
+        &self,
+        req: Request<pb::ListAccountEntriesRequest>,
+    ) -> Result<Response<pb::ListAccountEntriesResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let named = named(&mut v, &r.partner_id, &r.customer_id, &r.reseller_id);
+        let size = v.take("page_size", page_size(r.page_size));
+        let kind = if r.kind == 0 {
+            Some(None)
+        } else {
+            let known = Kind::from_wire(r.kind);
+            v.check(known.is_some(), "kind", "a known account kind, or none");
+            known.map(Some)
+        };
+        let parsed = (|| Some((named?, size?, kind?)))();
+        let (named, size, kind) = v.finish_with(parsed)?;
+        let page = self
+            .billing()
+            .account_entries(&principal, named, kind, size, &r.page_token)
+            .await?;
+        Ok(Response::new(pb::ListAccountEntriesResponse {
+            entries: page.items,
+            next_page_token: page.next_page_token,
+        }))
+    }
+}

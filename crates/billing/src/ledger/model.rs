@@ -1,0 +1,307 @@
+//! The ledger's vocabulary and the rules a posting must keep before it
+//! touches the database: legs in one account each, none zero, netting to
+//! zero per currency with checked arithmetic.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use partner_api::billing::v1 as pb;
+use partner_kernel::ids::{CustomerId, PartnerId};
+use partner_kernel::money::{Currency, Money};
+
+use crate::error::BillingError;
+
+partner_kernel::state_enum!(
+    /// What an account holds.
+    Kind, "account kind", AccountKind {
+        /// The platform: money that entered from outside.
+        ExternalFunding = "EXTERNAL_FUNDING",
+        /// A partner's cash.
+        PartnerCash = "PARTNER_CASH",
+        /// A partner's credit line.
+        PartnerCredit = "PARTNER_CREDIT",
+        /// What a distributor set aside for its resellers.
+        PartnerAllocatable = "PARTNER_ALLOCATABLE",
+        /// A customer's cash balance.
+        CustomerCash = "CUSTOMER_CASH",
+        /// A customer's credit line.
+        CustomerCredit = "CUSTOMER_CREDIT",
+        /// A customer's bonus balance.
+        CustomerBonus = "CUSTOMER_BONUS",
+        /// A customer's deposit.
+        CustomerDeposit = "CUSTOMER_DEPOSIT",
+        /// The platform: coupons issued, not yet used or returned.
+        CouponLiability = "COUPON_LIABILITY",
+        /// The platform: what customers paid.
+        Revenue = "REVENUE",
+        /// The platform: coupons that expired unused.
+        Breakage = "BREAKAGE",
+    }
+);
+
+impl Kind {
+    /// The lowest balance − pending the account may reach, given its credit
+    /// limit; `None`: unbounded (external funding mirrors all money in).
+    pub fn floor(self, credit_limit: i64) -> Option<i64> {
+        match self {
+            Kind::ExternalFunding => None,
+            Kind::PartnerCredit | Kind::CustomerCredit => Some(-credit_limit),
+            Kind::PartnerCash
+            | Kind::PartnerAllocatable
+            | Kind::CustomerCash
+            | Kind::CustomerBonus
+            | Kind::CustomerDeposit
+            | Kind::CouponLiability
+            | Kind::Revenue
+            | Kind::Breakage => Some(0),
+        }
+    }
+}
+
+/// Whose money an account is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Owner {
+    /// The platform's own accounts (external funding, revenue, …).
+    Platform,
+    Partner(PartnerId),
+    Customer(CustomerId),
+}
+
+impl Owner {
+    /// The stored and wire form of the platform owner.
+    pub const PLATFORM: &'static str = "platform";
+}
+
+impl fmt::Display for Owner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Owner::Platform => f.write_str(Self::PLATFORM),
+            Owner::Partner(p) => p.fmt(f),
+            Owner::Customer(c) => c.fmt(f),
+        }
+    }
+}
+
+/// The business operation a journal transaction records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// The operator credits money a partner paid in.
+    TopUp,
+    /// A partner funds its customer (拨款).
+    Fund,
+    /// A partner takes money back from its customer.
+    Reclaim,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::TopUp => "TOP_UP",
+            Operation::Fund => "FUND",
+            Operation::Reclaim => "RECLAIM",
+        }
+    }
+}
+
+/// One account's movement: above zero in, below zero out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leg {
+    pub owner: Owner,
+    pub kind: Kind,
+    pub amount: Money,
+}
+
+impl Leg {
+    pub fn new(owner: Owner, kind: Kind, amount: Money) -> Self {
+        Self {
+            owner,
+            kind,
+            amount,
+        }
+    }
+}
+
+/// One journal transaction to write.
+#[derive(Debug, Clone)]
+pub struct Posting {
+    pub operation: Operation,
+    /// The partner whose operation it is, if any.
+    pub partner: Option<PartnerId>,
+    /// The customer it concerns, if any.
+    pub customer: Option<CustomerId>,
+    pub reason: String,
+    pub legs: Vec<Leg>,
+}
+
+impl Posting {
+    /// `amount` (above zero) moved from one account to another.
+    pub fn transfer(
+        operation: Operation,
+        from: (Owner, Kind),
+        to: (Owner, Kind),
+        amount: Money,
+    ) -> Result<Self, BillingError> {
+        let out = amount.checked_neg().map_err(|_| BillingError::Unbalanced)?;
+        Ok(Self {
+            operation,
+            partner: None,
+            customer: None,
+            reason: String::new(),
+            legs: vec![Leg::new(from.0, from.1, out), Leg::new(to.0, to.1, amount)],
+        })
+    }
+
+    pub fn of_partner(mut self, partner: PartnerId) -> Self {
+        self.partner = Some(partner);
+        self
+    }
+
+    pub fn of_customer(mut self, customer: CustomerId) -> Self {
+        self.customer = Some(customer);
+        self
+    }
+
+    pub fn because(mut self, reason: String) -> Self {
+        self.reason = reason;
+        self
+    }
+
+    /// Refuses a posting that would break the ledger's invariants: fewer
+    /// than two legs, a zero leg, one account twice, or legs that do not
+    /// net to zero in each currency (M1, M11). These are programming
+    /// errors, never a caller's.
+    pub fn check(&self) -> Result<(), BillingError> {
+        if self.legs.len() < 2 {
+            return Err(BillingError::Unbalanced);
+        }
+        let mut seen = BTreeSet::new();
+        let mut nets: BTreeMap<Currency, Money> = BTreeMap::new();
+        for leg in &self.legs {
+            let currency = leg.amount.currency();
+            if leg.amount.minor() == 0 || !seen.insert((leg.owner, leg.kind.as_str(), currency)) {
+                return Err(BillingError::Unbalanced);
+            }
+            let net = nets.entry(currency).or_insert(Money::zero(currency));
+            *net = net
+                .checked_add(leg.amount)
+                .map_err(|_| BillingError::Unbalanced)?;
+        }
+        if nets.values().all(|n| n.minor() == 0) {
+            Ok(())
+        } else {
+            Err(BillingError::Unbalanced)
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn cny(minor: i64) -> Money {
+        Money::from_minor(Currency::Cny, minor)
+    }
+
+    fn partner() -> Owner {
+        Owner::Partner(PartnerId::generate())
+    }
+
+    #[test]
+    fn a_transfer_nets_to_zero() {
+        let p = Posting::transfer(
+            Operation::TopUp,
+            (Owner::Platform, Kind::ExternalFunding),
+            (partner(), Kind::PartnerCash),
+            cny(100),
+        )
+        .unwrap();
+        assert!(p.check().is_ok());
+    }
+
+    #[test]
+    fn refuses_what_breaks_the_ledger() {
+        let owner = partner();
+        let leg = |kind, minor| Leg::new(owner, kind, cny(minor));
+        let posting = |legs| Posting {
+            operation: Operation::Fund,
+            partner: None,
+            customer: None,
+            reason: String::new(),
+            legs,
+        };
+        // One leg, a zero leg, unbalanced legs, one account twice, mixed currencies.
+        assert!(posting(vec![leg(Kind::PartnerCash, 0)]).check().is_err());
+        assert!(
+            posting(vec![leg(Kind::PartnerCash, 0), leg(Kind::CustomerCash, 0)])
+                .check()
+                .is_err()
+        );
+        assert!(
+            posting(vec![leg(Kind::PartnerCash, -5), leg(Kind::CustomerCash, 4)])
+                .check()
+                .is_err()
+        );
+        assert!(
+            posting(vec![leg(Kind::PartnerCash, -5), leg(Kind::PartnerCash, 5),])
+                .check()
+                .is_err()
+        );
+        let usd = Leg::new(
+            owner,
+            Kind::CustomerCash,
+            Money::from_minor(Currency::Usd, 5),
+        );
+        assert!(
+            posting(vec![leg(Kind::PartnerCash, -5), usd])
+                .check()
+                .is_err()
+        );
+        // Overflowing sums are refused, not wrapped.
+        assert!(
+            posting(vec![
+                leg(Kind::PartnerCash, i64::MAX),
+                leg(Kind::CustomerCash, i64::MAX),
+                leg(Kind::Revenue, 2),
+            ])
+            .check()
+            .is_err()
+        );
+        assert!(
+            Posting::transfer(
+                Operation::Fund,
+                (owner, Kind::PartnerCash),
+                (owner, Kind::CustomerCash),
+                cny(i64::MIN)
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn floors_by_kind() {
+        assert_eq!(Kind::ExternalFunding.floor(0), None);
+        assert_eq!(Kind::PartnerCash.floor(500), Some(0));
+        assert_eq!(Kind::PartnerCredit.floor(500), Some(-500));
+    }
+
+    proptest! {
+        #[test]
+        fn balanced_legs_pass_and_any_skew_fails(
+            amounts in proptest::collection::vec(1i64..1_000_000_000, 1..6),
+            skew in 1i64..1000,
+        ) {
+            let kinds = [Kind::PartnerCash, Kind::CustomerCash, Kind::CustomerBonus, Kind::Revenue, Kind::CouponLiability, Kind::Breakage];
+            let owner = partner();
+            let mut legs: Vec<Leg> = amounts.iter().zip(kinds).map(|(a, k)| Leg::new(owner, k, cny(*a))).collect();
+            let total: i64 = amounts.iter().sum();
+            legs.push(Leg::new(Owner::Platform, Kind::ExternalFunding, cny(-total)));
+            let mut posting = Posting { operation: Operation::TopUp, partner: None, customer: None, reason: String::new(), legs };
+            prop_assert!(posting.check().is_ok());
+            posting.legs[0].amount = cny(amounts[0] + skew);
+            prop_assert!(posting.check().is_err());
+        }
+    }
+}

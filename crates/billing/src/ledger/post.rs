@@ -1,0 +1,262 @@
+//! Writing a posting: the accounts it names are created when new and locked
+//! in id order, every debit is checked against its account's floor inside
+//! the write, each balance moves over the version it was read at, and the
+//! transaction and its entries are appended — all in the caller's write
+//! transaction.
+
+use chrono::{DateTime, Utc};
+use partner_api::billing::v1 as pb;
+use partner_kernel::clock::to_proto_timestamp;
+use partner_kernel::error::KernelError;
+use partner_kernel::ids::{LedgerAccountId, LedgerEntryId, LedgerTransactionId};
+use partner_kernel::money::{Currency, Money};
+use partner_kernel::mutation::Mutation;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::model::{Kind, Owner, Posting};
+use crate::entity::{ledger_account as account, ledger_entry as entry, ledger_transaction as txn};
+use crate::error::BillingError;
+
+/// An account as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub owner_id: String,
+    pub kind: Kind,
+    pub balance: Money,
+    pub pending: Money,
+    pub credit_limit: Money,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Account {
+    pub fn from_row(row: &account::Model) -> Result<Self, KernelError> {
+        let currency = Currency::parse(&row.currency)
+            .map_err(|e| KernelError::Corrupt(format!("account {}: {e}", row.id)))?;
+        let money = |minor| Money::from_minor(currency, minor);
+        Ok(Self {
+            id: row.id.clone(),
+            owner_id: row.owner_id.clone(),
+            kind: Kind::parse(&row.kind)?,
+            balance: money(row.balance),
+            pending: money(row.pending),
+            credit_limit: money(row.credit_limit),
+            version: row.version,
+            updated_at: row.updated_at,
+        })
+    }
+
+    /// What may be spent now: balance − pending + the credit limit.
+    pub fn available(&self) -> Money {
+        let minor = self
+            .balance
+            .minor()
+            .saturating_sub(self.pending.minor())
+            .saturating_add(self.credit_limit.minor());
+        Money::from_minor(self.balance.currency(), minor)
+    }
+
+    pub fn to_proto(&self) -> pb::AccountBalance {
+        let currency = self.balance.currency();
+        let debt = Money::from_minor(currency, self.balance.minor().min(0).saturating_neg());
+        pb::AccountBalance {
+            kind: self.kind.to_proto() as i32,
+            balance: Some(self.balance.to_proto()),
+            pending: Some(self.pending.to_proto()),
+            available: Some(self.available().to_proto()),
+            credit_limit: Some(self.credit_limit.to_proto()),
+            debt: Some(debt.to_proto()),
+            owner_id: self.owner_id.clone(),
+            update_time: Some(to_proto_timestamp(self.updated_at)),
+        }
+    }
+}
+
+/// A written posting: its transaction and every account it touched, after.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub transaction_id: LedgerTransactionId,
+    /// In the order of the posting's legs.
+    pub accounts: Vec<Account>,
+}
+
+impl Posted {
+    /// The touched accounts that belong to partners and customers (the
+    /// platform's own are the operator's to read).
+    pub fn owned_balances(&self) -> Vec<pb::AccountBalance> {
+        self.accounts
+            .iter()
+            .filter(|a| a.owner_id != Owner::PLATFORM)
+            .map(Account::to_proto)
+            .collect()
+    }
+}
+
+fn named(posting: &Posting) -> Condition {
+    posting.legs.iter().fold(Condition::any(), |any, leg| {
+        any.add(
+            Condition::all()
+                .add(account::Column::OwnerId.eq(leg.owner.to_string()))
+                .add(account::Column::Kind.eq(leg.kind.as_str()))
+                .add(account::Column::Currency.eq(leg.amount.currency().code())),
+        )
+    })
+}
+
+/// The posting's accounts, locked until the transaction ends, in id order
+/// (PostgreSQL; SQLite's single writer already serialises).
+async fn lock_accounts(
+    conn: &impl ConnectionTrait,
+    posting: &Posting,
+) -> Result<Vec<account::Model>, BillingError> {
+    Ok(account::Entity::find()
+        .filter(named(posting))
+        .order_by_asc(account::Column::Id)
+        .lock_exclusive()
+        .all(conn)
+        .await?)
+}
+
+fn key_of(row: &account::Model) -> (&str, &str, &str) {
+    (&row.owner_id, &row.kind, &row.currency)
+}
+
+/// Opens the accounts the posting names that do not exist yet (a concurrent
+/// opening of the same one wins, and this one is skipped).
+async fn open_missing(
+    conn: &impl ConnectionTrait,
+    posting: &Posting,
+    found: &[account::Model],
+    now: DateTime<Utc>,
+) -> Result<(), BillingError> {
+    for leg in &posting.legs {
+        let owner = leg.owner.to_string();
+        let currency = leg.amount.currency().code();
+        if found
+            .iter()
+            .any(|r| key_of(r) == (owner.as_str(), leg.kind.as_str(), currency))
+        {
+            continue;
+        }
+        let row = account::ActiveModel {
+            id: Set(LedgerAccountId::generate().to_string()),
+            owner_id: Set(owner),
+            kind: Set(leg.kind.as_str().to_owned()),
+            currency: Set(currency.to_owned()),
+            balance: Set(0),
+            pending: Set(0),
+            credit_limit: Set(0),
+            version: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        account::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    account::Column::OwnerId,
+                    account::Column::Kind,
+                    account::Column::Currency,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes `posting` as one journal transaction of the call `m`. Refuses a
+/// debit below its account's floor with `INSUFFICIENT_FUNDS` (nothing is
+/// written; the caller's transaction rolls back).
+pub async fn post(
+    conn: &impl ConnectionTrait,
+    m: &Mutation,
+    posting: &Posting,
+) -> Result<Posted, BillingError> {
+    posting.check()?;
+    let now = m.now;
+    let mut rows = lock_accounts(conn, posting).await?;
+    if rows.len() < posting.legs.len() {
+        open_missing(conn, posting, &rows, now).await?;
+        rows = lock_accounts(conn, posting).await?;
+    }
+    let transaction_id = LedgerTransactionId::generate();
+    let mut touched = Vec::with_capacity(posting.legs.len());
+    let mut entries = Vec::with_capacity(posting.legs.len());
+    for leg in &posting.legs {
+        let owner = leg.owner.to_string();
+        let currency = leg.amount.currency().code();
+        let row = rows
+            .iter()
+            .find(|r| key_of(r) == (owner.as_str(), leg.kind.as_str(), currency))
+            .ok_or_else(|| KernelError::Corrupt(format!("account of {owner} not opened")))?;
+        let before = Account::from_row(row)?;
+        let balance = before
+            .balance
+            .checked_add(leg.amount)
+            .map_err(|_| BillingError::BalanceLimit)?;
+        if leg.amount.minor() < 0
+            && let Some(floor) = leg.kind.floor(row.credit_limit)
+            && balance.minor().saturating_sub(row.pending) < floor
+        {
+            return Err(BillingError::InsufficientFunds {
+                kind: leg.kind,
+                available: before.available(),
+            });
+        }
+        let version = row.version + 1;
+        let updated = account::Entity::update_many()
+            .col_expr(account::Column::Balance, Expr::value(balance.minor()))
+            .col_expr(account::Column::Version, Expr::value(version))
+            .col_expr(account::Column::UpdatedAt, Expr::value(now))
+            .filter(account::Column::Id.eq(row.id.as_str()))
+            .filter(account::Column::Version.eq(row.version))
+            .exec(conn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(KernelError::Conflict.into());
+        }
+        entries.push(entry::ActiveModel {
+            id: Set(LedgerEntryId::generate().to_string()),
+            transaction_id: Set(transaction_id.to_string()),
+            account_id: Set(row.id.clone()),
+            amount: Set(leg.amount.minor()),
+            balance_after: Set(balance.minor()),
+            version_after: Set(version),
+            effective_at: Set(now),
+        });
+        touched.push(Account {
+            balance,
+            version,
+            updated_at: now,
+            ..before
+        });
+    }
+    txn::Entity::insert(txn::ActiveModel {
+        id: Set(transaction_id.to_string()),
+        operation: Set(posting.operation.as_str().to_owned()),
+        partner_id: Set(posting.partner.map(|p| p.to_string())),
+        customer_id: Set(posting.customer.map(|c| c.to_string())),
+        actor: Set(m.idempotency_caller()),
+        method: Set(m.method.to_owned()),
+        request_id: Set(m.request_id.to_string()),
+        reason: Set(posting.reason.clone()),
+        reverses: Set(None),
+        effective_at: Set(now),
+        created_at: Set(now),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    entry::Entity::insert_many(entries)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(Posted {
+        transaction_id,
+        accounts: touched,
+    })
+}

@@ -1,0 +1,15 @@
+//! Billing (`partner.billing.v1`). Its money core: a double-entry ledger
+//! (accounts, append-only journal transactions and entries, balance bounds
+//! checked inside the write, a reconciliation) and the funds partners and
+//! customers hold in it.
+
+pub mod access;
+pub mod entity;
+pub mod error;
+pub mod funds;
+pub mod grpc;
+pub mod ledger;
+pub mod service;
+
+pub use error::BillingError;
+pub use service::Billing;

@@ -1,0 +1,57 @@
+//! The billing domain service: the ledger and what partners and customers
+//! hold in it.
+
+use partner_accounts::Accounts;
+use partner_customers::Customers;
+use partner_kernel::clock::SharedClock;
+use partner_kernel::db::Db;
+use partner_kernel::page::PageTokens;
+
+#[derive(Debug, Clone)]
+pub struct Billing {
+    db: Db,
+    clock: SharedClock,
+    pages: PageTokens,
+    /// Whose customers are whose, and how they are associated.
+    customers: Customers,
+    /// Which partners exist, and which resellers a distributor acts for.
+    accounts: Accounts,
+}
+
+impl Billing {
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        pages: PageTokens,
+        customers: Customers,
+        accounts: Accounts,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            pages,
+            customers,
+            accounts,
+        }
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    pub(crate) fn pages(&self) -> &PageTokens {
+        &self.pages
+    }
+
+    pub(crate) fn customers(&self) -> &Customers {
+        &self.customers
+    }
+
+    pub(crate) fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+}

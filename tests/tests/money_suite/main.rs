@@ -1,0 +1,7 @@
+//! The money domain's tests, in one binary: the ledger's funds between
+//! partners and customers, its bounds under concurrency, its append-only
+//! rows and its reconciliation. Every test ends with the operator's
+//! `CheckLedger` finding nothing wrong.
+
+mod funds;
+mod ledger;
