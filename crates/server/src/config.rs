@@ -35,6 +35,20 @@ pub enum Command {
         #[command(subcommand)]
         action: CatalogAction,
     },
+    /// Inspect the money ledger.
+    Ledger {
+        #[command(subcommand)]
+        action: LedgerAction,
+    },
+}
+
+/// What to do with the ledger.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum LedgerAction {
+    /// Reconcile it: every transaction nets to zero, all accounts sum to
+    /// zero, every balance is the sum of its entries, no account is below
+    /// its floor. Prints each violation; exits non-zero when there is one.
+    Check,
 }
 
 /// How a catalog file is written.

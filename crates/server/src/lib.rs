@@ -11,6 +11,7 @@ pub mod config;
 pub mod http_routes;
 pub mod jobs;
 pub mod keys_cli;
+pub mod ledger_cli;
 pub mod request_id;
 pub mod transport;
 

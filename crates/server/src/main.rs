@@ -54,6 +54,7 @@ async fn main() -> ExitCode {
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Keys { action } => partner_server::keys_cli::run(&cli.config, action).await,
         Command::Catalog { action } => partner_server::catalog_cli::run(&cli.config, action).await,
+        Command::Ledger { action } => partner_server::ledger_cli::run(&cli.config, action).await,
         Command::Migrate => partner_server::app::connect_and_migrate(&cli.config)
             .await
             .map(|_| {

@@ -180,3 +180,38 @@ async fn the_reconciliation_names_what_a_tampered_balance_breaks() {
         "MISSING_PERMISSION",
     );
 }
+
+#[tokio::test]
+async fn the_console_check_passes_a_sound_ledger_and_lists_a_broken_one() {
+    use partner_server::config::LedgerAction;
+    let server = TestServer::start().await;
+    let f = funded(&server, "consoleco", 1_200).await;
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(fund(&f.customer, 200))
+        .await);
+    let config = test_config(&server.db);
+    partner_server::ledger_cli::run(&config, LedgerAction::Check)
+        .await
+        .unwrap_or_else(|e| panic!("a sound ledger: {e}"));
+    server
+        .execute_sql(
+            "UPDATE ledger_accounts SET balance = balance - 7 WHERE kind = 'CUSTOMER_CASH'",
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let listed = partner_server::ledger_cli::run(&config, LedgerAction::Check)
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        listed.starts_with("the ledger has 2 violation(s):"),
+        "{listed}"
+    );
+    assert!(listed.contains("BALANCE_MISMATCH lac_"), "{listed}");
+    assert!(
+        listed.contains("stored balance 193 but entries sum to 200"),
+        "{listed}"
+    );
+}
