@@ -34,6 +34,8 @@ enum LedgerTransactions {
     Method,
     RequestId,
     Reason,
+    Amount,
+    Currency,
     Reverses,
     EffectiveAt,
     CreatedAt,
@@ -125,6 +127,8 @@ impl MigrationTrait for Migration {
                     .col(string_len(T::Method, 160))
                     .col(string_len(T::RequestId, 40))
                     .col(string_len(T::Reason, 2048))
+                    .col(big_integer(T::Amount))
+                    .col(string_len(T::Currency, 3))
                     .col(string_len_null(T::Reverses, 40))
                     .col(timestamp_with_time_zone(T::EffectiveAt))
                     .col(timestamp_with_time_zone(T::CreatedAt))

@@ -81,6 +81,26 @@ pub const RULES: &[Rule] = &[
         Effect::Read,
     ),
     rule(
+        "partner.billing.v1.FundsService/SetPartnerCreditLimit",
+        Access::AnyOf(&[PLATFORM_FUNDS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.FundsService/BatchGetCustomerBalances",
+        Access::AnyOf(&[FUNDS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.FundsService/GetBalanceAt",
+        FUNDS_READERS,
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.FundsService/ListAdjustRecords",
+        Access::AnyOf(&[FUNDS_READ]),
+        Effect::Read,
+    ),
+    rule(
         "partner.billing.v1.LedgerService/CheckLedger",
         Access::AnyOf(&[PLATFORM_FUNDS_READ]),
         Effect::Read,

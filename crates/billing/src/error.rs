@@ -26,6 +26,9 @@ pub enum BillingError {
     /// No such partner.
     #[error("partner not found")]
     PartnerNotFound,
+    /// A credit limit below the credit already used.
+    #[error("credit in use: {used}")]
+    CreditInUse { used: Money },
     /// The operator named no owner to read.
     #[error("owner required")]
     OwnerRequired,
@@ -73,6 +76,12 @@ impl From<BillingError> for Status {
             BillingError::PartnerNotFound => {
                 Refusal::new(Code::NotFound, "PARTNER_NOT_FOUND", "partner not found")
             }
+            BillingError::CreditInUse { used } => Refusal::new(
+                Code::FailedPrecondition,
+                "CREDIT_IN_USE",
+                format!("the partner already uses {used} of credit"),
+            )
+            .with("used", used.to_string()),
             BillingError::OwnerRequired => Refusal::invalid(vec![FieldViolation::new(
                 "partner_id",
                 "name the partner_id or the customer_id whose accounts to read",

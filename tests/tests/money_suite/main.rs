@@ -5,3 +5,4 @@
 
 mod funds;
 mod ledger;
+mod records;

@@ -466,6 +466,18 @@ async fn funds_scenario(server: &TestServer, method: &str, name: &str, rid: &str
             reason: "bank transfer 42".into(),
         })
         .await);
+    if method.ends_with("/SetPartnerCreditLimit") {
+        ok(server
+            .funds(&admin)
+            .set_partner_credit_limit(bi::SetPartnerCreditLimitRequest {
+                request_id: rid.to_owned(),
+                partner_id: partner.partner_id,
+                credit_limit: Some(cny(50_000)),
+                reason: "annual review".into(),
+            })
+            .await);
+        return;
+    }
     let customer = server.create_customer(&master, &partner, "funded").await;
     ok(server
         .funds(&master)

@@ -1750,6 +1750,71 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
                     .await,
             ))
         }
+        "FundsService/SetPartnerCreditLimit" => operator_only(unit(
+            funds
+                .set_partner_credit_limit(bi::SetPartnerCreditLimitRequest {
+                    request_id: new_request_id(),
+                    partner_id: w.b_partner.partner_id.clone(),
+                    credit_limit: Some(cny(100)),
+                    reason: String::new(),
+                })
+                .await,
+        )),
+        "FundsService/BatchGetCustomerBalances" => {
+            let got = ok(funds
+                .batch_get_customer_balances(bi::BatchGetCustomerBalancesRequest {
+                    customer_ids: vec![b_customer.clone()],
+                    reseller_id: String::new(),
+                })
+                .await);
+            assert_eq!(got.results[0].error_reason, "CUSTOMER_NOT_FOUND");
+            assert!(got.results[0].balances.is_empty(), "{got:?}");
+            Probe::Refused(
+                unit(
+                    funds
+                        .batch_get_customer_balances(bi::BatchGetCustomerBalancesRequest {
+                            customer_ids: vec![b_customer],
+                            reseller_id: w.b_partner.partner_id.clone(),
+                        })
+                        .await,
+                ),
+                Code::NotFound,
+                "RESELLER_NOT_FOUND",
+            )
+        }
+        "FundsService/GetBalanceAt" => customer_not_found(unit(
+            funds
+                .get_balance_at(bi::GetBalanceAtRequest {
+                    customer_id: b_customer,
+                    time: Some(prost_types::Timestamp {
+                        seconds: 4_000_000_000,
+                        nanos: 0,
+                    }),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "FundsService/ListAdjustRecords" => {
+            let mine = ok(funds
+                .list_adjust_records(bi::ListAdjustRecordsRequest {
+                    customer_id: b_customer,
+                    ..Default::default()
+                })
+                .await);
+            assert!(mine.records.is_empty(), "{mine:?}");
+            Probe::Refused(
+                unit(
+                    funds
+                        .list_adjust_records(bi::ListAdjustRecordsRequest {
+                            reseller_id: w.b_partner.partner_id.clone(),
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+                Code::NotFound,
+                "RESELLER_NOT_FOUND",
+            )
+        }
         "LedgerService/CheckLedger" => operator_only(unit(
             w.server
                 .ledger(&w.a_master)

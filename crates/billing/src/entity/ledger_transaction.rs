@@ -18,6 +18,9 @@ pub struct Model {
     pub method: String,
     pub request_id: String,
     pub reason: String,
+    /// The amount the operation moved (minor units, above zero).
+    pub amount: i64,
+    pub currency: String,
     /// The transaction this one reverses.
     pub reverses: Option<String>,
     pub effective_at: DateTimeUtc,

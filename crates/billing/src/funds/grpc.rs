@@ -11,8 +11,12 @@ use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
-use super::{Direction, Named};
+use partner_customers::grpc::many_customers;
+use partner_kernel::time::from_proto_timestamp;
+
+use super::{AdjustFilter, Direction, Named};
 use crate::grpc::BillingApi;
+use crate::ledger::Operation;
 use crate::ledger::{Kind, Posted};
 
 /// The largest amount one movement takes, in whole units: far above any
@@ -22,24 +26,53 @@ const REASON_MAX: usize = 500;
 
 /// An amount to move: above zero, in the currency's minor unit at most.
 fn amount(v: &mut Violations, raw: Option<&money_pb::Money>) -> Option<Money> {
+    bounded(v, "amount", raw, 1)
+}
+
+/// An amount of at least `min` minor units and below [`MAX_UNITS`], in
+/// the currency's minor unit at most.
+fn bounded(
+    v: &mut Violations,
+    field: &str,
+    raw: Option<&money_pb::Money>,
+    min: i64,
+) -> Option<Money> {
     let Some(raw) = raw else {
-        v.add("amount", "required");
+        v.add(field, "required");
         return None;
     };
     match Money::from_proto(raw) {
         Err(e) => {
-            v.add("amount", e.to_string());
+            v.add(field, e.to_string());
             None
         }
-        Ok(m) if !m.is_positive() => {
-            v.add("amount", "must be above zero");
+        Ok(m) if m.minor() < min => {
+            v.add(
+                field,
+                if min > 0 {
+                    "must be above zero"
+                } else {
+                    "must not be negative"
+                },
+            );
             None
         }
         Ok(_) if raw.units >= MAX_UNITS => {
-            v.add("amount", "at most 1,000,000,000,000 whole units");
+            v.add(field, "at most 1,000,000,000,000 whole units");
             None
         }
         Ok(m) => Some(m),
+    }
+}
+
+fn optional_time(
+    v: &mut Violations,
+    field: &str,
+    raw: Option<&prost_types::Timestamp>,
+) -> Option<Option<chrono::DateTime<chrono::Utc>>> {
+    match raw {
+        Some(t) => v.take(field, from_proto_timestamp(t)).map(Some),
+        None => Some(None),
     }
 }
 
@@ -184,6 +217,119 @@ impl FundsService for BillingApi {
             .await?;
         Ok(Response::new(pb::ListAccountEntriesResponse {
             entries: page.items,
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn set_partner_credit_limit(
+        &self,
+        req: Request<pb::SetPartnerCreditLimitRequest>,
+    ) -> Result<Response<pb::SetPartnerCreditLimitResponse>, Status> {
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let partner = v.take("partner_id", PartnerId::parse(&r.partner_id));
+        let limit = bounded(&mut v, "credit_limit", r.credit_limit.as_ref(), 0);
+        let reason = v.take("reason", validate::text(&r.reason, 0, REASON_MAX));
+        let parsed = (|| Some((request_id?, partner?, limit?, reason?)))();
+        let (request_id, partner, limit, reason) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.billing()
+                .set_partner_credit_limit(m, partner, limit, reason)
+                .await?,
+        ))
+    }
+
+    async fn batch_get_customer_balances(
+        &self,
+        req: Request<pb::BatchGetCustomerBalancesRequest>,
+    ) -> Result<Response<pb::BatchGetCustomerBalancesResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let (ids, reseller) = many_customers(&r.customer_ids, &r.reseller_id)?;
+        Ok(Response::new(pb::BatchGetCustomerBalancesResponse {
+            results: self
+                .billing()
+                .batch_customer_balances(&principal, ids, reseller)
+                .await?,
+        }))
+    }
+
+    async fn get_balance_at(
+        &self,
+        req: Request<pb::GetBalanceAtRequest>,
+    ) -> Result<Response<pb::GetBalanceAtResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let r = req.get_ref();
+        let mut v = Violations::new();
+        let named = named(&mut v, &r.partner_id, &r.customer_id, &r.reseller_id);
+        let at = match r.time.as_ref() {
+            Some(t) => v.take("time", from_proto_timestamp(t)),
+            None => {
+                v.add("time", "required");
+                None
+            }
+        };
+        let (named, at) = v.finish_with(named.zip(at))?;
+        Ok(Response::new(pb::GetBalanceAtResponse {
+            balances: self.billing().balances_at(&principal, named, at).await?,
+        }))
+    }
+
+    async fn list_adjust_records(
+        &self,
+        req: Request<pb::ListAdjustRecordsRequest>,
+    ) -> Result<Response<pb::ListAdjustRecordsResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let customer = optional(&mut v, "customer_id", &r.customer_id, CustomerId::parse);
+        let operation = match pb::AdjustType::try_from(r.r#type) {
+            Ok(pb::AdjustType::Unspecified) => Some(None),
+            Ok(pb::AdjustType::Fund) => Some(Some(Operation::Fund)),
+            Ok(pb::AdjustType::Reclaim) => Some(Some(Operation::Reclaim)),
+            Err(_) => {
+                v.add("type", "a known adjustment type, or none");
+                None
+            }
+        };
+        let start = optional_time(&mut v, "start_time", r.start_time.as_ref());
+        let end = optional_time(&mut v, "end_time", r.end_time.as_ref());
+        let reseller = optional(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let size = v.take("page_size", page_size(r.page_size));
+        let parsed = (|| {
+            Some((
+                AdjustFilter {
+                    customer: customer?,
+                    operation: operation?,
+                    start: start?,
+                    end: end?,
+                    reseller: reseller?,
+                },
+                size?,
+            ))
+        })();
+        if let Some((
+            AdjustFilter {
+                start: Some(s),
+                end: Some(e),
+                ..
+            },
+            _,
+        )) = parsed
+            && s >= e
+        {
+            v.add("end_time", "after start_time");
+        }
+        let (filter, size) = v.finish_with(parsed)?;
+        let page = self
+            .billing()
+            .adjust_records(&principal, filter, size, &r.page_token)
+            .await?;
+        Ok(Response::new(pb::ListAdjustRecordsResponse {
+            records: page.items,
             next_page_token: page.next_page_token,
         }))
     }

@@ -3,6 +3,8 @@
 //! them; partners, customers and the operator read balances and movements.
 //! Every movement is one ledger posting in the call's write transaction.
 
+mod adjust;
+mod credit;
 pub mod grpc;
 mod owner;
 mod read;
@@ -21,6 +23,7 @@ use crate::error::BillingError;
 use crate::ledger::{Kind, Operation, Owner, Posted, Posting, post};
 use crate::service::Billing;
 
+pub use adjust::AdjustFilter;
 pub use owner::Named;
 
 /// Which way money moves between a partner and its customer.

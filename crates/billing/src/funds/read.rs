@@ -2,15 +2,20 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use partner_api::billing::v1 as pb;
+use partner_customers::customers::model::AssociationType;
+use partner_customers::customers::store as customer_store;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::error::KernelError;
+use partner_kernel::ids::{CustomerId, PartnerId};
 use partner_kernel::money::{Currency, Money};
 use partner_kernel::page::{Page, PageScope};
 use partner_kernel::principal::Principal;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::Named;
+use crate::access::FUNDS_READ;
 use crate::entity::{ledger_account as account, ledger_entry as entry, ledger_transaction as txn};
 use crate::error::BillingError;
 use crate::ledger::{Account, Kind};
@@ -30,12 +35,11 @@ impl Billing {
             .filter(account::Column::OwnerId.eq(owner.to_string()))
             .all(self.db().conn())
             .await?;
-        let mut accounts = rows
+        let accounts = rows
             .iter()
             .map(Account::from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        accounts.sort_by_key(|a| (a.kind.to_proto() as i32, a.balance.currency()));
-        Ok(accounts.iter().map(Account::to_proto).collect())
+        Ok(in_kind_order(accounts))
     }
 
     /// The movements of the named owner's accounts (of one kind, when
@@ -108,4 +112,100 @@ impl Billing {
             })
         })?)
     }
+}
+
+impl Billing {
+    /// Up to 100 of the partner's customers' balances, a result per id in
+    /// the order asked; consultant-sale customers are skipped and marked.
+    pub async fn batch_customer_balances(
+        &self,
+        p: &Principal,
+        ids: Vec<CustomerId>,
+        reseller: Option<PartnerId>,
+    ) -> Result<Vec<pb::CustomerBalances>, BillingError> {
+        let tenant = self
+            .accounts()
+            .resolve_tenant(p, FUNDS_READ, reseller)
+            .await?;
+        let conn = self.db().conn();
+        let found: HashMap<CustomerId, AssociationType> =
+            customer_store::customers_among(conn, tenant.partner_id, &ids)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.association_type))
+                .collect();
+        let funded: Vec<String> = found
+            .iter()
+            .filter(|(_, t)| **t == AssociationType::Reseller)
+            .map(|(id, _)| id.to_string())
+            .collect();
+        let mut by_owner: HashMap<String, Vec<Account>> = HashMap::new();
+        for row in account::Entity::find()
+            .filter(account::Column::OwnerId.is_in(funded))
+            .all(conn)
+            .await?
+        {
+            let account = Account::from_row(&row)?;
+            by_owner.entry(row.owner_id).or_default().push(account);
+        }
+        Ok(ids
+            .into_iter()
+            .map(|id| {
+                let key = id.to_string();
+                let mut result = pb::CustomerBalances {
+                    customer_id: key.clone(),
+                    ..Default::default()
+                };
+                match found.get(&id) {
+                    None => result.error_reason = "CUSTOMER_NOT_FOUND".into(),
+                    Some(AssociationType::ConsultantSale) => result.consultant_sale = true,
+                    Some(AssociationType::Reseller) => {
+                        result.balances = in_kind_order(by_owner.remove(&key).unwrap_or_default());
+                    }
+                }
+                result
+            })
+            .collect())
+    }
+
+    /// The named owner's balances as they were at `at`: each account's
+    /// balance after its last entry then (zero before its first).
+    pub async fn balances_at(
+        &self,
+        p: &Principal,
+        named: Named,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<pb::AccountBalance>, BillingError> {
+        let owner = self.readable_owner(p, named).await?;
+        let conn = self.db().conn();
+        let rows = account::Entity::find()
+            .filter(account::Column::OwnerId.eq(owner.to_string()))
+            .filter(account::Column::CreatedAt.lte(at))
+            .all(conn)
+            .await?;
+        let mut accounts = Vec::with_capacity(rows.len());
+        for row in rows {
+            let last = entry::Entity::find()
+                .filter(entry::Column::AccountId.eq(row.id.as_str()))
+                .filter(entry::Column::EffectiveAt.lte(at))
+                .order_by_desc(entry::Column::VersionAfter)
+                .one(conn)
+                .await?;
+            let mut account = Account::from_row(&row)?;
+            account.balance = Money::from_minor(
+                account.balance.currency(),
+                last.as_ref().map_or(0, |e| e.balance_after),
+            );
+            account.version = last.as_ref().map_or(0, |e| e.version_after);
+            account.updated_at = last.map_or(row.created_at, |e| e.effective_at);
+            accounts.push(account);
+        }
+        Ok(in_kind_order(accounts))
+    }
+}
+
+/// Accounts on the wire in kind order, then currency.
+fn in_kind_order(mut accounts: Vec<Account>) -> Vec<pb::AccountBalance> {
+    accounts.sort_by_key(|a| (a.kind.to_proto() as i32, a.balance.currency()));
+    accounts.iter().map(Account::to_proto).collect()
 }

@@ -10,4 +10,4 @@ pub mod model;
 pub mod post;
 
 pub use model::{Kind, Leg, Operation, Owner, Posting};
-pub use post::{Account, Posted, post};
+pub use post::{Account, AccountKey, Posted, locked_accounts, post};

@@ -130,6 +130,8 @@ pub struct Posting {
     /// The customer it concerns, if any.
     pub customer: Option<CustomerId>,
     pub reason: String,
+    /// What the operation moved, as its records show it (above zero).
+    pub amount: Money,
     pub legs: Vec<Leg>,
 }
 
@@ -147,6 +149,7 @@ impl Posting {
             partner: None,
             customer: None,
             reason: String::new(),
+            amount,
             legs: vec![Leg::new(from.0, from.1, out), Leg::new(to.0, to.1, amount)],
         })
     }
@@ -230,6 +233,7 @@ mod tests {
             partner: None,
             customer: None,
             reason: String::new(),
+            amount: cny(1),
             legs,
         };
         // One leg, a zero leg, unbalanced legs, one account twice, mixed currencies.
@@ -298,7 +302,7 @@ mod tests {
             let mut legs: Vec<Leg> = amounts.iter().zip(kinds).map(|(a, k)| Leg::new(owner, k, cny(*a))).collect();
             let total: i64 = amounts.iter().sum();
             legs.push(Leg::new(Owner::Platform, Kind::ExternalFunding, cny(-total)));
-            let mut posting = Posting { operation: Operation::TopUp, partner: None, customer: None, reason: String::new(), legs };
+            let mut posting = Posting { operation: Operation::TopUp, partner: None, customer: None, reason: String::new(), amount: cny(total), legs };
             prop_assert!(posting.check().is_ok());
             posting.legs[0].amount = cny(amounts[0] + skew);
             prop_assert!(posting.check().is_err());

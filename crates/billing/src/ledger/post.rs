@@ -96,57 +96,67 @@ impl Posted {
     }
 }
 
-fn named(posting: &Posting) -> Condition {
-    posting.legs.iter().fold(Condition::any(), |any, leg| {
-        any.add(
-            Condition::all()
-                .add(account::Column::OwnerId.eq(leg.owner.to_string()))
-                .add(account::Column::Kind.eq(leg.kind.as_str()))
-                .add(account::Column::Currency.eq(leg.amount.currency().code())),
-        )
-    })
+/// Which account: an owner's money of one kind in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountKey {
+    pub owner: String,
+    pub kind: Kind,
+    pub currency: Currency,
 }
 
-/// The posting's accounts, locked until the transaction ends, in id order
-/// (PostgreSQL; SQLite's single writer already serialises).
-async fn lock_accounts(
+impl AccountKey {
+    pub fn new(owner: Owner, kind: Kind, currency: Currency) -> Self {
+        Self {
+            owner: owner.to_string(),
+            kind,
+            currency,
+        }
+    }
+
+    fn matches(&self, row: &account::Model) -> bool {
+        row.owner_id == self.owner
+            && row.kind == self.kind.as_str()
+            && row.currency == self.currency.code()
+    }
+}
+
+async fn lock_keys(
     conn: &impl ConnectionTrait,
-    posting: &Posting,
+    keys: &[AccountKey],
 ) -> Result<Vec<account::Model>, BillingError> {
+    let named = keys.iter().fold(Condition::any(), |any, key| {
+        any.add(
+            Condition::all()
+                .add(account::Column::OwnerId.eq(key.owner.as_str()))
+                .add(account::Column::Kind.eq(key.kind.as_str()))
+                .add(account::Column::Currency.eq(key.currency.code())),
+        )
+    });
     Ok(account::Entity::find()
-        .filter(named(posting))
+        .filter(named)
         .order_by_asc(account::Column::Id)
         .lock_exclusive()
         .all(conn)
         .await?)
 }
 
-fn key_of(row: &account::Model) -> (&str, &str, &str) {
-    (&row.owner_id, &row.kind, &row.currency)
-}
-
-/// Opens the accounts the posting names that do not exist yet (a concurrent
-/// opening of the same one wins, and this one is skipped).
+/// Opens the accounts of `keys` not among `found` (a concurrent opening of
+/// the same one wins, and this one is skipped).
 async fn open_missing(
     conn: &impl ConnectionTrait,
-    posting: &Posting,
+    keys: &[AccountKey],
     found: &[account::Model],
     now: DateTime<Utc>,
 ) -> Result<(), BillingError> {
-    for leg in &posting.legs {
-        let owner = leg.owner.to_string();
-        let currency = leg.amount.currency().code();
-        if found
-            .iter()
-            .any(|r| key_of(r) == (owner.as_str(), leg.kind.as_str(), currency))
-        {
+    for key in keys {
+        if found.iter().any(|r| key.matches(r)) {
             continue;
         }
         let row = account::ActiveModel {
             id: Set(LedgerAccountId::generate().to_string()),
-            owner_id: Set(owner),
-            kind: Set(leg.kind.as_str().to_owned()),
-            currency: Set(currency.to_owned()),
+            owner_id: Set(key.owner.clone()),
+            kind: Set(key.kind.as_str().to_owned()),
+            currency: Set(key.currency.code().to_owned()),
             balance: Set(0),
             pending: Set(0),
             credit_limit: Set(0),
@@ -170,6 +180,31 @@ async fn open_missing(
     Ok(())
 }
 
+/// The accounts of `keys`, opened when new, locked until the transaction
+/// ends in id order (PostgreSQL; SQLite's single writer already
+/// serialises), each returned in the order of `keys`.
+pub async fn locked_accounts(
+    conn: &impl ConnectionTrait,
+    keys: &[AccountKey],
+    now: DateTime<Utc>,
+) -> Result<Vec<account::Model>, BillingError> {
+    let mut rows = lock_keys(conn, keys).await?;
+    if rows.len() < keys.len() {
+        open_missing(conn, keys, &rows, now).await?;
+        rows = lock_keys(conn, keys).await?;
+    }
+    keys.iter()
+        .map(|key| {
+            rows.iter()
+                .find(|r| key.matches(r))
+                .cloned()
+                .ok_or_else(|| {
+                    KernelError::Corrupt(format!("account of {} not opened", key.owner)).into()
+                })
+        })
+        .collect()
+}
+
 /// Writes `posting` as one journal transaction of the call `m`. Refuses a
 /// debit below its account's floor with `INSUFFICIENT_FUNDS` (nothing is
 /// written; the caller's transaction rolls back).
@@ -180,21 +215,16 @@ pub async fn post(
 ) -> Result<Posted, BillingError> {
     posting.check()?;
     let now = m.now;
-    let mut rows = lock_accounts(conn, posting).await?;
-    if rows.len() < posting.legs.len() {
-        open_missing(conn, posting, &rows, now).await?;
-        rows = lock_accounts(conn, posting).await?;
-    }
+    let keys: Vec<AccountKey> = posting
+        .legs
+        .iter()
+        .map(|leg| AccountKey::new(leg.owner, leg.kind, leg.amount.currency()))
+        .collect();
+    let rows = locked_accounts(conn, &keys, now).await?;
     let transaction_id = LedgerTransactionId::generate();
     let mut touched = Vec::with_capacity(posting.legs.len());
     let mut entries = Vec::with_capacity(posting.legs.len());
-    for leg in &posting.legs {
-        let owner = leg.owner.to_string();
-        let currency = leg.amount.currency().code();
-        let row = rows
-            .iter()
-            .find(|r| key_of(r) == (owner.as_str(), leg.kind.as_str(), currency))
-            .ok_or_else(|| KernelError::Corrupt(format!("account of {owner} not opened")))?;
+    for (leg, row) in posting.legs.iter().zip(&rows) {
         let before = Account::from_row(row)?;
         let balance = before
             .balance
@@ -246,6 +276,8 @@ pub async fn post(
         method: Set(m.method.to_owned()),
         request_id: Set(m.request_id.to_string()),
         reason: Set(posting.reason.clone()),
+        amount: Set(posting.amount.minor()),
+        currency: Set(posting.amount.currency().code().to_owned()),
         reverses: Set(None),
         effective_at: Set(now),
         created_at: Set(now),

@@ -10,6 +10,9 @@ mod parse;
 mod password;
 mod verification;
 
+/// 1–100 distinct customer ids and an optional reseller, as every batch read takes them.
+pub use parse::many_customers;
+
 use partner_kernel::mutation::Calls;
 
 use crate::service::Customers;

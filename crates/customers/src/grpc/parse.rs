@@ -78,7 +78,7 @@ pub(super) fn one_customer(
 }
 
 /// The customers and optional reseller a batch read names.
-pub(super) fn many_customers(
+pub fn many_customers(
     customer_ids: &[String],
     reseller_id: &str,
 ) -> Result<(Vec<CustomerId>, Option<PartnerId>), KernelError> {
