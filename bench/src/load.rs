@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use partner_api::accounts::v1 as accounts;
 use partner_api::accounts::v1::partner_service_client::PartnerServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
+use partner_api::billing::v1 as billing;
+use partner_api::billing::v1::funds_service_client::FundsServiceClient;
 use partner_api::customers::v1 as customers;
 use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
 use partner_api::iam::v1 as iam;
@@ -111,6 +113,13 @@ pub enum Call {
         request: Arc<pricing::RatePeriodProductsRequest>,
         bearer: MetadataValue<Ascii>,
     },
+    /// `FundsService/TransferToCustomer` of one fen, from each pair's
+    /// partner (its master's bearer) to its customer, the pairs in turn;
+    /// must answer OK with a journal transaction.
+    Transfer {
+        pairs: Arc<Vec<(MetadataValue<Ascii>, String)>>,
+        next: Arc<AtomicUsize>,
+    },
 }
 
 /// The generated clients over one connection.
@@ -122,6 +131,7 @@ pub struct Clients {
     auth: AuthServiceClient<Channel>,
     customers: CustomerServiceClient<Channel>,
     rating: RatingServiceClient<Channel>,
+    funds: FundsServiceClient<Channel>,
 }
 
 fn with_bearer<T>(message: T, bearer: &MetadataValue<Ascii>) -> tonic::Request<T> {
@@ -145,7 +155,8 @@ impl Clients {
             users: UserServiceClient::new(channel.clone()),
             auth: AuthServiceClient::new(channel.clone()),
             customers: CustomerServiceClient::new(channel.clone()),
-            rating: RatingServiceClient::new(channel),
+            rating: RatingServiceClient::new(channel.clone()),
+            funds: FundsServiceClient::new(channel),
         }
     }
 
@@ -277,6 +288,28 @@ impl Clients {
                     .map(|c| c.customer_id.as_str());
                 if got != Some(id.as_str()) {
                     return Err(format!("GetCustomer answered customer {got:?}"));
+                }
+            }
+            Call::Transfer { pairs, next } => {
+                let (bearer, customer) = &pairs[next.fetch_add(1, Ordering::Relaxed) % pairs.len()];
+                let request = billing::TransferToCustomerRequest {
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                    customer_id: customer.clone(),
+                    amount: Some(partner_api::r#type::v1::Money {
+                        currency_code: "CNY".into(),
+                        units: 0,
+                        nanos: 10_000_000,
+                    }),
+                    reason: String::new(),
+                    reseller_id: String::new(),
+                };
+                let reply = self
+                    .funds
+                    .transfer_to_customer(with_bearer(request, bearer))
+                    .await
+                    .map_err(|s| failed("TransferToCustomer", &s))?;
+                if !reply.get_ref().transaction_id.starts_with("ltx_") {
+                    return Err("TransferToCustomer answered no transaction".into());
                 }
             }
             Call::RatePeriod { request, bearer } => {

@@ -9,6 +9,7 @@
 mod customers;
 mod db;
 mod load;
+mod money;
 mod pricing;
 mod server;
 
@@ -139,6 +140,9 @@ struct Args {
     /// Run the pricing phases (RatePeriodProducts, 10 lines).
     #[arg(long)]
     pricing: bool,
+    /// Run the money phases (TransferToCustomer against a raw SQL loop).
+    #[arg(long)]
+    money: bool,
 }
 
 /// One throughput phase and the CPU it cost.
@@ -188,6 +192,8 @@ struct Report {
     customers: Option<String>,
     /// The pricing phases' section of the report.
     pricing: Option<String>,
+    /// The money phases' section of the report.
+    money: Option<String>,
     load_before: String,
     load_after: String,
 }
@@ -522,6 +528,18 @@ async fn measure(
         report.pricing = Some(pricing::measure(&setup).await?);
     }
 
+    if args.money {
+        let setup = money::Setup {
+            channels: &channels,
+            in_flight: args.in_flight,
+            duration: Duration::from_secs(args.duration_secs),
+            admin: &bearer,
+            url: &url,
+            server: &server,
+        };
+        report.money = Some(money::measure(&setup).await?);
+    }
+
     drop(clients);
     drop(channels);
     report.server_log_lines = server.log_lines();
@@ -792,6 +810,9 @@ fn render(args: &Args, spec: &ServerSpec, kind: &str, r: &Report) -> Result<Stri
         out.push_str(section);
     }
     if let Some(section) = &r.pricing {
+        out.push_str(section);
+    }
+    if let Some(section) = &r.money {
         out.push_str(section);
     }
     Ok(out)

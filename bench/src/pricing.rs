@@ -250,7 +250,7 @@ fn ten_lines() -> pr::RatePeriodProductsRequest {
 /// Calls `call` at `rate` per second for `duration`, each in its own task
 /// (an open loop: a slow answer does not slow the next call); returns every
 /// latency in microseconds, ascending.
-async fn steady(
+pub(crate) async fn steady(
     channels: &[Channel],
     call: &Call,
     rate: u32,
@@ -284,7 +284,7 @@ async fn steady(
     Ok(latencies)
 }
 
-fn percentile_ms(sorted_us: &[u64], p: f64) -> f64 {
+pub(crate) fn percentile_ms(sorted_us: &[u64], p: f64) -> f64 {
     if sorted_us.is_empty() {
         return 0.0;
     }
