@@ -135,8 +135,9 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // One business operation per caller, method and request id, kept by
-        // the database as well as by the idempotency record.
+        // One business operation per caller, method and request id (and
+        // currency: an operation moving two currencies is a transaction in
+        // each), kept by the database as well as by the idempotency record.
         manager
             .create_index(
                 Index::create()
@@ -145,6 +146,7 @@ impl MigrationTrait for Migration {
                     .col(T::Actor)
                     .col(T::Method)
                     .col(T::RequestId)
+                    .col(T::Currency)
                     .unique()
                     .to_owned(),
             )

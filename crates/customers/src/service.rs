@@ -27,6 +27,8 @@ pub struct Customers {
     statuses: Arc<TtlCache<CustomerId, Option<crate::principals::CustomerStatus>>>,
     /// Where association invitation links point (the page that takes the token).
     invite_link_base: Arc<str>,
+    /// What billing does when a customer leaves its partner.
+    leaving: crate::customers::leaving::Leaving,
 }
 
 /// [`Customers::invite_link_base`] unless configured.
@@ -43,7 +45,13 @@ impl Customers {
             accounts,
             statuses: Arc::new(TtlCache::new(crate::principals::STATUS_TTL)),
             invite_link_base: Arc::from(DEFAULT_INVITE_LINK_BASE),
+            leaving: crate::customers::leaving::Leaving::default(),
         }
+    }
+
+    /// Where another domain registers its part of a customer leaving.
+    pub fn leaving(&self) -> &crate::customers::leaving::Leaving {
+        &self.leaving
     }
 
     /// Invitation links point under `base` (`{base}/associate?token=…`).

@@ -231,6 +231,12 @@ pub async fn build_with_clock(
         customers.clone(),
         accounts.clone(),
     );
+    // A customer leaving its partner returns the partner's funds in the
+    // same transaction.
+    customers
+        .leaving()
+        .register(Arc::new(billing.clone()))
+        .map_err(|e| setup(&e))?;
     let access_keys = gateway.access_keys(PageTokens::new(page_key));
     let events_api = EventsApi::new(db.clone(), access.clone());
     Ok(App {

@@ -350,3 +350,116 @@ async fn malformed_amounts_are_field_violations() {
     assert_eq!(server.rows("ledger_transactions").await, 1);
     server.assert_ledger_clean().await;
 }
+
+#[tokio::test]
+async fn a_customer_that_leaves_returns_the_partners_money_and_takes_no_history_along() {
+    let server = TestServer::start().await;
+    let f = funded(&server, "leftco", 10_000).await;
+    let c = server
+        .customer_with_password(&f.master, &f.partner, "leaver")
+        .await;
+    // Its own password, so that it still signs in once it has left.
+    ok(server
+        .customers(&server.customer_token(&c.account_name).await)
+        .change_own_password(cu::ChangeOwnPasswordRequest {
+            request_id: new_request_id(),
+            current_password: CUSTOMER_PASSWORD.into(),
+            new_password: OWN_PASSWORD.into(),
+        })
+        .await);
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(fund(&c, 4_000))
+        .await);
+    ok(server
+        .customers(&f.master)
+        .disassociate_customer(cu::DisassociateCustomerRequest {
+            request_id: new_request_id(),
+            customer_id: c.customer_id.clone(),
+            reason: "moved on".into(),
+            ..Default::default()
+        })
+        .await);
+    // The partner has its money back, recorded as such.
+    let own = ok(server
+        .funds(&f.master)
+        .get_balances(pb::GetBalancesRequest::default())
+        .await)
+    .balances;
+    assert_eq!(cash_of(&own, &f.partner.partner_id), 10_000);
+    let records = ok(server
+        .funds(&f.master)
+        .list_adjust_records(pb::ListAdjustRecordsRequest::default())
+        .await)
+    .records;
+    let types: Vec<i32> = records.iter().map(|r| r.r#type).collect();
+    assert_eq!(
+        types,
+        [
+            pb::AdjustType::ReclaimOnDisassociation as i32,
+            pb::AdjustType::Fund as i32
+        ]
+    );
+    assert_eq!(minor_of(records[0].amount.as_ref()), 4_000);
+    // The customer sees all of its own history.
+    let me = server
+        .customer_token_with(&c.account_name, OWN_PASSWORD)
+        .await;
+    let mine = ok(server
+        .funds(&me)
+        .get_balances(pb::GetBalancesRequest::default())
+        .await)
+    .balances;
+    assert_eq!(cash_of(&mine, &c.customer_id), 0);
+    let history = ok(server
+        .funds(&me)
+        .list_account_entries(pb::ListAccountEntriesRequest::default())
+        .await)
+    .entries;
+    assert_eq!(history.len(), 2);
+
+    // It joins another partner, which finds nothing of the first one's.
+    let (_, other_master) = server.register_partner(&f.admin, "nextco").await;
+    let invite = ok(server
+        .customers(&other_master)
+        .create_association_invite(cu::CreateAssociationInviteRequest {
+            request_id: new_request_id(),
+            max_uses: 1,
+            ..Default::default()
+        })
+        .await)
+    .token;
+    ok(server
+        .customers(&me)
+        .accept_association_invite(cu::AcceptAssociationInviteRequest {
+            request_id: new_request_id(),
+            token: invite,
+        })
+        .await);
+    let seen = ok(server
+        .funds(&other_master)
+        .list_account_entries(pb::ListAccountEntriesRequest {
+            customer_id: c.customer_id.clone(),
+            ..Default::default()
+        })
+        .await);
+    assert!(seen.entries.is_empty(), "{seen:?}");
+    assert_refused(
+        server
+            .funds(&other_master)
+            .reclaim_from_customer(reclaim(&c, 1))
+            .await,
+        Code::FailedPrecondition,
+        "INSUFFICIENT_FUNDS",
+    );
+    // The first partner reaches it no more.
+    assert_refused(
+        server
+            .funds(&f.master)
+            .reclaim_from_customer(reclaim(&c, 1))
+            .await,
+        Code::NotFound,
+        "CUSTOMER_NOT_FOUND",
+    );
+    server.assert_ledger_clean().await;
+}

@@ -34,6 +34,7 @@ fn adjust_type(operation: &str) -> Result<pb::AdjustType, KernelError> {
     match operation {
         "FUND" => Ok(pb::AdjustType::Fund),
         "RECLAIM" => Ok(pb::AdjustType::Reclaim),
+        "RECLAIM_ON_DISASSOCIATION" => Ok(pb::AdjustType::ReclaimOnDisassociation),
         other => Err(KernelError::Corrupt(format!("adjust record {other:?}"))),
     }
 }
@@ -68,7 +69,11 @@ impl Billing {
         let partner = tenant.partner_id.to_string();
         let operations: Vec<&str> = match filter.operation {
             Some(o) => vec![o.as_str()],
-            None => vec![Operation::Fund.as_str(), Operation::Reclaim.as_str()],
+            None => vec![
+                Operation::Fund.as_str(),
+                Operation::Reclaim.as_str(),
+                Operation::ReclaimOnDisassociation.as_str(),
+            ],
         };
         let mut query = txn::Entity::find()
             .filter(txn::Column::PartnerId.eq(partner.as_str()))

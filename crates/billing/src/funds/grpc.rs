@@ -290,6 +290,9 @@ impl FundsService for BillingApi {
             Ok(pb::AdjustType::Unspecified) => Some(None),
             Ok(pb::AdjustType::Fund) => Some(Some(Operation::Fund)),
             Ok(pb::AdjustType::Reclaim) => Some(Some(Operation::Reclaim)),
+            Ok(pb::AdjustType::ReclaimOnDisassociation) => {
+                Some(Some(Operation::ReclaimOnDisassociation))
+            }
             Err(_) => {
                 v.add("type", "a known adjustment type, or none");
                 None

@@ -6,6 +6,7 @@
 mod adjust;
 mod credit;
 pub mod grpc;
+mod leaving;
 mod owner;
 mod read;
 
@@ -35,12 +36,15 @@ pub enum Direction {
     Reclaim,
 }
 
-/// The audit summary of a posting.
-fn summary(posting: &Posting, posted: &Posted) -> serde_json::Value {
+/// The audit summary of a posting, filed under its partner: the platform's
+/// own legs are left out (their balances would tell the partner how much
+/// money every partner holds).
+pub(crate) fn summary(posting: &Posting, posted: &Posted) -> serde_json::Value {
     json!({
         "transaction_id": posted.transaction_id.to_string(),
         "operation": posting.operation.as_str(),
-        "legs": posting.legs.iter().zip(&posted.accounts).map(|(leg, account)| json!({
+        "amount": posting.amount.to_string(),
+        "legs": posting.legs.iter().zip(&posted.accounts).filter(|(leg, _)| leg.owner != Owner::Platform).map(|(leg, account)| json!({
             "owner_id": account.owner_id,
             "kind": leg.kind.as_str(),
             "amount": leg.amount.to_string(),

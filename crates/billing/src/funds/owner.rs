@@ -20,6 +20,25 @@ pub struct Named {
     pub reseller: Option<PartnerId>,
 }
 
+/// Whose accounts a read shows, and through which partner.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Readable {
+    pub owner: Owner,
+    /// A partner reading its customer: only that partner's own movements
+    /// of the customer's money are its to see (not those of a partner the
+    /// customer had before).
+    pub through: Option<PartnerId>,
+}
+
+impl Readable {
+    fn all(owner: Owner) -> Self {
+        Self {
+            owner,
+            through: None,
+        }
+    }
+}
+
 impl Billing {
     /// The owner whose accounts `p` reads; anything it may not see is
     /// `NOT_FOUND`, as if it did not exist.
@@ -27,14 +46,14 @@ impl Billing {
         &self,
         p: &Principal,
         named: Named,
-    ) -> Result<Owner, BillingError> {
+    ) -> Result<Readable, BillingError> {
         if let Some(own) = p.customer_id() {
             p.require(SELF_FUNDS_READ)?;
             let only_itself = named.partner.is_none()
                 && named.reseller.is_none()
                 && named.customer.is_none_or(|c| c == own);
             return if only_itself {
-                Ok(Owner::Customer(own))
+                Ok(Readable::all(Owner::Customer(own)))
             } else {
                 Err(BillingError::CustomerNotFound)
             };
@@ -48,14 +67,14 @@ impl Billing {
                         .principal_status(c)
                         .await?
                         .ok_or(BillingError::CustomerNotFound)?;
-                    Ok(Owner::Customer(c))
+                    Ok(Readable::all(Owner::Customer(c)))
                 }
                 Named {
                     partner: Some(partner),
                     ..
                 } => {
                     self.accounts().partner_record(partner).await?;
-                    Ok(Owner::Partner(partner))
+                    Ok(Readable::all(Owner::Partner(partner)))
                 }
                 Named { .. } => Err(BillingError::OwnerRequired),
             };
@@ -75,9 +94,12 @@ impl Billing {
                 customer_store::customer_of(self.db().conn(), tenant.partner_id, c)
                     .await?
                     .ok_or(BillingError::CustomerNotFound)?;
-                Ok(Owner::Customer(c))
+                Ok(Readable {
+                    owner: Owner::Customer(c),
+                    through: Some(tenant.partner_id),
+                })
             }
-            None => Ok(Owner::Partner(tenant.partner_id)),
+            None => Ok(Readable::all(Owner::Partner(tenant.partner_id))),
         }
     }
 }

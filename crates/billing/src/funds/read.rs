@@ -12,6 +12,7 @@ use partner_kernel::ids::{CustomerId, PartnerId};
 use partner_kernel::money::{Currency, Money};
 use partner_kernel::page::{Page, PageScope};
 use partner_kernel::principal::Principal;
+use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::Named;
@@ -30,7 +31,7 @@ impl Billing {
         p: &Principal,
         named: Named,
     ) -> Result<Vec<pb::AccountBalance>, BillingError> {
-        let owner = self.readable_owner(p, named).await?;
+        let owner = self.readable_owner(p, named).await?.owner;
         let rows = account::Entity::find()
             .filter(account::Column::OwnerId.eq(owner.to_string()))
             .all(self.db().conn())
@@ -52,7 +53,8 @@ impl Billing {
         size: u64,
         token: &str,
     ) -> Result<Page<pb::AccountEntry>, BillingError> {
-        let owner = self.readable_owner(p, named).await?;
+        let readable = self.readable_owner(p, named).await?;
+        let owner = readable.owner;
         let conn = self.db().conn();
         let mut accounts =
             account::Entity::find().filter(account::Column::OwnerId.eq(owner.to_string()));
@@ -66,10 +68,25 @@ impl Billing {
             .map(|a| (a.id.clone(), a))
             .collect();
         let scope = PageScope::new(LIST_ENTRIES, &owner.to_string())
-            .filter("kind", kind.map_or("", |k| k.as_str()));
+            .filter("kind", kind.map_or("", |k| k.as_str()))
+            .filter(
+                "through",
+                readable.through.map(|p| p.to_string()).unwrap_or_default(),
+            );
         let now = self.clock().now();
         let mut query =
             entry::Entity::find().filter(entry::Column::AccountId.is_in(accounts.keys().cloned()));
+        if let Some(partner) = readable.through {
+            query = query.filter(
+                entry::Column::TransactionId.in_subquery(
+                    Query::select()
+                        .column(txn::Column::Id)
+                        .from(txn::Entity)
+                        .and_where(txn::Column::PartnerId.eq(partner.to_string()))
+                        .to_owned(),
+                ),
+            );
+        }
         if let Some(after) = self.pages().decode(&scope, token, now)? {
             query = query.filter(entry::Column::Id.lt(after));
         }
@@ -176,7 +193,7 @@ impl Billing {
         named: Named,
         at: DateTime<Utc>,
     ) -> Result<Vec<pb::AccountBalance>, BillingError> {
-        let owner = self.readable_owner(p, named).await?;
+        let owner = self.readable_owner(p, named).await?.owner;
         let conn = self.db().conn();
         let rows = account::Entity::find()
             .filter(account::Column::OwnerId.eq(owner.to_string()))

@@ -1,5 +1,5 @@
-//! The reconciliation (RELIABILITY M1–M3): every transaction nets to zero
-//! per currency and has at least two entries; all accounts together sum to
+//! The reconciliation (RELIABILITY M1–M3): every transaction nets to zero,
+//! moves one currency and has at least two entries; all accounts together sum to
 //! zero per currency; each stored balance is the sum of its entries and its
 //! version their count; no account is below its kind's floor. Plain SQL,
 //! the same on SQLite and PostgreSQL, read in one snapshot.
@@ -7,7 +7,8 @@
 use partner_api::billing::v1 as pb;
 use partner_kernel::error::KernelError;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbErr, QueryResult, Statement, TransactionTrait,
+    AccessMode, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, IsolationLevel, QueryResult,
+    Statement, TransactionTrait,
 };
 
 /// At most this many violations of each rule are listed.
@@ -74,6 +75,21 @@ const RULES: &[Rule] = &[
             Ok((
                 text(r, "subject")?,
                 format!("{} entries (at least two)", int(r, "n")?),
+            ))
+        },
+    },
+    Rule {
+        name: "TRANSACTION_MIXED_CURRENCY",
+        sql: "SELECT e.transaction_id AS subject, COUNT(DISTINCT a.currency) AS n \
+              FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id \
+              GROUP BY e.transaction_id HAVING COUNT(DISTINCT a.currency) > 1",
+        describe: |r| {
+            Ok((
+                text(r, "subject")?,
+                format!(
+                    "entries in {} currencies (one per transaction)",
+                    int(r, "n")?
+                ),
             ))
         },
     },
@@ -155,9 +171,18 @@ async fn count(conn: &impl ConnectionTrait, table: &str) -> Result<i64, DbErr> {
 }
 
 /// Reconciles the ledger, in one read transaction so that the rules see
-/// the same moment.
+/// the same moment (PostgreSQL: REPEATABLE READ, one snapshot for every
+/// statement; SQLite: a read transaction is one snapshot under WAL).
 pub async fn check(conn: &DatabaseConnection) -> Result<Report, KernelError> {
-    let tx = conn.begin().await?;
+    let tx = if conn.get_database_backend() == DbBackend::Postgres {
+        conn.begin_with_config(
+            Some(IsolationLevel::RepeatableRead),
+            Some(AccessMode::ReadOnly),
+        )
+        .await?
+    } else {
+        conn.begin().await?
+    };
     let backend = tx.get_database_backend();
     let mut report = Report {
         accounts: count(&tx, "ledger_accounts").await?,

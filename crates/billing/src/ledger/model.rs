@@ -91,6 +91,8 @@ pub enum Operation {
     Fund,
     /// A partner takes money back from its customer.
     Reclaim,
+    /// A customer left its partner: the money the partner funded returns.
+    ReclaimOnDisassociation,
 }
 
 impl Operation {
@@ -99,6 +101,7 @@ impl Operation {
             Operation::TopUp => "TOP_UP",
             Operation::Fund => "FUND",
             Operation::Reclaim => "RECLAIM",
+            Operation::ReclaimOnDisassociation => "RECLAIM_ON_DISASSOCIATION",
         }
     }
 }
@@ -143,6 +146,9 @@ impl Posting {
         to: (Owner, Kind),
         amount: Money,
     ) -> Result<Self, BillingError> {
+        if !amount.is_positive() {
+            return Err(BillingError::Unbalanced);
+        }
         let out = amount.checked_neg().map_err(|_| BillingError::Unbalanced)?;
         Ok(Self {
             operation,
@@ -170,11 +176,17 @@ impl Posting {
     }
 
     /// Refuses a posting that would break the ledger's invariants: fewer
-    /// than two legs, a zero leg, one account twice, or legs that do not
-    /// net to zero in each currency (M1, M11). These are programming
-    /// errors, never a caller's.
+    /// than two legs, a zero leg, one account twice, legs in more than one
+    /// currency, or legs that do not net to zero (M1, M11). These are
+    /// programming errors, never a caller's.
     pub fn check(&self) -> Result<(), BillingError> {
-        if self.legs.len() < 2 {
+        if self.legs.len() < 2
+            || !self.amount.is_positive()
+            || self
+                .legs
+                .iter()
+                .any(|l| l.amount.currency() != self.amount.currency())
+        {
             return Err(BillingError::Unbalanced);
         }
         let mut seen = BTreeSet::new();
@@ -282,6 +294,34 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_transfer_moves_an_amount_above_zero_in_one_currency() {
+        let owner = partner();
+        let transfer = |minor| {
+            Posting::transfer(
+                Operation::Fund,
+                (owner, Kind::PartnerCash),
+                (owner, Kind::CustomerCash),
+                cny(minor),
+            )
+        };
+        assert!(transfer(0).is_err());
+        assert!(transfer(-5).is_err());
+        let mut two = transfer(5).unwrap();
+        two.legs.push(Leg::new(
+            owner,
+            Kind::Revenue,
+            Money::from_minor(Currency::Usd, 5),
+        ));
+        two.legs.push(Leg::new(
+            Owner::Platform,
+            Kind::ExternalFunding,
+            Money::from_minor(Currency::Usd, -5),
+        ));
+        // Each currency nets to zero, but a posting moves one currency.
+        assert!(two.check().is_err());
     }
 
     #[test]

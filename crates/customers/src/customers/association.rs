@@ -1,7 +1,8 @@
 //! Ending a customer's association with its partner. The customer keeps
 //! its cloud account and its mapping; the partner loses it, and the
-//! `customer.disassociated` event tells billing to reclaim the partner's
-//! coupons and (for RESELLER customers) funds.
+//! `customer.disassociated` event tells other systems. Billing returns a
+//! RESELLER customer's funds to the partner in the same transaction
+//! ([`super::leaving`]).
 
 use partner_accounts::tenant::resolve_in;
 use partner_api::customers::v1 as pb;
@@ -29,6 +30,8 @@ impl Customers {
         let own = m.principal.require_partner(perm::CUSTOMERS_DISASSOCIATE)?;
         m.acting_for = tenant.acting_for();
         let now = m.now;
+        let leaving = self.leaving().hook();
+        let call = m.clone();
         let answer = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let partner = resolve_in(tx, own, reseller).await?.partner_id;
@@ -43,6 +46,13 @@ impl Customers {
                     return Err(CustomersError::CustomerStateConflict { state: "REVIEWING" });
                 }
                 store::disassociate(tx, partner, id, now).await?;
+                let others = match leaving {
+                    Some(hook) => {
+                        hook.customer_leaving(tx, &call, partner, id, before.association_type)
+                            .await?
+                    }
+                    None => Vec::new(),
+                };
                 // A budget is the partner's; the customer leaves without it.
                 crate::budgets::store::delete_of(tx, partner, id).await?;
                 // The event belongs to the partner that lost the customer:
@@ -63,7 +73,9 @@ impl Customers {
                     association_type: before.association_type.to_proto().into(),
                     disassociate_time: Some(partner_kernel::clock::to_proto_timestamp(now)),
                 };
-                Ok(Outcome::new(response, change))
+                Ok(others
+                    .into_iter()
+                    .fold(Outcome::new(response, change), Outcome::and))
             })
         })
         .await;

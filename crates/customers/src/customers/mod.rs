@@ -4,6 +4,7 @@
 pub mod association;
 pub mod federated;
 pub mod freeze;
+pub mod leaving;
 pub mod model;
 pub mod rules;
 pub mod store;
