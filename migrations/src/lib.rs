@@ -43,6 +43,7 @@ mod m20261203_000036_quotes;
 mod m20261203_000037_offer_links;
 mod m20261203_000038_solutions;
 mod m20261204_000039_ledger;
+mod m20261204_000040_ledger_holds;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -90,6 +91,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000037_offer_links::Migration),
             Box::new(m20261203_000038_solutions::Migration),
             Box::new(m20261204_000039_ledger::Migration),
+            Box::new(m20261204_000040_ledger_holds::Migration),
         ]
     }
 }

@@ -29,6 +29,15 @@ pub enum BillingError {
     /// A credit limit below the credit already used.
     #[error("credit in use: {used}")]
     CreditInUse { used: Money },
+    /// No such hold.
+    #[error("hold not found")]
+    HoldNotFound,
+    /// The hold was already captured, released or expired.
+    #[error("hold already resolved")]
+    HoldResolved,
+    /// A capture of more than the hold reserved (or in another currency).
+    #[error("capture above the hold: {held}")]
+    CaptureAboveHold { held: Money },
     /// The operator named no owner to read.
     #[error("owner required")]
     OwnerRequired,
@@ -82,6 +91,20 @@ impl From<BillingError> for Status {
                 format!("the partner already uses {used} of credit"),
             )
             .with("used", used.to_string()),
+            BillingError::HoldNotFound => {
+                Refusal::new(Code::NotFound, "HOLD_NOT_FOUND", "hold not found")
+            }
+            BillingError::HoldResolved => Refusal::new(
+                Code::FailedPrecondition,
+                "HOLD_RESOLVED",
+                "the hold was already captured, released or expired",
+            ),
+            BillingError::CaptureAboveHold { held } => Refusal::new(
+                Code::FailedPrecondition,
+                "CAPTURE_ABOVE_HOLD",
+                format!("at most {held} of the hold can be captured"),
+            )
+            .with("held", held.to_string()),
             BillingError::OwnerRequired => Refusal::invalid(vec![FieldViolation::new(
                 "partner_id",
                 "name the partner_id or the customer_id whose accounts to read",

@@ -35,6 +35,12 @@ impl Billing {
         }
     }
 
+    /// Expires the holds due on the platform clock (the expiry job);
+    /// returns how many this pass expired.
+    pub async fn expire_holds(&self) -> Result<u64, crate::error::BillingError> {
+        crate::ledger::holds::expire_due(&self.db, self.clock.now()).await
+    }
+
     pub(crate) fn db(&self) -> &Db {
         &self.db
     }

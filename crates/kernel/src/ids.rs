@@ -217,6 +217,12 @@ define_id!(
     "lte"
 );
 
+define_id!(
+    /// An amount reserved on a ledger account until captured, released or expired.
+    LedgerHoldId,
+    "lhd"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,6 +84,8 @@ pub struct App {
     /// For rereading the catalog.
     pub pricing: Pricing,
     pub billing_api: BillingApi,
+    /// For the hold-expiry job.
+    pub billing: Billing,
 }
 
 /// Connects to the database and runs the migrations.
@@ -250,7 +252,8 @@ pub async fn build_with_clock(
         webhooks,
         pricing_api: PricingApi::new(pricing.clone(), calls.clone()),
         pricing,
-        billing_api: BillingApi::new(billing, calls.clone()),
+        billing_api: BillingApi::new(billing.clone(), calls.clone()),
+        billing,
         accounts_api: AccountsApi::new(accounts, calls.clone()),
         iam_api: IamApi::new(gateway.clone(), access_keys, signing_keys, calls),
         gateway,

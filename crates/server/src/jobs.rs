@@ -3,7 +3,8 @@
 //! the sign-in refusals counted in memory (`Gateway::flush_refusals`),
 //! numbering committed events (`outbox::sequence`), forgetting expired
 //! SAML state (`Federation::prune_expired`), delivering webhooks
-//! (`webhooks::worker`), and rereading the catalog (`Pricing::reload`).
+//! (`webhooks::worker`), rereading the catalog (`Pricing::reload`), and
+//! expiring ledger holds due on the platform clock (`Billing::expire_holds`).
 
 use std::time::Duration;
 
@@ -29,6 +30,10 @@ pub const SAML_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 /// How often each process rereads the catalog versions (so an import made
 /// through another replica is priced here too).
 pub const CATALOG_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
+
+/// How often due ledger holds are expired (each exactly once, whichever
+/// replica gets there first).
+pub const HOLD_EXPIRY_INTERVAL: Duration = Duration::from_secs(30);
 
 /// How often the sequencer looks for events without a signal (written by
 /// another replica).
@@ -77,11 +82,20 @@ impl Jobs {
                 }
             }
         }));
+        let money = app.billing.clone();
+        let holds = tokio::spawn(every(HOLD_EXPIRY_INTERVAL, move || {
+            let billing = money.clone();
+            async move {
+                if let Err(e) = billing.expire_holds().await {
+                    tracing::warn!(error = %e, "could not expire due holds; will retry");
+                }
+            }
+        }));
         let worker = Worker::new(app.webhooks.clone()).map_err(StartError::Setup)?;
         let deliveries = tokio::spawn(worker.run());
         Ok(Self {
             gateway: gateway.clone(),
-            handles: vec![reload, flush, sequencer, prune, deliveries, catalogs],
+            handles: vec![reload, flush, sequencer, prune, deliveries, catalogs, holds],
         })
     }
 

@@ -138,6 +138,24 @@ const RULES: &[Rule] = &[
         },
     },
     Rule {
+        name: "PENDING_MISMATCH",
+        sql: "SELECT a.id AS subject, a.pending AS pending, \
+              CAST(COALESCE(SUM(h.amount), 0) AS BIGINT) AS total \
+              FROM ledger_accounts a LEFT JOIN ledger_holds h \
+              ON h.account_id = a.id AND h.state = 'HELD' \
+              GROUP BY a.id, a.pending HAVING a.pending <> COALESCE(SUM(h.amount), 0)",
+        describe: |r| {
+            Ok((
+                text(r, "subject")?,
+                format!(
+                    "pending {} but open holds sum to {}",
+                    int(r, "pending")?,
+                    int(r, "total")?
+                ),
+            ))
+        },
+    },
+    Rule {
         name: "BELOW_BOUND",
         sql: "SELECT id AS subject, kind AS kind, balance AS balance, pending AS pending, \
               credit_limit AS credit_limit FROM ledger_accounts \

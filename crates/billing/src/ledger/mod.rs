@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod grpc;
+pub mod holds;
 pub mod model;
 pub mod post;
 

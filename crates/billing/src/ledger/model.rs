@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use partner_api::billing::v1 as pb;
+use partner_kernel::error::KernelError;
 use partner_kernel::ids::{CustomerId, PartnerId};
 use partner_kernel::money::{Currency, Money};
 
@@ -70,6 +71,19 @@ pub enum Owner {
 impl Owner {
     /// The stored and wire form of the platform owner.
     pub const PLATFORM: &'static str = "platform";
+
+    /// Reads a stored owner; anything else is corruption.
+    pub fn parse(s: &str) -> Result<Self, KernelError> {
+        if s == Self::PLATFORM {
+            return Ok(Owner::Platform);
+        }
+        if let Ok(p) = PartnerId::parse(s) {
+            return Ok(Owner::Partner(p));
+        }
+        CustomerId::parse(s)
+            .map(Owner::Customer)
+            .map_err(|e| KernelError::Corrupt(format!("account owner {s:?}: {e}")))
+    }
 }
 
 impl fmt::Display for Owner {

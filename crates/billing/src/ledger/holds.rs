@@ -1,0 +1,227 @@
+//! Holds: an amount reserved on an account (its `pending`, so `available =
+//! balance − pending + credit limit`) until it is captured (in full or in
+//! part, the rest released), released, or expires on the platform clock.
+//! Each hold is resolved exactly once: resolving moves its state from
+//! `HELD` with a conditional update, and a second resolution finds none.
+//! Orders hold a customer's funds while they are paid.
+
+use chrono::{DateTime, Utc};
+use partner_kernel::db::Db;
+use partner_kernel::error::KernelError;
+use partner_kernel::ids::LedgerHoldId;
+use partner_kernel::money::{Currency, Money};
+use partner_kernel::mutation::Mutation;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::model::{Kind, Operation, Owner, Posting};
+use super::post::{AccountKey, Posted, locked_accounts, post};
+use crate::entity::{ledger_account as account, ledger_hold as hold};
+use crate::error::BillingError;
+
+/// Where a hold is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldState {
+    Held,
+    Captured,
+    Released,
+    Expired,
+}
+
+impl HoldState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldState::Held => "HELD",
+            HoldState::Captured => "CAPTURED",
+            HoldState::Released => "RELEASED",
+            HoldState::Expired => "EXPIRED",
+        }
+    }
+}
+
+/// How many due holds one expiry pass resolves.
+const EXPIRY_BATCH: u64 = 100;
+
+/// Reserves `amount` on the account of `key` until `expires_at`; refused
+/// with `INSUFFICIENT_FUNDS` when the account's available money is less.
+pub async fn hold(
+    conn: &impl ConnectionTrait,
+    key: &AccountKey,
+    amount: Money,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<LedgerHoldId, BillingError> {
+    if !amount.is_positive() || amount.currency() != key.currency {
+        return Err(BillingError::Unbalanced);
+    }
+    let rows = locked_accounts(conn, std::slice::from_ref(key), now).await?;
+    let row = rows.first().ok_or(BillingError::Unbalanced)?;
+    let pending = row
+        .pending
+        .checked_add(amount.minor())
+        .ok_or(BillingError::BalanceLimit)?;
+    if let Some(floor) = key.kind.floor(row.credit_limit)
+        && row.balance.saturating_sub(pending) < floor
+    {
+        let before = super::Account::from_row(row)?;
+        return Err(BillingError::InsufficientFunds {
+            kind: key.kind,
+            available: before.available(),
+        });
+    }
+    move_pending(conn, &row.id, amount.minor(), now).await?;
+    let id = LedgerHoldId::generate();
+    hold::Entity::insert(hold::ActiveModel {
+        id: Set(id.to_string()),
+        account_id: Set(row.id.clone()),
+        amount: Set(amount.minor()),
+        state: Set(HoldState::Held.as_str().to_owned()),
+        captured: Set(0),
+        capture_transaction_id: Set(None),
+        expires_at: Set(expires_at),
+        created_at: Set(now),
+        resolved_at: Set(None),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(id)
+}
+
+async fn move_pending(
+    conn: &impl ConnectionTrait,
+    account_id: &str,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<(), BillingError> {
+    account::Entity::update_many()
+        .col_expr(
+            account::Column::Pending,
+            Expr::col(account::Column::Pending).add(by),
+        )
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(account_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Moves the hold from `HELD` to `to` (exactly once: a hold already
+/// resolved is `HOLD_RESOLVED`) and frees its pending amount. Returns the
+/// hold as it was.
+async fn resolve(
+    conn: &impl ConnectionTrait,
+    id: LedgerHoldId,
+    to: HoldState,
+    captured: i64,
+    now: DateTime<Utc>,
+) -> Result<hold::Model, BillingError> {
+    let found = hold::Entity::find_by_id(id.to_string())
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or(BillingError::HoldNotFound)?;
+    let changed = hold::Entity::update_many()
+        .col_expr(hold::Column::State, Expr::value(to.as_str()))
+        .col_expr(hold::Column::ResolvedAt, Expr::value(Some(now)))
+        .col_expr(hold::Column::Captured, Expr::value(captured))
+        .filter(hold::Column::Id.eq(found.id.as_str()))
+        .filter(hold::Column::State.eq(HoldState::Held.as_str()))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        return Err(BillingError::HoldResolved);
+    }
+    move_pending(conn, &found.account_id, -found.amount, now).await?;
+    Ok(found)
+}
+
+/// Gives the hold's whole amount back to its account's available money.
+pub async fn release(
+    conn: &impl ConnectionTrait,
+    id: LedgerHoldId,
+    now: DateTime<Utc>,
+) -> Result<(), BillingError> {
+    resolve(conn, id, HoldState::Released, 0, now)
+        .await
+        .map(|_| ())
+}
+
+/// Takes `amount` (at most the held amount, in its currency) of the hold
+/// to `to`, as `operation` of the call `m`; the rest is released.
+pub async fn capture(
+    conn: &impl ConnectionTrait,
+    m: &Mutation,
+    id: LedgerHoldId,
+    amount: Money,
+    to: (Owner, Kind),
+    operation: Operation,
+) -> Result<Posted, BillingError> {
+    let found = hold::Entity::find_by_id(id.to_string())
+        .one(conn)
+        .await?
+        .ok_or(BillingError::HoldNotFound)?;
+    let held = account::Entity::find_by_id(found.account_id.clone())
+        .one(conn)
+        .await?
+        .ok_or_else(|| KernelError::Corrupt(format!("hold {} account", found.id)))?;
+    let currency = Currency::parse(&held.currency)
+        .map_err(|e| KernelError::Corrupt(format!("account {}: {e}", held.id)))?;
+    if amount.currency() != currency || !amount.is_positive() || amount.minor() > found.amount {
+        return Err(BillingError::CaptureAboveHold {
+            held: Money::from_minor(currency, found.amount),
+        });
+    }
+    let posting = Posting::transfer(
+        operation,
+        (Owner::parse(&held.owner_id)?, Kind::parse(&held.kind)?),
+        to,
+        amount,
+    )?;
+    // The transaction id is known only once posted: resolve first (the
+    // pending amount is freed, so the posting's floor check sees the money
+    // the hold reserved), then post, then name the transaction.
+    resolve(conn, id, HoldState::Captured, amount.minor(), m.now).await?;
+    let posted = post(conn, m, &posting).await?;
+    hold::Entity::update_many()
+        .col_expr(
+            hold::Column::CaptureTransactionId,
+            Expr::value(Some(posted.transaction_id.to_string())),
+        )
+        .filter(hold::Column::Id.eq(id.to_string()))
+        .exec(conn)
+        .await?;
+    Ok(posted)
+}
+
+/// Expires the holds due at `now`, each in its own write transaction
+/// (exactly once, also with several replicas: a hold another one expired
+/// first is skipped). Returns how many this pass expired.
+pub async fn expire_due(db: &Db, now: DateTime<Utc>) -> Result<u64, BillingError> {
+    let due: Vec<String> = hold::Entity::find()
+        .select_only()
+        .column(hold::Column::Id)
+        .filter(hold::Column::State.eq(HoldState::Held.as_str()))
+        .filter(hold::Column::ExpiresAt.lte(now))
+        .order_by_asc(hold::Column::ExpiresAt)
+        .limit(EXPIRY_BATCH)
+        .into_tuple()
+        .all(db.conn())
+        .await?;
+    let mut expired = 0;
+    for raw in due {
+        let id = partner_kernel::ids::parse_stored(&raw, LedgerHoldId::parse)?;
+        let tx = db.begin_write().await?;
+        match resolve(&*tx, id, HoldState::Expired, 0, now).await {
+            Ok(_) => {
+                tx.commit().await?;
+                expired += 1;
+            }
+            Err(BillingError::HoldResolved) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(expired)
+}
