@@ -1,6 +1,7 @@
 //! The real `partner-server` binary: readiness, SIGTERM, JSON logs, the
-//! generated operator password, and `migrate`. Always on SQLite: these tests
-//! are about the process, not the database.
+//! generated operator password, `migrate`, and SIGKILL in the middle of
+//! money transfers. Always on SQLite: these tests are about the process
+//! (and the file it syncs), not the database server.
 
 #![cfg(unix)]
 
@@ -221,6 +222,14 @@ fn generated_password(stderr: &str) -> Option<String> {
 }
 
 async fn login(addr: SocketAddr, password: &str) -> Result<String, tonic::Status> {
+    login_as(addr, "admin", password).await
+}
+
+async fn login_as(
+    addr: SocketAddr,
+    username: &str,
+    password: &str,
+) -> Result<String, tonic::Status> {
     let channel = Endpoint::from_shared(format!("http://{addr}"))
         .unwrap_or_else(|e| panic!("{e}"))
         .connect()
@@ -228,7 +237,7 @@ async fn login(addr: SocketAddr, password: &str) -> Result<String, tonic::Status
         .unwrap_or_else(|e| panic!("connect: {e}"));
     let reply = AuthServiceClient::new(channel)
         .login(LoginRequest {
-            username: "admin".into(),
+            username: username.into(),
             password: password.into(),
         })
         .await?;
@@ -357,4 +366,202 @@ async fn migrate_creates_the_database_and_exits() {
         .unwrap_or_else(|e| panic!("count: {e}"));
     assert_eq!(users, 0);
     let _ = conn.close().await;
+}
+
+/// `message` with the bearer token.
+fn bearer<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let value = format!("Bearer {token}")
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
+    request.metadata_mut().insert("authorization", value);
+    request
+}
+
+async fn channel(addr: SocketAddr) -> tonic::transport::Channel {
+    Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"))
+}
+
+fn fen(minor: i64) -> partner_api::r#type::v1::Money {
+    partner_api::r#type::v1::Money {
+        currency_code: "CNY".into(),
+        units: minor / 100,
+        nanos: i32::try_from((minor % 100) * 10_000_000).unwrap_or_else(|e| panic!("{e}")),
+    }
+}
+
+/// A partner topped up with 10,000.00 and one RESELLER customer: the
+/// master's token and the customer's id.
+async fn funded_customer(addr: SocketAddr, admin: &str) -> (String, String) {
+    use partner_api::accounts::v1 as accounts;
+    use partner_api::accounts::v1::partner_service_client::PartnerServiceClient;
+    use partner_api::billing::v1 as billing;
+    use partner_api::billing::v1::funds_service_client::FundsServiceClient;
+    use partner_api::customers::v1 as customers;
+    use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
+    let ch = channel(addr).await;
+    let partner = PartnerServiceClient::new(ch.clone())
+        .register_partner(bearer(
+            accounts::RegisterPartnerRequest {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                display_name: "Durable".into(),
+                master_username: "durable".into(),
+                master_password: "durable-password-1".into(),
+                contact_email: "ops@durable.example".into(),
+            },
+            admin,
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("register: {e:?}"))
+        .into_inner()
+        .partner
+        .unwrap_or_default();
+    let master = login_as(addr, "durable", "durable-password-1")
+        .await
+        .unwrap_or_else(|e| panic!("master login: {e:?}"));
+    let customer = CustomerServiceClient::new(ch.clone())
+        .create_customer(bearer(
+            customers::CreateCustomerRequest {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                xaccount_type: partner.sales_platform_ids[0].clone(),
+                xaccount_id: "durable-1".into(),
+                email: "buyer@durable.example".into(),
+                country: "CN".into(),
+                ..Default::default()
+            },
+            &master,
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("customer: {e:?}"))
+        .into_inner()
+        .customer
+        .unwrap_or_default()
+        .customer_id;
+    FundsServiceClient::new(ch)
+        .top_up_partner(bearer(
+            billing::TopUpPartnerRequest {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                partner_id: partner.partner_id,
+                amount: Some(fen(1_000_000)),
+                reason: String::new(),
+            },
+            admin,
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("top up: {e:?}"));
+    (master, customer)
+}
+
+#[tokio::test]
+async fn sigkill_during_transfers_loses_no_acknowledged_one_and_the_ledger_stays_sound() {
+    use partner_api::billing::v1 as billing;
+    use partner_api::billing::v1::funds_service_client::FundsServiceClient;
+    use partner_api::billing::v1::ledger_service_client::LedgerServiceClient;
+    let dir = TempDir::new();
+    let url = dir.database_url("durable.db");
+    let password = "durable-admin-1";
+    let addr = free_port();
+    let mut server = Process::serve(addr, &url, Some(password));
+    server.wait_serving(addr).await;
+    let admin = login(addr, password)
+        .await
+        .unwrap_or_else(|e| panic!("login: {e:?}"));
+    let (master, customer) = funded_customer(addr, &admin).await;
+
+    // Eight clients transfer one fen at a time and note every acknowledged
+    // transaction; the server is killed while they do.
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut clients = Vec::new();
+    for _ in 0..8 {
+        let mut funds = FundsServiceClient::new(channel(addr).await);
+        let (master, customer, acknowledged) =
+            (master.clone(), customer.clone(), acknowledged.clone());
+        clients.push(tokio::spawn(async move {
+            loop {
+                let sent = funds
+                    .transfer_to_customer(bearer(
+                        billing::TransferToCustomerRequest {
+                            request_id: uuid::Uuid::new_v4().to_string(),
+                            customer_id: customer.clone(),
+                            amount: Some(fen(1)),
+                            ..Default::default()
+                        },
+                        &master,
+                    ))
+                    .await;
+                match sent {
+                    Ok(reply) => acknowledged
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(reply.into_inner().transaction_id),
+                    Err(_) => return,
+                }
+            }
+        }));
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while acknowledged.lock().unwrap_or_else(|e| e.into_inner()).len() < 150 {
+        assert!(Instant::now() < deadline, "too few transfers acknowledged");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server
+        .child
+        .kill()
+        .unwrap_or_else(|e| panic!("SIGKILL: {e}"));
+    let _ = server.child.wait();
+    for client in clients {
+        let _ = client.await;
+    }
+    let acknowledged = acknowledged
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+
+    let addr = free_port();
+    let mut restarted = Process::serve(addr, &url, None);
+    restarted.wait_serving(addr).await;
+    let admin = login(addr, password)
+        .await
+        .unwrap_or_else(|e| panic!("login again: {e:?}"));
+    let mut funds = FundsServiceClient::new(channel(addr).await);
+    let mut present = std::collections::HashSet::new();
+    let mut token = String::new();
+    loop {
+        let page = funds
+            .list_account_entries(bearer(
+                billing::ListAccountEntriesRequest {
+                    customer_id: customer.clone(),
+                    page_size: 500,
+                    page_token: token,
+                    ..Default::default()
+                },
+                &admin,
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("entries: {e:?}"))
+            .into_inner();
+        present.extend(page.entries.into_iter().map(|e| e.transaction_id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|t| !present.contains(*t))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    assert!(present.len() >= acknowledged.len());
+    let report = LedgerServiceClient::new(channel(addr).await)
+        .check_ledger(bearer(billing::CheckLedgerRequest {}, &admin))
+        .await
+        .unwrap_or_else(|e| panic!("check: {e:?}"))
+        .into_inner();
+    assert!(report.violations.is_empty(), "{:#?}", report.violations);
+    // The top-up and every transfer that committed, acknowledged or not.
+    assert_eq!(report.transactions, 1 + present.len() as i64);
 }
