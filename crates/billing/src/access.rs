@@ -81,6 +81,16 @@ pub const RULES: &[Rule] = &[
         Effect::Read,
     ),
     rule(
+        "partner.billing.v1.FundsService/TransferToReseller",
+        TRANSFERS,
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.FundsService/ReclaimFromReseller",
+        TRANSFERS,
+        Effect::Write,
+    ),
+    rule(
         "partner.billing.v1.FundsService/SetPartnerCreditLimit",
         Access::AnyOf(&[PLATFORM_FUNDS_MANAGE]),
         Effect::Write,

@@ -6,3 +6,4 @@
 mod funds;
 mod ledger;
 mod records;
+mod resellers;

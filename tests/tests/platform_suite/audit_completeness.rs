@@ -466,6 +466,34 @@ async fn funds_scenario(server: &TestServer, method: &str, name: &str, rid: &str
             reason: "bank transfer 42".into(),
         })
         .await);
+    if method.ends_with("Reseller") {
+        let (distributor, d_master) = server
+            .enrolled_partner(&admin, &format!("{name}.d"), pb::Program::Distributor)
+            .await;
+        let (reseller, _) = server
+            .linked_reseller(&admin, &d_master, &format!("{name}.r"))
+            .await;
+        server.top_up(&admin, &distributor.partner_id, 10_000).await;
+        ok(server
+            .funds(&d_master)
+            .transfer_to_reseller(bi::TransferToResellerRequest {
+                request_id: key("/TransferToReseller"),
+                reseller_id: reseller.partner_id.clone(),
+                amount: Some(cny(5_000)),
+                reason: String::new(),
+            })
+            .await);
+        ok(server
+            .funds(&d_master)
+            .reclaim_from_reseller(bi::ReclaimFromResellerRequest {
+                request_id: key("/ReclaimFromReseller"),
+                reseller_id: reseller.partner_id,
+                amount: Some(cny(1_000)),
+                reason: String::new(),
+            })
+            .await);
+        return;
+    }
     if method.ends_with("/SetPartnerCreditLimit") {
         ok(server
             .funds(&admin)

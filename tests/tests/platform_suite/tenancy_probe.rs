@@ -1750,6 +1750,34 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
                     .await,
             ))
         }
+        "FundsService/TransferToReseller" => Probe::Refused(
+            unit(
+                funds
+                    .transfer_to_reseller(bi::TransferToResellerRequest {
+                        request_id: new_request_id(),
+                        reseller_id: w.b_partner.partner_id.clone(),
+                        amount: Some(cny(100)),
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESELLER_NOT_FOUND",
+        ),
+        "FundsService/ReclaimFromReseller" => Probe::Refused(
+            unit(
+                funds
+                    .reclaim_from_reseller(bi::ReclaimFromResellerRequest {
+                        request_id: new_request_id(),
+                        reseller_id: w.b_partner.partner_id.clone(),
+                        amount: Some(cny(100)),
+                        reason: String::new(),
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESELLER_NOT_FOUND",
+        ),
         "FundsService/SetPartnerCreditLimit" => operator_only(unit(
             funds
                 .set_partner_credit_limit(bi::SetPartnerCreditLimitRequest {

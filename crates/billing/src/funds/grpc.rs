@@ -136,8 +136,48 @@ macro_rules! movement {
     }};
 }
 
+macro_rules! reseller_movement {
+    ($self:ident, $req:ident, $direction:expr, $response:ident) => {{
+        let call = $self.calls().start(&$req)?;
+        let r = $req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let reseller = v.take("reseller_id", PartnerId::parse(&r.reseller_id));
+        let amount = amount(&mut v, r.amount.as_ref());
+        let reason = v.take("reason", validate::text(&r.reason, 0, REASON_MAX));
+        let parsed = (|| Some((request_id?, reseller?, amount?, reason?)))();
+        let (request_id, reseller, amount, reason) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        let response = $self
+            .billing()
+            .move_reseller_funds(m, $direction, reseller, amount, reason, |p| {
+                let (transaction_id, balances) = posted(p);
+                pb::$response {
+                    transaction_id,
+                    balances,
+                }
+            })
+            .await?;
+        Ok(Response::new(response))
+    }};
+}
+
 #[tonic::async_trait]
 impl FundsService for BillingApi {
+    async fn transfer_to_reseller(
+        &self,
+        req: Request<pb::TransferToResellerRequest>,
+    ) -> Result<Response<pb::TransferToResellerResponse>, Status> {
+        reseller_movement!(self, req, Direction::Fund, TransferToResellerResponse)
+    }
+
+    async fn reclaim_from_reseller(
+        &self,
+        req: Request<pb::ReclaimFromResellerRequest>,
+    ) -> Result<Response<pb::ReclaimFromResellerResponse>, Status> {
+        reseller_movement!(self, req, Direction::Reclaim, ReclaimFromResellerResponse)
+    }
+
     async fn top_up_partner(
         &self,
         req: Request<pb::TopUpPartnerRequest>,

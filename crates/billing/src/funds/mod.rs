@@ -9,6 +9,7 @@ pub mod grpc;
 mod leaving;
 mod owner;
 mod read;
+mod resellers;
 
 use partner_accounts::tenant::resolve_in;
 use partner_customers::customers::model::AssociationType;

@@ -107,6 +107,10 @@ pub enum Operation {
     Reclaim,
     /// A customer left its partner: the money the partner funded returns.
     ReclaimOnDisassociation,
+    /// A distributor funds its reseller.
+    FundReseller,
+    /// A distributor takes money back from its reseller.
+    ReclaimReseller,
 }
 
 impl Operation {
@@ -116,6 +120,8 @@ impl Operation {
             Operation::Fund => "FUND",
             Operation::Reclaim => "RECLAIM",
             Operation::ReclaimOnDisassociation => "RECLAIM_ON_DISASSOCIATION",
+            Operation::FundReseller => "FUND_RESELLER",
+            Operation::ReclaimReseller => "RECLAIM_RESELLER",
         }
     }
 }
