@@ -44,6 +44,7 @@ mod m20261203_000037_offer_links;
 mod m20261203_000038_solutions;
 mod m20261204_000039_ledger;
 mod m20261204_000040_ledger_holds;
+mod m20261204_000041_payment_agreements;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -92,6 +93,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000038_solutions::Migration),
             Box::new(m20261204_000039_ledger::Migration),
             Box::new(m20261204_000040_ledger_holds::Migration),
+            Box::new(m20261204_000041_payment_agreements::Migration),
         ]
     }
 }

@@ -24,6 +24,7 @@ use partner_api::accounts::v1::user_service_client::UserServiceClient;
 use partner_api::billing::v1 as billing;
 use partner_api::billing::v1::funds_service_client::FundsServiceClient;
 use partner_api::billing::v1::ledger_service_client::LedgerServiceClient;
+use partner_api::billing::v1::payment_agreement_service_client::PaymentAgreementServiceClient;
 use partner_api::customers::v1 as customers;
 use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
 use partner_api::customers::v1::lead_service_client::LeadServiceClient;
@@ -688,6 +689,13 @@ impl TestServer {
 
     pub fn funds(&self, token: &str) -> FundsServiceClient<InterceptedService<Channel, Bearer>> {
         FundsServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    pub fn payment_agreements(
+        &self,
+        token: &str,
+    ) -> PaymentAgreementServiceClient<InterceptedService<Channel, Bearer>> {
+        PaymentAgreementServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     pub fn ledger(&self, token: &str) -> LedgerServiceClient<InterceptedService<Channel, Bearer>> {

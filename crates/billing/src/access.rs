@@ -29,6 +29,15 @@ pub const SELF_FUNDS_READ: Permission = Permission::customer(
     true,
 );
 
+/// A customer accepts and ends the payment agreements in which it is paid
+/// for (itself: an assumed token does not carry it).
+pub const SELF_AGREEMENTS_MANAGE: Permission = Permission::customer(
+    "self.payment_agreements.manage",
+    DOMAIN,
+    "Accept and end the payment-on-behalf agreements in which the customer's orders are paid for.",
+    false,
+);
+
 /// Read every balance and movement, and reconcile the ledger.
 pub const PLATFORM_FUNDS_READ: Permission = Permission::platform(
     "platform.funds.read",
@@ -47,12 +56,14 @@ const PERMISSIONS: &[Permission] = &[
     FUNDS_READ,
     FUNDS_TRANSFER,
     SELF_FUNDS_READ,
+    SELF_AGREEMENTS_MANAGE,
     PLATFORM_FUNDS_READ,
     PLATFORM_FUNDS_MANAGE,
 ];
 
 const FUNDS_READERS: Access = Access::AnyOf(&[FUNDS_READ, SELF_FUNDS_READ, PLATFORM_FUNDS_READ]);
 const TRANSFERS: Access = Access::AnyOf(&[FUNDS_TRANSFER]);
+const AGREEMENT_PARTIES: Access = Access::AnyOf(&[FUNDS_TRANSFER, SELF_AGREEMENTS_MANAGE]);
 
 pub const RULES: &[Rule] = &[
     rule(
@@ -108,6 +119,31 @@ pub const RULES: &[Rule] = &[
     rule(
         "partner.billing.v1.FundsService/ListAdjustRecords",
         Access::AnyOf(&[FUNDS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.PaymentAgreementService/CreatePaymentAgreement",
+        TRANSFERS,
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.PaymentAgreementService/AcceptPaymentAgreement",
+        AGREEMENT_PARTIES,
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.PaymentAgreementService/TerminatePaymentAgreement",
+        AGREEMENT_PARTIES,
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.PaymentAgreementService/GetPaymentAgreement",
+        Access::AnyOf(&[FUNDS_READ, SELF_FUNDS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.PaymentAgreementService/ListPaymentAgreements",
+        Access::AnyOf(&[FUNDS_READ, SELF_FUNDS_READ]),
         Effect::Read,
     ),
     rule(

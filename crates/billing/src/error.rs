@@ -38,6 +38,21 @@ pub enum BillingError {
     /// A capture of more than the hold reserved (or in another currency).
     #[error("capture above the hold: {held}")]
     CaptureAboveHold { held: Money },
+    /// No such payment agreement, or not one the caller takes part in.
+    #[error("payment agreement not found")]
+    AgreementNotFound,
+    /// One is already pending or active between the payer and the payee.
+    #[error("payment agreement exists")]
+    AgreementExists,
+    /// Only the payee accepts an agreement.
+    #[error("not the payee")]
+    NotThePayee,
+    /// Only a pending agreement can be accepted.
+    #[error("payment agreement is {state}")]
+    AgreementNotPending { state: &'static str },
+    /// The agreement has already ended.
+    #[error("payment agreement terminated")]
+    AgreementTerminated,
     /// The operator named no owner to read.
     #[error("owner required")]
     OwnerRequired,
@@ -105,6 +120,32 @@ impl From<BillingError> for Status {
                 format!("at most {held} of the hold can be captured"),
             )
             .with("held", held.to_string()),
+            BillingError::AgreementNotFound => Refusal::new(
+                Code::NotFound,
+                "AGREEMENT_NOT_FOUND",
+                "payment agreement not found",
+            ),
+            BillingError::AgreementExists => Refusal::new(
+                Code::AlreadyExists,
+                "AGREEMENT_EXISTS",
+                "a payment agreement between the two is already pending or active",
+            ),
+            BillingError::NotThePayee => Refusal::new(
+                Code::PermissionDenied,
+                "NOT_THE_PAYEE",
+                "only the payee accepts a payment agreement",
+            ),
+            BillingError::AgreementNotPending { state } => Refusal::new(
+                Code::FailedPrecondition,
+                "AGREEMENT_NOT_PENDING",
+                format!("the payment agreement is {state}; only a pending one is accepted"),
+            )
+            .with("state", state),
+            BillingError::AgreementTerminated => Refusal::new(
+                Code::FailedPrecondition,
+                "AGREEMENT_TERMINATED",
+                "the payment agreement has already ended",
+            ),
             BillingError::OwnerRequired => Refusal::invalid(vec![FieldViolation::new(
                 "partner_id",
                 "name the partner_id or the customer_id whose accounts to read",

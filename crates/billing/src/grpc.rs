@@ -6,7 +6,7 @@ use partner_kernel::mutation::Calls;
 
 use crate::service::Billing;
 
-/// Serves `FundsService` and `LedgerService`.
+/// Serves `FundsService`, `PaymentAgreementService` and `LedgerService`.
 #[derive(Debug, Clone)]
 pub struct BillingApi {
     billing: Billing,

@@ -4,6 +4,7 @@
 //! customers hold in it.
 
 pub mod access;
+pub mod agreements;
 pub mod entity;
 pub mod error;
 pub mod funds;

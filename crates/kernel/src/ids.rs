@@ -223,6 +223,12 @@ define_id!(
     "lhd"
 );
 
+define_id!(
+    /// A payment-on-behalf agreement: a payer pays a payee's orders.
+    PaymentAgreementId,
+    "pag"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

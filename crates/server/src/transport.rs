@@ -14,6 +14,7 @@ use partner_api::accounts::v1::role_service_server::RoleServiceServer;
 use partner_api::accounts::v1::user_service_server::UserServiceServer;
 use partner_api::billing::v1::funds_service_server::FundsServiceServer;
 use partner_api::billing::v1::ledger_service_server::LedgerServiceServer;
+use partner_api::billing::v1::payment_agreement_service_server::PaymentAgreementServiceServer;
 use partner_api::customers::v1::customer_service_server::CustomerServiceServer;
 use partner_api::customers::v1::lead_service_server::LeadServiceServer;
 use partner_api::customers::v1::opportunity_service_server::OpportunityServiceServer;
@@ -100,6 +101,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.pricing.v1.OfferLinkService",
     "partner.pricing.v1.SolutionService",
     "partner.billing.v1.FundsService",
+    "partner.billing.v1.PaymentAgreementService",
     "partner.billing.v1.LedgerService",
 ];
 
@@ -182,6 +184,9 @@ pub async fn serve(
             app.pricing_api.clone()
         )))
         .add_service(limited!(FundsServiceServer::new(app.billing_api.clone())))
+        .add_service(limited!(PaymentAgreementServiceServer::new(
+            app.billing_api.clone()
+        )))
         .add_service(limited!(LedgerServiceServer::new(app.billing_api.clone())))
         .add_service(
             FederationServiceServer::new(app.federation_api.clone())

@@ -3,6 +3,7 @@
 //! rows and its reconciliation. Every test ends with the operator's
 //! `CheckLedger` finding nothing wrong.
 
+mod agreements;
 mod funds;
 mod ledger;
 mod records;

@@ -428,6 +428,9 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
         m if m.starts_with("partner.events.v1.WebhookService/") => {
             webhook_scenario(server, m, &name, &rid).await;
         }
+        m if m.starts_with("partner.billing.v1.PaymentAgreementService/") => {
+            agreement_scenario(server, m, &name, &rid).await;
+        }
         m if m.starts_with("partner.billing.v1.FundsService/") => {
             funds_scenario(server, m, &name, &rid).await;
         }
@@ -444,6 +447,51 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
 
 /// Performs one solution write with `rid`, on a new software partner's
 /// solution taken as far through its lifecycle as the write needs.
+/// Proposes a payment agreement to a customer, which accepts it and ends
+/// it, so that `method` is the call made with `rid`.
+async fn agreement_scenario(server: &TestServer, method: &str, name: &str, rid: &str) {
+    use partner_api::billing::v1 as bi;
+    let admin = server.admin_token().await;
+    let (partner, master) = server.register_partner(&admin, name).await;
+    let customer = server
+        .customer_with_password(&master, &partner, "paid-for")
+        .await;
+    let me = server.customer_token(&customer.account_name).await;
+    let key = |verb: &str| {
+        if method.ends_with(verb) {
+            rid.to_owned()
+        } else {
+            new_request_id()
+        }
+    };
+    let id = ok(server
+        .payment_agreements(&master)
+        .create_payment_agreement(bi::CreatePaymentAgreementRequest {
+            request_id: key("/CreatePaymentAgreement"),
+            r#type: bi::PaymentAgreementType::Customer as i32,
+            payee_id: customer.customer_id,
+        })
+        .await)
+    .agreement
+    .unwrap_or_default()
+    .id;
+    ok(server
+        .payment_agreements(&me)
+        .accept_payment_agreement(bi::AcceptPaymentAgreementRequest {
+            request_id: key("/AcceptPaymentAgreement"),
+            id: id.clone(),
+        })
+        .await);
+    ok(server
+        .payment_agreements(&master)
+        .terminate_payment_agreement(bi::TerminatePaymentAgreementRequest {
+            request_id: key("/TerminatePaymentAgreement"),
+            id,
+            reason: "ended".into(),
+        })
+        .await);
+}
+
 /// Tops a partner up and moves money to and from its customer, so that
 /// `method` is the call made with `rid`.
 async fn funds_scenario(server: &TestServer, method: &str, name: &str, rid: &str) {

@@ -50,6 +50,8 @@ struct World {
     other_link: pr::OfferLink,
     /// A solution of a fourth partner (a software partner).
     other_solution: pr::Solution,
+    /// A payment agreement B proposed to its customer.
+    b_agreement: partner_api::billing::v1::PaymentAgreement,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -1486,7 +1488,18 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .solution
     .unwrap_or_default();
+    let b_agreement = ok(server
+        .payment_agreements(&b_master)
+        .create_payment_agreement(partner_api::billing::v1::CreatePaymentAgreementRequest {
+            request_id: new_request_id(),
+            r#type: partner_api::billing::v1::PaymentAgreementType::Customer as i32,
+            payee_id: b_customer.customer_id.clone(),
+        })
+        .await)
+    .agreement
+    .unwrap_or_default();
     let world = World {
+        b_agreement,
         other_solution,
         other_link,
         b_quote,
@@ -1658,6 +1671,15 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
     .balances;
     assert_eq!(b_funds.len(), 1, "{b_funds:?}");
     assert_eq!(minor_of(b_funds[0].balance.as_ref()), 5_000);
+    let b_agreement_now = ok(world
+        .server
+        .payment_agreements(&b_master)
+        .get_payment_agreement(partner_api::billing::v1::GetPaymentAgreementRequest {
+            id: world.b_agreement.id.clone(),
+        })
+        .await)
+    .agreement;
+    assert_eq!(b_agreement_now.as_ref(), Some(&world.b_agreement));
     world.server.assert_ledger_clean().await;
     let still = ok(world
         .server
@@ -1678,6 +1700,8 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
         |r: Result<(), Status>| Probe::Refused(r, Code::NotFound, "CUSTOMER_NOT_FOUND");
     let operator_only =
         |r: Result<(), Status>| Probe::Refused(r, Code::PermissionDenied, "MISSING_PERMISSION");
+    let agreement_not_found =
+        |r: Result<(), Status>| Probe::Refused(r, Code::NotFound, "AGREEMENT_NOT_FOUND");
     Some(match method.strip_prefix("partner.billing.v1.")? {
         "FundsService/TopUpPartner" => operator_only(unit(
             funds
@@ -1842,6 +1866,52 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
                 Code::NotFound,
                 "RESELLER_NOT_FOUND",
             )
+        }
+        "PaymentAgreementService/CreatePaymentAgreement" => customer_not_found(unit(
+            w.server
+                .payment_agreements(&w.a_master)
+                .create_payment_agreement(bi::CreatePaymentAgreementRequest {
+                    request_id: new_request_id(),
+                    r#type: bi::PaymentAgreementType::Customer as i32,
+                    payee_id: b_customer,
+                })
+                .await,
+        )),
+        "PaymentAgreementService/AcceptPaymentAgreement" => agreement_not_found(unit(
+            w.server
+                .payment_agreements(&w.a_master)
+                .accept_payment_agreement(bi::AcceptPaymentAgreementRequest {
+                    request_id: new_request_id(),
+                    id: w.b_agreement.id.clone(),
+                })
+                .await,
+        )),
+        "PaymentAgreementService/TerminatePaymentAgreement" => agreement_not_found(unit(
+            w.server
+                .payment_agreements(&w.a_master)
+                .terminate_payment_agreement(bi::TerminatePaymentAgreementRequest {
+                    request_id: new_request_id(),
+                    id: w.b_agreement.id.clone(),
+                    reason: String::new(),
+                })
+                .await,
+        )),
+        "PaymentAgreementService/GetPaymentAgreement" => agreement_not_found(unit(
+            w.server
+                .payment_agreements(&w.a_master)
+                .get_payment_agreement(bi::GetPaymentAgreementRequest {
+                    id: w.b_agreement.id.clone(),
+                })
+                .await,
+        )),
+        "PaymentAgreementService/ListPaymentAgreements" => {
+            let listed = ok(w
+                .server
+                .payment_agreements(&w.a_master)
+                .list_payment_agreements(bi::ListPaymentAgreementsRequest::default())
+                .await);
+            assert!(listed.agreements.is_empty(), "{listed:?}");
+            Probe::ScopedToCaller
         }
         "LedgerService/CheckLedger" => operator_only(unit(
             w.server
