@@ -59,6 +59,34 @@ impl Violations {
     }
 }
 
+/// An optional id (empty: none) parsed by `parse`; a bad one is reported
+/// on `field` (`None`).
+pub fn optional_id<T, E: std::fmt::Display>(
+    v: &mut Violations,
+    field: &str,
+    raw: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Option<Option<T>> {
+    if raw.is_empty() {
+        return Some(None);
+    }
+    v.take(field, parse(raw)).map(Some)
+}
+
+/// An optional time (unset: none); a bad one is reported on `field`.
+pub fn optional_time(
+    v: &mut Violations,
+    field: &str,
+    raw: Option<&prost_types::Timestamp>,
+) -> Option<Option<chrono::DateTime<chrono::Utc>>> {
+    match raw {
+        Some(t) => v
+            .take(field, crate::time::from_proto_timestamp(t))
+            .map(Some),
+        None => Some(None),
+    }
+}
+
 /// Parses a request id: a UUID in its usual hyphenated form.
 pub fn request_id(raw: &str) -> Result<Uuid, &'static str> {
     if raw.is_empty() {

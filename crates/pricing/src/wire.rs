@@ -1,7 +1,6 @@
 //! Field parsers every pricing service shares: optional ids and times,
 //! and catalog ids.
 
-use partner_kernel::time::from_proto_timestamp;
 use partner_kernel::validate::Violations;
 
 /// Whether `raw` is a code: 1-64 of A-Z a-z 0-9 . - _ (catalog ids, baseline
@@ -29,27 +28,4 @@ pub fn required_catalog_id(v: &mut Violations, field: &str, raw: &str) -> Option
     catalog_id(v, field, raw)?
 }
 
-/// An optional id (empty: none) parsed by `parse`.
-pub fn optional_id<T, E: std::fmt::Display>(
-    v: &mut Violations,
-    field: &str,
-    raw: &str,
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> Option<Option<T>> {
-    if raw.is_empty() {
-        return Some(None);
-    }
-    v.take(field, parse(raw)).map(Some)
-}
-
-/// An optional time (unset: none).
-pub fn optional_time(
-    v: &mut Violations,
-    field: &str,
-    raw: Option<&prost_types::Timestamp>,
-) -> Option<Option<chrono::DateTime<chrono::Utc>>> {
-    match raw {
-        Some(t) => v.take(field, from_proto_timestamp(t)).map(Some),
-        None => Some(None),
-    }
-}
+pub use partner_kernel::validate::{optional_id, optional_time};

@@ -8,7 +8,7 @@ use partner_kernel::ids::{CustomerId, PartnerId};
 use partner_kernel::money::Money;
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
-use partner_kernel::validate::{self, Violations};
+use partner_kernel::validate::{self, Violations, optional_id, optional_time};
 use tonic::{Request, Response, Status};
 
 use partner_customers::grpc::many_customers;
@@ -65,29 +65,6 @@ fn bounded(
     }
 }
 
-fn optional_time(
-    v: &mut Violations,
-    field: &str,
-    raw: Option<&prost_types::Timestamp>,
-) -> Option<Option<chrono::DateTime<chrono::Utc>>> {
-    match raw {
-        Some(t) => v.take(field, from_proto_timestamp(t)).map(Some),
-        None => Some(None),
-    }
-}
-
-fn optional<T, E: std::fmt::Display>(
-    v: &mut Violations,
-    field: &str,
-    raw: &str,
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> Option<Option<T>> {
-    if raw.is_empty() {
-        return Some(None);
-    }
-    v.take(field, parse(raw)).map(Some)
-}
-
 /// The owner a read names: at most one of `partner_id` and `customer_id`.
 fn named(v: &mut Violations, partner: &str, customer: &str, reseller: &str) -> Option<Named> {
     v.check(
@@ -95,9 +72,9 @@ fn named(v: &mut Violations, partner: &str, customer: &str, reseller: &str) -> O
         "customer_id",
         "name a partner_id or a customer_id, not both",
     );
-    let partner = optional(v, "partner_id", partner, PartnerId::parse);
-    let customer = optional(v, "customer_id", customer, CustomerId::parse);
-    let reseller = optional(v, "reseller_id", reseller, PartnerId::parse);
+    let partner = optional_id(v, "partner_id", partner, PartnerId::parse);
+    let customer = optional_id(v, "customer_id", customer, CustomerId::parse);
+    let reseller = optional_id(v, "reseller_id", reseller, PartnerId::parse);
     Some(Named {
         partner: partner?,
         customer: customer?,
@@ -118,7 +95,7 @@ macro_rules! movement {
         let customer = v.take("customer_id", CustomerId::parse(&r.customer_id));
         let amount = amount(&mut v, r.amount.as_ref());
         let reason = v.take("reason", validate::text(&r.reason, 0, REASON_MAX));
-        let reseller = optional(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
         let parsed = (|| Some((request_id?, customer?, amount?, reason?, reseller?)))();
         let (request_id, customer, amount, reason, reseller) = v.finish_with(parsed)?;
         let m = call.mutation(request_id)?;
@@ -325,7 +302,7 @@ impl FundsService for BillingApi {
         let principal = Principal::from_request(&req)?;
         let r = req.into_inner();
         let mut v = Violations::new();
-        let customer = optional(&mut v, "customer_id", &r.customer_id, CustomerId::parse);
+        let customer = optional_id(&mut v, "customer_id", &r.customer_id, CustomerId::parse);
         let operation = match pb::AdjustType::try_from(r.r#type) {
             Ok(pb::AdjustType::Unspecified) => Some(None),
             Ok(pb::AdjustType::Fund) => Some(Some(Operation::Fund)),
@@ -340,7 +317,7 @@ impl FundsService for BillingApi {
         };
         let start = optional_time(&mut v, "start_time", r.start_time.as_ref());
         let end = optional_time(&mut v, "end_time", r.end_time.as_ref());
-        let reseller = optional(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
         let size = v.take("page_size", page_size(r.page_size));
         let parsed = (|| {
             Some((

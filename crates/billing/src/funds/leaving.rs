@@ -16,10 +16,10 @@ use sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::summary;
+use super::post_recorded;
 use crate::entity::ledger_account as account;
 use crate::error::BillingError;
-use crate::ledger::{Account, Kind, Operation, Owner, Posting, post};
+use crate::ledger::{Account, Kind, Operation, Owner, Posting};
 use crate::service::Billing;
 
 /// Why the money moved, as the adjustment record shows it.
@@ -57,12 +57,7 @@ async fn return_funds(
         .of_partner(partner)
         .of_customer(customer)
         .because(REASON.to_owned());
-        let posted = post(tx, m, &posting).await?;
-        changes.push(
-            Change::of(Some(partner), posted.transaction_id)
-                .after(summary(&posting, &posted))
-                .reason(REASON.to_owned()),
-        );
+        changes.push(post_recorded(tx, m, &posting).await?.1);
     }
     Ok(changes)
 }

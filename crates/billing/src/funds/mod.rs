@@ -54,6 +54,20 @@ pub(crate) fn summary(posting: &Posting, posted: &Posted) -> serde_json::Value {
     })
 }
 
+/// Writes `posting` (whose partner it is filed under) and the audit change
+/// that records it, with the posting's reason.
+pub(crate) async fn post_recorded(
+    tx: &sea_orm::DatabaseTransaction,
+    m: &Mutation,
+    posting: &Posting,
+) -> Result<(Posted, Change), BillingError> {
+    let posted = post(tx, m, posting).await?;
+    let change = Change::of(posting.partner, posted.transaction_id)
+        .after(summary(posting, &posted))
+        .reason(posting.reason.clone());
+    Ok((posted, change))
+}
+
 impl Billing {
     /// Credits `amount` a partner paid in to its cash account.
     pub async fn top_up_partner<R>(
@@ -76,14 +90,11 @@ impl Billing {
             amount,
         )?
         .of_partner(partner)
-        .because(reason.clone());
+        .because(reason);
         let call = m.clone();
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
-                let posted = post(tx, &call, &posting).await?;
-                let change = Change::of(Some(partner), posted.transaction_id)
-                    .after(summary(&posting, &posted))
-                    .reason(reason);
+                let (posted, change) = post_recorded(tx, &call, &posting).await?;
                 Ok(Outcome::new(respond(&posted), change))
             })
         })
@@ -133,11 +144,8 @@ impl Billing {
                 let posting = Posting::transfer(operation, from, to, amount)?
                     .of_partner(partner)
                     .of_customer(customer)
-                    .because(reason.clone());
-                let posted = post(tx, &call, &posting).await?;
-                let change = Change::of(Some(partner), posted.transaction_id)
-                    .after(summary(&posting, &posted))
-                    .reason(reason);
+                    .because(reason);
+                let (posted, change) = post_recorded(tx, &call, &posting).await?;
                 Ok(Outcome::new(respond(&posted), change))
             })
         })

@@ -7,12 +7,12 @@ use partner_accounts::tenant::resolve_in;
 use partner_kernel::ids::PartnerId;
 use partner_kernel::money::Money;
 use partner_kernel::mutation::Mutation;
-use partner_kernel::write::{self, Change, Outcome};
+use partner_kernel::write::{self, Outcome};
 
-use super::{Direction, summary};
+use super::{Direction, post_recorded};
 use crate::access::FUNDS_TRANSFER;
 use crate::error::BillingError;
-use crate::ledger::{Kind, Operation, Owner, Posted, Posting, post};
+use crate::ledger::{Kind, Operation, Owner, Posted, Posting};
 use crate::service::Billing;
 
 impl Billing {
@@ -47,13 +47,10 @@ impl Billing {
                 };
                 let posting = Posting::transfer(operation, from, to, amount)?
                     .of_partner(own)
-                    .because(reason.clone());
-                let posted = post(tx, &call, &posting).await?;
+                    .because(reason);
                 // Filed under the distributor; the reseller's own trail
                 // shows the movement of its account as an entry.
-                let change = Change::of(Some(own), posted.transaction_id)
-                    .after(summary(&posting, &posted))
-                    .reason(reason);
+                let (posted, change) = post_recorded(tx, &call, &posting).await?;
                 Ok(Outcome::new(respond(&posted), change))
             })
         })
