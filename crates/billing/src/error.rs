@@ -29,6 +29,13 @@ pub enum BillingError {
     /// A credit limit below the credit already used.
     #[error("credit in use: {used}")]
     CreditInUse { used: Money },
+    /// A customer with money held for its orders cannot leave its partner
+    /// (answered through the customers domain as CUSTOMER_HAS_HELD_FUNDS).
+    #[error("held funds on leaving")]
+    HeldFundsOnLeaving,
+    /// The hold is past its expiry (not yet swept): it can only expire.
+    #[error("hold expired")]
+    HoldExpired,
     /// No such hold.
     #[error("hold not found")]
     HoldNotFound,
@@ -106,6 +113,16 @@ impl From<BillingError> for Status {
                 format!("the partner already uses {used} of credit"),
             )
             .with("used", used.to_string()),
+            BillingError::HeldFundsOnLeaving => Refusal::new(
+                Code::FailedPrecondition,
+                "CUSTOMER_HAS_HELD_FUNDS",
+                "money is held for the customer's orders: pay or cancel them first",
+            ),
+            BillingError::HoldExpired => Refusal::new(
+                Code::FailedPrecondition,
+                "HOLD_EXPIRED",
+                "the hold is past its expiry",
+            ),
             BillingError::HoldNotFound => {
                 Refusal::new(Code::NotFound, "HOLD_NOT_FOUND", "hold not found")
             }

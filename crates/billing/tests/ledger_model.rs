@@ -196,7 +196,7 @@ async fn step(w: &mut World, model: &mut Model, op: &Op, fail: bool) {
             (
                 model.available(&key(owner, Kind::CustomerCash)) >= minor,
                 holds::hold(
-                    &*tx,
+                    &tx,
                     &account,
                     cny(minor),
                     w.now + Duration::minutes(minutes),
@@ -213,7 +213,7 @@ async fn step(w: &mut World, model: &mut Model, op: &Op, fail: bool) {
             (
                 h.open && minor <= h.amount,
                 holds::capture(
-                    &*tx,
+                    &tx,
                     &m,
                     h.id,
                     cny(minor),
@@ -228,10 +228,7 @@ async fn step(w: &mut World, model: &mut Model, op: &Op, fail: bool) {
             let Some(h) = model.holds.get(hold % model.holds.len().max(1)) else {
                 return;
             };
-            (
-                h.open,
-                holds::release(&*tx, h.id, w.now).await.map(|_| None),
-            )
+            (h.open, holds::release(&tx, h.id, w.now).await.map(|_| None))
         }
         Op::Advance { minutes } => {
             drop(tx);
@@ -381,4 +378,83 @@ proptest! {
             .unwrap()
             .block_on(run(ops));
     }
+}
+
+#[tokio::test]
+async fn an_expired_hold_is_not_captured_and_a_bad_hold_does_not_stop_expiry() {
+    let db = Db::connect("sqlite::memory:").await.unwrap();
+    Migrator::up(db.conn(), None).await.unwrap();
+    let customer = Owner::Customer(CustomerId::generate());
+    let mut now = Utc::now();
+    let w = World {
+        db: db.clone(),
+        partners: Vec::new(),
+        customers: vec![customer],
+        principal: Principal {
+            user_id: Some(UserId::generate()),
+            session_id: SessionId::generate(),
+            actor: Actor::Operator,
+            permissions: PermissionSet::empty(),
+        },
+        now,
+    };
+    let tx = db.begin_write().await.unwrap();
+    let m = w.mutation();
+    let top_up = Posting::transfer(
+        Operation::TopUp,
+        (Owner::Platform, Kind::ExternalFunding),
+        (customer, Kind::CustomerCash),
+        cny(1_000),
+    )
+    .unwrap();
+    post(&*tx, &m, &top_up).await.unwrap();
+    let cash = AccountKey::new(customer, Kind::CustomerCash, Currency::Cny);
+    let first = holds::hold(&tx, &cash, cny(300), now + Duration::minutes(1), now)
+        .await
+        .unwrap();
+    holds::hold(&tx, &cash, cny(200), now + Duration::minutes(1), now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    // Past its expiry, not yet swept: it can only expire.
+    now += Duration::minutes(2);
+    let late = Mutation::new(
+        w.principal.clone(),
+        "test/LedgerModel",
+        uuid::Uuid::new_v4(),
+        [0; 32],
+        now,
+    );
+    let tx = db.begin_write().await.unwrap();
+    let refused = holds::capture(
+        &tx,
+        &late,
+        first,
+        cny(300),
+        (Owner::Platform, Kind::Revenue),
+        Operation::Fund,
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(BillingError::HoldExpired)),
+        "{refused:?}"
+    );
+    drop(tx);
+
+    // A hold row whose id cannot be read is due first; the others still expire.
+    use sea_orm::ConnectionTrait;
+    db.conn()
+        .execute_unprepared(&format!(
+            "INSERT INTO ledger_holds (id, account_id, amount, state, captured, \
+             capture_transaction_id, expires_at, created_at, resolved_at) \
+             SELECT 'lhd_unreadable', account_id, 0, 'HELD', 0, NULL, '2000-01-01 00:00:00+00:00', \
+             created_at, NULL FROM ledger_holds WHERE id = '{first}'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(expire_due(&db, now).await.unwrap(), 2);
+    let account = account::Entity::find().all(db.conn()).await.unwrap();
+    let cash = account.iter().find(|a| a.kind == "CUSTOMER_CASH").unwrap();
+    assert_eq!((cash.balance, cash.pending), (1_000, 0));
 }

@@ -35,6 +35,12 @@ pub enum CustomersError {
         /// The customer's current state.
         state: &'static str,
     },
+    /// Another domain stops the customer leaving its partner now.
+    #[error("{message}")]
+    LeavingRefused {
+        reason: &'static str,
+        message: &'static str,
+    },
     /// No such verification (or none for the customer).
     #[error("verification not found")]
     VerificationNotFound,
@@ -101,6 +107,17 @@ pub enum CustomersError {
     Kernel(#[from] KernelError),
 }
 
+impl From<crate::customers::leaving::LeavingError> for CustomersError {
+    fn from(e: crate::customers::leaving::LeavingError) -> Self {
+        match e {
+            crate::customers::leaving::LeavingError::Refused { reason, message } => {
+                Self::LeavingRefused { reason, message }
+            }
+            crate::customers::leaving::LeavingError::Kernel(k) => k.into(),
+        }
+    }
+}
+
 impl From<sea_orm::DbErr> for CustomersError {
     fn from(e: sea_orm::DbErr) -> Self {
         Self::Kernel(KernelError::Database(e))
@@ -119,6 +136,7 @@ impl CustomersError {
             Self::MobileTaken => "MOBILE_TAKEN",
             Self::AccountManagerNotFound => "ACCOUNT_MANAGER_NOT_FOUND",
             Self::CustomerStateConflict { .. } => "CUSTOMER_STATE_CONFLICT",
+            Self::LeavingRefused { reason, .. } => reason,
             Self::BudgetNotSet => "BUDGET_NOT_SET",
             Self::LeadNotFound => "LEAD_NOT_FOUND",
             Self::LeadStateConflict { .. } => "LEAD_STATE_CONFLICT",
@@ -176,6 +194,9 @@ impl From<CustomersError> for Status {
                 format!("not allowed while the customer is {state}"),
             )
             .with("state", state),
+            CustomersError::LeavingRefused { message, .. } => {
+                Refusal::new(Code::FailedPrecondition, reason, message)
+            }
             CustomersError::VerificationNotFound => {
                 Refusal::new(Code::NotFound, reason, "no such verification")
             }

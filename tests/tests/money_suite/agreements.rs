@@ -205,6 +205,33 @@ async fn a_distributor_pays_its_resellers_orders_and_only_its_own_resellers() {
         "FIELD_VIOLATION",
     );
     assert_eq!(violated_fields(&status), ["payee_id"]);
+    // A proposal to a reseller whose link is suspended cannot be accepted.
+    let (later, later_master) = server.linked_reseller(&admin, &d_master, "payres2").await;
+    let pending = ok(server
+        .payment_agreements(&d_master)
+        .create_payment_agreement(propose(
+            pb::PaymentAgreementType::Reseller,
+            &later.partner_id,
+        ))
+        .await)
+    .agreement
+    .unwrap_or_default();
+    ok(server
+        .resellers(&d_master)
+        .suspend_reseller(accounts::SuspendResellerRequest {
+            request_id: new_request_id(),
+            reseller_id: later.partner_id.clone(),
+            reason: "overdue".into(),
+        })
+        .await);
+    assert_refused(
+        server
+            .payment_agreements(&later_master)
+            .accept_payment_agreement(accept(&pending.id))
+            .await,
+        Code::NotFound,
+        "RESELLER_NOT_FOUND",
+    );
     // The distributor ends it.
     ok(server
         .payment_agreements(&d_master)

@@ -371,6 +371,18 @@ async fn a_customer_that_leaves_returns_the_partners_money_and_takes_no_history_
         .funds(&f.master)
         .transfer_to_customer(fund(&c, 4_000))
         .await);
+    let funded_at = partner_kernel::clock::to_proto_timestamp(chrono::Utc::now());
+    // The partner also pays its orders, until the customer leaves.
+    let agreement = ok(server
+        .payment_agreements(&f.master)
+        .create_payment_agreement(pb::CreatePaymentAgreementRequest {
+            request_id: new_request_id(),
+            r#type: pb::PaymentAgreementType::Customer as i32,
+            payee_id: c.customer_id.clone(),
+        })
+        .await)
+    .agreement
+    .unwrap_or_default();
     ok(server
         .customers(&f.master)
         .disassociate_customer(cu::DisassociateCustomerRequest {
@@ -417,6 +429,26 @@ async fn a_customer_that_leaves_returns_the_partners_money_and_takes_no_history_
         .await)
     .entries;
     assert_eq!(history.len(), 2);
+    let then = ok(server
+        .funds(&me)
+        .get_balance_at(pb::GetBalanceAtRequest {
+            time: Some(funded_at),
+            ..Default::default()
+        })
+        .await)
+    .balances;
+    assert_eq!(cash_of(&then, &c.customer_id), 4_000);
+    let ended = ok(server
+        .payment_agreements(&me)
+        .get_payment_agreement(pb::GetPaymentAgreementRequest {
+            id: agreement.id.clone(),
+        })
+        .await)
+    .agreement
+    .unwrap_or_default();
+    assert_eq!(ended.state, pb::PaymentAgreementState::Terminated as i32);
+    assert_eq!(ended.terminated_by, f.partner.partner_id);
+    assert_eq!(ended.terminate_reason, "the customer left the partner");
 
     // It joins another partner, which finds nothing of the first one's.
     let (_, other_master) = server.register_partner(&f.admin, "nextco").await;
@@ -444,6 +476,17 @@ async fn a_customer_that_leaves_returns_the_partners_money_and_takes_no_history_
         })
         .await);
     assert!(seen.entries.is_empty(), "{seen:?}");
+    // Nor its balances from before the customer was its own.
+    let before = ok(server
+        .funds(&other_master)
+        .get_balance_at(pb::GetBalanceAtRequest {
+            customer_id: c.customer_id.clone(),
+            time: Some(funded_at),
+            ..Default::default()
+        })
+        .await)
+    .balances;
+    assert!(before.is_empty(), "{before:?}");
     assert_refused(
         server
             .funds(&other_master)
@@ -461,5 +504,53 @@ async fn a_customer_that_leaves_returns_the_partners_money_and_takes_no_history_
         Code::NotFound,
         "CUSTOMER_NOT_FOUND",
     );
+    server.assert_ledger_clean().await;
+}
+
+#[tokio::test]
+async fn a_customer_with_money_held_for_its_orders_cannot_leave() {
+    let server = TestServer::start().await;
+    let f = funded(&server, "heldco", 10_000).await;
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(fund(&f.customer, 3_000))
+        .await);
+    // No RPC places holds yet (orders will): one is forged as an order
+    // would leave it, the account's pending with it.
+    let hold = partner_kernel::ids::LedgerHoldId::generate();
+    let cash = format!(
+        "owner_id = '{}' AND kind = 'CUSTOMER_CASH'",
+        f.customer.customer_id
+    );
+    let at = "'2099-01-01 00:00:00+00:00'";
+    server
+        .execute_sql(&format!(
+            "INSERT INTO ledger_holds (id, account_id, amount, state, captured, \
+             capture_transaction_id, expires_at, created_at, resolved_at) \
+             SELECT '{hold}', id, 1000, 'HELD', 0, NULL, {at}, {at}, NULL \
+             FROM ledger_accounts WHERE {cash}"
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    server
+        .execute_sql(&format!(
+            "UPDATE ledger_accounts SET pending = pending + 1000 WHERE {cash}"
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let refused = server
+        .customers(&f.master)
+        .disassociate_customer(cu::DisassociateCustomerRequest {
+            request_id: new_request_id(),
+            customer_id: f.customer.customer_id.clone(),
+            reason: "moved on".into(),
+            ..Default::default()
+        })
+        .await;
+    assert_refused(refused, Code::FailedPrecondition, "CUSTOMER_HAS_HELD_FUNDS");
+    // Nothing moved, and the customer is still the partner's.
+    let theirs = balances_of_customer(&server, &f.master, &f.customer.customer_id).await;
+    assert_eq!(cash_of(&theirs, &f.customer.customer_id), 3_000);
+    assert_eq!(minor_of(theirs[0].pending.as_ref()), 1_000);
     server.assert_ledger_clean().await;
 }

@@ -81,7 +81,10 @@ async fn a_distributor_funds_and_reclaims_its_reseller_over_an_active_link_only(
         .await;
     let mut request = fund(&customer, 500);
     request.reseller_id = r_id.clone();
-    let funded = ok(server.funds(&d_master).transfer_to_customer(request).await);
+    let funded = ok(server
+        .funds(&d_master)
+        .transfer_to_customer(request.clone())
+        .await);
     assert_eq!(cash_of(&funded.balances, &r_id), 1_500);
     assert_eq!(cash_of(&funded.balances, &customer.customer_id), 500);
 
@@ -119,6 +122,10 @@ async fn a_distributor_funds_and_reclaims_its_reseller_over_an_active_link_only(
         Code::NotFound,
         "RESELLER_NOT_FOUND",
     );
+    // A retry of a movement made while the link was active still gets its
+    // answer, and moves nothing again.
+    let replayed = ok(server.funds(&d_master).transfer_to_customer(request).await);
+    assert_eq!(replayed, funded);
     let entries = ok(server
         .funds(&r_master)
         .list_account_entries(pb::ListAccountEntriesRequest::default())

@@ -87,6 +87,78 @@ async fn transition(
     }
 }
 
+/// Ends `before` as `by` (a party's id) said, over the state it was read in;
+/// returns it ended and the audit change.
+async fn end(
+    conn: &impl ConnectionTrait,
+    before: &Agreement,
+    by: String,
+    reason: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Agreement, Change), BillingError> {
+    let kept = Some(reason.clone()).filter(|r| !r.is_empty());
+    let (row_by, row_reason) = (by.clone(), kept.clone());
+    transition(
+        conn,
+        before,
+        AgreementState::Terminated,
+        move |row| {
+            row.terminated_at = Set(Some(now));
+            row.terminated_by = Set(Some(row_by));
+            row.terminate_reason = Set(row_reason);
+        },
+        now,
+    )
+    .await?;
+    let after = Agreement {
+        state: AgreementState::Terminated,
+        terminated_at: Some(now),
+        terminated_by: Some(by),
+        terminate_reason: kept,
+        ..before.clone()
+    };
+    let change = Change::of(Some(before.payer), before.id)
+        .before(before.audit_summary())
+        .after(after.audit_summary())
+        .reason(reason);
+    Ok((after, change))
+}
+
+/// Ends the partner's open agreements to pay `customer`'s orders, as the
+/// partner, inside the disassociation: a customer that left is no longer
+/// the partner's to pay for.
+pub(crate) async fn end_with_leaving_customer(
+    tx: &sea_orm::DatabaseTransaction,
+    partner: PartnerId,
+    customer: CustomerId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Change>, BillingError> {
+    let open = entity::Entity::find()
+        .filter(entity::Column::PayerPartnerId.eq(partner.to_string()))
+        .filter(entity::Column::PayeeId.eq(customer.to_string()))
+        .filter(entity::Column::State.is_in([
+            AgreementState::Pending.as_str(),
+            AgreementState::Active.as_str(),
+        ]))
+        .lock_exclusive()
+        .all(tx)
+        .await?;
+    let mut changes = Vec::with_capacity(open.len());
+    for row in &open {
+        let before = Agreement::from_row(row)?;
+        let (_, change) = end(
+            tx,
+            &before,
+            partner.to_string(),
+            "the customer left the partner".to_owned(),
+            now,
+        )
+        .await?;
+        changes.push(change);
+    }
+    Ok(changes)
+}
+
 impl Billing {
     /// The caller's partner proposes to pay `payee`'s orders.
     pub async fn create_agreement(
@@ -177,7 +249,7 @@ impl Billing {
         let now = m.now;
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
-                let before = find(tx, id, party, true).await?;
+                let before = find(tx, id, party, false).await?;
                 if !before.is_payee(party) {
                     return Err(BillingError::NotThePayee);
                 }
@@ -185,6 +257,20 @@ impl Billing {
                     return Err(BillingError::AgreementNotPending {
                         state: before.state.as_str(),
                     });
+                }
+                // The two must still be partner and customer (or distributor
+                // and ACTIVE reseller), locked in the order a disassociation
+                // takes them: the relationship, then the agreement (whose
+                // change applies only over the state read).
+                match party {
+                    Party::Customer(customer) => {
+                        customer_store::customer_of_for_update(tx, before.payer, customer)
+                            .await?
+                            .ok_or(BillingError::CustomerNotFound)?;
+                    }
+                    Party::Partner(reseller) => {
+                        resolve_in(tx, before.payer, Some(reseller)).await?;
+                    }
                 }
                 transition(
                     tx,
@@ -226,32 +312,7 @@ impl Billing {
                 if before.state == AgreementState::Terminated {
                     return Err(BillingError::AgreementTerminated);
                 }
-                let by = party.id();
-                let kept = Some(reason.clone()).filter(|r| !r.is_empty());
-                let (row_by, row_reason) = (by.clone(), kept.clone());
-                transition(
-                    tx,
-                    &before,
-                    AgreementState::Terminated,
-                    move |row| {
-                        row.terminated_at = Set(Some(now));
-                        row.terminated_by = Set(Some(row_by));
-                        row.terminate_reason = Set(row_reason);
-                    },
-                    now,
-                )
-                .await?;
-                let after = Agreement {
-                    state: AgreementState::Terminated,
-                    terminated_at: Some(now),
-                    terminated_by: Some(by),
-                    terminate_reason: kept,
-                    ..before.clone()
-                };
-                let change = Change::of(Some(before.payer), id)
-                    .before(before.audit_summary())
-                    .after(after.audit_summary())
-                    .reason(reason);
+                let (after, change) = end(tx, &before, party.id(), reason, now).await?;
                 let response = pb::TerminatePaymentAgreementResponse {
                     agreement: Some(after.to_proto()),
                 };

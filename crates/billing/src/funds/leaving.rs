@@ -1,15 +1,16 @@
-//! A RESELLER customer leaving its partner takes none of the partner's
-//! money with it: in the disassociation's own transaction, the available
-//! cash of each of the customer's cash accounts returns to the partner,
-//! recorded as a reclaim on disassociation. (Held amounts stay with the
-//! orders that hold them.)
+//! A customer leaving its partner, in the disassociation's own transaction:
+//! a RESELLER customer takes none of the partner's money with it (the cash
+//! of each of its cash accounts returns to the partner, recorded as a
+//! reclaim on disassociation), and it may not leave while money is held
+//! for its orders (released later, that money would return to a customer
+//! with no partner, for the next partner to reclaim). The partner's payment
+//! agreements with the customer end.
 
 use futures::future::BoxFuture;
-use partner_customers::customers::leaving::CustomerLeaving;
+use partner_customers::customers::leaving::{CustomerLeaving, LeavingError};
 use partner_customers::customers::model::AssociationType;
 use partner_kernel::error::KernelError;
 use partner_kernel::ids::{CustomerId, PartnerId};
-use partner_kernel::money::Money;
 use partner_kernel::mutation::Mutation;
 use partner_kernel::write::Change;
 use sea_orm::{
@@ -41,10 +42,10 @@ async fn return_funds(
     let mut changes = Vec::new();
     for row in rows {
         let cash = Account::from_row(&row)?;
-        let available = Money::from_minor(
-            cash.balance.currency(),
-            cash.balance.minor().saturating_sub(cash.pending.minor()),
-        );
+        if cash.pending.is_positive() {
+            return Err(BillingError::HeldFundsOnLeaving);
+        }
+        let available = cash.balance;
         if !available.is_positive() {
             continue;
         }
@@ -70,18 +71,35 @@ impl CustomerLeaving for Billing {
         partner: PartnerId,
         customer: CustomerId,
         association: AssociationType,
-    ) -> BoxFuture<'a, Result<Vec<Change>, KernelError>> {
+    ) -> BoxFuture<'a, Result<Vec<Change>, LeavingError>> {
         Box::pin(async move {
-            if association != AssociationType::Reseller {
-                return Ok(Vec::new());
-            }
-            return_funds(tx, m, partner, customer).await.map_err(|e| {
-                if let BillingError::Kernel(k) = e {
-                    k
-                } else {
-                    KernelError::Corrupt(format!("returning a leaving customer's funds: {e}"))
-                }
-            })
+            let mut changes = if association == AssociationType::Reseller {
+                return_funds(tx, m, partner, customer).await?
+            } else {
+                Vec::new()
+            };
+            changes.extend(
+                crate::agreements::end_with_leaving_customer(tx, partner, customer, m.now).await?,
+            );
+            Ok(changes)
         })
+    }
+}
+
+impl From<BillingError> for LeavingError {
+    fn from(e: BillingError) -> Self {
+        if matches!(e, BillingError::HeldFundsOnLeaving) {
+            return LeavingError::Refused {
+                reason: "CUSTOMER_HAS_HELD_FUNDS",
+                message: "money is held for the customer's orders: pay or cancel them first",
+            };
+        }
+        if let BillingError::Kernel(k) = e {
+            LeavingError::Kernel(k)
+        } else {
+            LeavingError::Kernel(KernelError::Corrupt(format!(
+                "a leaving customer's funds: {e}"
+            )))
+        }
     }
 }

@@ -117,11 +117,16 @@ impl Billing {
     where
         R: prost::Message + Default + 'static,
     {
+        let own = m.principal.require_partner(FUNDS_TRANSFER)?;
+        // A replay answers first: the reseller link may have been suspended
+        // since, and the movement it answers was made while it was active.
+        if let Some(answer) = write::replayed(self.db(), &m).await? {
+            return Ok(answer);
+        }
         let tenant = self
             .accounts()
             .resolve_tenant(&m.principal, FUNDS_TRANSFER, reseller)
             .await?;
-        let own = m.principal.require_partner(FUNDS_TRANSFER)?;
         m.acting_for = tenant.acting_for();
         let call = m.clone();
         write::commit(self.db(), &m, move |tx| {

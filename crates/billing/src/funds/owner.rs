@@ -28,6 +28,9 @@ pub(crate) struct Readable {
     /// of the customer's money are its to see (not those of a partner the
     /// customer had before).
     pub through: Option<PartnerId>,
+    /// Since when the customer is that partner's: what came before is not
+    /// that partner's to see.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Readable {
@@ -35,6 +38,7 @@ impl Readable {
         Self {
             owner,
             through: None,
+            since: None,
         }
     }
 }
@@ -91,12 +95,13 @@ impl Billing {
             .await?;
         match named.customer {
             Some(c) => {
-                customer_store::customer_of(self.db().conn(), tenant.partner_id, c)
+                let found = customer_store::customer_of(self.db().conn(), tenant.partner_id, c)
                     .await?
                     .ok_or(BillingError::CustomerNotFound)?;
                 Ok(Readable {
                     owner: Owner::Customer(c),
                     through: Some(tenant.partner_id),
+                    since: found.associated_at,
                 })
             }
             None => Ok(Readable::all(Owner::Partner(tenant.partner_id))),

@@ -13,11 +13,14 @@ use partner_kernel::money::{Currency, Money};
 use partner_kernel::page::{Page, PageScope};
 use partner_kernel::principal::Principal;
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::Named;
 use crate::access::FUNDS_READ;
-use crate::entity::{ledger_account as account, ledger_entry as entry, ledger_transaction as txn};
+use crate::entity::{
+    ledger_account as account, ledger_entry as entry, ledger_hold as hold,
+    ledger_transaction as txn,
+};
 use crate::error::BillingError;
 use crate::ledger::{Account, Kind};
 use crate::service::Billing;
@@ -186,17 +189,22 @@ impl Billing {
     }
 
     /// The named owner's balances as they were at `at`: each account's
-    /// balance after its last entry then (zero before its first).
+    /// balance after its last entry then (zero before its first) and what
+    /// its open holds reserved then. A partner sees its customer's only from
+    /// when the customer became its own.
     pub async fn balances_at(
         &self,
         p: &Principal,
         named: Named,
         at: DateTime<Utc>,
     ) -> Result<Vec<pb::AccountBalance>, BillingError> {
-        let owner = self.readable_owner(p, named).await?.owner;
+        let readable = self.readable_owner(p, named).await?;
+        if readable.since.is_some_and(|since| at < since) {
+            return Ok(Vec::new());
+        }
         let conn = self.db().conn();
         let rows = account::Entity::find()
-            .filter(account::Column::OwnerId.eq(owner.to_string()))
+            .filter(account::Column::OwnerId.eq(readable.owner.to_string()))
             .filter(account::Column::CreatedAt.lte(at))
             .all(conn)
             .await?;
@@ -208,11 +216,24 @@ impl Billing {
                 .order_by_desc(entry::Column::VersionAfter)
                 .one(conn)
                 .await?;
+            let held: Vec<i64> = hold::Entity::find()
+                .select_only()
+                .column(hold::Column::Amount)
+                .filter(hold::Column::AccountId.eq(row.id.as_str()))
+                .filter(hold::Column::CreatedAt.lte(at))
+                .filter(
+                    Condition::any()
+                        .add(hold::Column::ResolvedAt.is_null())
+                        .add(hold::Column::ResolvedAt.gt(at)),
+                )
+                .into_tuple()
+                .all(conn)
+                .await?;
             let mut account = Account::from_row(&row)?;
-            account.balance = Money::from_minor(
-                account.balance.currency(),
-                last.as_ref().map_or(0, |e| e.balance_after),
-            );
+            let currency = account.balance.currency();
+            account.balance =
+                Money::from_minor(currency, last.as_ref().map_or(0, |e| e.balance_after));
+            account.pending = Money::from_minor(currency, held.iter().sum());
             account.version = last.as_ref().map_or(0, |e| e.version_after);
             account.updated_at = last.map_or(row.created_at, |e| e.effective_at);
             accounts.push(account);

@@ -30,6 +30,11 @@ impl Billing {
         R: prost::Message + Default + 'static,
     {
         let own = m.principal.require_partner(FUNDS_TRANSFER)?;
+        // A replay answers first: the reseller link may have been suspended
+        // since, and the movement it answers was made while it was active.
+        if let Some(answer) = write::replayed(self.db(), &m).await? {
+            return Ok(answer);
+        }
         self.accounts()
             .resolve_tenant(&m.principal, FUNDS_TRANSFER, Some(reseller))
             .await?;

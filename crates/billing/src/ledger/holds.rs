@@ -13,7 +13,8 @@ use partner_kernel::money::{Currency, Money};
 use partner_kernel::mutation::Mutation;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::model::{Kind, Operation, Owner, Posting};
@@ -47,7 +48,7 @@ const EXPIRY_BATCH: u64 = 100;
 /// Reserves `amount` on the account of `key` until `expires_at`; refused
 /// with `INSUFFICIENT_FUNDS` when the account's available money is less.
 pub async fn hold(
-    conn: &impl ConnectionTrait,
+    conn: &DatabaseTransaction,
     key: &AccountKey,
     amount: Money,
     expires_at: DateTime<Utc>,
@@ -140,7 +141,7 @@ async fn resolve(
 
 /// Gives the hold's whole amount back to its account's available money.
 pub async fn release(
-    conn: &impl ConnectionTrait,
+    conn: &DatabaseTransaction,
     id: LedgerHoldId,
     now: DateTime<Utc>,
 ) -> Result<(), BillingError> {
@@ -149,10 +150,12 @@ pub async fn release(
         .map(|_| ())
 }
 
-/// Takes `amount` (at most the held amount, in its currency) of the hold
-/// to `to`, as `operation` of the call `m`; the rest is released.
+/// Takes `amount` (at most the held amount, in its currency) of an
+/// unexpired hold to `to`, as `operation` of the call `m`; the rest is
+/// released. Locks as every hold resolution does, the hold first, then the
+/// accounts (here both, in id order, before either moves).
 pub async fn capture(
-    conn: &impl ConnectionTrait,
+    tx: &DatabaseTransaction,
     m: &Mutation,
     id: LedgerHoldId,
     amount: Money,
@@ -160,11 +163,18 @@ pub async fn capture(
     operation: Operation,
 ) -> Result<Posted, BillingError> {
     let found = hold::Entity::find_by_id(id.to_string())
-        .one(conn)
+        .lock_exclusive()
+        .one(tx)
         .await?
         .ok_or(BillingError::HoldNotFound)?;
+    if found.state != HoldState::Held.as_str() {
+        return Err(BillingError::HoldResolved);
+    }
+    if found.expires_at <= m.now {
+        return Err(BillingError::HoldExpired);
+    }
     let held = account::Entity::find_by_id(found.account_id.clone())
-        .one(conn)
+        .one(tx)
         .await?
         .ok_or_else(|| KernelError::Corrupt(format!("hold {} account", found.id)))?;
     let currency = Currency::parse(&held.currency)
@@ -174,24 +184,29 @@ pub async fn capture(
             held: Money::from_minor(currency, found.amount),
         });
     }
-    let posting = Posting::transfer(
-        operation,
-        (Owner::parse(&held.owner_id)?, Kind::parse(&held.kind)?),
-        to,
-        amount,
-    )?;
+    let from = (Owner::parse(&held.owner_id)?, Kind::parse(&held.kind)?);
+    locked_accounts(
+        tx,
+        &[
+            AccountKey::new(from.0, from.1, currency),
+            AccountKey::new(to.0, to.1, currency),
+        ],
+        m.now,
+    )
+    .await?;
+    let posting = Posting::transfer(operation, from, to, amount)?;
     // The transaction id is known only once posted: resolve first (the
     // pending amount is freed, so the posting's floor check sees the money
     // the hold reserved), then post, then name the transaction.
-    resolve(conn, id, HoldState::Captured, amount.minor(), m.now).await?;
-    let posted = post(conn, m, &posting).await?;
+    resolve(tx, id, HoldState::Captured, amount.minor(), m.now).await?;
+    let posted = post(tx, m, &posting).await?;
     hold::Entity::update_many()
         .col_expr(
             hold::Column::CaptureTransactionId,
             Expr::value(Some(posted.transaction_id.to_string())),
         )
         .filter(hold::Column::Id.eq(id.to_string()))
-        .exec(conn)
+        .exec(tx)
         .await?;
     Ok(posted)
 }
@@ -212,16 +227,27 @@ pub async fn expire_due(db: &Db, now: DateTime<Utc>) -> Result<u64, BillingError
         .await?;
     let mut expired = 0;
     for raw in due {
-        let id = partner_kernel::ids::parse_stored(&raw, LedgerHoldId::parse)?;
-        let tx = db.begin_write().await?;
-        match resolve(&*tx, id, HoldState::Expired, 0, now).await {
-            Ok(_) => {
-                tx.commit().await?;
-                expired += 1;
-            }
-            Err(BillingError::HoldResolved) => {}
-            Err(e) => return Err(e),
+        // One hold that cannot be expired (unreadable, or a database error)
+        // must not stop the others: it is reported and tried again next pass.
+        match expire_one(db, &raw, now).await {
+            Ok(true) => expired += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(hold = %raw, error = %e, "could not expire a due hold"),
         }
     }
     Ok(expired)
+}
+
+/// Expires one due hold; `false` when another replica resolved it first.
+async fn expire_one(db: &Db, raw: &str, now: DateTime<Utc>) -> Result<bool, BillingError> {
+    let id = partner_kernel::ids::parse_stored(raw, LedgerHoldId::parse)?;
+    let tx = db.begin_write().await?;
+    match resolve(&*tx, id, HoldState::Expired, 0, now).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(true)
+        }
+        Err(BillingError::HoldResolved) => Ok(false),
+        Err(e) => Err(e),
+    }
 }

@@ -1,8 +1,10 @@
 //! What other domains do when a customer leaves its partner, inside the
 //! disassociation's own write transaction: billing returns the money the
 //! partner funded (so it can neither be stranded nor taken by the next
-//! partner). The customers domain cannot depend on billing, so billing
-//! registers itself here when the server is built.
+//! partner) and ends the partner's payment agreements with the customer,
+//! or refuses while money is held for the customer's orders. The customers
+//! domain cannot depend on billing, so billing registers itself here when
+//! the server is built.
 
 use std::sync::{Arc, OnceLock};
 
@@ -15,6 +17,20 @@ use sea_orm::DatabaseTransaction;
 
 use super::model::AssociationType;
 
+/// Why a domain stops a customer leaving.
+#[derive(Debug, thiserror::Error)]
+pub enum LeavingError {
+    /// Not now: `reason` is the refusal's ErrorInfo reason
+    /// (FAILED_PRECONDITION), `message` says what to do.
+    #[error("{message}")]
+    Refused {
+        reason: &'static str,
+        message: &'static str,
+    },
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+}
+
 /// A domain's part of a customer leaving `partner`. A refusal rolls the
 /// whole disassociation back; the changes it returns are audited with it.
 pub trait CustomerLeaving: Send + Sync + std::fmt::Debug {
@@ -25,7 +41,7 @@ pub trait CustomerLeaving: Send + Sync + std::fmt::Debug {
         partner: PartnerId,
         customer: CustomerId,
         association: AssociationType,
-    ) -> BoxFuture<'a, Result<Vec<Change>, KernelError>>;
+    ) -> BoxFuture<'a, Result<Vec<Change>, LeavingError>>;
 }
 
 /// The registered [`CustomerLeaving`], shared by every clone of the service.
