@@ -45,6 +45,7 @@ mod m20261203_000038_solutions;
 mod m20261204_000039_ledger;
 mod m20261204_000040_ledger_holds;
 mod m20261204_000041_payment_agreements;
+mod m20261204_000042_coupons;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -94,6 +95,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000039_ledger::Migration),
             Box::new(m20261204_000040_ledger_holds::Migration),
             Box::new(m20261204_000041_payment_agreements::Migration),
+            Box::new(m20261204_000042_coupons::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ use partner_api::accounts::v1::reseller_service_client::ResellerServiceClient;
 use partner_api::accounts::v1::role_service_client::RoleServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
 use partner_api::billing::v1 as billing;
+use partner_api::billing::v1::coupon_service_client::CouponServiceClient;
 use partner_api::billing::v1::funds_service_client::FundsServiceClient;
 use partner_api::billing::v1::ledger_service_client::LedgerServiceClient;
 use partner_api::billing::v1::payment_agreement_service_client::PaymentAgreementServiceClient;
@@ -696,6 +697,10 @@ impl TestServer {
         token: &str,
     ) -> PaymentAgreementServiceClient<InterceptedService<Channel, Bearer>> {
         PaymentAgreementServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    pub fn coupons(&self, token: &str) -> CouponServiceClient<InterceptedService<Channel, Bearer>> {
+        CouponServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     pub fn ledger(&self, token: &str) -> LedgerServiceClient<InterceptedService<Channel, Bearer>> {

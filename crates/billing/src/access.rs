@@ -38,6 +38,37 @@ pub const SELF_AGREEMENTS_MANAGE: Permission = Permission::customer(
     false,
 );
 
+/// Read the partner's coupon quotas, issued coupons and their records.
+pub const COUPONS_READ: Permission = Permission::partner(
+    "coupons.read",
+    DOMAIN,
+    "Read the partner's coupon quotas, the coupons it issued, and their records.",
+    &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
+);
+
+/// Issue and reclaim coupons; give quota to resellers and take it back.
+pub const COUPONS_MANAGE: Permission = Permission::partner(
+    "coupons.manage",
+    DOMAIN,
+    "Issue coupons to the partner's RESELLER customers and reclaim them; give coupon quota to resellers and take it back.",
+    &[JobRole::Sales, JobRole::Finance],
+);
+
+/// A customer reads its own coupons.
+pub const SELF_COUPONS_READ: Permission = Permission::customer(
+    "self.coupons.read",
+    DOMAIN,
+    "Read the customer's own coupons.",
+    true,
+);
+
+/// Grant partners coupon quotas, and pause, resume or end them.
+pub const PLATFORM_COUPONS_MANAGE: Permission = Permission::platform(
+    "platform.coupons.manage",
+    DOMAIN,
+    "Grant partners coupon quotas from the promotional budget; pause, resume or end them.",
+);
+
 /// Read every balance and movement, and reconcile the ledger.
 pub const PLATFORM_FUNDS_READ: Permission = Permission::platform(
     "platform.funds.read",
@@ -59,6 +90,10 @@ const PERMISSIONS: &[Permission] = &[
     SELF_AGREEMENTS_MANAGE,
     PLATFORM_FUNDS_READ,
     PLATFORM_FUNDS_MANAGE,
+    COUPONS_READ,
+    COUPONS_MANAGE,
+    SELF_COUPONS_READ,
+    PLATFORM_COUPONS_MANAGE,
 ];
 
 const FUNDS_READERS: Access = Access::AnyOf(&[FUNDS_READ, SELF_FUNDS_READ, PLATFORM_FUNDS_READ]);
@@ -144,6 +179,56 @@ pub const RULES: &[Rule] = &[
     rule(
         "partner.billing.v1.PaymentAgreementService/ListPaymentAgreements",
         Access::AnyOf(&[FUNDS_READ, SELF_FUNDS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.CouponService/GrantCouponQuota",
+        Access::AnyOf(&[PLATFORM_COUPONS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.CouponService/SetCouponQuotaState",
+        Access::AnyOf(&[PLATFORM_COUPONS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.CouponService/GiveQuotaToReseller",
+        Access::AnyOf(&[COUPONS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.CouponService/TakeBackQuotaFromReseller",
+        Access::AnyOf(&[COUPONS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.CouponService/ListCouponQuotas",
+        Access::AnyOf(&[COUPONS_READ, PLATFORM_FUNDS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.CouponService/ListQuotaRecords",
+        Access::AnyOf(&[COUPONS_READ, PLATFORM_FUNDS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.CouponService/IssueCoupons",
+        Access::AnyOf(&[COUPONS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.CouponService/ReclaimCoupon",
+        Access::AnyOf(&[COUPONS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.CouponService/ListIssuedCoupons",
+        Access::AnyOf(&[COUPONS_READ, SELF_COUPONS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.CouponService/ListCouponRecords",
+        Access::AnyOf(&[COUPONS_READ]),
         Effect::Read,
     ),
     rule(

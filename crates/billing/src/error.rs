@@ -63,6 +63,33 @@ pub enum BillingError {
     /// The operator named no owner to read.
     #[error("owner required")]
     OwnerRequired,
+    /// The operator named no partner whose quotas to read.
+    #[error("partner required")]
+    PartnerRequired,
+    /// No such coupon quota, or not the caller's.
+    #[error("coupon quota not found")]
+    QuotaNotFound,
+    /// The quota is paused or ended: it issues and gives nothing.
+    #[error("coupon quota is {state}")]
+    QuotaNotUsable { state: &'static str },
+    /// The quota's validity has ended.
+    #[error("coupon quota expired")]
+    QuotaExpired,
+    /// An ended quota's state does not change again.
+    #[error("coupon quota invalid")]
+    QuotaInvalid,
+    /// No such coupon, or not the caller's.
+    #[error("coupon not found")]
+    CouponNotFound,
+    /// The coupon was used up, reclaimed or expired.
+    #[error("coupon is {state}")]
+    CouponNotReclaimable { state: &'static str },
+    /// A coupon asked for outside what its quota allows.
+    #[error("{field}: {message}")]
+    OutsideQuota {
+        field: &'static str,
+        message: String,
+    },
     #[error(transparent)]
     Customers(#[from] partner_customers::CustomersError),
     #[error(transparent)]
@@ -80,6 +107,15 @@ impl From<sea_orm::DbErr> for BillingError {
 impl From<BillingError> for Status {
     fn from(e: BillingError) -> Status {
         let refusal = match e {
+            BillingError::InsufficientFunds {
+                kind: Kind::CouponQuota,
+                available,
+            } => Refusal::new(
+                Code::FailedPrecondition,
+                "QUOTA_INSUFFICIENT",
+                format!("only {available} is left in the coupon quota"),
+            )
+            .with("available", available.to_string()),
             BillingError::InsufficientFunds { kind, available } => Refusal::new(
                 Code::FailedPrecondition,
                 "INSUFFICIENT_FUNDS",
@@ -167,6 +203,41 @@ impl From<BillingError> for Status {
                 "partner_id",
                 "name the partner_id or the customer_id whose accounts to read",
             )]),
+            BillingError::PartnerRequired => Refusal::invalid(vec![FieldViolation::new(
+                "partner_id",
+                "name the partner whose quotas to read",
+            )]),
+            BillingError::QuotaNotFound => {
+                Refusal::new(Code::NotFound, "QUOTA_NOT_FOUND", "coupon quota not found")
+            }
+            BillingError::QuotaNotUsable { state } => Refusal::new(
+                Code::FailedPrecondition,
+                "QUOTA_NOT_USABLE",
+                format!("the coupon quota is {state}: it issues and gives nothing"),
+            )
+            .with("state", state),
+            BillingError::QuotaExpired => Refusal::new(
+                Code::FailedPrecondition,
+                "QUOTA_EXPIRED",
+                "the coupon quota's validity has ended",
+            ),
+            BillingError::QuotaInvalid => Refusal::new(
+                Code::FailedPrecondition,
+                "QUOTA_INVALID",
+                "the coupon quota has ended; its state does not change again",
+            ),
+            BillingError::CouponNotFound => {
+                Refusal::new(Code::NotFound, "COUPON_NOT_FOUND", "coupon not found")
+            }
+            BillingError::CouponNotReclaimable { state } => Refusal::new(
+                Code::FailedPrecondition,
+                "COUPON_NOT_RECLAIMABLE",
+                format!("the coupon is {state}: nothing is left to reclaim"),
+            )
+            .with("state", state),
+            BillingError::OutsideQuota { field, message } => {
+                Refusal::invalid(vec![FieldViolation::new(field, message)])
+            }
             BillingError::Customers(e) => return e.into(),
             BillingError::Accounts(e) => return e.into(),
             BillingError::Kernel(e) => Refusal::from(e),

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod agreements;
+pub mod coupons;
 pub mod entity;
 pub mod error;
 pub mod funds;

@@ -41,6 +41,12 @@ impl Billing {
         crate::ledger::holds::expire_due(&self.db, self.clock.now()).await
     }
 
+    /// Expires the coupons due on the platform clock (the expiry job);
+    /// returns how many this pass expired.
+    pub async fn expire_coupons(&self) -> Result<u64, crate::error::BillingError> {
+        crate::coupons::expire_due(&self.db, self.clock.now()).await
+    }
+
     pub(crate) fn db(&self) -> &Db {
         &self.db
     }

@@ -229,6 +229,30 @@ define_id!(
     "pag"
 );
 
+define_id!(
+    /// A partner's coupon quota: the value it may issue as coupons.
+    CouponQuotaId,
+    "cpq"
+);
+
+define_id!(
+    /// One movement of a coupon quota: granted, given, taken back, ended.
+    CouponQuotaRecordId,
+    "cqr"
+);
+
+define_id!(
+    /// A coupon issued to a customer from a quota.
+    CouponId,
+    "cpn"
+);
+
+define_id!(
+    /// One movement of an issued coupon: issued, reclaimed, expired.
+    CouponRecordId,
+    "cpr"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,8 @@
 //! numbering committed events (`outbox::sequence`), forgetting expired
 //! SAML state (`Federation::prune_expired`), delivering webhooks
 //! (`webhooks::worker`), rereading the catalog (`Pricing::reload`), and
-//! expiring ledger holds due on the platform clock (`Billing::expire_holds`).
+//! expiring ledger holds and coupons due on the platform clock
+//! (`Billing::expire_holds`, `Billing::expire_coupons`).
 
 use std::time::Duration;
 
@@ -88,6 +89,9 @@ impl Jobs {
             async move {
                 if let Err(e) = billing.expire_holds().await {
                     tracing::warn!(error = %e, "could not expire due holds; will retry");
+                }
+                if let Err(e) = billing.expire_coupons().await {
+                    tracing::warn!(error = %e, "could not expire due coupons; will retry");
                 }
             }
         }));

@@ -12,6 +12,7 @@ use partner_api::accounts::v1::program_service_server::ProgramServiceServer;
 use partner_api::accounts::v1::reseller_service_server::ResellerServiceServer;
 use partner_api::accounts::v1::role_service_server::RoleServiceServer;
 use partner_api::accounts::v1::user_service_server::UserServiceServer;
+use partner_api::billing::v1::coupon_service_server::CouponServiceServer;
 use partner_api::billing::v1::funds_service_server::FundsServiceServer;
 use partner_api::billing::v1::ledger_service_server::LedgerServiceServer;
 use partner_api::billing::v1::payment_agreement_service_server::PaymentAgreementServiceServer;
@@ -102,6 +103,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.pricing.v1.SolutionService",
     "partner.billing.v1.FundsService",
     "partner.billing.v1.PaymentAgreementService",
+    "partner.billing.v1.CouponService",
     "partner.billing.v1.LedgerService",
 ];
 
@@ -187,6 +189,7 @@ pub async fn serve(
         .add_service(limited!(PaymentAgreementServiceServer::new(
             app.billing_api.clone()
         )))
+        .add_service(limited!(CouponServiceServer::new(app.billing_api.clone())))
         .add_service(limited!(LedgerServiceServer::new(app.billing_api.clone())))
         .add_service(
             FederationServiceServer::new(app.federation_api.clone())

@@ -1,9 +1,10 @@
 //! The money domain's tests, in one binary: the ledger's funds between
-//! partners and customers, its bounds under concurrency, its append-only
+//! partners and customers, coupon quotas and coupons, its bounds under concurrency, its append-only
 //! rows and its reconciliation. Every test ends with the operator's
 //! `CheckLedger` finding nothing wrong.
 
 mod agreements;
+mod coupons;
 mod funds;
 mod ledger;
 mod records;

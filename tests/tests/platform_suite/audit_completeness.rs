@@ -431,6 +431,9 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
         m if m.starts_with("partner.billing.v1.PaymentAgreementService/") => {
             agreement_scenario(server, m, &name, &rid).await;
         }
+        m if m.starts_with("partner.billing.v1.CouponService/") => {
+            coupon_scenario(server, m, &name, &rid).await;
+        }
         m if m.starts_with("partner.billing.v1.FundsService/") => {
             funds_scenario(server, m, &name, &rid).await;
         }
@@ -488,6 +491,101 @@ async fn agreement_scenario(server: &TestServer, method: &str, name: &str, rid: 
             request_id: key("/TerminatePaymentAgreement"),
             id,
             reason: "ended".into(),
+        })
+        .await);
+}
+
+/// Grants a distributor a coupon quota, gives part of it to a reseller and
+/// takes some back, issues a coupon to a customer and reclaims it, and ends
+/// the quota, so that `method` is the call made with `rid`.
+async fn coupon_scenario(server: &TestServer, method: &str, name: &str, rid: &str) {
+    use partner_api::billing::v1 as bi;
+    let admin = server.admin_token().await;
+    let (distributor, master) = server
+        .enrolled_partner(&admin, name, pb::Program::Distributor)
+        .await;
+    let (reseller, _) = server
+        .linked_reseller(&admin, &master, &format!("{name}.r"))
+        .await;
+    let customer = server
+        .create_customer(&master, &distributor, &format!("{name}-holder"))
+        .await;
+    let key = |verb: &str| {
+        if method.ends_with(verb) {
+            rid.to_owned()
+        } else {
+            new_request_id()
+        }
+    };
+    let quota = ok(server
+        .coupons(&admin)
+        .grant_coupon_quota(bi::GrantCouponQuotaRequest {
+            request_id: key("/GrantCouponQuota"),
+            partner_id: distributor.partner_id.clone(),
+            r#type: bi::CouponType::CashCoupon as i32,
+            value: Some(cny(10_000)),
+            valid_until: Some(prost_types::Timestamp {
+                seconds: 4_000_000_000,
+                nanos: 0,
+            }),
+            reason: "campaign".into(),
+            ..Default::default()
+        })
+        .await)
+    .quota
+    .unwrap_or_default();
+    let given = ok(server
+        .coupons(&master)
+        .give_quota_to_reseller(bi::GiveQuotaToResellerRequest {
+            request_id: key("/GiveQuotaToReseller"),
+            quota_id: quota.id.clone(),
+            reseller_id: reseller.partner_id.clone(),
+            amount: Some(cny(2_000)),
+            reason: "for the reseller".into(),
+        })
+        .await)
+    .reseller_quota
+    .unwrap_or_default();
+    ok(server
+        .coupons(&master)
+        .take_back_quota_from_reseller(bi::TakeBackQuotaFromResellerRequest {
+            request_id: key("/TakeBackQuotaFromReseller"),
+            reseller_quota_id: given.id,
+            amount: Some(cny(1_000)),
+            reason: "unused".into(),
+        })
+        .await);
+    let coupon = ok(server
+        .coupons(&master)
+        .issue_coupons(bi::IssueCouponsRequest {
+            request_id: key("/IssueCoupons"),
+            quota_id: quota.id.clone(),
+            customer_ids: vec![customer.customer_id],
+            face_value: Some(cny(500)),
+            ..Default::default()
+        })
+        .await)
+    .results
+    .into_iter()
+    .next()
+    .and_then(|r| r.coupon)
+    .unwrap_or_default();
+    ok(server
+        .coupons(&master)
+        .reclaim_coupon(bi::ReclaimCouponRequest {
+            request_id: key("/ReclaimCoupon"),
+            coupon_id: coupon.id,
+            reason: "by mistake".into(),
+            ..Default::default()
+        })
+        .await);
+    ok(server
+        .coupons(&admin)
+        .set_coupon_quota_state(bi::SetCouponQuotaStateRequest {
+            request_id: key("/SetCouponQuotaState"),
+            quota_id: quota.id,
+            state: bi::CouponQuotaState::Invalid as i32,
+            reason: "campaign over".into(),
         })
         .await);
 }

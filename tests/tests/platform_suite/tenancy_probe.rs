@@ -52,6 +52,10 @@ struct World {
     other_solution: pr::Solution,
     /// A payment agreement B proposed to its customer.
     b_agreement: partner_api::billing::v1::PaymentAgreement,
+    /// A coupon quota the operator granted B.
+    b_quota: partner_api::billing::v1::CouponQuota,
+    /// A coupon B issued its customer from that quota.
+    b_coupon: partner_api::billing::v1::Coupon,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -1498,7 +1502,40 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .agreement
     .unwrap_or_default();
+    let b_quota = ok(server
+        .coupons(&admin)
+        .grant_coupon_quota(partner_api::billing::v1::GrantCouponQuotaRequest {
+            request_id: new_request_id(),
+            partner_id: b_partner.partner_id.clone(),
+            r#type: partner_api::billing::v1::CouponType::Voucher as i32,
+            value: Some(cny(10_000)),
+            valid_until: Some(prost_types::Timestamp {
+                seconds: 4_000_000_000,
+                nanos: 0,
+            }),
+            ..Default::default()
+        })
+        .await)
+    .quota
+    .unwrap_or_default();
+    let b_coupon = ok(server
+        .coupons(&b_master)
+        .issue_coupons(partner_api::billing::v1::IssueCouponsRequest {
+            request_id: new_request_id(),
+            quota_id: b_quota.id.clone(),
+            customer_ids: vec![b_customer.customer_id.clone()],
+            face_value: Some(cny(1_000)),
+            ..Default::default()
+        })
+        .await)
+    .results
+    .into_iter()
+    .next()
+    .and_then(|r| r.coupon)
+    .unwrap_or_default();
     let world = World {
+        b_quota,
+        b_coupon,
         b_agreement,
         other_solution,
         other_link,
@@ -1680,6 +1717,22 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .agreement;
     assert_eq!(b_agreement_now.as_ref(), Some(&world.b_agreement));
+    // B's quota and coupon are as B left them.
+    let b_coupons = ok(world
+        .server
+        .coupons(&b_master)
+        .list_issued_coupons(partner_api::billing::v1::ListIssuedCouponsRequest::default())
+        .await)
+    .coupons;
+    assert_eq!(b_coupons, std::slice::from_ref(&world.b_coupon));
+    let b_quotas = ok(world
+        .server
+        .coupons(&b_master)
+        .list_coupon_quotas(partner_api::billing::v1::ListCouponQuotasRequest::default())
+        .await)
+    .quotas;
+    assert_eq!(b_quotas.len(), 1);
+    assert_eq!(minor_of(b_quotas[0].balance.as_ref()), 9_000);
     world.server.assert_ledger_clean().await;
     let still = ok(world
         .server
@@ -1702,6 +1755,11 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
         |r: Result<(), Status>| Probe::Refused(r, Code::PermissionDenied, "MISSING_PERMISSION");
     let agreement_not_found =
         |r: Result<(), Status>| Probe::Refused(r, Code::NotFound, "AGREEMENT_NOT_FOUND");
+    let quota_not_found =
+        |r: Result<(), Status>| Probe::Refused(r, Code::NotFound, "QUOTA_NOT_FOUND");
+    let reseller_not_found =
+        |r: Result<(), Status>| Probe::Refused(r, Code::NotFound, "RESELLER_NOT_FOUND");
+    let mut coupons = w.server.coupons(&w.a_master);
     Some(match method.strip_prefix("partner.billing.v1.")? {
         "FundsService/TopUpPartner" => operator_only(unit(
             funds
@@ -1912,6 +1970,148 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
                 .await);
             assert!(listed.agreements.is_empty(), "{listed:?}");
             Probe::ScopedToCaller
+        }
+        "CouponService/GrantCouponQuota" => operator_only(unit(
+            coupons
+                .grant_coupon_quota(bi::GrantCouponQuotaRequest {
+                    request_id: new_request_id(),
+                    partner_id: w.b_partner.partner_id.clone(),
+                    r#type: bi::CouponType::Voucher as i32,
+                    value: Some(cny(100)),
+                    valid_until: w.b_quota.valid_until,
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "CouponService/SetCouponQuotaState" => operator_only(unit(
+            coupons
+                .set_coupon_quota_state(bi::SetCouponQuotaStateRequest {
+                    request_id: new_request_id(),
+                    quota_id: w.b_quota.id.clone(),
+                    state: bi::CouponQuotaState::Invalid as i32,
+                    reason: String::new(),
+                })
+                .await,
+        )),
+        "CouponService/GiveQuotaToReseller" => quota_not_found(unit(
+            coupons
+                .give_quota_to_reseller(bi::GiveQuotaToResellerRequest {
+                    request_id: new_request_id(),
+                    quota_id: w.b_quota.id.clone(),
+                    reseller_id: w.b_partner.partner_id.clone(),
+                    amount: Some(cny(100)),
+                    reason: String::new(),
+                })
+                .await,
+        )),
+        "CouponService/TakeBackQuotaFromReseller" => quota_not_found(unit(
+            coupons
+                .take_back_quota_from_reseller(bi::TakeBackQuotaFromResellerRequest {
+                    request_id: new_request_id(),
+                    reseller_quota_id: w.b_quota.id.clone(),
+                    amount: Some(cny(100)),
+                    reason: String::new(),
+                })
+                .await,
+        )),
+        "CouponService/ListCouponQuotas" => {
+            let mine = ok(coupons
+                .list_coupon_quotas(bi::ListCouponQuotasRequest::default())
+                .await);
+            assert!(mine.quotas.is_empty(), "{mine:?}");
+            assert_refused(
+                coupons
+                    .list_coupon_quotas(bi::ListCouponQuotasRequest {
+                        partner_id: w.b_partner.partner_id.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+                Code::NotFound,
+                "PARTNER_NOT_FOUND",
+            );
+            reseller_not_found(unit(
+                coupons
+                    .list_coupon_quotas(bi::ListCouponQuotasRequest {
+                        reseller_id: w.b_partner.partner_id.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+            ))
+        }
+        "CouponService/ListQuotaRecords" => {
+            let mine = ok(coupons
+                .list_quota_records(bi::ListQuotaRecordsRequest {
+                    quota_id: w.b_quota.id.clone(),
+                    ..Default::default()
+                })
+                .await);
+            assert!(mine.records.is_empty(), "{mine:?}");
+            reseller_not_found(unit(
+                coupons
+                    .list_quota_records(bi::ListQuotaRecordsRequest {
+                        reseller_id: w.b_partner.partner_id.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+            ))
+        }
+        "CouponService/IssueCoupons" => quota_not_found(unit(
+            coupons
+                .issue_coupons(bi::IssueCouponsRequest {
+                    request_id: new_request_id(),
+                    quota_id: w.b_quota.id.clone(),
+                    customer_ids: vec![b_customer],
+                    face_value: Some(cny(100)),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "CouponService/ReclaimCoupon" => Probe::Refused(
+            unit(
+                coupons
+                    .reclaim_coupon(bi::ReclaimCouponRequest {
+                        request_id: new_request_id(),
+                        coupon_id: w.b_coupon.id.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "COUPON_NOT_FOUND",
+        ),
+        "CouponService/ListIssuedCoupons" => {
+            let mine = ok(coupons
+                .list_issued_coupons(bi::ListIssuedCouponsRequest {
+                    customer_id: b_customer,
+                    ..Default::default()
+                })
+                .await);
+            assert!(mine.coupons.is_empty(), "{mine:?}");
+            reseller_not_found(unit(
+                coupons
+                    .list_issued_coupons(bi::ListIssuedCouponsRequest {
+                        reseller_id: w.b_partner.partner_id.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+            ))
+        }
+        "CouponService/ListCouponRecords" => {
+            let mine = ok(coupons
+                .list_coupon_records(bi::ListCouponRecordsRequest {
+                    coupon_id: w.b_coupon.id.clone(),
+                    ..Default::default()
+                })
+                .await);
+            assert!(mine.records.is_empty(), "{mine:?}");
+            reseller_not_found(unit(
+                coupons
+                    .list_coupon_records(bi::ListCouponRecordsRequest {
+                        reseller_id: w.b_partner.partner_id.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+            ))
         }
         "LedgerService/CheckLedger" => operator_only(unit(
             w.server

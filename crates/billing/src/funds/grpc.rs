@@ -25,13 +25,13 @@ const MAX_UNITS: i64 = 1_000_000_000_000;
 const REASON_MAX: usize = 500;
 
 /// An amount to move: above zero, in the currency's minor unit at most.
-fn amount(v: &mut Violations, raw: Option<&money_pb::Money>) -> Option<Money> {
+pub(crate) fn amount(v: &mut Violations, raw: Option<&money_pb::Money>) -> Option<Money> {
     bounded(v, "amount", raw, 1)
 }
 
 /// An amount of at least `min` minor units and below [`MAX_UNITS`], in
 /// the currency's minor unit at most.
-fn bounded(
+pub(crate) fn bounded(
     v: &mut Violations,
     field: &str,
     raw: Option<&money_pb::Money>,

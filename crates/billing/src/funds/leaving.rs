@@ -4,7 +4,8 @@
 //! reclaim on disassociation), and it may not leave while money is held
 //! for its orders (released later, that money would return to a customer
 //! with no partner, for the next partner to reclaim). The partner's payment
-//! agreements with the customer end.
+//! agreements with the customer end, and the coupons it issued the
+//! customer return to their quotas.
 
 use futures::future::BoxFuture;
 use partner_customers::customers::leaving::{CustomerLeaving, LeavingError};
@@ -78,6 +79,8 @@ impl CustomerLeaving for Billing {
             } else {
                 Vec::new()
             };
+            changes
+                .extend(crate::coupons::leaving::return_coupons(tx, m, partner, customer).await?);
             changes.extend(
                 crate::agreements::end_with_leaving_customer(tx, partner, customer, m.now).await?,
             );

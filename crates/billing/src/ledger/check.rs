@@ -159,7 +159,7 @@ const RULES: &[Rule] = &[
         name: "BELOW_BOUND",
         sql: "SELECT id AS subject, kind AS kind, balance AS balance, pending AS pending, \
               credit_limit AS credit_limit FROM ledger_accounts \
-              WHERE kind <> 'EXTERNAL_FUNDING' AND balance - pending + \
+              WHERE kind NOT IN ('EXTERNAL_FUNDING', 'PROMOTION') AND balance - pending + \
               (CASE WHEN kind IN ('PARTNER_CREDIT', 'CUSTOMER_CREDIT') THEN credit_limit ELSE 0 END) < 0",
         describe: |r| {
             Ok((
@@ -224,4 +224,30 @@ pub async fn check(conn: &DatabaseConnection) -> Result<Report, KernelError> {
     }
     tx.commit().await?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Kind;
+
+    /// The bound rule exempts exactly the kinds without a floor.
+    #[test]
+    fn the_bound_rule_exempts_exactly_the_unbounded_kinds() {
+        let Some(rule) = RULES.iter().find(|r| r.name == "BELOW_BOUND") else {
+            panic!("no bound rule");
+        };
+        let exempted = rule
+            .sql
+            .split_once("NOT IN (")
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(list, _)| list)
+            .unwrap_or_else(|| panic!("no exemption list"));
+        let kinds: Vec<Kind> = (1..64).filter_map(Kind::from_wire).collect();
+        assert!(kinds.len() >= 13);
+        for kind in kinds {
+            let exempt = exempted.contains(&format!("'{}'", kind.as_str()));
+            assert_eq!(exempt, kind.floor(0).is_none(), "{}", kind.as_str());
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::fmt;
 
 use partner_api::billing::v1 as pb;
 use partner_kernel::error::KernelError;
-use partner_kernel::ids::{CustomerId, PartnerId};
+use partner_kernel::ids::{CouponId, CouponQuotaId, CustomerId, PartnerId};
 use partner_kernel::money::{Currency, Money};
 
 use crate::error::BillingError;
@@ -31,12 +31,17 @@ partner_kernel::state_enum!(
         CustomerBonus = "CUSTOMER_BONUS",
         /// A customer's deposit.
         CustomerDeposit = "CUSTOMER_DEPOSIT",
-        /// The platform: coupons issued, not yet used or returned.
+        /// One issued coupon's remaining value (owned by the coupon).
         CouponLiability = "COUPON_LIABILITY",
         /// The platform: what customers paid.
         Revenue = "REVENUE",
         /// The platform: coupons that expired unused.
         Breakage = "BREAKAGE",
+        /// One coupon quota's balance: what its partner may still issue
+        /// (owned by the quota).
+        CouponQuota = "COUPON_QUOTA",
+        /// The platform: the promotional budget behind coupon quotas.
+        Promotion = "PROMOTION",
     }
 );
 
@@ -45,7 +50,7 @@ impl Kind {
     /// limit; `None`: unbounded (external funding mirrors all money in).
     pub fn floor(self, credit_limit: i64) -> Option<i64> {
         match self {
-            Kind::ExternalFunding => None,
+            Kind::ExternalFunding | Kind::Promotion => None,
             Kind::PartnerCredit | Kind::CustomerCredit => Some(-credit_limit),
             Kind::PartnerCash
             | Kind::PartnerAllocatable
@@ -54,7 +59,8 @@ impl Kind {
             | Kind::CustomerDeposit
             | Kind::CouponLiability
             | Kind::Revenue
-            | Kind::Breakage => Some(0),
+            | Kind::Breakage
+            | Kind::CouponQuota => Some(0),
         }
     }
 }
@@ -66,6 +72,10 @@ pub enum Owner {
     Platform,
     Partner(PartnerId),
     Customer(CustomerId),
+    /// A coupon quota's own balance.
+    Quota(CouponQuotaId),
+    /// An issued coupon's remaining value.
+    Coupon(CouponId),
 }
 
 impl Owner {
@@ -80,8 +90,14 @@ impl Owner {
         if let Ok(p) = PartnerId::parse(s) {
             return Ok(Owner::Partner(p));
         }
-        CustomerId::parse(s)
-            .map(Owner::Customer)
+        if let Ok(c) = CustomerId::parse(s) {
+            return Ok(Owner::Customer(c));
+        }
+        if let Ok(q) = CouponQuotaId::parse(s) {
+            return Ok(Owner::Quota(q));
+        }
+        CouponId::parse(s)
+            .map(Owner::Coupon)
             .map_err(|e| KernelError::Corrupt(format!("account owner {s:?}: {e}")))
     }
 }
@@ -92,6 +108,8 @@ impl fmt::Display for Owner {
             Owner::Platform => f.write_str(Self::PLATFORM),
             Owner::Partner(p) => p.fmt(f),
             Owner::Customer(c) => c.fmt(f),
+            Owner::Quota(q) => q.fmt(f),
+            Owner::Coupon(c) => c.fmt(f),
         }
     }
 }
@@ -111,6 +129,22 @@ pub enum Operation {
     FundReseller,
     /// A distributor takes money back from its reseller.
     ReclaimReseller,
+    /// The operator grants a partner a coupon quota (promotion → quota).
+    QuotaGrant,
+    /// The operator ends a quota: its balance returns to the promotion.
+    QuotaInvalidate,
+    /// A distributor gives part of its quota to a reseller.
+    QuotaGive,
+    /// A distributor takes quota back from a reseller.
+    QuotaTakeBack,
+    /// Coupons issued from a quota (quota → each coupon).
+    CouponIssue,
+    /// A coupon's remaining value back to its quota.
+    CouponReclaim,
+    /// A leaving customer's coupons back to their quotas.
+    CouponReclaimOnDisassociation,
+    /// An expired coupon's remaining value to breakage.
+    CouponExpiry,
 }
 
 impl Operation {
@@ -122,6 +156,14 @@ impl Operation {
             Operation::ReclaimOnDisassociation => "RECLAIM_ON_DISASSOCIATION",
             Operation::FundReseller => "FUND_RESELLER",
             Operation::ReclaimReseller => "RECLAIM_RESELLER",
+            Operation::QuotaGrant => "COUPON_QUOTA_GRANT",
+            Operation::QuotaInvalidate => "COUPON_QUOTA_INVALIDATE",
+            Operation::QuotaGive => "COUPON_QUOTA_GIVE",
+            Operation::QuotaTakeBack => "COUPON_QUOTA_TAKE_BACK",
+            Operation::CouponIssue => "COUPON_ISSUE",
+            Operation::CouponReclaim => "COUPON_RECLAIM",
+            Operation::CouponReclaimOnDisassociation => "COUPON_RECLAIM_ON_DISASSOCIATION",
+            Operation::CouponExpiry => "COUPON_EXPIRY",
         }
     }
 }
@@ -177,6 +219,45 @@ impl Posting {
             reason: String::new(),
             amount,
             legs: vec![Leg::new(from.0, from.1, out), Leg::new(to.0, to.1, amount)],
+        })
+    }
+
+    /// Amounts (each above zero) out of the accounts `outs` and into the
+    /// accounts `ins`; the posting's amount is what went in. Refused unless
+    /// both sides are equal (checked arithmetic).
+    pub fn between(
+        operation: Operation,
+        outs: Vec<(Owner, Kind, Money)>,
+        ins: Vec<(Owner, Kind, Money)>,
+    ) -> Result<Self, BillingError> {
+        let Some(first) = ins.first() else {
+            return Err(BillingError::Unbalanced);
+        };
+        let mut amount = Money::zero(first.2.currency());
+        let mut legs = Vec::with_capacity(outs.len() + ins.len());
+        for (owner, kind, m) in ins {
+            if !m.is_positive() {
+                return Err(BillingError::Unbalanced);
+            }
+            amount = amount
+                .checked_add(m)
+                .map_err(|_| BillingError::Unbalanced)?;
+            legs.push(Leg::new(owner, kind, m));
+        }
+        for (owner, kind, m) in outs {
+            if !m.is_positive() {
+                return Err(BillingError::Unbalanced);
+            }
+            let out = m.checked_neg().map_err(|_| BillingError::Unbalanced)?;
+            legs.push(Leg::new(owner, kind, out));
+        }
+        Ok(Self {
+            operation,
+            partner: None,
+            customer: None,
+            reason: String::new(),
+            amount,
+            legs,
         })
     }
 

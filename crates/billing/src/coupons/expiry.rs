@@ -1,0 +1,87 @@
+//! The coupon expiry job: an open coupon past its validity closes as
+//! EXPIRED and its rest goes to the platform's breakage — exactly once,
+//! also with several replicas (the conditional close lets one win).
+
+use chrono::{DateTime, Utc};
+use partner_kernel::db::Db;
+use partner_kernel::ids::{CouponId, SessionId, parse_stored};
+use partner_kernel::mutation::Mutation;
+use partner_kernel::permission::PermissionSet;
+use partner_kernel::principal::{Actor, Principal};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::entity::coupon;
+use super::model::{Coupon, CouponRecordType, Stored};
+use super::reclaim::{Destination, close_row, post_rest};
+use crate::error::BillingError;
+
+/// How many coupons one pass looks at.
+const EXPIRY_BATCH: u64 = 500;
+/// The job's name where a call's method would be.
+const METHOD: &str = "job:CouponExpiry";
+const REASON: &str = "the coupon's validity ended";
+
+/// The platform acting on its own: no user, no permissions.
+fn as_platform(now: DateTime<Utc>) -> Mutation {
+    let principal = Principal {
+        user_id: None,
+        session_id: SessionId::generate(),
+        actor: Actor::Operator,
+        permissions: PermissionSet::empty(),
+    };
+    Mutation::new(principal, METHOD, Uuid::new_v4(), [0; 32], now).keyed_by(METHOD.to_owned())
+}
+
+/// Expires the coupons due at `now`, each in its own write transaction;
+/// returns how many this pass expired.
+pub async fn expire_due(db: &Db, now: DateTime<Utc>) -> Result<u64, BillingError> {
+    let due: Vec<String> = coupon::Entity::find()
+        .select_only()
+        .column(coupon::Column::Id)
+        .filter(coupon::Column::State.eq(Stored::Open.as_str()))
+        .filter(coupon::Column::ValidUntil.lte(now))
+        .order_by_asc(coupon::Column::ValidUntil)
+        .limit(EXPIRY_BATCH)
+        .into_tuple()
+        .all(db.conn())
+        .await?;
+    let mut expired = 0;
+    for raw in due {
+        // One coupon that cannot expire now (held for an order, or a
+        // database error) must not stop the others: tried again next pass.
+        match expire_one(db, &raw, now).await {
+            Ok(true) => expired += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(coupon = %raw, error = %e, "could not expire a due coupon"),
+        }
+    }
+    Ok(expired)
+}
+
+/// Expires one due coupon; `false` when it was closed first elsewhere.
+async fn expire_one(db: &Db, raw: &str, now: DateTime<Utc>) -> Result<bool, BillingError> {
+    let id = parse_stored(raw, CouponId::parse)?;
+    let tx = db.begin_write().await?;
+    let scope = sea_orm::Condition::all().add(coupon::Column::ValidUntil.lte(now));
+    if !close_row(&*tx, id, Stored::Expired, scope, now).await? {
+        return Ok(false);
+    }
+    let row = coupon::Entity::find_by_id(raw.to_owned())
+        .one(&*tx)
+        .await?
+        .ok_or(BillingError::CouponNotFound)?;
+    let c = Coupon::from_row(&row)?;
+    let m = as_platform(now);
+    post_rest(
+        &*tx,
+        &m,
+        std::slice::from_ref(&c),
+        Destination::Breakage,
+        CouponRecordType::Expiry,
+        REASON,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}

@@ -1,0 +1,343 @@
+//! Quotas: the operator grants them and pauses, resumes or ends them; a
+//! distributor gives part of one to a reseller and takes it back.
+
+use chrono::{DateTime, Utc};
+use partner_accounts::tenant::resolve_in;
+use partner_api::billing::v1 as pb;
+use partner_kernel::ids::{CouponQuotaId, PartnerId};
+use partner_kernel::money::Money;
+use partner_kernel::mutation::Mutation;
+use partner_kernel::write::{self, Change, Outcome};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+
+use super::entity::quota;
+use super::model::{CouponType, Quota, QuotaRecordType, QuotaState};
+use super::{QuotaEntry, quota_balance, quota_for_update, quota_of, record_quota};
+use crate::access::{COUPONS_MANAGE, PLATFORM_COUPONS_MANAGE};
+use crate::error::BillingError;
+use crate::ledger::{Kind, Operation, Owner, Posting, post};
+use crate::service::Billing;
+
+/// A quota the operator grants.
+#[derive(Debug, Clone)]
+pub struct NewQuota {
+    pub partner: PartnerId,
+    pub coupon_type: CouponType,
+    pub value: Money,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: DateTime<Utc>,
+    pub max_face_value: Option<Money>,
+    pub max_per_customer: Option<u32>,
+    pub service_types: Vec<String>,
+    pub reason: String,
+}
+
+/// The audit change of a quota, with the transaction that moved it.
+fn change(q: &Quota, balance: i64, transaction: Option<&str>, reason: &str) -> Change {
+    let mut after = q.audit_summary(balance);
+    if let Some(t) = transaction {
+        after["transaction_id"] = t.into();
+    }
+    Change::of(Some(q.partner), q.id)
+        .after(after)
+        .reason(reason.to_owned())
+}
+
+async fn insert_quota(tx: &DatabaseTransaction, q: &Quota) -> Result<(), BillingError> {
+    quota::Entity::insert(quota::ActiveModel {
+        id: Set(q.id.to_string()),
+        partner_id: Set(q.partner.to_string()),
+        parent_quota_id: Set(q.parent.map(|p| p.to_string())),
+        coupon_type: Set(q.coupon_type.as_str().to_owned()),
+        state: Set(q.state.as_str().to_owned()),
+        currency: Set(q.currency.code().to_owned()),
+        valid_from: Set(q.valid_from),
+        valid_until: Set(q.valid_until),
+        max_face_value: Set(q.max_face_value.map_or(0, Money::minor)),
+        max_per_customer: Set(q
+            .max_per_customer
+            .map_or(0, |n| i32::try_from(n).unwrap_or(i32::MAX))),
+        service_types: Set(serde_json::to_string(&q.service_types).unwrap_or_default()),
+        created_at: Set(q.created_at),
+        updated_at: Set(q.created_at),
+    })
+    .on_conflict(
+        OnConflict::columns([quota::Column::ParentQuotaId, quota::Column::PartnerId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(tx)
+    .await?;
+    Ok(())
+}
+
+/// The quota `reseller` holds under `parent`, opened on the first give
+/// with the parent's type, validity and limits; locked.
+async fn reseller_quota(
+    tx: &DatabaseTransaction,
+    parent: &Quota,
+    reseller: PartnerId,
+    now: DateTime<Utc>,
+) -> Result<Quota, BillingError> {
+    let find = || {
+        quota::Entity::find()
+            .filter(quota::Column::ParentQuotaId.eq(parent.id.to_string()))
+            .filter(quota::Column::PartnerId.eq(reseller.to_string()))
+    };
+    if let Some(row) = find().one(tx).await? {
+        return quota_for_update(tx, Quota::from_row(&row)?.id).await;
+    }
+    let child = Quota {
+        id: CouponQuotaId::generate(),
+        partner: reseller,
+        parent: Some(parent.id),
+        state: QuotaState::Normal,
+        created_at: now,
+        ..parent.clone()
+    };
+    insert_quota(tx, &child).await?;
+    // A concurrent first give may have opened it: read whichever won.
+    let row = find().one(tx).await?.ok_or(BillingError::QuotaNotFound)?;
+    quota_for_update(tx, Quota::from_row(&row)?.id).await
+}
+
+impl Billing {
+    /// Grants `q.partner` a new quota of `q.value`.
+    pub async fn grant_quota(
+        &self,
+        m: Mutation,
+        q: NewQuota,
+    ) -> Result<pb::GrantCouponQuotaResponse, BillingError> {
+        m.principal.require(PLATFORM_COUPONS_MANAGE)?;
+        self.accounts().partner_record(q.partner).await?;
+        let valid_from = q.valid_from.unwrap_or(m.now);
+        if q.valid_until <= valid_from || q.valid_until <= m.now {
+            return Err(BillingError::OutsideQuota {
+                field: "valid_until",
+                message: "must be after valid_from and after now".into(),
+            });
+        }
+        let quota = Quota {
+            id: CouponQuotaId::generate(),
+            partner: q.partner,
+            parent: None,
+            coupon_type: q.coupon_type,
+            state: QuotaState::Normal,
+            currency: q.value.currency(),
+            valid_from,
+            valid_until: q.valid_until,
+            max_face_value: q.max_face_value,
+            max_per_customer: q.max_per_customer,
+            service_types: q.service_types,
+            created_at: m.now,
+        };
+        let posting = Posting::transfer(
+            Operation::QuotaGrant,
+            (Owner::Platform, Kind::Promotion),
+            (Owner::Quota(quota.id), Kind::CouponQuota),
+            q.value,
+        )?
+        .of_partner(q.partner)
+        .because(q.reason.clone());
+        let call = m.clone();
+        write::commit(self.db(), &m, move |tx| {
+            Box::pin(async move {
+                insert_quota(tx, &quota).await?;
+                let posted = post(tx, &call, &posting).await?;
+                let transaction = posted.transaction_id.to_string();
+                record_quota(
+                    tx,
+                    &call,
+                    QuotaEntry {
+                        quota: &quota,
+                        kind: QuotaRecordType::Grant,
+                        amount: q.value,
+                        counterpart: None,
+                        transaction: transaction.clone(),
+                        reason: &q.reason,
+                    },
+                )
+                .await?;
+                let balance = q.value.minor();
+                Ok(Outcome::new(
+                    pb::GrantCouponQuotaResponse {
+                        quota: Some(quota.to_proto(balance)),
+                    },
+                    change(&quota, balance, Some(&transaction), &q.reason),
+                ))
+            })
+        })
+        .await
+    }
+
+    /// Pauses, resumes or ends a quota; ending returns its balance to the
+    /// promotional budget.
+    pub async fn set_quota_state(
+        &self,
+        m: Mutation,
+        id: CouponQuotaId,
+        state: QuotaState,
+        reason: String,
+    ) -> Result<pb::SetCouponQuotaStateResponse, BillingError> {
+        m.principal.require(PLATFORM_COUPONS_MANAGE)?;
+        let call = m.clone();
+        write::commit(self.db(), &m, move |tx| {
+            Box::pin(async move {
+                let mut q = quota_for_update(tx, id).await?;
+                if q.state == QuotaState::Invalid {
+                    return Err(BillingError::QuotaInvalid);
+                }
+                let before = quota_balance(tx, &q).await?;
+                let mut transaction = None;
+                if state == QuotaState::Invalid && before > 0 {
+                    let amount = Money::from_minor(q.currency, before);
+                    let posting = Posting::transfer(
+                        Operation::QuotaInvalidate,
+                        (Owner::Quota(q.id), Kind::CouponQuota),
+                        (Owner::Platform, Kind::Promotion),
+                        amount,
+                    )?
+                    .of_partner(q.partner)
+                    .because(reason.clone());
+                    let posted = post(tx, &call, &posting).await?;
+                    let t = posted.transaction_id.to_string();
+                    q.state = state;
+                    record_quota(
+                        tx,
+                        &call,
+                        QuotaEntry {
+                            quota: &q,
+                            kind: QuotaRecordType::Invalidate,
+                            amount,
+                            counterpart: None,
+                            transaction: t.clone(),
+                            reason: &reason,
+                        },
+                    )
+                    .await?;
+                    transaction = Some(t);
+                }
+                q.state = state;
+                quota::Entity::update_many()
+                    .col_expr(quota::Column::State, Expr::value(state.as_str()))
+                    .col_expr(quota::Column::UpdatedAt, Expr::value(call.now))
+                    .filter(quota::Column::Id.eq(id.to_string()))
+                    .exec(tx)
+                    .await?;
+                let balance = quota_balance(tx, &q).await?;
+                Ok(Outcome::new(
+                    pb::SetCouponQuotaStateResponse {
+                        quota: Some(q.to_proto(balance)),
+                    },
+                    change(&q, balance, transaction.as_deref(), &reason),
+                ))
+            })
+        })
+        .await
+    }
+
+    /// Moves `amount` between a distributor's quota and its reseller's
+    /// quota under it: `give` from the distributor, else back to it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn move_quota<R>(
+        &self,
+        m: Mutation,
+        give: bool,
+        quota_id: CouponQuotaId,
+        reseller: Option<PartnerId>,
+        amount: Money,
+        reason: String,
+        respond: fn(pb::CouponQuota, pb::CouponQuota) -> R,
+    ) -> Result<R, BillingError>
+    where
+        R: prost::Message + Default + 'static,
+    {
+        let own = m.principal.require_partner(COUPONS_MANAGE)?;
+        if let Some(answer) = write::replayed(self.db(), &m).await? {
+            return Ok(answer);
+        }
+        // Not the caller's (or no such quota): the same answer either way.
+        let named = quota_of(self.db().conn(), quota_id).await?;
+        let parent_id = if give {
+            (named.partner == own).then_some(named.id)
+        } else {
+            named.parent
+        }
+        .ok_or(BillingError::QuotaNotFound)?;
+        let call = m.clone();
+        write::commit(self.db(), &m, move |tx| {
+            Box::pin(async move {
+                let (parent, child) = if give {
+                    let reseller = reseller.ok_or(BillingError::QuotaNotFound)?;
+                    resolve_in(tx, own, Some(reseller)).await?;
+                    let parent = quota_for_update(tx, parent_id).await?;
+                    parent.usable_at(call.now)?;
+                    let child = reseller_quota(tx, &parent, reseller, call.now).await?;
+                    // An ended or paused reseller quota receives nothing.
+                    child.usable_at(call.now)?;
+                    (parent, child)
+                } else {
+                    // Parent before child, as a give locks them.
+                    let parent = quota_for_update(tx, parent_id).await?;
+                    let child = quota_for_update(tx, quota_id).await?;
+                    if parent.partner != own {
+                        return Err(BillingError::QuotaNotFound);
+                    }
+                    (parent, child)
+                };
+                let (operation, from, to) = if give {
+                    (Operation::QuotaGive, &parent, &child)
+                } else {
+                    (Operation::QuotaTakeBack, &child, &parent)
+                };
+                let posting = Posting::transfer(
+                    operation,
+                    (Owner::Quota(from.id), Kind::CouponQuota),
+                    (Owner::Quota(to.id), Kind::CouponQuota),
+                    amount,
+                )?
+                .of_partner(own)
+                .because(reason.clone());
+                let posted = post(tx, &call, &posting).await?;
+                let transaction = posted.transaction_id.to_string();
+                let (parent_kind, child_kind) = if give {
+                    (
+                        QuotaRecordType::GiveToReseller,
+                        QuotaRecordType::ReceiveFromDistributor,
+                    )
+                } else {
+                    (
+                        QuotaRecordType::TakeBackFromReseller,
+                        QuotaRecordType::TakenBackByDistributor,
+                    )
+                };
+                for (q, kind, other) in [
+                    (&parent, parent_kind, child.id),
+                    (&child, child_kind, parent.id),
+                ] {
+                    let entry = QuotaEntry {
+                        quota: q,
+                        kind,
+                        amount,
+                        counterpart: Some(other),
+                        transaction: transaction.clone(),
+                        reason: &reason,
+                    };
+                    record_quota(tx, &call, entry).await?;
+                }
+                let parent_balance = quota_balance(tx, &parent).await?;
+                let child_balance = quota_balance(tx, &child).await?;
+                Ok(Outcome::new(
+                    respond(
+                        parent.to_proto(parent_balance),
+                        child.to_proto(child_balance),
+                    ),
+                    change(&parent, parent_balance, Some(&transaction), &reason),
+                )
+                .and(change(&child, child_balance, Some(&transaction), &reason)))
+            })
+        })
+        .await
+    }
+}
