@@ -1,10 +1,12 @@
-//! The ledger against an in-memory model (RELIABILITY M1–M3, M10, M11):
-//! random sequences of top-ups, fundings, reclaims, holds, captures,
-//! releases and expiries, some with a failure injected before commit (the
-//! write transaction is dropped between its legs), run on a real migrated
+//! The ledger against an in-memory model (RELIABILITY M1–M3, M7, M10,
+//! M11): random sequences of top-ups, fundings, reclaims, holds, captures,
+//! releases and expiries, coupon quotas granted, coupons issued, reclaimed
+//! and expired, some with a failure injected before commit (the write
+//! transaction is dropped between its legs), run on a real migrated
 //! database. After every step each account's balance and pending equal the
 //! model's, every refusal is one the model expects, and at the end the
-//! reconciliation finds nothing wrong.
+//! reconciliation finds nothing wrong and every coupon's value is
+//! conserved: issued = reclaimed + expired + outstanding.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,11 +14,16 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use partner_billing::BillingError;
+use partner_billing::coupons::entity::coupon_record;
+use partner_billing::coupons::model::{Coupon, CouponType, Quota, QuotaState, Stored};
+use partner_billing::coupons::{self, grant_in, issue_in, reclaim_in};
 use partner_billing::entity::ledger_account as account;
 use partner_billing::ledger::holds::{self, expire_due};
 use partner_billing::ledger::{AccountKey, Kind, Operation, Owner, Posting, check, post};
 use partner_kernel::db::Db;
-use partner_kernel::ids::{CustomerId, LedgerHoldId, PartnerId, SessionId, UserId};
+use partner_kernel::ids::{
+    CouponId, CouponQuotaId, CustomerId, LedgerHoldId, PartnerId, SessionId, UserId,
+};
 use partner_kernel::money::{Currency, Money};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::permission::PermissionSet;
@@ -56,6 +63,18 @@ enum Op {
     Advance {
         minutes: i64,
     },
+    Grant {
+        minor: i64,
+    },
+    Issue {
+        quota: usize,
+        customer: usize,
+        minor: i64,
+        minutes: i64,
+    },
+    ReclaimCoupon {
+        coupon: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -79,6 +98,16 @@ fn op() -> impl Strategy<Value = Op> {
         (0..8usize, 1..2_500i64).prop_map(|(hold, minor)| Op::Capture { hold, minor }),
         (0..8usize).prop_map(|hold| Op::Release { hold }),
         (1..40i64).prop_map(|minutes| Op::Advance { minutes }),
+        (1..5_000i64).prop_map(|minor| Op::Grant { minor }),
+        (0..3usize, 0..3usize, 1..2_000i64, 1..90i64).prop_map(
+            |(quota, customer, minor, minutes)| Op::Issue {
+                quota,
+                customer,
+                minor,
+                minutes
+            }
+        ),
+        (0..8usize).prop_map(|coupon| Op::ReclaimCoupon { coupon }),
     ]
 }
 
@@ -90,11 +119,18 @@ struct ModelHold {
     expires: DateTime<Utc>,
 }
 
+struct ModelCoupon {
+    coupon: Coupon,
+    open: bool,
+}
+
 #[derive(Default)]
 struct Model {
     /// (owner, kind) → (balance, pending).
     accounts: HashMap<(String, &'static str), (i64, i64)>,
     holds: Vec<ModelHold>,
+    quotas: Vec<Quota>,
+    coupons: Vec<ModelCoupon>,
 }
 
 impl Model {
@@ -148,6 +184,9 @@ impl World {
 async fn step(w: &mut World, model: &mut Model, op: &Op, fail: bool) {
     let tx = w.db.begin_write().await.unwrap();
     let m = w.mutation();
+    // The quota or coupon the step makes, when it makes one.
+    let mut new_quota = None;
+    let mut new_coupon = None;
     // What the model says, and what the database did.
     let (expected, outcome): (bool, Result<Option<LedgerHoldId>, BillingError>) = match *op {
         Op::TopUp { partner, minor } => {
@@ -230,9 +269,66 @@ async fn step(w: &mut World, model: &mut Model, op: &Op, fail: bool) {
             };
             (h.open, holds::release(&tx, h.id, w.now).await.map(|_| None))
         }
+        Op::Grant { minor } => {
+            let q = quota(w.partners[0], w.now);
+            let made = grant_in(&tx, &m, &q, cny(minor), "campaign").await;
+            new_quota = Some(q);
+            (true, made.map(|_| None))
+        }
+        Op::Issue {
+            quota,
+            customer,
+            minor,
+            minutes,
+        } => {
+            let Some(q) = model.quotas.get(quota % model.quotas.len().max(1)) else {
+                return;
+            };
+            let Owner::Customer(holder) = w.customers[customer] else {
+                unreachable!()
+            };
+            let c = coupon(q, holder, minor, w.now, minutes);
+            let made = issue_in(&tx, &m, q, std::slice::from_ref(&c), "").await;
+            new_coupon = Some(c);
+            (
+                model.available(&key(Owner::Quota(q.id), Kind::CouponQuota)) >= minor,
+                made.map(|_| None),
+            )
+        }
+        Op::ReclaimCoupon { coupon } => {
+            let Some(c) = model.coupons.get(coupon % model.coupons.len().max(1)) else {
+                return;
+            };
+            let rest = model
+                .get(&key(Owner::Coupon(c.coupon.id), Kind::CouponLiability))
+                .0;
+            (
+                c.open && w.now < c.coupon.valid_until && rest > 0,
+                reclaim_in(&tx, &m, c.coupon.id, c.coupon.partner, "")
+                    .await
+                    .map(|_| None),
+            )
+        }
         Op::Advance { minutes } => {
             drop(tx);
             w.now += Duration::minutes(minutes);
+            let coupons_expired = coupons::expire_due(&w.db, w.now).await.unwrap();
+            let mut due = Vec::new();
+            for c in model
+                .coupons
+                .iter_mut()
+                .filter(|c| c.open && c.coupon.valid_until <= w.now)
+            {
+                c.open = false;
+                due.push(c.coupon.id);
+            }
+            for id in &due {
+                let account = key(Owner::Coupon(*id), Kind::CouponLiability);
+                let rest = model.get(&account).0;
+                model.add(account, -rest, 0);
+                model.add(key(Owner::Platform, Kind::Breakage), rest, 0);
+            }
+            assert_eq!(coupons_expired, due.len() as u64, "coupons expired");
             let expired = expire_due(&w.db, w.now).await.unwrap();
             let mut n = 0;
             for h in model
@@ -254,7 +350,8 @@ async fn step(w: &mut World, model: &mut Model, op: &Op, fail: bool) {
         Err(
             BillingError::InsufficientFunds { .. }
             | BillingError::HoldResolved
-            | BillingError::CaptureAboveHold { .. },
+            | BillingError::CaptureAboveHold { .. }
+            | BillingError::CouponNotReclaimable { .. },
         ) => assert!(!expected, "{op:?} was refused: {outcome:?}"),
         Err(e) => panic!("{op:?}: {e}"),
     }
@@ -313,7 +410,102 @@ async fn step(w: &mut World, model: &mut Model, op: &Op, fail: bool) {
             let (account, amount) = (model.holds[i].account.clone(), model.holds[i].amount);
             model.add(account, 0, -amount);
         }
+        Op::Grant { minor } => {
+            let q = new_quota.unwrap();
+            model.add(key(Owner::Platform, Kind::Promotion), -minor, 0);
+            model.add(key(Owner::Quota(q.id), Kind::CouponQuota), minor, 0);
+            model.quotas.push(q);
+        }
+        Op::Issue { minor, .. } => {
+            let c = new_coupon.unwrap();
+            model.add(key(Owner::Quota(c.quota), Kind::CouponQuota), -minor, 0);
+            model.add(key(Owner::Coupon(c.id), Kind::CouponLiability), minor, 0);
+            model.coupons.push(ModelCoupon {
+                coupon: c,
+                open: true,
+            });
+        }
+        Op::ReclaimCoupon { coupon } => {
+            let i = coupon % model.coupons.len();
+            model.coupons[i].open = false;
+            let c = &model.coupons[i].coupon;
+            let (id, quota) = (c.id, c.quota);
+            let account = key(Owner::Coupon(id), Kind::CouponLiability);
+            let rest = model.get(&account).0;
+            model.add(account, -rest, 0);
+            model.add(key(Owner::Quota(quota), Kind::CouponQuota), rest, 0);
+        }
         Op::Advance { .. } => {}
+    }
+}
+
+fn quota(partner: Owner, now: DateTime<Utc>) -> Quota {
+    let Owner::Partner(partner) = partner else {
+        unreachable!()
+    };
+    Quota {
+        id: CouponQuotaId::generate(),
+        partner,
+        parent: None,
+        coupon_type: CouponType::Voucher,
+        state: QuotaState::Normal,
+        currency: Currency::Cny,
+        valid_from: now,
+        valid_until: now + Duration::days(365),
+        max_face_value: None,
+        max_per_customer: None,
+        service_types: Vec::new(),
+        created_at: now,
+    }
+}
+
+fn coupon(q: &Quota, customer: CustomerId, minor: i64, now: DateTime<Utc>, minutes: i64) -> Coupon {
+    Coupon {
+        id: CouponId::generate(),
+        quota: q.id,
+        partner: q.partner,
+        customer,
+        coupon_type: q.coupon_type,
+        stored: Stored::Open,
+        face_value: cny(minor),
+        valid_from: now,
+        valid_until: now + Duration::minutes(minutes),
+        service_types: Vec::new(),
+        product_ids: Vec::new(),
+        memo: String::new(),
+        created_at: now,
+        closed_at: None,
+    }
+}
+
+/// M7: each coupon's face value is what its records say left it plus what
+/// its account still holds, and one issue record says it was issued.
+async fn assert_coupon_value_conserved(w: &World, model: &Model) {
+    let records = coupon_record::Entity::find()
+        .all(w.db.conn())
+        .await
+        .unwrap();
+    let accounts = account::Entity::find().all(w.db.conn()).await.unwrap();
+    for c in &model.coupons {
+        let id = c.coupon.id.to_string();
+        let of = |kind: &str| -> i64 {
+            records
+                .iter()
+                .filter(|r| r.coupon_id == id && r.record_type == kind)
+                .map(|r| r.amount)
+                .sum()
+        };
+        let outstanding = accounts
+            .iter()
+            .find(|a| a.owner_id == id)
+            .map_or(0, |a| a.balance);
+        let issued = of("ISSUE");
+        assert_eq!(issued, c.coupon.face_value.minor(), "{id} issued");
+        assert_eq!(
+            issued,
+            of("RECLAIM") + of("RECLAIM_ON_DISASSOCIATION") + of("EXPIRY") + outstanding,
+            "{id}: issued = reclaimed + expired + outstanding"
+        );
     }
 }
 
@@ -365,6 +557,7 @@ async fn run(ops: Vec<(Op, bool)>) {
     }
     let report = check::check(w.db.conn()).await.unwrap();
     assert!(report.violations.is_empty(), "{:#?}", report.violations);
+    assert_coupon_value_conserved(&w, &model).await;
 }
 
 proptest! {

@@ -129,6 +129,58 @@ async fn refusal(
     Ok(None)
 }
 
+/// Writes `coupons` (each of its face value, from the quota `q`) and
+/// moves their value out of the quota, as one journal transaction in the
+/// caller's transaction; its id. The quota's floor refuses more than it
+/// holds (`QUOTA_INSUFFICIENT`).
+pub async fn issue_in(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    q: &Quota,
+    coupons: &[Coupon],
+    memo: &str,
+) -> Result<String, BillingError> {
+    let mut total = Money::zero(q.currency);
+    for c in coupons {
+        total = total
+            .checked_add(c.face_value)
+            .map_err(|_| BillingError::BalanceLimit)?;
+    }
+    let ins = coupons
+        .iter()
+        .map(|c| (Owner::Coupon(c.id), Kind::CouponLiability, c.face_value))
+        .collect();
+    let posting = Posting::between(
+        Operation::CouponIssue,
+        vec![(Owner::Quota(q.id), Kind::CouponQuota, total)],
+        ins,
+    )?
+    .of_partner(q.partner)
+    .because(memo.to_owned());
+    coupon::Entity::insert_many(coupons.iter().map(row))
+        .exec_without_returning(tx)
+        .await?;
+    let transaction = post(tx, m, &posting).await?.transaction_id.to_string();
+    let records: Vec<coupon_record::ActiveModel> = coupons
+        .iter()
+        .map(|c| {
+            coupon_entry(
+                c,
+                CouponRecordType::Issue,
+                c.face_value,
+                &transaction,
+                m.principal.actor_id(),
+                memo,
+                m.now,
+            )
+        })
+        .collect();
+    coupon_record::Entity::insert_many(records)
+        .exec_without_returning(tx)
+        .await?;
+    Ok(transaction)
+}
+
 impl Billing {
     pub async fn issue_coupons(
         &self,
@@ -201,44 +253,10 @@ impl Billing {
                 let mut transaction = String::new();
                 let mut changes = Vec::new();
                 if !issued.is_empty() {
-                    let total = cmd
-                        .face_value
-                        .checked_mul(issued.len() as i64)
-                        .map_err(|_| BillingError::BalanceLimit)?;
-                    let ins = issued
-                        .values()
-                        .map(|c| (Owner::Coupon(c.id), Kind::CouponLiability, c.face_value))
-                        .collect();
-                    let posting = Posting::between(
-                        Operation::CouponIssue,
-                        vec![(Owner::Quota(q.id), Kind::CouponQuota, total)],
-                        ins,
-                    )?
-                    .of_partner(partner)
-                    .because(cmd.memo.clone());
-                    coupon::Entity::insert_many(issued.values().map(row))
-                        .exec_without_returning(tx)
-                        .await?;
-                    transaction = post(tx, &call, &posting).await?.transaction_id.to_string();
-                    let records: Vec<coupon_record::ActiveModel> = issued
-                        .values()
-                        .map(|c| {
-                            coupon_entry(
-                                c,
-                                CouponRecordType::Issue,
-                                c.face_value,
-                                &transaction,
-                                call.principal.actor_id(),
-                                &cmd.memo,
-                                call.now,
-                            )
-                        })
-                        .collect();
-                    coupon_record::Entity::insert_many(records)
-                        .exec_without_returning(tx)
-                        .await?;
-                    changes = issued
-                        .values()
+                    let coupons: Vec<Coupon> = issued.values().cloned().collect();
+                    transaction = issue_in(tx, &call, &q, &coupons, &cmd.memo).await?;
+                    changes = coupons
+                        .iter()
                         .map(|c| {
                             Change::of(Some(partner), c.id).after(serde_json::json!({
                                 "customer_id": c.customer.to_string(),

@@ -32,9 +32,10 @@ use entity::{coupon_record, quota, quota_record};
 use model::{Coupon, CouponRecordType, Quota, QuotaRecordType, QuotaState};
 
 pub use expiry::expire_due;
-pub use issue::IssueCoupons;
-pub use quotas::NewQuota;
+pub use issue::{IssueCoupons, issue_in};
+pub use quotas::{NewQuota, grant_in};
 pub use read::{CouponFilter, RecordFilter};
+pub use reclaim::reclaim_in;
 
 /// The quota `id`, locked until the transaction ends.
 async fn quota_for_update(

@@ -102,6 +102,37 @@ async fn reseller_quota(
     quota_for_update(tx, Quota::from_row(&row)?.id).await
 }
 
+/// Opens the quota `q` with `value` from the promotional budget, in the
+/// caller's transaction; the journal transaction's id.
+pub async fn grant_in(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    q: &Quota,
+    value: Money,
+    reason: &str,
+) -> Result<String, BillingError> {
+    let posting = Posting::transfer(
+        Operation::QuotaGrant,
+        (Owner::Platform, Kind::Promotion),
+        (Owner::Quota(q.id), Kind::CouponQuota),
+        value,
+    )?
+    .of_partner(q.partner)
+    .because(reason.to_owned());
+    insert_quota(tx, q).await?;
+    let transaction = post(tx, m, &posting).await?.transaction_id.to_string();
+    let entry = QuotaEntry {
+        quota: q,
+        kind: QuotaRecordType::Grant,
+        amount: value,
+        counterpart: None,
+        transaction: transaction.clone(),
+        reason,
+    };
+    record_quota(tx, m, entry).await?;
+    Ok(transaction)
+}
+
 impl Billing {
     /// Grants `q.partner` a new quota of `q.value`.
     pub async fn grant_quota(
@@ -132,33 +163,10 @@ impl Billing {
             service_types: q.service_types,
             created_at: m.now,
         };
-        let posting = Posting::transfer(
-            Operation::QuotaGrant,
-            (Owner::Platform, Kind::Promotion),
-            (Owner::Quota(quota.id), Kind::CouponQuota),
-            q.value,
-        )?
-        .of_partner(q.partner)
-        .because(q.reason.clone());
         let call = m.clone();
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
-                insert_quota(tx, &quota).await?;
-                let posted = post(tx, &call, &posting).await?;
-                let transaction = posted.transaction_id.to_string();
-                record_quota(
-                    tx,
-                    &call,
-                    QuotaEntry {
-                        quota: &quota,
-                        kind: QuotaRecordType::Grant,
-                        amount: q.value,
-                        counterpart: None,
-                        transaction: transaction.clone(),
-                        reason: &q.reason,
-                    },
-                )
-                .await?;
+                let transaction = grant_in(tx, &call, &quota, q.value, &q.reason).await?;
                 let balance = q.value.minor();
                 Ok(Outcome::new(
                     pb::GrantCouponQuotaResponse {

@@ -13,7 +13,7 @@ use partner_kernel::money::{Currency, Money};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use super::entity::{coupon, coupon_record};
 use super::model::{Coupon, CouponRecordType, Quota, Stored};
@@ -163,6 +163,51 @@ pub(super) fn closed_change(c: &Coupon, moved: Option<Money>, reason: &str) -> C
         .reason(reason.to_owned())
 }
 
+/// Closes the coupon `id` that `partner` issued as RECLAIMED and returns
+/// its whole rest to its quota (to the promotional budget if the quota has
+/// ended), in the caller's transaction: the coupon, its quota, and what
+/// moved. Refused when it is not `partner`'s (`COUPON_NOT_FOUND`), or is
+/// used up, expired or already reclaimed (`COUPON_NOT_RECLAIMABLE`).
+pub async fn reclaim_in(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    id: CouponId,
+    partner: PartnerId,
+    reason: &str,
+) -> Result<(Coupon, Quota, Money), BillingError> {
+    let now = m.now;
+    let scope = sea_orm::Condition::all()
+        .add(coupon::Column::PartnerId.eq(partner.to_string()))
+        .add(coupon::Column::ValidUntil.gt(now));
+    let closed = close_row(tx, id, Stored::Reclaimed, scope, now).await?;
+    let row = coupon::Entity::find_by_id(id.to_string())
+        .one(tx)
+        .await?
+        .filter(|r| r.partner_id == partner.to_string())
+        .ok_or(BillingError::CouponNotFound)?;
+    let c = Coupon::from_row(&row)?;
+    if !closed {
+        return Err(BillingError::CouponNotReclaimable {
+            state: state_name(c.state_at(now)),
+        });
+    }
+    let q = quota_for_update(tx, c.quota).await?;
+    let moved = post_rest(
+        tx,
+        m,
+        std::slice::from_ref(&c),
+        Destination::Quotas(std::slice::from_ref(&q)),
+        CouponRecordType::Reclaim,
+        reason,
+    )
+    .await?;
+    let Some((_, rest)) = moved.first().copied() else {
+        // Open with nothing left: it was used up.
+        return Err(BillingError::CouponNotReclaimable { state: "USED" });
+    };
+    Ok((c, q, rest))
+}
+
 impl Billing {
     /// Takes the coupon's whole rest back to its quota.
     pub async fn reclaim_coupon(
@@ -186,35 +231,7 @@ impl Billing {
             Box::pin(async move {
                 let partner = resolve_in(tx, own, reseller).await?.partner_id;
                 let now = call.now;
-                let scope = sea_orm::Condition::all()
-                    .add(coupon::Column::PartnerId.eq(partner.to_string()))
-                    .add(coupon::Column::ValidUntil.gt(now));
-                let closed = close_row(tx, id, Stored::Reclaimed, scope, now).await?;
-                let row = coupon::Entity::find_by_id(id.to_string())
-                    .one(tx)
-                    .await?
-                    .filter(|r| r.partner_id == partner.to_string())
-                    .ok_or(BillingError::CouponNotFound)?;
-                let c = Coupon::from_row(&row)?;
-                if !closed {
-                    return Err(BillingError::CouponNotReclaimable {
-                        state: state_name(c.state_at(now)),
-                    });
-                }
-                let q = quota_for_update(tx, c.quota).await?;
-                let moved = post_rest(
-                    tx,
-                    &call,
-                    std::slice::from_ref(&c),
-                    Destination::Quotas(std::slice::from_ref(&q)),
-                    CouponRecordType::Reclaim,
-                    &reason,
-                )
-                .await?;
-                let Some((_, rest)) = moved.first().copied() else {
-                    // Open with nothing left: it was used up.
-                    return Err(BillingError::CouponNotReclaimable { state: "USED" });
-                };
+                let (c, q, rest) = reclaim_in(tx, &call, id, partner, &reason).await?;
                 let balance = quota_balance(tx, &q).await?;
                 Ok(Outcome::new(
                     pb::ReclaimCouponResponse {
