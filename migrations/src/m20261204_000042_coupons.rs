@@ -274,20 +274,14 @@ impl MigrationTrait for Migration {
 
         // One journal transaction per business operation of a request and
         // currency: a customer leaving returns its cash and its coupons in
-        // one call, as two operations.
+        // one call, as two operations. The wider key is made under a new
+        // name before the old one goes, so no statement reuses a name
+        // another pooled SQLite connection may still see.
         use LedgerTransactions as T;
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("ux_ledger_transactions_request")
-                    .table(T::Table)
-                    .to_owned(),
-            )
-            .await?;
         manager
             .create_index(
                 Index::create()
-                    .name("ux_ledger_transactions_request")
+                    .name("ux_ledger_transactions_operation")
                     .table(T::Table)
                     .col(T::Actor)
                     .col(T::Method)
@@ -297,10 +291,40 @@ impl MigrationTrait for Migration {
                     .unique()
                     .to_owned(),
             )
+            .await?;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("ux_ledger_transactions_request")
+                    .table(T::Table)
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use LedgerTransactions as T;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_ledger_transactions_request")
+                    .table(T::Table)
+                    .col(T::Actor)
+                    .col(T::Method)
+                    .col(T::RequestId)
+                    .col(T::Currency)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("ux_ledger_transactions_operation")
+                    .table(T::Table)
+                    .to_owned(),
+            )
+            .await?;
         for table in [
             "coupon_records",
             "coupons",

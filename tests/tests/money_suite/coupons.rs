@@ -281,6 +281,78 @@ async fn quota_moves_from_the_operator_to_a_distributor_to_its_reseller_and_back
     .quotas;
     assert_eq!(as_operator.len(), 1);
     assert_eq!(balance(&as_operator[0]), 85_000);
+
+    // An amount in another currency is refused as such.
+    let mut dollars = give(100);
+    dollars.amount = Some(partner_api::r#type::v1::Money {
+        currency_code: "USD".into(),
+        units: 1,
+        nanos: 0,
+    });
+    let status = assert_refused(
+        server
+            .coupons(&d_master)
+            .give_quota_to_reseller(dollars)
+            .await,
+        Code::InvalidArgument,
+        "FIELD_VIOLATION",
+    );
+    assert_eq!(violated_fields(&status), ["amount"]);
+    // The operator's freeze of the reseller's quota holds its value there.
+    let set = |id: &str, state: pb::CouponQuotaState| pb::SetCouponQuotaStateRequest {
+        request_id: new_request_id(),
+        quota_id: id.into(),
+        state: state as i32,
+        reason: "review".into(),
+    };
+    ok(server
+        .coupons(&admin)
+        .set_coupon_quota_state(set(&theirs.id, pb::CouponQuotaState::Frozen))
+        .await);
+    assert_refused(
+        server
+            .coupons(&d_master)
+            .take_back_quota_from_reseller(take_back(1))
+            .await,
+        Code::FailedPrecondition,
+        "QUOTA_NOT_USABLE",
+    );
+    ok(server
+        .coupons(&admin)
+        .set_coupon_quota_state(set(&theirs.id, pb::CouponQuotaState::Normal))
+        .await);
+    // Ending the distributor's quota ends the one given from it: both
+    // balances return to the promotional budget, and nothing more is issued.
+    let ended = ok(server
+        .coupons(&admin)
+        .set_coupon_quota_state(set(&quota.id, pb::CouponQuotaState::Invalid))
+        .await)
+    .quota
+    .unwrap_or_else(|| panic!("no quota"));
+    assert_eq!(balance(&ended), 0);
+    let child = ok(server
+        .coupons(&r_master)
+        .list_coupon_quotas(pb::ListCouponQuotasRequest::default())
+        .await)
+    .quotas;
+    assert_eq!(child[0].state(), pb::CouponQuotaState::Invalid);
+    assert_eq!(balance(&child[0]), 0);
+    assert_refused(
+        server
+            .coupons(&r_master)
+            .issue_coupons(issue(&theirs.id, &[&buyer.customer_id], 100))
+            .await,
+        Code::FailedPrecondition,
+        "QUOTA_NOT_USABLE",
+    );
+    assert_refused(
+        server
+            .coupons(&d_master)
+            .take_back_quota_from_reseller(take_back(1))
+            .await,
+        Code::FailedPrecondition,
+        "QUOTA_NOT_USABLE",
+    );
     server.assert_ledger_clean().await;
 }
 

@@ -8,7 +8,7 @@ use partner_kernel::ids::{CouponId, SessionId, parse_stored};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::permission::PermissionSet;
 use partner_kernel::principal::{Actor, Principal};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::entity::coupon;
@@ -16,7 +16,7 @@ use super::model::{Coupon, CouponRecordType, Stored};
 use super::reclaim::{Destination, close_row, post_rest};
 use crate::error::BillingError;
 
-/// How many coupons one pass looks at.
+/// How many due coupons are read at a time.
 const EXPIRY_BATCH: u64 = 500;
 /// The job's name where a call's method would be.
 const METHOD: &str = "job:CouponExpiry";
@@ -34,29 +34,54 @@ fn as_platform(now: DateTime<Utc>) -> Mutation {
 }
 
 /// Expires the coupons due at `now`, each in its own write transaction;
-/// returns how many this pass expired.
+/// returns how many this pass expired. It walks every due coupon in
+/// `(valid_until, id)` order, so coupons that cannot expire yet never hide
+/// the ones behind them.
 pub async fn expire_due(db: &Db, now: DateTime<Utc>) -> Result<u64, BillingError> {
-    let due: Vec<String> = coupon::Entity::find()
-        .select_only()
-        .column(coupon::Column::Id)
-        .filter(coupon::Column::State.eq(Stored::Open.as_str()))
-        .filter(coupon::Column::ValidUntil.lte(now))
-        .order_by_asc(coupon::Column::ValidUntil)
-        .limit(EXPIRY_BATCH)
-        .into_tuple()
-        .all(db.conn())
-        .await?;
     let mut expired = 0;
-    for raw in due {
-        // One coupon that cannot expire now (held for an order, or a
-        // database error) must not stop the others: tried again next pass.
-        match expire_one(db, &raw, now).await {
-            Ok(true) => expired += 1,
-            Ok(false) => {}
-            Err(e) => tracing::warn!(coupon = %raw, error = %e, "could not expire a due coupon"),
+    let mut after: Option<(DateTime<Utc>, String)> = None;
+    loop {
+        let mut query = coupon::Entity::find()
+            .select_only()
+            .column(coupon::Column::ValidUntil)
+            .column(coupon::Column::Id)
+            .filter(coupon::Column::State.eq(Stored::Open.as_str()))
+            .filter(coupon::Column::ValidUntil.lte(now));
+        if let Some((until, id)) = &after {
+            query = query.filter(
+                Condition::any()
+                    .add(coupon::Column::ValidUntil.gt(*until))
+                    .add(
+                        Condition::all()
+                            .add(coupon::Column::ValidUntil.eq(*until))
+                            .add(coupon::Column::Id.gt(id.as_str())),
+                    ),
+            );
+        }
+        let due: Vec<(DateTime<Utc>, String)> = query
+            .order_by_asc(coupon::Column::ValidUntil)
+            .order_by_asc(coupon::Column::Id)
+            .limit(EXPIRY_BATCH)
+            .into_tuple()
+            .all(db.conn())
+            .await?;
+        let full = due.len() as u64 == EXPIRY_BATCH;
+        for (until, raw) in due {
+            // One coupon that cannot expire now (held for an order, or a
+            // database error) must not stop the others: tried again next pass.
+            match expire_one(db, &raw, now).await {
+                Ok(true) => expired += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(coupon = %raw, error = %e, "could not expire a due coupon");
+                }
+            }
+            after = Some((until, raw));
+        }
+        if !full {
+            return Ok(expired);
         }
     }
-    Ok(expired)
 }
 
 /// Expires one due coupon; `false` when it was closed first elsewhere.

@@ -9,7 +9,7 @@ use partner_kernel::money::Money;
 use partner_kernel::mutation::Mutation;
 use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::entity::quota;
 use super::model::{CouponType, Quota, QuotaRecordType, QuotaState};
@@ -133,6 +133,104 @@ pub async fn grant_in(
     Ok(transaction)
 }
 
+async fn set_state(
+    tx: &DatabaseTransaction,
+    ids: &[CouponQuotaId],
+    state: QuotaState,
+    now: DateTime<Utc>,
+) -> Result<(), BillingError> {
+    quota::Entity::update_many()
+        .col_expr(quota::Column::State, Expr::value(state.as_str()))
+        .col_expr(quota::Column::UpdatedAt, Expr::value(now))
+        .filter(quota::Column::Id.is_in(ids.iter().map(ToString::to_string)))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+/// What ending a quota did.
+struct Ended {
+    /// The journal transaction, when there was a balance to return.
+    transaction: Option<String>,
+    /// The quotas given from it, ended with it (after: balance zero).
+    children: Vec<(Quota, i64)>,
+}
+
+/// Ends `q` (locked) and every quota given from it that has not ended:
+/// their balances return to the promotional budget as one journal
+/// transaction, so nothing given from an ended quota is issued later.
+async fn end_quotas(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    q: Quota,
+    reason: &str,
+) -> Result<Ended, BillingError> {
+    // Children after their parent, in id order.
+    let rows = quota::Entity::find()
+        .filter(quota::Column::ParentQuotaId.eq(q.id.to_string()))
+        .filter(quota::Column::State.ne(QuotaState::Invalid.as_str()))
+        .order_by_asc(quota::Column::Id)
+        .all(tx)
+        .await?;
+    let mut children = Vec::with_capacity(rows.len());
+    for row in &rows {
+        children.push(quota_for_update(tx, Quota::from_row(row)?.id).await?);
+    }
+    let mut outs = Vec::new();
+    let mut ended = Vec::new();
+    for quota in std::iter::once(&q).chain(&children) {
+        let balance = quota_balance(tx, quota).await?;
+        if balance > 0 {
+            let amount = Money::from_minor(quota.currency, balance);
+            outs.push((Owner::Quota(quota.id), Kind::CouponQuota, amount));
+            ended.push((quota, amount));
+        }
+    }
+    let ids: Vec<CouponQuotaId> = std::iter::once(q.id)
+        .chain(children.iter().map(|c| c.id))
+        .collect();
+    set_state(tx, &ids, QuotaState::Invalid, m.now).await?;
+    let mut transaction = None;
+    if !outs.is_empty() {
+        let mut total = Money::zero(q.currency);
+        for (_, _, amount) in &outs {
+            total = total
+                .checked_add(*amount)
+                .map_err(|_| BillingError::BalanceLimit)?;
+        }
+        let posting = Posting::between(
+            Operation::QuotaInvalidate,
+            outs,
+            vec![(Owner::Platform, Kind::Promotion, total)],
+        )?
+        .of_partner(q.partner)
+        .because(reason.to_owned());
+        let t = post(tx, m, &posting).await?.transaction_id.to_string();
+        for (quota, amount) in ended {
+            let entry = QuotaEntry {
+                quota,
+                kind: QuotaRecordType::Invalidate,
+                amount,
+                counterpart: None,
+                transaction: t.clone(),
+                reason,
+            };
+            record_quota(tx, m, entry).await?;
+        }
+        transaction = Some(t);
+    }
+    Ok(Ended {
+        transaction,
+        children: children
+            .into_iter()
+            .map(|mut c| {
+                c.state = QuotaState::Invalid;
+                (c, 0)
+            })
+            .collect(),
+    })
+}
+
 impl Billing {
     /// Grants `q.partner` a new quota of `q.value`.
     pub async fn grant_quota(
@@ -196,49 +294,26 @@ impl Billing {
                 if q.state == QuotaState::Invalid {
                     return Err(BillingError::QuotaInvalid);
                 }
-                let before = quota_balance(tx, &q).await?;
+                let mut changes = Vec::new();
                 let mut transaction = None;
-                if state == QuotaState::Invalid && before > 0 {
-                    let amount = Money::from_minor(q.currency, before);
-                    let posting = Posting::transfer(
-                        Operation::QuotaInvalidate,
-                        (Owner::Quota(q.id), Kind::CouponQuota),
-                        (Owner::Platform, Kind::Promotion),
-                        amount,
-                    )?
-                    .of_partner(q.partner)
-                    .because(reason.clone());
-                    let posted = post(tx, &call, &posting).await?;
-                    let t = posted.transaction_id.to_string();
-                    q.state = state;
-                    record_quota(
-                        tx,
-                        &call,
-                        QuotaEntry {
-                            quota: &q,
-                            kind: QuotaRecordType::Invalidate,
-                            amount,
-                            counterpart: None,
-                            transaction: t.clone(),
-                            reason: &reason,
-                        },
-                    )
-                    .await?;
-                    transaction = Some(t);
+                if state == QuotaState::Invalid {
+                    let ended = end_quotas(tx, &call, q.clone(), &reason).await?;
+                    transaction = ended.transaction;
+                    for (child, balance) in &ended.children {
+                        changes.push(change(child, *balance, transaction.as_deref(), &reason));
+                    }
+                } else {
+                    set_state(tx, &[id], state, call.now).await?;
                 }
                 q.state = state;
-                quota::Entity::update_many()
-                    .col_expr(quota::Column::State, Expr::value(state.as_str()))
-                    .col_expr(quota::Column::UpdatedAt, Expr::value(call.now))
-                    .filter(quota::Column::Id.eq(id.to_string()))
-                    .exec(tx)
-                    .await?;
                 let balance = quota_balance(tx, &q).await?;
-                Ok(Outcome::new(
+                Ok(Outcome::batch(
                     pb::SetCouponQuotaStateResponse {
                         quota: Some(q.to_proto(balance)),
                     },
-                    change(&q, balance, transaction.as_deref(), &reason),
+                    std::iter::once(change(&q, balance, transaction.as_deref(), &reason))
+                        .chain(changes)
+                        .collect(),
                 ))
             })
         })
@@ -265,7 +340,8 @@ impl Billing {
         if let Some(answer) = write::replayed(self.db(), &m).await? {
             return Ok(answer);
         }
-        // Not the caller's (or no such quota): the same answer either way.
+        // Not the caller's (or no such quota): the same answer either way,
+        // before anything of another tenant is locked.
         let named = quota_of(self.db().conn(), quota_id).await?;
         let parent_id = if give {
             (named.partner == own).then_some(named.id)
@@ -273,6 +349,15 @@ impl Billing {
             named.parent
         }
         .ok_or(BillingError::QuotaNotFound)?;
+        if !give && quota_of(self.db().conn(), parent_id).await?.partner != own {
+            return Err(BillingError::QuotaNotFound);
+        }
+        if amount.currency() != named.currency {
+            return Err(BillingError::OutsideQuota {
+                field: "amount",
+                message: format!("must be in the quota's currency, {}", named.currency.code()),
+            });
+        }
         let call = m.clone();
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
@@ -291,6 +376,13 @@ impl Billing {
                     let child = quota_for_update(tx, quota_id).await?;
                     if parent.partner != own {
                         return Err(BillingError::QuotaNotFound);
+                    }
+                    // The operator's pause of the reseller's quota holds its
+                    // value where it is (an ended one holds none).
+                    if child.state != QuotaState::Normal {
+                        return Err(BillingError::QuotaNotUsable {
+                            state: child.state.as_str(),
+                        });
                     }
                     (parent, child)
                 };

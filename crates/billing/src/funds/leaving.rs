@@ -74,13 +74,13 @@ impl CustomerLeaving for Billing {
         association: AssociationType,
     ) -> BoxFuture<'a, Result<Vec<Change>, LeavingError>> {
         Box::pin(async move {
-            let mut changes = if association == AssociationType::Reseller {
-                return_funds(tx, m, partner, customer).await?
-            } else {
-                Vec::new()
-            };
-            changes
-                .extend(crate::coupons::leaving::return_coupons(tx, m, partner, customer).await?);
+            // Coupons first: their rows and quotas come before any ledger
+            // account in the lock order.
+            let mut changes =
+                crate::coupons::leaving::return_coupons(tx, m, partner, customer).await?;
+            if association == AssociationType::Reseller {
+                changes.extend(return_funds(tx, m, partner, customer).await?);
+            }
             changes.extend(
                 crate::agreements::end_with_leaving_customer(tx, partner, customer, m.now).await?,
             );
