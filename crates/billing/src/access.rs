@@ -51,7 +51,7 @@ pub const COUPONS_MANAGE: Permission = Permission::partner(
     "coupons.manage",
     DOMAIN,
     "Issue coupons to the partner's RESELLER customers and reclaim them; give coupon quota to resellers and take it back.",
-    &[JobRole::Sales, JobRole::Finance],
+    &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
 );
 
 /// A customer reads its own coupons.
