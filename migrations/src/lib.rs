@@ -46,6 +46,7 @@ mod m20261204_000039_ledger;
 mod m20261204_000040_ledger_holds;
 mod m20261204_000041_payment_agreements;
 mod m20261204_000042_coupons;
+mod m20261204_000043_orders;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -96,6 +97,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000040_ledger_holds::Migration),
             Box::new(m20261204_000041_payment_agreements::Migration),
             Box::new(m20261204_000042_coupons::Migration),
+            Box::new(m20261204_000043_orders::Migration),
         ]
     }
 }

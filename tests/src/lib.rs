@@ -25,6 +25,7 @@ use partner_api::billing::v1 as billing;
 use partner_api::billing::v1::coupon_service_client::CouponServiceClient;
 use partner_api::billing::v1::funds_service_client::FundsServiceClient;
 use partner_api::billing::v1::ledger_service_client::LedgerServiceClient;
+use partner_api::billing::v1::order_service_client::OrderServiceClient;
 use partner_api::billing::v1::payment_agreement_service_client::PaymentAgreementServiceClient;
 use partner_api::customers::v1 as customers;
 use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
@@ -323,6 +324,7 @@ pub fn test_config(db: &TestDb) -> Config {
         webhook_allow_private: true,
         request_timeout_secs: 30,
         shutdown_grace_ms: 0,
+        order_payment_minutes: 1440,
     }
 }
 
@@ -357,8 +359,17 @@ impl TestServer {
     /// A server over a fresh database whose time is `clock`: a test moves it
     /// forward instead of sleeping (lockouts, expiry).
     pub async fn start_with_clock(clock: Arc<TestClock>) -> Self {
+        Self::start_with_clock_and(clock, |_| {}).await
+    }
+
+    /// A server on a fresh database, reading `clock`, with `tweak` applied
+    /// to the test configuration.
+    pub async fn start_with_clock_and(
+        clock: Arc<TestClock>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
         let db = TestDb::fresh().await;
-        Self::start_clocked(db, |_| {}, clock).await
+        Self::start_clocked(db, tweak, clock).await
     }
 
     /// A server over `db`, with `tweak` applied to the test configuration.
@@ -697,6 +708,10 @@ impl TestServer {
         token: &str,
     ) -> PaymentAgreementServiceClient<InterceptedService<Channel, Bearer>> {
         PaymentAgreementServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    pub fn orders(&self, token: &str) -> OrderServiceClient<InterceptedService<Channel, Bearer>> {
+        OrderServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     pub fn coupons(&self, token: &str) -> CouponServiceClient<InterceptedService<Channel, Bearer>> {

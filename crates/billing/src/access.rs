@@ -69,6 +69,39 @@ pub const PLATFORM_COUPONS_MANAGE: Permission = Permission::platform(
     "Grant partners coupon quotas from the promotional budget; pause, resume or end them.",
 );
 
+/// Read the orders of the partner's customers.
+pub const ORDERS_READ: Permission = Permission::partner(
+    "orders.read",
+    DOMAIN,
+    "Read the orders of the partner's customers.",
+    &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
+);
+
+/// Create and cancel orders for the partner's customers.
+pub const ORDERS_MANAGE: Permission = Permission::partner(
+    "orders.manage",
+    DOMAIN,
+    "Create orders for the partner's customers and cancel those waiting for payment.",
+    &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
+);
+
+/// A customer reads its own orders.
+pub const SELF_ORDERS_READ: Permission = Permission::customer(
+    "self.orders.read",
+    DOMAIN,
+    "Read the customer's own orders.",
+    true,
+);
+
+/// A customer creates and cancels its own orders (a partner acting as it
+/// may, as the vendor's agent purchase).
+pub const SELF_ORDERS_MANAGE: Permission = Permission::customer(
+    "self.orders.manage",
+    DOMAIN,
+    "Create the customer's own orders and cancel those waiting for payment.",
+    true,
+);
+
 /// Read every balance and movement, and reconcile the ledger.
 pub const PLATFORM_FUNDS_READ: Permission = Permission::platform(
     "platform.funds.read",
@@ -94,6 +127,10 @@ const PERMISSIONS: &[Permission] = &[
     COUPONS_MANAGE,
     SELF_COUPONS_READ,
     PLATFORM_COUPONS_MANAGE,
+    ORDERS_READ,
+    ORDERS_MANAGE,
+    SELF_ORDERS_READ,
+    SELF_ORDERS_MANAGE,
 ];
 
 const FUNDS_READERS: Access = Access::AnyOf(&[FUNDS_READ, SELF_FUNDS_READ, PLATFORM_FUNDS_READ]);
@@ -229,6 +266,26 @@ pub const RULES: &[Rule] = &[
     rule(
         "partner.billing.v1.CouponService/ListCouponRecords",
         Access::AnyOf(&[COUPONS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.OrderService/CreateOrder",
+        Access::AnyOf(&[ORDERS_MANAGE, SELF_ORDERS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.OrderService/CancelOrder",
+        Access::AnyOf(&[ORDERS_MANAGE, SELF_ORDERS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.OrderService/GetOrder",
+        Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.OrderService/ListOrders",
+        Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
         Effect::Read,
     ),
     rule(

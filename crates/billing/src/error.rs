@@ -63,6 +63,24 @@ pub enum BillingError {
     /// The operator named no owner to read.
     #[error("owner required")]
     OwnerRequired,
+    /// A partner named no customer to buy for.
+    #[error("customer required")]
+    CustomerRequired,
+    /// The buyer is frozen: it buys nothing.
+    #[error("customer frozen")]
+    CustomerFrozen,
+    /// The quote's validity ended.
+    #[error("quote expired")]
+    QuoteExpired,
+    /// The customer's budget cannot hold the order beside those waiting.
+    #[error("budget exceeded: {left} left")]
+    BudgetExceeded { left: Money },
+    /// No such order, or not one the caller reaches.
+    #[error("order not found")]
+    OrderNotFound,
+    /// Only an order waiting for payment (before its deadline) is cancelled.
+    #[error("order is {state}")]
+    OrderNotPendingPayment { state: &'static str },
     /// The operator named no partner whose quotas to read.
     #[error("partner required")]
     PartnerRequired,
@@ -92,6 +110,8 @@ pub enum BillingError {
     },
     #[error(transparent)]
     Customers(#[from] partner_customers::CustomersError),
+    #[error(transparent)]
+    Pricing(#[from] partner_pricing::PricingError),
     #[error(transparent)]
     Accounts(#[from] partner_accounts::AccountsError),
     #[error(transparent)]
@@ -203,6 +223,38 @@ impl From<BillingError> for Status {
                 "partner_id",
                 "name the partner_id or the customer_id whose accounts to read",
             )]),
+            BillingError::CustomerRequired => Refusal::invalid(vec![FieldViolation::new(
+                "customer_id",
+                "name the customer to buy for",
+            )]),
+            BillingError::CustomerFrozen => Refusal::new(
+                Code::FailedPrecondition,
+                "CUSTOMER_FROZEN",
+                "the customer is frozen: it buys nothing until it is unfrozen",
+            ),
+            BillingError::QuoteExpired => Refusal::new(
+                Code::FailedPrecondition,
+                "QUOTE_EXPIRED",
+                "the quote's validity has ended: rate again or make a new quote",
+            ),
+            BillingError::BudgetExceeded { left } => Refusal::new(
+                Code::FailedPrecondition,
+                "BUDGET_EXCEEDED",
+                format!(
+                    "the customer's budget has {left} left beside the orders waiting for payment"
+                ),
+            )
+            .with("left", left.to_string()),
+            BillingError::OrderNotFound => {
+                Refusal::new(Code::NotFound, "ORDER_NOT_FOUND", "order not found")
+            }
+            BillingError::OrderNotPendingPayment { state } => Refusal::new(
+                Code::FailedPrecondition,
+                "ORDER_NOT_PENDING_PAYMENT",
+                format!("the order is {state}: only an order waiting for payment is cancelled"),
+            )
+            .with("state", state),
+            BillingError::Pricing(e) => return e.into(),
             BillingError::PartnerRequired => Refusal::invalid(vec![FieldViolation::new(
                 "partner_id",
                 "name the partner whose quotas to read",

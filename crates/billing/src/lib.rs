@@ -11,6 +11,7 @@ pub mod error;
 pub mod funds;
 pub mod grpc;
 pub mod ledger;
+pub mod orders;
 pub mod service;
 
 pub use error::BillingError;

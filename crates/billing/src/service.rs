@@ -6,6 +6,10 @@ use partner_customers::Customers;
 use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
 use partner_kernel::page::PageTokens;
+use partner_pricing::Pricing;
+
+/// How long a new order waits for payment unless configured otherwise.
+pub const DEFAULT_PAYMENT_WINDOW: chrono::Duration = chrono::Duration::hours(24);
 
 #[derive(Debug, Clone)]
 pub struct Billing {
@@ -16,6 +20,10 @@ pub struct Billing {
     customers: Customers,
     /// Which partners exist, and which resellers a distributor acts for.
     accounts: Accounts,
+    /// What orders cost.
+    pricing: Pricing,
+    /// How long a new order waits for payment.
+    payment_window: chrono::Duration,
 }
 
 impl Billing {
@@ -25,6 +33,7 @@ impl Billing {
         pages: PageTokens,
         customers: Customers,
         accounts: Accounts,
+        pricing: Pricing,
     ) -> Self {
         Self {
             db,
@@ -32,7 +41,21 @@ impl Billing {
             pages,
             customers,
             accounts,
+            pricing,
+            payment_window: DEFAULT_PAYMENT_WINDOW,
         }
+    }
+
+    /// Sets how long a new order waits for payment.
+    pub fn with_payment_window(mut self, window: chrono::Duration) -> Self {
+        self.payment_window = window;
+        self
+    }
+
+    /// Cancels the orders whose payment deadline passed on the platform
+    /// clock (the expiry job); returns how many this pass cancelled.
+    pub async fn expire_orders(&self) -> Result<u64, crate::error::BillingError> {
+        crate::orders::expire_due(&self.db, self.clock.now()).await
     }
 
     /// Expires the holds due on the platform clock (the expiry job);
@@ -65,5 +88,13 @@ impl Billing {
 
     pub(crate) fn accounts(&self) -> &Accounts {
         &self.accounts
+    }
+
+    pub(crate) fn pricing(&self) -> &Pricing {
+        &self.pricing
+    }
+
+    pub(crate) fn payment_window(&self) -> chrono::Duration {
+        self.payment_window
     }
 }

@@ -253,6 +253,12 @@ define_id!(
     "cpr"
 );
 
+define_id!(
+    /// An order: a customer buying, renewing, changing or giving up resources.
+    OrderId,
+    "ord"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -232,7 +232,11 @@ pub async fn build_with_clock(
         PageTokens::new(page_key.clone()),
         customers.clone(),
         accounts.clone(),
-    );
+        pricing.clone(),
+    )
+    .with_payment_window(chrono::Duration::minutes(i64::from(
+        config.order_payment_minutes,
+    )));
     // A customer leaving its partner returns the partner's funds in the
     // same transaction.
     customers

@@ -283,6 +283,17 @@ pub struct Config {
         global = true
     )]
     pub shutdown_grace_ms: u32,
+
+    /// How long a new order waits for payment before it is cancelled, in
+    /// minutes.
+    #[arg(
+        long,
+        env = "PARTNER_ORDER_PAYMENT_MINUTES",
+        default_value_t = 1440,
+        value_parser = clap::value_parser!(u32).range(1..=43_200),
+        global = true
+    )]
+    pub order_payment_minutes: u32,
 }
 
 impl Config {

@@ -4,8 +4,9 @@
 //! numbering committed events (`outbox::sequence`), forgetting expired
 //! SAML state (`Federation::prune_expired`), delivering webhooks
 //! (`webhooks::worker`), rereading the catalog (`Pricing::reload`), and
-//! expiring ledger holds and coupons due on the platform clock
-//! (`Billing::expire_holds`, `Billing::expire_coupons`).
+//! expiring ledger holds, coupons and unpaid orders due on the platform
+//! clock (`Billing::expire_holds`, `Billing::expire_coupons`,
+//! `Billing::expire_orders`).
 
 use std::time::Duration;
 
@@ -92,6 +93,9 @@ impl Jobs {
                 }
                 if let Err(e) = billing.expire_coupons().await {
                     tracing::warn!(error = %e, "could not expire due coupons; will retry");
+                }
+                if let Err(e) = billing.expire_orders().await {
+                    tracing::warn!(error = %e, "could not cancel unpaid orders; will retry");
                 }
             }
         }));

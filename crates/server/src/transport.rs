@@ -15,6 +15,7 @@ use partner_api::accounts::v1::user_service_server::UserServiceServer;
 use partner_api::billing::v1::coupon_service_server::CouponServiceServer;
 use partner_api::billing::v1::funds_service_server::FundsServiceServer;
 use partner_api::billing::v1::ledger_service_server::LedgerServiceServer;
+use partner_api::billing::v1::order_service_server::OrderServiceServer;
 use partner_api::billing::v1::payment_agreement_service_server::PaymentAgreementServiceServer;
 use partner_api::customers::v1::customer_service_server::CustomerServiceServer;
 use partner_api::customers::v1::lead_service_server::LeadServiceServer;
@@ -104,6 +105,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.billing.v1.FundsService",
     "partner.billing.v1.PaymentAgreementService",
     "partner.billing.v1.CouponService",
+    "partner.billing.v1.OrderService",
     "partner.billing.v1.LedgerService",
 ];
 
@@ -190,6 +192,7 @@ pub async fn serve(
             app.billing_api.clone()
         )))
         .add_service(limited!(CouponServiceServer::new(app.billing_api.clone())))
+        .add_service(limited!(OrderServiceServer::new(app.billing_api.clone())))
         .add_service(limited!(LedgerServiceServer::new(app.billing_api.clone())))
         .add_service(
             FederationServiceServer::new(app.federation_api.clone())

@@ -1,5 +1,5 @@
 //! The money domain's tests, in one binary: the ledger's funds between
-//! partners and customers, coupon quotas and coupons, its bounds under concurrency, its append-only
+//! partners and customers, coupon quotas and coupons, orders, its bounds under concurrency, its append-only
 //! rows and its reconciliation. Every test ends with the operator's
 //! `CheckLedger` finding nothing wrong.
 
@@ -7,5 +7,6 @@ mod agreements;
 mod coupons;
 mod funds;
 mod ledger;
+mod orders;
 mod records;
 mod resellers;

@@ -431,6 +431,9 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
         m if m.starts_with("partner.billing.v1.PaymentAgreementService/") => {
             agreement_scenario(server, m, &name, &rid).await;
         }
+        m if m.starts_with("partner.billing.v1.OrderService/") => {
+            order_scenario(server, m, &name, &rid).await;
+        }
         m if m.starts_with("partner.billing.v1.CouponService/") => {
             coupon_scenario(server, m, &name, &rid).await;
         }
@@ -491,6 +494,54 @@ async fn agreement_scenario(server: &TestServer, method: &str, name: &str, rid: 
             request_id: key("/TerminatePaymentAgreement"),
             id,
             reason: "ended".into(),
+        })
+        .await);
+}
+
+/// Creates an order for a customer and cancels it, so that `method` is the
+/// call made with `rid`.
+async fn order_scenario(server: &TestServer, method: &str, name: &str, rid: &str) {
+    use partner_api::billing::v1 as bi;
+    let admin = server.admin_token().await;
+    let (partner, master) = server.register_partner(&admin, name).await;
+    let customer = server
+        .create_customer(&master, &partner, &format!("{name}-buyer"))
+        .await;
+    let key = |verb: &str| {
+        if method.ends_with(verb) {
+            rid.to_owned()
+        } else {
+            new_request_id()
+        }
+    };
+    let order = ok(server
+        .orders(&master)
+        .create_order(bi::CreateOrderRequest {
+            request_id: key("/CreateOrder"),
+            customer_id: customer.customer_id,
+            lines: vec![partner_api::pricing::v1::PeriodProductLine {
+                line_id: "disk".into(),
+                service_type: "compute".into(),
+                resource_type: "vm".into(),
+                spec: "c6.large.2".into(),
+                region: "cn-north-1".into(),
+                period_unit: partner_api::pricing::v1::PeriodUnit::Month as i32,
+                period_count: 1,
+                quantity: 1,
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await)
+    .order
+    .unwrap_or_default();
+    ok(server
+        .orders(&master)
+        .cancel_order(bi::CancelOrderRequest {
+            request_id: key("/CancelOrder"),
+            id: order.id,
+            reason: "not needed".into(),
+            ..Default::default()
         })
         .await);
 }

@@ -56,6 +56,8 @@ struct World {
     b_quota: partner_api::billing::v1::CouponQuota,
     /// A coupon B issued its customer from that quota.
     b_coupon: partner_api::billing::v1::Coupon,
+    /// An order B made for its customer.
+    b_order: partner_api::billing::v1::Order,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -1533,7 +1535,29 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
     .next()
     .and_then(|r| r.coupon)
     .unwrap_or_default();
+    let b_order = ok(server
+        .orders(&b_master)
+        .create_order(partner_api::billing::v1::CreateOrderRequest {
+            request_id: new_request_id(),
+            customer_id: b_customer.customer_id.clone(),
+            lines: vec![pr::PeriodProductLine {
+                line_id: "1".into(),
+                service_type: "compute".into(),
+                resource_type: "vm".into(),
+                spec: "c6.large.2".into(),
+                region: "cn-north-1".into(),
+                period_unit: pr::PeriodUnit::Month as i32,
+                period_count: 1,
+                quantity: 1,
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await)
+    .order
+    .unwrap_or_default();
     let world = World {
+        b_order,
         b_quota,
         b_coupon,
         b_agreement,
@@ -1717,6 +1741,17 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .agreement;
     assert_eq!(b_agreement_now.as_ref(), Some(&world.b_agreement));
+    // B's order still waits for payment.
+    let b_order_now = ok(world
+        .server
+        .orders(&b_master)
+        .get_order(partner_api::billing::v1::GetOrderRequest {
+            id: world.b_order.id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .order;
+    assert_eq!(b_order_now.as_ref(), Some(&world.b_order));
     // B's quota and coupon are as B left them.
     let b_coupons = ok(world
         .server
@@ -1757,6 +1792,8 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
         |r: Result<(), Status>| Probe::Refused(r, Code::NotFound, "AGREEMENT_NOT_FOUND");
     let quota_not_found =
         |r: Result<(), Status>| Probe::Refused(r, Code::NotFound, "QUOTA_NOT_FOUND");
+    let order_not_found =
+        |r: Result<(), Status>| Probe::Refused(r, Code::NotFound, "ORDER_NOT_FOUND");
     let reseller_not_found =
         |r: Result<(), Status>| Probe::Refused(r, Code::NotFound, "RESELLER_NOT_FOUND");
     let mut coupons = w.server.coupons(&w.a_master);
@@ -2107,6 +2144,61 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
             reseller_not_found(unit(
                 coupons
                     .list_coupon_records(bi::ListCouponRecordsRequest {
+                        reseller_id: w.b_partner.partner_id.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+            ))
+        }
+        "OrderService/CreateOrder" => customer_not_found(unit(
+            w.server
+                .orders(&w.a_master)
+                .create_order(bi::CreateOrderRequest {
+                    request_id: new_request_id(),
+                    customer_id: b_customer,
+                    lines: w
+                        .b_order
+                        .lines
+                        .iter()
+                        .filter_map(|l| l.product.clone())
+                        .collect(),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "OrderService/GetOrder" => order_not_found(unit(
+            w.server
+                .orders(&w.a_master)
+                .get_order(bi::GetOrderRequest {
+                    id: w.b_order.id.clone(),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "OrderService/CancelOrder" => order_not_found(unit(
+            w.server
+                .orders(&w.a_master)
+                .cancel_order(bi::CancelOrderRequest {
+                    request_id: new_request_id(),
+                    id: w.b_order.id.clone(),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "OrderService/ListOrders" => {
+            let mine = ok(w
+                .server
+                .orders(&w.a_master)
+                .list_orders(bi::ListOrdersRequest {
+                    customer_id: b_customer,
+                    ..Default::default()
+                })
+                .await);
+            assert!(mine.orders.is_empty(), "{mine:?}");
+            reseller_not_found(unit(
+                w.server
+                    .orders(&w.a_master)
+                    .list_orders(bi::ListOrdersRequest {
                         reseller_id: w.b_partner.partner_id.clone(),
                         ..Default::default()
                     })

@@ -61,7 +61,7 @@ fn period_unit(
     unit
 }
 
-pub(crate) fn line(v: &mut Violations, i: usize, l: &pb::PeriodProductLine) -> Option<Line> {
+pub fn line(v: &mut Violations, i: usize, l: &pb::PeriodProductLine) -> Option<Line> {
     let line_id = product_id(v, i, "line_id", &l.line_id);
     let service_type = product_id(v, i, "service_type", &l.service_type);
     let resource_type = product_id(v, i, "resource_type", &l.resource_type);
@@ -163,7 +163,7 @@ fn too_large() -> Status {
 }
 
 /// The answer to a period rating: the list prices and each discount's result.
-pub(crate) fn period_response(
+pub fn period_response(
     rating: PeriodRating,
     lines: &[Line],
     auto_pay: bool,

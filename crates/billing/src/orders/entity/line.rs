@@ -1,0 +1,36 @@
+//! One product line of an order.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "order_lines")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub order_id: String,
+    /// The line's place in the order, from 0.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub line_no: i32,
+    pub line_id: String,
+    pub service_type: String,
+    pub resource_type: String,
+    pub spec: String,
+    pub region: String,
+    pub zone: String,
+    pub size: i64,
+    /// The wire name of the period unit (`PERIOD_UNIT_MONTH`, …).
+    pub period_unit: String,
+    pub period_count: i32,
+    pub quantity: i32,
+    /// The exact unit price: whole units and nanos.
+    pub unit_price_units: i64,
+    pub unit_price_nanos: i32,
+    /// Minor units.
+    pub list_amount: i64,
+    pub discount_amount: i64,
+    pub final_amount: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

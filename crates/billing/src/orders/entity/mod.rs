@@ -1,0 +1,4 @@
+//! The order tables.
+
+pub mod line;
+pub mod order;

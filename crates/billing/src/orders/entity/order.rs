@@ -1,0 +1,36 @@
+//! An order's header.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "orders")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// The customer's partner when the order was made.
+    pub partner_id: Option<String>,
+    pub customer_id: String,
+    /// A [`crate::orders::model::OrderType`]'s stored name.
+    pub order_type: String,
+    /// A [`crate::orders::model::OrderState`]'s stored name.
+    pub state: String,
+    pub currency: String,
+    /// Minor units.
+    pub list_total: i64,
+    pub discount_total: i64,
+    pub final_total: i64,
+    pub quote_id: Option<String>,
+    pub discount_id: Option<String>,
+    pub catalog_version: i64,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+    pub payment_deadline: DateTimeUtc,
+    pub closed_at: Option<DateTimeUtc>,
+    pub cancel_reason: String,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,159 @@
+//! `OrderService`: translate the request, let the domain authorize and act,
+//! translate back.
+
+use partner_api::billing::v1 as pb;
+use partner_api::billing::v1::order_service_server::OrderService;
+use partner_kernel::ids::{CustomerId, OrderId, PartnerId, QuoteId};
+use partner_kernel::page::page_size;
+use partner_kernel::principal::Principal;
+use partner_kernel::validate::{self, Violations, optional_id, optional_time};
+use partner_pricing::rating::check_lines;
+use partner_pricing::rating::grpc::line;
+use tonic::{Request, Response, Status};
+
+use super::model::OrderState;
+use super::{NewOrder, OrderFilter, Source};
+use crate::grpc::BillingApi;
+
+/// The longest time range one listing covers (the vendor's rule).
+const MAX_RANGE_DAYS: i64 = 366;
+
+/// The lines, or the quote, an order buys: exactly one of them.
+fn source(v: &mut Violations, r: &pb::CreateOrderRequest) -> Option<Source> {
+    if r.quote_id.is_empty() {
+        let ids: Vec<&str> = r.lines.iter().map(|l| l.line_id.as_str()).collect();
+        let shape = check_lines(&ids);
+        let ok = shape.is_empty();
+        for violation in shape {
+            v.add(&violation.field, violation.description);
+        }
+        let mut lines = Vec::with_capacity(r.lines.len());
+        for (i, l) in r.lines.iter().enumerate() {
+            if let Some(parsed) = line(v, i, l) {
+                lines.push((parsed, l.clone()));
+            }
+        }
+        (ok && lines.len() == r.lines.len()).then_some(Source::Lines(lines))
+    } else {
+        v.check(
+            r.lines.is_empty(),
+            "lines",
+            "name lines or a quote_id, not both",
+        );
+        v.take("quote_id", QuoteId::parse(&r.quote_id))
+            .map(Source::Quote)
+    }
+}
+
+#[tonic::async_trait]
+impl OrderService for BillingApi {
+    async fn create_order(
+        &self,
+        req: Request<pb::CreateOrderRequest>,
+    ) -> Result<Response<pb::CreateOrderResponse>, Status> {
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let customer = optional_id(&mut v, "customer_id", &r.customer_id, CustomerId::parse);
+        let source = source(&mut v, &r);
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| {
+            Some((
+                request_id?,
+                NewOrder {
+                    customer: customer?,
+                    source: source?,
+                    reseller: reseller?,
+                },
+            ))
+        })();
+        let (request_id, cmd) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(self.billing().create_order(m, cmd).await?))
+    }
+
+    async fn get_order(
+        &self,
+        req: Request<pb::GetOrderRequest>,
+    ) -> Result<Response<pb::GetOrderResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let id = v.take("id", OrderId::parse(&r.id));
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let (id, reseller) = v.finish_with(id.zip(reseller))?;
+        Ok(Response::new(pb::GetOrderResponse {
+            order: Some(self.billing().get_order(&principal, id, reseller).await?),
+        }))
+    }
+
+    async fn list_orders(
+        &self,
+        req: Request<pb::ListOrdersRequest>,
+    ) -> Result<Response<pb::ListOrdersResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let size = v.take("page_size", page_size(r.page_size));
+        let customer = optional_id(&mut v, "customer_id", &r.customer_id, CustomerId::parse);
+        let state = if r.state == 0 {
+            Some(None)
+        } else {
+            let known = OrderState::from_wire(r.state);
+            v.check(known.is_some(), "state", "a known state, or none");
+            known.map(Some)
+        };
+        let start = optional_time(&mut v, "start_time", r.start_time.as_ref());
+        let end = optional_time(&mut v, "end_time", r.end_time.as_ref());
+        if let (Some(Some(s)), Some(Some(e))) = (start, end) {
+            v.check(s < e, "end_time", "after start_time");
+            v.check(
+                e - s <= chrono::Duration::days(MAX_RANGE_DAYS),
+                "end_time",
+                "at most a year after start_time",
+            );
+        }
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| {
+            Some((
+                size?,
+                OrderFilter {
+                    customer: customer?,
+                    state: state?,
+                    start: start?,
+                    end: end?,
+                    reseller: reseller?,
+                },
+            ))
+        })();
+        let (size, filter) = v.finish_with(parsed)?;
+        let page = self
+            .billing()
+            .list_orders(&principal, filter, size, &r.page_token)
+            .await?;
+        Ok(Response::new(pb::ListOrdersResponse {
+            orders: page.items,
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn cancel_order(
+        &self,
+        req: Request<pb::CancelOrderRequest>,
+    ) -> Result<Response<pb::CancelOrderResponse>, Status> {
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let id = v.take("id", OrderId::parse(&r.id));
+        let reason = v.take("reason", validate::text(&r.reason, 0, 500));
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| Some((request_id?, id?, reason?, reseller?)))();
+        let (request_id, id, reason, reseller) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.billing().cancel_order(m, id, reason, reseller).await?,
+        ))
+    }
+}
