@@ -25,6 +25,49 @@ enum Orders {
     PaymentDeadline,
     ClosedAt,
     CancelReason,
+    CouponTotal,
+    PaidTotal,
+    PaidAt,
+    CompletedAt,
+    UpdatedAt,
+}
+
+/// What paid an order: one hold each on the customer's cash, its credit,
+/// or a coupon, captured when the order completes.
+#[derive(DeriveIden)]
+enum OrderPayments {
+    Table,
+    OrderId,
+    Seq,
+    Source,
+    HoldId,
+    AccountOwner,
+    AccountKind,
+    Amount,
+    Currency,
+}
+
+/// The resources orders opened.
+#[derive(DeriveIden)]
+enum Resources {
+    Table,
+    Id,
+    OrderId,
+    LineNo,
+    CustomerId,
+    PartnerId,
+    ServiceType,
+    ResourceType,
+    Spec,
+    Region,
+    Zone,
+    Size,
+    PeriodUnit,
+    Status,
+    AnchorDay,
+    EffectiveAt,
+    ExpiresAt,
+    CreatedAt,
     UpdatedAt,
 }
 
@@ -75,6 +118,10 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(O::PaymentDeadline))
                     .col(timestamp_with_time_zone_null(O::ClosedAt))
                     .col(string_len(O::CancelReason, 2048))
+                    .col(big_integer(O::CouponTotal))
+                    .col(big_integer(O::PaidTotal))
+                    .col(timestamp_with_time_zone_null(O::PaidAt))
+                    .col(timestamp_with_time_zone_null(O::CompletedAt))
                     .col(timestamp_with_time_zone(O::UpdatedAt))
                     .to_owned(),
             )
@@ -117,10 +164,71 @@ impl MigrationTrait for Migration {
                     .primary_key(Index::create().col(L::OrderId).col(L::LineNo))
                     .to_owned(),
             )
-            .await
+            .await?;
+        use OrderPayments as P;
+        manager
+            .create_table(
+                Table::create()
+                    .table(P::Table)
+                    .col(string_len(P::OrderId, 40))
+                    .col(integer(P::Seq))
+                    .col(string_len(P::Source, 16))
+                    .col(string_len(P::HoldId, 40))
+                    .col(string_len(P::AccountOwner, 40))
+                    .col(string_len(P::AccountKind, 32))
+                    .col(big_integer(P::Amount))
+                    .col(string_len(P::Currency, 3))
+                    .primary_key(Index::create().col(P::OrderId).col(P::Seq))
+                    .to_owned(),
+            )
+            .await?;
+        use Resources as R;
+        manager
+            .create_table(
+                Table::create()
+                    .table(R::Table)
+                    .col(string_len(R::Id, 40).primary_key())
+                    .col(string_len(R::OrderId, 40))
+                    .col(integer(R::LineNo))
+                    .col(string_len(R::CustomerId, 40))
+                    .col(string_len_null(R::PartnerId, 40))
+                    .col(string_len(R::ServiceType, 64))
+                    .col(string_len(R::ResourceType, 64))
+                    .col(string_len(R::Spec, 64))
+                    .col(string_len(R::Region, 64))
+                    .col(string_len(R::Zone, 64))
+                    .col(big_integer(R::Size))
+                    .col(string_len(R::PeriodUnit, 24))
+                    .col(string_len(R::Status, 16))
+                    .col(integer(R::AnchorDay))
+                    .col(timestamp_with_time_zone(R::EffectiveAt))
+                    .col(timestamp_with_time_zone(R::ExpiresAt))
+                    .col(timestamp_with_time_zone(R::CreatedAt))
+                    .col(timestamp_with_time_zone(R::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, cols) in [
+            ("ix_resources_customer", ["customer_id", "id"]),
+            ("ix_resources_order", ["order_id", "line_no"]),
+        ] {
+            let mut index = Index::create();
+            index.name(name).table(R::Table);
+            for col in cols {
+                index.col(Alias::new(col));
+            }
+            manager.create_index(index.to_owned()).await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Resources::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(OrderPayments::Table).to_owned())
+            .await?;
         manager
             .drop_table(Table::drop().table(OrderLines::Table).to_owned())
             .await?;

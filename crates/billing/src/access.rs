@@ -81,7 +81,7 @@ pub const ORDERS_READ: Permission = Permission::partner(
 pub const ORDERS_MANAGE: Permission = Permission::partner(
     "orders.manage",
     DOMAIN,
-    "Create orders for the partner's customers and cancel those waiting for payment.",
+    "Create, pay and cancel orders for the partner's customers.",
     &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
 );
 
@@ -98,7 +98,7 @@ pub const SELF_ORDERS_READ: Permission = Permission::customer(
 pub const SELF_ORDERS_MANAGE: Permission = Permission::customer(
     "self.orders.manage",
     DOMAIN,
-    "Create the customer's own orders and cancel those waiting for payment.",
+    "Create, pay and cancel the customer's own orders.",
     true,
 );
 
@@ -270,6 +270,11 @@ pub const RULES: &[Rule] = &[
     ),
     rule(
         "partner.billing.v1.OrderService/CreateOrder",
+        Access::AnyOf(&[ORDERS_MANAGE, SELF_ORDERS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.OrderService/PayOrder",
         Access::AnyOf(&[ORDERS_MANAGE, SELF_ORDERS_MANAGE]),
         Effect::Write,
     ),

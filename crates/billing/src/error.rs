@@ -75,6 +75,15 @@ pub enum BillingError {
     /// The customer's budget cannot hold the order beside those waiting.
     #[error("budget exceeded: {left} left")]
     BudgetExceeded { left: Money },
+    /// The discount is not one in force for the order's customer (or the
+    /// order already has the quote's).
+    #[error("discount not applicable")]
+    DiscountNotApplicable,
+    /// The coupon is not usable for this order now.
+    #[error("coupon {coupon} not usable")]
+    CouponNotUsable {
+        coupon: partner_kernel::ids::CouponId,
+    },
     /// No such order, or not one the caller reaches.
     #[error("order not found")]
     OrderNotFound,
@@ -245,6 +254,17 @@ impl From<BillingError> for Status {
                 ),
             )
             .with("left", left.to_string()),
+            BillingError::DiscountNotApplicable => Refusal::new(
+                Code::FailedPrecondition,
+                "DISCOUNT_NOT_APPLICABLE",
+                "the discount is not one in force for the order's customer, or the order already has its quote's",
+            ),
+            BillingError::CouponNotUsable { coupon } => Refusal::new(
+                Code::FailedPrecondition,
+                "COUPON_NOT_USABLE",
+                "the coupon cannot pay this order now: not within its validity, closed, or covering none of what is left to pay",
+            )
+            .with("coupon_id", coupon.to_string()),
             BillingError::OrderNotFound => {
                 Refusal::new(Code::NotFound, "ORDER_NOT_FOUND", "order not found")
             }

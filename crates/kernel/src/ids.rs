@@ -259,6 +259,12 @@ define_id!(
     "ord"
 );
 
+define_id!(
+    /// A cloud resource an order opened for a customer.
+    ResourceId,
+    "res"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -375,3 +375,309 @@ async fn unpaid_orders_are_cancelled_once_when_their_deadline_passes() {
     assert_eq!(gone.state(), pb::OrderState::Cancelled);
     assert_eq!(gone.cancel_reason, "the payment deadline passed");
 }
+
+fn pay(id: &str, coupons: &[&str], discount: &str) -> pb::PayOrderRequest {
+    pb::PayOrderRequest {
+        request_id: new_request_id(),
+        id: id.into(),
+        coupon_ids: coupons.iter().map(|c| (*c).to_owned()).collect(),
+        discount_id: discount.into(),
+        ..Default::default()
+    }
+}
+
+/// The customer's cash, in fen.
+async fn cash(server: &TestServer, token: &str, customer: &str) -> i64 {
+    ok(server
+        .funds(token)
+        .get_balances(pb::GetBalancesRequest {
+            customer_id: customer.into(),
+            ..Default::default()
+        })
+        .await)
+    .balances
+    .iter()
+    .find(|b| b.kind() == pb::AccountKind::CustomerCash)
+    .map_or(0, |b| minor_of(b.balance.as_ref()))
+}
+
+/// A coupon of `minor` fen for the customer, limited to `services`.
+async fn coupon_for(
+    server: &TestServer,
+    admin: &str,
+    master: &str,
+    partner: &str,
+    customer: &str,
+    minor: i64,
+    services: &[&str],
+) -> pb::Coupon {
+    let quota = ok(server
+        .coupons(admin)
+        .grant_coupon_quota(pb::GrantCouponQuotaRequest {
+            request_id: new_request_id(),
+            partner_id: partner.into(),
+            r#type: pb::CouponType::Voucher as i32,
+            value: Some(cny(minor)),
+            valid_until: Some(partner_kernel::clock::to_proto_timestamp(
+                Utc::now() + Duration::days(30),
+            )),
+            ..Default::default()
+        })
+        .await)
+    .quota
+    .unwrap_or_default();
+    ok(server
+        .coupons(master)
+        .issue_coupons(pb::IssueCouponsRequest {
+            request_id: new_request_id(),
+            quota_id: quota.id,
+            customer_ids: vec![customer.into()],
+            face_value: Some(cny(minor)),
+            service_types: services.iter().map(|s| (*s).to_owned()).collect(),
+            ..Default::default()
+        })
+        .await)
+    .results
+    .into_iter()
+    .next()
+    .and_then(|r| r.coupon)
+    .unwrap_or_else(|| panic!("no coupon"))
+}
+
+#[tokio::test]
+async fn paying_takes_coupons_then_cash_all_or_nothing_and_opens_the_resources() {
+    let server = TestServer::start().await;
+    let f = funded(&server, "payco", 1_000_000).await;
+    let c = f.customer.customer_id.clone();
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, 200_000))
+        .await);
+    let coupon = coupon_for(
+        &server,
+        &f.admin,
+        &f.master,
+        &f.partner.partner_id,
+        &c,
+        50_000,
+        &["compute"],
+    )
+    .await;
+    let made = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
+    assert_eq!(minor_of(made.final_total.as_ref()), 304_000);
+
+    // 500.00 from the coupon and 2,000.00 of cash do not cover 3,040.00: nothing moves.
+    assert_refused(
+        server
+            .orders(&f.master)
+            .pay_order(pay(&made.id, &[&coupon.id], ""))
+            .await,
+        Code::FailedPrecondition,
+        "INSUFFICIENT_FUNDS",
+    );
+    assert_eq!(cash(&server, &f.master, &c).await, 200_000);
+    let still = ok(server
+        .orders(&f.master)
+        .get_order(pb::GetOrderRequest {
+            id: made.id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .order
+    .unwrap_or_default();
+    assert_eq!(still.state(), pb::OrderState::PendingPayment);
+
+    // With 1,000.00 more it is paid: the coupon first, then cash.
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, 100_000))
+        .await);
+    let request = pay(&made.id, &[&coupon.id], "");
+    let paid = ok(server.orders(&f.master).pay_order(request.clone()).await)
+        .order
+        .unwrap_or_default();
+    assert_eq!(paid.state(), pb::OrderState::Completed);
+    assert_eq!(minor_of(paid.coupon_total.as_ref()), 50_000);
+    assert_eq!(minor_of(paid.paid_total.as_ref()), 254_000);
+    assert_eq!(paid.lines[0].resource_ids.len(), 2);
+    assert!(paid.complete_time.is_some());
+    assert_eq!(cash(&server, &f.master, &c).await, 300_000 - 254_000);
+    // The coupon is spent.
+    let spent = ok(server
+        .coupons(&f.master)
+        .list_issued_coupons(pb::ListIssuedCouponsRequest {
+            customer_id: c.clone(),
+            ..Default::default()
+        })
+        .await)
+    .coupons;
+    assert_eq!(spent[0].state(), pb::CouponState::Used);
+    assert_eq!(minor_of(spent[0].balance.as_ref()), 0);
+    // A replay answers the same; another payment finds it completed.
+    assert_eq!(
+        ok(server.orders(&f.master).pay_order(request).await)
+            .order
+            .as_ref(),
+        Some(&paid)
+    );
+    let status = assert_refused(
+        server
+            .orders(&f.master)
+            .pay_order(pay(&made.id, &[], ""))
+            .await,
+        Code::FailedPrecondition,
+        "ORDER_NOT_PENDING_PAYMENT",
+    );
+    assert_eq!(metadata_of(&status, "state").as_deref(), Some("COMPLETED"));
+    server.assert_ledger_clean().await;
+}
+
+#[tokio::test]
+async fn coupons_must_be_the_customers_usable_and_cover_something() {
+    let server = TestServer::start().await;
+    let f = funded(&server, "picky", 1_000_000).await;
+    let c = f.customer.customer_id.clone();
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
+        .await);
+    let storage_only = coupon_for(
+        &server,
+        &f.admin,
+        &f.master,
+        &f.partner.partner_id,
+        &c,
+        1_000,
+        &["storage"],
+    )
+    .await;
+    let other = server
+        .create_customer(&f.master, &f.partner, "picky-other")
+        .await;
+    let theirs = coupon_for(
+        &server,
+        &f.admin,
+        &f.master,
+        &f.partner.partner_id,
+        &other.customer_id,
+        1_000,
+        &[],
+    )
+    .await;
+    let made = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
+    let status = assert_refused(
+        server
+            .orders(&f.master)
+            .pay_order(pay(&made.id, &[&storage_only.id], ""))
+            .await,
+        Code::FailedPrecondition,
+        "COUPON_NOT_USABLE",
+    );
+    assert_eq!(
+        metadata_of(&status, "coupon_id"),
+        Some(storage_only.id.clone())
+    );
+    assert_refused(
+        server
+            .orders(&f.master)
+            .pay_order(pay(&made.id, &[&theirs.id], ""))
+            .await,
+        Code::NotFound,
+        "COUPON_NOT_FOUND",
+    );
+    let status = assert_refused(
+        server
+            .orders(&f.master)
+            .pay_order(pay(&made.id, &[&theirs.id, &theirs.id], ""))
+            .await,
+        Code::InvalidArgument,
+        "FIELD_VIOLATION",
+    );
+    assert_eq!(violated_fields(&status), ["coupon_ids[1]"]);
+    assert_refused(
+        server
+            .orders(&f.master)
+            .pay_order(pay(
+                &made.id,
+                &[],
+                &partner_kernel::ids::DiscountId::generate().to_string(),
+            ))
+            .await,
+        Code::FailedPrecondition,
+        "DISCOUNT_NOT_APPLICABLE",
+    );
+    server.assert_ledger_clean().await;
+}
+
+#[tokio::test]
+async fn a_discount_in_force_is_taken_when_paying() {
+    let server = TestServer::start().await;
+    let f = funded(&server, "discpay", 1_000_000).await;
+    let c = f.customer.customer_id.clone();
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
+        .await);
+    let contract = ok(server
+        .discounts(&f.admin)
+        .create_discount(pr::CreateDiscountRequest {
+            request_id: new_request_id(),
+            kind: pr::DiscountKind::VendorContract as i32,
+            name: "contract".into(),
+            customer_id: c.clone(),
+            terms: Some(pr::create_discount_request::Terms::RateOff("0.1".into())),
+            ..Default::default()
+        })
+        .await)
+    .discount
+    .unwrap_or_default()
+    .id;
+    let made = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
+    let paid = ok(server
+        .orders(&f.master)
+        .pay_order(pay(&made.id, &[], &contract))
+        .await)
+    .order
+    .unwrap_or_default();
+    assert_eq!(paid.discount_id, contract);
+    assert_eq!(minor_of(paid.discount_total.as_ref()), 30_400);
+    assert_eq!(minor_of(paid.final_total.as_ref()), 273_600);
+    assert_eq!(minor_of(paid.paid_total.as_ref()), 273_600);
+    assert_eq!(minor_of(paid.lines[0].final_amount.as_ref()), 273_600);
+    assert_eq!(cash(&server, &f.master, &c).await, 900_000 - 273_600);
+    server.assert_ledger_clean().await;
+}
+
+#[tokio::test]
+async fn twenty_concurrent_payments_of_one_order_pay_it_once() {
+    let server = TestServer::start().await;
+    let f = funded(&server, "raceorder", 1_000_000).await;
+    let c = f.customer.customer_id.clone();
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
+        .await);
+    let made = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
+    let attempts = (0..20).map(|_| {
+        let mut client = server.orders(&f.master);
+        let request = pay(&made.id, &[], "");
+        async move { client.pay_order(request).await }
+    });
+    let outcomes = futures::future::join_all(attempts).await;
+    let mut paid = 0;
+    for outcome in outcomes {
+        match outcome {
+            Ok(_) => paid += 1,
+            Err(status) => {
+                assert_refused(
+                    Err::<(), _>(status),
+                    Code::FailedPrecondition,
+                    "ORDER_NOT_PENDING_PAYMENT",
+                );
+            }
+        }
+    }
+    assert_eq!(paid, 1);
+    assert_eq!(cash(&server, &f.master, &c).await, 900_000 - 304_000);
+    server.assert_ledger_clean().await;
+}

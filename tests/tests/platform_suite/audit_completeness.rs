@@ -498,8 +498,8 @@ async fn agreement_scenario(server: &TestServer, method: &str, name: &str, rid: 
         .await);
 }
 
-/// Creates an order for a customer and cancels it, so that `method` is the
-/// call made with `rid`.
+/// Creates an order for a customer and cancels it, then pays a second one
+/// from the customer's cash, so that `method` is the call made with `rid`.
 async fn order_scenario(server: &TestServer, method: &str, name: &str, rid: &str) {
     use partner_api::billing::v1 as bi;
     let admin = server.admin_token().await;
@@ -514,24 +514,25 @@ async fn order_scenario(server: &TestServer, method: &str, name: &str, rid: &str
             new_request_id()
         }
     };
+    let create = |request_id: String| bi::CreateOrderRequest {
+        request_id,
+        customer_id: customer.customer_id.clone(),
+        lines: vec![partner_api::pricing::v1::PeriodProductLine {
+            line_id: "vm".into(),
+            service_type: "compute".into(),
+            resource_type: "vm".into(),
+            spec: "c6.large.2".into(),
+            region: "cn-north-1".into(),
+            period_unit: partner_api::pricing::v1::PeriodUnit::Month as i32,
+            period_count: 1,
+            quantity: 1,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
     let order = ok(server
         .orders(&master)
-        .create_order(bi::CreateOrderRequest {
-            request_id: key("/CreateOrder"),
-            customer_id: customer.customer_id,
-            lines: vec![partner_api::pricing::v1::PeriodProductLine {
-                line_id: "disk".into(),
-                service_type: "compute".into(),
-                resource_type: "vm".into(),
-                spec: "c6.large.2".into(),
-                region: "cn-north-1".into(),
-                period_unit: partner_api::pricing::v1::PeriodUnit::Month as i32,
-                period_count: 1,
-                quantity: 1,
-                ..Default::default()
-            }],
-            ..Default::default()
-        })
+        .create_order(create(key("/CreateOrder")))
         .await)
     .order
     .unwrap_or_default();
@@ -541,6 +542,31 @@ async fn order_scenario(server: &TestServer, method: &str, name: &str, rid: &str
             request_id: key("/CancelOrder"),
             id: order.id,
             reason: "not needed".into(),
+            ..Default::default()
+        })
+        .await);
+    // A second order, paid from the customer's cash.
+    server.top_up(&admin, &partner.partner_id, 100_000).await;
+    ok(server
+        .funds(&master)
+        .transfer_to_customer(bi::TransferToCustomerRequest {
+            request_id: new_request_id(),
+            customer_id: customer.customer_id.clone(),
+            amount: Some(cny(100_000)),
+            ..Default::default()
+        })
+        .await);
+    let second = ok(server
+        .orders(&master)
+        .create_order(create(new_request_id()))
+        .await)
+    .order
+    .unwrap_or_default();
+    ok(server
+        .orders(&master)
+        .pay_order(bi::PayOrderRequest {
+            request_id: key("/PayOrder"),
+            id: second.id,
             ..Default::default()
         })
         .await);

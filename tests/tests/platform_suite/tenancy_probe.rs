@@ -2175,6 +2175,17 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
                 })
                 .await,
         )),
+        "OrderService/PayOrder" => order_not_found(unit(
+            w.server
+                .orders(&w.a_master)
+                .pay_order(bi::PayOrderRequest {
+                    request_id: new_request_id(),
+                    id: w.b_order.id.clone(),
+                    coupon_ids: vec![w.b_coupon.id.clone()],
+                    ..Default::default()
+                })
+                .await,
+        )),
         "OrderService/CancelOrder" => order_not_found(unit(
             w.server
                 .orders(&w.a_master)

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use partner_kernel::db::Db;
 use partner_kernel::error::KernelError;
-use partner_kernel::ids::LedgerHoldId;
+use partner_kernel::ids::{CustomerId, LedgerHoldId, PartnerId};
 use partner_kernel::money::{Currency, Money};
 use partner_kernel::mutation::Mutation;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -206,6 +206,63 @@ pub async fn capture(
             Expr::value(Some(posted.transaction_id.to_string())),
         )
         .filter(hold::Column::Id.eq(id.to_string()))
+        .exec(tx)
+        .await?;
+    Ok(posted)
+}
+
+/// Captures the whole of each of `holds` (each with the account it
+/// reserves, as `(owner, kind)`) into the account `to`, as one journal
+/// transaction of `operation`: what a payment from several sources takes
+/// when the order completes. An expired hold is `HOLD_EXPIRED`, a resolved
+/// one `HOLD_RESOLVED`, and nothing is taken.
+pub async fn capture_all(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    holds: &[(LedgerHoldId, (Owner, Kind))],
+    to: (Owner, Kind),
+    operation: Operation,
+    party: (Option<PartnerId>, Option<CustomerId>),
+) -> Result<Posted, BillingError> {
+    let mut outs = Vec::with_capacity(holds.len());
+    let mut total: Option<Money> = None;
+    for (id, (owner, kind)) in holds {
+        let found = resolve(tx, *id, HoldState::Captured, 0, m.now).await?;
+        if found.expires_at <= m.now {
+            return Err(BillingError::HoldExpired);
+        }
+        let held = account::Entity::find_by_id(found.account_id.clone())
+            .one(tx)
+            .await?
+            .ok_or_else(|| KernelError::Corrupt(format!("hold {id} without its account")))?;
+        let currency = Currency::parse(&held.currency)
+            .map_err(|e| KernelError::Corrupt(format!("account {}: {e}", held.id)))?;
+        let amount = Money::from_minor(currency, found.amount);
+        hold::Entity::update_many()
+            .col_expr(hold::Column::Captured, Expr::value(found.amount))
+            .filter(hold::Column::Id.eq(found.id.as_str()))
+            .exec(tx)
+            .await?;
+        total = Some(match total {
+            None => amount,
+            Some(t) => t
+                .checked_add(amount)
+                .map_err(|_| BillingError::BalanceLimit)?,
+        });
+        outs.push((*owner, *kind, amount));
+    }
+    let total = total.ok_or(BillingError::Unbalanced)?;
+    let mut posting = Posting::between(operation, outs, vec![(to.0, to.1, total)])?;
+    posting.partner = party.0;
+    posting.customer = party.1;
+    let posted = post(tx, m, &posting).await?;
+    let ids: Vec<String> = holds.iter().map(|(id, _)| id.to_string()).collect();
+    hold::Entity::update_many()
+        .col_expr(
+            hold::Column::CaptureTransactionId,
+            Expr::value(Some(posted.transaction_id.to_string())),
+        )
+        .filter(hold::Column::Id.is_in(ids))
         .exec(tx)
         .await?;
     Ok(posted)

@@ -145,6 +145,8 @@ pub enum Operation {
     CouponReclaimOnDisassociation,
     /// An expired coupon's remaining value to breakage.
     CouponExpiry,
+    /// What paid an order (coupons, cash, credit) taken as revenue.
+    OrderPayment,
 }
 
 impl Operation {
@@ -164,6 +166,7 @@ impl Operation {
             Operation::CouponReclaim => "COUPON_RECLAIM",
             Operation::CouponReclaimOnDisassociation => "COUPON_RECLAIM_ON_DISASSOCIATION",
             Operation::CouponExpiry => "COUPON_EXPIRY",
+            Operation::OrderPayment => "ORDER_PAYMENT",
         }
     }
 }

@@ -98,6 +98,7 @@ fn priced(
             unit_price: rated.unit_price.clone().unwrap_or_default(),
             list,
             discount: off,
+            resources: Vec::new(),
         });
     }
     Ok(Priced {
@@ -260,6 +261,10 @@ fn new_order(
         payment_deadline: m.now + window,
         closed_at: None,
         cancel_reason: String::new(),
+        coupon_total: 0,
+        paid_total: 0,
+        paid_at: None,
+        completed_at: None,
         updated_at: m.now,
     };
     Order {
@@ -327,6 +332,10 @@ async fn write_order(tx: &DatabaseTransaction, o: &Order) -> Result<(), BillingE
         payment_deadline: Set(o.header.payment_deadline),
         closed_at: Set(None),
         cancel_reason: Set(String::new()),
+        coupon_total: Set(0),
+        paid_total: Set(0),
+        paid_at: Set(None),
+        completed_at: Set(None),
         updated_at: Set(o.header.updated_at),
     })
     .exec_without_returning(tx)

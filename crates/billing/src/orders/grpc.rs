@@ -3,7 +3,7 @@
 
 use partner_api::billing::v1 as pb;
 use partner_api::billing::v1::order_service_server::OrderService;
-use partner_kernel::ids::{CustomerId, OrderId, PartnerId, QuoteId};
+use partner_kernel::ids::{CouponId, CustomerId, DiscountId, OrderId, PartnerId, QuoteId};
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations, optional_id, optional_time};
@@ -12,7 +12,7 @@ use partner_pricing::rating::grpc::line;
 use tonic::{Request, Response, Status};
 
 use super::model::OrderState;
-use super::{NewOrder, OrderFilter, Source};
+use super::{MAX_COUPONS, NewOrder, OrderFilter, Payment, Source};
 use crate::grpc::BillingApi;
 
 /// The longest time range one listing covers (the vendor's rule).
@@ -136,6 +136,51 @@ impl OrderService for BillingApi {
             orders: page.items,
             next_page_token: page.next_page_token,
         }))
+    }
+
+    async fn pay_order(
+        &self,
+        req: Request<pb::PayOrderRequest>,
+    ) -> Result<Response<pb::PayOrderResponse>, Status> {
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let id = v.take("id", OrderId::parse(&r.id));
+        v.check(
+            r.coupon_ids.len() <= MAX_COUPONS,
+            "coupon_ids",
+            "at most 3 coupons",
+        );
+        let mut coupons = Vec::with_capacity(r.coupon_ids.len());
+        for (i, raw) in r.coupon_ids.iter().take(MAX_COUPONS).enumerate() {
+            let field = format!("coupon_ids[{i}]");
+            if let Some(c) = v.take(&field, CouponId::parse(raw)) {
+                v.check(!coupons.contains(&c), &field, "each coupon at most once");
+                coupons.push(c);
+            }
+        }
+        let discount = if r.discount_id.is_empty() {
+            Some(None)
+        } else {
+            v.take("discount_id", DiscountId::parse(&r.discount_id))
+                .map(|d| Some(d.to_string()))
+        };
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| {
+            Some((
+                request_id?,
+                Payment {
+                    order: id?,
+                    coupons,
+                    discount: discount?,
+                    reseller: reseller?,
+                },
+            ))
+        })();
+        let (request_id, cmd) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(self.billing().pay_order(m, cmd).await?))
     }
 
     async fn cancel_order(

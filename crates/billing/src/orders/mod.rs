@@ -1,15 +1,18 @@
 //! Orders (`OrderService`): a customer's purchases of yearly/monthly
 //! resources, priced by the rating in force or kept from a quote, waiting
 //! for payment until a deadline, counted against the customer's budget
-//! while they wait, and cancelled by the buyer or by the expiry job.
+//! while they wait, cancelled by the buyer or by the expiry job, or paid
+//! all or nothing, their resources opened and the money taken.
 
 mod cancel;
 mod create;
 pub mod entity;
 pub mod grpc;
 pub mod model;
+mod pay;
 mod read;
 
 pub use cancel::expire_due;
 pub use create::{NewOrder, Source};
+pub use pay::{MAX_COUPONS, Payment, period_end};
 pub use read::OrderFilter;

@@ -1,6 +1,5 @@
 //! Orders as the domain sees them, and their wire forms.
 
-use chrono::{DateTime, Utc};
 use partner_api::billing::v1 as pb;
 use partner_api::pricing::v1 as pricing_pb;
 use partner_api::r#type::v1 as money_pb;
@@ -26,6 +25,10 @@ partner_kernel::state_enum!(
         PendingPayment = "PENDING_PAYMENT",
         /// Cancelled by the buyer, or its deadline passed.
         Cancelled = "CANCELLED",
+        /// Paid (the money held); its resources are being opened.
+        Processing = "PROCESSING",
+        /// Its resources are open and the money taken.
+        Completed = "COMPLETED",
     }
 );
 
@@ -36,6 +39,8 @@ pub struct PricedLine {
     pub unit_price: money_pb::Money,
     pub list: Money,
     pub discount: Money,
+    /// The resources it opened (read back; not stored with the line).
+    pub resources: Vec<String>,
 }
 
 impl PricedLine {
@@ -98,6 +103,7 @@ impl PricedLine {
             },
             list: Money::from_minor(currency, row.list_amount),
             discount: Money::from_minor(currency, row.discount_amount),
+            resources: Vec::new(),
         })
     }
 
@@ -108,6 +114,7 @@ impl PricedLine {
             list_amount: Some(self.list.to_proto()),
             discount_amount: Some(self.discount.to_proto()),
             final_amount: Some(self.final_amount().to_proto()),
+            resource_ids: self.resources.clone(),
         }
     }
 }
@@ -150,6 +157,10 @@ impl Order {
             payment_deadline: Some(to_proto_timestamp(h.payment_deadline)),
             cancel_time: h.closed_at.map(to_proto_timestamp),
             cancel_reason: h.cancel_reason.clone(),
+            coupon_total: money(h.coupon_total),
+            paid_total: money(h.paid_total),
+            pay_time: h.paid_at.map(to_proto_timestamp),
+            complete_time: h.completed_at.map(to_proto_timestamp),
         })
     }
 
@@ -169,9 +180,4 @@ impl Order {
 
 pub fn currency_of(h: &order::Model) -> Result<Currency, KernelError> {
     Currency::parse(&h.currency).map_err(|e| KernelError::Corrupt(format!("order {}: {e}", h.id)))
-}
-
-/// The time after which an unpaid order made at `now` is cancelled.
-pub fn deadline(now: DateTime<Utc>, window: chrono::Duration) -> DateTime<Utc> {
-    now + window
 }

@@ -12,7 +12,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::entity::{line, order};
+use super::entity::{line, order, resource};
 use super::model::{Order, OrderState, PricedLine, currency_of};
 use crate::access::{ORDERS_MANAGE, ORDERS_READ, SELF_ORDERS_MANAGE, SELF_ORDERS_READ};
 use crate::error::BillingError;
@@ -86,16 +86,31 @@ async fn with_lines(
             .all(conn)
             .await?
     };
+    let opened = if headers.is_empty() {
+        Vec::new()
+    } else {
+        resource::Entity::find()
+            .filter(resource::Column::OrderId.is_in(headers.iter().map(|h| h.id.clone())))
+            .order_by_asc(resource::Column::Id)
+            .all(conn)
+            .await?
+    };
     let mut out = Vec::with_capacity(headers.len());
     for header in headers {
         let currency = currency_of(&header)?;
         let (mine, rest): (Vec<_>, Vec<_>) =
             rows.into_iter().partition(|l| l.order_id == header.id);
         rows = rest;
-        let lines = mine
-            .iter()
-            .map(|l| PricedLine::from_row(l, currency))
-            .collect::<Result<_, _>>()?;
+        let mut lines = Vec::with_capacity(mine.len());
+        for l in &mine {
+            let mut priced = PricedLine::from_row(l, currency)?;
+            priced.resources = opened
+                .iter()
+                .filter(|r| r.order_id == header.id && r.line_no == l.line_no)
+                .map(|r| r.id.clone())
+                .collect();
+            lines.push(priced);
+        }
         out.push(Order { header, lines });
     }
     Ok(out)

@@ -2,3 +2,5 @@
 
 pub mod line;
 pub mod order;
+pub mod payment;
+pub mod resource;

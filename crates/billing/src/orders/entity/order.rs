@@ -27,6 +27,12 @@ pub struct Model {
     pub payment_deadline: DateTimeUtc,
     pub closed_at: Option<DateTimeUtc>,
     pub cancel_reason: String,
+    /// Minor units paid with coupons.
+    pub coupon_total: i64,
+    /// Minor units paid from the customer's cash and credit.
+    pub paid_total: i64,
+    pub paid_at: Option<DateTimeUtc>,
+    pub completed_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
 }
 

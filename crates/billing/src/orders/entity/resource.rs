@@ -1,0 +1,36 @@
+//! A resource an order opened.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "resources")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub order_id: String,
+    pub line_no: i32,
+    pub customer_id: String,
+    pub partner_id: Option<String>,
+    pub service_type: String,
+    pub resource_type: String,
+    pub spec: String,
+    pub region: String,
+    pub zone: String,
+    pub size: i64,
+    /// The wire name of the period unit it is bought by.
+    pub period_unit: String,
+    /// `IN_USE`, …
+    pub status: String,
+    /// The day of the month its periods end on (1–31), kept so a resource
+    /// bought on the 31st returns to the 31st after shorter months.
+    pub anchor_day: i32,
+    pub effective_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,538 @@
+//! Paying an order, all or nothing, in one write transaction:
+//!
+//! 1. the buyer's row is locked (a frozen buyer pays nothing) and the order
+//!    moves from PENDING_PAYMENT to PROCESSING before its deadline — once,
+//!    whatever else pays it at the same time;
+//! 2. the discount (for an order from lines) takes its share off each line;
+//! 3. every account the payment touches is locked in id order, then money
+//!    is held: at most three coupons first (each up to what it has left and
+//!    what the lines it covers still cost), then the customer's cash, then
+//!    its credit — short of the total, nothing is paid (`INSUFFICIENT_FUNDS`);
+//! 4. the provisioner opens the lines' resources, and the holds are captured
+//!    into revenue as one journal transaction: the order COMPLETES. Coupons
+//!    spent to nothing are USED.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Months, Utc};
+use partner_api::billing::v1 as pb;
+use partner_api::pricing::v1 as pricing_pb;
+use partner_customers::customers::model::FreezeMode;
+use partner_customers::customers::store as customer_store;
+use partner_kernel::error::KernelError;
+use partner_kernel::ids::{CouponId, CustomerId, LedgerHoldId, OrderId, PartnerId, ResourceId};
+use partner_kernel::money::{Currency, Money};
+use partner_kernel::mutation::Mutation;
+use partner_kernel::write::{self, Change, Outcome};
+use partner_pricing::discounts::apply::{Priced, offers};
+use partner_pricing::rating::Purpose;
+use partner_pricing::rating::grpc::line;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
+
+use super::entity::{line, order, payment, resource};
+use super::model::{Order, OrderState, PricedLine};
+use super::read::{Scope, order_in};
+use crate::coupons::entity::coupon;
+use crate::coupons::model::{Coupon, Stored};
+use crate::error::BillingError;
+use crate::ledger::holds::{capture_all, hold};
+use crate::ledger::{AccountKey, Kind, Operation, Owner, locked_accounts};
+use crate::service::Billing;
+
+/// At most this many coupons pay one order (the vendor's rule).
+pub const MAX_COUPONS: usize = 3;
+/// How long a payment's holds last if its order never completes.
+const HOLD_LIFETIME: chrono::Duration = chrono::Duration::days(7);
+
+/// A payment to make.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub order: OrderId,
+    /// Distinct, at most three, applied in this order.
+    pub coupons: Vec<CouponId>,
+    pub discount: Option<String>,
+    pub reseller: Option<PartnerId>,
+}
+
+/// One source that pays, held.
+struct Held {
+    source: &'static str,
+    owner: Owner,
+    kind: Kind,
+    amount: Money,
+}
+
+fn parse_customer(o: &Order) -> Result<CustomerId, KernelError> {
+    partner_kernel::ids::parse_stored(&o.header.customer_id, CustomerId::parse)
+}
+
+fn parse_partner(o: &Order) -> Result<Option<PartnerId>, KernelError> {
+    o.header
+        .partner_id
+        .as_deref()
+        .map(|p| partner_kernel::ids::parse_stored(p, PartnerId::parse))
+        .transpose()
+}
+
+/// Whether a coupon pays for a line: no limit, or the line's service type
+/// (and spec, for product limits) among its limits.
+fn covers(c: &Coupon, l: &PricedLine) -> bool {
+    let p = &l.product;
+    (c.service_types.is_empty() || c.service_types.contains(&p.service_type))
+        && (c.product_ids.is_empty() || c.product_ids.contains(&p.spec))
+}
+
+/// When a period that starts at `from` on `anchor` day ends: months keep
+/// the anchor day where the month has it, else its last day.
+pub fn period_end(
+    from: DateTime<Utc>,
+    unit: pricing_pb::PeriodUnit,
+    count: i32,
+) -> Option<DateTime<Utc>> {
+    let count = u32::try_from(count).ok()?;
+    match unit {
+        pricing_pb::PeriodUnit::Month => from.checked_add_months(Months::new(count)),
+        pricing_pb::PeriodUnit::Year => {
+            from.checked_add_months(Months::new(count.checked_mul(12)?))
+        }
+        pricing_pb::PeriodUnit::Day => {
+            from.checked_add_signed(chrono::Duration::days(i64::from(count)))
+        }
+        pricing_pb::PeriodUnit::Hour => {
+            from.checked_add_signed(chrono::Duration::hours(i64::from(count)))
+        }
+        pricing_pb::PeriodUnit::Unspecified => None,
+    }
+}
+
+impl Billing {
+    /// Each line's share of `discount` (one in force for the order's
+    /// customer now), at the order's list prices.
+    async fn discount_offs(
+        &self,
+        m: &Mutation,
+        o: &Order,
+        discount: &str,
+    ) -> Result<Vec<Money>, BillingError> {
+        if o.header.discount_id.is_some() {
+            return Err(BillingError::DiscountNotApplicable);
+        }
+        let customer = parse_customer(o)?;
+        // The stored lines, parsed as a rating request parses them.
+        let mut v = partner_kernel::validate::Violations::new();
+        let lines: Vec<partner_pricing::rating::Line> = o
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| line(&mut v, i, &l.product))
+            .collect();
+        if lines.len() != o.lines.len() {
+            return Err(
+                KernelError::Corrupt(format!("order {}: unreadable lines", o.header.id)).into(),
+            );
+        }
+        let rating = self
+            .pricing()
+            .rate_period(&m.principal, &lines, Some(customer), Purpose::Purchase)
+            .await?;
+        let priced: Vec<Priced<'_>> = o
+            .lines
+            .iter()
+            .map(|l| Priced {
+                service_type: &l.product.service_type,
+                resource_type: &l.product.resource_type,
+                list: l.list,
+            })
+            .collect();
+        let all =
+            offers(&rating.discounts, &priced, false).map_err(|_| BillingError::BalanceLimit)?;
+        let offer = all
+            .iter()
+            .find(|o| o.discount.id.to_string() == discount)
+            .ok_or(BillingError::DiscountNotApplicable)?;
+        Ok(offer.lines.iter().map(|l| l.off).collect())
+    }
+
+    pub async fn pay_order(
+        &self,
+        mut m: Mutation,
+        cmd: Payment,
+    ) -> Result<pb::PayOrderResponse, BillingError> {
+        if let Some(answer) = write::replayed(self.db(), &m).await? {
+            return Ok(answer);
+        }
+        let scope = self.order_scope(&mut m, cmd.reseller, true).await?;
+        let before = order_in(self.db().conn(), scope, cmd.order).await?;
+        let offs = match &cmd.discount {
+            Some(d) => Some((d.clone(), self.discount_offs(&m, &before, d).await?)),
+            None => None,
+        };
+        let call = m.clone();
+        write::commit(self.db(), &m, move |tx| {
+            Box::pin(async move {
+                let customer = parse_customer(&before)?;
+                let (buyer, _) = customer_store::platform_customer_for_update(tx, customer)
+                    .await?
+                    .ok_or(BillingError::CustomerNotFound)?;
+                if buyer.freeze_mode != FreezeMode::None {
+                    return Err(BillingError::CustomerFrozen);
+                }
+                start_processing(tx, scope, cmd.order, call.now).await?;
+                let mut o = order_in(tx, scope, cmd.order).await?;
+                if let Some((id, offs)) = offs {
+                    discount(tx, &mut o, id, &offs).await?;
+                }
+                let held = hold_payment(tx, &call, &o, &cmd.coupons).await?;
+                complete(tx, &call, &mut o, held).await?;
+                let o = order_in(tx, scope, cmd.order).await?;
+                Ok(Outcome::new(
+                    pb::PayOrderResponse {
+                        order: Some(o.to_proto()?),
+                    },
+                    Change::of(parse_partner(&o)?, &o.header.id).after(o.audit_summary()),
+                ))
+            })
+        })
+        .await
+    }
+}
+
+/// PENDING_PAYMENT → PROCESSING before the deadline, once.
+async fn start_processing(
+    tx: &DatabaseTransaction,
+    scope: Scope,
+    id: OrderId,
+    now: DateTime<Utc>,
+) -> Result<(), BillingError> {
+    let moved = order::Entity::update_many()
+        .col_expr(
+            order::Column::State,
+            Expr::value(OrderState::Processing.as_str()),
+        )
+        .col_expr(order::Column::PaidAt, Expr::value(Some(now)))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(id.to_string()))
+        .filter(scope.condition())
+        .filter(order::Column::State.eq(OrderState::PendingPayment.as_str()))
+        .filter(order::Column::PaymentDeadline.gt(now))
+        .exec(tx)
+        .await?
+        .rows_affected;
+    if moved == 1 {
+        return Ok(());
+    }
+    let found = order_in(tx, scope, id).await?;
+    let state = found.state()?;
+    Err(BillingError::OrderNotPendingPayment {
+        state: if state == OrderState::PendingPayment {
+            "PAST_DEADLINE"
+        } else {
+            state.as_str()
+        },
+    })
+}
+
+/// Takes `offs` off the order's lines under the discount `id`.
+async fn discount(
+    tx: &DatabaseTransaction,
+    o: &mut Order,
+    id: String,
+    offs: &[Money],
+) -> Result<(), BillingError> {
+    if offs.len() != o.lines.len() {
+        return Err(BillingError::DiscountNotApplicable);
+    }
+    for (i, (l, off)) in o.lines.iter_mut().zip(offs).enumerate() {
+        l.discount = *off;
+        line::Entity::update_many()
+            .col_expr(line::Column::DiscountAmount, Expr::value(off.minor()))
+            .col_expr(
+                line::Column::FinalAmount,
+                Expr::value(l.final_amount().minor()),
+            )
+            .filter(line::Column::OrderId.eq(o.header.id.as_str()))
+            .filter(line::Column::LineNo.eq(i32::try_from(i).unwrap_or(i32::MAX)))
+            .exec(tx)
+            .await?;
+    }
+    let sum = |f: fn(&PricedLine) -> i64| o.lines.iter().map(f).fold(0i64, i64::saturating_add);
+    o.header.discount_total = sum(|l| l.discount.minor());
+    o.header.final_total = sum(|l| l.final_amount().minor());
+    o.header.discount_id = Some(id);
+    order::Entity::update_many()
+        .col_expr(
+            order::Column::DiscountTotal,
+            Expr::value(o.header.discount_total),
+        )
+        .col_expr(order::Column::FinalTotal, Expr::value(o.header.final_total))
+        .col_expr(
+            order::Column::DiscountId,
+            Expr::value(o.header.discount_id.clone()),
+        )
+        .filter(order::Column::Id.eq(o.header.id.as_str()))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+/// The coupons, in the order given, each usable now by the order's customer.
+async fn usable_coupons(
+    tx: &DatabaseTransaction,
+    o: &Order,
+    ids: &[CouponId],
+    now: DateTime<Utc>,
+) -> Result<Vec<Coupon>, BillingError> {
+    // Locked in id order (coupon rows come before ledger accounts, as in
+    // every coupon write), used in the order given.
+    let mut sorted = ids.to_vec();
+    sorted.sort();
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in &sorted {
+        rows.push(
+            coupon::Entity::find_by_id(id.to_string())
+                .filter(coupon::Column::CustomerId.eq(o.header.customer_id.as_str()))
+                .lock_exclusive()
+                .one(tx)
+                .await?
+                .ok_or(BillingError::CouponNotFound)?,
+        );
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = rows
+            .iter()
+            .find(|r| r.id == id.to_string())
+            .ok_or(BillingError::CouponNotFound)?;
+        let c = Coupon::from_row(row)?;
+        let usable = c.stored == Stored::Open
+            && c.valid_from <= now
+            && now < c.valid_until
+            && c.face_value.currency().code() == o.header.currency;
+        if !usable {
+            return Err(BillingError::CouponNotUsable { coupon: c.id });
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// Holds what pays the order: coupons, then cash, then credit.
+async fn hold_payment(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    o: &Order,
+    coupon_ids: &[CouponId],
+) -> Result<Vec<(LedgerHoldId, Held)>, BillingError> {
+    let currency: Currency = o.currency()?;
+    let customer = Owner::Customer(parse_customer(o)?);
+    let coupons = usable_coupons(tx, o, coupon_ids, m.now).await?;
+    // Every account the payment touches, locked at once in id order.
+    let mut keys: Vec<AccountKey> = coupons
+        .iter()
+        .map(|c| AccountKey::new(Owner::Coupon(c.id), Kind::CouponLiability, currency))
+        .collect();
+    keys.push(AccountKey::new(customer, Kind::CustomerCash, currency));
+    keys.push(AccountKey::new(customer, Kind::CustomerCredit, currency));
+    let accounts = locked_accounts(tx, &keys, m.now).await?;
+    let available = |i: usize| -> i64 {
+        let a = &accounts[i];
+        a.balance
+            .saturating_sub(a.pending)
+            .saturating_add(a.credit_limit)
+            .max(0)
+    };
+    // What each line still costs, as coupons pay for it.
+    let mut due: Vec<i64> = o.lines.iter().map(|l| l.final_amount().minor()).collect();
+    let mut plan = Vec::new();
+    for (i, c) in coupons.iter().enumerate() {
+        let mut left = available(i);
+        let mut take = 0i64;
+        for (l, d) in o.lines.iter().zip(due.iter_mut()) {
+            if left == 0 {
+                break;
+            }
+            if covers(c, l) {
+                let part = left.min(*d);
+                *d -= part;
+                left -= part;
+                take += part;
+            }
+        }
+        if take == 0 {
+            // Nothing it pays for is left to pay.
+            return Err(BillingError::CouponNotUsable { coupon: c.id });
+        }
+        {
+            plan.push(Held {
+                source: "COUPON",
+                owner: Owner::Coupon(c.id),
+                kind: Kind::CouponLiability,
+                amount: Money::from_minor(currency, take),
+            });
+        }
+    }
+    let mut rest = due.iter().fold(0i64, |a, d| a.saturating_add(*d));
+    let cash = available(coupons.len());
+    let credit = available(coupons.len() + 1);
+    if rest > cash.saturating_add(credit) {
+        return Err(BillingError::InsufficientFunds {
+            kind: Kind::CustomerCash,
+            available: Money::from_minor(currency, cash.saturating_add(credit)),
+        });
+    }
+    for (source, kind, have) in [
+        ("CASH", Kind::CustomerCash, cash),
+        ("CREDIT", Kind::CustomerCredit, credit),
+    ] {
+        let take = rest.min(have);
+        if take > 0 {
+            plan.push(Held {
+                source,
+                owner: customer,
+                kind,
+                amount: Money::from_minor(currency, take),
+            });
+            rest -= take;
+        }
+    }
+    let mut held = Vec::with_capacity(plan.len());
+    for (seq, h) in plan.into_iter().enumerate() {
+        let key = AccountKey::new(h.owner, h.kind, currency);
+        let id = hold(tx, &key, h.amount, m.now + HOLD_LIFETIME, m.now).await?;
+        payment::Entity::insert(payment::ActiveModel {
+            order_id: Set(o.header.id.clone()),
+            seq: Set(i32::try_from(seq).unwrap_or(i32::MAX)),
+            source: Set(h.source.to_owned()),
+            hold_id: Set(id.to_string()),
+            account_owner: Set(h.owner.to_string()),
+            account_kind: Set(h.kind.as_str().to_owned()),
+            amount: Set(h.amount.minor()),
+            currency: Set(currency.code().to_owned()),
+        })
+        .exec_without_returning(tx)
+        .await?;
+        held.push((id, h));
+    }
+    Ok(held)
+}
+
+/// Opens the order's resources (the built-in provisioner: at once) and
+/// takes the held money into revenue; the order COMPLETES.
+async fn complete(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    o: &mut Order,
+    held: Vec<(LedgerHoldId, Held)>,
+) -> Result<(), BillingError> {
+    let now = m.now;
+    let mut resources = Vec::new();
+    for (i, l) in o.lines.iter().enumerate() {
+        let p = &l.product;
+        let unit = pricing_pb::PeriodUnit::try_from(p.period_unit)
+            .unwrap_or(pricing_pb::PeriodUnit::Unspecified);
+        let expires = period_end(now, unit, p.period_count).ok_or_else(|| {
+            KernelError::Corrupt(format!("order {}: a period without an end", o.header.id))
+        })?;
+        for _ in 0..p.quantity.max(0) {
+            resources.push(resource::ActiveModel {
+                id: Set(ResourceId::generate().to_string()),
+                order_id: Set(o.header.id.clone()),
+                line_no: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+                customer_id: Set(o.header.customer_id.clone()),
+                partner_id: Set(o.header.partner_id.clone()),
+                service_type: Set(p.service_type.clone()),
+                resource_type: Set(p.resource_type.clone()),
+                spec: Set(p.spec.clone()),
+                region: Set(p.region.clone()),
+                zone: Set(p.zone.clone()),
+                size: Set(p.size),
+                period_unit: Set(unit.as_str_name().to_owned()),
+                status: Set("IN_USE".to_owned()),
+                anchor_day: Set(i32::try_from(chrono::Datelike::day(&now)).unwrap_or(1)),
+                effective_at: Set(now),
+                expires_at: Set(expires),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+        }
+    }
+    if !resources.is_empty() {
+        resource::Entity::insert_many(resources)
+            .exec_without_returning(tx)
+            .await?;
+    }
+    let coupon_total: i64 = held
+        .iter()
+        .filter(|(_, h)| h.source == "COUPON")
+        .fold(0i64, |a, (_, h)| a.saturating_add(h.amount.minor()));
+    let paid_total: i64 = held
+        .iter()
+        .filter(|(_, h)| h.source != "COUPON")
+        .fold(0i64, |a, (_, h)| a.saturating_add(h.amount.minor()));
+    if !held.is_empty() {
+        let holds: Vec<(LedgerHoldId, (Owner, Kind))> = held
+            .iter()
+            .map(|(id, h)| (*id, (h.owner, h.kind)))
+            .collect();
+        capture_all(
+            tx,
+            m,
+            &holds,
+            (Owner::Platform, Kind::Revenue),
+            Operation::OrderPayment,
+            (parse_partner(o)?, Some(parse_customer(o)?)),
+        )
+        .await?;
+        mark_spent_coupons(tx, &held, now).await?;
+    }
+    order::Entity::update_many()
+        .col_expr(
+            order::Column::State,
+            Expr::value(OrderState::Completed.as_str()),
+        )
+        .col_expr(order::Column::CouponTotal, Expr::value(coupon_total))
+        .col_expr(order::Column::PaidTotal, Expr::value(paid_total))
+        .col_expr(order::Column::CompletedAt, Expr::value(Some(now)))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(o.header.id.as_str()))
+        .filter(order::Column::State.eq(OrderState::Processing.as_str()))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+/// Coupons this payment spent to nothing are USED.
+async fn mark_spent_coupons(
+    tx: &DatabaseTransaction,
+    held: &[(LedgerHoldId, Held)],
+    now: DateTime<Utc>,
+) -> Result<(), BillingError> {
+    let spent: HashSet<String> = held
+        .iter()
+        .filter_map(|(_, h)| match h.owner {
+            Owner::Coupon(c) => Some(c.to_string()),
+            Owner::Platform | Owner::Partner(_) | Owner::Customer(_) | Owner::Quota(_) => None,
+        })
+        .collect();
+    if spent.is_empty() {
+        return Ok(());
+    }
+    let balances =
+        crate::coupons::model::balances(tx, Kind::CouponLiability, spent.iter().cloned()).await?;
+    let empty: Vec<String> = spent
+        .into_iter()
+        .filter(|id| balances.get(id).copied().unwrap_or(0) == 0)
+        .collect();
+    if !empty.is_empty() {
+        coupon::Entity::update_many()
+            .col_expr(coupon::Column::State, Expr::value(Stored::Used.as_str()))
+            .col_expr(coupon::Column::ClosedAt, Expr::value(Some(now)))
+            .col_expr(coupon::Column::UpdatedAt, Expr::value(now))
+            .filter(coupon::Column::Id.is_in(empty))
+            .filter(coupon::Column::State.eq(Stored::Open.as_str()))
+            .exec(tx)
+            .await?;
+    }
+    Ok(())
+}
