@@ -83,8 +83,10 @@ fn covers(c: &Coupon, l: &PricedLine) -> bool {
         && (c.product_ids.is_empty() || c.product_ids.contains(&p.spec))
 }
 
-/// When a period that starts at `from` on `anchor` day ends: months keep
-/// the anchor day where the month has it, else its last day.
+/// When `count` periods that start at `from` end: months and years keep
+/// the day of the month where the month has it, else end on its last day.
+/// (Renewals will start from the resource's stored anchor day, so a
+/// resource bought on the 31st returns to the 31st.)
 pub fn period_end(
     from: DateTime<Utc>,
     unit: pricing_pb::PeriodUnit,
@@ -535,4 +537,37 @@ async fn mark_spent_coupons(
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 10, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn periods_keep_the_day_or_end_on_the_last_day_of_a_shorter_month() {
+        let month = pricing_pb::PeriodUnit::Month;
+        assert_eq!(period_end(at(2027, 1, 31), month, 1), Some(at(2027, 2, 28)));
+        assert_eq!(period_end(at(2028, 1, 31), month, 1), Some(at(2028, 2, 29)));
+        assert_eq!(period_end(at(2027, 1, 31), month, 3), Some(at(2027, 4, 30)));
+        assert_eq!(period_end(at(2027, 3, 15), month, 1), Some(at(2027, 4, 15)));
+        let year = pricing_pb::PeriodUnit::Year;
+        assert_eq!(period_end(at(2028, 2, 29), year, 1), Some(at(2029, 2, 28)));
+        assert_eq!(period_end(at(2027, 3, 15), year, 3), Some(at(2030, 3, 15)));
+        assert_eq!(
+            period_end(at(2027, 3, 15), pricing_pb::PeriodUnit::Day, 30),
+            Some(at(2027, 4, 14))
+        );
+        assert_eq!(period_end(at(2027, 3, 15), month, -1), None);
+        assert_eq!(
+            period_end(at(2027, 3, 15), pricing_pb::PeriodUnit::Unspecified, 1),
+            None
+        );
+    }
 }
