@@ -281,8 +281,12 @@ async fn an_order_from_a_quote_keeps_its_prices_and_discount() {
 #[tokio::test]
 async fn frozen_customers_and_exhausted_budgets_buy_nothing() {
     let server = TestServer::start().await;
-    let f = funded(&server, "budgetco", 0).await;
+    let f = funded(&server, "budgetco", 1_000_000).await;
     let c = f.customer.customer_id.clone();
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
+        .await);
     // A budget of 5,000.00: one year of two VMs (3,040.00) fits, a second does not
     // while the first waits for payment, and fits again once it is cancelled.
     ok(server
@@ -310,7 +314,31 @@ async fn frozen_customers_and_exhausted_budgets_buy_nothing() {
         .orders(&f.master)
         .cancel_order(cancel(&first.id))
         .await);
-    created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
+    let second = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
+    // Paid, it is spent: the budget no longer holds another.
+    ok(server
+        .orders(&f.master)
+        .pay_order(pay(&second.id, &[], ""))
+        .await);
+    let budget = ok(server
+        .customers(&f.master)
+        .get_customer_budget(cu::GetCustomerBudgetRequest {
+            customer_id: c.clone(),
+            ..Default::default()
+        })
+        .await)
+    .budget
+    .unwrap_or_default();
+    assert_eq!(minor_of(budget.used.as_ref()), 304_000);
+    let status = assert_refused(
+        server
+            .orders(&f.master)
+            .create_order(order(&c, lines()[..1].to_vec()))
+            .await,
+        Code::FailedPrecondition,
+        "BUDGET_EXCEEDED",
+    );
+    assert_eq!(metadata_of(&status, "left").as_deref(), Some("1960.00 CNY"));
 
     ok(server
         .customers(&f.master)
@@ -512,6 +540,16 @@ async fn paying_takes_coupons_then_cash_all_or_nothing_and_opens_the_resources()
         .await)
     .coupons;
     assert_eq!(spent[0].state(), pb::CouponState::Used);
+    let records = ok(server
+        .coupons(&f.master)
+        .list_coupon_records(pb::ListCouponRecordsRequest {
+            coupon_id: coupon.id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .records;
+    assert_eq!(records[0].r#type(), pb::CouponRecordType::Use);
+    assert_eq!(minor_of(records[0].amount.as_ref()), 50_000);
     assert_eq!(minor_of(spent[0].balance.as_ref()), 0);
     // A replay answers the same; another payment finds it completed.
     assert_eq!(
@@ -679,5 +717,67 @@ async fn twenty_concurrent_payments_of_one_order_pay_it_once() {
     }
     assert_eq!(paid, 1);
     assert_eq!(cash(&server, &f.master, &c).await, 900_000 - 304_000);
+    server.assert_ledger_clean().await;
+}
+
+#[tokio::test]
+async fn a_leaving_customer_leaves_no_order_its_partner_could_pay() {
+    let server = TestServer::start().await;
+    let f = funded(&server, "leaveorder", 1_000_000).await;
+    let c = f.customer.customer_id.clone();
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
+        .await);
+    let waiting = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
+    ok(server
+        .customers(&f.master)
+        .disassociate_customer(cu::DisassociateCustomerRequest {
+            request_id: new_request_id(),
+            customer_id: c.clone(),
+            reason: "moved on".into(),
+            ..Default::default()
+        })
+        .await);
+    let gone = ok(server
+        .orders(&f.master)
+        .get_order(pb::GetOrderRequest {
+            id: waiting.id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .order
+    .unwrap_or_default();
+    assert_eq!(gone.state(), pb::OrderState::Cancelled);
+    assert_eq!(gone.cancel_reason, "the customer left the partner");
+    // The customer is no longer the partner's: nothing of it is paid.
+    assert_refused(
+        server
+            .orders(&f.master)
+            .pay_order(pay(&waiting.id, &[], ""))
+            .await,
+        Code::NotFound,
+        "ORDER_NOT_FOUND",
+    );
+    // An order of more than 1,000 resources is refused before anything.
+    let many: Vec<pr::PeriodProductLine> = (0..11)
+        .map(|i| pr::PeriodProductLine {
+            line_id: format!("vm{i}"),
+            quantity: 100,
+            ..lines()[1].clone()
+        })
+        .collect();
+    let other = server
+        .create_customer(&f.master, &f.partner, "leaveorder-2")
+        .await;
+    let status = assert_refused(
+        server
+            .orders(&f.master)
+            .create_order(order(&other.customer_id, many))
+            .await,
+        Code::InvalidArgument,
+        "FIELD_VIOLATION",
+    );
+    assert_eq!(violated_fields(&status), ["lines"]);
     server.assert_ledger_clean().await;
 }

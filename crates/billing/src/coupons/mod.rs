@@ -113,7 +113,7 @@ async fn record_quota(
 }
 
 /// One line of a coupon's history.
-fn coupon_entry(
+pub(crate) fn coupon_entry(
     c: &Coupon,
     kind: CouponRecordType,
     amount: Money,

@@ -60,6 +60,8 @@ partner_kernel::state_enum!(
         Reclaim = "RECLAIM",
         ReclaimOnDisassociation = "RECLAIM_ON_DISASSOCIATION",
         Expiry = "EXPIRY",
+        /// Spent paying an order.
+        Use = "USE",
     }
 );
 

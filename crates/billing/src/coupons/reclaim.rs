@@ -65,6 +65,7 @@ pub(super) async fn post_rest(
 ) -> Result<Vec<(CouponId, Money)>, BillingError> {
     let operation = match kind {
         CouponRecordType::Issue | CouponRecordType::Reclaim => Operation::CouponReclaim,
+        CouponRecordType::Use => Operation::OrderPayment,
         CouponRecordType::ReclaimOnDisassociation => Operation::CouponReclaimOnDisassociation,
         CouponRecordType::Expiry => Operation::CouponExpiry,
     };

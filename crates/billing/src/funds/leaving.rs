@@ -5,7 +5,8 @@
 //! for its orders (released later, that money would return to a customer
 //! with no partner, for the next partner to reclaim). The partner's payment
 //! agreements with the customer end, and the coupons it issued the
-//! customer return to their quotas.
+//! customer return to their quotas, and its orders waiting for payment
+//! are cancelled.
 
 use futures::future::BoxFuture;
 use partner_customers::customers::leaving::{CustomerLeaving, LeavingError};
@@ -83,6 +84,9 @@ impl CustomerLeaving for Billing {
             }
             changes.extend(
                 crate::agreements::end_with_leaving_customer(tx, partner, customer, m.now).await?,
+            );
+            changes.extend(
+                crate::orders::cancel::cancel_on_leaving(tx, partner, customer, m.now).await?,
             );
             Ok(changes)
         })

@@ -211,22 +211,22 @@ pub async fn capture(
     Ok(posted)
 }
 
-/// Captures the whole of each of `holds` (each with the account it
-/// reserves, as `(owner, kind)`) into the account `to`, as one journal
+/// Captures the whole of each of `holds` from the account it reserves into
+/// the account `to`, as one journal
 /// transaction of `operation`: what a payment from several sources takes
 /// when the order completes. An expired hold is `HOLD_EXPIRED`, a resolved
 /// one `HOLD_RESOLVED`, and nothing is taken.
 pub async fn capture_all(
     tx: &DatabaseTransaction,
     m: &Mutation,
-    holds: &[(LedgerHoldId, (Owner, Kind))],
+    holds: &[LedgerHoldId],
     to: (Owner, Kind),
     operation: Operation,
     party: (Option<PartnerId>, Option<CustomerId>),
 ) -> Result<Posted, BillingError> {
     let mut outs = Vec::with_capacity(holds.len());
     let mut total: Option<Money> = None;
-    for (id, (owner, kind)) in holds {
+    for id in holds {
         let found = resolve(tx, *id, HoldState::Captured, 0, m.now).await?;
         if found.expires_at <= m.now {
             return Err(BillingError::HoldExpired);
@@ -249,14 +249,19 @@ pub async fn capture_all(
                 .checked_add(amount)
                 .map_err(|_| BillingError::BalanceLimit)?,
         });
-        outs.push((*owner, *kind, amount));
+        // The account the hold reserved is the one charged.
+        outs.push((
+            Owner::parse(&held.owner_id)?,
+            Kind::parse(&held.kind)?,
+            amount,
+        ));
     }
     let total = total.ok_or(BillingError::Unbalanced)?;
     let mut posting = Posting::between(operation, outs, vec![(to.0, to.1, total)])?;
     posting.partner = party.0;
     posting.customer = party.1;
     let posted = post(tx, m, &posting).await?;
-    let ids: Vec<String> = holds.iter().map(|(id, _)| id.to_string()).collect();
+    let ids: Vec<String> = holds.iter().map(ToString::to_string).collect();
     hold::Entity::update_many()
         .col_expr(
             hold::Column::CaptureTransactionId,

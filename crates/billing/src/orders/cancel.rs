@@ -17,6 +17,8 @@ use super::model::OrderState;
 use crate::error::BillingError;
 use crate::service::Billing;
 
+/// Why a leaving customer's orders are cancelled.
+const LEFT: &str = "the customer left the partner";
 /// Why the expiry job cancels an order.
 const EXPIRED: &str = "the payment deadline passed";
 /// How many due orders are read at a time.
@@ -96,6 +98,40 @@ impl Billing {
         })
         .await
     }
+}
+
+/// Cancels, in the caller's transaction, the orders of `customer` with
+/// `partner` still waiting for payment: the customer is leaving the partner.
+pub(crate) async fn cancel_on_leaving(
+    tx: &sea_orm::DatabaseTransaction,
+    partner: PartnerId,
+    customer: partner_kernel::ids::CustomerId,
+    now: DateTime<Utc>,
+) -> Result<Vec<Change>, BillingError> {
+    let waiting: Vec<String> = order::Entity::find()
+        .select_only()
+        .column(order::Column::Id)
+        .filter(order::Column::CustomerId.eq(customer.to_string()))
+        .filter(order::Column::PartnerId.eq(partner.to_string()))
+        .filter(order::Column::State.eq(OrderState::PendingPayment.as_str()))
+        .order_by_asc(order::Column::Id)
+        .into_tuple()
+        .all(tx)
+        .await?;
+    let mut changes = Vec::new();
+    for id in waiting {
+        if cancel_row(tx, &id, LEFT, sea_orm::Condition::all(), now).await? {
+            changes.push(
+                Change::of(Some(partner), &id)
+                    .after(serde_json::json!({
+                        "customer_id": customer.to_string(),
+                        "state": OrderState::Cancelled.as_str(),
+                    }))
+                    .reason(LEFT.to_owned()),
+            );
+        }
+    }
+    Ok(changes)
 }
 
 /// Cancels the orders whose payment deadline passed by `now`, each in its

@@ -69,6 +69,8 @@ struct Priced {
     lines: Vec<PricedLine>,
     catalog_version: i64,
     quote: Option<QuoteId>,
+    /// The partner the quote was made by: the buyer's partner must still be it.
+    quote_partner: Option<String>,
     discount: Option<String>,
 }
 
@@ -106,6 +108,7 @@ fn priced(
         lines,
         catalog_version: rating.catalog_version,
         quote: None,
+        quote_partner: None,
         discount: discount.map(|d| d.discount_id.clone()),
     })
 }
@@ -171,6 +174,7 @@ impl Billing {
                     .find(|d| !quote.discount_id.is_empty() && d.discount_id == quote.discount_id);
                 let mut out = priced(quote.lines.clone(), &rating, discount)?;
                 out.quote = Some(id);
+                out.quote_partner = Some(quote.partner_id.clone());
                 Ok(out)
             }
         }
@@ -192,6 +196,12 @@ impl Billing {
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let partner = lock_buyer(tx, buyer).await?;
+                // A quote from a partner the customer has since left is not its.
+                if let Some(q) = &priced.quote_partner
+                    && partner.map(|p| p.to_string()).as_ref() != Some(q)
+                {
+                    return Err(partner_pricing::PricingError::QuoteNotFound.into());
+                }
                 let order = new_order(&call, customer, partner, priced, window);
                 within_budget(tx, partner, &order).await?;
                 write_order(tx, &order).await?;

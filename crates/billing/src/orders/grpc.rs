@@ -15,6 +15,9 @@ use super::model::OrderState;
 use super::{MAX_COUPONS, NewOrder, OrderFilter, Payment, Source};
 use crate::grpc::BillingApi;
 
+/// The most resources one order opens: payment opens them in one
+/// transaction.
+const MAX_UNITS: i64 = 1000;
 /// The longest time range one listing covers (the vendor's rule).
 const MAX_RANGE_DAYS: i64 = 366;
 
@@ -33,7 +36,16 @@ fn source(v: &mut Violations, r: &pb::CreateOrderRequest) -> Option<Source> {
                 lines.push((parsed, l.clone()));
             }
         }
-        (ok && lines.len() == r.lines.len()).then_some(Source::Lines(lines))
+        let units = r
+            .lines
+            .iter()
+            .fold(0i64, |a, l| a.saturating_add(i64::from(l.quantity.max(0))));
+        v.check(
+            units <= MAX_UNITS,
+            "lines",
+            "at most 1,000 resources in one order",
+        );
+        (ok && units <= MAX_UNITS && lines.len() == r.lines.len()).then_some(Source::Lines(lines))
     } else {
         v.check(
             r.lines.is_empty(),

@@ -4,7 +4,7 @@
 //! while they wait, cancelled by the buyer or by the expiry job, or paid
 //! all or nothing, their resources opened and the money taken.
 
-mod cancel;
+pub(crate) mod cancel;
 mod create;
 pub mod entity;
 pub mod grpc;

@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Months, Utc};
 use partner_api::billing::v1 as pb;
 use partner_api::pricing::v1 as pricing_pb;
+use partner_customers::budgets::store as budget_store;
 use partner_customers::customers::model::FreezeMode;
 use partner_customers::customers::store as customer_store;
 use partner_kernel::error::KernelError;
@@ -33,8 +34,9 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryS
 use super::entity::{line, order, payment, resource};
 use super::model::{Order, OrderState, PricedLine};
 use super::read::{Scope, order_in};
-use crate::coupons::entity::coupon;
-use crate::coupons::model::{Coupon, Stored};
+use crate::coupons::coupon_entry;
+use crate::coupons::entity::{coupon, coupon_record};
+use crate::coupons::model::{Coupon, CouponRecordType, Stored};
 use crate::error::BillingError;
 use crate::ledger::holds::{capture_all, hold};
 use crate::ledger::{AccountKey, Kind, Operation, Owner, locked_accounts};
@@ -42,6 +44,8 @@ use crate::service::Billing;
 
 /// At most this many coupons pay one order (the vendor's rule).
 pub const MAX_COUPONS: usize = 3;
+/// Resource rows written per statement.
+const RESOURCE_CHUNK: usize = 500;
 /// How long a payment's holds last if its order never completes.
 const HOLD_LIFETIME: chrono::Duration = chrono::Duration::days(7);
 
@@ -117,7 +121,8 @@ impl Billing {
         o: &Order,
         discount: &str,
     ) -> Result<Vec<Money>, BillingError> {
-        if o.header.discount_id.is_some() {
+        // A quote's order keeps the quote's terms, with or without a discount.
+        if o.header.discount_id.is_some() || o.header.quote_id.is_some() {
             return Err(BillingError::DiscountNotApplicable);
         }
         let customer = parse_customer(o)?;
@@ -171,20 +176,16 @@ impl Billing {
             None => None,
         };
         let call = m.clone();
+        let own = m.principal.partner_id();
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
-                let customer = parse_customer(&before)?;
-                let (buyer, _) = customer_store::platform_customer_for_update(tx, customer)
-                    .await?
-                    .ok_or(BillingError::CustomerNotFound)?;
-                if buyer.freeze_mode != FreezeMode::None {
-                    return Err(BillingError::CustomerFrozen);
-                }
+                let partner = lock_buyer(tx, &before, own, cmd.reseller).await?;
                 start_processing(tx, scope, cmd.order, call.now).await?;
                 let mut o = order_in(tx, scope, cmd.order).await?;
                 if let Some((id, offs)) = offs {
                     discount(tx, &mut o, id, &offs).await?;
                 }
+                spend_budget(tx, partner, &o, call.now).await?;
                 let held = hold_payment(tx, &call, &o, &cmd.coupons).await?;
                 complete(tx, &call, &mut o, held).await?;
                 let o = order_in(tx, scope, cmd.order).await?;
@@ -198,6 +199,70 @@ impl Billing {
         })
         .await
     }
+}
+
+/// Locks the buyer's row and checks it may pay: not frozen, and still the
+/// customer of the partner the order belongs to (for a partner caller, of
+/// the caller or the reseller it acts for, over a link active now). A
+/// customer that left its partner pays none of that partner's orders, and
+/// the partner none of its. The order's partner.
+async fn lock_buyer(
+    tx: &DatabaseTransaction,
+    o: &Order,
+    caller: Option<PartnerId>,
+    reseller: Option<PartnerId>,
+) -> Result<Option<PartnerId>, BillingError> {
+    let customer = parse_customer(o)?;
+    let partner = parse_partner(o)?;
+    let buyer = match caller {
+        Some(own) => {
+            let tenant = partner_accounts::tenant::resolve_in(tx, own, reseller).await?;
+            if Some(tenant.partner_id) != partner {
+                return Err(BillingError::OrderNotFound);
+            }
+            customer_store::customer_of_for_update(tx, tenant.partner_id, customer)
+                .await?
+                .ok_or(BillingError::OrderNotFound)?
+        }
+        None => {
+            customer_store::platform_customer_for_update(tx, customer)
+                .await?
+                .ok_or(BillingError::OrderNotFound)?
+                .0
+        }
+    };
+    if buyer.partner_id != partner {
+        return Err(BillingError::OrderNotFound);
+    }
+    if buyer.freeze_mode != FreezeMode::None {
+        return Err(BillingError::CustomerFrozen);
+    }
+    Ok(partner)
+}
+
+/// Counts the order's total against the customer's budget (set since it
+/// was made, the budget may no longer hold it: `BUDGET_EXCEEDED`).
+async fn spend_budget(
+    tx: &DatabaseTransaction,
+    partner: Option<PartnerId>,
+    o: &Order,
+    now: DateTime<Utc>,
+) -> Result<(), BillingError> {
+    let Some(partner) = partner else {
+        return Ok(());
+    };
+    let customer = parse_customer(o)?;
+    let total = Money::from_minor(o.currency()?, o.header.final_total);
+    if let Some(b) = budget_store::budget_of(tx, partner, customer).await?
+        && b.amount.currency() == total.currency()
+        && total.minor() > b.remaining().minor()
+    {
+        return Err(BillingError::BudgetExceeded {
+            left: b.remaining(),
+        });
+    }
+    budget_store::consume(tx, partner, customer, total, now).await?;
+    Ok(())
 }
 
 /// PENDING_PAYMENT → PROCESSING before the deadline, once.
@@ -336,6 +401,8 @@ async fn hold_payment(
         .collect();
     keys.push(AccountKey::new(customer, Kind::CustomerCash, currency));
     keys.push(AccountKey::new(customer, Kind::CustomerCredit, currency));
+    // Revenue too, so the capture locks nothing new out of id order.
+    keys.push(AccountKey::new(Owner::Platform, Kind::Revenue, currency));
     let accounts = locked_accounts(tx, &keys, m.now).await?;
     let available = |i: usize| -> i64 {
         let a = &accounts[i];
@@ -459,8 +526,12 @@ async fn complete(
             });
         }
     }
-    if !resources.is_empty() {
-        resource::Entity::insert_many(resources)
+    // In chunks: one statement's bind parameters are limited (SQLite
+    // 32,766; PostgreSQL 65,535) and a resource row has 18 columns.
+    let mut resources = resources.into_iter().peekable();
+    while resources.peek().is_some() {
+        let chunk: Vec<resource::ActiveModel> = resources.by_ref().take(RESOURCE_CHUNK).collect();
+        resource::Entity::insert_many(chunk)
             .exec_without_returning(tx)
             .await?;
     }
@@ -473,11 +544,8 @@ async fn complete(
         .filter(|(_, h)| h.source != "COUPON")
         .fold(0i64, |a, (_, h)| a.saturating_add(h.amount.minor()));
     if !held.is_empty() {
-        let holds: Vec<(LedgerHoldId, (Owner, Kind))> = held
-            .iter()
-            .map(|(id, h)| (*id, (h.owner, h.kind)))
-            .collect();
-        capture_all(
+        let holds: Vec<LedgerHoldId> = held.iter().map(|(id, _)| *id).collect();
+        let posted = capture_all(
             tx,
             m,
             &holds,
@@ -486,6 +554,7 @@ async fn complete(
             (parse_partner(o)?, Some(parse_customer(o)?)),
         )
         .await?;
+        record_coupon_use(tx, m, o, &held, &posted.transaction_id.to_string()).await?;
         mark_spent_coupons(tx, &held, now).await?;
     }
     order::Entity::update_many()
@@ -501,6 +570,43 @@ async fn complete(
         .filter(order::Column::State.eq(OrderState::Processing.as_str()))
         .exec(tx)
         .await?;
+    Ok(())
+}
+
+/// A coupon record of each coupon the payment spent.
+async fn record_coupon_use(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    o: &Order,
+    held: &[(LedgerHoldId, Held)],
+    transaction: &str,
+) -> Result<(), BillingError> {
+    let mut records = Vec::new();
+    for (_, h) in held {
+        let Owner::Coupon(id) = h.owner else {
+            continue;
+        };
+        let row = coupon::Entity::find_by_id(id.to_string())
+            .one(tx)
+            .await?
+            .ok_or(BillingError::CouponNotFound)?;
+        let c = Coupon::from_row(&row)?;
+        let reason = format!("order {}", o.header.id);
+        records.push(coupon_entry(
+            &c,
+            CouponRecordType::Use,
+            h.amount,
+            transaction,
+            m.principal.actor_id(),
+            &reason,
+            m.now,
+        ));
+    }
+    if !records.is_empty() {
+        coupon_record::Entity::insert_many(records)
+            .exec_without_returning(tx)
+            .await?;
+    }
     Ok(())
 }
 

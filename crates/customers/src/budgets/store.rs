@@ -34,6 +34,54 @@ pub async fn budget_of(
         .map_err(CustomersError::from)
 }
 
+/// Counts `amount` the customer spent (a paid order) against its budget
+/// with `partner`, if it has one in that currency, and records it as a
+/// consumption; the budget after, or `None` without one. The caller holds
+/// the customer's row lock.
+pub async fn consume(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: CustomerId,
+    amount: Money,
+    now: DateTime<Utc>,
+) -> Result<Option<Budget>, CustomersError> {
+    let Some(mut b) = budget_of(conn, partner, id).await? else {
+        return Ok(None);
+    };
+    if b.amount.currency() != amount.currency() || !amount.is_positive() {
+        return Ok(Some(b));
+    }
+    b.used = Money::from_minor(
+        amount.currency(),
+        b.used.minor().saturating_add(amount.minor()),
+    );
+    customer_budget::Entity::update_many()
+        .col_expr(
+            customer_budget::Column::UsedMinor,
+            Expr::value(b.used.minor()),
+        )
+        .col_expr(customer_budget::Column::UpdatedAt, Expr::value(now))
+        .filter(customer_budget::Column::PartnerId.eq(partner.to_string()))
+        .filter(customer_budget::Column::CustomerId.eq(id.to_string()))
+        .exec(conn)
+        .await?;
+    customer_budget_record::ActiveModel {
+        id: Set(format!("bgr_{}", uuid::Uuid::now_v7().simple())),
+        partner_id: Set(partner.to_string()),
+        customer_id: Set(id.to_string()),
+        kind: Set("CONSUMPTION".to_owned()),
+        currency: Set(amount.currency().code().to_owned()),
+        amount_minor: Set(amount.minor()),
+        budget_type: Set(b.budget_type.as_str().to_owned()),
+        auto_freeze: Set(b.auto_freeze),
+        actor_user_id: Set(None),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(Some(b))
+}
+
 /// The budgets of one partner's customers among `ids`.
 pub async fn budgets_among(
     conn: &impl ConnectionTrait,
