@@ -27,6 +27,7 @@ use partner_api::billing::v1::funds_service_client::FundsServiceClient;
 use partner_api::billing::v1::ledger_service_client::LedgerServiceClient;
 use partner_api::billing::v1::order_service_client::OrderServiceClient;
 use partner_api::billing::v1::payment_agreement_service_client::PaymentAgreementServiceClient;
+use partner_api::billing::v1::resource_service_client::ResourceServiceClient;
 use partner_api::customers::v1 as customers;
 use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
 use partner_api::customers::v1::lead_service_client::LeadServiceClient;
@@ -708,6 +709,13 @@ impl TestServer {
         token: &str,
     ) -> PaymentAgreementServiceClient<InterceptedService<Channel, Bearer>> {
         PaymentAgreementServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    pub fn resources(
+        &self,
+        token: &str,
+    ) -> ResourceServiceClient<InterceptedService<Channel, Bearer>> {
+        ResourceServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     pub fn orders(&self, token: &str) -> OrderServiceClient<InterceptedService<Channel, Bearer>> {

@@ -73,7 +73,7 @@ pub const PLATFORM_COUPONS_MANAGE: Permission = Permission::platform(
 pub const ORDERS_READ: Permission = Permission::partner(
     "orders.read",
     DOMAIN,
-    "Read the orders of the partner's customers.",
+    "Read the orders of the partner's customers and the resources they opened.",
     &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
 );
 
@@ -89,7 +89,7 @@ pub const ORDERS_MANAGE: Permission = Permission::partner(
 pub const SELF_ORDERS_READ: Permission = Permission::customer(
     "self.orders.read",
     DOMAIN,
-    "Read the customer's own orders.",
+    "Read the customer's own orders and resources.",
     true,
 );
 
@@ -290,6 +290,16 @@ pub const RULES: &[Rule] = &[
     ),
     rule(
         "partner.billing.v1.OrderService/ListOrders",
+        Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.ResourceService/GetResource",
+        Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.ResourceService/ListResources",
         Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
         Effect::Read,
     ),

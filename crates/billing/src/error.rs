@@ -84,6 +84,9 @@ pub enum BillingError {
     CouponNotUsable {
         coupon: partner_kernel::ids::CouponId,
     },
+    /// No such resource, or not one the caller reaches.
+    #[error("resource not found")]
+    ResourceNotFound,
     /// No such order, or not one the caller reaches.
     #[error("order not found")]
     OrderNotFound,
@@ -265,6 +268,9 @@ impl From<BillingError> for Status {
                 "the coupon cannot pay this order now: not within its validity, closed, or covering none of what is left to pay",
             )
             .with("coupon_id", coupon.to_string()),
+            BillingError::ResourceNotFound => {
+                Refusal::new(Code::NotFound, "RESOURCE_NOT_FOUND", "resource not found")
+            }
             BillingError::OrderNotFound => {
                 Refusal::new(Code::NotFound, "ORDER_NOT_FOUND", "order not found")
             }

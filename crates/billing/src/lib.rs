@@ -12,6 +12,7 @@ pub mod funds;
 pub mod grpc;
 pub mod ledger;
 pub mod orders;
+pub mod resources;
 pub mod service;
 
 pub use error::BillingError;

@@ -529,6 +529,39 @@ async fn paying_takes_coupons_then_cash_all_or_nothing_and_opens_the_resources()
     assert_eq!(minor_of(paid.paid_total.as_ref()), 254_000);
     assert_eq!(paid.lines[0].resource_ids.len(), 2);
     assert!(paid.complete_time.is_some());
+    // Its resources: the partner's and the customer's to read, a year long.
+    let opened = ok(server
+        .resources(&f.master)
+        .list_resources(pb::ListResourcesRequest {
+            customer_id: c.clone(),
+            ..Default::default()
+        })
+        .await)
+    .resources;
+    assert_eq!(opened.len(), 2);
+    let r = &opened[0];
+    assert_eq!(r.status(), pb::ResourceStatus::InUse);
+    assert_eq!(r.order_id, made.id);
+    assert_eq!(
+        (r.service_type.as_str(), r.spec.as_str()),
+        ("compute", "c6.large.2")
+    );
+    let from = r.effective_time.unwrap_or_default().seconds;
+    let to = r.expire_time.unwrap_or_default().seconds;
+    assert!((365..=366).contains(&((to - from) / 86_400)), "{r:?}");
+    assert!(paid.lines[0].resource_ids.contains(&r.id));
+    let stranger = funded(&server, "paystranger", 0).await;
+    assert_refused(
+        server
+            .resources(&stranger.master)
+            .get_resource(pb::GetResourceRequest {
+                id: r.id.clone(),
+                ..Default::default()
+            })
+            .await,
+        Code::NotFound,
+        "RESOURCE_NOT_FOUND",
+    );
     assert_eq!(cash(&server, &f.master, &c).await, 300_000 - 254_000);
     // The coupon is spent.
     let spent = ok(server

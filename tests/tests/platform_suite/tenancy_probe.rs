@@ -58,6 +58,8 @@ struct World {
     b_coupon: partner_api::billing::v1::Coupon,
     /// An order B made for its customer.
     b_order: partner_api::billing::v1::Order,
+    /// A resource a paid order of B's customer opened.
+    b_resource: String,
 }
 
 async fn probe(method: &str, w: &World) -> Option<Probe> {
@@ -1556,7 +1558,48 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
         .await)
     .order
     .unwrap_or_default();
+    // B funds its customer, which buys a month of a VM: one resource.
+    server.top_up(&admin, &b_partner.partner_id, 100_000).await;
+    ok(server
+        .funds(&b_master)
+        .transfer_to_customer(partner_api::billing::v1::TransferToCustomerRequest {
+            request_id: new_request_id(),
+            customer_id: b_customer.customer_id.clone(),
+            amount: Some(cny(100_000)),
+            ..Default::default()
+        })
+        .await);
+    let b_paid = ok(server
+        .orders(&b_master)
+        .create_order(partner_api::billing::v1::CreateOrderRequest {
+            request_id: new_request_id(),
+            customer_id: b_customer.customer_id.clone(),
+            lines: b_order
+                .lines
+                .iter()
+                .filter_map(|l| l.product.clone())
+                .collect(),
+            ..Default::default()
+        })
+        .await)
+    .order
+    .unwrap_or_default();
+    let b_resource = ok(server
+        .orders(&b_master)
+        .pay_order(partner_api::billing::v1::PayOrderRequest {
+            request_id: new_request_id(),
+            id: b_paid.id,
+            ..Default::default()
+        })
+        .await)
+    .order
+    .unwrap_or_default()
+    .lines
+    .first()
+    .and_then(|l| l.resource_ids.first().cloned())
+    .unwrap_or_default();
     let world = World {
+        b_resource,
         b_order,
         b_quota,
         b_coupon,
@@ -2210,6 +2253,39 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
                 w.server
                     .orders(&w.a_master)
                     .list_orders(bi::ListOrdersRequest {
+                        reseller_id: w.b_partner.partner_id.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+            ))
+        }
+        "ResourceService/GetResource" => Probe::Refused(
+            unit(
+                w.server
+                    .resources(&w.a_master)
+                    .get_resource(bi::GetResourceRequest {
+                        id: w.b_resource.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESOURCE_NOT_FOUND",
+        ),
+        "ResourceService/ListResources" => {
+            let mine = ok(w
+                .server
+                .resources(&w.a_master)
+                .list_resources(bi::ListResourcesRequest {
+                    customer_id: b_customer,
+                    ..Default::default()
+                })
+                .await);
+            assert!(mine.resources.is_empty(), "{mine:?}");
+            reseller_not_found(unit(
+                w.server
+                    .resources(&w.a_master)
+                    .list_resources(bi::ListResourcesRequest {
                         reseller_id: w.b_partner.partner_id.clone(),
                         ..Default::default()
                     })

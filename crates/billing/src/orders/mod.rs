@@ -10,7 +10,7 @@ pub mod entity;
 pub mod grpc;
 pub mod model;
 mod pay;
-mod read;
+pub(crate) mod read;
 
 pub use cancel::expire_due;
 pub use create::{NewOrder, Source};

@@ -35,7 +35,7 @@ impl Scope {
         }
     }
 
-    fn key(self) -> String {
+    pub(crate) fn key(self) -> String {
         match self {
             Scope::Customer(c) => c.to_string(),
             Scope::Partner(p) => p.to_string(),
@@ -129,7 +129,7 @@ impl Billing {
         Ok(scope)
     }
 
-    async fn scope_of(
+    pub(crate) async fn scope_of(
         &self,
         p: &Principal,
         reseller: Option<PartnerId>,

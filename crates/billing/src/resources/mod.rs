@@ -1,0 +1,137 @@
+//! Resources (`ResourceService`): what paid orders opened, read by the
+//! customer's partner at the time (a distributor: its reseller's) and by
+//! the customer itself. Renewals, expiry policies and unsubscribing will
+//! act on them.
+
+pub mod grpc;
+
+use chrono::{DateTime, Utc};
+use partner_api::billing::v1 as pb;
+use partner_api::pricing::v1 as pricing_pb;
+use partner_kernel::clock::to_proto_timestamp;
+use partner_kernel::error::KernelError;
+use partner_kernel::ids::{CustomerId, PartnerId, ResourceId};
+use partner_kernel::page::{Page, PageScope};
+use partner_kernel::principal::Principal;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::error::BillingError;
+use crate::orders::entity::resource;
+use crate::orders::read::Scope;
+use crate::service::Billing;
+
+const LIST_RESOURCES: &str = "partner.billing.v1.ResourceService/ListResources";
+
+/// Which resources to list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResourceFilter {
+    pub customer: Option<CustomerId>,
+    pub status: Option<pb::ResourceStatus>,
+    pub expire_after: Option<DateTime<Utc>>,
+    pub expire_before: Option<DateTime<Utc>>,
+    pub reseller: Option<PartnerId>,
+}
+
+fn within(scope: Scope) -> Condition {
+    match scope {
+        Scope::Customer(c) => Condition::all().add(resource::Column::CustomerId.eq(c.to_string())),
+        Scope::Partner(p) => Condition::all().add(resource::Column::PartnerId.eq(p.to_string())),
+    }
+}
+
+fn status_name(s: pb::ResourceStatus) -> &'static str {
+    match s {
+        pb::ResourceStatus::Unspecified => "",
+        pb::ResourceStatus::InUse => "IN_USE",
+    }
+}
+
+fn to_proto(r: &resource::Model) -> Result<pb::Resource, KernelError> {
+    let status = match r.status.as_str() {
+        "IN_USE" => pb::ResourceStatus::InUse,
+        other => {
+            return Err(KernelError::Corrupt(format!(
+                "resource {} status {other:?}",
+                r.id
+            )));
+        }
+    };
+    let unit = pricing_pb::PeriodUnit::from_str_name(&r.period_unit)
+        .ok_or_else(|| KernelError::Corrupt(format!("resource {} period unit", r.id)))?;
+    Ok(pb::Resource {
+        id: r.id.clone(),
+        customer_id: r.customer_id.clone(),
+        partner_id: r.partner_id.clone().unwrap_or_default(),
+        order_id: r.order_id.clone(),
+        service_type: r.service_type.clone(),
+        resource_type: r.resource_type.clone(),
+        spec: r.spec.clone(),
+        region: r.region.clone(),
+        zone: r.zone.clone(),
+        size: r.size,
+        period_unit: unit as i32,
+        status: status as i32,
+        effective_time: Some(to_proto_timestamp(r.effective_at)),
+        expire_time: Some(to_proto_timestamp(r.expires_at)),
+    })
+}
+
+impl Billing {
+    pub async fn get_resource(
+        &self,
+        p: &Principal,
+        id: ResourceId,
+        reseller: Option<PartnerId>,
+    ) -> Result<pb::Resource, BillingError> {
+        let (scope, _) = self.scope_of(p, reseller, false).await?;
+        let row = resource::Entity::find_by_id(id.to_string())
+            .filter(within(scope))
+            .one(self.db().conn())
+            .await?
+            .ok_or(BillingError::ResourceNotFound)?;
+        Ok(to_proto(&row)?)
+    }
+
+    pub async fn list_resources(
+        &self,
+        p: &Principal,
+        filter: ResourceFilter,
+        size: u64,
+        token: &str,
+    ) -> Result<Page<pb::Resource>, BillingError> {
+        let (scope, _) = self.scope_of(p, filter.reseller, false).await?;
+        let mut query = resource::Entity::find().filter(within(scope));
+        let mut page_scope = PageScope::new(LIST_RESOURCES, &scope.key());
+        if let Some(c) = filter.customer {
+            query = query.filter(resource::Column::CustomerId.eq(c.to_string()));
+            page_scope = page_scope.filter("customer", c);
+        }
+        if let Some(s) = filter.status {
+            query = query.filter(resource::Column::Status.eq(status_name(s)));
+            page_scope = page_scope.filter("status", status_name(s));
+        }
+        if let Some(t) = filter.expire_after {
+            query = query.filter(resource::Column::ExpiresAt.gte(t));
+            page_scope = page_scope.filter("after", t.to_rfc3339());
+        }
+        if let Some(t) = filter.expire_before {
+            query = query.filter(resource::Column::ExpiresAt.lt(t));
+            page_scope = page_scope.filter("before", t.to_rfc3339());
+        }
+        let now = self.clock().now();
+        if let Some(after) = self.pages().decode(&page_scope, token, now)? {
+            query = query.filter(resource::Column::Id.lt(after));
+        }
+        let rows = query
+            .order_by_desc(resource::Column::Id)
+            .limit(size + 1)
+            .all(self.db().conn())
+            .await?;
+        let page = self
+            .pages()
+            .cut(rows, size, &page_scope, now, |r: &resource::Model| {
+                r.id.clone()
+            });
+        Ok(page.try_map(|r| to_proto(&r))?)
+    }
+}
