@@ -27,6 +27,7 @@ enum Orders {
     CancelReason,
     CouponTotal,
     PaidTotal,
+    AgreementId,
     PaidAt,
     CompletedAt,
     UpdatedAt,
@@ -120,6 +121,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(O::CancelReason, 2048))
                     .col(big_integer(O::CouponTotal))
                     .col(big_integer(O::PaidTotal))
+                    .col(string_len_null(O::AgreementId, 40))
                     .col(timestamp_with_time_zone_null(O::PaidAt))
                     .col(timestamp_with_time_zone_null(O::CompletedAt))
                     .col(timestamp_with_time_zone(O::UpdatedAt))

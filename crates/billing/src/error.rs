@@ -57,6 +57,9 @@ pub enum BillingError {
     /// Only a pending agreement can be accepted.
     #[error("payment agreement is {state}")]
     AgreementNotPending { state: &'static str },
+    /// The agreement is not active (pending or ended): it pays nothing.
+    #[error("payment agreement is {state}")]
+    AgreementNotActive { state: &'static str },
     /// The agreement has already ended.
     #[error("payment agreement terminated")]
     AgreementTerminated,
@@ -224,6 +227,12 @@ impl From<BillingError> for Status {
                 Code::FailedPrecondition,
                 "AGREEMENT_NOT_PENDING",
                 format!("the payment agreement is {state}; only a pending one is accepted"),
+            )
+            .with("state", state),
+            BillingError::AgreementNotActive { state } => Refusal::new(
+                Code::FailedPrecondition,
+                "AGREEMENT_NOT_ACTIVE",
+                format!("the payment agreement is {state}: only an active one pays"),
             )
             .with("state", state),
             BillingError::AgreementTerminated => Refusal::new(

@@ -814,3 +814,82 @@ async fn a_leaving_customer_leaves_no_order_its_partner_could_pay() {
     assert_eq!(violated_fields(&status), ["lines"]);
     server.assert_ledger_clean().await;
 }
+
+#[tokio::test]
+async fn a_partner_pays_its_customers_order_through_an_active_agreement() {
+    let server = TestServer::start().await;
+    let f = funded(&server, "payer", 1_000_000).await;
+    let buyer = server
+        .customer_with_password(&f.master, &f.partner, "payer-paid")
+        .await;
+    let c = buyer.customer_id.clone();
+    let agreement = ok(server
+        .payment_agreements(&f.master)
+        .create_payment_agreement(pb::CreatePaymentAgreementRequest {
+            request_id: new_request_id(),
+            r#type: pb::PaymentAgreementType::Customer as i32,
+            payee_id: c.clone(),
+        })
+        .await)
+    .agreement
+    .unwrap_or_default();
+    let made = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
+    let mut on_behalf = pay(&made.id, &[], "");
+    on_behalf.payment_agreement_id = agreement.id.clone();
+    // Proposed, not yet accepted: it pays nothing.
+    let status = assert_refused(
+        server.orders(&f.master).pay_order(on_behalf.clone()).await,
+        Code::FailedPrecondition,
+        "AGREEMENT_NOT_ACTIVE",
+    );
+    assert_eq!(metadata_of(&status, "state").as_deref(), Some("PENDING"));
+    let me = server.customer_token(&buyer.account_name).await;
+    ok(server
+        .payment_agreements(&me)
+        .accept_payment_agreement(pb::AcceptPaymentAgreementRequest {
+            request_id: new_request_id(),
+            id: agreement.id.clone(),
+        })
+        .await);
+    // Another customer's agreement does not pay this one's order.
+    let other = server
+        .customer_with_password(&f.master, &f.partner, "payer-other")
+        .await;
+    let theirs = ok(server
+        .payment_agreements(&f.master)
+        .create_payment_agreement(pb::CreatePaymentAgreementRequest {
+            request_id: new_request_id(),
+            r#type: pb::PaymentAgreementType::Customer as i32,
+            payee_id: other.customer_id.clone(),
+        })
+        .await)
+    .agreement
+    .unwrap_or_default();
+    let mut wrong = pay(&made.id, &[], "");
+    wrong.payment_agreement_id = theirs.id;
+    assert_refused(
+        server.orders(&f.master).pay_order(wrong).await,
+        Code::NotFound,
+        "AGREEMENT_NOT_FOUND",
+    );
+    // Accepted: the partner's cash pays; the customer's holds nothing and pays nothing.
+    on_behalf.request_id = new_request_id();
+    let paid = ok(server.orders(&me).pay_order(on_behalf).await)
+        .order
+        .unwrap_or_default();
+    assert_eq!(paid.state(), pb::OrderState::Completed);
+    assert_eq!(paid.payment_agreement_id, agreement.id);
+    assert_eq!(minor_of(paid.paid_total.as_ref()), 304_000);
+    assert_eq!(cash(&server, &f.master, &c).await, 0);
+    let own = ok(server
+        .funds(&f.master)
+        .get_balances(pb::GetBalancesRequest::default())
+        .await)
+    .balances;
+    let partner_cash = own
+        .iter()
+        .find(|b| b.kind() == pb::AccountKind::PartnerCash)
+        .map_or(0, |b| minor_of(b.balance.as_ref()));
+    assert_eq!(partner_cash, 1_000_000 - 304_000);
+    server.assert_ledger_clean().await;
+}

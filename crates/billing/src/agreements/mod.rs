@@ -39,6 +39,28 @@ fn party(
     }
 }
 
+/// Locks the agreement `id` and checks that in it `payer` pays the orders
+/// of its customer `payee` now (CUSTOMER type, ACTIVE). Anything else of
+/// theirs is `AGREEMENT_NOT_ACTIVE`; an agreement not between them,
+/// `AGREEMENT_NOT_FOUND`.
+pub(crate) async fn payer_of(
+    tx: &sea_orm::DatabaseTransaction,
+    id: PaymentAgreementId,
+    payer: PartnerId,
+    payee: CustomerId,
+) -> Result<(), BillingError> {
+    let a = find(tx, id, Party::Partner(payer), true).await?;
+    if a.agreement_type != AgreementType::Customer || a.payee_id != payee.to_string() {
+        return Err(BillingError::AgreementNotFound);
+    }
+    if a.state != AgreementState::Active {
+        return Err(BillingError::AgreementNotActive {
+            state: a.state.as_str(),
+        });
+    }
+    Ok(())
+}
+
 async fn find(
     conn: &impl ConnectionTrait,
     id: PaymentAgreementId,

@@ -3,7 +3,9 @@
 
 use partner_api::billing::v1 as pb;
 use partner_api::billing::v1::order_service_server::OrderService;
-use partner_kernel::ids::{CouponId, CustomerId, DiscountId, OrderId, PartnerId, QuoteId};
+use partner_kernel::ids::{
+    CouponId, CustomerId, DiscountId, OrderId, PartnerId, PaymentAgreementId, QuoteId,
+};
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations, optional_id, optional_time};
@@ -179,6 +181,12 @@ impl OrderService for BillingApi {
                 .map(|d| Some(d.to_string()))
         };
         let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let agreement = optional_id(
+            &mut v,
+            "payment_agreement_id",
+            &r.payment_agreement_id,
+            PaymentAgreementId::parse,
+        );
         let parsed = (|| {
             Some((
                 request_id?,
@@ -187,6 +195,7 @@ impl OrderService for BillingApi {
                     coupons,
                     discount: discount?,
                     reseller: reseller?,
+                    agreement: agreement?,
                 },
             ))
         })();

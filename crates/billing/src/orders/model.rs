@@ -161,6 +161,7 @@ impl Order {
             paid_total: money(h.paid_total),
             pay_time: h.paid_at.map(to_proto_timestamp),
             complete_time: h.completed_at.map(to_proto_timestamp),
+            payment_agreement_id: h.agreement_id.clone().unwrap_or_default(),
         })
     }
 

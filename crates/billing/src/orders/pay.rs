@@ -21,7 +21,9 @@ use partner_customers::budgets::store as budget_store;
 use partner_customers::customers::model::FreezeMode;
 use partner_customers::customers::store as customer_store;
 use partner_kernel::error::KernelError;
-use partner_kernel::ids::{CouponId, CustomerId, LedgerHoldId, OrderId, PartnerId, ResourceId};
+use partner_kernel::ids::{
+    CouponId, CustomerId, LedgerHoldId, OrderId, PartnerId, PaymentAgreementId, ResourceId,
+};
 use partner_kernel::money::{Currency, Money};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::write::{self, Change, Outcome};
@@ -57,6 +59,17 @@ pub struct Payment {
     pub coupons: Vec<CouponId>,
     pub discount: Option<String>,
     pub reseller: Option<PartnerId>,
+    /// A payment-on-behalf agreement whose payer (the order's partner)
+    /// pays instead of the customer.
+    pub agreement: Option<PaymentAgreementId>,
+}
+
+/// Whose cash and credit pay what coupons leave.
+#[derive(Debug, Clone, Copy)]
+struct Payer {
+    owner: Owner,
+    cash: Kind,
+    credit: Kind,
 }
 
 /// One source that pays, held.
@@ -186,7 +199,8 @@ impl Billing {
                     discount(tx, &mut o, id, &offs).await?;
                 }
                 spend_budget(tx, partner, &o, call.now).await?;
-                let held = hold_payment(tx, &call, &o, &cmd.coupons).await?;
+                let payer = payer(tx, &o, partner, cmd.agreement).await?;
+                let held = hold_payment(tx, &call, &o, &cmd.coupons, payer).await?;
                 complete(tx, &call, &mut o, held).await?;
                 let o = order_in(tx, scope, cmd.order).await?;
                 Ok(Outcome::new(
@@ -238,6 +252,40 @@ async fn lock_buyer(
         return Err(BillingError::CustomerFrozen);
     }
     Ok(partner)
+}
+
+/// Who pays what coupons leave: the customer, or the order's partner
+/// through an ACTIVE agreement to pay that customer's orders (recorded on
+/// the order).
+async fn payer(
+    tx: &DatabaseTransaction,
+    o: &Order,
+    partner: Option<PartnerId>,
+    agreement: Option<PaymentAgreementId>,
+) -> Result<Payer, BillingError> {
+    let customer = parse_customer(o)?;
+    let Some(id) = agreement else {
+        return Ok(Payer {
+            owner: Owner::Customer(customer),
+            cash: Kind::CustomerCash,
+            credit: Kind::CustomerCredit,
+        });
+    };
+    let partner = partner.ok_or(BillingError::AgreementNotFound)?;
+    crate::agreements::payer_of(tx, id, partner, customer).await?;
+    order::Entity::update_many()
+        .col_expr(
+            order::Column::AgreementId,
+            Expr::value(Some(id.to_string())),
+        )
+        .filter(order::Column::Id.eq(o.header.id.as_str()))
+        .exec(tx)
+        .await?;
+    Ok(Payer {
+        owner: Owner::Partner(partner),
+        cash: Kind::PartnerCash,
+        credit: Kind::PartnerCredit,
+    })
 }
 
 /// Counts the order's total against the customer's budget (set since it
@@ -390,17 +438,17 @@ async fn hold_payment(
     m: &Mutation,
     o: &Order,
     coupon_ids: &[CouponId],
+    payer: Payer,
 ) -> Result<Vec<(LedgerHoldId, Held)>, BillingError> {
     let currency: Currency = o.currency()?;
-    let customer = Owner::Customer(parse_customer(o)?);
     let coupons = usable_coupons(tx, o, coupon_ids, m.now).await?;
     // Every account the payment touches, locked at once in id order.
     let mut keys: Vec<AccountKey> = coupons
         .iter()
         .map(|c| AccountKey::new(Owner::Coupon(c.id), Kind::CouponLiability, currency))
         .collect();
-    keys.push(AccountKey::new(customer, Kind::CustomerCash, currency));
-    keys.push(AccountKey::new(customer, Kind::CustomerCredit, currency));
+    keys.push(AccountKey::new(payer.owner, payer.cash, currency));
+    keys.push(AccountKey::new(payer.owner, payer.credit, currency));
     // Revenue too, so the capture locks nothing new out of id order.
     keys.push(AccountKey::new(Owner::Platform, Kind::Revenue, currency));
     let accounts = locked_accounts(tx, &keys, m.now).await?;
@@ -446,19 +494,16 @@ async fn hold_payment(
     let credit = available(coupons.len() + 1);
     if rest > cash.saturating_add(credit) {
         return Err(BillingError::InsufficientFunds {
-            kind: Kind::CustomerCash,
+            kind: payer.cash,
             available: Money::from_minor(currency, cash.saturating_add(credit)),
         });
     }
-    for (source, kind, have) in [
-        ("CASH", Kind::CustomerCash, cash),
-        ("CREDIT", Kind::CustomerCredit, credit),
-    ] {
+    for (source, kind, have) in [("CASH", payer.cash, cash), ("CREDIT", payer.credit, credit)] {
         let take = rest.min(have);
         if take > 0 {
             plan.push(Held {
                 source,
-                owner: customer,
+                owner: payer.owner,
                 kind,
                 amount: Money::from_minor(currency, take),
             });

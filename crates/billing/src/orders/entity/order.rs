@@ -31,6 +31,8 @@ pub struct Model {
     pub coupon_total: i64,
     /// Minor units paid from the customer's cash and credit.
     pub paid_total: i64,
+    /// The payment-on-behalf agreement whose payer paid it, if any.
+    pub agreement_id: Option<String>,
     pub paid_at: Option<DateTimeUtc>,
     pub completed_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
