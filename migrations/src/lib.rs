@@ -47,6 +47,7 @@ mod m20261204_000040_ledger_holds;
 mod m20261204_000041_payment_agreements;
 mod m20261204_000042_coupons;
 mod m20261204_000043_orders;
+mod m20261204_000044_order_line_failures;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -98,6 +99,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000041_payment_agreements::Migration),
             Box::new(m20261204_000042_coupons::Migration),
             Box::new(m20261204_000043_orders::Migration),
+            Box::new(m20261204_000044_order_line_failures::Migration),
         ]
     }
 }

@@ -326,6 +326,7 @@ pub fn test_config(db: &TestDb) -> Config {
         request_timeout_secs: 30,
         shutdown_grace_ms: 0,
         order_payment_minutes: 1440,
+        failing_specs: Vec::new(),
     }
 }
 

@@ -24,6 +24,8 @@ pub struct Billing {
     pricing: Pricing,
     /// How long a new order waits for payment.
     payment_window: chrono::Duration,
+    /// Opens the resources of paid orders.
+    provisioner: std::sync::Arc<dyn crate::orders::provision::Provisioner>,
 }
 
 impl Billing {
@@ -43,7 +45,17 @@ impl Billing {
             accounts,
             pricing,
             payment_window: DEFAULT_PAYMENT_WINDOW,
+            provisioner: std::sync::Arc::new(crate::orders::provision::BuiltIn::default()),
         }
+    }
+
+    /// Sets what opens the resources of paid orders.
+    pub fn with_provisioner(
+        mut self,
+        provisioner: std::sync::Arc<dyn crate::orders::provision::Provisioner>,
+    ) -> Self {
+        self.provisioner = provisioner;
+        self
     }
 
     /// Sets how long a new order waits for payment.
@@ -92,6 +104,10 @@ impl Billing {
 
     pub(crate) fn pricing(&self) -> &Pricing {
         &self.pricing
+    }
+
+    pub(crate) fn provisioner(&self) -> std::sync::Arc<dyn crate::orders::provision::Provisioner> {
+        self.provisioner.clone()
     }
 
     pub(crate) fn payment_window(&self) -> chrono::Duration {

@@ -236,7 +236,10 @@ pub async fn build_with_clock(
     )
     .with_payment_window(chrono::Duration::minutes(i64::from(
         config.order_payment_minutes,
-    )));
+    )))
+    .with_provisioner(std::sync::Arc::new(
+        partner_billing::orders::provision::BuiltIn::failing(config.failing_specs.clone()),
+    ));
     // A customer leaving its partner returns the partner's funds in the
     // same transaction.
     customers

@@ -294,6 +294,17 @@ pub struct Config {
         global = true
     )]
     pub order_payment_minutes: u32,
+
+    /// Specs whose resources the built-in provisioner fails to open
+    /// (comma-separated): the fault hook for tests and the sandbox, so the
+    /// refund of failed order lines can be seen. Empty in production.
+    #[arg(
+        long,
+        env = "PARTNER_FAILING_SPECS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub failing_specs: Vec<String>,
 }
 
 impl Config {

@@ -893,3 +893,71 @@ async fn a_partner_pays_its_customers_order_through_an_active_agreement() {
     assert_eq!(partner_cash, 1_000_000 - 304_000);
     server.assert_ledger_clean().await;
 }
+
+#[tokio::test]
+async fn a_line_whose_resources_fail_to_open_is_charged_nothing() {
+    // The fault hook: the built-in provisioner fails every c6.large.2.
+    let server = TestServer::start_on(TestDb::fresh().await, |c| {
+        c.failing_specs = vec!["c6.large.2".into()];
+    })
+    .await;
+    let f = funded(&server, "faultco", 1_000_000).await;
+    let c = f.customer.customer_id.clone();
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
+        .await);
+    let coupon = coupon_for(
+        &server,
+        &f.admin,
+        &f.master,
+        &f.partner.partner_id,
+        &c,
+        200_000,
+        &["compute"],
+    )
+    .await;
+    // Two VMs for a year (fail) and a 100 GB disk for a year (opens).
+    let mut both = lines()[..1].to_vec();
+    both.push(pr::PeriodProductLine {
+        line_id: "disk".into(),
+        service_type: "block_storage".into(),
+        resource_type: "volume".into(),
+        spec: "ssd".into(),
+        region: "cn-north-1".into(),
+        size: 100,
+        period_unit: pr::PeriodUnit::Year as i32,
+        period_count: 1,
+        quantity: 1,
+        ..Default::default()
+    });
+    let made = created(&server, &f.master, order(&c, both)).await;
+    let disk = minor_of(made.lines[1].final_amount.as_ref());
+    let paid = ok(server
+        .orders(&f.master)
+        .pay_order(pay(&made.id, &[&coupon.id], ""))
+        .await)
+    .order
+    .unwrap_or_default();
+    assert_eq!(paid.state(), pb::OrderState::Completed);
+    // The VMs failed: no resources, nothing charged, the coupon (which only
+    // covered them) untouched; the disk opened and was paid from cash.
+    assert!(paid.lines[0].resource_ids.is_empty());
+    assert!(paid.lines[0].failure_reason.contains("c6.large.2"));
+    assert_eq!(paid.lines[1].resource_ids.len(), 1);
+    assert_eq!(paid.lines[1].failure_reason, "");
+    assert_eq!(minor_of(paid.coupon_total.as_ref()), 0);
+    assert_eq!(minor_of(paid.paid_total.as_ref()), disk);
+    assert_eq!(cash(&server, &f.master, &c).await, 900_000 - disk);
+    let coupons = ok(server
+        .coupons(&f.master)
+        .list_issued_coupons(pb::ListIssuedCouponsRequest {
+            customer_id: c.clone(),
+            ..Default::default()
+        })
+        .await)
+    .coupons;
+    assert_eq!(minor_of(coupons[0].balance.as_ref()), 200_000);
+    assert_eq!(coupons[0].state(), pb::CouponState::Usable);
+    server.assert_ledger_clean().await;
+}

@@ -211,23 +211,31 @@ pub async fn capture(
     Ok(posted)
 }
 
-/// Captures the whole of each of `holds` from the account it reserves into
-/// the account `to`, as one journal
-/// transaction of `operation`: what a payment from several sources takes
-/// when the order completes. An expired hold is `HOLD_EXPIRED`, a resolved
-/// one `HOLD_RESOLVED`, and nothing is taken.
+/// Captures from each of `holds` the amount given (minor units, at most
+/// what it holds; the rest is released, and a hold captured for nothing is
+/// released whole) into the account `to`, as one journal transaction of
+/// `operation` — what a payment from several sources takes when the order
+/// completes; `None` when nothing was taken. The account each hold reserved
+/// is the one charged. An expired hold is `HOLD_EXPIRED`, a resolved one
+/// `HOLD_RESOLVED`, and nothing is taken.
 pub async fn capture_all(
     tx: &DatabaseTransaction,
     m: &Mutation,
-    holds: &[LedgerHoldId],
+    holds: &[(LedgerHoldId, i64)],
     to: (Owner, Kind),
     operation: Operation,
     party: (Option<PartnerId>, Option<CustomerId>),
-) -> Result<Posted, BillingError> {
+) -> Result<Option<Posted>, BillingError> {
     let mut outs = Vec::with_capacity(holds.len());
     let mut total: Option<Money> = None;
-    for id in holds {
-        let found = resolve(tx, *id, HoldState::Captured, 0, m.now).await?;
+    let mut captured = Vec::with_capacity(holds.len());
+    for (id, take) in holds {
+        let state = if *take > 0 {
+            HoldState::Captured
+        } else {
+            HoldState::Released
+        };
+        let found = resolve(tx, *id, state, Ord::max(*take, 0), m.now).await?;
         if found.expires_at <= m.now {
             return Err(BillingError::HoldExpired);
         }
@@ -237,12 +245,15 @@ pub async fn capture_all(
             .ok_or_else(|| KernelError::Corrupt(format!("hold {id} without its account")))?;
         let currency = Currency::parse(&held.currency)
             .map_err(|e| KernelError::Corrupt(format!("account {}: {e}", held.id)))?;
-        let amount = Money::from_minor(currency, found.amount);
-        hold::Entity::update_many()
-            .col_expr(hold::Column::Captured, Expr::value(found.amount))
-            .filter(hold::Column::Id.eq(found.id.as_str()))
-            .exec(tx)
-            .await?;
+        if *take > found.amount {
+            return Err(BillingError::CaptureAboveHold {
+                held: Money::from_minor(currency, found.amount),
+            });
+        }
+        if *take <= 0 {
+            continue;
+        }
+        let amount = Money::from_minor(currency, *take);
         total = Some(match total {
             None => amount,
             Some(t) => t
@@ -255,22 +266,24 @@ pub async fn capture_all(
             Kind::parse(&held.kind)?,
             amount,
         ));
+        captured.push(id.to_string());
     }
-    let total = total.ok_or(BillingError::Unbalanced)?;
+    let Some(total) = total else {
+        return Ok(None);
+    };
     let mut posting = Posting::between(operation, outs, vec![(to.0, to.1, total)])?;
     posting.partner = party.0;
     posting.customer = party.1;
     let posted = post(tx, m, &posting).await?;
-    let ids: Vec<String> = holds.iter().map(ToString::to_string).collect();
     hold::Entity::update_many()
         .col_expr(
             hold::Column::CaptureTransactionId,
             Expr::value(Some(posted.transaction_id.to_string())),
         )
-        .filter(hold::Column::Id.is_in(ids))
+        .filter(hold::Column::Id.is_in(captured))
         .exec(tx)
         .await?;
-    Ok(posted)
+    Ok(Some(posted))
 }
 
 /// Expires the holds due at `now`, each in its own write transaction

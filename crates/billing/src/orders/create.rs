@@ -101,6 +101,7 @@ fn priced(
             list,
             discount: off,
             resources: Vec::new(),
+            failure: None,
         });
     }
     Ok(Priced {

@@ -10,6 +10,7 @@ pub mod entity;
 pub mod grpc;
 pub mod model;
 mod pay;
+pub mod provision;
 pub(crate) mod read;
 
 pub use cancel::expire_due;

@@ -41,6 +41,8 @@ pub struct PricedLine {
     pub discount: Money,
     /// The resources it opened (read back; not stored with the line).
     pub resources: Vec<String>,
+    /// Why its resources could not be opened (it was charged nothing).
+    pub failure: Option<String>,
 }
 
 impl PricedLine {
@@ -73,6 +75,7 @@ impl PricedLine {
             list_amount: Set(self.list.minor()),
             discount_amount: Set(self.discount.minor()),
             final_amount: Set(self.final_amount().minor()),
+            failure: Set(self.failure.clone()),
         }
     }
 
@@ -104,6 +107,7 @@ impl PricedLine {
             list: Money::from_minor(currency, row.list_amount),
             discount: Money::from_minor(currency, row.discount_amount),
             resources: Vec::new(),
+            failure: row.failure.clone(),
         })
     }
 
@@ -115,6 +119,7 @@ impl PricedLine {
             discount_amount: Some(self.discount.to_proto()),
             final_amount: Some(self.final_amount().to_proto()),
             resource_ids: self.resources.clone(),
+            failure_reason: self.failure.clone().unwrap_or_default(),
         }
     }
 }

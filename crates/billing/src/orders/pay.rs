@@ -35,6 +35,7 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryS
 
 use super::entity::{line, order, payment, resource};
 use super::model::{Order, OrderState, PricedLine};
+use super::provision::Provisioner;
 use super::read::{Scope, order_in};
 use crate::coupons::coupon_entry;
 use crate::coupons::entity::{coupon, coupon_record};
@@ -78,6 +79,19 @@ struct Held {
     owner: Owner,
     kind: Kind,
     amount: Money,
+    /// How much of `amount` pays each line (minor units, in line order).
+    per_line: Vec<i64>,
+}
+
+impl Held {
+    /// What it pays for the lines that opened (`failed[i]`: line i did not).
+    fn charged(&self, failed: &[bool]) -> i64 {
+        self.per_line
+            .iter()
+            .zip(failed)
+            .filter(|(_, f)| !**f)
+            .fold(0i64, |a, (p, _)| a.saturating_add(*p))
+    }
 }
 
 fn parse_customer(o: &Order) -> Result<CustomerId, KernelError> {
@@ -190,6 +204,7 @@ impl Billing {
         };
         let call = m.clone();
         let own = m.principal.partner_id();
+        let provisioner = self.provisioner();
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let partner = lock_buyer(tx, &before, own, cmd.reseller).await?;
@@ -198,10 +213,15 @@ impl Billing {
                 if let Some((id, offs)) = offs {
                     discount(tx, &mut o, id, &offs).await?;
                 }
-                spend_budget(tx, partner, &o, call.now).await?;
+                check_budget(tx, partner, &o).await?;
                 let payer = payer(tx, &o, partner, cmd.agreement).await?;
                 let held = hold_payment(tx, &call, &o, &cmd.coupons, payer).await?;
-                complete(tx, &call, &mut o, held).await?;
+                let charged = complete(tx, &call, provisioner.as_ref(), &mut o, held).await?;
+                if let Some(partner) = partner {
+                    let spent = Money::from_minor(o.currency()?, charged);
+                    budget_store::consume(tx, partner, parse_customer(&o)?, spent, call.now)
+                        .await?;
+                }
                 let o = order_in(tx, scope, cmd.order).await?;
                 Ok(Outcome::new(
                     pb::PayOrderResponse {
@@ -288,13 +308,12 @@ async fn payer(
     })
 }
 
-/// Counts the order's total against the customer's budget (set since it
-/// was made, the budget may no longer hold it: `BUDGET_EXCEEDED`).
-async fn spend_budget(
+/// Refuses an order the customer's budget no longer holds (it may have
+/// been lowered since the order was made): `BUDGET_EXCEEDED`.
+async fn check_budget(
     tx: &DatabaseTransaction,
     partner: Option<PartnerId>,
     o: &Order,
-    now: DateTime<Utc>,
 ) -> Result<(), BillingError> {
     let Some(partner) = partner else {
         return Ok(());
@@ -309,7 +328,6 @@ async fn spend_budget(
             left: b.remaining(),
         });
     }
-    budget_store::consume(tx, partner, customer, total, now).await?;
     Ok(())
 }
 
@@ -465,7 +483,8 @@ async fn hold_payment(
     for (i, c) in coupons.iter().enumerate() {
         let mut left = available(i);
         let mut take = 0i64;
-        for (l, d) in o.lines.iter().zip(due.iter_mut()) {
+        let mut per_line = vec![0i64; o.lines.len()];
+        for ((l, d), p) in o.lines.iter().zip(due.iter_mut()).zip(per_line.iter_mut()) {
             if left == 0 {
                 break;
             }
@@ -474,6 +493,7 @@ async fn hold_payment(
                 *d -= part;
                 left -= part;
                 take += part;
+                *p = part;
             }
         }
         if take == 0 {
@@ -486,6 +506,7 @@ async fn hold_payment(
                 owner: Owner::Coupon(c.id),
                 kind: Kind::CouponLiability,
                 amount: Money::from_minor(currency, take),
+                per_line,
             });
         }
     }
@@ -501,11 +522,21 @@ async fn hold_payment(
     for (source, kind, have) in [("CASH", payer.cash, cash), ("CREDIT", payer.credit, credit)] {
         let take = rest.min(have);
         if take > 0 {
+            // Line by line, in order, as far as it goes.
+            let mut left = take;
+            let mut per_line = vec![0i64; o.lines.len()];
+            for (d, p) in due.iter_mut().zip(per_line.iter_mut()) {
+                let part = left.min(*d);
+                *d -= part;
+                left -= part;
+                *p = part;
+            }
             plan.push(Held {
                 source,
                 owner: payer.owner,
                 kind,
                 amount: Money::from_minor(currency, take),
+                per_line,
             });
             rest -= take;
         }
@@ -531,17 +562,37 @@ async fn hold_payment(
     Ok(held)
 }
 
-/// Opens the order's resources (the built-in provisioner: at once) and
-/// takes the held money into revenue; the order COMPLETES.
+/// Opens the order's resources through `provisioner` and takes the held
+/// money of the lines that opened into revenue; a line that failed to open
+/// is charged nothing (its share of each hold is released) and shows why.
+/// The order COMPLETES; what it charged is returned.
 async fn complete(
     tx: &DatabaseTransaction,
     m: &Mutation,
+    provisioner: &dyn Provisioner,
     o: &mut Order,
     held: Vec<(LedgerHoldId, Held)>,
-) -> Result<(), BillingError> {
+) -> Result<i64, BillingError> {
     let now = m.now;
+    let failures: Vec<Option<String>> = o
+        .lines
+        .iter()
+        .map(|l| provisioner.open(&l.product).err())
+        .collect();
+    let failed: Vec<bool> = failures.iter().map(Option::is_some).collect();
     let mut resources = Vec::new();
-    for (i, l) in o.lines.iter().enumerate() {
+    for (i, l) in o.lines.iter_mut().enumerate() {
+        let line_no = i32::try_from(i).unwrap_or(i32::MAX);
+        if let Some(why) = &failures[i] {
+            l.failure = Some(why.clone());
+            line::Entity::update_many()
+                .col_expr(line::Column::Failure, Expr::value(Some(why.clone())))
+                .filter(line::Column::OrderId.eq(o.header.id.as_str()))
+                .filter(line::Column::LineNo.eq(line_no))
+                .exec(tx)
+                .await?;
+            continue;
+        }
         let p = &l.product;
         let unit = pricing_pb::PeriodUnit::try_from(p.period_unit)
             .unwrap_or(pricing_pb::PeriodUnit::Unspecified);
@@ -552,7 +603,7 @@ async fn complete(
             resources.push(resource::ActiveModel {
                 id: Set(ResourceId::generate().to_string()),
                 order_id: Set(o.header.id.clone()),
-                line_no: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+                line_no: Set(line_no),
                 customer_id: Set(o.header.customer_id.clone()),
                 partner_id: Set(o.header.partner_id.clone()),
                 service_type: Set(p.service_type.clone()),
@@ -580,16 +631,20 @@ async fn complete(
             .exec_without_returning(tx)
             .await?;
     }
-    let coupon_total: i64 = held
-        .iter()
-        .filter(|(_, h)| h.source == "COUPON")
-        .fold(0i64, |a, (_, h)| a.saturating_add(h.amount.minor()));
-    let paid_total: i64 = held
-        .iter()
-        .filter(|(_, h)| h.source != "COUPON")
-        .fold(0i64, |a, (_, h)| a.saturating_add(h.amount.minor()));
+    let charged: Vec<i64> = held.iter().map(|(_, h)| h.charged(&failed)).collect();
+    let sum_of = |coupons: bool| {
+        held.iter()
+            .zip(&charged)
+            .filter(|((_, h), _)| (h.source == "COUPON") == coupons)
+            .fold(0i64, |a, (_, c)| a.saturating_add(*c))
+    };
+    let (coupon_total, paid_total) = (sum_of(true), sum_of(false));
     if !held.is_empty() {
-        let holds: Vec<LedgerHoldId> = held.iter().map(|(id, _)| *id).collect();
+        let holds: Vec<(LedgerHoldId, i64)> = held
+            .iter()
+            .zip(&charged)
+            .map(|((id, _), c)| (*id, *c))
+            .collect();
         let posted = capture_all(
             tx,
             m,
@@ -599,7 +654,10 @@ async fn complete(
             (parse_partner(o)?, Some(parse_customer(o)?)),
         )
         .await?;
-        record_coupon_use(tx, m, o, &held, &posted.transaction_id.to_string()).await?;
+        if let Some(posted) = posted {
+            let transaction = posted.transaction_id.to_string();
+            record_coupon_use(tx, m, o, &held, &charged, &transaction).await?;
+        }
         mark_spent_coupons(tx, &held, now).await?;
     }
     order::Entity::update_many()
@@ -615,7 +673,7 @@ async fn complete(
         .filter(order::Column::State.eq(OrderState::Processing.as_str()))
         .exec(tx)
         .await?;
-    Ok(())
+    Ok(coupon_total.saturating_add(paid_total))
 }
 
 /// A coupon record of each coupon the payment spent.
@@ -624,13 +682,17 @@ async fn record_coupon_use(
     m: &Mutation,
     o: &Order,
     held: &[(LedgerHoldId, Held)],
+    charged: &[i64],
     transaction: &str,
 ) -> Result<(), BillingError> {
     let mut records = Vec::new();
-    for (_, h) in held {
+    for ((_, h), spent) in held.iter().zip(charged) {
         let Owner::Coupon(id) = h.owner else {
             continue;
         };
+        if *spent <= 0 {
+            continue;
+        }
         let row = coupon::Entity::find_by_id(id.to_string())
             .one(tx)
             .await?
@@ -640,7 +702,7 @@ async fn record_coupon_use(
         records.push(coupon_entry(
             &c,
             CouponRecordType::Use,
-            h.amount,
+            Money::from_minor(h.amount.currency(), *spent),
             transaction,
             m.principal.actor_id(),
             &reason,

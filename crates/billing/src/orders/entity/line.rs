@@ -28,6 +28,9 @@ pub struct Model {
     pub list_amount: i64,
     pub discount_amount: i64,
     pub final_amount: i64,
+    /// Why its resources could not be opened; `None` when they opened (or
+    /// the order is not paid yet).
+    pub failure: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
