@@ -7,6 +7,7 @@ mod agreements;
 mod coupons;
 mod funds;
 mod ledger;
+mod order_states;
 mod orders;
 mod records;
 mod resellers;
