@@ -284,6 +284,16 @@ pub const RULES: &[Rule] = &[
         Effect::Write,
     ),
     rule(
+        "partner.billing.v1.OrderService/ListOrderDiscounts",
+        Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.OrderService/ListOrderCoupons",
+        Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
+        Effect::Read,
+    ),
+    rule(
         "partner.billing.v1.OrderService/GetOrder",
         Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
         Effect::Read,

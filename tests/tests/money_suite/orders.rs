@@ -494,6 +494,21 @@ async fn paying_takes_coupons_then_cash_all_or_nothing_and_opens_the_resources()
     let made = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
     assert_eq!(minor_of(made.final_total.as_ref()), 304_000);
 
+    // The coupon is listed as able to pay 500.00 of it.
+    let usable = ok(server
+        .orders(&f.master)
+        .list_order_coupons(pb::ListOrderCouponsRequest {
+            id: made.id.clone(),
+            ..Default::default()
+        })
+        .await);
+    assert_eq!(usable.max_coupons, 3);
+    assert_eq!(usable.coupons.len(), 1);
+    assert_eq!(
+        usable.coupons[0].coupon.as_ref().map(|c| c.id.as_str()),
+        Some(coupon.id.as_str())
+    );
+    assert_eq!(minor_of(usable.coupons[0].usable_amount.as_ref()), 50_000);
     // 500.00 from the coupon and 2,000.00 of cash do not cover 3,040.00: nothing moves.
     assert_refused(
         server
@@ -704,6 +719,21 @@ async fn a_discount_in_force_is_taken_when_paying() {
     .unwrap_or_default()
     .id;
     let made = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
+    // Listed first with what it takes off: what paying with it then takes.
+    let listed = ok(server
+        .orders(&f.master)
+        .list_order_discounts(pb::ListOrderDiscountsRequest {
+            id: made.id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .discounts;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].discount_id, contract);
+    assert_eq!(listed[0].vendor_code, 605);
+    assert!(listed[0].best_offer);
+    assert_eq!(minor_of(listed[0].discount_amount.as_ref()), 30_400);
+    assert_eq!(minor_of(listed[0].final_amount.as_ref()), 273_600);
     let paid = ok(server
         .orders(&f.master)
         .pay_order(pay(&made.id, &[], &contract))

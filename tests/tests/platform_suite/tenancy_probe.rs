@@ -2229,6 +2229,24 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
                 })
                 .await,
         )),
+        "OrderService/ListOrderDiscounts" => order_not_found(unit(
+            w.server
+                .orders(&w.a_master)
+                .list_order_discounts(bi::ListOrderDiscountsRequest {
+                    id: w.b_order.id.clone(),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "OrderService/ListOrderCoupons" => order_not_found(unit(
+            w.server
+                .orders(&w.a_master)
+                .list_order_coupons(bi::ListOrderCouponsRequest {
+                    id: w.b_order.id.clone(),
+                    ..Default::default()
+                })
+                .await,
+        )),
         "OrderService/CancelOrder" => order_not_found(unit(
             w.server
                 .orders(&w.a_master)

@@ -204,6 +204,40 @@ impl OrderService for BillingApi {
         Ok(Response::new(self.billing().pay_order(m, cmd).await?))
     }
 
+    async fn list_order_discounts(
+        &self,
+        req: Request<pb::ListOrderDiscountsRequest>,
+    ) -> Result<Response<pb::ListOrderDiscountsResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let id = v.take("id", OrderId::parse(&r.id));
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let (id, reseller) = v.finish_with(id.zip(reseller))?;
+        Ok(Response::new(
+            self.billing()
+                .list_order_discounts(&principal, id, reseller)
+                .await?,
+        ))
+    }
+
+    async fn list_order_coupons(
+        &self,
+        req: Request<pb::ListOrderCouponsRequest>,
+    ) -> Result<Response<pb::ListOrderCouponsResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let id = v.take("id", OrderId::parse(&r.id));
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let (id, reseller) = v.finish_with(id.zip(reseller))?;
+        Ok(Response::new(
+            self.billing()
+                .list_order_coupons(&principal, id, reseller)
+                .await?,
+        ))
+    }
+
     async fn cancel_order(
         &self,
         req: Request<pb::CancelOrderRequest>,

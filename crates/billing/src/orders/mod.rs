@@ -9,6 +9,7 @@ mod create;
 pub mod entity;
 pub mod grpc;
 pub mod model;
+mod options;
 mod pay;
 pub mod provision;
 pub(crate) mod read;

@@ -27,9 +27,6 @@ use partner_kernel::ids::{
 use partner_kernel::money::{Currency, Money};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::write::{self, Change, Outcome};
-use partner_pricing::discounts::apply::{Priced, offers};
-use partner_pricing::rating::Purpose;
-use partner_pricing::rating::grpc::line;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
 
@@ -108,7 +105,7 @@ fn parse_partner(o: &Order) -> Result<Option<PartnerId>, KernelError> {
 
 /// Whether a coupon pays for a line: no limit, or the line's service type
 /// (and spec, for product limits) among its limits.
-fn covers(c: &Coupon, l: &PricedLine) -> bool {
+pub(crate) fn covers(c: &Coupon, l: &PricedLine) -> bool {
     let p = &l.product;
     (c.service_types.is_empty() || c.service_types.contains(&p.service_type))
         && (c.product_ids.is_empty() || c.product_ids.contains(&p.spec))
@@ -152,40 +149,12 @@ impl Billing {
         if o.header.discount_id.is_some() || o.header.quote_id.is_some() {
             return Err(BillingError::DiscountNotApplicable);
         }
-        let customer = parse_customer(o)?;
-        // The stored lines, parsed as a rating request parses them.
-        let mut v = partner_kernel::validate::Violations::new();
-        let lines: Vec<partner_pricing::rating::Line> = o
-            .lines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| line(&mut v, i, &l.product))
-            .collect();
-        if lines.len() != o.lines.len() {
-            return Err(
-                KernelError::Corrupt(format!("order {}: unreadable lines", o.header.id)).into(),
-            );
-        }
-        let rating = self
-            .pricing()
-            .rate_period(&m.principal, &lines, Some(customer), Purpose::Purchase)
-            .await?;
-        let priced: Vec<Priced<'_>> = o
-            .lines
-            .iter()
-            .map(|l| Priced {
-                service_type: &l.product.service_type,
-                resource_type: &l.product.resource_type,
-                list: l.list,
-            })
-            .collect();
-        let all =
-            offers(&rating.discounts, &priced, false).map_err(|_| BillingError::BalanceLimit)?;
+        let all = self.order_offers(&m.principal, o).await?;
         let offer = all
-            .iter()
-            .find(|o| o.discount.id.to_string() == discount)
+            .into_iter()
+            .find(|offer| offer.discount_id == discount)
             .ok_or(BillingError::DiscountNotApplicable)?;
-        Ok(offer.lines.iter().map(|l| l.off).collect())
+        Ok(offer.offs)
     }
 
     pub async fn pay_order(
