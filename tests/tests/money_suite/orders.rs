@@ -991,3 +991,93 @@ async fn a_line_whose_resources_fail_to_open_is_charged_nothing() {
     assert_eq!(coupons[0].state(), pb::CouponState::Usable);
     server.assert_ledger_clean().await;
 }
+
+/// Makes every insert of a resource fail (a fault between the payment's
+/// holds and its capture), on SQLite or PostgreSQL; `false` lifts it.
+async fn fault(server: &TestServer, on: bool) {
+    let postgres = server.db.url.starts_with("postgres");
+    let statements: &[&str] = match (on, postgres) {
+        (true, false) => &["CREATE TRIGGER injected_fault BEFORE INSERT ON resources \
+             BEGIN SELECT RAISE(ABORT, 'injected fault'); END"],
+        (true, true) => &[
+            "CREATE FUNCTION injected_fault() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'injected fault'; END $$",
+            "CREATE TRIGGER injected_fault BEFORE INSERT ON resources \
+             FOR EACH ROW EXECUTE FUNCTION injected_fault()",
+        ],
+        (false, false) => &["DROP TRIGGER injected_fault"],
+        (false, true) => &[
+            "DROP TRIGGER injected_fault ON resources",
+            "DROP FUNCTION injected_fault()",
+        ],
+    };
+    for sql in statements {
+        server
+            .execute_sql(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn a_fault_between_the_legs_leaves_nothing_and_the_retry_pays_once() {
+    let server = TestServer::start().await;
+    let f = funded(&server, "faultyco", 1_000_000).await;
+    let c = f.customer.customer_id.clone();
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
+        .await);
+    let coupon = coupon_for(
+        &server,
+        &f.admin,
+        &f.master,
+        &f.partner.partner_id,
+        &c,
+        50_000,
+        &[],
+    )
+    .await;
+    let made = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
+    let request = pay(&made.id, &[&coupon.id], "");
+    let ledger_before = server.rows("ledger_transactions").await;
+
+    // The coupon and the cash are held, the order is PROCESSING — and the
+    // resources fail to be written: everything goes back.
+    fault(&server, true).await;
+    let failed = server.orders(&f.master).pay_order(request.clone()).await;
+    assert!(failed.is_err(), "{failed:?}");
+    fault(&server, false).await;
+    let still = ok(server
+        .orders(&f.master)
+        .get_order(pb::GetOrderRequest {
+            id: made.id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .order
+    .unwrap_or_default();
+    assert_eq!(still.state(), pb::OrderState::PendingPayment);
+    assert_eq!(cash(&server, &f.master, &c).await, 900_000);
+    assert_eq!(server.rows("ledger_transactions").await, ledger_before);
+    assert_eq!(server.rows("ledger_holds").await, 0);
+    assert_eq!(server.rows("order_payments").await, 0);
+    assert_eq!(server.rows("resources").await, 0);
+    server.assert_ledger_clean().await;
+
+    // The retry with the same request id pays it, once, as a clean run would.
+    let paid = ok(server.orders(&f.master).pay_order(request.clone()).await)
+        .order
+        .unwrap_or_default();
+    assert_eq!(paid.state(), pb::OrderState::Completed);
+    assert_eq!(minor_of(paid.coupon_total.as_ref()), 50_000);
+    assert_eq!(minor_of(paid.paid_total.as_ref()), 254_000);
+    assert_eq!(cash(&server, &f.master, &c).await, 900_000 - 254_000);
+    assert_eq!(server.rows("ledger_transactions").await, ledger_before + 1);
+    assert_eq!(server.rows("resources").await, 2);
+    let again = ok(server.orders(&f.master).pay_order(request).await)
+        .order
+        .unwrap_or_default();
+    assert_eq!(again, paid);
+    server.assert_ledger_clean().await;
+}
