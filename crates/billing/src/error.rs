@@ -87,6 +87,9 @@ pub enum BillingError {
     CouponNotUsable {
         coupon: partner_kernel::ids::CouponId,
     },
+    /// No line of the paid order could be opened: nothing was paid.
+    #[error("nothing opened: {reason}")]
+    NothingOpened { reason: String },
     /// No such resource, or not one the caller reaches.
     #[error("resource not found")]
     ResourceNotFound,
@@ -277,6 +280,11 @@ impl From<BillingError> for Status {
                 "the coupon cannot pay this order now: not within its validity, closed, or covering none of what is left to pay",
             )
             .with("coupon_id", coupon.to_string()),
+            BillingError::NothingOpened { reason } => Refusal::new(
+                Code::Unavailable,
+                "RESOURCES_UNAVAILABLE",
+                format!("no resource of the order could be opened, so nothing was paid: {reason}"),
+            ),
             BillingError::ResourceNotFound => {
                 Refusal::new(Code::NotFound, "RESOURCE_NOT_FOUND", "resource not found")
             }

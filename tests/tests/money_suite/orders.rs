@@ -902,6 +902,17 @@ async fn a_partner_pays_its_customers_order_through_an_active_agreement() {
         Code::NotFound,
         "AGREEMENT_NOT_FOUND",
     );
+    // Spending the partner's money takes funds.transfer, which Sales lacks.
+    let (_, sales) = server
+        .user_with_role(&f.master, "payer.sales", "SALES")
+        .await;
+    let mut by_sales = pay(&made.id, &[], "");
+    by_sales.payment_agreement_id = agreement.id.clone();
+    assert_refused(
+        server.orders(&sales).pay_order(by_sales).await,
+        Code::PermissionDenied,
+        "MISSING_PERMISSION",
+    );
     // Accepted: the partner's cash pays; the customer's holds nothing and pays nothing.
     on_behalf.request_id = new_request_id();
     let paid = ok(server.orders(&me).pay_order(on_behalf).await)
@@ -989,6 +1000,60 @@ async fn a_line_whose_resources_fail_to_open_is_charged_nothing() {
     .coupons;
     assert_eq!(minor_of(coupons[0].balance.as_ref()), 200_000);
     assert_eq!(coupons[0].state(), pb::CouponState::Usable);
+
+    // A coupon for anything pays the line that opened when the one it was
+    // first spent on fails: sources are charged as if only the opened
+    // lines had been paid.
+    let any = coupon_for(
+        &server,
+        &f.admin,
+        &f.master,
+        &f.partner.partner_id,
+        &c,
+        100_000,
+        &[],
+    )
+    .await;
+    let mut again = lines()[..1].to_vec();
+    again.push(made.lines[1].product.clone().unwrap_or_default());
+    let second = created(&server, &f.master, order(&c, again)).await;
+    let before = cash(&server, &f.master, &c).await;
+    let paid = ok(server
+        .orders(&f.master)
+        .pay_order(pay(&second.id, &[&any.id], ""))
+        .await)
+    .order
+    .unwrap_or_default();
+    let from_coupon = disk.min(100_000);
+    assert_eq!(minor_of(paid.coupon_total.as_ref()), from_coupon);
+    assert_eq!(minor_of(paid.paid_total.as_ref()), disk - from_coupon);
+    assert_eq!(
+        cash(&server, &f.master, &c).await,
+        before - (disk - from_coupon)
+    );
+
+    // Nothing opens: nothing is paid, and the order still waits.
+    let vms = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
+    let before = cash(&server, &f.master, &c).await;
+    assert_refused(
+        server
+            .orders(&f.master)
+            .pay_order(pay(&vms.id, &[], ""))
+            .await,
+        Code::Unavailable,
+        "RESOURCES_UNAVAILABLE",
+    );
+    assert_eq!(cash(&server, &f.master, &c).await, before);
+    let waiting = ok(server
+        .orders(&f.master)
+        .get_order(pb::GetOrderRequest {
+            id: vms.id,
+            ..Default::default()
+        })
+        .await)
+    .order
+    .unwrap_or_default();
+    assert_eq!(waiting.state(), pb::OrderState::PendingPayment);
     server.assert_ledger_clean().await;
 }
 

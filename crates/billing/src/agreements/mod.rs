@@ -50,7 +50,10 @@ pub(crate) async fn payer_of(
     payee: CustomerId,
 ) -> Result<(), BillingError> {
     let a = find(tx, id, Party::Partner(payer), true).await?;
-    if a.agreement_type != AgreementType::Customer || a.payee_id != payee.to_string() {
+    if a.payer != payer
+        || a.agreement_type != AgreementType::Customer
+        || a.payee_id != payee.to_string()
+    {
         return Err(BillingError::AgreementNotFound);
     }
     if a.state != AgreementState::Active {

@@ -130,12 +130,13 @@ impl Billing {
             coupons: Vec::new(),
             max_coupons: i32::try_from(MAX_COUPONS).unwrap_or(3),
         };
-        if o.state()? != OrderState::PendingPayment {
+        let now = self.clock().now();
+        if o.state()? != OrderState::PendingPayment || o.header.payment_deadline <= now {
             return Ok(out);
         }
-        let now = self.clock().now();
         let rows = coupon::Entity::find()
             .filter(coupon::Column::CustomerId.eq(o.header.customer_id.as_str()))
+            .filter(coupon::Column::PartnerId.eq(o.header.partner_id.clone()))
             .filter(coupon::Column::State.eq(Stored::Open.as_str()))
             .filter(coupon::Column::Currency.eq(o.header.currency.as_str()))
             .filter(coupon::Column::ValidFrom.lte(now))

@@ -76,19 +76,32 @@ struct Held {
     owner: Owner,
     kind: Kind,
     amount: Money,
-    /// How much of `amount` pays each line (minor units, in line order).
-    per_line: Vec<i64>,
+    /// Which lines it may pay (a coupon: those it covers; cash, credit: all).
+    covers: Vec<bool>,
 }
 
-impl Held {
-    /// What it pays for the lines that opened (`failed[i]`: line i did not).
-    fn charged(&self, failed: &[bool]) -> i64 {
-        self.per_line
-            .iter()
-            .zip(failed)
-            .filter(|(_, f)| !**f)
-            .fold(0i64, |a, (p, _)| a.saturating_add(*p))
-    }
+/// What each held source is charged for the lines that opened: the same
+/// allocation as when they were held — sources in order, each line by
+/// line within what it covers, up to what it holds — over the opened
+/// lines only, so a failed line frees the last sources first and never
+/// leaves an earlier one unspent.
+fn charges(held: &[(LedgerHoldId, Held)], due: &[i64]) -> Vec<i64> {
+    let mut due = due.to_vec();
+    held.iter()
+        .map(|(_, h)| {
+            let mut left = h.amount.minor();
+            let mut take = 0i64;
+            for (d, covered) in due.iter_mut().zip(&h.covers) {
+                if *covered && left > 0 {
+                    let part = left.min(*d);
+                    *d -= part;
+                    left -= part;
+                    take += part;
+                }
+            }
+            take
+        })
+        .collect()
 }
 
 fn parse_customer(o: &Order) -> Result<CustomerId, KernelError> {
@@ -164,6 +177,11 @@ impl Billing {
     ) -> Result<pb::PayOrderResponse, BillingError> {
         if let Some(answer) = write::replayed(self.db(), &m).await? {
             return Ok(answer);
+        }
+        // A partner's user spending the partner's own money needs what
+        // moving it takes.
+        if cmd.agreement.is_some() && m.principal.customer_id().is_none() {
+            m.principal.require_partner(crate::access::FUNDS_TRANSFER)?;
         }
         let scope = self.order_scope(&mut m, cmd.reseller, true).await?;
         let before = order_in(self.db().conn(), scope, cmd.order).await?;
@@ -394,6 +412,7 @@ async fn usable_coupons(
         rows.push(
             coupon::Entity::find_by_id(id.to_string())
                 .filter(coupon::Column::CustomerId.eq(o.header.customer_id.as_str()))
+                .filter(coupon::Column::PartnerId.eq(o.header.partner_id.clone()))
                 .lock_exclusive()
                 .one(tx)
                 .await?
@@ -452,17 +471,16 @@ async fn hold_payment(
     for (i, c) in coupons.iter().enumerate() {
         let mut left = available(i);
         let mut take = 0i64;
-        let mut per_line = vec![0i64; o.lines.len()];
-        for ((l, d), p) in o.lines.iter().zip(due.iter_mut()).zip(per_line.iter_mut()) {
+        let covered: Vec<bool> = o.lines.iter().map(|l| covers(c, l)).collect();
+        for (d, covered) in due.iter_mut().zip(&covered) {
             if left == 0 {
                 break;
             }
-            if covers(c, l) {
+            if *covered {
                 let part = left.min(*d);
                 *d -= part;
                 left -= part;
                 take += part;
-                *p = part;
             }
         }
         if take == 0 {
@@ -475,7 +493,7 @@ async fn hold_payment(
                 owner: Owner::Coupon(c.id),
                 kind: Kind::CouponLiability,
                 amount: Money::from_minor(currency, take),
-                per_line,
+                covers: covered,
             });
         }
     }
@@ -491,21 +509,12 @@ async fn hold_payment(
     for (source, kind, have) in [("CASH", payer.cash, cash), ("CREDIT", payer.credit, credit)] {
         let take = rest.min(have);
         if take > 0 {
-            // Line by line, in order, as far as it goes.
-            let mut left = take;
-            let mut per_line = vec![0i64; o.lines.len()];
-            for (d, p) in due.iter_mut().zip(per_line.iter_mut()) {
-                let part = left.min(*d);
-                *d -= part;
-                left -= part;
-                *p = part;
-            }
             plan.push(Held {
                 source,
                 owner: payer.owner,
                 kind,
                 amount: Money::from_minor(currency, take),
-                per_line,
+                covers: vec![true; o.lines.len()],
             });
             rest -= take;
         }
@@ -600,7 +609,28 @@ async fn complete(
             .exec_without_returning(tx)
             .await?;
     }
-    let charged: Vec<i64> = held.iter().map(|(_, h)| h.charged(&failed)).collect();
+    if failed.iter().all(|f| *f) {
+        // Nothing opened: nothing is paid, and the order still waits.
+        return Err(BillingError::NothingOpened {
+            reason: failures.into_iter().flatten().next().unwrap_or_default(),
+        });
+    }
+    let due: Vec<i64> = o
+        .lines
+        .iter()
+        .zip(&failed)
+        .map(|(l, f)| if *f { 0 } else { l.final_amount().minor() })
+        .collect();
+    let charged = charges(&held, &due);
+    // What each source paid, as the order's payment records keep it.
+    for (seq, c) in charged.iter().enumerate() {
+        payment::Entity::update_many()
+            .col_expr(payment::Column::Amount, Expr::value(*c))
+            .filter(payment::Column::OrderId.eq(o.header.id.as_str()))
+            .filter(payment::Column::Seq.eq(i32::try_from(seq).unwrap_or(i32::MAX)))
+            .exec(tx)
+            .await?;
+    }
     let sum_of = |coupons: bool| {
         held.iter()
             .zip(&charged)
