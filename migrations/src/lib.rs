@@ -48,6 +48,7 @@ mod m20261204_000041_payment_agreements;
 mod m20261204_000042_coupons;
 mod m20261204_000043_orders;
 mod m20261204_000044_order_line_failures;
+mod m20261204_000045_renewal_lines;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -100,6 +101,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000042_coupons::Migration),
             Box::new(m20261204_000043_orders::Migration),
             Box::new(m20261204_000044_order_line_failures::Migration),
+            Box::new(m20261204_000045_renewal_lines::Migration),
         ]
     }
 }

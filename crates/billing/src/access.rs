@@ -304,6 +304,16 @@ pub const RULES: &[Rule] = &[
         Effect::Read,
     ),
     rule(
+        "partner.billing.v1.ResourceService/PreviewRenewal",
+        Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.ResourceService/RenewResources",
+        Access::AnyOf(&[ORDERS_MANAGE, SELF_ORDERS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
         "partner.billing.v1.ResourceService/GetResource",
         Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
         Effect::Read,

@@ -87,6 +87,9 @@ pub enum BillingError {
     CouponNotUsable {
         coupon: partner_kernel::ids::CouponId,
     },
+    /// A renewal names resources of more than one customer.
+    #[error("resources of many customers")]
+    ResourcesOfManyCustomers,
     /// No line of the paid order could be opened: nothing was paid.
     #[error("nothing opened: {reason}")]
     NothingOpened { reason: String },
@@ -280,6 +283,11 @@ impl From<BillingError> for Status {
                 "the coupon cannot pay this order now: not within its validity, closed, or covering none of what is left to pay",
             )
             .with("coupon_id", coupon.to_string()),
+            BillingError::ResourcesOfManyCustomers => Refusal::new(
+                Code::FailedPrecondition,
+                "RESOURCES_OF_MANY_CUSTOMERS",
+                "one renewal renews resources of one customer",
+            ),
             BillingError::NothingOpened { reason } => Refusal::new(
                 Code::Unavailable,
                 "RESOURCES_UNAVAILABLE",

@@ -1146,3 +1146,120 @@ async fn a_fault_between_the_legs_leaves_nothing_and_the_retry_pays_once() {
     assert_eq!(again, paid);
     server.assert_ledger_clean().await;
 }
+
+#[tokio::test]
+async fn a_paid_renewal_moves_the_expiry_as_its_preview_said() {
+    let server = TestServer::start().await;
+    let f = funded(&server, "renewco", 1_000_000).await;
+    let c = f.customer.customer_id.clone();
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
+        .await);
+    let bought = created(&server, &f.master, order(&c, lines()[1..].to_vec())).await;
+    let bought = ok(server
+        .orders(&f.master)
+        .pay_order(pay(&bought.id, &[], ""))
+        .await)
+    .order
+    .unwrap_or_default();
+    let id = bought.lines[0].resource_ids[0].clone();
+    let before = ok(server
+        .resources(&f.master)
+        .get_resource(pb::GetResourceRequest {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .resource
+    .unwrap_or_default();
+
+    let preview = ok(server
+        .resources(&f.master)
+        .preview_renewal(pb::PreviewRenewalRequest {
+            resource_ids: vec![id.clone()],
+            period_unit: pr::PeriodUnit::Month as i32,
+            period_count: 2,
+            ..Default::default()
+        })
+        .await);
+    let until = preview.results[0]
+        .new_expire_time
+        .unwrap_or_default()
+        .seconds;
+    let from = before.expire_time.unwrap_or_default().seconds;
+    assert!(
+        (59..=62).contains(&((until - from) / 86_400)),
+        "{preview:?}"
+    );
+    let total = minor_of(preview.list_total.as_ref());
+    assert!(total > 0);
+
+    let renewal = ok(server
+        .resources(&f.master)
+        .renew_resources(pb::RenewResourcesRequest {
+            request_id: new_request_id(),
+            resource_ids: vec![id.clone()],
+            period_unit: pr::PeriodUnit::Month as i32,
+            period_count: 2,
+            ..Default::default()
+        })
+        .await)
+    .order
+    .unwrap_or_default();
+    assert_eq!(renewal.r#type(), pb::OrderType::Renewal);
+    assert_eq!(renewal.state(), pb::OrderState::PendingPayment);
+    assert_eq!(renewal.lines[0].renews_resource_id, id);
+    assert_eq!(minor_of(renewal.final_total.as_ref()), total);
+    let cash_before = cash(&server, &f.master, &c).await;
+    let paid = ok(server
+        .orders(&f.master)
+        .pay_order(pay(&renewal.id, &[], ""))
+        .await)
+    .order
+    .unwrap_or_default();
+    assert_eq!(paid.state(), pb::OrderState::Completed);
+    assert_eq!(cash(&server, &f.master, &c).await, cash_before - total);
+    let after = ok(server
+        .resources(&f.master)
+        .get_resource(pb::GetResourceRequest {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .resource
+    .unwrap_or_default();
+    // Exactly what the preview said; no new resource.
+    assert_eq!(after.expire_time, preview.results[0].new_expire_time);
+    assert_eq!(server.rows("resources").await, 1);
+
+    // Another partner's resource is not found; four years is not a renewal.
+    let other = funded(&server, "renewother", 0).await;
+    assert_refused(
+        server
+            .resources(&other.master)
+            .preview_renewal(pb::PreviewRenewalRequest {
+                resource_ids: vec![id.clone()],
+                period_unit: pr::PeriodUnit::Month as i32,
+                period_count: 1,
+                ..Default::default()
+            })
+            .await,
+        Code::NotFound,
+        "RESOURCE_NOT_FOUND",
+    );
+    assert_refused(
+        server
+            .resources(&f.master)
+            .preview_renewal(pb::PreviewRenewalRequest {
+                resource_ids: vec![id],
+                period_unit: pr::PeriodUnit::Year as i32,
+                period_count: 4,
+                ..Default::default()
+            })
+            .await,
+        Code::InvalidArgument,
+        "FIELD_VIOLATION",
+    );
+    server.assert_ledger_clean().await;
+}

@@ -431,7 +431,9 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
         m if m.starts_with("partner.billing.v1.PaymentAgreementService/") => {
             agreement_scenario(server, m, &name, &rid).await;
         }
-        m if m.starts_with("partner.billing.v1.OrderService/") => {
+        m if m.starts_with("partner.billing.v1.OrderService/")
+            || m == "partner.billing.v1.ResourceService/RenewResources" =>
+        {
             order_scenario(server, m, &name, &rid).await;
         }
         m if m.starts_with("partner.billing.v1.CouponService/") => {
@@ -562,11 +564,28 @@ async fn order_scenario(server: &TestServer, method: &str, name: &str, rid: &str
         .await)
     .order
     .unwrap_or_default();
-    ok(server
+    let paid = ok(server
         .orders(&master)
         .pay_order(bi::PayOrderRequest {
             request_id: key("/PayOrder"),
             id: second.id,
+            ..Default::default()
+        })
+        .await)
+    .order
+    .unwrap_or_default();
+    // Its resource renewed for a month.
+    ok(server
+        .resources(&master)
+        .renew_resources(bi::RenewResourcesRequest {
+            request_id: key("/RenewResources"),
+            resource_ids: paid
+                .lines
+                .first()
+                .map(|l| l.resource_ids.clone())
+                .unwrap_or_default(),
+            period_unit: partner_api::pricing::v1::PeriodUnit::Month as i32,
+            period_count: 1,
             ..Default::default()
         })
         .await);

@@ -2290,6 +2290,37 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
             Code::NotFound,
             "RESOURCE_NOT_FOUND",
         ),
+        "ResourceService/PreviewRenewal" => Probe::Refused(
+            unit(
+                w.server
+                    .resources(&w.a_master)
+                    .preview_renewal(bi::PreviewRenewalRequest {
+                        resource_ids: vec![w.b_resource.clone()],
+                        period_unit: pr::PeriodUnit::Month as i32,
+                        period_count: 1,
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESOURCE_NOT_FOUND",
+        ),
+        "ResourceService/RenewResources" => Probe::Refused(
+            unit(
+                w.server
+                    .resources(&w.a_master)
+                    .renew_resources(bi::RenewResourcesRequest {
+                        request_id: new_request_id(),
+                        resource_ids: vec![w.b_resource.clone()],
+                        period_unit: pr::PeriodUnit::Month as i32,
+                        period_count: 1,
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESOURCE_NOT_FOUND",
+        ),
         "ResourceService/ListResources" => {
             let mine = ok(w
                 .server

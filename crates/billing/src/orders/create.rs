@@ -10,7 +10,7 @@ use partner_customers::budgets::store as budget_store;
 use partner_customers::customers::model::FreezeMode;
 use partner_customers::customers::store as customer_store;
 use partner_kernel::error::KernelError;
-use partner_kernel::ids::{CustomerId, OrderId, PartnerId, QuoteId};
+use partner_kernel::ids::{CustomerId, OrderId, PartnerId, QuoteId, ResourceId};
 use partner_kernel::money::{Currency, Money};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::principal::Principal;
@@ -32,6 +32,12 @@ pub enum Source {
     Lines(Vec<(partner_pricing::rating::Line, pricing_pb::PeriodProductLine)>),
     /// One of the customer's active quotes.
     Quote(QuoteId),
+    /// Renewals of the customer's resources for `count` periods of `unit`.
+    Renewal {
+        resources: Vec<ResourceId>,
+        unit: pricing_pb::PeriodUnit,
+        count: i32,
+    },
 }
 
 /// An order to create.
@@ -72,6 +78,8 @@ struct Priced {
     /// The partner the quote was made by: the buyer's partner must still be it.
     quote_partner: Option<String>,
     discount: Option<String>,
+    /// What the order does.
+    order_type: OrderType,
 }
 
 fn money(raw: Option<&partner_api::r#type::v1::Money>) -> Result<Money, BillingError> {
@@ -102,6 +110,7 @@ fn priced(
             discount: off,
             resources: Vec::new(),
             failure: None,
+            renews: None,
         });
     }
     Ok(Priced {
@@ -111,6 +120,7 @@ fn priced(
         quote: None,
         quote_partner: None,
         discount: discount.map(|d| d.discount_id.clone()),
+        order_type: OrderType::NewPurchase,
     })
 }
 
@@ -159,6 +169,22 @@ impl Billing {
                     )])
                 })?;
                 priced(products, &response, None)
+            }
+            Source::Renewal {
+                resources,
+                unit,
+                count,
+            } => {
+                let (lines, rating) = self
+                    .rate_renewal(p, customer, &resources, unit, count)
+                    .await?;
+                let ids: Vec<String> = lines.iter().map(|l| l.line_id.clone()).collect();
+                let mut out = priced(lines, &rating, None)?;
+                for (l, id) in out.lines.iter_mut().zip(ids) {
+                    l.renews = Some(id);
+                }
+                out.order_type = OrderType::Renewal;
+                Ok(out)
             }
             Source::Quote(id) => {
                 let quote = self.pricing().get_quote(p, id).await?;
@@ -258,7 +284,7 @@ fn new_order(
         id: OrderId::generate().to_string(),
         partner_id: partner.map(|p| p.to_string()),
         customer_id: customer.to_string(),
-        order_type: OrderType::NewPurchase.as_str().to_owned(),
+        order_type: priced.order_type.as_str().to_owned(),
         state: OrderState::PendingPayment.as_str().to_owned(),
         currency: priced.currency.code().to_owned(),
         list_total: sum(|l| l.list.minor()),

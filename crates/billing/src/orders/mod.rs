@@ -13,6 +13,7 @@ mod options;
 mod pay;
 pub mod provision;
 pub(crate) mod read;
+pub mod renewal;
 
 pub use cancel::expire_due;
 pub use create::{NewOrder, Source};

@@ -15,6 +15,8 @@ partner_kernel::state_enum!(
     OrderType, "order type", OrderType {
         /// Buys new resources.
         NewPurchase = "NEW_PURCHASE",
+        /// Renews resources for more periods.
+        Renewal = "RENEWAL",
     }
 );
 
@@ -43,6 +45,8 @@ pub struct PricedLine {
     pub resources: Vec<String>,
     /// Why its resources could not be opened (it was charged nothing).
     pub failure: Option<String>,
+    /// For a renewal: the resource it renews.
+    pub renews: Option<String>,
 }
 
 impl PricedLine {
@@ -76,6 +80,7 @@ impl PricedLine {
             discount_amount: Set(self.discount.minor()),
             final_amount: Set(self.final_amount().minor()),
             failure: Set(self.failure.clone()),
+            renews_resource_id: Set(self.renews.clone()),
         }
     }
 
@@ -108,6 +113,7 @@ impl PricedLine {
             discount: Money::from_minor(currency, row.discount_amount),
             resources: Vec::new(),
             failure: row.failure.clone(),
+            renews: row.renews_resource_id.clone(),
         })
     }
 
@@ -120,6 +126,7 @@ impl PricedLine {
             final_amount: Some(self.final_amount().to_proto()),
             resource_ids: self.resources.clone(),
             failure_reason: self.failure.clone().unwrap_or_default(),
+            renews_resource_id: self.renews.clone().unwrap_or_default(),
         }
     }
 }

@@ -552,11 +552,17 @@ async fn complete(
     held: Vec<(LedgerHoldId, Held)>,
 ) -> Result<i64, BillingError> {
     let now = m.now;
-    let failures: Vec<Option<String>> = o
-        .lines
-        .iter()
-        .map(|l| provisioner.open(&l.product).err())
-        .collect();
+    // Renewal lines move their resource's expiry on; the others open new
+    // resources through the provisioner.
+    let mut failures: Vec<Option<String>> = Vec::with_capacity(o.lines.len());
+    for l in &o.lines {
+        failures.push(match &l.renews {
+            Some(renews) => {
+                super::renewal::extend(tx, &o.header.customer_id, renews, &l.product, now).await?
+            }
+            None => provisioner.open(&l.product).err(),
+        });
+    }
     let failed: Vec<bool> = failures.iter().map(Option::is_some).collect();
     let mut resources = Vec::new();
     for (i, l) in o.lines.iter_mut().enumerate() {
@@ -569,6 +575,9 @@ async fn complete(
                 .filter(line::Column::LineNo.eq(line_no))
                 .exec(tx)
                 .await?;
+            continue;
+        }
+        if l.renews.is_some() {
             continue;
         }
         let p = &l.product;

@@ -43,6 +43,18 @@ impl Scope {
     }
 }
 
+/// The resources `scope` reaches.
+pub(crate) fn resource_scope(scope: Scope) -> Condition {
+    match scope {
+        Scope::Customer(c) => {
+            Condition::all().add(super::entity::resource::Column::CustomerId.eq(c.to_string()))
+        }
+        Scope::Partner(p) => {
+            Condition::all().add(super::entity::resource::Column::PartnerId.eq(p.to_string()))
+        }
+    }
+}
+
 /// Which orders to list.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OrderFilter {

@@ -3,14 +3,47 @@
 
 use partner_api::billing::v1 as pb;
 use partner_api::billing::v1::resource_service_server::ResourceService;
+use partner_api::pricing::v1 as pricing_pb;
 use partner_kernel::ids::{CustomerId, PartnerId, ResourceId};
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
-use partner_kernel::validate::{Violations, optional_id, optional_time};
+use partner_kernel::validate::{self, Violations, optional_id, optional_time};
 use tonic::{Request, Response, Status};
 
 use super::ResourceFilter;
 use crate::grpc::BillingApi;
+
+/// At most this many main resources renew at once (the vendor's rule).
+const MAX_RENEWED: usize = 10;
+
+/// 1 to 10 distinct resource ids.
+fn resource_ids(v: &mut Violations, raw: &[String]) -> Option<Vec<ResourceId>> {
+    if raw.is_empty() || raw.len() > MAX_RENEWED {
+        v.add("resource_ids", "one to 10 resources");
+        return None;
+    }
+    let mut ids = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        let field = format!("resource_ids[{i}]");
+        if let Some(id) = v.take(&field, ResourceId::parse(r)) {
+            v.check(!ids.contains(&id), &field, "each resource at most once");
+            ids.push(id);
+        }
+    }
+    (ids.len() == raw.len()).then_some(ids)
+}
+
+/// MONTH or YEAR: what resources renew by.
+fn renewal_unit(v: &mut Violations, raw: i32) -> Option<pricing_pb::PeriodUnit> {
+    let unit = pricing_pb::PeriodUnit::try_from(raw).ok().filter(|u| {
+        matches!(
+            u,
+            pricing_pb::PeriodUnit::Month | pricing_pb::PeriodUnit::Year
+        )
+    });
+    v.check(unit.is_some(), "period_unit", "MONTH or YEAR");
+    unit
+}
 
 #[tonic::async_trait]
 impl ResourceService for BillingApi {
@@ -73,5 +106,45 @@ impl ResourceService for BillingApi {
             resources: page.items,
             next_page_token: page.next_page_token,
         }))
+    }
+
+    async fn preview_renewal(
+        &self,
+        req: Request<pb::PreviewRenewalRequest>,
+    ) -> Result<Response<pb::PreviewRenewalResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let ids = resource_ids(&mut v, &r.resource_ids);
+        let unit = renewal_unit(&mut v, r.period_unit);
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| Some((ids?, unit?, reseller?)))();
+        let (ids, unit, reseller) = v.finish_with(parsed)?;
+        Ok(Response::new(
+            self.billing()
+                .preview_renewal(&principal, &ids, unit, r.period_count, reseller)
+                .await?,
+        ))
+    }
+
+    async fn renew_resources(
+        &self,
+        req: Request<pb::RenewResourcesRequest>,
+    ) -> Result<Response<pb::RenewResourcesResponse>, Status> {
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let ids = resource_ids(&mut v, &r.resource_ids);
+        let unit = renewal_unit(&mut v, r.period_unit);
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| Some((request_id?, ids?, unit?, reseller?)))();
+        let (request_id, ids, unit, reseller) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.billing()
+                .renew_resources(m, ids, unit, r.period_count, reseller)
+                .await?,
+        ))
     }
 }

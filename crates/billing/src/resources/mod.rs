@@ -33,10 +33,7 @@ pub struct ResourceFilter {
 }
 
 fn within(scope: Scope) -> Condition {
-    match scope {
-        Scope::Customer(c) => Condition::all().add(resource::Column::CustomerId.eq(c.to_string())),
-        Scope::Partner(p) => Condition::all().add(resource::Column::PartnerId.eq(p.to_string())),
-    }
+    crate::orders::read::resource_scope(scope)
 }
 
 fn status_name(s: pb::ResourceStatus) -> &'static str {

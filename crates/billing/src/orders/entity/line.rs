@@ -31,6 +31,8 @@ pub struct Model {
     /// Why its resources could not be opened; `None` when they opened (or
     /// the order is not paid yet).
     pub failure: Option<String>,
+    /// For a renewal: the resource it renews.
+    pub renews_resource_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

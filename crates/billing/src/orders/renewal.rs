@@ -1,0 +1,283 @@
+//! Renewing resources: a RENEWAL order, rated by the rating in force for
+//! renewals (months 1–11 or years 1–3), waiting for payment like any order.
+//! Paying it moves each resource's expiry on by the period from its
+//! current end, back to the day of the month it was bought on where the
+//! month has it (a resource bought on the 31st ends on the 28th of
+//! February, then on the 31st of March). A preview runs the same rating
+//! and the same dates.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use partner_api::billing::v1 as pb;
+use partner_api::pricing::v1 as pricing_pb;
+use partner_kernel::clock::to_proto_timestamp;
+use partner_kernel::error::{FieldViolation, KernelError};
+use partner_kernel::ids::{CustomerId, PartnerId, ResourceId};
+use partner_kernel::mutation::Mutation;
+use partner_kernel::principal::Principal;
+use partner_pricing::rating::Purpose;
+use partner_pricing::rating::grpc::{line, period_response};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::entity::resource;
+use super::pay::period_end;
+use super::read::Scope;
+use super::{NewOrder, Source};
+use crate::error::BillingError;
+use crate::service::Billing;
+
+/// The end of `count` periods of `unit` after `from`, on the `anchor` day
+/// of the month where the month has it (months and years).
+pub fn renewal_end(
+    from: DateTime<Utc>,
+    unit: pricing_pb::PeriodUnit,
+    count: i32,
+    anchor: u32,
+) -> Option<DateTime<Utc>> {
+    let end = period_end(from, unit, count)?;
+    match unit {
+        pricing_pb::PeriodUnit::Month | pricing_pb::PeriodUnit::Year => {
+            let first_of_next = if end.month() == 12 {
+                NaiveDate::from_ymd_opt(end.year() + 1, 1, 1)?
+            } else {
+                NaiveDate::from_ymd_opt(end.year(), end.month() + 1, 1)?
+            };
+            let last = first_of_next.pred_opt()?.day();
+            end.with_day(anchor.clamp(1, last))
+        }
+        pricing_pb::PeriodUnit::Day
+        | pricing_pb::PeriodUnit::Hour
+        | pricing_pb::PeriodUnit::Unspecified => Some(end),
+    }
+}
+
+fn too_large() -> BillingError {
+    KernelError::Invalid(vec![FieldViolation::new(
+        "resource_ids",
+        "the total is too large",
+    )])
+    .into()
+}
+
+/// The resources `ids` within `scope`, in the order asked, all in use and
+/// all of one customer.
+async fn renewable(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    ids: &[ResourceId],
+) -> Result<(CustomerId, Vec<resource::Model>), BillingError> {
+    let rows = resource::Entity::find()
+        .filter(resource::Column::Id.is_in(ids.iter().map(ToString::to_string)))
+        .filter(super::read::resource_scope(scope))
+        .filter(resource::Column::Status.eq("IN_USE"))
+        .all(conn)
+        .await?;
+    let mut ordered = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = rows
+            .iter()
+            .find(|r| r.id == id.to_string())
+            .ok_or(BillingError::ResourceNotFound)?;
+        ordered.push(row.clone());
+    }
+    let first = ordered.first().ok_or(BillingError::ResourceNotFound)?;
+    if ordered.iter().any(|r| r.customer_id != first.customer_id) {
+        return Err(BillingError::ResourcesOfManyCustomers);
+    }
+    let customer = partner_kernel::ids::parse_stored(&first.customer_id, CustomerId::parse)?;
+    Ok((customer, ordered))
+}
+
+fn product(
+    r: &resource::Model,
+    unit: pricing_pb::PeriodUnit,
+    count: i32,
+) -> pricing_pb::PeriodProductLine {
+    pricing_pb::PeriodProductLine {
+        line_id: r.id.clone(),
+        service_type: r.service_type.clone(),
+        resource_type: r.resource_type.clone(),
+        spec: r.spec.clone(),
+        region: r.region.clone(),
+        zone: r.zone.clone(),
+        size: r.size,
+        period_unit: unit as i32,
+        period_count: count,
+        quantity: 1,
+    }
+}
+
+impl Billing {
+    /// The renewal lines of `resources` of `customer` and their rating.
+    pub(crate) async fn rate_renewal(
+        &self,
+        p: &Principal,
+        customer: CustomerId,
+        resources: &[ResourceId],
+        unit: pricing_pb::PeriodUnit,
+        count: i32,
+    ) -> Result<
+        (
+            Vec<pricing_pb::PeriodProductLine>,
+            pricing_pb::RatePeriodProductsResponse,
+        ),
+        BillingError,
+    > {
+        let (_, rows) = renewable(self.db().conn(), Scope::Customer(customer), resources).await?;
+        let products: Vec<_> = rows.iter().map(|r| product(r, unit, count)).collect();
+        let mut v = partner_kernel::validate::Violations::new();
+        let parsed: Vec<_> = products
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| line(&mut v, i, l))
+            .collect();
+        if parsed.len() != products.len() {
+            return Err(KernelError::Corrupt("a resource names no product".into()).into());
+        }
+        let rating = self
+            .pricing()
+            .rate_period(p, &parsed, Some(customer), Purpose::Renewal)
+            .await?;
+        let response = period_response(rating, &parsed, false).map_err(|_| too_large())?;
+        Ok((products, response))
+    }
+
+    pub async fn preview_renewal(
+        &self,
+        p: &Principal,
+        ids: &[ResourceId],
+        unit: pricing_pb::PeriodUnit,
+        count: i32,
+        reseller: Option<PartnerId>,
+    ) -> Result<pb::PreviewRenewalResponse, BillingError> {
+        let (scope, _) = self.scope_of(p, reseller, false).await?;
+        let (customer, rows) = renewable(self.db().conn(), scope, ids).await?;
+        let (_, rating) = self.rate_renewal(p, customer, ids, unit, count).await?;
+        let mut results = Vec::with_capacity(rows.len());
+        for (r, rated) in rows.iter().zip(&rating.lines) {
+            let anchor = u32::try_from(r.anchor_day).unwrap_or(1);
+            let until = renewal_end(r.expires_at, unit, count, anchor).ok_or_else(too_large)?;
+            results.push(pb::RenewalResult {
+                resource_id: r.id.clone(),
+                list_amount: rated.list_amount.clone(),
+                new_expire_time: Some(to_proto_timestamp(until)),
+            });
+        }
+        Ok(pb::PreviewRenewalResponse {
+            results,
+            list_total: rating.list_total,
+        })
+    }
+
+    pub async fn renew_resources(
+        &self,
+        m: Mutation,
+        ids: Vec<ResourceId>,
+        unit: pricing_pb::PeriodUnit,
+        count: i32,
+        reseller: Option<PartnerId>,
+    ) -> Result<pb::RenewResourcesResponse, BillingError> {
+        let (scope, _) = self.scope_of(&m.principal, reseller, true).await?;
+        let (customer, _) = renewable(self.db().conn(), scope, &ids).await?;
+        let made = self
+            .create_order(
+                m,
+                NewOrder {
+                    customer: Some(customer),
+                    source: Source::Renewal {
+                        resources: ids,
+                        unit,
+                        count,
+                    },
+                    reseller,
+                },
+            )
+            .await?;
+        Ok(pb::RenewResourcesResponse { order: made.order })
+    }
+}
+
+/// Moves the resource a paid renewal line renews on by its period; the
+/// failure to show when the resource is no longer the customer's in use.
+pub(crate) async fn extend(
+    conn: &impl ConnectionTrait,
+    customer: &str,
+    renews: &str,
+    l: &pricing_pb::PeriodProductLine,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, BillingError> {
+    let Some(r) = resource::Entity::find_by_id(renews.to_owned())
+        .filter(resource::Column::CustomerId.eq(customer))
+        .filter(resource::Column::Status.eq("IN_USE"))
+        .one(conn)
+        .await?
+    else {
+        return Ok(Some(format!("resource {renews} is no longer in use")));
+    };
+    let unit = pricing_pb::PeriodUnit::try_from(l.period_unit)
+        .unwrap_or(pricing_pb::PeriodUnit::Unspecified);
+    let anchor = u32::try_from(r.anchor_day).unwrap_or(1);
+    let until = renewal_end(r.expires_at, unit, l.period_count, anchor).ok_or_else(|| {
+        KernelError::Corrupt(format!("resource {renews}: a period without an end"))
+    })?;
+    resource::Entity::update_many()
+        .col_expr(
+            resource::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(until),
+        )
+        .col_expr(
+            resource::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(resource::Column::Id.eq(renews))
+        .exec(conn)
+        .await?;
+    Ok(None)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 10, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn renewals_return_to_the_day_the_resource_was_bought_on() {
+        let month = pricing_pb::PeriodUnit::Month;
+        // Bought on 31 January: the first period ends on 28 February …
+        assert_eq!(
+            renewal_end(at(2027, 1, 31), month, 1, 31),
+            Some(at(2027, 2, 28))
+        );
+        // … and a renewal from there ends on 31 March, then 30 April.
+        assert_eq!(
+            renewal_end(at(2027, 2, 28), month, 1, 31),
+            Some(at(2027, 3, 31))
+        );
+        assert_eq!(
+            renewal_end(at(2027, 3, 31), month, 1, 31),
+            Some(at(2027, 4, 30))
+        );
+        assert_eq!(
+            renewal_end(at(2027, 11, 30), month, 2, 31),
+            Some(at(2028, 1, 31))
+        );
+        let year = pricing_pb::PeriodUnit::Year;
+        assert_eq!(
+            renewal_end(at(2029, 2, 28), year, 1, 29),
+            Some(at(2030, 2, 28))
+        );
+        assert_eq!(
+            renewal_end(at(2031, 2, 28), year, 1, 29),
+            Some(at(2032, 2, 29))
+        );
+        assert_eq!(
+            renewal_end(at(2027, 3, 15), month, 1, 15),
+            Some(at(2027, 4, 15))
+        );
+    }
+}
