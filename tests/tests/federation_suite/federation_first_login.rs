@@ -30,19 +30,27 @@ async fn exchange(
 }
 
 /// The payload of the one event of `event_type` about `resource` the partner can list.
+/// Events are listed once the sequencer has numbered them, a moment after
+/// their commit: the listing is read again until one is there.
 async fn only_event(w: &World, resource: &str, event_type: &str) -> serde_json::Value {
-    let events = ok(w
-        .server
-        .events(&w.master)
-        .list_events(ev::ListEventsRequest {
-            resource_id: resource.into(),
-            event_types: vec![event_type.into()],
-            ..Default::default()
-        })
-        .await)
-    .events;
-    assert_eq!(events.len(), 1, "{events:?}");
-    serde_json::from_str(&events[0].payload_json).unwrap()
+    for _ in 0..500 {
+        let events = ok(w
+            .server
+            .events(&w.master)
+            .list_events(ev::ListEventsRequest {
+                resource_id: resource.into(),
+                event_types: vec![event_type.into()],
+                ..Default::default()
+            })
+            .await)
+        .events;
+        if !events.is_empty() {
+            assert_eq!(events.len(), 1, "{events:?}");
+            return serde_json::from_str(&events[0].payload_json).unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no {event_type} event about {resource}");
 }
 
 fn newcomer(w: &World) -> ResponseSpec {
