@@ -2,7 +2,10 @@
 //! context (`FundsService` is in `funds::grpc`, `LedgerService` in
 //! `ledger::grpc`).
 
+use partner_kernel::ids::PartnerId;
 use partner_kernel::mutation::Calls;
+use partner_kernel::validate::{Violations, optional_id};
+use tonic::Status;
 
 use crate::service::Billing;
 
@@ -25,4 +28,17 @@ impl BillingApi {
     pub(crate) fn calls(&self) -> &Calls {
         &self.calls
     }
+}
+
+/// The `id` a read names and the reseller a distributor reads it for: the
+/// two fields of every single-item read of orders and resources.
+pub(crate) fn id_for_reseller<T, E: std::fmt::Display>(
+    id: &str,
+    parse: fn(&str) -> Result<T, E>,
+    reseller: &str,
+) -> Result<(T, Option<PartnerId>), Status> {
+    let mut v = Violations::new();
+    let id = v.take("id", parse(id));
+    let reseller = optional_id(&mut v, "reseller_id", reseller, PartnerId::parse);
+    Ok(v.finish_with(id.zip(reseller))?)
 }

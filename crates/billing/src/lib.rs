@@ -12,6 +12,7 @@ pub mod funds;
 pub mod grpc;
 pub mod ledger;
 pub mod orders;
+mod paging;
 pub mod resources;
 pub mod service;
 

@@ -16,6 +16,7 @@ use proptest::prelude::*;
 use tonic::Code;
 
 use crate::funds::{fund, funded};
+use crate::orders::cash;
 
 /// Minutes an order waits for payment in these runs.
 const WINDOW_MINUTES: i64 = 10;
@@ -71,20 +72,6 @@ fn line() -> partner_api::pricing::v1::PeriodProductLine {
         quantity: 1,
         ..Default::default()
     }
-}
-
-async fn cash(server: &TestServer, token: &str, customer: &str) -> i64 {
-    ok(server
-        .funds(token)
-        .get_balances(pb::GetBalancesRequest {
-            customer_id: customer.into(),
-            ..Default::default()
-        })
-        .await)
-    .balances
-    .iter()
-    .find(|b| b.kind() == pb::AccountKind::CustomerCash)
-    .map_or(0, |b| minor_of(b.balance.as_ref()))
 }
 
 async fn run(ops: Vec<Op>) {

@@ -68,6 +68,30 @@ async fn created(server: &TestServer, token: &str, req: pb::CreateOrderRequest) 
         .unwrap_or_else(|| panic!("no order"))
 }
 
+/// A partner with 10,000.00 of cash and a RESELLER customer it funded with
+/// `minor` fen.
+async fn buyer(server: &TestServer, name: &str, minor: i64) -> crate::funds::Funded {
+    let f = funded(server, name, 1_000_000).await;
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, minor))
+        .await);
+    f
+}
+
+/// The order `id` as `token` reads it.
+async fn order_of(server: &TestServer, token: &str, id: impl Into<String>) -> pb::Order {
+    ok(server
+        .orders(token)
+        .get_order(pb::GetOrderRequest {
+            id: id.into(),
+            ..Default::default()
+        })
+        .await)
+    .order
+    .unwrap_or_else(|| panic!("no order"))
+}
+
 #[tokio::test]
 async fn an_order_is_priced_at_list_read_by_its_parties_and_cancelled_once() {
     let server = TestServer::start().await;
@@ -281,12 +305,8 @@ async fn an_order_from_a_quote_keeps_its_prices_and_discount() {
 #[tokio::test]
 async fn frozen_customers_and_exhausted_budgets_buy_nothing() {
     let server = TestServer::start().await;
-    let f = funded(&server, "budgetco", 1_000_000).await;
+    let f = buyer(&server, "budgetco", 900_000).await;
     let c = f.customer.customer_id.clone();
-    ok(server
-        .funds(&f.master)
-        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
-        .await);
     // A budget of 5,000.00: one year of two VMs (3,040.00) fits, a second does not
     // while the first waits for payment, and fits again once it is cancelled.
     ok(server
@@ -391,15 +411,7 @@ async fn unpaid_orders_are_cancelled_once_when_their_deadline_passes() {
     let (a, b) = tokio::join!(replica(url.clone()), replica(url));
     let cancelled = a.unwrap_or_else(|e| panic!("{e}")) + b.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cancelled, 1);
-    let gone = ok(server
-        .orders(&f.master)
-        .get_order(pb::GetOrderRequest {
-            id: made.id,
-            ..Default::default()
-        })
-        .await)
-    .order
-    .unwrap_or_default();
+    let gone = order_of(&server, &f.master, made.id).await;
     assert_eq!(gone.state(), pb::OrderState::Cancelled);
     assert_eq!(gone.cancel_reason, "the payment deadline passed");
 }
@@ -415,7 +427,7 @@ fn pay(id: &str, coupons: &[&str], discount: &str) -> pb::PayOrderRequest {
 }
 
 /// The customer's cash, in fen.
-async fn cash(server: &TestServer, token: &str, customer: &str) -> i64 {
+pub async fn cash(server: &TestServer, token: &str, customer: &str) -> i64 {
     ok(server
         .funds(token)
         .get_balances(pb::GetBalancesRequest {
@@ -475,12 +487,8 @@ async fn coupon_for(
 #[tokio::test]
 async fn paying_takes_coupons_then_cash_all_or_nothing_and_opens_the_resources() {
     let server = TestServer::start().await;
-    let f = funded(&server, "payco", 1_000_000).await;
+    let f = buyer(&server, "payco", 200_000).await;
     let c = f.customer.customer_id.clone();
-    ok(server
-        .funds(&f.master)
-        .transfer_to_customer(crate::funds::fund(&f.customer, 200_000))
-        .await);
     let coupon = coupon_for(
         &server,
         &f.admin,
@@ -519,15 +527,7 @@ async fn paying_takes_coupons_then_cash_all_or_nothing_and_opens_the_resources()
         "INSUFFICIENT_FUNDS",
     );
     assert_eq!(cash(&server, &f.master, &c).await, 200_000);
-    let still = ok(server
-        .orders(&f.master)
-        .get_order(pb::GetOrderRequest {
-            id: made.id.clone(),
-            ..Default::default()
-        })
-        .await)
-    .order
-    .unwrap_or_default();
+    let still = order_of(&server, &f.master, made.id.clone()).await;
     assert_eq!(still.state(), pb::OrderState::PendingPayment);
 
     // With 1,000.00 more it is paid: the coupon first, then cash.
@@ -621,12 +621,8 @@ async fn paying_takes_coupons_then_cash_all_or_nothing_and_opens_the_resources()
 #[tokio::test]
 async fn coupons_must_be_the_customers_usable_and_cover_something() {
     let server = TestServer::start().await;
-    let f = funded(&server, "picky", 1_000_000).await;
+    let f = buyer(&server, "picky", 900_000).await;
     let c = f.customer.customer_id.clone();
-    ok(server
-        .funds(&f.master)
-        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
-        .await);
     let storage_only = coupon_for(
         &server,
         &f.admin,
@@ -698,12 +694,8 @@ async fn coupons_must_be_the_customers_usable_and_cover_something() {
 #[tokio::test]
 async fn a_discount_in_force_is_taken_when_paying() {
     let server = TestServer::start().await;
-    let f = funded(&server, "discpay", 1_000_000).await;
+    let f = buyer(&server, "discpay", 900_000).await;
     let c = f.customer.customer_id.clone();
-    ok(server
-        .funds(&f.master)
-        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
-        .await);
     let contract = ok(server
         .discounts(&f.admin)
         .create_discount(pr::CreateDiscountRequest {
@@ -752,12 +744,8 @@ async fn a_discount_in_force_is_taken_when_paying() {
 #[tokio::test]
 async fn twenty_concurrent_payments_of_one_order_pay_it_once() {
     let server = TestServer::start().await;
-    let f = funded(&server, "raceorder", 1_000_000).await;
+    let f = buyer(&server, "raceorder", 900_000).await;
     let c = f.customer.customer_id.clone();
-    ok(server
-        .funds(&f.master)
-        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
-        .await);
     let made = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
     let attempts = (0..20).map(|_| {
         let mut client = server.orders(&f.master);
@@ -786,12 +774,8 @@ async fn twenty_concurrent_payments_of_one_order_pay_it_once() {
 #[tokio::test]
 async fn a_leaving_customer_leaves_no_order_its_partner_could_pay() {
     let server = TestServer::start().await;
-    let f = funded(&server, "leaveorder", 1_000_000).await;
+    let f = buyer(&server, "leaveorder", 900_000).await;
     let c = f.customer.customer_id.clone();
-    ok(server
-        .funds(&f.master)
-        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
-        .await);
     let waiting = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;
     ok(server
         .customers(&f.master)
@@ -802,15 +786,7 @@ async fn a_leaving_customer_leaves_no_order_its_partner_could_pay() {
             ..Default::default()
         })
         .await);
-    let gone = ok(server
-        .orders(&f.master)
-        .get_order(pb::GetOrderRequest {
-            id: waiting.id.clone(),
-            ..Default::default()
-        })
-        .await)
-    .order
-    .unwrap_or_default();
+    let gone = order_of(&server, &f.master, waiting.id.clone()).await;
     assert_eq!(gone.state(), pb::OrderState::Cancelled);
     assert_eq!(gone.cancel_reason, "the customer left the partner");
     // The customer is no longer the partner's: nothing of it is paid.
@@ -942,12 +918,8 @@ async fn a_line_whose_resources_fail_to_open_is_charged_nothing() {
         c.failing_specs = vec!["c6.large.2".into()];
     })
     .await;
-    let f = funded(&server, "faultco", 1_000_000).await;
+    let f = buyer(&server, "faultco", 900_000).await;
     let c = f.customer.customer_id.clone();
-    ok(server
-        .funds(&f.master)
-        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
-        .await);
     let coupon = coupon_for(
         &server,
         &f.admin,
@@ -1044,15 +1016,7 @@ async fn a_line_whose_resources_fail_to_open_is_charged_nothing() {
         "RESOURCES_UNAVAILABLE",
     );
     assert_eq!(cash(&server, &f.master, &c).await, before);
-    let waiting = ok(server
-        .orders(&f.master)
-        .get_order(pb::GetOrderRequest {
-            id: vms.id,
-            ..Default::default()
-        })
-        .await)
-    .order
-    .unwrap_or_default();
+    let waiting = order_of(&server, &f.master, vms.id).await;
     assert_eq!(waiting.state(), pb::OrderState::PendingPayment);
     server.assert_ledger_clean().await;
 }
@@ -1087,12 +1051,8 @@ async fn fault(server: &TestServer, on: bool) {
 #[tokio::test]
 async fn a_fault_between_the_legs_leaves_nothing_and_the_retry_pays_once() {
     let server = TestServer::start().await;
-    let f = funded(&server, "faultyco", 1_000_000).await;
+    let f = buyer(&server, "faultyco", 900_000).await;
     let c = f.customer.customer_id.clone();
-    ok(server
-        .funds(&f.master)
-        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
-        .await);
     let coupon = coupon_for(
         &server,
         &f.admin,
@@ -1113,15 +1073,7 @@ async fn a_fault_between_the_legs_leaves_nothing_and_the_retry_pays_once() {
     let failed = server.orders(&f.master).pay_order(request.clone()).await;
     assert!(failed.is_err(), "{failed:?}");
     fault(&server, false).await;
-    let still = ok(server
-        .orders(&f.master)
-        .get_order(pb::GetOrderRequest {
-            id: made.id.clone(),
-            ..Default::default()
-        })
-        .await)
-    .order
-    .unwrap_or_default();
+    let still = order_of(&server, &f.master, made.id.clone()).await;
     assert_eq!(still.state(), pb::OrderState::PendingPayment);
     assert_eq!(cash(&server, &f.master, &c).await, 900_000);
     assert_eq!(server.rows("ledger_transactions").await, ledger_before);
@@ -1150,12 +1102,8 @@ async fn a_fault_between_the_legs_leaves_nothing_and_the_retry_pays_once() {
 #[tokio::test]
 async fn a_paid_renewal_moves_the_expiry_as_its_preview_said() {
     let server = TestServer::start().await;
-    let f = funded(&server, "renewco", 1_000_000).await;
+    let f = buyer(&server, "renewco", 900_000).await;
     let c = f.customer.customer_id.clone();
-    ok(server
-        .funds(&f.master)
-        .transfer_to_customer(crate::funds::fund(&f.customer, 900_000))
-        .await);
     let bought = created(&server, &f.master, order(&c, lines()[1..].to_vec())).await;
     let bought = ok(server
         .orders(&f.master)

@@ -16,7 +16,7 @@ use partner_kernel::page::{Page, PageScope};
 use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
 use self::model::{Agreement, AgreementState, AgreementType, Party};
@@ -376,18 +376,11 @@ impl Billing {
         }
         let scope = PageScope::new(LIST, &party.id())
             .filter("state", state.map_or("", AgreementState::as_str));
-        let now = self.clock().now();
-        if let Some(after) = self.pages().decode(&scope, token, now)? {
-            query = query.filter(entity::Column::Id.lt(after));
-        }
-        let rows = query
-            .order_by_desc(entity::Column::Id)
-            .limit(size + 1)
-            .all(self.db().conn())
-            .await?;
         let page = self
-            .pages()
-            .cut(rows, size, &scope, now, |r: &entity::Model| r.id.clone());
+            .page_by_id(query, entity::Column::Id, &scope, size, token, |r| {
+                r.id.clone()
+            })
+            .await?;
         Ok(page.try_map(|row| Agreement::from_row(&row).map(|a| a.to_proto()))?)
     }
 }

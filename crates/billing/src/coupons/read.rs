@@ -10,7 +10,7 @@ use partner_kernel::ids::{CouponId, CouponQuotaId, CustomerId, PartnerId};
 use partner_kernel::money::Money;
 use partner_kernel::page::{Page, PageScope};
 use partner_kernel::principal::Principal;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use super::entity::{coupon, coupon_record, quota, quota_record};
 use super::model::{
@@ -95,31 +95,6 @@ fn coupon_record(r: coupon_record::Model) -> Result<pb::CouponRecord, KernelErro
 }
 
 impl Billing {
-    /// One keyset page of `query` (ordered by `id`, newest first).
-    async fn page_by_id<E>(
-        &self,
-        mut query: Select<E>,
-        id: E::Column,
-        scope: &PageScope,
-        size: u64,
-        token: &str,
-        key: fn(&E::Model) -> String,
-    ) -> Result<Page<E::Model>, BillingError>
-    where
-        E: EntityTrait,
-    {
-        let now = self.clock().now();
-        if let Some(after) = self.pages().decode(scope, token, now)? {
-            query = query.filter(id.lt(after));
-        }
-        let rows = query
-            .order_by_desc(id)
-            .limit(size + 1)
-            .all(self.db().conn())
-            .await?;
-        Ok(self.pages().cut(rows, size, scope, now, key))
-    }
-
     /// Whose quotas `p` reads: the operator names a partner; a partner
     /// reads its own or its reseller's.
     async fn quota_owner(

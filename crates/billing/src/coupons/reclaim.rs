@@ -247,13 +247,7 @@ impl Billing {
     }
 }
 
+/// The state's name without the enum prefix (`RECLAIMED`).
 fn state_name(s: pb::CouponState) -> &'static str {
-    match s {
-        pb::CouponState::Unspecified => "UNSPECIFIED",
-        pb::CouponState::Inactive => "INACTIVE",
-        pb::CouponState::Usable => "USABLE",
-        pb::CouponState::Used => "USED",
-        pb::CouponState::Expired => "EXPIRED",
-        pb::CouponState::Reclaimed => "RECLAIMED",
-    }
+    s.as_str_name().trim_start_matches("COUPON_STATE_")
 }

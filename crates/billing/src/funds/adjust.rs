@@ -9,7 +9,7 @@ use partner_kernel::ids::{CustomerId, PartnerId};
 use partner_kernel::money::{Currency, Money};
 use partner_kernel::page::{Page, PageScope};
 use partner_kernel::principal::Principal;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::access::FUNDS_READ;
 use crate::entity::ledger_transaction as txn;
@@ -92,18 +92,11 @@ impl Billing {
             query = query.filter(txn::Column::EffectiveAt.lt(end));
             scope = scope.filter("end", end.to_rfc3339());
         }
-        let now = self.clock().now();
-        if let Some(after) = self.pages().decode(&scope, token, now)? {
-            query = query.filter(txn::Column::Id.lt(after));
-        }
-        let rows = query
-            .order_by_desc(txn::Column::Id)
-            .limit(size + 1)
-            .all(self.db().conn())
-            .await?;
         let page = self
-            .pages()
-            .cut(rows, size, &scope, now, |t: &txn::Model| t.id.clone());
+            .page_by_id(query, txn::Column::Id, &scope, size, token, |t| {
+                t.id.clone()
+            })
+            .await?;
         Ok(page.try_map(record)?)
     }
 }

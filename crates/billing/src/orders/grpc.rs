@@ -15,7 +15,7 @@ use tonic::{Request, Response, Status};
 
 use super::model::OrderState;
 use super::{MAX_COUPONS, NewOrder, OrderFilter, Payment, Source};
-use crate::grpc::BillingApi;
+use crate::grpc::{BillingApi, id_for_reseller};
 
 /// The most resources one order opens: payment opens them in one
 /// transaction.
@@ -93,10 +93,7 @@ impl OrderService for BillingApi {
     ) -> Result<Response<pb::GetOrderResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let r = req.into_inner();
-        let mut v = Violations::new();
-        let id = v.take("id", OrderId::parse(&r.id));
-        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
-        let (id, reseller) = v.finish_with(id.zip(reseller))?;
+        let (id, reseller) = id_for_reseller(&r.id, OrderId::parse, &r.reseller_id)?;
         Ok(Response::new(pb::GetOrderResponse {
             order: Some(self.billing().get_order(&principal, id, reseller).await?),
         }))
@@ -210,10 +207,7 @@ impl OrderService for BillingApi {
     ) -> Result<Response<pb::ListOrderDiscountsResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let r = req.into_inner();
-        let mut v = Violations::new();
-        let id = v.take("id", OrderId::parse(&r.id));
-        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
-        let (id, reseller) = v.finish_with(id.zip(reseller))?;
+        let (id, reseller) = id_for_reseller(&r.id, OrderId::parse, &r.reseller_id)?;
         Ok(Response::new(
             self.billing()
                 .list_order_discounts(&principal, id, reseller)
@@ -227,10 +221,7 @@ impl OrderService for BillingApi {
     ) -> Result<Response<pb::ListOrderCouponsResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let r = req.into_inner();
-        let mut v = Violations::new();
-        let id = v.take("id", OrderId::parse(&r.id));
-        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
-        let (id, reseller) = v.finish_with(id.zip(reseller))?;
+        let (id, reseller) = id_for_reseller(&r.id, OrderId::parse, &r.reseller_id)?;
         Ok(Response::new(
             self.billing()
                 .list_order_coupons(&principal, id, reseller)

@@ -8,9 +8,7 @@ use partner_kernel::ids::{CustomerId, OrderId, PartnerId};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::page::{Page, PageScope};
 use partner_kernel::principal::Principal;
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::entity::{line, order, resource};
 use super::model::{Order, OrderState, PricedLine, currency_of};
@@ -202,20 +200,11 @@ impl Billing {
             query = query.filter(order::Column::CreatedAt.lt(end));
             page_scope = page_scope.filter("end", end.to_rfc3339());
         }
-        let now = self.clock().now();
-        if let Some(after) = self.pages().decode(&page_scope, token, now)? {
-            query = query.filter(order::Column::Id.lt(after));
-        }
-        let rows = query
-            .order_by_desc(order::Column::Id)
-            .limit(size + 1)
-            .all(self.db().conn())
-            .await?;
         let page = self
-            .pages()
-            .cut(rows, size, &page_scope, now, |h: &order::Model| {
+            .page_by_id(query, order::Column::Id, &page_scope, size, token, |h| {
                 h.id.clone()
-            });
+            })
+            .await?;
         let orders = with_lines(self.db().conn(), page.items).await?;
         Ok(Page {
             items: orders

@@ -11,7 +11,7 @@ use partner_kernel::validate::{self, Violations, optional_id, optional_time};
 use tonic::{Request, Response, Status};
 
 use super::ResourceFilter;
-use crate::grpc::BillingApi;
+use crate::grpc::{BillingApi, id_for_reseller};
 
 /// At most this many main resources renew at once (the vendor's rule).
 const MAX_RENEWED: usize = 10;
@@ -53,10 +53,7 @@ impl ResourceService for BillingApi {
     ) -> Result<Response<pb::GetResourceResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let r = req.into_inner();
-        let mut v = Violations::new();
-        let id = v.take("id", ResourceId::parse(&r.id));
-        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
-        let (id, reseller) = v.finish_with(id.zip(reseller))?;
+        let (id, reseller) = id_for_reseller(&r.id, ResourceId::parse, &r.reseller_id)?;
         Ok(Response::new(pb::GetResourceResponse {
             resource: Some(
                 self.billing()

@@ -13,7 +13,7 @@ use partner_kernel::error::KernelError;
 use partner_kernel::ids::{CustomerId, PartnerId, ResourceId};
 use partner_kernel::page::{Page, PageScope};
 use partner_kernel::principal::Principal;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use crate::error::BillingError;
 use crate::orders::entity::resource;
@@ -115,20 +115,11 @@ impl Billing {
             query = query.filter(resource::Column::ExpiresAt.lt(t));
             page_scope = page_scope.filter("before", t.to_rfc3339());
         }
-        let now = self.clock().now();
-        if let Some(after) = self.pages().decode(&page_scope, token, now)? {
-            query = query.filter(resource::Column::Id.lt(after));
-        }
-        let rows = query
-            .order_by_desc(resource::Column::Id)
-            .limit(size + 1)
-            .all(self.db().conn())
-            .await?;
         let page = self
-            .pages()
-            .cut(rows, size, &page_scope, now, |r: &resource::Model| {
+            .page_by_id(query, resource::Column::Id, &page_scope, size, token, |r| {
                 r.id.clone()
-            });
+            })
+            .await?;
         Ok(page.try_map(|r| to_proto(&r))?)
     }
 }
