@@ -49,6 +49,7 @@ mod m20261204_000042_coupons;
 mod m20261204_000043_orders;
 mod m20261204_000044_order_line_failures;
 mod m20261204_000045_renewal_lines;
+mod m20261204_000046_refunds;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -102,6 +103,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000043_orders::Migration),
             Box::new(m20261204_000044_order_line_failures::Migration),
             Box::new(m20261204_000045_renewal_lines::Migration),
+            Box::new(m20261204_000046_refunds::Migration),
         ]
     }
 }

@@ -314,6 +314,16 @@ pub const RULES: &[Rule] = &[
         Effect::Write,
     ),
     rule(
+        "partner.billing.v1.ResourceService/PreviewUnsubscribe",
+        Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.ResourceService/UnsubscribeResources",
+        Access::AnyOf(&[ORDERS_MANAGE, SELF_ORDERS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
         "partner.billing.v1.ResourceService/GetResource",
         Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
         Effect::Read,

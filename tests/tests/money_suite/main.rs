@@ -11,3 +11,4 @@ mod order_states;
 mod orders;
 mod records;
 mod resellers;
+mod unsubscribe;

@@ -17,7 +17,7 @@ use tonic::Code;
 use crate::funds::funded;
 
 /// Two VMs for a year in Beijing (3,040.00) and a 100 GB disk for a month.
-fn lines() -> Vec<pr::PeriodProductLine> {
+pub(crate) fn lines() -> Vec<pr::PeriodProductLine> {
     vec![
         pr::PeriodProductLine {
             line_id: "vm".into(),
@@ -44,7 +44,7 @@ fn lines() -> Vec<pr::PeriodProductLine> {
     ]
 }
 
-fn order(customer: &str, lines: Vec<pr::PeriodProductLine>) -> pb::CreateOrderRequest {
+pub(crate) fn order(customer: &str, lines: Vec<pr::PeriodProductLine>) -> pb::CreateOrderRequest {
     pb::CreateOrderRequest {
         request_id: new_request_id(),
         customer_id: customer.into(),
@@ -62,7 +62,11 @@ fn cancel(id: &str) -> pb::CancelOrderRequest {
     }
 }
 
-async fn created(server: &TestServer, token: &str, req: pb::CreateOrderRequest) -> pb::Order {
+pub(crate) async fn created(
+    server: &TestServer,
+    token: &str,
+    req: pb::CreateOrderRequest,
+) -> pb::Order {
     ok(server.orders(token).create_order(req).await)
         .order
         .unwrap_or_else(|| panic!("no order"))
@@ -70,7 +74,7 @@ async fn created(server: &TestServer, token: &str, req: pb::CreateOrderRequest) 
 
 /// A partner with 10,000.00 of cash and a RESELLER customer it funded with
 /// `minor` fen.
-async fn buyer(server: &TestServer, name: &str, minor: i64) -> crate::funds::Funded {
+pub(crate) async fn buyer(server: &TestServer, name: &str, minor: i64) -> crate::funds::Funded {
     let f = funded(server, name, 1_000_000).await;
     ok(server
         .funds(&f.master)
@@ -80,7 +84,7 @@ async fn buyer(server: &TestServer, name: &str, minor: i64) -> crate::funds::Fun
 }
 
 /// The order `id` as `token` reads it.
-async fn order_of(server: &TestServer, token: &str, id: impl Into<String>) -> pb::Order {
+pub(crate) async fn order_of(server: &TestServer, token: &str, id: impl Into<String>) -> pb::Order {
     ok(server
         .orders(token)
         .get_order(pb::GetOrderRequest {
@@ -416,7 +420,7 @@ async fn unpaid_orders_are_cancelled_once_when_their_deadline_passes() {
     assert_eq!(gone.cancel_reason, "the payment deadline passed");
 }
 
-fn pay(id: &str, coupons: &[&str], discount: &str) -> pb::PayOrderRequest {
+pub(crate) fn pay(id: &str, coupons: &[&str], discount: &str) -> pb::PayOrderRequest {
     pb::PayOrderRequest {
         request_id: new_request_id(),
         id: id.into(),
@@ -442,7 +446,7 @@ pub async fn cash(server: &TestServer, token: &str, customer: &str) -> i64 {
 }
 
 /// A coupon of `minor` fen for the customer, limited to `services`.
-async fn coupon_for(
+pub(crate) async fn coupon_for(
     server: &TestServer,
     admin: &str,
     master: &str,

@@ -432,7 +432,8 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
             agreement_scenario(server, m, &name, &rid).await;
         }
         m if m.starts_with("partner.billing.v1.OrderService/")
-            || m == "partner.billing.v1.ResourceService/RenewResources" =>
+            || m == "partner.billing.v1.ResourceService/RenewResources"
+            || m == "partner.billing.v1.ResourceService/UnsubscribeResources" =>
         {
             order_scenario(server, m, &name, &rid).await;
         }
@@ -574,18 +575,30 @@ async fn order_scenario(server: &TestServer, method: &str, name: &str, rid: &str
         .await)
     .order
     .unwrap_or_default();
-    // Its resource renewed for a month.
+    // Its resource renewed for a month, then unsubscribed.
+    let resources = paid
+        .lines
+        .first()
+        .map(|l| l.resource_ids.clone())
+        .unwrap_or_default();
     ok(server
         .resources(&master)
         .renew_resources(bi::RenewResourcesRequest {
             request_id: key("/RenewResources"),
-            resource_ids: paid
-                .lines
-                .first()
-                .map(|l| l.resource_ids.clone())
-                .unwrap_or_default(),
+            resource_ids: resources.clone(),
             period_unit: partner_api::pricing::v1::PeriodUnit::Month as i32,
             period_count: 1,
+            ..Default::default()
+        })
+        .await);
+    ok(server
+        .resources(&master)
+        .unsubscribe_resources(bi::UnsubscribeResourcesRequest {
+            request_id: key("/UnsubscribeResources"),
+            resource_ids: resources,
+            r#type: bi::UnsubscribeType::WithRenewals as i32,
+            reason_type: bi::UnsubscribeReasonType::Other as i32,
+            reason: "not needed".into(),
             ..Default::default()
         })
         .await);

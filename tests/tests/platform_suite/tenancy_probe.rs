@@ -2321,6 +2321,36 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
             Code::NotFound,
             "RESOURCE_NOT_FOUND",
         ),
+        "ResourceService/PreviewUnsubscribe" => Probe::Refused(
+            unit(
+                w.server
+                    .resources(&w.a_master)
+                    .preview_unsubscribe(bi::PreviewUnsubscribeRequest {
+                        resource_ids: vec![w.b_resource.clone()],
+                        r#type: bi::UnsubscribeType::WithRenewals as i32,
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESOURCE_NOT_FOUND",
+        ),
+        "ResourceService/UnsubscribeResources" => Probe::Refused(
+            unit(
+                w.server
+                    .resources(&w.a_master)
+                    .unsubscribe_resources(bi::UnsubscribeResourcesRequest {
+                        request_id: new_request_id(),
+                        resource_ids: vec![w.b_resource.clone()],
+                        r#type: bi::UnsubscribeType::WithRenewals as i32,
+                        reason_type: bi::UnsubscribeReasonType::Other as i32,
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESOURCE_NOT_FOUND",
+        ),
         "ResourceService/ListResources" => {
             let mine = ok(w
                 .server

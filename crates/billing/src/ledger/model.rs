@@ -147,6 +147,9 @@ pub enum Operation {
     CouponExpiry,
     /// What paid an order (coupons, cash, credit) taken as revenue.
     OrderPayment,
+    /// What unsubscribing refunds, out of revenue into the accounts that
+    /// paid.
+    OrderRefund,
 }
 
 impl Operation {
@@ -167,6 +170,7 @@ impl Operation {
             Operation::CouponReclaimOnDisassociation => "COUPON_RECLAIM_ON_DISASSOCIATION",
             Operation::CouponExpiry => "COUPON_EXPIRY",
             Operation::OrderPayment => "ORDER_PAYMENT",
+            Operation::OrderRefund => "ORDER_REFUND",
         }
     }
 }

@@ -111,6 +111,11 @@ fn priced(
             resources: Vec::new(),
             failure: None,
             renews: None,
+            coupon: Money::zero(currency),
+            paid: Money::zero(currency),
+            refunded: Money::zero(currency),
+            period: None,
+            refunds: None,
         });
     }
     Ok(Priced {
@@ -304,6 +309,7 @@ fn new_order(
         paid_at: None,
         completed_at: None,
         updated_at: m.now,
+        reason_type: None,
     };
     Order {
         header,
@@ -351,7 +357,7 @@ async fn within_budget(
     Ok(())
 }
 
-async fn write_order(tx: &DatabaseTransaction, o: &Order) -> Result<(), BillingError> {
+pub(crate) async fn write_order(tx: &DatabaseTransaction, o: &Order) -> Result<(), BillingError> {
     order::Entity::insert(order::ActiveModel {
         id: Set(o.header.id.clone()),
         partner_id: Set(o.header.partner_id.clone()),
@@ -368,14 +374,15 @@ async fn write_order(tx: &DatabaseTransaction, o: &Order) -> Result<(), BillingE
         created_by: Set(o.header.created_by.clone()),
         created_at: Set(o.header.created_at),
         payment_deadline: Set(o.header.payment_deadline),
-        closed_at: Set(None),
-        cancel_reason: Set(String::new()),
-        coupon_total: Set(0),
-        paid_total: Set(0),
-        agreement_id: Set(None),
-        paid_at: Set(None),
-        completed_at: Set(None),
+        closed_at: Set(o.header.closed_at),
+        cancel_reason: Set(o.header.cancel_reason.clone()),
+        coupon_total: Set(o.header.coupon_total),
+        paid_total: Set(o.header.paid_total),
+        agreement_id: Set(o.header.agreement_id.clone()),
+        paid_at: Set(o.header.paid_at),
+        completed_at: Set(o.header.completed_at),
         updated_at: Set(o.header.updated_at),
+        reason_type: Set(o.header.reason_type.clone()),
     })
     .exec_without_returning(tx)
     .await?;

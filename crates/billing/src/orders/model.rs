@@ -1,5 +1,6 @@
 //! Orders as the domain sees them, and their wire forms.
 
+use chrono::{DateTime, Utc};
 use partner_api::billing::v1 as pb;
 use partner_api::pricing::v1 as pricing_pb;
 use partner_api::r#type::v1 as money_pb;
@@ -17,6 +18,34 @@ partner_kernel::state_enum!(
         NewPurchase = "NEW_PURCHASE",
         /// Renews resources for more periods.
         Renewal = "RENEWAL",
+        /// Unsubscribes resources and refunds them.
+        Unsubscribe = "UNSUBSCRIBE",
+    }
+);
+
+partner_kernel::state_enum!(
+    /// Which rule set a refund (docs/billing.md, "Refund matrix").
+    RefundRule, "refund rule", RefundRule {
+        /// Within 5 days of the resource's purchase: all paid from balance.
+        FullWithin5Days = "FULL_WITHIN_5_DAYS",
+        /// A period not started: all paid from balance.
+        NotStarted = "NOT_STARTED",
+        /// A running period: the unused part at list price less the
+        /// discount and coupons, within what was paid.
+        ProRata = "PRO_RATA",
+        /// An ended period: nothing.
+        Ended = "ENDED",
+    }
+);
+
+partner_kernel::state_enum!(
+    /// Why resources are unsubscribed.
+    ReasonType, "unsubscribe reason type", UnsubscribeReasonType {
+        HardToUse = "HARD_TO_USE",
+        DoesNotMeetNeeds = "DOES_NOT_MEET_NEEDS",
+        TooComplicated = "TOO_COMPLICATED",
+        UnhappyWithService = "UNHAPPY_WITH_SERVICE",
+        Other = "OTHER",
     }
 );
 
@@ -47,6 +76,24 @@ pub struct PricedLine {
     pub failure: Option<String>,
     /// For a renewal: the resource it renews.
     pub renews: Option<String>,
+    /// What coupons, and the payer's cash and credit, paid of it; what was
+    /// refunded since.
+    pub coupon: Money,
+    pub paid: Money,
+    pub refunded: Money,
+    /// The period it bought (or, refunding, refunds).
+    pub period: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// For an unsubscribe order: what it refunds.
+    pub refunds: Option<RefundOf>,
+}
+
+/// The paid period a line of an unsubscribe order refunds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefundOf {
+    pub order: String,
+    pub line_no: i32,
+    pub resource: String,
+    pub rule: RefundRule,
 }
 
 impl PricedLine {
@@ -81,6 +128,15 @@ impl PricedLine {
             final_amount: Set(self.final_amount().minor()),
             failure: Set(self.failure.clone()),
             renews_resource_id: Set(self.renews.clone()),
+            coupon_amount: Set(self.coupon.minor()),
+            paid_amount: Set(self.paid.minor()),
+            refunded_amount: Set(self.refunded.minor()),
+            starts_at: Set(self.period.map(|p| p.0)),
+            ends_at: Set(self.period.map(|p| p.1)),
+            refunds_order_id: Set(self.refunds.as_ref().map(|r| r.order.clone())),
+            refunds_line_no: Set(self.refunds.as_ref().map(|r| r.line_no)),
+            refunds_resource_id: Set(self.refunds.as_ref().map(|r| r.resource.clone())),
+            refund_rule: Set(self.refunds.as_ref().map(|r| r.rule.as_str().to_owned())),
         }
     }
 
@@ -114,6 +170,11 @@ impl PricedLine {
             resources: Vec::new(),
             failure: row.failure.clone(),
             renews: row.renews_resource_id.clone(),
+            coupon: Money::from_minor(currency, row.coupon_amount),
+            paid: Money::from_minor(currency, row.paid_amount),
+            refunded: Money::from_minor(currency, row.refunded_amount),
+            period: row.starts_at.zip(row.ends_at),
+            refunds: refund_of(row)?,
         })
     }
 
@@ -127,8 +188,36 @@ impl PricedLine {
             resource_ids: self.resources.clone(),
             failure_reason: self.failure.clone().unwrap_or_default(),
             renews_resource_id: self.renews.clone().unwrap_or_default(),
+            coupon_amount: Some(self.coupon.to_proto()),
+            paid_amount: Some(self.paid.to_proto()),
+            refunded_amount: Some(self.refunded.to_proto()),
+            effective_time: self.period.map(|p| to_proto_timestamp(p.0)),
+            expire_time: self.period.map(|p| to_proto_timestamp(p.1)),
+            refund: self.refunds.as_ref().map(|r| pb::LineRefund {
+                original_order_id: r.order.clone(),
+                original_line_no: r.line_no,
+                resource_id: r.resource.clone(),
+                rule: r.rule.to_proto() as i32,
+            }),
         }
     }
+}
+
+fn refund_of(row: &line::Model) -> Result<Option<RefundOf>, KernelError> {
+    let (Some(order), Some(line_no), Some(resource), Some(rule)) = (
+        &row.refunds_order_id,
+        row.refunds_line_no,
+        &row.refunds_resource_id,
+        &row.refund_rule,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(RefundOf {
+        order: order.clone(),
+        line_no,
+        resource: resource.clone(),
+        rule: RefundRule::parse(rule)?,
+    }))
 }
 
 /// An order and its lines.
@@ -174,7 +263,31 @@ impl Order {
             pay_time: h.paid_at.map(to_proto_timestamp),
             complete_time: h.completed_at.map(to_proto_timestamp),
             payment_agreement_id: h.agreement_id.clone().unwrap_or_default(),
+            refund_total: money(
+                self.lines
+                    .iter()
+                    .filter(|l| l.refunds.is_some())
+                    .fold(0i64, |a, l| a.saturating_add(l.refunded.minor())),
+            ),
+            original_order_ids: self.originals(),
+            unsubscribe_reason_type: h
+                .reason_type
+                .as_deref()
+                .map(ReasonType::parse)
+                .transpose()?
+                .map_or(0, |r| r.to_proto() as i32),
         })
+    }
+
+    /// The orders an unsubscribe order refunds, each once, in line order.
+    pub fn originals(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in self.lines.iter().filter_map(|l| l.refunds.as_ref()) {
+            if !out.contains(&r.order) {
+                out.push(r.order.clone());
+            }
+        }
+        out
     }
 
     pub fn audit_summary(&self) -> serde_json::Value {

@@ -80,28 +80,34 @@ struct Held {
     covers: Vec<bool>,
 }
 
-/// What each held source is charged for the lines that opened: the same
-/// allocation as when they were held — sources in order, each line by
-/// line within what it covers, up to what it holds — over the opened
-/// lines only, so a failed line frees the last sources first and never
-/// leaves an earlier one unspent.
-fn charges(held: &[(LedgerHoldId, Held)], due: &[i64]) -> Vec<i64> {
+/// What each held source is charged for the lines that opened, and what
+/// coupons paid of each line: the same allocation as when they were held —
+/// sources in order, each line by line within what it covers, up to what
+/// it holds — over the opened lines only, so a failed line frees the last
+/// sources first and never leaves an earlier one unspent.
+fn charges(held: &[(LedgerHoldId, Held)], due: &[i64]) -> (Vec<i64>, Vec<i64>) {
     let mut due = due.to_vec();
-    held.iter()
+    let mut by_coupons = vec![0i64; due.len()];
+    let taken = held
+        .iter()
         .map(|(_, h)| {
             let mut left = h.amount.minor();
             let mut take = 0i64;
-            for (d, covered) in due.iter_mut().zip(&h.covers) {
+            for (i, (d, covered)) in due.iter_mut().zip(&h.covers).enumerate() {
                 if *covered && left > 0 {
                     let part = left.min(*d);
                     *d -= part;
                     left -= part;
                     take += part;
+                    if h.source == "COUPON" {
+                        by_coupons[i] += part;
+                    }
                 }
             }
             take
         })
-        .collect()
+        .collect();
+    (taken, by_coupons)
 }
 
 fn parse_customer(o: &Order) -> Result<CustomerId, KernelError> {
@@ -532,12 +538,27 @@ async fn hold_payment(
             account_kind: Set(h.kind.as_str().to_owned()),
             amount: Set(h.amount.minor()),
             currency: Set(currency.code().to_owned()),
+            refunded: Set(0),
         })
         .exec_without_returning(tx)
         .await?;
         held.push((id, h));
     }
     Ok(held)
+}
+
+/// The period a new line's resources run for from `now`.
+fn new_period(
+    o: &Order,
+    l: &PricedLine,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), KernelError> {
+    let unit = pricing_pb::PeriodUnit::try_from(l.product.period_unit)
+        .unwrap_or(pricing_pb::PeriodUnit::Unspecified);
+    let end = period_end(now, unit, l.product.period_count).ok_or_else(|| {
+        KernelError::Corrupt(format!("order {}: a period without an end", o.header.id))
+    })?;
+    Ok((now, end))
 }
 
 /// Opens the order's resources through `provisioner` and takes the held
@@ -555,13 +576,28 @@ async fn complete(
     // Renewal lines move their resource's expiry on; the others open new
     // resources through the provisioner.
     let mut failures: Vec<Option<String>> = Vec::with_capacity(o.lines.len());
+    let mut periods: Vec<Option<(DateTime<Utc>, DateTime<Utc>)>> =
+        Vec::with_capacity(o.lines.len());
     for l in &o.lines {
-        failures.push(match &l.renews {
+        let outcome = match &l.renews {
             Some(renews) => {
                 super::renewal::extend(tx, &o.header.customer_id, renews, &l.product, now).await?
             }
-            None => provisioner.open(&l.product).err(),
-        });
+            None => match provisioner.open(&l.product) {
+                Ok(()) => Ok(new_period(o, l, now)?),
+                Err(why) => Err(why),
+            },
+        };
+        match outcome {
+            Ok(period) => {
+                failures.push(None);
+                periods.push(Some(period));
+            }
+            Err(why) => {
+                failures.push(Some(why));
+                periods.push(None);
+            }
+        }
     }
     let failed: Vec<bool> = failures.iter().map(Option::is_some).collect();
     let mut resources = Vec::new();
@@ -583,9 +619,7 @@ async fn complete(
         let p = &l.product;
         let unit = pricing_pb::PeriodUnit::try_from(p.period_unit)
             .unwrap_or(pricing_pb::PeriodUnit::Unspecified);
-        let expires = period_end(now, unit, p.period_count).ok_or_else(|| {
-            KernelError::Corrupt(format!("order {}: a period without an end", o.header.id))
-        })?;
+        let expires = periods[i].map_or(now, |p| p.1);
         for _ in 0..p.quantity.max(0) {
             resources.push(resource::ActiveModel {
                 id: Set(ResourceId::generate().to_string()),
@@ -606,6 +640,7 @@ async fn complete(
                 expires_at: Set(expires),
                 created_at: Set(now),
                 updated_at: Set(now),
+                closed_at: Set(None),
             });
         }
     }
@@ -630,7 +665,24 @@ async fn complete(
         .zip(&failed)
         .map(|(l, f)| if *f { 0 } else { l.final_amount().minor() })
         .collect();
-    let charged = charges(&held, &due);
+    let (charged, by_coupons) = charges(&held, &due);
+    // What each opened line paid, and the period it bought.
+    for (i, l) in o.lines.iter_mut().enumerate() {
+        let Some(period) = periods[i] else { continue };
+        let currency = l.list.currency();
+        l.coupon = Money::from_minor(currency, by_coupons[i]);
+        l.paid = Money::from_minor(currency, due[i].saturating_sub(by_coupons[i]));
+        l.period = Some(period);
+        line::Entity::update_many()
+            .col_expr(line::Column::CouponAmount, Expr::value(l.coupon.minor()))
+            .col_expr(line::Column::PaidAmount, Expr::value(l.paid.minor()))
+            .col_expr(line::Column::StartsAt, Expr::value(Some(period.0)))
+            .col_expr(line::Column::EndsAt, Expr::value(Some(period.1)))
+            .filter(line::Column::OrderId.eq(o.header.id.as_str()))
+            .filter(line::Column::LineNo.eq(i32::try_from(i).unwrap_or(i32::MAX)))
+            .exec(tx)
+            .await?;
+    }
     // What each source paid, as the order's payment records keep it.
     for (seq, c) in charged.iter().enumerate() {
         payment::Entity::update_many()

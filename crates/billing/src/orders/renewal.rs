@@ -65,12 +65,25 @@ async fn renewable(
     scope: Scope,
     ids: &[ResourceId],
 ) -> Result<(CustomerId, Vec<resource::Model>), BillingError> {
-    let rows = resource::Entity::find()
+    of_one_customer(conn, scope, ids, true).await
+}
+
+/// The resources `ids` within `scope` (`in_use`: only those in use), in
+/// the order asked, all of one customer; `RESOURCE_NOT_FOUND` when one is
+/// not.
+pub(crate) async fn of_one_customer(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    ids: &[ResourceId],
+    in_use: bool,
+) -> Result<(CustomerId, Vec<resource::Model>), BillingError> {
+    let mut query = resource::Entity::find()
         .filter(resource::Column::Id.is_in(ids.iter().map(ToString::to_string)))
-        .filter(super::read::resource_scope(scope))
-        .filter(resource::Column::Status.eq("IN_USE"))
-        .all(conn)
-        .await?;
+        .filter(super::read::resource_scope(scope));
+    if in_use {
+        query = query.filter(resource::Column::Status.eq("IN_USE"));
+    }
+    let rows = query.all(conn).await?;
     let mut ordered = Vec::with_capacity(ids.len());
     for id in ids {
         let row = rows
@@ -196,22 +209,23 @@ impl Billing {
     }
 }
 
-/// Moves the resource a paid renewal line renews on by its period; the
-/// failure to show when the resource is no longer the customer's in use.
+/// Moves the resource a paid renewal line renews on by its period: the
+/// period added, or the failure to show when the resource is no longer the
+/// customer's in use.
 pub(crate) async fn extend(
     conn: &impl ConnectionTrait,
     customer: &str,
     renews: &str,
     l: &pricing_pb::PeriodProductLine,
     now: DateTime<Utc>,
-) -> Result<Option<String>, BillingError> {
+) -> Result<Result<(DateTime<Utc>, DateTime<Utc>), String>, BillingError> {
     let Some(r) = resource::Entity::find_by_id(renews.to_owned())
         .filter(resource::Column::CustomerId.eq(customer))
         .filter(resource::Column::Status.eq("IN_USE"))
         .one(conn)
         .await?
     else {
-        return Ok(Some(format!("resource {renews} is no longer in use")));
+        return Ok(Err(format!("resource {renews} is no longer in use")));
     };
     let unit = pricing_pb::PeriodUnit::try_from(l.period_unit)
         .unwrap_or(pricing_pb::PeriodUnit::Unspecified);
@@ -231,7 +245,7 @@ pub(crate) async fn extend(
         .filter(resource::Column::Id.eq(renews))
         .exec(conn)
         .await?;
-    Ok(None)
+    Ok(Ok((r.expires_at, until)))
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ use tonic::{Request, Response, Status};
 
 use super::ResourceFilter;
 use crate::grpc::{BillingApi, id_for_reseller};
+use crate::orders::UnsubscribeMode;
+use crate::orders::model::ReasonType;
 
 /// At most this many main resources renew at once (the vendor's rule).
 const MAX_RENEWED: usize = 10;
@@ -44,6 +46,20 @@ fn renewal_unit(v: &mut Violations, raw: i32) -> Option<pricing_pb::PeriodUnit> 
     v.check(unit.is_some(), "period_unit", "MONTH or YEAR");
     unit
 }
+
+/// What to unsubscribe.
+fn unsubscribe_mode(v: &mut Violations, raw: i32) -> Option<UnsubscribeMode> {
+    let mode = match pb::UnsubscribeType::try_from(raw) {
+        Ok(pb::UnsubscribeType::WithRenewals) => Some(UnsubscribeMode::WithRenewals),
+        Ok(pb::UnsubscribeType::RenewalsOnly) => Some(UnsubscribeMode::RenewalsOnly),
+        Ok(pb::UnsubscribeType::Unspecified) | Err(_) => None,
+    };
+    v.check(mode.is_some(), "type", "WITH_RENEWALS or RENEWALS_ONLY");
+    mode
+}
+
+/// The longest reason text kept.
+const MAX_REASON: usize = 512;
 
 #[tonic::async_trait]
 impl ResourceService for BillingApi {
@@ -141,6 +157,49 @@ impl ResourceService for BillingApi {
         Ok(Response::new(
             self.billing()
                 .renew_resources(m, ids, unit, r.period_count, reseller)
+                .await?,
+        ))
+    }
+
+    async fn preview_unsubscribe(
+        &self,
+        req: Request<pb::PreviewUnsubscribeRequest>,
+    ) -> Result<Response<pb::PreviewUnsubscribeResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let ids = resource_ids(&mut v, &r.resource_ids);
+        let mode = unsubscribe_mode(&mut v, r.r#type);
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| Some((ids?, mode?, reseller?)))();
+        let (ids, mode, reseller) = v.finish_with(parsed)?;
+        Ok(Response::new(
+            self.billing()
+                .preview_unsubscribe(&principal, &ids, mode, reseller)
+                .await?,
+        ))
+    }
+
+    async fn unsubscribe_resources(
+        &self,
+        req: Request<pb::UnsubscribeResourcesRequest>,
+    ) -> Result<Response<pb::UnsubscribeResourcesResponse>, Status> {
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let ids = resource_ids(&mut v, &r.resource_ids);
+        let mode = unsubscribe_mode(&mut v, r.r#type);
+        let reason_type = ReasonType::from_wire(r.reason_type);
+        v.check(reason_type.is_some(), "reason_type", "a known reason type");
+        let reason = v.take("reason", validate::text(&r.reason, 0, MAX_REASON));
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| Some((request_id?, ids?, mode?, reason_type?, reason?, reseller?)))();
+        let (request_id, ids, mode, reason_type, reason, reseller) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.billing()
+                .unsubscribe_resources(m, ids, mode, (reason_type, reason), reseller)
                 .await?,
         ))
     }

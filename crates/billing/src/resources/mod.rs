@@ -40,12 +40,14 @@ fn status_name(s: pb::ResourceStatus) -> &'static str {
     match s {
         pb::ResourceStatus::Unspecified => "",
         pb::ResourceStatus::InUse => "IN_USE",
+        pb::ResourceStatus::Closed => "CLOSED",
     }
 }
 
 fn to_proto(r: &resource::Model) -> Result<pb::Resource, KernelError> {
     let status = match r.status.as_str() {
         "IN_USE" => pb::ResourceStatus::InUse,
+        "CLOSED" => pb::ResourceStatus::Closed,
         other => {
             return Err(KernelError::Corrupt(format!(
                 "resource {} status {other:?}",
@@ -70,6 +72,7 @@ fn to_proto(r: &resource::Model) -> Result<pb::Resource, KernelError> {
         status: status as i32,
         effective_time: Some(to_proto_timestamp(r.effective_at)),
         expire_time: Some(to_proto_timestamp(r.expires_at)),
+        close_time: r.closed_at.map(to_proto_timestamp),
     })
 }
 

@@ -33,6 +33,21 @@ pub struct Model {
     pub failure: Option<String>,
     /// For a renewal: the resource it renews.
     pub renews_resource_id: Option<String>,
+    /// Minor units of `final_amount` coupons paid, once the order completed.
+    pub coupon_amount: i64,
+    /// Minor units of `final_amount` the payer's cash and credit paid.
+    pub paid_amount: i64,
+    /// Minor units of `paid_amount` refunded since (at most all of it).
+    pub refunded_amount: i64,
+    /// The period it bought, once the order completed.
+    pub starts_at: Option<DateTimeUtc>,
+    pub ends_at: Option<DateTimeUtc>,
+    /// For an unsubscribe order: the line (order and place) and the
+    /// resource it refunds, and the rule that set the refund.
+    pub refunds_order_id: Option<String>,
+    pub refunds_line_no: Option<i32>,
+    pub refunds_resource_id: Option<String>,
+    pub refund_rule: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

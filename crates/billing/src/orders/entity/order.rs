@@ -36,6 +36,10 @@ pub struct Model {
     pub paid_at: Option<DateTimeUtc>,
     pub completed_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// For an unsubscribe order: why (a stored
+    /// [`crate::orders::model::ReasonType`] name); the text is
+    /// `cancel_reason`.
+    pub reason_type: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,8 @@ pub struct Model {
     /// Minor units.
     pub amount: i64,
     pub currency: String,
+    /// Minor units of `amount` refunded into the account since.
+    pub refunded: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,7 +19,7 @@ pub struct Model {
     pub size: i64,
     /// The wire name of the period unit it is bought by.
     pub period_unit: String,
-    /// `IN_USE`, …
+    /// `IN_USE` or `CLOSED`.
     pub status: String,
     /// The day of the month its periods end on (1–31), kept so a resource
     /// bought on the 31st returns to the 31st after shorter months.
@@ -28,6 +28,8 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When it was unsubscribed (status `CLOSED`).
+    pub closed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

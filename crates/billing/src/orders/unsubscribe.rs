@@ -1,0 +1,681 @@
+//! Unsubscribing resources: each whole (it closes now, every paid period
+//! of it refunded by the policy in [`super::refund`]) or only its renewed
+//! periods that have not started (it runs to the end of its current
+//! period). The refunds return to the accounts that paid the original
+//! orders — credit first, then cash; coupons are consumed — as one
+//! `ORDER_REFUND` journal transaction out of revenue, and one COMPLETED
+//! UNSUBSCRIBE order records them, each line naming the order line and
+//! resource it refunds. A preview runs the same plan without writing.
+//!
+//! A period of a resource is refunded at most once: a unique key on the
+//! refund lines (resource, original order, line) says so in the database,
+//! and each line's refunded amount only grows `WHERE` it stays within what
+//! was paid.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use partner_api::billing::v1 as pb;
+use partner_api::pricing::v1 as pricing_pb;
+use partner_customers::customers::store as customer_store;
+use partner_kernel::clock::to_proto_timestamp;
+use partner_kernel::error::{FieldViolation, KernelError};
+use partner_kernel::ids::{CustomerId, OrderId, PartnerId, ResourceId};
+use partner_kernel::money::{Currency, Money};
+use partner_kernel::mutation::Mutation;
+use partner_kernel::principal::Principal;
+use partner_kernel::write::{self, Change, Outcome};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use super::entity::{line, order, payment, resource};
+use super::model::{Order, OrderState, OrderType, PricedLine, ReasonType, RefundOf, RefundRule};
+use super::read::Scope;
+use super::refund::{Period, Source, into_sources, refund, share};
+use crate::error::BillingError;
+use crate::ledger::{AccountKey, Kind, Operation, Owner, Posting, locked_accounts, post};
+use crate::service::Billing;
+
+/// What to unsubscribe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The resource with its renewed periods: it closes now.
+    WithRenewals,
+    /// Only its renewed periods that have not started.
+    RenewalsOnly,
+}
+
+/// Why a resource cannot be unsubscribed.
+const CLOSED: &str = "RESOURCE_CLOSED";
+const NO_RENEWALS: &str = "NO_RENEWALS_TO_REFUND";
+
+/// One period of a resource to refund, with the line that sold it.
+struct PeriodPlan {
+    period: Period,
+    refund: i64,
+    rule: RefundRule,
+    line: line::Model,
+}
+
+/// One resource's unsubscribe, planned.
+struct Planned {
+    resource: resource::Model,
+    failure: Option<&'static str>,
+    periods: Vec<PeriodPlan>,
+    status_after: &'static str,
+    expires_after: DateTime<Utc>,
+}
+
+impl Planned {
+    fn failed(resource: resource::Model, why: &'static str) -> Self {
+        let (status, expires) = (status_of(&resource.status), resource.expires_at);
+        Self {
+            resource,
+            failure: Some(why),
+            periods: Vec::new(),
+            status_after: status,
+            expires_after: expires,
+        }
+    }
+
+    fn refund(&self) -> i64 {
+        self.periods
+            .iter()
+            .fold(0i64, |a, p| a.saturating_add(p.refund))
+    }
+
+    fn to_proto(&self, currency: Currency) -> pb::UnsubscribeResult {
+        let money = |minor| Some(Money::from_minor(currency, minor).to_proto());
+        pb::UnsubscribeResult {
+            resource_id: self.resource.id.clone(),
+            failure_reason: self.failure.unwrap_or_default().to_owned(),
+            periods: self
+                .periods
+                .iter()
+                .map(|p| pb::PeriodRefund {
+                    order_id: p.period.order.clone(),
+                    line_no: p.period.line_no,
+                    start_time: Some(to_proto_timestamp(p.period.starts)),
+                    end_time: Some(to_proto_timestamp(p.period.ends)),
+                    list_amount: money(p.period.list),
+                    discount_amount: money(p.period.discount),
+                    coupon_amount: money(p.period.coupon),
+                    paid_amount: money(p.period.paid),
+                    refund_amount: money(p.refund),
+                    rule: p.rule.to_proto() as i32,
+                })
+                .collect(),
+            refund_amount: money(self.refund()),
+            status_after: if self.status_after == "CLOSED" {
+                pb::ResourceStatus::Closed
+            } else {
+                pb::ResourceStatus::InUse
+            } as i32,
+            expire_time_after: Some(to_proto_timestamp(self.expires_after)),
+        }
+    }
+}
+
+fn status_of(stored: &str) -> &'static str {
+    if stored == "CLOSED" {
+        "CLOSED"
+    } else {
+        "IN_USE"
+    }
+}
+
+/// `line`'s period as the `index`-th of `count` resources it opened.
+fn period_of(
+    l: &line::Model,
+    count: i64,
+    index: i64,
+    renewal: bool,
+    fallback: DateTime<Utc>,
+) -> Period {
+    Period {
+        order: l.order_id.clone(),
+        line_no: l.line_no,
+        starts: l.starts_at.unwrap_or(fallback),
+        ends: l.ends_at.unwrap_or(fallback),
+        list: share(l.list_amount, count, index),
+        discount: share(l.discount_amount, count, index),
+        coupon: share(l.coupon_amount, count, index),
+        paid: share(l.paid_amount, count, index),
+        renewal,
+    }
+}
+
+/// What unsubscribing `r` at `now` refunds.
+async fn plan_one(
+    conn: &impl ConnectionTrait,
+    r: resource::Model,
+    mode: Mode,
+    now: DateTime<Utc>,
+) -> Result<Planned, BillingError> {
+    if r.status != "IN_USE" {
+        return Ok(Planned::failed(r, CLOSED));
+    }
+    let done: Vec<(Option<String>, Option<i32>)> = line::Entity::find()
+        .select_only()
+        .column(line::Column::RefundsOrderId)
+        .column(line::Column::RefundsLineNo)
+        .filter(line::Column::RefundsResourceId.eq(r.id.as_str()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let refunded = |l: &line::Model| done.contains(&(Some(l.order_id.clone()), Some(l.line_no)));
+    let corrupt = || KernelError::Corrupt(format!("resource {} without its order line", r.id));
+    let bought = line::Entity::find_by_id((r.order_id.clone(), r.line_no))
+        .one(conn)
+        .await?
+        .ok_or_else(corrupt)?;
+    let siblings: Vec<String> = resource::Entity::find()
+        .select_only()
+        .column(resource::Column::Id)
+        .filter(resource::Column::OrderId.eq(r.order_id.as_str()))
+        .filter(resource::Column::LineNo.eq(r.line_no))
+        .order_by_asc(resource::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let count = i64::try_from(siblings.len()).unwrap_or(1);
+    let index = siblings
+        .iter()
+        .position(|s| *s == r.id)
+        .ok_or_else(corrupt)?;
+    let mut candidates = Vec::new();
+    if !refunded(&bought) {
+        let index = i64::try_from(index).unwrap_or(0);
+        candidates.push((
+            period_of(&bought, count, index, false, r.effective_at),
+            bought,
+        ));
+    }
+    let renewals = line::Entity::find()
+        .filter(line::Column::RenewsResourceId.eq(r.id.as_str()))
+        .filter(line::Column::StartsAt.is_not_null())
+        .filter(line::Column::Failure.is_null())
+        .order_by_asc(line::Column::StartsAt)
+        .all(conn)
+        .await?;
+    for l in renewals.into_iter().filter(|l| !refunded(l)) {
+        candidates.push((period_of(&l, 1, 0, true, r.expires_at), l));
+    }
+    let (chosen, status_after, expires_after) = match mode {
+        Mode::WithRenewals => (candidates, "CLOSED", now),
+        Mode::RenewalsOnly => {
+            let chosen: Vec<_> = candidates
+                .into_iter()
+                .filter(|(p, _)| p.renewal && p.starts >= now)
+                .collect();
+            let Some(from) = chosen.iter().map(|(p, _)| p.starts).min() else {
+                return Ok(Planned::failed(r, NO_RENEWALS));
+            };
+            (chosen, "IN_USE", from)
+        }
+    };
+    let periods = chosen
+        .into_iter()
+        .map(|(period, line)| {
+            let (refund, rule) = refund(&period, r.effective_at, now);
+            PeriodPlan {
+                period,
+                refund,
+                rule,
+                line,
+            }
+        })
+        .collect();
+    Ok(Planned {
+        resource: r,
+        failure: None,
+        periods,
+        status_after,
+        expires_after,
+    })
+}
+
+/// The plans of `rows`, and the one currency they were paid in.
+async fn plan(
+    conn: &impl ConnectionTrait,
+    rows: Vec<resource::Model>,
+    mode: Mode,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Planned>, Currency), BillingError> {
+    let mut plans = Vec::with_capacity(rows.len());
+    for r in rows {
+        plans.push(plan_one(conn, r, mode, now).await?);
+    }
+    let first = plans
+        .first()
+        .ok_or(BillingError::ResourceNotFound)?
+        .resource
+        .order_id
+        .clone();
+    let mut orders: Vec<String> = vec![first];
+    for p in &plans {
+        for pp in &p.periods {
+            if !orders.contains(&pp.period.order) {
+                orders.push(pp.period.order.clone());
+            }
+        }
+    }
+    let currencies: Vec<String> = order::Entity::find()
+        .select_only()
+        .column(order::Column::Currency)
+        .filter(order::Column::Id.is_in(orders))
+        .distinct()
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let [one] = currencies.as_slice() else {
+        return Err(KernelError::Invalid(vec![FieldViolation::new(
+            "resource_ids",
+            "resources paid in one currency",
+        )])
+        .into());
+    };
+    let currency =
+        Currency::parse(one).map_err(|e| KernelError::Corrupt(format!("order currency: {e}")))?;
+    Ok((plans, currency))
+}
+
+/// Locks the customer of the resources (still the scope's, for a partner:
+/// a customer that left is no longer its to act on).
+async fn lock_customer(
+    tx: &DatabaseTransaction,
+    scope: Scope,
+    customer: CustomerId,
+) -> Result<(), BillingError> {
+    let found = match scope {
+        Scope::Partner(p) => customer_store::customer_of_for_update(tx, p, customer)
+            .await?
+            .is_some(),
+        Scope::Customer(_) => customer_store::platform_customer_for_update(tx, customer)
+            .await?
+            .is_some(),
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(BillingError::ResourceNotFound)
+    }
+}
+
+/// Refuses resources of a customer `scope` no longer reaches.
+async fn still_theirs(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    customer: CustomerId,
+) -> Result<(), BillingError> {
+    if let Scope::Partner(p) = scope
+        && customer_store::customer_of(conn, p, customer)
+            .await?
+            .is_none()
+    {
+        return Err(BillingError::ResourceNotFound);
+    }
+    Ok(())
+}
+
+/// Writes what `plans` say: the resources closed or cut back, each line's
+/// refunded amount, each payment's, the money back, and the UNSUBSCRIBE
+/// order. Returns the order.
+async fn apply(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    customer: CustomerId,
+    plans: &[Planned],
+    currency: Currency,
+    reason: (ReasonType, String),
+) -> Result<Order, BillingError> {
+    let now = m.now;
+    let mut by_order: BTreeMap<String, i64> = BTreeMap::new();
+    let mut lines = Vec::new();
+    for p in plans.iter().filter(|p| p.failure.is_none()) {
+        cut_back(tx, p, now).await?;
+        for (k, pp) in p.periods.iter().enumerate() {
+            take_from_line(tx, pp).await?;
+            let total = by_order.entry(pp.period.order.clone()).or_insert(0);
+            *total = total.saturating_add(pp.refund);
+            lines.push(refund_line(p, k, pp, currency));
+        }
+    }
+    let partner = plans
+        .iter()
+        .find(|p| p.failure.is_none())
+        .and_then(|p| p.resource.partner_id.clone());
+    let partner = partner
+        .as_deref()
+        .map(|p| partner_kernel::ids::parse_stored(p, PartnerId::parse))
+        .transpose()?;
+    pay_back(tx, m, customer, partner, &by_order, currency).await?;
+    let header = order::Model {
+        id: OrderId::generate().to_string(),
+        partner_id: partner.map(|p| p.to_string()),
+        customer_id: customer.to_string(),
+        order_type: OrderType::Unsubscribe.as_str().to_owned(),
+        state: OrderState::Completed.as_str().to_owned(),
+        currency: currency.code().to_owned(),
+        list_total: 0,
+        discount_total: 0,
+        final_total: 0,
+        quote_id: None,
+        discount_id: None,
+        catalog_version: 0,
+        created_by: m.principal.actor_id(),
+        created_at: now,
+        payment_deadline: now,
+        closed_at: None,
+        cancel_reason: reason.1,
+        coupon_total: 0,
+        paid_total: 0,
+        agreement_id: None,
+        paid_at: None,
+        completed_at: Some(now),
+        updated_at: now,
+        reason_type: Some(reason.0.as_str().to_owned()),
+    };
+    let o = Order { header, lines };
+    super::create::write_order(tx, &o).await?;
+    Ok(o)
+}
+
+/// Closes the resource, or moves its expiry back to where its refunded
+/// renewals began — only if nothing moved it meanwhile.
+async fn cut_back(
+    tx: &DatabaseTransaction,
+    p: &Planned,
+    now: DateTime<Utc>,
+) -> Result<(), BillingError> {
+    let mut update = resource::Entity::update_many()
+        .col_expr(resource::Column::ExpiresAt, Expr::value(p.expires_after))
+        .col_expr(resource::Column::UpdatedAt, Expr::value(now))
+        .filter(resource::Column::Id.eq(p.resource.id.as_str()))
+        .filter(resource::Column::Status.eq("IN_USE"))
+        .filter(resource::Column::ExpiresAt.eq(p.resource.expires_at));
+    if p.status_after == "CLOSED" {
+        update = update
+            .col_expr(resource::Column::Status, Expr::value("CLOSED"))
+            .col_expr(resource::Column::ClosedAt, Expr::value(Some(now)));
+    }
+    if update.exec(tx).await?.rows_affected != 1 {
+        return Err(KernelError::Conflict.into());
+    }
+    Ok(())
+}
+
+/// Adds the refund to the line's refunded amount, within what it paid.
+async fn take_from_line(tx: &DatabaseTransaction, pp: &PeriodPlan) -> Result<(), BillingError> {
+    let refunded = Expr::col(line::Column::RefundedAmount).add(pp.refund);
+    let done = line::Entity::update_many()
+        .col_expr(line::Column::RefundedAmount, refunded.clone())
+        .filter(line::Column::OrderId.eq(pp.line.order_id.as_str()))
+        .filter(line::Column::LineNo.eq(pp.line.line_no))
+        .filter(Expr::expr(refunded).lte(Expr::col(line::Column::PaidAmount)))
+        .exec(tx)
+        .await?;
+    if done.rows_affected != 1 {
+        return Err(KernelError::Corrupt(format!(
+            "order {} line {}: a refund above what it paid",
+            pp.line.order_id, pp.line.line_no
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The unsubscribe order's line for the `k`-th period of `p`.
+fn refund_line(p: &Planned, k: usize, pp: &PeriodPlan, currency: Currency) -> PricedLine {
+    let r = &p.resource;
+    let zero = Money::zero(currency);
+    let unit = pricing_pb::PeriodUnit::from_str_name(&pp.line.period_unit)
+        .unwrap_or(pricing_pb::PeriodUnit::Unspecified);
+    PricedLine {
+        product: pricing_pb::PeriodProductLine {
+            line_id: format!("{}/{k}", r.id),
+            service_type: r.service_type.clone(),
+            resource_type: r.resource_type.clone(),
+            spec: r.spec.clone(),
+            region: r.region.clone(),
+            zone: r.zone.clone(),
+            size: r.size,
+            period_unit: unit as i32,
+            period_count: pp.line.period_count,
+            quantity: 1,
+        },
+        unit_price: zero.to_proto(),
+        list: zero,
+        discount: zero,
+        resources: Vec::new(),
+        failure: None,
+        renews: None,
+        coupon: zero,
+        paid: zero,
+        refunded: Money::from_minor(currency, pp.refund),
+        period: Some((pp.period.starts, pp.period.ends)),
+        refunds: Some(RefundOf {
+            order: pp.period.order.clone(),
+            line_no: pp.period.line_no,
+            resource: r.id.clone(),
+            rule: pp.rule,
+        }),
+    }
+}
+
+/// Returns each original order's refund to the accounts that paid it
+/// (credit first, up to what the credit account still owes; then cash),
+/// as one journal transaction out of revenue.
+async fn pay_back(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    customer: CustomerId,
+    partner: Option<PartnerId>,
+    by_order: &BTreeMap<String, i64>,
+    currency: Currency,
+) -> Result<(), BillingError> {
+    let mut into: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for (order_id, amount) in by_order.iter().filter(|(_, a)| **a > 0) {
+        let paid = payment::Entity::find()
+            .filter(payment::Column::OrderId.eq(order_id.as_str()))
+            .filter(payment::Column::Source.ne("COUPON"))
+            .order_by_asc(payment::Column::Seq)
+            .all(tx)
+            .await?;
+        let sources: Vec<Source> = paid
+            .iter()
+            .map(|p| Source {
+                seq: p.seq,
+                source: p.source.clone(),
+                amount: p.amount,
+                refunded: p.refunded,
+            })
+            .collect();
+        let parts = into_sources(&sources, *amount).ok_or_else(|| {
+            KernelError::Corrupt(format!("order {order_id}: a refund above what was paid"))
+        })?;
+        for (seq, part) in parts {
+            let row = paid
+                .iter()
+                .find(|p| p.seq == seq)
+                .ok_or_else(|| KernelError::Corrupt(format!("order {order_id} payment {seq}")))?;
+            let refunded = Expr::col(payment::Column::Refunded).add(part);
+            let done = payment::Entity::update_many()
+                .col_expr(payment::Column::Refunded, refunded.clone())
+                .filter(payment::Column::OrderId.eq(order_id.as_str()))
+                .filter(payment::Column::Seq.eq(seq))
+                .filter(Expr::expr(refunded).lte(Expr::col(payment::Column::Amount)))
+                .exec(tx)
+                .await?;
+            if done.rows_affected != 1 {
+                return Err(KernelError::Corrupt(format!(
+                    "order {order_id} payment {seq}: a refund above what it paid"
+                ))
+                .into());
+            }
+            let total = into
+                .entry((row.account_owner.clone(), row.account_kind.clone()))
+                .or_insert(0);
+            *total = total.saturating_add(part);
+        }
+    }
+    if into.is_empty() {
+        return Ok(());
+    }
+    let ins = credit_within_debt(tx, m, into, currency).await?;
+    let total = ins
+        .iter()
+        .fold(0i64, |a, (_, _, amount)| a.saturating_add(amount.minor()));
+    let mut posting = Posting::between(
+        Operation::OrderRefund,
+        vec![(
+            Owner::Platform,
+            Kind::Revenue,
+            Money::from_minor(currency, total),
+        )],
+        ins,
+    )?;
+    posting.partner = partner;
+    posting.customer = Some(customer);
+    post(tx, m, &posting).await?;
+    Ok(())
+}
+
+/// The accounts the refund goes into: a credit account takes at most what
+/// it owes (its balance below zero), the rest goes to the same owner's
+/// cash.
+async fn credit_within_debt(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    into: BTreeMap<(String, String), i64>,
+    currency: Currency,
+) -> Result<Vec<(Owner, Kind, Money)>, BillingError> {
+    let mut sums: BTreeMap<(Owner, &'static str), (Kind, i64)> = BTreeMap::new();
+    for ((owner, kind), amount) in into {
+        let owner = Owner::parse(&owner)?;
+        let kind = Kind::parse(&kind)?;
+        let (cash, credit) = match kind {
+            Kind::CustomerCash | Kind::CustomerCredit => (Kind::CustomerCash, kind),
+            Kind::PartnerCash | Kind::PartnerCredit => (Kind::PartnerCash, kind),
+            Kind::ExternalFunding
+            | Kind::PartnerAllocatable
+            | Kind::CustomerBonus
+            | Kind::CustomerDeposit
+            | Kind::CouponLiability
+            | Kind::Revenue
+            | Kind::Breakage
+            | Kind::CouponQuota
+            | Kind::Promotion => {
+                return Err(
+                    KernelError::Corrupt(format!("an order paid from a {kind:?} account")).into(),
+                );
+            }
+        };
+        let mut to_cash = amount;
+        if kind == credit && kind != cash {
+            let key = AccountKey::new(owner, credit, currency);
+            let rows = locked_accounts(tx, std::slice::from_ref(&key), m.now).await?;
+            let owed = rows
+                .first()
+                .map_or(0, |a| Ord::max(a.balance.saturating_neg(), 0));
+            let to_credit = Ord::min(amount, owed);
+            if to_credit > 0 {
+                let e = sums.entry((owner, credit.as_str())).or_insert((credit, 0));
+                e.1 = e.1.saturating_add(to_credit);
+            }
+            to_cash = amount - to_credit;
+        }
+        if to_cash > 0 {
+            let e = sums.entry((owner, cash.as_str())).or_insert((cash, 0));
+            e.1 = e.1.saturating_add(to_cash);
+        }
+    }
+    Ok(sums
+        .into_iter()
+        .map(|((owner, _), (kind, amount))| (owner, kind, Money::from_minor(currency, amount)))
+        .collect())
+}
+
+impl Billing {
+    pub async fn preview_unsubscribe(
+        &self,
+        p: &Principal,
+        ids: &[ResourceId],
+        mode: Mode,
+        reseller: Option<PartnerId>,
+    ) -> Result<pb::PreviewUnsubscribeResponse, BillingError> {
+        let (scope, _) = self.scope_of(p, reseller, false).await?;
+        let conn = self.db().conn();
+        let (customer, rows) = super::renewal::of_one_customer(conn, scope, ids, false).await?;
+        still_theirs(conn, scope, customer).await?;
+        let (plans, currency) = plan(conn, rows, mode, self.clock().now()).await?;
+        let total = plans
+            .iter()
+            .filter(|p| p.failure.is_none())
+            .fold(0i64, |a, p| a.saturating_add(p.refund()));
+        Ok(pb::PreviewUnsubscribeResponse {
+            results: plans.iter().map(|p| p.to_proto(currency)).collect(),
+            refund_total: Some(Money::from_minor(currency, total).to_proto()),
+        })
+    }
+
+    pub async fn unsubscribe_resources(
+        &self,
+        mut m: Mutation,
+        ids: Vec<ResourceId>,
+        mode: Mode,
+        reason: (ReasonType, String),
+        reseller: Option<PartnerId>,
+    ) -> Result<pb::UnsubscribeResourcesResponse, BillingError> {
+        if let Some(answer) = write::replayed(self.db(), &m).await? {
+            return Ok(answer);
+        }
+        let scope = self.order_scope(&mut m, reseller, true).await?;
+        let call = m.clone();
+        write::commit(self.db(), &m, move |tx| {
+            Box::pin(async move {
+                let (customer, _) = super::renewal::of_one_customer(tx, scope, &ids, false).await?;
+                lock_customer(tx, scope, customer).await?;
+                // Read again under the lock: what another unsubscribe did
+                // meanwhile is seen.
+                let (_, rows) = super::renewal::of_one_customer(tx, scope, &ids, false).await?;
+                let (plans, currency) = plan(tx, rows, mode, call.now).await?;
+                let results: Vec<pb::UnsubscribeResult> =
+                    plans.iter().map(|p| p.to_proto(currency)).collect();
+                let resource = plans
+                    .first()
+                    .map(|p| p.resource.id.clone())
+                    .unwrap_or_default();
+                let order = if plans.iter().any(|p| p.failure.is_none()) {
+                    Some(apply(tx, &call, customer, &plans, currency, reason).await?)
+                } else {
+                    None
+                };
+                let partner = match scope {
+                    Scope::Partner(p) => Some(p),
+                    Scope::Customer(_) => order
+                        .as_ref()
+                        .and_then(|o| o.header.partner_id.as_deref())
+                        .map(|p| partner_kernel::ids::parse_stored(p, PartnerId::parse))
+                        .transpose()?,
+                };
+                let change = match &order {
+                    Some(o) => Change::of(partner, &o.header.id).after(o.audit_summary()),
+                    None => Change::of(partner, resource)
+                        .after(serde_json::json!({ "unsubscribed": 0 })),
+                };
+                Ok(Outcome::new(
+                    pb::UnsubscribeResourcesResponse {
+                        order: order.as_ref().map(Order::to_proto).transpose()?,
+                        results,
+                    },
+                    change,
+                ))
+            })
+        })
+        .await
+    }
+}
