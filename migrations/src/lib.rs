@@ -50,6 +50,7 @@ mod m20261204_000043_orders;
 mod m20261204_000044_order_line_failures;
 mod m20261204_000045_renewal_lines;
 mod m20261204_000046_refunds;
+mod m20261204_000047_auto_renew;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -104,6 +105,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000044_order_line_failures::Migration),
             Box::new(m20261204_000045_renewal_lines::Migration),
             Box::new(m20261204_000046_refunds::Migration),
+            Box::new(m20261204_000047_auto_renew::Migration),
         ]
     }
 }

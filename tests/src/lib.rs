@@ -28,6 +28,7 @@ use partner_api::billing::v1::ledger_service_client::LedgerServiceClient;
 use partner_api::billing::v1::order_service_client::OrderServiceClient;
 use partner_api::billing::v1::payment_agreement_service_client::PaymentAgreementServiceClient;
 use partner_api::billing::v1::resource_service_client::ResourceServiceClient;
+use partner_api::billing::v1::sandbox_service_client::SandboxServiceClient;
 use partner_api::customers::v1 as customers;
 use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
 use partner_api::customers::v1::lead_service_client::LeadServiceClient;
@@ -327,6 +328,7 @@ pub fn test_config(db: &TestDb) -> Config {
         shutdown_grace_ms: 0,
         order_payment_minutes: 1440,
         failing_specs: Vec::new(),
+        sandbox: false,
     }
 }
 
@@ -371,6 +373,16 @@ impl TestServer {
         tweak: impl FnOnce(&mut Config),
     ) -> Self {
         let db = TestDb::fresh().await;
+        Self::start_clocked(db, tweak, clock).await
+    }
+
+    /// A server over `db` (another server's too: two replicas), reading
+    /// `clock`, with `tweak` applied to the test configuration.
+    pub async fn start_clocked_on(
+        db: TestDb,
+        clock: Arc<TestClock>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
         Self::start_clocked(db, tweak, clock).await
     }
 
@@ -729,6 +741,13 @@ impl TestServer {
 
     pub fn ledger(&self, token: &str) -> LedgerServiceClient<InterceptedService<Channel, Bearer>> {
         LedgerServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    pub fn sandbox(
+        &self,
+        token: &str,
+    ) -> SandboxServiceClient<InterceptedService<Channel, Bearer>> {
+        SandboxServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     /// Credits `minor` fen to the partner's cash as the operator; returns

@@ -116,7 +116,15 @@ pub const PLATFORM_FUNDS_MANAGE: Permission = Permission::platform(
     "Credit money partners paid in to their cash accounts.",
 );
 
+/// Move a sandbox's platform clock.
+pub const PLATFORM_SANDBOX_MANAGE: Permission = Permission::platform(
+    "platform.sandbox.manage",
+    DOMAIN,
+    "Move a sandbox's platform clock forward, running the jobs for the time crossed.",
+);
+
 const PERMISSIONS: &[Permission] = &[
+    PLATFORM_SANDBOX_MANAGE,
     FUNDS_READ,
     FUNDS_TRANSFER,
     SELF_FUNDS_READ,
@@ -324,6 +332,16 @@ pub const RULES: &[Rule] = &[
         Effect::Write,
     ),
     rule(
+        "partner.billing.v1.ResourceService/SetAutoRenew",
+        Access::AnyOf(&[ORDERS_MANAGE, SELF_ORDERS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.ResourceService/CancelAutoRenew",
+        Access::AnyOf(&[ORDERS_MANAGE, SELF_ORDERS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
         "partner.billing.v1.ResourceService/GetResource",
         Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
         Effect::Read,
@@ -332,6 +350,16 @@ pub const RULES: &[Rule] = &[
         "partner.billing.v1.ResourceService/ListResources",
         Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
         Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.SandboxService/GetClock",
+        Access::Authenticated,
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.SandboxService/AdvanceClock",
+        Access::AnyOf(&[PLATFORM_SANDBOX_MANAGE]),
+        Effect::Write,
     ),
     rule(
         "partner.billing.v1.LedgerService/CheckLedger",

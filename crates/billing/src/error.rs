@@ -72,6 +72,9 @@ pub enum BillingError {
     /// The buyer is frozen: it buys nothing.
     #[error("customer frozen")]
     CustomerFrozen,
+    /// The clock moves only in a sandbox.
+    #[error("not a sandbox")]
+    SandboxDisabled,
     /// The quote's validity ended.
     #[error("quote expired")]
     QuoteExpired,
@@ -258,6 +261,11 @@ impl From<BillingError> for Status {
                 Code::FailedPrecondition,
                 "CUSTOMER_FROZEN",
                 "the customer is frozen: it buys nothing until it is unfrozen",
+            ),
+            BillingError::SandboxDisabled => Refusal::new(
+                Code::FailedPrecondition,
+                "SANDBOX_DISABLED",
+                "the platform clock moves only in a sandbox (PARTNER_SANDBOX=1)",
             ),
             BillingError::QuoteExpired => Refusal::new(
                 Code::FailedPrecondition,

@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod orders;
 mod paging;
 pub mod resources;
+pub mod sandbox;
 pub mod service;
 
 pub use error::BillingError;

@@ -26,6 +26,8 @@ pub struct Billing {
     payment_window: chrono::Duration,
     /// Opens the resources of paid orders.
     provisioner: std::sync::Arc<dyn crate::orders::provision::Provisioner>,
+    /// In a sandbox: the platform clock the operator moves.
+    sandbox: Option<std::sync::Arc<crate::sandbox::Sandbox>>,
 }
 
 impl Billing {
@@ -46,7 +48,19 @@ impl Billing {
             pricing,
             payment_window: DEFAULT_PAYMENT_WINDOW,
             provisioner: std::sync::Arc::new(crate::orders::provision::BuiltIn::default()),
+            sandbox: None,
         }
+    }
+
+    /// Makes this a sandbox whose platform clock is `clock` (the one the
+    /// whole application reads).
+    pub fn with_sandbox(mut self, clock: std::sync::Arc<crate::sandbox::Sandbox>) -> Self {
+        self.sandbox = Some(clock);
+        self
+    }
+
+    pub(crate) fn sandbox(&self) -> Option<&crate::sandbox::Sandbox> {
+        self.sandbox.as_deref()
     }
 
     /// Sets what opens the resources of paid orders.

@@ -1,6 +1,7 @@
 //! Time as the platform sees it. Domain code asks a [`Clock`] instead of the
-//! system so tests (and, later, the sandbox) can move time.
+//! system so tests and the sandbox can move time.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
@@ -108,5 +109,60 @@ mod tests {
     fn system_clock_is_near_now() {
         let diff = SystemClock.now() - Utc::now();
         assert!(diff.num_seconds().abs() < 5);
+    }
+}
+
+/// The platform clock in sandbox mode: another clock, moved forward by an
+/// offset the operator advances (never back: what was done stays in the
+/// past).
+#[derive(Debug)]
+pub struct SandboxClock {
+    base: SharedClock,
+    offset_micros: AtomicI64,
+}
+
+impl SandboxClock {
+    /// `base` with no offset yet.
+    pub fn new(base: SharedClock) -> Self {
+        Self {
+            base,
+            offset_micros: AtomicI64::new(0),
+        }
+    }
+
+    /// Moves the clock forward by `by` (a negative amount moves nothing).
+    pub fn advance(&self, by: Duration) {
+        let micros = by.num_microseconds().unwrap_or(0).max(0);
+        self.offset_micros.fetch_add(micros, Ordering::SeqCst);
+    }
+
+    /// How far ahead of its base the clock is.
+    pub fn offset(&self) -> Duration {
+        Duration::microseconds(self.offset_micros.load(Ordering::SeqCst))
+    }
+}
+
+impl Clock for SandboxClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.base.now() + self.offset()
+    }
+}
+
+#[cfg(test)]
+mod sandbox_tests {
+    use super::*;
+
+    #[test]
+    fn a_sandbox_clock_only_moves_forward_from_its_base() {
+        let start = to_micros(Utc::now());
+        let base = Arc::new(TestClock::new(start));
+        let clock = SandboxClock::new(base.clone());
+        assert_eq!(clock.now(), start);
+        clock.advance(Duration::days(3));
+        assert_eq!(clock.now(), start + Duration::days(3));
+        clock.advance(Duration::days(-10));
+        assert_eq!(clock.offset(), Duration::days(3));
+        base.advance(Duration::hours(1));
+        assert_eq!(clock.now(), start + Duration::days(3) + Duration::hours(1));
     }
 }

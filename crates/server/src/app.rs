@@ -125,6 +125,16 @@ pub async fn build_with_clock(
     db: Db,
     clock: SharedClock,
 ) -> Result<App, StartError> {
+    // In a sandbox every part of the application reads the clock the
+    // operator moves.
+    let sandbox = config.sandbox.then(|| {
+        tracing::warn!("PARTNER_SANDBOX is set: the operator may move the platform clock");
+        Arc::new(partner_kernel::clock::SandboxClock::new(clock.clone()))
+    });
+    let clock: SharedClock = match &sandbox {
+        Some(s) => s.clone(),
+        None => clock,
+    };
     let now = clock.now();
     let setup = |e: &dyn std::fmt::Display| StartError::Setup(e.to_string());
     let access = Arc::new(access_table().map_err(|e| setup(&e))?);
@@ -240,6 +250,12 @@ pub async fn build_with_clock(
     .with_provisioner(std::sync::Arc::new(
         partner_billing::orders::provision::BuiltIn::failing(config.failing_specs.clone()),
     ));
+    let billing = match sandbox {
+        Some(clock) => {
+            billing.with_sandbox(Arc::new(partner_billing::sandbox::Sandbox::new(clock)))
+        }
+        None => billing,
+    };
     // A customer leaving its partner returns the partner's funds in the
     // same transaction.
     customers

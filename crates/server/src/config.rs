@@ -305,6 +305,19 @@ pub struct Config {
         global = true
     )]
     pub failing_specs: Vec<String>,
+
+    /// Sandbox mode: the operator may move the platform clock forward
+    /// (`SandboxService.AdvanceClock`), running the jobs for the time
+    /// crossed. Never in production.
+    #[arg(
+        long,
+        env = "PARTNER_SANDBOX",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        global = true
+    )]
+    pub sandbox: bool,
 }
 
 impl Config {

@@ -6,7 +6,8 @@
 //! (`webhooks::worker`), rereading the catalog (`Pricing::reload`), and
 //! expiring ledger holds, coupons and unpaid orders due on the platform
 //! clock (`Billing::expire_holds`, `Billing::expire_coupons`,
-//! `Billing::expire_orders`).
+//! `Billing::expire_orders`), and auto-renewing resources due
+//! (`Billing::renew_due`).
 
 use std::time::Duration;
 
@@ -96,6 +97,9 @@ impl Jobs {
                 }
                 if let Err(e) = billing.expire_orders().await {
                     tracing::warn!(error = %e, "could not cancel unpaid orders; will retry");
+                }
+                if let Err(e) = billing.renew_due().await {
+                    tracing::warn!(error = %e, "could not auto-renew due resources; will retry");
                 }
             }
         }));

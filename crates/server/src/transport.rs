@@ -18,6 +18,7 @@ use partner_api::billing::v1::ledger_service_server::LedgerServiceServer;
 use partner_api::billing::v1::order_service_server::OrderServiceServer;
 use partner_api::billing::v1::payment_agreement_service_server::PaymentAgreementServiceServer;
 use partner_api::billing::v1::resource_service_server::ResourceServiceServer;
+use partner_api::billing::v1::sandbox_service_server::SandboxServiceServer;
 use partner_api::customers::v1::customer_service_server::CustomerServiceServer;
 use partner_api::customers::v1::lead_service_server::LeadServiceServer;
 use partner_api::customers::v1::opportunity_service_server::OpportunityServiceServer;
@@ -108,6 +109,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.billing.v1.CouponService",
     "partner.billing.v1.OrderService",
     "partner.billing.v1.ResourceService",
+    "partner.billing.v1.SandboxService",
     "partner.billing.v1.LedgerService",
 ];
 
@@ -199,6 +201,7 @@ pub async fn serve(
             app.billing_api.clone()
         )))
         .add_service(limited!(LedgerServiceServer::new(app.billing_api.clone())))
+        .add_service(limited!(SandboxServiceServer::new(app.billing_api.clone())))
         .add_service(
             FederationServiceServer::new(app.federation_api.clone())
                 .max_decoding_message_size(MAX_FEDERATION_REQUEST_BYTES)

@@ -4,6 +4,7 @@
 //! `CheckLedger` finding nothing wrong.
 
 mod agreements;
+mod auto_renew;
 mod coupons;
 mod funds;
 mod ledger;

@@ -433,12 +433,27 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
         }
         m if m.starts_with("partner.billing.v1.OrderService/")
             || m == "partner.billing.v1.ResourceService/RenewResources"
-            || m == "partner.billing.v1.ResourceService/UnsubscribeResources" =>
+            || m == "partner.billing.v1.ResourceService/UnsubscribeResources"
+            || m == "partner.billing.v1.ResourceService/SetAutoRenew"
+            || m == "partner.billing.v1.ResourceService/CancelAutoRenew" =>
         {
             order_scenario(server, m, &name, &rid).await;
         }
         m if m.starts_with("partner.billing.v1.CouponService/") => {
             coupon_scenario(server, m, &name, &rid).await;
+        }
+        "partner.billing.v1.SandboxService/AdvanceClock" => {
+            let admin = server.admin_token().await;
+            ok(server
+                .sandbox(&admin)
+                .advance_clock(partner_api::billing::v1::AdvanceClockRequest {
+                    request_id: rid.clone(),
+                    by: Some(prost_types::Duration {
+                        seconds: 60,
+                        nanos: 0,
+                    }),
+                })
+                .await);
         }
         m if m.starts_with("partner.billing.v1.FundsService/") => {
             funds_scenario(server, m, &name, &rid).await;
@@ -588,6 +603,25 @@ async fn order_scenario(server: &TestServer, method: &str, name: &str, rid: &str
             resource_ids: resources.clone(),
             period_unit: partner_api::pricing::v1::PeriodUnit::Month as i32,
             period_count: 1,
+            ..Default::default()
+        })
+        .await);
+    let one = resources.first().cloned().unwrap_or_default();
+    ok(server
+        .resources(&master)
+        .set_auto_renew(bi::SetAutoRenewRequest {
+            request_id: key("/SetAutoRenew"),
+            id: one.clone(),
+            period_unit: partner_api::pricing::v1::PeriodUnit::Month as i32,
+            period_count: 1,
+            ..Default::default()
+        })
+        .await);
+    ok(server
+        .resources(&master)
+        .cancel_auto_renew(bi::CancelAutoRenewRequest {
+            request_id: key("/CancelAutoRenew"),
+            id: one,
             ..Default::default()
         })
         .await);
@@ -1331,7 +1365,8 @@ async fn perform_customers(
 
 #[tokio::test]
 async fn every_write_leaves_an_audit_record() {
-    let server = TestServer::start().await;
+    // A sandbox, so that moving its clock is a write like the others.
+    let server = TestServer::start_on(TestDb::fresh().await, |c| c.sandbox = true).await;
     let mut missing = Vec::new();
     let mut checked = 0;
     let table = access_table();

@@ -2371,6 +2371,49 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
                     .await,
             ))
         }
+        "ResourceService/SetAutoRenew" => Probe::Refused(
+            unit(
+                w.server
+                    .resources(&w.a_master)
+                    .set_auto_renew(bi::SetAutoRenewRequest {
+                        request_id: new_request_id(),
+                        id: w.b_resource.clone(),
+                        period_unit: pr::PeriodUnit::Month as i32,
+                        period_count: 1,
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESOURCE_NOT_FOUND",
+        ),
+        "ResourceService/CancelAutoRenew" => Probe::Refused(
+            unit(
+                w.server
+                    .resources(&w.a_master)
+                    .cancel_auto_renew(bi::CancelAutoRenewRequest {
+                        request_id: new_request_id(),
+                        id: w.b_resource.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESOURCE_NOT_FOUND",
+        ),
+        "SandboxService/GetClock" => Probe::NoTenantInput("the platform clock"),
+        "SandboxService/AdvanceClock" => operator_only(unit(
+            w.server
+                .sandbox(&w.a_master)
+                .advance_clock(bi::AdvanceClockRequest {
+                    request_id: new_request_id(),
+                    by: Some(prost_types::Duration {
+                        seconds: 60,
+                        nanos: 0,
+                    }),
+                })
+                .await,
+        )),
         "LedgerService/CheckLedger" => operator_only(unit(
             w.server
                 .ledger(&w.a_master)

@@ -26,7 +26,7 @@ const EXPIRY_BATCH: u64 = 500;
 
 /// Moves the order `id` from PENDING_PAYMENT to CANCELLED; `false` when it
 /// was not waiting for payment (or `extra` excludes it).
-async fn cancel_row(
+pub(crate) async fn cancel_row(
     conn: &impl ConnectionTrait,
     id: &str,
     reason: &str,

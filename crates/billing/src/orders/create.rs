@@ -37,6 +37,8 @@ pub enum Source {
         resources: Vec<ResourceId>,
         unit: pricing_pb::PeriodUnit,
         count: i32,
+        /// For an auto-renewal: the period it pays (one live order each).
+        auto_renew_key: Option<String>,
     },
 }
 
@@ -80,6 +82,7 @@ struct Priced {
     discount: Option<String>,
     /// What the order does.
     order_type: OrderType,
+    auto_renew_key: Option<String>,
 }
 
 fn money(raw: Option<&partner_api::r#type::v1::Money>) -> Result<Money, BillingError> {
@@ -126,6 +129,7 @@ fn priced(
         quote_partner: None,
         discount: discount.map(|d| d.discount_id.clone()),
         order_type: OrderType::NewPurchase,
+        auto_renew_key: None,
     })
 }
 
@@ -179,6 +183,7 @@ impl Billing {
                 resources,
                 unit,
                 count,
+                auto_renew_key,
             } => {
                 let (lines, rating) = self
                     .rate_renewal(p, customer, &resources, unit, count)
@@ -189,6 +194,7 @@ impl Billing {
                     l.renews = Some(id);
                 }
                 out.order_type = OrderType::Renewal;
+                out.auto_renew_key = auto_renew_key;
                 Ok(out)
             }
             Source::Quote(id) => {
@@ -310,6 +316,7 @@ fn new_order(
         completed_at: None,
         updated_at: m.now,
         reason_type: None,
+        auto_renew_key: priced.auto_renew_key,
     };
     Order {
         header,
@@ -383,6 +390,7 @@ pub(crate) async fn write_order(tx: &DatabaseTransaction, o: &Order) -> Result<(
         completed_at: Set(o.header.completed_at),
         updated_at: Set(o.header.updated_at),
         reason_type: Set(o.header.reason_type.clone()),
+        auto_renew_key: Set(o.header.auto_renew_key.clone()),
     })
     .exec_without_returning(tx)
     .await?;

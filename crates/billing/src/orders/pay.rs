@@ -641,6 +641,10 @@ async fn complete(
                 created_at: Set(now),
                 updated_at: Set(now),
                 closed_at: Set(None),
+                auto_renew_unit: Set(None),
+                auto_renew_count: Set(0),
+                auto_renew_times: Set(0),
+                auto_renewed: Set(0),
             });
         }
     }

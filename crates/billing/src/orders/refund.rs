@@ -32,21 +32,23 @@ pub struct Period {
 /// What unsubscribing at `now` refunds of `p`, of a resource bought at
 /// `purchased`, and the rule that says so:
 ///
+/// - a period that has ended, nothing;
 /// - within 5 days of the purchase, everything paid from balance;
 /// - a period that has not started, everything paid from balance;
-/// - a period that has ended, nothing;
 /// - a running period, its unused part at list price (rounded down to the
 ///   minor unit) less its whole discount and coupons, never below zero nor
 ///   above what balance paid.
 pub fn refund(p: &Period, purchased: DateTime<Utc>, now: DateTime<Utc>) -> (i64, RefundRule) {
+    // An ended period is used up, even within the 5 days (an hour's or a
+    // day's purchase).
+    if now >= p.ends {
+        return (0, RefundRule::Ended);
+    }
     if now < purchased + Duration::days(FULL_REFUND_DAYS) {
         return (p.paid.max(0), RefundRule::FullWithin5Days);
     }
     if now <= p.starts {
         return (p.paid.max(0), RefundRule::NotStarted);
-    }
-    if now >= p.ends {
-        return (0, RefundRule::Ended);
     }
     let total = i128::from((p.ends - p.starts).num_seconds().max(1));
     let left = i128::from((p.ends - now).num_seconds().max(0)).min(total);
@@ -141,6 +143,25 @@ mod tests {
         assert_eq!(
             refund(&january(true), day(1), day(3)),
             (25_000, RefundRule::FullWithin5Days)
+        );
+    }
+
+    #[test]
+    fn a_period_used_up_within_five_days_returns_nothing() {
+        // An hour bought at 10:00, unsubscribed at 12:00 the same day.
+        let ten = day(3) + Duration::hours(10);
+        let p = Period {
+            starts: ten,
+            ends: ten + Duration::hours(1),
+            ..january(false)
+        };
+        assert_eq!(
+            refund(&p, ten, ten + Duration::hours(2)),
+            (0, RefundRule::Ended)
+        );
+        assert_eq!(
+            refund(&p, ten, ten + Duration::minutes(30)).1,
+            RefundRule::FullWithin5Days
         );
     }
 

@@ -200,6 +200,7 @@ impl Billing {
                         resources: ids,
                         unit,
                         count,
+                        auto_renew_key: None,
                     },
                     reseller,
                 },

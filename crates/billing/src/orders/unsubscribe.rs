@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use partner_api::billing::v1 as pb;
 use partner_api::pricing::v1 as pricing_pb;
+use partner_customers::customers::model::FreezeMode;
 use partner_customers::customers::store as customer_store;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::error::{FieldViolation, KernelError};
@@ -51,6 +52,11 @@ pub enum Mode {
 /// Why a resource cannot be unsubscribed.
 const CLOSED: &str = "RESOURCE_CLOSED";
 const NO_RENEWALS: &str = "NO_RENEWALS_TO_REFUND";
+/// Bought under a partner the customer has since left: that partner's
+/// money is settled, the new one's to act on nothing of it.
+const FORMER_PARTNER: &str = "RESOURCE_OF_FORMER_PARTNER";
+/// Bought before lines kept what they paid and the period they bought.
+const UNKNOWN: &str = "REFUND_UNKNOWN";
 
 /// One period of a resource to refund, with the line that sold it.
 struct PeriodPlan {
@@ -153,10 +159,14 @@ async fn plan_one(
     conn: &impl ConnectionTrait,
     r: resource::Model,
     mode: Mode,
+    partner: Option<PartnerId>,
     now: DateTime<Utc>,
 ) -> Result<Planned, BillingError> {
     if r.status != "IN_USE" {
         return Ok(Planned::failed(r, CLOSED));
+    }
+    if r.partner_id != partner.map(|p| p.to_string()) {
+        return Ok(Planned::failed(r, FORMER_PARTNER));
     }
     let done: Vec<(Option<String>, Option<i32>)> = line::Entity::find()
         .select_only()
@@ -172,6 +182,9 @@ async fn plan_one(
         .one(conn)
         .await?
         .ok_or_else(corrupt)?;
+    if bought.starts_at.is_none() {
+        return Ok(Planned::failed(r, UNKNOWN));
+    }
     let siblings: Vec<String> = resource::Entity::find()
         .select_only()
         .column(resource::Column::Id)
@@ -238,16 +251,18 @@ async fn plan_one(
     })
 }
 
-/// The plans of `rows`, and the one currency they were paid in.
+/// The plans of `rows` of a customer whose partner is now `partner`, and
+/// the one currency they were paid in.
 async fn plan(
     conn: &impl ConnectionTrait,
     rows: Vec<resource::Model>,
     mode: Mode,
+    partner: Option<PartnerId>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Planned>, Currency), BillingError> {
     let mut plans = Vec::with_capacity(rows.len());
     for r in rows {
-        plans.push(plan_one(conn, r, mode, now).await?);
+        plans.push(plan_one(conn, r, mode, partner, now).await?);
     }
     let first = plans
         .first()
@@ -283,42 +298,30 @@ async fn plan(
     Ok((plans, currency))
 }
 
-/// Locks the customer of the resources (still the scope's, for a partner:
-/// a customer that left is no longer its to act on).
-async fn lock_customer(
-    tx: &DatabaseTransaction,
-    scope: Scope,
-    customer: CustomerId,
-) -> Result<(), BillingError> {
-    let found = match scope {
-        Scope::Partner(p) => customer_store::customer_of_for_update(tx, p, customer)
-            .await?
-            .is_some(),
-        Scope::Customer(_) => customer_store::platform_customer_for_update(tx, customer)
-            .await?
-            .is_some(),
-    };
-    if found {
-        Ok(())
-    } else {
-        Err(BillingError::ResourceNotFound)
-    }
-}
-
-/// Refuses resources of a customer `scope` no longer reaches.
-async fn still_theirs(
+/// The customer of the resources, as `scope` reaches it (a partner: still
+/// its own), locked until the transaction ends when `lock`; its partner
+/// now. A frozen customer moves no money: `CUSTOMER_FROZEN`.
+async fn the_customer(
     conn: &impl ConnectionTrait,
     scope: Scope,
     customer: CustomerId,
-) -> Result<(), BillingError> {
-    if let Scope::Partner(p) = scope
-        && customer_store::customer_of(conn, p, customer)
+    lock: bool,
+) -> Result<Option<PartnerId>, BillingError> {
+    let found = match (scope, lock) {
+        (Scope::Partner(p), true) => {
+            customer_store::customer_of_for_update(conn, p, customer).await?
+        }
+        (Scope::Partner(p), false) => customer_store::customer_of(conn, p, customer).await?,
+        (Scope::Customer(_), true) => customer_store::platform_customer_for_update(conn, customer)
             .await?
-            .is_none()
-    {
-        return Err(BillingError::ResourceNotFound);
+            .map(|(c, _)| c),
+        (Scope::Customer(_), false) => customer_store::platform_customer(conn, customer).await?,
     }
-    Ok(())
+    .ok_or(BillingError::ResourceNotFound)?;
+    if found.freeze_mode != FreezeMode::None {
+        return Err(BillingError::CustomerFrozen);
+    }
+    Ok(found.partner_id)
 }
 
 /// Writes what `plans` say: the resources closed or cut back, each line's
@@ -327,7 +330,7 @@ async fn still_theirs(
 async fn apply(
     tx: &DatabaseTransaction,
     m: &Mutation,
-    customer: CustomerId,
+    (customer, partner): (CustomerId, Option<PartnerId>),
     plans: &[Planned],
     currency: Currency,
     reason: (ReasonType, String),
@@ -344,14 +347,6 @@ async fn apply(
             lines.push(refund_line(p, k, pp, currency));
         }
     }
-    let partner = plans
-        .iter()
-        .find(|p| p.failure.is_none())
-        .and_then(|p| p.resource.partner_id.clone());
-    let partner = partner
-        .as_deref()
-        .map(|p| partner_kernel::ids::parse_stored(p, PartnerId::parse))
-        .transpose()?;
     pay_back(tx, m, customer, partner, &by_order, currency).await?;
     let header = order::Model {
         id: OrderId::generate().to_string(),
@@ -378,6 +373,7 @@ async fn apply(
         completed_at: Some(now),
         updated_at: now,
         reason_type: Some(reason.0.as_str().to_owned()),
+        auto_renew_key: None,
     };
     let o = Order { header, lines };
     super::create::write_order(tx, &o).await?;
@@ -544,50 +540,64 @@ async fn pay_back(
     Ok(())
 }
 
+/// The cash account of the owner of a paying account, and whether the
+/// paying account is a credit line.
+fn cash_of(kind: Kind) -> Result<(Kind, bool), BillingError> {
+    match kind {
+        Kind::CustomerCash => Ok((Kind::CustomerCash, false)),
+        Kind::CustomerCredit => Ok((Kind::CustomerCash, true)),
+        Kind::PartnerCash => Ok((Kind::PartnerCash, false)),
+        Kind::PartnerCredit => Ok((Kind::PartnerCash, true)),
+        Kind::ExternalFunding
+        | Kind::PartnerAllocatable
+        | Kind::CustomerBonus
+        | Kind::CustomerDeposit
+        | Kind::CouponLiability
+        | Kind::Revenue
+        | Kind::Breakage
+        | Kind::CouponQuota
+        | Kind::Promotion => {
+            Err(KernelError::Corrupt(format!("an order paid from a {kind:?} account")).into())
+        }
+    }
+}
+
 /// The accounts the refund goes into: a credit account takes at most what
 /// it owes (its balance below zero), the rest goes to the same owner's
-/// cash.
+/// cash. Every account the refund may touch, revenue included, is locked
+/// at once in id order first, as paying locks them.
 async fn credit_within_debt(
     tx: &DatabaseTransaction,
     m: &Mutation,
     into: BTreeMap<(String, String), i64>,
     currency: Currency,
 ) -> Result<Vec<(Owner, Kind, Money)>, BillingError> {
-    let mut sums: BTreeMap<(Owner, &'static str), (Kind, i64)> = BTreeMap::new();
+    let mut parts = Vec::with_capacity(into.len());
+    let mut keys = vec![AccountKey::new(Owner::Platform, Kind::Revenue, currency)];
     for ((owner, kind), amount) in into {
-        let owner = Owner::parse(&owner)?;
-        let kind = Kind::parse(&kind)?;
-        let (cash, credit) = match kind {
-            Kind::CustomerCash | Kind::CustomerCredit => (Kind::CustomerCash, kind),
-            Kind::PartnerCash | Kind::PartnerCredit => (Kind::PartnerCash, kind),
-            Kind::ExternalFunding
-            | Kind::PartnerAllocatable
-            | Kind::CustomerBonus
-            | Kind::CustomerDeposit
-            | Kind::CouponLiability
-            | Kind::Revenue
-            | Kind::Breakage
-            | Kind::CouponQuota
-            | Kind::Promotion => {
-                return Err(
-                    KernelError::Corrupt(format!("an order paid from a {kind:?} account")).into(),
-                );
-            }
-        };
-        let mut to_cash = amount;
-        if kind == credit && kind != cash {
-            let key = AccountKey::new(owner, credit, currency);
-            let rows = locked_accounts(tx, std::slice::from_ref(&key), m.now).await?;
+        let (owner, kind) = (Owner::parse(&owner)?, Kind::parse(&kind)?);
+        let (cash, is_credit) = cash_of(kind)?;
+        keys.push(AccountKey::new(owner, kind, currency));
+        keys.push(AccountKey::new(owner, cash, currency));
+        parts.push((owner, kind, cash, is_credit, amount));
+    }
+    let rows = locked_accounts(tx, &keys, m.now).await?;
+    let mut sums: BTreeMap<(Owner, &'static str), (Kind, i64)> = BTreeMap::new();
+    for (i, (owner, kind, cash, is_credit, amount)) in parts.into_iter().enumerate() {
+        let to_credit = if is_credit {
+            // The paying account's row: keys[1 + 2i].
             let owed = rows
-                .first()
+                .get(1 + 2 * i)
                 .map_or(0, |a| Ord::max(a.balance.saturating_neg(), 0));
-            let to_credit = Ord::min(amount, owed);
-            if to_credit > 0 {
-                let e = sums.entry((owner, credit.as_str())).or_insert((credit, 0));
-                e.1 = e.1.saturating_add(to_credit);
-            }
-            to_cash = amount - to_credit;
+            Ord::min(amount, owed)
+        } else {
+            0
+        };
+        if to_credit > 0 {
+            let e = sums.entry((owner, kind.as_str())).or_insert((kind, 0));
+            e.1 = e.1.saturating_add(to_credit);
         }
+        let to_cash = amount - to_credit;
         if to_cash > 0 {
             let e = sums.entry((owner, cash.as_str())).or_insert((cash, 0));
             e.1 = e.1.saturating_add(to_cash);
@@ -610,8 +620,8 @@ impl Billing {
         let (scope, _) = self.scope_of(p, reseller, false).await?;
         let conn = self.db().conn();
         let (customer, rows) = super::renewal::of_one_customer(conn, scope, ids, false).await?;
-        still_theirs(conn, scope, customer).await?;
-        let (plans, currency) = plan(conn, rows, mode, self.clock().now()).await?;
+        let partner = the_customer(conn, scope, customer, false).await?;
+        let (plans, currency) = plan(conn, rows, mode, partner, self.clock().now()).await?;
         let total = plans
             .iter()
             .filter(|p| p.failure.is_none())
@@ -638,11 +648,11 @@ impl Billing {
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let (customer, _) = super::renewal::of_one_customer(tx, scope, &ids, false).await?;
-                lock_customer(tx, scope, customer).await?;
+                let partner = the_customer(tx, scope, customer, true).await?;
                 // Read again under the lock: what another unsubscribe did
                 // meanwhile is seen.
                 let (_, rows) = super::renewal::of_one_customer(tx, scope, &ids, false).await?;
-                let (plans, currency) = plan(tx, rows, mode, call.now).await?;
+                let (plans, currency) = plan(tx, rows, mode, partner, call.now).await?;
                 let results: Vec<pb::UnsubscribeResult> =
                     plans.iter().map(|p| p.to_proto(currency)).collect();
                 let resource = plans
@@ -650,23 +660,32 @@ impl Billing {
                     .map(|p| p.resource.id.clone())
                     .unwrap_or_default();
                 let order = if plans.iter().any(|p| p.failure.is_none()) {
-                    Some(apply(tx, &call, customer, &plans, currency, reason).await?)
+                    Some(apply(tx, &call, (customer, partner), &plans, currency, reason).await?)
                 } else {
                     None
                 };
-                let partner = match scope {
-                    Scope::Partner(p) => Some(p),
-                    Scope::Customer(_) => order
-                        .as_ref()
-                        .and_then(|o| o.header.partner_id.as_deref())
-                        .map(|p| partner_kernel::ids::parse_stored(p, PartnerId::parse))
-                        .transpose()?,
-                };
-                let change = match &order {
-                    Some(o) => Change::of(partner, &o.header.id).after(o.audit_summary()),
-                    None => Change::of(partner, resource)
-                        .after(serde_json::json!({ "unsubscribed": 0 })),
-                };
+                let summary = serde_json::json!({
+                    "customer_id": customer.to_string(),
+                    "order_id": order.as_ref().map(|o| o.header.id.clone()),
+                    "original_order_ids": order.as_ref().map(Order::originals),
+                    "refund_total": plans
+                        .iter()
+                        .filter(|p| p.failure.is_none())
+                        .fold(0i64, |a, p| a.saturating_add(p.refund())),
+                    "currency": currency.code(),
+                    "resources": plans
+                        .iter()
+                        .map(|p| serde_json::json!({
+                            "id": p.resource.id,
+                            "failure": p.failure,
+                            "refund": p.refund(),
+                            "status_after": p.status_after,
+                            "expires_after": p.expires_after,
+                        }))
+                        .collect::<Vec<_>>(),
+                });
+                let target = order.as_ref().map_or(resource, |o| o.header.id.clone());
+                let change = Change::of(partner, target).after(summary);
                 Ok(Outcome::new(
                     pb::UnsubscribeResourcesResponse {
                         order: order.as_ref().map(Order::to_proto).transpose()?,

@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 use super::ResourceFilter;
 use crate::grpc::{BillingApi, id_for_reseller};
 use crate::orders::UnsubscribeMode;
+use crate::orders::auto_renew::AutoRenew;
 use crate::orders::model::ReasonType;
 
 /// At most this many main resources renew at once (the vendor's rule).
@@ -202,5 +203,66 @@ impl ResourceService for BillingApi {
                 .unsubscribe_resources(m, ids, mode, (reason_type, reason), reseller)
                 .await?,
         ))
+    }
+
+    async fn set_auto_renew(
+        &self,
+        req: Request<pb::SetAutoRenewRequest>,
+    ) -> Result<Response<pb::SetAutoRenewResponse>, Status> {
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let id = v.take("id", ResourceId::parse(&r.id));
+        let unit = renewal_unit(&mut v, r.period_unit);
+        let count = if r.period_count == 0 {
+            1
+        } else {
+            r.period_count
+        };
+        let most = match unit {
+            Some(pricing_pb::PeriodUnit::Year) => 3,
+            _ => 11,
+        };
+        v.check(
+            (1..=most).contains(&count),
+            "period_count",
+            "months 1 to 11, or years 1 to 3",
+        );
+        v.check((0..=99).contains(&r.times), "times", "0 (no limit) to 99");
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| Some((request_id?, id?, unit?, reseller?)))();
+        let (request_id, id, unit, reseller) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        let setting = AutoRenew {
+            unit,
+            count,
+            times: r.times,
+        };
+        Ok(Response::new(pb::SetAutoRenewResponse {
+            resource: Some(
+                self.billing()
+                    .set_auto_renew(m, id, Some(setting), reseller)
+                    .await?,
+            ),
+        }))
+    }
+
+    async fn cancel_auto_renew(
+        &self,
+        req: Request<pb::CancelAutoRenewRequest>,
+    ) -> Result<Response<pb::CancelAutoRenewResponse>, Status> {
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let id = v.take("id", ResourceId::parse(&r.id));
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| Some((request_id?, id?, reseller?)))();
+        let (request_id, id, reseller) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(pb::CancelAutoRenewResponse {
+            resource: Some(self.billing().set_auto_renew(m, id, None, reseller).await?),
+        }))
     }
 }

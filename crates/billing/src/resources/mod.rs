@@ -44,7 +44,7 @@ fn status_name(s: pb::ResourceStatus) -> &'static str {
     }
 }
 
-fn to_proto(r: &resource::Model) -> Result<pb::Resource, KernelError> {
+pub(crate) fn to_proto(r: &resource::Model) -> Result<pb::Resource, KernelError> {
     let status = match r.status.as_str() {
         "IN_USE" => pb::ResourceStatus::InUse,
         "CLOSED" => pb::ResourceStatus::Closed,
@@ -73,6 +73,16 @@ fn to_proto(r: &resource::Model) -> Result<pb::Resource, KernelError> {
         effective_time: Some(to_proto_timestamp(r.effective_at)),
         expire_time: Some(to_proto_timestamp(r.expires_at)),
         close_time: r.closed_at.map(to_proto_timestamp),
+        auto_renew: r
+            .auto_renew_unit
+            .as_deref()
+            .and_then(pricing_pb::PeriodUnit::from_str_name)
+            .map(|unit| pb::AutoRenew {
+                period_unit: unit as i32,
+                period_count: r.auto_renew_count,
+                times: r.auto_renew_times,
+                renewed: r.auto_renewed,
+            }),
     })
 }
 

@@ -3,4 +3,5 @@
 pub mod line;
 pub mod order;
 pub mod payment;
+pub mod renewal_run;
 pub mod resource;

@@ -40,6 +40,9 @@ pub struct Model {
     /// [`crate::orders::model::ReasonType`] name); the text is
     /// `cancel_reason`.
     pub reason_type: Option<String>,
+    /// For an auto-renewal: the period it pays (`res_…@period end`); one
+    /// order not cancelled per key.
+    pub auto_renew_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

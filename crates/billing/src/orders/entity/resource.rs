@@ -30,6 +30,13 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When it was unsubscribed (status `CLOSED`).
     pub closed_at: Option<DateTimeUtc>,
+    /// Auto-renew: the period unit's wire name (`None`: off), how many
+    /// units each renewal buys, how many renewals at most (0: no limit),
+    /// and how many it made.
+    pub auto_renew_unit: Option<String>,
+    pub auto_renew_count: i32,
+    pub auto_renew_times: i32,
+    pub auto_renewed: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,428 @@
+//! Auto-renew: `SetAutoRenew` / `CancelAutoRenew` on a resource, and the
+//! renewal job. From 7 days before a resource with auto-renew expires, a
+//! pass makes a RENEWAL order for the period (rated like `RenewResources`)
+//! and pays it from the customer's balance as the customer itself would;
+//! when it cannot (funds, budget, a frozen customer), the order is
+//! cancelled and the period tried again a day later, until it expires.
+//!
+//! Each period is renewed at most once, also with several replicas:
+//! - a pass claims a period with a lease (`renewal_runs`, keyed by
+//!   resource and period end): a conditional update that one pass wins
+//!   until the lease runs out;
+//! - the database allows one order not cancelled per period
+//!   (`ux_orders_auto_renew_key`), and an order is paid at most once;
+//! - a period already paid (a pass that stopped after paying) is found by
+//!   its key and only marked done.
+
+use chrono::{DateTime, Duration, Utc};
+use partner_api::billing::v1 as pb;
+use partner_api::pricing::v1 as pricing_pb;
+use partner_kernel::ids::{CustomerId, OrderId, PartnerId, ResourceId, SessionId, parse_stored};
+use partner_kernel::mutation::Mutation;
+use partner_kernel::principal::{Actor, Principal};
+use partner_kernel::write::{self, Change, Outcome};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::entity::{order, renewal_run, resource};
+use super::model::OrderState;
+use super::read::Scope;
+use super::{NewOrder, Payment, Source};
+use crate::access::SELF_ORDERS_MANAGE;
+use crate::error::BillingError;
+use crate::service::Billing;
+
+/// The job's name where a call's method would be.
+const METHOD: &str = "job:AutoRenew";
+/// Auto-renewal starts this long before a resource expires.
+pub const RENEW_AHEAD: Duration = Duration::days(7);
+/// A failed attempt is tried again this much later.
+pub const RETRY_AFTER: Duration = Duration::days(1);
+/// How long a pass holds a period it claimed.
+const LEASE: Duration = Duration::minutes(10);
+/// How many due resources are read at a time.
+const BATCH: u64 = 500;
+
+/// What one pass of the renewal job did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Renewals {
+    /// Periods renewed and paid.
+    pub renewed: u64,
+    /// Attempts that could not pay (tried again a day later).
+    pub failed: u64,
+}
+
+/// A resource's auto-renew, as set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AutoRenew {
+    pub unit: pricing_pb::PeriodUnit,
+    pub count: i32,
+    /// 0: no limit.
+    pub times: i32,
+}
+
+/// The key of the period that ends when `r` expires.
+fn key_of(r: &resource::Model) -> String {
+    format!("{}@{}", r.id, r.expires_at.timestamp())
+}
+
+/// The customer acting on its own resources, for the job: what it may do
+/// is exactly what renewing and paying takes.
+fn as_customer(customer: CustomerId, now: DateTime<Utc>) -> Mutation {
+    let principal = Principal {
+        user_id: None,
+        session_id: SessionId::generate(),
+        actor: Actor::Customer(customer),
+        permissions: [
+            SELF_ORDERS_MANAGE,
+            partner_pricing::access::SELF_PRICING_READ,
+        ]
+        .into_iter()
+        .collect(),
+    };
+    Mutation::new(principal, METHOD, Uuid::new_v4(), [0; 32], now).keyed_by(METHOD.to_owned())
+}
+
+/// The resources due for auto-renewal at `now`, after `after` in
+/// `(expiry, id)` order.
+async fn due(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    after: Option<&(DateTime<Utc>, String)>,
+) -> Result<Vec<resource::Model>, BillingError> {
+    let mut query = resource::Entity::find()
+        .filter(resource::Column::Status.eq("IN_USE"))
+        .filter(resource::Column::AutoRenewUnit.is_not_null())
+        .filter(resource::Column::ExpiresAt.gt(now))
+        .filter(resource::Column::ExpiresAt.lte(now + RENEW_AHEAD))
+        .filter(
+            Condition::any()
+                .add(resource::Column::AutoRenewTimes.eq(0))
+                .add(
+                    Expr::col(resource::Column::AutoRenewed)
+                        .lt(Expr::col(resource::Column::AutoRenewTimes)),
+                ),
+        );
+    if let Some((at, id)) = after {
+        query = query.filter(
+            Condition::any()
+                .add(resource::Column::ExpiresAt.gt(*at))
+                .add(
+                    Condition::all()
+                        .add(resource::Column::ExpiresAt.eq(*at))
+                        .add(resource::Column::Id.gt(id.as_str())),
+                ),
+        );
+    }
+    Ok(query
+        .order_by_asc(resource::Column::ExpiresAt)
+        .order_by_asc(resource::Column::Id)
+        .limit(BATCH)
+        .all(conn)
+        .await?)
+}
+
+/// Claims the period `key` for `owner` until the lease runs out; `false`
+/// when it is done, waits for its next attempt, or another pass holds it.
+async fn claim(
+    conn: &impl ConnectionTrait,
+    r: &resource::Model,
+    key: &str,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, BillingError> {
+    renewal_run::Entity::insert(renewal_run::ActiveModel {
+        key: Set(key.to_owned()),
+        resource_id: Set(r.id.clone()),
+        period_end: Set(r.expires_at),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        lease_owner: Set(None),
+        lease_until: Set(None),
+        order_id: Set(None),
+        last_error: Set(String::new()),
+        done_at: Set(None),
+    })
+    .on_conflict(
+        OnConflict::column(renewal_run::Column::Key)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    let claimed = renewal_run::Entity::update_many()
+        .col_expr(renewal_run::Column::LeaseOwner, Expr::value(Some(owner)))
+        .col_expr(
+            renewal_run::Column::LeaseUntil,
+            Expr::value(Some(now + LEASE)),
+        )
+        .col_expr(
+            renewal_run::Column::Attempts,
+            Expr::col(renewal_run::Column::Attempts).add(1),
+        )
+        .filter(renewal_run::Column::Key.eq(key))
+        .filter(renewal_run::Column::DoneAt.is_null())
+        .filter(renewal_run::Column::NextAttemptAt.lte(now))
+        .filter(
+            Condition::any()
+                .add(renewal_run::Column::LeaseUntil.is_null())
+                .add(renewal_run::Column::LeaseUntil.lt(now)),
+        )
+        .exec(conn)
+        .await?;
+    Ok(claimed.rows_affected == 1)
+}
+
+impl Billing {
+    /// One pass of the renewal job on the platform clock.
+    pub async fn renew_due(&self) -> Result<Renewals, BillingError> {
+        self.renew_due_at(self.clock().now()).await
+    }
+
+    /// One pass of the renewal job as of `now`: every resource due is
+    /// tried once (one that fails does not stop the others).
+    pub async fn renew_due_at(&self, now: DateTime<Utc>) -> Result<Renewals, BillingError> {
+        let owner = Uuid::new_v4().to_string();
+        let mut out = Renewals::default();
+        let mut after = None;
+        loop {
+            let batch = due(self.db().conn(), now, after.as_ref()).await?;
+            for r in &batch {
+                match self.renew_one(r, &owner, now).await {
+                    Ok(Some(true)) => out.renewed += 1,
+                    Ok(Some(false)) => out.failed += 1,
+                    Ok(None) => {}
+                    Err(e) => {
+                        out.failed += 1;
+                        tracing::warn!(resource = %r.id, error = %e, "could not auto-renew a resource");
+                    }
+                }
+            }
+            match batch.last() {
+                Some(last) if batch.len() as u64 == BATCH => {
+                    after = Some((last.expires_at, last.id.clone()));
+                }
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Renews the period of `r` ending at its expiry, if this pass claims
+    /// it: `Some(true)` renewed, `Some(false)` could not pay, `None` not
+    /// this pass's.
+    async fn renew_one(
+        &self,
+        r: &resource::Model,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<bool>, BillingError> {
+        let key = key_of(r);
+        let conn = self.db().conn();
+        if !claim(conn, r, &key, owner, now).await? {
+            return Ok(None);
+        }
+        let customer = parse_stored(&r.customer_id, CustomerId::parse)?;
+        let live = order::Entity::find()
+            .filter(order::Column::AutoRenewKey.eq(key.as_str()))
+            .filter(order::Column::State.ne(OrderState::Cancelled.as_str()))
+            .one(conn)
+            .await?;
+        let attempt = match live {
+            Some(o) if o.state == OrderState::Completed.as_str() => Ok(o.id),
+            Some(o) => self.pay_renewal(customer, &o.id, now).await,
+            None => self.make_renewal(r, customer, &key, now).await,
+        };
+        match attempt {
+            Ok(order_id) => {
+                self.finish(&key, owner, &order_id, &r.id, now).await?;
+                Ok(Some(true))
+            }
+            Err((order_id, why)) => {
+                if let Some(id) = &order_id {
+                    let reason = format!("auto-renew could not pay: {why}");
+                    super::cancel::cancel_row(conn, id, &reason, Condition::all(), now).await?;
+                }
+                renewal_run::Entity::update_many()
+                    .col_expr(
+                        renewal_run::Column::NextAttemptAt,
+                        Expr::value(now + RETRY_AFTER),
+                    )
+                    .col_expr(renewal_run::Column::LastError, Expr::value(why))
+                    .col_expr(renewal_run::Column::OrderId, Expr::value(order_id))
+                    .col_expr(
+                        renewal_run::Column::LeaseUntil,
+                        Expr::value(Option::<DateTime<Utc>>::None),
+                    )
+                    .filter(renewal_run::Column::Key.eq(key.as_str()))
+                    .filter(renewal_run::Column::LeaseOwner.eq(owner))
+                    .exec(conn)
+                    .await?;
+                Ok(Some(false))
+            }
+        }
+    }
+
+    /// Makes the RENEWAL order of the period `key` and pays it; the paid
+    /// order, or the order made (if any) and why it is not paid.
+    async fn make_renewal(
+        &self,
+        r: &resource::Model,
+        customer: CustomerId,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, (Option<String>, String)> {
+        let unit = r
+            .auto_renew_unit
+            .as_deref()
+            .and_then(pricing_pb::PeriodUnit::from_str_name)
+            .ok_or((None, "auto-renew has no period unit".to_owned()))?;
+        let id = parse_stored(&r.id, ResourceId::parse).map_err(|e| (None, e.to_string()))?;
+        let made = self
+            .create_order(
+                as_customer(customer, now),
+                NewOrder {
+                    customer: Some(customer),
+                    source: Source::Renewal {
+                        resources: vec![id],
+                        unit,
+                        count: Ord::max(r.auto_renew_count, 1),
+                        auto_renew_key: Some(key.to_owned()),
+                    },
+                    reseller: None,
+                },
+            )
+            .await
+            .map_err(|e| (None, e.to_string()))?;
+        let order = made.order.unwrap_or_default().id;
+        self.pay_renewal(customer, &order, now).await
+    }
+
+    /// Pays the renewal order `id` from the customer's balance.
+    async fn pay_renewal(
+        &self,
+        customer: CustomerId,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, (Option<String>, String)> {
+        let order = parse_stored(id, OrderId::parse).map_err(|e| (None, e.to_string()))?;
+        match self
+            .pay_order(
+                as_customer(customer, now),
+                Payment {
+                    order,
+                    coupons: Vec::new(),
+                    discount: None,
+                    reseller: None,
+                    agreement: None,
+                },
+            )
+            .await
+        {
+            Ok(_) => Ok(id.to_owned()),
+            Err(e) => Err((Some(id.to_owned()), e.to_string())),
+        }
+    }
+
+    /// Marks the period renewed and counts it on the resource, once.
+    async fn finish(
+        &self,
+        key: &str,
+        owner: &str,
+        order_id: &str,
+        resource_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), BillingError> {
+        let tx = self.db().begin_write().await?;
+        let done = renewal_run::Entity::update_many()
+            .col_expr(renewal_run::Column::DoneAt, Expr::value(Some(now)))
+            .col_expr(
+                renewal_run::Column::OrderId,
+                Expr::value(Some(order_id.to_owned())),
+            )
+            .col_expr(renewal_run::Column::LastError, Expr::value(""))
+            .filter(renewal_run::Column::Key.eq(key))
+            .filter(renewal_run::Column::LeaseOwner.eq(owner))
+            .filter(renewal_run::Column::DoneAt.is_null())
+            .exec(&*tx)
+            .await?;
+        if done.rows_affected == 1 {
+            resource::Entity::update_many()
+                .col_expr(
+                    resource::Column::AutoRenewed,
+                    Expr::col(resource::Column::AutoRenewed).add(1),
+                )
+                .filter(resource::Column::Id.eq(resource_id))
+                .exec(&*tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Sets (`Some`) or turns off (`None`) the auto-renew of a resource in
+    /// use that the caller reaches.
+    pub async fn set_auto_renew(
+        &self,
+        mut m: Mutation,
+        id: ResourceId,
+        setting: Option<AutoRenew>,
+        reseller: Option<PartnerId>,
+    ) -> Result<pb::Resource, BillingError> {
+        if let Some(answer) = write::replayed::<pb::Resource>(self.db(), &m).await? {
+            return Ok(answer);
+        }
+        let scope = self.order_scope(&mut m, reseller, true).await?;
+        let call = m.clone();
+        write::commit(self.db(), &m, move |tx| {
+            Box::pin(async move {
+                let mut update = resource::Entity::update_many()
+                    .col_expr(resource::Column::UpdatedAt, Expr::value(call.now))
+                    .filter(resource::Column::Id.eq(id.to_string()))
+                    .filter(super::read::resource_scope(scope))
+                    .filter(resource::Column::Status.eq("IN_USE"));
+                update = match setting {
+                    Some(s) => update
+                        .col_expr(
+                            resource::Column::AutoRenewUnit,
+                            Expr::value(Some(s.unit.as_str_name().to_owned())),
+                        )
+                        .col_expr(resource::Column::AutoRenewCount, Expr::value(s.count))
+                        .col_expr(resource::Column::AutoRenewTimes, Expr::value(s.times))
+                        .col_expr(resource::Column::AutoRenewed, Expr::value(0)),
+                    None => update.col_expr(
+                        resource::Column::AutoRenewUnit,
+                        Expr::value(Option::<String>::None),
+                    ),
+                };
+                if update.exec(tx).await?.rows_affected != 1 {
+                    return Err(BillingError::ResourceNotFound);
+                }
+                let row = resource::Entity::find_by_id(id.to_string())
+                    .one(tx)
+                    .await?
+                    .ok_or(BillingError::ResourceNotFound)?;
+                let partner = match scope {
+                    Scope::Partner(p) => Some(p),
+                    Scope::Customer(_) => row
+                        .partner_id
+                        .as_deref()
+                        .map(|p| parse_stored(p, PartnerId::parse))
+                        .transpose()?,
+                };
+                let summary = serde_json::json!({
+                    "auto_renew_unit": row.auto_renew_unit,
+                    "auto_renew_count": row.auto_renew_count,
+                    "auto_renew_times": row.auto_renew_times,
+                });
+                Ok(Outcome::new(
+                    crate::resources::to_proto(&row)?,
+                    Change::of(partner, &row.id).after(summary),
+                ))
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,302 @@
+//! Auto-renew in a sandbox: the operator moves the clock and the renewal
+//! job charges each period once, from 7 days before expiry, retrying daily
+//! while the customer cannot pay — also with two servers racing over one
+//! database (M6).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use partner_api::billing::v1 as pb;
+use partner_api::pricing::v1 as pr;
+use partner_kernel::clock::TestClock;
+use partner_tests::*;
+
+use crate::funds::funded;
+use crate::orders::{cash, created, lines, order, pay};
+
+fn start() -> Arc<TestClock> {
+    let now = Utc::now().timestamp();
+    Arc::new(TestClock::new(
+        Utc.timestamp_opt(now, 0).single().unwrap_or_else(Utc::now),
+    ))
+}
+
+async fn sandbox(clock: Arc<TestClock>) -> TestServer {
+    TestServer::start_with_clock_and(clock, |c| c.sandbox = true).await
+}
+
+/// Moves the sandbox clock of `server` on by `by`; what its jobs did.
+async fn advance(server: &TestServer, by: Duration) -> pb::AdvanceClockResponse {
+    let admin = server.admin_token().await;
+    ok(server
+        .sandbox(&admin)
+        .advance_clock(pb::AdvanceClockRequest {
+            request_id: new_request_id(),
+            by: Some(prost_types::Duration {
+                seconds: by.num_seconds(),
+                nanos: 0,
+            }),
+        })
+        .await)
+}
+
+async fn now_of(server: &TestServer) -> DateTime<Utc> {
+    let admin = server.admin_token().await;
+    let t = ok(server
+        .sandbox(&admin)
+        .get_clock(pb::GetClockRequest {})
+        .await)
+    .now
+    .unwrap_or_default();
+    Utc.timestamp_opt(t.seconds, 0)
+        .single()
+        .unwrap_or_else(|| panic!("bad time"))
+}
+
+async fn expiry(server: &TestServer, token: &str, id: &str) -> DateTime<Utc> {
+    let r = ok(server
+        .resources(token)
+        .get_resource(pb::GetResourceRequest {
+            id: id.into(),
+            ..Default::default()
+        })
+        .await)
+    .resource
+    .unwrap_or_default();
+    let t = r.expire_time.unwrap_or_default();
+    Utc.timestamp_opt(t.seconds, 0)
+        .single()
+        .unwrap_or_else(|| panic!("bad time"))
+}
+
+/// A partner whose customer bought a monthly VM, paid with exactly what it
+/// was funded plus `spare` fen: the partner's name, the resource and the
+/// purchase's price.
+async fn monthly(
+    server: &TestServer,
+    name: &str,
+    spare: i64,
+) -> (crate::funds::Funded, String, i64) {
+    let f = funded(server, name, 1_000_000).await;
+    let made = created(
+        server,
+        &f.master,
+        order(&f.customer.customer_id, lines()[1..].to_vec()),
+    )
+    .await;
+    let price = minor_of(made.final_total.as_ref());
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, price + spare))
+        .await);
+    let paid = ok(server
+        .orders(&f.master)
+        .pay_order(pay(&made.id, &[], ""))
+        .await)
+    .order
+    .unwrap_or_default();
+    let id = paid.lines[0].resource_ids[0].clone();
+    ok(server
+        .resources(&f.master)
+        .set_auto_renew(pb::SetAutoRenewRequest {
+            request_id: new_request_id(),
+            id: id.clone(),
+            period_unit: pr::PeriodUnit::Month as i32,
+            period_count: 1,
+            times: 0,
+            ..Default::default()
+        })
+        .await);
+    (f, id, price)
+}
+
+async fn renewal_orders(server: &TestServer, token: &str, state: pb::OrderState) -> usize {
+    ok(server
+        .orders(token)
+        .list_orders(pb::ListOrdersRequest {
+            state: state as i32,
+            ..Default::default()
+        })
+        .await)
+    .orders
+    .iter()
+    .filter(|o| o.r#type() == pb::OrderType::Renewal)
+    .count()
+}
+
+#[tokio::test]
+async fn each_period_is_charged_once_from_seven_days_before_expiry() {
+    let clock = start();
+    let server = sandbox(clock.clone()).await;
+    let (f, id, price) = monthly(&server, "autoco", 300_000).await;
+    let c = f.customer.customer_id.clone();
+    let first = expiry(&server, &f.master, &id).await;
+    let resource = ok(server
+        .resources(&f.master)
+        .get_resource(pb::GetResourceRequest {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .resource
+    .unwrap_or_default();
+    let auto = resource.auto_renew.unwrap_or_default();
+    assert_eq!(auto.period_unit(), pr::PeriodUnit::Month);
+    assert_eq!((auto.period_count, auto.times, auto.renewed), (1, 0, 0));
+
+    // Eight days before expiry: not yet.
+    let before = advance(&server, first - now_of(&server).await - Duration::days(8)).await;
+    assert_eq!(before.jobs.unwrap_or_default().resources_renewed, 0);
+    let master = server.login("autoco", USER_PASSWORD).await;
+    let cash_before = cash(&server, &master, &c).await;
+    // Two days on (six before expiry): renewed once, a month on from the
+    // old expiry, paid from the customer's cash.
+    let crossed = advance(&server, Duration::days(2)).await;
+    assert_eq!(crossed.jobs.unwrap_or_default().resources_renewed, 1);
+    let master = server.login("autoco", USER_PASSWORD).await;
+    let second = expiry(&server, &master, &id).await;
+    assert!(
+        (28..=31).contains(&(second - first).num_days()),
+        "{first} → {second}"
+    );
+    assert_eq!(
+        renewal_orders(&server, &master, pb::OrderState::Completed).await,
+        1
+    );
+    let charged = cash_before - cash(&server, &master, &c).await;
+    assert!(charged > 0 && charged <= price, "{charged}");
+    // Days later the same period is not charged again.
+    let later = advance(&server, Duration::days(3)).await;
+    assert_eq!(later.jobs.unwrap_or_default().resources_renewed, 0);
+    let master = server.login("autoco", USER_PASSWORD).await;
+    assert_eq!(expiry(&server, &master, &id).await, second);
+    assert_eq!(
+        renewal_orders(&server, &master, pb::OrderState::Completed).await,
+        1
+    );
+    // The next period renews in its turn, counting on the resource.
+    let next = advance(&server, second - now_of(&server).await - Duration::days(6)).await;
+    assert_eq!(next.jobs.unwrap_or_default().resources_renewed, 1);
+    let master = server.login("autoco", USER_PASSWORD).await;
+    let r = ok(server
+        .resources(&master)
+        .get_resource(pb::GetResourceRequest {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .resource
+    .unwrap_or_default();
+    assert_eq!(r.auto_renew.unwrap_or_default().renewed, 2);
+    // Turned off, it renews no more.
+    ok(server
+        .resources(&master)
+        .cancel_auto_renew(pb::CancelAutoRenewRequest {
+            request_id: new_request_id(),
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await);
+    let third = expiry(&server, &master, &id).await;
+    let off = advance(&server, third - now_of(&server).await - Duration::days(3)).await;
+    assert_eq!(off.jobs.unwrap_or_default().resources_renewed, 0);
+    server.assert_ledger_clean().await;
+}
+
+#[tokio::test]
+async fn a_customer_that_cannot_pay_is_tried_again_a_day_later() {
+    let clock = start();
+    let server = sandbox(clock.clone()).await;
+    let (f, id, price) = monthly(&server, "brokeco", 0).await;
+    let first = expiry(&server, &f.master, &id).await;
+    let tried = advance(&server, first - now_of(&server).await - Duration::days(6)).await;
+    let jobs = tried.jobs.unwrap_or_default();
+    // Tried at 7 days before expiry, and again each day since (the clock
+    // moved a day at a time): every attempt failed.
+    assert_eq!(jobs.resources_renewed, 0);
+    assert!(jobs.renewals_failed >= 1, "{jobs:?}");
+    let master = server.login("brokeco", USER_PASSWORD).await;
+    // Each unpaid renewal is cancelled at once: nothing waits on the budget.
+    assert_eq!(
+        renewal_orders(&server, &master, pb::OrderState::Cancelled).await as i64,
+        jobs.renewals_failed
+    );
+    assert_eq!(
+        renewal_orders(&server, &master, pb::OrderState::PendingPayment).await,
+        0
+    );
+    // Within the day, no new attempt.
+    let soon = advance(&server, Duration::hours(12)).await;
+    assert_eq!(soon.jobs.unwrap_or_default().renewals_failed, 0);
+    // Funded, the next day's attempt pays.
+    let master = server.login("brokeco", USER_PASSWORD).await;
+    ok(server
+        .funds(&master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, price * 2))
+        .await);
+    let paid = advance(&server, Duration::hours(13)).await;
+    assert_eq!(paid.jobs.unwrap_or_default().resources_renewed, 1);
+    let master = server.login("brokeco", USER_PASSWORD).await;
+    assert!(expiry(&server, &master, &id).await > first);
+    server.assert_ledger_clean().await;
+}
+
+#[tokio::test]
+async fn two_servers_crossing_the_renewal_boundary_at_once_charge_once() {
+    let clock = start();
+    let db = TestDb::fresh().await;
+    let one = TestServer::start_clocked_on(db.clone(), clock.clone(), |c| c.sandbox = true).await;
+    let two = TestServer::start_clocked_on(db.clone(), clock.clone(), |c| c.sandbox = true).await;
+    let (f, id, _) = monthly(&one, "raceauto", 300_000).await;
+    let c = f.customer.customer_id.clone();
+    let first = expiry(&one, &f.master, &id).await;
+    let cash_before = cash(&one, &f.master, &c).await;
+    // Both replicas move from 8 days before expiry to 5 days before, at
+    // once: both jobs find the period due.
+    let to_eight = first - now_of(&one).await - Duration::days(8);
+    let (a, b) = tokio::join!(advance(&one, to_eight), advance(&two, to_eight));
+    assert_eq!(
+        a.jobs.unwrap_or_default().resources_renewed + b.jobs.unwrap_or_default().resources_renewed,
+        0
+    );
+    let (a, b) = tokio::join!(
+        advance(&one, Duration::days(3)),
+        advance(&two, Duration::days(3))
+    );
+    assert_eq!(
+        a.jobs.unwrap_or_default().resources_renewed + b.jobs.unwrap_or_default().resources_renewed,
+        1
+    );
+    let master = one.login("raceauto", USER_PASSWORD).await;
+    assert_eq!(
+        renewal_orders(&one, &master, pb::OrderState::Completed).await,
+        1
+    );
+    let second = expiry(&one, &master, &id).await;
+    assert!((28..=31).contains(&(second - first).num_days()));
+    let renewal = ok(one
+        .orders(&master)
+        .list_orders(pb::ListOrdersRequest {
+            state: pb::OrderState::Completed as i32,
+            ..Default::default()
+        })
+        .await)
+    .orders
+    .into_iter()
+    .find(|o| o.r#type() == pb::OrderType::Renewal)
+    .unwrap_or_default();
+    assert_eq!(
+        cash(&one, &master, &c).await,
+        cash_before - minor_of(renewal.final_total.as_ref())
+    );
+    // The database itself keeps a second live order off the period.
+    let twice = one
+        .execute_sql(
+            "UPDATE orders SET auto_renew_key = (SELECT auto_renew_key FROM orders \
+             WHERE order_type = 'RENEWAL' AND state = 'COMPLETED') \
+             WHERE order_type = 'NEW_PURCHASE'",
+        )
+        .await;
+    assert!(twice.is_err(), "{twice:?}");
+    one.assert_ledger_clean().await;
+}
