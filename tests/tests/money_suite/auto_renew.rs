@@ -300,3 +300,134 @@ async fn two_servers_crossing_the_renewal_boundary_at_once_charge_once() {
     assert!(twice.is_err(), "{twice:?}");
     one.assert_ledger_clean().await;
 }
+
+#[tokio::test]
+async fn renewing_with_auto_pay_pays_at_once_or_says_why_not() {
+    let server = TestServer::start().await;
+    let (f, id, price) = monthly(&server, "autopayco", 0).await;
+    let renew = |request_id: String| pb::RenewResourcesRequest {
+        request_id,
+        resource_ids: vec![id.clone()],
+        period_unit: pr::PeriodUnit::Month as i32,
+        period_count: 1,
+        auto_pay: true,
+        ..Default::default()
+    };
+    // Nothing left to pay with: the order waits, and the answer says why.
+    let broke = ok(server
+        .resources(&f.master)
+        .renew_resources(renew(new_request_id()))
+        .await);
+    let waiting = broke.order.clone().unwrap_or_default();
+    assert_eq!(waiting.state(), pb::OrderState::PendingPayment);
+    assert!(broke.payment_failure.contains("CUSTOMER_CASH"), "{broke:?}");
+    // Funded, a new call pays at once; its replay answers the same.
+    ok(server
+        .funds(&f.master)
+        .transfer_to_customer(crate::funds::fund(&f.customer, price * 2))
+        .await);
+    let key = new_request_id();
+    let paid = ok(server
+        .resources(&f.master)
+        .renew_resources(renew(key.clone()))
+        .await);
+    assert_eq!(paid.payment_failure, "");
+    let order = paid.order.clone().unwrap_or_default();
+    assert_eq!(order.state(), pb::OrderState::Completed);
+    assert_eq!(
+        ok(server
+            .resources(&f.master)
+            .renew_resources(renew(key))
+            .await),
+        paid
+    );
+    assert_eq!(
+        renewal_orders(&server, &f.master, pb::OrderState::Completed).await,
+        1
+    );
+
+    // Orders listed by type and by service type.
+    let listed = |order_type: pb::OrderType, service_type: &str| {
+        let mut orders = server.orders(&f.master);
+        let req = pb::ListOrdersRequest {
+            r#type: order_type as i32,
+            service_type: service_type.into(),
+            ..Default::default()
+        };
+        async move { ok(orders.list_orders(req).await).orders }
+    };
+    let renewals = listed(pb::OrderType::Renewal, "").await;
+    assert_eq!(renewals.len(), 2);
+    assert!(
+        renewals
+            .iter()
+            .all(|o| o.r#type() == pb::OrderType::Renewal)
+    );
+    assert_eq!(listed(pb::OrderType::NewPurchase, "").await.len(), 1);
+    assert_eq!(listed(pb::OrderType::Unspecified, "compute").await.len(), 3);
+    assert_eq!(
+        listed(pb::OrderType::Unspecified, "object_storage")
+            .await
+            .len(),
+        0
+    );
+    assert_eq!(listed(pb::OrderType::Renewal, "compute").await.len(), 2);
+    server.assert_ledger_clean().await;
+}
+
+#[tokio::test]
+async fn unsubscribing_renewed_periods_stops_auto_renew_until_it_is_set_again() {
+    let clock = start();
+    let server = sandbox(clock.clone()).await;
+    let (f, id, _) = monthly(&server, "undoauto", 300_000).await;
+    let c = f.customer.customer_id.clone();
+    let first = expiry(&server, &f.master, &id).await;
+    let renewed = advance(&server, first - now_of(&server).await - Duration::days(6)).await;
+    assert_eq!(renewed.jobs.unwrap_or_default().resources_renewed, 1);
+    let master = server.login("undoauto", USER_PASSWORD).await;
+    let cash_before = cash(&server, &master, &c).await;
+    // The auto-renewed month has not started: refunded in full, the
+    // resource back to its first expiry, auto-renew off.
+    let undone = ok(server
+        .resources(&master)
+        .unsubscribe_resources(pb::UnsubscribeResourcesRequest {
+            request_id: new_request_id(),
+            resource_ids: vec![id.clone()],
+            r#type: pb::UnsubscribeType::RenewalsOnly as i32,
+            reason_type: pb::UnsubscribeReasonType::Other as i32,
+            ..Default::default()
+        })
+        .await);
+    let refund = minor_of(undone.results[0].refund_amount.as_ref());
+    assert!(refund > 0);
+    assert_eq!(cash(&server, &master, &c).await, cash_before + refund);
+    assert_eq!(expiry(&server, &master, &id).await, first);
+    let r = ok(server
+        .resources(&master)
+        .get_resource(pb::GetResourceRequest {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await)
+    .resource
+    .unwrap_or_default();
+    assert!(r.auto_renew.is_none());
+    let off = advance(&server, Duration::days(1)).await;
+    assert_eq!(off.jobs.unwrap_or_default().resources_renewed, 0);
+    // Set again, the same period renews again.
+    let master = server.login("undoauto", USER_PASSWORD).await;
+    ok(server
+        .resources(&master)
+        .set_auto_renew(pb::SetAutoRenewRequest {
+            request_id: new_request_id(),
+            id: id.clone(),
+            period_unit: pr::PeriodUnit::Month as i32,
+            ..Default::default()
+        })
+        .await);
+    let again = advance(&server, Duration::days(1)).await;
+    assert_eq!(again.jobs.unwrap_or_default().resources_renewed, 1);
+    let master = server.login("undoauto", USER_PASSWORD).await;
+    assert!(expiry(&server, &master, &id).await > first);
+    server.assert_ledger_clean().await;
+}

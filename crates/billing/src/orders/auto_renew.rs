@@ -23,7 +23,8 @@ use partner_kernel::principal::{Actor, Principal};
 use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -45,6 +46,8 @@ pub const RETRY_AFTER: Duration = Duration::days(1);
 const LEASE: Duration = Duration::minutes(10);
 /// How many due resources are read at a time.
 const BATCH: u64 = 500;
+/// The longest failure kept on a period (the column holds 2,048).
+const MAX_ERROR: usize = 1_000;
 
 /// What one pass of the renewal job did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -98,14 +101,7 @@ async fn due(
         .filter(resource::Column::AutoRenewUnit.is_not_null())
         .filter(resource::Column::ExpiresAt.gt(now))
         .filter(resource::Column::ExpiresAt.lte(now + RENEW_AHEAD))
-        .filter(
-            Condition::any()
-                .add(resource::Column::AutoRenewTimes.eq(0))
-                .add(
-                    Expr::col(resource::Column::AutoRenewed)
-                        .lt(Expr::col(resource::Column::AutoRenewTimes)),
-                ),
-        );
+        .filter(renewals_left());
     if let Some((at, id)) = after {
         query = query.filter(
             Condition::any()
@@ -176,6 +172,87 @@ async fn claim(
     Ok(claimed.rows_affected == 1)
 }
 
+/// Binds the payment of an auto-renewal order to its period, inside the
+/// payment's transaction: the resource must still end where the period
+/// ends (no other renewal moved it), have auto-renew on and renewals left;
+/// the period is then marked done and counted on the resource, with the
+/// payment or not at all. `RESOURCES_UNAVAILABLE` otherwise (the job then
+/// cancels the order).
+pub(crate) async fn settle(
+    tx: &DatabaseTransaction,
+    key: &str,
+    order: &str,
+    now: DateTime<Utc>,
+) -> Result<(), BillingError> {
+    let stale = |why: &str| BillingError::NothingOpened {
+        reason: format!("auto-renewal {key}: {why}"),
+    };
+    let run = renewal_run::Entity::find_by_id(key.to_owned())
+        .one(tx)
+        .await?
+        .ok_or_else(|| stale("no such period"))?;
+    let counted = resource::Entity::update_many()
+        .col_expr(
+            resource::Column::AutoRenewed,
+            Expr::col(resource::Column::AutoRenewed).add(1),
+        )
+        .filter(resource::Column::Id.eq(run.resource_id.as_str()))
+        .filter(resource::Column::Status.eq("IN_USE"))
+        .filter(resource::Column::ExpiresAt.eq(run.period_end))
+        .filter(resource::Column::AutoRenewUnit.is_not_null())
+        .filter(renewals_left())
+        .exec(tx)
+        .await?;
+    if counted.rows_affected != 1 {
+        return Err(stale(
+            "the resource was renewed otherwise, closed, or auto-renew was turned off",
+        ));
+    }
+    let done = renewal_run::Entity::update_many()
+        .col_expr(renewal_run::Column::DoneAt, Expr::value(Some(now)))
+        .col_expr(
+            renewal_run::Column::OrderId,
+            Expr::value(Some(order.to_owned())),
+        )
+        .col_expr(renewal_run::Column::LastError, Expr::value(""))
+        .filter(renewal_run::Column::Key.eq(key))
+        .filter(renewal_run::Column::DoneAt.is_null())
+        .exec(tx)
+        .await?;
+    if done.rows_affected != 1 {
+        return Err(stale("already renewed"));
+    }
+    Ok(())
+}
+
+/// Resources whose auto-renew has renewals left.
+fn renewals_left() -> Condition {
+    Condition::any()
+        .add(resource::Column::AutoRenewTimes.eq(0))
+        .add(
+            Expr::col(resource::Column::AutoRenewed)
+                .lt(Expr::col(resource::Column::AutoRenewTimes)),
+        )
+}
+
+/// Forgets the auto-renew bookkeeping of resource `id` (its unsubscribed
+/// periods may be renewed again once auto-renew is set anew).
+pub(crate) async fn forget(tx: &DatabaseTransaction, id: &str) -> Result<(), BillingError> {
+    renewal_run::Entity::delete_many()
+        .filter(renewal_run::Column::ResourceId.eq(id))
+        .exec(tx)
+        .await?;
+    order::Entity::update_many()
+        .col_expr(
+            order::Column::AutoRenewKey,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(order::Column::AutoRenewKey.starts_with(format!("{id}@")))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
 impl Billing {
     /// One pass of the renewal job on the platform clock.
     pub async fn renew_due(&self) -> Result<Renewals, BillingError> {
@@ -191,7 +268,9 @@ impl Billing {
         loop {
             let batch = due(self.db().conn(), now, after.as_ref()).await?;
             for r in &batch {
-                match self.renew_one(r, &owner, now).await {
+                // A long pass leases on the clock of each claim.
+                let at = Ord::max(now, self.clock().now());
+                match self.renew_one(r, &owner, at).await {
                     Ok(Some(true)) => out.renewed += 1,
                     Ok(Some(false)) => out.failed += 1,
                     Ok(None) => {}
@@ -231,15 +310,15 @@ impl Billing {
             .one(conn)
             .await?;
         let attempt = match live {
-            Some(o) if o.state == OrderState::Completed.as_str() => Ok(o.id),
+            // Paid by an earlier pass, which marked the period done with
+            // the payment: nothing to do.
+            Some(o) if o.state == OrderState::Completed.as_str() => return Ok(None),
             Some(o) => self.pay_renewal(customer, &o.id, now).await,
             None => self.make_renewal(r, customer, &key, now).await,
         };
         match attempt {
-            Ok(order_id) => {
-                self.finish(&key, owner, &order_id, &r.id, now).await?;
-                Ok(Some(true))
-            }
+            // Paid: the payment marked the period done (see `settle`).
+            Ok(_) => Ok(Some(true)),
             Err((order_id, why)) => {
                 if let Some(id) = &order_id {
                     let reason = format!("auto-renew could not pay: {why}");
@@ -250,7 +329,10 @@ impl Billing {
                         renewal_run::Column::NextAttemptAt,
                         Expr::value(now + RETRY_AFTER),
                     )
-                    .col_expr(renewal_run::Column::LastError, Expr::value(why))
+                    .col_expr(
+                        renewal_run::Column::LastError,
+                        Expr::value(why.chars().take(MAX_ERROR).collect::<String>()),
+                    )
                     .col_expr(renewal_run::Column::OrderId, Expr::value(order_id))
                     .col_expr(
                         renewal_run::Column::LeaseUntil,
@@ -326,42 +408,6 @@ impl Billing {
         }
     }
 
-    /// Marks the period renewed and counts it on the resource, once.
-    async fn finish(
-        &self,
-        key: &str,
-        owner: &str,
-        order_id: &str,
-        resource_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), BillingError> {
-        let tx = self.db().begin_write().await?;
-        let done = renewal_run::Entity::update_many()
-            .col_expr(renewal_run::Column::DoneAt, Expr::value(Some(now)))
-            .col_expr(
-                renewal_run::Column::OrderId,
-                Expr::value(Some(order_id.to_owned())),
-            )
-            .col_expr(renewal_run::Column::LastError, Expr::value(""))
-            .filter(renewal_run::Column::Key.eq(key))
-            .filter(renewal_run::Column::LeaseOwner.eq(owner))
-            .filter(renewal_run::Column::DoneAt.is_null())
-            .exec(&*tx)
-            .await?;
-        if done.rows_affected == 1 {
-            resource::Entity::update_many()
-                .col_expr(
-                    resource::Column::AutoRenewed,
-                    Expr::col(resource::Column::AutoRenewed).add(1),
-                )
-                .filter(resource::Column::Id.eq(resource_id))
-                .exec(&*tx)
-                .await?;
-            tx.commit().await?;
-        }
-        Ok(())
-    }
-
     /// Sets (`Some`) or turns off (`None`) the auto-renew of a resource in
     /// use that the caller reaches.
     pub async fn set_auto_renew(
@@ -378,6 +424,19 @@ impl Billing {
         let call = m.clone();
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
+                // A partner acts only on what its current customers bought
+                // under it.
+                if let Scope::Partner(p) = scope {
+                    let row = resource::Entity::find_by_id(id.to_string())
+                        .filter(super::read::resource_scope(scope))
+                        .one(tx)
+                        .await?
+                        .ok_or(BillingError::ResourceNotFound)?;
+                    let customer = parse_stored(&row.customer_id, CustomerId::parse)?;
+                    partner_customers::customers::store::customer_of(tx, p, customer)
+                        .await?
+                        .ok_or(BillingError::ResourceNotFound)?;
+                }
                 let mut update = resource::Entity::update_many()
                     .col_expr(resource::Column::UpdatedAt, Expr::value(call.now))
                     .filter(resource::Column::Id.eq(id.to_string()))

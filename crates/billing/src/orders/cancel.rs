@@ -118,6 +118,19 @@ pub(crate) async fn cancel_on_leaving(
         .into_tuple()
         .all(tx)
         .await?;
+    // What it bought under that partner renews no more by itself: the next
+    // partner's customer decides anew.
+    super::entity::resource::Entity::update_many()
+        .col_expr(
+            super::entity::resource::Column::AutoRenewUnit,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(super::entity::resource::Column::UpdatedAt, Expr::value(now))
+        .filter(super::entity::resource::Column::CustomerId.eq(customer.to_string()))
+        .filter(super::entity::resource::Column::PartnerId.eq(partner.to_string()))
+        .filter(super::entity::resource::Column::AutoRenewUnit.is_not_null())
+        .exec(tx)
+        .await?;
     let mut changes = Vec::new();
     for id in waiting {
         if cancel_row(tx, &id, LEFT, sea_orm::Condition::all(), now).await? {

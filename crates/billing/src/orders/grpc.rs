@@ -13,7 +13,7 @@ use partner_pricing::rating::check_lines;
 use partner_pricing::rating::grpc::line;
 use tonic::{Request, Response, Status};
 
-use super::model::OrderState;
+use super::model::{OrderState, OrderType};
 use super::{MAX_COUPONS, NewOrder, OrderFilter, Payment, Source};
 use crate::grpc::{BillingApi, id_for_reseller};
 
@@ -115,6 +115,14 @@ impl OrderService for BillingApi {
             v.check(known.is_some(), "state", "a known state, or none");
             known.map(Some)
         };
+        let order_type = if r.r#type == 0 {
+            Some(None)
+        } else {
+            let known = OrderType::from_wire(r.r#type);
+            v.check(known.is_some(), "type", "a known type, or none");
+            known.map(Some)
+        };
+        let service_type = v.take("service_type", validate::filter(r.service_type, 64));
         let start = optional_time(&mut v, "start_time", r.start_time.as_ref());
         let end = optional_time(&mut v, "end_time", r.end_time.as_ref());
         if let (Some(Some(s)), Some(Some(e))) = (start, end) {
@@ -132,6 +140,8 @@ impl OrderService for BillingApi {
                 OrderFilter {
                     customer: customer?,
                     state: state?,
+                    order_type: order_type?,
+                    service_type: service_type?,
                     start: start?,
                     end: end?,
                     reseller: reseller?,

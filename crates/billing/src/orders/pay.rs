@@ -573,6 +573,10 @@ async fn complete(
     held: Vec<(LedgerHoldId, Held)>,
 ) -> Result<i64, BillingError> {
     let now = m.now;
+    // An auto-renewal pays for its period or not at all.
+    if let Some(key) = &o.header.auto_renew_key {
+        super::auto_renew::settle(tx, key, &o.header.id, now).await?;
+    }
     // Renewal lines move their resource's expiry on; the others open new
     // resources through the provisioner.
     let mut failures: Vec<Option<String>> = Vec::with_capacity(o.lines.len());

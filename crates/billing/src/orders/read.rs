@@ -11,7 +11,7 @@ use partner_kernel::principal::Principal;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::entity::{line, order, resource};
-use super::model::{Order, OrderState, PricedLine, currency_of};
+use super::model::{Order, OrderState, OrderType, PricedLine, currency_of};
 use crate::access::{ORDERS_MANAGE, ORDERS_READ, SELF_ORDERS_MANAGE, SELF_ORDERS_READ};
 use crate::error::BillingError;
 use crate::service::Billing;
@@ -54,10 +54,13 @@ pub(crate) fn resource_scope(scope: Scope) -> Condition {
 }
 
 /// Which orders to list.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
     pub customer: Option<CustomerId>,
     pub state: Option<OrderState>,
+    pub order_type: Option<OrderType>,
+    /// Orders with a line of this service type.
+    pub service_type: Option<String>,
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
     pub reseller: Option<PartnerId>,
@@ -191,6 +194,19 @@ impl Billing {
         if let Some(s) = filter.state {
             query = query.filter(order::Column::State.eq(s.as_str()));
             page_scope = page_scope.filter("state", s.as_str());
+        }
+        if let Some(t) = filter.order_type {
+            query = query.filter(order::Column::OrderType.eq(t.as_str()));
+            page_scope = page_scope.filter("type", t.as_str());
+        }
+        if let Some(service) = &filter.service_type {
+            let with_line = sea_orm::sea_query::Query::select()
+                .column(line::Column::OrderId)
+                .from(line::Entity)
+                .and_where(line::Column::ServiceType.eq(service.as_str()))
+                .to_owned();
+            query = query.filter(order::Column::Id.in_subquery(with_line));
+            page_scope = page_scope.filter("service", service);
         }
         if let Some(start) = filter.start {
             query = query.filter(order::Column::CreatedAt.gte(start));

@@ -11,7 +11,7 @@ use partner_api::billing::v1 as pb;
 use partner_api::pricing::v1 as pricing_pb;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::error::{FieldViolation, KernelError};
-use partner_kernel::ids::{CustomerId, PartnerId, ResourceId};
+use partner_kernel::ids::{CustomerId, OrderId, PartnerId, ResourceId};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::principal::Principal;
 use partner_pricing::rating::Purpose;
@@ -49,6 +49,9 @@ pub fn renewal_end(
         | pricing_pb::PeriodUnit::Unspecified => Some(end),
     }
 }
+
+/// Mixed into a `RenewResources` call's key to make its payment's key.
+const AUTO_PAY_KEY: u128 = 0x6175_746f_2d70_6179_2d6f_662d_7265_6e65;
 
 fn too_large() -> BillingError {
     KernelError::Invalid(vec![FieldViolation::new(
@@ -181,16 +184,22 @@ impl Billing {
         })
     }
 
+    /// Makes the RENEWAL order of `ids`; with `auto_pay`, pays it from the
+    /// customer's balance at once (a payment refused for a reason of the
+    /// caller's — funds, budget — leaves the order waiting, and says why).
+    /// A retried call replays both steps: the payment's key is derived
+    /// from the call's.
     pub async fn renew_resources(
         &self,
         m: Mutation,
         ids: Vec<ResourceId>,
-        unit: pricing_pb::PeriodUnit,
-        count: i32,
+        (unit, count): (pricing_pb::PeriodUnit, i32),
+        auto_pay: bool,
         reseller: Option<PartnerId>,
     ) -> Result<pb::RenewResourcesResponse, BillingError> {
         let (scope, _) = self.scope_of(&m.principal, reseller, true).await?;
         let (customer, _) = renewable(self.db().conn(), scope, &ids).await?;
+        let paying = m.clone();
         let made = self
             .create_order(
                 m,
@@ -206,7 +215,40 @@ impl Billing {
                 },
             )
             .await?;
-        Ok(pb::RenewResourcesResponse { order: made.order })
+        let order = made.order.unwrap_or_default();
+        if !auto_pay {
+            return Ok(pb::RenewResourcesResponse {
+                order: Some(order),
+                payment_failure: String::new(),
+            });
+        }
+        let id = partner_kernel::ids::parse_stored(&order.id, OrderId::parse)?;
+        let mut paying = paying;
+        paying.request_id = uuid::Uuid::from_u128(paying.request_id.as_u128() ^ AUTO_PAY_KEY);
+        let payment = super::Payment {
+            order: id,
+            coupons: Vec::new(),
+            discount: None,
+            reseller,
+            agreement: None,
+        };
+        match self.pay_order(paying, payment).await {
+            Ok(paid) => Ok(pb::RenewResourcesResponse {
+                order: paid.order,
+                payment_failure: String::new(),
+            }),
+            // What the customer's money or standing refuses leaves the
+            // order waiting; anything else is the call's error.
+            Err(
+                e @ (BillingError::InsufficientFunds { .. }
+                | BillingError::BudgetExceeded { .. }
+                | BillingError::CustomerFrozen),
+            ) => Ok(pb::RenewResourcesResponse {
+                order: Some(order),
+                payment_failure: tonic::Status::from(e).message().to_owned(),
+            }),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -398,10 +398,16 @@ async fn cut_back(
             .col_expr(resource::Column::Status, Expr::value("CLOSED"))
             .col_expr(resource::Column::ClosedAt, Expr::value(Some(now)));
     }
+    // Auto-renew stops (set it again to renew what is left), and the
+    // periods it renewed may be renewed again.
+    update = update.col_expr(
+        resource::Column::AutoRenewUnit,
+        Expr::value(Option::<String>::None),
+    );
     if update.exec(tx).await?.rows_affected != 1 {
         return Err(KernelError::Conflict.into());
     }
-    Ok(())
+    super::auto_renew::forget(tx, &p.resource.id).await
 }
 
 /// Adds the refund to the line's refunded amount, within what it paid.

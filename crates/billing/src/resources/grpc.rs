@@ -157,7 +157,7 @@ impl ResourceService for BillingApi {
         let m = call.mutation(request_id)?;
         Ok(Response::new(
             self.billing()
-                .renew_resources(m, ids, unit, r.period_count, reseller)
+                .renew_resources(m, ids, (unit, r.period_count), r.auto_pay, reseller)
                 .await?,
         ))
     }

@@ -30,7 +30,7 @@ impl SandboxService for BillingApi {
         let request_id = v.take("request_id", validate::request_id(&r.request_id));
         let by = r.by.and_then(|d| {
             let by = chrono::Duration::try_seconds(d.seconds)?
-                + chrono::Duration::nanoseconds(i64::from(d.nanos));
+                .checked_add(&chrono::Duration::nanoseconds(i64::from(d.nanos)))?;
             (by > chrono::Duration::zero() && by <= MAX_ADVANCE).then_some(by)
         });
         v.check(by.is_some(), "by", "more than zero, at most 366 days");
