@@ -51,6 +51,7 @@ mod m20261204_000044_order_line_failures;
 mod m20261204_000045_renewal_lines;
 mod m20261204_000046_refunds;
 mod m20261204_000047_auto_renew;
+mod m20261204_000048_expiry_policies;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -106,6 +107,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000045_renewal_lines::Migration),
             Box::new(m20261204_000046_refunds::Migration),
             Box::new(m20261204_000047_auto_renew::Migration),
+            Box::new(m20261204_000048_expiry_policies::Migration),
         ]
     }
 }

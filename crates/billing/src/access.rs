@@ -342,6 +342,16 @@ pub const RULES: &[Rule] = &[
         Effect::Write,
     ),
     rule(
+        "partner.billing.v1.ResourceService/SetExpiryPolicy",
+        Access::AnyOf(&[ORDERS_MANAGE, SELF_ORDERS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.ResourceService/SwitchToOnDemandNow",
+        Access::AnyOf(&[ORDERS_MANAGE, SELF_ORDERS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
         "partner.billing.v1.ResourceService/GetResource",
         Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
         Effect::Read,

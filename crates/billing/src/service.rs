@@ -84,6 +84,14 @@ impl Billing {
         crate::orders::expire_due(&self.db, self.clock.now()).await
     }
 
+    /// Applies the expiry policies of the resources due on the platform
+    /// clock (the expiry job).
+    pub async fn expire_resources(
+        &self,
+    ) -> Result<crate::orders::expiry::Expiries, crate::error::BillingError> {
+        crate::orders::expiry::expire_due(&self.db, self.clock.now()).await
+    }
+
     /// Expires the holds due on the platform clock (the expiry job);
     /// returns how many this pass expired.
     pub async fn expire_holds(&self) -> Result<u64, crate::error::BillingError> {

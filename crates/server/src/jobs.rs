@@ -6,8 +6,9 @@
 //! (`webhooks::worker`), rereading the catalog (`Pricing::reload`), and
 //! expiring ledger holds, coupons and unpaid orders due on the platform
 //! clock (`Billing::expire_holds`, `Billing::expire_coupons`,
-//! `Billing::expire_orders`), and auto-renewing resources due
-//! (`Billing::renew_due`).
+//! `Billing::expire_orders`), auto-renewing resources due
+//! (`Billing::renew_due`) and applying expiry policies
+//! (`Billing::expire_resources`).
 
 use std::time::Duration;
 
@@ -100,6 +101,9 @@ impl Jobs {
                 }
                 if let Err(e) = billing.renew_due().await {
                     tracing::warn!(error = %e, "could not auto-renew due resources; will retry");
+                }
+                if let Err(e) = billing.expire_resources().await {
+                    tracing::warn!(error = %e, "could not apply due expiry policies; will retry");
                 }
             }
         }));

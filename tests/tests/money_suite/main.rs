@@ -6,6 +6,7 @@
 mod agreements;
 mod auto_renew;
 mod coupons;
+mod expiry;
 mod funds;
 mod ledger;
 mod order_states;

@@ -435,7 +435,9 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
             || m == "partner.billing.v1.ResourceService/RenewResources"
             || m == "partner.billing.v1.ResourceService/UnsubscribeResources"
             || m == "partner.billing.v1.ResourceService/SetAutoRenew"
-            || m == "partner.billing.v1.ResourceService/CancelAutoRenew" =>
+            || m == "partner.billing.v1.ResourceService/CancelAutoRenew"
+            || m == "partner.billing.v1.ResourceService/SetExpiryPolicy"
+            || m == "partner.billing.v1.ResourceService/SwitchToOnDemandNow" =>
         {
             order_scenario(server, m, &name, &rid).await;
         }
@@ -625,6 +627,26 @@ async fn order_scenario(server: &TestServer, method: &str, name: &str, rid: &str
             ..Default::default()
         })
         .await);
+    ok(server
+        .resources(&master)
+        .set_expiry_policy(bi::SetExpiryPolicyRequest {
+            request_id: key("/SetExpiryPolicy"),
+            id: resources.first().cloned().unwrap_or_default(),
+            policy: bi::ExpiryPolicy::Freeze as i32,
+            ..Default::default()
+        })
+        .await);
+    if method.ends_with("/SwitchToOnDemandNow") {
+        ok(server
+            .resources(&master)
+            .switch_to_on_demand_now(bi::SwitchToOnDemandNowRequest {
+                request_id: rid.to_owned(),
+                resource_ids: resources,
+                ..Default::default()
+            })
+            .await);
+        return;
+    }
     ok(server
         .resources(&master)
         .unsubscribe_resources(bi::UnsubscribeResourcesRequest {

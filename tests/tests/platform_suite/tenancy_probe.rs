@@ -2401,6 +2401,35 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
             Code::NotFound,
             "RESOURCE_NOT_FOUND",
         ),
+        "ResourceService/SetExpiryPolicy" => Probe::Refused(
+            unit(
+                w.server
+                    .resources(&w.a_master)
+                    .set_expiry_policy(bi::SetExpiryPolicyRequest {
+                        request_id: new_request_id(),
+                        id: w.b_resource.clone(),
+                        policy: bi::ExpiryPolicy::Delete as i32,
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESOURCE_NOT_FOUND",
+        ),
+        "ResourceService/SwitchToOnDemandNow" => Probe::Refused(
+            unit(
+                w.server
+                    .resources(&w.a_master)
+                    .switch_to_on_demand_now(bi::SwitchToOnDemandNowRequest {
+                        request_id: new_request_id(),
+                        resource_ids: vec![w.b_resource.clone()],
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESOURCE_NOT_FOUND",
+        ),
         "SandboxService/GetClock" => Probe::NoTenantInput("the platform clock"),
         "SandboxService/AdvanceClock" => operator_only(unit(
             w.server

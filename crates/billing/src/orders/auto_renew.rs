@@ -20,7 +20,6 @@ use partner_api::pricing::v1 as pricing_pb;
 use partner_kernel::ids::{CustomerId, OrderId, PartnerId, ResourceId, SessionId, parse_stored};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::principal::{Actor, Principal};
-use partner_kernel::write::{self, Change, Outcome};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -29,8 +28,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entity::{order, renewal_run, resource};
-use super::model::OrderState;
-use super::read::Scope;
+use super::model::{ExpiryPolicy, OrderState};
 use super::{NewOrder, Payment, Source};
 use crate::access::SELF_ORDERS_MANAGE;
 use crate::error::BillingError;
@@ -412,76 +410,38 @@ impl Billing {
     /// use that the caller reaches.
     pub async fn set_auto_renew(
         &self,
-        mut m: Mutation,
+        m: Mutation,
         id: ResourceId,
         setting: Option<AutoRenew>,
         reseller: Option<PartnerId>,
     ) -> Result<pb::Resource, BillingError> {
-        if let Some(answer) = write::replayed::<pb::Resource>(self.db(), &m).await? {
-            return Ok(answer);
-        }
-        let scope = self.order_scope(&mut m, reseller, true).await?;
-        let call = m.clone();
-        write::commit(self.db(), &m, move |tx| {
-            Box::pin(async move {
-                // A partner acts only on what its current customers bought
-                // under it.
-                if let Scope::Partner(p) = scope {
-                    let row = resource::Entity::find_by_id(id.to_string())
-                        .filter(super::read::resource_scope(scope))
-                        .one(tx)
-                        .await?
-                        .ok_or(BillingError::ResourceNotFound)?;
-                    let customer = parse_stored(&row.customer_id, CustomerId::parse)?;
-                    partner_customers::customers::store::customer_of(tx, p, customer)
-                        .await?
-                        .ok_or(BillingError::ResourceNotFound)?;
-                }
-                let mut update = resource::Entity::update_many()
-                    .col_expr(resource::Column::UpdatedAt, Expr::value(call.now))
-                    .filter(resource::Column::Id.eq(id.to_string()))
-                    .filter(super::read::resource_scope(scope))
-                    .filter(resource::Column::Status.eq("IN_USE"));
-                update = match setting {
-                    Some(s) => update
-                        .col_expr(
-                            resource::Column::AutoRenewUnit,
-                            Expr::value(Some(s.unit.as_str_name().to_owned())),
-                        )
-                        .col_expr(resource::Column::AutoRenewCount, Expr::value(s.count))
-                        .col_expr(resource::Column::AutoRenewTimes, Expr::value(s.times))
-                        .col_expr(resource::Column::AutoRenewed, Expr::value(0)),
-                    None => update.col_expr(
-                        resource::Column::AutoRenewUnit,
-                        Expr::value(Option::<String>::None),
-                    ),
-                };
-                if update.exec(tx).await?.rows_affected != 1 {
-                    return Err(BillingError::ResourceNotFound);
-                }
-                let row = resource::Entity::find_by_id(id.to_string())
-                    .one(tx)
-                    .await?
-                    .ok_or(BillingError::ResourceNotFound)?;
-                let partner = match scope {
-                    Scope::Partner(p) => Some(p),
-                    Scope::Customer(_) => row
-                        .partner_id
-                        .as_deref()
-                        .map(|p| parse_stored(p, PartnerId::parse))
-                        .transpose()?,
-                };
-                let summary = serde_json::json!({
-                    "auto_renew_unit": row.auto_renew_unit,
-                    "auto_renew_count": row.auto_renew_count,
-                    "auto_renew_times": row.auto_renew_times,
-                });
-                Ok(Outcome::new(
-                    crate::resources::to_proto(&row)?,
-                    Change::of(partner, &row.id).after(summary),
-                ))
-            })
-        })
-        .await
+        let columns = match setting {
+            Some(s) => vec![
+                (
+                    resource::Column::AutoRenewUnit,
+                    Expr::value(Some(s.unit.as_str_name().to_owned())),
+                ),
+                (resource::Column::AutoRenewCount, Expr::value(s.count)),
+                (resource::Column::AutoRenewTimes, Expr::value(s.times)),
+                (resource::Column::AutoRenewed, Expr::value(0)),
+            ],
+            None => vec![(
+                resource::Column::AutoRenewUnit,
+                Expr::value(Option::<String>::None),
+            )],
+        };
+        self.update_resource(m, id, reseller, columns).await
+    }
+
+    /// Sets what happens to a resource in use when its paid period ends.
+    pub async fn set_expiry_policy(
+        &self,
+        m: Mutation,
+        id: ResourceId,
+        policy: ExpiryPolicy,
+        reseller: Option<PartnerId>,
+    ) -> Result<pb::Resource, BillingError> {
+        let columns = vec![(resource::Column::ExpiryPolicy, Expr::value(policy.as_str()))];
+        self.update_resource(m, id, reseller, columns).await
     }
 }

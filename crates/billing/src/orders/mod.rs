@@ -9,6 +9,7 @@ pub mod auto_renew;
 pub(crate) mod cancel;
 mod create;
 pub mod entity;
+pub mod expiry;
 pub mod grpc;
 pub mod model;
 mod options;

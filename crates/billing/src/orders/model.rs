@@ -20,6 +20,9 @@ partner_kernel::state_enum!(
         Renewal = "RENEWAL",
         /// Unsubscribes resources and refunds them.
         Unsubscribe = "UNSUBSCRIBE",
+        /// Switches resources to on-demand charging now, refunding their
+        /// paid periods as unsubscribing would.
+        ToOnDemand = "TO_ON_DEMAND",
     }
 );
 
@@ -35,6 +38,45 @@ partner_kernel::state_enum!(
         ProRata = "PRO_RATA",
         /// An ended period: nothing.
         Ended = "ENDED",
+    }
+);
+
+partner_kernel::state_enum!(
+    /// Where a resource is.
+    ResourceStatus, "resource status", ResourceStatus {
+        /// Open and paid for until its expiry (or charged on demand).
+        InUse = "IN_USE",
+        /// Unsubscribed, or released after its expiry.
+        Closed = "CLOSED",
+        /// Stopped, its data kept until the retention ends.
+        Frozen = "FROZEN",
+        /// Its period ended; it runs on for the grace period.
+        Expired = "EXPIRED",
+    }
+);
+
+partner_kernel::state_enum!(
+    /// What happens to a resource when its paid period ends.
+    ExpiryPolicy, "expiry policy", ExpiryPolicy {
+        /// It keeps running for the grace period (`EXPIRED`), is then
+        /// frozen for the retention (`FROZEN`), then released (`CLOSED`).
+        Grace = "GRACE",
+        /// It runs on, charged on demand.
+        ToOnDemand = "TO_ON_DEMAND",
+        /// It is released at once (`CLOSED`).
+        Delete = "DELETE",
+        /// It is frozen at once for the retention, then released.
+        Freeze = "FREEZE",
+    }
+);
+
+partner_kernel::state_enum!(
+    /// How a resource is charged.
+    ChargingMode, "charging mode", ChargingMode {
+        /// Paid ahead by the month or year.
+        Period = "PERIOD",
+        /// Charged for what it uses (switched from a period).
+        OnDemand = "ON_DEMAND",
     }
 );
 

@@ -31,7 +31,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::entity::{line, order, payment, resource};
-use super::model::{Order, OrderState, PricedLine};
+use super::model::{ChargingMode, ExpiryPolicy, Order, OrderState, PricedLine};
 use super::provision::Provisioner;
 use super::read::{Scope, order_in};
 use crate::coupons::coupon_entry;
@@ -649,6 +649,9 @@ async fn complete(
                 auto_renew_count: Set(0),
                 auto_renew_times: Set(0),
                 auto_renewed: Set(0),
+                expiry_policy: Set(ExpiryPolicy::Grace.as_str().to_owned()),
+                charging_mode: Set(ChargingMode::Period.as_str().to_owned()),
+                stage_until: Set(None),
             });
         }
     }

@@ -19,6 +19,7 @@ use partner_pricing::rating::grpc::{line, period_response};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::entity::resource;
+use super::model::{ChargingMode, ResourceStatus};
 use super::pay::period_end;
 use super::read::Scope;
 use super::{NewOrder, Source};
@@ -61,8 +62,20 @@ fn too_large() -> BillingError {
     .into()
 }
 
-/// The resources `ids` within `scope`, in the order asked, all in use and
-/// all of one customer.
+/// Resources a renewal may extend: charged by the period and not closed —
+/// in use, or expired or frozen (a renewal brings them back).
+fn renewable_now() -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(resource::Column::Status.is_in([
+            ResourceStatus::InUse.as_str(),
+            ResourceStatus::Expired.as_str(),
+            ResourceStatus::Frozen.as_str(),
+        ]))
+        .add(resource::Column::ChargingMode.eq(ChargingMode::Period.as_str()))
+}
+
+/// The resources `ids` within `scope`, in the order asked, all renewable
+/// and all of one customer.
 async fn renewable(
     conn: &impl ConnectionTrait,
     scope: Scope,
@@ -84,7 +97,7 @@ pub(crate) async fn of_one_customer(
         .filter(resource::Column::Id.is_in(ids.iter().map(ToString::to_string)))
         .filter(super::read::resource_scope(scope));
     if in_use {
-        query = query.filter(resource::Column::Status.eq("IN_USE"));
+        query = query.filter(renewable_now());
     }
     let rows = query.all(conn).await?;
     let mut ordered = Vec::with_capacity(ids.len());
@@ -264,11 +277,11 @@ pub(crate) async fn extend(
 ) -> Result<Result<(DateTime<Utc>, DateTime<Utc>), String>, BillingError> {
     let Some(r) = resource::Entity::find_by_id(renews.to_owned())
         .filter(resource::Column::CustomerId.eq(customer))
-        .filter(resource::Column::Status.eq("IN_USE"))
+        .filter(renewable_now())
         .one(conn)
         .await?
     else {
-        return Ok(Err(format!("resource {renews} is no longer in use")));
+        return Ok(Err(format!("resource {renews} is no longer renewable")));
     };
     let unit = pricing_pb::PeriodUnit::try_from(l.period_unit)
         .unwrap_or(pricing_pb::PeriodUnit::Unspecified);
@@ -284,6 +297,15 @@ pub(crate) async fn extend(
         .col_expr(
             resource::Column::UpdatedAt,
             sea_orm::sea_query::Expr::value(now),
+        )
+        // Expired or frozen, it is back in use.
+        .col_expr(
+            resource::Column::Status,
+            sea_orm::sea_query::Expr::value(ResourceStatus::InUse.as_str()),
+        )
+        .col_expr(
+            resource::Column::StageUntil,
+            sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(resource::Column::Id.eq(renews))
         .exec(conn)

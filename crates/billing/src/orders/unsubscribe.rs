@@ -33,7 +33,10 @@ use sea_orm::{
 };
 
 use super::entity::{line, order, payment, resource};
-use super::model::{Order, OrderState, OrderType, PricedLine, ReasonType, RefundOf, RefundRule};
+use super::model::{
+    ChargingMode, Order, OrderState, OrderType, PricedLine, ReasonType, RefundOf, RefundRule,
+    ResourceStatus,
+};
 use super::read::Scope;
 use super::refund::{Period, Source, into_sources, refund, share};
 use crate::error::BillingError;
@@ -47,6 +50,9 @@ pub enum Mode {
     WithRenewals,
     /// Only its renewed periods that have not started.
     RenewalsOnly,
+    /// Every paid period, as `WithRenewals`; the resource runs on,
+    /// charged on demand.
+    ToOnDemand,
 }
 
 /// Why a resource cannot be unsubscribed.
@@ -57,6 +63,8 @@ const NO_RENEWALS: &str = "NO_RENEWALS_TO_REFUND";
 const FORMER_PARTNER: &str = "RESOURCE_OF_FORMER_PARTNER";
 /// Bought before lines kept what they paid and the period they bought.
 const UNKNOWN: &str = "REFUND_UNKNOWN";
+/// Switched to on-demand already.
+const ON_DEMAND: &str = "ALREADY_ON_DEMAND";
 
 /// One period of a resource to refund, with the line that sold it.
 struct PeriodPlan {
@@ -71,20 +79,25 @@ struct Planned {
     resource: resource::Model,
     failure: Option<&'static str>,
     periods: Vec<PeriodPlan>,
-    status_after: &'static str,
+    status_after: ResourceStatus,
+    /// Charged on demand afterwards.
+    on_demand: bool,
     expires_after: DateTime<Utc>,
 }
 
 impl Planned {
-    fn failed(resource: resource::Model, why: &'static str) -> Self {
-        let (status, expires) = (status_of(&resource.status), resource.expires_at);
-        Self {
+    fn failed(resource: resource::Model, why: &'static str) -> Result<Self, KernelError> {
+        let status = ResourceStatus::parse(&resource.status)?;
+        let on_demand = resource.charging_mode == ChargingMode::OnDemand.as_str();
+        let expires = resource.expires_at;
+        Ok(Self {
             resource,
             failure: Some(why),
             periods: Vec::new(),
             status_after: status,
+            on_demand,
             expires_after: expires,
-        }
+        })
     }
 
     fn refund(&self) -> i64 {
@@ -115,21 +128,9 @@ impl Planned {
                 })
                 .collect(),
             refund_amount: money(self.refund()),
-            status_after: if self.status_after == "CLOSED" {
-                pb::ResourceStatus::Closed
-            } else {
-                pb::ResourceStatus::InUse
-            } as i32,
+            status_after: self.status_after.to_proto() as i32,
             expire_time_after: Some(to_proto_timestamp(self.expires_after)),
         }
-    }
-}
-
-fn status_of(stored: &str) -> &'static str {
-    if stored == "CLOSED" {
-        "CLOSED"
-    } else {
-        "IN_USE"
     }
 }
 
@@ -162,11 +163,14 @@ async fn plan_one(
     partner: Option<PartnerId>,
     now: DateTime<Utc>,
 ) -> Result<Planned, BillingError> {
-    if r.status != "IN_USE" {
-        return Ok(Planned::failed(r, CLOSED));
+    if r.status == ResourceStatus::Closed.as_str() {
+        return Ok(Planned::failed(r, CLOSED)?);
     }
     if r.partner_id != partner.map(|p| p.to_string()) {
-        return Ok(Planned::failed(r, FORMER_PARTNER));
+        return Ok(Planned::failed(r, FORMER_PARTNER)?);
+    }
+    if r.charging_mode == ChargingMode::OnDemand.as_str() {
+        return Ok(Planned::failed(r, ON_DEMAND)?);
     }
     let done: Vec<(Option<String>, Option<i32>)> = line::Entity::find()
         .select_only()
@@ -183,7 +187,7 @@ async fn plan_one(
         .await?
         .ok_or_else(corrupt)?;
     if bought.starts_at.is_none() {
-        return Ok(Planned::failed(r, UNKNOWN));
+        return Ok(Planned::failed(r, UNKNOWN)?);
     }
     let siblings: Vec<String> = resource::Entity::find()
         .select_only()
@@ -218,16 +222,17 @@ async fn plan_one(
         candidates.push((period_of(&l, 1, 0, true, r.expires_at), l));
     }
     let (chosen, status_after, expires_after) = match mode {
-        Mode::WithRenewals => (candidates, "CLOSED", now),
+        Mode::WithRenewals => (candidates, ResourceStatus::Closed, now),
+        Mode::ToOnDemand => (candidates, ResourceStatus::InUse, now),
         Mode::RenewalsOnly => {
             let chosen: Vec<_> = candidates
                 .into_iter()
                 .filter(|(p, _)| p.renewal && p.starts >= now)
                 .collect();
             let Some(from) = chosen.iter().map(|(p, _)| p.starts).min() else {
-                return Ok(Planned::failed(r, NO_RENEWALS));
+                return Ok(Planned::failed(r, NO_RENEWALS)?);
             };
-            (chosen, "IN_USE", from)
+            (chosen, ResourceStatus::parse(&r.status)?, from)
         }
     };
     let periods = chosen
@@ -247,6 +252,7 @@ async fn plan_one(
         failure: None,
         periods,
         status_after,
+        on_demand: mode == Mode::ToOnDemand,
         expires_after,
     })
 }
@@ -333,7 +339,7 @@ async fn apply(
     (customer, partner): (CustomerId, Option<PartnerId>),
     plans: &[Planned],
     currency: Currency,
-    reason: (ReasonType, String),
+    reason: Option<(ReasonType, String)>,
 ) -> Result<Order, BillingError> {
     let now = m.now;
     let mut by_order: BTreeMap<String, i64> = BTreeMap::new();
@@ -352,7 +358,13 @@ async fn apply(
         id: OrderId::generate().to_string(),
         partner_id: partner.map(|p| p.to_string()),
         customer_id: customer.to_string(),
-        order_type: OrderType::Unsubscribe.as_str().to_owned(),
+        order_type: if plans.iter().any(|p| p.on_demand) {
+            OrderType::ToOnDemand
+        } else {
+            OrderType::Unsubscribe
+        }
+        .as_str()
+        .to_owned(),
         state: OrderState::Completed.as_str().to_owned(),
         currency: currency.code().to_owned(),
         list_total: 0,
@@ -365,14 +377,14 @@ async fn apply(
         created_at: now,
         payment_deadline: now,
         closed_at: None,
-        cancel_reason: reason.1,
+        cancel_reason: reason.as_ref().map(|r| r.1.clone()).unwrap_or_default(),
         coupon_total: 0,
         paid_total: 0,
         agreement_id: None,
         paid_at: None,
         completed_at: Some(now),
         updated_at: now,
-        reason_type: Some(reason.0.as_str().to_owned()),
+        reason_type: reason.as_ref().map(|r| r.0.as_str().to_owned()),
         auto_renew_key: None,
     };
     let o = Order { header, lines };
@@ -380,8 +392,9 @@ async fn apply(
     Ok(o)
 }
 
-/// Closes the resource, or moves its expiry back to where its refunded
-/// renewals began — only if nothing moved it meanwhile.
+/// Closes the resource, switches it to on-demand, or moves its expiry back
+/// to where its refunded renewals began — only if nothing moved it
+/// meanwhile.
 async fn cut_back(
     tx: &DatabaseTransaction,
     p: &Planned,
@@ -391,12 +404,30 @@ async fn cut_back(
         .col_expr(resource::Column::ExpiresAt, Expr::value(p.expires_after))
         .col_expr(resource::Column::UpdatedAt, Expr::value(now))
         .filter(resource::Column::Id.eq(p.resource.id.as_str()))
-        .filter(resource::Column::Status.eq("IN_USE"))
+        .filter(resource::Column::Status.eq(p.resource.status.as_str()))
         .filter(resource::Column::ExpiresAt.eq(p.resource.expires_at));
-    if p.status_after == "CLOSED" {
+    if p.status_after == ResourceStatus::Closed {
         update = update
-            .col_expr(resource::Column::Status, Expr::value("CLOSED"))
+            .col_expr(
+                resource::Column::Status,
+                Expr::value(ResourceStatus::Closed.as_str()),
+            )
             .col_expr(resource::Column::ClosedAt, Expr::value(Some(now)));
+    }
+    if p.on_demand {
+        update = update
+            .col_expr(
+                resource::Column::Status,
+                Expr::value(ResourceStatus::InUse.as_str()),
+            )
+            .col_expr(
+                resource::Column::ChargingMode,
+                Expr::value(ChargingMode::OnDemand.as_str()),
+            )
+            .col_expr(
+                resource::Column::StageUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            );
     }
     // Auto-renew stops (set it again to renew what is left), and the
     // periods it renewed may be renewed again.
@@ -638,12 +669,14 @@ impl Billing {
         })
     }
 
+    /// Unsubscribes (or, `Mode::ToOnDemand`, switches to on-demand) the
+    /// resources `ids` and refunds them.
     pub async fn unsubscribe_resources(
         &self,
         mut m: Mutation,
         ids: Vec<ResourceId>,
         mode: Mode,
-        reason: (ReasonType, String),
+        reason: Option<(ReasonType, String)>,
         reseller: Option<PartnerId>,
     ) -> Result<pb::UnsubscribeResourcesResponse, BillingError> {
         if let Some(answer) = write::replayed(self.db(), &m).await? {
@@ -685,7 +718,8 @@ impl Billing {
                             "id": p.resource.id,
                             "failure": p.failure,
                             "refund": p.refund(),
-                            "status_after": p.status_after,
+                            "status_after": p.status_after.as_str(),
+                            "on_demand": p.on_demand,
                             "expires_after": p.expires_after,
                         }))
                         .collect::<Vec<_>>(),

@@ -14,7 +14,7 @@ use super::ResourceFilter;
 use crate::grpc::{BillingApi, id_for_reseller};
 use crate::orders::UnsubscribeMode;
 use crate::orders::auto_renew::AutoRenew;
-use crate::orders::model::ReasonType;
+use crate::orders::model::{ExpiryPolicy, ReasonType, ResourceStatus};
 
 /// At most this many main resources renew at once (the vendor's rule).
 const MAX_RENEWED: usize = 10;
@@ -92,7 +92,7 @@ impl ResourceService for BillingApi {
         let status = if r.status == 0 {
             Some(None)
         } else {
-            let known = pb::ResourceStatus::try_from(r.status).ok();
+            let known = ResourceStatus::from_wire(r.status);
             v.check(known.is_some(), "status", "a known status, or none");
             known.map(Some)
         };
@@ -200,7 +200,7 @@ impl ResourceService for BillingApi {
         let m = call.mutation(request_id)?;
         Ok(Response::new(
             self.billing()
-                .unsubscribe_resources(m, ids, mode, (reason_type, reason), reseller)
+                .unsubscribe_resources(m, ids, mode, Some((reason_type, reason)), reseller)
                 .await?,
         ))
     }
@@ -263,6 +263,64 @@ impl ResourceService for BillingApi {
         let m = call.mutation(request_id)?;
         Ok(Response::new(pb::CancelAutoRenewResponse {
             resource: Some(self.billing().set_auto_renew(m, id, None, reseller).await?),
+        }))
+    }
+
+    async fn set_expiry_policy(
+        &self,
+        req: Request<pb::SetExpiryPolicyRequest>,
+    ) -> Result<Response<pb::SetExpiryPolicyResponse>, Status> {
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let id = v.take("id", ResourceId::parse(&r.id));
+        let policy = ExpiryPolicy::from_wire(r.policy);
+        v.check(policy.is_some(), "policy", "a known expiry policy");
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| Some((request_id?, id?, policy?, reseller?)))();
+        let (request_id, id, policy, reseller) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(pb::SetExpiryPolicyResponse {
+            resource: Some(
+                self.billing()
+                    .set_expiry_policy(m, id, policy, reseller)
+                    .await?,
+            ),
+        }))
+    }
+
+    async fn switch_to_on_demand_now(
+        &self,
+        req: Request<pb::SwitchToOnDemandNowRequest>,
+    ) -> Result<Response<pb::SwitchToOnDemandNowResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let ids = resource_ids(&mut v, &r.resource_ids);
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| Some((request_id?, ids?, reseller?)))();
+        let (request_id, ids, reseller) = v.finish_with(parsed)?;
+        if r.validate_only {
+            let preview = self
+                .billing()
+                .preview_unsubscribe(&principal, &ids, UnsubscribeMode::ToOnDemand, reseller)
+                .await?;
+            return Ok(Response::new(pb::SwitchToOnDemandNowResponse {
+                order: None,
+                results: preview.results,
+            }));
+        }
+        let m = call.mutation(request_id)?;
+        let done = self
+            .billing()
+            .unsubscribe_resources(m, ids, UnsubscribeMode::ToOnDemand, None, reseller)
+            .await?;
+        Ok(Response::new(pb::SwitchToOnDemandNowResponse {
+            order: done.order,
+            results: done.results,
         }))
     }
 }

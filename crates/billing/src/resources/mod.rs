@@ -4,6 +4,7 @@
 //! act on them.
 
 pub mod grpc;
+mod settings;
 
 use chrono::{DateTime, Utc};
 use partner_api::billing::v1 as pb;
@@ -17,6 +18,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use crate::error::BillingError;
 use crate::orders::entity::resource;
+use crate::orders::model::{ChargingMode, ExpiryPolicy, ResourceStatus};
 use crate::orders::read::Scope;
 use crate::service::Billing;
 
@@ -26,7 +28,7 @@ const LIST_RESOURCES: &str = "partner.billing.v1.ResourceService/ListResources";
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ResourceFilter {
     pub customer: Option<CustomerId>,
-    pub status: Option<pb::ResourceStatus>,
+    pub status: Option<ResourceStatus>,
     pub expire_after: Option<DateTime<Utc>>,
     pub expire_before: Option<DateTime<Utc>>,
     pub reseller: Option<PartnerId>,
@@ -36,25 +38,10 @@ fn within(scope: Scope) -> Condition {
     crate::orders::read::resource_scope(scope)
 }
 
-fn status_name(s: pb::ResourceStatus) -> &'static str {
-    match s {
-        pb::ResourceStatus::Unspecified => "",
-        pb::ResourceStatus::InUse => "IN_USE",
-        pb::ResourceStatus::Closed => "CLOSED",
-    }
-}
-
 pub(crate) fn to_proto(r: &resource::Model) -> Result<pb::Resource, KernelError> {
-    let status = match r.status.as_str() {
-        "IN_USE" => pb::ResourceStatus::InUse,
-        "CLOSED" => pb::ResourceStatus::Closed,
-        other => {
-            return Err(KernelError::Corrupt(format!(
-                "resource {} status {other:?}",
-                r.id
-            )));
-        }
-    };
+    let status = ResourceStatus::parse(&r.status)?.to_proto();
+    let policy = ExpiryPolicy::parse(&r.expiry_policy)?.to_proto();
+    let charging = ChargingMode::parse(&r.charging_mode)?.to_proto();
     let unit = pricing_pb::PeriodUnit::from_str_name(&r.period_unit)
         .ok_or_else(|| KernelError::Corrupt(format!("resource {} period unit", r.id)))?;
     Ok(pb::Resource {
@@ -73,6 +60,9 @@ pub(crate) fn to_proto(r: &resource::Model) -> Result<pb::Resource, KernelError>
         effective_time: Some(to_proto_timestamp(r.effective_at)),
         expire_time: Some(to_proto_timestamp(r.expires_at)),
         close_time: r.closed_at.map(to_proto_timestamp),
+        expiry_policy: policy as i32,
+        charging_mode: charging as i32,
+        stage_end_time: r.stage_until.map(to_proto_timestamp),
         auto_renew: r
             .auto_renew_unit
             .as_deref()
@@ -117,8 +107,8 @@ impl Billing {
             page_scope = page_scope.filter("customer", c);
         }
         if let Some(s) = filter.status {
-            query = query.filter(resource::Column::Status.eq(status_name(s)));
-            page_scope = page_scope.filter("status", status_name(s));
+            query = query.filter(resource::Column::Status.eq(s.as_str()));
+            page_scope = page_scope.filter("status", s.as_str());
         }
         if let Some(t) = filter.expire_after {
             query = query.filter(resource::Column::ExpiresAt.gte(t));

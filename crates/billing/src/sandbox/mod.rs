@@ -133,5 +133,15 @@ impl Billing {
             }
             Err(e) => warn("renewals", &e),
         }
+        // After the renewals: what they renewed does not expire.
+        match self.expire_resources().await {
+            Ok(x) => {
+                jobs.resources_expired += count(x.expired);
+                jobs.resources_frozen += count(x.frozen);
+                jobs.resources_released += count(x.released);
+                jobs.resources_to_on_demand += count(x.to_on_demand);
+            }
+            Err(e) => warn("expiry", &e),
+        }
     }
 }

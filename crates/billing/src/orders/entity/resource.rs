@@ -19,7 +19,7 @@ pub struct Model {
     pub size: i64,
     /// The wire name of the period unit it is bought by.
     pub period_unit: String,
-    /// `IN_USE` or `CLOSED`.
+    /// `IN_USE`, `EXPIRED` (in grace), `FROZEN` (retained) or `CLOSED`.
     pub status: String,
     /// The day of the month its periods end on (1–31), kept so a resource
     /// bought on the 31st returns to the 31st after shorter months.
@@ -37,6 +37,14 @@ pub struct Model {
     pub auto_renew_count: i32,
     pub auto_renew_times: i32,
     pub auto_renewed: i32,
+    /// What happens when its paid period ends: `GRACE`, `TO_ON_DEMAND`,
+    /// `DELETE` or `FREEZE`.
+    pub expiry_policy: String,
+    /// `PERIOD` (yearly/monthly) or `ON_DEMAND` (switched).
+    pub charging_mode: String,
+    /// Until when it stays in its stage: the end of the grace period
+    /// (`EXPIRED`) or of the retention (`FROZEN`).
+    pub stage_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
