@@ -10,6 +10,7 @@ use partner_api::accounts::v1::partner_service_client::PartnerServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
 use partner_api::billing::v1 as billing;
 use partner_api::billing::v1::funds_service_client::FundsServiceClient;
+use partner_api::billing::v1::order_service_client::OrderServiceClient;
 use partner_api::customers::v1 as customers;
 use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
 use partner_api::iam::v1 as iam;
@@ -120,6 +121,13 @@ pub enum Call {
         pairs: Arc<Vec<(MetadataValue<Ascii>, String)>>,
         next: Arc<AtomicUsize>,
     },
+    /// `OrderService/PayOrder` of the orders in turn, each with its coupon
+    /// and the customer's cash; must answer OK with the order COMPLETED.
+    /// Each order is paid once: the phase is bounded to fewer calls.
+    PayOrder {
+        orders: Arc<Vec<crate::orders::Waiting>>,
+        next: Arc<AtomicUsize>,
+    },
 }
 
 /// The generated clients over one connection.
@@ -132,6 +140,7 @@ pub struct Clients {
     customers: CustomerServiceClient<Channel>,
     rating: RatingServiceClient<Channel>,
     funds: FundsServiceClient<Channel>,
+    orders: OrderServiceClient<Channel>,
 }
 
 fn with_bearer<T>(message: T, bearer: &MetadataValue<Ascii>) -> tonic::Request<T> {
@@ -156,7 +165,8 @@ impl Clients {
             auth: AuthServiceClient::new(channel.clone()),
             customers: CustomerServiceClient::new(channel.clone()),
             rating: RatingServiceClient::new(channel.clone()),
-            funds: FundsServiceClient::new(channel),
+            funds: FundsServiceClient::new(channel.clone()),
+            orders: OrderServiceClient::new(channel),
         }
     }
 
@@ -310,6 +320,26 @@ impl Clients {
                     .map_err(|s| failed("TransferToCustomer", &s))?;
                 if !reply.get_ref().transaction_id.starts_with("ltx_") {
                     return Err("TransferToCustomer answered no transaction".into());
+                }
+            }
+            Call::PayOrder { orders, next } => {
+                let w = orders
+                    .get(next.fetch_add(1, Ordering::Relaxed))
+                    .ok_or("PayOrder ran out of orders")?;
+                let request = billing::PayOrderRequest {
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                    id: w.order_id.clone(),
+                    coupon_ids: vec![w.coupon_id.clone()],
+                    ..Default::default()
+                };
+                let reply = self
+                    .orders
+                    .pay_order(with_bearer(request, &w.bearer))
+                    .await
+                    .map_err(|s| failed("PayOrder", &s))?;
+                let state = reply.get_ref().order.as_ref().map(|o| o.state());
+                if state != Some(billing::OrderState::Completed) {
+                    return Err(format!("PayOrder answered {state:?}"));
                 }
             }
             Call::RatePeriod { request, bearer } => {

@@ -10,6 +10,7 @@ mod customers;
 mod db;
 mod load;
 mod money;
+mod orders;
 mod pricing;
 mod server;
 
@@ -143,6 +144,10 @@ struct Args {
     /// Run the money phases (TransferToCustomer against a raw SQL loop).
     #[arg(long)]
     money: bool,
+    /// Run the order phase (PayOrder with a coupon and cash against a raw
+    /// SQL loop).
+    #[arg(long)]
+    orders: bool,
 }
 
 /// One throughput phase and the CPU it cost.
@@ -194,6 +199,8 @@ struct Report {
     pricing: Option<String>,
     /// The money phases' section of the report.
     money: Option<String>,
+    /// The order phase's section of the report.
+    orders: Option<String>,
     load_before: String,
     load_after: String,
 }
@@ -540,6 +547,18 @@ async fn measure(
         report.money = Some(money::measure(&setup).await?);
     }
 
+    if args.orders {
+        let setup = money::Setup {
+            channels: &channels,
+            in_flight: args.in_flight,
+            duration: Duration::from_secs(args.duration_secs),
+            admin: &bearer,
+            url: &url,
+            server: &server,
+        };
+        report.orders = Some(orders::measure(&setup).await?);
+    }
+
     drop(clients);
     drop(channels);
     report.server_log_lines = server.log_lines();
@@ -813,6 +832,9 @@ fn render(args: &Args, spec: &ServerSpec, kind: &str, r: &Report) -> Result<Stri
         out.push_str(section);
     }
     if let Some(section) = &r.money {
+        out.push_str(section);
+    }
+    if let Some(section) = &r.orders {
         out.push_str(section);
     }
     Ok(out)

@@ -43,7 +43,7 @@ pub struct Setup<'a> {
     pub server: &'a Server,
 }
 
-fn authorised<T>(message: T, bearer: &MetadataValue<Ascii>) -> tonic::Request<T> {
+pub(crate) fn authorised<T>(message: T, bearer: &MetadataValue<Ascii>) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request
         .metadata_mut()
@@ -52,13 +52,17 @@ fn authorised<T>(message: T, bearer: &MetadataValue<Ascii>) -> tonic::Request<T>
 }
 
 /// A funded partner: its master's bearer, its id, and its customers.
-struct Funded {
-    bearer: MetadataValue<Ascii>,
-    partner_id: String,
-    customers: Vec<String>,
+pub(crate) struct Funded {
+    pub(crate) bearer: MetadataValue<Ascii>,
+    pub(crate) partner_id: String,
+    pub(crate) customers: Vec<String>,
 }
 
-async fn funded_partner(s: &Setup<'_>, n: usize, customers: usize) -> Result<Funded, BoxError> {
+pub(crate) async fn funded_partner(
+    s: &Setup<'_>,
+    n: usize,
+    customers: usize,
+) -> Result<Funded, BoxError> {
     let channel = s.channels[0].clone();
     let mut clients = Clients::new(channel.clone());
     let master = format!("moneymaster{n}");
@@ -110,7 +114,7 @@ async fn funded_partner(s: &Setup<'_>, n: usize, customers: usize) -> Result<Fun
 }
 
 /// `?` or `$n`, as the backend numbers its parameters.
-fn params(backend: DbBackend, from: usize, n: usize) -> String {
+pub(crate) fn params(backend: DbBackend, from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| {
             if backend == DbBackend::Postgres {
