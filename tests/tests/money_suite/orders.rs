@@ -548,6 +548,8 @@ async fn paying_takes_coupons_then_cash_all_or_nothing_and_opens_the_resources()
     assert_eq!(minor_of(paid.paid_total.as_ref()), 254_000);
     assert_eq!(paid.lines[0].resource_ids.len(), 2);
     assert!(paid.complete_time.is_some());
+    // The answer is the order as it was written.
+    assert_eq!(order_of(&server, &f.master, made.id.clone()).await, paid);
     // Its resources: the partner's and the customer's to read, a year long.
     let opened = ok(server
         .resources(&f.master)
@@ -737,6 +739,7 @@ async fn a_discount_in_force_is_taken_when_paying() {
     .order
     .unwrap_or_default();
     assert_eq!(paid.discount_id, contract);
+    assert_eq!(order_of(&server, &f.master, made.id.clone()).await, paid);
     assert_eq!(minor_of(paid.discount_total.as_ref()), 30_400);
     assert_eq!(minor_of(paid.final_total.as_ref()), 273_600);
     assert_eq!(minor_of(paid.paid_total.as_ref()), 273_600);
@@ -901,6 +904,7 @@ async fn a_partner_pays_its_customers_order_through_an_active_agreement() {
     assert_eq!(paid.state(), pb::OrderState::Completed);
     assert_eq!(paid.payment_agreement_id, agreement.id);
     assert_eq!(minor_of(paid.paid_total.as_ref()), 304_000);
+    assert_eq!(order_of(&server, &me, paid.id.clone()).await, paid);
     assert_eq!(cash(&server, &f.master, &c).await, 0);
     let own = ok(server
         .funds(&f.master)
@@ -963,6 +967,7 @@ async fn a_line_whose_resources_fail_to_open_is_charged_nothing() {
     assert!(paid.lines[0].failure_reason.contains("c6.large.2"));
     assert_eq!(paid.lines[1].resource_ids.len(), 1);
     assert_eq!(paid.lines[1].failure_reason, "");
+    assert_eq!(order_of(&server, &f.master, made.id.clone()).await, paid);
     assert_eq!(minor_of(paid.coupon_total.as_ref()), 0);
     assert_eq!(minor_of(paid.paid_total.as_ref()), disk);
     assert_eq!(cash(&server, &f.master, &c).await, 900_000 - disk);

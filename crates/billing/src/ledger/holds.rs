@@ -59,6 +59,23 @@ pub async fn hold(
     }
     let rows = locked_accounts(conn, std::slice::from_ref(key), now).await?;
     let row = rows.first().ok_or(BillingError::Unbalanced)?;
+    hold_on(conn, key, row, amount, expires_at, now).await
+}
+
+/// [`hold`] on the account `row` of `key`, which the caller locked in this
+/// transaction and has not moved since (a payment locks all its accounts
+/// at once, then holds on each).
+pub async fn hold_on(
+    conn: &DatabaseTransaction,
+    key: &AccountKey,
+    row: &account::Model,
+    amount: Money,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<LedgerHoldId, BillingError> {
+    if !amount.is_positive() || amount.currency() != key.currency || !key.matches(row) {
+        return Err(BillingError::Unbalanced);
+    }
     let pending = row
         .pending
         .checked_add(amount.minor())

@@ -113,7 +113,7 @@ impl AccountKey {
         }
     }
 
-    fn matches(&self, row: &account::Model) -> bool {
+    pub(crate) fn matches(&self, row: &account::Model) -> bool {
         row.owner_id == self.owner
             && row.kind == self.kind.as_str()
             && row.currency == self.currency.code()

@@ -38,7 +38,7 @@ use crate::coupons::coupon_entry;
 use crate::coupons::entity::{coupon, coupon_record};
 use crate::coupons::model::{Coupon, CouponRecordType, Stored};
 use crate::error::BillingError;
-use crate::ledger::holds::{capture_all, hold};
+use crate::ledger::holds::{capture_all, hold_on};
 use crate::ledger::{AccountKey, Kind, Operation, Owner, locked_accounts};
 use crate::service::Billing;
 
@@ -202,12 +202,23 @@ impl Billing {
             Box::pin(async move {
                 let partner = lock_buyer(tx, &before, own, cmd.reseller).await?;
                 start_processing(tx, scope, cmd.order, call.now).await?;
-                let mut o = order_in(tx, scope, cmd.order).await?;
+                // What was read before is the order now: only paying moves a
+                // pending order's lines, and the conditional move to
+                // PROCESSING just made this call the one that pays it. It
+                // is kept in step with every write below, so it is also the
+                // answer (the tests compare it with a later GetOrder).
+                let mut o = before;
+                o.header.state = OrderState::Processing.as_str().to_owned();
+                o.header.paid_at = Some(call.now);
+                o.header.updated_at = call.now;
                 if let Some((id, offs)) = offs {
                     discount(tx, &mut o, id, &offs).await?;
                 }
                 check_budget(tx, partner, &o).await?;
                 let payer = payer(tx, &o, partner, cmd.agreement).await?;
+                if let Some(agreement) = cmd.agreement {
+                    o.header.agreement_id = Some(agreement.to_string());
+                }
                 let held = hold_payment(tx, &call, &o, &cmd.coupons, payer).await?;
                 let charged = complete(tx, &call, provisioner.as_ref(), &mut o, held).await?;
                 if let Some(partner) = partner {
@@ -215,7 +226,6 @@ impl Billing {
                     budget_store::consume(tx, partner, parse_customer(&o)?, spent, call.now)
                         .await?;
                 }
-                let o = order_in(tx, scope, cmd.order).await?;
                 Ok(Outcome::new(
                     pb::PayOrderResponse {
                         order: Some(o.to_proto()?),
@@ -528,7 +538,11 @@ async fn hold_payment(
     let mut held = Vec::with_capacity(plan.len());
     for (seq, h) in plan.into_iter().enumerate() {
         let key = AccountKey::new(h.owner, h.kind, currency);
-        let id = hold(tx, &key, h.amount, m.now + HOLD_LIFETIME, m.now).await?;
+        let row = accounts
+            .iter()
+            .find(|a| key.matches(a))
+            .ok_or_else(|| KernelError::Corrupt(format!("account of {} not locked", h.owner)))?;
+        let id = hold_on(tx, &key, row, h.amount, m.now + HOLD_LIFETIME, m.now).await?;
         payment::Entity::insert(payment::ActiveModel {
             order_id: Set(o.header.id.clone()),
             seq: Set(i32::try_from(seq).unwrap_or(i32::MAX)),
@@ -624,9 +638,12 @@ async fn complete(
         let unit = pricing_pb::PeriodUnit::try_from(p.period_unit)
             .unwrap_or(pricing_pb::PeriodUnit::Unspecified);
         let expires = periods[i].map_or(now, |p| p.1);
+        let mut opened = Vec::new();
         for _ in 0..p.quantity.max(0) {
+            let id = ResourceId::generate().to_string();
+            opened.push(id.clone());
             resources.push(resource::ActiveModel {
-                id: Set(ResourceId::generate().to_string()),
+                id: Set(id),
                 order_id: Set(o.header.id.clone()),
                 line_no: Set(line_no),
                 customer_id: Set(o.header.customer_id.clone()),
@@ -654,6 +671,9 @@ async fn complete(
                 stage_until: Set(None),
             });
         }
+        // As a read lists them: by id.
+        opened.sort();
+        l.resources = opened;
     }
     // In chunks: one statement's bind parameters are limited (SQLite
     // 32,766; PostgreSQL 65,535) and a resource row has 18 columns.
@@ -744,6 +764,11 @@ async fn complete(
         .filter(order::Column::State.eq(OrderState::Processing.as_str()))
         .exec(tx)
         .await?;
+    o.header.state = OrderState::Completed.as_str().to_owned();
+    o.header.coupon_total = coupon_total;
+    o.header.paid_total = paid_total;
+    o.header.completed_at = Some(now);
+    o.header.updated_at = now;
     Ok(coupon_total.saturating_add(paid_total))
 }
 
