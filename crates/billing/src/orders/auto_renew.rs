@@ -176,7 +176,7 @@ async fn claim(
 /// the period is then marked done and counted on the resource, with the
 /// payment or not at all. `RESOURCES_UNAVAILABLE` otherwise (the job then
 /// cancels the order).
-pub(crate) async fn settle(
+pub async fn settle(
     tx: &DatabaseTransaction,
     key: &str,
     order: &str,
