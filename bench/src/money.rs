@@ -256,14 +256,19 @@ async fn raw_transfer(db: &Db, partner: &str, customer: &str) -> Result<(), BoxE
     Ok(())
 }
 
-/// `workers` tasks making [`raw_transfer`]s over `pairs` in turn for
-/// `duration`; transfers per second.
-async fn raw_loop(
-    db: &Db,
-    pairs: &Arc<Vec<(String, String)>>,
+/// `workers` tasks each calling `one(n)` with the next `n` (0, 1, 2, …)
+/// until `duration` passes, `one` answers `false` (nothing left), or one
+/// fails (the phase then fails); calls per second. The raw SQL loops of
+/// the money and order phases.
+pub(crate) async fn raw_loop<F, Fut>(
     workers: usize,
     duration: Duration,
-) -> Result<f64, BoxError> {
+    one: F,
+) -> Result<f64, BoxError>
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<bool, BoxError>> + Send,
+{
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicBool::new(false));
@@ -271,22 +276,19 @@ async fn raw_loop(
     let deadline = started + duration;
     let mut handles = Vec::with_capacity(workers);
     for _ in 0..workers {
-        let (db, pairs, next, done, failed) = (
-            db.clone(),
-            pairs.clone(),
-            next.clone(),
-            done.clone(),
-            failed.clone(),
-        );
+        let (one, next, done, failed) = (one.clone(), next.clone(), done.clone(), failed.clone());
         handles.push(tokio::spawn(async move {
             while Instant::now() < deadline && !failed.load(Ordering::Relaxed) {
-                let (partner, customer) =
-                    &pairs[next.fetch_add(1, Ordering::Relaxed) % pairs.len()];
-                if let Err(e) = raw_transfer(&db, partner, customer).await {
-                    failed.store(true, Ordering::Relaxed);
-                    return Err(e.to_string());
+                match one(next.fetch_add(1, Ordering::Relaxed)).await {
+                    Ok(true) => {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(false) => return Ok(()),
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        return Err(e.to_string());
+                    }
                 }
-                done.fetch_add(1, Ordering::Relaxed);
             }
             Ok(())
         }));
@@ -295,6 +297,26 @@ async fn raw_loop(
         handle.await??;
     }
     Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+}
+
+/// [`raw_transfer`]s over `pairs` in turn for `duration`; transfers per
+/// second.
+async fn raw_transfers(
+    db: &Db,
+    pairs: &Arc<Vec<(String, String)>>,
+    workers: usize,
+    duration: Duration,
+) -> Result<f64, BoxError> {
+    let (db, pairs) = (db.clone(), pairs.clone());
+    raw_loop(workers, duration, move |n| {
+        let (db, pairs) = (db.clone(), pairs.clone());
+        async move {
+            let (partner, customer) = &pairs[n % pairs.len()];
+            raw_transfer(&db, partner, customer).await?;
+            Ok(true)
+        }
+    })
+    .await
 }
 
 /// Runs the money phases; returns their section of the report.
@@ -352,7 +374,7 @@ pub async fn measure(s: &Setup<'_>) -> Result<String, BoxError> {
                     api.0
                 ));
             } else {
-                raw = raw_loop(&db, &raw_pairs, workers, s.duration).await?;
+                raw = raw_transfers(&db, &raw_pairs, workers, s.duration).await?;
                 crate::progress(&format!(
                     "money round {}: raw SQL loop {raw:.0}/s",
                     round + 1

@@ -9,8 +9,8 @@
 
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use partner_api::billing::v1 as billing;
 use partner_api::billing::v1::coupon_service_client::CouponServiceClient;
@@ -27,7 +27,7 @@ use tonic::metadata::{Ascii, MetadataValue};
 
 use crate::BoxError;
 use crate::load::{self, Bound, Call};
-use crate::money::{Setup, authorised, funded_partner, params};
+use crate::money::{Setup, authorised, funded_partner, params, raw_loop};
 
 /// The target: the API's payments per second ÷ the raw loop's.
 const RATIO_TARGET: f64 = 0.5;
@@ -612,47 +612,26 @@ async fn raw_pay(db: &Db, w: &Waiting) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// `workers` tasks paying `orders` by hand until they run out or
-/// `duration` passes; payments per second.
-async fn raw_loop(
+/// Pays `orders` by hand until they run out or `duration` passes;
+/// payments per second.
+async fn raw_payments(
     db: &Db,
     orders: Arc<Vec<Waiting>>,
     workers: usize,
     duration: Duration,
 ) -> Result<f64, BoxError> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let done = Arc::new(AtomicUsize::new(0));
-    let failed = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let deadline = started + duration;
-    let mut handles = Vec::with_capacity(workers);
-    for _ in 0..workers {
-        let (db, orders, next, done, failed) = (
-            db.clone(),
-            orders.clone(),
-            next.clone(),
-            done.clone(),
-            failed.clone(),
-        );
-        handles.push(tokio::spawn(async move {
-            while Instant::now() < deadline && !failed.load(Ordering::Relaxed) {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(w) = orders.get(i) else {
-                    return Ok(());
-                };
-                if let Err(e) = raw_pay(&db, w).await {
-                    failed.store(true, Ordering::Relaxed);
-                    return Err(e.to_string());
-                }
-                done.fetch_add(1, Ordering::Relaxed);
-            }
-            Ok(())
-        }));
-    }
-    for handle in handles {
-        handle.await??;
-    }
-    Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+    let db = db.clone();
+    raw_loop(workers, duration, move |n| {
+        let (db, orders) = (db.clone(), orders.clone());
+        async move {
+            let Some(w) = orders.get(n) else {
+                return Ok(false);
+            };
+            raw_pay(&db, w).await?;
+            Ok(true)
+        }
+    })
+    .await
 }
 
 /// Runs the order phase; returns its section of the report.
@@ -688,7 +667,7 @@ pub async fn measure(s: &Setup<'_>) -> Result<String, BoxError> {
                     api.0
                 ));
             } else {
-                raw = raw_loop(&db, raw_orders.clone(), workers, s.duration).await?;
+                raw = raw_payments(&db, raw_orders.clone(), workers, s.duration).await?;
                 crate::progress(&format!(
                     "orders round {}: raw SQL payments {raw:.0}/s",
                     round + 1

@@ -3,71 +3,14 @@
 //! while the customer cannot pay — also with two servers racing over one
 //! database (M6).
 
-use std::sync::Arc;
-
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use partner_api::billing::v1 as pb;
 use partner_api::pricing::v1 as pr;
-use partner_kernel::clock::TestClock;
 use partner_tests::*;
 
+use crate::clocked::{advance, clock_now, expiry, sandbox, whole_second_clock};
 use crate::funds::funded;
 use crate::orders::{cash, created, lines, order, pay};
-
-fn start() -> Arc<TestClock> {
-    let now = Utc::now().timestamp();
-    Arc::new(TestClock::new(
-        Utc.timestamp_opt(now, 0).single().unwrap_or_else(Utc::now),
-    ))
-}
-
-async fn sandbox(clock: Arc<TestClock>) -> TestServer {
-    TestServer::start_with_clock_and(clock, |c| c.sandbox = true).await
-}
-
-/// Moves the sandbox clock of `server` on by `by`; what its jobs did.
-async fn advance(server: &TestServer, by: Duration) -> pb::AdvanceClockResponse {
-    let admin = server.admin_token().await;
-    ok(server
-        .sandbox(&admin)
-        .advance_clock(pb::AdvanceClockRequest {
-            request_id: new_request_id(),
-            by: Some(prost_types::Duration {
-                seconds: by.num_seconds(),
-                nanos: 0,
-            }),
-        })
-        .await)
-}
-
-async fn now_of(server: &TestServer) -> DateTime<Utc> {
-    let admin = server.admin_token().await;
-    let t = ok(server
-        .sandbox(&admin)
-        .get_clock(pb::GetClockRequest {})
-        .await)
-    .now
-    .unwrap_or_default();
-    Utc.timestamp_opt(t.seconds, 0)
-        .single()
-        .unwrap_or_else(|| panic!("bad time"))
-}
-
-async fn expiry(server: &TestServer, token: &str, id: &str) -> DateTime<Utc> {
-    let r = ok(server
-        .resources(token)
-        .get_resource(pb::GetResourceRequest {
-            id: id.into(),
-            ..Default::default()
-        })
-        .await)
-    .resource
-    .unwrap_or_default();
-    let t = r.expire_time.unwrap_or_default();
-    Utc.timestamp_opt(t.seconds, 0)
-        .single()
-        .unwrap_or_else(|| panic!("bad time"))
-}
 
 /// A partner whose customer bought a monthly VM, paid with exactly what it
 /// was funded plus `spare` fen: the partner's name, the resource and the
@@ -126,7 +69,7 @@ async fn renewal_orders(server: &TestServer, token: &str, state: pb::OrderState)
 
 #[tokio::test]
 async fn each_period_is_charged_once_from_seven_days_before_expiry() {
-    let clock = start();
+    let clock = whole_second_clock();
     let server = sandbox(clock.clone()).await;
     let (f, id, price) = monthly(&server, "autoco", 300_000).await;
     let c = f.customer.customer_id.clone();
@@ -145,14 +88,18 @@ async fn each_period_is_charged_once_from_seven_days_before_expiry() {
     assert_eq!((auto.period_count, auto.times, auto.renewed), (1, 0, 0));
 
     // Eight days before expiry: not yet.
-    let before = advance(&server, first - now_of(&server).await - Duration::days(8)).await;
-    assert_eq!(before.jobs.unwrap_or_default().resources_renewed, 0);
+    let before = advance(
+        &server,
+        first - clock_now(&server).await - Duration::days(8),
+    )
+    .await;
+    assert_eq!(before.resources_renewed, 0);
     let master = server.login("autoco", USER_PASSWORD).await;
     let cash_before = cash(&server, &master, &c).await;
     // Two days on (six before expiry): renewed once, a month on from the
     // old expiry, paid from the customer's cash.
     let crossed = advance(&server, Duration::days(2)).await;
-    assert_eq!(crossed.jobs.unwrap_or_default().resources_renewed, 1);
+    assert_eq!(crossed.resources_renewed, 1);
     let master = server.login("autoco", USER_PASSWORD).await;
     let second = expiry(&server, &master, &id).await;
     assert!(
@@ -167,7 +114,7 @@ async fn each_period_is_charged_once_from_seven_days_before_expiry() {
     assert!(charged > 0 && charged <= price, "{charged}");
     // Days later the same period is not charged again.
     let later = advance(&server, Duration::days(3)).await;
-    assert_eq!(later.jobs.unwrap_or_default().resources_renewed, 0);
+    assert_eq!(later.resources_renewed, 0);
     let master = server.login("autoco", USER_PASSWORD).await;
     assert_eq!(expiry(&server, &master, &id).await, second);
     assert_eq!(
@@ -175,8 +122,12 @@ async fn each_period_is_charged_once_from_seven_days_before_expiry() {
         1
     );
     // The next period renews in its turn, counting on the resource.
-    let next = advance(&server, second - now_of(&server).await - Duration::days(6)).await;
-    assert_eq!(next.jobs.unwrap_or_default().resources_renewed, 1);
+    let next = advance(
+        &server,
+        second - clock_now(&server).await - Duration::days(6),
+    )
+    .await;
+    assert_eq!(next.resources_renewed, 1);
     let master = server.login("autoco", USER_PASSWORD).await;
     let r = ok(server
         .resources(&master)
@@ -198,19 +149,26 @@ async fn each_period_is_charged_once_from_seven_days_before_expiry() {
         })
         .await);
     let third = expiry(&server, &master, &id).await;
-    let off = advance(&server, third - now_of(&server).await - Duration::days(3)).await;
-    assert_eq!(off.jobs.unwrap_or_default().resources_renewed, 0);
+    let off = advance(
+        &server,
+        third - clock_now(&server).await - Duration::days(3),
+    )
+    .await;
+    assert_eq!(off.resources_renewed, 0);
     server.assert_ledger_clean().await;
 }
 
 #[tokio::test]
 async fn a_customer_that_cannot_pay_is_tried_again_a_day_later() {
-    let clock = start();
+    let clock = whole_second_clock();
     let server = sandbox(clock.clone()).await;
     let (f, id, price) = monthly(&server, "brokeco", 0).await;
     let first = expiry(&server, &f.master, &id).await;
-    let tried = advance(&server, first - now_of(&server).await - Duration::days(6)).await;
-    let jobs = tried.jobs.unwrap_or_default();
+    let jobs = advance(
+        &server,
+        first - clock_now(&server).await - Duration::days(6),
+    )
+    .await;
     // Tried at 7 days before expiry, and again each day since (the clock
     // moved a day at a time): every attempt failed.
     assert_eq!(jobs.resources_renewed, 0);
@@ -227,7 +185,7 @@ async fn a_customer_that_cannot_pay_is_tried_again_a_day_later() {
     );
     // Within the day, no new attempt.
     let soon = advance(&server, Duration::hours(12)).await;
-    assert_eq!(soon.jobs.unwrap_or_default().renewals_failed, 0);
+    assert_eq!(soon.renewals_failed, 0);
     // Funded, the next day's attempt pays.
     let master = server.login("brokeco", USER_PASSWORD).await;
     ok(server
@@ -235,7 +193,7 @@ async fn a_customer_that_cannot_pay_is_tried_again_a_day_later() {
         .transfer_to_customer(crate::funds::fund(&f.customer, price * 2))
         .await);
     let paid = advance(&server, Duration::hours(13)).await;
-    assert_eq!(paid.jobs.unwrap_or_default().resources_renewed, 1);
+    assert_eq!(paid.resources_renewed, 1);
     let master = server.login("brokeco", USER_PASSWORD).await;
     assert!(expiry(&server, &master, &id).await > first);
     server.assert_ledger_clean().await;
@@ -243,7 +201,7 @@ async fn a_customer_that_cannot_pay_is_tried_again_a_day_later() {
 
 #[tokio::test]
 async fn two_servers_crossing_the_renewal_boundary_at_once_charge_once() {
-    let clock = start();
+    let clock = whole_second_clock();
     let db = TestDb::fresh().await;
     let one = TestServer::start_clocked_on(db.clone(), clock.clone(), |c| c.sandbox = true).await;
     let two = TestServer::start_clocked_on(db.clone(), clock.clone(), |c| c.sandbox = true).await;
@@ -253,20 +211,14 @@ async fn two_servers_crossing_the_renewal_boundary_at_once_charge_once() {
     let cash_before = cash(&one, &f.master, &c).await;
     // Both replicas move from 8 days before expiry to 5 days before, at
     // once: both jobs find the period due.
-    let to_eight = first - now_of(&one).await - Duration::days(8);
+    let to_eight = first - clock_now(&one).await - Duration::days(8);
     let (a, b) = tokio::join!(advance(&one, to_eight), advance(&two, to_eight));
-    assert_eq!(
-        a.jobs.unwrap_or_default().resources_renewed + b.jobs.unwrap_or_default().resources_renewed,
-        0
-    );
+    assert_eq!(a.resources_renewed + b.resources_renewed, 0);
     let (a, b) = tokio::join!(
         advance(&one, Duration::days(3)),
         advance(&two, Duration::days(3))
     );
-    assert_eq!(
-        a.jobs.unwrap_or_default().resources_renewed + b.jobs.unwrap_or_default().resources_renewed,
-        1
-    );
+    assert_eq!(a.resources_renewed + b.resources_renewed, 1);
     let master = one.login("raceauto", USER_PASSWORD).await;
     assert_eq!(
         renewal_orders(&one, &master, pb::OrderState::Completed).await,
@@ -377,13 +329,17 @@ async fn renewing_with_auto_pay_pays_at_once_or_says_why_not() {
 
 #[tokio::test]
 async fn unsubscribing_renewed_periods_stops_auto_renew_until_it_is_set_again() {
-    let clock = start();
+    let clock = whole_second_clock();
     let server = sandbox(clock.clone()).await;
     let (f, id, _) = monthly(&server, "undoauto", 300_000).await;
     let c = f.customer.customer_id.clone();
     let first = expiry(&server, &f.master, &id).await;
-    let renewed = advance(&server, first - now_of(&server).await - Duration::days(6)).await;
-    assert_eq!(renewed.jobs.unwrap_or_default().resources_renewed, 1);
+    let renewed = advance(
+        &server,
+        first - clock_now(&server).await - Duration::days(6),
+    )
+    .await;
+    assert_eq!(renewed.resources_renewed, 1);
     let master = server.login("undoauto", USER_PASSWORD).await;
     let cash_before = cash(&server, &master, &c).await;
     // The auto-renewed month has not started: refunded in full, the
@@ -413,7 +369,7 @@ async fn unsubscribing_renewed_periods_stops_auto_renew_until_it_is_set_again() 
     .unwrap_or_default();
     assert!(r.auto_renew.is_none());
     let off = advance(&server, Duration::days(1)).await;
-    assert_eq!(off.jobs.unwrap_or_default().resources_renewed, 0);
+    assert_eq!(off.resources_renewed, 0);
     // Set again, the same period renews again.
     let master = server.login("undoauto", USER_PASSWORD).await;
     ok(server
@@ -426,7 +382,7 @@ async fn unsubscribing_renewed_periods_stops_auto_renew_until_it_is_set_again() 
         })
         .await);
     let again = advance(&server, Duration::days(1)).await;
-    assert_eq!(again.jobs.unwrap_or_default().resources_renewed, 1);
+    assert_eq!(again.resources_renewed, 1);
     let master = server.login("undoauto", USER_PASSWORD).await;
     assert!(expiry(&server, &master, &id).await > first);
     server.assert_ledger_clean().await;

@@ -3,58 +3,14 @@
 //! charging — and renewing an expired resource brings it back. Switching
 //! to on-demand now refunds the paid period by the refund matrix.
 
-use std::sync::Arc;
-
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use partner_api::billing::v1 as pb;
 use partner_api::pricing::v1 as pr;
-use partner_kernel::clock::TestClock;
 use partner_tests::*;
 
+use crate::clocked::{advance, clock_now, expiry, resource, sandbox, time, whole_second_clock};
 use crate::funds::funded;
 use crate::orders::{cash, created, lines, order, pay};
-
-fn start() -> Arc<TestClock> {
-    let now = Utc::now().timestamp();
-    Arc::new(TestClock::new(
-        Utc.timestamp_opt(now, 0).single().unwrap_or_else(Utc::now),
-    ))
-}
-
-async fn advance(server: &TestServer, by: Duration) -> pb::JobRuns {
-    let admin = server.admin_token().await;
-    ok(server
-        .sandbox(&admin)
-        .advance_clock(pb::AdvanceClockRequest {
-            request_id: new_request_id(),
-            by: Some(prost_types::Duration {
-                seconds: by.num_seconds(),
-                nanos: 0,
-            }),
-        })
-        .await)
-    .jobs
-    .unwrap_or_default()
-}
-
-fn time(t: Option<prost_types::Timestamp>) -> DateTime<Utc> {
-    let t = t.unwrap_or_default();
-    Utc.timestamp_opt(t.seconds, 0)
-        .single()
-        .unwrap_or_else(|| panic!("bad time"))
-}
-
-async fn resource(server: &TestServer, token: &str, id: &str) -> pb::Resource {
-    ok(server
-        .resources(token)
-        .get_resource(pb::GetResourceRequest {
-            id: id.into(),
-            ..Default::default()
-        })
-        .await)
-    .resource
-    .unwrap_or_else(|| panic!("no resource"))
-}
 
 /// `n` monthly VMs bought and paid for the customer of a new partner.
 async fn bought(server: &TestServer, name: &str, n: i32) -> (crate::funds::Funded, pb::Order) {
@@ -92,8 +48,8 @@ async fn set_policy(server: &TestServer, token: &str, id: &str, policy: pb::Expi
 
 #[tokio::test]
 async fn each_policy_moves_an_expired_resource_through_its_stages() {
-    let clock = start();
-    let server = TestServer::start_with_clock_and(clock.clone(), |c| c.sandbox = true).await;
+    let clock = whole_second_clock();
+    let server = sandbox(clock.clone()).await;
     let (f, paid) = bought(&server, "expiryco", 4).await;
     let ids = paid.lines[0].resource_ids.clone();
     let grace = &ids[0];
@@ -104,7 +60,7 @@ async fn each_policy_moves_an_expired_resource_through_its_stages() {
     set_policy(&server, &f.master, &ids[1], pb::ExpiryPolicy::Freeze).await;
     set_policy(&server, &f.master, &ids[2], pb::ExpiryPolicy::Delete).await;
     set_policy(&server, &f.master, &ids[3], pb::ExpiryPolicy::ToOnDemand).await;
-    let ends = time(resource(&server, &f.master, grace).await.expire_time);
+    let ends = expiry(&server, &f.master, grace).await;
 
     // A day before the end: nothing moves.
     let jobs = advance(&server, ends - clock_now(&server).await - Duration::days(1)).await;
@@ -130,10 +86,13 @@ async fn each_policy_moves_an_expired_resource_through_its_stages() {
     let master = server.login("expiryco", USER_PASSWORD).await;
     let r = resource(&server, &master, grace).await;
     assert_eq!(r.status(), pb::ResourceStatus::Expired);
-    assert_eq!(time(r.stage_end_time), ends + Duration::days(15));
+    assert_eq!(time(r.stage_end_time.as_ref()), ends + Duration::days(15));
     let frozen = resource(&server, &master, &ids[1]).await;
     assert_eq!(frozen.status(), pb::ResourceStatus::Frozen);
-    assert_eq!(time(frozen.stage_end_time), ends + Duration::days(15));
+    assert_eq!(
+        time(frozen.stage_end_time.as_ref()),
+        ends + Duration::days(15)
+    );
     assert_eq!(
         resource(&server, &master, &ids[2]).await.status(),
         pb::ResourceStatus::Closed
@@ -147,7 +106,7 @@ async fn each_policy_moves_an_expired_resource_through_its_stages() {
     let master = server.login("expiryco", USER_PASSWORD).await;
     let r = resource(&server, &master, grace).await;
     assert_eq!(r.status(), pb::ResourceStatus::Frozen);
-    assert_eq!(time(r.stage_end_time), ends + Duration::days(30));
+    assert_eq!(time(r.stage_end_time.as_ref()), ends + Duration::days(30));
     // Then its retention: released. The on-demand one runs on.
     let jobs = advance(&server, Duration::days(15)).await;
     assert_eq!(jobs.resources_released, 1);
@@ -173,24 +132,13 @@ async fn each_policy_moves_an_expired_resource_through_its_stages() {
     server.assert_ledger_clean().await;
 }
 
-async fn clock_now(server: &TestServer) -> DateTime<Utc> {
-    let admin = server.admin_token().await;
-    time(
-        ok(server
-            .sandbox(&admin)
-            .get_clock(pb::GetClockRequest {})
-            .await)
-        .now,
-    )
-}
-
 #[tokio::test]
 async fn renewing_an_expired_resource_brings_it_back_from_its_old_expiry() {
-    let clock = start();
-    let server = TestServer::start_with_clock_and(clock.clone(), |c| c.sandbox = true).await;
+    let clock = whole_second_clock();
+    let server = sandbox(clock.clone()).await;
     let (f, paid) = bought(&server, "revivedco", 1).await;
     let id = paid.lines[0].resource_ids[0].clone();
-    let ends = time(resource(&server, &f.master, &id).await.expire_time);
+    let ends = expiry(&server, &f.master, &id).await;
     let jobs = advance(&server, ends - clock_now(&server).await + Duration::days(3)).await;
     assert_eq!(jobs.resources_expired, 1);
     let master = server.login("revivedco", USER_PASSWORD).await;
@@ -209,15 +157,15 @@ async fn renewing_an_expired_resource_brings_it_back_from_its_old_expiry() {
     let r = resource(&server, &master, &id).await;
     assert_eq!(r.status(), pb::ResourceStatus::InUse);
     assert!(r.stage_end_time.is_none());
-    let days = (time(r.expire_time) - ends).num_days();
+    let days = (time(r.expire_time.as_ref()) - ends).num_days();
     assert!((28..=31).contains(&days), "{days}");
     server.assert_ledger_clean().await;
 }
 
 #[tokio::test]
 async fn switching_to_on_demand_now_refunds_the_paid_period() {
-    let clock = start();
-    let server = TestServer::start_with_clock_and(clock.clone(), |c| c.sandbox = true).await;
+    let clock = whole_second_clock();
+    let server = sandbox(clock.clone()).await;
     let (f, paid) = bought(&server, "switchco", 1).await;
     let id = paid.lines[0].resource_ids[0].clone();
     let c = f.customer.customer_id.clone();

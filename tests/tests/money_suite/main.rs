@@ -5,6 +5,7 @@
 
 mod agreements;
 mod auto_renew;
+mod clocked;
 mod coupons;
 mod expiry;
 mod funds;

@@ -4,25 +4,16 @@
 //! action then does. The cells of the refund matrix are unit-tested in
 //! `partner_billing::orders::refund`; here they run end to end.
 
-use std::sync::Arc;
-
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use partner_api::billing::v1 as pb;
 use partner_api::pricing::v1 as pr;
-use partner_kernel::clock::{Clock, TestClock};
+use partner_kernel::clock::Clock;
 use partner_tests::*;
 use tonic::Code;
 
+use crate::clocked::{resource, time, whole_second_clock};
 use crate::funds::funded;
 use crate::orders::{buyer, cash, coupon_for, created, lines, order, order_of, pay};
-
-/// A test clock on a whole second (refunds count whole seconds).
-fn clock() -> Arc<TestClock> {
-    let now = Utc::now().timestamp();
-    Arc::new(TestClock::new(
-        Utc.timestamp_opt(now, 0).single().unwrap_or_else(Utc::now),
-    ))
-}
 
 fn preview(ids: &[&str], kind: pb::UnsubscribeType) -> pb::PreviewUnsubscribeRequest {
     pb::PreviewUnsubscribeRequest {
@@ -60,25 +51,6 @@ async fn bought(
     .unwrap_or_else(|| panic!("not paid"))
 }
 
-async fn resource(server: &TestServer, token: &str, id: &str) -> pb::Resource {
-    ok(server
-        .resources(token)
-        .get_resource(pb::GetResourceRequest {
-            id: id.into(),
-            ..Default::default()
-        })
-        .await)
-    .resource
-    .unwrap_or_else(|| panic!("no resource"))
-}
-
-fn time(t: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
-    let t = t.copied().unwrap_or_default();
-    Utc.timestamp_opt(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
-        .single()
-        .unwrap_or_else(|| panic!("bad time"))
-}
-
 /// The refund matrix's running-period cell, by hand: the unused part at
 /// list price rounded down, less the discount and coupons, within what
 /// balance paid.
@@ -98,7 +70,7 @@ fn pro_rata(line: &pb::OrderLine, now: DateTime<Utc>) -> i64 {
 
 #[tokio::test]
 async fn within_five_days_everything_balance_paid_returns_and_the_resource_closes() {
-    let clock = clock();
+    let clock = whole_second_clock();
     let server = TestServer::start_with_clock(clock.clone()).await;
     let f = buyer(&server, "unsubco", 900_000).await;
     let c = f.customer.customer_id.clone();
@@ -218,7 +190,7 @@ async fn within_five_days_everything_balance_paid_returns_and_the_resource_close
 
 #[tokio::test]
 async fn after_five_days_a_running_period_returns_its_unused_part_less_coupons() {
-    let clock = clock();
+    let clock = whole_second_clock();
     let server = TestServer::start_with_clock(clock.clone()).await;
     let f = buyer(&server, "prorataco", 900_000).await;
     let c = f.customer.customer_id.clone();
@@ -265,7 +237,7 @@ async fn after_five_days_a_running_period_returns_its_unused_part_less_coupons()
 
 #[tokio::test]
 async fn renewed_periods_alone_are_refunded_in_full_and_the_resource_runs_on() {
-    let clock = clock();
+    let clock = whole_second_clock();
     let server = TestServer::start_with_clock(clock.clone()).await;
     let f = buyer(&server, "renewedco", 900_000).await;
     let c = f.customer.customer_id.clone();
@@ -345,7 +317,7 @@ async fn renewed_periods_alone_are_refunded_in_full_and_the_resource_runs_on() {
 
 #[tokio::test]
 async fn concurrent_unsubscribes_of_one_resource_refund_it_once() {
-    let clock = clock();
+    let clock = whole_second_clock();
     let server = TestServer::start_with_clock(clock.clone()).await;
     let f = buyer(&server, "raceunsub", 900_000).await;
     let c = f.customer.customer_id.clone();
