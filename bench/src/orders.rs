@@ -74,6 +74,7 @@ fn lines() -> Vec<pr::PeriodProductLine> {
             period_unit: pr::PeriodUnit::Month as i32,
             period_count: 1,
             quantity: 1,
+            main_line_id: String::new(),
             ..Default::default()
         },
         pr::PeriodProductLine {
@@ -86,6 +87,7 @@ fn lines() -> Vec<pr::PeriodProductLine> {
             period_unit: pr::PeriodUnit::Month as i32,
             period_count: 1,
             quantity: 1,
+            main_line_id: String::new(),
             ..Default::default()
         },
     ]

@@ -147,6 +147,7 @@ fn ten_lines() -> pr::RatePeriodProductsRequest {
             period_unit: unit as i32,
             period_count: count,
             quantity,
+            main_line_id: String::new(),
         }
     };
     use pr::PeriodUnit::{Month, Year};

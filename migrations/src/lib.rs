@@ -52,6 +52,7 @@ mod m20261204_000045_renewal_lines;
 mod m20261204_000046_refunds;
 mod m20261204_000047_auto_renew;
 mod m20261204_000048_expiry_policies;
+mod m20261204_000049_child_resources;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -108,6 +109,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000046_refunds::Migration),
             Box::new(m20261204_000047_auto_renew::Migration),
             Box::new(m20261204_000048_expiry_policies::Migration),
+            Box::new(m20261204_000049_child_resources::Migration),
         ]
     }
 }

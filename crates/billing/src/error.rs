@@ -93,6 +93,9 @@ pub enum BillingError {
     /// A renewal names resources of more than one customer.
     #[error("resources of many customers")]
     ResourcesOfManyCustomers,
+    /// A child resource takes no action alone: its main resource does.
+    #[error("resource {resource} is a child of {main}")]
+    ChildResource { resource: String, main: String },
     /// No line of the paid order could be opened: nothing was paid.
     #[error("nothing opened: {reason}")]
     NothingOpened { reason: String },
@@ -296,6 +299,15 @@ impl From<BillingError> for Status {
                 "RESOURCES_OF_MANY_CUSTOMERS",
                 "one renewal renews resources of one customer",
             ),
+            BillingError::ChildResource { resource, main } => Refusal::new(
+                Code::FailedPrecondition,
+                "CHILD_RESOURCE",
+                format!(
+                    "resource {resource} is a child of {main}: it is renewed, unsubscribed and set with its main resource"
+                ),
+            )
+            .with("resource_id", resource)
+            .with("main_resource_id", main),
             BillingError::NothingOpened { reason } => Refusal::new(
                 Code::Unavailable,
                 "RESOURCES_UNAVAILABLE",

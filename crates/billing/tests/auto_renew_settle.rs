@@ -49,6 +49,7 @@ async fn db() -> Db {
         expiry_policy: Set("GRACE".into()),
         charging_mode: Set("PERIOD".into()),
         stage_until: Set(None),
+        main_resource_id: Set(None),
     })
     .exec_without_returning(db.conn())
     .await

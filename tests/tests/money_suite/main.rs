@@ -5,6 +5,7 @@
 
 mod agreements;
 mod auto_renew;
+mod children;
 mod clocked;
 mod coupons;
 mod expiry;

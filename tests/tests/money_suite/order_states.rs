@@ -70,6 +70,7 @@ fn line() -> partner_api::pricing::v1::PeriodProductLine {
         period_unit: partner_api::pricing::v1::PeriodUnit::Month as i32,
         period_count: 1,
         quantity: 1,
+        main_line_id: String::new(),
         ..Default::default()
     }
 }

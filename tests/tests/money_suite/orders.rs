@@ -28,6 +28,7 @@ pub(crate) fn lines() -> Vec<pr::PeriodProductLine> {
             period_unit: pr::PeriodUnit::Year as i32,
             period_count: 1,
             quantity: 2,
+            main_line_id: String::new(),
             ..Default::default()
         },
         pr::PeriodProductLine {
@@ -39,6 +40,7 @@ pub(crate) fn lines() -> Vec<pr::PeriodProductLine> {
             period_unit: pr::PeriodUnit::Month as i32,
             period_count: 1,
             quantity: 1,
+            main_line_id: String::new(),
             ..Default::default()
         },
     ]
@@ -810,6 +812,7 @@ async fn a_leaving_customer_leaves_no_order_its_partner_could_pay() {
         .map(|i| pr::PeriodProductLine {
             line_id: format!("vm{i}"),
             quantity: 100,
+            main_line_id: String::new(),
             ..lines()[1].clone()
         })
         .collect();
@@ -950,6 +953,7 @@ async fn a_line_whose_resources_fail_to_open_is_charged_nothing() {
         period_unit: pr::PeriodUnit::Year as i32,
         period_count: 1,
         quantity: 1,
+        main_line_id: String::new(),
         ..Default::default()
     });
     let made = created(&server, &f.master, order(&c, both)).await;

@@ -546,6 +546,7 @@ async fn order_scenario(server: &TestServer, method: &str, name: &str, rid: &str
             period_unit: partner_api::pricing::v1::PeriodUnit::Month as i32,
             period_count: 1,
             quantity: 1,
+            main_line_id: String::new(),
             ..Default::default()
         }],
         ..Default::default()
@@ -1094,6 +1095,7 @@ async fn discount_scenario(server: &TestServer, method: &str, name: &str, rid: &
                         period_unit: pr::PeriodUnit::Month as i32,
                         period_count: 1,
                         quantity: 1,
+                        main_line_id: String::new(),
                         ..Default::default()
                     }],
                     ..Default::default()

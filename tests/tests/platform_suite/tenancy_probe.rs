@@ -1458,6 +1458,7 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
                 period_unit: pr::PeriodUnit::Month as i32,
                 period_count: 1,
                 quantity: 1,
+                main_line_id: String::new(),
                 ..Default::default()
             }],
             ..Default::default()
@@ -1551,6 +1552,7 @@ async fn every_rpc_has_a_cross_tenant_probe_and_none_leaks() {
                 period_unit: pr::PeriodUnit::Month as i32,
                 period_count: 1,
                 quantity: 1,
+                main_line_id: String::new(),
                 ..Default::default()
             }],
             ..Default::default()
@@ -2482,6 +2484,7 @@ async fn probe_pricing(method: &str, w: &World) -> Option<Probe> {
                         period_unit: pr::PeriodUnit::Month as i32,
                         period_count: 1,
                         quantity: 1,
+                        main_line_id: String::new(),
                         ..Default::default()
                     }],
                     customer_id: b_customer,

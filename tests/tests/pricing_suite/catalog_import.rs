@@ -63,6 +63,7 @@ async fn month_of_vm(server: &TestServer, token: &str) -> (Option<Money>, i64) {
                 period_unit: pr::PeriodUnit::Month as i32,
                 period_count: 1,
                 quantity: 1,
+                main_line_id: String::new(),
                 ..Default::default()
             }],
             ..Default::default()

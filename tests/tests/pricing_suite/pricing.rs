@@ -44,6 +44,7 @@ fn line(
         period_unit: unit as i32,
         period_count: count,
         quantity,
+        main_line_id: String::new(),
     }
 }
 

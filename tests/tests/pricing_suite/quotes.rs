@@ -32,6 +32,7 @@ fn lines() -> Vec<pr::PeriodProductLine> {
         period_unit: pr::PeriodUnit::Year as i32,
         period_count: 1,
         quantity: 2,
+        main_line_id: String::new(),
         ..Default::default()
     }]
 }

@@ -336,6 +336,7 @@ async fn renewals_are_rated_by_the_vendors_month_and_year_limits() {
                 period_unit: pr::PeriodUnit::Month as i32,
                 period_count: 10,
                 quantity: 1,
+                main_line_id: String::new(),
                 ..Default::default()
             }],
             ..Default::default()

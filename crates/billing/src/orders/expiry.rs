@@ -15,7 +15,9 @@
 use chrono::{DateTime, Duration, Utc};
 use partner_kernel::db::Db;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, UpdateMany,
+};
 
 use super::entity::resource;
 use super::model::{ChargingMode, ExpiryPolicy, ResourceStatus};
@@ -101,8 +103,10 @@ async fn candidates(
                 ]))
                 .add(resource::Column::StageUntil.lte(now)),
         );
+    // Children move with their main resource.
     let mut query = resource::Entity::find()
         .filter(resource::Column::ChargingMode.eq(ChargingMode::Period.as_str()))
+        .filter(resource::Column::MainResourceId.is_null())
         .filter(due);
     if let Some(id) = after {
         query = query.filter(resource::Column::Id.gt(id));
@@ -133,22 +137,10 @@ pub async fn expire_due(db: &Db, now: DateTime<Utc>) -> Result<Expiries, Billing
     }
 }
 
-async fn step_one(
-    db: &Db,
-    r: &resource::Model,
-    now: DateTime<Utc>,
-    out: &mut Expiries,
-) -> Result<(), BillingError> {
-    let status = ResourceStatus::parse(&r.status)?;
-    let policy = ExpiryPolicy::parse(&r.expiry_policy)?;
-    let Some(step) = next(status, policy, r.expires_at, r.stage_until, now) else {
-        return Ok(());
-    };
-    let mut update = resource::Entity::update_many()
-        .col_expr(resource::Column::UpdatedAt, Expr::value(now))
-        .filter(resource::Column::Id.eq(r.id.as_str()))
-        .filter(resource::Column::Status.eq(r.status.as_str()))
-        .filter(resource::Column::ExpiresAt.eq(r.expires_at));
+/// The update that takes a resource a `step` on at `now`.
+fn moving(step: Step, now: DateTime<Utc>) -> UpdateMany<resource::Entity> {
+    let mut update =
+        resource::Entity::update_many().col_expr(resource::Column::UpdatedAt, Expr::value(now));
     match step {
         Step::To(to, until) => {
             update = update
@@ -166,11 +158,44 @@ async fn step_one(
         }
     }
     // What stops running renews no more by itself.
-    update = update.col_expr(
+    update.col_expr(
         resource::Column::AutoRenewUnit,
         Expr::value(Option::<String>::None),
-    );
-    if update.exec(db.conn()).await?.rows_affected == 1 {
+    )
+}
+
+async fn step_one(
+    db: &Db,
+    r: &resource::Model,
+    now: DateTime<Utc>,
+    out: &mut Expiries,
+) -> Result<(), BillingError> {
+    let status = ResourceStatus::parse(&r.status)?;
+    let policy = ExpiryPolicy::parse(&r.expiry_policy)?;
+    let Some(step) = next(status, policy, r.expires_at, r.stage_until, now) else {
+        return Ok(());
+    };
+    // The resource moves from the state read, and its children (on the
+    // same period, by construction) move with it, in one transaction.
+    let tx = db.begin_write().await?;
+    let moved = moving(step, now)
+        .filter(resource::Column::Id.eq(r.id.as_str()))
+        .filter(resource::Column::Status.eq(r.status.as_str()))
+        .filter(resource::Column::ExpiresAt.eq(r.expires_at))
+        .exec(&*tx)
+        .await?
+        .rows_affected
+        == 1;
+    if moved {
+        moving(step, now)
+            .filter(resource::Column::MainResourceId.eq(r.id.as_str()))
+            .filter(resource::Column::Status.ne(ResourceStatus::Closed.as_str()))
+            .filter(resource::Column::ChargingMode.eq(ChargingMode::Period.as_str()))
+            .exec(&*tx)
+            .await?;
+    }
+    tx.commit().await?;
+    if moved {
         match step {
             Step::To(ResourceStatus::Expired, _) => out.expired += 1,
             Step::To(ResourceStatus::Frozen, _) => out.frozen += 1,

@@ -9,8 +9,8 @@ use partner_kernel::ids::{
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
 use partner_kernel::validate::{self, Violations, optional_id, optional_time};
-use partner_pricing::rating::check_lines;
 use partner_pricing::rating::grpc::line;
+use partner_pricing::rating::{check_attachments, check_lines};
 use tonic::{Request, Response, Status};
 
 use super::model::{OrderState, OrderType};
@@ -27,7 +27,8 @@ const MAX_RANGE_DAYS: i64 = 366;
 fn source(v: &mut Violations, r: &pb::CreateOrderRequest) -> Option<Source> {
     if r.quote_id.is_empty() {
         let ids: Vec<&str> = r.lines.iter().map(|l| l.line_id.as_str()).collect();
-        let shape = check_lines(&ids);
+        let mut shape = check_lines(&ids);
+        shape.extend(check_attachments(&r.lines));
         let ok = shape.is_empty();
         for violation in shape {
             v.add(&violation.field, violation.description);

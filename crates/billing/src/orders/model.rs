@@ -179,6 +179,7 @@ impl PricedLine {
             refunds_line_no: Set(self.refunds.as_ref().map(|r| r.line_no)),
             refunds_resource_id: Set(self.refunds.as_ref().map(|r| r.resource.clone())),
             refund_rule: Set(self.refunds.as_ref().map(|r| r.rule.as_str().to_owned())),
+            main_line_id: Set(Some(p.main_line_id.clone()).filter(|m| !m.is_empty())),
         }
     }
 
@@ -201,6 +202,7 @@ impl PricedLine {
                 period_unit: unit as i32,
                 period_count: row.period_count,
                 quantity: row.quantity,
+                main_line_id: row.main_line_id.clone().unwrap_or_default(),
             },
             unit_price: money_pb::Money {
                 currency_code: currency.code().to_owned(),

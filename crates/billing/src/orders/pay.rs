@@ -575,6 +575,19 @@ fn new_period(
     Ok((now, end))
 }
 
+/// For each line, the index of the line its resources attach to.
+fn main_lines(lines: &[PricedLine]) -> Vec<Option<usize>> {
+    lines
+        .iter()
+        .map(|l| {
+            let main = &l.product.main_line_id;
+            (!main.is_empty())
+                .then(|| lines.iter().position(|m| m.product.line_id == *main))
+                .flatten()
+        })
+        .collect()
+}
+
 /// Opens the order's resources through `provisioner` and takes the held
 /// money of the lines that opened into revenue; a line that failed to open
 /// is charged nothing (its share of each hold is released) and shows why.
@@ -617,7 +630,37 @@ async fn complete(
             }
         }
     }
+    // A child line whose main line failed has nothing to attach to.
+    let mains = main_lines(&o.lines);
+    for (i, main) in mains.iter().enumerate() {
+        if let Some(m) = main
+            && failures[*m].is_some()
+            && failures[i].is_none()
+        {
+            failures[i] = Some(format!(
+                "the resources of line {} it attaches to could not be opened",
+                o.lines[*m].product.line_id
+            ));
+            periods[i] = None;
+        }
+    }
     let failed: Vec<bool> = failures.iter().map(Option::is_some).collect();
+    // Each new line's resource ids, made first so a child line's k-th
+    // resource attaches to its main line's k-th.
+    let ids: Vec<Vec<String>> = o
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if failed[i] || l.renews.is_some() {
+                Vec::new()
+            } else {
+                (0..l.product.quantity.max(0))
+                    .map(|_| ResourceId::generate().to_string())
+                    .collect()
+            }
+        })
+        .collect();
     let mut resources = Vec::new();
     for (i, l) in o.lines.iter_mut().enumerate() {
         let line_no = i32::try_from(i).unwrap_or(i32::MAX);
@@ -639,9 +682,10 @@ async fn complete(
             .unwrap_or(pricing_pb::PeriodUnit::Unspecified);
         let expires = periods[i].map_or(now, |p| p.1);
         let mut opened = Vec::new();
-        for _ in 0..p.quantity.max(0) {
-            let id = ResourceId::generate().to_string();
+        for (k, id) in ids[i].iter().enumerate() {
+            let id = id.clone();
             opened.push(id.clone());
+            let main = mains[i].and_then(|m| ids[m].get(k)).cloned();
             resources.push(resource::ActiveModel {
                 id: Set(id),
                 order_id: Set(o.header.id.clone()),
@@ -669,6 +713,7 @@ async fn complete(
                 expiry_policy: Set(ExpiryPolicy::Grace.as_str().to_owned()),
                 charging_mode: Set(ChargingMode::Period.as_str().to_owned()),
                 stage_until: Set(None),
+                main_resource_id: Set(main),
             });
         }
         // As a read lists them: by id.
@@ -676,7 +721,7 @@ async fn complete(
         l.resources = opened;
     }
     // In chunks: one statement's bind parameters are limited (SQLite
-    // 32,766; PostgreSQL 65,535) and a resource row has 18 columns.
+    // 32,766; PostgreSQL 65,535) and a resource row has 29 columns.
     let mut resources = resources.into_iter().peekable();
     while resources.peek().is_some() {
         let chunk: Vec<resource::ActiveModel> = resources.by_ref().take(RESOURCE_CHUNK).collect();

@@ -16,7 +16,7 @@ use partner_kernel::mutation::Mutation;
 use partner_kernel::principal::Principal;
 use partner_pricing::rating::Purpose;
 use partner_pricing::rating::grpc::{line, period_response};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::entity::resource;
 use super::model::{ChargingMode, ResourceStatus};
@@ -106,6 +106,12 @@ pub(crate) async fn of_one_customer(
             .iter()
             .find(|r| r.id == id.to_string())
             .ok_or(BillingError::ResourceNotFound)?;
+        if let Some(main) = &row.main_resource_id {
+            return Err(BillingError::ChildResource {
+                resource: row.id.clone(),
+                main: main.clone(),
+            });
+        }
         ordered.push(row.clone());
     }
     let first = ordered.first().ok_or(BillingError::ResourceNotFound)?;
@@ -113,7 +119,31 @@ pub(crate) async fn of_one_customer(
         return Err(BillingError::ResourcesOfManyCustomers);
     }
     let customer = partner_kernel::ids::parse_stored(&first.customer_id, CustomerId::parse)?;
+    ordered.extend(children_of(conn, &ordered, in_use).await?);
     Ok((customer, ordered))
+}
+
+/// The children of `mains` that follow them (`in_use`: renewable ones;
+/// otherwise every one not closed), by main in order, then by id.
+async fn children_of(
+    conn: &impl ConnectionTrait,
+    mains: &[resource::Model],
+    in_use: bool,
+) -> Result<Vec<resource::Model>, BillingError> {
+    let mut query = resource::Entity::find()
+        .filter(resource::Column::MainResourceId.is_in(mains.iter().map(|r| r.id.clone())))
+        .filter(resource::Column::Status.ne(ResourceStatus::Closed.as_str()))
+        .order_by_asc(resource::Column::Id);
+    if in_use {
+        query = query.filter(renewable_now());
+    }
+    let mut children = query.all(conn).await?;
+    children.sort_by_key(|c| {
+        mains
+            .iter()
+            .position(|m| Some(&m.id) == c.main_resource_id.as_ref())
+    });
+    Ok(children)
 }
 
 fn product(
@@ -132,6 +162,7 @@ fn product(
         period_unit: unit as i32,
         period_count: count,
         quantity: 1,
+        main_line_id: r.main_resource_id.clone().unwrap_or_default(),
     }
 }
 

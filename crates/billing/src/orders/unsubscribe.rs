@@ -479,6 +479,7 @@ fn refund_line(p: &Planned, k: usize, pp: &PeriodPlan, currency: Currency) -> Pr
             period_unit: unit as i32,
             period_count: pp.line.period_count,
             quantity: 1,
+            main_line_id: String::new(),
         },
         unit_price: zero.to_proto(),
         list: zero,

@@ -99,10 +99,27 @@ impl ResourceService for BillingApi {
         let after = optional_time(&mut v, "expire_after", r.expire_after.as_ref());
         let before = optional_time(&mut v, "expire_before", r.expire_before.as_ref());
         let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let main = match pb::ResourceRole::try_from(r.role) {
+            Ok(pb::ResourceRole::Unspecified) => Some(None),
+            Ok(pb::ResourceRole::Main) => Some(Some(true)),
+            Ok(pb::ResourceRole::Child) => Some(Some(false)),
+            Err(_) => {
+                v.add("role", "MAIN, CHILD, or none");
+                None
+            }
+        };
+        let main_resource = optional_id(
+            &mut v,
+            "main_resource_id",
+            &r.main_resource_id,
+            ResourceId::parse,
+        );
         let parsed = (|| {
             Some((
                 size?,
                 ResourceFilter {
+                    main: main?,
+                    main_resource: main_resource?,
                     customer: customer?,
                     status: status?,
                     expire_after: after?,

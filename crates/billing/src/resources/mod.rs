@@ -32,6 +32,10 @@ pub struct ResourceFilter {
     pub expire_after: Option<DateTime<Utc>>,
     pub expire_before: Option<DateTime<Utc>>,
     pub reseller: Option<PartnerId>,
+    /// Only main resources (`Some(true)`) or only children (`Some(false)`).
+    pub main: Option<bool>,
+    /// Only the children of this main resource.
+    pub main_resource: Option<ResourceId>,
 }
 
 fn within(scope: Scope) -> Condition {
@@ -63,6 +67,7 @@ pub(crate) fn to_proto(r: &resource::Model) -> Result<pb::Resource, KernelError>
         expiry_policy: policy as i32,
         charging_mode: charging as i32,
         stage_end_time: r.stage_until.map(to_proto_timestamp),
+        main_resource_id: r.main_resource_id.clone().unwrap_or_default(),
         auto_renew: r
             .auto_renew_unit
             .as_deref()
@@ -109,6 +114,21 @@ impl Billing {
         if let Some(s) = filter.status {
             query = query.filter(resource::Column::Status.eq(s.as_str()));
             page_scope = page_scope.filter("status", s.as_str());
+        }
+        match filter.main {
+            Some(true) => {
+                query = query.filter(resource::Column::MainResourceId.is_null());
+                page_scope = page_scope.filter("role", "main");
+            }
+            Some(false) => {
+                query = query.filter(resource::Column::MainResourceId.is_not_null());
+                page_scope = page_scope.filter("role", "child");
+            }
+            None => {}
+        }
+        if let Some(m) = filter.main_resource {
+            query = query.filter(resource::Column::MainResourceId.eq(m.to_string()));
+            page_scope = page_scope.filter("main", m);
         }
         if let Some(t) = filter.expire_after {
             query = query.filter(resource::Column::ExpiresAt.gte(t));

@@ -37,6 +37,13 @@ impl Billing {
                     .one(tx)
                     .await?
                     .ok_or(BillingError::ResourceNotFound)?;
+                // A child renews and expires with its main resource.
+                if let Some(main) = row.main_resource_id.clone() {
+                    return Err(BillingError::ChildResource {
+                        resource: row.id,
+                        main,
+                    });
+                }
                 // A partner acts only on what its current customers bought
                 // under it.
                 if let Scope::Partner(p) = scope {

@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status};
 
 use super::NewQuote;
 use crate::grpc::PricingApi;
-use crate::rating::grpc::lines_and_customer;
+use crate::rating::grpc::period_lines_and_customer;
 use crate::wire::{optional_id, optional_time};
 
 #[tonic::async_trait]
@@ -22,7 +22,7 @@ impl QuoteService for PricingApi {
     ) -> Result<Response<pb::CreateQuoteResponse>, Status> {
         let call = self.calls().start(&req)?;
         let r = req.into_inner();
-        let (lines, _) = lines_and_customer(&r.lines, "", crate::rating::grpc::line)?;
+        let (lines, _) = period_lines_and_customer(&r.lines, "")?;
         let mut v = Violations::new();
         let request_id = v.take("request_id", validate::request_id(&r.request_id));
         let customer = v.take("customer_id", CustomerId::parse(&r.customer_id));

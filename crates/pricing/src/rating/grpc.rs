@@ -98,6 +98,7 @@ fn renewal_line(v: &mut Violations, i: usize, l: &pb::RenewalLine) -> Option<Lin
             period_unit: l.period_unit,
             period_count: l.period_count,
             quantity: l.quantity,
+            main_line_id: String::new(),
         },
     )
 }
@@ -154,6 +155,20 @@ pub(crate) fn lines_and_customer<W, T>(
     let customer = optional_id(&mut v, "customer_id", customer, CustomerId::parse);
     let parsed = (|| Some((lines?, customer?)))();
     Ok(v.finish_with(parsed)?)
+}
+
+/// Period lines and the optional customer: [`lines_and_customer`], then
+/// the lines' attachments ([`super::check_attachments`]).
+pub(crate) fn period_lines_and_customer(
+    raw: &[pb::PeriodProductLine],
+    customer: &str,
+) -> Result<(Vec<Line>, Option<CustomerId>), Status> {
+    let parsed = lines_and_customer(raw, customer, line)?;
+    let attachments = super::check_attachments(raw);
+    if !attachments.is_empty() {
+        return Err(PricingError::Kernel(KernelError::Invalid(attachments)).into());
+    }
+    Ok(parsed)
 }
 
 fn too_large() -> Status {
@@ -239,7 +254,7 @@ impl RatingService for PricingApi {
     ) -> Result<Response<pb::RatePeriodProductsResponse>, Status> {
         let principal = Principal::from_request(&req)?;
         let r = req.into_inner();
-        let (lines, customer) = lines_and_customer(&r.lines, &r.customer_id, line)?;
+        let (lines, customer) = period_lines_and_customer(&r.lines, &r.customer_id)?;
         let rating = self
             .pricing()
             .rate_period(&principal, &lines, customer, Purpose::Purchase)

@@ -78,6 +78,36 @@ pub fn check_lines(ids: &[&str]) -> Vec<FieldViolation> {
     out
 }
 
+/// Checks the attachments of period lines: a line naming a `main_line_id`
+/// names another line of the request, attached to none itself, with the
+/// same period unit, period count, quantity and region (each of its
+/// resources attaches to one of the main line's).
+pub fn check_attachments(lines: &[pb::PeriodProductLine]) -> Vec<FieldViolation> {
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if l.main_line_id.is_empty() {
+            continue;
+        }
+        let field = format!("lines[{i}].main_line_id");
+        let main = lines
+            .iter()
+            .find(|m| m.line_id == l.main_line_id && !std::ptr::eq(*m, l));
+        let why = match main {
+            None => "names another line of the request",
+            Some(m) if !m.main_line_id.is_empty() => "names a line attached to none itself",
+            Some(m)
+                if (m.period_unit, m.period_count, m.quantity, m.region.as_str())
+                    != (l.period_unit, l.period_count, l.quantity, l.region.as_str()) =>
+            {
+                "names a line of the same period unit, period count, quantity and region"
+            }
+            Some(_) => continue,
+        };
+        out.push(FieldViolation::new(field, why));
+    }
+    out
+}
+
 /// Rates `lines` against `catalog`. The first line naming nothing the
 /// catalog sells (service type, resource type, spec, region, zone, or a price
 /// in that region for a period unit the product is sold by) is

@@ -48,6 +48,7 @@ pub struct Model {
     pub refunds_line_no: Option<i32>,
     pub refunds_resource_id: Option<String>,
     pub refund_rule: Option<String>,
+    pub main_line_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

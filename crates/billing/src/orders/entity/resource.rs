@@ -45,6 +45,7 @@ pub struct Model {
     /// Until when it stays in its stage: the end of the grace period
     /// (`EXPIRED`) or of the retention (`FROZEN`).
     pub stage_until: Option<DateTimeUtc>,
+    pub main_resource_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
