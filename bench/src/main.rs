@@ -12,6 +12,7 @@ mod load;
 mod money;
 mod orders;
 mod pricing;
+mod renewals;
 mod server;
 
 use std::fmt::Write as _;
@@ -148,6 +149,11 @@ struct Args {
     /// SQL loop).
     #[arg(long)]
     orders: bool,
+    /// Run the renewal phase over this many due resources (the issue's
+    /// figure is 100,000); 0 skips it. It runs the server in sandbox mode
+    /// and moves its clock, so it runs last.
+    #[arg(long, default_value_t = 0)]
+    renewals: usize,
 }
 
 /// One throughput phase and the CPU it cost.
@@ -201,6 +207,7 @@ struct Report {
     money: Option<String>,
     /// The order phase's section of the report.
     orders: Option<String>,
+    renewals: Option<String>,
     load_before: String,
     load_after: String,
 }
@@ -281,7 +288,17 @@ async fn run(args: &Args) -> Result<String, BoxError> {
         bin: args.server_bin.clone(),
         log_filter: args.server_log.clone(),
         bootstrap_password: ADMIN_PASSWORD.to_owned(),
-        extra_env: parse_env(&args.server_env)?,
+        extra_env: {
+            let mut env = parse_env(&args.server_env)?;
+            if args.renewals > 0 {
+                env.extend(
+                    renewals::SERVER_ENV
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+                );
+            }
+            env
+        },
         poll_interval: Duration::from_millis(args.poll_ms),
         probe_timeout: Duration::from_millis(100),
     };
@@ -557,6 +574,18 @@ async fn measure(
             server: &server,
         };
         report.orders = Some(orders::measure(&setup).await?);
+    }
+
+    if args.renewals > 0 {
+        let setup = money::Setup {
+            channels: &channels,
+            in_flight: args.in_flight,
+            duration: Duration::from_secs(args.duration_secs),
+            admin: &bearer,
+            url: &url,
+            server: &server,
+        };
+        report.renewals = Some(renewals::measure(&setup, args.renewals).await?);
     }
 
     drop(clients);
@@ -835,6 +864,9 @@ fn render(args: &Args, spec: &ServerSpec, kind: &str, r: &Report) -> Result<Stri
         out.push_str(section);
     }
     if let Some(section) = &r.orders {
+        out.push_str(section);
+    }
+    if let Some(section) = &r.renewals {
         out.push_str(section);
     }
     Ok(out)

@@ -53,6 +53,7 @@ mod m20261204_000046_refunds;
 mod m20261204_000047_auto_renew;
 mod m20261204_000048_expiry_policies;
 mod m20261204_000049_child_resources;
+mod m20261204_000050_price_adjustments;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -110,6 +111,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000047_auto_renew::Migration),
             Box::new(m20261204_000048_expiry_policies::Migration),
             Box::new(m20261204_000049_child_resources::Migration),
+            Box::new(m20261204_000050_price_adjustments::Migration),
         ]
     }
 }

@@ -123,8 +123,16 @@ pub const PLATFORM_SANDBOX_MANAGE: Permission = Permission::platform(
     "Move a sandbox's platform clock forward, running the jobs for the time crossed.",
 );
 
+/// Adjust the price of an order waiting for payment.
+pub const PLATFORM_ORDERS_ADJUST: Permission = Permission::platform(
+    "platform.orders.adjust",
+    DOMAIN,
+    "Adjust the price of any customer's order waiting for payment (the vendor's 609 discount).",
+);
+
 const PERMISSIONS: &[Permission] = &[
     PLATFORM_SANDBOX_MANAGE,
+    PLATFORM_ORDERS_ADJUST,
     FUNDS_READ,
     FUNDS_TRANSFER,
     SELF_FUNDS_READ,
@@ -289,6 +297,11 @@ pub const RULES: &[Rule] = &[
     rule(
         "partner.billing.v1.OrderService/CancelOrder",
         Access::AnyOf(&[ORDERS_MANAGE, SELF_ORDERS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.OrderService/AdjustOrderPrice",
+        Access::AnyOf(&[PLATFORM_ORDERS_ADJUST]),
         Effect::Write,
     ),
     rule(

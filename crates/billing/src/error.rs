@@ -93,6 +93,15 @@ pub enum BillingError {
     /// A renewal names resources of more than one customer.
     #[error("resources of many customers")]
     ResourcesOfManyCustomers,
+    /// The order has a discount other than a price adjustment.
+    #[error("order discounted")]
+    OrderDiscounted,
+    /// The order's price was adjusted: it is paid with that adjustment.
+    #[error("price adjusted")]
+    PriceAdjusted,
+    /// The order changed between reading it and writing it.
+    #[error("order changed")]
+    OrderChanged,
     /// A child resource takes no action alone: its main resource does.
     #[error("resource {resource} is a child of {main}")]
     ChildResource { resource: String, main: String },
@@ -298,6 +307,21 @@ impl From<BillingError> for Status {
                 Code::FailedPrecondition,
                 "RESOURCES_OF_MANY_CUSTOMERS",
                 "one renewal renews resources of one customer",
+            ),
+            BillingError::OrderDiscounted => Refusal::new(
+                Code::FailedPrecondition,
+                "ORDER_DISCOUNTED",
+                "the order has its quote's discount: its price is not adjusted",
+            ),
+            BillingError::PriceAdjusted => Refusal::new(
+                Code::FailedPrecondition,
+                "PRICE_ADJUSTED",
+                "the order's price was adjusted (609): it is paid with that adjustment and no other discount",
+            ),
+            BillingError::OrderChanged => Refusal::new(
+                Code::Aborted,
+                "ORDER_CHANGED",
+                "the order changed meanwhile (its price was adjusted): read it again and retry",
             ),
             BillingError::ChildResource { resource, main } => Refusal::new(
                 Code::FailedPrecondition,

@@ -3,6 +3,7 @@
 //! rows and its reconciliation. Every test ends with the operator's
 //! `CheckLedger` finding nothing wrong.
 
+mod adjust;
 mod agreements;
 mod auto_renew;
 mod children;

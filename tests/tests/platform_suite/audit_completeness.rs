@@ -583,6 +583,18 @@ async fn order_scenario(server: &TestServer, method: &str, name: &str, rid: &str
         .await)
     .order
     .unwrap_or_default();
+    // The operator adjusts its price before it is paid.
+    let mut lower = second.list_total.clone().unwrap_or_default();
+    lower.units /= 2;
+    ok(server
+        .orders(&admin)
+        .adjust_order_price(bi::AdjustOrderPriceRequest {
+            request_id: key("/AdjustOrderPrice"),
+            id: second.id.clone(),
+            final_total: Some(lower),
+            reason: "negotiated".into(),
+        })
+        .await);
     let paid = ok(server
         .orders(&master)
         .pay_order(bi::PayOrderRequest {

@@ -2249,6 +2249,17 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
                 })
                 .await,
         )),
+        "OrderService/AdjustOrderPrice" => operator_only(unit(
+            w.server
+                .orders(&w.a_master)
+                .adjust_order_price(bi::AdjustOrderPriceRequest {
+                    request_id: new_request_id(),
+                    id: w.b_order.id.clone(),
+                    final_total: w.b_order.list_total.clone(),
+                    reason: "probe".into(),
+                })
+                .await,
+        )),
         "OrderService/CancelOrder" => order_not_found(unit(
             w.server
                 .orders(&w.a_master)

@@ -317,6 +317,9 @@ fn new_order(
         updated_at: m.now,
         reason_type: None,
         auto_renew_key: priced.auto_renew_key,
+        adjustment_reason: None,
+        adjusted_by: None,
+        adjusted_at: None,
     };
     Order {
         header,
@@ -391,6 +394,9 @@ pub(crate) async fn write_order(tx: &DatabaseTransaction, o: &Order) -> Result<(
         updated_at: Set(o.header.updated_at),
         reason_type: Set(o.header.reason_type.clone()),
         auto_renew_key: Set(o.header.auto_renew_key.clone()),
+        adjustment_reason: Set(o.header.adjustment_reason.clone()),
+        adjusted_by: Set(o.header.adjusted_by.clone()),
+        adjusted_at: Set(o.header.adjusted_at),
     })
     .exec_without_returning(tx)
     .await?;

@@ -258,4 +258,25 @@ impl OrderService for BillingApi {
             self.billing().cancel_order(m, id, reason, reseller).await?,
         ))
     }
+
+    async fn adjust_order_price(
+        &self,
+        req: Request<pb::AdjustOrderPriceRequest>,
+    ) -> Result<Response<pb::AdjustOrderPriceResponse>, Status> {
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let id = v.take("id", OrderId::parse(&r.id));
+        let total = crate::funds::grpc::bounded(&mut v, "final_total", r.final_total.as_ref(), 0);
+        let reason = v.take("reason", validate::text(&r.reason, 1, 200));
+        let parsed = (|| Some((request_id?, id?, total?, reason?)))();
+        let (request_id, id, total, reason) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.billing()
+                .adjust_order_price(m, id, total, reason)
+                .await?,
+        ))
+    }
 }

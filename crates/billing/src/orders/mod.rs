@@ -5,6 +5,7 @@
 //! all or nothing, their resources opened and the money taken; and the
 //! UNSUBSCRIBE orders that refund resources given up.
 
+pub mod adjust;
 pub mod auto_renew;
 pub(crate) mod cancel;
 mod create;

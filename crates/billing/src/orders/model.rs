@@ -320,6 +320,7 @@ impl Order {
                 .map(ReasonType::parse)
                 .transpose()?
                 .map_or(0, |r| r.to_proto() as i32),
+            price_adjustment: self.adjustment_to_proto()?,
         })
     }
 

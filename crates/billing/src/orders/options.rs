@@ -95,6 +95,24 @@ impl Billing {
     ) -> Result<pb::ListOrderDiscountsResponse, BillingError> {
         let (scope, _) = self.scope_of(p, reseller, false).await?;
         let o = order_in(self.db().conn(), scope, id).await?;
+        if o.adjusted() && o.state()? == OrderState::PendingPayment {
+            let currency = o.currency()?;
+            return Ok(pb::ListOrderDiscountsResponse {
+                discounts: vec![pb::OrderDiscount {
+                    discount_id: o.header.discount_id.clone().unwrap_or_default(),
+                    vendor_code: super::adjust::VENDOR_CODE,
+                    name: super::adjust::NAME.to_owned(),
+                    discount_amount: Some(
+                        Money::from_minor(currency, o.header.discount_total).to_proto(),
+                    ),
+                    final_amount: Some(
+                        Money::from_minor(currency, o.header.final_total).to_proto(),
+                    ),
+                    best_offer: true,
+                    mandatory: true,
+                }],
+            });
+        }
         let open = o.state()? == OrderState::PendingPayment
             && o.header.quote_id.is_none()
             && o.header.discount_id.is_none();
@@ -113,6 +131,7 @@ impl Billing {
                 discount_amount: Some(offer.off_total.to_proto()),
                 final_amount: Some(offer.final_total.to_proto()),
                 best_offer: offer.best,
+                mandatory: false,
             })
             .collect();
         Ok(pb::ListOrderDiscountsResponse { discounts })

@@ -191,7 +191,14 @@ impl Billing {
         }
         let scope = self.order_scope(&mut m, cmd.reseller, true).await?;
         let before = order_in(self.db().conn(), scope, cmd.order).await?;
+        // An adjusted price is the order's discount, and the only one.
         let offs = match &cmd.discount {
+            Some(d) if before.adjusted() => {
+                if before.header.discount_id.as_ref() != Some(d) {
+                    return Err(BillingError::PriceAdjusted);
+                }
+                None
+            }
             Some(d) => Some((d.clone(), self.discount_offs(&m, &before, d).await?)),
             None => None,
         };
@@ -201,7 +208,7 @@ impl Billing {
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let partner = lock_buyer(tx, &before, own, cmd.reseller).await?;
-                start_processing(tx, scope, cmd.order, call.now).await?;
+                start_processing(tx, scope, &before, call.now).await?;
                 // What was read before is the order now: only paying moves a
                 // pending order's lines, and the conditional move to
                 // PROCESSING just made this call the one that pays it. It
@@ -338,9 +345,10 @@ async fn check_budget(
 async fn start_processing(
     tx: &DatabaseTransaction,
     scope: Scope,
-    id: OrderId,
+    seen: &Order,
     now: DateTime<Utc>,
 ) -> Result<(), BillingError> {
+    let id = partner_kernel::ids::parse_stored(&seen.header.id, OrderId::parse)?;
     let moved = order::Entity::update_many()
         .col_expr(
             order::Column::State,
@@ -352,6 +360,9 @@ async fn start_processing(
         .filter(scope.condition())
         .filter(order::Column::State.eq(OrderState::PendingPayment.as_str()))
         .filter(order::Column::PaymentDeadline.gt(now))
+        // As read: a price adjusted since is paid at the new price, after
+        // a retry.
+        .filter(order::Column::UpdatedAt.eq(seen.header.updated_at))
         .exec(tx)
         .await?
         .rows_affected;
@@ -360,6 +371,12 @@ async fn start_processing(
     }
     let found = order_in(tx, scope, id).await?;
     let state = found.state()?;
+    if state == OrderState::PendingPayment
+        && found.header.payment_deadline > now
+        && found.header.updated_at != seen.header.updated_at
+    {
+        return Err(BillingError::OrderChanged);
+    }
     Err(BillingError::OrderNotPendingPayment {
         state: if state == OrderState::PendingPayment {
             "PAST_DEADLINE"

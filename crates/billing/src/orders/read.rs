@@ -84,7 +84,7 @@ pub(crate) async fn order_in(
 }
 
 /// The orders of `headers` with their lines, in the same order.
-async fn with_lines(
+pub(crate) async fn with_lines(
     conn: &impl ConnectionTrait,
     headers: Vec<order::Model>,
 ) -> Result<Vec<Order>, BillingError> {

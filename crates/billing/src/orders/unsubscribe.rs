@@ -386,6 +386,9 @@ async fn apply(
         updated_at: now,
         reason_type: reason.as_ref().map(|r| r.0.as_str().to_owned()),
         auto_renew_key: None,
+        adjustment_reason: None,
+        adjusted_by: None,
+        adjusted_at: None,
     };
     let o = Order { header, lines };
     super::create::write_order(tx, &o).await?;

@@ -43,6 +43,9 @@ pub struct Model {
     /// For an auto-renewal: the period it pays (`res_…@period end`); one
     /// order not cancelled per key.
     pub auto_renew_key: Option<String>,
+    pub adjustment_reason: Option<String>,
+    pub adjusted_by: Option<String>,
+    pub adjusted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
