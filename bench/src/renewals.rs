@@ -46,20 +46,25 @@ fn cny(units: i64) -> partner_api::r#type::v1::Money {
     }
 }
 
-/// `quantity` 20 GB disks for a month.
+/// The most resources one line buys (the catalog's rule).
+const PER_LINE: usize = 100;
+
+/// `quantity` 20 GB disks for a month, in lines of at most [`PER_LINE`].
 fn disks(quantity: usize) -> Vec<pr::PeriodProductLine> {
-    vec![pr::PeriodProductLine {
-        line_id: "disk".into(),
-        service_type: "block_storage".into(),
-        resource_type: "volume".into(),
-        spec: "ssd".into(),
-        region: "cn-north-1".into(),
-        size: 20,
-        period_unit: pr::PeriodUnit::Month as i32,
-        period_count: 1,
-        quantity: i32::try_from(quantity).unwrap_or(i32::MAX),
-        ..Default::default()
-    }]
+    (0..quantity.div_ceil(PER_LINE))
+        .map(|n| pr::PeriodProductLine {
+            line_id: format!("disk-{n}"),
+            service_type: "block_storage".into(),
+            resource_type: "volume".into(),
+            spec: "ssd".into(),
+            region: "cn-north-1".into(),
+            size: 20,
+            period_unit: pr::PeriodUnit::Month as i32,
+            period_count: 1,
+            quantity: i32::try_from((quantity - n * PER_LINE).min(PER_LINE)).unwrap_or(1),
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// A partner whose customer has ample cash.
@@ -129,7 +134,7 @@ async fn auto_renew_all(s: &Setup<'_>, buyers: &[Funded]) -> Result<u64, BoxErro
     let db = Db::connect(s.url).await?;
     let backend = db.conn().get_database_backend();
     let sql = format!(
-        "UPDATE resources SET auto_renew_unit = 'MONTH', auto_renew_count = 1, \
+        "UPDATE resources SET auto_renew_unit = 'PERIOD_UNIT_MONTH', auto_renew_count = 1, \
          auto_renew_times = 0 WHERE customer_id IN ({})",
         params(backend, 1, buyers.len())
     );
@@ -143,6 +148,26 @@ async fn auto_renew_all(s: &Setup<'_>, buyers: &[Funded]) -> Result<u64, BoxErro
         .await?;
     db.close().await?;
     Ok(done.rows_affected())
+}
+
+/// How many of the buyers' resources were renewed at least once.
+async fn renewed(db: &Db, buyers: &[Funded]) -> Result<u64, BoxError> {
+    let backend = db.conn().get_database_backend();
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM resources WHERE auto_renewed >= 1 AND customer_id IN ({})",
+        params(backend, 1, buyers.len())
+    );
+    let values: Vec<sea_orm::Value> = buyers
+        .iter()
+        .map(|b| b.customers[0].clone().into())
+        .collect();
+    let row = db
+        .conn()
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .ok_or("no count")?;
+    let n: i64 = row.try_get("", "n")?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// Runs the phase over `resources` due resources; its report section.
@@ -160,7 +185,12 @@ pub async fn measure(s: &Setup<'_>, resources: usize) -> Result<String, BoxError
     }
     let memory_before = s.server.memory()?;
     let started = Instant::now();
-    let advanced = SandboxServiceClient::new(s.channels[0].clone())
+    // Its own connection: the long call outlives the shared channels'
+    // per-call deadline (the server's is raised by SERVER_ENV).
+    let long = tonic::transport::Endpoint::from_shared(s.server.uri())?
+        .connect()
+        .await?;
+    let advanced = SandboxServiceClient::new(long)
         .advance_clock(authorised(
             billing::AdvanceClockRequest {
                 request_id: uuid::Uuid::new_v4().to_string(),
@@ -173,17 +203,29 @@ pub async fn measure(s: &Setup<'_>, resources: usize) -> Result<String, BoxError
         ))
         .await?
         .into_inner();
-    let took = started.elapsed();
-    let memory_after = s.server.memory()?;
+    let advance_took = started.elapsed();
     let jobs = advanced.jobs.unwrap_or_default();
-    if jobs.resources_renewed != resources as i64 || jobs.renewals_failed != 0 {
-        return Err(format!(
-            "the renewal job renewed {} and failed {} of {resources} resources",
-            jobs.resources_renewed, jobs.renewals_failed
-        )
-        .into());
+    if jobs.renewals_failed != 0 {
+        return Err(format!("{} renewals failed", jobs.renewals_failed).into());
     }
-    let rate = jobs.resources_renewed as f64 / took.as_secs_f64().max(f64::EPSILON);
+    // The server's own job ticker runs the renewal job too (every 30 s, on
+    // the same clock): both passes share the due resources through their
+    // leases, as two replicas would. Done is when every resource is.
+    let db = Db::connect(s.url).await?;
+    loop {
+        let done = renewed(&db, &buyers).await?;
+        if done >= resources as u64 {
+            break;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(3_600) {
+            return Err(format!("only {done} of {resources} renewed after an hour").into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let took = started.elapsed();
+    db.close().await?;
+    let memory_after = s.server.memory()?;
+    let rate = resources as f64 / took.as_secs_f64().max(f64::EPSILON);
     let mut out = String::new();
     writeln!(out, "\n## Renewal job\n")?;
     writeln!(
@@ -192,18 +234,21 @@ pub async fn measure(s: &Setup<'_>, resources: usize) -> Result<String, BoxError
          through the API in {:.1} s ({PER_ORDER} per order). `AdvanceClock` by {ADVANCE_DAYS} \
          days runs every job for each day crossed; the renewal job renews each resource on the \
          day it falls due (a RENEWAL order made and paid from the customer's balance, in its \
-         own transactions).\n",
+         own transactions); the server's own 30-second job ticker runs the renewal job too, \
+         and the two passes share the due resources through their leases, as two replicas \
+         would. Renewals/s count every resource over the time until the last was renewed.\n",
         bought_in.as_secs_f64()
     )?;
     writeln!(
         out,
-        "| resources renewed | AdvanceClock wall time | renewals/s |"
+        "| resources renewed | by AdvanceClock's pass | AdvanceClock call | until all renewed | renewals/s |"
     )?;
-    writeln!(out, "|---:|---:|---:|")?;
+    writeln!(out, "|---:|---:|---:|---:|---:|")?;
     writeln!(
         out,
-        "| {} | {:.1} s | {rate:.0} |",
+        "| {resources} | {} | {:.1} s | {:.1} s | {rate:.0} |",
         jobs.resources_renewed,
+        advance_took.as_secs_f64(),
         took.as_secs_f64()
     )?;
     writeln!(

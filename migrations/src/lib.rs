@@ -54,6 +54,7 @@ mod m20261204_000047_auto_renew;
 mod m20261204_000048_expiry_policies;
 mod m20261204_000049_child_resources;
 mod m20261204_000050_price_adjustments;
+mod m20261204_000051_change_orders;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -112,6 +113,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000048_expiry_policies::Migration),
             Box::new(m20261204_000049_child_resources::Migration),
             Box::new(m20261204_000050_price_adjustments::Migration),
+            Box::new(m20261204_000051_change_orders::Migration),
         ]
     }
 }

@@ -375,6 +375,16 @@ pub const RULES: &[Rule] = &[
         Effect::Read,
     ),
     rule(
+        "partner.billing.v1.ResourceService/PreviewChange",
+        Access::AnyOf(&[ORDERS_READ, SELF_ORDERS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.ResourceService/ChangeResource",
+        Access::AnyOf(&[ORDERS_MANAGE, SELF_ORDERS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
         "partner.billing.v1.SandboxService/GetClock",
         Access::Authenticated,
         Effect::Read,

@@ -93,6 +93,12 @@ pub enum BillingError {
     /// A renewal names resources of more than one customer.
     #[error("resources of many customers")]
     ResourcesOfManyCustomers,
+    /// A change costs nothing or less: only upgrades are sold.
+    #[error("not an upgrade")]
+    NotAnUpgrade,
+    /// The resource is not in use within a paid period.
+    #[error("resource not in use")]
+    ResourceNotInUse,
     /// The order has a discount other than a price adjustment.
     #[error("order discounted")]
     OrderDiscounted,
@@ -307,6 +313,16 @@ impl From<BillingError> for Status {
                 Code::FailedPrecondition,
                 "RESOURCES_OF_MANY_CUSTOMERS",
                 "one renewal renews resources of one customer",
+            ),
+            BillingError::NotAnUpgrade => Refusal::new(
+                Code::FailedPrecondition,
+                "NOT_AN_UPGRADE",
+                "the change costs nothing or less: only changes to a dearer spec or size are sold (downgrade by unsubscribing and buying anew)",
+            ),
+            BillingError::ResourceNotInUse => Refusal::new(
+                Code::FailedPrecondition,
+                "RESOURCE_NOT_IN_USE",
+                "only a resource in use within its paid period is changed",
             ),
             BillingError::OrderDiscounted => Refusal::new(
                 Code::FailedPrecondition,

@@ -252,13 +252,14 @@ impl Pricing {
         p: &Principal,
         customer: Option<CustomerId>,
         currency: Currency,
+        acting: Option<PartnerId>,
     ) -> Result<Vec<Discount>, PricingError> {
         let customer = Self::named_customer(p, customer)?;
         let offered = self.offered(customer).await?;
         let partner = offered.buyer.and_then(|b| b.partner);
         if p.customer_id().is_none()
             && customer.is_some()
-            && (partner.is_none() || partner != p.partner_id())
+            && (partner.is_none() || partner != acting.or(p.partner_id()))
         {
             return Err(PricingError::CustomerNotFound);
         }
@@ -301,7 +302,24 @@ impl Pricing {
         purpose: Purpose,
     ) -> Result<PeriodRating, PricingError> {
         require_rating(p)?;
-        self.rate_period_for(p, lines, customer, purpose).await
+        self.rate_period_for(p, lines, customer, purpose, None)
+            .await
+    }
+
+    /// [`Pricing::rate_period`] for a partner caller acting for `acting`
+    /// (a reseller it was resolved to act for by the caller's domain): the
+    /// customer must be `acting`'s, not the caller's own.
+    pub async fn rate_period_acting(
+        &self,
+        p: &Principal,
+        lines: &[Line],
+        customer: Option<CustomerId>,
+        purpose: Purpose,
+        acting: Option<PartnerId>,
+    ) -> Result<PeriodRating, PricingError> {
+        require_rating(p)?;
+        self.rate_period_for(p, lines, customer, purpose, acting)
+            .await
     }
 
     /// [`Pricing::rate_period`] for a caller whose right to ask was checked
@@ -312,6 +330,7 @@ impl Pricing {
         lines: &[Line],
         customer: Option<CustomerId>,
         purpose: Purpose,
+        acting: Option<PartnerId>,
     ) -> Result<PeriodRating, PricingError> {
         let ids: Vec<&str> = lines.iter().map(|l| l.line_id.as_str()).collect();
         let violations = rating::check_lines(&ids);
@@ -320,7 +339,9 @@ impl Pricing {
         }
         let catalog = self.in_force()?;
         let rated = rating::rate_period(&catalog, lines, purpose)?;
-        let discounts = self.discounts_for(p, customer, catalog.currency).await?;
+        let discounts = self
+            .discounts_for(p, customer, catalog.currency, acting)
+            .await?;
         Ok(PeriodRating {
             catalog_version: catalog.version,
             currency: catalog.currency,
@@ -365,7 +386,9 @@ impl Pricing {
         }
         let catalog = self.in_force()?;
         let rated = on_demand::rate_on_demand(&catalog, lines)?;
-        let discounts = self.discounts_for(p, customer, catalog.currency).await?;
+        let discounts = self
+            .discounts_for(p, customer, catalog.currency, None)
+            .await?;
         Ok(UsageRating {
             catalog_version: catalog.version,
             currency: catalog.currency,

@@ -6,6 +6,7 @@
 mod adjust;
 mod agreements;
 mod auto_renew;
+mod change;
 mod children;
 mod clocked;
 mod coupons;

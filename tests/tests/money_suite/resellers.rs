@@ -135,3 +135,78 @@ async fn a_distributor_funds_and_reclaims_its_reseller_over_an_active_link_only(
     assert_eq!(operations, ["FUND", "RECLAIM_RESELLER", "FUND_RESELLER"]);
     server.assert_ledger_clean().await;
 }
+
+#[tokio::test]
+async fn a_distributor_orders_renews_and_pays_for_its_resellers_customer() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (distributor, d_master) = server
+        .enrolled_partner(&admin, "distorderco", accounts::Program::Distributor)
+        .await;
+    let (reseller, r_master) = server
+        .linked_reseller(&admin, &d_master, "resorderco")
+        .await;
+    server.top_up(&admin, &reseller.partner_id, 1_000_000).await;
+    let customer = server
+        .create_customer(&r_master, &reseller, "resorderco-buyer")
+        .await;
+    ok(server
+        .funds(&r_master)
+        .transfer_to_customer(fund(&customer, 500_000))
+        .await);
+    let r_id = reseller.partner_id.clone();
+    let mut request =
+        crate::orders::order(&customer.customer_id, crate::orders::lines()[1..].to_vec());
+    // Without naming the reseller, the customer is not the distributor's.
+    assert_refused(
+        server.orders(&d_master).create_order(request.clone()).await,
+        Code::NotFound,
+        "CUSTOMER_NOT_FOUND",
+    );
+    request.reseller_id = r_id.clone();
+    let made = ok(server.orders(&d_master).create_order(request).await)
+        .order
+        .unwrap_or_default();
+    assert_eq!(made.partner_id, r_id);
+    let discounts = ok(server
+        .orders(&d_master)
+        .list_order_discounts(pb::ListOrderDiscountsRequest {
+            id: made.id.clone(),
+            reseller_id: r_id.clone(),
+        })
+        .await);
+    assert!(discounts.discounts.iter().all(|d| !d.mandatory));
+    let mut payment = crate::orders::pay(&made.id, &[], "");
+    payment.reseller_id = r_id.clone();
+    let paid = ok(server.orders(&d_master).pay_order(payment).await)
+        .order
+        .unwrap_or_default();
+    assert_eq!(paid.state(), pb::OrderState::Completed);
+    let resource = paid.lines[0].resource_ids[0].clone();
+    let preview = ok(server
+        .resources(&d_master)
+        .preview_renewal(pb::PreviewRenewalRequest {
+            resource_ids: vec![resource.clone()],
+            period_unit: partner_api::pricing::v1::PeriodUnit::Month as i32,
+            period_count: 1,
+            reseller_id: r_id.clone(),
+        })
+        .await);
+    let renewed = ok(server
+        .resources(&d_master)
+        .renew_resources(pb::RenewResourcesRequest {
+            request_id: new_request_id(),
+            resource_ids: vec![resource],
+            period_unit: partner_api::pricing::v1::PeriodUnit::Month as i32,
+            period_count: 1,
+            auto_pay: true,
+            reseller_id: r_id,
+        })
+        .await);
+    assert_eq!(renewed.payment_failure, "");
+    let order = renewed.order.unwrap_or_default();
+    assert_eq!(order.state(), pb::OrderState::Completed);
+    assert_eq!(order.list_total, preview.list_total);
+    let _ = distributor;
+    server.assert_ledger_clean().await;
+}

@@ -433,6 +433,7 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
         }
         m if m.starts_with("partner.billing.v1.OrderService/")
             || m == "partner.billing.v1.ResourceService/RenewResources"
+            || m == "partner.billing.v1.ResourceService/ChangeResource"
             || m == "partner.billing.v1.ResourceService/UnsubscribeResources"
             || m == "partner.billing.v1.ResourceService/SetAutoRenew"
             || m == "partner.billing.v1.ResourceService/CancelAutoRenew"
@@ -622,6 +623,16 @@ async fn order_scenario(server: &TestServer, method: &str, name: &str, rid: &str
         })
         .await);
     let one = resources.first().cloned().unwrap_or_default();
+    // Changed to a larger flavour (left waiting for payment).
+    ok(server
+        .resources(&master)
+        .change_resource(bi::ChangeResourceRequest {
+            request_id: key("/ChangeResource"),
+            resource_id: one.clone(),
+            spec: "c6.xlarge.2".into(),
+            ..Default::default()
+        })
+        .await);
     ok(server
         .resources(&master)
         .set_auto_renew(bi::SetAutoRenewRequest {

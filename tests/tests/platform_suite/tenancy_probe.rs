@@ -2318,6 +2318,35 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
             Code::NotFound,
             "RESOURCE_NOT_FOUND",
         ),
+        "ResourceService/PreviewChange" => Probe::Refused(
+            unit(
+                w.server
+                    .resources(&w.a_master)
+                    .preview_change(bi::PreviewChangeRequest {
+                        resource_id: w.b_resource.clone(),
+                        spec: "c6.xlarge.2".into(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESOURCE_NOT_FOUND",
+        ),
+        "ResourceService/ChangeResource" => Probe::Refused(
+            unit(
+                w.server
+                    .resources(&w.a_master)
+                    .change_resource(bi::ChangeResourceRequest {
+                        request_id: new_request_id(),
+                        resource_id: w.b_resource.clone(),
+                        spec: "c6.xlarge.2".into(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+            Code::NotFound,
+            "RESOURCE_NOT_FOUND",
+        ),
         "ResourceService/RenewResources" => Probe::Refused(
             unit(
                 w.server

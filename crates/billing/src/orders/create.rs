@@ -32,6 +32,11 @@ pub enum Source {
     Lines(Vec<(partner_pricing::rating::Line, pricing_pb::PeriodProductLine)>),
     /// One of the customer's active quotes.
     Quote(QuoteId),
+    /// A change of one of the customer's resources to another spec or size.
+    Change {
+        resource: ResourceId,
+        to: super::change::ChangeTo,
+    },
     /// Renewals of the customer's resources for `count` periods of `unit`.
     Renewal {
         resources: Vec<ResourceId>,
@@ -119,6 +124,7 @@ fn priced(
             refunded: Money::zero(currency),
             period: None,
             refunds: None,
+            changes: None,
         });
     }
     Ok(Priced {
@@ -163,13 +169,14 @@ impl Billing {
         p: &Principal,
         customer: CustomerId,
         source: Source,
+        acting: Option<PartnerId>,
     ) -> Result<Priced, BillingError> {
         match source {
             Source::Lines(lines) => {
                 let (parsed, products): (Vec<_>, Vec<_>) = lines.into_iter().unzip();
                 let rating = self
                     .pricing()
-                    .rate_period(p, &parsed, Some(customer), Purpose::Purchase)
+                    .rate_period_acting(p, &parsed, Some(customer), Purpose::Purchase, acting)
                     .await?;
                 let response = period_response(rating, &parsed, false).map_err(|_| {
                     KernelError::Invalid(vec![partner_kernel::error::FieldViolation::new(
@@ -186,7 +193,7 @@ impl Billing {
                 auto_renew_key,
             } => {
                 let (lines, rating) = self
-                    .rate_renewal(p, customer, &resources, unit, count)
+                    .rate_renewal(p, customer, &resources, (unit, count), acting)
                     .await?;
                 let ids: Vec<String> = lines.iter().map(|l| l.line_id.clone()).collect();
                 let mut out = priced(lines, &rating, None)?;
@@ -196,6 +203,19 @@ impl Billing {
                 out.order_type = OrderType::Renewal;
                 out.auto_renew_key = auto_renew_key;
                 Ok(out)
+            }
+            Source::Change { resource, to } => {
+                let planned = self.plan_change(p, customer, resource, &to, acting).await?;
+                Ok(Priced {
+                    currency: planned.currency,
+                    lines: vec![planned.line],
+                    catalog_version: planned.catalog_version,
+                    quote: None,
+                    quote_partner: None,
+                    discount: None,
+                    order_type: OrderType::Change,
+                    auto_renew_key: None,
+                })
             }
             Source::Quote(id) => {
                 let quote = self.pricing().get_quote(p, id).await?;
@@ -228,7 +248,13 @@ impl Billing {
             return Ok(answer);
         }
         let customer = buyer.customer();
-        let priced = self.price(&m.principal, customer, cmd.source).await?;
+        let acting = match buyer {
+            Buyer::Partner { reseller, .. } => reseller,
+            Buyer::Itself(_) => None,
+        };
+        let priced = self
+            .price(&m.principal, customer, cmd.source, acting)
+            .await?;
         let window = self.payment_window();
         let call = m.clone();
         write::commit(self.db(), &m, move |tx| {

@@ -8,6 +8,7 @@
 pub mod adjust;
 pub mod auto_renew;
 pub(crate) mod cancel;
+pub mod change;
 mod create;
 pub mod entity;
 pub mod expiry;

@@ -18,6 +18,8 @@ partner_kernel::state_enum!(
         NewPurchase = "NEW_PURCHASE",
         /// Renews resources for more periods.
         Renewal = "RENEWAL",
+        /// Changes a resource's spec or size for the rest of its paid time.
+        Change = "CHANGE",
         /// Unsubscribes resources and refunds them.
         Unsubscribe = "UNSUBSCRIBE",
         /// Switches resources to on-demand charging now, refunding their
@@ -127,6 +129,8 @@ pub struct PricedLine {
     pub period: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// For an unsubscribe order: what it refunds.
     pub refunds: Option<RefundOf>,
+    /// For a change order: what it changes.
+    pub changes: Option<super::change::ChangeOf>,
 }
 
 /// The paid period a line of an unsubscribe order refunds.
@@ -180,6 +184,10 @@ impl PricedLine {
             refunds_resource_id: Set(self.refunds.as_ref().map(|r| r.resource.clone())),
             refund_rule: Set(self.refunds.as_ref().map(|r| r.rule.as_str().to_owned())),
             main_line_id: Set(Some(p.main_line_id.clone()).filter(|m| !m.is_empty())),
+            changes_resource_id: Set(self.changes.as_ref().map(|c| c.resource.clone())),
+            changes_from_spec: Set(self.changes.as_ref().map(|c| c.from_spec.clone())),
+            changes_from_size: Set(self.changes.as_ref().map(|c| c.from_size)),
+            changes_until: Set(self.changes.as_ref().map(|c| c.until)),
         }
     }
 
@@ -219,6 +227,7 @@ impl PricedLine {
             refunded: Money::from_minor(currency, row.refunded_amount),
             period: row.starts_at.zip(row.ends_at),
             refunds: refund_of(row)?,
+            changes: change_of(row),
         })
     }
 
@@ -237,6 +246,11 @@ impl PricedLine {
             refunded_amount: Some(self.refunded.to_proto()),
             effective_time: self.period.map(|p| to_proto_timestamp(p.0)),
             expire_time: self.period.map(|p| to_proto_timestamp(p.1)),
+            changes_resource_id: self
+                .changes
+                .as_ref()
+                .map(|c| c.resource.clone())
+                .unwrap_or_default(),
             refund: self.refunds.as_ref().map(|r| pb::LineRefund {
                 original_order_id: r.order.clone(),
                 original_line_no: r.line_no,
@@ -245,6 +259,23 @@ impl PricedLine {
             }),
         }
     }
+}
+
+fn change_of(row: &line::Model) -> Option<super::change::ChangeOf> {
+    let (Some(resource), Some(from_spec), Some(from_size), Some(until)) = (
+        &row.changes_resource_id,
+        &row.changes_from_spec,
+        row.changes_from_size,
+        row.changes_until,
+    ) else {
+        return None;
+    };
+    Some(super::change::ChangeOf {
+        resource: resource.clone(),
+        from_spec: from_spec.clone(),
+        from_size,
+        until,
+    })
 }
 
 fn refund_of(row: &line::Model) -> Result<Option<RefundOf>, KernelError> {

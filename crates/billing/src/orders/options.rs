@@ -13,7 +13,7 @@ use partner_pricing::rating::Purpose;
 use partner_pricing::rating::grpc::line;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::model::{Order, OrderState, PricedLine};
+use super::model::{Order, OrderState, OrderType, PricedLine};
 use super::pay::{MAX_COUPONS, covers};
 use super::read::order_in;
 use crate::coupons::entity::coupon;
@@ -45,6 +45,15 @@ impl Billing {
         o: &Order,
     ) -> Result<Vec<OrderOffer>, BillingError> {
         let customer = partner_kernel::ids::parse_stored(&o.header.customer_id, CustomerId::parse)?;
+        // A partner that reached the order (its own, or its reseller's it
+        // acts for) rates as the order's partner.
+        let acting = match (p.customer_id(), &o.header.partner_id) {
+            (None, Some(partner)) => Some(partner_kernel::ids::parse_stored(
+                partner,
+                PartnerId::parse,
+            )?),
+            _ => None,
+        };
         // The stored lines, parsed as a rating request parses them.
         let mut v = partner_kernel::validate::Violations::new();
         let lines: Vec<partner_pricing::rating::Line> = o
@@ -60,7 +69,7 @@ impl Billing {
         }
         let rating = self
             .pricing()
-            .rate_period(p, &lines, Some(customer), Purpose::Purchase)
+            .rate_period_acting(p, &lines, Some(customer), Purpose::Purchase, acting)
             .await?;
         let priced: Vec<Priced<'_>> = o
             .lines
@@ -114,6 +123,7 @@ impl Billing {
             });
         }
         let open = o.state()? == OrderState::PendingPayment
+            && o.header.order_type != OrderType::Change.as_str()
             && o.header.quote_id.is_none()
             && o.header.discount_id.is_none();
         if !open {

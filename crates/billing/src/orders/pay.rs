@@ -31,7 +31,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::entity::{line, order, payment, resource};
-use super::model::{ChargingMode, ExpiryPolicy, Order, OrderState, PricedLine};
+use super::model::{ChargingMode, ExpiryPolicy, Order, OrderState, OrderType, PricedLine};
 use super::provision::Provisioner;
 use super::read::{Scope, order_in};
 use crate::coupons::coupon_entry;
@@ -164,8 +164,13 @@ impl Billing {
         o: &Order,
         discount: &str,
     ) -> Result<Vec<Money>, BillingError> {
-        // A quote's order keeps the quote's terms, with or without a discount.
-        if o.header.discount_id.is_some() || o.header.quote_id.is_some() {
+        // A quote's order keeps the quote's terms, with or without a
+        // discount; a change is priced for the days left, which a discount
+        // rated for whole periods does not fit.
+        if o.header.discount_id.is_some()
+            || o.header.quote_id.is_some()
+            || o.header.order_type == OrderType::Change.as_str()
+        {
             return Err(BillingError::DiscountNotApplicable);
         }
         let all = self.order_offers(&m.principal, o).await?;
@@ -627,11 +632,14 @@ async fn complete(
     let mut periods: Vec<Option<(DateTime<Utc>, DateTime<Utc>)>> =
         Vec::with_capacity(o.lines.len());
     for l in &o.lines {
-        let outcome = match &l.renews {
-            Some(renews) => {
+        let outcome = match (&l.changes, &l.renews) {
+            (Some(c), _) => {
+                super::change::apply(tx, &o.header.customer_id, c, &l.product, now).await?
+            }
+            (None, Some(renews)) => {
                 super::renewal::extend(tx, &o.header.customer_id, renews, &l.product, now).await?
             }
-            None => match provisioner.open(&l.product) {
+            (None, None) => match provisioner.open(&l.product) {
                 Ok(()) => Ok(new_period(o, l, now)?),
                 Err(why) => Err(why),
             },
@@ -669,7 +677,7 @@ async fn complete(
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            if failed[i] || l.renews.is_some() {
+            if failed[i] || l.renews.is_some() || l.changes.is_some() {
                 Vec::new()
             } else {
                 (0..l.product.quantity.max(0))
@@ -691,7 +699,7 @@ async fn complete(
                 .await?;
             continue;
         }
-        if l.renews.is_some() {
+        if l.renews.is_some() || l.changes.is_some() {
             continue;
         }
         let p = &l.product;

@@ -146,7 +146,7 @@ async fn children_of(
     Ok(children)
 }
 
-fn product(
+pub(crate) fn product(
     r: &resource::Model,
     unit: pricing_pb::PeriodUnit,
     count: i32,
@@ -173,8 +173,8 @@ impl Billing {
         p: &Principal,
         customer: CustomerId,
         resources: &[ResourceId],
-        unit: pricing_pb::PeriodUnit,
-        count: i32,
+        (unit, count): (pricing_pb::PeriodUnit, i32),
+        acting: Option<PartnerId>,
     ) -> Result<
         (
             Vec<pricing_pb::PeriodProductLine>,
@@ -195,7 +195,7 @@ impl Billing {
         }
         let rating = self
             .pricing()
-            .rate_period(p, &parsed, Some(customer), Purpose::Renewal)
+            .rate_period_acting(p, &parsed, Some(customer), Purpose::Renewal, acting)
             .await?;
         let response = period_response(rating, &parsed, false).map_err(|_| too_large())?;
         Ok((products, response))
@@ -211,7 +211,9 @@ impl Billing {
     ) -> Result<pb::PreviewRenewalResponse, BillingError> {
         let (scope, _) = self.scope_of(p, reseller, false).await?;
         let (customer, rows) = renewable(self.db().conn(), scope, ids).await?;
-        let (_, rating) = self.rate_renewal(p, customer, ids, unit, count).await?;
+        let (_, rating) = self
+            .rate_renewal(p, customer, ids, (unit, count), reseller)
+            .await?;
         let mut results = Vec::with_capacity(rows.len());
         for (r, rated) in rows.iter().zip(&rating.lines) {
             let anchor = u32::try_from(r.anchor_day).unwrap_or(1);
@@ -260,14 +262,29 @@ impl Billing {
             )
             .await?;
         let order = made.order.unwrap_or_default();
-        if !auto_pay {
-            return Ok(pb::RenewResourcesResponse {
-                order: Some(order),
-                payment_failure: String::new(),
-            });
-        }
+        let (order, payment_failure) = if auto_pay {
+            self.pay_at_once(paying, order, reseller).await?
+        } else {
+            (order, String::new())
+        };
+        Ok(pb::RenewResourcesResponse {
+            order: Some(order),
+            payment_failure,
+        })
+    }
+
+    /// Pays `order`, just made by the call `paying`, from the customer's
+    /// balance. What the customer's money or standing refuses (funds,
+    /// budget, freeze) leaves the order waiting and says why; anything
+    /// else is the call's error. A retried call replays the payment: its
+    /// key is derived from the call's.
+    pub(crate) async fn pay_at_once(
+        &self,
+        mut paying: Mutation,
+        order: pb::Order,
+        reseller: Option<PartnerId>,
+    ) -> Result<(pb::Order, String), BillingError> {
         let id = partner_kernel::ids::parse_stored(&order.id, OrderId::parse)?;
-        let mut paying = paying;
         paying.request_id = uuid::Uuid::from_u128(paying.request_id.as_u128() ^ AUTO_PAY_KEY);
         let payment = super::Payment {
             order: id,
@@ -277,20 +294,12 @@ impl Billing {
             agreement: None,
         };
         match self.pay_order(paying, payment).await {
-            Ok(paid) => Ok(pb::RenewResourcesResponse {
-                order: paid.order,
-                payment_failure: String::new(),
-            }),
-            // What the customer's money or standing refuses leaves the
-            // order waiting; anything else is the call's error.
+            Ok(paid) => Ok((paid.order.unwrap_or_default(), String::new())),
             Err(
                 e @ (BillingError::InsufficientFunds { .. }
                 | BillingError::BudgetExceeded { .. }
                 | BillingError::CustomerFrozen),
-            ) => Ok(pb::RenewResourcesResponse {
-                order: Some(order),
-                payment_failure: tonic::Status::from(e).message().to_owned(),
-            }),
+            ) => Ok((order, tonic::Status::from(e).message().to_owned())),
             Err(e) => Err(e),
         }
     }

@@ -221,6 +221,17 @@ async fn plan_one(
     for l in renewals.into_iter().filter(|l| !refunded(l)) {
         candidates.push((period_of(&l, 1, 0, true, r.expires_at), l));
     }
+    // What changes of its spec or size paid, each for the rest of its time.
+    let changes = line::Entity::find()
+        .filter(line::Column::ChangesResourceId.eq(r.id.as_str()))
+        .filter(line::Column::StartsAt.is_not_null())
+        .filter(line::Column::Failure.is_null())
+        .order_by_asc(line::Column::StartsAt)
+        .all(conn)
+        .await?;
+    for l in changes.into_iter().filter(|l| !refunded(l)) {
+        candidates.push((period_of(&l, 1, 0, false, r.expires_at), l));
+    }
     let (chosen, status_after, expires_after) = match mode {
         Mode::WithRenewals => (candidates, ResourceStatus::Closed, now),
         Mode::ToOnDemand => (candidates, ResourceStatus::InUse, now),
@@ -500,6 +511,7 @@ fn refund_line(p: &Planned, k: usize, pp: &PeriodPlan, currency: Currency) -> Pr
             resource: r.id.clone(),
             rule: pp.rule,
         }),
+        changes: None,
     }
 }
 

@@ -14,6 +14,7 @@ use super::ResourceFilter;
 use crate::grpc::{BillingApi, id_for_reseller};
 use crate::orders::UnsubscribeMode;
 use crate::orders::auto_renew::AutoRenew;
+use crate::orders::change::ChangeTo;
 use crate::orders::model::{ExpiryPolicy, ReasonType, ResourceStatus};
 
 /// At most this many main resources renew at once (the vendor's rule).
@@ -61,6 +62,20 @@ fn unsubscribe_mode(v: &mut Violations, raw: i32) -> Option<UnsubscribeMode> {
 
 /// The longest reason text kept.
 const MAX_REASON: usize = 512;
+
+/// What a change is to: a spec (at most 64 characters) or a size (not
+/// negative), at least one of them.
+fn change_to(v: &mut Violations, spec: String, size: i64) -> Option<ChangeTo> {
+    v.check(spec.chars().count() <= 64, "spec", "at most 64 characters");
+    v.check(size >= 0, "size", "not negative");
+    v.check(
+        !spec.is_empty() || size != 0,
+        "spec",
+        "a spec or a size to change to",
+    );
+    (spec.chars().count() <= 64 && size >= 0 && (!spec.is_empty() || size != 0))
+        .then_some(ChangeTo { spec, size })
+}
 
 #[tonic::async_trait]
 impl ResourceService for BillingApi {
@@ -175,6 +190,46 @@ impl ResourceService for BillingApi {
         Ok(Response::new(
             self.billing()
                 .renew_resources(m, ids, (unit, r.period_count), r.auto_pay, reseller)
+                .await?,
+        ))
+    }
+
+    async fn preview_change(
+        &self,
+        req: Request<pb::PreviewChangeRequest>,
+    ) -> Result<Response<pb::PreviewChangeResponse>, Status> {
+        let principal = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let id = v.take("resource_id", ResourceId::parse(&r.resource_id));
+        let to = change_to(&mut v, r.spec, r.size);
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| Some((id?, to?, reseller?)))();
+        let (id, to, reseller) = v.finish_with(parsed)?;
+        Ok(Response::new(
+            self.billing()
+                .preview_change(&principal, id, to, reseller)
+                .await?,
+        ))
+    }
+
+    async fn change_resource(
+        &self,
+        req: Request<pb::ChangeResourceRequest>,
+    ) -> Result<Response<pb::ChangeResourceResponse>, Status> {
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let id = v.take("resource_id", ResourceId::parse(&r.resource_id));
+        let to = change_to(&mut v, r.spec, r.size);
+        let reseller = optional_id(&mut v, "reseller_id", &r.reseller_id, PartnerId::parse);
+        let parsed = (|| Some((request_id?, id?, to?, reseller?)))();
+        let (request_id, id, to, reseller) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.billing()
+                .change_resource(m, id, to, r.auto_pay, reseller)
                 .await?,
         ))
     }

@@ -101,6 +101,7 @@ impl Pricing {
                 &cmd.lines,
                 Some(cmd.customer),
                 Purpose::Purchase,
+                None,
             )
             .await?;
         let rating = period_response(rating, &cmd.lines, cmd.auto_pay).map_err(|_| {

@@ -49,6 +49,10 @@ pub struct Model {
     pub refunds_resource_id: Option<String>,
     pub refund_rule: Option<String>,
     pub main_line_id: Option<String>,
+    pub changes_resource_id: Option<String>,
+    pub changes_from_spec: Option<String>,
+    pub changes_from_size: Option<i64>,
+    pub changes_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
