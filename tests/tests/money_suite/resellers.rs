@@ -210,3 +210,94 @@ async fn a_distributor_orders_renews_and_pays_for_its_resellers_customer() {
     let _ = distributor;
     server.assert_ledger_clean().await;
 }
+
+#[tokio::test]
+async fn under_a_reseller_agreement_the_distributor_pays_its_resellers_orders() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (distributor, d_master) = server
+        .enrolled_partner(&admin, "payforresco", accounts::Program::Distributor)
+        .await;
+    let (reseller, r_master) = server
+        .linked_reseller(&admin, &d_master, "paidforresco")
+        .await;
+    server
+        .top_up(&admin, &distributor.partner_id, 1_000_000)
+        .await;
+    let r_id = reseller.partner_id.clone();
+    let agreement = ok(server
+        .payment_agreements(&d_master)
+        .create_payment_agreement(pb::CreatePaymentAgreementRequest {
+            request_id: new_request_id(),
+            r#type: pb::PaymentAgreementType::Reseller as i32,
+            payee_id: r_id.clone(),
+        })
+        .await)
+    .agreement
+    .unwrap_or_default();
+    let customer = server
+        .create_customer(&r_master, &reseller, "paidforresco-buyer")
+        .await;
+    let order = |n: usize| {
+        let mut lines = crate::orders::lines()[1..].to_vec();
+        lines[0].quantity = i32::try_from(n).unwrap_or(1);
+        crate::orders::order(&customer.customer_id, lines)
+    };
+    let paying = |id: &str| {
+        let mut p = crate::orders::pay(id, &[], "");
+        p.payment_agreement_id = agreement.id.clone();
+        p
+    };
+    let first = crate::orders::created(&server, &r_master, order(1)).await;
+    // Proposed, not accepted: not yet.
+    assert_refused(
+        server.orders(&r_master).pay_order(paying(&first.id)).await,
+        Code::FailedPrecondition,
+        "AGREEMENT_NOT_ACTIVE",
+    );
+    ok(server
+        .payment_agreements(&r_master)
+        .accept_payment_agreement(pb::AcceptPaymentAgreementRequest {
+            request_id: new_request_id(),
+            id: agreement.id.clone(),
+        })
+        .await);
+    // The reseller pays with it: the distributor's cash pays, not the
+    // customer's (which has none) nor the reseller's.
+    let paid = ok(server.orders(&r_master).pay_order(paying(&first.id)).await)
+        .order
+        .unwrap_or_default();
+    assert_eq!(paid.state(), pb::OrderState::Completed);
+    assert_eq!(paid.payment_agreement_id, agreement.id);
+    let total = minor_of(paid.paid_total.as_ref());
+    assert!(total > 0);
+    let distributor_cash =
+        |balances: &[pb::AccountBalance]| cash_of(balances, &distributor.partner_id);
+    let mine = ok(server
+        .funds(&d_master)
+        .get_balances(pb::GetBalancesRequest::default())
+        .await)
+    .balances;
+    assert_eq!(distributor_cash(&mine), 1_000_000 - total);
+    // The distributor, acting for the reseller, pays the next one too.
+    let second = crate::orders::created(&server, &r_master, order(2)).await;
+    let mut by_distributor = paying(&second.id);
+    by_distributor.reseller_id = r_id.clone();
+    ok(server.orders(&d_master).pay_order(by_distributor).await);
+    // A suspended link pays nothing.
+    let third = crate::orders::created(&server, &r_master, order(1)).await;
+    ok(server
+        .resellers(&d_master)
+        .suspend_reseller(accounts::SuspendResellerRequest {
+            request_id: new_request_id(),
+            reseller_id: r_id.clone(),
+            reason: "overdue".into(),
+        })
+        .await);
+    assert_refused(
+        server.orders(&r_master).pay_order(paying(&third.id)).await,
+        Code::NotFound,
+        "RESELLER_NOT_FOUND",
+    );
+    server.assert_ledger_clean().await;
+}

@@ -39,29 +39,37 @@ fn party(
     }
 }
 
-/// Locks the agreement `id` and checks that in it `payer` pays the orders
-/// of its customer `payee` now (CUSTOMER type, ACTIVE). Anything else of
-/// theirs is `AGREEMENT_NOT_ACTIVE`; an agreement not between them,
+/// Locks the agreement `id` and says who pays through it, now, an order of
+/// `partner`'s customer `customer`: `partner` itself (a CUSTOMER agreement
+/// with that customer), or `partner`'s distributor (a RESELLER agreement
+/// with `partner`, over a link active now: `RESELLER_NOT_FOUND` otherwise).
+/// One not ACTIVE is `AGREEMENT_NOT_ACTIVE`; any other,
 /// `AGREEMENT_NOT_FOUND`.
 pub(crate) async fn payer_of(
     tx: &sea_orm::DatabaseTransaction,
     id: PaymentAgreementId,
-    payer: PartnerId,
-    payee: CustomerId,
-) -> Result<(), BillingError> {
-    let a = find(tx, id, Party::Partner(payer), true).await?;
-    if a.payer != payer
-        || a.agreement_type != AgreementType::Customer
-        || a.payee_id != payee.to_string()
-    {
-        return Err(BillingError::AgreementNotFound);
-    }
+    partner: PartnerId,
+    customer: CustomerId,
+) -> Result<PartnerId, BillingError> {
+    let a = find(tx, id, Party::Partner(partner), true).await?;
+    let payer = match a.agreement_type {
+        AgreementType::Customer if a.payer == partner && a.payee_id == customer.to_string() => {
+            partner
+        }
+        AgreementType::Reseller if a.payee_id == partner.to_string() => a.payer,
+        AgreementType::Customer | AgreementType::Reseller => {
+            return Err(BillingError::AgreementNotFound);
+        }
+    };
     if a.state != AgreementState::Active {
         return Err(BillingError::AgreementNotActive {
             state: a.state.as_str(),
         });
     }
-    Ok(())
+    if a.agreement_type == AgreementType::Reseller {
+        resolve_in(tx, payer, Some(partner)).await?;
+    }
+    Ok(payer)
 }
 
 async fn find(

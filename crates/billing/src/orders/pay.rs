@@ -307,7 +307,7 @@ async fn payer(
         });
     };
     let partner = partner.ok_or(BillingError::AgreementNotFound)?;
-    crate::agreements::payer_of(tx, id, partner, customer).await?;
+    let paying = crate::agreements::payer_of(tx, id, partner, customer).await?;
     order::Entity::update_many()
         .col_expr(
             order::Column::AgreementId,
@@ -317,7 +317,7 @@ async fn payer(
         .exec(tx)
         .await?;
     Ok(Payer {
-        owner: Owner::Partner(partner),
+        owner: Owner::Partner(paying),
         cash: Kind::PartnerCash,
         credit: Kind::PartnerCredit,
     })
