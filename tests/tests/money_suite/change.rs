@@ -242,3 +242,91 @@ async fn a_change_priced_before_a_renewal_changes_nothing_after_it() {
     assert_eq!(resource(&server, &f.master, &id).await.spec, "c6.large.2");
     server.assert_ledger_clean().await;
 }
+
+#[tokio::test]
+async fn a_renewal_priced_before_a_change_is_not_paid_at_the_old_price_after_it() {
+    let server = TestServer::start().await;
+    let f = buyer(&server, "renewthenchangeco", 900_000).await;
+    let c = f.customer.customer_id.clone();
+    let bought = monthly_vm(&server, &f).await;
+    let id = bought.lines[0].resource_ids[0].clone();
+    // A renewal for three months at the small flavour's price, left waiting …
+    let waiting = ok(server
+        .resources(&f.master)
+        .renew_resources(pb::RenewResourcesRequest {
+            request_id: new_request_id(),
+            resource_ids: vec![id.clone()],
+            period_unit: pr::PeriodUnit::Month as i32,
+            period_count: 3,
+            ..Default::default()
+        })
+        .await)
+    .order
+    .unwrap_or_default();
+    // … then the resource is upgraded for the rest of its month.
+    let changed = ok(server
+        .resources(&f.master)
+        .change_resource(change(&id, "c6.xlarge.2", true))
+        .await);
+    assert_eq!(changed.payment_failure, "");
+    let before = cash(&server, &f.master, &c).await;
+    let expires = time(resource(&server, &f.master, &id).await.expire_time.as_ref());
+    assert_refused(
+        server
+            .orders(&f.master)
+            .pay_order(pay(&waiting.id, &[], ""))
+            .await,
+        Code::Unavailable,
+        "RESOURCES_UNAVAILABLE",
+    );
+    assert_eq!(cash(&server, &f.master, &c).await, before);
+    assert_eq!(
+        time(resource(&server, &f.master, &id).await.expire_time.as_ref()),
+        expires
+    );
+    server.assert_ledger_clean().await;
+}
+
+#[tokio::test]
+async fn renewals_alone_are_not_refunded_under_a_change_that_paid_for_them() {
+    let server = TestServer::start().await;
+    let f = buyer(&server, "changedrenewalsco", 900_000).await;
+    let bought = monthly_vm(&server, &f).await;
+    let id = bought.lines[0].resource_ids[0].clone();
+    ok(server
+        .resources(&f.master)
+        .renew_resources(pb::RenewResourcesRequest {
+            request_id: new_request_id(),
+            resource_ids: vec![id.clone()],
+            period_unit: pr::PeriodUnit::Month as i32,
+            period_count: 1,
+            auto_pay: true,
+            ..Default::default()
+        })
+        .await);
+    // The change pays the difference until the renewed expiry.
+    ok(server
+        .resources(&f.master)
+        .change_resource(change(&id, "c6.xlarge.2", true))
+        .await);
+    let p = ok(server
+        .resources(&f.master)
+        .preview_unsubscribe(pb::PreviewUnsubscribeRequest {
+            resource_ids: vec![id.clone()],
+            r#type: pb::UnsubscribeType::RenewalsOnly as i32,
+            ..Default::default()
+        })
+        .await);
+    assert_eq!(p.results[0].failure_reason, "CHANGE_SPANS_RENEWALS");
+    // With the resource, everything is refunded.
+    let all = ok(server
+        .resources(&f.master)
+        .preview_unsubscribe(pb::PreviewUnsubscribeRequest {
+            resource_ids: vec![id],
+            r#type: pb::UnsubscribeType::WithRenewals as i32,
+            ..Default::default()
+        })
+        .await);
+    assert_eq!(all.results[0].failure_reason, "");
+    assert_eq!(all.results[0].periods.len(), 3);
+}

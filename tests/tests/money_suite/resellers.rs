@@ -236,7 +236,7 @@ async fn under_a_reseller_agreement_the_distributor_pays_its_resellers_orders() 
     .agreement
     .unwrap_or_default();
     let customer = server
-        .create_customer(&r_master, &reseller, "paidforresco-buyer")
+        .customer_with_password(&r_master, &reseller, "paidforresco-buyer")
         .await;
     let order = |n: usize| {
         let mut lines = crate::orders::lines()[1..].to_vec();
@@ -279,6 +279,15 @@ async fn under_a_reseller_agreement_the_distributor_pays_its_resellers_orders() 
         .await)
     .balances;
     assert_eq!(distributor_cash(&mine), 1_000_000 - total);
+    // Its customer, which reads the agreement's id on its order, does not
+    // spend through it: the agreement is between the two partners.
+    let own = server.customer_token(&customer.account_name).await;
+    let by_customer = crate::orders::created(&server, &own, order(1)).await;
+    assert_refused(
+        server.orders(&own).pay_order(paying(&by_customer.id)).await,
+        Code::NotFound,
+        "AGREEMENT_NOT_FOUND",
+    );
     // The distributor, acting for the reseller, pays the next one too.
     let second = crate::orders::created(&server, &r_master, order(2)).await;
     let mut by_distributor = paying(&second.id);

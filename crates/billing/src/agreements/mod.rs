@@ -45,13 +45,19 @@ fn party(
 /// with `partner`, over a link active now: `RESELLER_NOT_FOUND` otherwise).
 /// One not ACTIVE is `AGREEMENT_NOT_ACTIVE`; any other,
 /// `AGREEMENT_NOT_FOUND`.
+///
+/// A customer calling uses only its own CUSTOMER agreement: a RESELLER one
+/// is between the two partners, whose users alone spend through it.
 pub(crate) async fn payer_of(
     tx: &sea_orm::DatabaseTransaction,
     id: PaymentAgreementId,
-    partner: PartnerId,
-    customer: CustomerId,
+    (partner, customer): (PartnerId, CustomerId),
+    by_customer: bool,
 ) -> Result<PartnerId, BillingError> {
     let a = find(tx, id, Party::Partner(partner), true).await?;
+    if by_customer && a.agreement_type == AgreementType::Reseller {
+        return Err(BillingError::AgreementNotFound);
+    }
     let payer = match a.agreement_type {
         AgreementType::Customer if a.payer == partner && a.payee_id == customer.to_string() => {
             partner

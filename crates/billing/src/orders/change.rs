@@ -29,6 +29,7 @@ use super::renewal::{of_one_customer, product};
 use super::{NewOrder, Source};
 use crate::error::BillingError;
 use crate::service::Billing;
+use partner_customers::customers::store as customer_store;
 
 /// What a resource changes to: a spec (empty: its own) and a size (0: its
 /// own).
@@ -148,6 +149,15 @@ impl Billing {
         if r.status != ResourceStatus::InUse.as_str() || r.expires_at <= now {
             return Err(BillingError::ResourceNotInUse);
         }
+        // Bought under a partner the customer has since left: the new
+        // partner changes nothing of it (it could never refund the change).
+        let now_with = customer_store::platform_customer(self.db().conn(), customer)
+            .await?
+            .ok_or(BillingError::ResourceNotFound)?
+            .partner_id;
+        if r.partner_id != now_with.map(|p| p.to_string()) {
+            return Err(BillingError::ResourceNotFound);
+        }
         let unit = pricing_pb::PeriodUnit::from_str_name(&r.period_unit)
             .ok_or_else(|| KernelError::Corrupt(format!("resource {} period unit", r.id)))?;
         let mut after = product(&r, unit, 1);
@@ -186,6 +196,11 @@ impl Billing {
         let (left, per_period) = time_left(unit, now, r.expires_at);
         let currency = rating.currency;
         let amount = charge(old_price.minor(), new_price.minor(), left, per_period);
+        // Too little left for the difference to reach a minor unit: not sold
+        // (a change is never free).
+        if amount <= 0 {
+            return Err(BillingError::NotAnUpgrade);
+        }
         let zero = Money::zero(currency);
         let line = PricedLine {
             product: after,

@@ -227,7 +227,8 @@ impl Billing {
                     discount(tx, &mut o, id, &offs).await?;
                 }
                 check_budget(tx, partner, &o).await?;
-                let payer = payer(tx, &o, partner, cmd.agreement).await?;
+                let by_customer = call.principal.customer_id().is_some();
+                let payer = payer(tx, &o, partner, (cmd.agreement, by_customer)).await?;
                 if let Some(agreement) = cmd.agreement {
                     o.header.agreement_id = Some(agreement.to_string());
                 }
@@ -296,7 +297,7 @@ async fn payer(
     tx: &DatabaseTransaction,
     o: &Order,
     partner: Option<PartnerId>,
-    agreement: Option<PaymentAgreementId>,
+    (agreement, by_customer): (Option<PaymentAgreementId>, bool),
 ) -> Result<Payer, BillingError> {
     let customer = parse_customer(o)?;
     let Some(id) = agreement else {
@@ -307,7 +308,7 @@ async fn payer(
         });
     };
     let partner = partner.ok_or(BillingError::AgreementNotFound)?;
-    let paying = crate::agreements::payer_of(tx, id, partner, customer).await?;
+    let paying = crate::agreements::payer_of(tx, id, (partner, customer), by_customer).await?;
     order::Entity::update_many()
         .col_expr(
             order::Column::AgreementId,

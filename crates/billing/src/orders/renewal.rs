@@ -315,13 +315,19 @@ pub(crate) async fn extend(
     l: &pricing_pb::PeriodProductLine,
     now: DateTime<Utc>,
 ) -> Result<Result<(DateTime<Utc>, DateTime<Utc>), String>, BillingError> {
+    // Still the product the renewal was priced for: a change of spec or
+    // size since would be renewed at the old price.
     let Some(r) = resource::Entity::find_by_id(renews.to_owned())
         .filter(resource::Column::CustomerId.eq(customer))
         .filter(renewable_now())
+        .filter(resource::Column::Spec.eq(l.spec.as_str()))
+        .filter(resource::Column::Size.eq(l.size))
         .one(conn)
         .await?
     else {
-        return Ok(Err(format!("resource {renews} is no longer renewable")));
+        return Ok(Err(format!(
+            "resource {renews} is no longer renewable as priced (closed, on demand, or changed)"
+        )));
     };
     let unit = pricing_pb::PeriodUnit::try_from(l.period_unit)
         .unwrap_or(pricing_pb::PeriodUnit::Unspecified);

@@ -65,6 +65,9 @@ const FORMER_PARTNER: &str = "RESOURCE_OF_FORMER_PARTNER";
 const UNKNOWN: &str = "REFUND_UNKNOWN";
 /// Switched to on-demand already.
 const ON_DEMAND: &str = "ALREADY_ON_DEMAND";
+/// A change of spec or size paid for time past the renewals' start too:
+/// refunding the renewals alone would keep what it paid for them.
+const CHANGED: &str = "CHANGE_SPANS_RENEWALS";
 
 /// One period of a resource to refund, with the line that sold it.
 struct PeriodPlan {
@@ -236,13 +239,22 @@ async fn plan_one(
         Mode::WithRenewals => (candidates, ResourceStatus::Closed, now),
         Mode::ToOnDemand => (candidates, ResourceStatus::InUse, now),
         Mode::RenewalsOnly => {
-            let chosen: Vec<_> = candidates
-                .into_iter()
-                .filter(|(p, _)| p.renewal && p.starts >= now)
-                .collect();
-            let Some(from) = chosen.iter().map(|(p, _)| p.starts).min() else {
+            let renewal = |p: &Period| p.renewal && p.starts >= now;
+            let Some(from) = candidates
+                .iter()
+                .filter(|(p, _)| renewal(p))
+                .map(|(p, _)| p.starts)
+                .min()
+            else {
                 return Ok(Planned::failed(r, NO_RENEWALS)?);
             };
+            if candidates
+                .iter()
+                .any(|(p, l)| l.changes_resource_id.is_some() && p.ends > from)
+            {
+                return Ok(Planned::failed(r, CHANGED)?);
+            }
+            let chosen: Vec<_> = candidates.into_iter().filter(|(p, _)| renewal(p)).collect();
             (chosen, ResourceStatus::parse(&r.status)?, from)
         }
     };
