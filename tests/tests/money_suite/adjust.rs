@@ -4,7 +4,6 @@
 //! paid with — and a payment never charges a price the order no longer has.
 
 use partner_api::billing::v1 as pb;
-use partner_api::pricing::v1 as pr;
 use partner_tests::*;
 use tonic::Code;
 
@@ -194,32 +193,7 @@ async fn a_quotes_discount_is_not_replaced_by_an_adjustment() {
     let server = TestServer::start().await;
     let admin = server.admin_token().await;
     let f = crate::funds::funded(&server, "adjustquoteco", 0).await;
-    let contract = ok(server
-        .discounts(&admin)
-        .create_discount(pr::CreateDiscountRequest {
-            request_id: new_request_id(),
-            kind: pr::DiscountKind::VendorContract as i32,
-            name: "contract".into(),
-            customer_id: f.customer.customer_id.clone(),
-            terms: Some(pr::create_discount_request::Terms::RateOff("0.1".into())),
-            ..Default::default()
-        })
-        .await)
-    .discount
-    .unwrap_or_default()
-    .id;
-    let quote = ok(server
-        .quotes(&f.master)
-        .create_quote(pr::CreateQuoteRequest {
-            request_id: new_request_id(),
-            customer_id: f.customer.customer_id.clone(),
-            lines: lines()[..1].to_vec(),
-            discount_id: contract,
-            ..Default::default()
-        })
-        .await)
-    .quote
-    .unwrap_or_default();
+    let (_, quote) = crate::orders::contract_quote(&server, &admin, &f).await;
     let made = created(
         &server,
         &f.master,

@@ -33,6 +33,18 @@ fn change(id: &str, spec: &str, auto_pay: bool) -> pb::ChangeResourceRequest {
     }
 }
 
+/// Renewing the resource `id` for `months`.
+fn renewal(id: &str, months: i32, auto_pay: bool) -> pb::RenewResourcesRequest {
+    pb::RenewResourcesRequest {
+        request_id: new_request_id(),
+        resource_ids: vec![id.into()],
+        period_unit: pr::PeriodUnit::Month as i32,
+        period_count: months,
+        auto_pay,
+        ..Default::default()
+    }
+}
+
 /// One monthly c6.large.2 VM bought and paid for the customer of `f`.
 async fn monthly_vm(server: &TestServer, f: &crate::funds::Funded) -> pb::Order {
     let made = created(
@@ -218,14 +230,7 @@ async fn a_change_priced_before_a_renewal_changes_nothing_after_it() {
     .unwrap_or_default();
     let renewed = ok(server
         .resources(&f.master)
-        .renew_resources(pb::RenewResourcesRequest {
-            request_id: new_request_id(),
-            resource_ids: vec![id.clone()],
-            period_unit: pr::PeriodUnit::Month as i32,
-            period_count: 1,
-            auto_pay: true,
-            ..Default::default()
-        })
+        .renew_resources(renewal(&id, 1, true))
         .await);
     assert_eq!(renewed.payment_failure, "");
     let before = cash(&server, &f.master, &c).await;
@@ -253,13 +258,7 @@ async fn a_renewal_priced_before_a_change_is_not_paid_at_the_old_price_after_it(
     // A renewal for three months at the small flavour's price, left waiting …
     let waiting = ok(server
         .resources(&f.master)
-        .renew_resources(pb::RenewResourcesRequest {
-            request_id: new_request_id(),
-            resource_ids: vec![id.clone()],
-            period_unit: pr::PeriodUnit::Month as i32,
-            period_count: 3,
-            ..Default::default()
-        })
+        .renew_resources(renewal(&id, 3, false))
         .await)
     .order
     .unwrap_or_default();
@@ -295,14 +294,7 @@ async fn renewals_alone_are_not_refunded_under_a_change_that_paid_for_them() {
     let id = bought.lines[0].resource_ids[0].clone();
     ok(server
         .resources(&f.master)
-        .renew_resources(pb::RenewResourcesRequest {
-            request_id: new_request_id(),
-            resource_ids: vec![id.clone()],
-            period_unit: pr::PeriodUnit::Month as i32,
-            period_count: 1,
-            auto_pay: true,
-            ..Default::default()
-        })
+        .renew_resources(renewal(&id, 1, true))
         .await);
     // The change pays the difference until the renewed expiry.
     ok(server

@@ -54,6 +54,18 @@ async fn bought(server: &TestServer, f: &Funded, lines: Vec<pr::PeriodProductLin
     .unwrap_or_else(|| panic!("not paid"))
 }
 
+/// A new partner `name`'s customer with one monthly VM and its disk,
+/// bought and paid: the customer, the VM and the disk.
+async fn server_and_disk(server: &TestServer, name: &str) -> (Funded, String, String) {
+    let f = customer(server, name).await;
+    let paid = bought(server, &f, servers_with_disks(1)).await;
+    let (vm, disk) = (
+        paid.lines[0].resource_ids[0].clone(),
+        paid.lines[1].resource_ids[0].clone(),
+    );
+    (f, vm, disk)
+}
+
 async fn listed(server: &TestServer, token: &str, req: pb::ListResourcesRequest) -> Vec<String> {
     let mut ids: Vec<String> = ok(server.resources(token).list_resources(req).await)
         .resources
@@ -237,12 +249,7 @@ async fn a_child_whose_main_fails_to_open_fails_with_it_and_is_charged_nothing()
 #[tokio::test]
 async fn children_renew_and_unsubscribe_with_their_main_and_never_alone() {
     let server = TestServer::start().await;
-    let f = customer(&server, "followco").await;
-    let paid = bought(&server, &f, servers_with_disks(1)).await;
-    let (vm, disk) = (
-        paid.lines[0].resource_ids[0].clone(),
-        paid.lines[1].resource_ids[0].clone(),
-    );
+    let (f, vm, disk) = server_and_disk(&server, "followco").await;
     let renew = |ids: Vec<String>| pb::RenewResourcesRequest {
         request_id: new_request_id(),
         resource_ids: ids,
@@ -364,12 +371,7 @@ async fn children_renew_and_unsubscribe_with_their_main_and_never_alone() {
 async fn children_expire_with_their_main_by_its_policy() {
     let clock = whole_second_clock();
     let server = sandbox(clock).await;
-    let f = customer(&server, "expirechildco").await;
-    let paid = bought(&server, &f, servers_with_disks(1)).await;
-    let (vm, disk) = (
-        paid.lines[0].resource_ids[0].clone(),
-        paid.lines[1].resource_ids[0].clone(),
-    );
+    let (f, vm, disk) = server_and_disk(&server, "expirechildco").await;
     ok(server
         .resources(&f.master)
         .set_expiry_policy(pb::SetExpiryPolicyRequest {
@@ -408,12 +410,7 @@ async fn children_expire_with_their_main_by_its_policy() {
 async fn auto_renewing_a_main_resource_renews_its_children() {
     let clock = whole_second_clock();
     let server = sandbox(clock).await;
-    let f = customer(&server, "autochildco").await;
-    let paid = bought(&server, &f, servers_with_disks(1)).await;
-    let (vm, disk) = (
-        paid.lines[0].resource_ids[0].clone(),
-        paid.lines[1].resource_ids[0].clone(),
-    );
+    let (f, vm, disk) = server_and_disk(&server, "autochildco").await;
     ok(server
         .resources(&f.master)
         .set_auto_renew(pb::SetAutoRenewRequest {

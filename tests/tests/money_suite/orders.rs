@@ -240,13 +240,15 @@ async fn an_order_is_priced_at_list_read_by_its_parties_and_cancelled_once() {
     assert_eq!(metadata_of(&status, "line_id").as_deref(), Some("vm-month"));
 }
 
-#[tokio::test]
-async fn an_order_from_a_quote_keeps_its_prices_and_discount() {
-    let server = TestServer::start().await;
-    let admin = server.admin_token().await;
-    let f = funded(&server, "quoteorder", 0).await;
+/// A 10% vendor contract for the customer of `f`, and a quote of the
+/// first line with it: the contract's id and the quote.
+pub(crate) async fn contract_quote(
+    server: &TestServer,
+    admin: &str,
+    f: &crate::funds::Funded,
+) -> (String, pr::Quote) {
     let contract = ok(server
-        .discounts(&admin)
+        .discounts(admin)
         .create_discount(pr::CreateDiscountRequest {
             request_id: new_request_id(),
             kind: pr::DiscountKind::VendorContract as i32,
@@ -271,6 +273,15 @@ async fn an_order_from_a_quote_keeps_its_prices_and_discount() {
         .await)
     .quote
     .unwrap_or_default();
+    (contract, quote)
+}
+
+#[tokio::test]
+async fn an_order_from_a_quote_keeps_its_prices_and_discount() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let f = funded(&server, "quoteorder", 0).await;
+    let (contract, quote) = contract_quote(&server, &admin, &f).await;
     let made = created(
         &server,
         &f.master,
