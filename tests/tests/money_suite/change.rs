@@ -61,6 +61,15 @@ async fn monthly_vm(server: &TestServer, f: &crate::funds::Funded) -> pb::Order 
     .unwrap_or_default()
 }
 
+/// Paying the order `id` opens and changes nothing, so nothing is paid.
+async fn opens_nothing(server: &TestServer, token: &str, id: &str) {
+    assert_refused(
+        server.orders(token).pay_order(pay(id, &[], "")).await,
+        Code::Unavailable,
+        "RESOURCES_UNAVAILABLE",
+    );
+}
+
 /// Whole days from `now` to `until`, a part counting whole.
 fn days_left(now: DateTime<Utc>, until: DateTime<Utc>) -> i64 {
     ((until - now).num_seconds() + 86_399) / 86_400
@@ -204,14 +213,7 @@ async fn only_upgrades_of_main_resources_in_use_are_sold() {
         "RESOURCE_NOT_FOUND",
     );
     // … and the change ordered before it closed opens nothing.
-    assert_refused(
-        server
-            .orders(&f.master)
-            .pay_order(pay(&waiting.id, &[], ""))
-            .await,
-        Code::Unavailable,
-        "RESOURCES_UNAVAILABLE",
-    );
+    opens_nothing(&server, &f.master, &waiting.id).await;
     server.assert_ledger_clean().await;
 }
 
@@ -235,14 +237,7 @@ async fn a_change_priced_before_a_renewal_changes_nothing_after_it() {
     assert_eq!(renewed.payment_failure, "");
     let before = cash(&server, &f.master, &c).await;
     // Priced for fewer days than it would now cover: refused, nothing paid.
-    assert_refused(
-        server
-            .orders(&f.master)
-            .pay_order(pay(&waiting.id, &[], ""))
-            .await,
-        Code::Unavailable,
-        "RESOURCES_UNAVAILABLE",
-    );
+    opens_nothing(&server, &f.master, &waiting.id).await;
     assert_eq!(cash(&server, &f.master, &c).await, before);
     assert_eq!(resource(&server, &f.master, &id).await.spec, "c6.large.2");
     server.assert_ledger_clean().await;
@@ -270,14 +265,7 @@ async fn a_renewal_priced_before_a_change_is_not_paid_at_the_old_price_after_it(
     assert_eq!(changed.payment_failure, "");
     let before = cash(&server, &f.master, &c).await;
     let expires = time(resource(&server, &f.master, &id).await.expire_time.as_ref());
-    assert_refused(
-        server
-            .orders(&f.master)
-            .pay_order(pay(&waiting.id, &[], ""))
-            .await,
-        Code::Unavailable,
-        "RESOURCES_UNAVAILABLE",
-    );
+    opens_nothing(&server, &f.master, &waiting.id).await;
     assert_eq!(cash(&server, &f.master, &c).await, before);
     assert_eq!(
         time(resource(&server, &f.master, &id).await.expire_time.as_ref()),

@@ -72,8 +72,17 @@ pub(crate) async fn order_in(
     scope: Scope,
     id: OrderId,
 ) -> Result<Order, BillingError> {
+    order_where(conn, scope.condition(), id).await
+}
+
+/// The order `id` if it meets `condition`, with its lines.
+pub(crate) async fn order_where(
+    conn: &impl ConnectionTrait,
+    condition: Condition,
+    id: OrderId,
+) -> Result<Order, BillingError> {
     let header = order::Entity::find_by_id(id.to_string())
-        .filter(scope.condition())
+        .filter(condition)
         .one(conn)
         .await?
         .ok_or(BillingError::OrderNotFound)?;
@@ -84,7 +93,7 @@ pub(crate) async fn order_in(
 }
 
 /// The orders of `headers` with their lines, in the same order.
-pub(crate) async fn with_lines(
+async fn with_lines(
     conn: &impl ConnectionTrait,
     headers: Vec<order::Model>,
 ) -> Result<Vec<Order>, BillingError> {

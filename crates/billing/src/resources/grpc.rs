@@ -66,15 +66,21 @@ const MAX_REASON: usize = 512;
 /// What a change is to: a spec (at most 64 characters) or a size (not
 /// negative), at least one of them.
 fn change_to(v: &mut Violations, spec: String, size: i64) -> Option<ChangeTo> {
-    v.check(spec.chars().count() <= 64, "spec", "at most 64 characters");
-    v.check(size >= 0, "size", "not negative");
-    v.check(
-        !spec.is_empty() || size != 0,
-        "spec",
-        "a spec or a size to change to",
-    );
-    (spec.chars().count() <= 64 && size >= 0 && (!spec.is_empty() || size != 0))
-        .then_some(ChangeTo { spec, size })
+    let checks = [
+        (spec.chars().count() <= 64, "spec", "at most 64 characters"),
+        (size >= 0, "size", "not negative"),
+        (
+            !spec.is_empty() || size != 0,
+            "spec",
+            "a spec or a size to change to",
+        ),
+    ];
+    let mut ok = true;
+    for (holds, field, description) in checks {
+        v.check(holds, field, description);
+        ok &= holds;
+    }
+    ok.then_some(ChangeTo { spec, size })
 }
 
 #[tonic::async_trait]
