@@ -124,11 +124,16 @@ where
     let mut effect = Some(effect);
     for _ in 0..CLAIM_ATTEMPTS {
         let tx = db.begin_write().await.map_err(KernelError::from)?;
-        if let Some(stored) = idempotency::find(&*tx, &caller, m).await? {
-            return idempotency::replay(stored, &m.fingerprint).map_err(E::from);
-        }
+        // Claimed first, looked up only when taken: a new call (nearly every
+        // call) costs one statement here, not two. A claim taken by a
+        // transaction still open waits for it (PostgreSQL) or cannot happen
+        // (SQLite's single writer), so a taken key's record is committed
+        // and visible to the lookup — unless that transaction rolled back,
+        // and then the claim is tried again.
         if !idempotency::claim(&*tx, &caller, m).await? {
-            // A concurrent duplicate committed first: roll back and read its answer.
+            if let Some(stored) = idempotency::find(&*tx, &caller, m).await? {
+                return idempotency::replay(stored, &m.fingerprint).map_err(E::from);
+            }
             drop(tx);
             continue;
         }

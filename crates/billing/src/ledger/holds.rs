@@ -18,7 +18,7 @@ use sea_orm::{
 };
 
 use super::model::{Kind, Operation, Owner, Posting};
-use super::post::{AccountKey, Posted, locked_accounts, post};
+use super::post::{AccountKey, Posted, locked_accounts, post, post_locked};
 use crate::entity::{ledger_account as account, ledger_hold as hold};
 use crate::error::BillingError;
 
@@ -228,79 +228,116 @@ pub async fn capture(
     Ok(posted)
 }
 
-/// Captures from each of `holds` the amount given (minor units, at most
-/// what it holds; the rest is released, and a hold captured for nothing is
-/// released whole) into the account `to`, as one journal transaction of
-/// `operation` — what a payment from several sources takes when the order
-/// completes; `None` when nothing was taken. The account each hold reserved
-/// is the one charged. An expired hold is `HOLD_EXPIRED`, a resolved one
-/// `HOLD_RESOLVED`, and nothing is taken.
-pub async fn capture_all(
+/// A hold [`hold_on`] made in this transaction, and what to take of it.
+#[derive(Debug, Clone)]
+pub struct Fresh {
+    pub id: LedgerHoldId,
+    /// Its account as it was locked, before any hold of this transaction.
+    pub account: account::Model,
+    pub amount: i64,
+    /// At most `amount`; the rest is released.
+    pub take: i64,
+}
+
+/// Captures what each of `holds` takes (a hold taking nothing is released
+/// whole) into the account `to` (locked in this transaction, not moved
+/// since), as one journal transaction of `operation` — what a payment from
+/// several sources takes when its order completes in the transaction that
+/// held the money; `None` when nothing was taken. The account each hold
+/// reserved is the one charged. Nothing is read back: the holds and their
+/// accounts are as this transaction made them, so each account moves its
+/// balance and frees its pending amount in one update, and each hold is
+/// resolved by one conditional update (a hold resolved already is
+/// `HOLD_RESOLVED`, and nothing is taken).
+pub async fn capture_fresh(
     tx: &DatabaseTransaction,
     m: &Mutation,
-    holds: &[(LedgerHoldId, i64)],
-    to: (Owner, Kind),
+    holds: &[Fresh],
+    to: &account::Model,
     operation: Operation,
     party: (Option<PartnerId>, Option<CustomerId>),
 ) -> Result<Option<Posted>, BillingError> {
-    let mut outs = Vec::with_capacity(holds.len());
-    let mut total: Option<Money> = None;
-    let mut captured = Vec::with_capacity(holds.len());
-    for (id, take) in holds {
-        let state = if *take > 0 {
+    let currency = Currency::parse(&to.currency)
+        .map_err(|e| KernelError::Corrupt(format!("account {}: {e}", to.id)))?;
+    // Per account, in first-seen order: its row as it is now (pending
+    // raised by its holds), what its holds free and what they take.
+    let mut accounts: Vec<(account::Model, i64, i64)> = Vec::new();
+    for h in holds {
+        if h.take < 0 || h.take > h.amount || h.account.currency != to.currency {
+            return Err(BillingError::CaptureAboveHold {
+                held: Money::from_minor(currency, h.amount),
+            });
+        }
+        match accounts.iter_mut().find(|(a, _, _)| a.id == h.account.id) {
+            Some((a, freed, taken)) => {
+                a.pending = a.pending.saturating_add(h.amount);
+                *freed = freed.saturating_add(h.amount);
+                *taken = taken.saturating_add(h.take);
+            }
+            None => {
+                let mut a = h.account.clone();
+                a.pending = a.pending.saturating_add(h.amount);
+                accounts.push((a, h.amount, h.take));
+            }
+        }
+    }
+    let total = accounts
+        .iter()
+        .fold(0i64, |sum, (_, _, taken)| sum.saturating_add(*taken));
+    let posted = if total > 0 {
+        let mut outs = Vec::new();
+        let mut rows = vec![to.clone()];
+        let mut freed = vec![0];
+        for (a, f, taken) in accounts.iter().filter(|(_, _, taken)| *taken > 0) {
+            outs.push((
+                Owner::parse(&a.owner_id)?,
+                Kind::parse(&a.kind)?,
+                Money::from_minor(currency, *taken),
+            ));
+            rows.push(a.clone());
+            freed.push(*f);
+        }
+        let ins = vec![(
+            Owner::parse(&to.owner_id)?,
+            Kind::parse(&to.kind)?,
+            Money::from_minor(currency, total),
+        )];
+        let mut posting = Posting::between(operation, outs, ins)?;
+        posting.partner = party.0;
+        posting.customer = party.1;
+        Some(post_locked(tx, m, &posting, &rows, &freed).await?)
+    } else {
+        None
+    };
+    // Accounts whose holds took nothing only get their money back.
+    for (a, f, _) in accounts.iter().filter(|(_, _, taken)| *taken == 0) {
+        move_pending(tx, &a.id, -*f, m.now).await?;
+    }
+    let transaction = posted.as_ref().map(|p| p.transaction_id.to_string());
+    for h in holds {
+        let state = if h.take > 0 {
             HoldState::Captured
         } else {
             HoldState::Released
         };
-        let found = resolve(tx, *id, state, Ord::max(*take, 0), m.now).await?;
-        if found.expires_at <= m.now {
-            return Err(BillingError::HoldExpired);
-        }
-        let held = account::Entity::find_by_id(found.account_id.clone())
-            .one(tx)
+        let changed = hold::Entity::update_many()
+            .col_expr(hold::Column::State, Expr::value(state.as_str()))
+            .col_expr(hold::Column::ResolvedAt, Expr::value(Some(m.now)))
+            .col_expr(hold::Column::Captured, Expr::value(h.take))
+            .col_expr(
+                hold::Column::CaptureTransactionId,
+                Expr::value((h.take > 0).then(|| transaction.clone()).flatten()),
+            )
+            .filter(hold::Column::Id.eq(h.id.to_string()))
+            .filter(hold::Column::State.eq(HoldState::Held.as_str()))
+            .exec(tx)
             .await?
-            .ok_or_else(|| KernelError::Corrupt(format!("hold {id} without its account")))?;
-        let currency = Currency::parse(&held.currency)
-            .map_err(|e| KernelError::Corrupt(format!("account {}: {e}", held.id)))?;
-        if *take > found.amount {
-            return Err(BillingError::CaptureAboveHold {
-                held: Money::from_minor(currency, found.amount),
-            });
+            .rows_affected;
+        if changed != 1 {
+            return Err(BillingError::HoldResolved);
         }
-        if *take <= 0 {
-            continue;
-        }
-        let amount = Money::from_minor(currency, *take);
-        total = Some(match total {
-            None => amount,
-            Some(t) => t
-                .checked_add(amount)
-                .map_err(|_| BillingError::BalanceLimit)?,
-        });
-        // The account the hold reserved is the one charged.
-        outs.push((
-            Owner::parse(&held.owner_id)?,
-            Kind::parse(&held.kind)?,
-            amount,
-        ));
-        captured.push(id.to_string());
     }
-    let Some(total) = total else {
-        return Ok(None);
-    };
-    let mut posting = Posting::between(operation, outs, vec![(to.0, to.1, total)])?;
-    posting.partner = party.0;
-    posting.customer = party.1;
-    let posted = post(tx, m, &posting).await?;
-    hold::Entity::update_many()
-        .col_expr(
-            hold::Column::CaptureTransactionId,
-            Expr::value(Some(posted.transaction_id.to_string())),
-        )
-        .filter(hold::Column::Id.is_in(captured))
-        .exec(tx)
-        .await?;
-    Ok(Some(posted))
+    Ok(posted)
 }
 
 /// Expires the holds due at `now`, each in its own write transaction

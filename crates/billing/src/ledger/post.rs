@@ -214,17 +214,41 @@ pub async fn post(
     posting: &Posting,
 ) -> Result<Posted, BillingError> {
     posting.check()?;
-    let now = m.now;
     let keys: Vec<AccountKey> = posting
         .legs
         .iter()
         .map(|leg| AccountKey::new(leg.owner, leg.kind, leg.amount.currency()))
         .collect();
-    let rows = locked_accounts(conn, &keys, now).await?;
+    let rows = locked_accounts(conn, &keys, m.now).await?;
+    post_locked(conn, m, posting, &rows, &vec![0; rows.len()]).await
+}
+
+/// [`post`] on the accounts `rows` (one per leg, in the legs' order), which
+/// the caller locked in this transaction and knows as they are now; each
+/// account's update also frees `freed[i]` of its pending amount (what a
+/// hold captured or released in the same breath reserved).
+pub(crate) async fn post_locked(
+    conn: &impl ConnectionTrait,
+    m: &Mutation,
+    posting: &Posting,
+    rows: &[account::Model],
+    freed: &[i64],
+) -> Result<Posted, BillingError> {
+    posting.check()?;
+    let now = m.now;
+    let fits = rows.len() == posting.legs.len()
+        && freed.len() == rows.len()
+        && posting.legs.iter().zip(rows).all(|(leg, row)| {
+            AccountKey::new(leg.owner, leg.kind, leg.amount.currency()).matches(row)
+        });
+    if !fits {
+        return Err(KernelError::Corrupt("a posting on accounts it does not name".into()).into());
+    }
     let transaction_id = LedgerTransactionId::generate();
     let mut touched = Vec::with_capacity(posting.legs.len());
     let mut entries = Vec::with_capacity(posting.legs.len());
-    for (leg, row) in posting.legs.iter().zip(&rows) {
+    for ((leg, row), freed) in posting.legs.iter().zip(rows).zip(freed) {
+        let pending = row.pending.saturating_sub(*freed);
         let before = Account::from_row(row)?;
         let balance = before
             .balance
@@ -232,7 +256,7 @@ pub async fn post(
             .map_err(|_| BillingError::BalanceLimit)?;
         if leg.amount.minor() < 0
             && let Some(floor) = leg.kind.floor(row.credit_limit)
-            && balance.minor().saturating_sub(row.pending) < floor
+            && balance.minor().saturating_sub(pending) < floor
         {
             return Err(BillingError::InsufficientFunds {
                 kind: leg.kind,
@@ -240,12 +264,17 @@ pub async fn post(
             });
         }
         let version = row.version + 1;
-        let updated = account::Entity::update_many()
+        let mut update = account::Entity::update_many()
             .col_expr(account::Column::Balance, Expr::value(balance.minor()))
             .col_expr(account::Column::Version, Expr::value(version))
-            .col_expr(account::Column::UpdatedAt, Expr::value(now))
+            .col_expr(account::Column::UpdatedAt, Expr::value(now));
+        if *freed != 0 {
+            update = update.col_expr(account::Column::Pending, Expr::value(pending));
+        }
+        let updated = update
             .filter(account::Column::Id.eq(row.id.as_str()))
             .filter(account::Column::Version.eq(row.version))
+            .filter(account::Column::Pending.eq(row.pending))
             .exec(conn)
             .await?;
         if updated.rows_affected != 1 {
@@ -262,6 +291,7 @@ pub async fn post(
         });
         touched.push(Account {
             balance,
+            pending: Money::from_minor(balance.currency(), pending),
             version,
             updated_at: now,
             ..before

@@ -12,11 +12,10 @@
 //!    into revenue as one journal transaction: the order COMPLETES. Coupons
 //!    spent to nothing are USED.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Months, Utc};
 use partner_api::billing::v1 as pb;
 use partner_api::pricing::v1 as pricing_pb;
+use partner_customers::budgets::model::Budget;
 use partner_customers::budgets::store as budget_store;
 use partner_customers::customers::model::FreezeMode;
 use partner_customers::customers::store as customer_store;
@@ -37,9 +36,10 @@ use super::read::{Scope, order_in};
 use crate::coupons::coupon_entry;
 use crate::coupons::entity::{coupon, coupon_record};
 use crate::coupons::model::{Coupon, CouponRecordType, Stored};
+use crate::entity::ledger_account;
 use crate::error::BillingError;
-use crate::ledger::holds::{capture_all, hold_on};
-use crate::ledger::{AccountKey, Kind, Operation, Owner, locked_accounts};
+use crate::ledger::holds::{Fresh, capture_fresh, hold_on};
+use crate::ledger::{AccountKey, Kind, Operation, Owner, Posted, locked_accounts};
 use crate::service::Billing;
 
 /// At most this many coupons pay one order (the vendor's rule).
@@ -78,6 +78,17 @@ struct Held {
     amount: Money,
     /// Which lines it may pay (a coupon: those it covers; cash, credit: all).
     covers: Vec<bool>,
+    /// Its account as locked, before the hold.
+    account: ledger_account::Model,
+    /// The coupon, when it is one.
+    coupon: Option<Coupon>,
+}
+
+/// What a payment holds: its sources, and the revenue account (locked with
+/// them) that the capture pays into.
+struct Holding {
+    held: Vec<(LedgerHoldId, Held)>,
+    revenue: ledger_account::Model,
 }
 
 /// What each held source is charged for the lines that opened, and what
@@ -226,7 +237,7 @@ impl Billing {
                 if let Some((id, offs)) = offs {
                     discount(tx, &mut o, id, &offs).await?;
                 }
-                check_budget(tx, partner, &o).await?;
+                let budget = check_budget(tx, partner, &o).await?;
                 let by_customer = call.principal.customer_id().is_some();
                 let payer = payer(tx, &o, partner, (cmd.agreement, by_customer)).await?;
                 if let Some(agreement) = cmd.agreement {
@@ -234,10 +245,9 @@ impl Billing {
                 }
                 let held = hold_payment(tx, &call, &o, &cmd.coupons, payer).await?;
                 let charged = complete(tx, &call, provisioner.as_ref(), &mut o, held).await?;
-                if let Some(partner) = partner {
+                if let (Some(partner), Some(budget)) = (partner, budget) {
                     let spent = Money::from_minor(o.currency()?, charged);
-                    budget_store::consume(tx, partner, parse_customer(&o)?, spent, call.now)
-                        .await?;
+                    budget_store::consume(tx, partner, budget, spent, call.now).await?;
                 }
                 Ok(Outcome::new(
                     pb::PayOrderResponse {
@@ -325,18 +335,20 @@ async fn payer(
 }
 
 /// Refuses an order the customer's budget no longer holds (it may have
-/// been lowered since the order was made): `BUDGET_EXCEEDED`.
+/// been lowered since the order was made): `BUDGET_EXCEEDED`. The budget,
+/// if the customer has one with the order's partner.
 async fn check_budget(
     tx: &DatabaseTransaction,
     partner: Option<PartnerId>,
     o: &Order,
-) -> Result<(), BillingError> {
+) -> Result<Option<Budget>, BillingError> {
     let Some(partner) = partner else {
-        return Ok(());
+        return Ok(None);
     };
     let customer = parse_customer(o)?;
     let total = Money::from_minor(o.currency()?, o.header.final_total);
-    if let Some(b) = budget_store::budget_of(tx, partner, customer).await?
+    let budget = budget_store::budget_of(tx, partner, customer).await?;
+    if let Some(b) = &budget
         && b.amount.currency() == total.currency()
         && total.minor() > b.remaining().minor()
     {
@@ -344,7 +356,7 @@ async fn check_budget(
             left: b.remaining(),
         });
     }
-    Ok(())
+    Ok(budget)
 }
 
 /// PENDING_PAYMENT → PROCESSING before the deadline, once.
@@ -484,7 +496,7 @@ async fn hold_payment(
     o: &Order,
     coupon_ids: &[CouponId],
     payer: Payer,
-) -> Result<Vec<(LedgerHoldId, Held)>, BillingError> {
+) -> Result<Holding, BillingError> {
     let currency: Currency = o.currency()?;
     let coupons = usable_coupons(tx, o, coupon_ids, m.now).await?;
     // Every account the payment touches, locked at once in id order.
@@ -533,6 +545,8 @@ async fn hold_payment(
                 kind: Kind::CouponLiability,
                 amount: Money::from_minor(currency, take),
                 covers: covered,
+                account: accounts[i].clone(),
+                coupon: Some(c.clone()),
             });
         }
     }
@@ -545,7 +559,11 @@ async fn hold_payment(
             available: Money::from_minor(currency, cash.saturating_add(credit)),
         });
     }
-    for (source, kind, have) in [("CASH", payer.cash, cash), ("CREDIT", payer.credit, credit)] {
+    let n = coupons.len();
+    for (source, kind, have, account) in [
+        ("CASH", payer.cash, cash, &accounts[n]),
+        ("CREDIT", payer.credit, credit, &accounts[n + 1]),
+    ] {
         let take = rest.min(have);
         if take > 0 {
             plan.push(Held {
@@ -554,6 +572,8 @@ async fn hold_payment(
                 kind,
                 amount: Money::from_minor(currency, take),
                 covers: vec![true; o.lines.len()],
+                account: account.clone(),
+                coupon: None,
             });
             rest -= take;
         }
@@ -561,11 +581,7 @@ async fn hold_payment(
     let mut held = Vec::with_capacity(plan.len());
     for (seq, h) in plan.into_iter().enumerate() {
         let key = AccountKey::new(h.owner, h.kind, currency);
-        let row = accounts
-            .iter()
-            .find(|a| key.matches(a))
-            .ok_or_else(|| KernelError::Corrupt(format!("account of {} not locked", h.owner)))?;
-        let id = hold_on(tx, &key, row, h.amount, m.now + HOLD_LIFETIME, m.now).await?;
+        let id = hold_on(tx, &key, &h.account, h.amount, m.now + HOLD_LIFETIME, m.now).await?;
         payment::Entity::insert(payment::ActiveModel {
             order_id: Set(o.header.id.clone()),
             seq: Set(i32::try_from(seq).unwrap_or(i32::MAX)),
@@ -581,7 +597,11 @@ async fn hold_payment(
         .await?;
         held.push((id, h));
     }
-    Ok(held)
+    let revenue = accounts
+        .get(n + 2)
+        .cloned()
+        .ok_or_else(|| KernelError::Corrupt("the revenue account was not locked".into()))?;
+    Ok(Holding { held, revenue })
 }
 
 /// The period a new line's resources run for from `now`.
@@ -620,9 +640,10 @@ async fn complete(
     m: &Mutation,
     provisioner: &dyn Provisioner,
     o: &mut Order,
-    held: Vec<(LedgerHoldId, Held)>,
+    holding: Holding,
 ) -> Result<i64, BillingError> {
     let now = m.now;
+    let Holding { held, revenue } = holding;
     // An auto-renewal pays for its period or not at all.
     if let Some(key) = &o.header.auto_renew_key {
         super::auto_renew::settle(tx, key, &o.header.id, now).await?;
@@ -785,8 +806,13 @@ async fn complete(
             .exec(tx)
             .await?;
     }
-    // What each source paid, as the order's payment records keep it.
+    // What each source paid, as the order's payment records keep it (they
+    // were written with what it held, which is what it paid unless a line
+    // failed).
     for (seq, c) in charged.iter().enumerate() {
+        if held.get(seq).is_some_and(|(_, h)| h.amount.minor() == *c) {
+            continue;
+        }
         payment::Entity::update_many()
             .col_expr(payment::Column::Amount, Expr::value(*c))
             .filter(payment::Column::OrderId.eq(o.header.id.as_str()))
@@ -802,16 +828,21 @@ async fn complete(
     };
     let (coupon_total, paid_total) = (sum_of(true), sum_of(false));
     if !held.is_empty() {
-        let holds: Vec<(LedgerHoldId, i64)> = held
+        let holds: Vec<Fresh> = held
             .iter()
             .zip(&charged)
-            .map(|((id, _), c)| (*id, *c))
+            .map(|((id, h), c)| Fresh {
+                id: *id,
+                account: h.account.clone(),
+                amount: h.amount.minor(),
+                take: *c,
+            })
             .collect();
-        let posted = capture_all(
+        let posted = capture_fresh(
             tx,
             m,
             &holds,
-            (Owner::Platform, Kind::Revenue),
+            &revenue,
             Operation::OrderPayment,
             (parse_partner(o)?, Some(parse_customer(o)?)),
         )
@@ -819,8 +850,8 @@ async fn complete(
         if let Some(posted) = posted {
             let transaction = posted.transaction_id.to_string();
             record_coupon_use(tx, m, o, &held, &charged, &transaction).await?;
+            mark_spent_coupons(tx, &held, &posted, now).await?;
         }
-        mark_spent_coupons(tx, &held, now).await?;
     }
     order::Entity::update_many()
         .col_expr(
@@ -852,30 +883,25 @@ async fn record_coupon_use(
     charged: &[i64],
     transaction: &str,
 ) -> Result<(), BillingError> {
-    let mut records = Vec::new();
-    for ((_, h), spent) in held.iter().zip(charged) {
-        let Owner::Coupon(id) = h.owner else {
-            continue;
-        };
-        if *spent <= 0 {
-            continue;
-        }
-        let row = coupon::Entity::find_by_id(id.to_string())
-            .one(tx)
-            .await?
-            .ok_or(BillingError::CouponNotFound)?;
-        let c = Coupon::from_row(&row)?;
-        let reason = format!("order {}", o.header.id);
-        records.push(coupon_entry(
-            &c,
-            CouponRecordType::Use,
-            Money::from_minor(h.amount.currency(), *spent),
-            transaction,
-            m.principal.actor_id(),
-            &reason,
-            m.now,
-        ));
-    }
+    let reason = format!("order {}", o.header.id);
+    let records: Vec<_> = held
+        .iter()
+        .zip(charged)
+        .filter(|(_, spent)| **spent > 0)
+        .filter_map(|((_, h), spent)| {
+            h.coupon.as_ref().map(|c| {
+                coupon_entry(
+                    c,
+                    CouponRecordType::Use,
+                    Money::from_minor(h.amount.currency(), *spent),
+                    transaction,
+                    m.principal.actor_id(),
+                    &reason,
+                    m.now,
+                )
+            })
+        })
+        .collect();
     if !records.is_empty() {
         coupon_record::Entity::insert_many(records)
             .exec_without_returning(tx)
@@ -884,27 +910,25 @@ async fn record_coupon_use(
     Ok(())
 }
 
-/// Coupons this payment spent to nothing are USED.
+/// Coupons this payment spent to nothing are USED: their accounts' balances
+/// are as the capture `posted` left them.
 async fn mark_spent_coupons(
     tx: &DatabaseTransaction,
     held: &[(LedgerHoldId, Held)],
+    posted: &Posted,
     now: DateTime<Utc>,
 ) -> Result<(), BillingError> {
-    let spent: HashSet<String> = held
+    let empty: Vec<String> = held
         .iter()
-        .filter_map(|(_, h)| match h.owner {
-            Owner::Coupon(c) => Some(c.to_string()),
-            Owner::Platform | Owner::Partner(_) | Owner::Customer(_) | Owner::Quota(_) => None,
+        .filter_map(|(_, h)| h.coupon.as_ref())
+        .filter(|c| {
+            let owner = Owner::Coupon(c.id).to_string();
+            posted
+                .accounts
+                .iter()
+                .any(|a| a.owner_id == owner && a.balance.minor() == 0)
         })
-        .collect();
-    if spent.is_empty() {
-        return Ok(());
-    }
-    let balances =
-        crate::coupons::model::balances(tx, Kind::CouponLiability, spent.iter().cloned()).await?;
-    let empty: Vec<String> = spent
-        .into_iter()
-        .filter(|id| balances.get(id).copied().unwrap_or(0) == 0)
+        .map(|c| c.id.to_string())
         .collect();
     if !empty.is_empty() {
         coupon::Entity::update_many()

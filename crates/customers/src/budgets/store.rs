@@ -8,7 +8,7 @@ use partner_api::customers::v1 as pb;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::ids::{CustomerId, PartnerId, UserId};
 use partner_kernel::money::{Currency, Money};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -35,40 +35,39 @@ pub async fn budget_of(
 }
 
 /// Counts `amount` the customer spent (a paid order) against its budget
-/// with `partner`, if it has one in that currency, and records it as a
-/// consumption; the budget after, or `None` without one. The caller holds
-/// the customer's row lock.
+/// `b` (as read in this transaction, under the customer's row lock, which
+/// the caller holds), if it is in that currency, and records it as a
+/// consumption with `partner`; the budget after.
 pub async fn consume(
     conn: &impl ConnectionTrait,
     partner: PartnerId,
-    id: CustomerId,
+    mut b: Budget,
     amount: Money,
     now: DateTime<Utc>,
-) -> Result<Option<Budget>, CustomersError> {
-    let Some(mut b) = budget_of(conn, partner, id).await? else {
-        return Ok(None);
-    };
+) -> Result<Budget, CustomersError> {
     if b.amount.currency() != amount.currency() || !amount.is_positive() {
-        return Ok(Some(b));
+        return Ok(b);
     }
     b.used = Money::from_minor(
         amount.currency(),
         b.used.minor().saturating_add(amount.minor()),
     );
+    let (partner, id) = (partner.to_string(), b.customer_id.to_string());
     customer_budget::Entity::update_many()
+        // Relative, so a consumption never overwrites another's.
         .col_expr(
             customer_budget::Column::UsedMinor,
-            Expr::value(b.used.minor()),
+            Expr::col(customer_budget::Column::UsedMinor).add(amount.minor()),
         )
         .col_expr(customer_budget::Column::UpdatedAt, Expr::value(now))
-        .filter(customer_budget::Column::PartnerId.eq(partner.to_string()))
-        .filter(customer_budget::Column::CustomerId.eq(id.to_string()))
+        .filter(customer_budget::Column::PartnerId.eq(partner.as_str()))
+        .filter(customer_budget::Column::CustomerId.eq(id.as_str()))
         .exec(conn)
         .await?;
-    customer_budget_record::ActiveModel {
+    customer_budget_record::Entity::insert(customer_budget_record::ActiveModel {
         id: Set(format!("bgr_{}", uuid::Uuid::now_v7().simple())),
-        partner_id: Set(partner.to_string()),
-        customer_id: Set(id.to_string()),
+        partner_id: Set(partner),
+        customer_id: Set(id),
         kind: Set("CONSUMPTION".to_owned()),
         currency: Set(amount.currency().code().to_owned()),
         amount_minor: Set(amount.minor()),
@@ -76,10 +75,10 @@ pub async fn consume(
         auto_freeze: Set(b.auto_freeze),
         actor_user_id: Set(None),
         created_at: Set(now),
-    }
-    .insert(conn)
+    })
+    .exec_without_returning(conn)
     .await?;
-    Ok(Some(b))
+    Ok(b)
 }
 
 /// The budgets of one partner's customers among `ids`.
