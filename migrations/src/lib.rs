@@ -55,6 +55,7 @@ mod m20261204_000048_expiry_policies;
 mod m20261204_000049_child_resources;
 mod m20261204_000050_price_adjustments;
 mod m20261204_000051_change_orders;
+mod m20261205_000052_sandbox_clock;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -114,6 +115,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000049_child_resources::Migration),
             Box::new(m20261204_000050_price_adjustments::Migration),
             Box::new(m20261204_000051_change_orders::Migration),
+            Box::new(m20261205_000052_sandbox_clock::Migration),
         ]
     }
 }

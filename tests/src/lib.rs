@@ -332,10 +332,15 @@ pub fn test_config(db: &TestDb) -> Config {
     }
 }
 
+/// Logs to the test's output with `TEST_LOG=1`, filtered by `RUST_LOG`
+/// (`info` by default; `sqlx::query=debug` shows every statement).
 fn init_logging() {
     if std::env::var("TEST_LOG").is_ok_and(|v| v == "1") {
         let _ = tracing_subscriber::fmt()
-            .with_env_filter("info")
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            )
             .with_test_writer()
             .try_init();
     }

@@ -136,6 +136,13 @@ impl SandboxClock {
         self.offset_micros.fetch_add(micros, Ordering::SeqCst);
     }
 
+    /// Moves the clock to `offset` ahead of its base, if that is further
+    /// than it is (what another replica, or an earlier run, moved it to).
+    pub fn raise_to(&self, offset: Duration) {
+        let micros = offset.num_microseconds().unwrap_or(0);
+        self.offset_micros.fetch_max(micros, Ordering::SeqCst);
+    }
+
     /// How far ahead of its base the clock is.
     pub fn offset(&self) -> Duration {
         Duration::microseconds(self.offset_micros.load(Ordering::SeqCst))
@@ -164,5 +171,10 @@ mod sandbox_tests {
         assert_eq!(clock.offset(), Duration::days(3));
         base.advance(Duration::hours(1));
         assert_eq!(clock.now(), start + Duration::days(3) + Duration::hours(1));
+        // Raised to where another replica moved it; never lowered.
+        clock.raise_to(Duration::days(5));
+        assert_eq!(clock.offset(), Duration::days(5));
+        clock.raise_to(Duration::days(4));
+        assert_eq!(clock.offset(), Duration::days(5));
     }
 }

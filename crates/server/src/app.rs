@@ -131,12 +131,19 @@ pub async fn build_with_clock(
         tracing::warn!("PARTNER_SANDBOX is set: the operator may move the platform clock");
         Arc::new(partner_kernel::clock::SandboxClock::new(clock.clone()))
     });
+    let setup = |e: &dyn std::fmt::Display| StartError::Setup(e.to_string());
     let clock: SharedClock = match &sandbox {
-        Some(s) => s.clone(),
+        Some(s) => {
+            // Where the sandbox's time was when the server last stopped.
+            let stored = partner_billing::sandbox::store::stored(db.conn())
+                .await
+                .map_err(|e| setup(&e))?;
+            s.raise_to(stored);
+            s.clone()
+        }
         None => clock,
     };
     let now = clock.now();
-    let setup = |e: &dyn std::fmt::Display| StartError::Setup(e.to_string());
     let access = Arc::new(access_table().map_err(|e| setup(&e))?);
     let sealer = config.sealer().map_err(|e| setup(&e))?;
     let page_key = secrets::load_or_create(&db, "page_tokens", now, &sealer)

@@ -8,7 +8,8 @@
 //! clock (`Billing::expire_holds`, `Billing::expire_coupons`,
 //! `Billing::expire_orders`), auto-renewing resources due
 //! (`Billing::renew_due`) and applying expiry policies
-//! (`Billing::expire_resources`).
+//! (`Billing::expire_resources`), after moving a sandbox's clock to where
+//! another replica moved it (`Billing::sync_sandbox_clock`).
 
 use std::time::Duration;
 
@@ -90,6 +91,10 @@ impl Jobs {
         let holds = tokio::spawn(every(HOLD_EXPIRY_INTERVAL, move || {
             let billing = money.clone();
             async move {
+                // In a sandbox, first to where another replica moved the clock.
+                if let Err(e) = billing.sync_sandbox_clock().await {
+                    tracing::warn!(error = %e, "could not read the sandbox clock; will retry");
+                }
                 if let Err(e) = billing.expire_holds().await {
                     tracing::warn!(error = %e, "could not expire due holds; will retry");
                 }

@@ -8,7 +8,7 @@ use partner_api::billing::v1 as pb;
 use partner_api::pricing::v1 as pr;
 use partner_tests::*;
 
-use crate::clocked::{advance, clock_now, expiry, sandbox, whole_second_clock};
+use crate::clocked::{advance, clock_now, expiry, sandbox, time, whole_second_clock};
 use crate::funds::funded;
 use crate::orders::{cash, created, lines, order, pay};
 
@@ -209,16 +209,21 @@ async fn two_servers_crossing_the_renewal_boundary_at_once_charge_once() {
     let c = f.customer.customer_id.clone();
     let first = expiry(&one, &f.master, &id).await;
     let cash_before = cash(&one, &f.master, &c).await;
-    // Both replicas move from 8 days before expiry to 5 days before, at
-    // once: both jobs find the period due.
+    // The clock is the platform's: moved through one replica, the other
+    // tells the same time.
     let to_eight = first - clock_now(&one).await - Duration::days(8);
-    let (a, b) = tokio::join!(advance(&one, to_eight), advance(&two, to_eight));
-    assert_eq!(a.resources_renewed + b.resources_renewed, 0);
+    assert_eq!(advance(&one, to_eight).await.resources_renewed, 0);
+    assert_eq!(clock_now(&two).await, clock_now(&one).await);
+    // Both replicas move on from 8 days before expiry, at once (to 5 days
+    // before, or further when one starts from where the other got): both
+    // jobs find the period due.
     let (a, b) = tokio::join!(
         advance(&one, Duration::days(3)),
         advance(&two, Duration::days(3))
     );
     assert_eq!(a.resources_renewed + b.resources_renewed, 1);
+    let left = first - clock_now(&two).await;
+    assert!((2..=5).contains(&left.num_days()), "{left}");
     let master = one.login("raceauto", USER_PASSWORD).await;
     assert_eq!(
         renewal_orders(&one, &master, pb::OrderState::Completed).await,
@@ -251,6 +256,76 @@ async fn two_servers_crossing_the_renewal_boundary_at_once_charge_once() {
         .await;
     assert!(twice.is_err(), "{twice:?}");
     one.assert_ledger_clean().await;
+}
+
+#[tokio::test]
+async fn a_restarted_sandbox_keeps_its_time() {
+    let clock = whole_second_clock();
+    let db = TestDb::fresh().await;
+    let server =
+        TestServer::start_clocked_on(db.clone(), clock.clone(), |c| c.sandbox = true).await;
+    let start = clock_now(&server).await;
+    advance(&server, Duration::days(10)).await;
+    server.stop().await.unwrap_or_else(|e| panic!("stop: {e}"));
+    // Started again: the time is where the sandbox left it, not back ten
+    // days (what the jobs did then would be done again).
+    let again = TestServer::start_clocked_on(db, clock, |c| c.sandbox = true).await;
+    assert_eq!(clock_now(&again).await, start + Duration::days(10));
+    advance(&again, Duration::days(1)).await;
+    assert_eq!(clock_now(&again).await, start + Duration::days(11));
+}
+
+#[tokio::test]
+async fn a_retried_advance_finishes_the_first_attempts_move_instead_of_moving_again() {
+    let clock = whole_second_clock();
+    let server = sandbox(clock).await;
+    let start = clock_now(&server).await;
+    // Signed in for each call: a day's advance outlives an access token.
+    let advance_as = |request_id: String, days: i64| {
+        let server = &server;
+        async move {
+            let admin = server.admin_token().await;
+            ok(server
+                .sandbox(&admin)
+                .advance_clock(pb::AdvanceClockRequest {
+                    request_id,
+                    by: Some(prost_types::Duration {
+                        seconds: Duration::days(days).num_seconds(),
+                        nanos: 0,
+                    }),
+                })
+                .await)
+        }
+    };
+    advance_as(new_request_id(), 1).await;
+    // A first attempt of `retried` began at one day ahead, for two days
+    // more (to three), got to two and was lost (its server stopped, or its
+    // caller gave up) before it answered.
+    let retried = uuid::Uuid::new_v4();
+    let literal = if server.db.url.starts_with("sqlite") {
+        format!("X'{}'", retried.simple())
+    } else {
+        format!("'{retried}'")
+    };
+    let three_days = Duration::days(3).num_microseconds().unwrap_or_default();
+    let began = server
+        .execute_sql(&format!(
+            "INSERT INTO sandbox_advances (caller_id, request_id, target_micros, created_at) \
+             SELECT caller_id, {literal}, {three_days}, created_at FROM sandbox_advances"
+        ))
+        .await;
+    assert_eq!(began, Ok(1));
+    let two_days = Duration::days(2).num_microseconds().unwrap_or_default();
+    let got_to = server
+        .execute_sql(&format!(
+            "UPDATE sandbox_clocks SET offset_micros = {two_days}"
+        ))
+        .await;
+    assert_eq!(got_to, Ok(1));
+    // The retry goes on to three days ahead, not to four.
+    let answer = advance_as(retried.to_string(), 2).await;
+    assert_eq!(time(answer.now.as_ref()), start + Duration::days(3));
+    assert_eq!(clock_now(&server).await, start + Duration::days(3));
 }
 
 #[tokio::test]

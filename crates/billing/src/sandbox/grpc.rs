@@ -17,7 +17,7 @@ impl SandboxService for BillingApi {
         req: Request<pb::GetClockRequest>,
     ) -> Result<Response<pb::GetClockResponse>, Status> {
         Principal::from_request(&req)?;
-        Ok(Response::new(self.billing().get_clock()))
+        Ok(Response::new(self.billing().get_clock().await?))
     }
 
     async fn advance_clock(

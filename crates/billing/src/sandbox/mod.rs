@@ -2,8 +2,12 @@
 //! the platform clock forward and the jobs run for the time crossed — a
 //! day at a time, each job once per step, as the replicas' ticks would
 //! have — so a partner can try renewals, expiry and refunds in minutes.
+//! The offset is kept in the database ([`store`]): a restarted server keeps
+//! the sandbox's time, and every replica moves to it (at its next job tick,
+//! and whenever it is asked the time).
 
 pub mod grpc;
+pub mod store;
 
 use std::sync::Arc;
 
@@ -36,6 +40,12 @@ impl Sandbox {
             advancing: futures::lock::Mutex::new(()),
         }
     }
+
+    /// Moves the clock to the stored offset, if that is ahead.
+    pub async fn sync(&self, conn: &impl sea_orm::ConnectionTrait) -> Result<(), BillingError> {
+        self.clock.raise_to(store::stored(conn).await?);
+        Ok(())
+    }
 }
 
 fn proto_duration(d: Duration) -> prost_types::Duration {
@@ -47,15 +57,24 @@ fn proto_duration(d: Duration) -> prost_types::Duration {
 }
 
 impl Billing {
-    pub fn get_clock(&self) -> pb::GetClockResponse {
-        pb::GetClockResponse {
+    /// Moves the sandbox clock to where another replica moved it.
+    pub async fn sync_sandbox_clock(&self) -> Result<(), BillingError> {
+        match self.sandbox() {
+            Some(s) => s.sync(self.db().conn()).await,
+            None => Ok(()),
+        }
+    }
+
+    pub async fn get_clock(&self) -> Result<pb::GetClockResponse, BillingError> {
+        self.sync_sandbox_clock().await?;
+        Ok(pb::GetClockResponse {
             now: Some(to_proto_timestamp(self.clock().now())),
             offset: Some(proto_duration(
                 self.sandbox()
                     .map_or(Duration::zero(), |s| s.clock.offset()),
             )),
             sandbox: self.sandbox().is_some(),
-        }
+        })
     }
 
     /// Moves the sandbox clock forward by `by`, a step of at most a day at
@@ -73,13 +92,32 @@ impl Billing {
         if let Some(answer) = write::replayed(self.db(), &m).await? {
             return Ok(answer);
         }
+        sandbox.sync(self.db().conn()).await?;
         let from = self.clock().now();
-        let mut left = by;
+        // Where this advance goes is fixed when it first starts: a retry
+        // after a lost answer or a crash, here or through another replica,
+        // goes on to the same point rather than moving the clock again.
+        let target = store::target_of(
+            self.db().conn(),
+            (&m.idempotency_caller(), m.request_id),
+            sandbox.clock.offset() + by,
+            from,
+        )
+        .await?;
         let mut jobs = pb::JobRuns::default();
-        while left > Duration::zero() {
-            let step = Ord::min(left, STEP);
-            sandbox.clock.advance(step);
-            left -= step;
+        // A step at a time; another replica's advance may carry the clock
+        // further meanwhile, and then this one has less to do.
+        loop {
+            let offset = sandbox.clock.offset();
+            if offset >= target {
+                break;
+            }
+            let next = Ord::min(offset + STEP, target);
+            // Stored before the clock moves and the jobs run: what they do
+            // at the new time is never done again at an earlier one after a
+            // restart, and no replica is ahead of what is stored.
+            let stored = store::raise(self.db(), next, self.clock().now()).await?;
+            sandbox.clock.raise_to(stored);
             self.run_jobs(&mut jobs).await;
         }
         let now = self.clock().now();
