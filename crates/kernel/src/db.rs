@@ -100,6 +100,25 @@ impl Db {
         Ok(WriteTx { tx, _guard: guard })
     }
 
+    /// Runs `work`, the body of a write transaction this task began. On
+    /// SQLite, where that transaction holds the one write lock there is,
+    /// the task keeps its thread until the work is done
+    /// (`block_in_place`): between its statements it does not wait its
+    /// turn behind the other calls' reading and parsing, which every other
+    /// writer would be waiting on. Elsewhere (PostgreSQL's writers run side
+    /// by side, a current-thread runtime cannot give a thread away) it is
+    /// awaited as usual.
+    pub async fn writing<F: std::future::Future>(&self, work: F) -> F::Output {
+        let handle = tokio::runtime::Handle::current();
+        if self.sqlite_writer.is_some()
+            && handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+        {
+            tokio::task::block_in_place(|| handle.block_on(work))
+        } else {
+            work.await
+        }
+    }
+
     /// Closes the pool.
     pub async fn close(self) -> Result<(), DbErr> {
         self.conn.close().await

@@ -124,35 +124,43 @@ where
     let mut effect = Some(effect);
     for _ in 0..CLAIM_ATTEMPTS {
         let tx = db.begin_write().await.map_err(KernelError::from)?;
-        // Claimed first, looked up only when taken: a new call (nearly every
-        // call) costs one statement here, not two. A claim taken by a
-        // transaction still open waits for it (PostgreSQL) or cannot happen
-        // (SQLite's single writer), so a taken key's record is committed
-        // and visible to the lookup — unless that transaction rolled back,
-        // and then the claim is tried again.
-        if !idempotency::claim(&*tx, &caller, m).await? {
-            if let Some(stored) = idempotency::find(&*tx, &caller, m).await? {
-                return idempotency::replay(stored, &m.fingerprint).map_err(E::from);
+        let attempt = async {
+            // Claimed first, looked up only when taken: a new call (nearly
+            // every call) costs one statement here, not two. A claim taken
+            // by a transaction still open waits for it (PostgreSQL) or
+            // cannot happen (SQLite's single writer), so a taken key's
+            // record is committed and visible to the lookup — unless that
+            // transaction rolled back, and then the claim is tried again.
+            if !idempotency::claim(&*tx, &caller, m).await? {
+                return match idempotency::find(&*tx, &caller, m).await? {
+                    Some(stored) => idempotency::replay(stored, &m.fingerprint)
+                        .map(Some)
+                        .map_err(E::from),
+                    None => Ok(None),
+                };
             }
-            drop(tx);
-            continue;
-        }
-        let Some(effect) = effect.take() else { break };
-        let Outcome { response, changes } = effect(&tx).await?;
-        let mut announced = false;
-        for change in changes {
-            audit::record(&*tx, m, &change).await?;
-            if let Some(event_type) = change.event {
-                outbox::append(&*tx, m, &change, event_type).await?;
-                announced = true;
+            let Some(effect) = effect.take() else {
+                return Err(E::from(KernelError::Conflict));
+            };
+            let Outcome { response, changes } = effect(&tx).await?;
+            let mut announced = false;
+            for change in changes {
+                audit::record(&*tx, m, &change).await?;
+                if let Some(event_type) = change.event {
+                    outbox::append(&*tx, m, &change, event_type).await?;
+                    announced = true;
+                }
             }
+            idempotency::store_response(&*tx, &caller, m, &response).await?;
+            tx.commit().await.map_err(KernelError::from)?;
+            if announced {
+                db.outbox().written();
+            }
+            Ok(Some(response))
+        };
+        if let Some(response) = db.writing(attempt).await? {
+            return Ok(response);
         }
-        idempotency::store_response(&*tx, &caller, m, &response).await?;
-        tx.commit().await.map_err(KernelError::from)?;
-        if announced {
-            db.outbox().written();
-        }
-        return Ok(response);
     }
     Err(E::from(KernelError::Conflict))
 }
