@@ -56,6 +56,7 @@ mod m20261204_000049_child_resources;
 mod m20261204_000050_price_adjustments;
 mod m20261204_000051_change_orders;
 mod m20261205_000052_sandbox_clock;
+mod m20261205_000053_usage_records;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -116,6 +117,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000050_price_adjustments::Migration),
             Box::new(m20261204_000051_change_orders::Migration),
             Box::new(m20261205_000052_sandbox_clock::Migration),
+            Box::new(m20261205_000053_usage_records::Migration),
         ]
     }
 }

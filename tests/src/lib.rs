@@ -29,6 +29,7 @@ use partner_api::billing::v1::order_service_client::OrderServiceClient;
 use partner_api::billing::v1::payment_agreement_service_client::PaymentAgreementServiceClient;
 use partner_api::billing::v1::resource_service_client::ResourceServiceClient;
 use partner_api::billing::v1::sandbox_service_client::SandboxServiceClient;
+use partner_api::billing::v1::usage_service_client::UsageServiceClient;
 use partner_api::customers::v1 as customers;
 use partner_api::customers::v1::customer_service_client::CustomerServiceClient;
 use partner_api::customers::v1::lead_service_client::LeadServiceClient;
@@ -327,6 +328,7 @@ pub fn test_config(db: &TestDb) -> Config {
         request_timeout_secs: 30,
         shutdown_grace_ms: 0,
         order_payment_minutes: 1440,
+        billing_utc_offset_hours: 8,
         failing_specs: Vec::new(),
         sandbox: false,
     }
@@ -753,6 +755,10 @@ impl TestServer {
         token: &str,
     ) -> SandboxServiceClient<InterceptedService<Channel, Bearer>> {
         SandboxServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    pub fn usage(&self, token: &str) -> UsageServiceClient<InterceptedService<Channel, Bearer>> {
+        UsageServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     /// Credits `minor` fen to the partner's cash as the operator; returns

@@ -130,8 +130,16 @@ pub const PLATFORM_ORDERS_ADJUST: Permission = Permission::platform(
     "Adjust the price of any customer's order waiting for payment (the vendor's 609 discount).",
 );
 
+/// Report usage of on-demand resources (the cloud services that meter it).
+pub const PLATFORM_USAGE_REPORT: Permission = Permission::platform(
+    "platform.usage.report",
+    DOMAIN,
+    "Report usage of on-demand resources, as the cloud services that meter it.",
+);
+
 const PERMISSIONS: &[Permission] = &[
     PLATFORM_SANDBOX_MANAGE,
+    PLATFORM_USAGE_REPORT,
     PLATFORM_ORDERS_ADJUST,
     FUNDS_READ,
     FUNDS_TRANSFER,
@@ -392,6 +400,11 @@ pub const RULES: &[Rule] = &[
     rule(
         "partner.billing.v1.SandboxService/AdvanceClock",
         Access::AnyOf(&[PLATFORM_SANDBOX_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.UsageService/ReportUsage",
+        Access::AnyOf(&[PLATFORM_USAGE_REPORT]),
         Effect::Write,
     ),
     rule(

@@ -16,6 +16,7 @@ mod paging;
 pub mod resources;
 pub mod sandbox;
 pub mod service;
+pub mod usage;
 
 pub use error::BillingError;
 pub use service::Billing;

@@ -10,6 +10,8 @@ use partner_pricing::Pricing;
 
 /// How long a new order waits for payment unless configured otherwise.
 pub const DEFAULT_PAYMENT_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+/// The billing time zone unless configured otherwise: UTC+8, the vendor's.
+pub const DEFAULT_BILLING_UTC_OFFSET_HOURS: i32 = 8;
 
 #[derive(Debug, Clone)]
 pub struct Billing {
@@ -28,6 +30,8 @@ pub struct Billing {
     provisioner: std::sync::Arc<dyn crate::orders::provision::Provisioner>,
     /// In a sandbox: the platform clock the operator moves.
     sandbox: Option<std::sync::Arc<crate::sandbox::Sandbox>>,
+    /// Where billing cycles (months) begin and end.
+    billing_zone: chrono::FixedOffset,
 }
 
 impl Billing {
@@ -49,7 +53,22 @@ impl Billing {
             payment_window: DEFAULT_PAYMENT_WINDOW,
             provisioner: std::sync::Arc::new(crate::orders::provision::BuiltIn::default()),
             sandbox: None,
+            billing_zone: chrono::FixedOffset::east_opt(DEFAULT_BILLING_UTC_OFFSET_HOURS * 3600)
+                .unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc)),
         }
+    }
+
+    /// Sets the billing time zone, `hours` from UTC (−12 to 14); `None`
+    /// when out of range.
+    pub fn with_billing_utc_offset(mut self, hours: i32) -> Option<Self> {
+        self.billing_zone = chrono::FixedOffset::east_opt(hours.checked_mul(3600)?)
+            .filter(|_| (-12..=14).contains(&hours))?;
+        Some(self)
+    }
+
+    /// Where billing cycles begin and end.
+    pub fn billing_zone(&self) -> chrono::FixedOffset {
+        self.billing_zone
     }
 
     /// Makes this a sandbox whose platform clock is `clock` (the one the

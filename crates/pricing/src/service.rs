@@ -397,3 +397,34 @@ impl Pricing {
         })
     }
 }
+
+/// A usage line rated at list prices: the catalog version, its currency and
+/// the rated line.
+#[derive(Debug)]
+pub struct RatedAt {
+    pub catalog_version: i64,
+    pub currency: Currency,
+    pub line: RatedUsage,
+}
+
+impl Pricing {
+    /// Rates one on-demand line at the list prices of the catalog in force
+    /// at `at` — usage the platform's cloud services report, rated for when
+    /// it was used; no caller's permission or discount applies here.
+    pub fn rate_usage_at(
+        &self,
+        line: &UsageLine,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<RatedAt, PricingError> {
+        let catalog = self.catalogs.in_force(at).ok_or(PricingError::NoCatalog)?;
+        let mut rated = on_demand::rate_on_demand(&catalog, std::slice::from_ref(line))?;
+        let line = rated
+            .pop()
+            .ok_or_else(|| KernelError::Corrupt("a rating without its line".into()))?;
+        Ok(RatedAt {
+            catalog_version: catalog.version,
+            currency: catalog.currency,
+            line,
+        })
+    }
+}

@@ -257,6 +257,9 @@ pub async fn build_with_clock(
     .with_provisioner(std::sync::Arc::new(
         partner_billing::orders::provision::BuiltIn::failing(config.failing_specs.clone()),
     ));
+    let billing = billing
+        .with_billing_utc_offset(config.billing_utc_offset_hours)
+        .ok_or_else(|| setup(&"PARTNER_BILLING_UTC_OFFSET_HOURS: from -12 to 14"))?;
     let billing = match sandbox {
         Some(clock) => {
             billing.with_sandbox(Arc::new(partner_billing::sandbox::Sandbox::new(clock)))

@@ -295,6 +295,18 @@ pub struct Config {
     )]
     pub order_payment_minutes: u32,
 
+    /// The billing time zone, in hours from UTC: where billing cycles
+    /// (months) begin and end. The vendor bills in UTC+8.
+    #[arg(
+        long,
+        env = "PARTNER_BILLING_UTC_OFFSET_HOURS",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(i32).range(-12..=14),
+        allow_negative_numbers = true,
+        global = true
+    )]
+    pub billing_utc_offset_hours: i32,
+
     /// Specs whose resources the built-in provisioner fails to open
     /// (comma-separated): the fault hook for tests and the sandbox, so the
     /// refund of failed order lines can be seen. Empty in production.

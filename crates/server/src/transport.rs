@@ -19,6 +19,7 @@ use partner_api::billing::v1::order_service_server::OrderServiceServer;
 use partner_api::billing::v1::payment_agreement_service_server::PaymentAgreementServiceServer;
 use partner_api::billing::v1::resource_service_server::ResourceServiceServer;
 use partner_api::billing::v1::sandbox_service_server::SandboxServiceServer;
+use partner_api::billing::v1::usage_service_server::UsageServiceServer;
 use partner_api::customers::v1::customer_service_server::CustomerServiceServer;
 use partner_api::customers::v1::lead_service_server::LeadServiceServer;
 use partner_api::customers::v1::opportunity_service_server::OpportunityServiceServer;
@@ -110,6 +111,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.billing.v1.OrderService",
     "partner.billing.v1.ResourceService",
     "partner.billing.v1.SandboxService",
+    "partner.billing.v1.UsageService",
     "partner.billing.v1.LedgerService",
 ];
 
@@ -202,6 +204,7 @@ pub async fn serve(
         )))
         .add_service(limited!(LedgerServiceServer::new(app.billing_api.clone())))
         .add_service(limited!(SandboxServiceServer::new(app.billing_api.clone())))
+        .add_service(limited!(UsageServiceServer::new(app.billing_api.clone())))
         .add_service(
             FederationServiceServer::new(app.federation_api.clone())
                 .max_decoding_message_size(MAX_FEDERATION_REQUEST_BYTES)

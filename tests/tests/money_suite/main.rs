@@ -18,3 +18,4 @@ mod orders;
 mod records;
 mod resellers;
 mod unsubscribe;
+mod usage;

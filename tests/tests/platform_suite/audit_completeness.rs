@@ -461,6 +461,9 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
         m if m.starts_with("partner.billing.v1.FundsService/") => {
             funds_scenario(server, m, &name, &rid).await;
         }
+        "partner.billing.v1.UsageService/ReportUsage" => {
+            usage_scenario(server, &name, &rid).await;
+        }
         m if m.starts_with("partner.pricing.v1.SolutionService/") => {
             solution_scenario(server, m, &name, &rid).await;
         }
@@ -781,6 +784,41 @@ async fn coupon_scenario(server: &TestServer, method: &str, name: &str, rid: &st
 
 /// Tops a partner up and moves money to and from its customer, so that
 /// `method` is the call made with `rid`.
+/// An hour of a VM, used until now (in the open billing cycle, whatever
+/// the day).
+async fn usage_scenario(server: &TestServer, name: &str, rid: &str) {
+    use partner_api::billing::v1 as bi;
+    let admin = server.admin_token().await;
+    let (partner, master) = server.register_partner(&admin, name).await;
+    let customer = server
+        .create_customer(&master, &partner, &format!("{name}-user"))
+        .await;
+    let now = chrono::Utc::now();
+    let answer = ok(server
+        .usage(&admin)
+        .report_usage(bi::ReportUsageRequest {
+            request_id: rid.to_owned(),
+            records: vec![bi::UsageRecord {
+                record_id: format!("{name}-vm"),
+                customer_id: customer.customer_id,
+                service_type: "compute".into(),
+                resource_type: "vm".into(),
+                spec: "c6.large.2".into(),
+                region: "cn-north-1".into(),
+                usage_factor: "duration".into(),
+                usage_value: "1".into(),
+                usage_unit: "HOUR".into(),
+                start_time: Some(partner_kernel::clock::to_proto_timestamp(
+                    now - chrono::Duration::hours(1),
+                )),
+                end_time: Some(partner_kernel::clock::to_proto_timestamp(now)),
+                ..Default::default()
+            }],
+        })
+        .await);
+    assert_eq!(answer.accepted, 1, "{answer:?}");
+}
+
 async fn funds_scenario(server: &TestServer, method: &str, name: &str, rid: &str) {
     use partner_api::billing::v1 as bi;
     let admin = server.admin_token().await;

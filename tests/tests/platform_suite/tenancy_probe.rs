@@ -2485,6 +2485,19 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
                 })
                 .await,
         )),
+        "UsageService/ReportUsage" => operator_only(unit(
+            w.server
+                .usage(&w.a_master)
+                .report_usage(bi::ReportUsageRequest {
+                    request_id: new_request_id(),
+                    records: vec![bi::UsageRecord {
+                        record_id: "probe".into(),
+                        customer_id: w.b_customer.customer_id.clone(),
+                        ..Default::default()
+                    }],
+                })
+                .await,
+        )),
         "LedgerService/CheckLedger" => operator_only(unit(
             w.server
                 .ledger(&w.a_master)

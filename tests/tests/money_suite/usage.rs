@@ -1,0 +1,344 @@
+//! Usage reported by the cloud services: rated per record at the list
+//! prices worked out by hand (as in the pricing suite), refused per record
+//! with its reason, and counted once however a batch is retried.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use partner_api::billing::v1 as pb;
+use partner_kernel::clock::{TestClock, to_proto_timestamp};
+use partner_tests::*;
+use std::sync::Arc;
+use tonic::Code;
+
+use crate::funds::funded;
+
+/// Mid-March 2027: the open cycle (UTC+8) began 2027-02-28T16:00Z.
+fn march() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2027, 3, 15, 4, 0, 0)
+        .single()
+        .unwrap_or_else(|| panic!("a date"))
+}
+
+async fn server_in_march() -> TestServer {
+    TestServer::start_with_clock(Arc::new(TestClock::new(march()))).await
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    id: &str,
+    customer: &str,
+    product: (&str, &str, &str),
+    size: i64,
+    factor: &str,
+    value: &str,
+    unit: &str,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+) -> pb::UsageRecord {
+    pb::UsageRecord {
+        record_id: id.into(),
+        customer_id: customer.into(),
+        resource_id: String::new(),
+        service_type: product.0.into(),
+        resource_type: product.1.into(),
+        spec: product.2.into(),
+        region: "cn-north-1".into(),
+        zone: String::new(),
+        size,
+        usage_factor: factor.into(),
+        usage_value: value.into(),
+        usage_unit: unit.into(),
+        start_time: Some(to_proto_timestamp(start)),
+        end_time: Some(to_proto_timestamp(end)),
+    }
+}
+
+const VM: (&str, &str, &str) = ("compute", "vm", "c6.large.2");
+const SSD: (&str, &str, &str) = ("block_storage", "volume", "ssd");
+const BUCKET: (&str, &str, &str) = ("object_storage", "bucket", "standard");
+
+/// Earlier today.
+fn today() -> (DateTime<Utc>, DateTime<Utc>) {
+    (march() - Duration::hours(3), march() - Duration::hours(1))
+}
+
+/// A VM for 3 days: 72 h × 0.316 = 22.752; 100 GB of disk for 720 h:
+/// 720 × 0.0014 × 100 = 100.8; 2 TB of bucket: 2,048 GB × 0.000139 =
+/// 0.284672.
+fn batch(customer: &str) -> Vec<pb::UsageRecord> {
+    vec![
+        record("vm-1", customer, VM, 0, "duration", "3", "DAY", today()),
+        record(
+            "disk-1",
+            customer,
+            SSD,
+            100,
+            "duration",
+            "720",
+            "HOUR",
+            today(),
+        ),
+        record("obs-1", customer, BUCKET, 0, "capacity", "2", "TB", today()),
+    ]
+}
+
+async fn report(
+    server: &TestServer,
+    request_id: String,
+    records: Vec<pb::UsageRecord>,
+) -> Result<pb::ReportUsageResponse, tonic::Status> {
+    let admin = server.admin_token().await;
+    report_as(server, &admin, request_id, records).await
+}
+
+async fn report_as(
+    server: &TestServer,
+    token: &str,
+    request_id: String,
+    records: Vec<pb::UsageRecord>,
+) -> Result<pb::ReportUsageResponse, tonic::Status> {
+    server
+        .usage(token)
+        .report_usage(pb::ReportUsageRequest {
+            request_id,
+            records,
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+fn statuses(r: &pb::ReportUsageResponse) -> Vec<(String, pb::UsageRecordStatus, String)> {
+    r.results
+        .iter()
+        .map(|x| (x.record_id.clone(), x.status(), x.reason.clone()))
+        .collect()
+}
+
+/// How many usage records are stored.
+async fn stored(server: &TestServer) -> u64 {
+    // An update that changes nothing counts the rows.
+    server
+        .execute_sql("UPDATE usage_records SET size = size")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn each_record_is_rated_at_the_list_prices_in_force_or_refused_with_its_reason() {
+    let server = server_in_march().await;
+    let f = funded(&server, "usageco", 0).await;
+    let c = f.customer.customer_id.clone();
+    let feb_28_utc8 = |h: u32| {
+        Utc.with_ymd_and_hms(2027, 2, 28, h, 0, 0)
+            .single()
+            .unwrap_or_else(|| panic!("a date"))
+    };
+    let unknown = partner_kernel::ids::CustomerId::generate().to_string();
+    let mut records = batch(&c);
+    records.extend([
+        // Ends 2027-03-01 00:30 in UTC+8: in the open cycle.
+        record(
+            "vm-edge",
+            &c,
+            VM,
+            0,
+            "duration",
+            "1",
+            "HOUR",
+            (feb_28_utc8(15), feb_28_utc8(16) + Duration::minutes(30)),
+        ),
+        // Ends 2027-02-28 23:00 in UTC+8: last cycle, closed.
+        record(
+            "vm-late",
+            &c,
+            VM,
+            0,
+            "duration",
+            "1",
+            "HOUR",
+            (feb_28_utc8(14), feb_28_utc8(15)),
+        ),
+        record(
+            "ghost",
+            &c,
+            ("compute", "vm", "nope"),
+            0,
+            "duration",
+            "1",
+            "HOUR",
+            today(),
+        ),
+        record("bad-unit", &c, VM, 0, "duration", "1", "PARSEC", today()),
+        record("nobody", &unknown, VM, 0, "duration", "1", "HOUR", today()),
+        record(
+            "backwards",
+            &c,
+            VM,
+            0,
+            "duration",
+            "1",
+            "HOUR",
+            (today().1, today().0),
+        ),
+        record("zero", &c, VM, 0, "duration", "0", "HOUR", today()),
+        record("bad id!", &c, VM, 0, "duration", "1", "HOUR", today()),
+    ]);
+    let answer = ok_result(report(&server, new_request_id(), records).await);
+    let amounts: Vec<(String, String, String)> = answer
+        .results
+        .iter()
+        .filter(|r| r.status() == pb::UsageRecordStatus::Accepted)
+        .map(|r| {
+            (
+                r.record_id.clone(),
+                r.list_amount.clone(),
+                r.currency.clone(),
+            )
+        })
+        .collect();
+    let cny = |id: &str, amount: &str| (id.to_owned(), amount.to_owned(), "CNY".to_owned());
+    assert_eq!(
+        amounts,
+        vec![
+            cny("vm-1", "22.752"),
+            cny("disk-1", "100.8"),
+            cny("obs-1", "0.284672"),
+            cny("vm-edge", "0.316"),
+        ]
+    );
+    let refused: Vec<(String, String, String)> = answer
+        .results
+        .iter()
+        .filter(|r| r.status() == pb::UsageRecordStatus::Rejected)
+        .map(|r| (r.record_id.clone(), r.reason.clone(), r.field.clone()))
+        .collect();
+    let no =
+        |id: &str, reason: &str, field: &str| (id.to_owned(), reason.to_owned(), field.to_owned());
+    assert_eq!(
+        refused,
+        vec![
+            no("vm-late", "CYCLE_CLOSED", ""),
+            no("ghost", "PRODUCT_NOT_FOUND", ""),
+            no("bad-unit", "FIELD_VIOLATION", "usage_unit"),
+            no("nobody", "CUSTOMER_NOT_FOUND", ""),
+            no("backwards", "FIELD_VIOLATION", "end_time"),
+            no("zero", "FIELD_VIOLATION", "usage_value"),
+            no("bad id!", "FIELD_VIOLATION", "record_id"),
+        ]
+    );
+    assert_eq!(
+        (answer.accepted, answer.duplicates, answer.rejected),
+        (4, 0, 7)
+    );
+    assert_eq!(stored(&server).await, 4);
+}
+
+fn ok_result<T>(r: Result<T, tonic::Status>) -> T {
+    r.unwrap_or_else(|s| panic!("call failed: {s:?}"))
+}
+
+#[tokio::test]
+async fn a_retried_batch_counts_nothing_twice_and_a_reused_id_is_refused() {
+    let server = server_in_march().await;
+    let f = funded(&server, "retryusage", 0).await;
+    let c = f.customer.customer_id.clone();
+    let first_id = new_request_id();
+    let first = ok_result(report(&server, first_id.clone(), batch(&c)).await);
+    assert_eq!(first.accepted, 3);
+    // The same call again: the same answer.
+    let replay = ok_result(report(&server, first_id, batch(&c)).await);
+    assert_eq!(replay, first);
+    // The same records in a new call, one changed, one new.
+    let mut again = batch(&c);
+    again[1].usage_value = "721".into();
+    again.push(record("vm-2", &c, VM, 0, "duration", "1", "HOUR", today()));
+    let second = ok_result(report(&server, new_request_id(), again).await);
+    use pb::UsageRecordStatus::{Accepted, Duplicate, Rejected};
+    assert_eq!(
+        statuses(&second),
+        vec![
+            ("vm-1".into(), Duplicate, String::new()),
+            ("disk-1".into(), Rejected, "RECORD_ID_REUSED".into()),
+            ("obs-1".into(), Duplicate, String::new()),
+            ("vm-2".into(), Accepted, String::new()),
+        ]
+    );
+    // A duplicate answers what the record was rated at.
+    assert_eq!(second.results[0].list_amount, "22.752");
+    assert_eq!(stored(&server).await, 4);
+}
+
+#[tokio::test]
+async fn concurrent_retries_of_one_batch_store_each_record_once() {
+    let server = server_in_march().await;
+    let f = funded(&server, "raceusage", 0).await;
+    let c = f.customer.customer_id.clone();
+    let admin = server.admin_token().await;
+    let calls = (0..10).map(|_| report_as(&server, &admin, new_request_id(), batch(&c)));
+    let answers = futures::future::join_all(calls).await;
+    let mut accepted = 0;
+    for a in answers {
+        let a = ok_result(a);
+        assert_eq!(a.rejected, 0, "{a:?}");
+        assert_eq!(a.accepted + a.duplicates, 3);
+        accepted += a.accepted;
+    }
+    assert_eq!(accepted, 3);
+    assert_eq!(stored(&server).await, 3);
+}
+
+#[tokio::test]
+async fn a_batch_is_one_to_a_thousand_distinct_records_reported_by_the_platform() {
+    let server = server_in_march().await;
+    let f = funded(&server, "batchusage", 0).await;
+    let c = f.customer.customer_id.clone();
+    let code = |r: Result<pb::ReportUsageResponse, tonic::Status>| r.err().map(|s| s.code());
+    assert_eq!(
+        code(report(&server, new_request_id(), Vec::new()).await),
+        Some(Code::InvalidArgument)
+    );
+    let many: Vec<pb::UsageRecord> = (0..1001)
+        .map(|i| {
+            record(
+                &format!("r{i}"),
+                &c,
+                VM,
+                0,
+                "duration",
+                "1",
+                "HOUR",
+                today(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        code(report(&server, new_request_id(), many).await),
+        Some(Code::InvalidArgument)
+    );
+    let mut twice = batch(&c);
+    twice.push(twice[0].clone());
+    assert_eq!(
+        code(report(&server, new_request_id(), twice).await),
+        Some(Code::InvalidArgument)
+    );
+    // A thousand is a batch.
+    let thousand: Vec<pb::UsageRecord> = (0..1000)
+        .map(|i| {
+            record(
+                &format!("r{i}"),
+                &c,
+                VM,
+                0,
+                "duration",
+                "1",
+                "HOUR",
+                today(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ok_result(report(&server, new_request_id(), thousand).await).accepted,
+        1000
+    );
+    // Partners do not report usage.
+    let denied = report_as(&server, &f.master, new_request_id(), batch(&c)).await;
+    assert_eq!(code(denied), Some(Code::PermissionDenied));
+}
