@@ -14,6 +14,7 @@ mod orders;
 mod pricing;
 mod renewals;
 mod server;
+mod usage;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -149,6 +150,9 @@ struct Args {
     /// SQL loop).
     #[arg(long)]
     orders: bool,
+    /// Run the usage phase (ReportUsage in batches of 1,000 records).
+    #[arg(long)]
+    usage: bool,
     /// Run the renewal phase over this many due resources (the issue's
     /// figure is 100,000); 0 skips it. It runs the server in sandbox mode
     /// and moves its clock, so it runs last.
@@ -208,6 +212,7 @@ struct Report {
     /// The order phase's section of the report.
     orders: Option<String>,
     renewals: Option<String>,
+    usage: Option<String>,
     load_before: String,
     load_after: String,
 }
@@ -576,6 +581,18 @@ async fn measure(
         report.orders = Some(orders::measure(&setup).await?);
     }
 
+    if args.usage {
+        let setup = money::Setup {
+            channels: &channels,
+            in_flight: args.in_flight,
+            duration: Duration::from_secs(args.duration_secs),
+            admin: &bearer,
+            url: &url,
+            server: &server,
+        };
+        report.usage = Some(usage::measure(&setup).await?);
+    }
+
     if args.renewals > 0 {
         let setup = money::Setup {
             channels: &channels,
@@ -864,6 +881,9 @@ fn render(args: &Args, spec: &ServerSpec, kind: &str, r: &Report) -> Result<Stri
         out.push_str(section);
     }
     if let Some(section) = &r.orders {
+        out.push_str(section);
+    }
+    if let Some(section) = &r.usage {
         out.push_str(section);
     }
     if let Some(section) = &r.renewals {

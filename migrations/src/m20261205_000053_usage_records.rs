@@ -50,7 +50,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer(UsageRecords::Size))
                     .col(string_len(UsageRecords::UsageFactor, 64))
                     .col(string_len(UsageRecords::UsageValue, 40))
-                    .col(string_len(UsageRecords::UsageUnit, 32))
+                    .col(string_len(UsageRecords::UsageUnit, 64))
                     .col(timestamp_with_time_zone(UsageRecords::StartsAt))
                     .col(timestamp_with_time_zone(UsageRecords::EndsAt))
                     // A decimal to 9 places, as text: it may exceed what an

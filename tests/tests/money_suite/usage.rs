@@ -80,6 +80,24 @@ fn batch(customer: &str) -> Vec<pb::UsageRecord> {
     ]
 }
 
+/// Fifty records: the batch, and hours of a VM.
+fn fifty(customer: &str) -> Vec<pb::UsageRecord> {
+    let mut records = batch(customer);
+    records.extend((0..47).map(|i| {
+        record(
+            &format!("vm-h{i}"),
+            customer,
+            VM,
+            0,
+            "duration",
+            "1",
+            "HOUR",
+            today(),
+        )
+    }));
+    records
+}
+
 async fn report(
     server: &TestServer,
     request_id: String,
@@ -180,6 +198,16 @@ async fn each_record_is_rated_at_the_list_prices_in_force_or_refused_with_its_re
         ),
         record("zero", &c, VM, 0, "duration", "0", "HOUR", today()),
         record("bad id!", &c, VM, 0, "duration", "1", "HOUR", today()),
+        record(
+            "too-long",
+            &c,
+            VM,
+            0,
+            "duration",
+            "1",
+            "HOUR",
+            (today().1 - Duration::days(32), today().1),
+        ),
     ]);
     let answer = ok_result(report(&server, new_request_id(), records).await);
     let amounts: Vec<(String, String, String)> = answer
@@ -222,11 +250,12 @@ async fn each_record_is_rated_at_the_list_prices_in_force_or_refused_with_its_re
             no("backwards", "FIELD_VIOLATION", "end_time"),
             no("zero", "FIELD_VIOLATION", "usage_value"),
             no("bad id!", "FIELD_VIOLATION", "record_id"),
+            no("too-long", "FIELD_VIOLATION", "start_time"),
         ]
     );
     assert_eq!(
         (answer.accepted, answer.duplicates, answer.rejected),
-        (4, 0, 7)
+        (4, 0, 8)
     );
     assert_eq!(stored(&server).await, 4);
 }
@@ -263,7 +292,56 @@ async fn a_retried_batch_counts_nothing_twice_and_a_reused_id_is_refused() {
     );
     // A duplicate answers what the record was rated at.
     assert_eq!(second.results[0].list_amount, "22.752");
+    // The same value written otherwise is the same content.
+    let mut same = batch(&c);
+    same[0].usage_value = "3.000".into();
+    let third = ok_result(report(&server, new_request_id(), same).await);
+    assert_eq!(third.duplicates, 3, "{third:?}");
     assert_eq!(stored(&server).await, 4);
+}
+
+#[tokio::test]
+async fn a_stored_record_sent_again_after_its_cycle_closed_is_still_a_duplicate() {
+    // 2027-03-31 23:58 in UTC+8.
+    let end_of_march = Utc
+        .with_ymd_and_hms(2027, 3, 31, 15, 58, 0)
+        .single()
+        .unwrap_or_else(|| panic!("a date"));
+    let clock = Arc::new(TestClock::new(end_of_march));
+    let server = TestServer::start_with_clock(clock.clone()).await;
+    let f = funded(&server, "lateusage", 0).await;
+    let c = f.customer.customer_id.clone();
+    let minute = (end_of_march - Duration::minutes(1), end_of_march);
+    let vm = || {
+        vec![record(
+            "vm-late-retry",
+            &c,
+            VM,
+            0,
+            "duration",
+            "1",
+            "MINUTE",
+            minute,
+        )]
+    };
+    let first = ok_result(report(&server, new_request_id(), vm()).await);
+    assert_eq!(first.accepted, 1, "{first:?}");
+    // Its answer was lost; the retry comes after midnight, in April.
+    clock.advance(Duration::minutes(3));
+    let retry = ok_result(report(&server, new_request_id(), vm()).await);
+    assert_eq!(
+        statuses(&retry),
+        vec![(
+            "vm-late-retry".into(),
+            pb::UsageRecordStatus::Duplicate,
+            String::new()
+        )]
+    );
+    // New usage of March is now refused.
+    let mut late = vm();
+    late[0].record_id = "vm-late-new".into();
+    let refused = ok_result(report(&server, new_request_id(), late).await);
+    assert_eq!(refused.results[0].reason, "CYCLE_CLOSED");
 }
 
 #[tokio::test]
@@ -272,17 +350,25 @@ async fn concurrent_retries_of_one_batch_store_each_record_once() {
     let f = funded(&server, "raceusage", 0).await;
     let c = f.customer.customer_id.clone();
     let admin = server.admin_token().await;
-    let calls = (0..10).map(|_| report_as(&server, &admin, new_request_id(), batch(&c)));
+    // Half of them send the records in the other order: inserted in id
+    // order, two batches never wait on each other in a cycle.
+    let calls = (0..10).map(|n| {
+        let mut records = fifty(&c);
+        if n % 2 == 1 {
+            records.reverse();
+        }
+        report_as(&server, &admin, new_request_id(), records)
+    });
     let answers = futures::future::join_all(calls).await;
     let mut accepted = 0;
     for a in answers {
         let a = ok_result(a);
         assert_eq!(a.rejected, 0, "{a:?}");
-        assert_eq!(a.accepted + a.duplicates, 3);
+        assert_eq!(a.accepted + a.duplicates, 50);
         accepted += a.accepted;
     }
-    assert_eq!(accepted, 3);
-    assert_eq!(stored(&server).await, 3);
+    assert_eq!(accepted, 50);
+    assert_eq!(stored(&server).await, 50);
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, TimeZone, Utc};
 use partner_api::billing::v1 as pb;
 use partner_customers::customers::store as customer_store;
+use partner_kernel::clock::to_micros;
 use partner_kernel::error::KernelError;
 use partner_kernel::ids::{CustomerId, ResourceId};
 use partner_kernel::mutation::Mutation;
@@ -20,7 +21,6 @@ use partner_kernel::write::{self, Change, Outcome};
 use partner_pricing::error::PricingError;
 use partner_pricing::rating::on_demand::{UsageLine, usage_value};
 use partner_pricing::service::RatedAt;
-use prost::Message;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
@@ -28,12 +28,17 @@ use sha2::{Digest, Sha256};
 use super::entity as record;
 use crate::error::BillingError;
 use crate::orders::entity::resource;
+use crate::orders::model::ChargingMode;
 use crate::service::Billing;
 
 /// At most this many records per batch.
 pub const MAX_RECORDS: usize = 1_000;
 /// How far past the platform's now a usage period may end (clocks differ).
 const CLOCK_SKEW: Duration = Duration::minutes(5);
+/// The longest period one record meters.
+const MAX_PERIOD: Duration = Duration::days(31);
+/// Record ids looked up per statement.
+const LOOKUP_CHUNK: usize = 500;
 
 /// Why a record was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,15 +66,46 @@ impl Refusal {
     }
 }
 
-/// A record whose fields hold, rated.
-struct Rated {
+/// A record whose fields hold, with its content digest: the same content
+/// (values compared as parsed: `2` and `2.0` are one value) has the same.
+struct Parsed {
     customer: CustomerId,
     resource: Option<ResourceId>,
     line: UsageLine,
     starts: DateTime<Utc>,
     ends: DateTime<Utc>,
-    rated: RatedAt,
     fingerprint: Vec<u8>,
+}
+
+/// What the checks made of one record before the database is asked.
+enum Checked {
+    /// Its id is malformed: nothing can be stored or found under it.
+    BadId(Refusal),
+    /// Its id holds; its content does not.
+    Invalid(Refusal),
+    /// Its content holds; rated, or why not.
+    Parsed(Box<Parsed>, Result<RatedAt, Refusal>),
+}
+
+fn digest(p: &Parsed) -> Vec<u8> {
+    let l = &p.line;
+    let canonical = format!(
+        "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+        p.customer,
+        p.resource.map(|r| r.to_string()).unwrap_or_default(),
+        l.service_type,
+        l.resource_type,
+        l.spec,
+        l.region,
+        l.zone,
+        l.size,
+        l.usage_factor,
+        l.usage_value.normalize(),
+        l.usage_unit,
+        p.starts.timestamp_micros(),
+        p.ends.timestamp_micros(),
+    );
+    Sha256::digest(canonical.as_bytes()).to_vec()
 }
 
 /// When the billing cycle open at `now` began: the first of the month, at
@@ -123,34 +159,38 @@ fn rating_refusal(e: PricingError) -> Result<Refusal, BillingError> {
 impl Billing {
     /// Checks and rates one record (no database read: rating uses the
     /// catalogs in memory).
-    fn rate_record(
+    fn check_record(
         &self,
         r: &pb::UsageRecord,
         now: DateTime<Utc>,
-    ) -> Result<Result<Rated, Refusal>, BillingError> {
+    ) -> Result<Checked, BillingError> {
+        if !record_id_ok(&r.record_id) {
+            return Ok(Checked::BadId(Refusal::field(
+                "record_id",
+                "1 to 64 letters, digits, '-', '_', '.' or ':'",
+            )));
+        }
         let parsed = (|| {
-            if !record_id_ok(&r.record_id) {
-                return Err(Refusal::field(
-                    "record_id",
-                    "1 to 64 letters, digits, '-', '_', '.' or ':'",
-                ));
-            }
             let customer = CustomerId::parse(&r.customer_id)
                 .map_err(|e| Refusal::field("customer_id", e.to_string()))?;
             let resource = (!r.resource_id.is_empty())
                 .then(|| ResourceId::parse(&r.resource_id))
                 .transpose()
                 .map_err(|e| Refusal::field("resource_id", e.to_string()))?;
-            let starts = time("start_time", r.start_time.as_ref())?;
-            let ends = time("end_time", r.end_time.as_ref())?;
+            // As stored: PostgreSQL keeps microseconds.
+            let starts = to_micros(time("start_time", r.start_time.as_ref())?);
+            let ends = to_micros(time("end_time", r.end_time.as_ref())?);
             if starts >= ends {
                 return Err(Refusal::field("end_time", "after start_time"));
             }
+            if ends - starts > MAX_PERIOD {
+                return Err(Refusal::field(
+                    "start_time",
+                    "at most 31 days before end_time",
+                ));
+            }
             if ends > now + CLOCK_SKEW {
                 return Err(Refusal::field("end_time", "not in the future"));
-            }
-            if ends <= cycle_start(now, self.billing_zone()) {
-                return Err(Refusal::because("CYCLE_CLOSED"));
             }
             if r.size < 0 {
                 return Err(Refusal::field("size", "0 or more"));
@@ -173,25 +213,34 @@ impl Billing {
                 usage_unit: name("usage_unit", &r.usage_unit)?,
                 quantity: 1,
             };
-            Ok((customer, resource, line, starts, ends))
+            let mut p = Parsed {
+                customer,
+                resource,
+                line,
+                starts,
+                ends,
+                fingerprint: Vec::new(),
+            };
+            p.fingerprint = digest(&p);
+            Ok(p)
         })();
-        let (customer, resource, line, starts, ends) = match parsed {
+        let p = match parsed {
             Ok(p) => p,
-            Err(refusal) => return Ok(Err(refusal)),
+            Err(refusal) => return Ok(Checked::Invalid(refusal)),
         };
-        let rated = match self.pricing().rate_usage_at(&line, starts) {
-            Ok(rated) => rated,
-            Err(e) => return rating_refusal(e).map(Err),
+        // Checked after the content, so that the same content answers the
+        // same however late it comes back (a stored record is DUPLICATE).
+        if p.ends <= cycle_start(now, self.billing_zone()) {
+            return Ok(Checked::Parsed(
+                Box::new(p),
+                Err(Refusal::because("CYCLE_CLOSED")),
+            ));
+        }
+        let rated = match self.pricing().rate_usage_at(&p.line, p.starts) {
+            Ok(rated) => Ok(rated),
+            Err(e) => Err(rating_refusal(e)?),
         };
-        Ok(Ok(Rated {
-            customer,
-            resource,
-            line,
-            starts,
-            ends,
-            rated,
-            fingerprint: Sha256::digest(r.encode_to_vec()).to_vec(),
-        }))
+        Ok(Checked::Parsed(Box::new(p), rated))
     }
 
     /// Stores and rates a batch of usage records (at most [`MAX_RECORDS`],
@@ -208,20 +257,12 @@ impl Billing {
         let now = m.now;
         let checked = records
             .iter()
-            .map(|r| self.rate_record(r, now))
+            .map(|r| self.check_record(r, now))
             .collect::<Result<Vec<_>, _>>()?;
         let ids: Vec<String> = records.iter().map(|r| r.record_id.clone()).collect();
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
-                let mut results = Vec::with_capacity(checked.len());
-                let mut partners: HashMap<CustomerId, Option<Option<String>>> = HashMap::new();
-                for (id, c) in ids.into_iter().zip(checked) {
-                    let result = match c {
-                        Ok(rated) => store(tx, &mut partners, &id, rated, now).await?,
-                        Err(refusal) => refused(&id, refusal),
-                    };
-                    results.push(result);
-                }
+                let results = store_all(tx, ids, checked, now).await?;
                 let count = |s: pb::UsageRecordStatus| {
                     let n = results.iter().filter(|r| r.status == s as i32).count();
                     i32::try_from(n).unwrap_or(i32::MAX)
@@ -272,45 +313,115 @@ fn rated_result(row: &record::Model, status: pb::UsageRecordStatus) -> pb::Usage
     }
 }
 
-/// Stores one rated record unless its id is taken; its result.
+/// What a stored record says of one sent under its id: the same content
+/// is a DUPLICATE with the first result; other content reuses the id.
+fn against_stored(stored: &record::Model, sent: &Checked) -> pb::UsageRecordResult {
+    match sent {
+        Checked::Parsed(p, _) if p.fingerprint == stored.fingerprint => {
+            rated_result(stored, pb::UsageRecordStatus::Duplicate)
+        }
+        Checked::BadId(_) | Checked::Invalid(_) | Checked::Parsed(..) => {
+            refused(&stored.record_id, Refusal::because("RECORD_ID_REUSED"))
+        }
+    }
+}
+
+/// Stores a batch: first what is stored already answers for its ids; the
+/// rest is checked against customers and resources and inserted in
+/// record-id order (two batches overlapping in another order never wait on
+/// each other in a cycle). Results in the order sent.
+async fn store_all(
+    tx: &DatabaseTransaction,
+    ids: Vec<String>,
+    checked: Vec<Checked>,
+    now: DateTime<Utc>,
+) -> Result<Vec<pb::UsageRecordResult>, BillingError> {
+    let mut stored: HashMap<String, record::Model> = HashMap::new();
+    let named: Vec<String> = ids
+        .iter()
+        .zip(&checked)
+        .filter(|(_, c)| !matches!(c, Checked::BadId(_)))
+        .map(|(id, _)| id.clone())
+        .collect();
+    for chunk in named.chunks(LOOKUP_CHUNK) {
+        for row in record::Entity::find()
+            .filter(record::Column::RecordId.is_in(chunk.to_vec()))
+            .all(tx)
+            .await?
+        {
+            stored.insert(row.record_id.clone(), row);
+        }
+    }
+    let mut results: Vec<Option<pb::UsageRecordResult>> = vec![None; ids.len()];
+    let mut to_insert: Vec<usize> = Vec::new();
+    for (i, (id, c)) in ids.iter().zip(&checked).enumerate() {
+        results[i] = match (stored.get(id), c) {
+            (Some(row), sent) => Some(against_stored(row, sent)),
+            (None, Checked::BadId(r) | Checked::Invalid(r) | Checked::Parsed(_, Err(r))) => {
+                Some(refused(id, r.clone()))
+            }
+            (None, Checked::Parsed(_, Ok(_))) => {
+                to_insert.push(i);
+                None
+            }
+        };
+    }
+    to_insert.sort_by(|a, b| ids[*a].cmp(&ids[*b]));
+    let mut partners: HashMap<CustomerId, Option<Option<String>>> = HashMap::new();
+    for i in to_insert {
+        let Checked::Parsed(p, Ok(rated)) = &checked[i] else {
+            continue;
+        };
+        results[i] = Some(store(tx, &mut partners, &ids[i], (p, rated), &checked[i], now).await?);
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// Stores one rated record unless its id was taken meanwhile; its result.
 async fn store(
     tx: &DatabaseTransaction,
     partners: &mut HashMap<CustomerId, Option<Option<String>>>,
     id: &str,
-    r: Rated,
+    (p, rated): (&Parsed, &RatedAt),
+    sent: &Checked,
     now: DateTime<Utc>,
 ) -> Result<pb::UsageRecordResult, BillingError> {
     // The customer's partner now (`None` for an unknown customer).
-    let partner = match partners.get(&r.customer) {
-        Some(p) => p.clone(),
+    let partner = match partners.get(&p.customer) {
+        Some(found) => found.clone(),
         None => {
-            let found = customer_store::platform_customer(tx, r.customer)
+            let found = customer_store::platform_customer(tx, p.customer)
                 .await?
-                .map(|c| c.partner_id.map(|p| p.to_string()));
-            partners.insert(r.customer, found.clone());
+                .map(|c| c.partner_id.map(|x| x.to_string()));
+            partners.insert(p.customer, found.clone());
             found
         }
     };
     let Some(partner) = partner else {
         return Ok(refused(id, Refusal::because("CUSTOMER_NOT_FOUND")));
     };
-    let customer = r.customer.to_string();
-    if let Some(resource) = r.resource {
+    let customer = p.customer.to_string();
+    if let Some(resource) = p.resource {
         let found = resource::Entity::find_by_id(resource.to_string())
             .filter(resource::Column::CustomerId.eq(customer.as_str()))
             .one(tx)
             .await?;
-        if found.is_none() {
-            return Ok(refused(id, Refusal::because("RESOURCE_NOT_FOUND")));
+        match found {
+            None => return Ok(refused(id, Refusal::because("RESOURCE_NOT_FOUND"))),
+            // A resource paid for by the period is not charged by use.
+            Some(r) if r.charging_mode != ChargingMode::OnDemand.as_str() => {
+                return Ok(refused(id, Refusal::because("RESOURCE_NOT_ON_DEMAND")));
+            }
+            Some(_) => {}
         }
     }
-    let l = &r.line;
+    let l = &p.line;
     let row = record::Model {
         record_id: id.to_owned(),
-        fingerprint: r.fingerprint.clone(),
+        fingerprint: p.fingerprint.clone(),
         partner_id: partner,
         customer_id: customer,
-        resource_id: r.resource.map(|x| x.to_string()),
+        resource_id: p.resource.map(|x| x.to_string()),
         service_type: l.service_type.clone(),
         resource_type: l.resource_type.clone(),
         spec: l.spec.clone(),
@@ -318,13 +429,13 @@ async fn store(
         zone: l.zone.clone(),
         size: l.size,
         usage_factor: l.usage_factor.clone(),
-        usage_value: l.usage_value.to_string(),
+        usage_value: l.usage_value.normalize().to_string(),
         usage_unit: l.usage_unit.clone(),
-        starts_at: r.starts,
-        ends_at: r.ends,
-        list_amount: r.rated.line.list_amount.normalize().to_string(),
-        currency: r.rated.currency.code().to_owned(),
-        catalog_version: r.rated.catalog_version,
+        starts_at: p.starts,
+        ends_at: p.ends,
+        list_amount: rated.line.list_amount.normalize().to_string(),
+        currency: rated.currency.code().to_owned(),
+        catalog_version: rated.catalog_version,
         reported_at: now,
     };
     let active: record::ActiveModel = row.clone().into();
@@ -339,16 +450,12 @@ async fn store(
     if inserted == 1 {
         return Ok(rated_result(&row, pb::UsageRecordStatus::Accepted));
     }
-    // Taken: by this record sent before, or by another.
+    // Taken by a batch that committed meanwhile.
     let stored = record::Entity::find_by_id(id.to_owned())
         .one(tx)
         .await?
         .ok_or_else(|| KernelError::Corrupt(format!("usage record {id} taken and gone")))?;
-    if stored.fingerprint == r.fingerprint {
-        Ok(rated_result(&stored, pb::UsageRecordStatus::Duplicate))
-    } else {
-        Ok(refused(id, Refusal::because("RECORD_ID_REUSED")))
-    }
+    Ok(against_stored(&stored, sent))
 }
 
 #[cfg(test)]
