@@ -557,52 +557,29 @@ async fn measure(
         report.pricing = Some(pricing::measure(&setup).await?);
     }
 
+    // What the money, order, usage and renewal phases share.
+    let money_setup = money::Setup {
+        channels: &channels,
+        in_flight: args.in_flight,
+        duration: Duration::from_secs(args.duration_secs),
+        admin: &bearer,
+        url: &url,
+        server: &server,
+    };
     if args.money {
-        let setup = money::Setup {
-            channels: &channels,
-            in_flight: args.in_flight,
-            duration: Duration::from_secs(args.duration_secs),
-            admin: &bearer,
-            url: &url,
-            server: &server,
-        };
-        report.money = Some(money::measure(&setup).await?);
+        report.money = Some(money::measure(&money_setup).await?);
     }
 
     if args.orders {
-        let setup = money::Setup {
-            channels: &channels,
-            in_flight: args.in_flight,
-            duration: Duration::from_secs(args.duration_secs),
-            admin: &bearer,
-            url: &url,
-            server: &server,
-        };
-        report.orders = Some(orders::measure(&setup).await?);
+        report.orders = Some(orders::measure(&money_setup).await?);
     }
 
     if args.usage {
-        let setup = money::Setup {
-            channels: &channels,
-            in_flight: args.in_flight,
-            duration: Duration::from_secs(args.duration_secs),
-            admin: &bearer,
-            url: &url,
-            server: &server,
-        };
-        report.usage = Some(usage::measure(&setup).await?);
+        report.usage = Some(usage::measure(&money_setup).await?);
     }
 
     if args.renewals > 0 {
-        let setup = money::Setup {
-            channels: &channels,
-            in_flight: args.in_flight,
-            duration: Duration::from_secs(args.duration_secs),
-            admin: &bearer,
-            url: &url,
-            server: &server,
-        };
-        report.renewals = Some(renewals::measure(&setup, args.renewals).await?);
+        report.renewals = Some(renewals::measure(&money_setup, args.renewals).await?);
     }
 
     drop(clients);

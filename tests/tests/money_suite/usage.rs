@@ -80,21 +80,28 @@ fn batch(customer: &str) -> Vec<pb::UsageRecord> {
     ]
 }
 
+/// `n` records of an hour of a VM.
+fn hours_of_a_vm(customer: &str, n: usize) -> Vec<pb::UsageRecord> {
+    (0..n)
+        .map(|i| {
+            record(
+                &format!("r{i}"),
+                customer,
+                VM,
+                0,
+                "duration",
+                "1",
+                "HOUR",
+                today(),
+            )
+        })
+        .collect()
+}
+
 /// Fifty records: the batch, and hours of a VM.
 fn fifty(customer: &str) -> Vec<pb::UsageRecord> {
     let mut records = batch(customer);
-    records.extend((0..47).map(|i| {
-        record(
-            &format!("vm-h{i}"),
-            customer,
-            VM,
-            0,
-            "duration",
-            "1",
-            "HOUR",
-            today(),
-        )
-    }));
+    records.extend(hours_of_a_vm(customer, 47));
     records
 }
 
@@ -381,20 +388,7 @@ async fn a_batch_is_one_to_a_thousand_distinct_records_reported_by_the_platform(
         code(report(&server, new_request_id(), Vec::new()).await),
         Some(Code::InvalidArgument)
     );
-    let many: Vec<pb::UsageRecord> = (0..1001)
-        .map(|i| {
-            record(
-                &format!("r{i}"),
-                &c,
-                VM,
-                0,
-                "duration",
-                "1",
-                "HOUR",
-                today(),
-            )
-        })
-        .collect();
+    let many: Vec<pb::UsageRecord> = hours_of_a_vm(&c, 1001);
     assert_eq!(
         code(report(&server, new_request_id(), many).await),
         Some(Code::InvalidArgument)
@@ -406,20 +400,7 @@ async fn a_batch_is_one_to_a_thousand_distinct_records_reported_by_the_platform(
         Some(Code::InvalidArgument)
     );
     // A thousand is a batch.
-    let thousand: Vec<pb::UsageRecord> = (0..1000)
-        .map(|i| {
-            record(
-                &format!("r{i}"),
-                &c,
-                VM,
-                0,
-                "duration",
-                "1",
-                "HOUR",
-                today(),
-            )
-        })
-        .collect();
+    let thousand: Vec<pb::UsageRecord> = hours_of_a_vm(&c, 1000);
     assert_eq!(
         ok_result(report(&server, new_request_id(), thousand).await).accepted,
         1000
