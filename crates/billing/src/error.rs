@@ -42,6 +42,10 @@ pub enum BillingError {
     /// The hold was already captured, released or expired.
     #[error("hold already resolved")]
     HoldResolved,
+    /// This request id already moved money, under a key since forgotten:
+    /// the ledger posts one request once, forever.
+    #[error("request already posted")]
+    RequestAlreadyPosted,
     /// A capture of more than the hold reserved (or in another currency).
     #[error("capture above the hold: {held}")]
     CaptureAboveHold { held: Money },
@@ -228,6 +232,11 @@ impl From<BillingError> for Status {
                 Code::FailedPrecondition,
                 "HOLD_RESOLVED",
                 "the hold was already captured, released or expired",
+            ),
+            BillingError::RequestAlreadyPosted => Refusal::new(
+                Code::AlreadyExists,
+                "REQUEST_ALREADY_POSTED",
+                "this request id moved money before (its answer is no longer kept); use a new request id",
             ),
             BillingError::CaptureAboveHold { held } => Refusal::new(
                 Code::FailedPrecondition,

@@ -1,8 +1,11 @@
 //! Idempotency records: the request fingerprint and the record operations
 //! the write path ([`crate::write::commit`]) is built from.
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::db::Db;
 
 use crate::entity::idempotency_record as rec;
 use crate::error::KernelError;
@@ -89,4 +92,37 @@ pub(crate) async fn store_response(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// How much of the oldest records one pruning statement deletes: an hour's
+/// worth, so that no delete holds the write lock for long.
+const PRUNE_SLICE: chrono::Duration = chrono::Duration::hours(1);
+
+/// Deletes the records made before `before`, oldest first, an hour of them
+/// per transaction; how many were deleted. A call replayed under a deleted
+/// key runs as a new call, so `before` must leave keys their promised life
+/// (at least 24 hours).
+pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, KernelError> {
+    let mut deleted = 0;
+    loop {
+        let oldest: Option<DateTime<Utc>> = rec::Entity::find()
+            .select_only()
+            .column(rec::Column::CreatedAt)
+            .order_by_asc(rec::Column::CreatedAt)
+            .limit(1)
+            .into_tuple()
+            .one(db.conn())
+            .await?;
+        let Some(oldest) = oldest.filter(|t| *t < before) else {
+            return Ok(deleted);
+        };
+        let until = Ord::min(before, oldest + PRUNE_SLICE);
+        let tx = db.begin_write().await?;
+        deleted += rec::Entity::delete_many()
+            .filter(rec::Column::CreatedAt.lt(until))
+            .exec(&*tx)
+            .await?
+            .rows_affected;
+        tx.commit().await?;
+    }
 }

@@ -86,6 +86,10 @@ pub struct App {
     pub billing_api: BillingApi,
     /// For the hold-expiry job.
     pub billing: Billing,
+    /// The platform clock (the sandbox's, in a sandbox).
+    pub clock: SharedClock,
+    /// How long idempotency keys are kept.
+    pub idempotency_retention: chrono::Duration,
 }
 
 /// Connects to the database and runs the migrations.
@@ -290,6 +294,10 @@ pub async fn build_with_clock(
         accounts_api: AccountsApi::new(accounts, calls.clone()),
         iam_api: IamApi::new(gateway.clone(), access_keys, signing_keys, calls),
         gateway,
+        clock,
+        idempotency_retention: chrono::Duration::hours(i64::from(
+            config.idempotency_retention_hours,
+        )),
     })
 }
 

@@ -307,6 +307,18 @@ pub struct Config {
     )]
     pub billing_utc_offset_hours: i32,
 
+    /// How long a write's idempotency key is kept, in hours (at least 24):
+    /// a call retried with its key within this time answers as the first
+    /// did; after it, the key is forgotten and the call runs anew.
+    #[arg(
+        long,
+        env = "PARTNER_IDEMPOTENCY_RETENTION_HOURS",
+        default_value_t = 168,
+        value_parser = clap::value_parser!(u32).range(24..=87_600),
+        global = true
+    )]
+    pub idempotency_retention_hours: u32,
+
     /// Specs whose resources the built-in provisioner fails to open
     /// (comma-separated): the fault hook for tests and the sandbox, so the
     /// refund of failed order lines can be seen. Empty in production.

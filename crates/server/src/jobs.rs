@@ -8,8 +8,9 @@
 //! clock (`Billing::expire_holds`, `Billing::expire_coupons`,
 //! `Billing::expire_orders`), auto-renewing resources due
 //! (`Billing::renew_due`) and applying expiry policies
-//! (`Billing::expire_resources`), after moving a sandbox's clock to where
-//! another replica moved it (`Billing::sync_sandbox_clock`).
+//! (`Billing::expire_resources`) — after moving a sandbox's clock to where
+//! another replica moved it (`Billing::sync_sandbox_clock`) — and forgetting
+//! idempotency keys past their retention (`idempotency::prune`).
 
 use std::time::Duration;
 
@@ -43,6 +44,9 @@ pub const HOLD_EXPIRY_INTERVAL: Duration = Duration::from_secs(30);
 /// How often the sequencer looks for events without a signal (written by
 /// another replica).
 pub const SEQUENCE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How often idempotency keys past their retention are deleted.
+pub const IDEMPOTENCY_PRUNE_INTERVAL: Duration = Duration::from_secs(600);
 
 /// The running jobs; [`Jobs::stop`] ends them and writes what is pending.
 pub struct Jobs {
@@ -112,11 +116,27 @@ impl Jobs {
                 }
             }
         }));
+        let (keys_db, clock, retention) =
+            (db.clone(), app.clock.clone(), app.idempotency_retention);
+        let prune_keys = tokio::spawn(every(IDEMPOTENCY_PRUNE_INTERVAL, move || {
+            let (db, before) = (keys_db.clone(), clock.now() - retention);
+            async move {
+                match partner_kernel::idempotency::prune(&db, before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deleted = n, "idempotency keys past their retention"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not prune idempotency keys; will retry")
+                    }
+                }
+            }
+        }));
         let worker = Worker::new(app.webhooks.clone()).map_err(StartError::Setup)?;
         let deliveries = tokio::spawn(worker.run());
         Ok(Self {
             gateway: gateway.clone(),
-            handles: vec![reload, flush, sequencer, prune, deliveries, catalogs, holds],
+            handles: vec![
+                reload, flush, sequencer, prune, deliveries, catalogs, holds, prune_keys,
+            ],
         })
     }
 

@@ -148,3 +148,70 @@ async fn concurrent_different_requests_for_one_username_make_one_user() {
         .await);
     assert_eq!(listed.partners.len(), 1, "no partner without its master");
 }
+
+/// Keys live their retention, then are forgotten: within it a retried
+/// top-up answers as the first did; pruned, the same key is a new call —
+/// and the ledger, which posts one request once forever, refuses to move
+/// the money again.
+#[tokio::test]
+async fn keys_past_their_retention_are_pruned_and_younger_ones_still_replay() {
+    use partner_api::billing::v1 as bi;
+    use partner_kernel::clock::{Clock, TestClock};
+    let clock = std::sync::Arc::new(TestClock::new(chrono::Utc::now()));
+    let server = TestServer::start_with_clock(clock.clone()).await;
+    let admin = server.admin_token().await;
+    let (partner, _) = server.register_partner(&admin, "keyco").await;
+    let top_up = |request_id: String, token: String| {
+        let (server, partner_id) = (&server, partner.partner_id.clone());
+        async move {
+            let r = ok(server
+                .funds(&token)
+                .top_up_partner(bi::TopUpPartnerRequest {
+                    request_id,
+                    partner_id,
+                    amount: Some(cny(100)),
+                    reason: "bank transfer".into(),
+                })
+                .await);
+            minor_of(r.balances[0].balance.as_ref())
+        }
+    };
+    let old_key = new_request_id();
+    assert_eq!(top_up(old_key.clone(), admin.clone()).await, 100);
+    clock.advance(chrono::Duration::days(8));
+    let admin = server.admin_token().await;
+    let young_key = new_request_id();
+    assert_eq!(top_up(young_key.clone(), admin.clone()).await, 200);
+    let db = partner_kernel::db::Db::connect(&server.db.url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let week_ago = clock.now() - chrono::Duration::days(7);
+    let pruned = partner_kernel::idempotency::prune(&db, week_ago)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        pruned >= 2,
+        "the first top-up's key and the setup's: {pruned}"
+    );
+    // Within its retention: the stored answer, no second top-up.
+    assert_eq!(top_up(young_key, admin.clone()).await, 200);
+    // Forgotten: a new call, which the ledger refuses.
+    let again = server
+        .funds(&admin)
+        .top_up_partner(bi::TopUpPartnerRequest {
+            request_id: old_key,
+            partner_id: partner.partner_id.clone(),
+            amount: Some(cny(100)),
+            reason: "bank transfer".into(),
+        })
+        .await;
+    let status = again.err().unwrap_or_else(|| panic!("posted twice"));
+    assert_eq!(status.code(), Code::AlreadyExists);
+    assert_eq!(reason_of(&status), "REQUEST_ALREADY_POSTED");
+    assert_eq!(top_up(new_request_id(), admin).await, 300);
+    // Nothing is left to prune.
+    assert_eq!(
+        partner_kernel::idempotency::prune(&db, week_ago).await.ok(),
+        Some(0)
+    );
+}

@@ -297,7 +297,7 @@ pub(crate) async fn post_locked(
             ..before
         });
     }
-    txn::Entity::insert(txn::ActiveModel {
+    let posted_once = txn::Entity::insert(txn::ActiveModel {
         id: Set(transaction_id.to_string()),
         operation: Set(posting.operation.as_str().to_owned()),
         partner_id: Set(posting.partner.map(|p| p.to_string())),
@@ -312,8 +312,24 @@ pub(crate) async fn post_locked(
         effective_at: Set(now),
         created_at: Set(now),
     })
+    // One request posts once, even after its idempotency key was pruned:
+    // a replay then is refused, not posted again.
+    .on_conflict(
+        OnConflict::columns([
+            txn::Column::Actor,
+            txn::Column::Method,
+            txn::Column::RequestId,
+            txn::Column::Operation,
+            txn::Column::Currency,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
     .exec_without_returning(conn)
     .await?;
+    if posted_once != 1 {
+        return Err(BillingError::RequestAlreadyPosted);
+    }
     entry::Entity::insert_many(entries)
         .exec_without_returning(conn)
         .await?;
