@@ -133,7 +133,11 @@ pub async fn measure(s: &Setup<'_>) -> Result<String, BoxError> {
         out,
         "| ReportUsage, batches of {BATCH} (an hour of a VM each, {CUSTOMERS} customers), {} in flight | {rate:.0} records/s ({stored} records in {secs:.1} s) | ≥ {TARGET:.0} on SQLite — {} |",
         s.channels.len(),
-        if rate >= TARGET { "met" } else { "**missed**" }
+        match (s.url.starts_with("sqlite"), rate >= TARGET) {
+            (true, true) => "met",
+            (true, false) => "**missed**",
+            (false, _) => "the target is SQLite's: reported",
+        }
     )?;
     writeln!(
         out,
