@@ -130,12 +130,6 @@ impl SandboxClock {
         }
     }
 
-    /// Moves the clock forward by `by` (a negative amount moves nothing).
-    pub fn advance(&self, by: Duration) {
-        let micros = by.num_microseconds().unwrap_or(0).max(0);
-        self.offset_micros.fetch_add(micros, Ordering::SeqCst);
-    }
-
     /// Moves the clock to `offset` ahead of its base, if that is further
     /// than it is (what another replica, or an earlier run, moved it to).
     pub fn raise_to(&self, offset: Duration) {
@@ -165,9 +159,9 @@ mod sandbox_tests {
         let base = Arc::new(TestClock::new(start));
         let clock = SandboxClock::new(base.clone());
         assert_eq!(clock.now(), start);
-        clock.advance(Duration::days(3));
+        clock.raise_to(Duration::days(3));
         assert_eq!(clock.now(), start + Duration::days(3));
-        clock.advance(Duration::days(-10));
+        clock.raise_to(Duration::days(-10));
         assert_eq!(clock.offset(), Duration::days(3));
         base.advance(Duration::hours(1));
         assert_eq!(clock.now(), start + Duration::days(3) + Duration::hours(1));

@@ -58,6 +58,17 @@ async fn any_order(conn: &impl ConnectionTrait, id: OrderId) -> Result<Order, Bi
 }
 
 impl Order {
+    /// Whether a discount may still be chosen for it: none was, it is not
+    /// a quote's (which keeps the quote's terms, with or without one) and
+    /// not a change (priced for the days left, which a discount rated for
+    /// whole periods does not fit).
+    pub fn takes_a_discount(&self) -> bool {
+        let h = &self.header;
+        h.discount_id.is_none()
+            && h.quote_id.is_none()
+            && h.order_type != super::model::OrderType::Change.as_str()
+    }
+
     /// Whether the operator adjusted its price.
     pub fn adjusted(&self) -> bool {
         self.header.adjustment_reason.is_some()

@@ -259,7 +259,7 @@ impl Billing {
     }
 
     /// Makes the CHANGE order of the resource `id`; with `auto_pay`, pays
-    /// it at once as `RenewResources` does.
+    /// it at once.
     pub async fn change_resource(
         &self,
         m: Mutation,
@@ -270,23 +270,12 @@ impl Billing {
     ) -> Result<pb::ChangeResourceResponse, BillingError> {
         let (scope, _) = self.scope_of(&m.principal, reseller, true).await?;
         let (customer, _) = of_one_customer(self.db().conn(), scope, &[id], true).await?;
-        let paying = m.clone();
-        let made = self
-            .create_order(
-                m,
-                NewOrder {
-                    customer: Some(customer),
-                    source: Source::Change { resource: id, to },
-                    reseller,
-                },
-            )
-            .await?;
-        let order = made.order.unwrap_or_default();
-        let (order, payment_failure) = if auto_pay {
-            self.pay_at_once(paying, order, reseller).await?
-        } else {
-            (order, String::new())
+        let new = NewOrder {
+            customer: Some(customer),
+            source: Source::Change { resource: id, to },
+            reseller,
         };
+        let (order, payment_failure) = self.order_and_pay(m, new, auto_pay).await?;
         Ok(pb::ChangeResourceResponse {
             order: Some(order),
             payment_failure,

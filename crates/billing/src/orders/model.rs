@@ -143,6 +143,12 @@ pub struct RefundOf {
 }
 
 impl PricedLine {
+    /// Whether paying it opens new resources (not a renewal's or a
+    /// change's line, which act on one that exists).
+    pub fn opens_resources(&self) -> bool {
+        self.renews.is_none() && self.changes.is_none()
+    }
+
     pub fn final_amount(&self) -> Money {
         Money::from_minor(
             self.list.currency(),

@@ -13,7 +13,7 @@ use partner_pricing::rating::Purpose;
 use partner_pricing::rating::grpc::line;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::model::{Order, OrderState, OrderType, PricedLine};
+use super::model::{Order, OrderState, PricedLine};
 use super::pay::{MAX_COUPONS, covers};
 use super::read::order_in;
 use crate::coupons::entity::coupon;
@@ -122,10 +122,7 @@ impl Billing {
                 }],
             });
         }
-        let open = o.state()? == OrderState::PendingPayment
-            && o.header.order_type != OrderType::Change.as_str()
-            && o.header.quote_id.is_none()
-            && o.header.discount_id.is_none();
+        let open = o.state()? == OrderState::PendingPayment && o.takes_a_discount();
         if !open {
             return Ok(pb::ListOrderDiscountsResponse::default());
         }

@@ -30,7 +30,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::entity::{line, order, payment, resource};
-use super::model::{ChargingMode, ExpiryPolicy, Order, OrderState, OrderType, PricedLine};
+use super::model::{ChargingMode, ExpiryPolicy, Order, OrderState, PricedLine};
 use super::provision::Provisioner;
 use super::read::{Scope, order_in};
 use crate::coupons::coupon_entry;
@@ -175,13 +175,7 @@ impl Billing {
         o: &Order,
         discount: &str,
     ) -> Result<Vec<Money>, BillingError> {
-        // A quote's order keeps the quote's terms, with or without a
-        // discount; a change is priced for the days left, which a discount
-        // rated for whole periods does not fit.
-        if o.header.discount_id.is_some()
-            || o.header.quote_id.is_some()
-            || o.header.order_type == OrderType::Change.as_str()
-        {
+        if !o.takes_a_discount() {
             return Err(BillingError::DiscountNotApplicable);
         }
         let all = self.order_offers(&m.principal, o).await?;
@@ -699,7 +693,7 @@ async fn complete(
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            if failed[i] || l.renews.is_some() || l.changes.is_some() {
+            if failed[i] || !l.opens_resources() {
                 Vec::new()
             } else {
                 (0..l.product.quantity.max(0))
@@ -721,7 +715,7 @@ async fn complete(
                 .await?;
             continue;
         }
-        if l.renews.is_some() || l.changes.is_some() {
+        if !l.opens_resources() {
             continue;
         }
         let p = &l.product;

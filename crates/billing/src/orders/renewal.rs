@@ -245,32 +245,38 @@ impl Billing {
     ) -> Result<pb::RenewResourcesResponse, BillingError> {
         let (scope, _) = self.scope_of(&m.principal, reseller, true).await?;
         let (customer, _) = renewable(self.db().conn(), scope, &ids).await?;
-        let paying = m.clone();
-        let made = self
-            .create_order(
-                m,
-                NewOrder {
-                    customer: Some(customer),
-                    source: Source::Renewal {
-                        resources: ids,
-                        unit,
-                        count,
-                        auto_renew_key: None,
-                    },
-                    reseller,
-                },
-            )
-            .await?;
-        let order = made.order.unwrap_or_default();
-        let (order, payment_failure) = if auto_pay {
-            self.pay_at_once(paying, order, reseller).await?
-        } else {
-            (order, String::new())
+        let new = NewOrder {
+            customer: Some(customer),
+            source: Source::Renewal {
+                resources: ids,
+                unit,
+                count,
+                auto_renew_key: None,
+            },
+            reseller,
         };
+        let (order, payment_failure) = self.order_and_pay(m, new, auto_pay).await?;
         Ok(pb::RenewResourcesResponse {
             order: Some(order),
             payment_failure,
         })
+    }
+
+    /// Makes the order `new` for the call `m` and, with `auto_pay`, pays it
+    /// at once ([`Self::pay_at_once`]): the order, and why it was not paid.
+    pub(crate) async fn order_and_pay(
+        &self,
+        m: Mutation,
+        new: NewOrder,
+        auto_pay: bool,
+    ) -> Result<(pb::Order, String), BillingError> {
+        let (paying, reseller) = (m.clone(), new.reseller);
+        let order = self.create_order(m, new).await?.order.unwrap_or_default();
+        if auto_pay {
+            self.pay_at_once(paying, order, reseller).await
+        } else {
+            Ok((order, String::new()))
+        }
     }
 
     /// Pays `order`, just made by the call `paying`, from the customer's
@@ -278,7 +284,7 @@ impl Billing {
     /// budget, freeze) leaves the order waiting and says why; anything
     /// else is the call's error. A retried call replays the payment: its
     /// key is derived from the call's.
-    pub(crate) async fn pay_at_once(
+    async fn pay_at_once(
         &self,
         mut paying: Mutation,
         order: pb::Order,

@@ -157,12 +157,13 @@ fn rating_refusal(e: PricingError) -> Result<Refusal, BillingError> {
 }
 
 impl Billing {
-    /// Checks and rates one record (no database read: rating uses the
-    /// catalogs in memory).
+    /// Checks and rates one record, reported at `now` in the billing cycle
+    /// open since `open_since` (no database read: rating uses the catalogs
+    /// in memory).
     fn check_record(
         &self,
         r: &pb::UsageRecord,
-        now: DateTime<Utc>,
+        (now, open_since): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<Checked, BillingError> {
         if !record_id_ok(&r.record_id) {
             return Ok(Checked::BadId(Refusal::field(
@@ -230,7 +231,7 @@ impl Billing {
         };
         // Checked after the content, so that the same content answers the
         // same however late it comes back (a stored record is DUPLICATE).
-        if p.ends <= cycle_start(now, self.billing_zone()) {
+        if p.ends <= open_since {
             return Ok(Checked::Parsed(
                 Box::new(p),
                 Err(Refusal::because("CYCLE_CLOSED")),
@@ -255,9 +256,11 @@ impl Billing {
             return Ok(answer);
         }
         let now = m.now;
+        // The open billing cycle began then.
+        let open_since = cycle_start(now, self.billing_zone());
         let checked = records
             .iter()
-            .map(|r| self.check_record(r, now))
+            .map(|r| self.check_record(r, (now, open_since)))
             .collect::<Result<Vec<_>, _>>()?;
         let ids: Vec<String> = records.iter().map(|r| r.record_id.clone()).collect();
         write::commit(self.db(), &m, move |tx| {
