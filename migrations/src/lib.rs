@@ -57,6 +57,7 @@ mod m20261204_000050_price_adjustments;
 mod m20261204_000051_change_orders;
 mod m20261205_000052_sandbox_clock;
 mod m20261205_000053_usage_records;
+mod m20261205_000054_usage_settlement;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -118,6 +119,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000051_change_orders::Migration),
             Box::new(m20261205_000052_sandbox_clock::Migration),
             Box::new(m20261205_000053_usage_records::Migration),
+            Box::new(m20261205_000054_usage_settlement::Migration),
         ]
     }
 }

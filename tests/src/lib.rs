@@ -329,6 +329,7 @@ pub fn test_config(db: &TestDb) -> Config {
         shutdown_grace_ms: 0,
         order_payment_minutes: 1440,
         billing_utc_offset_hours: 8,
+        arrears_grace_hours: 24,
         idempotency_retention_hours: 168,
         failing_specs: Vec::new(),
         sandbox: false,

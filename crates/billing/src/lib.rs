@@ -5,11 +5,14 @@
 
 pub mod access;
 pub mod agreements;
+pub mod arrears;
+pub mod bills;
 pub mod coupons;
 pub mod entity;
 pub mod error;
 pub mod funds;
 pub mod grpc;
+mod job;
 pub mod ledger;
 pub mod orders;
 mod paging;

@@ -12,6 +12,9 @@ use partner_pricing::Pricing;
 pub const DEFAULT_PAYMENT_WINDOW: chrono::Duration = chrono::Duration::hours(24);
 /// The billing time zone unless configured otherwise: UTC+8, the vendor's.
 pub const DEFAULT_BILLING_UTC_OFFSET_HOURS: i32 = 8;
+/// How long a customer may owe for on-demand use before its on-demand
+/// resources freeze, unless configured.
+pub const DEFAULT_ARREARS_GRACE: chrono::Duration = chrono::Duration::hours(24);
 
 #[derive(Debug, Clone)]
 pub struct Billing {
@@ -32,6 +35,11 @@ pub struct Billing {
     sandbox: Option<std::sync::Arc<crate::sandbox::Sandbox>>,
     /// Where billing cycles (months) begin and end.
     billing_zone: chrono::FixedOffset,
+    /// How long a customer may owe before its on-demand resources freeze.
+    arrears_grace: chrono::Duration,
+    /// The last hour's boundary this process settled in full: the next
+    /// pass waits for the next boundary.
+    settled_through: std::sync::Arc<std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>>,
 }
 
 impl Billing {
@@ -55,7 +63,16 @@ impl Billing {
             sandbox: None,
             billing_zone: chrono::FixedOffset::east_opt(DEFAULT_BILLING_UTC_OFFSET_HOURS * 3600)
                 .unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc)),
+            arrears_grace: DEFAULT_ARREARS_GRACE,
+            settled_through: std::sync::Arc::default(),
         }
+    }
+
+    /// Sets how long a customer may owe before its on-demand resources
+    /// freeze.
+    pub fn with_arrears_grace(mut self, grace: chrono::Duration) -> Self {
+        self.arrears_grace = grace;
+        self
     }
 
     /// Sets the billing time zone, `hours` from UTC (−12 to 14); `None`
@@ -109,6 +126,37 @@ impl Billing {
         &self,
     ) -> Result<crate::orders::expiry::Expiries, crate::error::BillingError> {
         crate::orders::expiry::expire_due(&self.db, self.clock.now()).await
+    }
+
+    /// Settles the on-demand use that ended by the last hour's boundary on
+    /// the platform clock (the hourly settlement job).
+    pub async fn settle_usage(
+        &self,
+    ) -> Result<crate::usage::settlement::Settled, crate::error::BillingError> {
+        use crate::usage::settlement::{Settled, boundary, settle_due};
+        let now = self.clock.now();
+        let through = boundary(now);
+        if self
+            .settled_through
+            .lock()
+            .map(|t| *t == Some(through))
+            .unwrap_or(false)
+        {
+            return Ok(Settled::default());
+        }
+        let settled = settle_due(&self.db, self.billing_zone, now).await?;
+        if let Ok(mut t) = self.settled_through.lock() {
+            *t = Some(through);
+        }
+        Ok(settled)
+    }
+
+    /// Repays what customers owe from what came in, and freezes or
+    /// unfreezes their on-demand resources (the arrears job).
+    pub async fn settle_arrears(
+        &self,
+    ) -> Result<crate::arrears::Arrears, crate::error::BillingError> {
+        crate::arrears::settle_due(&self.db, self.arrears_grace, self.clock.now()).await
     }
 
     /// Expires the holds due on the platform clock (the expiry job);

@@ -50,6 +50,7 @@ async fn db() -> Db {
         charging_mode: Set("PERIOD".into()),
         stage_until: Set(None),
         main_resource_id: Set(None),
+        frozen_for: Set(None),
     })
     .exec_without_returning(db.conn())
     .await

@@ -143,14 +143,7 @@ where
                 return Err(E::from(KernelError::Conflict));
             };
             let Outcome { response, changes } = effect(&tx).await?;
-            let mut announced = false;
-            for change in changes {
-                audit::record(&*tx, m, &change).await?;
-                if let Some(event_type) = change.event {
-                    outbox::append(&*tx, m, &change, event_type).await?;
-                    announced = true;
-                }
-            }
+            let announced = record_changes(&tx, m, &changes).await?;
             idempotency::store_response(&*tx, &caller, m, &response).await?;
             tx.commit().await.map_err(KernelError::from)?;
             if announced {
@@ -163,6 +156,26 @@ where
         }
     }
     Err(E::from(KernelError::Conflict))
+}
+
+/// Records `changes` in `tx`: an audit entry each, and the events they
+/// announce; whether any was announced (then, once `tx` committed, tell
+/// the outbox: `db.outbox().written()`). [`commit`] does this for calls; a
+/// job, which has no caller to answer, does it itself.
+pub async fn record_changes(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    changes: &[Change],
+) -> Result<bool, KernelError> {
+    let mut announced = false;
+    for change in changes {
+        audit::record(tx, m, change).await?;
+        if let Some(event_type) = change.event {
+            outbox::append(tx, m, change, event_type).await?;
+            announced = true;
+        }
+    }
+    Ok(announced)
 }
 
 /// The stored response of an earlier identical call, if there is one (a

@@ -263,33 +263,24 @@ impl Pricing {
         {
             return Err(PricingError::CustomerNotFound);
         }
-        let now = self.clock.now();
-        let mut out = Vec::with_capacity(offered.discounts.len());
-        for d in offered.discounts.iter() {
-            if !d.in_force(now) {
-                continue;
-            }
-            if let Terms::Reduction(m) = d.terms
-                && m.currency() != currency
-            {
-                continue;
-            }
-            let mut d = d.clone();
-            if d.kind == Kind::PartnerSet {
-                // Only the customer's current partner's rates, and never
-                // above what its policies allow now (a policy that ended or
-                // shrank caps rates set under it).
-                if partner.is_none() || d.partner_id != partner {
-                    continue;
-                }
-                match (allowance(&offered.policies, &d.scope, now), d.terms) {
-                    (Some(a), Terms::RateOff(r)) => d.terms = Terms::RateOff(r.min(a)),
-                    _ => continue,
-                }
-            }
-            out.push(d);
+        Ok(in_force_for(&offered, currency, self.clock.now()))
+    }
+
+    /// The discounts that apply at `at` to `customer`'s usage, in
+    /// `currency` (its partner's rates capped by the policies in force
+    /// then): what the usage the cloud services report is rated with. An
+    /// unknown customer has none.
+    pub async fn usage_discounts_at(
+        &self,
+        customer: CustomerId,
+        currency: Currency,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Discount>, PricingError> {
+        match self.offered(Some(customer)).await {
+            Ok(offered) => Ok(in_force_for(&offered, currency, at)),
+            Err(PricingError::CustomerNotFound) => Ok(Vec::new()),
+            Err(e) => Err(e),
         }
-        Ok(out)
     }
 
     /// Rates period product lines (a purchase or a renewal) at list
@@ -349,6 +340,41 @@ impl Pricing {
             discounts,
         })
     }
+}
+
+/// Of a buyer's discounts, those in force at `at` in `currency`; a
+/// partner-set rate only from the customer's current partner, and never
+/// above what its policies allowed then (a policy that ended or shrank caps
+/// rates set under it).
+fn in_force_for(
+    offered: &Offered,
+    currency: Currency,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Vec<Discount> {
+    let partner = offered.buyer.and_then(|b| b.partner);
+    let mut out = Vec::with_capacity(offered.discounts.len());
+    for d in offered.discounts.iter() {
+        if !d.in_force(at) {
+            continue;
+        }
+        if let Terms::Reduction(m) = d.terms
+            && m.currency() != currency
+        {
+            continue;
+        }
+        let mut d = d.clone();
+        if d.kind == Kind::PartnerSet {
+            if partner.is_none() || d.partner_id != partner {
+                continue;
+            }
+            match (allowance(&offered.policies, &d.scope, at), d.terms) {
+                (Some(a), Terms::RateOff(r)) => d.terms = Terms::RateOff(r.min(a)),
+                _ => continue,
+            }
+        }
+        out.push(d);
+    }
+    out
 }
 
 fn require_rating(p: &Principal) -> Result<(), KernelError> {

@@ -263,7 +263,10 @@ pub async fn build_with_clock(
     ));
     let billing = billing
         .with_billing_utc_offset(config.billing_utc_offset_hours)
-        .ok_or_else(|| setup(&"PARTNER_BILLING_UTC_OFFSET_HOURS: from -12 to 14"))?;
+        .ok_or_else(|| setup(&"PARTNER_BILLING_UTC_OFFSET_HOURS: from -12 to 14"))?
+        .with_arrears_grace(chrono::Duration::hours(i64::from(
+            config.arrears_grace_hours,
+        )));
     let billing = match sandbox {
         Some(clock) => {
             billing.with_sandbox(Arc::new(partner_billing::sandbox::Sandbox::new(clock)))

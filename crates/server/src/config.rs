@@ -307,6 +307,17 @@ pub struct Config {
     )]
     pub billing_utc_offset_hours: i32,
 
+    /// How long a customer may owe for on-demand use, in hours, before its
+    /// on-demand resources freeze (they run again once the debt is paid).
+    #[arg(
+        long,
+        env = "PARTNER_BILLING_ARREARS_GRACE_HOURS",
+        default_value_t = 24,
+        value_parser = clap::value_parser!(u32).range(0..=8760),
+        global = true
+    )]
+    pub arrears_grace_hours: u32,
+
     /// How long a write's idempotency key is kept, in hours (at least 24):
     /// a call retried with its key within this time answers as the first
     /// did; after it, the key is forgotten and the call runs anew.

@@ -114,6 +114,12 @@ impl Jobs {
                 if let Err(e) = billing.expire_resources().await {
                     tracing::warn!(error = %e, "could not apply due expiry policies; will retry");
                 }
+                if let Err(e) = billing.settle_usage().await {
+                    tracing::warn!(error = %e, "could not settle on-demand use; will retry");
+                }
+                if let Err(e) = billing.settle_arrears().await {
+                    tracing::warn!(error = %e, "could not settle arrears; will retry");
+                }
             }
         }));
         let (keys_db, clock, retention) =

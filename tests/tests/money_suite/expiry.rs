@@ -13,7 +13,7 @@ use crate::funds::funded;
 use crate::orders::{cash, created, lines, order, pay};
 
 /// `n` monthly VMs bought and paid for the customer of a new partner.
-async fn bought(server: &TestServer, name: &str, n: i32) -> (crate::funds::Funded, pb::Order) {
+pub async fn bought(server: &TestServer, name: &str, n: i32) -> (crate::funds::Funded, pb::Order) {
     let f = funded(server, name, 1_000_000).await;
     ok(server
         .funds(&f.master)

@@ -44,7 +44,7 @@ pub fn fund(customer: &cu::Customer, minor: i64) -> pb::TransferToCustomerReques
     }
 }
 
-fn reclaim(customer: &cu::Customer, minor: i64) -> pb::ReclaimFromCustomerRequest {
+pub fn reclaim(customer: &cu::Customer, minor: i64) -> pb::ReclaimFromCustomerRequest {
     pb::ReclaimFromCustomerRequest {
         request_id: new_request_id(),
         customer_id: customer.customer_id.clone(),

@@ -17,5 +17,6 @@ mod order_states;
 mod orders;
 mod records;
 mod resellers;
+mod settlement;
 mod unsubscribe;
 mod usage;

@@ -23,7 +23,7 @@ async fn server_in_march() -> TestServer {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn record(
+pub fn record(
     id: &str,
     customer: &str,
     product: (&str, &str, &str),
@@ -51,7 +51,7 @@ fn record(
     }
 }
 
-const VM: (&str, &str, &str) = ("compute", "vm", "c6.large.2");
+pub const VM: (&str, &str, &str) = ("compute", "vm", "c6.large.2");
 const SSD: (&str, &str, &str) = ("block_storage", "volume", "ssd");
 const BUCKET: (&str, &str, &str) = ("object_storage", "bucket", "standard");
 
@@ -105,7 +105,7 @@ fn fifty(customer: &str) -> Vec<pb::UsageRecord> {
     records
 }
 
-async fn report(
+pub async fn report(
     server: &TestServer,
     request_id: String,
     records: Vec<pb::UsageRecord>,

@@ -4,12 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use partner_kernel::db::Db;
-use partner_kernel::ids::{CouponId, SessionId, parse_stored};
-use partner_kernel::mutation::Mutation;
-use partner_kernel::permission::PermissionSet;
-use partner_kernel::principal::{Actor, Principal};
+use partner_kernel::ids::{CouponId, parse_stored};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use uuid::Uuid;
 
 use super::entity::coupon;
 use super::model::{Coupon, CouponRecordType, Stored};
@@ -21,17 +17,6 @@ const EXPIRY_BATCH: u64 = 500;
 /// The job's name where a call's method would be.
 const METHOD: &str = "job:CouponExpiry";
 const REASON: &str = "the coupon's validity ended";
-
-/// The platform acting on its own: no user, no permissions.
-fn as_platform(now: DateTime<Utc>) -> Mutation {
-    let principal = Principal {
-        user_id: None,
-        session_id: SessionId::generate(),
-        actor: Actor::Operator,
-        permissions: PermissionSet::empty(),
-    };
-    Mutation::new(principal, METHOD, Uuid::new_v4(), [0; 32], now).keyed_by(METHOD.to_owned())
-}
 
 /// Expires the coupons due at `now`, each in its own write transaction;
 /// returns how many this pass expired. It walks every due coupon in
@@ -97,7 +82,7 @@ async fn expire_one(db: &Db, raw: &str, now: DateTime<Utc>) -> Result<bool, Bill
         .await?
         .ok_or(BillingError::CouponNotFound)?;
     let c = Coupon::from_row(&row)?;
-    let m = as_platform(now);
+    let m = crate::job::as_platform(METHOD, now);
     post_rest(
         &*tx,
         &m,

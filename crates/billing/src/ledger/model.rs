@@ -42,6 +42,9 @@ partner_kernel::state_enum!(
         CouponQuota = "COUPON_QUOTA",
         /// The platform: the promotional budget behind coupon quotas.
         Promotion = "PROMOTION",
+        /// What a customer owes beyond its cash and credit: on-demand use
+        /// charged when nothing was left (never above zero).
+        CustomerArrears = "CUSTOMER_ARREARS",
     }
 );
 
@@ -50,7 +53,7 @@ impl Kind {
     /// limit; `None`: unbounded (external funding mirrors all money in).
     pub fn floor(self, credit_limit: i64) -> Option<i64> {
         match self {
-            Kind::ExternalFunding | Kind::Promotion => None,
+            Kind::ExternalFunding | Kind::Promotion | Kind::CustomerArrears => None,
             Kind::PartnerCredit | Kind::CustomerCredit => Some(-credit_limit),
             Kind::PartnerCash
             | Kind::PartnerAllocatable
@@ -150,6 +153,11 @@ pub enum Operation {
     /// What unsubscribing refunds, out of revenue into the accounts that
     /// paid.
     OrderRefund,
+    /// An hourly settlement's charge for on-demand use: cash, then credit,
+    /// then arrears, into revenue.
+    UsageCharge,
+    /// Cash or credit that came in pays what a customer owes.
+    ArrearsRepayment,
 }
 
 impl Operation {
@@ -171,6 +179,8 @@ impl Operation {
             Operation::CouponExpiry => "COUPON_EXPIRY",
             Operation::OrderPayment => "ORDER_PAYMENT",
             Operation::OrderRefund => "ORDER_REFUND",
+            Operation::UsageCharge => "USAGE_CHARGE",
+            Operation::ArrearsRepayment => "ARREARS_REPAYMENT",
         }
     }
 }

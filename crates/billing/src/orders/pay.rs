@@ -755,6 +755,7 @@ async fn complete(
                 charging_mode: Set(ChargingMode::Period.as_str().to_owned()),
                 stage_until: Set(None),
                 main_resource_id: Set(main),
+                frozen_for: Set(None),
             });
         }
         // As a read lists them: by id.

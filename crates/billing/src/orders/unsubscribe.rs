@@ -621,7 +621,8 @@ fn cash_of(kind: Kind) -> Result<(Kind, bool), BillingError> {
         | Kind::Revenue
         | Kind::Breakage
         | Kind::CouponQuota
-        | Kind::Promotion => {
+        | Kind::Promotion
+        | Kind::CustomerArrears => {
             Err(KernelError::Corrupt(format!("an order paid from a {kind:?} account")).into())
         }
     }

@@ -181,5 +181,20 @@ impl Billing {
             }
             Err(e) => warn("expiry", &e),
         }
+        // Then what was used is charged, and what is owed repaid or frozen.
+        match self.settle_usage().await {
+            Ok(s) => {
+                jobs.usage_customers_settled += count(s.customers);
+                jobs.usage_records_settled += count(s.records);
+            }
+            Err(e) => warn("settlement", &e),
+        }
+        match self.settle_arrears().await {
+            Ok(a) => {
+                jobs.arrears_cleared += count(a.cleared);
+                jobs.arrears_frozen += count(a.frozen);
+            }
+            Err(e) => warn("arrears", &e),
+        }
     }
 }

@@ -29,6 +29,13 @@ pub struct Model {
     pub currency: String,
     pub catalog_version: i64,
     pub reported_at: DateTimeUtc,
+    /// The discount that applied, if any; what it took off and what is
+    /// charged (decimals to 9 places).
+    pub discount_id: Option<String>,
+    pub discount_amount: String,
+    pub amount: String,
+    /// The settlement that charged it (`None`: still to charge).
+    pub settlement_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

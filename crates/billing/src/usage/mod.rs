@@ -5,3 +5,4 @@
 pub mod entity;
 pub mod grpc;
 pub mod report;
+pub mod settlement;

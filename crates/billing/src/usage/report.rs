@@ -18,9 +18,11 @@ use partner_kernel::ids::{CustomerId, ResourceId};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::time::from_proto_timestamp;
 use partner_kernel::write::{self, Change, Outcome};
+use partner_pricing::discounts::apply::usage_offers;
 use partner_pricing::error::PricingError;
 use partner_pricing::rating::on_demand::{UsageLine, usage_value};
 use partner_pricing::service::RatedAt;
+use rust_decimal::Decimal;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
@@ -84,7 +86,27 @@ enum Checked {
     /// Its id holds; its content does not.
     Invalid(Refusal),
     /// Its content holds; rated, or why not.
-    Parsed(Box<Parsed>, Result<RatedAt, Refusal>),
+    Parsed(Box<Parsed>, Result<Priced, Refusal>),
+}
+
+/// A record rated at list prices, and the customer's discount that applies
+/// to it: its id and what it takes off (to 9 decimals).
+struct Priced {
+    at: RatedAt,
+    discount: Option<(String, Decimal)>,
+}
+
+impl Priced {
+    /// What is charged: the list amount less the discount.
+    fn amount(&self) -> Decimal {
+        self.at.line.list_amount - self.off()
+    }
+
+    fn off(&self) -> Decimal {
+        self.discount
+            .as_ref()
+            .map_or(Decimal::ZERO, |(_, off)| *off)
+    }
 }
 
 fn digest(p: &Parsed) -> Vec<u8> {
@@ -238,10 +260,36 @@ impl Billing {
             ));
         }
         let rated = match self.pricing().rate_usage_at(&p.line, p.starts) {
-            Ok(rated) => Ok(rated),
+            Ok(at) => Ok(Priced { at, discount: None }),
             Err(e) => Err(rating_refusal(e)?),
         };
         Ok(Checked::Parsed(Box::new(p), rated))
+    }
+
+    /// Takes off each rated record the customer's discount in force when
+    /// its usage started that takes most off (rates only: reductions are
+    /// for period purchases).
+    async fn apply_discounts(&self, checked: &mut [Checked]) -> Result<(), BillingError> {
+        for c in checked.iter_mut() {
+            let Checked::Parsed(p, Ok(priced)) = c else {
+                continue;
+            };
+            let discounts = self
+                .pricing()
+                .usage_discounts_at(p.customer, priced.at.currency, p.starts)
+                .await?;
+            let l = &p.line;
+            priced.discount = usage_offers(
+                &discounts,
+                &l.service_type,
+                &l.resource_type,
+                priced.at.line.list_amount,
+            )
+            .first()
+            .filter(|best| best.off > Decimal::ZERO)
+            .map(|best| (best.discount.id.to_string(), best.off));
+        }
+        Ok(())
     }
 
     /// Stores and rates a batch of usage records (at most [`MAX_RECORDS`],
@@ -258,10 +306,11 @@ impl Billing {
         let now = m.now;
         // The open billing cycle began then.
         let open_since = cycle_start(now, self.billing_zone());
-        let checked = records
+        let mut checked = records
             .iter()
             .map(|r| self.check_record(r, (now, open_since)))
             .collect::<Result<Vec<_>, _>>()?;
+        self.apply_discounts(&mut checked).await?;
         let ids: Vec<String> = records.iter().map(|r| r.record_id.clone()).collect();
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
@@ -312,6 +361,9 @@ fn rated_result(row: &record::Model, status: pb::UsageRecordStatus) -> pb::Usage
         list_amount: row.list_amount.clone(),
         currency: row.currency.clone(),
         catalog_version: row.catalog_version,
+        discount_id: row.discount_id.clone().unwrap_or_default(),
+        discount_amount: row.discount_amount.clone(),
+        amount: row.amount.clone(),
         ..Default::default()
     }
 }
@@ -372,10 +424,10 @@ async fn store_all(
     to_insert.sort_by(|a, b| ids[*a].cmp(&ids[*b]));
     let mut partners: HashMap<CustomerId, Option<Option<String>>> = HashMap::new();
     for i in to_insert {
-        let Checked::Parsed(p, Ok(rated)) = &checked[i] else {
+        let Checked::Parsed(p, Ok(priced)) = &checked[i] else {
             continue;
         };
-        results[i] = Some(store(tx, &mut partners, &ids[i], (p, rated), &checked[i], now).await?);
+        results[i] = Some(store(tx, &mut partners, &ids[i], (p, priced), &checked[i], now).await?);
     }
     Ok(results.into_iter().flatten().collect())
 }
@@ -385,7 +437,7 @@ async fn store(
     tx: &DatabaseTransaction,
     partners: &mut HashMap<CustomerId, Option<Option<String>>>,
     id: &str,
-    (p, rated): (&Parsed, &RatedAt),
+    (p, priced): (&Parsed, &Priced),
     sent: &Checked,
     now: DateTime<Utc>,
 ) -> Result<pb::UsageRecordResult, BillingError> {
@@ -436,10 +488,14 @@ async fn store(
         usage_unit: l.usage_unit.clone(),
         starts_at: p.starts,
         ends_at: p.ends,
-        list_amount: rated.line.list_amount.normalize().to_string(),
-        currency: rated.currency.code().to_owned(),
-        catalog_version: rated.catalog_version,
+        list_amount: priced.at.line.list_amount.normalize().to_string(),
+        currency: priced.at.currency.code().to_owned(),
+        catalog_version: priced.at.catalog_version,
         reported_at: now,
+        discount_id: priced.discount.as_ref().map(|(id, _)| id.clone()),
+        discount_amount: priced.off().normalize().to_string(),
+        amount: priced.amount().normalize().to_string(),
+        settlement_id: None,
     };
     let active: record::ActiveModel = row.clone().into();
     let inserted = record::Entity::insert(active)

@@ -46,6 +46,9 @@ pub struct Model {
     /// (`EXPIRED`) or of the retention (`FROZEN`).
     pub stage_until: Option<DateTimeUtc>,
     pub main_resource_id: Option<String>,
+    /// Why it is `FROZEN` when its period did not end: `ARREARS` (its
+    /// customer owes for on-demand use past the grace period).
+    pub frozen_for: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

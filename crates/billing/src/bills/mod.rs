@@ -1,0 +1,5 @@
+//! Bills: what each customer was charged and refunded, as fee records
+//! (per resource and journal transaction), summed by billing cycle.
+
+pub mod entity;
+pub mod model;
