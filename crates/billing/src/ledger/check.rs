@@ -156,10 +156,21 @@ const RULES: &[Rule] = &[
         },
     },
     Rule {
+        name: "ARREARS_ABOVE_ZERO",
+        sql: "SELECT id AS subject, balance AS balance FROM ledger_accounts \
+              WHERE kind = 'CUSTOMER_ARREARS' AND balance > 0",
+        describe: |r| {
+            Ok((
+                text(r, "subject")?,
+                format!("arrears balance {} above zero", int(r, "balance")?),
+            ))
+        },
+    },
+    Rule {
         name: "BELOW_BOUND",
         sql: "SELECT id AS subject, kind AS kind, balance AS balance, pending AS pending, \
               credit_limit AS credit_limit FROM ledger_accounts \
-              WHERE kind NOT IN ('EXTERNAL_FUNDING', 'PROMOTION') AND balance - pending + \
+              WHERE kind NOT IN ('EXTERNAL_FUNDING', 'PROMOTION', 'CUSTOMER_ARREARS') AND balance - pending + \
               (CASE WHEN kind IN ('PARTNER_CREDIT', 'CUSTOMER_CREDIT') THEN credit_limit ELSE 0 END) < 0",
         describe: |r| {
             Ok((
