@@ -22,6 +22,7 @@ use partner_api::accounts::v1::reseller_service_client::ResellerServiceClient;
 use partner_api::accounts::v1::role_service_client::RoleServiceClient;
 use partner_api::accounts::v1::user_service_client::UserServiceClient;
 use partner_api::billing::v1 as billing;
+use partner_api::billing::v1::bill_service_client::BillServiceClient;
 use partner_api::billing::v1::coupon_service_client::CouponServiceClient;
 use partner_api::billing::v1::funds_service_client::FundsServiceClient;
 use partner_api::billing::v1::ledger_service_client::LedgerServiceClient;
@@ -761,6 +762,10 @@ impl TestServer {
 
     pub fn usage(&self, token: &str) -> UsageServiceClient<InterceptedService<Channel, Bearer>> {
         UsageServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
+    }
+
+    pub fn bills(&self, token: &str) -> BillServiceClient<InterceptedService<Channel, Bearer>> {
+        BillServiceClient::with_interceptor(self.channel.clone(), Bearer::new(token))
     }
 
     /// Credits `minor` fen to the partner's cash as the operator; returns

@@ -102,6 +102,22 @@ pub const SELF_ORDERS_MANAGE: Permission = Permission::customer(
     true,
 );
 
+/// Read the bills of the partner's customers.
+pub const BILLS_READ: Permission = Permission::partner(
+    "bills.read",
+    DOMAIN,
+    "Read the monthly bills, fee records and usage details of the partner's customers, and export them.",
+    &[JobRole::Sales, JobRole::Finance, JobRole::Operations],
+);
+
+/// A customer reads its own bills.
+pub const SELF_BILLS_READ: Permission = Permission::customer(
+    "self.bills.read",
+    DOMAIN,
+    "Read the customer's own monthly bills, fee records and usage details, and export them.",
+    true,
+);
+
 /// Read every balance and movement, and reconcile the ledger.
 pub const PLATFORM_FUNDS_READ: Permission = Permission::platform(
     "platform.funds.read",
@@ -155,6 +171,8 @@ const PERMISSIONS: &[Permission] = &[
     ORDERS_MANAGE,
     SELF_ORDERS_READ,
     SELF_ORDERS_MANAGE,
+    BILLS_READ,
+    SELF_BILLS_READ,
 ];
 
 const FUNDS_READERS: Access = Access::AnyOf(&[FUNDS_READ, SELF_FUNDS_READ, PLATFORM_FUNDS_READ]);
@@ -401,6 +419,31 @@ pub const RULES: &[Rule] = &[
         "partner.billing.v1.SandboxService/AdvanceClock",
         Access::AnyOf(&[PLATFORM_SANDBOX_MANAGE]),
         Effect::Write,
+    ),
+    rule(
+        "partner.billing.v1.BillService/GetCustomerBill",
+        Access::AnyOf(&[BILLS_READ, SELF_BILLS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.BillService/GetPartnerBill",
+        Access::AnyOf(&[BILLS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.BillService/ListFeeRecords",
+        Access::AnyOf(&[BILLS_READ, SELF_BILLS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.BillService/ListUsageDetails",
+        Access::AnyOf(&[BILLS_READ, SELF_BILLS_READ]),
+        Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.BillService/ExportBill",
+        Access::AnyOf(&[BILLS_READ, SELF_BILLS_READ]),
+        Effect::Read,
     ),
     rule(
         "partner.billing.v1.UsageService/ReportUsage",

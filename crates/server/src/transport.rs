@@ -12,6 +12,7 @@ use partner_api::accounts::v1::program_service_server::ProgramServiceServer;
 use partner_api::accounts::v1::reseller_service_server::ResellerServiceServer;
 use partner_api::accounts::v1::role_service_server::RoleServiceServer;
 use partner_api::accounts::v1::user_service_server::UserServiceServer;
+use partner_api::billing::v1::bill_service_server::BillServiceServer;
 use partner_api::billing::v1::coupon_service_server::CouponServiceServer;
 use partner_api::billing::v1::funds_service_server::FundsServiceServer;
 use partner_api::billing::v1::ledger_service_server::LedgerServiceServer;
@@ -112,6 +113,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "partner.billing.v1.ResourceService",
     "partner.billing.v1.SandboxService",
     "partner.billing.v1.UsageService",
+    "partner.billing.v1.BillService",
     "partner.billing.v1.LedgerService",
 ];
 
@@ -205,6 +207,7 @@ pub async fn serve(
         .add_service(limited!(LedgerServiceServer::new(app.billing_api.clone())))
         .add_service(limited!(SandboxServiceServer::new(app.billing_api.clone())))
         .add_service(limited!(UsageServiceServer::new(app.billing_api.clone())))
+        .add_service(limited!(BillServiceServer::new(app.billing_api.clone())))
         .add_service(
             FederationServiceServer::new(app.federation_api.clone())
                 .max_decoding_message_size(MAX_FEDERATION_REQUEST_BYTES)

@@ -6,6 +6,7 @@
 mod adjust;
 mod agreements;
 mod auto_renew;
+mod bills;
 mod change;
 mod children;
 mod clocked;

@@ -2498,6 +2498,55 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
                 })
                 .await,
         )),
+        "BillService/GetCustomerBill" => customer_not_found(unit(
+            w.server
+                .bills(&w.a_master)
+                .get_customer_bill(bi::GetCustomerBillRequest {
+                    customer_id: w.b_customer.customer_id.clone(),
+                    cycle: "2026-12".into(),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "BillService/GetPartnerBill" => reseller_not_found(unit(
+            w.server
+                .bills(&w.a_master)
+                .get_partner_bill(bi::GetPartnerBillRequest {
+                    cycle: "2026-12".into(),
+                    reseller_id: w.b_partner.partner_id.clone(),
+                })
+                .await,
+        )),
+        "BillService/ListFeeRecords" => customer_not_found(unit(
+            w.server
+                .bills(&w.a_master)
+                .list_fee_records(bi::ListFeeRecordsRequest {
+                    customer_id: w.b_customer.customer_id.clone(),
+                    cycle: "2026-12".into(),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "BillService/ListUsageDetails" => customer_not_found(unit(
+            w.server
+                .bills(&w.a_master)
+                .list_usage_details(bi::ListUsageDetailsRequest {
+                    customer_id: w.b_customer.customer_id.clone(),
+                    cycle: "2026-12".into(),
+                    ..Default::default()
+                })
+                .await,
+        )),
+        "BillService/ExportBill" => customer_not_found(unit(
+            w.server
+                .bills(&w.a_master)
+                .export_bill(bi::ExportBillRequest {
+                    customer_id: w.b_customer.customer_id.clone(),
+                    cycle: "2026-12".into(),
+                    ..Default::default()
+                })
+                .await,
+        )),
         "LedgerService/CheckLedger" => operator_only(unit(
             w.server
                 .ledger(&w.a_master)

@@ -2,4 +2,8 @@
 //! (per resource and journal transaction), summed by billing cycle.
 
 pub mod entity;
+pub mod export;
+pub mod fees;
+pub mod grpc;
 pub mod model;
+pub mod read;

@@ -30,9 +30,11 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::entity::{line, order, payment, resource};
-use super::model::{ChargingMode, ExpiryPolicy, Order, OrderState, PricedLine};
+use super::model::{ChargingMode, ExpiryPolicy, Order, OrderState, OrderType, PricedLine};
 use super::provision::Provisioner;
 use super::read::{Scope, order_in};
+use crate::bills::fees;
+use crate::bills::model::{BillType, cycle_at};
 use crate::coupons::coupon_entry;
 use crate::coupons::entity::{coupon, coupon_record};
 use crate::coupons::model::{Coupon, CouponRecordType, Stored};
@@ -215,6 +217,7 @@ impl Billing {
         let call = m.clone();
         let own = m.principal.partner_id();
         let provisioner = self.provisioner();
+        let zone = self.billing_zone();
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let partner = lock_buyer(tx, &before, own, cmd.reseller).await?;
@@ -238,7 +241,8 @@ impl Billing {
                     o.header.agreement_id = Some(agreement.to_string());
                 }
                 let held = hold_payment(tx, &call, &o, &cmd.coupons, payer).await?;
-                let charged = complete(tx, &call, provisioner.as_ref(), &mut o, held).await?;
+                let charged =
+                    complete(tx, &call, (provisioner.as_ref(), zone), &mut o, held).await?;
                 if let (Some(partner), Some(budget)) = (partner, budget) {
                     let spent = Money::from_minor(o.currency()?, charged);
                     budget_store::consume(tx, partner, budget, spent, call.now).await?;
@@ -253,6 +257,44 @@ impl Billing {
         })
         .await
     }
+}
+
+/// The fee records of what the order's lines that opened or acted on
+/// their resources were charged (the journal transaction `transaction`).
+async fn bill(
+    tx: &DatabaseTransaction,
+    o: &Order,
+    failed: &[bool],
+    (transaction, zone): (Option<String>, chrono::FixedOffset),
+    now: DateTime<Utc>,
+) -> Result<(), BillingError> {
+    let bill_type = match OrderType::parse(&o.header.order_type)? {
+        OrderType::Renewal => BillType::Renewal,
+        OrderType::Change => BillType::Change,
+        OrderType::NewPurchase | OrderType::Unsubscribe | OrderType::ToOnDemand => {
+            BillType::Purchase
+        }
+    };
+    let billed = fees::Billed {
+        cycle: cycle_at(now, zone),
+        customer_id: &o.header.customer_id,
+        partner_id: o.header.partner_id.as_deref(),
+        bill_type,
+        source_id: &o.header.id,
+        transaction_id: transaction,
+        now,
+    };
+    let mut rows = Vec::new();
+    for (l, _) in o.lines.iter().zip(failed).filter(|(_, f)| !**f) {
+        let resources: Vec<String> = match (&l.changes, &l.renews) {
+            (Some(c), _) => vec![c.resource.clone()],
+            (None, Some(r)) => vec![r.clone()],
+            (None, None) => l.resources.clone(),
+        };
+        let amounts = (l.list, l.discount, l.final_amount());
+        rows.extend(fees::line_fees(&billed, l, &resources, amounts));
+    }
+    fees::insert(tx, rows).await
 }
 
 /// Locks the buyer's row and checks it may pay: not frozen, and still the
@@ -632,7 +674,7 @@ fn main_lines(lines: &[PricedLine]) -> Vec<Option<usize>> {
 async fn complete(
     tx: &DatabaseTransaction,
     m: &Mutation,
-    provisioner: &dyn Provisioner,
+    (provisioner, zone): (&dyn Provisioner, chrono::FixedOffset),
     o: &mut Order,
     holding: Holding,
 ) -> Result<i64, BillingError> {
@@ -822,6 +864,7 @@ async fn complete(
             .fold(0i64, |a, (_, c)| a.saturating_add(*c))
     };
     let (coupon_total, paid_total) = (sum_of(true), sum_of(false));
+    let mut transaction = None;
     if !held.is_empty() {
         let holds: Vec<Fresh> = held
             .iter()
@@ -843,11 +886,13 @@ async fn complete(
         )
         .await?;
         if let Some(posted) = posted {
-            let transaction = posted.transaction_id.to_string();
-            record_coupon_use(tx, m, o, &held, &charged, &transaction).await?;
+            let id = posted.transaction_id.to_string();
+            record_coupon_use(tx, m, o, &held, &charged, &id).await?;
             mark_spent_coupons(tx, &held, &posted, now).await?;
+            transaction = Some(id);
         }
     }
+    bill(tx, o, &failed, (transaction, zone), now).await?;
     order::Entity::update_many()
         .col_expr(
             order::Column::State,

@@ -39,6 +39,8 @@ use super::model::{
 };
 use super::read::Scope;
 use super::refund::{Period, Source, into_sources, refund, share};
+use crate::bills::fees;
+use crate::bills::model::{BillType, cycle_at};
 use crate::error::BillingError;
 use crate::ledger::{AccountKey, Kind, Operation, Owner, Posting, locked_accounts, post};
 use crate::service::Billing;
@@ -361,7 +363,7 @@ async fn apply(
     m: &Mutation,
     (customer, partner): (CustomerId, Option<PartnerId>),
     plans: &[Planned],
-    currency: Currency,
+    (currency, zone): (Currency, chrono::FixedOffset),
     reason: Option<(ReasonType, String)>,
 ) -> Result<Order, BillingError> {
     let now = m.now;
@@ -376,7 +378,7 @@ async fn apply(
             lines.push(refund_line(p, k, pp, currency));
         }
     }
-    pay_back(tx, m, customer, partner, &by_order, currency).await?;
+    let transaction = pay_back(tx, m, customer, partner, &by_order, currency).await?;
     let header = order::Model {
         id: OrderId::generate().to_string(),
         partner_id: partner.map(|p| p.to_string()),
@@ -415,7 +417,39 @@ async fn apply(
     };
     let o = Order { header, lines };
     super::create::write_order(tx, &o).await?;
+    refund_fees(tx, &o, transaction, zone).await?;
     Ok(o)
+}
+
+/// The fee records of what the unsubscribe order `o` refunded: one per
+/// refunded period of a resource, below zero.
+async fn refund_fees(
+    tx: &DatabaseTransaction,
+    o: &Order,
+    transaction: Option<String>,
+    zone: chrono::FixedOffset,
+) -> Result<(), BillingError> {
+    let now = o.header.created_at;
+    let billed = fees::Billed {
+        cycle: cycle_at(now, zone),
+        customer_id: &o.header.customer_id,
+        partner_id: o.header.partner_id.as_deref(),
+        bill_type: BillType::Refund,
+        source_id: &o.header.id,
+        transaction_id: transaction,
+        now,
+    };
+    let mut rows = Vec::new();
+    for l in o.lines.iter().filter(|l| l.refunded.is_positive()) {
+        let back = l
+            .refunded
+            .checked_neg()
+            .map_err(|_| BillingError::BalanceLimit)?;
+        let zero = Money::zero(back.currency());
+        let resource: Vec<String> = l.refunds.iter().map(|r| r.resource.clone()).collect();
+        rows.extend(fees::line_fees(&billed, l, &resource, (back, zero, back)));
+    }
+    fees::insert(tx, rows).await
 }
 
 /// Closes the resource, switches it to on-demand, or moves its expiry back
@@ -529,7 +563,8 @@ fn refund_line(p: &Planned, k: usize, pp: &PeriodPlan, currency: Currency) -> Pr
 
 /// Returns each original order's refund to the accounts that paid it
 /// (credit first, up to what the credit account still owes; then cash),
-/// as one journal transaction out of revenue.
+/// as one journal transaction out of revenue (its id; none when nothing
+/// was paid back).
 async fn pay_back(
     tx: &DatabaseTransaction,
     m: &Mutation,
@@ -537,7 +572,7 @@ async fn pay_back(
     partner: Option<PartnerId>,
     by_order: &BTreeMap<String, i64>,
     currency: Currency,
-) -> Result<(), BillingError> {
+) -> Result<Option<String>, BillingError> {
     let mut into: BTreeMap<(String, String), i64> = BTreeMap::new();
     for (order_id, amount) in by_order.iter().filter(|(_, a)| **a > 0) {
         let paid = payment::Entity::find()
@@ -584,7 +619,7 @@ async fn pay_back(
         }
     }
     if into.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let ins = credit_within_debt(tx, m, into, currency).await?;
     let total = ins
@@ -601,8 +636,9 @@ async fn pay_back(
     )?;
     posting.partner = partner;
     posting.customer = Some(customer);
-    post(tx, m, &posting).await?;
-    Ok(())
+    Ok(Some(
+        post(tx, m, &posting).await?.transaction_id.to_string(),
+    ))
 }
 
 /// The cash account of the owner of a paying account, and whether the
@@ -713,6 +749,7 @@ impl Billing {
         }
         let scope = self.order_scope(&mut m, reseller, true).await?;
         let call = m.clone();
+        let zone = self.billing_zone();
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let (customer, _) = super::renewal::of_one_customer(tx, scope, &ids, false).await?;
@@ -728,7 +765,17 @@ impl Billing {
                     .map(|p| p.resource.id.clone())
                     .unwrap_or_default();
                 let order = if plans.iter().any(|p| p.failure.is_none()) {
-                    Some(apply(tx, &call, (customer, partner), &plans, currency, reason).await?)
+                    Some(
+                        apply(
+                            tx,
+                            &call,
+                            (customer, partner),
+                            &plans,
+                            (currency, zone),
+                            reason,
+                        )
+                        .await?,
+                    )
                 } else {
                     None
                 };

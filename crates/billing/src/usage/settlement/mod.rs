@@ -410,7 +410,7 @@ async fn insert_fees(
     now: DateTime<Utc>,
 ) -> Result<(), BillingError> {
     let rows = lines.iter().map(|l| fee::ActiveModel {
-        id: Set(format!("fee_{}", Uuid::now_v7().simple())),
+        id: Set(crate::bills::fees::fee_id()),
         cycle: Set(l.cycle.clone()),
         customer_id: Set(customer.to_string()),
         partner_id: Set(partner.map(|p| p.to_string())),
