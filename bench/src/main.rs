@@ -6,6 +6,7 @@
 //! The client runs on the same machine as the server, so both share its
 //! cores; the throughput ratio compares two calls under the same handicap.
 
+mod bills;
 mod customers;
 mod db;
 mod load;
@@ -158,6 +159,15 @@ struct Args {
     /// and moves its clock, so it runs last.
     #[arg(long, default_value_t = 0)]
     renewals: usize,
+    /// Run the hourly settlement phase over this many on-demand resources
+    /// (the figure is 100,000); 0 skips it. Sandbox mode, like the
+    /// renewal phase; it runs after it.
+    #[arg(long, default_value_t = 0)]
+    settlement: usize,
+    /// Run the bill export phase over this many fee records (the issue's
+    /// figure is 1,000,000), and a tenth of them; 0 skips it.
+    #[arg(long, default_value_t = 0)]
+    export_lines: usize,
 }
 
 /// One throughput phase and the CPU it cost.
@@ -213,6 +223,8 @@ struct Report {
     orders: Option<String>,
     renewals: Option<String>,
     usage: Option<String>,
+    settlement: Option<String>,
+    exports: Option<String>,
     load_before: String,
     load_after: String,
 }
@@ -295,7 +307,7 @@ async fn run(args: &Args) -> Result<String, BoxError> {
         bootstrap_password: ADMIN_PASSWORD.to_owned(),
         extra_env: {
             let mut env = parse_env(&args.server_env)?;
-            if args.renewals > 0 {
+            if args.renewals > 0 || args.settlement > 0 {
                 env.extend(
                     renewals::SERVER_ENV
                         .iter()
@@ -578,8 +590,16 @@ async fn measure(
         report.usage = Some(usage::measure(&money_setup).await?);
     }
 
+    if args.export_lines > 0 {
+        report.exports = Some(bills::exports(&money_setup, args.export_lines).await?);
+    }
+
     if args.renewals > 0 {
         report.renewals = Some(renewals::measure(&money_setup, args.renewals).await?);
+    }
+
+    if args.settlement > 0 {
+        report.settlement = Some(bills::settlement(&money_setup, args.settlement).await?);
     }
 
     drop(clients);
@@ -864,6 +884,12 @@ fn render(args: &Args, spec: &ServerSpec, kind: &str, r: &Report) -> Result<Stri
         out.push_str(section);
     }
     if let Some(section) = &r.renewals {
+        out.push_str(section);
+    }
+    if let Some(section) = &r.settlement {
+        out.push_str(section);
+    }
+    if let Some(section) = &r.exports {
         out.push_str(section);
     }
     Ok(out)

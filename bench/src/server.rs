@@ -190,29 +190,7 @@ impl Server {
 
     /// Current memory figures.
     pub fn memory(&self) -> Result<Memory, BoxError> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
-        let mut m = Memory::default();
-        for line in status.lines() {
-            let Some((key, rest)) = line.split_once(':') else {
-                continue;
-            };
-            let value = || -> Result<u64, BoxError> {
-                let number = rest.split_whitespace().next().unwrap_or("");
-                Ok(number.parse::<u64>()?)
-            };
-            match key {
-                "VmRSS" => m.vm_rss = value()?,
-                "RssAnon" => m.rss_anon = value()?,
-                "RssFile" => m.rss_file = value()?,
-                "VmHWM" => m.vm_hwm = value()?,
-                "Threads" => m.threads = value()?,
-                _ => {}
-            }
-        }
-        if m.vm_rss == 0 {
-            return Err(format!("no VmRSS in /proc/{}/status", self.pid).into());
-        }
-        Ok(m)
+        memory_of(self.pid)
     }
 
     /// User plus system CPU time used so far, in clock ticks.
@@ -312,4 +290,31 @@ pub fn clock_ticks_per_second() -> u64 {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(100)
+}
+
+/// Current memory figures of the process `pid`.
+pub fn memory_of(pid: u32) -> Result<Memory, BoxError> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid))?;
+    let mut m = Memory::default();
+    for line in status.lines() {
+        let Some((key, rest)) = line.split_once(':') else {
+            continue;
+        };
+        let value = || -> Result<u64, BoxError> {
+            let number = rest.split_whitespace().next().unwrap_or("");
+            Ok(number.parse::<u64>()?)
+        };
+        match key {
+            "VmRSS" => m.vm_rss = value()?,
+            "RssAnon" => m.rss_anon = value()?,
+            "RssFile" => m.rss_file = value()?,
+            "VmHWM" => m.vm_hwm = value()?,
+            "Threads" => m.threads = value()?,
+            _ => {}
+        }
+    }
+    if m.vm_rss == 0 {
+        return Err(format!("no VmRSS in /proc/{}/status", pid).into());
+    }
+    Ok(m)
 }

@@ -58,6 +58,7 @@ mod m20261204_000051_change_orders;
 mod m20261205_000052_sandbox_clock;
 mod m20261205_000053_usage_records;
 mod m20261205_000054_usage_settlement;
+mod m20261205_000055_usage_accruals;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -120,6 +121,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000052_sandbox_clock::Migration),
             Box::new(m20261205_000053_usage_records::Migration),
             Box::new(m20261205_000054_usage_settlement::Migration),
+            Box::new(m20261205_000055_usage_accruals::Migration),
         ]
     }
 }

@@ -1,4 +1,4 @@
-//! A customer in arrears: since when, and when its on-demand resources
+//! A customer in arrears in one currency: since when, and when its on-demand resources
 //! were frozen for it.
 
 use sea_orm::entity::prelude::*;
@@ -8,6 +8,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub customer_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub currency: String,
     pub since: DateTimeUtc,
     pub frozen_at: Option<DateTimeUtc>,

@@ -15,9 +15,11 @@ use partner_kernel::mutation::Mutation;
 use partner_kernel::write::{Change, record_changes};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
+use crate::entity::ledger_account;
 use crate::error::BillingError;
 use crate::ledger::{Account, AccountKey, Kind, Operation, Owner, Posting, locked_accounts, post};
 use crate::orders::entity::resource;
@@ -25,7 +27,7 @@ use crate::orders::model::{ChargingMode, ResourceStatus};
 
 /// The job's name where a call's method would be.
 const METHOD: &str = "job:Arrears";
-/// Customers in arrears read at a time.
+/// Customers in arrears (and currencies) read at a time.
 const BATCH: u64 = 500;
 /// Why resources are frozen here (`resources.frozen_for`).
 pub const FROZEN_FOR_ARREARS: &str = "ARREARS";
@@ -42,22 +44,31 @@ pub struct Arrears {
     pub resources_unfrozen: u64,
 }
 
-/// Repays, freezes and unfreezes what is due at `now`, a customer at a
-/// time (one that cannot move now is tried again next pass).
+/// Repays, freezes and unfreezes what is due at `now`, a customer and
+/// currency at a time (one that cannot move now is tried again next pass).
 pub async fn settle_due(
     db: &Db,
     grace: Duration,
     now: DateTime<Utc>,
 ) -> Result<Arrears, BillingError> {
     let mut out = Arrears::default();
-    let mut after: Option<String> = None;
+    let mut after: Option<(String, String)> = None;
     loop {
         let mut q = entity::Entity::find();
-        if let Some(after) = &after {
-            q = q.filter(entity::Column::CustomerId.gt(after.as_str()));
+        if let Some((customer, currency)) = &after {
+            q = q.filter(
+                Condition::any()
+                    .add(entity::Column::CustomerId.gt(customer.as_str()))
+                    .add(
+                        Condition::all()
+                            .add(entity::Column::CustomerId.eq(customer.as_str()))
+                            .add(entity::Column::Currency.gt(currency.as_str())),
+                    ),
+            );
         }
         let batch = q
             .order_by_asc(entity::Column::CustomerId)
+            .order_by_asc(entity::Column::Currency)
             .limit(BATCH)
             .all(db.conn())
             .await?;
@@ -66,12 +77,57 @@ pub async fn settle_due(
             if let Err(e) = settle_one(db, &row, (grace, now), &mut out).await {
                 tracing::warn!(customer = %row.customer_id, error = %e, "could not settle arrears");
             }
-            after = Some(row.customer_id);
+            after = Some((row.customer_id, row.currency));
         }
         if !full {
             return Ok(out);
         }
     }
+}
+
+/// Whether a pass has anything to do for `row`, read without a write:
+/// money to repay with, or on-demand resources in use past the grace.
+async fn due(
+    db: &Db,
+    row: &entity::Model,
+    (customer, currency): (CustomerId, Currency),
+    (grace, now): (Duration, DateTime<Utc>),
+) -> Result<bool, BillingError> {
+    let owner = Owner::Customer(customer).to_string();
+    let accounts = ledger_account::Entity::find()
+        .filter(ledger_account::Column::OwnerId.eq(owner))
+        .filter(ledger_account::Column::Currency.eq(currency.code()))
+        .filter(ledger_account::Column::Kind.is_in([
+            Kind::CustomerCash.as_str(),
+            Kind::CustomerCredit.as_str(),
+            Kind::CustomerArrears.as_str(),
+        ]))
+        .all(db.conn())
+        .await?;
+    let mut money_in = false;
+    let mut owing = false;
+    for a in &accounts {
+        let a = Account::from_row(a)?;
+        if a.kind == Kind::CustomerArrears {
+            owing = a.balance.minor() < 0;
+        } else {
+            money_in |= a.available().minor() > 0;
+        }
+    }
+    if !owing || money_in {
+        // Cleared elsewhere, or money to repay with.
+        return Ok(true);
+    }
+    if row.since + grace > now {
+        return Ok(false);
+    }
+    let running = resource::Entity::find()
+        .filter(resource::Column::CustomerId.eq(customer.to_string()))
+        .filter(resource::Column::ChargingMode.eq(ChargingMode::OnDemand.as_str()))
+        .filter(resource::Column::Status.eq(ResourceStatus::InUse.as_str()))
+        .count(db.conn())
+        .await?;
+    Ok(running > 0)
 }
 
 async fn settle_one(
@@ -83,14 +139,15 @@ async fn settle_one(
     let customer = parse_stored(&row.customer_id, CustomerId::parse)?;
     let currency = Currency::parse(&row.currency)
         .map_err(|e| partner_kernel::error::KernelError::Corrupt(e.to_string()))?;
+    if !due(db, row, (customer, currency), (grace, now)).await? {
+        return Ok(());
+    }
     let m = crate::job::as_platform(METHOD, now);
     let tx = db.begin_write().await?;
+    let key = (row.customer_id.clone(), row.currency.clone());
     // The row as it is under the write lock (another replica may have
     // cleared it).
-    let Some(row) = entity::Entity::find_by_id(row.customer_id.clone())
-        .one(&*tx)
-        .await?
-    else {
+    let Some(row) = entity::Entity::find_by_id(key.clone()).one(&*tx).await? else {
         return Ok(());
     };
     let partner = customer_store::platform_customer(&*tx, customer)
@@ -99,40 +156,58 @@ async fn settle_one(
     let owed = repay(&tx, &m, (customer, partner), currency).await?;
     let mut changes = Vec::new();
     if owed == 0 {
-        entity::Entity::delete_by_id(row.customer_id.clone())
-            .exec(&*tx)
+        entity::Entity::delete_by_id(key).exec(&*tx).await?;
+        // Its resources run again once nothing is owed in any currency.
+        let still = entity::Entity::find()
+            .filter(entity::Column::CustomerId.eq(row.customer_id.as_str()))
+            .count(&*tx)
             .await?;
-        let unfrozen = unfreeze(&tx, customer, now).await?;
+        let unfrozen = if still == 0 {
+            unfreeze(&tx, customer, now).await?
+        } else {
+            0
+        };
         out.cleared += 1;
         out.resources_unfrozen += unfrozen;
         changes.push(
             Change::of(partner, customer)
-                .before(serde_json::json!({ "in_arrears": true, "since": row.since }))
-                .after(serde_json::json!({ "in_arrears": false, "resources_unfrozen": unfrozen }))
+                .before(serde_json::json!({
+                    "in_arrears": true,
+                    "currency": row.currency,
+                    "since": row.since,
+                }))
+                .after(serde_json::json!({
+                    "in_arrears": still > 0,
+                    "resources_unfrozen": unfrozen,
+                }))
                 .announce("customer.arrears_cleared"),
         );
-    } else if row.frozen_at.is_none() && row.since + grace <= now {
+    } else if row.since + grace <= now {
+        // Every pass: what went on demand since freezes too.
         let frozen = freeze(&tx, customer, now).await?;
-        entity::Entity::update_many()
-            .col_expr(entity::Column::FrozenAt, Expr::value(Some(now)))
-            .col_expr(entity::Column::UpdatedAt, Expr::value(now))
-            .filter(entity::Column::CustomerId.eq(row.customer_id.as_str()))
-            .exec(&*tx)
-            .await?;
-        out.frozen += 1;
-        out.resources_frozen += frozen;
-        let owed = Money::from_minor(currency, owed);
-        changes.push(
-            Change::of(partner, customer)
-                .reason("in arrears past the grace period".to_owned())
-                .before(serde_json::json!({ "in_arrears": true, "since": row.since }))
-                .after(serde_json::json!({
-                    "in_arrears": true,
-                    "owed": owed.to_string(),
-                    "resources_frozen": frozen,
-                }))
-                .announce("customer.arrears_frozen"),
-        );
+        if frozen > 0 || row.frozen_at.is_none() {
+            entity::Entity::update_many()
+                .col_expr(entity::Column::FrozenAt, Expr::value(Some(now)))
+                .col_expr(entity::Column::UpdatedAt, Expr::value(now))
+                .filter(entity::Column::CustomerId.eq(row.customer_id.as_str()))
+                .filter(entity::Column::Currency.eq(row.currency.as_str()))
+                .exec(&*tx)
+                .await?;
+            out.frozen += 1;
+            out.resources_frozen += frozen;
+            let owed = Money::from_minor(currency, owed);
+            changes.push(
+                Change::of(partner, customer)
+                    .reason("in arrears past the grace period".to_owned())
+                    .before(serde_json::json!({ "in_arrears": true, "since": row.since }))
+                    .after(serde_json::json!({
+                        "in_arrears": true,
+                        "owed": owed.to_string(),
+                        "resources_frozen": frozen,
+                    }))
+                    .announce("customer.arrears_frozen"),
+            );
+        }
     }
     let announced = record_changes(&tx, &m, &changes).await?;
     tx.commit().await?;

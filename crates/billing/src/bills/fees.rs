@@ -42,21 +42,19 @@ pub struct Billed<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// One order line's fee records: its list, discount and final amounts
-/// (signed: a refund's are below zero) split over `resources` (none: one
-/// record without a resource).
+/// One order line's fee records: its list and final amounts (signed: a
+/// refund's are below zero) split over `resources` (none: one record
+/// without a resource); each record's discount is what its list leaves,
+/// so list = discount + amount record by record.
 pub fn line_fees(
     billed: &Billed<'_>,
     l: &PricedLine,
     resources: &[String],
-    (list, discount, amount): (Money, Money, Money),
+    (list, amount): (Money, Money),
 ) -> Vec<fee::ActiveModel> {
     let n = resources.len().max(1);
-    let (lists, discounts, amounts) = (
-        split(list.minor(), n),
-        split(discount.minor(), n),
-        split(amount.minor(), n),
-    );
+    let (lists, amounts) = (split(list.minor(), n), split(amount.minor(), n));
+    let discounts: Vec<i64> = lists.iter().zip(&amounts).map(|(l, a)| l - a).collect();
     (0..n)
         .map(|i| {
             let p = &l.product;

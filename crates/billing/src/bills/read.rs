@@ -95,6 +95,8 @@ impl BillScope {
                     .column(reseller_link::Column::ResellerId)
                     .from(reseller_link::Entity)
                     .and_where(reseller_link::Column::DistributorId.eq(partner.to_string()))
+                    // A suspended or ended link reaches nothing (decision 36).
+                    .and_where(reseller_link::Column::State.eq("ACTIVE"))
                     .to_owned();
                 mine.add(partner_col.in_subquery(theirs))
             }

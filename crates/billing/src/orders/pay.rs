@@ -291,7 +291,7 @@ async fn bill(
             (None, Some(r)) => vec![r.clone()],
             (None, None) => l.resources.clone(),
         };
-        let amounts = (l.list, l.discount, l.final_amount());
+        let amounts = (l.list, l.final_amount());
         rows.extend(fees::line_fees(&billed, l, &resources, amounts));
     }
     fees::insert(tx, rows).await

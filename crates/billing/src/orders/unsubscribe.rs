@@ -445,9 +445,8 @@ async fn refund_fees(
             .refunded
             .checked_neg()
             .map_err(|_| BillingError::BalanceLimit)?;
-        let zero = Money::zero(back.currency());
         let resource: Vec<String> = l.refunds.iter().map(|r| r.resource.clone()).collect();
-        rows.extend(fees::line_fees(&billed, l, &resource, (back, zero, back)));
+        rows.extend(fees::line_fees(&billed, l, &resource, (back, back)));
     }
     fees::insert(tx, rows).await
 }

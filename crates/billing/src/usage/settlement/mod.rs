@@ -1,56 +1,57 @@
 //! The hourly settlement: at each hour's boundary, what every customer's
 //! on-demand use that ended by then costs is charged, one journal
-//! transaction per customer (cash first, then credit, then arrears), with
-//! a fee record per resource. Records are claimed by a conditional update,
-//! so two replicas never charge one twice; a customer that cannot be
-//! settled now is left for the next pass without stopping the others.
+//! transaction per customer and currency (cash first, then credit, then
+//! arrears), with a fee record per resource. Records are claimed by a
+//! conditional update, so two replicas never charge one twice; a customer
+//! that cannot be settled now is left for the next boundary without
+//! stopping the others.
 //!
-//! Amounts: each record is rated to 9 decimals when reported; a fee
-//! record sums a resource's records of one billing cycle at 9 decimals and
-//! rounds once, half-up, to the minor unit; the charge is the sum of the
-//! fee records — so fee records and the ledger agree to the minor unit.
+//! Amounts: each record is rated to 9 decimals when reported; a
+//! resource's use in a cycle accrues at 9 decimals, and each settlement
+//! charges the growth of its rounded total ([`lines`]) — a cycle is
+//! rounded once per resource, and the charge is the sum of the fee
+//! records, so fee records and the ledger agree to the minor unit.
 
+pub mod accrual;
+pub mod charge;
 pub mod entity;
+pub mod lines;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, DurationRound, FixedOffset, TimeDelta, Utc};
-use partner_customers::budgets::store as budget_store;
 use partner_customers::customers::store as customer_store;
-use partner_customers::customers::{Customer, FreezeMode};
 use partner_kernel::db::Db;
 use partner_kernel::error::KernelError;
 use partner_kernel::ids::{CustomerId, PartnerId, parse_stored};
 use partner_kernel::money::{Currency, Money};
-use partner_kernel::mutation::Mutation;
-use partner_kernel::write::{Change, record_changes};
-use partner_pricing::rating::rounding::to_minor;
-use rust_decimal::Decimal;
+use partner_kernel::write::record_changes;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
+use self::charge::{Split, charge, consume_budget, into_arrears};
+use self::lines::{Accrued, Charge, Usage, usage_of};
 use super::entity as record;
-use crate::arrears::entity as arrears;
 use crate::bills::entity as fee;
-use crate::bills::model::{BillType, cycle_of_end};
+use crate::bills::fees;
+use crate::bills::model::BillType;
 use crate::error::BillingError;
-use crate::ledger::{Account, AccountKey, Kind, Operation, Owner, Posting, locked_accounts, post};
 use crate::orders::model::ChargingMode;
 
 /// The job's name where a call's method would be.
 const METHOD: &str = "job:UsageSettlement";
 /// Customers read at a time.
 const CUSTOMERS_PER_READ: u64 = 500;
-/// Why an over-budget customer was frozen.
-const BUDGET_FREEZE_REASON: &str = "budget exceeded by on-demand charges (auto-freeze)";
+/// Accrual rows written per statement (bind parameters are limited).
+const ACCRUALS_PER_INSERT: usize = 500;
 
 /// What one pass settled.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Settled {
-    /// Customers charged (or whose use cost nothing).
+    /// Customers charged (or whose use cost nothing yet).
     pub customers: u64,
     /// Usage records charged.
     pub records: u64,
@@ -63,104 +64,6 @@ pub struct Settled {
 /// The hour's boundary at or before `now`: usage that ended by then is due.
 pub fn boundary(now: DateTime<Utc>) -> DateTime<Utc> {
     now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now)
-}
-
-/// One fee record to write: a resource's (or, without one, a product's)
-/// use in one billing cycle, summed at 9 decimals and rounded once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeeLine {
-    pub cycle: String,
-    pub currency: Currency,
-    pub resource_id: Option<String>,
-    pub service_type: String,
-    pub resource_type: String,
-    pub spec: String,
-    pub region: String,
-    pub list: Money,
-    pub discount: Money,
-    pub amount: Money,
-    pub usage_start: DateTime<Utc>,
-    pub usage_end: DateTime<Utc>,
-}
-
-/// What a fee line is keyed by: cycle, currency, then the resource or the
-/// product.
-type FeeKey = (String, String, String, String, String, String, String);
-
-fn decimal(raw: &str, what: &str) -> Result<Decimal, KernelError> {
-    raw.parse::<Decimal>()
-        .map_err(|e| KernelError::Corrupt(format!("usage record {what} {raw:?}: {e}")))
-}
-
-/// The fee lines of `records` (in a stable order: by cycle, currency, then
-/// resource or product).
-pub fn fee_lines(
-    records: &[record::Model],
-    zone: FixedOffset,
-) -> Result<Vec<FeeLine>, KernelError> {
-    struct Sum {
-        first: usize,
-        list: Decimal,
-        amount: Decimal,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-    }
-    let mut sums: BTreeMap<FeeKey, Sum> = BTreeMap::new();
-    for (i, r) in records.iter().enumerate() {
-        let key = (
-            cycle_of_end(r.ends_at, zone),
-            r.currency.clone(),
-            r.resource_id.clone().unwrap_or_default(),
-            r.service_type.clone(),
-            r.resource_type.clone(),
-            r.spec.clone(),
-            r.region.clone(),
-        );
-        let (list, amount) = (
-            decimal(&r.list_amount, "list")?,
-            decimal(&r.amount, "amount")?,
-        );
-        let sum = sums.entry(key).or_insert(Sum {
-            first: i,
-            list: Decimal::ZERO,
-            amount: Decimal::ZERO,
-            start: r.starts_at,
-            end: r.ends_at,
-        });
-        let overflow = || KernelError::Corrupt("usage amounts beyond what a decimal holds".into());
-        sum.list = sum.list.checked_add(list).ok_or_else(overflow)?;
-        sum.amount = sum.amount.checked_add(amount).ok_or_else(overflow)?;
-        sum.start = sum.start.min(r.starts_at);
-        sum.end = sum.end.max(r.ends_at);
-    }
-    sums.into_iter()
-        .map(|((cycle, currency, ..), s)| {
-            let r = &records[s.first];
-            let currency = Currency::parse(&currency)
-                .map_err(|e| KernelError::Corrupt(format!("usage record currency: {e}")))?;
-            let round = |d: Decimal| {
-                to_minor(d, currency)
-                    .ok_or_else(|| KernelError::Corrupt("a usage amount beyond Money".into()))
-            };
-            let (list, amount) = (round(s.list)?, round(s.amount)?);
-            // Rounded once each, so list = discount + amount exactly.
-            let discount = Money::from_minor(currency, list.minor() - amount.minor());
-            Ok(FeeLine {
-                cycle,
-                currency,
-                resource_id: r.resource_id.clone(),
-                service_type: r.service_type.clone(),
-                resource_type: r.resource_type.clone(),
-                spec: r.spec.clone(),
-                region: r.region.clone(),
-                list,
-                discount,
-                amount,
-                usage_start: s.start,
-                usage_end: s.end,
-            })
-        })
-        .collect()
 }
 
 /// Settles every customer's use that ended by the hour's boundary at or
@@ -192,7 +95,7 @@ pub async fn settle_due(
         let full = due.len() as u64 == CUSTOMERS_PER_READ;
         for raw in due {
             // One customer that cannot be settled now must not stop the
-            // others: its records stay unclaimed for the next pass.
+            // others: its records stay unclaimed for the next boundary.
             if let Err(e) = settle_customer(db, &raw, (through, zone, now), &mut out).await {
                 tracing::warn!(customer = %raw, error = %e, "could not settle on-demand use");
             }
@@ -246,14 +149,19 @@ async fn settle_customer(
         .filter(record::Column::SettlementId.eq(id.as_str()))
         .all(&*tx)
         .await?;
-    let lines = fee_lines(&records, zone)?;
-    let buyer = customer_store::platform_customer(&*tx, customer).await?;
-    let partner = buyer.as_ref().and_then(|b| b.partner_id);
+    let usage = usage_of(&records, zone)?;
+    // Locked as paying an order locks it, before the accounts: its
+    // partner now, and whether it is frozen.
+    let mut buyer = customer_store::platform_customer_for_update(&*tx, customer)
+        .await?
+        .map(|(c, _)| c);
+    let partner_now = buyer.as_ref().and_then(|b| b.partner_id);
     let m = crate::job::as_platform(METHOD, now);
     let mut changes = Vec::new();
-    let mut currencies: Vec<Currency> = lines.iter().map(|l| l.currency).collect();
-    currencies.dedup();
-    for (i, currency) in currencies.into_iter().enumerate() {
+    let codes: BTreeSet<&str> = usage.iter().map(|u| u.key.currency.as_str()).collect();
+    for (i, code) in codes.into_iter().enumerate() {
+        let currency = Currency::parse(code)
+            .map_err(|e| KernelError::Corrupt(format!("usage record currency: {e}")))?;
         // A settlement per currency; the records of a second one (a
         // catalog in another currency) move to their own.
         let id = if i == 0 {
@@ -266,41 +174,49 @@ async fn settle_customer(
                     Expr::value(Some(other.clone())),
                 )
                 .filter(record::Column::SettlementId.eq(id.as_str()))
-                .filter(record::Column::Currency.eq(currency.code()))
+                .filter(record::Column::Currency.eq(code))
                 .exec(&*tx)
                 .await?;
             other
         };
-        let mine: Vec<&FeeLine> = lines.iter().filter(|l| l.currency == currency).collect();
-        let total = mine
+        let mine: Vec<&Usage> = usage.iter().filter(|u| u.key.currency == code).collect();
+        let charges = accrue(&tx, customer, &mine, currency, now).await?;
+        let total = charges
             .iter()
-            .try_fold(0_i64, |t, l| t.checked_add(l.amount.minor()))
+            .try_fold(0_i64, |t, c| t.checked_add(c.amount.minor()))
             .ok_or(BillingError::BalanceLimit)?;
         let charged = Money::from_minor(currency, total);
+        // Whose use it was (reported under); the partner now when mixed.
+        let by_partner = by_partner(&mine, &charges)?;
+        let partner = match by_partner.keys().collect::<Vec<_>>().as_slice() {
+            [Some(one)] => Some(*one),
+            _ => partner_now,
+        };
         let split = if total > 0 {
             charge(&tx, &m, (customer, partner), charged, through).await?
         } else {
             Split::default()
         };
         insert_settlement(&tx, &id, (customer, partner), through, charged, &split, now).await?;
-        insert_fees(
-            &tx,
-            &id,
-            (customer, partner),
-            &mine,
-            split.transaction.as_deref(),
-            now,
-        )
-        .await?;
+        let fee_rows = mine
+            .iter()
+            .zip(&charges)
+            .filter(|(_, c)| !c.is_zero())
+            .map(|(u, c)| fee_row(&id, customer, u, c, split.transaction.as_deref(), now))
+            .collect();
+        fees::insert(&*tx, fee_rows).await?;
         if split.arrears > 0 {
             into_arrears(&tx, customer, currency, now).await?;
             out.into_arrears += 1;
         }
-        if let (Some(partner), Some(buyer)) = (partner, &buyer)
-            && let Some(change) = consume_budget(&tx, partner, buyer, charged, now).await?
-        {
-            changes.push(change);
-            out.budget_frozen += 1;
+        for (p, spent) in by_partner {
+            if let (Some(p), Some(b)) = (p, buyer.as_mut())
+                && let Some(change) =
+                    consume_budget(&tx, p, b, Money::from_minor(currency, spent), now).await?
+            {
+                changes.push(change);
+                out.budget_frozen += 1;
+            }
         }
     }
     let announced = record_changes(&tx, &m, &changes).await?;
@@ -313,65 +229,87 @@ async fn settle_customer(
     Ok(())
 }
 
-/// Where a charge was taken from, in minor units, and its transaction.
-#[derive(Debug, Default)]
-struct Split {
-    cash: i64,
-    credit: i64,
-    arrears: i64,
-    transaction: Option<String>,
+/// What each partner's share of a settlement charges, in minor units.
+fn by_partner(
+    usage: &[&Usage],
+    charges: &[Charge],
+) -> Result<BTreeMap<Option<PartnerId>, i64>, BillingError> {
+    let mut out: BTreeMap<Option<PartnerId>, i64> = BTreeMap::new();
+    for (u, c) in usage.iter().zip(charges) {
+        let partner = u
+            .key
+            .partner_id
+            .as_deref()
+            .map(|p| parse_stored(p, PartnerId::parse))
+            .transpose()?;
+        let sum = out.entry(partner).or_insert(0);
+        *sum = sum
+            .checked_add(c.amount.minor())
+            .ok_or(BillingError::BalanceLimit)?;
+    }
+    Ok(out)
 }
 
-/// Charges `amount` to the customer: what its cash holds, then what its
-/// credit line leaves, then the rest into arrears; all into revenue.
-async fn charge(
+/// Adds `usage` to the customer's running totals of its cycles; what each
+/// key bills now (in the order of `usage`).
+async fn accrue(
     tx: &DatabaseTransaction,
-    m: &Mutation,
-    (customer, partner): (CustomerId, Option<PartnerId>),
-    amount: Money,
-    through: DateTime<Utc>,
-) -> Result<Split, BillingError> {
-    let owner = Owner::Customer(customer);
-    let currency = amount.currency();
-    let keys = [
-        AccountKey::new(owner, Kind::CustomerCash, currency),
-        AccountKey::new(owner, Kind::CustomerCredit, currency),
-    ];
-    let rows = locked_accounts(tx, &keys, m.now).await?;
-    let available = |i: usize| -> Result<i64, BillingError> {
-        Ok(Account::from_row(&rows[i])?.available().minor().max(0))
-    };
-    let mut left = amount.minor();
-    let cash = left.min(available(0)?);
-    left -= cash;
-    let credit = left.min(available(1)?);
-    let arrears = left - credit;
-    let outs: Vec<(Owner, Kind, Money)> = [
-        (Kind::CustomerCash, cash),
-        (Kind::CustomerCredit, credit),
-        (Kind::CustomerArrears, arrears),
-    ]
-    .into_iter()
-    .filter(|(_, minor)| *minor > 0)
-    .map(|(kind, minor)| (owner, kind, Money::from_minor(currency, minor)))
-    .collect();
-    let mut posting = Posting::between(
-        Operation::UsageCharge,
-        outs,
-        vec![(Owner::Platform, Kind::Revenue, amount)],
-    )?
-    .of_customer(customer)
-    .because(format!("on-demand use through {}", through.to_rfc3339()));
-    if let Some(partner) = partner {
-        posting = posting.of_partner(partner);
+    customer: CustomerId,
+    usage: &[&Usage],
+    currency: Currency,
+    now: DateTime<Utc>,
+) -> Result<Vec<Charge>, BillingError> {
+    let cycles: BTreeSet<&str> = usage.iter().map(|u| u.key.cycle.as_str()).collect();
+    let mut totals: BTreeMap<(String, String), Accrued> = BTreeMap::new();
+    for row in accrual::Entity::find()
+        .filter(accrual::Column::CustomerId.eq(customer.to_string()))
+        .filter(accrual::Column::Currency.eq(currency.code()))
+        .filter(accrual::Column::Cycle.is_in(cycles))
+        .all(tx)
+        .await?
+    {
+        let accrued = Accrued::parse(&row.list_accrued, &row.amount_accrued)?;
+        totals.insert((row.cycle, row.fee_key), accrued);
     }
-    let posted = post(tx, m, &posting).await?;
-    Ok(Split {
-        cash,
-        credit,
-        arrears,
-        transaction: Some(posted.transaction_id.to_string()),
-    })
+    let mut charges = Vec::with_capacity(usage.len());
+    let mut rows = Vec::with_capacity(usage.len());
+    for u in usage {
+        let key = (u.key.cycle.clone(), u.key.text());
+        let before = totals.get(&key).copied().unwrap_or_default();
+        let (after, c) = before.charge(u, currency)?;
+        charges.push(c);
+        rows.push(accrual::ActiveModel {
+            customer_id: Set(customer.to_string()),
+            cycle: Set(key.0),
+            currency: Set(currency.code().to_owned()),
+            fee_key: Set(key.1),
+            list_accrued: Set(after.list.normalize().to_string()),
+            amount_accrued: Set(after.amount.normalize().to_string()),
+            updated_at: Set(now),
+        });
+    }
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<accrual::ActiveModel> = rows.by_ref().take(ACCRUALS_PER_INSERT).collect();
+        accrual::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::columns([
+                    accrual::Column::CustomerId,
+                    accrual::Column::Cycle,
+                    accrual::Column::Currency,
+                    accrual::Column::FeeKey,
+                ])
+                .update_columns([
+                    accrual::Column::ListAccrued,
+                    accrual::Column::AmountAccrued,
+                    accrual::Column::UpdatedAt,
+                ])
+                .to_owned(),
+            )
+            .exec_without_returning(tx)
+            .await?;
+    }
+    Ok(charges)
 }
 
 async fn insert_settlement(
@@ -401,192 +339,36 @@ async fn insert_settlement(
     Ok(())
 }
 
-async fn insert_fees(
-    tx: &DatabaseTransaction,
+/// The fee record of one key's charge in settlement `settlement`.
+fn fee_row(
     settlement: &str,
-    (customer, partner): (CustomerId, Option<PartnerId>),
-    lines: &[&FeeLine],
+    customer: CustomerId,
+    u: &Usage,
+    c: &Charge,
     transaction: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(), BillingError> {
-    let rows = lines.iter().map(|l| fee::ActiveModel {
-        id: Set(crate::bills::fees::fee_id()),
-        cycle: Set(l.cycle.clone()),
+) -> fee::ActiveModel {
+    let k = &u.key;
+    fee::ActiveModel {
+        id: Set(fees::fee_id()),
+        cycle: Set(k.cycle.clone()),
         customer_id: Set(customer.to_string()),
-        partner_id: Set(partner.map(|p| p.to_string())),
-        resource_id: Set(l.resource_id.clone()),
-        service_type: Set(l.service_type.clone()),
-        resource_type: Set(l.resource_type.clone()),
-        spec: Set(l.spec.clone()),
-        region: Set(l.region.clone()),
+        partner_id: Set(k.partner_id.clone()),
+        resource_id: Set(k.resource_id.clone()),
+        service_type: Set(k.service_type.clone()),
+        resource_type: Set(k.resource_type.clone()),
+        spec: Set(k.spec.clone()),
+        region: Set(k.region.clone()),
         charge_mode: Set(ChargingMode::OnDemand.as_str().to_owned()),
         bill_type: Set(BillType::OnDemand.as_str().to_owned()),
-        list_minor: Set(l.list.minor()),
-        discount_minor: Set(l.discount.minor()),
-        amount_minor: Set(l.amount.minor()),
-        currency: Set(l.currency.code().to_owned()),
+        list_minor: Set(c.list.minor()),
+        discount_minor: Set(c.discount.minor()),
+        amount_minor: Set(c.amount.minor()),
+        currency: Set(c.amount.currency().code().to_owned()),
         transaction_id: Set(transaction.map(str::to_owned)),
         source_id: Set(settlement.to_owned()),
-        usage_start: Set(Some(l.usage_start)),
-        usage_end: Set(Some(l.usage_end)),
+        usage_start: Set(Some(u.start)),
+        usage_end: Set(Some(u.end)),
         occurred_at: Set(now),
-    });
-    fee::Entity::insert_many(rows)
-        .exec_without_returning(tx)
-        .await?;
-    Ok(())
-}
-
-/// Notes the customer as owing since `now`, unless it already was.
-async fn into_arrears(
-    tx: &DatabaseTransaction,
-    customer: CustomerId,
-    currency: Currency,
-    now: DateTime<Utc>,
-) -> Result<(), BillingError> {
-    arrears::Entity::insert(arrears::ActiveModel {
-        customer_id: Set(customer.to_string()),
-        currency: Set(currency.code().to_owned()),
-        since: Set(now),
-        frozen_at: Set(None),
-        updated_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(arrears::Column::CustomerId)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(tx)
-    .await?;
-    Ok(())
-}
-
-/// Counts `charged` against the customer's budget with its partner, if it
-/// has one; when that takes an auto-freeze budget over its amount for the
-/// first time, freezes the customer's account: the change to audit.
-async fn consume_budget(
-    tx: &DatabaseTransaction,
-    partner: PartnerId,
-    buyer: &Customer,
-    charged: Money,
-    now: DateTime<Utc>,
-) -> Result<Option<Change>, BillingError> {
-    let Some(before) = budget_store::budget_of(tx, partner, buyer.id).await? else {
-        return Ok(None);
-    };
-    let was_over = before.used.minor() > before.amount.minor();
-    let after = budget_store::consume(tx, partner, before, charged, now).await?;
-    let over = after.used.minor() > after.amount.minor();
-    if !after.auto_freeze || was_over || !over || buyer.freeze_mode != FreezeMode::None {
-        return Ok(None);
-    }
-    let reason = BUDGET_FREEZE_REASON.to_owned();
-    let Some(frozen) = customer_store::set_freeze(
-        tx,
-        partner,
-        buyer.id,
-        FreezeMode::Account,
-        Some(reason.clone()),
-        now,
-    )
-    .await?
-    else {
-        return Ok(None);
-    };
-    Ok(Some(
-        Change::of(Some(partner), buyer.id)
-            .reason(reason)
-            .before(buyer.audit_summary())
-            .after(frozen.audit_summary())
-            .announce("customer.frozen"),
-    ))
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-
-    fn at(h: u32, m: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, 31, h, m, 0).unwrap()
-    }
-
-    fn rec(resource: &str, ends: DateTime<Utc>, list: &str, amount: &str) -> record::Model {
-        record::Model {
-            record_id: format!("{resource}-{}", ends.timestamp()),
-            fingerprint: Vec::new(),
-            partner_id: None,
-            customer_id: "cus_x".into(),
-            resource_id: Some(resource.into()).filter(|r: &String| !r.is_empty()),
-            service_type: "compute".into(),
-            resource_type: "vm".into(),
-            spec: "c6.large.2".into(),
-            region: "cn-north-1".into(),
-            zone: String::new(),
-            size: 0,
-            usage_factor: "duration".into(),
-            usage_value: "1".into(),
-            usage_unit: "HOUR".into(),
-            starts_at: ends - TimeDelta::hours(1),
-            ends_at: ends,
-            list_amount: list.into(),
-            currency: "CNY".into(),
-            catalog_version: 1,
-            reported_at: ends,
-            discount_id: None,
-            discount_amount: "0".into(),
-            amount: amount.into(),
-            settlement_id: None,
-        }
-    }
-
-    #[test]
-    fn the_boundary_is_the_hour_at_or_before_now() {
-        assert_eq!(boundary(at(10, 59)), at(10, 0));
-        assert_eq!(boundary(at(10, 0)), at(10, 0));
-    }
-
-    #[test]
-    fn a_resources_records_are_summed_at_9_decimals_then_rounded_once_per_cycle() {
-        let utc8 = FixedOffset::east_opt(8 * 3600).unwrap();
-        // 0.316 + 0.316 + 0.316 = 0.948 → 0.95 (not 0.32 × 3 = 0.96).
-        // 16:00 UTC on 31 March is midnight on 1 April in UTC+8: the third
-        // hour ends in April.
-        let records = [
-            rec("res_a", at(15, 0), "0.316", "0.2528"),
-            rec("res_a", at(16, 0), "0.316", "0.2528"),
-            rec("res_a", at(17, 0), "0.316", "0.2528"),
-            rec("res_b", at(15, 0), "0.0014", "0.0014"),
-            rec("", at(15, 0), "0.005", "0.005"),
-        ];
-        let lines = fee_lines(&records, utc8).unwrap();
-        let cny = |m| Money::from_minor(Currency::Cny, m);
-        let seen: Vec<(&str, Option<&str>, Money, Money, Money)> = lines
-            .iter()
-            .map(|l| {
-                (
-                    l.cycle.as_str(),
-                    l.resource_id.as_deref(),
-                    l.list,
-                    l.discount,
-                    l.amount,
-                )
-            })
-            .collect();
-        assert_eq!(
-            seen,
-            vec![
-                // No resource: the product's line; 0.005 rounds half-up.
-                ("2026-03", None, cny(1), cny(0), cny(1)),
-                // 0.632 → 0.63 list, 0.5056 → 0.51 charged.
-                ("2026-03", Some("res_a"), cny(63), cny(12), cny(51)),
-                ("2026-03", Some("res_b"), cny(0), cny(0), cny(0)),
-                ("2026-04", Some("res_a"), cny(32), cny(7), cny(25)),
-            ]
-        );
-        assert_eq!(lines[1].usage_start, at(14, 0));
-        assert_eq!(lines[1].usage_end, at(16, 0));
     }
 }
