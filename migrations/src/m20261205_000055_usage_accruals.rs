@@ -28,9 +28,7 @@ enum CustomerArrears {
 #[derive(DeriveIden)]
 enum UsageRecords {
     Table,
-    CustomerId,
     PartnerId,
-    SettlementId,
     EndsAt,
 }
 
@@ -85,15 +83,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // What a settlement claims: a customer's records still to charge.
+        // Partial, so it holds only those (and a claim never scans what
+        // was charged before, nor other customers' records).
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_usage_records_customer_unsettled")
-                    .table(UsageRecords::Table)
-                    .col(UsageRecords::CustomerId)
-                    .col(UsageRecords::SettlementId)
-                    .col(UsageRecords::EndsAt)
-                    .to_owned(),
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX ix_usage_records_customer_unsettled \
+                 ON usage_records (customer_id, ends_at) WHERE settlement_id IS NULL",
             )
             .await?;
         manager

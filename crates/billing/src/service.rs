@@ -39,7 +39,10 @@ pub struct Billing {
     arrears_grace: chrono::Duration,
     /// The last hour's boundary this process settled in full: the next
     /// pass waits for the next boundary.
-    settled_through: std::sync::Arc<std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>>,
+    /// Held by the pass running: a second one (the job ticker and a sandbox
+    /// advance) waits, then finds the boundary settled, instead of racing
+    /// the first customer by customer.
+    settled_through: std::sync::Arc<futures::lock::Mutex<Option<chrono::DateTime<chrono::Utc>>>>,
 }
 
 impl Billing {
@@ -134,20 +137,14 @@ impl Billing {
         &self,
     ) -> Result<crate::usage::settlement::Settled, crate::error::BillingError> {
         use crate::usage::settlement::{Settled, boundary, settle_due};
+        let mut done = self.settled_through.lock().await;
         let now = self.clock.now();
         let through = boundary(now);
-        if self
-            .settled_through
-            .lock()
-            .map(|t| *t == Some(through))
-            .unwrap_or(false)
-        {
+        if *done == Some(through) {
             return Ok(Settled::default());
         }
         let settled = settle_due(&self.db, self.billing_zone, now).await?;
-        if let Ok(mut t) = self.settled_through.lock() {
-            *t = Some(through);
-        }
+        *done = Some(through);
         Ok(settled)
     }
 

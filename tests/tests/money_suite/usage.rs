@@ -308,7 +308,7 @@ async fn a_retried_batch_counts_nothing_twice_and_a_reused_id_is_refused() {
 }
 
 #[tokio::test]
-async fn a_stored_record_sent_again_after_its_cycle_closed_is_still_a_duplicate() {
+async fn late_usage_is_taken_for_3_hours_after_its_cycle_and_a_stored_record_stays_a_duplicate() {
     // 2027-03-31 23:58 in UTC+8.
     let end_of_march = Utc
         .with_ymd_and_hms(2027, 3, 31, 15, 58, 0)
@@ -344,11 +344,21 @@ async fn a_stored_record_sent_again_after_its_cycle_closed_is_still_a_duplicate(
             String::new()
         )]
     );
-    // New usage of March is now refused.
-    let mut late = vm();
-    late[0].record_id = "vm-late-new".into();
-    let refused = ok_result(report(&server, new_request_id(), late).await);
+    // New usage of March is still taken within the late-usage grace (3 h
+    // after the cycle ended) …
+    let late = |id: &str| {
+        let mut r = vm();
+        r[0].record_id = id.into();
+        r
+    };
+    let taken = ok_result(report(&server, new_request_id(), late("vm-late-new")).await);
+    assert_eq!(taken.accepted, 1, "{taken:?}");
+    // … and refused after it; a stored record is still a duplicate.
+    clock.advance(Duration::hours(3));
+    let refused = ok_result(report(&server, new_request_id(), late("vm-later")).await);
     assert_eq!(refused.results[0].reason, "CYCLE_CLOSED");
+    let again = ok_result(report(&server, new_request_id(), vm()).await);
+    assert_eq!(again.duplicates, 1, "{again:?}");
 }
 
 #[tokio::test]

@@ -21,6 +21,10 @@ partner_kernel::state_enum!(
     }
 );
 
+/// How long after a cycle ends usage of it is still accepted (a meter
+/// reports the last hour after midnight); the cycle closes after it.
+pub const LATE_USAGE_GRACE: Duration = Duration::hours(3);
+
 /// The billing cycle (`YYYY-MM` in the billing time zone `zone`) of what
 /// ended at `end`: usage that ends exactly at midnight on the first
 /// belongs to the month before.

@@ -19,7 +19,7 @@ use sea_orm::{
 };
 
 use super::entity as fee;
-use super::model::BillType;
+use super::model::{BillType, LATE_USAGE_GRACE};
 use crate::access::{BILLS_READ, SELF_BILLS_READ};
 use crate::error::BillingError;
 use crate::orders::model::ChargingMode;
@@ -294,14 +294,15 @@ impl Billing {
         ))
     }
 
-    /// Whether `cycle` ended and all its usage in `scope` is charged.
+    /// Whether `cycle` ended, its late-usage grace passed, and all its
+    /// usage in `scope` is charged.
     async fn closed(
         &self,
         scope: BillScope,
         customer: Option<CustomerId>,
         cycle: &Cycle,
     ) -> Result<bool, BillingError> {
-        if self.clock().now() < cycle.end {
+        if self.clock().now() < cycle.end + LATE_USAGE_GRACE {
             return Ok(false);
         }
         let mut q = record::Entity::find()

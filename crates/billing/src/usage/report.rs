@@ -11,10 +11,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, TimeZone, Utc};
 use partner_api::billing::v1 as pb;
-use partner_customers::customers::store as customer_store;
+use partner_customers::entity::customer;
 use partner_kernel::clock::to_micros;
 use partner_kernel::error::KernelError;
-use partner_kernel::ids::{CustomerId, ResourceId};
+use partner_kernel::ids::{CustomerId, ResourceId, parse_stored};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::time::from_proto_timestamp;
 use partner_kernel::write::{self, Change, Outcome};
@@ -24,10 +24,11 @@ use partner_pricing::rating::on_demand::{UsageLine, usage_value};
 use partner_pricing::service::RatedAt;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
 use sha2::{Digest, Sha256};
 
 use super::entity as record;
+use crate::bills::model::LATE_USAGE_GRACE;
 use crate::error::BillingError;
 use crate::orders::entity::resource;
 use crate::orders::model::ChargingMode;
@@ -305,7 +306,9 @@ impl Billing {
         }
         let now = m.now;
         // The open billing cycle began then.
-        let open_since = cycle_start(now, self.billing_zone());
+        // Usage of the cycle that just ended is still taken within the
+        // late-usage grace (the last hour's records come after midnight).
+        let open_since = cycle_start(now - LATE_USAGE_GRACE, self.billing_zone());
         let mut checked = records
             .iter()
             .map(|r| self.check_record(r, (now, open_since)))
@@ -422,49 +425,121 @@ async fn store_all(
         };
     }
     to_insert.sort_by(|a, b| ids[*a].cmp(&ids[*b]));
-    let mut partners: HashMap<CustomerId, Option<Option<String>>> = HashMap::new();
+    let partners = partners_of(tx, &to_insert, &checked).await?;
+    let resources = resources_of(tx, &to_insert, &checked).await?;
     for i in to_insert {
         let Checked::Parsed(p, Ok(priced)) = &checked[i] else {
             continue;
         };
-        results[i] = Some(store(tx, &mut partners, &ids[i], (p, priced), &checked[i], now).await?);
+        results[i] = Some(
+            store(
+                tx,
+                (&partners, &resources),
+                &ids[i],
+                (p, priced),
+                &checked[i],
+                now,
+            )
+            .await?,
+        );
     }
     Ok(results.into_iter().flatten().collect())
 }
 
 /// Stores one rated record unless its id was taken meanwhile; its result.
+/// Each known customer's partner now (`None`: it has none).
+type Partners = HashMap<CustomerId, Option<Option<String>>>;
+/// Each resource's customer and charging mode, by id.
+type Resources = HashMap<String, (String, String)>;
+
+/// The partners now of the customers the records `to_insert` name (read a
+/// chunk at a time); an unknown customer is absent.
+async fn partners_of(
+    tx: &DatabaseTransaction,
+    to_insert: &[usize],
+    checked: &[Checked],
+) -> Result<Partners, BillingError> {
+    let mut named: Vec<CustomerId> = to_insert
+        .iter()
+        .filter_map(|i| match &checked[*i] {
+            Checked::Parsed(p, Ok(_)) => Some(p.customer),
+            Checked::Parsed(..) | Checked::BadId(_) | Checked::Invalid(_) => None,
+        })
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let mut out = HashMap::with_capacity(named.len());
+    for chunk in named.chunks(LOOKUP_CHUNK) {
+        let ids: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+        let rows: Vec<(String, Option<String>)> = customer::Entity::find()
+            .select_only()
+            .column(customer::Column::Id)
+            .column(customer::Column::PartnerId)
+            .filter(customer::Column::Id.is_in(ids))
+            .into_tuple()
+            .all(tx)
+            .await?;
+        for (id, partner) in rows {
+            out.insert(parse_stored(&id, CustomerId::parse)?, Some(partner));
+        }
+    }
+    Ok(out)
+}
+
+/// The resources the records `to_insert` name, by id: their customer and
+/// charging mode (read a chunk at a time).
+async fn resources_of(
+    tx: &DatabaseTransaction,
+    to_insert: &[usize],
+    checked: &[Checked],
+) -> Result<Resources, BillingError> {
+    let named: Vec<String> = to_insert
+        .iter()
+        .filter_map(|i| match &checked[*i] {
+            Checked::Parsed(p, Ok(_)) => p.resource.map(|r| r.to_string()),
+            Checked::Parsed(..) | Checked::BadId(_) | Checked::Invalid(_) => None,
+        })
+        .collect();
+    let mut out = HashMap::with_capacity(named.len());
+    for chunk in named.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<(String, String, String)> = resource::Entity::find()
+            .select_only()
+            .column(resource::Column::Id)
+            .column(resource::Column::CustomerId)
+            .column(resource::Column::ChargingMode)
+            .filter(resource::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(tx)
+            .await?;
+        for (id, customer, mode) in rows {
+            out.insert(id, (customer, mode));
+        }
+    }
+    Ok(out)
+}
+
 async fn store(
     tx: &DatabaseTransaction,
-    partners: &mut HashMap<CustomerId, Option<Option<String>>>,
+    (partners, resources): (&Partners, &Resources),
     id: &str,
     (p, priced): (&Parsed, &Priced),
     sent: &Checked,
     now: DateTime<Utc>,
 ) -> Result<pb::UsageRecordResult, BillingError> {
     // The customer's partner now (`None` for an unknown customer).
-    let partner = match partners.get(&p.customer) {
-        Some(found) => found.clone(),
-        None => {
-            let found = customer_store::platform_customer(tx, p.customer)
-                .await?
-                .map(|c| c.partner_id.map(|x| x.to_string()));
-            partners.insert(p.customer, found.clone());
-            found
-        }
-    };
+    let partner = partners.get(&p.customer).cloned().flatten();
     let Some(partner) = partner else {
         return Ok(refused(id, Refusal::because("CUSTOMER_NOT_FOUND")));
     };
     let customer = p.customer.to_string();
     if let Some(resource) = p.resource {
-        let found = resource::Entity::find_by_id(resource.to_string())
-            .filter(resource::Column::CustomerId.eq(customer.as_str()))
-            .one(tx)
-            .await?;
-        match found {
+        match resources.get(&resource.to_string()) {
+            Some((owner, _)) if *owner != customer => {
+                return Ok(refused(id, Refusal::because("RESOURCE_NOT_FOUND")));
+            }
             None => return Ok(refused(id, Refusal::because("RESOURCE_NOT_FOUND"))),
             // A resource paid for by the period is not charged by use.
-            Some(r) if r.charging_mode != ChargingMode::OnDemand.as_str() => {
+            Some((_, mode)) if mode != ChargingMode::OnDemand.as_str() => {
                 return Ok(refused(id, Refusal::because("RESOURCE_NOT_ON_DEMAND")));
             }
             Some(_) => {}
