@@ -200,10 +200,8 @@ pub async fn settlement(s: &Setup<'_>, resources: usize) -> Result<String, BoxEr
         .into_inner();
     let call_took = started.elapsed();
     let jobs = advanced.jobs.unwrap_or_default();
-    // The server's own 30-second job ticker settles too, on the same
-    // clock: the two passes share the customers (a customer settled by one
-    // is skipped by the other), as two replicas would. Done is when every
-    // record is.
+    // Done is when every record is settled (by this pass or, had it
+    // started first, the server's own ticker's).
     loop {
         let left = unsettled(&db).await?;
         if left == 0 {
@@ -230,9 +228,9 @@ pub async fn settlement(s: &Setup<'_>, resources: usize) -> Result<String, BoxEr
          hour of each reported through `ReportUsage` ({:.1} s), then `AdvanceClock` by an hour \
          runs every job once: the settlement charges each customer in one write transaction \
          (records claimed, running totals, fee records per resource, one `USAGE_CHARGE` journal \
-         transaction, budget), customers one after the other. The server's own 30-second job \
-         ticker settles too, on the same clock; the two passes share the customers, as two \
-         replicas would. The time is until the last record was settled.\n",
+         transaction, budget), customers one after the other. One settlement pass runs at a \
+         time in a process: the server's own 30-second ticker, if it comes meanwhile, waits and \
+         finds the hour settled. The time is until the last record was settled.\n",
         reported_in.as_secs_f64()
     )?;
     writeln!(
