@@ -16,6 +16,7 @@ use tonic::Code;
 use crate::clocked::{advance, clock_now, sandbox, whole_second_clock};
 use crate::expiry::bought;
 use crate::orders::cash;
+use crate::settlement::count;
 use crate::usage::{VM, record, report};
 
 /// The billing cycle (UTC+8) a time falls in.
@@ -99,13 +100,6 @@ fn minor_of_text(raw: &str) -> i64 {
         .unwrap_or_else(|_| panic!("{raw}"));
     let cents: i64 = cents.parse().unwrap_or_else(|_| panic!("{raw}"));
     sign * (units * 100 + cents)
-}
-
-async fn count(server: &TestServer, sql: &str) -> u64 {
-    server
-        .execute_sql(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 #[tokio::test]

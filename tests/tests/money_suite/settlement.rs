@@ -73,7 +73,7 @@ async fn balance(server: &TestServer, token: &str, customer: &str, kind: pb::Acc
 }
 
 /// How many rows `sql` (an update that changes nothing) matches.
-async fn count(server: &TestServer, sql: &str) -> u64 {
+pub async fn count(server: &TestServer, sql: &str) -> u64 {
     server
         .execute_sql(sql)
         .await
@@ -117,6 +117,32 @@ async fn use_is_charged_from_cash_then_owed_frozen_past_the_grace_and_unfrozen_w
     let master = server.login("settleco", USER_PASSWORD).await;
     let r = resource(&server, &master, &vm).await;
     assert_eq!(r.status(), pb::ResourceStatus::Frozen);
+    assert_eq!(r.frozen_for, "ARREARS");
+    // The on-demand resources, listed by their own statuses.
+    let listed = ok(server
+        .resources(&master)
+        .list_resources(pb::ListResourcesRequest {
+            customer_id: c.clone(),
+            charging_mode: pb::ChargingMode::OnDemand as i32,
+            status: pb::ResourceStatus::Frozen as i32,
+            ..Default::default()
+        })
+        .await)
+    .resources;
+    assert_eq!(
+        listed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        vec![vm.as_str()]
+    );
+    let paid_by_period = ok(server
+        .resources(&master)
+        .list_resources(pb::ListResourcesRequest {
+            customer_id: c.clone(),
+            charging_mode: pb::ChargingMode::Period as i32,
+            ..Default::default()
+        })
+        .await)
+    .resources;
+    assert!(paid_by_period.is_empty(), "{paid_by_period:?}");
 
     // Paying what is owed brings it back.
     ok(server
@@ -126,7 +152,9 @@ async fn use_is_charged_from_cash_then_owed_frozen_past_the_grace_and_unfrozen_w
     let jobs = advance(&server, Duration::minutes(1)).await;
     assert_eq!(jobs.arrears_cleared, 1);
     let master = server.login("settleco", USER_PASSWORD).await;
-    assert!(in_use(&resource(&server, &master, &vm).await));
+    let back = resource(&server, &master, &vm).await;
+    assert!(in_use(&back));
+    assert_eq!(back.frozen_for, "");
     assert_eq!(balance(&server, &master, &c, owed).await, 0);
     assert_eq!(cash(&server, &master, &c).await, 500 - 216);
     server.assert_ledger_clean().await;

@@ -15,7 +15,7 @@ use crate::grpc::{BillingApi, id_for_reseller};
 use crate::orders::UnsubscribeMode;
 use crate::orders::auto_renew::AutoRenew;
 use crate::orders::change::ChangeTo;
-use crate::orders::model::{ExpiryPolicy, ReasonType, ResourceStatus};
+use crate::orders::model::{ChargingMode, ExpiryPolicy, ReasonType, ResourceStatus};
 
 /// At most this many main resources renew at once (the vendor's rule).
 const MAX_RENEWED: usize = 10;
@@ -135,12 +135,24 @@ impl ResourceService for BillingApi {
             &r.main_resource_id,
             ResourceId::parse,
         );
+        let charging_mode = if r.charging_mode == 0 {
+            Some(None)
+        } else {
+            let known = ChargingMode::from_wire(r.charging_mode);
+            v.check(
+                known.is_some(),
+                "charging_mode",
+                "a known charging mode, or none",
+            );
+            known.map(Some)
+        };
         let parsed = (|| {
             Some((
                 size?,
                 ResourceFilter {
                     main: main?,
                     main_resource: main_resource?,
+                    charging_mode: charging_mode?,
                     customer: customer?,
                     status: status?,
                     expire_after: after?,

@@ -36,6 +36,8 @@ pub struct ResourceFilter {
     pub main: Option<bool>,
     /// Only the children of this main resource.
     pub main_resource: Option<ResourceId>,
+    /// Only those charged this way.
+    pub charging_mode: Option<ChargingMode>,
 }
 
 fn within(scope: Scope) -> Condition {
@@ -68,6 +70,7 @@ pub(crate) fn to_proto(r: &resource::Model) -> Result<pb::Resource, KernelError>
         charging_mode: charging as i32,
         stage_end_time: r.stage_until.map(to_proto_timestamp),
         main_resource_id: r.main_resource_id.clone().unwrap_or_default(),
+        frozen_for: r.frozen_for.clone().unwrap_or_default(),
         auto_renew: r
             .auto_renew_unit
             .as_deref()
@@ -129,6 +132,10 @@ impl Billing {
         if let Some(m) = filter.main_resource {
             query = query.filter(resource::Column::MainResourceId.eq(m.to_string()));
             page_scope = page_scope.filter("main", m);
+        }
+        if let Some(mode) = filter.charging_mode {
+            query = query.filter(resource::Column::ChargingMode.eq(mode.as_str()));
+            page_scope = page_scope.filter("charging", mode.as_str());
         }
         if let Some(t) = filter.expire_after {
             query = query.filter(resource::Column::ExpiresAt.gte(t));
