@@ -13,6 +13,11 @@ use super::model::BillType;
 use crate::error::BillingError;
 use crate::orders::model::{ChargingMode, PricedLine};
 
+/// Fee records per insert statement: about 9 KiB of parameters. Larger
+/// statements stall about 40 ms each on PostgreSQL over TCP (the driver
+/// does not set TCP_NODELAY; docs/benchmarks.md, "Usage and bills").
+const ROWS_PER_INSERT: usize = 20;
+
 /// A fee record's id.
 pub fn fee_id() -> String {
     format!("fee_{}", Uuid::now_v7().simple())
@@ -91,7 +96,7 @@ pub async fn insert(
 ) -> Result<(), BillingError> {
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<fee::ActiveModel> = rows.by_ref().take(500).collect();
+        let chunk: Vec<fee::ActiveModel> = rows.by_ref().take(ROWS_PER_INSERT).collect();
         fee::Entity::insert_many(chunk)
             .exec_without_returning(conn)
             .await?;

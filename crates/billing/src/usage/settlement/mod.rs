@@ -45,8 +45,9 @@ use crate::orders::model::ChargingMode;
 const METHOD: &str = "job:UsageSettlement";
 /// Customers read at a time.
 const CUSTOMERS_PER_READ: u64 = 500;
-/// Accrual rows written per statement (bind parameters are limited).
-const ACCRUALS_PER_INSERT: usize = 500;
+/// Accrual rows written per statement: small, as fee records are
+/// (`bills::fees`), or PostgreSQL over TCP stalls on each.
+const ACCRUALS_PER_INSERT: usize = 20;
 
 /// What one pass settled.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
