@@ -237,6 +237,39 @@ async fn a_simulated_month_reconciles_bills_fee_records_exports_and_the_ledger()
         assert_eq!(partner_bill.totals, bill.totals, "{cycle}");
         billed += fee_sum;
     }
+    // Filtered by bill type, the fee records are that type's, and add up to
+    // its lines.
+    let on_demand = ok(server
+        .bills(&master)
+        .list_fee_records(pb::ListFeeRecordsRequest {
+            cycle: cycle_of(end),
+            customer_id: c.clone(),
+            bill_type: pb::BillType::OnDemand as i32,
+            page_size: 500,
+            ..Default::default()
+        })
+        .await)
+    .fee_records;
+    assert!(!on_demand.is_empty());
+    assert!(
+        on_demand
+            .iter()
+            .all(|x| x.bill_type() == pb::BillType::OnDemand)
+    );
+    let in_bill: i64 = customer_bill(&server, &master, &c, &cycle_of(end))
+        .await
+        .lines
+        .iter()
+        .filter(|l| l.bill_type() == pb::BillType::OnDemand)
+        .map(|l| minor_of(l.amount.as_ref()))
+        .sum();
+    assert_eq!(
+        on_demand
+            .iter()
+            .map(|x| minor_of(x.amount.as_ref()))
+            .sum::<i64>(),
+        in_bill
+    );
     for expected in [
         "BILL_TYPE_PURCHASE",
         "BILL_TYPE_REFUND",
@@ -389,6 +422,18 @@ async fn a_distributors_bill_covers_its_resellers_customers_and_a_customer_reads
     .bill
     .unwrap_or_default();
     assert_eq!(total(&through), charged);
+    // A suspended link reaches nothing of the reseller's any more.
+    ok(server
+        .resellers(&d_master)
+        .suspend_reseller(partner_api::accounts::v1::SuspendResellerRequest {
+            request_id: new_request_id(),
+            reseller_id: reseller.partner_id.clone(),
+            reason: "audit".into(),
+        })
+        .await);
+    let after = bill_of(d_master.clone(), String::new()).await;
+    assert_eq!(after.customers, 0);
+    assert!(after.bill.unwrap_or_default().totals.is_empty());
     // The customer reads its own bill and fee records, and no partner's.
     let own_token = server.customer_token(&customer.account_name).await;
     let mine = customer_bill(&server, &own_token, "", &cycle).await;

@@ -39,9 +39,6 @@ pub struct Arrears {
     pub cleared: u64,
     /// Customers whose on-demand resources were frozen.
     pub frozen: u64,
-    /// Resources frozen, and brought back into use.
-    pub resources_frozen: u64,
-    pub resources_unfrozen: u64,
 }
 
 /// Repays, freezes and unfreezes what is due at `now`, a customer and
@@ -168,7 +165,6 @@ async fn settle_one(
             0
         };
         out.cleared += 1;
-        out.resources_unfrozen += unfrozen;
         changes.push(
             Change::of(partner, customer)
                 .before(serde_json::json!({
@@ -194,7 +190,6 @@ async fn settle_one(
                 .exec(&*tx)
                 .await?;
             out.frozen += 1;
-            out.resources_frozen += frozen;
             let owed = Money::from_minor(currency, owed);
             changes.push(
                 Change::of(partner, customer)

@@ -8,6 +8,7 @@
 //! nothing.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, TimeZone, Utc};
 use partner_api::billing::v1 as pb;
@@ -19,6 +20,7 @@ use partner_kernel::mutation::Mutation;
 use partner_kernel::time::from_proto_timestamp;
 use partner_kernel::write::{self, Change, Outcome};
 use partner_pricing::discounts::apply::usage_offers;
+use partner_pricing::discounts::model::Discount;
 use partner_pricing::error::PricingError;
 use partner_pricing::rating::on_demand::{UsageLine, usage_value};
 use partner_pricing::service::RatedAt;
@@ -271,17 +273,25 @@ impl Billing {
     /// its usage started that takes most off (rates only: reductions are
     /// for period purchases).
     async fn apply_discounts(&self, checked: &mut [Checked]) -> Result<(), BillingError> {
+        // A batch's records mostly share customers and start times: each
+        // set of discounts is worked out once.
+        let mut known: HashMap<_, Vec<Discount>> = HashMap::new();
         for c in checked.iter_mut() {
             let Checked::Parsed(p, Ok(priced)) = c else {
                 continue;
             };
-            let discounts = self
-                .pricing()
-                .usage_discounts_at(p.customer, priced.at.currency, p.starts)
-                .await?;
+            let key = (p.customer, priced.at.currency, p.starts);
+            let discounts = match known.entry(key) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(
+                    self.pricing()
+                        .usage_discounts_at(key.0, key.1, key.2)
+                        .await?,
+                ),
+            };
             let l = &p.line;
             priced.discount = usage_offers(
-                &discounts,
+                discounts.as_slice(),
                 &l.service_type,
                 &l.resource_type,
                 priced.at.line.list_amount,

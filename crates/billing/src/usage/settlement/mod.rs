@@ -56,10 +56,6 @@ pub struct Settled {
     pub customers: u64,
     /// Usage records charged.
     pub records: u64,
-    /// Customers whose charge went (partly) into arrears.
-    pub into_arrears: u64,
-    /// Customers frozen for going over an auto-freeze budget.
-    pub budget_frozen: u64,
 }
 
 /// The hour's boundary at or before `now`: usage that ended by then is due.
@@ -208,7 +204,6 @@ async fn settle_customer(
         fees::insert(&*tx, fee_rows).await?;
         if split.arrears > 0 {
             into_arrears(&tx, customer, currency, now).await?;
-            out.into_arrears += 1;
         }
         for (p, spent) in by_partner {
             if let (Some(p), Some(b)) = (p, buyer.as_mut())
@@ -216,7 +211,6 @@ async fn settle_customer(
                     consume_budget(&tx, p, b, Money::from_minor(currency, spent), now).await?
             {
                 changes.push(change);
-                out.budget_frozen += 1;
             }
         }
     }
