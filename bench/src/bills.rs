@@ -282,6 +282,8 @@ async fn seed_fees(
             usage_start: Set(Some(now)),
             usage_end: Set(Some(now)),
             occurred_at: Set(now),
+            adjusts_cycle: Set(None),
+            reason: Set(None),
         });
         fee::Entity::insert_many(rows)
             .exec_without_returning(db.conn())

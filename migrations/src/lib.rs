@@ -59,6 +59,7 @@ mod m20261205_000052_sandbox_clock;
 mod m20261205_000053_usage_records;
 mod m20261205_000054_usage_settlement;
 mod m20261205_000055_usage_accruals;
+mod m20261206_000056_bill_adjustments;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -122,6 +123,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000053_usage_records::Migration),
             Box::new(m20261205_000054_usage_settlement::Migration),
             Box::new(m20261205_000055_usage_accruals::Migration),
+            Box::new(m20261206_000056_bill_adjustments::Migration),
         ]
     }
 }

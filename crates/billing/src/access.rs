@@ -146,6 +146,13 @@ pub const PLATFORM_ORDERS_ADJUST: Permission = Permission::platform(
     "Adjust the price of any customer's order waiting for payment (the vendor's 609 discount).",
 );
 
+/// Correct customers' bills with adjustments.
+pub const PLATFORM_BILLS_ADJUST: Permission = Permission::platform(
+    "platform.bills.adjust",
+    DOMAIN,
+    "Correct any customer's bill with an adjustment (a charge or a credit) in the cycle open now.",
+);
+
 /// Report usage of on-demand resources (the cloud services that meter it).
 pub const PLATFORM_USAGE_REPORT: Permission = Permission::platform(
     "platform.usage.report",
@@ -157,6 +164,7 @@ const PERMISSIONS: &[Permission] = &[
     PLATFORM_SANDBOX_MANAGE,
     PLATFORM_USAGE_REPORT,
     PLATFORM_ORDERS_ADJUST,
+    PLATFORM_BILLS_ADJUST,
     FUNDS_READ,
     FUNDS_TRANSFER,
     SELF_FUNDS_READ,
@@ -444,6 +452,11 @@ pub const RULES: &[Rule] = &[
         "partner.billing.v1.BillService/ExportBill",
         Access::AnyOf(&[BILLS_READ, SELF_BILLS_READ]),
         Effect::Read,
+    ),
+    rule(
+        "partner.billing.v1.BillService/AdjustBill",
+        Access::AnyOf(&[PLATFORM_BILLS_ADJUST]),
+        Effect::Write,
     ),
     rule(
         "partner.billing.v1.UsageService/ReportUsage",

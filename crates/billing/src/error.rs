@@ -121,6 +121,12 @@ pub enum BillingError {
     /// No such resource, or not one the caller reaches.
     #[error("resource not found")]
     ResourceNotFound,
+    /// An adjustment names a cycle that has not begun.
+    #[error("cycle {cycle} has not begun")]
+    CycleNotStarted { cycle: String },
+    /// A credit above what the cycle billed the customer, net.
+    #[error("at most {creditable} is credited")]
+    AdjustmentAboveBilled { creditable: Money },
     /// No such order, or not one the caller reaches.
     #[error("order not found")]
     OrderNotFound,
@@ -365,6 +371,20 @@ impl From<BillingError> for Status {
             BillingError::ResourceNotFound => {
                 Refusal::new(Code::NotFound, "RESOURCE_NOT_FOUND", "resource not found")
             }
+            BillingError::CycleNotStarted { cycle } => Refusal::new(
+                Code::FailedPrecondition,
+                "CYCLE_NOT_STARTED",
+                format!("cycle {cycle} has not begun: there is nothing of it to adjust"),
+            )
+            .with("cycle", cycle),
+            BillingError::AdjustmentAboveBilled { creditable } => Refusal::new(
+                Code::FailedPrecondition,
+                "ADJUSTMENT_ABOVE_BILLED",
+                format!(
+                    "the cycle billed the customer {creditable} net of earlier adjustments: no more is credited"
+                ),
+            )
+            .with("creditable", creditable.to_string()),
             BillingError::OrderNotFound => {
                 Refusal::new(Code::NotFound, "ORDER_NOT_FOUND", "order not found")
             }

@@ -12,6 +12,7 @@ use partner_api::billing::v1 as pb;
 use partner_api::pricing::v1 as pr;
 use partner_tests::*;
 use tonic::Code;
+use tonic_types::StatusExt;
 
 use crate::clocked::{advance, clock_now, sandbox, whole_second_clock};
 use crate::expiry::bought;
@@ -310,6 +311,7 @@ async fn a_simulated_month_reconciles_bills_fee_records_exports_and_the_ledger()
             .closed
     );
     server.assert_ledger_clean().await;
+    adjustments(&server, &master, (&c, &switched), (&first, &cycle_of(end))).await;
 
     // Another partner reads none of it; a bad cycle is refused.
     let admin = server.admin_token().await;
@@ -453,4 +455,235 @@ async fn a_distributors_bill_covers_its_resellers_customers_and_a_customer_reads
         Code::PermissionDenied,
         "MISSING_PERMISSION",
     );
+}
+
+fn adjustment(
+    customer: &str,
+    cycle: &str,
+    resource: &str,
+    credit: bool,
+    minor: i64,
+) -> pb::AdjustBillRequest {
+    pb::AdjustBillRequest {
+        request_id: new_request_id(),
+        customer_id: customer.into(),
+        cycle: cycle.into(),
+        resource_id: resource.into(),
+        r#type: if credit {
+            pb::AdjustmentType::Credit
+        } else {
+            pb::AdjustmentType::Charge
+        } as i32,
+        amount: Some(cny(minor)),
+        reason: "metering correction".into(),
+        ..Default::default()
+    }
+}
+
+/// The operator corrects the closed cycle `first` of customer `c` (whose
+/// resource is `vm`): the adjustments land in the open cycle `open`, the
+/// closed bill does not change, the money moves, and a credit never
+/// returns more than the cycle billed.
+async fn adjustments(
+    server: &TestServer,
+    master: &str,
+    (c, vm): (&str, &str),
+    (first, open): (&str, &str),
+) {
+    let admin = server.admin_token().await;
+    let closed_before = customer_bill(server, master, c, first).await;
+    let open_before = total(&customer_bill(server, master, c, open).await);
+    let cash_before = cash(server, master, c).await;
+    let billed = total(&closed_before);
+    assert!(billed > 1_000, "{closed_before:?}");
+
+    // A credit of 10.00 for the VM: into the customer's cash, on the open
+    // cycle's bill as an ADJUSTMENT of the closed one.
+    let credit = adjustment(c, first, vm, true, 1_000);
+    let fee = ok(server.bills(&admin).adjust_bill(credit.clone()).await)
+        .fee_record
+        .unwrap_or_default();
+    assert_eq!(
+        (
+            fee.cycle.as_str(),
+            fee.adjusts_cycle.as_str(),
+            fee.bill_type()
+        ),
+        (open, first, pb::BillType::Adjustment)
+    );
+    assert_eq!(minor_of(fee.amount.as_ref()), -1_000);
+    assert_eq!(
+        (fee.resource_id.as_str(), fee.service_type.as_str()),
+        (vm, "compute")
+    );
+    assert_eq!(fee.charge_mode(), pb::ChargingMode::OnDemand);
+    assert_eq!(fee.reason, "metering correction");
+    assert!(fee.transaction_id.starts_with("ltx_"), "{fee:?}");
+    assert_eq!(cash(server, master, c).await, cash_before + 1_000);
+    // A replay answers the same record and moves nothing again.
+    let again = ok(server.bills(&admin).adjust_bill(credit).await)
+        .fee_record
+        .unwrap_or_default();
+    assert_eq!(again.id, fee.id);
+    assert_eq!(cash(server, master, c).await, cash_before + 1_000);
+
+    // At most what the cycle billed, net of that credit.
+    let creditable = billed - 1_000;
+    let refused = server
+        .bills(&admin)
+        .adjust_bill(adjustment(c, first, vm, true, creditable + 1))
+        .await;
+    assert_refused(refused, Code::FailedPrecondition, "ADJUSTMENT_ABOVE_BILLED");
+    // A charge of 2.50 without a resource, on a bill line of its own.
+    let mut charge = adjustment(c, first, "", false, 250);
+    charge.service_type = "object_storage".into();
+    charge.charge_mode = pb::ChargingMode::OnDemand as i32;
+    ok(server.bills(&admin).adjust_bill(charge).await);
+    assert_eq!(cash(server, master, c).await, cash_before + 1_000 - 250);
+    // A charge raises what can be credited back, to the minor unit.
+    let refused = assert_refused(
+        server
+            .bills(&admin)
+            .adjust_bill(adjustment(c, first, vm, true, creditable + 251))
+            .await,
+        Code::FailedPrecondition,
+        "ADJUSTMENT_ABOVE_BILLED",
+    );
+    let info = refused
+        .get_error_details()
+        .error_info()
+        .cloned()
+        .unwrap_or_else(|| panic!("no ErrorInfo: {refused:?}"));
+    assert_eq!(
+        info.metadata.get("creditable").map(String::as_str),
+        Some(
+            format!(
+                "{}.{:02} CNY",
+                (creditable + 250) / 100,
+                (creditable + 250) % 100
+            )
+            .as_str()
+        )
+    );
+
+    // The closed bill is as it was; the open one carries the adjustments.
+    assert_eq!(customer_bill(server, master, c, first).await, closed_before);
+    let open_bill = customer_bill(server, master, c, open).await;
+    let adjusted: i64 = open_bill
+        .lines
+        .iter()
+        .filter(|l| l.bill_type() == pb::BillType::Adjustment)
+        .map(|l| minor_of(l.amount.as_ref()))
+        .sum();
+    assert_eq!(adjusted, -750);
+    assert_eq!(total(&open_bill), open_before - 750);
+    let fees = fee_records(server, master, c, open).await;
+    assert_eq!(
+        fees.iter()
+            .filter(|f| f.bill_type() == pb::BillType::Adjustment)
+            .count(),
+        2
+    );
+    assert_eq!(
+        fees.iter()
+            .map(|f| minor_of(f.amount.as_ref()))
+            .sum::<i64>(),
+        total(&open_bill)
+    );
+    assert_eq!(cash(server, master, c).await, cash_before + 750);
+    // The export shows what each adjustment corrects, and why.
+    let csv = exported(server, master, c, open).await;
+    let col = |name: &str| {
+        csv[0]
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name} column"))
+    };
+    let (kind, corrects, why) = (col("bill_type"), col("adjusts_cycle"), col("reason"));
+    let rows: Vec<_> = csv[1..]
+        .iter()
+        .filter(|l| l[kind] == "ADJUSTMENT")
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|l| l[corrects] == first && l[why] == "metering correction")
+    );
+    // Each adjustment's transaction is exactly its fee record.
+    let mismatched = "UPDATE fee_records SET cycle = cycle WHERE bill_type = 'ADJUSTMENT' AND \
+         NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.id = fee_records.transaction_id \
+         AND t.operation = 'BILL_ADJUSTMENT' AND t.amount = ABS(fee_records.amount_minor))";
+    assert_eq!(count(server, mismatched).await, 0);
+    server.assert_ledger_clean().await;
+
+    // Refused: a cycle not begun, a partner, another customer's resource,
+    // a resource with a service type.
+    assert_refused(
+        server
+            .bills(&admin)
+            .adjust_bill(adjustment(c, "2099-01", vm, false, 100))
+            .await,
+        Code::FailedPrecondition,
+        "CYCLE_NOT_STARTED",
+    );
+    assert_refused(
+        server
+            .bills(master)
+            .adjust_bill(adjustment(c, first, vm, false, 100))
+            .await,
+        Code::PermissionDenied,
+        "MISSING_PERMISSION",
+    );
+    let (other, _) = bought(server, "billadj", 1).await;
+    assert_refused(
+        server
+            .bills(&admin)
+            .adjust_bill(adjustment(
+                &other.customer.customer_id,
+                first,
+                vm,
+                false,
+                100,
+            ))
+            .await,
+        Code::NotFound,
+        "RESOURCE_NOT_FOUND",
+    );
+    let mut both = adjustment(c, first, vm, false, 100);
+    both.service_type = "compute".into();
+    assert_refused(
+        server.bills(&admin).adjust_bill(both).await,
+        Code::InvalidArgument,
+        "FIELD_VIOLATION",
+    );
+}
+
+#[tokio::test]
+async fn concurrent_credits_of_one_cycle_never_return_more_than_it_billed() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (f, paid) = bought(&server, "adjrace", 1).await;
+    let c = f.customer.customer_id.clone();
+    let vm = paid.lines[0].resource_ids[0].clone();
+    let cycle = cycle_of(Utc::now());
+    let billed = total(&customer_bill(&server, &f.master, &c, &cycle).await);
+    let cash_before = cash(&server, &f.master, &c).await;
+    // Ten credits of a quarter each: four fit.
+    let quarter = billed / 4;
+    let attempts = (0..10).map(|_| {
+        let mut client = server.bills(&admin);
+        let request = adjustment(&c, &cycle, &vm, true, quarter);
+        async move { client.adjust_bill(request).await }
+    });
+    let outcomes = futures::future::join_all(attempts).await;
+    let mut credited = 0;
+    for outcome in outcomes {
+        match outcome {
+            Ok(_) => credited += quarter,
+            Err(e) => assert_eq!(reason_of(&e), "ADJUSTMENT_ABOVE_BILLED", "{e:?}"),
+        }
+    }
+    assert_eq!(credited, 4 * quarter);
+    assert_eq!(cash(&server, &f.master, &c).await, cash_before + credited);
+    server.assert_ledger_clean().await;
 }

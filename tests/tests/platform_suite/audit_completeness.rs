@@ -438,7 +438,8 @@ async fn perform(server: &TestServer, method: &str, n: usize) -> Option<String> 
             || m == "partner.billing.v1.ResourceService/SetAutoRenew"
             || m == "partner.billing.v1.ResourceService/CancelAutoRenew"
             || m == "partner.billing.v1.ResourceService/SetExpiryPolicy"
-            || m == "partner.billing.v1.ResourceService/SwitchToOnDemandNow" =>
+            || m == "partner.billing.v1.ResourceService/SwitchToOnDemandNow"
+            || m == "partner.billing.v1.BillService/AdjustBill" =>
         {
             order_scenario(server, m, &name, &rid).await;
         }
@@ -660,6 +661,24 @@ async fn order_scenario(server: &TestServer, method: &str, name: &str, rid: &str
             request_id: key("/SetExpiryPolicy"),
             id: resources.first().cloned().unwrap_or_default(),
             policy: bi::ExpiryPolicy::Freeze as i32,
+            ..Default::default()
+        })
+        .await);
+    // The operator charges a correction of last month's bill (a cycle that
+    // has begun, whatever the day).
+    let last_month = (chrono::Utc::now() + chrono::Duration::hours(8) - chrono::Duration::days(31))
+        .format("%Y-%m")
+        .to_string();
+    ok(server
+        .bills(&admin)
+        .adjust_bill(bi::AdjustBillRequest {
+            request_id: key("/AdjustBill"),
+            customer_id: customer.customer_id.clone(),
+            cycle: last_month,
+            resource_id: resources.first().cloned().unwrap_or_default(),
+            r#type: bi::AdjustmentType::Charge as i32,
+            amount: Some(cny(100)),
+            reason: "metering correction".into(),
             ..Default::default()
         })
         .await);

@@ -2547,6 +2547,22 @@ async fn probe_billing(method: &str, w: &World) -> Option<Probe> {
                 })
                 .await,
         )),
+        "BillService/AdjustBill" => operator_only(unit(
+            w.server
+                .bills(&w.a_master)
+                .adjust_bill(bi::AdjustBillRequest {
+                    request_id: new_request_id(),
+                    customer_id: w.b_customer.customer_id.clone(),
+                    cycle: "2026-12".into(),
+                    service_type: "compute".into(),
+                    charge_mode: bi::ChargingMode::OnDemand as i32,
+                    r#type: bi::AdjustmentType::Credit as i32,
+                    amount: Some(cny(100)),
+                    reason: "probe".into(),
+                    ..Default::default()
+                })
+                .await,
+        )),
         "LedgerService/CheckLedger" => operator_only(unit(
             w.server
                 .ledger(&w.a_master)

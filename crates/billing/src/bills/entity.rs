@@ -35,6 +35,10 @@ pub struct Model {
     pub usage_start: Option<DateTimeUtc>,
     pub usage_end: Option<DateTimeUtc>,
     pub occurred_at: DateTimeUtc,
+    /// An adjustment's: the cycle it corrects.
+    pub adjusts_cycle: Option<String>,
+    /// An adjustment's: why (the operator's reason).
+    pub reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

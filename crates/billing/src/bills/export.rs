@@ -21,7 +21,7 @@ use crate::service::Billing;
 const PAGE: u64 = 250;
 
 /// The columns, in order (docs/billing.md, "Bill exports").
-pub const COLUMNS: [&str; 20] = [
+pub const COLUMNS: [&str; 22] = [
     "fee_id",
     "cycle",
     "customer_id",
@@ -42,6 +42,8 @@ pub const COLUMNS: [&str; 20] = [
     "usage_start",
     "usage_end",
     "created_at",
+    "adjusts_cycle",
+    "reason",
 ];
 
 /// A stream of CSV chunks.
@@ -79,7 +81,7 @@ fn line(out: &mut String, f: &fee::Model) -> Result<(), KernelError> {
         t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
             .unwrap_or_default()
     };
-    let fields: [String; 20] = [
+    let fields: [String; 22] = [
         f.id.clone(),
         f.cycle.clone(),
         f.customer_id.clone(),
@@ -100,6 +102,8 @@ fn line(out: &mut String, f: &fee::Model) -> Result<(), KernelError> {
         time(f.usage_start),
         time(f.usage_end),
         time(Some(f.occurred_at)),
+        f.adjusts_cycle.clone().unwrap_or_default(),
+        f.reason.clone().unwrap_or_default(),
     ];
     for (i, v) in fields.iter().enumerate() {
         if i > 0 {

@@ -84,6 +84,8 @@ pub fn line_fees(
                 usage_start: Set(l.period.map(|p| p.0)),
                 usage_end: Set(l.period.map(|p| p.1)),
                 occurred_at: Set(billed.now),
+                adjusts_cycle: Set(None),
+                reason: Set(None),
             }
         })
         .collect()

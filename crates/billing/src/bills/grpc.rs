@@ -7,12 +7,18 @@ use partner_api::billing::v1::bill_service_server::BillService;
 use partner_kernel::ids::{CustomerId, PartnerId, ResourceId};
 use partner_kernel::page::page_size;
 use partner_kernel::principal::Principal;
-use partner_kernel::validate::{Violations, optional_id};
+use partner_kernel::validate::{self, Violations, optional_id};
 use tonic::{Request, Response, Status};
 
+use super::adjust::{Adjustment, Subject};
 use super::model::BillType;
 use super::read::{Cycle, FeeFilter};
 use crate::grpc::BillingApi;
+use crate::orders::model::ChargingMode;
+
+/// The longest adjustment reason and service type, in characters.
+const REASON_MAX: usize = 500;
+const SERVICE_TYPE_MAX: usize = 64;
 
 impl BillingApi {
     fn cycle(&self, v: &mut Violations, raw: &str) -> Option<Cycle> {
@@ -182,4 +188,81 @@ impl BillService for BillingApi {
             });
         Ok(Response::new(Box::pin(chunks)))
     }
+
+    async fn adjust_bill(
+        &self,
+        req: Request<pb::AdjustBillRequest>,
+    ) -> Result<Response<pb::AdjustBillResponse>, Status> {
+        let call = self.calls().start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let customer = v.take("customer_id", CustomerId::parse(&r.customer_id));
+        let cycle = self.cycle(&mut v, &r.cycle);
+        let subject = subject(&mut v, &r);
+        let credit = match pb::AdjustmentType::try_from(r.r#type) {
+            Ok(pb::AdjustmentType::Charge) => Some(false),
+            Ok(pb::AdjustmentType::Credit) => Some(true),
+            Ok(pb::AdjustmentType::Unspecified) | Err(_) => {
+                v.add("type", "CHARGE or CREDIT");
+                None
+            }
+        };
+        let amount = crate::funds::grpc::amount(&mut v, r.amount.as_ref());
+        let reason = v.take("reason", validate::text(&r.reason, 1, REASON_MAX));
+        let parsed = (|| {
+            Some((
+                request_id?,
+                customer?,
+                cycle?,
+                subject?,
+                credit?,
+                amount?,
+                reason?,
+            ))
+        })();
+        let (request_id, customer, cycle, subject, credit, amount, reason) =
+            v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        let adjustment = Adjustment {
+            customer,
+            cycle,
+            subject,
+            credit,
+            amount,
+            reason,
+        };
+        Ok(Response::new(
+            self.billing().adjust_bill(m, adjustment).await?,
+        ))
+    }
+}
+
+/// What an adjustment is about: a resource, or else a service type and
+/// charge mode.
+fn subject(v: &mut Violations, r: &pb::AdjustBillRequest) -> Option<Subject> {
+    if !r.resource_id.is_empty() {
+        v.check(
+            r.service_type.is_empty() && r.charge_mode == 0,
+            "service_type",
+            "not with resource_id: the resource's are used",
+        );
+        return v
+            .take("resource_id", ResourceId::parse(&r.resource_id))
+            .map(Subject::Resource);
+    }
+    let service_type = v.take(
+        "service_type",
+        validate::text(&r.service_type, 1, SERVICE_TYPE_MAX),
+    );
+    let charge_mode = ChargingMode::from_wire(r.charge_mode);
+    v.check(
+        charge_mode.is_some(),
+        "charge_mode",
+        "PERIOD or ON_DEMAND (without resource_id)",
+    );
+    Some(Subject::Line {
+        service_type: service_type?,
+        charge_mode: charge_mode?,
+    })
 }

@@ -132,7 +132,7 @@ fn money(currency: &str, minor: i64) -> Result<Money, KernelError> {
 }
 
 /// A whole-cycle sum, cast so both databases answer an integer.
-fn sum(col: &str) -> Expr {
+pub(crate) fn sum(col: &str) -> Expr {
     Expr::cust(format!("CAST(COALESCE(SUM({col}), 0) AS BIGINT)"))
 }
 
@@ -424,6 +424,8 @@ pub(crate) fn fee_to_proto(f: &fee::Model) -> Result<pb::FeeRecord, KernelError>
         usage_start_time: f.usage_start.map(to_proto_timestamp),
         usage_end_time: f.usage_end.map(to_proto_timestamp),
         create_time: Some(to_proto_timestamp(f.occurred_at)),
+        adjusts_cycle: f.adjusts_cycle.clone().unwrap_or_default(),
+        reason: f.reason.clone().unwrap_or_default(),
     })
 }
 

@@ -158,6 +158,9 @@ pub enum Operation {
     UsageCharge,
     /// Cash or credit that came in pays what a customer owes.
     ArrearsRepayment,
+    /// The operator corrects a closed bill: a charge (cash, then credit,
+    /// then arrears, into revenue) or a credit (revenue into cash).
+    BillAdjustment,
 }
 
 impl Operation {
@@ -181,6 +184,7 @@ impl Operation {
             Operation::OrderRefund => "ORDER_REFUND",
             Operation::UsageCharge => "USAGE_CHARGE",
             Operation::ArrearsRepayment => "ARREARS_REPAYMENT",
+            Operation::BillAdjustment => "BILL_ADJUSTMENT",
         }
     }
 }

@@ -1,7 +1,8 @@
-//! Taking a settlement's charge: from the customer's cash, then its credit
-//! line, then into arrears, all into revenue — the four accounts locked
-//! together in id order, as every posting locks them; counting it against
-//! the budget, which may freeze the customer.
+//! Taking a charge (a settlement's, or an operator's adjustment): from the
+//! customer's cash, then its credit line, then into arrears, all into
+//! revenue — the four accounts locked together in id order, as every
+//! posting locks them; counting a settlement against the budget, which may
+//! freeze the customer.
 
 use chrono::{DateTime, Utc};
 use partner_customers::budgets::store as budget_store;
@@ -31,15 +32,15 @@ pub struct Split {
     pub transaction: Option<String>,
 }
 
-/// Charges `amount` (above zero) to the customer: what its cash holds,
-/// then what its credit line leaves, then the rest into arrears; all into
-/// revenue.
+/// Charges `amount` (above zero) to the customer as `operation`: what its
+/// cash holds, then what its credit line leaves, then the rest into
+/// arrears (noted as owed since now); all into revenue.
 pub async fn charge(
     tx: &DatabaseTransaction,
     m: &Mutation,
     (customer, partner): (CustomerId, Option<PartnerId>),
     amount: Money,
-    through: DateTime<Utc>,
+    (operation, reason): (Operation, String),
 ) -> Result<Split, BillingError> {
     let owner = Owner::Customer(customer);
     let currency = amount.currency();
@@ -77,17 +78,20 @@ pub async fn charge(
     }
     let (ins, outs) = legs.split_at(1);
     let mut posting = Posting::between(
-        Operation::UsageCharge,
+        operation,
         outs.iter().map(|(o, k, m, _)| (*o, *k, *m)).collect(),
         ins.iter().map(|(o, k, m, _)| (*o, *k, *m)).collect(),
     )?
     .of_customer(customer)
-    .because(format!("on-demand use through {}", through.to_rfc3339()));
+    .because(reason);
     if let Some(partner) = partner {
         posting = posting.of_partner(partner);
     }
     let locked: Vec<_> = legs.into_iter().map(|(.., row)| row).collect();
     let posted = post_locked(tx, m, &posting, &locked, &vec![0; locked.len()]).await?;
+    if owed > 0 {
+        into_arrears(tx, customer, currency, m.now).await?;
+    }
     Ok(Split {
         cash,
         credit,
@@ -98,7 +102,7 @@ pub async fn charge(
 
 /// Notes the customer as owing in `currency` since `now`, unless it
 /// already was.
-pub async fn into_arrears(
+async fn into_arrears(
     tx: &DatabaseTransaction,
     customer: CustomerId,
     currency: Currency,

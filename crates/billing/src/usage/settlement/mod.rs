@@ -32,13 +32,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use self::charge::{Split, charge, consume_budget, into_arrears};
+use self::charge::{Split, charge, consume_budget};
 use self::lines::{Accrued, Charge, Usage, usage_of};
 use super::entity as record;
 use crate::bills::entity as fee;
 use crate::bills::fees;
 use crate::bills::model::BillType;
 use crate::error::BillingError;
+use crate::ledger::Operation;
 use crate::orders::model::ChargingMode;
 
 /// The job's name where a call's method would be.
@@ -190,7 +191,15 @@ async fn settle_customer(
             _ => partner_now,
         };
         let split = if total > 0 {
-            charge(&tx, &m, (customer, partner), charged, through).await?
+            let why = format!("on-demand use through {}", through.to_rfc3339());
+            charge(
+                &tx,
+                &m,
+                (customer, partner),
+                charged,
+                (Operation::UsageCharge, why),
+            )
+            .await?
         } else {
             Split::default()
         };
@@ -202,9 +211,6 @@ async fn settle_customer(
             .map(|(u, c)| fee_row(&id, customer, u, c, split.transaction.as_deref(), now))
             .collect();
         fees::insert(&*tx, fee_rows).await?;
-        if split.arrears > 0 {
-            into_arrears(&tx, customer, currency, now).await?;
-        }
         for (p, spent) in by_partner {
             if let (Some(p), Some(b)) = (p, buyer.as_mut())
                 && let Some(change) =
@@ -365,5 +371,7 @@ fn fee_row(
         usage_start: Set(Some(u.start)),
         usage_end: Set(Some(u.end)),
         occurred_at: Set(now),
+        adjusts_cycle: Set(None),
+        reason: Set(None),
     }
 }
