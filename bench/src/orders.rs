@@ -2,7 +2,8 @@
 //! pays and a disk the customer's cash pays — against a raw SQL loop
 //! making the same payment's own writes by hand (the order's moves, the two
 //! holds, payment records, resources, the capture's journal transaction
-//! and entries, the coupon's use) on the same database in the same run.
+//! and entries, the coupon's use, the fee records) on the same database in
+//! the same run.
 //! Neither side counts creating the orders: they are made beforehand.
 //! The kernel's own writes of a call (idempotency, audit, outbox) are the
 //! API's alone, as in the money phases.
@@ -245,8 +246,8 @@ async fn exec(
 /// for the VM line and one on the cash for the disk line with their
 /// payment records, the two resources, the lines' amounts and periods,
 /// the holds captured into revenue as one journal transaction with its
-/// three entries, the coupon's use recorded, the order COMPLETED; one
-/// transaction.
+/// three entries, the coupon's use recorded, a fee record per resource,
+/// the order COMPLETED; one transaction.
 async fn raw_pay(db: &Db, w: &Waiting) -> Result<(), BoxError> {
     let tx = db.begin_write().await?;
     let backend = tx.get_database_backend();
@@ -280,15 +281,18 @@ async fn raw_pay(db: &Db, w: &Waiting) -> Result<(), BoxError> {
         .query_all_raw(Statement::from_sql_and_values(
             backend,
             format!(
-                "SELECT line_no, final_amount FROM order_lines WHERE order_id = {} ORDER BY line_no",
+                "SELECT line_no, list_amount, final_amount FROM order_lines WHERE order_id = {} \
+                 ORDER BY line_no",
                 p(1, 1)
             ),
             [w.order_id.clone().into()],
         ))
         .await?;
     let mut due = Vec::new();
+    let mut listed = Vec::new();
     for l in &lines {
         due.push(l.try_get::<i64>("", "final_amount")?);
+        listed.push(l.try_get::<i64>("", "list_amount")?);
     }
     let [vm, disk] = due.as_slice() else {
         return Err("raw payment: not two lines".into());
@@ -413,7 +417,10 @@ async fn raw_pay(db: &Db, w: &Waiting) -> Result<(), BoxError> {
         ("compute", "vm", "c6.large.2", 0i64),
         ("block_storage", "volume", "ssd", 20i64),
     ];
+    let mut opened = Vec::new();
     for (line, (service, kind, spec, size)) in specs.iter().enumerate() {
+        let resource = ResourceId::generate().to_string();
+        opened.push(resource.clone());
         exec(
             &*tx,
             format!(
@@ -423,7 +430,7 @@ async fn raw_pay(db: &Db, w: &Waiting) -> Result<(), BoxError> {
                 p(1, 18)
             ),
             vec![
-                ResourceId::generate().to_string().into(),
+                resource.into(),
                 w.order_id.clone().into(),
                 i32::try_from(line).unwrap_or(0).into(),
                 w.customer_id.clone().into(),
@@ -582,11 +589,54 @@ async fn raw_pay(db: &Db, w: &Waiting) -> Result<(), BoxError> {
         vec![
             CouponRecordId::generate().to_string().into(),
             (*vm).into(),
-            transaction.into(),
+            transaction.clone().into(),
             now.into(),
             w.coupon_id.clone().into(),
         ],
         Some(1),
+    )
+    .await?;
+    // A fee record per resource (the bills), one statement.
+    let cycle = (now + chrono::Duration::hours(8))
+        .format("%Y-%m")
+        .to_string();
+    let mut fees: Vec<Value> = Vec::new();
+    for (line, (service, kind, spec, _)) in specs.iter().enumerate() {
+        fees.extend([
+            format!("fee_{}", uuid::Uuid::now_v7().simple()).into(),
+            cycle.clone().into(),
+            w.customer_id.clone().into(),
+            w.partner_id.clone().into(),
+            opened[line].clone().into(),
+            (*service).into(),
+            (*kind).into(),
+            (*spec).into(),
+            "cn-north-1".into(),
+            "PERIOD".into(),
+            "PURCHASE".into(),
+            listed[line].into(),
+            (listed[line] - due[line]).into(),
+            due[line].into(),
+            "CNY".into(),
+            transaction.clone().into(),
+            w.order_id.clone().into(),
+            now.into(),
+            ends.into(),
+            now.into(),
+        ]);
+    }
+    exec(
+        &*tx,
+        format!(
+            "INSERT INTO fee_records (id, cycle, customer_id, partner_id, resource_id, \
+             service_type, resource_type, spec, region, charge_mode, bill_type, list_minor, \
+             discount_minor, amount_minor, currency, transaction_id, source_id, usage_start, \
+             usage_end, occurred_at) VALUES ({}), ({})",
+            p(1, 20),
+            p(21, 20)
+        ),
+        fees,
+        Some(2),
     )
     .await?;
     exec(

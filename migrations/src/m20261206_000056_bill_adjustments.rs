@@ -6,12 +6,14 @@ pub struct Migration;
 #[derive(DeriveIden)]
 enum FeeRecords {
     Table,
+    CustomerId,
     AdjustsCycle,
     Reason,
 }
 
 /// An adjustment's fee record names the closed cycle it corrects and says
-/// why (the operator's reason, shown on the bill).
+/// why (the operator's reason, shown on the bill); a credit sums a
+/// customer's adjustments of a cycle along an index.
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -31,10 +33,28 @@ impl MigrationTrait for Migration {
                     .add_column(string_len_null(FeeRecords::Reason, 500))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_fee_records_customer_adjusts")
+                    .table(FeeRecords::Table)
+                    .col(FeeRecords::CustomerId)
+                    .col(FeeRecords::AdjustsCycle)
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("ix_fee_records_customer_adjusts")
+                    .table(FeeRecords::Table)
+                    .to_owned(),
+            )
+            .await?;
         for column in [FeeRecords::Reason, FeeRecords::AdjustsCycle] {
             manager
                 .alter_table(

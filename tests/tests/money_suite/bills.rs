@@ -540,11 +540,15 @@ async fn adjustments(
     charge.charge_mode = pb::ChargingMode::OnDemand as i32;
     ok(server.bills(&admin).adjust_bill(charge).await);
     assert_eq!(cash(server, master, c).await, cash_before + 1_000 - 250);
-    // A charge raises what can be credited back, to the minor unit.
+    // A charge raises what can be credited back, to the minor unit: what
+    // the cycle billed net, but no more than the customer ever paid net
+    // (funded 5,000.00, no coupons: what left its cash).
+    let paid = 500_000 - cash(server, master, c).await;
+    let expected = (creditable + 250).min(paid);
     let refused = assert_refused(
         server
             .bills(&admin)
-            .adjust_bill(adjustment(c, first, vm, true, creditable + 251))
+            .adjust_bill(adjustment(c, first, vm, true, expected + 1))
             .await,
         Code::FailedPrecondition,
         "ADJUSTMENT_ABOVE_BILLED",
@@ -556,14 +560,7 @@ async fn adjustments(
         .unwrap_or_else(|| panic!("no ErrorInfo: {refused:?}"));
     assert_eq!(
         info.metadata.get("creditable").map(String::as_str),
-        Some(
-            format!(
-                "{}.{:02} CNY",
-                (creditable + 250) / 100,
-                (creditable + 250) % 100
-            )
-            .as_str()
-        )
+        Some(format!("{}.{:02} CNY", expected / 100, expected % 100).as_str())
     );
 
     // The closed bill is as it was; the open one carries the adjustments.
@@ -685,5 +682,126 @@ async fn concurrent_credits_of_one_cycle_never_return_more_than_it_billed() {
     }
     assert_eq!(credited, 4 * quarter);
     assert_eq!(cash(&server, &f.master, &c).await, cash_before + credited);
+    server.assert_ledger_clean().await;
+}
+
+/// The customer's balance of one account kind, in minor units.
+async fn balance_of(server: &TestServer, token: &str, c: &str, kind: pb::AccountKind) -> i64 {
+    ok(server
+        .funds(token)
+        .get_balances(pb::GetBalancesRequest {
+            customer_id: c.into(),
+            ..Default::default()
+        })
+        .await)
+    .balances
+    .iter()
+    .find(|b| b.kind() == kind)
+    .map(|b| minor_of(b.balance.as_ref()))
+    .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_charge_nothing_pays_is_owed_and_a_credit_pays_the_debt_before_the_cash() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    // A customer with no money at all.
+    let f = crate::funds::funded(&server, "adjdebt", 0).await;
+    let c = f.customer.customer_id.clone();
+    let cycle = cycle_of(Utc::now());
+    let mut charge = adjustment(&c, &cycle, "", false, 500);
+    charge.service_type = "compute".into();
+    charge.charge_mode = pb::ChargingMode::OnDemand as i32;
+    let fee = ok(server.bills(&admin).adjust_bill(charge.clone()).await)
+        .fee_record
+        .unwrap_or_default();
+    // Filed under the partner that has the customer.
+    assert_eq!(fee.partner_id, f.partner.partner_id);
+    let arrears = pb::AccountKind::CustomerArrears;
+    assert_eq!(balance_of(&server, &f.master, &c, arrears).await, -500);
+    // Crediting 3.00 back pays 3.00 of the debt; cash stays empty.
+    let mut back = charge.clone();
+    back.request_id = new_request_id();
+    back.r#type = pb::AdjustmentType::Credit as i32;
+    back.amount = Some(cny(300));
+    ok(server.bills(&admin).adjust_bill(back.clone()).await);
+    assert_eq!(balance_of(&server, &f.master, &c, arrears).await, -200);
+    assert_eq!(cash(&server, &f.master, &c).await, 0);
+    // What is left of the charge is all that can be credited.
+    back.request_id = new_request_id();
+    back.amount = Some(cny(201));
+    assert_refused(
+        server.bills(&admin).adjust_bill(back.clone()).await,
+        Code::FailedPrecondition,
+        "ADJUSTMENT_ABOVE_BILLED",
+    );
+    back.request_id = new_request_id();
+    back.amount = Some(cny(200));
+    ok(server.bills(&admin).adjust_bill(back).await);
+    assert_eq!(balance_of(&server, &f.master, &c, arrears).await, 0);
+    assert_eq!(cash(&server, &f.master, &c).await, 0);
+    server.assert_ledger_clean().await;
+}
+
+#[tokio::test]
+async fn a_purchase_refunded_in_a_later_cycle_is_not_credited_again() {
+    let server = sandbox(whole_second_clock()).await;
+    let (f, paid) = bought(&server, "adjrefund", 1).await;
+    let c = f.customer.customer_id.clone();
+    let vm = paid.lines[0].resource_ids[0].clone();
+    let bought_in = cycle_of(clock_now(&server).await);
+    let billed = total(&customer_bill(&server, &f.master, &c, &bought_in).await);
+    assert!(billed > 0);
+    // Into the next cycle, the VM's month still running; unsubscribed
+    // there, its unused part is refunded on that cycle's bill.
+    while cycle_of(clock_now(&server).await) == bought_in {
+        advance(&server, Duration::days(1)).await;
+    }
+    let master = server.login("adjrefund", USER_PASSWORD).await;
+    let admin = server.admin_token().await;
+    let cash_before = cash(&server, &master, &c).await;
+    ok(server
+        .resources(&master)
+        .unsubscribe_resources(pb::UnsubscribeResourcesRequest {
+            request_id: new_request_id(),
+            resource_ids: vec![vm.clone()],
+            r#type: pb::UnsubscribeType::WithRenewals as i32,
+            reason_type: pb::UnsubscribeReasonType::Other as i32,
+            reason: "done".into(),
+            ..Default::default()
+        })
+        .await);
+    let refunded = cash(&server, &master, &c).await - cash_before;
+    assert!(refunded > 0);
+    // The bought cycle still shows the whole purchase, but only what the
+    // customer kept paying is credited back.
+    assert_eq!(
+        total(&customer_bill(&server, &master, &c, &bought_in).await),
+        billed
+    );
+    let refused = assert_refused(
+        server
+            .bills(&admin)
+            .adjust_bill(adjustment(&c, &bought_in, &vm, true, billed))
+            .await,
+        Code::FailedPrecondition,
+        "ADJUSTMENT_ABOVE_BILLED",
+    );
+    let creditable = billed - refunded;
+    let info = refused
+        .get_error_details()
+        .error_info()
+        .cloned()
+        .unwrap_or_else(|| panic!("no ErrorInfo: {refused:?}"));
+    assert_eq!(
+        info.metadata.get("creditable").map(String::as_str),
+        Some(format!("{}.{:02} CNY", creditable / 100, creditable % 100).as_str())
+    );
+    ok(server
+        .bills(&admin)
+        .adjust_bill(adjustment(&c, &bought_in, &vm, true, creditable))
+        .await);
+    // Everything it paid came back: what it was funded with.
+    assert_eq!(cash(&server, &master, &c).await, cash_before + billed);
     server.assert_ledger_clean().await;
 }

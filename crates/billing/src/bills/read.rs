@@ -41,7 +41,8 @@ impl Cycle {
     /// The cycle `raw` (`YYYY-MM`, years 2000–9999) in the billing time zone.
     pub fn parse(raw: &str, zone: FixedOffset) -> Option<Self> {
         let (y, m) = raw.split_once('-')?;
-        if y.len() != 4 || m.len() != 2 || !raw.is_ascii() {
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if y.len() != 4 || m.len() != 2 || !digits(y) || !digits(m) {
             return None;
         }
         let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
@@ -482,6 +483,8 @@ mod tests {
             "1999-01",
             "２027-02",
             "2027-00",
+            "2027-+1",
+            "+202-01",
         ] {
             assert!(Cycle::parse(bad, utc8).is_none(), "{bad}");
         }

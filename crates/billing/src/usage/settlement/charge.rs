@@ -1,8 +1,9 @@
-//! Taking a charge (a settlement's, or an operator's adjustment): from the
-//! customer's cash, then its credit line, then into arrears, all into
-//! revenue — the four accounts locked together in id order, as every
-//! posting locks them; counting a settlement against the budget, which may
-//! freeze the customer.
+//! Charging a customer (a settlement, or an operator's adjustment): from
+//! its cash, then its credit line, then into arrears, all into revenue;
+//! crediting it back the other way round (an adjustment) — the four
+//! accounts locked together in id order, as every posting locks them.
+//! Counting a settlement against the budget, which may freeze the
+//! customer.
 
 use chrono::{DateTime, Utc};
 use partner_customers::budgets::store as budget_store;
@@ -16,6 +17,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{DatabaseTransaction, EntityTrait, Set};
 
 use crate::arrears::entity as arrears;
+use crate::entity::ledger_account as account;
 use crate::error::BillingError;
 use crate::ledger::post::post_locked;
 use crate::ledger::{Account, AccountKey, Kind, Operation, Owner, Posting, locked_accounts};
@@ -32,29 +34,92 @@ pub struct Split {
     pub transaction: Option<String>,
 }
 
-/// Charges `amount` (above zero) to the customer as `operation`: what its
-/// cash holds, then what its credit line leaves, then the rest into
-/// arrears (noted as owed since now); all into revenue.
-pub async fn charge(
+/// The customer's accounts a charge or a credit moves, in this order.
+pub const CUSTOMER_KINDS: [Kind; 3] = [
+    Kind::CustomerCash,
+    Kind::CustomerCredit,
+    Kind::CustomerArrears,
+];
+
+/// A charge's or a credit's parties: the customer (and its partner, whose
+/// operation it is filed as), what it is and why.
+pub struct Party {
+    pub customer: CustomerId,
+    pub partner: Option<PartnerId>,
+    pub operation: Operation,
+    pub reason: String,
+}
+
+/// Locks the customer's cash, credit and arrears accounts in `currency`
+/// and the platform's revenue, in that order (opening any missing).
+async fn customer_accounts(
     tx: &DatabaseTransaction,
-    m: &Mutation,
-    (customer, partner): (CustomerId, Option<PartnerId>),
-    amount: Money,
-    (operation, reason): (Operation, String),
-) -> Result<Split, BillingError> {
+    customer: CustomerId,
+    currency: Currency,
+    now: DateTime<Utc>,
+) -> Result<Vec<account::Model>, BillingError> {
     let owner = Owner::Customer(customer);
-    let currency = amount.currency();
-    let kinds = [
-        Kind::CustomerCash,
-        Kind::CustomerCredit,
-        Kind::CustomerArrears,
-    ];
-    let mut keys: Vec<AccountKey> = kinds
+    let mut keys: Vec<AccountKey> = CUSTOMER_KINDS
         .iter()
         .map(|k| AccountKey::new(owner, *k, currency))
         .collect();
     keys.push(AccountKey::new(Owner::Platform, Kind::Revenue, currency));
-    let rows = locked_accounts(tx, &keys, m.now).await?;
+    locked_accounts(tx, &keys, now).await
+}
+
+/// Posts `minor[i]` of each of the customer's accounts (`CUSTOMER_KINDS`
+/// order; zero: no leg) against revenue (`rows` from
+/// [`customer_accounts`]): out of them into revenue, or, with `back`, out
+/// of revenue into them. The transaction's id.
+async fn post_against_revenue(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    party: Party,
+    (rows, minor): (Vec<account::Model>, [i64; 3]),
+    (total, back): (Money, bool),
+) -> Result<String, BillingError> {
+    let owner = Owner::Customer(party.customer);
+    let currency = total.currency();
+    let revenue = (Owner::Platform, Kind::Revenue, total, rows[3].clone());
+    let customer: Vec<_> = (0..3)
+        .filter(|i| minor[*i] > 0)
+        .map(|i| {
+            let amount = Money::from_minor(currency, minor[i]);
+            (owner, CUSTOMER_KINDS[i], amount, rows[i].clone())
+        })
+        .collect();
+    // Legs into accounts come first in a posting, as do their rows.
+    let (ins, outs) = if back {
+        (customer, vec![revenue])
+    } else {
+        (vec![revenue], customer)
+    };
+    let legs = |v: &[(Owner, Kind, Money, account::Model)]| {
+        v.iter().map(|(o, k, m, _)| (*o, *k, *m)).collect()
+    };
+    let mut posting = Posting::between(party.operation, legs(&outs), legs(&ins))?
+        .of_customer(party.customer)
+        .because(party.reason);
+    if let Some(partner) = party.partner {
+        posting = posting.of_partner(partner);
+    }
+    let locked: Vec<_> = ins.into_iter().chain(outs).map(|(.., row)| row).collect();
+    let posted = post_locked(tx, m, &posting, &locked, &vec![0; locked.len()]).await?;
+    Ok(posted.transaction_id.to_string())
+}
+
+/// Charges `amount` (above zero) to the customer: what its cash holds,
+/// then what its credit line leaves, then the rest into arrears (noted as
+/// owed since now); all into revenue.
+pub async fn charge(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    party: Party,
+    amount: Money,
+) -> Result<Split, BillingError> {
+    let customer = party.customer;
+    let currency = amount.currency();
+    let rows = customer_accounts(tx, customer, currency, m.now).await?;
     let available = |i: usize| -> Result<i64, BillingError> {
         Ok(Account::from_row(&rows[i])?.available().minor().max(0))
     };
@@ -63,32 +128,8 @@ pub async fn charge(
     left -= cash;
     let credit = left.min(available(1)?);
     let owed = left - credit;
-    // The legs in the posting's order (into revenue first), each with its
-    // locked account.
-    let mut legs = vec![(Owner::Platform, Kind::Revenue, amount, rows[3].clone())];
-    for (i, minor) in [cash, credit, owed].into_iter().enumerate() {
-        if minor > 0 {
-            legs.push((
-                owner,
-                kinds[i],
-                Money::from_minor(currency, minor),
-                rows[i].clone(),
-            ));
-        }
-    }
-    let (ins, outs) = legs.split_at(1);
-    let mut posting = Posting::between(
-        operation,
-        outs.iter().map(|(o, k, m, _)| (*o, *k, *m)).collect(),
-        ins.iter().map(|(o, k, m, _)| (*o, *k, *m)).collect(),
-    )?
-    .of_customer(customer)
-    .because(reason);
-    if let Some(partner) = partner {
-        posting = posting.of_partner(partner);
-    }
-    let locked: Vec<_> = legs.into_iter().map(|(.., row)| row).collect();
-    let posted = post_locked(tx, m, &posting, &locked, &vec![0; locked.len()]).await?;
+    let transaction =
+        post_against_revenue(tx, m, party, (rows, [cash, credit, owed]), (amount, false)).await?;
     if owed > 0 {
         into_arrears(tx, customer, currency, m.now).await?;
     }
@@ -96,7 +137,39 @@ pub async fn charge(
         cash,
         credit,
         arrears: owed,
-        transaction: Some(posted.transaction_id.to_string()),
+        transaction: Some(transaction),
+    })
+}
+
+/// Returns `amount` (above zero) from revenue to the customer: first what
+/// it owes (its arrears), then what its credit line has used, the rest
+/// into its cash. (Arrears paid off are cleared, and resources they froze
+/// run again, at the next pass of the arrears job.)
+pub async fn credit(
+    tx: &DatabaseTransaction,
+    m: &Mutation,
+    party: Party,
+    amount: Money,
+) -> Result<Split, BillingError> {
+    let rows = customer_accounts(tx, party.customer, amount.currency(), m.now).await?;
+    let mut left = amount.minor();
+    let arrears = left.min(rows[2].balance.saturating_neg().max(0));
+    left -= arrears;
+    let credit = left.min(rows[1].balance.saturating_neg().max(0));
+    let cash = left - credit;
+    let transaction = post_against_revenue(
+        tx,
+        m,
+        party,
+        (rows, [cash, credit, arrears]),
+        (amount, true),
+    )
+    .await?;
+    Ok(Split {
+        cash,
+        credit,
+        arrears,
+        transaction: Some(transaction),
     })
 }
 

@@ -32,7 +32,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use self::charge::{Split, charge, consume_budget};
+use self::charge::{Party, Split, charge, consume_budget};
 use self::lines::{Accrued, Charge, Usage, usage_of};
 use super::entity as record;
 use crate::bills::entity as fee;
@@ -191,15 +191,13 @@ async fn settle_customer(
             _ => partner_now,
         };
         let split = if total > 0 {
-            let why = format!("on-demand use through {}", through.to_rfc3339());
-            charge(
-                &tx,
-                &m,
-                (customer, partner),
-                charged,
-                (Operation::UsageCharge, why),
-            )
-            .await?
+            let party = Party {
+                customer,
+                partner,
+                operation: Operation::UsageCharge,
+                reason: format!("on-demand use through {}", through.to_rfc3339()),
+            };
+            charge(&tx, &m, party, charged).await?
         } else {
             Split::default()
         };
