@@ -6,7 +6,6 @@ pub struct Migration;
 #[derive(DeriveIden)]
 enum FeeRecords {
     Table,
-    CustomerId,
     AdjustsCycle,
     Reason,
 }
@@ -34,16 +33,17 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Partial: only adjustments have a cycle they correct, and every
+        // other fee record (each payment's, each settlement's) would pay
+        // for an index entry no query reads.
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_fee_records_customer_adjusts")
-                    .table(FeeRecords::Table)
-                    .col(FeeRecords::CustomerId)
-                    .col(FeeRecords::AdjustsCycle)
-                    .to_owned(),
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX ix_fee_records_customer_adjusts \
+                 ON fee_records (customer_id, adjusts_cycle) WHERE adjusts_cycle IS NOT NULL",
             )
-            .await
+            .await?;
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
