@@ -153,8 +153,30 @@ pub fn not_updatable(v: &mut Violations, path: &str) {
     v.add("update_mask", format!("`{path:.64}` cannot be updated"));
 }
 
+/// Whether `c` changes how the text around it is shown without being seen
+/// itself: bidirectional overrides, embeddings and isolates (which can make
+/// a reason or a name on a bill or an export read backwards), marks and
+/// invisible separators. Zero-width joiners (U+200C, U+200D) stay: scripts
+/// and emoji need them.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
 /// Checks a free-text field: trimmed length within `min..=max` characters, no
-/// control characters. Returns the trimmed text.
+/// control characters, no invisible formatting ([`invisible`]). Returns the
+/// trimmed text.
 pub fn text(raw: &str, min: usize, max: usize) -> Result<String, String> {
     let trimmed = raw.trim();
     let len = trimmed.chars().count();
@@ -170,6 +192,9 @@ pub fn text(raw: &str, min: usize, max: usize) -> Result<String, String> {
     }
     if trimmed.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
+    }
+    if trimmed.chars().any(invisible) {
+        return Err("must not contain invisible formatting characters (bidirectional controls, zero-width spaces)".into());
     }
     Ok(trimmed.to_owned())
 }
@@ -266,6 +291,13 @@ mod tests {
         assert!(text("abcdefghijk", 1, 10).is_err());
         assert!(text("a\u{0}b", 1, 10).is_err());
         assert_eq!(text("云计算伙伴", 1, 5), Ok("云计算伙伴".to_owned()));
+        // A reason that would read "refund 100" backwards on a bill.
+        assert!(text("refund \u{202E}001", 1, 20).is_err());
+        assert!(text("a\u{2066}b\u{2069}", 1, 10).is_err());
+        assert!(text("a\u{200B}b", 1, 10).is_err());
+        assert!(text("\u{FEFF}Acme", 1, 10).is_err());
+        // Joiners are part of scripts and emoji.
+        assert_eq!(text("👩\u{200D}💻", 1, 10), Ok("👩\u{200D}💻".to_owned()));
     }
 
     #[test]

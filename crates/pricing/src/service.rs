@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+mod buyers;
+
 use partner_accounts::{Accounts, AccountsError};
 use partner_customers::Customers;
 use partner_kernel::cache::TtlCache;
@@ -50,15 +52,20 @@ pub struct Buyer {
 /// A buyer's discounts as read together: those not ended (their windows
 /// are checked at each use) and its partner's policies (they cap its rates).
 #[derive(Debug, Clone)]
-struct Offered {
-    buyer: Option<Buyer>,
-    discounts: Arc<Vec<Discount>>,
-    policies: Arc<Vec<Policy>>,
+pub(crate) struct Offered {
+    pub(crate) buyer: Option<Buyer>,
+    pub(crate) discounts: Arc<Vec<Discount>>,
+    pub(crate) policies: Arc<Vec<Policy>>,
 }
 
 /// How long [`Offered`] answers are trusted: changes made through another
 /// replica are offered here within this time.
 const OFFERED_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long before now reported usage may have started: a record ends in
+/// the open billing cycle (or the one before, within its late grace) and
+/// spans at most 31 days, so two months and a day.
+pub const USAGE_LOOKBACK: chrono::Duration = chrono::Duration::days(63);
 
 /// A period rating: the catalog version used, its currency, the lines, and
 /// the discounts in force for the buyer.
@@ -180,7 +187,8 @@ impl Pricing {
         }
     }
 
-    /// What rating needs to know about `customer`'s discounts, from the
+    /// What rating needs to know about `customer`'s discounts (those in
+    /// force now or in the last [`USAGE_LOOKBACK`]), from the
     /// cache (2 s; this process's discount and policy changes clear it).
     async fn offered(&self, customer: Option<CustomerId>) -> Result<Offered, PricingError> {
         let ticket = match self.offered.lookup(&customer) {
@@ -208,11 +216,17 @@ impl Pricing {
             .flatten()
             .map(|p| p.to_string())
             .collect();
+        // Usage is rated with the discounts in force when it started, and
+        // may be reported long after: those ended since are kept too (each
+        // window is checked at its time of use).
         let rows = store::not_ended(
             self.db.conn(),
-            customer.map(|c| c.to_string()).as_deref(),
+            &customer
+                .map(|c| c.to_string())
+                .into_iter()
+                .collect::<Vec<_>>(),
             &distributors,
-            self.clock.now(),
+            self.clock.now() - USAGE_LOOKBACK,
         )
         .await?;
         let discounts = rows

@@ -419,3 +419,186 @@ async fn a_batch_is_one_to_a_thousand_distinct_records_reported_by_the_platform(
     let denied = report_as(&server, &f.master, new_request_id(), batch(&c)).await;
     assert_eq!(code(denied), Some(Code::PermissionDenied));
 }
+
+#[tokio::test]
+async fn usage_reported_after_its_discount_ended_still_gets_the_discount_in_force_when_it_started()
+{
+    let clock = Arc::new(TestClock::new(march() - Duration::hours(4)));
+    let server = TestServer::start_with_clock(clock.clone()).await;
+    let f = funded(&server, "endedco", 0).await;
+    let c = f.customer.customer_id.clone();
+    let admin = server.admin_token().await;
+    // 20 % off for the customer, until 2 hours before "now" (march()).
+    let contract = ok(server
+        .discounts(&admin)
+        .create_discount(partner_api::pricing::v1::CreateDiscountRequest {
+            request_id: new_request_id(),
+            kind: partner_api::pricing::v1::DiscountKind::VendorContract as i32,
+            name: "ending contract".into(),
+            customer_id: c.clone(),
+            terms: Some(
+                partner_api::pricing::v1::create_discount_request::Terms::RateOff("0.2".into()),
+            ),
+            valid_from: Some(to_proto_timestamp(march() - Duration::days(10))),
+            valid_until: Some(to_proto_timestamp(march() - Duration::hours(2))),
+            ..Default::default()
+        })
+        .await)
+    .discount
+    .unwrap_or_default();
+    // Reported at march(), after the contract ended: two hours of a VM
+    // that began while it was in force, and one that began after.
+    clock.set(march());
+    let answer = report(
+        &server,
+        new_request_id(),
+        vec![
+            record("during", &c, VM, 0, "duration", "2", "HOUR", today()),
+            record(
+                "after",
+                &c,
+                VM,
+                0,
+                "duration",
+                "1",
+                "HOUR",
+                (
+                    march() - Duration::minutes(90),
+                    march() - Duration::minutes(30),
+                ),
+            ),
+        ],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let during = &answer.results[0];
+    assert_eq!(during.discount_id, contract.id, "{during:?}");
+    // 2 h at 0.316/h = 0.632, 20 % off.
+    assert_eq!(
+        (during.list_amount.as_str(), during.discount_amount.as_str()),
+        ("0.632", "0.1264"),
+        "{during:?}"
+    );
+    let after = &answer.results[1];
+    assert_eq!(after.discount_id, "", "{after:?}");
+}
+
+#[tokio::test]
+async fn a_batch_of_many_customers_rates_each_with_its_own_discounts() {
+    use partner_api::accounts::v1 as ac;
+    use partner_api::pricing::v1 as pr;
+    let server = server_in_march().await;
+    let admin = server.admin_token().await;
+    let (distributor, d_master) = server
+        .enrolled_partner(&admin, "batchdist", ac::Program::Distributor)
+        .await;
+    let (reseller, r_master) = server.linked_reseller(&admin, &d_master, "batchres").await;
+    let direct = server
+        .create_customer(&d_master, &distributor, "batch-direct")
+        .await;
+    let contracted = server
+        .create_customer(&r_master, &reseller, "batch-contract")
+        .await;
+    let rated = server
+        .create_customer(&r_master, &reseller, "batch-rated")
+        .await;
+    let plain = server
+        .create_customer(&r_master, &reseller, "batch-plain")
+        .await;
+    let create = |kind: pr::DiscountKind, customer: &str, partner: &str, rate: &str| {
+        pr::CreateDiscountRequest {
+            request_id: new_request_id(),
+            kind: kind as i32,
+            name: format!("{kind:?}"),
+            customer_id: customer.into(),
+            partner_id: partner.into(),
+            terms: Some(pr::create_discount_request::Terms::RateOff(rate.into())),
+            valid_from: Some(to_proto_timestamp(march() - Duration::days(1))),
+            ..Default::default()
+        }
+    };
+    // A vendor contract for one customer (30 %); a distributor contract
+    // (10 %) for every customer of the distributor and its reseller; the
+    // reseller's own rate for one of its customers (25 %, within its 40 %
+    // policy).
+    let vendor = ok(server
+        .discounts(&admin)
+        .create_discount(create(
+            pr::DiscountKind::VendorContract,
+            &contracted.customer_id,
+            "",
+            "0.3",
+        ))
+        .await)
+    .discount
+    .unwrap_or_default();
+    let distributor_contract = ok(server
+        .discounts(&admin)
+        .create_discount(create(
+            pr::DiscountKind::DistributorContract,
+            "",
+            &distributor.partner_id,
+            "0.1",
+        ))
+        .await)
+    .discount
+    .unwrap_or_default();
+    ok(server
+        .discounts(&admin)
+        .create_incentive_policy(pr::CreateIncentivePolicyRequest {
+            request_id: new_request_id(),
+            partner_id: reseller.partner_id.clone(),
+            max_rate_off: "0.4".into(),
+            valid_from: Some(to_proto_timestamp(march() - Duration::days(2))),
+            ..Default::default()
+        })
+        .await);
+    let own = ok(server
+        .discounts(&r_master)
+        .set_customer_discount(pr::SetCustomerDiscountRequest {
+            request_id: new_request_id(),
+            customer_id: rated.customer_id.clone(),
+            rate_off: "0.25".into(),
+            valid_from: Some(to_proto_timestamp(march() - Duration::days(1))),
+            ..Default::default()
+        })
+        .await)
+    .discount
+    .unwrap_or_default();
+    // One batch, the customers interleaved.
+    let customers = [&direct, &contracted, &rated, &plain];
+    let records: Vec<pb::UsageRecord> = (0..8)
+        .map(|i| {
+            let c = customers[i % 4];
+            record(
+                &format!("mixed-{i}"),
+                &c.customer_id,
+                VM,
+                0,
+                "duration",
+                "1",
+                "HOUR",
+                today(),
+            )
+        })
+        .collect();
+    let answer = report(&server, new_request_id(), records)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(answer.accepted, 8, "{answer:?}");
+    // 0.316 an hour, the best discount of each customer taken off.
+    let expected = [
+        (distributor_contract.id.as_str(), "0.0316"),
+        (vendor.id.as_str(), "0.0948"),
+        (own.id.as_str(), "0.079"),
+        (distributor_contract.id.as_str(), "0.0316"),
+    ];
+    for (i, r) in answer.results.iter().enumerate() {
+        let (id, off) = expected[i % 4];
+        assert_eq!(
+            (r.discount_id.as_str(), r.discount_amount.as_str()),
+            (id, off),
+            "record {i}: {r:?}"
+        );
+    }
+}

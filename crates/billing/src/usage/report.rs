@@ -274,7 +274,16 @@ impl Billing {
     /// for period purchases).
     async fn apply_discounts(&self, checked: &mut [Checked]) -> Result<(), BillingError> {
         // A batch's records mostly share customers and start times: each
-        // set of discounts is worked out once.
+        // set of discounts is worked out once, from what is read for all
+        // the batch's customers together.
+        let customers: Vec<CustomerId> = checked
+            .iter()
+            .filter_map(|c| match c {
+                Checked::Parsed(p, Ok(_)) => Some(p.customer),
+                Checked::Parsed(..) | Checked::BadId(_) | Checked::Invalid(_) => None,
+            })
+            .collect();
+        self.pricing().prime_offers(&customers).await?;
         let mut known: HashMap<_, Vec<Discount>> = HashMap::new();
         for c in checked.iter_mut() {
             let Checked::Parsed(p, Ok(priced)) = c else {

@@ -74,19 +74,20 @@ pub async fn in_slot(
         .await
 }
 
-/// The discounts not ended at `at` that may apply to a buyer: promotions,
-/// those of `customer`, and distributor contracts with one of
-/// `distributors`. The caller checks each window at its time of use, and
-/// partner-set ones against the customer's partner.
+/// The discounts not ended at `at` that may apply to buyers: promotions,
+/// those of `customers`, and distributor contracts with one of
+/// `distributors`, in id order. The caller sorts out whose each is, checks
+/// each window at its time of use, and partner-set ones against the
+/// customer's partner.
 pub async fn not_ended(
     conn: &impl ConnectionTrait,
-    customer: Option<&str>,
+    customers: &[String],
     distributors: &[String],
     at: DateTime<Utc>,
 ) -> Result<Vec<discount::Model>, DbErr> {
     let mut whom = Condition::any().add(discount::Column::Kind.eq(Kind::Promotion.as_str()));
-    if let Some(customer) = customer {
-        whom = whom.add(discount::Column::CustomerId.eq(customer));
+    if !customers.is_empty() {
+        whom = whom.add(discount::Column::CustomerId.is_in(customers.iter().cloned()));
     }
     if !distributors.is_empty() {
         whom = whom.add(
@@ -205,8 +206,16 @@ pub async fn policies_of(
     conn: &impl ConnectionTrait,
     partner: PartnerId,
 ) -> Result<Vec<policy::Model>, DbErr> {
+    policies_of_many(conn, &[partner.to_string()]).await
+}
+
+/// The incentive policies of `partners`, in id order.
+pub async fn policies_of_many(
+    conn: &impl ConnectionTrait,
+    partners: &[String],
+) -> Result<Vec<policy::Model>, DbErr> {
     policy::Entity::find()
-        .filter(policy::Column::PartnerId.eq(partner.to_string()))
+        .filter(policy::Column::PartnerId.is_in(partners.iter().cloned()))
         .order_by_asc(policy::Column::Id)
         .all(conn)
         .await
