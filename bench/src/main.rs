@@ -154,6 +154,9 @@ struct Args {
     /// Run the usage phase (ReportUsage in batches of 1,000 records).
     #[arg(long)]
     usage: bool,
+    /// Customers the usage phase's records are spread over.
+    #[arg(long, default_value_t = 10)]
+    usage_customers: usize,
     /// Run the renewal phase over this many due resources (the issue's
     /// figure is 100,000); 0 skips it. It runs the server in sandbox mode
     /// and moves its clock, so it runs last.
@@ -587,7 +590,7 @@ async fn measure(
     }
 
     if args.usage {
-        report.usage = Some(usage::measure(&money_setup).await?);
+        report.usage = Some(usage::measure(&money_setup, args.usage_customers).await?);
     }
 
     if args.export_lines > 0 {

@@ -1,5 +1,5 @@
 //! The usage phase: `ReportUsage` in batches of 1,000 records (an hour of
-//! a VM each, spread over ten customers), sent by one call per connection
+//! a VM each, spread over `--usage-customers`, ten by default), sent by one call per connection
 //! at a time until the phase's time is up; records stored per second. Then
 //! the same batches again under new request ids — a metering pipeline
 //! retrying — which must store nothing: duplicates answered per second.
@@ -18,8 +18,6 @@ use crate::money::{Setup, authorised, funded_partner};
 
 /// Records per call (the most one call takes).
 const BATCH: usize = 1_000;
-/// Customers the records are spread over.
-const CUSTOMERS: usize = 10;
 /// The target on SQLite.
 const TARGET: f64 = 20_000.0;
 
@@ -99,8 +97,8 @@ async fn send(
 }
 
 /// Runs the usage phase; returns its section of the report.
-pub async fn measure(s: &Setup<'_>) -> Result<String, BoxError> {
-    let funded = funded_partner(s, 900, CUSTOMERS).await?;
+pub async fn measure(s: &Setup<'_>, customers: usize) -> Result<String, BoxError> {
+    let funded = funded_partner(s, 900, customers.max(1)).await?;
     let customers = Arc::new(funded.customers);
     let end = chrono::Utc::now();
     let hour = (end - chrono::Duration::hours(1), end);
@@ -131,7 +129,8 @@ pub async fn measure(s: &Setup<'_>) -> Result<String, BoxError> {
     writeln!(out, "|---|---|---|")?;
     writeln!(
         out,
-        "| ReportUsage, batches of {BATCH} (an hour of a VM each, {CUSTOMERS} customers), {} in flight | {rate:.0} records/s ({stored} records in {secs:.1} s) | ≥ {TARGET:.0} on SQLite — {} |",
+        "| ReportUsage, batches of {BATCH} (an hour of a VM each, {} customers), {} in flight | {rate:.0} records/s ({stored} records in {secs:.1} s) | ≥ {TARGET:.0} on SQLite — {} |",
+        customers.len(),
         s.channels.len(),
         match (s.url.starts_with("sqlite"), rate >= TARGET) {
             (true, true) => "met",

@@ -26,7 +26,10 @@ use partner_pricing::rating::on_demand::{UsageLine, usage_value};
 use partner_pricing::service::RatedAt;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect, TransactionTrait,
+};
 use sha2::{Digest, Sha256};
 
 use super::entity as record;
@@ -44,6 +47,9 @@ const CLOCK_SKEW: Duration = Duration::minutes(5);
 const MAX_PERIOD: Duration = Duration::days(31);
 /// Record ids looked up per statement.
 const LOOKUP_CHUNK: usize = 500;
+/// Records per insert statement: about 9 KiB of parameters (larger
+/// statements stall on PostgreSQL over TCP: docs/benchmarks.md).
+const ROWS_PER_INSERT: usize = 20;
 
 /// Why a record was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -446,26 +452,80 @@ async fn store_all(
     to_insert.sort_by(|a, b| ids[*a].cmp(&ids[*b]));
     let partners = partners_of(tx, &to_insert, &checked).await?;
     let resources = resources_of(tx, &to_insert, &checked).await?;
+    let mut rows: Vec<(usize, record::Model)> = Vec::with_capacity(to_insert.len());
     for i in to_insert {
         let Checked::Parsed(p, Ok(priced)) = &checked[i] else {
             continue;
         };
-        results[i] = Some(
-            store(
-                tx,
-                (&partners, &resources),
-                &ids[i],
-                (p, priced),
-                &checked[i],
-                now,
-            )
-            .await?,
-        );
+        match row_of((&partners, &resources), &ids[i], (p, priced), now) {
+            Ok(row) => rows.push((i, row)),
+            Err(reason) => results[i] = Some(refused(&ids[i], Refusal::because(reason))),
+        }
+    }
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        for (i, result) in insert_chunk(tx, chunk, &checked).await? {
+            results[i] = Some(result);
+        }
     }
     Ok(results.into_iter().flatten().collect())
 }
 
-/// Stores one rated record unless its id was taken meanwhile; its result.
+/// Inserts a chunk of rated records (in record-id order) in one statement;
+/// their results. On SQLite the write transaction has held the only write
+/// lock since the batch's ids were looked up, so no id was taken since. On
+/// PostgreSQL another batch may have committed one meanwhile: the
+/// statement runs under a savepoint, and if it skipped a record it is
+/// undone and the chunk stored a record at a time, each answering as
+/// stored or accepted. (SQLite would write a statement journal for a
+/// savepoint: a cost for a case it cannot have.)
+async fn insert_chunk(
+    tx: &DatabaseTransaction,
+    chunk: &[(usize, record::Model)],
+    checked: &[Checked],
+) -> Result<Vec<(usize, pb::UsageRecordResult)>, BillingError> {
+    let insert = || {
+        record::Entity::insert_many(
+            chunk
+                .iter()
+                .map(|(_, row)| record::ActiveModel::from(row.clone())),
+        )
+        .on_conflict(
+            OnConflict::column(record::Column::RecordId)
+                .do_nothing()
+                .to_owned(),
+        )
+    };
+    let all_in = |n: u64| usize::try_from(n).is_ok_and(|n| n == chunk.len());
+    let accepted = || {
+        chunk
+            .iter()
+            .map(|(i, row)| (*i, rated_result(row, pb::UsageRecordStatus::Accepted)))
+            .collect()
+    };
+    if tx.get_database_backend() == DbBackend::Sqlite {
+        let inserted = insert().exec_without_returning(tx).await?;
+        if !all_in(inserted) {
+            return Err(KernelError::Corrupt(format!(
+                "usage records taken under the write lock: {inserted} of {} stored",
+                chunk.len()
+            ))
+            .into());
+        }
+        return Ok(accepted());
+    }
+    let savepoint = tx.begin().await?;
+    if all_in(insert().exec_without_returning(&savepoint).await?) {
+        savepoint.commit().await?;
+        return Ok(accepted());
+    }
+    savepoint.rollback().await?;
+    let mut out = Vec::with_capacity(chunk.len());
+    for (i, row) in chunk {
+        out.push((*i, store(tx, row.clone(), &checked[*i]).await?));
+    }
+    Ok(out)
+}
+
 /// Each known customer's partner now (`None`: it has none).
 type Partners = HashMap<CustomerId, Option<Option<String>>>;
 /// Each resource's customer and charging mode, by id.
@@ -537,35 +597,35 @@ async fn resources_of(
     Ok(out)
 }
 
-async fn store(
-    tx: &DatabaseTransaction,
+/// The row to store for a rated record, or why it is refused (its
+/// customer unknown, or its resource not the customer's on-demand one).
+fn row_of(
     (partners, resources): (&Partners, &Resources),
     id: &str,
     (p, priced): (&Parsed, &Priced),
-    sent: &Checked,
     now: DateTime<Utc>,
-) -> Result<pb::UsageRecordResult, BillingError> {
+) -> Result<record::Model, &'static str> {
     // The customer's partner now (`None` for an unknown customer).
     let partner = partners.get(&p.customer).cloned().flatten();
     let Some(partner) = partner else {
-        return Ok(refused(id, Refusal::because("CUSTOMER_NOT_FOUND")));
+        return Err("CUSTOMER_NOT_FOUND");
     };
     let customer = p.customer.to_string();
     if let Some(resource) = p.resource {
         match resources.get(&resource.to_string()) {
             Some((owner, _)) if *owner != customer => {
-                return Ok(refused(id, Refusal::because("RESOURCE_NOT_FOUND")));
+                return Err("RESOURCE_NOT_FOUND");
             }
-            None => return Ok(refused(id, Refusal::because("RESOURCE_NOT_FOUND"))),
+            None => return Err("RESOURCE_NOT_FOUND"),
             // A resource paid for by the period is not charged by use.
             Some((_, mode)) if mode != ChargingMode::OnDemand.as_str() => {
-                return Ok(refused(id, Refusal::because("RESOURCE_NOT_ON_DEMAND")));
+                return Err("RESOURCE_NOT_ON_DEMAND");
             }
             Some(_) => {}
         }
     }
     let l = &p.line;
-    let row = record::Model {
+    Ok(record::Model {
         record_id: id.to_owned(),
         fingerprint: p.fingerprint.clone(),
         partner_id: partner,
@@ -590,7 +650,16 @@ async fn store(
         discount_amount: priced.off().normalize().to_string(),
         amount: priced.amount().normalize().to_string(),
         settlement_id: None,
-    };
+    })
+}
+
+/// Stores one rated record unless its id was taken meanwhile; its result.
+async fn store(
+    tx: &DatabaseTransaction,
+    row: record::Model,
+    sent: &Checked,
+) -> Result<pb::UsageRecordResult, BillingError> {
+    let id = row.record_id.clone();
     let active: record::ActiveModel = row.clone().into();
     let inserted = record::Entity::insert(active)
         .on_conflict(
@@ -604,7 +673,7 @@ async fn store(
         return Ok(rated_result(&row, pb::UsageRecordStatus::Accepted));
     }
     // Taken by a batch that committed meanwhile.
-    let stored = record::Entity::find_by_id(id.to_owned())
+    let stored = record::Entity::find_by_id(id.clone())
         .one(tx)
         .await?
         .ok_or_else(|| KernelError::Corrupt(format!("usage record {id} taken and gone")))?;
