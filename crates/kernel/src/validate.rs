@@ -154,22 +154,24 @@ pub fn not_updatable(v: &mut Violations, path: &str) {
 }
 
 /// Whether `c` changes how the text around it is shown without being seen
-/// itself: bidirectional overrides, embeddings and isolates (which can make
-/// a reason or a name on a bill or an export read backwards), marks and
-/// invisible separators. Zero-width joiners (U+200C, U+200D) stay: scripts
-/// and emoji need them.
+/// itself: bidirectional embeddings, overrides and isolates (which can make
+/// a reason or a name on a bill or an export read backwards), invisible
+/// separators and fillers, and line or paragraph separators (which break
+/// a line of an export or a log). Direction marks (U+200E, U+200F, U+061C),
+/// zero-width joiners (U+200C, U+200D) and the Mongolian vowel separator
+/// stay: right-to-left scripts, emoji and Mongolian spelling need them.
 fn invisible(c: char) -> bool {
     matches!(
         c,
-        '\u{061C}'
-            | '\u{180E}'
+        '\u{115F}'
+            | '\u{1160}'
             | '\u{200B}'
-            | '\u{200E}'
-            | '\u{200F}'
-            | '\u{202A}'..='\u{202E}'
+            | '\u{2028}'..='\u{202E}'
             | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{3164}'
             | '\u{FEFF}'
+            | '\u{FFA0}'
             | '\u{FFF9}'..='\u{FFFB}'
     )
 }
@@ -296,7 +298,10 @@ mod tests {
         assert!(text("a\u{2066}b\u{2069}", 1, 10).is_err());
         assert!(text("a\u{200B}b", 1, 10).is_err());
         assert!(text("\u{FEFF}Acme", 1, 10).is_err());
-        // Joiners are part of scripts and emoji.
+        assert!(text("a\u{2028}b", 1, 10).is_err());
+        assert!(text("\u{3164}", 1, 10).is_err());
+        // Joiners and direction marks are part of scripts and emoji.
+        assert_eq!(text("שלום\u{200F}", 1, 10), Ok("שלום\u{200F}".to_owned()));
         assert_eq!(text("👩\u{200D}💻", 1, 10), Ok("👩\u{200D}💻".to_owned()));
     }
 

@@ -221,7 +221,13 @@ async fn two_servers_crossing_the_renewal_boundary_at_once_charge_once() {
         advance(&one, Duration::days(3)),
         advance(&two, Duration::days(3))
     );
-    assert_eq!(a.resources_renewed + b.resources_renewed, 1);
+    // At most one of them renewed it: each server's own 30-second job tick
+    // may also come in between (under load) and renew it first. That it was
+    // renewed, once, is what the orders and the cash below show.
+    assert!(
+        a.resources_renewed + b.resources_renewed <= 1,
+        "{a:?} {b:?}"
+    );
     let left = first - clock_now(&two).await;
     assert!((2..=5).contains(&left.num_days()), "{left}");
     let master = one.login("raceauto", USER_PASSWORD).await;

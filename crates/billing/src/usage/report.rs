@@ -50,6 +50,10 @@ const LOOKUP_CHUNK: usize = 500;
 /// Records per insert statement: about 9 KiB of parameters (larger
 /// statements stall on PostgreSQL over TCP: docs/benchmarks.md).
 const ROWS_PER_INSERT: usize = 20;
+// On PostgreSQL each chunk runs under a savepoint: a batch must stay under
+// the 64 subtransactions a backend caches, or every session's snapshots
+// slow down.
+const _: () = assert!(MAX_RECORDS.div_ceil(ROWS_PER_INSERT) < 64);
 
 /// Why a record was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
