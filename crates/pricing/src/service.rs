@@ -1,6 +1,7 @@
 //! The pricing domain service: the catalog in force, rating against it,
 //! and the discounts rating offers.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 mod buyers;
@@ -56,6 +57,47 @@ pub(crate) struct Offered {
     pub(crate) buyer: Option<Buyer>,
     pub(crate) discounts: Arc<Vec<Discount>>,
     pub(crate) policies: Arc<Vec<Policy>>,
+    /// The versions of those discounts changed since they were made, by
+    /// discount id: what each said when (usage is rated as of its start).
+    pub(crate) earlier: Arc<History>,
+}
+
+/// Versions of discounts, by discount id: when each was written, and what
+/// it said, oldest first.
+pub(crate) type History = HashMap<String, Vec<(chrono::DateTime<chrono::Utc>, Discount)>>;
+
+/// The versions of those of `discounts` that were ever changed.
+pub(crate) async fn history_of(db: &Db, discounts: &[Discount]) -> Result<History, PricingError> {
+    let changed: Vec<String> = discounts
+        .iter()
+        .filter(|d| d.version > 1)
+        .map(|d| d.id.to_string())
+        .collect();
+    let mut out = History::new();
+    for v in store::versions_of(db.conn(), &changed).await? {
+        out.entry(v.discount_id.clone())
+            .or_default()
+            .push((v.changed_at, Discount::from_state(&v.state)?));
+    }
+    Ok(out)
+}
+
+/// `d` as it stood at `at`: its version written last by then (for a time
+/// before it was made, its first version, whose window decides).
+fn as_of<'a>(
+    earlier: &'a History,
+    d: &'a Discount,
+    at: chrono::DateTime<chrono::Utc>,
+) -> &'a Discount {
+    let Some(versions) = earlier.get(&d.id.to_string()) else {
+        return d;
+    };
+    versions
+        .iter()
+        .rev()
+        .find(|(written, _)| *written <= at)
+        .or(versions.first())
+        .map_or(d, |(_, v)| v)
 }
 
 /// How long [`Offered`] answers are trusted: changes made through another
@@ -241,10 +283,12 @@ impl Pricing {
                 .collect::<Result<Vec<_>, _>>()?,
             None => Vec::new(),
         };
+        let earlier = history_of(&self.db, &discounts).await?;
         let offered = Offered {
             buyer,
             discounts: Arc::new(discounts),
             policies: Arc::new(policies),
+            earlier: Arc::new(earlier),
         };
         self.offered.put(ticket, customer, offered.clone());
         Ok(offered)
@@ -368,6 +412,7 @@ fn in_force_for(
     let partner = offered.buyer.and_then(|b| b.partner);
     let mut out = Vec::with_capacity(offered.discounts.len());
     for d in offered.discounts.iter() {
+        let d = as_of(&offered.earlier, d, at);
         if !d.in_force(at) {
             continue;
         }

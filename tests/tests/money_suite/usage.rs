@@ -602,3 +602,79 @@ async fn a_batch_of_many_customers_rates_each_with_its_own_discounts() {
         );
     }
 }
+
+#[tokio::test]
+async fn usage_reported_after_its_partner_rate_changed_gets_the_rate_set_when_it_started() {
+    use partner_api::pricing::v1 as pr;
+    let clock = Arc::new(TestClock::new(march() - Duration::days(1)));
+    let server = TestServer::start_with_clock(clock.clone()).await;
+    let f = funded(&server, "ratechangeco", 0).await;
+    let c = f.customer.customer_id.clone();
+    let admin = server.admin_token().await;
+    ok(server
+        .discounts(&admin)
+        .create_incentive_policy(pr::CreateIncentivePolicyRequest {
+            request_id: new_request_id(),
+            partner_id: f.partner.partner_id.clone(),
+            max_rate_off: "0.4".into(),
+            valid_from: Some(to_proto_timestamp(march() - Duration::days(2))),
+            ..Default::default()
+        })
+        .await);
+    let set = |rate: &str| pr::SetCustomerDiscountRequest {
+        request_id: new_request_id(),
+        customer_id: c.clone(),
+        rate_off: rate.into(),
+        ..Default::default()
+    };
+    // 25 % from a day before; changed to 5 % two hours before "now", after
+    // the usage began (three hours before).
+    let first = ok(server
+        .discounts(&f.master)
+        .set_customer_discount(set("0.25"))
+        .await)
+    .discount
+    .unwrap_or_default();
+    clock.set(march() - Duration::hours(2));
+    let master = server.login("ratechangeco", USER_PASSWORD).await;
+    let second = ok(server
+        .discounts(&master)
+        .set_customer_discount(set("0.05"))
+        .await)
+    .discount
+    .unwrap_or_default();
+    assert_eq!((first.id.as_str(), second.version), (second.id.as_str(), 2));
+    clock.set(march());
+    let answer = report(
+        &server,
+        new_request_id(),
+        vec![
+            record("before", &c, VM, 0, "duration", "2", "HOUR", today()),
+            record(
+                "after",
+                &c,
+                VM,
+                0,
+                "duration",
+                "1",
+                "HOUR",
+                (
+                    march() - Duration::minutes(90),
+                    march() - Duration::minutes(30),
+                ),
+            ),
+        ],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    // 2 h at 0.316/h = 0.632 at the 25 % in force when it began; an hour
+    // begun after the change at 5 %.
+    let before = &answer.results[0];
+    assert_eq!(
+        (before.discount_id.as_str(), before.discount_amount.as_str()),
+        (first.id.as_str(), "0.158"),
+        "{before:?}"
+    );
+    let after = &answer.results[1];
+    assert_eq!(after.discount_amount, "0.0158", "{after:?}");
+}

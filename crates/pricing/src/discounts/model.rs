@@ -175,6 +175,13 @@ fn corrupt(what: &str) -> KernelError {
 }
 
 impl Discount {
+    /// A version as its history keeps it (the row as JSON).
+    pub fn from_state(state: &str) -> Result<Self, KernelError> {
+        let row: discount::Model =
+            serde_json::from_str(state).map_err(|_| corrupt("version state"))?;
+        Self::from_row(&row)
+    }
+
     pub fn from_row(row: &discount::Model) -> Result<Self, KernelError> {
         let terms = match (&row.rate_off, row.reduction_minor, &row.currency) {
             (Some(r), None, _) => Terms::RateOff(rate(r).map_err(|_| corrupt("rate"))?),

@@ -108,6 +108,22 @@ pub async fn not_ended(
         .await
 }
 
+/// Every version of the discounts `ids`, by discount then version.
+pub async fn versions_of(
+    conn: &impl ConnectionTrait,
+    ids: &[String],
+) -> Result<Vec<version::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    version::Entity::find()
+        .filter(version::Column::DiscountId.is_in(ids.iter().cloned()))
+        .order_by_asc(version::Column::DiscountId)
+        .order_by_asc(version::Column::Version)
+        .all(conn)
+        .await
+}
+
 /// What a listing is narrowed to.
 #[derive(Debug, Default, Clone)]
 pub struct ListFilter {

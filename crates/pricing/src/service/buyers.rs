@@ -11,7 +11,7 @@ use partner_customers::entity::customer;
 use partner_kernel::ids::{CustomerId, PartnerId, parse_stored};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use super::{Buyer, Offered, Pricing, USAGE_LOOKBACK};
+use super::{Buyer, Offered, Pricing, USAGE_LOOKBACK, history_of};
 use crate::discounts::model::{Discount, Kind, Policy};
 use crate::discounts::store;
 use crate::error::PricingError;
@@ -84,6 +84,7 @@ impl Pricing {
                 .iter()
                 .map(Discount::from_row)
                 .collect::<Result<Vec<_>, _>>()?;
+            let earlier = Arc::new(history_of(&self.db, &discounts).await?);
             let policies = store::policies_of_many(self.db.conn(), &partners)
                 .await?
                 .iter()
@@ -105,6 +106,7 @@ impl Pricing {
                             .collect(),
                     ),
                     buyer: Some(buyer),
+                    earlier: earlier.clone(),
                 };
                 self.offered.put(*ticket, Some(*c), offered);
             }
