@@ -12,7 +12,7 @@ use partner_kernel::cache::TtlCache;
 use partner_kernel::clock::SharedClock;
 use partner_kernel::db::Db;
 use partner_kernel::error::KernelError;
-use partner_kernel::ids::{CustomerId, PartnerId};
+use partner_kernel::ids::{CustomerId, DiscountId, PartnerId};
 use partner_kernel::money::Currency;
 use partner_kernel::page::PageTokens;
 use partner_kernel::principal::Principal;
@@ -64,7 +64,7 @@ pub(crate) struct Offered {
 
 /// Versions of discounts, by discount id: when each was written, and what
 /// it said, oldest first.
-pub(crate) type History = HashMap<String, Vec<(chrono::DateTime<chrono::Utc>, Discount)>>;
+pub(crate) type History = HashMap<DiscountId, Vec<(chrono::DateTime<chrono::Utc>, Discount)>>;
 
 /// The versions of those of `discounts` that were ever changed.
 pub(crate) async fn history_of(db: &Db, discounts: &[Discount]) -> Result<History, PricingError> {
@@ -75,9 +75,10 @@ pub(crate) async fn history_of(db: &Db, discounts: &[Discount]) -> Result<Histor
         .collect();
     let mut out = History::new();
     for v in store::versions_of(db.conn(), &changed).await? {
-        out.entry(v.discount_id.clone())
+        let version = Discount::from_state(&v.state)?;
+        out.entry(version.id)
             .or_default()
-            .push((v.changed_at, Discount::from_state(&v.state)?));
+            .push((v.changed_at, version));
     }
     Ok(out)
 }
@@ -89,7 +90,7 @@ fn as_of<'a>(
     d: &'a Discount,
     at: chrono::DateTime<chrono::Utc>,
 ) -> &'a Discount {
-    let Some(versions) = earlier.get(&d.id.to_string()) else {
+    let Some(versions) = earlier.get(&d.id) else {
         return d;
     };
     versions

@@ -91,6 +91,21 @@ async fn exported(server: &TestServer, token: &str, c: &str, cycle: &str) -> Vec
         .collect()
 }
 
+/// Unsubscribes `resource` with its renewals (refunding what is unused).
+async fn unsubscribe(server: &TestServer, token: &str, resource: &str) {
+    ok(server
+        .resources(token)
+        .unsubscribe_resources(pb::UnsubscribeResourcesRequest {
+            request_id: new_request_id(),
+            resource_ids: vec![resource.to_owned()],
+            r#type: pb::UnsubscribeType::WithRenewals as i32,
+            reason_type: pb::UnsubscribeReasonType::Other as i32,
+            reason: "done".into(),
+            ..Default::default()
+        })
+        .await);
+}
+
 /// Minor units of a plain decimal amount with two places.
 fn minor_of_text(raw: &str) -> i64 {
     let (units, cents) = raw.split_once('.').unwrap_or((raw, "00"));
@@ -168,17 +183,7 @@ async fn a_simulated_month_reconciles_bills_fee_records_exports_and_the_ledger()
     }
     let master = server.login("billco", USER_PASSWORD).await;
     // The kept VM renewed once; now it is unsubscribed (its renewal refunded).
-    ok(server
-        .resources(&master)
-        .unsubscribe_resources(pb::UnsubscribeResourcesRequest {
-            request_id: new_request_id(),
-            resource_ids: vec![kept.clone()],
-            r#type: pb::UnsubscribeType::WithRenewals as i32,
-            reason_type: pb::UnsubscribeReasonType::Other as i32,
-            reason: "done".into(),
-            ..Default::default()
-        })
-        .await);
+    unsubscribe(&server, &master, &kept).await;
     let end = clock_now(&server).await;
 
     // Every journal transaction of the customer's money has its fee
@@ -760,17 +765,7 @@ async fn a_purchase_refunded_in_a_later_cycle_is_not_credited_again() {
     let master = server.login("adjrefund", USER_PASSWORD).await;
     let admin = server.admin_token().await;
     let cash_before = cash(&server, &master, &c).await;
-    ok(server
-        .resources(&master)
-        .unsubscribe_resources(pb::UnsubscribeResourcesRequest {
-            request_id: new_request_id(),
-            resource_ids: vec![vm.clone()],
-            r#type: pb::UnsubscribeType::WithRenewals as i32,
-            reason_type: pb::UnsubscribeReasonType::Other as i32,
-            reason: "done".into(),
-            ..Default::default()
-        })
-        .await);
+    unsubscribe(&server, &master, &vm).await;
     let refunded = cash(&server, &master, &c).await - cash_before;
     assert!(refunded > 0);
     // The bought cycle still shows the whole purchase, but only what the

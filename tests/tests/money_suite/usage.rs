@@ -449,28 +449,7 @@ async fn usage_reported_after_its_discount_ended_still_gets_the_discount_in_forc
     // Reported at march(), after the contract ended: two hours of a VM
     // that began while it was in force, and one that began after.
     clock.set(march());
-    let answer = report(
-        &server,
-        new_request_id(),
-        vec![
-            record("during", &c, VM, 0, "duration", "2", "HOUR", today()),
-            record(
-                "after",
-                &c,
-                VM,
-                0,
-                "duration",
-                "1",
-                "HOUR",
-                (
-                    march() - Duration::minutes(90),
-                    march() - Duration::minutes(30),
-                ),
-            ),
-        ],
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e:?}"));
+    let answer = began_before_and_after(&server, &c).await;
     let during = &answer.results[0];
     assert_eq!(during.discount_id, contract.id, "{during:?}");
     // 2 h at 0.316/h = 0.632, 20 % off.
@@ -645,28 +624,7 @@ async fn usage_reported_after_its_partner_rate_changed_gets_the_rate_set_when_it
     .unwrap_or_default();
     assert_eq!((first.id.as_str(), second.version), (second.id.as_str(), 2));
     clock.set(march());
-    let answer = report(
-        &server,
-        new_request_id(),
-        vec![
-            record("before", &c, VM, 0, "duration", "2", "HOUR", today()),
-            record(
-                "after",
-                &c,
-                VM,
-                0,
-                "duration",
-                "1",
-                "HOUR",
-                (
-                    march() - Duration::minutes(90),
-                    march() - Duration::minutes(30),
-                ),
-            ),
-        ],
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e:?}"));
+    let answer = began_before_and_after(&server, &c).await;
     // 2 h at 0.316/h = 0.632 at the 25 % in force when it began; an hour
     // begun after the change at 5 %.
     let before = &answer.results[0];
@@ -677,4 +635,23 @@ async fn usage_reported_after_its_partner_rate_changed_gets_the_rate_set_when_it
     );
     let after = &answer.results[1];
     assert_eq!(after.discount_amount, "0.0158", "{after:?}");
+}
+
+/// Reports, at march(), two hours of a VM that began three hours before
+/// and an hour that began ninety minutes before: the answer, in that order.
+async fn began_before_and_after(server: &TestServer, c: &str) -> pb::ReportUsageResponse {
+    let late = (
+        march() - Duration::minutes(90),
+        march() - Duration::minutes(30),
+    );
+    report(
+        server,
+        new_request_id(),
+        vec![
+            record("before", c, VM, 0, "duration", "2", "HOUR", today()),
+            record("after", c, VM, 0, "duration", "1", "HOUR", late),
+        ],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"))
 }

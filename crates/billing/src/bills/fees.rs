@@ -13,10 +13,11 @@ use super::model::BillType;
 use crate::error::BillingError;
 use crate::orders::model::{ChargingMode, PricedLine};
 
-/// Fee records per insert statement: about 9 KiB of parameters. Larger
-/// statements stall about 40 ms each on PostgreSQL over TCP (the driver
-/// does not set TCP_NODELAY; docs/benchmarks.md, "Usage and bills").
-const ROWS_PER_INSERT: usize = 20;
+/// Rows per multi-row insert statement in billing (fee records, running
+/// totals, usage records): about 9 KiB of parameters. Larger statements
+/// stall about 40 ms each on PostgreSQL over TCP (the driver does not set
+/// TCP_NODELAY; docs/benchmarks.md, "Usage and bills").
+pub(crate) const ROWS_PER_INSERT: usize = 20;
 
 /// A fee record's id.
 pub fn fee_id() -> String {

@@ -33,6 +33,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use super::entity as record;
+use crate::bills::fees::ROWS_PER_INSERT;
 use crate::bills::model::LATE_USAGE_GRACE;
 use crate::error::BillingError;
 use crate::orders::entity::resource;
@@ -47,9 +48,6 @@ const CLOCK_SKEW: Duration = Duration::minutes(5);
 const MAX_PERIOD: Duration = Duration::days(31);
 /// Record ids looked up per statement.
 const LOOKUP_CHUNK: usize = 500;
-/// Records per insert statement: about 9 KiB of parameters (larger
-/// statements stall on PostgreSQL over TCP: docs/benchmarks.md).
-const ROWS_PER_INSERT: usize = 20;
 // On PostgreSQL each chunk runs under a savepoint: a batch must stay under
 // the 64 subtransactions a backend caches, or every session's snapshots
 // slow down.

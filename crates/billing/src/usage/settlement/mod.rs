@@ -46,9 +46,6 @@ use crate::orders::model::ChargingMode;
 const METHOD: &str = "job:UsageSettlement";
 /// Customers read at a time.
 const CUSTOMERS_PER_READ: u64 = 500;
-/// Accrual rows written per statement: small, as fee records are
-/// (`bills::fees`), or PostgreSQL over TCP stalls on each.
-const ACCRUALS_PER_INSERT: usize = 20;
 
 /// What one pass settled.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -289,7 +286,7 @@ async fn accrue(
     }
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<accrual::ActiveModel> = rows.by_ref().take(ACCRUALS_PER_INSERT).collect();
+        let chunk: Vec<accrual::ActiveModel> = rows.by_ref().take(fees::ROWS_PER_INSERT).collect();
         accrual::Entity::insert_many(chunk)
             .on_conflict(
                 OnConflict::columns([
