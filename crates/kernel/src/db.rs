@@ -17,6 +17,10 @@ const SQLITE_POOL: u32 = 8;
 /// Connections in the pool for PostgreSQL.
 const POSTGRES_POOL: u32 = 16;
 
+/// How long a pooled PostgreSQL connection may sit idle before it is pinged
+/// on checkout.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
+
 /// A shared database handle.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -45,6 +49,10 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10));
         let sqlite = url.starts_with("sqlite:");
         if sqlite {
+            // A connection to a file cannot be dropped by a server, a proxy or a
+            // firewall: the pool's default ping before every checkout would be
+            // a round trip to the driver's worker thread for nothing.
+            opts.test_before_acquire(false);
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
             // Each connection to an in-memory database would see its own empty one.
             opts.max_connections(if in_memory {
@@ -62,7 +70,12 @@ impl Db {
             });
         } else {
             opts.max_connections(max_connections.unwrap_or(POSTGRES_POOL))
-                .min_connections(1);
+                .min_connections(1)
+                // The pool's default pings before *every* checkout: a second
+                // round trip to the database for each statement read on the
+                // pool. Only a connection idle long enough to have been dropped
+                // by the server or something between is pinged.
+                .test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
         }
         let conn = Database::connect(opts).await?;
         Ok(Self {

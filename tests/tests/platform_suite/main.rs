@@ -11,6 +11,7 @@ mod idempotency;
 mod isolation;
 mod migrations;
 mod paging;
+mod sqlite_build;
 mod tenancy_probe;
 mod transport;
 mod validation;
