@@ -6,6 +6,9 @@
 //! The client runs on the same machine as the server, so both share its
 //! cores; the throughput ratio compares two calls under the same handicap.
 
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod bills;
 mod customers;
 mod db;

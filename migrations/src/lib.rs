@@ -61,6 +61,7 @@ mod m20261205_000054_usage_settlement;
 mod m20261205_000055_usage_accruals;
 mod m20261206_000056_bill_adjustments;
 mod m20261207_000057_auto_renew_key_lookup;
+mod m20261207_000058_customer_name_pages;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -126,6 +127,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000055_usage_accruals::Migration),
             Box::new(m20261206_000056_bill_adjustments::Migration),
             Box::new(m20261207_000057_auto_renew_key_lookup::Migration),
+            Box::new(m20261207_000058_customer_name_pages::Migration),
         ]
     }
 }

@@ -7,9 +7,11 @@ use clap::Parser;
 use partner_server::config::{Cli, Command, LogFormat};
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc hands freed memory back to the system; glibc's allocator keeps the
+/// jemalloc hands freed memory back to the system; glibc's allocator keeps the
 /// 19 MiB blocks of every Argon2 hash, and the server's idle memory would grow
-/// with each burst of logins (see docs/benchmarks.md).
+/// with each burst of logins (see docs/benchmarks.md). It is the C code's
+/// `malloc` too (SQLite's column values are allocated on the driver's
+/// threads and freed on the runtime's; decision 184).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -416,6 +416,31 @@ async fn listing_pages_and_filters_only_the_callers_customers() {
         names(list(|r| r.account_name_prefix = "shop".into())).await,
         ["shop_00", "shop_01", "shop_02"]
     );
+    // A prefix in pages: each page is cut after the matches are in id order.
+    let first = ok(server
+        .customers(&master)
+        .list_customers(list(|r| {
+            r.account_name_prefix = "corp".into();
+            r.page_size = 3;
+        }))
+        .await);
+    let names_of = |p: &cu::ListCustomersResponse| {
+        p.customers
+            .iter()
+            .map(|c| c.account_name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names_of(&first), ["corp_03", "corp_04", "corp_05"]);
+    let second = ok(server
+        .customers(&master)
+        .list_customers(list(|r| {
+            r.account_name_prefix = "corp".into();
+            r.page_size = 3;
+            r.page_token = first.next_page_token.clone();
+        }))
+        .await);
+    assert_eq!(names_of(&second), ["corp_06"]);
+    assert!(second.next_page_token.is_empty());
     assert_eq!(
         names(list(|r| r.account_name_prefix = "Shop".into())).await,
         Vec::<String>::new(),

@@ -8,7 +8,7 @@ use partner_kernel::ids::{CustomerId, PartnerId};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Set, SqlErr,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set, SqlErr,
 };
 
 use super::model::{
@@ -131,12 +131,23 @@ pub async fn list(
     if let Some(after) = after {
         q = q.filter(customer::Column::Id.gt(after));
     }
-    convert(
-        q.order_by_asc(customer::Column::Id)
-            .limit(limit)
-            .all(conn)
-            .await?,
-    )
+    let q = if filter.name_prefix.is_some() {
+        // Every customer the prefix matches is put in id order before the
+        // page is cut. The name index holds the ids (migration 000058), so
+        // they are sorted from it alone and only the page's rows are read.
+        customers_of(partner).filter(
+            customer::Column::Id.in_subquery(
+                q.select_only()
+                    .column(customer::Column::Id)
+                    .order_by_asc(customer::Column::Id)
+                    .limit(limit)
+                    .into_query(),
+            ),
+        )
+    } else {
+        q.limit(limit)
+    };
+    convert(q.order_by_asc(customer::Column::Id).all(conn).await?)
 }
 
 /// Whether the sales-platform account is mapped to a customer (platform-wide:
