@@ -28,8 +28,9 @@ fn name_index(name: &str, with_id: bool) -> IndexCreateStatement {
 
 /// A page of customers by name prefix is in id order, so every customer the
 /// prefix matches is sorted before the page is cut. With the id in the name
-/// index, the ids are sorted from the index alone and only the page's rows
-/// are read (`customers::store::list`).
+/// index, SQLite sorts the ids from the index alone and reads only the
+/// page's rows (`customers::store::list`; PostgreSQL sorts the rows, which
+/// is faster there).
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
