@@ -22,8 +22,8 @@ use partner_kernel::mutation::Mutation;
 use partner_kernel::principal::{Actor, Principal};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -233,6 +233,23 @@ fn renewals_left() -> Condition {
         )
 }
 
+/// The orders' auto-renew keys of resource `id` (`{id}@…`). On SQLite, which
+/// compares text bytewise and plans a `LIKE` with a bound pattern as a scan
+/// (decision 184), they are the range from `{id}@` to `{id}A` ('A' follows
+/// '@'), which the key's index answers; this runs inside a write transaction,
+/// which would otherwise hold the one write lock for a scan of every order.
+/// PostgreSQL's collation need not be bytewise, so it keeps the prefix match.
+fn keys_of(tx: &DatabaseTransaction, id: &str) -> Condition {
+    let key = order::Column::AutoRenewKey;
+    if tx.get_database_backend() == DbBackend::Sqlite {
+        Condition::all()
+            .add(key.gte(format!("{id}@")))
+            .add(key.lt(format!("{id}A")))
+    } else {
+        Condition::all().add(key.starts_with(format!("{id}@")))
+    }
+}
+
 /// Forgets the auto-renew bookkeeping of resource `id` (its unsubscribed
 /// periods may be renewed again once auto-renew is set anew).
 pub(crate) async fn forget(tx: &DatabaseTransaction, id: &str) -> Result<(), BillingError> {
@@ -245,7 +262,7 @@ pub(crate) async fn forget(tx: &DatabaseTransaction, id: &str) -> Result<(), Bil
             order::Column::AutoRenewKey,
             Expr::value(Option::<String>::None),
         )
-        .filter(order::Column::AutoRenewKey.starts_with(format!("{id}@")))
+        .filter(keys_of(tx, id))
         .exec(tx)
         .await?;
     Ok(())
