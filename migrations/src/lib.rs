@@ -62,6 +62,7 @@ mod m20261205_000055_usage_accruals;
 mod m20261206_000056_bill_adjustments;
 mod m20261207_000057_auto_renew_key_lookup;
 mod m20261207_000058_customer_name_pages;
+mod m20261208_000059_budget_months;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -128,6 +129,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000056_bill_adjustments::Migration),
             Box::new(m20261207_000057_auto_renew_key_lookup::Migration),
             Box::new(m20261207_000058_customer_name_pages::Migration),
+            Box::new(m20261208_000059_budget_months::Migration),
         ]
     }
 }

@@ -10,8 +10,6 @@ use partner_pricing::Pricing;
 
 /// How long a new order waits for payment unless configured otherwise.
 pub const DEFAULT_PAYMENT_WINDOW: chrono::Duration = chrono::Duration::hours(24);
-/// The billing time zone unless configured otherwise: UTC+8, the vendor's.
-pub const DEFAULT_BILLING_UTC_OFFSET_HOURS: i32 = 8;
 /// How long a customer may owe for on-demand use before its on-demand
 /// resources freeze, unless configured.
 pub const DEFAULT_ARREARS_GRACE: chrono::Duration = chrono::Duration::hours(24);
@@ -33,8 +31,6 @@ pub struct Billing {
     provisioner: std::sync::Arc<dyn crate::orders::provision::Provisioner>,
     /// In a sandbox: the platform clock the operator moves.
     sandbox: Option<std::sync::Arc<crate::sandbox::Sandbox>>,
-    /// Where billing cycles (months) begin and end.
-    billing_zone: chrono::FixedOffset,
     /// How long a customer may owe before its on-demand resources freeze.
     arrears_grace: chrono::Duration,
     /// The last hour's boundary this process settled in full: the next
@@ -64,8 +60,6 @@ impl Billing {
             payment_window: DEFAULT_PAYMENT_WINDOW,
             provisioner: std::sync::Arc::new(crate::orders::provision::BuiltIn::default()),
             sandbox: None,
-            billing_zone: chrono::FixedOffset::east_opt(DEFAULT_BILLING_UTC_OFFSET_HOURS * 3600)
-                .unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc)),
             arrears_grace: DEFAULT_ARREARS_GRACE,
             settled_through: std::sync::Arc::default(),
         }
@@ -78,17 +72,10 @@ impl Billing {
         self
     }
 
-    /// Sets the billing time zone, `hours` from UTC (−12 to 14); `None`
-    /// when out of range.
-    pub fn with_billing_utc_offset(mut self, hours: i32) -> Option<Self> {
-        self.billing_zone = chrono::FixedOffset::east_opt(hours.checked_mul(3600)?)
-            .filter(|_| (-12..=14).contains(&hours))?;
-        Some(self)
-    }
-
-    /// Where billing cycles begin and end.
+    /// Where billing cycles begin and end: the customers' months, so a
+    /// monthly budget turns over with the bill.
     pub fn billing_zone(&self) -> chrono::FixedOffset {
-        self.billing_zone
+        self.customers.billing_zone()
     }
 
     /// Makes this a sandbox whose platform clock is `clock` (the one the
@@ -143,7 +130,7 @@ impl Billing {
         if *done == Some(through) {
             return Ok(Settled::default());
         }
-        let settled = settle_due(&self.db, self.billing_zone, now).await?;
+        let settled = settle_due(&self.db, self.billing_zone(), now).await?;
         *done = Some(through);
         Ok(settled)
     }

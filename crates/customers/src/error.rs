@@ -99,6 +99,13 @@ pub enum CustomersError {
     /// The customer's current password is not the one given.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// The customer's password is locked by failed attempts (sign-ins and
+    /// password changes alike).
+    #[error("too many failed attempts")]
+    TooManyFailedAttempts {
+        /// How long until the next attempt is checked.
+        retry_after: std::time::Duration,
+    },
     /// The accounts domain refused (a reseller not linked, hashing busy…).
     #[error(transparent)]
     Accounts(#[from] AccountsError),
@@ -152,6 +159,7 @@ impl CustomersError {
             Self::AssociationRefused(reason) => reason,
             Self::CustomerFrozen => "CUSTOMER_FROZEN",
             Self::InvalidCredentials => "INVALID_CREDENTIALS",
+            Self::TooManyFailedAttempts { .. } => "TOO_MANY_FAILED_ATTEMPTS",
             Self::Accounts(_) | Self::Kernel(_) => "INTERNAL",
         }
     }
@@ -264,6 +272,13 @@ impl From<CustomersError> for Status {
                 reason,
                 "the current password is wrong",
             ),
+            CustomersError::TooManyFailedAttempts { retry_after } => Refusal::new(
+                Code::ResourceExhausted,
+                reason,
+                "too many failed attempts; try again later",
+            )
+            .with("retry_after_seconds", retry_after.as_secs().to_string())
+            .retry_after(retry_after),
             CustomersError::Accounts(a) => return a.into(),
             CustomersError::Kernel(k) => Refusal::from(k),
         };

@@ -16,6 +16,7 @@ pub mod grpc;
 pub mod invites;
 pub mod leads;
 pub mod opportunities;
+pub mod password_guard;
 pub mod principals;
 pub mod service;
 pub mod verification;

@@ -163,15 +163,16 @@ impl Customers {
         let row = store::platform_customer_row(self.db().conn(), id)
             .await?
             .ok_or(CustomersError::CustomerNotFound)?;
-        let verified = self
-            .accounts()
-            .passwords()
-            .verify(current, row.password_hash)
-            .await
-            .map_err(|e| CustomersError::Accounts(partner_accounts::AccountsError::Hashing(e)))?;
-        if !verified {
-            return Err(CustomersError::InvalidCredentials);
-        }
+        let partner = row
+            .partner_id
+            .as_deref()
+            .map(|p| parse_stored(p, PartnerId::parse))
+            .transpose()?;
+        // Under the sign-in throttle: a session is no licence to guess.
+        self.password_guard()
+            .get()?
+            .check_current(id, partner, current, row.password_hash)
+            .await?;
         let hash = self.hash_password(new).await?;
         let now = m.now;
         let answer = write::commit(self.db(), &m, move |tx| {

@@ -29,6 +29,11 @@ pub struct Customers {
     invite_link_base: Arc<str>,
     /// What billing does when a customer leaves its partner.
     leaving: crate::customers::leaving::Leaving,
+    /// Where months begin: billing cycles, and monthly budgets.
+    billing_zone: chrono::FixedOffset,
+    /// Checks a signed-in customer's current password under its sign-in
+    /// throttle.
+    password_guard: crate::password_guard::Guard,
 }
 
 /// [`Customers::invite_link_base`] unless configured.
@@ -46,7 +51,32 @@ impl Customers {
             statuses: Arc::new(TtlCache::new(crate::principals::STATUS_TTL)),
             invite_link_base: Arc::from(DEFAULT_INVITE_LINK_BASE),
             leaving: crate::customers::leaving::Leaving::default(),
+            billing_zone: partner_kernel::clock::default_billing_zone(),
+            password_guard: crate::password_guard::Guard::default(),
         }
+    }
+
+    /// Months (billing cycles, monthly budgets) begin at midnight on the
+    /// first in `zone`.
+    pub fn with_billing_zone(mut self, zone: chrono::FixedOffset) -> Self {
+        self.billing_zone = zone;
+        self
+    }
+
+    /// Where months begin.
+    pub fn billing_zone(&self) -> chrono::FixedOffset {
+        self.billing_zone
+    }
+
+    /// The month a monthly budget counts at `at` (its first day).
+    pub fn budget_month(&self, at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        crate::budgets::model::budget_month(at, self.billing_zone)
+    }
+
+    /// Where the gateway registers the check of a customer's current
+    /// password.
+    pub fn password_guard(&self) -> &crate::password_guard::Guard {
+        &self.password_guard
     }
 
     /// Where another domain registers its part of a customer leaving.

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
 
 /// The wire form of an instant.
 pub fn to_proto_timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
@@ -13,6 +13,28 @@ pub fn to_proto_timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
         // Sub-second nanos are below 2e9, which fits.
         nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
     }
+}
+
+/// The billing time zone unless configured otherwise: UTC+8, the vendor's.
+pub const DEFAULT_BILLING_UTC_OFFSET_HOURS: i32 = 8;
+
+/// The billing time zone `hours` from UTC, for −12 to 14; `None` otherwise.
+pub fn billing_zone(hours: i32) -> Option<FixedOffset> {
+    if !(-12..=14).contains(&hours) {
+        return None;
+    }
+    FixedOffset::east_opt(hours.checked_mul(3600)?)
+}
+
+/// The default billing time zone.
+pub fn default_billing_zone() -> FixedOffset {
+    billing_zone(DEFAULT_BILLING_UTC_OFFSET_HOURS).unwrap_or_else(|| chrono::Offset::fix(&Utc))
+}
+
+/// The calendar month (`YYYY-MM`) at `at` in `zone`: a billing cycle, and
+/// the month a monthly budget counts.
+pub fn month_in(at: DateTime<Utc>, zone: FixedOffset) -> String {
+    at.with_timezone(&zone).format("%Y-%m").to_string()
 }
 
 /// A source of the current time.

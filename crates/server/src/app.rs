@@ -202,7 +202,11 @@ pub async fn build_with_clock(
         PageTokens::new(page_key.clone()),
         accounts.clone(),
     )
-    .with_invite_link_base(&config.invite_link_base);
+    .with_invite_link_base(&config.invite_link_base)
+    .with_billing_zone(
+        partner_kernel::clock::billing_zone(config.billing_utc_offset_hours)
+            .ok_or_else(|| setup(&"PARTNER_BILLING_UTC_OFFSET_HOURS: from -12 to 14"))?,
+    );
     let gateway = Gateway::new(
         accounts.clone(),
         customers.clone(),
@@ -261,12 +265,9 @@ pub async fn build_with_clock(
     .with_provisioner(std::sync::Arc::new(
         partner_billing::orders::provision::BuiltIn::failing(config.failing_specs.clone()),
     ));
-    let billing = billing
-        .with_billing_utc_offset(config.billing_utc_offset_hours)
-        .ok_or_else(|| setup(&"PARTNER_BILLING_UTC_OFFSET_HOURS: from -12 to 14"))?
-        .with_arrears_grace(chrono::Duration::hours(i64::from(
-            config.arrears_grace_hours,
-        )));
+    let billing = billing.with_arrears_grace(chrono::Duration::hours(i64::from(
+        config.arrears_grace_hours,
+    )));
     let billing = match sandbox {
         Some(clock) => {
             billing.with_sandbox(Arc::new(partner_billing::sandbox::Sandbox::new(clock)))
@@ -278,6 +279,14 @@ pub async fn build_with_clock(
     customers
         .leaving()
         .register(Arc::new(billing.clone()))
+        .map_err(|e| setup(&e))?;
+    // A signed-in customer's current password is checked under its sign-in
+    // throttle.
+    customers
+        .password_guard()
+        .register(Arc::new(
+            partner_gateway::signin::current_password::CustomerPasswordGuard(gateway.clone()),
+        ))
         .map_err(|e| setup(&e))?;
     let access_keys = gateway.access_keys(PageTokens::new(page_key));
     let events_api = EventsApi::new(db.clone(), access.clone());

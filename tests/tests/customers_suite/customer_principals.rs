@@ -635,3 +635,57 @@ async fn wrong_passwords_on_any_of_a_customers_names_count_together() {
         "TOO_MANY_FAILED_ATTEMPTS",
     );
 }
+
+#[tokio::test]
+async fn a_session_cannot_guess_the_current_password_beyond_the_sign_in_throttle() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (acme, master) = server.register_partner(&admin, "acme").await;
+    let c = server
+        .customer_with_password(&master, &acme, "shop-1")
+        .await;
+    let token = access_token(
+        &customer_login(&server, &c.account_name, CUSTOMER_PASSWORD)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}")),
+    );
+    let change = |current: &str| cu::ChangeOwnPasswordRequest {
+        request_id: new_request_id(),
+        current_password: current.into(),
+        new_password: "the-customers-own-1".into(),
+    };
+    // Two wrong sign-ins and three wrong current passwords: one count.
+    for _ in 0..2 {
+        assert_refused(
+            customer_login(&server, &c.account_name, "not-the-password").await,
+            Code::Unauthenticated,
+            "INVALID_CREDENTIALS",
+        );
+    }
+    for n in 0..3 {
+        assert_refused(
+            server
+                .customers(&token)
+                .change_own_password(change(&format!("guess-{n}")))
+                .await,
+            Code::PermissionDenied,
+            "INVALID_CREDENTIALS",
+        );
+    }
+    // Locked: the right password is not even checked, through either door.
+    assert_refused(
+        server
+            .customers(&token)
+            .change_own_password(change(CUSTOMER_PASSWORD))
+            .await,
+        Code::ResourceExhausted,
+        "TOO_MANY_FAILED_ATTEMPTS",
+    );
+    assert_refused(
+        customer_login(&server, &c.account_name, CUSTOMER_PASSWORD).await,
+        Code::ResourceExhausted,
+        "TOO_MANY_FAILED_ATTEMPTS",
+    );
+    // The session still reads, and the password is unchanged.
+    ok(read(&server, &token, &c.customer_id).await);
+}

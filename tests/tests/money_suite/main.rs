@@ -7,6 +7,7 @@ mod adjust;
 mod agreements;
 mod auto_renew;
 mod bills;
+mod budget_months;
 mod change;
 mod children;
 mod clocked;

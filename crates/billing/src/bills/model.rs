@@ -34,7 +34,7 @@ pub fn cycle_of_end(end: DateTime<Utc>, zone: FixedOffset) -> String {
 
 /// The billing cycle open at `at`.
 pub fn cycle_at(at: DateTime<Utc>, zone: FixedOffset) -> String {
-    at.with_timezone(&zone).format("%Y-%m").to_string()
+    partner_kernel::clock::month_in(at, zone)
 }
 
 #[cfg(test)]

@@ -256,6 +256,7 @@ impl Billing {
             .price(&m.principal, customer, cmd.source, acting)
             .await?;
         let window = self.payment_window();
+        let month = self.customers().budget_month(m.now);
         let call = m.clone();
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
@@ -267,7 +268,7 @@ impl Billing {
                     return Err(partner_pricing::PricingError::QuoteNotFound.into());
                 }
                 let order = new_order(&call, customer, partner, priced, window);
-                within_budget(tx, partner, &order).await?;
+                within_budget(tx, partner, &order, month).await?;
                 write_order(tx, &order).await?;
                 Ok(Outcome::new(
                     pb::CreateOrderResponse {
@@ -353,19 +354,21 @@ fn new_order(
     }
 }
 
-/// Refuses an order the customer's budget cannot hold beside the orders
-/// already waiting for payment (which it counts from their creation).
+/// Refuses an order the customer's budget cannot hold in `month` beside
+/// the orders already waiting for payment (which it counts from their
+/// creation).
 async fn within_budget(
     tx: &DatabaseTransaction,
     partner: Option<PartnerId>,
     o: &Order,
+    month: chrono::NaiveDate,
 ) -> Result<(), BillingError> {
     let Some(partner) = partner else {
         return Ok(());
     };
     let customer = o.header.customer_id.as_str();
     let id = partner_kernel::ids::parse_stored(customer, CustomerId::parse)?;
-    let Some(budget) = budget_store::budget_of(tx, partner, id).await? else {
+    let Some(budget) = budget_store::budget_of(tx, partner, id, month).await? else {
         return Ok(());
     };
     let remaining = budget.remaining();

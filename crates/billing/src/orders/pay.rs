@@ -15,7 +15,7 @@
 use chrono::{DateTime, Months, Utc};
 use partner_api::billing::v1 as pb;
 use partner_api::pricing::v1 as pricing_pb;
-use partner_customers::budgets::model::Budget;
+use partner_customers::budgets::model::{Budget, budget_month};
 use partner_customers::budgets::store as budget_store;
 use partner_customers::customers::model::FreezeMode;
 use partner_customers::customers::store as customer_store;
@@ -234,7 +234,8 @@ impl Billing {
                 if let Some((id, offs)) = offs {
                     discount(tx, &mut o, id, &offs).await?;
                 }
-                let budget = check_budget(tx, partner, &o).await?;
+                let month = budget_month(call.now, zone);
+                let budget = check_budget(tx, partner, &o, month).await?;
                 let by_customer = call.principal.customer_id().is_some();
                 let payer = payer(tx, &o, partner, (cmd.agreement, by_customer)).await?;
                 if let Some(agreement) = cmd.agreement {
@@ -377,13 +378,14 @@ async fn check_budget(
     tx: &DatabaseTransaction,
     partner: Option<PartnerId>,
     o: &Order,
+    month: chrono::NaiveDate,
 ) -> Result<Option<Budget>, BillingError> {
     let Some(partner) = partner else {
         return Ok(None);
     };
     let customer = parse_customer(o)?;
     let total = Money::from_minor(o.currency()?, o.header.final_total);
-    let budget = budget_store::budget_of(tx, partner, customer).await?;
+    let budget = budget_store::budget_of(tx, partner, customer, month).await?;
     if let Some(b) = &budget
         && b.amount.currency() == total.currency()
         && total.minor() > b.remaining().minor()

@@ -45,6 +45,7 @@ impl Customers {
         let own = m.principal.require_partner(perm::CUSTOMERS_BUDGET)?;
         m.acting_for = tenant.acting_for();
         let now = m.now;
+        let month = self.budget_month(now);
         let actor = m.principal.user()?;
         write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
@@ -52,7 +53,7 @@ impl Customers {
                 customer_store::customer_of_for_update(tx, partner, id)
                     .await?
                     .ok_or(CustomersError::CustomerNotFound)?;
-                let before = store::budget_of(tx, partner, id).await?;
+                let before = store::budget_of(tx, partner, id, month).await?;
                 let used = match before {
                     Some(b) if b.used.currency() == budget.amount.currency() => b.used,
                     Some(b) if b.used.minor() != 0 => {
@@ -69,6 +70,7 @@ impl Customers {
                     budget_type: budget.budget_type,
                     auto_freeze: budget.auto_freeze,
                     updated_at: now,
+                    month: (budget.budget_type == BudgetType::Monthly).then_some(month),
                 };
                 store::upsert(tx, partner, &after, before.is_some()).await?;
                 store::insert_record(tx, partner, &after, actor, now).await?;
@@ -95,10 +97,11 @@ impl Customers {
         reseller: Option<PartnerId>,
     ) -> Result<Budget, CustomersError> {
         let conn = self.db().conn();
+        let month = self.budget_month(self.clock().now());
         if let Some(own) = self.own_account(p, id, reseller).await? {
             // The budget its current partner set, if it has one.
             let partner = own.partner_id.ok_or(CustomersError::BudgetNotSet)?;
-            return store::budget_of(conn, partner, id)
+            return store::budget_of(conn, partner, id, month)
                 .await?
                 .ok_or(CustomersError::BudgetNotSet);
         }
@@ -108,7 +111,7 @@ impl Customers {
         customer_store::customer_of(conn, tenant.partner_id, id)
             .await?
             .ok_or(CustomersError::CustomerNotFound)?;
-        store::budget_of(conn, tenant.partner_id, id)
+        store::budget_of(conn, tenant.partner_id, id, month)
             .await?
             .ok_or(CustomersError::BudgetNotSet)
     }
@@ -122,7 +125,8 @@ impl Customers {
     ) -> Result<Vec<pb::BudgetResult>, CustomersError> {
         let tenant = self.tenant(p, perm::CUSTOMERS_READ, reseller).await?;
         let conn = self.db().conn();
-        let mut budgets = store::budgets_among(conn, tenant.partner_id, &ids).await?;
+        let month = self.budget_month(self.clock().now());
+        let mut budgets = store::budgets_among(conn, tenant.partner_id, &ids, month).await?;
         let known: std::collections::HashSet<CustomerId> =
             customer_store::customers_among(conn, tenant.partner_id, &ids)
                 .await?

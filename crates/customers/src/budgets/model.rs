@@ -1,6 +1,6 @@
 //! A customer's budget and its wire and stored forms.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use partner_api::customers::v1 as pb;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::error::KernelError;
@@ -19,34 +19,67 @@ partner_kernel::state_enum!(
     }
 );
 
+/// The month a monthly budget counts at `at`: its first day in the billing
+/// time zone `zone`.
+pub fn budget_month(at: DateTime<Utc>, zone: FixedOffset) -> NaiveDate {
+    let local = at.with_timezone(&zone).date_naive();
+    local.with_day(1).unwrap_or(local)
+}
+
+/// The stored form of a budget month, `YYYY-MM` (a billing cycle's name).
+pub fn month_key(month: NaiveDate) -> String {
+    month.format("%Y-%m").to_string()
+}
+
 /// A customer's budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
     pub customer_id: CustomerId,
     pub amount: Money,
+    /// Consumption counted: in [`Budget::month`] for a monthly budget,
+    /// since it was set for a one-off one.
     pub used: Money,
     pub budget_type: BudgetType,
     pub auto_freeze: bool,
     pub updated_at: DateTime<Utc>,
-}
-
-impl TryFrom<customer_budget::Model> for Budget {
-    type Error = KernelError;
-    fn try_from(m: customer_budget::Model) -> Result<Self, KernelError> {
-        let currency = Currency::parse(&m.currency)
-            .map_err(|e| KernelError::Corrupt(format!("budget currency {:?}: {e}", m.currency)))?;
-        Ok(Self {
-            customer_id: parse_stored(&m.customer_id, CustomerId::parse)?,
-            amount: Money::from_minor(currency, m.amount_minor),
-            used: Money::from_minor(currency, m.used_minor),
-            budget_type: BudgetType::parse(&m.budget_type)?,
-            auto_freeze: m.auto_freeze,
-            updated_at: m.updated_at,
-        })
-    }
+    /// The month `used` counts (its first day), for a monthly budget.
+    pub month: Option<NaiveDate>,
 }
 
 impl Budget {
+    /// The stored budget as it stands in `month`: a monthly budget whose
+    /// consumption was counted in an earlier month starts again from zero.
+    /// (One stored before months were kept counts the month it is read in.)
+    pub fn from_stored(m: customer_budget::Model, month: NaiveDate) -> Result<Self, KernelError> {
+        let currency = Currency::parse(&m.currency)
+            .map_err(|e| KernelError::Corrupt(format!("budget currency {:?}: {e}", m.currency)))?;
+        let budget_type = BudgetType::parse(&m.budget_type)?;
+        let counted_in = match m.used_month.as_deref() {
+            None => None,
+            Some(raw) => Some(
+                NaiveDate::parse_from_str(&format!("{raw}-01"), "%Y-%m-%d").map_err(|_| {
+                    KernelError::Corrupt(format!("budget month {raw:?} of {}", m.customer_id))
+                })?,
+            ),
+        };
+        let (used, month) = match budget_type {
+            BudgetType::Package => (m.used_minor, None),
+            BudgetType::Monthly if counted_in.is_none_or(|c| c == month) => {
+                (m.used_minor, Some(month))
+            }
+            BudgetType::Monthly => (0, Some(month)),
+        };
+        Ok(Self {
+            customer_id: parse_stored(&m.customer_id, CustomerId::parse)?,
+            amount: Money::from_minor(currency, m.amount_minor),
+            used: Money::from_minor(currency, used),
+            budget_type,
+            auto_freeze: m.auto_freeze,
+            updated_at: m.updated_at,
+            month,
+        })
+    }
+
     /// What is left: the amount less what was used, never below zero.
     pub fn remaining(&self) -> Money {
         let left = self.amount.minor().saturating_sub(self.used.minor()).max(0);
@@ -63,6 +96,7 @@ impl Budget {
             budget_type: self.budget_type.to_proto().into(),
             auto_freeze: self.auto_freeze,
             update_time: Some(to_proto_timestamp(self.updated_at)),
+            used_month: self.month.map(month_key).unwrap_or_default(),
         }
     }
 
@@ -73,6 +107,7 @@ impl Budget {
             "used": self.used.to_string(),
             "budget_type": self.budget_type.as_str(),
             "auto_freeze": self.auto_freeze,
+            "used_month": self.month.map(month_key),
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use partner_api::customers::v1 as pb;
 use partner_kernel::clock::to_proto_timestamp;
 use partner_kernel::ids::{CustomerId, PartnerId, UserId};
@@ -14,30 +14,34 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use super::model::{Budget, BudgetType};
+use super::model::{Budget, BudgetType, month_key};
 use crate::entity::{customer_budget, customer_budget_record};
 use crate::error::CustomersError;
 
-/// The budget of one customer of one partner.
+/// The budget of one customer of one partner, as it stands in `month`
+/// (see [`budget_month`](super::model::budget_month)).
 pub async fn budget_of(
     conn: &impl ConnectionTrait,
     partner: PartnerId,
     id: CustomerId,
+    month: NaiveDate,
 ) -> Result<Option<Budget>, CustomersError> {
     customer_budget::Entity::find()
         .filter(customer_budget::Column::PartnerId.eq(partner.to_string()))
         .filter(customer_budget::Column::CustomerId.eq(id.to_string()))
         .one(conn)
         .await?
-        .map(Budget::try_from)
+        .map(|m| Budget::from_stored(m, month))
         .transpose()
         .map_err(CustomersError::from)
 }
 
 /// Counts `amount` the customer spent (a paid order) against its budget
-/// `b` (as read in this transaction, under the customer's row lock, which
-/// the caller holds), if it is in that currency, and records it as a
-/// consumption with `partner`; the budget after.
+/// `b` (as read in this transaction for the month of the spending, under
+/// the customer's row lock, which the caller holds), if it is in that
+/// currency, and records it as a consumption with `partner`; the budget
+/// after. A monthly budget counted in an earlier month starts the new one
+/// with this amount.
 pub async fn consume(
     conn: &impl ConnectionTrait,
     partner: PartnerId,
@@ -53,13 +57,34 @@ pub async fn consume(
         b.used.minor().saturating_add(amount.minor()),
     );
     let (partner, id) = (partner.to_string(), b.customer_id.to_string());
-    customer_budget::Entity::update_many()
-        // Relative, so a consumption never overwrites another's.
-        .col_expr(
-            customer_budget::Column::UsedMinor,
-            Expr::col(customer_budget::Column::UsedMinor).add(amount.minor()),
-        )
-        .col_expr(customer_budget::Column::UpdatedAt, Expr::value(now))
+    // Relative, so a consumption never overwrites another's.
+    let added = Expr::col(customer_budget::Column::UsedMinor).add(amount.minor());
+    let used = match b.month {
+        None => added,
+        // A month's first consumption replaces the last month's count (a
+        // count from before months were kept is this month's).
+        Some(month) => {
+            let key = month_key(month);
+            Expr::case(
+                Expr::col(customer_budget::Column::UsedMonth)
+                    .eq(key.clone())
+                    .or(Expr::col(customer_budget::Column::UsedMonth).is_null()),
+                added,
+            )
+            .finally(amount.minor())
+            .into()
+        }
+    };
+    let mut update = customer_budget::Entity::update_many()
+        .col_expr(customer_budget::Column::UsedMinor, used)
+        .col_expr(customer_budget::Column::UpdatedAt, Expr::value(now));
+    if let Some(month) = b.month {
+        update = update.col_expr(
+            customer_budget::Column::UsedMonth,
+            Expr::value(month_key(month)),
+        );
+    }
+    update
         .filter(customer_budget::Column::PartnerId.eq(partner.as_str()))
         .filter(customer_budget::Column::CustomerId.eq(id.as_str()))
         .exec(conn)
@@ -81,11 +106,13 @@ pub async fn consume(
     Ok(b)
 }
 
-/// The budgets of one partner's customers among `ids`.
+/// The budgets of one partner's customers among `ids`, as they stand in
+/// `month`.
 pub async fn budgets_among(
     conn: &impl ConnectionTrait,
     partner: PartnerId,
     ids: &[CustomerId],
+    month: NaiveDate,
 ) -> Result<HashMap<CustomerId, Budget>, CustomersError> {
     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
     customer_budget::Entity::find()
@@ -94,7 +121,7 @@ pub async fn budgets_among(
         .all(conn)
         .await?
         .into_iter()
-        .map(|m| Budget::try_from(m).map(|b| (b.customer_id, b)))
+        .map(|m| Budget::from_stored(m, month).map(|b| (b.customer_id, b)))
         .collect::<Result<_, _>>()
         .map_err(CustomersError::from)
 }
@@ -130,6 +157,10 @@ pub async fn upsert(
                 Expr::value(b.auto_freeze),
             )
             .col_expr(
+                customer_budget::Column::UsedMonth,
+                Expr::value(b.month.map(month_key)),
+            )
+            .col_expr(
                 customer_budget::Column::UpdatedAt,
                 Expr::value(b.updated_at),
             )
@@ -147,6 +178,7 @@ pub async fn upsert(
             budget_type: Set(b.budget_type.as_str().to_owned()),
             auto_freeze: Set(b.auto_freeze),
             updated_at: Set(b.updated_at),
+            used_month: Set(b.month.map(month_key)),
         }
         .insert(conn)
         .await?;

@@ -11,6 +11,10 @@ pub struct Model {
     pub currency: String,
     pub amount_minor: i64,
     pub used_minor: i64,
+    /// The month (`YYYY-MM`, billing time zone) `used_minor` counts, for a
+    /// monthly budget; NULL for a one-off one, or one last written before
+    /// months were kept (it counts the month it is read in).
+    pub used_month: Option<String>,
     pub budget_type: String,
     pub auto_freeze: bool,
     pub updated_at: DateTimeUtc,

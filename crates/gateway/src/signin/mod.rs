@@ -9,6 +9,7 @@
 //! their counters in the database (every replica counts the same attempts);
 //! unknown ones in memory ([`pending`]), so they write nothing per attempt.
 
+pub mod current_password;
 pub mod pending;
 pub mod policy;
 pub mod store;

@@ -5,7 +5,8 @@
 //! Counting a settlement against the budget, which may freeze the
 //! customer.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
+use partner_customers::budgets::model::budget_month;
 use partner_customers::budgets::store as budget_store;
 use partner_customers::customers::store as customer_store;
 use partner_customers::customers::{Customer, FreezeMode};
@@ -199,17 +200,18 @@ async fn into_arrears(
 }
 
 /// Counts `charged` against the customer's budget with `partner`, if it
-/// has one; when that takes an auto-freeze budget over its amount for the
-/// first time, freezes the customer's account (`buyer`, read under its row
-/// lock, is kept in step): the change to audit.
+/// has one, in the month of `now` in the billing zone; when that takes an
+/// auto-freeze budget over its amount for the first time, freezes the
+/// customer's account (`buyer`, read under its row lock, is kept in step):
+/// the change to audit.
 pub async fn consume_budget(
     tx: &DatabaseTransaction,
-    partner: PartnerId,
-    buyer: &mut Customer,
+    (partner, buyer): (PartnerId, &mut Customer),
     charged: Money,
-    now: DateTime<Utc>,
+    (now, zone): (DateTime<Utc>, FixedOffset),
 ) -> Result<Option<Change>, BillingError> {
-    let Some(before) = budget_store::budget_of(tx, partner, buyer.id).await? else {
+    let month = budget_month(now, zone);
+    let Some(before) = budget_store::budget_of(tx, partner, buyer.id, month).await? else {
         return Ok(None);
     };
     let was_over = before.used.minor() > before.amount.minor();

@@ -209,7 +209,8 @@ async fn settle_customer(
         for (p, spent) in by_partner {
             if let (Some(p), Some(b)) = (p, buyer.as_mut())
                 && let Some(change) =
-                    consume_budget(&tx, p, b, Money::from_minor(currency, spent), now).await?
+                    consume_budget(&tx, (p, b), Money::from_minor(currency, spent), (now, zone))
+                        .await?
             {
                 changes.push(change);
             }
