@@ -321,6 +321,7 @@ pub fn test_config(db: &TestDb) -> Config {
         master_key: None,
         master_key_file: None,
         db_max_connections: 0,
+        saml_concurrency: 0,
         access_token_ttl_secs: 3600,
         invite_link_base: "https://console.test".to_owned(),
         public_url: "http://localhost:50051".to_owned(),

@@ -75,8 +75,16 @@ pub async fn world() -> World {
 
 /// [`world`] with another first-login policy.
 pub async fn world_with(policy: iam::FirstLoginPolicy) -> World {
+    world_configured(policy, |_| {}).await
+}
+
+/// [`world_with`] on a server whose configuration `configure` changed.
+pub async fn world_configured(
+    policy: iam::FirstLoginPolicy,
+    configure: impl FnOnce(&mut partner_server::config::Config),
+) -> World {
     let clock = Arc::new(TestClock::new(saml_fixture_time()));
-    let server = TestServer::start_with_clock(clock.clone()).await;
+    let server = TestServer::start_with_clock_and(clock.clone(), configure).await;
     let admin = server.admin_token().await;
     let (partner, master) = server.register_partner(&admin, "acme").await;
     let customer = server.create_customer(&master, &partner, XACCOUNT).await;

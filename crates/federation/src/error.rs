@@ -61,6 +61,9 @@ pub enum FederationError {
     /// The login code is unknown, used or expired.
     #[error("the login code is unknown, used or expired")]
     LoginCodeInvalid,
+    /// Every slot for SAML signing and verification stayed taken.
+    #[error("too many SAML sign-ins at once")]
+    SamlBusy,
     #[error(transparent)]
     Customers(#[from] CustomersError),
     #[error(transparent)]
@@ -168,6 +171,12 @@ impl From<FederationError> for Status {
                 "LOGIN_CODE_INVALID",
                 "the login code is unknown, already used or expired",
             ),
+            FederationError::SamlBusy => Refusal::new(
+                Code::ResourceExhausted,
+                "SAML_BUSY",
+                "too many SAML sign-ins at once; try again shortly",
+            )
+            .retry_after(std::time::Duration::from_secs(1)),
             FederationError::Customers(c) => return c.into(),
             FederationError::Gateway(g) => return g.into(),
             FederationError::Kernel(k) => Refusal::from(k),

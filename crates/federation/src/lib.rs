@@ -17,6 +17,7 @@ mod random;
 pub mod saml;
 pub mod service;
 pub mod signin;
+pub mod slots;
 pub mod sp;
 mod urls;
 

@@ -77,6 +77,8 @@ pub struct Federation {
     pub(crate) request_key: SecretKey,
     /// Keeps IdPs' notification endpoints.
     pub(crate) webhooks: Webhooks,
+    /// Bounds the signing and verifying the public routes ask for.
+    pub(crate) slots: crate::slots::CryptoSlots,
 }
 
 impl Federation {
@@ -102,7 +104,17 @@ impl Federation {
             sp_keys,
             request_key,
             webhooks,
+            slots: crate::slots::CryptoSlots::default(),
         }
+    }
+
+    /// At most `n` SAML responses verified or requests signed at once (0:
+    /// [`CryptoSlots::default_count`](crate::slots::CryptoSlots::default_count)).
+    pub fn with_saml_concurrency(mut self, n: usize) -> Self {
+        if n > 0 {
+            self.slots = crate::slots::CryptoSlots::new(n, crate::slots::SLOT_WAIT);
+        }
+        self
     }
 
     /// Where notification URLs may point.

@@ -239,7 +239,8 @@ pub async fn build_with_clock(
         service_provider(&config.public_url).map_err(|e| setup(&e))?,
         request_key,
         webhooks.clone(),
-    );
+    )
+    .with_saml_concurrency(usize::try_from(config.saml_concurrency).unwrap_or(usize::MAX));
     federation.seal_stored_key().await.map_err(|e| setup(&e))?;
     let pricing = Pricing::load(
         db.clone(),

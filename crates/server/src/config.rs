@@ -149,6 +149,17 @@ pub struct Config {
     )]
     pub db_max_connections: u32,
 
+    /// SAML responses verified or AuthnRequests signed at once (the public
+    /// SAML routes' CPU); 0 means half the cores, at least one. A call waits
+    /// up to 2 s for a slot, then is refused with `SAML_BUSY`.
+    #[arg(
+        long,
+        env = "PARTNER_SAML_CONCURRENCY",
+        default_value_t = 0,
+        global = true
+    )]
+    pub saml_concurrency: u32,
+
     /// Log format.
     #[arg(
         long,

@@ -589,3 +589,25 @@ async fn expired_saml_state_is_pruned_by_the_servers_job() {
     );
     assert_eq!(rows().await, 0);
 }
+
+#[tokio::test]
+async fn a_burst_of_sign_ins_beyond_the_saml_slots_waits_its_turn() {
+    // One slot: sixteen browsers starting at once are signed one after the
+    // other, none refused.
+    let w = partner_tests::saml_world::world_configured(iam::FirstLoginPolicy::Refuse, |c| {
+        c.saml_concurrency = 1;
+    })
+    .await;
+    let start = format!(
+        "{}?xaccount_type={}",
+        w.url("/saml/login"),
+        w.xaccount_type()
+    );
+    let client = browser(false);
+    let answers = futures::future::join_all((0..16).map(|_| client.get(&start).send())).await;
+    for answer in answers {
+        let answer = answer.unwrap();
+        assert_eq!(answer.status(), 302);
+        assert!(location(&answer).starts_with(&w.idp.sso_url()));
+    }
+}

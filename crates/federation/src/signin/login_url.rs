@@ -137,7 +137,10 @@ impl Federation {
             encode(&service_url),
             encode(SIG_ALG),
         );
-        let signature = key.sign(query.as_bytes());
+        let signature = {
+            let _slot = self.slots.take().await?;
+            key.sign(query.as_bytes())
+        };
         query.push_str("&Signature=");
         query.push_str(&encode(&b64.encode(signature)));
         let separator = if idp.sso_url.contains('?') { '&' } else { '?' };

@@ -66,6 +66,8 @@ impl Federation {
         encoded: &str,
         via: &'static str,
     ) -> Result<Accepted, FederationError> {
+        // Decoding, parsing and verifying are the CPU-heavy part.
+        let slot = self.slots.take().await?;
         let now = self.clock.now();
         let xml = decode::saml_response(encoded)?;
         let parsed = response::parse(&xml)?;
@@ -89,6 +91,7 @@ impl Federation {
             skew: self.sp.skew,
         };
         let verified = parsed.verify(&trusted, &expected)?;
+        drop(slot);
         if verified.assertion_id.len() > MAX_ASSERTION_ID {
             return Err(Rejection::NotAResponse("the assertion ID is longer than 256").into());
         }
