@@ -63,6 +63,7 @@ mod m20261206_000056_bill_adjustments;
 mod m20261207_000057_auto_renew_key_lookup;
 mod m20261207_000058_customer_name_pages;
 mod m20261208_000059_budget_months;
+mod m20261208_000060_webhook_secret_rotation;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -130,6 +131,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000057_auto_renew_key_lookup::Migration),
             Box::new(m20261207_000058_customer_name_pages::Migration),
             Box::new(m20261208_000059_budget_months::Migration),
+            Box::new(m20261208_000060_webhook_secret_rotation::Migration),
         ]
     }
 }

@@ -65,6 +65,11 @@ pub const RULES: &[Rule] = &[
         Effect::Write,
     ),
     rule(
+        "partner.events.v1.WebhookService/RotateWebhookSecret",
+        Access::AnyOf(&[WEBHOOKS_MANAGE]),
+        Effect::Write,
+    ),
+    rule(
         "partner.events.v1.WebhookService/DeleteWebhookEndpoint",
         Access::AnyOf(&[WEBHOOKS_MANAGE]),
         Effect::Write,

@@ -219,6 +219,95 @@ async fn the_secret_is_shown_once_and_a_replay_makes_no_second_endpoint() {
     assert!(!format!("{audit:?}").contains(&first.secret));
 }
 
+fn rotate(id: &str, ttl_seconds: Option<i64>) -> ev::RotateWebhookSecretRequest {
+    ev::RotateWebhookSecretRequest {
+        request_id: new_request_id(),
+        id: id.to_owned(),
+        previous_secret_ttl: ttl_seconds.map(|seconds| prost_types::Duration { seconds, nanos: 0 }),
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_secret_signs_beside_the_new_one_until_it_expires() {
+    let clock = Arc::new(TestClock::new(chrono::Utc::now()));
+    let server = TestServer::start_with_clock(clock.clone()).await;
+    let receiver = Receiver::start().await;
+    let (partner, master, endpoint, old) =
+        partner_with_endpoint(&server, "rotator", &receiver).await;
+    for bad in [Some(-1), Some(7 * 86_400 + 1)] {
+        assert_refused(
+            server
+                .webhooks(&master)
+                .rotate_webhook_secret(rotate(&endpoint.id, bad))
+                .await,
+            Code::InvalidArgument,
+            "FIELD_VIOLATION",
+        );
+    }
+    // Ten minutes of overlap: deliveries carry a signature by each.
+    let req = rotate(&endpoint.id, Some(600));
+    let rotated = ok(server
+        .webhooks(&master)
+        .rotate_webhook_secret(req.clone())
+        .await);
+    let new = rotated.secret.clone();
+    assert!(new.starts_with("whsec_") && new != old, "{rotated:?}");
+    let until = rotated
+        .endpoint
+        .as_ref()
+        .and_then(|e| e.previous_secret_expire_time)
+        .unwrap();
+    assert_eq!(until.seconds, clock.now().timestamp() + 600);
+    // A replay answers the same endpoint without the secret, and rotates nothing.
+    let replay = ok(server.webhooks(&master).rotate_webhook_secret(req).await);
+    assert_eq!(replay.secret, "");
+    assert_eq!(replay.endpoint, rotated.endpoint);
+    server.create_customer(&master, &partner, "crm-1").await;
+    let first = receiver.wait_for(1).await;
+    assert!(
+        first[0].signed_by(&old) && first[0].signed_by(&new),
+        "{first:?}"
+    );
+
+    // Past the overlap only the new secret signs.
+    clock.advance(chrono::Duration::minutes(11));
+    server.create_customer(&master, &partner, "crm-2").await;
+    let second = receiver.wait_for(2).await;
+    assert!(
+        second[1].signed_by(&new) && !second[1].signed_by(&old),
+        "{second:?}"
+    );
+
+    // No overlap: the newest alone signs at once, and nothing is rotating.
+    let newest = ok(server
+        .webhooks(&master)
+        .rotate_webhook_secret(rotate(&endpoint.id, Some(0)))
+        .await);
+    assert_eq!(
+        newest
+            .endpoint
+            .as_ref()
+            .and_then(|e| e.previous_secret_expire_time),
+        None
+    );
+    server.create_customer(&master, &partner, "crm-3").await;
+    let third = receiver.wait_for(3).await;
+    assert!(third[2].signed_by(&newest.secret), "{third:?}");
+    assert!(!third[2].signed_by(&new) && !third[2].signed_by(&old));
+    // Neither secret is in the audit log.
+    let admin = server.admin_token().await;
+    let audit = ok(server
+        .audit(&admin)
+        .list_audit_records(partner_api::accounts::v1::ListAuditRecordsRequest {
+            method: "partner.events.v1.WebhookService/RotateWebhookSecret".into(),
+            ..Default::default()
+        })
+        .await);
+    assert_eq!(audit.audit_records.len(), 2, "{audit:?}");
+    let logged = format!("{audit:?}");
+    assert!(!logged.contains(&new) && !logged.contains(&newest.secret));
+}
+
 #[tokio::test]
 async fn a_failed_delivery_is_retried_with_backoff_and_later_events_wait_for_it() {
     let clock = Arc::new(TestClock::new(chrono::Utc::now()));

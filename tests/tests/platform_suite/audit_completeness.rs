@@ -1051,6 +1051,15 @@ async fn webhook_scenario(server: &TestServer, method: &str, name: &str, rid: &s
                 })
                 .await);
         }
+        "RotateWebhookSecret" => {
+            ok(hooks
+                .rotate_webhook_secret(ev::RotateWebhookSecretRequest {
+                    request_id,
+                    id: endpoint.id,
+                    previous_secret_ttl: None,
+                })
+                .await);
+        }
         "DeleteWebhookEndpoint" => {
             ok(hooks
                 .delete_webhook_endpoint(ev::DeleteWebhookEndpointRequest {

@@ -1241,6 +1241,15 @@ async fn probe_webhooks(method: &str, w: &World) -> Option<Probe> {
                 })
                 .await,
         )),
+        "RotateWebhookSecret" => not_found(unit(
+            h.clone()
+                .rotate_webhook_secret(ev::RotateWebhookSecretRequest {
+                    request_id: new_request_id(),
+                    id: b,
+                    previous_secret_ttl: None,
+                })
+                .await,
+        )),
         "DeleteWebhookEndpoint" => not_found(unit(
             h.clone()
                 .delete_webhook_endpoint(ev::DeleteWebhookEndpointRequest {

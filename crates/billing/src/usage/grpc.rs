@@ -1,14 +1,12 @@
 //! `UsageService`: translate the request, let the domain authorize and
 //! act, translate back.
 
-use std::collections::HashSet;
-
 use partner_api::billing::v1 as pb;
 use partner_api::billing::v1::usage_service_server::UsageService;
 use partner_kernel::validate::{self, Violations};
 use tonic::{Request, Response, Status};
 
-use super::report::MAX_RECORDS;
+use super::report::check_batch;
 use crate::grpc::BillingApi;
 
 #[tonic::async_trait]
@@ -21,19 +19,7 @@ impl UsageService for BillingApi {
         let r = req.into_inner();
         let mut v = Violations::new();
         let request_id = v.take("request_id", validate::request_id(&r.request_id));
-        v.check(
-            (1..=MAX_RECORDS).contains(&r.records.len()),
-            "records",
-            "1 to 1,000 records",
-        );
-        let mut seen = HashSet::with_capacity(r.records.len());
-        if let Some(i) = r
-            .records
-            .iter()
-            .position(|rec| !seen.insert(rec.record_id.as_str()))
-        {
-            v.add(&format!("records[{i}].record_id"), "distinct in the batch");
-        }
+        check_batch(&mut v, &r.records);
         let request_id = v.finish_with(request_id)?;
         let m = call.mutation(request_id)?;
         Ok(Response::new(

@@ -7,8 +7,8 @@
 //! whole or in part, at once or later, counts nothing twice and loses
 //! nothing.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, TimeZone, Utc};
 use partner_api::billing::v1 as pb;
@@ -18,6 +18,7 @@ use partner_kernel::error::KernelError;
 use partner_kernel::ids::{CustomerId, ResourceId, parse_stored};
 use partner_kernel::mutation::Mutation;
 use partner_kernel::time::from_proto_timestamp;
+use partner_kernel::validate::Violations;
 use partner_kernel::write::{self, Change, Outcome};
 use partner_pricing::discounts::apply::usage_offers;
 use partner_pricing::discounts::model::Discount;
@@ -321,13 +322,19 @@ impl Billing {
     }
 
     /// Stores and rates a batch of usage records (at most [`MAX_RECORDS`],
-    /// with distinct ids): a result per record, in the order given.
+    /// with distinct ids; see [`check_batch`]): a result per record, in the
+    /// order given.
     pub async fn report_usage(
         &self,
         m: Mutation,
         records: Vec<pb::UsageRecord>,
     ) -> Result<pb::ReportUsageResponse, BillingError> {
         m.principal.require(crate::access::PLATFORM_USAGE_REPORT)?;
+        // The batch is stored in one statement per chunk: a repeated id
+        // would fail the insert of the whole batch, not answer per record.
+        let mut v = Violations::new();
+        check_batch(&mut v, &records);
+        v.finish()?;
         if let Some(answer) = write::replayed(self.db(), &m).await? {
             return Ok(answer);
         }
@@ -408,6 +415,23 @@ fn against_stored(stored: &record::Model, sent: &Checked) -> pb::UsageRecordResu
         Checked::BadId(_) | Checked::Invalid(_) | Checked::Parsed(..) => {
             refused(&stored.record_id, Refusal::because("RECORD_ID_REUSED"))
         }
+    }
+}
+
+/// What a batch must be as a whole: 1 to [`MAX_RECORDS`] records whose ids
+/// are distinct (the first repeat is named).
+pub fn check_batch(v: &mut Violations, records: &[pb::UsageRecord]) {
+    v.check(
+        (1..=MAX_RECORDS).contains(&records.len()),
+        "records",
+        "1 to 1,000 records",
+    );
+    let mut seen = HashSet::with_capacity(records.len());
+    if let Some(i) = records
+        .iter()
+        .position(|rec| !seen.insert(rec.record_id.as_str()))
+    {
+        v.add(&format!("records[{i}].record_id"), "distinct in the batch");
     }
 }
 
@@ -686,6 +710,31 @@ async fn store(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_is_one_to_a_thousand_records_of_distinct_ids() {
+        let record = |id: &str| pb::UsageRecord {
+            record_id: id.to_owned(),
+            ..Default::default()
+        };
+        let violations = |records: &[pb::UsageRecord]| {
+            let mut v = Violations::new();
+            check_batch(&mut v, records);
+            match v.finish() {
+                Ok(()) => Vec::new(),
+                Err(KernelError::Invalid(list)) => list.into_iter().map(|f| f.field).collect(),
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert!(violations(&[record("a"), record("b")]).is_empty());
+        assert_eq!(
+            violations(&[record("a"), record("b"), record("a")]),
+            ["records[2].record_id"]
+        );
+        assert_eq!(violations(&[]), ["records"]);
+        let many: Vec<_> = (0..=MAX_RECORDS).map(|i| record(&i.to_string())).collect();
+        assert_eq!(violations(&many), ["records"]);
+    }
 
     #[test]
     fn the_open_cycle_starts_on_the_first_at_midnight_in_the_billing_zone() {

@@ -67,6 +67,8 @@ async fn new_row(
 ) -> Result<endpoint::Model, WebhookError> {
     let row = endpoint::Model {
         secret: sealer.seal(secret.as_bytes(), &sealing_context(&id))?,
+        previous_secret: None,
+        previous_secret_expires_at: None,
         id,
         partner_id: partner.to_string(),
         identity_provider_id: None,
@@ -223,6 +225,79 @@ impl Webhooks {
             })
         })
         .await
+    }
+
+    /// Replaces an endpoint's secret. The one replaced keeps signing beside
+    /// the new one for `overlap` (not at all for zero); one already being
+    /// rotated out stops. The new secret is in the first answer only.
+    pub async fn rotate_secret(
+        &self,
+        m: Mutation,
+        id: String,
+        overlap: chrono::Duration,
+    ) -> Result<pb::RotateWebhookSecretResponse, WebhookError> {
+        let partner = m.principal.require_partner(WEBHOOKS_MANAGE)?;
+        let (now, sealer) = (m.now, self.sealer.clone());
+        let secret = new_secret()?;
+        let fresh = secret.clone();
+        // Set by the effect, which runs only in the call that rotates (a
+        // replay answers from the stored response without running it).
+        let rotated_here = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ran = rotated_here.clone();
+        let mut response = write::commit(&self.db, &m, move |tx| {
+            Box::pin(async move {
+                ran.store(true, std::sync::atomic::Ordering::Relaxed);
+                let before = store::endpoint_of(tx, partner, &id)
+                    .await?
+                    .ok_or(WebhookError::EndpointNotFound)?;
+                let mut after = before.clone();
+                after.secret = sealer.seal(fresh.as_bytes(), &sealing_context(&after.id))?;
+                (after.previous_secret, after.previous_secret_expires_at) =
+                    if overlap > chrono::Duration::zero() {
+                        (Some(before.secret.clone()), Some(now + overlap))
+                    } else {
+                        (None, None)
+                    };
+                after.updated_at = now;
+                store::save_secrets(tx, &after).await?;
+                let change = Change::of(Some(partner), &after.id)
+                    .reason("secret rotated".to_owned())
+                    .before(endpoint_summary(&before))
+                    .after(endpoint_summary(&after));
+                let response = pb::RotateWebhookSecretResponse {
+                    endpoint: Some(endpoint_to_proto(&after)?),
+                    secret: String::new(),
+                };
+                Ok::<_, WebhookError>(Outcome::new(response, change))
+            })
+        })
+        .await?;
+        // Only the run that rotated holds the secret (an effect that ran and
+        // did not commit is an error, not an answer).
+        if rotated_here.load(std::sync::atomic::Ordering::Relaxed) {
+            response.secret = secret;
+        }
+        Ok(response)
+    }
+
+    /// The secrets signing a delivery to `row` at `now`: the current one,
+    /// and the one rotated out until it expires.
+    pub(crate) fn signing_secrets(
+        &self,
+        row: &endpoint::Model,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, KernelError> {
+        let mut secrets = vec![self.secret_of(row)?];
+        if let (Some(previous), Some(until)) =
+            (&row.previous_secret, row.previous_secret_expires_at)
+            && until > now
+        {
+            let plain = self.sealer.open(previous, &sealing_context(&row.id))?;
+            secrets.push(String::from_utf8(plain).map_err(|_| {
+                KernelError::Corrupt(format!("webhook secret of {} is not text", row.id))
+            })?);
+        }
+        Ok(secrets)
     }
 
     /// Removes an endpoint and its deliveries.

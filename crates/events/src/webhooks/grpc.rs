@@ -16,6 +16,28 @@ use super::model::Status as DeliveryStatus;
 
 /// At most this many event types per endpoint.
 const MAX_TYPES: usize = 20;
+/// How long a rotated-out secret keeps signing unless the caller says.
+const DEFAULT_PREVIOUS_SECRET_TTL: chrono::Duration = chrono::Duration::hours(24);
+/// The longest a rotated-out secret may keep signing.
+const MAX_PREVIOUS_SECRET_TTL: chrono::Duration = chrono::Duration::days(7);
+
+/// How long the rotated-out secret keeps signing: unset, the default; zero
+/// up to seven days.
+fn previous_secret_ttl(
+    v: &mut Violations,
+    raw: Option<&prost_types::Duration>,
+) -> Option<chrono::Duration> {
+    let Some(raw) = raw else {
+        return Some(DEFAULT_PREVIOUS_SECRET_TTL);
+    };
+    let ttl = v.take(
+        "previous_secret_ttl",
+        partner_kernel::time::from_proto_duration(raw),
+    )?;
+    let fits = ttl >= chrono::Duration::zero() && ttl <= MAX_PREVIOUS_SECRET_TTL;
+    v.check(fits, "previous_secret_ttl", "from zero to 7 days");
+    fits.then_some(ttl)
+}
 
 /// Serves `WebhookService`.
 #[derive(Debug, Clone)]
@@ -200,6 +222,24 @@ impl WebhookService for WebhooksApi {
             deliveries: page.items,
             next_page_token: page.next_page_token,
         }))
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        req: Request<pb::RotateWebhookSecretRequest>,
+    ) -> Result<Response<pb::RotateWebhookSecretResponse>, Status> {
+        let call = self.calls.start(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.take("request_id", validate::request_id(&r.request_id));
+        let id = endpoint_id(&mut v, "id", &r.id);
+        let ttl = previous_secret_ttl(&mut v, r.previous_secret_ttl.as_ref());
+        let parsed = (|| Some((request_id?, id?, ttl?)))();
+        let (request_id, id, ttl) = v.finish_with(parsed)?;
+        let m = call.mutation(request_id)?;
+        Ok(Response::new(
+            self.webhooks.rotate_secret(m, id, ttl).await?,
+        ))
     }
 
     async fn redeliver_event(

@@ -89,6 +89,7 @@ pub fn endpoint_to_proto(row: &endpoint::Model) -> Result<pb::WebhookEndpoint, K
         cursor: row.cursor.to_string(),
         create_time: Some(to_proto_timestamp(row.created_at)),
         update_time: Some(to_proto_timestamp(row.updated_at)),
+        previous_secret_expire_time: row.previous_secret_expires_at.map(to_proto_timestamp),
     })
 }
 
@@ -101,6 +102,7 @@ pub fn endpoint_summary(row: &endpoint::Model) -> serde_json::Value {
         "event_types": strings_of(&row.event_types).unwrap_or_default(),
         "disabled": row.disabled,
         "identity_provider_id": row.identity_provider_id,
+        "previous_secret_expires_at": row.previous_secret_expires_at,
     })
 }
 

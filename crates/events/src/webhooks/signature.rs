@@ -40,6 +40,16 @@ pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &str) -> String {
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
+/// The `webhook-signature` header value signed by each of `keys`, space
+/// separated (a receiver accepts the message when any one verifies: how a
+/// secret is rotated without refusing a delivery).
+pub fn sign_all(keys: &[Vec<u8>], id: &str, timestamp: i64, body: &str) -> String {
+    keys.iter()
+        .map(|key| sign(key, id, timestamp, body))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 #[allow(clippy::expect_used)]
 mod tests {
@@ -57,6 +67,24 @@ mod tests {
                 r#"{"test": 2432232314}"#
             ),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+    }
+
+    #[test]
+    fn several_keys_sign_side_by_side() {
+        let (a, b) = (vec![1u8; 32], vec![2u8; 32]);
+        let both = sign_all(&[a.clone(), b.clone()], "evt_1", 7, "{}");
+        assert_eq!(
+            both,
+            format!(
+                "{} {}",
+                sign(&a, "evt_1", 7, "{}"),
+                sign(&b, "evt_1", 7, "{}")
+            )
+        );
+        assert_eq!(
+            sign_all(std::slice::from_ref(&a), "evt_1", 7, "{}"),
+            sign(&a, "evt_1", 7, "{}")
         );
     }
 

@@ -96,6 +96,26 @@ pub async fn save_settings(
     Ok(())
 }
 
+/// Writes an endpoint's secrets: the current one, and the one rotated out
+/// with when it stops signing.
+pub async fn save_secrets(conn: &impl ConnectionTrait, row: &endpoint::Model) -> Result<(), DbErr> {
+    endpoint::Entity::update_many()
+        .col_expr(endpoint::Column::Secret, Expr::value(row.secret.clone()))
+        .col_expr(
+            endpoint::Column::PreviousSecret,
+            Expr::value(row.previous_secret.clone()),
+        )
+        .col_expr(
+            endpoint::Column::PreviousSecretExpiresAt,
+            Expr::value(row.previous_secret_expires_at),
+        )
+        .col_expr(endpoint::Column::UpdatedAt, Expr::value(row.updated_at))
+        .filter(endpoint::Column::Id.eq(row.id.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Removes an endpoint and its deliveries. The endpoint row goes first:
 /// whoever queues for it holds that row until it commits, so the deliveries
 /// are deleted after every queueing that could add one (and later queueing

@@ -228,7 +228,12 @@ impl Worker {
         if !store::claim_attempt(self.db().conn(), d, now, retry_at).await? {
             return Ok(false);
         }
-        let key = signature::key_of(&self.webhooks.secret_of(endpoint)?)?;
+        let keys = self
+            .webhooks
+            .signing_secrets(endpoint, now)?
+            .iter()
+            .map(|secret| signature::key_of(secret))
+            .collect::<Result<Vec<_>, _>>()?;
         let timestamp = now.timestamp();
         let answer = self
             .sender
@@ -236,7 +241,7 @@ impl Worker {
                 url: &endpoint.url,
                 id: &d.event_id,
                 timestamp,
-                signature: signature::sign(&key, &d.event_id, timestamp, &d.body),
+                signature: signature::sign_all(&keys, &d.event_id, timestamp, &d.body),
                 body: &d.body,
             })
             .await;

@@ -19,6 +19,10 @@ pub struct Model {
     pub readable: String,
     /// The signing key, sealed under the master key when there is one.
     pub secret: Vec<u8>,
+    /// The secret rotated out, sealed like `secret`, still signing until
+    /// `previous_secret_expires_at`.
+    pub previous_secret: Option<Vec<u8>>,
+    pub previous_secret_expires_at: Option<DateTimeUtc>,
     pub disabled: bool,
     /// The position of the last event queued (or passed over) for it.
     pub cursor: i64,
