@@ -64,6 +64,7 @@ mod m20261207_000057_auto_renew_key_lookup;
 mod m20261207_000058_customer_name_pages;
 mod m20261208_000059_budget_months;
 mod m20261208_000060_webhook_secret_rotation;
+mod m20261208_000061_auto_renew_key_pattern;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -132,6 +133,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000058_customer_name_pages::Migration),
             Box::new(m20261208_000059_budget_months::Migration),
             Box::new(m20261208_000060_webhook_secret_rotation::Migration),
+            Box::new(m20261208_000061_auto_renew_key_pattern::Migration),
         ]
     }
 }

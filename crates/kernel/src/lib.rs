@@ -17,6 +17,7 @@ pub mod entity;
 pub mod error;
 pub mod idempotency;
 pub mod ids;
+pub mod like;
 pub mod money;
 pub mod mutation;
 pub mod outbox;

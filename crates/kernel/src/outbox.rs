@@ -11,7 +11,7 @@
 //! a PostgreSQL advisory lock across replicas), each time after the highest
 //! number given so far.
 
-use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -178,9 +178,7 @@ pub async fn events_of(
         .readable
         .iter()
         .fold(Condition::any(), |any, prefix| {
-            // `_` is a LIKE wildcard; prefixes hold only `[a-z_.]`.
-            let pattern = format!("{}%", prefix.replace('_', "\\_"));
-            any.add(outbox_event::Column::EventType.like(LikeExpr::new(pattern).escape('\\')))
+            any.add(outbox_event::Column::EventType.like(crate::like::prefix_like(prefix)))
         });
     let mut q = outbox_event::Entity::find()
         .filter(outbox_event::Column::PartnerId.eq(partner.to_string()))

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use partner_kernel::ids::{PartnerId, UserId};
-use sea_orm::sea_query::{Expr, LikeExpr, SimpleExpr};
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -48,10 +48,7 @@ pub async fn list_all_partners(
         q = q.filter(partner::Column::State.eq(state.as_str()));
     }
     if let Some(prefix) = name_prefix {
-        q = q.filter(
-            partner::Column::DisplayName
-                .like(LikeExpr::new(format!("{}%", escape_like(prefix))).escape('\\')),
-        );
+        q = q.filter(partner::Column::DisplayName.like(partner_kernel::like::prefix_like(prefix)));
     }
     if let Some(after) = after {
         q = q.filter(partner::Column::PartnerId.gt(after));
@@ -60,18 +57,6 @@ pub async fn list_all_partners(
         .limit(limit)
         .all(conn)
         .await
-}
-
-/// Escapes LIKE wildcards so a prefix filter matches them literally.
-fn escape_like(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A partner with its programs and sales-platform ids.

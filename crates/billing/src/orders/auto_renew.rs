@@ -238,7 +238,8 @@ fn renewals_left() -> Condition {
 /// (decision 184), they are the range from `{id}@` to `{id}A` ('A' follows
 /// '@'), which the key's index answers; this runs inside a write transaction,
 /// which would otherwise hold the one write lock for a scan of every order.
-/// PostgreSQL's collation need not be bytewise, so it keeps the prefix match.
+/// PostgreSQL's collation need not be bytewise, so it keeps the prefix match,
+/// which its `text_pattern_ops` index answers (migration 000061).
 fn keys_of(tx: &DatabaseTransaction, id: &str) -> Condition {
     let key = order::Column::AutoRenewKey;
     if tx.get_database_backend() == DbBackend::Sqlite {
@@ -246,7 +247,9 @@ fn keys_of(tx: &DatabaseTransaction, id: &str) -> Condition {
             .add(key.gte(format!("{id}@")))
             .add(key.lt(format!("{id}A")))
     } else {
-        Condition::all().add(key.starts_with(format!("{id}@")))
+        // Escaped (`res_…` holds a wildcard), so the whole prefix reaches
+        // the pattern index of migration 000061.
+        Condition::all().add(key.like(partner_kernel::like::prefix_like(&format!("{id}@"))))
     }
 }
 
