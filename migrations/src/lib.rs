@@ -65,6 +65,7 @@ mod m20261207_000058_customer_name_pages;
 mod m20261208_000059_budget_months;
 mod m20261208_000060_webhook_secret_rotation;
 mod m20261208_000061_auto_renew_key_pattern;
+mod m20261208_000062_budget_months_backfill;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -134,6 +135,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000059_budget_months::Migration),
             Box::new(m20261208_000060_webhook_secret_rotation::Migration),
             Box::new(m20261208_000061_auto_renew_key_pattern::Migration),
+            Box::new(m20261208_000062_budget_months_backfill::Migration),
         ]
     }
 }

@@ -23,6 +23,8 @@ async fn stored_secrets(db: &TestDb) -> Vec<(String, Vec<u8>)> {
         "SELECT name AS k, value AS v FROM server_secrets",
         "SELECT kid AS k, private_key AS v FROM signing_keys",
         "SELECT id AS k, secret AS v FROM webhook_endpoints",
+        "SELECT id || ':previous' AS k, previous_secret AS v FROM webhook_endpoints \
+         WHERE previous_secret IS NOT NULL",
     ] {
         for row in conn
             .query_all_raw(Statement::from_string(backend, sql))
@@ -153,6 +155,23 @@ async fn a_plain_database_is_sealed_at_the_next_start_with_a_key() {
         })
         .await)
     .secret;
+    // Rotated with an overlap: the secret rotated out is stored plain too.
+    let endpoint_id = ok(server
+        .webhooks(&master)
+        .list_webhook_endpoints(partner_api::events::v1::ListWebhookEndpointsRequest {})
+        .await)
+    .endpoints[0]
+        .id
+        .clone();
+    let rotated_secret = ok(server
+        .webhooks(&master)
+        .rotate_webhook_secret(partner_api::events::v1::RotateWebhookSecretRequest {
+            request_id: new_request_id(),
+            id: endpoint_id,
+            previous_secret_ttl: None,
+        })
+        .await)
+    .secret;
     server.stop().await.unwrap_or_else(|e| panic!("stop: {e}"));
     assert!(stored_secrets(&db).await.iter().all(|(_, v)| !sealed(v)));
 
@@ -173,12 +192,14 @@ async fn a_plain_database_is_sealed_at_the_next_start_with_a_key() {
         })
         .await);
     let secrets = stored_secrets(&db).await;
-    assert_eq!(secrets.len(), 7);
+    assert_eq!(secrets.len(), 8);
     assert!(secrets.iter().all(|(_, v)| sealed(v)));
     can_read_own_partner(&server, &admin).await;
-    // The sealed webhook secret still signs with the value shown at creation.
+    // The sealed webhook secrets still sign with the values shown: the one
+    // rotated out and the new one.
     let master = server.login("plain", USER_PASSWORD).await;
     server.create_customer(&master, &partner, "crm-1").await;
     let received = receiver.wait_for(1).await;
     assert!(received[0].signed_by(&webhook_secret), "{received:?}");
+    assert!(received[0].signed_by(&rotated_secret), "{received:?}");
 }

@@ -45,7 +45,7 @@ async fn a_monthly_budget_starts_again_on_the_first_in_the_billing_zone() {
     // 23:30 on 31 January in UTC+8, the default billing zone (15:30 in UTC).
     let clock = Arc::new(TestClock::new(at("2030-01-31T15:30:00Z")));
     let server = TestServer::start_with_clock(clock.clone()).await;
-    let monthly = buyer(&server, "monthco", 900_000).await;
+    let monthly = buyer(&server, "monthco", 1_000_000).await;
     let once = buyer(&server, "onceco", 900_000).await;
     let (m, o) = (
         monthly.customer.customer_id.clone(),
@@ -118,5 +118,29 @@ async fn a_monthly_budget_starts_again_on_the_first_in_the_billing_zone() {
         Code::FailedPrecondition,
         "BUDGET_EXCEEDED",
     );
+    // Turned into a one-off budget, the count starts afresh; a new amount
+    // alone keeps it.
+    let once_now = ok(server
+        .customers(&monthly.master)
+        .set_customer_budget(budget(&m, cu::BudgetType::Package))
+        .await)
+    .budget
+    .unwrap_or_default();
+    assert_eq!(minor_of(once_now.used.as_ref()), 0);
+    assert_eq!(once_now.used_month, "");
+    let paid_again = created(&server, &monthly.master, order(&m, lines()[..1].to_vec())).await;
+    ok(server
+        .orders(&monthly.master)
+        .pay_order(pay(&paid_again.id, &[], ""))
+        .await);
+    let mut more = budget(&m, cu::BudgetType::Package);
+    more.amount = Some(cny(900_000));
+    let raised = ok(server
+        .customers(&monthly.master)
+        .set_customer_budget(more)
+        .await)
+    .budget
+    .unwrap_or_default();
+    assert_eq!(minor_of(raised.used.as_ref()), 304_000);
     server.assert_ledger_clean().await;
 }

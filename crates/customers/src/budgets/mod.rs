@@ -55,6 +55,12 @@ impl Customers {
                     .ok_or(CustomersError::CustomerNotFound)?;
                 let before = store::budget_of(tx, partner, id, month).await?;
                 let used = match before {
+                    // A new kind of budget starts counting afresh: a one-off
+                    // budget's lifetime count is not a month's, nor the
+                    // reverse.
+                    Some(b) if b.budget_type != budget.budget_type => {
+                        Money::zero(budget.amount.currency())
+                    }
                     Some(b) if b.used.currency() == budget.amount.currency() => b.used,
                     Some(b) if b.used.minor() != 0 => {
                         return Err(CustomersError::BudgetCurrencyConflict {
@@ -70,7 +76,12 @@ impl Customers {
                     budget_type: budget.budget_type,
                     auto_freeze: budget.auto_freeze,
                     updated_at: now,
-                    month: (budget.budget_type == BudgetType::Monthly).then_some(month),
+                    // The month counted, never moved back (see `from_stored`).
+                    month: (budget.budget_type == BudgetType::Monthly).then(|| {
+                        before
+                            .and_then(|b| b.month)
+                            .map_or(month, |counted| counted.max(month))
+                    }),
                 };
                 store::upsert(tx, partner, &after, before.is_some()).await?;
                 store::insert_record(tx, partner, &after, actor, now).await?;

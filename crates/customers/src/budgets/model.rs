@@ -48,8 +48,8 @@ pub struct Budget {
 
 impl Budget {
     /// The stored budget as it stands in `month`: a monthly budget whose
-    /// consumption was counted in an earlier month starts again from zero.
-    /// (One stored before months were kept counts the month it is read in.)
+    /// consumption was counted in an earlier month starts again from zero;
+    /// one counted in `month` or later keeps its count (and month).
     pub fn from_stored(m: customer_budget::Model, month: NaiveDate) -> Result<Self, KernelError> {
         let currency = Currency::parse(&m.currency)
             .map_err(|e| KernelError::Corrupt(format!("budget currency {:?}: {e}", m.currency)))?;
@@ -62,12 +62,16 @@ impl Budget {
                 })?,
             ),
         };
-        let (used, month) = match budget_type {
-            BudgetType::Package => (m.used_minor, None),
-            BudgetType::Monthly if counted_in.is_none_or(|c| c == month) => {
-                (m.used_minor, Some(month))
-            }
-            BudgetType::Monthly => (0, Some(month)),
+        let (used, month) = match (budget_type, counted_in) {
+            (BudgetType::Package, _) => (m.used_minor, None),
+            // Counted in an earlier month: this month has used nothing yet.
+            (BudgetType::Monthly, Some(c)) if c < month => (0, Some(month)),
+            // This month's count, or a later one: a call whose clock is a
+            // moment behind (it waited on the customer's lock across
+            // midnight, or another replica's clock lags) must not wipe the
+            // new month's count.
+            (BudgetType::Monthly, Some(c)) => (m.used_minor, Some(c)),
+            (BudgetType::Monthly, None) => (m.used_minor, Some(month)),
         };
         Ok(Self {
             customer_id: parse_stored(&m.customer_id, CustomerId::parse)?,
@@ -109,5 +113,65 @@ impl Budget {
             "auto_freeze": self.auto_freeze,
             "used_month": self.month.map(month_key),
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn stored(budget_type: &str, used_month: Option<&str>) -> customer_budget::Model {
+        customer_budget::Model {
+            customer_id: CustomerId::generate().to_string(),
+            partner_id: "prt_x".into(),
+            currency: "CNY".into(),
+            amount_minor: 500_000,
+            used_minor: 304_000,
+            used_month: used_month.map(str::to_owned),
+            budget_type: budget_type.into(),
+            auto_freeze: false,
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn month(raw: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(&format!("{raw}-01"), "%Y-%m-%d").unwrap()
+    }
+
+    fn as_of(m: customer_budget::Model, raw: &str) -> (i64, Option<String>) {
+        let b = Budget::from_stored(m, month(raw)).unwrap();
+        (b.used.minor(), b.month.map(month_key))
+    }
+
+    #[test]
+    fn a_monthly_count_turns_over_forwards_only() {
+        let jan = || stored("MONTHLY", Some("2030-01"));
+        assert_eq!(as_of(jan(), "2030-01"), (304_000, Some("2030-01".into())));
+        assert_eq!(as_of(jan(), "2030-02"), (0, Some("2030-02".into())));
+        // A reader whose clock is still in January keeps February's count.
+        let feb = stored("MONTHLY", Some("2030-02"));
+        assert_eq!(as_of(feb, "2030-01"), (304_000, Some("2030-02".into())));
+        // No month kept: counted as the month it is read in.
+        let none = stored("MONTHLY", None);
+        assert_eq!(as_of(none, "2030-03"), (304_000, Some("2030-03".into())));
+        // One-off budgets never turn over.
+        let once = stored("PACKAGE", Some("2029-01"));
+        assert_eq!(as_of(once, "2030-03"), (304_000, None));
+        assert!(Budget::from_stored(stored("MONTHLY", Some("2030-1x")), month("2030-01")).is_err());
+    }
+
+    #[test]
+    fn the_month_is_the_billing_zones() {
+        let utc8 = FixedOffset::east_opt(8 * 3600).unwrap();
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(
+            budget_month(at("2030-01-31T15:59:59Z"), utc8),
+            month("2030-01")
+        );
+        assert_eq!(
+            budget_month(at("2030-01-31T16:00:00Z"), utc8),
+            month("2030-02")
+        );
     }
 }

@@ -61,27 +61,31 @@ pub async fn consume(
     let added = Expr::col(customer_budget::Column::UsedMinor).add(amount.minor());
     let used = match b.month {
         None => added,
-        // A month's first consumption replaces the last month's count (a
-        // count from before months were kept is this month's).
-        Some(month) => {
-            let key = month_key(month);
-            Expr::case(
-                Expr::col(customer_budget::Column::UsedMonth)
-                    .eq(key.clone())
-                    .or(Expr::col(customer_budget::Column::UsedMonth).is_null()),
-                added,
-            )
-            .finally(amount.minor())
-            .into()
-        }
+        // A month's first consumption replaces an earlier month's count;
+        // `YYYY-MM` compares as text in calendar order on both databases.
+        Some(month) => Expr::case(
+            Expr::col(customer_budget::Column::UsedMonth)
+                .gte(month_key(month))
+                .or(Expr::col(customer_budget::Column::UsedMonth).is_null()),
+            added,
+        )
+        .finally(amount.minor())
+        .into(),
     };
     let mut update = customer_budget::Entity::update_many()
         .col_expr(customer_budget::Column::UsedMinor, used)
         .col_expr(customer_budget::Column::UpdatedAt, Expr::value(now));
     if let Some(month) = b.month {
+        // Never moved back: a later month stays.
+        let key = month_key(month);
         update = update.col_expr(
             customer_budget::Column::UsedMonth,
-            Expr::value(month_key(month)),
+            Expr::case(
+                Expr::col(customer_budget::Column::UsedMonth).gt(key.clone()),
+                Expr::col(customer_budget::Column::UsedMonth),
+            )
+            .finally(key)
+            .into(),
         );
     }
     update

@@ -398,15 +398,23 @@ impl Webhooks {
     }
 
     /// Seals the secrets stored plain (written before a master key was
-    /// configured).
+    /// configured), the one being rotated out included.
     pub async fn seal_plain_secrets(&self) -> Result<u64, WebhookError> {
         if !self.sealer.enabled() {
             return Ok(0);
         }
         let mut sealed = 0;
-        for row in store::plain_secrets(self.db.conn()).await? {
-            let value = self.sealer.seal(&row.secret, &sealing_context(&row.id))?;
-            store::set_secret(self.db.conn(), &row.id, value).await?;
+        for mut row in store::plain_secrets(self.db.conn()).await? {
+            let context = sealing_context(&row.id);
+            if !Sealer::is_sealed(&row.secret) {
+                row.secret = self.sealer.seal(&row.secret, &context)?;
+            }
+            if let Some(previous) = row.previous_secret.as_mut()
+                && !Sealer::is_sealed(previous)
+            {
+                *previous = self.sealer.seal(previous, &context)?;
+            }
+            store::save_secrets(self.db.conn(), &row).await?;
             sealed += 1;
         }
         Ok(sealed)

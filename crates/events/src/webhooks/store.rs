@@ -394,26 +394,21 @@ pub async fn deliveries(
 }
 
 /// Endpoints whose secret is stored plain.
+/// Endpoints with a secret stored plain: the current one, or the one being
+/// rotated out.
 pub async fn plain_secrets(conn: &impl ConnectionTrait) -> Result<Vec<endpoint::Model>, DbErr> {
+    use partner_kernel::seal::Sealer;
     Ok(endpoint::Entity::find()
         .all(conn)
         .await?
         .into_iter()
-        .filter(|e| !partner_kernel::seal::Sealer::is_sealed(&e.secret))
+        .filter(|e| {
+            !Sealer::is_sealed(&e.secret)
+                || e.previous_secret
+                    .as_deref()
+                    .is_some_and(|p| !Sealer::is_sealed(p))
+        })
         .collect())
-}
-
-pub async fn set_secret(
-    conn: &impl ConnectionTrait,
-    id: &str,
-    secret: Vec<u8>,
-) -> Result<(), DbErr> {
-    endpoint::Entity::update_many()
-        .col_expr(endpoint::Column::Secret, Expr::value(secret))
-        .filter(endpoint::Column::Id.eq(id))
-        .exec(conn)
-        .await?;
-    Ok(())
 }
 
 /// Gives up delivery `d` without another attempt (its retry window ended

@@ -66,12 +66,14 @@ impl Federation {
         encoded: &str,
         via: &'static str,
     ) -> Result<Accepted, FederationError> {
-        // Decoding, parsing and verifying are the CPU-heavy part.
+        // Decoding, parsing and verifying are the CPU-heavy part; the slot
+        // is not held across the database read between them.
         let slot = self.slots.take().await?;
         let now = self.clock.now();
         let xml = decode::saml_response(encoded)?;
         let parsed = response::parse(&xml)?;
         let issuer = parsed.claimed_issuer()?;
+        drop(slot);
         let idp = idps::by_entity_id(self.db.conn(), &issuer)
             .await?
             .ok_or(Rejection::UnknownIssuer)?;
@@ -90,8 +92,10 @@ impl Federation {
             now,
             skew: self.sp.skew,
         };
-        let verified = parsed.verify(&trusted, &expected)?;
-        drop(slot);
+        let verified = {
+            let _slot = self.slots.take().await?;
+            parsed.verify(&trusted, &expected)?
+        };
         if verified.assertion_id.len() > MAX_ASSERTION_ID {
             return Err(Rejection::NotAResponse("the assertion ID is longer than 256").into());
         }
