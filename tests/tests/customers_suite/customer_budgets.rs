@@ -23,6 +23,7 @@ fn set(id: &str, amount: Option<Money>, kind: cu::BudgetType) -> cu::SetCustomer
         budget_type: kind as i32,
         auto_freeze: true,
         reseller_id: String::new(),
+        lift_budget_freeze: false,
     }
 }
 

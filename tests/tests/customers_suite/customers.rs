@@ -818,6 +818,7 @@ async fn disassociation_ends_the_relationship_and_is_announced() {
             budget_type: cu::BudgetType::Monthly as i32,
             auto_freeze: false,
             reseller_id: String::new(),
+            lift_budget_freeze: false,
         })
         .await);
     let done = ok(disassociate(&master, "customer moved to another reseller").await);

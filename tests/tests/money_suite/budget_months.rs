@@ -19,6 +19,7 @@ fn budget(customer: &str, kind: cu::BudgetType) -> cu::SetCustomerBudgetRequest 
         budget_type: kind as i32,
         auto_freeze: false,
         reseller_id: String::new(),
+        lift_budget_freeze: false,
     }
 }
 

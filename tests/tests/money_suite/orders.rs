@@ -335,6 +335,7 @@ async fn frozen_customers_and_exhausted_budgets_buy_nothing() {
             budget_type: cu::BudgetType::Monthly as i32,
             auto_freeze: false,
             reseller_id: String::new(),
+            lift_budget_freeze: false,
         })
         .await);
     let first = created(&server, &f.master, order(&c, lines()[..1].to_vec())).await;

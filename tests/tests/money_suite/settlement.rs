@@ -189,6 +189,7 @@ async fn the_discount_in_force_when_used_applies_and_an_auto_freeze_budget_freez
             budget_type: cu::BudgetType::Monthly as i32,
             auto_freeze: true,
             reseller_id: String::new(),
+            lift_budget_freeze: false,
         })
         .await);
     // 3.16 at list, 0.632 off: 2.528, charged 2.53 — over the 2.00 budget.
@@ -222,5 +223,66 @@ async fn the_discount_in_force_when_used_applies_and_an_auto_freeze_budget_freez
     .customer
     .unwrap_or_default();
     assert_eq!(customer.freeze_mode(), cu::FreezeMode::Account);
+
+    // Raising the budget may lift the freeze it caused, with the permission
+    // to unfreeze: a finance user (budgets only) may not.
+    let raise = |lift: bool| cu::SetCustomerBudgetRequest {
+        request_id: new_request_id(),
+        customer_id: c.clone(),
+        amount: Some(cny(1_000)),
+        budget_type: cu::BudgetType::Monthly as i32,
+        auto_freeze: true,
+        reseller_id: String::new(),
+        lift_budget_freeze: lift,
+    };
+    let (_, finance) = server.user_with_role(&master, "counter", "FINANCE").await;
+    assert_refused(
+        server
+            .customers(&finance)
+            .set_customer_budget(raise(true))
+            .await,
+        tonic::Code::PermissionDenied,
+        "MISSING_PERMISSION",
+    );
+    let freeze_of = |token: String| {
+        let server = &server;
+        let c = c.clone();
+        async move {
+            ok(server
+                .customers(&token)
+                .get_customer(cu::GetCustomerRequest {
+                    customer_id: c,
+                    ..Default::default()
+                })
+                .await)
+            .customer
+            .unwrap_or_default()
+            .freeze_mode()
+        }
+    };
+    assert_eq!(freeze_of(master.clone()).await, cu::FreezeMode::Account);
+    let raised = ok(server
+        .customers(&master)
+        .set_customer_budget(raise(true))
+        .await);
+    assert!(raised.unfrozen);
+    assert_eq!(freeze_of(master.clone()).await, cu::FreezeMode::None);
+    // A freeze for another reason is not the budget's to lift.
+    ok(server
+        .customers(&master)
+        .freeze_customers(cu::FreezeCustomersRequest {
+            request_id: new_request_id(),
+            customer_ids: vec![c.clone()],
+            mode: cu::FreezeMode::Account as i32,
+            reason: "unpaid invoice".into(),
+            ..Default::default()
+        })
+        .await);
+    let again = ok(server
+        .customers(&master)
+        .set_customer_budget(raise(true))
+        .await);
+    assert!(!again.unfrozen);
+    assert_eq!(freeze_of(master.clone()).await, cu::FreezeMode::Account);
     server.assert_ledger_clean().await;
 }

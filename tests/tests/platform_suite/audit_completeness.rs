@@ -1425,6 +1425,7 @@ async fn perform_customers(
                     budget_type: cu::BudgetType::Monthly as i32,
                     auto_freeze: false,
                     reseller_id: String::new(),
+                    lift_budget_freeze: false,
                 })
                 .await);
         }

@@ -892,6 +892,7 @@ async fn probe_customers(method: &str, w: &World) -> Option<Probe> {
                         budget_type: cu::BudgetType::Monthly as i32,
                         auto_freeze: true,
                         reseller_id: String::new(),
+                        lift_budget_freeze: false,
                     })
                     .await,
             ),

@@ -5,7 +5,7 @@
 pub mod model;
 pub mod store;
 
-pub use model::{Budget, BudgetType};
+pub use model::{BUDGET_FREEZE_REASON, Budget, BudgetType};
 
 use partner_accounts::tenant::resolve_in;
 use partner_api::customers::v1 as pb;
@@ -17,6 +17,8 @@ use partner_kernel::principal::Principal;
 use partner_kernel::write::{self, Change, Outcome};
 
 use crate::access as perm;
+use crate::customers::FreezeMode;
+use crate::customers::freeze::{FreezeChange, freeze_one};
 use crate::customers::store as customer_store;
 use crate::error::CustomersError;
 use crate::service::{Customers, PageRequest};
@@ -27,6 +29,8 @@ pub struct NewBudget {
     pub amount: Money,
     pub budget_type: BudgetType,
     pub auto_freeze: bool,
+    /// Also lift a freeze the budget's auto-freeze put on the customer.
+    pub lift_budget_freeze: bool,
 }
 
 impl Customers {
@@ -43,14 +47,18 @@ impl Customers {
             .tenant(&m.principal, perm::CUSTOMERS_BUDGET, reseller)
             .await?;
         let own = m.principal.require_partner(perm::CUSTOMERS_BUDGET)?;
+        if budget.lift_budget_freeze {
+            // Lifting a freeze is what UnfreezeCustomers takes.
+            m.principal.require_partner(perm::CUSTOMERS_FREEZE)?;
+        }
         m.acting_for = tenant.acting_for();
         let now = m.now;
         let month = self.budget_month(now);
         let actor = m.principal.user()?;
-        write::commit(self.db(), &m, move |tx| {
+        let answer = write::commit(self.db(), &m, move |tx| {
             Box::pin(async move {
                 let partner = resolve_in(tx, own, reseller).await?.partner_id;
-                customer_store::customer_of_for_update(tx, partner, id)
+                let customer = customer_store::customer_of_for_update(tx, partner, id)
                     .await?
                     .ok_or(CustomersError::CustomerNotFound)?;
                 let before = store::budget_of(tx, partner, id, month).await?;
@@ -91,13 +99,33 @@ impl Customers {
                 if let Some(before) = before {
                     change = change.before(before.audit_summary());
                 }
+                let frozen_by_budget = customer.freeze_mode != FreezeMode::None
+                    && customer.freeze_reason.as_deref() == Some(BUDGET_FREEZE_REASON);
+                let lift = budget.lift_budget_freeze && frozen_by_budget;
                 let response = pb::SetCustomerBudgetResponse {
                     budget: Some(after.to_proto()),
+                    unfrozen: lift,
                 };
-                Ok(Outcome::new(response, change))
+                let mut outcome = Outcome::new(response, change);
+                if lift {
+                    let (_, unfrozen) = freeze_one(
+                        tx,
+                        partner,
+                        customer,
+                        &FreezeChange::Unfreeze,
+                        "budget freeze lifted with the budget",
+                        now,
+                    )
+                    .await?;
+                    outcome = outcome.and(unfrozen);
+                }
+                Ok(outcome)
             })
         })
-        .await
+        .await;
+        // An unfrozen customer's tokens work again from its next call.
+        self.forget_status(&answer, id);
+        answer
     }
 
     /// A customer's budget.

@@ -19,6 +19,10 @@ partner_kernel::state_enum!(
     }
 );
 
+/// The freeze reason of a customer frozen by its budget's auto-freeze:
+/// what `SetCustomerBudget` with `lift_budget_freeze` lifts.
+pub const BUDGET_FREEZE_REASON: &str = "budget exceeded by on-demand charges (auto-freeze)";
+
 /// The month a monthly budget counts at `at`: its first day in the billing
 /// time zone `zone`.
 pub fn budget_month(at: DateTime<Utc>, zone: FixedOffset) -> NaiveDate {

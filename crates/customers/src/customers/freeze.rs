@@ -101,7 +101,7 @@ impl Customers {
 
 /// Applies `change` to one customer (read and locked by the caller): its
 /// wire form after, and the audit change.
-async fn freeze_one(
+pub(crate) async fn freeze_one(
     tx: &sea_orm::DatabaseTransaction,
     partner: PartnerId,
     before: Customer,

@@ -28,6 +28,7 @@ impl CustomersApi {
             budget_type,
             auto_freeze,
             reseller_id,
+            lift_budget_freeze,
         } = req.into_inner();
         let mut v = Violations::new();
         let request_id = v.take("request_id", validate::request_id(&request_id));
@@ -60,6 +61,7 @@ impl CustomersApi {
                     amount: amount?,
                     budget_type: budget_type?,
                     auto_freeze,
+                    lift_budget_freeze,
                 },
                 reseller?,
             ))

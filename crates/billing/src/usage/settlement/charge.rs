@@ -6,7 +6,7 @@
 //! customer.
 
 use chrono::{DateTime, FixedOffset, Utc};
-use partner_customers::budgets::model::budget_month;
+use partner_customers::budgets::model::{BUDGET_FREEZE_REASON, budget_month};
 use partner_customers::budgets::store as budget_store;
 use partner_customers::customers::store as customer_store;
 use partner_customers::customers::{Customer, FreezeMode};
@@ -22,9 +22,6 @@ use crate::entity::ledger_account as account;
 use crate::error::BillingError;
 use crate::ledger::post::post_locked;
 use crate::ledger::{Account, AccountKey, Kind, Operation, Owner, Posting, locked_accounts};
-
-/// Why an over-budget customer was frozen.
-const BUDGET_FREEZE_REASON: &str = "budget exceeded by on-demand charges (auto-freeze)";
 
 /// Where a charge was taken from, in minor units, and its transaction.
 #[derive(Debug, Default)]
