@@ -311,7 +311,7 @@ pub struct Config {
     #[arg(
         long,
         env = "PARTNER_BILLING_UTC_OFFSET_HOURS",
-        default_value_t = 8,
+        default_value_t = partner_kernel::clock::DEFAULT_BILLING_UTC_OFFSET_HOURS,
         value_parser = clap::value_parser!(i32).range(-12..=14),
         allow_negative_numbers = true,
         global = true

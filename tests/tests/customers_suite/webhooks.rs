@@ -309,6 +309,29 @@ async fn a_rotated_secret_signs_beside_the_new_one_until_it_expires() {
 }
 
 #[tokio::test]
+async fn concurrent_rotations_follow_one_another() {
+    let server = TestServer::start().await;
+    let receiver = Receiver::start().await;
+    let (partner, master, endpoint, _) = partner_with_endpoint(&server, "racing", &receiver).await;
+    let calls = (0..24).map(|_| {
+        let mut hooks = server.webhooks(&master);
+        let req = rotate(&endpoint.id, Some(600));
+        async move { hooks.rotate_webhook_secret(req).await }
+    });
+    let secrets: Vec<String> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| ok(r).secret)
+        .collect();
+    // Each rotation replaced the one before it: the last two made sign, and
+    // no secret handed out was replaced unseen.
+    server.create_customer(&master, &partner, "crm-1").await;
+    let received = receiver.wait_for(1).await;
+    let signing = secrets.iter().filter(|s| received[0].signed_by(s)).count();
+    assert_eq!(signing, 2, "{received:?}");
+}
+
+#[tokio::test]
 async fn a_failed_delivery_is_retried_with_backoff_and_later_events_wait_for_it() {
     let clock = Arc::new(TestClock::new(chrono::Utc::now()));
     let server = TestServer::start_with_clock(clock.clone()).await;

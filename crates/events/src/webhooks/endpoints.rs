@@ -247,7 +247,7 @@ impl Webhooks {
         let mut response = write::commit(&self.db, &m, move |tx| {
             Box::pin(async move {
                 ran.store(true, std::sync::atomic::Ordering::Relaxed);
-                let before = store::endpoint_of(tx, partner, &id)
+                let before = store::endpoint_of_for_update(tx, partner, &id)
                     .await?
                     .ok_or(WebhookError::EndpointNotFound)?;
                 let mut after = before.clone();

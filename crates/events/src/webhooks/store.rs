@@ -41,6 +41,21 @@ pub async fn endpoint_of(
         .await
 }
 
+/// Like [`endpoint_of`], locked until the transaction ends (PostgreSQL;
+/// SQLite's single writer already serialises): concurrent rotations of its
+/// secret then follow one another instead of each replacing the same one.
+pub async fn endpoint_of_for_update(
+    conn: &impl ConnectionTrait,
+    partner: PartnerId,
+    id: &str,
+) -> Result<Option<endpoint::Model>, DbErr> {
+    endpoint::Entity::find_by_id(id)
+        .filter(endpoint::Column::PartnerId.eq(partner.to_string()))
+        .lock_exclusive()
+        .one(conn)
+        .await
+}
+
 pub async fn endpoint_by_id(
     conn: &impl ConnectionTrait,
     id: &str,
