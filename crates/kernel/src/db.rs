@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, EntityTrait, QuerySelect, Select, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait, TryIntoModel,
 };
+
+use crate::direct_read::DirectReads;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// Connections in the pool for file-backed SQLite: readers run in parallel
@@ -31,6 +34,9 @@ pub struct Db {
     sqlite_writer: Option<Arc<Mutex<()>>>,
     /// What this process knows about the event outbox.
     outbox: Arc<crate::outbox::OutboxSignals>,
+    /// Read-only connections for short reads on the calling task (a
+    /// SQLite file only).
+    direct: Option<Arc<DirectReads>>,
 }
 
 impl Db {
@@ -78,11 +84,51 @@ impl Db {
                 .test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
         }
         let conn = Database::connect(opts).await?;
+        let direct = match sqlite {
+            true => sqlite_file(&conn)
+                .await?
+                .map(DirectReads::open)
+                .transpose()?
+                .map(Arc::new),
+            false => None,
+        };
         Ok(Self {
             conn,
             sqlite_writer: sqlite.then(|| Arc::new(Mutex::new(()))),
             outbox: Arc::default(),
+            direct,
         })
+    }
+
+    /// The rows of `select`, which reads whole rows of `E` and a bounded
+    /// number of them (one by key, one page). On a SQLite file they are read
+    /// on the calling task (module `direct_read`); elsewhere on the pool.
+    pub async fn read_all<E>(&self, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
+    where
+        E: EntityTrait,
+        E::ActiveModel: TryIntoModel<E::Model>,
+    {
+        match &self.direct {
+            Some(direct) => direct.all(select),
+            None => select.all(&self.conn).await,
+        }
+    }
+
+    /// Whether [`Db::read_all`] and [`Db::read_one`] read on the calling task.
+    pub fn reads_directly(&self) -> bool {
+        self.direct.is_some()
+    }
+
+    /// The first row of `select` (see [`Db::read_all`]).
+    pub async fn read_one<E>(&self, select: Select<E>) -> Result<Option<E::Model>, DbErr>
+    where
+        E: EntityTrait,
+        E::ActiveModel: TryIntoModel<E::Model>,
+    {
+        match &self.direct {
+            Some(direct) => Ok(direct.all(select.limit(1))?.into_iter().next()),
+            None => select.one(&self.conn).await,
+        }
     }
 
     /// The connection, for reads.
@@ -136,6 +182,23 @@ impl Db {
     pub async fn close(self) -> Result<(), DbErr> {
         self.conn.close().await
     }
+}
+
+/// The file of a SQLite database, `None` for one in memory.
+async fn sqlite_file(conn: &DatabaseConnection) -> Result<Option<String>, DbErr> {
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA database_list",
+        ))
+        .await?;
+    for row in rows {
+        if row.try_get::<String>("", "name")? == "main" {
+            let file: String = row.try_get("", "file")?;
+            return Ok((!file.is_empty()).then_some(file));
+        }
+    }
+    Ok(None)
 }
 
 /// A write transaction. Dropping it without [`commit`](Self::commit) rolls back.

@@ -13,6 +13,7 @@ pub mod bearer;
 pub mod cache;
 pub mod clock;
 pub mod db;
+mod direct_read;
 pub mod entity;
 pub mod error;
 pub mod idempotency;

@@ -195,7 +195,7 @@ impl Customers {
             });
         }
         let tenant = self.tenant(p, perm::CUSTOMERS_READ, reseller).await?;
-        store::customer_of(self.db().conn(), tenant.partner_id, id)
+        store::read_customer_of(self.db(), tenant.partner_id, id)
             .await?
             .ok_or(CustomersError::CustomerNotFound)
     }
@@ -257,7 +257,7 @@ impl Customers {
             .pages()
             .decode(&scope, &page.token, self.clock().now())?;
         let rows = store::list(
-            self.db().conn(),
+            self.db(),
             tenant.partner_id,
             &filter,
             after.as_deref(),

@@ -4,8 +4,9 @@
 //! filter on partner *and* id.
 
 use chrono::{DateTime, Utc};
+use partner_kernel::db::Db;
 use partner_kernel::ids::{CustomerId, PartnerId};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set, SqlErr,
@@ -35,13 +36,30 @@ pub async fn customer_of(
     partner: PartnerId,
     id: CustomerId,
 ) -> Result<Option<Customer>, CustomersError> {
-    customers_of(partner)
-        .filter(customer::Column::Id.eq(id.to_string()))
+    one_of(partner, id)
         .one(conn)
         .await?
         .map(Customer::from_row)
         .transpose()
         .map_err(CustomersError::from)
+}
+
+/// One customer of one partner, read outside any transaction
+/// ([`Db::read_one`]).
+pub async fn read_customer_of(
+    db: &Db,
+    partner: PartnerId,
+    id: CustomerId,
+) -> Result<Option<Customer>, CustomersError> {
+    db.read_one(one_of(partner, id))
+        .await?
+        .map(Customer::from_row)
+        .transpose()
+        .map_err(CustomersError::from)
+}
+
+fn one_of(partner: PartnerId, id: CustomerId) -> Select<customer::Entity> {
+    customers_of(partner).filter(customer::Column::Id.eq(id.to_string()))
 }
 
 /// One customer of one partner, locked until the transaction ends
@@ -89,12 +107,27 @@ pub struct ListFilter {
 
 /// A page of one partner's customers after `after`, oldest first.
 pub async fn list(
-    conn: &impl ConnectionTrait,
+    db: &Db,
     partner: PartnerId,
     filter: &ListFilter,
     after: Option<&str>,
     limit: u64,
 ) -> Result<Vec<Customer>, CustomersError> {
+    let sqlite = db.conn().get_database_backend() == sea_orm::DbBackend::Sqlite;
+    let mut rows = db
+        .read_all(page_select(sqlite, partner, filter, after, limit))
+        .await?;
+    rows.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    convert(rows)
+}
+
+fn page_select(
+    sqlite: bool,
+    partner: PartnerId,
+    filter: &ListFilter,
+    after: Option<&str>,
+    limit: u64,
+) -> Select<customer::Entity> {
     let mut q = customers_of(partner);
     if let Some(prefix) = &filter.name_prefix {
         // Account names are ASCII (below 0x7f) and compared bytewise (the
@@ -137,22 +170,34 @@ pub async fn list(
     // migration 000058) and only the page's rows are read. PostgreSQL reads
     // the matching rows faster than it joins the ids back to them (0.1 ms
     // against 0.45 ms for a prefix of 100 among 1,000,000), so it sorts the
-    // rows.
-    let sqlite = conn.get_database_backend() == sea_orm::DbBackend::Sqlite;
-    let q = if filter.name_prefix.is_some() && sqlite {
-        customers_of(partner).filter(
-            customer::Column::Id.in_subquery(
-                q.select_only()
-                    .column(customer::Column::Id)
-                    .order_by_asc(customer::Column::Id)
-                    .limit(limit)
-                    .into_query(),
-            ),
-        )
+    // rows. The ids are SQLite's own row numbers, which every index entry
+    // holds: the page's rows are then found in one search each rather than
+    // two (the id index, then the row), 24 µs less on a page of 50. The
+    // outer query still keeps to the partner, with `+` so that the planner
+    // does not take the partner's id index to save the final sort of the
+    // page and test every one of the partner's rows against the page instead
+    // (what it does when the database has no statistics).
+    // The page's rows come back in row-number order, and are put in id order
+    // by the caller (see [`list`]) rather than copied into a sorter by SQLite.
+    if filter.name_prefix.is_some() && sqlite {
+        let rowid = || Expr::col((customer::Entity, Alias::new("rowid")));
+        customer::Entity::find()
+            .filter(Expr::cust_with_values(
+                r#"+"customers"."partner_id" = ?"#,
+                [partner.to_string()],
+            ))
+            .filter(
+                rowid().in_subquery(
+                    q.select_only()
+                        .column_as(rowid(), "rowid")
+                        .order_by_asc(customer::Column::Id)
+                        .limit(limit)
+                        .into_query(),
+                ),
+            )
     } else {
-        q.limit(limit)
-    };
-    convert(q.order_by_asc(customer::Column::Id).all(conn).await?)
+        q.limit(limit).order_by_asc(customer::Column::Id)
+    }
 }
 
 /// Whether the sales-platform account is mapped to a customer (platform-wide:
