@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use sea_orm::QueryTrait as _;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -102,21 +103,21 @@ impl Db {
 
     /// The rows of `select`, which reads whole rows of `E` and a bounded
     /// number of them (one by key, one page). On a SQLite file they are read
-    /// on the calling task (module `direct_read`); elsewhere on the pool.
+    /// on the calling task (module `direct_read`), unless SQLite's work on
+    /// them passes a millisecond: then, and elsewhere, on the pool.
     pub async fn read_all<E>(&self, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
     where
         E: EntityTrait,
         E::ActiveModel: TryIntoModel<E::Model>,
     {
-        match &self.direct {
-            Some(direct) => direct.all(select),
-            None => select.all(&self.conn).await,
+        let Some(direct) = &self.direct else {
+            return select.all(&self.conn).await;
+        };
+        let stmt = select.build(DbBackend::Sqlite);
+        match direct.all::<E>(&stmt)? {
+            Some(rows) => Ok(rows),
+            None => E::find().from_raw_sql(stmt).all(&self.conn).await,
         }
-    }
-
-    /// Whether [`Db::read_all`] and [`Db::read_one`] read on the calling task.
-    pub fn reads_directly(&self) -> bool {
-        self.direct.is_some()
     }
 
     /// The first row of `select` (see [`Db::read_all`]).
@@ -125,10 +126,17 @@ impl Db {
         E: EntityTrait,
         E::ActiveModel: TryIntoModel<E::Model>,
     {
-        match &self.direct {
-            Some(direct) => Ok(direct.all(select.limit(1))?.into_iter().next()),
-            None => select.one(&self.conn).await,
-        }
+        Ok(self.read_all(select.limit(1)).await?.into_iter().next())
+    }
+
+    /// Direct reads that were abandoned to the pool for their cost so far.
+    pub fn direct_reads_abandoned(&self) -> u64 {
+        self.direct.as_ref().map_or(0, |d| d.abandoned())
+    }
+
+    /// Whether [`Db::read_all`] and [`Db::read_one`] read on the calling task.
+    pub fn reads_directly(&self) -> bool {
+        self.direct.is_some()
     }
 
     /// The connection, for reads.
@@ -178,8 +186,12 @@ impl Db {
         }
     }
 
-    /// Closes the pool.
+    /// Closes the pool (after the direct reads' connections, so that its
+    /// last connection can fold the write-ahead log into the file).
     pub async fn close(self) -> Result<(), DbErr> {
+        if let Some(direct) = &self.direct {
+            direct.close();
+        }
         self.conn.close().await
     }
 }

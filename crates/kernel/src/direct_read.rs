@@ -22,27 +22,39 @@
 //! Under WAL a reader sees every transaction committed before its statement
 //! began, as a pooled connection would, and never waits for a writer.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 use sea_orm::sea_query::Value;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ColumnType, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable,
-    QueryTrait, Select, TryIntoModel,
+    ActiveModelTrait, ColumnTrait, ColumnType, DbErr, EntityTrait, IdenStatic, Iterable, Statement,
+    TryIntoModel,
 };
 
 /// Idle connections kept for the next reads. A read holds its connection
-/// without yielding, so no more are ever in use than the runtime has
-/// threads.
+/// without yielding, so about as many are in use at once as there are
+/// threads running tasks; a connection beyond these is closed after its
+/// read.
 const IDLE_KEPT: usize = 16;
+/// How long SQLite may work on a direct read before it is interrupted and
+/// the read is made on the pool instead. A read by key or a page through an
+/// index takes tens of microseconds; one whose filter makes SQLite walk many
+/// rows (a status no index holds, a short name prefix) must not hold a
+/// runtime thread for longer than this.
+const WORK_BUDGET: Duration = Duration::from_millis(1);
+/// SQLite's virtual-machine steps between two looks at the budget.
+const BUDGET_CHECK_EVERY: std::os::raw::c_int = 1000;
 /// Statements each connection keeps prepared.
 const STATEMENTS_KEPT: usize = 128;
-/// How much of the database file is read through a memory mapping (address
-/// space, shared by every connection and the kernel's page cache; not memory
-/// of its own).
+/// How much of the database file each connection reads through a memory
+/// mapping: address space over the kernel's page cache, not memory of its
+/// own. (A mapped page that cannot be read, a failing disk, kills the
+/// process with SIGBUS where a copied one would fail the read; the pool's
+/// own connections do not map.)
 const MMAP_SIZE: i64 = 1 << 30;
 /// How long a read waits on a lock (under WAL only while SQLite recovers
 /// its shared index after a crash).
@@ -52,6 +64,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) struct DirectReads {
     path: String,
     idle: Mutex<Vec<Connection>>,
+    closed: AtomicBool,
+    abandoned: AtomicU64,
 }
 
 impl std::fmt::Debug for DirectReads {
@@ -70,48 +84,71 @@ impl DirectReads {
         Ok(Self {
             path,
             idle: Mutex::new(vec![first]),
+            closed: AtomicBool::new(false),
+            abandoned: AtomicU64::new(0),
         })
     }
 
-    /// Every row `select` reads, decoded into `E`'s model.
-    pub(crate) fn all<E>(&self, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
+    /// Every row `stmt` (a `Select` of `E`'s whole rows) reads, decoded into
+    /// `E`'s model; `None` when SQLite's work on it passed [`WORK_BUDGET`]
+    /// (or the reads were closed), for the caller to read it on the pool.
+    pub(crate) fn all<E>(&self, stmt: &Statement) -> Result<Option<Vec<E::Model>>, DbErr>
     where
         E: EntityTrait,
         E::ActiveModel: TryIntoModel<E::Model>,
     {
-        let stmt = select.build(DbBackend::Sqlite);
-        let params = match stmt.values {
+        let params = match &stmt.values {
             Some(values) => values
-                .into_iter()
+                .iter()
+                .cloned()
                 .map(param)
                 .collect::<Result<Vec<_>, _>>()?,
             None => Vec::new(),
         };
-        self.with_connection(|conn| {
-            let mut prepared = conn.prepare_cached(&stmt.sql).map_err(driver)?;
-            let types = column_types::<E>(&prepared)?;
-            let mut rows = prepared
-                .query(rusqlite::params_from_iter(params))
+        let read = self.with_connection(|conn| {
+            let deadline = Instant::now() + WORK_BUDGET;
+            conn.progress_handler(BUDGET_CHECK_EVERY, Some(move || Instant::now() > deadline))
                 .map_err(driver)?;
-            let mut models = Vec::new();
-            while let Some(row) = rows.next().map_err(driver)? {
-                let mut model = <E::ActiveModel as ActiveModelTrait>::default();
-                for (i, (column, ty)) in types.iter().enumerate() {
-                    let value = value_of(row.get_ref(i).map_err(driver)?, ty)
-                        .map_err(|e| DbErr::Type(format!("column {}: {e}", column.as_str())))?;
-                    // Refuses a value of another type than the field's.
-                    model.try_set(*column, value)?;
-                }
-                models.push(model.try_into_model()?);
+            let read = read_models::<E>(conn, &stmt.sql, params);
+            conn.progress_handler(0, None::<fn() -> bool>)
+                .map_err(driver)?;
+            read
+        });
+        match read {
+            Err(Failure::OverBudget) => {
+                self.abandoned.fetch_add(1, Ordering::Relaxed);
+                Ok(None)
             }
-            Ok(models)
-        })
+            Err(Failure::Closed) => Ok(None),
+            Err(Failure::Db(e)) => Err(e),
+            Ok(models) => Ok(Some(models)),
+        }
+    }
+
+    /// Reads abandoned to the pool for their cost so far.
+    pub(crate) fn abandoned(&self) -> u64 {
+        self.abandoned.load(Ordering::Relaxed)
+    }
+
+    /// Closes every connection and makes later reads go to the pool, so
+    /// that the pool's last connection, closing after, may checkpoint the
+    /// write-ahead log into the file and remove it (a connection that sees
+    /// another still open cannot).
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     fn with_connection<T>(
         &self,
-        read: impl FnOnce(&Connection) -> Result<T, DbErr>,
-    ) -> Result<T, DbErr> {
+        read: impl FnOnce(&Connection) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Failure::Closed);
+        }
         let idle = self
             .idle
             .lock()
@@ -123,11 +160,58 @@ impl DirectReads {
         };
         let out = read(&conn);
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < IDLE_KEPT {
+        if idle.len() < IDLE_KEPT && !self.closed.load(Ordering::SeqCst) {
             idle.push(conn);
         }
         out
     }
+}
+
+/// Why a direct read gave no rows.
+enum Failure {
+    /// SQLite's work passed the budget: the read belongs on the pool.
+    OverBudget,
+    /// The reads were closed: so is the pool, which will say so.
+    Closed,
+    Db(DbErr),
+}
+
+impl From<DbErr> for Failure {
+    fn from(e: DbErr) -> Self {
+        Failure::Db(e)
+    }
+}
+
+fn read_models<E>(
+    conn: &Connection,
+    sql: &str,
+    params: Vec<SqlValue>,
+) -> Result<Vec<E::Model>, Failure>
+where
+    E: EntityTrait,
+    E::ActiveModel: TryIntoModel<E::Model>,
+{
+    let step = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::OperationInterrupted) => Failure::OverBudget,
+        _ => Failure::Db(driver(e)),
+    };
+    let mut prepared = conn.prepare_cached(sql).map_err(step)?;
+    let types = column_types::<E>(&prepared)?;
+    let mut rows = prepared
+        .query(rusqlite::params_from_iter(params))
+        .map_err(step)?;
+    let mut models = Vec::new();
+    while let Some(row) = rows.next().map_err(step)? {
+        let mut model = <E::ActiveModel as ActiveModelTrait>::default();
+        for (i, (column, ty)) in types.iter().enumerate() {
+            let value = value_of(row.get_ref(i).map_err(driver)?, ty)
+                .map_err(|e| DbErr::Type(format!("column {}: {e}", column.as_str())))?;
+            // Refuses a value of another type than the field's.
+            model.try_set(*column, value)?;
+        }
+        models.push(model.try_into_model()?);
+    }
+    Ok(models)
 }
 
 fn connect(path: &str) -> Result<Connection, DbErr> {
@@ -207,10 +291,15 @@ fn value_of(v: ValueRef<'_>, ty: &ColumnType) -> Result<Value, String> {
             Some(i32::try_from(int()?).map_err(|e| e.to_string())?)
         }),
         T::Boolean => Value::Bool(if null { None } else { Some(int()? != 0) }),
-        T::TimestampWithTimeZone => Value::ChronoDateTimeUtc(if null {
-            None
-        } else {
-            Some(timestamp(text()?).ok_or("not a time")?)
+        T::TimestampWithTimeZone => Value::ChronoDateTimeUtc(match v {
+            ValueRef::Null => None,
+            ValueRef::Text(_) => Some(timestamp(text()?).ok_or("not a time")?),
+            // What the pool's driver also reads: Unix seconds, Julian days.
+            ValueRef::Integer(secs) => {
+                Some(Utc.timestamp_opt(secs, 0).single().ok_or("not a time")?)
+            }
+            ValueRef::Real(days) => Some(julian(days).ok_or("not a time")?),
+            ValueRef::Blob(_) => return Err("a blob is not a time".into()),
         }),
         T::Binary(_) | T::VarBinary(_) | T::Blob => {
             Value::Bytes(if null { None } else { Some(blob(v)?.to_vec()) })
@@ -264,6 +353,19 @@ fn timestamp(text: &str) -> Option<DateTime<Utc>> {
                     .map(|t| Utc.from_utc_datetime(&t))
             })
     })
+}
+
+/// A time given in Julian days, as the pool's driver reads it.
+fn julian(days: f64) -> Option<DateTime<Utc>> {
+    const UNIX_EPOCH_IN_JULIAN_DAYS: f64 = 2_440_587.5;
+    let secs = (days - UNIX_EPOCH_IN_JULIAN_DAYS) * 86_400.0;
+    if !secs.is_finite() {
+        return None;
+    }
+    // As the driver does, casts and all.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let (whole, nanos) = (secs.trunc() as i64, (secs.fract() * 1e9).abs() as u32);
+    Utc.timestamp_opt(whole, nanos).single()
 }
 
 /// A bound value as the pool's driver would bind it.

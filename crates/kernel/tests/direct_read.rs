@@ -74,7 +74,7 @@ fn rows() -> Vec<Model> {
     vec![
         Model {
             id: "a".into(),
-            note: Some("ü, \"quoted\", 100%_".into()),
+            note: Some("abc ü, \"quoted\", 100%_".into()),
             count: i64::MAX,
             maybe_count: Some(-7),
             small: i32::MIN,
@@ -128,8 +128,8 @@ async fn rows_read_directly_equal_rows_read_through_the_pool() {
         Entity::find().filter(Column::Count.eq(i64::MAX)),
         Entity::find().filter(Column::Small.lt(0)),
         Entity::find().filter(Column::Uid.eq(first.uid)),
-        Entity::find().filter(Column::Note.like("ü%")),
-        Entity::find().filter(Column::Note.like("Ü%")),
+        Entity::find().filter(Column::Note.like("abc%")),
+        Entity::find().filter(Column::Note.like("ABC%")),
         Entity::find().filter(Column::MaybeAt.is_null()),
         Entity::find().filter(Column::Bytes.eq(vec![0u8, 255, 7])),
         Entity::find().order_by_desc(Column::Id).limit(1),
@@ -160,10 +160,69 @@ async fn rows_read_directly_equal_rows_read_through_the_pool() {
     assert_eq!(all, written);
     // A case-sensitive LIKE, as on the pool and on PostgreSQL.
     let upper = db
-        .read_all(Entity::find().filter(Column::Note.like("Ü%")))
+        .read_all(Entity::find().filter(Column::Note.like("ABC%")))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(upper.is_empty());
+    assert_eq!(db.direct_reads_abandoned(), 0);
+}
+
+#[tokio::test]
+async fn a_read_that_makes_sqlite_walk_many_rows_is_finished_on_the_pool() {
+    let (db, _file) = file_db().await;
+    db.conn()
+        .execute_unprepared(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 99999) \
+             INSERT INTO every_kind (id, count, small, flag, at, bytes, doc, uid) \
+             SELECT printf('r%06d', i), i, i, 0, '2030-01-31T15:30:00+00:00', x'', '{}', \
+             randomblob(16) FROM n",
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // No index holds `small`: SQLite reads all 100,000 rows to find none.
+    let none = Entity::find().filter(Column::Small.eq(-1));
+    let read = db.read_all(none).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(read.is_empty());
+    assert_eq!(db.direct_reads_abandoned(), 1, "the walk was abandoned");
+    // A read by key is not.
+    let one = db
+        .read_one(Entity::find().filter(Column::Id.eq("r054321")))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(one.map(|m| m.small), Some(54_321));
+    assert_eq!(db.direct_reads_abandoned(), 1);
+    // The walk, finished on the pool, found what a direct read would have.
+    let walked = db
+        .read_all(Entity::find().filter(Column::Small.gte(99_990)))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(walked.len(), 10);
+    assert_eq!(db.direct_reads_abandoned(), 2);
+}
+
+#[tokio::test]
+async fn closing_leaves_no_write_ahead_log_behind() {
+    let (db, file) = file_db().await;
+    rows()
+        .remove(0)
+        .into_active_model()
+        .reset_all()
+        .insert(db.conn())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let read = db
+        .read_all(Entity::find())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read.len(), 1);
+    let mut wal = file.0.clone().into_os_string();
+    wal.push("-wal");
+    assert!(std::path::Path::new(&wal).exists(), "written through a log");
+    db.close().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !std::path::Path::new(&wal).exists(),
+        "the log was folded into the file and removed"
+    );
 }
 
 #[tokio::test]

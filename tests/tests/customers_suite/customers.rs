@@ -381,6 +381,27 @@ async fn listing_pages_and_filters_only_the_callers_customers() {
     server
         .create_customer(&globex_master, &globex, "crm-0")
         .await;
+    // Another partner's customer whose name every prefix below matches.
+    let mut theirs = create_customer_request(&globex, "crm-1");
+    theirs.account_name = "shop_00a".into();
+    ok(server
+        .customers(&globex_master)
+        .create_customer(theirs)
+        .await);
+    if server.db.url.starts_with("sqlite") {
+        // SQLite's row order no longer follows the ids (as when two creates
+        // commit in the other order than their ids were made): a prefix page,
+        // found by row number, must still be in id order.
+        let db = partner_kernel::db::Db::connect(&server.db.url)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        sea_orm::ConnectionTrait::execute_unprepared(
+            db.conn(),
+            "UPDATE customers SET rowid = rowid + 1000 WHERE account_name = 'corp_03'",
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
 
     // Pages of 3 in creation order, and nothing of globex.
     let mut seen = Vec::new();
