@@ -116,7 +116,10 @@ impl Db {
         let stmt = select.build(DbBackend::Sqlite);
         match direct.all::<E>(&stmt)? {
             Some(rows) => Ok(rows),
-            None => E::find().from_raw_sql(stmt).all(&self.conn).await,
+            None => {
+                tracing::debug!(sql = %stmt.sql, "a direct read passed its budget: read on the pool");
+                E::find().from_raw_sql(stmt).all(&self.conn).await
+            }
         }
     }
 
