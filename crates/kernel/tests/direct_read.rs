@@ -69,6 +69,14 @@ async fn file_db() -> (Db, File) {
     (db, File(path))
 }
 
+async fn insert(db: &Db, row: Model) {
+    row.into_active_model()
+        .reset_all()
+        .insert(db.conn())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
 fn rows() -> Vec<Model> {
     let at = Utc.with_ymd_and_hms(2030, 1, 31, 15, 30, 0).unwrap();
     vec![
@@ -111,12 +119,7 @@ async fn rows_read_directly_equal_rows_read_through_the_pool() {
     assert!(db.reads_directly(), "a SQLite file is read directly");
     let written = rows();
     for row in &written {
-        row.clone()
-            .into_active_model()
-            .reset_all()
-            .insert(db.conn())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        insert(&db, row.clone()).await;
     }
     let first = &written[0];
     let selects = [
@@ -203,13 +206,7 @@ async fn a_read_that_makes_sqlite_walk_many_rows_is_finished_on_the_pool() {
 #[tokio::test]
 async fn closing_leaves_no_write_ahead_log_behind() {
     let (db, file) = file_db().await;
-    rows()
-        .remove(0)
-        .into_active_model()
-        .reset_all()
-        .insert(db.conn())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    insert(&db, rows().remove(0)).await;
     let read = db
         .read_all(Entity::find())
         .await
@@ -231,12 +228,7 @@ async fn a_write_committed_on_the_pool_is_seen_by_the_next_direct_read() {
     let mut row = rows().remove(1);
     for n in 0..20 {
         row.id = format!("r{n:02}");
-        row.clone()
-            .into_active_model()
-            .reset_all()
-            .insert(db.conn())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        insert(&db, row.clone()).await;
         let seen = db
             .read_all(Entity::find())
             .await
