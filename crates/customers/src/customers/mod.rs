@@ -79,7 +79,7 @@ impl Customers {
         if own != id || reseller.is_some() {
             return Err(CustomersError::CustomerNotFound);
         }
-        store::platform_customer(self.db().conn(), id)
+        store::read_platform_customer(self.db(), id)
             .await?
             .ok_or(CustomersError::CustomerNotFound)
             .map(Some)
@@ -208,7 +208,7 @@ impl Customers {
         reseller: Option<PartnerId>,
     ) -> Result<Vec<pb::CustomerResult>, CustomersError> {
         let tenant = self.tenant(p, perm::CUSTOMERS_READ, reseller).await?;
-        let found = store::customers_among(self.db().conn(), tenant.partner_id, &ids).await?;
+        let found = store::read_customers_among(self.db(), tenant.partner_id, &ids).await?;
         let mut by_id: std::collections::HashMap<CustomerId, Customer> =
             found.into_iter().map(|c| (c.id, c)).collect();
         Ok(ids

@@ -85,13 +85,22 @@ pub async fn customers_among(
     partner: PartnerId,
     ids: &[CustomerId],
 ) -> Result<Vec<Customer>, CustomersError> {
+    convert(among(partner, ids).all(conn).await?)
+}
+
+/// [`customers_among`] read outside any transaction ([`Db::read_all`];
+/// a batch is at most 100 ids).
+pub async fn read_customers_among(
+    db: &Db,
+    partner: PartnerId,
+    ids: &[CustomerId],
+) -> Result<Vec<Customer>, CustomersError> {
+    convert(db.read_all(among(partner, ids)).await?)
+}
+
+fn among(partner: PartnerId, ids: &[CustomerId]) -> Select<customer::Entity> {
     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    convert(
-        customers_of(partner)
-            .filter(customer::Column::Id.is_in(ids))
-            .all(conn)
-            .await?,
-    )
+    customers_of(partner).filter(customer::Column::Id.is_in(ids))
 }
 
 /// What a listing is narrowed to.
@@ -606,6 +615,18 @@ pub async fn platform_customer(
 ) -> Result<Option<Customer>, CustomersError> {
     customer::Entity::find_by_id(id.to_string())
         .one(conn)
+        .await?
+        .map(Customer::from_row)
+        .transpose()
+        .map_err(CustomersError::from)
+}
+
+/// [`platform_customer`] read outside any transaction ([`Db::read_one`]).
+pub async fn read_platform_customer(
+    db: &Db,
+    id: CustomerId,
+) -> Result<Option<Customer>, CustomersError> {
+    db.read_one(customer::Entity::find_by_id(id.to_string()))
         .await?
         .map(Customer::from_row)
         .transpose()
