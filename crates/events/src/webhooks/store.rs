@@ -89,7 +89,7 @@ pub async fn save_settings(
     conn: &impl ConnectionTrait,
     row: &endpoint::Model,
 ) -> Result<(), DbErr> {
-    endpoint::Entity::update_many()
+    changed(row)
         .col_expr(endpoint::Column::Url, Expr::value(row.url.clone()))
         .col_expr(
             endpoint::Column::Description,
@@ -104,17 +104,22 @@ pub async fn save_settings(
             Expr::value(row.readable.clone()),
         )
         .col_expr(endpoint::Column::Disabled, Expr::value(row.disabled))
-        .col_expr(endpoint::Column::UpdatedAt, Expr::value(row.updated_at))
-        .filter(endpoint::Column::Id.eq(row.id.as_str()))
         .exec(conn)
         .await?;
     Ok(())
 }
 
+/// An update of `row`'s endpoint that stamps its change time.
+fn changed(row: &endpoint::Model) -> sea_orm::UpdateMany<endpoint::Entity> {
+    endpoint::Entity::update_many()
+        .col_expr(endpoint::Column::UpdatedAt, Expr::value(row.updated_at))
+        .filter(endpoint::Column::Id.eq(row.id.as_str()))
+}
+
 /// Writes an endpoint's secrets: the current one, and the one rotated out
 /// with when it stops signing.
 pub async fn save_secrets(conn: &impl ConnectionTrait, row: &endpoint::Model) -> Result<(), DbErr> {
-    endpoint::Entity::update_many()
+    changed(row)
         .col_expr(endpoint::Column::Secret, Expr::value(row.secret.clone()))
         .col_expr(
             endpoint::Column::PreviousSecret,
@@ -124,8 +129,6 @@ pub async fn save_secrets(conn: &impl ConnectionTrait, row: &endpoint::Model) ->
             endpoint::Column::PreviousSecretExpiresAt,
             Expr::value(row.previous_secret_expires_at),
         )
-        .col_expr(endpoint::Column::UpdatedAt, Expr::value(row.updated_at))
-        .filter(endpoint::Column::Id.eq(row.id.as_str()))
         .exec(conn)
         .await?;
     Ok(())
