@@ -34,6 +34,8 @@ pub struct Customers {
     /// Checks a signed-in customer's current password under its sign-in
     /// throttle.
     password_guard: crate::password_guard::Guard,
+    /// One customer by id (`GetCustomer`).
+    pub(crate) reads: crate::customers::point_reads::CustomerReads,
 }
 
 /// [`Customers::invite_link_base`] unless configured.
@@ -44,6 +46,7 @@ impl Customers {
     /// and hashes passwords.
     pub fn new(db: Db, clock: SharedClock, pages: PageTokens, accounts: Accounts) -> Self {
         Self {
+            reads: crate::customers::point_reads::CustomerReads::new(db.clone()),
             db,
             clock,
             pages,

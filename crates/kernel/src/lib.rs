@@ -12,6 +12,7 @@ pub mod audit;
 pub mod bearer;
 pub mod cache;
 pub mod clock;
+pub mod coalesce;
 pub mod db;
 mod direct_read;
 pub mod entity;

@@ -6,6 +6,7 @@ pub mod federated;
 pub mod freeze;
 pub mod leaving;
 pub mod model;
+pub mod point_reads;
 pub mod rules;
 pub mod store;
 
@@ -79,7 +80,8 @@ impl Customers {
         if own != id || reseller.is_some() {
             return Err(CustomersError::CustomerNotFound);
         }
-        store::read_platform_customer(self.db(), id)
+        self.reads
+            .platform(id)
             .await?
             .ok_or(CustomersError::CustomerNotFound)
             .map(Some)
@@ -195,7 +197,8 @@ impl Customers {
             });
         }
         let tenant = self.tenant(p, perm::CUSTOMERS_READ, reseller).await?;
-        store::read_customer_of(self.db(), tenant.partner_id, id)
+        self.reads
+            .of_partner(tenant.partner_id, id)
             .await?
             .ok_or(CustomersError::CustomerNotFound)
     }

@@ -1,0 +1,101 @@
+//! One customer by id, the read behind `GetCustomer`: on a SQLite file a
+//! direct read on the calling task ([`Db::read_one`]); on PostgreSQL the
+//! reads that arrive together share one query ([`Coalescer`]), because
+//! there a statement costs the database and the driver far more than a row.
+
+use std::sync::Arc;
+
+use partner_kernel::coalesce::{BatchFuture, Coalescer};
+use partner_kernel::db::Db;
+use partner_kernel::ids::{CustomerId, PartnerId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{DbBackend, DbErr, EntityTrait, QueryFilter};
+
+use super::model::Customer;
+use super::store;
+use crate::entity::customer;
+use crate::error::CustomersError;
+
+/// Batch queries that may run at once. Fewer means larger batches under
+/// load (2 gave more calls per second than 4 on two cores, see
+/// docs/benchmarks.md); more than one, so one slow batch does not stall
+/// every read.
+const MAX_IN_FLIGHT: usize = 2;
+/// Ids in one batch query.
+const MAX_BATCH: usize = 100;
+
+/// Reads one customer by id.
+#[derive(Debug, Clone)]
+pub struct CustomerReads {
+    db: Db,
+    /// PostgreSQL only.
+    batched: Option<Coalescer<String, customer::Model, DbErr>>,
+}
+
+impl CustomerReads {
+    pub fn new(db: Db) -> Self {
+        let batched = (db.conn().get_database_backend() == DbBackend::Postgres).then(|| {
+            let source = db.clone();
+            Coalescer::new(
+                Arc::new(move |ids| rows_among(source.clone(), ids)),
+                MAX_IN_FLIGHT,
+                MAX_BATCH,
+            )
+        });
+        Self { db, batched }
+    }
+
+    /// Customer `id` if it is `partner`'s.
+    pub async fn of_partner(
+        &self,
+        partner: PartnerId,
+        id: CustomerId,
+    ) -> Result<Option<Customer>, CustomersError> {
+        let Some(batched) = &self.batched else {
+            return store::read_customer_of(&self.db, partner, id).await;
+        };
+        let partner = partner.to_string();
+        batched
+            .load(id.to_string())
+            .await?
+            .filter(|row| row.partner_id.as_deref() == Some(partner.as_str()))
+            .map(Customer::from_row)
+            .transpose()
+            .map_err(CustomersError::from)
+    }
+
+    /// Customer `id`, whoever's it is (a customer's read of its own account).
+    pub async fn platform(&self, id: CustomerId) -> Result<Option<Customer>, CustomersError> {
+        let Some(batched) = &self.batched else {
+            return store::read_platform_customer(&self.db, id).await;
+        };
+        batched
+            .load(id.to_string())
+            .await?
+            .map(Customer::from_row)
+            .transpose()
+            .map_err(CustomersError::from)
+    }
+
+    /// Batch queries run so far (PostgreSQL; 0 elsewhere).
+    pub fn batches(&self) -> u64 {
+        self.batched.as_ref().map_or(0, Coalescer::batches)
+    }
+}
+
+/// The customers among `ids`, in one statement whatever their number: the
+/// ids travel as one text parameter, so the driver prepares the statement
+/// once per connection instead of once per batch size. Ids are parsed
+/// [`CustomerId`]s, which never hold a comma.
+fn rows_among(db: Db, ids: Vec<String>) -> BatchFuture<String, customer::Model, DbErr> {
+    Box::pin(async move {
+        let rows = customer::Entity::find()
+            .filter(Expr::cust_with_values(
+                r#""customers"."id" = ANY(string_to_array($1, ','))"#,
+                [ids.join(",")],
+            ))
+            .all(db.conn())
+            .await?;
+        Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
+    })
+}
