@@ -10,7 +10,10 @@
 //! all (up to `max_batch` keys) in one query.
 //!
 //! A batch runs on a task of its own, so a caller that goes away (a
-//! cancelled request) never takes the other callers' answers with it. A
+//! cancelled request) never takes the other callers' answers with it, and
+//! its read is dropped from the queue rather than fetched. The queue holds
+//! at most 32 batches' worth of reads; beyond that the database is not
+//! keeping up, and a read fails at once as overloaded. A
 //! batch starts after each of its callers asked, so every answer reflects
 //! at least what was committed before its caller asked: the same as a read
 //! of its own.
@@ -82,18 +85,24 @@ impl<K, V, E> Inner<K, V, E> {
     }
 }
 
-/// The failure a caller sees when its batch's task ended without answering
-/// (it panicked, or the runtime is shutting down).
-pub trait Abandoned {
-    /// The error for a read whose batch never answered.
+/// The failures a read can meet besides its batch's own.
+pub trait BatchError {
+    /// Its batch's task ended without answering (it panicked, or the
+    /// runtime is shutting down).
     fn abandoned() -> Self;
+    /// Too many reads already wait (the database has stalled).
+    fn overloaded() -> Self;
 }
+
+/// Reads that may wait, in batches' worth: beyond this the database is not
+/// keeping up, and a caller is better told so at once than queued.
+const WAITING_BATCHES: usize = 32;
 
 impl<K, V, E> Coalescer<K, V, E>
 where
     K: Eq + Hash + Clone + Send + 'static,
     V: Clone + Send + 'static,
-    E: Clone + Abandoned + Send + 'static,
+    E: Clone + BatchError + Send + 'static,
 {
     /// Reads through `fetch`, at most `max_in_flight` batches at once, each
     /// of at most `max_batch` keys (both at least 1).
@@ -117,6 +126,12 @@ where
         let (answer, answered) = oneshot::channel();
         let batch = {
             let mut state = self.inner.state();
+            if state.waiting.len() >= self.inner.max_batch * WAITING_BATCHES {
+                forget_the_gone(&mut state);
+                if state.waiting.len() >= self.inner.max_batch * WAITING_BATCHES {
+                    return Err(E::overloaded());
+                }
+            }
             state.waiting.push((key, answer));
             if state.in_flight < self.inner.max_in_flight {
                 state.in_flight += 1;
@@ -126,7 +141,13 @@ where
             }
         };
         if let Some(batch) = batch {
-            tokio::spawn(run(Arc::clone(&self.inner), batch));
+            // The slot exists before the task first runs, so it is given
+            // back even if the task is dropped unpolled (runtime shutdown).
+            let slot = Slot {
+                inner: Arc::clone(&self.inner),
+                held: true,
+            };
+            tokio::spawn(run(slot, batch));
         }
         answered.await.unwrap_or_else(|_| Err(E::abandoned()))
     }
@@ -142,34 +163,66 @@ where
     }
 }
 
-/// Frees a batch slot if its task ends without doing so itself (a panic).
-struct Slot<K, V, E> {
-    inner: Arc<Inner<K, V, E>>,
-    held: bool,
+/// Drops the waiting reads whose callers went away (a cancelled request):
+/// nobody would read their answers.
+fn forget_the_gone<K, V, E>(state: &mut State<K, V, E>) {
+    state.waiting.retain(|(_, to)| !to.is_closed());
 }
 
-impl<K, V, E> Drop for Slot<K, V, E> {
-    fn drop(&mut self) {
-        if self.held {
-            self.inner.state().in_flight -= 1;
-        }
-    }
-}
-
-/// Runs `batch`, then whatever waited meanwhile, until nothing waits.
-async fn run<K, V, E>(inner: Arc<Inner<K, V, E>>, mut batch: Vec<(K, Answer<V, E>)>)
+/// A batch slot held by a task. If the task ends without giving it back
+/// itself (a panic, or dropped at runtime shutdown), the slot goes to a
+/// new task for the reads that wait, so none is stranded, or back to the
+/// free slots.
+struct Slot<K, V, E>
 where
     K: Eq + Hash + Clone + Send + 'static,
     V: Clone + Send + 'static,
     E: Clone + Send + 'static,
 {
-    let mut slot = Slot {
-        inner: Arc::clone(&inner),
-        held: true,
-    };
+    inner: Arc<Inner<K, V, E>>,
+    held: bool,
+}
+
+impl<K, V, E> Drop for Slot<K, V, E>
+where
+    K: Eq + Hash + Clone + Send + 'static,
+    V: Clone + Send + 'static,
+    E: Clone + Send + 'static,
+{
+    fn drop(&mut self) {
+        if !self.held {
+            return;
+        }
+        let runtime = tokio::runtime::Handle::try_current();
+        let mut state = self.inner.state();
+        forget_the_gone(&mut state);
+        match runtime {
+            Ok(runtime) if !state.waiting.is_empty() => {
+                let batch = self.inner.take(&mut state);
+                drop(state);
+                let next = Slot {
+                    inner: Arc::clone(&self.inner),
+                    held: true,
+                };
+                runtime.spawn(run(next, batch));
+            }
+            _ => state.in_flight -= 1,
+        }
+    }
+}
+
+/// Runs `batch`, then whatever waited meanwhile, until nothing waits.
+async fn run<K, V, E>(mut slot: Slot<K, V, E>, mut batch: Vec<(K, Answer<V, E>)>)
+where
+    K: Eq + Hash + Clone + Send + 'static,
+    V: Clone + Send + 'static,
+    E: Clone + Send + 'static,
+{
+    let inner = Arc::clone(&slot.inner);
     loop {
         let mut keys: Vec<K> = Vec::with_capacity(batch.len());
         for (key, _) in &batch {
+            // At most `max_batch` keys: the quadratic search stays small.
             if !keys.contains(key) {
                 keys.push(key.clone());
             }
@@ -177,6 +230,7 @@ where
         let found = (inner.fetch)(keys).await;
         answer(batch, found);
         let mut state = inner.state();
+        forget_the_gone(&mut state);
         if state.waiting.is_empty() {
             // Freed under the same lock that a newcomer checks, so no
             // caller is left waiting with every slot counted busy.
@@ -210,8 +264,14 @@ where
     }
 }
 
-impl Abandoned for sea_orm::DbErr {
+impl BatchError for sea_orm::DbErr {
     fn abandoned() -> Self {
         sea_orm::DbErr::Custom("a batched read ended without an answer".to_owned())
+    }
+
+    fn overloaded() -> Self {
+        // What a pool that cannot hand out a connection in time says: the
+        // caller sees UNAVAILABLE and may retry.
+        sea_orm::DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)
     }
 }

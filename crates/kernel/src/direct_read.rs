@@ -235,8 +235,24 @@ fn connect(path: &str) -> Result<Connection, DbErr> {
     Ok(conn)
 }
 
+/// A database that is busy, locked or cannot be opened is unavailable
+/// (a client may retry); any other failure is the query's or the data's.
 fn driver(e: rusqlite::Error) -> DbErr {
-    DbErr::Custom(format!("sqlite: {e}"))
+    #[allow(clippy::wildcard_enum_match_arm)] // SQLite's codes are many and open-ended.
+    let unavailable = matches!(
+        e.sqlite_error_code(),
+        Some(
+            rusqlite::ErrorCode::DatabaseBusy
+                | rusqlite::ErrorCode::DatabaseLocked
+                | rusqlite::ErrorCode::CannotOpen
+        )
+    );
+    let text = format!("sqlite: {e}");
+    if unavailable {
+        DbErr::Conn(sea_orm::RuntimeErr::Internal(text))
+    } else {
+        DbErr::Custom(text)
+    }
 }
 
 /// The statement's columns, which must be `E`'s, in `E`'s order (what
@@ -417,6 +433,30 @@ mod tests {
             Some(Utc.with_ymd_and_hms(2030, 1, 31, 15, 30, 0).unwrap())
         );
         assert_eq!(timestamp("yesterday"), None);
+    }
+
+    #[test]
+    fn a_busy_or_unopenable_database_is_unavailable_and_other_failures_are_not() {
+        let failure = |code| {
+            driver(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+        };
+        for code in [
+            rusqlite::ffi::SQLITE_BUSY,
+            rusqlite::ffi::SQLITE_LOCKED,
+            rusqlite::ffi::SQLITE_CANTOPEN,
+        ] {
+            assert!(matches!(failure(code), DbErr::Conn(_)), "{code}");
+        }
+        for code in [rusqlite::ffi::SQLITE_CORRUPT, rusqlite::ffi::SQLITE_ERROR] {
+            assert!(matches!(failure(code), DbErr::Custom(_)), "{code}");
+        }
+        assert!(matches!(
+            driver(rusqlite::Error::InvalidColumnIndex(3)),
+            DbErr::Custom(_)
+        ));
     }
 
     #[test]

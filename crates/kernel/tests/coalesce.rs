@@ -4,21 +4,41 @@
 
 use std::sync::{Arc, Mutex};
 
-use partner_kernel::coalesce::{Abandoned, BatchFuture, Coalescer, Fetch};
+use partner_kernel::coalesce::{BatchError, BatchFuture, Coalescer, Fetch};
 use tokio::sync::Semaphore;
 
 #[derive(Debug, Clone, PartialEq)]
 struct Failed(&'static str);
 
-impl Abandoned for Failed {
+impl BatchError for Failed {
     fn abandoned() -> Self {
         Failed("abandoned")
     }
+
+    fn overloaded() -> Self {
+        Failed("overloaded")
+    }
+}
+
+type Read = tokio::task::JoinHandle<Result<Option<String>, Failed>>;
+
+/// The answer of a spawned read; a read never answered fails the test
+/// instead of hanging it.
+async fn answer(read: Read) -> Option<Result<Option<String>, Failed>> {
+    tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .ok()
+        .and_then(Result::ok)
+}
+
+fn spawn_load(c: &Coalescer<u32, String, Failed>, key: u32) -> Read {
+    let c = c.clone();
+    tokio::spawn(async move { c.load(key).await })
 }
 
 /// A source whose batches wait for a permit of `gate` each, recording the
-/// keys of every batch. Keys ending in `!` fail their batch; keys starting
-/// with `none` are not found.
+/// keys of every batch. Key 666 fails its batch, key 999 panics in it; keys
+/// from 1000 up are not found.
 struct Source {
     gate: Arc<Semaphore>,
     seen: Arc<Mutex<Vec<Vec<u32>>>>,
@@ -36,6 +56,7 @@ fn source() -> (Source, Fetch<u32, String, Failed>) {
             if keys.contains(&666) {
                 return Err(Failed("boom"));
             }
+            assert!(!keys.contains(&999), "a batch that panics");
             Ok(keys
                 .into_iter()
                 .filter(|k| *k < 1000)
@@ -77,23 +98,15 @@ async fn queued(c: &Coalescer<u32, String, Failed>, n: usize) {
 async fn reads_that_wait_share_one_batch() {
     let (s, fetch) = source();
     let c = Coalescer::new(fetch, 1, 100);
-    let first = tokio::spawn({
-        let c = c.clone();
-        async move { c.load(1).await }
-    });
+    let first = spawn_load(&c, 1);
     started(&s, 1).await;
     // The only slot is busy: these wait, then go together.
-    let rest: Vec<_> = (2..=20)
-        .map(|k| {
-            let c = c.clone();
-            tokio::spawn(async move { c.load(k).await })
-        })
-        .collect();
+    let rest: Vec<_> = (2..=20).map(|k| spawn_load(&c, k)).collect();
     queued(&c, 19).await;
     s.gate.add_permits(2);
-    assert_eq!(first.await.ok(), Some(Ok(Some("v1".to_owned()))));
+    assert_eq!(answer(first).await, Some(Ok(Some("v1".to_owned()))));
     for (k, read) in (2..=20).zip(rest) {
-        assert_eq!(read.await.ok(), Some(Ok(Some(format!("v{k}")))));
+        assert_eq!(answer(read).await, Some(Ok(Some(format!("v{k}")))));
     }
     let seen = batches(&s);
     assert_eq!(seen.len(), 2, "{seen:?}");
@@ -105,23 +118,17 @@ async fn reads_that_wait_share_one_batch() {
 async fn a_batch_holds_at_most_max_batch_keys_and_asks_each_key_once() {
     let (s, fetch) = source();
     let c = Coalescer::new(fetch, 1, 3);
-    let first = tokio::spawn({
-        let c = c.clone();
-        async move { c.load(1).await }
-    });
+    let first = spawn_load(&c, 1);
     started(&s, 1).await;
     let rest: Vec<_> = [5, 5, 6, 7, 8]
         .into_iter()
-        .map(|k| {
-            let c = c.clone();
-            tokio::spawn(async move { c.load(k).await })
-        })
+        .map(|k| spawn_load(&c, k))
         .collect();
     queued(&c, 5).await;
     s.gate.add_permits(10);
     assert!(first.await.is_ok());
     for (k, read) in [5, 5, 6, 7, 8].into_iter().zip(rest) {
-        assert_eq!(read.await.ok(), Some(Ok(Some(format!("v{k}")))));
+        assert_eq!(answer(read).await, Some(Ok(Some(format!("v{k}")))));
     }
     let seen = batches(&s);
     // Five callers wait: three go in the next batch (key 5 asked once),
@@ -133,17 +140,12 @@ async fn a_batch_holds_at_most_max_batch_keys_and_asks_each_key_once() {
 async fn an_idle_coalescer_starts_at_once_up_to_its_slots() {
     let (s, fetch) = source();
     let c = Coalescer::new(fetch, 3, 100);
-    let reads: Vec<_> = (1..=3)
-        .map(|k| {
-            let c = c.clone();
-            tokio::spawn(async move { c.load(k).await })
-        })
-        .collect();
+    let reads: Vec<_> = (1..=3).map(|k| spawn_load(&c, k)).collect();
     // Three slots: three batches of one start without any of them ending.
     started(&s, 3).await;
     s.gate.add_permits(3);
     for (k, read) in (1..=3).zip(reads) {
-        assert_eq!(read.await.ok(), Some(Ok(Some(format!("v{k}")))));
+        assert_eq!(answer(read).await, Some(Ok(Some(format!("v{k}")))));
     }
 }
 
@@ -154,23 +156,14 @@ async fn a_missing_key_is_none_and_an_error_reaches_every_caller_of_its_batch() 
     s.gate.add_permits(1);
     assert_eq!(c.load(1000).await, Ok(None));
 
-    let first = tokio::spawn({
-        let c = c.clone();
-        async move { c.load(1).await }
-    });
+    let first = spawn_load(&c, 1);
     started(&s, 2).await;
-    let failing: Vec<_> = [666, 7]
-        .into_iter()
-        .map(|k| {
-            let c = c.clone();
-            tokio::spawn(async move { c.load(k).await })
-        })
-        .collect();
+    let failing: Vec<_> = [666, 7].into_iter().map(|k| spawn_load(&c, k)).collect();
     queued(&c, 2).await;
     s.gate.add_permits(2);
-    assert_eq!(first.await.ok(), Some(Ok(Some("v1".to_owned()))));
+    assert_eq!(answer(first).await, Some(Ok(Some("v1".to_owned()))));
     for read in failing {
-        assert_eq!(read.await.ok(), Some(Err(Failed("boom"))));
+        assert_eq!(answer(read).await, Some(Err(Failed("boom"))));
     }
     // The slot was freed: the next read goes through.
     s.gate.add_permits(1);
@@ -178,22 +171,58 @@ async fn a_missing_key_is_none_and_an_error_reaches_every_caller_of_its_batch() 
 }
 
 #[tokio::test]
-async fn a_caller_that_goes_away_does_not_take_the_batch_with_it() {
+async fn a_caller_that_goes_away_takes_neither_its_batch_nor_its_neighbours_with_it() {
     let (s, fetch) = source();
     let c = Coalescer::new(fetch, 1, 100);
     // This caller starts the batch, then is cancelled while it runs.
-    let leaver = tokio::spawn({
-        let c = c.clone();
-        async move { c.load(1).await }
-    });
+    let leaver = spawn_load(&c, 1);
     started(&s, 1).await;
-    let stayer = tokio::spawn({
-        let c = c.clone();
-        async move { c.load(2).await }
-    });
-    queued(&c, 1).await;
+    // Two wait for the next batch; one of them goes away before it starts.
+    let gone = spawn_load(&c, 2);
+    let stayer = spawn_load(&c, 3);
+    queued(&c, 2).await;
     leaver.abort();
+    gone.abort();
+    until("the cancelled read closes", || {
+        gone.is_finished() && leaver.is_finished()
+    })
+    .await;
     s.gate.add_permits(2);
-    assert_eq!(stayer.await.ok(), Some(Ok(Some("v2".to_owned()))));
-    assert_eq!(batches(&s), vec![vec![1], vec![2]]);
+    assert_eq!(answer(stayer).await, Some(Ok(Some("v3".to_owned()))));
+    // The read nobody waits for any more was not fetched.
+    assert_eq!(batches(&s), vec![vec![1], vec![3]]);
+}
+
+#[tokio::test]
+async fn reads_beyond_what_may_wait_fail_at_once_as_overloaded() {
+    let (s, fetch) = source();
+    // One key per batch: 32 reads may wait.
+    let c = Coalescer::new(fetch, 1, 1);
+    let first = spawn_load(&c, 1);
+    started(&s, 1).await;
+    let waiting: Vec<_> = (2..=33).map(|k| spawn_load(&c, k)).collect();
+    queued(&c, 32).await;
+    assert_eq!(c.load(99).await, Err(Failed("overloaded")));
+    s.gate.add_permits(33);
+    assert_eq!(answer(first).await, Some(Ok(Some("v1".to_owned()))));
+    for (k, read) in (2..=33).zip(waiting) {
+        assert_eq!(answer(read).await, Some(Ok(Some(format!("v{k}")))));
+    }
+}
+
+#[tokio::test]
+async fn a_batch_that_panics_fails_its_callers_and_hands_the_waiting_reads_on() {
+    let (s, fetch) = source();
+    let c = Coalescer::new(fetch, 1, 100);
+    let doomed = spawn_load(&c, 999);
+    started(&s, 1).await;
+    let waiting = spawn_load(&c, 2);
+    queued(&c, 1).await;
+    s.gate.add_permits(2);
+    assert_eq!(answer(doomed).await, Some(Err(Failed("abandoned"))));
+    // Nobody else asks: the read that waited is still answered.
+    assert_eq!(answer(waiting).await, Some(Ok(Some("v2".to_owned()))));
+    // And the slot is free again.
+    s.gate.add_permits(1);
+    assert_eq!(c.load(3).await, Ok(Some("v3".to_owned())));
 }

@@ -339,6 +339,75 @@ async fn twenty_concurrent_creates_of_one_mapping_make_one_customer() {
     assert_eq!(listed.customers.len(), 1);
 }
 
+/// Reads at once of two partners' customers, an unknown id and a customer
+/// let go: on PostgreSQL these share batch queries (decision 193), and each
+/// caller must still see exactly what a read of its own would show.
+#[tokio::test]
+async fn reads_at_once_each_see_only_what_their_caller_may() {
+    let server = TestServer::start().await;
+    let admin = server.admin_token().await;
+    let (acme, acme_master) = server.register_partner(&admin, "acme").await;
+    let (globex, globex_master) = server.register_partner(&admin, "globex").await;
+    let mut owned: Vec<(String, &str)> = Vec::new();
+    for i in 0..6 {
+        let a = server
+            .create_customer(&acme_master, &acme, &format!("crm-a{i}"))
+            .await;
+        owned.push((a.customer_id, "acme"));
+        let g = server
+            .create_customer(&globex_master, &globex, &format!("crm-g{i}"))
+            .await;
+        owned.push((g.customer_id, "globex"));
+    }
+    let (gone, gone_token) = server.free_customer(&acme_master, &acme, "crm-gone").await;
+    let unknown = partner_kernel::ids::CustomerId::generate().to_string();
+
+    let mut calls = Vec::new();
+    for round in 0..3 {
+        for (caller, token) in [("acme", &acme_master), ("globex", &globex_master)] {
+            for (id, owner) in owned
+                .iter()
+                .map(|(id, owner)| (id.clone(), Some(*owner)))
+                .chain([(gone.clone(), None), (unknown.clone(), None)])
+            {
+                let mut client = server.customers(token);
+                calls.push(async move {
+                    let read = client
+                        .get_customer(cu::GetCustomerRequest {
+                            customer_id: id.clone(),
+                            reseller_id: String::new(),
+                        })
+                        .await;
+                    (round, caller, id, owner, read)
+                });
+            }
+        }
+    }
+    // The customer let go reads itself among the others.
+    let mut own_client = server.customers(&gone_token);
+    let own_id = gone.clone();
+    let own = async move {
+        own_client
+            .get_customer(cu::GetCustomerRequest {
+                customer_id: own_id,
+                reseller_id: String::new(),
+            })
+            .await
+    };
+    let (results, own) = tokio::join!(futures::future::join_all(calls), own);
+
+    assert_eq!(results.len(), 3 * 2 * 14);
+    for (round, caller, id, owner, read) in results {
+        if owner == Some(caller) {
+            let customer = ok(read).customer.unwrap_or_default();
+            assert_eq!(customer.customer_id, id, "round {round}, {caller}");
+        } else {
+            assert_refused(read, Code::NotFound, "CUSTOMER_NOT_FOUND");
+        }
+    }
+    assert_eq!(ok(own).customer.unwrap_or_default().customer_id, gone);
+}
+
 fn list(f: impl FnOnce(&mut cu::ListCustomersRequest)) -> cu::ListCustomersRequest {
     let mut req = cu::ListCustomersRequest::default();
     f(&mut req);

@@ -1,8 +1,11 @@
-//! One customer by id, the read behind `GetCustomer`: on a SQLite file a
+//! One customer by id, the read behind `GetCustomer` (and a customer's
+//! read of its own account, which budgets and verification share): on a
+//! SQLite file a
 //! direct read on the calling task ([`Db::read_one`]); on PostgreSQL the
 //! reads that arrive together share one query ([`Coalescer`]), because
 //! there a statement costs the database and the driver far more than a row.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use partner_kernel::coalesce::{BatchFuture, Coalescer};
@@ -29,7 +32,7 @@ const MAX_BATCH: usize = 100;
 pub struct CustomerReads {
     db: Db,
     /// PostgreSQL only.
-    batched: Option<Coalescer<String, customer::Model, DbErr>>,
+    batched: Option<Coalescer<CustomerId, customer::Model, DbErr>>,
 }
 
 impl CustomerReads {
@@ -56,7 +59,7 @@ impl CustomerReads {
         };
         let partner = partner.to_string();
         batched
-            .load(id.to_string())
+            .load(id)
             .await?
             .filter(|row| row.partner_id.as_deref() == Some(partner.as_str()))
             .map(Customer::from_row)
@@ -70,7 +73,7 @@ impl CustomerReads {
             return store::read_platform_customer(&self.db, id).await;
         };
         batched
-            .load(id.to_string())
+            .load(id)
             .await?
             .map(Customer::from_row)
             .transpose()
@@ -85,17 +88,27 @@ impl CustomerReads {
 
 /// The customers among `ids`, in one statement whatever their number: the
 /// ids travel as one text parameter, so the driver prepares the statement
-/// once per connection instead of once per batch size. Ids are parsed
-/// [`CustomerId`]s, which never hold a comma.
-fn rows_among(db: Db, ids: Vec<String>) -> BatchFuture<String, customer::Model, DbErr> {
+/// once per connection instead of once per batch size. A [`CustomerId`] is
+/// `cus_` and hex, so it never holds the comma that separates them.
+fn rows_among(db: Db, ids: Vec<CustomerId>) -> BatchFuture<CustomerId, customer::Model, DbErr> {
     Box::pin(async move {
+        let mut asked: HashMap<String, CustomerId> =
+            ids.into_iter().map(|id| (id.to_string(), id)).collect();
+        let joined = asked
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(",");
         let rows = customer::Entity::find()
             .filter(Expr::cust_with_values(
                 r#""customers"."id" = ANY(string_to_array($1, ','))"#,
-                [ids.join(",")],
+                [joined],
             ))
             .all(db.conn())
             .await?;
-        Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| asked.remove(&row.id).map(|id| (id, row)))
+            .collect())
     })
 }
