@@ -7,7 +7,7 @@
 //! a read that finds one free starts a batch of itself (and of whatever is
 //! waiting) at once, so an idle server adds no wait. Reads that arrive
 //! while every slot is busy wait, and the next batch to start takes them
-//! all (up to `max_batch` keys) in one query.
+//! all (up to `max_batch` of them) in one query.
 //!
 //! A batch runs on a task of its own, so a caller that goes away (a
 //! cancelled request) never takes the other callers' answers with it, and
@@ -66,8 +66,6 @@ struct Inner<K, V, E> {
 struct State<K, V, E> {
     waiting: Vec<(K, Answer<V, E>)>,
     in_flight: usize,
-    /// Batches run so far (for tests and figures).
-    batches: u64,
 }
 
 impl<K, V, E> Inner<K, V, E> {
@@ -80,7 +78,6 @@ impl<K, V, E> Inner<K, V, E> {
     /// Takes the next batch off the queue (at most `max_batch` callers).
     fn take(&self, state: &mut State<K, V, E>) -> Vec<(K, Answer<V, E>)> {
         let n = state.waiting.len().min(self.max_batch);
-        state.batches += 1;
         state.waiting.drain(..n).collect()
     }
 }
@@ -115,7 +112,6 @@ where
                 state: Mutex::new(State {
                     waiting: Vec::new(),
                     in_flight: 0,
-                    batches: 0,
                 }),
             }),
         }
@@ -155,11 +151,6 @@ where
     /// Reads waiting for a batch slot.
     pub fn waiting(&self) -> usize {
         self.inner.state().waiting.len()
-    }
-
-    /// Batch queries run so far.
-    pub fn batches(&self) -> u64 {
-        self.inner.state().batches
     }
 }
 

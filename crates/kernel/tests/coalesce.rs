@@ -94,42 +94,46 @@ async fn queued(c: &Coalescer<u32, String, Failed>, n: usize) {
     until("reads queued", || c.waiting() == n).await;
 }
 
+/// A coalescer with one slot and batches of at most `max_batch`, whose
+/// slot is held by a batch reading `key` (waiting at the gate).
+async fn held(max_batch: usize, key: u32) -> (Source, Coalescer<u32, String, Failed>, Read) {
+    let (s, fetch) = source();
+    let c = Coalescer::new(fetch, 1, max_batch);
+    let holder = spawn_load(&c, key);
+    started(&s, 1).await;
+    (s, c, holder)
+}
+
+/// Each read answered its key's value.
+async fn assert_found(keys: impl IntoIterator<Item = u32>, reads: Vec<Read>) {
+    for (k, read) in keys.into_iter().zip(reads) {
+        assert_eq!(answer(read).await, Some(Ok(Some(format!("v{k}")))));
+    }
+}
+
 #[tokio::test]
 async fn reads_that_wait_share_one_batch() {
-    let (s, fetch) = source();
-    let c = Coalescer::new(fetch, 1, 100);
-    let first = spawn_load(&c, 1);
-    started(&s, 1).await;
+    let (s, c, first) = held(100, 1).await;
     // The only slot is busy: these wait, then go together.
     let rest: Vec<_> = (2..=20).map(|k| spawn_load(&c, k)).collect();
     queued(&c, 19).await;
     s.gate.add_permits(2);
-    assert_eq!(answer(first).await, Some(Ok(Some("v1".to_owned()))));
-    for (k, read) in (2..=20).zip(rest) {
-        assert_eq!(answer(read).await, Some(Ok(Some(format!("v{k}")))));
-    }
+    assert_found([1], vec![first]).await;
+    assert_found(2..=20, rest).await;
     let seen = batches(&s);
     assert_eq!(seen.len(), 2, "{seen:?}");
     assert_eq!(seen.get(1).map(Vec::len), Some(19), "{seen:?}");
-    assert_eq!(c.batches(), 2);
 }
 
 #[tokio::test]
 async fn a_batch_holds_at_most_max_batch_keys_and_asks_each_key_once() {
-    let (s, fetch) = source();
-    let c = Coalescer::new(fetch, 1, 3);
-    let first = spawn_load(&c, 1);
-    started(&s, 1).await;
-    let rest: Vec<_> = [5, 5, 6, 7, 8]
-        .into_iter()
-        .map(|k| spawn_load(&c, k))
-        .collect();
+    let (s, c, first) = held(3, 1).await;
+    let keys = [5, 5, 6, 7, 8];
+    let rest: Vec<_> = keys.into_iter().map(|k| spawn_load(&c, k)).collect();
     queued(&c, 5).await;
     s.gate.add_permits(10);
-    assert!(first.await.is_ok());
-    for (k, read) in [5, 5, 6, 7, 8].into_iter().zip(rest) {
-        assert_eq!(answer(read).await, Some(Ok(Some(format!("v{k}")))));
-    }
+    assert_found([1], vec![first]).await;
+    assert_found(keys, rest).await;
     let seen = batches(&s);
     // Five callers wait: three go in the next batch (key 5 asked once),
     // then the last two.
@@ -144,9 +148,7 @@ async fn an_idle_coalescer_starts_at_once_up_to_its_slots() {
     // Three slots: three batches of one start without any of them ending.
     started(&s, 3).await;
     s.gate.add_permits(3);
-    for (k, read) in (1..=3).zip(reads) {
-        assert_eq!(answer(read).await, Some(Ok(Some(format!("v{k}")))));
-    }
+    assert_found(1..=3, reads).await;
 }
 
 #[tokio::test]
@@ -161,7 +163,7 @@ async fn a_missing_key_is_none_and_an_error_reaches_every_caller_of_its_batch() 
     let failing: Vec<_> = [666, 7].into_iter().map(|k| spawn_load(&c, k)).collect();
     queued(&c, 2).await;
     s.gate.add_permits(2);
-    assert_eq!(answer(first).await, Some(Ok(Some("v1".to_owned()))));
+    assert_found([1], vec![first]).await;
     for read in failing {
         assert_eq!(answer(read).await, Some(Err(Failed("boom"))));
     }
@@ -172,11 +174,8 @@ async fn a_missing_key_is_none_and_an_error_reaches_every_caller_of_its_batch() 
 
 #[tokio::test]
 async fn a_caller_that_goes_away_takes_neither_its_batch_nor_its_neighbours_with_it() {
-    let (s, fetch) = source();
-    let c = Coalescer::new(fetch, 1, 100);
     // This caller starts the batch, then is cancelled while it runs.
-    let leaver = spawn_load(&c, 1);
-    started(&s, 1).await;
+    let (s, c, leaver) = held(100, 1).await;
     // Two wait for the next batch; one of them goes away before it starts.
     let gone = spawn_load(&c, 2);
     let stayer = spawn_load(&c, 3);
@@ -188,40 +187,47 @@ async fn a_caller_that_goes_away_takes_neither_its_batch_nor_its_neighbours_with
     })
     .await;
     s.gate.add_permits(2);
-    assert_eq!(answer(stayer).await, Some(Ok(Some("v3".to_owned()))));
+    assert_found([3], vec![stayer]).await;
     // The read nobody waits for any more was not fetched.
     assert_eq!(batches(&s), vec![vec![1], vec![3]]);
 }
 
 #[tokio::test]
 async fn reads_beyond_what_may_wait_fail_at_once_as_overloaded() {
-    let (s, fetch) = source();
     // One key per batch: 32 reads may wait.
-    let c = Coalescer::new(fetch, 1, 1);
-    let first = spawn_load(&c, 1);
-    started(&s, 1).await;
+    let (s, c, first) = held(1, 1).await;
     let waiting: Vec<_> = (2..=33).map(|k| spawn_load(&c, k)).collect();
     queued(&c, 32).await;
     assert_eq!(c.load(99).await, Err(Failed("overloaded")));
     s.gate.add_permits(33);
-    assert_eq!(answer(first).await, Some(Ok(Some("v1".to_owned()))));
-    for (k, read) in (2..=33).zip(waiting) {
-        assert_eq!(answer(read).await, Some(Ok(Some(format!("v{k}")))));
-    }
+    assert_found([1], vec![first]).await;
+    assert_found(2..=33, waiting).await;
+}
+
+#[test]
+fn an_overloaded_or_abandoned_database_read_answers_as_the_kernel_maps_it() {
+    use partner_kernel::error::KernelError;
+    let status = |e: sea_orm::DbErr| tonic::Status::from(KernelError::Database(e)).code();
+    // Too many waiting: the caller may retry, as after a pool timeout.
+    assert_eq!(
+        status(<sea_orm::DbErr as BatchError>::overloaded()),
+        tonic::Code::Unavailable
+    );
+    assert_eq!(
+        status(<sea_orm::DbErr as BatchError>::abandoned()),
+        tonic::Code::Internal
+    );
 }
 
 #[tokio::test]
 async fn a_batch_that_panics_fails_its_callers_and_hands_the_waiting_reads_on() {
-    let (s, fetch) = source();
-    let c = Coalescer::new(fetch, 1, 100);
-    let doomed = spawn_load(&c, 999);
-    started(&s, 1).await;
+    let (s, c, doomed) = held(100, 999).await;
     let waiting = spawn_load(&c, 2);
     queued(&c, 1).await;
     s.gate.add_permits(2);
     assert_eq!(answer(doomed).await, Some(Err(Failed("abandoned"))));
     // Nobody else asks: the read that waited is still answered.
-    assert_eq!(answer(waiting).await, Some(Ok(Some("v2".to_owned()))));
+    assert_found([2], vec![waiting]).await;
     // And the slot is free again.
     s.gate.add_permits(1);
     assert_eq!(c.load(3).await, Ok(Some("v3".to_owned())));

@@ -1,9 +1,9 @@
 //! One customer by id, the read behind `GetCustomer` (and a customer's
 //! read of its own account, which budgets and verification share): on a
-//! SQLite file a
-//! direct read on the calling task ([`Db::read_one`]); on PostgreSQL the
-//! reads that arrive together share one query ([`Coalescer`]), because
-//! there a statement costs the database and the driver far more than a row.
+//! SQLite file a direct read on the calling task ([`Db::read_one`]); on
+//! PostgreSQL the reads that arrive together share one query
+//! ([`Coalescer`]), because there a statement costs the database and the
+//! driver far more than a row.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -58,13 +58,8 @@ impl CustomerReads {
             return store::read_customer_of(&self.db, partner, id).await;
         };
         let partner = partner.to_string();
-        batched
-            .load(id)
-            .await?
-            .filter(|row| row.partner_id.as_deref() == Some(partner.as_str()))
-            .map(Customer::from_row)
-            .transpose()
-            .map_err(CustomersError::from)
+        let row = batched.load(id).await?;
+        customer(row.filter(|row| row.partner_id.as_deref() == Some(partner.as_str())))
     }
 
     /// Customer `id`, whoever's it is (a customer's read of its own account).
@@ -72,18 +67,12 @@ impl CustomerReads {
         let Some(batched) = &self.batched else {
             return store::read_platform_customer(&self.db, id).await;
         };
-        batched
-            .load(id)
-            .await?
-            .map(Customer::from_row)
-            .transpose()
-            .map_err(CustomersError::from)
+        customer(batched.load(id).await?)
     }
+}
 
-    /// Batch queries run so far (PostgreSQL; 0 elsewhere).
-    pub fn batches(&self) -> u64 {
-        self.batched.as_ref().map_or(0, Coalescer::batches)
-    }
+fn customer(row: Option<customer::Model>) -> Result<Option<Customer>, CustomersError> {
+    Ok(row.map(Customer::from_row).transpose()?)
 }
 
 /// The customers among `ids`, in one statement whatever their number: the
