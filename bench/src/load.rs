@@ -25,6 +25,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::BoxError;
+use crate::raw::{BytesCodec, RawCall};
 
 /// Password of the benchmark partner's master.
 pub const MASTER_PASSWORD: &str = "benchmark-master-password";
@@ -128,6 +129,9 @@ pub enum Call {
         orders: Arc<Vec<crate::orders::Waiting>>,
         next: Arc<AtomicUsize>,
     },
+    /// A call of bytes encoded once, its answer read only as far as its
+    /// check needs ([`crate::raw`]).
+    Raw(RawCall),
 }
 
 /// The generated clients over one connection.
@@ -141,6 +145,7 @@ pub struct Clients {
     rating: RatingServiceClient<Channel>,
     funds: FundsServiceClient<Channel>,
     orders: OrderServiceClient<Channel>,
+    raw: tonic::client::Grpc<Channel>,
 }
 
 fn with_bearer<T>(message: T, bearer: &MetadataValue<Ascii>) -> tonic::Request<T> {
@@ -166,13 +171,32 @@ impl Clients {
             customers: CustomerServiceClient::new(channel.clone()),
             rating: RatingServiceClient::new(channel.clone()),
             funds: FundsServiceClient::new(channel.clone()),
-            orders: OrderServiceClient::new(channel),
+            orders: OrderServiceClient::new(channel.clone()),
+            raw: tonic::client::Grpc::new(channel),
         }
     }
 
     /// Makes one call; any answer but the expected one is an error.
     pub async fn call(&mut self, call: &Call) -> Result<(), String> {
         match call {
+            Call::Raw(raw) => {
+                self.raw
+                    .ready()
+                    .await
+                    .map_err(|e| format!("{}: {e}", raw.name))?;
+                let mut request = tonic::Request::new(raw.request.clone());
+                if let Some(bearer) = &raw.bearer {
+                    request
+                        .metadata_mut()
+                        .insert("authorization", bearer.clone());
+                }
+                let reply = self
+                    .raw
+                    .unary(request, raw.path.clone(), BytesCodec)
+                    .await
+                    .map_err(|s| failed(raw.name, &s))?;
+                (raw.check)(reply.get_ref())?;
+            }
             Call::Health => {
                 let reply = self
                     .health

@@ -16,6 +16,7 @@ mod load;
 mod money;
 mod orders;
 mod pricing;
+mod raw;
 mod renewals;
 mod server;
 mod usage;

@@ -308,4 +308,15 @@ mod tests {
         sorted.sort();
         assert_eq!(ids, sorted);
     }
+
+    #[test]
+    fn ids_order_as_their_text_does() {
+        // Random bodies (not only increasing ones): callers compare ids
+        // instead of formatting them to compare.
+        let ids: Vec<DiscountId> = (0..1000).map(|_| DiscountId(Uuid::new_v4())).collect();
+        for pair in ids.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            assert_eq!(a.cmp(&b), a.to_string().cmp(&b.to_string()), "{a} {b}");
+        }
+    }
 }

@@ -9,7 +9,6 @@ pub mod entity;
 pub mod import;
 pub mod versions;
 
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -20,6 +19,11 @@ use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use document::{Document, PeriodUnit, ResourceType, Spec};
+// Rating looks up several of these per line on every call; hashbrown's
+// default hasher (foldhash, seeded per process) costs a fraction of std's
+// SipHash on these short keys, and the keys come from the operator's
+// catalog, not from callers.
+use hashbrown::HashMap;
 
 /// The catalog a server starts with when it has none (docs/pricing.md).
 pub const DEMO: &str = include_str!("../../catalog/demo.json");

@@ -73,13 +73,14 @@ fn off(terms: Terms, list: Money, left: &mut Money) -> Option<Money> {
 
 /// How two offers compare as the best: lower final total first, then the
 /// kind (vendor contract, distributor contract, partner-set, promotion),
-/// then the id.
+/// then the id (ids order as their text does: one prefix, then the
+/// UUID's bytes as lowercase hex).
 fn rank(a: &Offer<'_>, b: &Offer<'_>) -> Ordering {
     a.final_total
         .minor()
         .cmp(&b.final_total.minor())
         .then(a.discount.kind.cmp(&b.discount.kind))
-        .then(a.discount.id.to_string().cmp(&b.discount.id.to_string()))
+        .then(a.discount.id.cmp(&b.discount.id))
 }
 
 /// One offer per discount covering at least one line, best first, then by
@@ -146,7 +147,7 @@ pub fn offers<'a>(
         b.best
             .cmp(&a.best)
             .then(a.discount.kind.cmp(&b.discount.kind))
-            .then(a.discount.id.to_string().cmp(&b.discount.id.to_string()))
+            .then(a.discount.id.cmp(&b.discount.id))
     });
     Ok(out)
 }
@@ -188,7 +189,7 @@ pub fn usage_offers<'a>(
         b.off
             .cmp(&a.off)
             .then(a.discount.kind.cmp(&b.discount.kind))
-            .then(a.discount.id.to_string().cmp(&b.discount.id.to_string()))
+            .then(a.discount.id.cmp(&b.discount.id))
     });
     out
 }

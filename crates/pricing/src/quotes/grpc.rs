@@ -22,7 +22,7 @@ impl QuoteService for PricingApi {
     ) -> Result<Response<pb::CreateQuoteResponse>, Status> {
         let call = self.calls().start(&req)?;
         let r = req.into_inner();
-        let (lines, _) = period_lines_and_customer(&r.lines, "")?;
+        let (lines, _) = period_lines_and_customer(r.lines.clone(), "")?;
         let mut v = Violations::new();
         let request_id = v.take("request_id", validate::request_id(&r.request_id));
         let customer = v.take("customer_id", CustomerId::parse(&r.customer_id));

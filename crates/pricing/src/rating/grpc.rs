@@ -23,9 +23,14 @@ use crate::wire::optional_id;
 /// A product id of line `i`: 1 to 64 characters, taken as given (no
 /// trimming: an id echoed back is the one sent). The field's name is
 /// formatted only for a violation (a request has up to 600 of these).
-fn product_id(v: &mut Violations, i: usize, field: &str, raw: &str) -> Option<String> {
+fn product_id(v: &mut Violations, i: usize, field: &str, raw: String) -> Option<String> {
+    // The ids callers send are short printable ASCII words: those pass
+    // without the general check (and keep their allocation).
+    if (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return Some(raw);
+    }
     let checked = if raw.trim() == raw {
-        validate::text(raw, 1, 64)
+        validate::text(&raw, 1, 64)
     } else {
         Err("no leading or trailing spaces".to_owned())
     };
@@ -38,9 +43,9 @@ fn product_id(v: &mut Violations, i: usize, field: &str, raw: &str) -> Option<St
     }
 }
 
-fn zone(v: &mut Violations, i: usize, raw: &str) -> Option<String> {
+fn zone(v: &mut Violations, i: usize, raw: String) -> Option<String> {
     if raw.is_empty() {
-        Some(String::new())
+        Some(raw)
     } else {
         product_id(v, i, "zone", raw)
     }
@@ -61,13 +66,19 @@ fn period_unit(
     unit
 }
 
+/// Line `i` of a request that is kept (see [`owned_line`]).
 pub fn line(v: &mut Violations, i: usize, l: &pb::PeriodProductLine) -> Option<Line> {
-    let line_id = product_id(v, i, "line_id", &l.line_id);
-    let service_type = product_id(v, i, "service_type", &l.service_type);
-    let resource_type = product_id(v, i, "resource_type", &l.resource_type);
-    let spec = product_id(v, i, "spec", &l.spec);
-    let region = product_id(v, i, "region", &l.region);
-    let zone = zone(v, i, &l.zone);
+    owned_line(v, i, l.clone())
+}
+
+/// Line `i`, its ids moved into the [`Line`].
+pub fn owned_line(v: &mut Violations, i: usize, l: pb::PeriodProductLine) -> Option<Line> {
+    let line_id = product_id(v, i, "line_id", l.line_id);
+    let service_type = product_id(v, i, "service_type", l.service_type);
+    let resource_type = product_id(v, i, "resource_type", l.resource_type);
+    let spec = product_id(v, i, "spec", l.spec);
+    let region = product_id(v, i, "region", l.region);
+    let zone = zone(v, i, l.zone);
     let period_unit = period_unit(v, i, l.period_unit);
     Some(Line {
         line_id: line_id?,
@@ -83,16 +94,16 @@ pub fn line(v: &mut Violations, i: usize, l: &pb::PeriodProductLine) -> Option<L
     })
 }
 
-fn renewal_line(v: &mut Violations, i: usize, l: &pb::RenewalLine) -> Option<Line> {
-    line(
+fn renewal_line(v: &mut Violations, i: usize, l: pb::RenewalLine) -> Option<Line> {
+    owned_line(
         v,
         i,
-        &pb::PeriodProductLine {
-            line_id: l.line_id.clone(),
-            service_type: l.service_type.clone(),
-            resource_type: l.resource_type.clone(),
-            spec: l.spec.clone(),
-            region: l.region.clone(),
+        pb::PeriodProductLine {
+            line_id: l.line_id,
+            service_type: l.service_type,
+            resource_type: l.resource_type,
+            spec: l.spec,
+            region: l.region,
             zone: String::new(),
             size: l.size,
             period_unit: l.period_unit,
@@ -103,15 +114,15 @@ fn renewal_line(v: &mut Violations, i: usize, l: &pb::RenewalLine) -> Option<Lin
     )
 }
 
-fn usage_line(v: &mut Violations, i: usize, l: &pb::OnDemandProductLine) -> Option<UsageLine> {
-    let line_id = product_id(v, i, "line_id", &l.line_id);
-    let service_type = product_id(v, i, "service_type", &l.service_type);
-    let resource_type = product_id(v, i, "resource_type", &l.resource_type);
-    let spec = product_id(v, i, "spec", &l.spec);
-    let region = product_id(v, i, "region", &l.region);
-    let zone = zone(v, i, &l.zone);
-    let usage_factor = product_id(v, i, "usage_factor", &l.usage_factor);
-    let usage_unit = product_id(v, i, "usage_unit", &l.usage_unit);
+fn usage_line(v: &mut Violations, i: usize, l: pb::OnDemandProductLine) -> Option<UsageLine> {
+    let line_id = product_id(v, i, "line_id", l.line_id);
+    let service_type = product_id(v, i, "service_type", l.service_type);
+    let resource_type = product_id(v, i, "resource_type", l.resource_type);
+    let spec = product_id(v, i, "spec", l.spec);
+    let region = product_id(v, i, "region", l.region);
+    let zone = zone(v, i, l.zone);
+    let usage_factor = product_id(v, i, "usage_factor", l.usage_factor);
+    let usage_unit = product_id(v, i, "usage_unit", l.usage_unit);
     let usage_value = match on_demand::usage_value(&l.usage_value) {
         Ok(d) => Some(d),
         Err(e) => {
@@ -137,16 +148,16 @@ fn usage_line(v: &mut Violations, i: usize, l: &pb::OnDemandProductLine) -> Opti
 /// Parses at most [`MAX_LINES`] lines (more is a violation) and the
 /// optional customer.
 pub(crate) fn lines_and_customer<W, T>(
-    raw: &[W],
+    raw: Vec<W>,
     customer: &str,
-    parse: impl Fn(&mut Violations, usize, &W) -> Option<T>,
+    parse: impl Fn(&mut Violations, usize, W) -> Option<T>,
 ) -> Result<(Vec<T>, Option<CustomerId>), Status> {
     let mut v = Violations::new();
     if raw.len() > MAX_LINES {
         v.add("lines", format!("1 to {MAX_LINES} lines"));
     }
     let lines: Vec<Option<T>> = raw
-        .iter()
+        .into_iter()
         .take(MAX_LINES)
         .enumerate()
         .map(|(i, l)| parse(&mut v, i, l))
@@ -160,11 +171,11 @@ pub(crate) fn lines_and_customer<W, T>(
 /// Period lines and the optional customer: [`lines_and_customer`], then
 /// the lines' attachments ([`super::check_attachments`]).
 pub(crate) fn period_lines_and_customer(
-    raw: &[pb::PeriodProductLine],
+    raw: Vec<pb::PeriodProductLine>,
     customer: &str,
 ) -> Result<(Vec<Line>, Option<CustomerId>), Status> {
-    let parsed = lines_and_customer(raw, customer, line)?;
-    let attachments = super::check_attachments(raw);
+    let attachments = super::check_attachments(&raw);
+    let parsed = lines_and_customer(raw, customer, owned_line)?;
     if !attachments.is_empty() {
         return Err(PricingError::Kernel(KernelError::Invalid(attachments)).into());
     }
@@ -253,8 +264,9 @@ impl RatingService for PricingApi {
         req: Request<pb::RatePeriodProductsRequest>,
     ) -> Result<Response<pb::RatePeriodProductsResponse>, Status> {
         let principal = Principal::from_request(&req)?;
-        let r = req.into_inner();
-        let (lines, customer) = period_lines_and_customer(&r.lines, &r.customer_id)?;
+        let mut r = req.into_inner();
+        let (lines, customer) =
+            period_lines_and_customer(std::mem::take(&mut r.lines), &r.customer_id)?;
         let rating = self
             .pricing()
             .rate_period(&principal, &lines, customer, Purpose::Purchase)
@@ -267,8 +279,9 @@ impl RatingService for PricingApi {
         req: Request<pb::RateRenewalRequest>,
     ) -> Result<Response<pb::RateRenewalResponse>, Status> {
         let principal = Principal::from_request(&req)?;
-        let r = req.into_inner();
-        let (lines, customer) = lines_and_customer(&r.lines, &r.customer_id, renewal_line)?;
+        let mut r = req.into_inner();
+        let (lines, customer) =
+            lines_and_customer(std::mem::take(&mut r.lines), &r.customer_id, renewal_line)?;
         let rating = self
             .pricing()
             .rate_period(&principal, &lines, customer, Purpose::Renewal)
@@ -287,8 +300,9 @@ impl RatingService for PricingApi {
         req: Request<pb::RateOnDemandProductsRequest>,
     ) -> Result<Response<pb::RateOnDemandProductsResponse>, Status> {
         let principal = Principal::from_request(&req)?;
-        let r = req.into_inner();
-        let (lines, customer) = lines_and_customer(&r.lines, &r.customer_id, usage_line)?;
+        let mut r = req.into_inner();
+        let (lines, customer) =
+            lines_and_customer(std::mem::take(&mut r.lines), &r.customer_id, usage_line)?;
         let rating = self
             .pricing()
             .rate_on_demand(&principal, &lines, customer)

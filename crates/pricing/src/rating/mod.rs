@@ -66,6 +66,13 @@ pub fn check_lines(ids: &[&str]) -> Vec<FieldViolation> {
             format!("1 to {MAX_LINES} lines"),
         ));
     }
+    // Sorting a copy finds whether any id repeats without hashing each one;
+    // only then are the repeats named.
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    if sorted.windows(2).all(|w| w[0] != w[1]) {
+        return out;
+    }
     let mut seen = HashSet::new();
     for (i, id) in ids.iter().enumerate() {
         if !seen.insert(*id) {
