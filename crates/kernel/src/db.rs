@@ -104,25 +104,13 @@ impl Db {
     /// The rows of `select`, which reads whole rows of `E` and a bounded
     /// number of them (one by key, one page). On a SQLite file they are read
     /// on the calling task (module `direct_read`), unless SQLite's work on
-    /// them passes a millisecond: then, and elsewhere, on the pool. On
-    /// PostgreSQL their columns are decoded by position (module
-    /// `positional`).
+    /// them passes a millisecond: then, and elsewhere, on the pool.
     pub async fn read_all<E>(&self, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
     where
         E: EntityTrait,
         E::ActiveModel: TryIntoModel<E::Model>,
     {
         let Some(direct) = &self.direct else {
-            if self.conn.get_database_backend() == DbBackend::Postgres {
-                let stmt = select.build(DbBackend::Postgres);
-                if let Some(rows) =
-                    crate::positional::read_all::<E>(&self.conn, stmt.clone()).await?
-                {
-                    return Ok(rows);
-                }
-                // An entity with a column of a type not decoded by position.
-                return E::find().from_raw_sql(stmt).all(&self.conn).await;
-            }
             return select.all(&self.conn).await;
         };
         let stmt = select.build(DbBackend::Sqlite);

@@ -25,7 +25,6 @@ pub mod mutation;
 pub mod outbox;
 pub mod page;
 pub mod permission;
-mod positional;
 pub mod principal;
 pub mod request_context;
 pub mod seal;
