@@ -337,6 +337,28 @@ async fn lines_breaking_the_rules_are_field_violations() {
             vec![line(" a", VM, "cn-north-1", 0, Month, 1, 1)],
             "lines[0].line_id",
         ),
+        // Ids are 1 to 64 characters without control or invisible ones,
+        // however short the check they take.
+        (
+            vec![line("", VM, "cn-north-1", 0, Month, 1, 1)],
+            "lines[0].line_id",
+        ),
+        (
+            vec![line(&"a".repeat(65), VM, "cn-north-1", 0, Month, 1, 1)],
+            "lines[0].line_id",
+        ),
+        (
+            vec![line("a\u{7}b", VM, "cn-north-1", 0, Month, 1, 1)],
+            "lines[0].line_id",
+        ),
+        (
+            vec![line("a\u{200b}", VM, "cn-north-1", 0, Month, 1, 1)],
+            "lines[0].line_id",
+        ),
+        (
+            vec![line("a", VM, "cn-north-1\t", 0, Month, 1, 1)],
+            "lines[0].region",
+        ),
         // Extremes are refused by the rules, never computed.
         (
             vec![line("a", SSD, "cn-north-1", i64::MAX, Month, i32::MAX, 100)],
@@ -423,4 +445,15 @@ async fn lines_breaking_the_rules_are_field_violations() {
         .collect();
     let rated = rate(&server, &token, hundred).await.unwrap();
     assert_eq!(rated.list_total, Some(cents(100 * 15_200)));
+    // So are ids of 64 characters, and ids beyond ASCII, echoed as sent.
+    for id in ["b".repeat(64), "行-1 ü".to_owned()] {
+        let rated = rate(
+            &server,
+            &token,
+            vec![line(&id, VM, "cn-north-1", 0, Month, 1, 1)],
+        )
+        .await
+        .unwrap();
+        assert_eq!(rated.lines[0].line_id, id);
+    }
 }
